@@ -1,0 +1,295 @@
+/**
+ * The Claptrap client library: one connection to a server, requests that
+ * resolve to their responses (pipelined, answered in order) and an async
+ * iterator of pushed events.
+ * @module
+ */
+
+import {
+  type MessageLine,
+  parseCounts,
+  parseMessageLines,
+  splitLines,
+} from "../protocol/content.ts";
+import { FrameDecoder } from "../protocol/frame.ts";
+import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
+import { Event, isEventMethod, Request, Status } from "../protocol/methods.ts";
+
+/** Largest frame the client accepts from a server by default (16 MiB). */
+export const CLIENT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+
+/** Where to connect. */
+export interface ConnectOptions {
+  /** Server host. Default `127.0.0.1`. */
+  host?: string;
+  /** Server port. Default 6666. */
+  port?: number;
+  /** Largest frame accepted from the server. Default 16 MiB. */
+  maxFrameSize?: number;
+}
+
+/** A room as listed by the server. */
+export interface RoomInfo {
+  name: string;
+  /** Users in it now. */
+  members: number;
+}
+
+/** Something the server pushed. */
+export type ChatEvent =
+  | { type: "message"; room: string; from: string; time: string; id: number; content: string }
+  | { type: "join"; room: string; user: string; time: string }
+  | { type: "leave"; room: string; user: string; time: string; reason?: string }
+  | { type: "close"; reason: string };
+
+/** A response whose status was not OK. */
+export class ChatError extends Error {
+  override name = "ChatError";
+  /** The response's Status, e.g. `AUTH_FAILED`. */
+  readonly status: string;
+  /** The response's Reason, when it gave one. */
+  readonly reason?: string;
+
+  constructor(method: string, response: Message) {
+    const { Status: status = "", Reason: reason } = response.params;
+    super(`${method} failed: ${status}${reason ? ` (${reason})` : ""}`);
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+interface Pending {
+  resolve(response: Message): void;
+  reject(error: Error): void;
+}
+
+/**
+ * A connection to a Claptrap server.
+ *
+ * @example Log in, join a room, send, and read what others say
+ * ```ts ignore
+ * import { ChatClient } from "./chat_client.ts";
+ * const client = await ChatClient.connect({ host: "127.0.0.1", port: 6666 });
+ * await client.login("alice", "alice123");
+ * await client.join("lobby");
+ * await client.send("hello");
+ * for await (const event of client.events()) {
+ *   if (event.type === "message") console.log(`${event.from}: ${event.content}`);
+ * }
+ * ```
+ */
+export class ChatClient {
+  readonly #conn: Deno.Conn;
+  readonly #decoder: FrameDecoder;
+  readonly #pending: Pending[] = [];
+  readonly #events: ChatEvent[] = [];
+  #eventWaiter: (() => void) | null = null;
+  #closedReason: string | null = null;
+  #serverCloseReason: string | null = null;
+  #writing: Promise<void> = Promise.resolve();
+  /** Resolves with the reason once the connection has ended. */
+  readonly closed: Promise<string>;
+
+  private constructor(conn: Deno.Conn, maxFrameSize: number) {
+    this.#conn = conn;
+    this.#decoder = new FrameDecoder({ maxFrameSize });
+    this.closed = this.#readLoop();
+  }
+
+  /** Connects to a server. */
+  static async connect(options: ConnectOptions = {}): Promise<ChatClient> {
+    const conn = await Deno.connect({
+      hostname: options.host ?? "127.0.0.1",
+      port: options.port ?? 6666,
+    });
+    conn.setNoDelay(true);
+    return new ChatClient(conn, options.maxFrameSize ?? CLIENT_MAX_FRAME_SIZE);
+  }
+
+  /** Sends a request and resolves to its response, whatever its status. */
+  request(message: Message): Promise<Message> {
+    if (this.#closedReason !== null) {
+      return Promise.reject(new Error(`connection closed: ${this.#closedReason}`));
+    }
+    const bytes = encodeMessage(message);
+    const response = new Promise<Message>((resolve, reject) =>
+      this.#pending.push({ resolve, reject })
+    );
+    this.#writing = this.#writing.then(() => this.#writeAll(bytes)).catch(() => {});
+    return response;
+  }
+
+  /**
+   * Logs in. With `push` (the default) the server pushes messages and
+   * join/leave notices, read with {@link ChatClient.events}.
+   * @throws {ChatError} AUTH_FAILED, SERVER_FULL, ALREADY_ONLINE, …
+   */
+  async login(username: string, password: string, options: { push?: boolean } = {}): Promise<void> {
+    await this.#ok(Request.LOGIN, {
+      Username: username,
+      Password: password,
+      Push: options.push === false ? "off" : "on",
+    });
+  }
+
+  /** Logs out (the connection stays open). */
+  async logout(): Promise<void> {
+    await this.#ok(Request.LOGOUT);
+  }
+
+  /** Every room with its member count. */
+  async rooms(): Promise<RoomInfo[]> {
+    const response = await this.#ok(Request.LIST_ROOMS);
+    const counts = parseCounts(response.params["Member-Counts"]);
+    return splitLines(response.content ?? "").map((name, i) => ({ name, members: counts[i] ?? 0 }));
+  }
+
+  /** The members of the current room. */
+  async members(): Promise<string[]> {
+    return splitLines((await this.#ok(Request.LIST_MEMBERS)).content ?? "");
+  }
+
+  /** Enters a room, leaving the current one. */
+  async join(room: string): Promise<void> {
+    await this.#ok(Request.JOIN_ROOM, { "Room-Name": room });
+  }
+
+  /** Leaves the current room. */
+  async leave(): Promise<void> {
+    await this.#ok(Request.EXIT_ROOM);
+  }
+
+  /** Creates a room. */
+  async create(room: string): Promise<void> {
+    await this.#ok(Request.CREATE_ROOM, { "Room-Name": room });
+  }
+
+  /** Posts a message to the current room; resolves to its id and server time. */
+  async send(text: string): Promise<{ id: number; time: string }> {
+    const response = await this.#ok(Request.SEND_MSG, {}, text);
+    return { id: Number(response.params.Id), time: response.params.Time };
+  }
+
+  /** Polls the messages posted in the room since the last poll (or the join). */
+  async recv(): Promise<MessageLine[]> {
+    const response = await this.request({ method: Request.RECV_MSG, params: {} });
+    if (response.params.Status === Status.NO_NEW_MSG) return [];
+    if (response.params.Status !== Status.OK) throw new ChatError(Request.RECV_MSG, response);
+    return parseMessageLines(response.content ?? "");
+  }
+
+  /**
+   * Pushed events, in arrival order, until the connection ends. Events are
+   * buffered until read; iterate from one place only.
+   */
+  async *events(): AsyncGenerator<ChatEvent> {
+    while (true) {
+      const event = this.#events.shift();
+      if (event) {
+        yield event;
+        continue;
+      }
+      if (this.#closedReason !== null) return;
+      await new Promise<void>((resolve) => this.#eventWaiter = resolve);
+    }
+  }
+
+  /** Closes the connection. */
+  close(): Promise<string> {
+    this.#shutdown("closed by client");
+    return this.closed;
+  }
+
+  async #ok(
+    method: string,
+    params: Record<string, string> = {},
+    content?: string,
+  ): Promise<Message> {
+    const response = await this.request({ method, params, content });
+    if (response.params.Status !== Status.OK) throw new ChatError(method, response);
+    return response;
+  }
+
+  async #writeAll(bytes: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
+  }
+
+  async #readLoop(): Promise<string> {
+    const buffer = new Uint8Array(64 * 1024);
+    let reason = "connection closed by server";
+    try {
+      while (this.#closedReason === null) {
+        const n = await this.#conn.read(buffer);
+        if (n === null) break;
+        for (const payload of this.#decoder.push(buffer.subarray(0, n))) {
+          this.#handle(parseMessage(payload));
+        }
+        if (this.#decoder.error) throw this.#decoder.error;
+      }
+    } catch (error) {
+      if (this.#closedReason === null) reason = `protocol error: ${(error as Error).message}`;
+    }
+    this.#shutdown(this.#serverCloseReason ?? reason);
+    return this.#closedReason!;
+  }
+
+  #handle(message: Message): void {
+    if (!isEventMethod(message.method)) {
+      const pending = this.#pending.shift();
+      if (!pending) throw new SyntaxError(`unexpected ${message.method} with no request pending`);
+      pending.resolve(message);
+      return;
+    }
+    const p = message.params;
+    switch (message.method) {
+      case Event.EVT_MSG:
+        this.#push({
+          type: "message",
+          room: p.Room,
+          from: p.From,
+          time: p.Time,
+          id: Number(p.Id),
+          content: message.content ?? "",
+        });
+        break;
+      case Event.EVT_JOIN:
+        this.#push({ type: "join", room: p.Room, user: p.User, time: p.Time });
+        break;
+      case Event.EVT_LEAVE:
+        this.#push({
+          type: "leave",
+          room: p.Room,
+          user: p.User,
+          time: p.Time,
+          ...(p.Reason ? { reason: p.Reason } : {}),
+        });
+        break;
+      case Event.EVT_CLOSE:
+        this.#serverCloseReason = p.Reason ?? "closed by server";
+        this.#push({ type: "close", reason: p.Reason ?? "" });
+        break;
+    }
+  }
+
+  #push(event: ChatEvent): void {
+    this.#events.push(event);
+    this.#eventWaiter?.();
+    this.#eventWaiter = null;
+  }
+
+  #shutdown(reason: string): void {
+    if (this.#closedReason !== null) return;
+    this.#closedReason = reason;
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed
+    }
+    for (const pending of this.#pending.splice(0)) {
+      pending.reject(new Error(`connection closed: ${reason}`));
+    }
+    this.#eventWaiter?.();
+    this.#eventWaiter = null;
+  }
+}

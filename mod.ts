@@ -1,0 +1,34 @@
+/**
+ * Claptrap: a chat server, a client library and the wire protocol they
+ * share.
+ *
+ * @example Start a server and talk to it
+ * ```ts
+ * import { ChatClient, startServer } from "./mod.ts";
+ * const server = startServer({
+ *   host: "127.0.0.1",
+ *   port: 0,
+ *   accounts: new Map([["ann", "pw"]]),
+ *   rooms: ["lobby"],
+ *   log: () => {},
+ * });
+ * const client = await ChatClient.connect({ port: server.addr.port });
+ * await client.login("ann", "pw");
+ * await client.join("lobby");
+ * await client.send("hello");
+ * await client.close();
+ * await server.close();
+ * ```
+ * @module
+ */
+
+export { type ServerHandle, type ServerOptions, startServer } from "./server/server.ts";
+export { type Globals, GlobalsError, parseGlobals } from "./server/globals.ts";
+export {
+  ChatClient,
+  ChatError,
+  type ChatEvent,
+  type ConnectOptions,
+  type RoomInfo,
+} from "./client/chat_client.ts";
+export * from "./protocol/mod.ts";

@@ -1,0 +1,202 @@
+/**
+ * Claptrap messages: the payload of a frame is a method line, `Key: Value`
+ * parameter lines, a blank line and the content. Pure: no I/O.
+ * @module
+ */
+
+import { HEADER_SIZE, writeFrameHeader } from "./frame.ts";
+
+/** One request, response or event, as carried in a frame's payload. */
+export interface Message {
+  /** The method line, e.g. `LOGIN` or `RESP_LOGIN`. */
+  method: string;
+  /** Parameters in order of appearance; names are case-sensitive. */
+  params: Record<string, string>;
+  /**
+   * The content field. When it is a string (even empty) the encoder writes
+   * a `Content-Length` parameter for it; when it is absent, neither is sent.
+   */
+  content?: string;
+}
+
+const NEWLINE = 0x0a;
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+
+/**
+ * Encodes a message as a complete frame (header included). The size is
+ * computed first, then one buffer is filled. `Content-Length` is computed
+ * from the content, overriding any value given in `params`.
+ *
+ * @throws {TypeError} when a method, name or value contains a newline or a
+ * name contains `": "`, which would break the framing.
+ *
+ * @example Encoding a login request
+ * ```ts
+ * import { encodeMessage } from "./message.ts";
+ * const bytes = encodeMessage({ method: "LOGIN", params: { Username: "ann", Password: "pw" } });
+ * console.assert(new TextDecoder().decode(bytes.subarray(12)) === "LOGIN\nUsername: ann\nPassword: pw\n\n");
+ * ```
+ */
+export function encodeMessage(message: Message): Uint8Array {
+  const { method, params, content } = message;
+  checkLine(method, "method");
+  let size = HEADER_SIZE + utf8Length(method) + 2;
+  for (const name in params) {
+    if (name === "Content-Length") continue;
+    checkName(name);
+    checkLine(params[name], `value of ${name}`);
+    size += utf8Length(name) + utf8Length(params[name]) + 3;
+  }
+  let contentLengthLine = "";
+  let contentBytes = 0;
+  if (content !== undefined) {
+    contentBytes = utf8Length(content);
+    contentLengthLine = `Content-Length: ${contentBytes}`;
+    size += contentLengthLine.length + 1 + contentBytes;
+  }
+  const bytes = new Uint8Array(size);
+  writeFrameHeader(bytes, size);
+  let at = HEADER_SIZE;
+  at = write(bytes, at, method);
+  for (const name in params) {
+    if (name === "Content-Length") continue;
+    bytes[at++] = NEWLINE;
+    at = write(bytes, at, name);
+    bytes[at++] = 0x3a; // ':'
+    bytes[at++] = 0x20; // ' '
+    at = write(bytes, at, params[name]);
+  }
+  if (content !== undefined) {
+    bytes[at++] = NEWLINE;
+    at = write(bytes, at, contentLengthLine);
+  }
+  bytes[at++] = NEWLINE;
+  bytes[at++] = NEWLINE;
+  if (content) write(bytes, at, content);
+  return bytes;
+}
+
+/**
+ * Parses a frame's payload into a message. Accepts what the original
+ * Python client sends byte for byte, including a payload with no content
+ * and no trailing newline after the blank line.
+ *
+ * @throws {SyntaxError} for an empty payload, invalid UTF-8, an empty method,
+ * a parameter line without `": "`, a repeated parameter, content without
+ * `Content-Length`, or a `Content-Length` that does not match the content.
+ *
+ * @example Parsing what the original client sends
+ * ```ts
+ * import { parseMessage } from "./message.ts";
+ * const payload = new TextEncoder().encode("SEND_MSG\nContent-Length: 2\n\nhi");
+ * const message = parseMessage(payload);
+ * console.assert(message.method === "SEND_MSG" && message.content === "hi");
+ * ```
+ */
+export function parseMessage(payload: Uint8Array): Message {
+  if (payload.length === 0) {
+    throw new SyntaxError("Cannot parse message: empty payload");
+  }
+  const blank = indexOfBlankLine(payload);
+  const headEnd = blank === -1
+    ? (payload[payload.length - 1] === NEWLINE ? payload.length - 1 : payload.length)
+    : blank;
+  const contentStart = blank === -1 ? payload.length : blank + 2;
+  const lines = decode(payload.subarray(0, headEnd)).split("\n");
+  const method = lines[0];
+  if (method === "") throw new SyntaxError("Cannot parse message: empty method line");
+  const params: Record<string, string> = {};
+  for (let i = 1; i < lines.length; i++) {
+    const [name, value] = splitParam(lines[i]);
+    if (Object.hasOwn(params, name)) {
+      throw new SyntaxError(`Cannot parse message: repeated parameter ${name}`);
+    }
+    params[name] = value;
+  }
+  const contentBytes = payload.length - contentStart;
+  const declared = params["Content-Length"];
+  if (declared === undefined) {
+    if (contentBytes > 0) {
+      throw new SyntaxError(
+        `Cannot parse message: ${contentBytes} bytes of content without Content-Length`,
+      );
+    }
+    return { method, params };
+  }
+  if (!/^\d{1,10}$/.test(declared) || Number(declared) !== contentBytes) {
+    throw new SyntaxError(
+      `Cannot parse message: Content-Length ${
+        JSON.stringify(declared)
+      } does not match ${contentBytes} bytes of content`,
+    );
+  }
+  return { method, params, content: decode(payload.subarray(contentStart)) };
+}
+
+/** The number of bytes `text` takes in UTF-8 (lone surrogates count as U+FFFD). */
+export function utf8Length(text: string): number {
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) continue;
+    if (code < 0x800) bytes += 1;
+    else if (
+      code >= 0xd800 && code <= 0xdbff && i + 1 < text.length &&
+      (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00
+    ) {
+      bytes += 2;
+      i++;
+    } else bytes += 2;
+  }
+  return bytes;
+}
+
+function write(target: Uint8Array, at: number, text: string): number {
+  return at + encoder.encodeInto(text, target.subarray(at)).written;
+}
+
+function checkLine(text: string, what: string): void {
+  if (text.includes("\n")) {
+    throw new TypeError(`Cannot encode message: ${what} contains a newline`);
+  }
+}
+
+function checkName(name: string): void {
+  if (name === "" || name.includes(": ")) {
+    throw new TypeError(`Cannot encode message: bad parameter name ${JSON.stringify(name)}`);
+  }
+  checkLine(name, "parameter name");
+}
+
+function splitParam(line: string): [string, string] {
+  const colon = line.indexOf(": ");
+  if (colon <= 0) {
+    throw new SyntaxError(
+      `Cannot parse message: parameter line ${quoteShort(line)} is not "Name: Value"`,
+    );
+  }
+  return [line.slice(0, colon), line.slice(colon + 2)];
+}
+
+function indexOfBlankLine(bytes: Uint8Array): number {
+  let at = bytes.indexOf(NEWLINE);
+  while (at !== -1 && at + 1 < bytes.length) {
+    if (bytes[at + 1] === NEWLINE) return at;
+    at = bytes.indexOf(NEWLINE, at + 1);
+  }
+  return -1;
+}
+
+function decode(bytes: Uint8Array): string {
+  try {
+    return strictDecoder.decode(bytes);
+  } catch {
+    throw new SyntaxError("Cannot parse message: invalid UTF-8");
+  }
+}
+
+/** Quotes at most 40 characters of untrusted text for an error message. */
+function quoteShort(text: string): string {
+  return JSON.stringify(text.length > 40 ? text.slice(0, 40) + "…" : text);
+}

@@ -1,0 +1,78 @@
+/**
+ * The server's command line: `server.ts [PORT] [MAX_ONLINE] [flags]`.
+ * Pure parsing; the entry point does the I/O.
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/** What the command line asks for. */
+export interface ServerArgs {
+  host: string;
+  port: number;
+  maxOnline: number;
+  globals: string;
+  maxFrameSize: number;
+  sendQueueBytes: number;
+  help: boolean;
+}
+
+/** The `--help` text. */
+export const SERVER_USAGE = `Usage: server.ts [PORT] [MAX_ONLINE] [options]
+
+Claptrap chat server. PORT and MAX_ONLINE may be given as in the original
+(positional) or as flags.
+
+Options:
+  --host HOST             address to listen on (default 0.0.0.0)
+  --port PORT             TCP port (default 6666; 0 picks a free port)
+  --max-online N          most users logged in at once (default 10000)
+  --globals PATH          preset accounts and rooms (default ./globals.txt)
+  --max-frame-size BYTES  largest request frame accepted (default 1048576)
+  --send-queue-bytes N    bytes queued for a client before it is dropped
+                          for not reading (default 8388608)
+  -h, --help              show this help
+`;
+
+/**
+ * Parses the server's arguments.
+ * @throws {TypeError} with a message fit for the user on a bad argument.
+ */
+export function parseServerArgs(args: string[]): ServerArgs {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      host: { type: "string", default: "0.0.0.0" },
+      port: { type: "string" },
+      "max-online": { type: "string" },
+      globals: { type: "string", default: "./globals.txt" },
+      "max-frame-size": { type: "string", default: String(1 << 20) },
+      "send-queue-bytes": { type: "string", default: String(8 << 20) },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (positionals.length > 2) {
+    throw new TypeError(`too many arguments: ${positionals.slice(2).join(" ")}`);
+  }
+  const port = integer("port", values.port ?? positionals[0] ?? "6666", 0, 65535);
+  const maxOnline = integer("max-online", values["max-online"] ?? positionals[1] ?? "10000", 1);
+  return {
+    host: values.host,
+    port,
+    maxOnline,
+    globals: values.globals,
+    maxFrameSize: integer("max-frame-size", values["max-frame-size"], 64, 2 ** 31),
+    sendQueueBytes: integer("send-queue-bytes", values["send-queue-bytes"], 1024),
+    help: values.help,
+  };
+}
+
+function integer(name: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {
+    throw new TypeError(
+      `--${name} must be a whole number from ${min} to ${max}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return Number(text);
+}

@@ -1,0 +1,110 @@
+/**
+ * A chat room: its members and the short log that polling (RECV_MSG)
+ * members read from. No I/O.
+ * @module
+ */
+
+import type { Session } from "./session.ts";
+
+/** A message posted in a room, as kept for polling members. */
+export interface Posted {
+  /** Position in the room's sequence; increases by one per message. */
+  readonly seq: number;
+  readonly from: string;
+  /** Server time in milliseconds since the epoch. */
+  readonly time: number;
+  readonly content: string;
+}
+
+/** Bounds of a room's poll log. */
+export interface PollLogLimits {
+  /** Most messages kept for polling members. */
+  readonly messages: number;
+  /** Most UTF-16 code units of content kept for polling members. */
+  readonly chars: number;
+}
+
+/**
+ * A room. Messages are kept only while a member polls (RECV_MSG), and then
+ * only within {@link PollLogLimits}: a poller that falls further behind
+ * misses the oldest messages and is told how many.
+ */
+export class Room {
+  readonly name: string;
+  readonly members: Set<Session> = new Set();
+  /** Sequence number the next posted message will get. */
+  nextSeq = 0;
+  #pollers = 0;
+  #log: Posted[] = [];
+  #logStart = 0;
+  #logChars = 0;
+  readonly #limits: PollLogLimits;
+
+  constructor(name: string, limits: PollLogLimits) {
+    this.name = name;
+    this.#limits = limits;
+  }
+
+  /** Adds a member; a polling one starts reading at the next message. */
+  add(session: Session): void {
+    this.members.add(session);
+    if (!session.push) {
+      this.#pollers++;
+      session.cursor = this.nextSeq;
+    }
+  }
+
+  /** Removes a member. */
+  remove(session: Session): void {
+    if (!this.members.delete(session)) return;
+    if (!session.push && --this.#pollers === 0) this.#clearLog();
+  }
+
+  /** Records a posted message; returns it with its sequence number. */
+  post(from: string, time: number, content: string): Posted {
+    const posted = { seq: this.nextSeq++, from, time, content };
+    if (this.#pollers > 0) this.#append(posted);
+    return posted;
+  }
+
+  /**
+   * The messages a polling member has not read, from its cursor on, at most
+   * `maxChars` of content (but always at least one message), and how many
+   * it missed because the log had dropped them.
+   */
+  unread(cursor: number, maxChars: number): { messages: Posted[]; missed: number } {
+    const firstKept = this.nextSeq - (this.#log.length - this.#logStart);
+    const missed = Math.max(0, firstKept - cursor);
+    const messages: Posted[] = [];
+    let chars = 0;
+    for (let i = this.#logStart + Math.max(0, cursor - firstKept); i < this.#log.length; i++) {
+      const posted = this.#log[i];
+      chars += posted.content.length;
+      if (messages.length > 0 && chars > maxChars) break;
+      messages.push(posted);
+    }
+    return { messages, missed };
+  }
+
+  #append(posted: Posted): void {
+    this.#log.push(posted);
+    this.#logChars += posted.content.length;
+    while (
+      this.#log.length - this.#logStart > this.#limits.messages ||
+      (this.#logChars > this.#limits.chars && this.#log.length - this.#logStart > 1)
+    ) {
+      this.#logChars -= this.#log[this.#logStart].content.length;
+      this.#logStart++;
+    }
+    if (this.#logStart > 1024 && this.#logStart * 2 > this.#log.length) {
+      this.#log = this.#log.slice(this.#logStart);
+      this.#logStart = 0;
+    }
+  }
+
+  #clearLog(): void {
+    this.#log = [];
+    this.#logStart = 0;
+    this.#logChars = 0;
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * Starting and stopping a Claptrap server: the chat core plus its TCP
+ * listener.
+ * @module
+ */
+
+import { DEFAULT_MAX_FRAME_SIZE } from "../protocol/frame.ts";
+import { Chat } from "./chat.ts";
+import { type ConnectionLimits, TcpConnection } from "./tcp_connection.ts";
+
+/** Settings of {@link startServer}; every field has a default. */
+export interface ServerOptions {
+  /** Address to listen on. Default `0.0.0.0`. */
+  host?: string;
+  /** TCP port; 0 picks a free one. Default 6666. */
+  port?: number;
+  /** Most users logged in at once. Default 10,000. */
+  maxOnline?: number;
+  /** Accounts, user name → password. Default none. */
+  accounts?: ReadonlyMap<string, string>;
+  /** Rooms that exist from the start. Default none. */
+  rooms?: readonly string[];
+  /** Largest request frame, in bytes. Default 1 MiB. */
+  maxFrameSize?: number;
+  /** Most bytes queued for one client before it is dropped. Default 8 MiB. */
+  sendQueueBytes?: number;
+  /** Most messages a room keeps for polling (RECV_MSG) members. Default 10,000. */
+  pollLogMessages?: number;
+  /** Most characters of content a room keeps for polling members. Default 16 Mi. */
+  pollLogChars?: number;
+  /** How long closing connections may take to flush, in ms. Default 2,000. */
+  closeGraceMs?: number;
+  /** Receives one line per significant event. Default: stderr with a timestamp. */
+  log?: (line: string) => void;
+}
+
+/** A running server. */
+export interface ServerHandle {
+  /** Where it listens. */
+  readonly addr: Deno.NetAddr;
+  /** Stops accepting, tells connected push clients, closes every connection. */
+  close(): Promise<void>;
+  /** Resolves once the server has stopped. */
+  readonly finished: Promise<void>;
+}
+
+/** Writes a log line to stderr, prefixed with the time. */
+export function logToStderr(line: string): void {
+  console.error(`${new Date().toISOString()} ${line}`);
+}
+
+/**
+ * Starts a server listening on TCP.
+ *
+ * @example A server on a free port of 127.0.0.1
+ * ```ts ignore
+ * import { startServer } from "./server.ts";
+ * const server = startServer({ host: "127.0.0.1", port: 0, rooms: ["lobby"] });
+ * console.log(server.addr.port);
+ * await server.close();
+ * ```
+ */
+export function startServer(options: ServerOptions = {}): ServerHandle {
+  const log = options.log ?? logToStderr;
+  const chat = new Chat({
+    accounts: options.accounts ?? new Map(),
+    rooms: options.rooms ?? [],
+    maxOnline: options.maxOnline ?? 10_000,
+    pollLog: {
+      messages: options.pollLogMessages ?? 10_000,
+      chars: options.pollLogChars ?? 16 * 1024 * 1024,
+    },
+    log,
+  });
+  const limits: ConnectionLimits = {
+    maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
+    sendQueueBytes: options.sendQueueBytes ?? 8 * 1024 * 1024,
+    closeGraceMs: options.closeGraceMs ?? 2_000,
+  };
+  const listener = Deno.listen({ hostname: options.host ?? "0.0.0.0", port: options.port ?? 6666 });
+  const addr = listener.addr as Deno.NetAddr;
+  log(`listening addr=${addr.hostname}:${addr.port}`);
+
+  const connections = new Map<TcpConnection, Promise<void>>();
+  const accepting = (async () => {
+    for await (const conn of listener) {
+      conn.setNoDelay(true);
+      const connection = new TcpConnection(conn, chat, limits, log);
+      connections.set(connection, connection.run().finally(() => connections.delete(connection)));
+    }
+  })().catch(() => {
+    // the listener was closed
+  });
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      listener.close();
+      await accepting;
+      for (const connection of connections.keys()) connection.close("server shutting down");
+      await Promise.all(connections.values());
+      log("stopped");
+    })();
+    return closing;
+  };
+  let resolveFinished!: () => void;
+  const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  return {
+    addr,
+    close: () => close().then(resolveFinished),
+    finished,
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * A session: one client connection as the chat core sees it, whatever the
+ * transport. No I/O.
+ * @module
+ */
+
+import type { Message } from "../protocol/message.ts";
+import type { Room } from "./room.ts";
+
+/** What a transport gives the core to reach one connection. */
+export interface Peer {
+  /** A printable address for logs, e.g. `127.0.0.1:50412`. */
+  readonly address: string;
+  /** Queues an event frame for the connection; never blocks. */
+  deliver(event: Message): void;
+  /** Closes the connection after telling the client why. */
+  close(reason: string): void;
+}
+
+let lastId = 0;
+
+/** One connection's chat state. */
+export class Session {
+  /** Unique per process, for logs. */
+  readonly id: number = ++lastId;
+  readonly peer: Peer;
+  /** The logged-in user, or null before LOGIN and after LOGOUT. */
+  user: string | null = null;
+  /** Whether events are pushed to this connection (`Push: on` at LOGIN). */
+  push = false;
+  /** The room the user is in, if any. */
+  room: Room | null = null;
+  /** For a polling session: sequence number of the next message to read. */
+  cursor = 0;
+
+  constructor(peer: Peer) {
+    this.peer = peer;
+  }
+}

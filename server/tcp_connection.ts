@@ -1,0 +1,168 @@
+/**
+ * The TCP transport for one connection: reads frames, hands requests to the
+ * dispatcher, queues responses and events. The only place where the chat
+ * meets a socket.
+ * @module
+ */
+
+import { FrameDecoder } from "../protocol/frame.ts";
+import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
+import { Event } from "../protocol/methods.ts";
+import { type Chat, formatTime } from "./chat.ts";
+import { badRequest, dispatch } from "./dispatcher.ts";
+import { SendQueue } from "./send_queue.ts";
+import { type Peer, Session } from "./session.ts";
+
+/** Limits that apply to each TCP connection. */
+export interface ConnectionLimits {
+  /** Largest request frame accepted, in bytes. */
+  maxFrameSize: number;
+  /** Most bytes waiting to be written to one client before it is dropped. */
+  sendQueueBytes: number;
+  /** How long a closing connection may take to flush, in milliseconds. */
+  closeGraceMs: number;
+}
+
+const READ_BUFFER_SIZE = 64 * 1024;
+
+/** Each event object is encoded once, however many connections it goes to. */
+const encodedEvents = new WeakMap<Message, Uint8Array>();
+
+function encodeEvent(event: Message): Uint8Array {
+  let bytes = encodedEvents.get(event);
+  if (!bytes) {
+    bytes = encodeMessage(event);
+    encodedEvents.set(event, bytes);
+  }
+  return bytes;
+}
+
+/** One client connected over TCP. */
+export class TcpConnection implements Peer {
+  readonly address: string;
+  readonly #conn: Deno.Conn;
+  readonly #chat: Chat;
+  readonly #limits: ConnectionLimits;
+  readonly #log: (line: string) => void;
+  readonly #session: Session;
+  readonly #decoder: FrameDecoder;
+  readonly #queue: SendQueue;
+  #closeReason: string | null = null;
+  #socketClosed = false;
+
+  constructor(conn: Deno.Conn, chat: Chat, limits: ConnectionLimits, log: (line: string) => void) {
+    this.#conn = conn;
+    this.#chat = chat;
+    this.#limits = limits;
+    this.#log = log;
+    const remote = conn.remoteAddr as Deno.NetAddr;
+    this.address = `${remote.hostname}:${remote.port}`;
+    this.#session = new Session(this);
+    this.#decoder = new FrameDecoder({ maxFrameSize: limits.maxFrameSize });
+    this.#queue = new SendQueue(conn, {
+      limit: limits.sendQueueBytes,
+      onWriteError: () => this.#abort("connection lost"),
+    });
+  }
+
+  /** Reads and answers requests until the connection ends. */
+  async run(): Promise<void> {
+    this.#log(`connect session=${this.#session.id} addr=${this.address}`);
+    const buffer = new Uint8Array(READ_BUFFER_SIZE);
+    while (this.#closeReason === null) {
+      let n: number | null;
+      try {
+        n = await this.#conn.read(buffer);
+      } catch {
+        n = null;
+      }
+      if (n === null) break;
+      this.#receive(buffer.subarray(0, n));
+    }
+    const reason = this.#closeReason ?? "connection closed by client";
+    this.#chat.disconnect(this.#session, reason);
+    this.#closeSocket();
+    this.#log(`disconnect session=${this.#session.id} reason=${JSON.stringify(reason)}`);
+  }
+
+  deliver(event: Message): void {
+    if (this.#closeReason !== null) return;
+    if (!this.#queue.push(encodeEvent(event))) {
+      this.#abort(`send queue exceeded ${this.#limits.sendQueueBytes} bytes`);
+    }
+  }
+
+  close(reason: string): void {
+    if (this.#closeReason !== null) return;
+    if (this.#session.push) {
+      this.#queue.push(
+        encodeMessage({
+          method: Event.EVT_CLOSE,
+          params: { Reason: reason, Time: formatTime(this.#chat.now()) },
+        }),
+        true,
+      );
+    }
+    this.#closeAfterFlush(reason);
+  }
+
+  #receive(chunk: Uint8Array): void {
+    for (const payload of this.#decoder.push(chunk)) {
+      let response: Message;
+      try {
+        response = dispatch(this.#chat, this.#session, parseMessage(payload), {
+          maxReplyChars: this.#limits.maxFrameSize / 8,
+        });
+      } catch (error) {
+        if (!(error instanceof SyntaxError)) throw error;
+        response = badRequest(error.message);
+      }
+      this.#respond(response);
+      if (this.#closeReason !== null) return;
+    }
+    const error = this.#decoder.error;
+    if (error) {
+      this.#respond(badRequest(error.message));
+      this.#closeAfterFlush(error.message);
+    }
+  }
+
+  #respond(response: Message): void {
+    if (this.#closeReason !== null) return;
+    if (!this.#queue.push(encodeMessage(response))) {
+      this.#abort(`send queue exceeded ${this.#limits.sendQueueBytes} bytes`);
+    }
+  }
+
+  /** Stops reading, flushes what is queued (within the grace time), closes. */
+  #closeAfterFlush(reason: string): void {
+    this.#closeReason = reason;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    Promise.race([
+      this.#queue.drained(),
+      new Promise((resolve) => timer = setTimeout(resolve, this.#limits.closeGraceMs)),
+    ]).then(() => {
+      clearTimeout(timer);
+      this.#closeSocket();
+    });
+  }
+
+  /** Closes at once, dropping what is queued. Core state is updated by run(). */
+  #abort(reason: string): void {
+    if (this.#closeReason !== null) return;
+    this.#closeReason = reason;
+    this.#queue.stop();
+    this.#closeSocket();
+  }
+
+  #closeSocket(): void {
+    if (this.#socketClosed) return;
+    this.#socketClosed = true;
+    this.#queue.stop();
+    try {
+      this.#conn.close();
+    } catch {
+      // already closed by the peer
+    }
+  }
+}
