@@ -36,7 +36,6 @@ export class Room {
   nextSeq = 0;
   #pollers = 0;
   #log: Posted[] = [];
-  #logStart = 0;
   #logChars = 0;
   readonly #limits: PollLogLimits;
 
@@ -73,11 +72,11 @@ export class Room {
    * it missed because the log had dropped them.
    */
   unread(cursor: number, maxChars: number): { messages: Posted[]; missed: number } {
-    const firstKept = this.nextSeq - (this.#log.length - this.#logStart);
+    const firstKept = this.nextSeq - this.#log.length;
     const missed = Math.max(0, firstKept - cursor);
     const messages: Posted[] = [];
     let chars = 0;
-    for (let i = this.#logStart + Math.max(0, cursor - firstKept); i < this.#log.length; i++) {
+    for (let i = Math.max(0, cursor - firstKept); i < this.#log.length; i++) {
       const posted = this.#log[i];
       chars += posted.content.length;
       if (messages.length > 0 && chars > maxChars) break;
@@ -90,21 +89,15 @@ export class Room {
     this.#log.push(posted);
     this.#logChars += posted.content.length;
     while (
-      this.#log.length - this.#logStart > this.#limits.messages ||
-      (this.#logChars > this.#limits.chars && this.#log.length - this.#logStart > 1)
+      this.#log.length > this.#limits.messages ||
+      (this.#logChars > this.#limits.chars && this.#log.length > 1)
     ) {
-      this.#logChars -= this.#log[this.#logStart].content.length;
-      this.#logStart++;
-    }
-    if (this.#logStart > 1024 && this.#logStart * 2 > this.#log.length) {
-      this.#log = this.#log.slice(this.#logStart);
-      this.#logStart = 0;
+      this.#logChars -= this.#log.shift()!.content.length;
     }
   }
 
   #clearLog(): void {
     this.#log = [];
-    this.#logStart = 0;
     this.#logChars = 0;
   }
 }

@@ -49,6 +49,7 @@ export class TcpConnection implements Peer {
   readonly #queue: SendQueue;
   #closeReason: string | null = null;
   #socketClosed = false;
+  #graceTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(conn: Deno.Conn, chat: Chat, limits: ConnectionLimits, log: (line: string) => void) {
     this.#conn = conn;
@@ -69,7 +70,7 @@ export class TcpConnection implements Peer {
   async run(): Promise<void> {
     this.#log(`connect session=${this.#session.id} addr=${this.address}`);
     const buffer = new Uint8Array(READ_BUFFER_SIZE);
-    while (this.#closeReason === null) {
+    while (!this.#socketClosed) {
       let n: number | null;
       try {
         n = await this.#conn.read(buffer);
@@ -77,7 +78,8 @@ export class TcpConnection implements Peer {
         n = null;
       }
       if (n === null) break;
-      this.#receive(buffer.subarray(0, n));
+      // once closing, input is read and dropped so the close is a FIN, not a reset
+      if (this.#closeReason === null) this.#receive(buffer.subarray(0, n));
     }
     const reason = this.#closeReason ?? "connection closed by client";
     this.#chat.disconnect(this.#session, reason);
@@ -134,17 +136,27 @@ export class TcpConnection implements Peer {
     }
   }
 
-  /** Stops reading, flushes what is queued (within the grace time), closes. */
+  /**
+   * Stops answering, flushes what is queued, then half-closes and waits for
+   * the client to close its side — all within the grace time.
+   */
   #closeAfterFlush(reason: string): void {
     this.#closeReason = reason;
     let timer: ReturnType<typeof setTimeout> | undefined;
-    Promise.race([
-      this.#queue.drained(),
-      new Promise((resolve) => timer = setTimeout(resolve, this.#limits.closeGraceMs)),
-    ]).then(() => {
-      clearTimeout(timer);
+    const graceOver = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#limits.closeGraceMs);
+    });
+    Promise.race([this.#queue.drained(), graceOver]).then(async () => {
+      if (this.#socketClosed) return;
+      try {
+        await this.#conn.closeWrite();
+      } catch {
+        this.#closeSocket();
+      }
+      await graceOver;
       this.#closeSocket();
     });
+    this.#graceTimer = timer;
   }
 
   /** Closes at once, dropping what is queued. Core state is updated by run(). */
@@ -158,6 +170,7 @@ export class TcpConnection implements Peer {
   #closeSocket(): void {
     if (this.#socketClosed) return;
     this.#socketClosed = true;
+    clearTimeout(this.#graceTimer);
     this.#queue.stop();
     try {
       this.#conn.close();

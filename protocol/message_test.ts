@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder } from "./frame.ts";
+import { encodeMessage, type Message, parseMessage, utf8Length } from "./message.ts";
+
+const text = new TextEncoder();
+const parse = (payload: string) => parseMessage(text.encode(payload));
+const payloadOf = (message: Message) =>
+  new TextDecoder().decode(encodeMessage(message).subarray(12));
+
+/** What the original Python client sends: "\n".join([method] + params + ["\n" + content]). */
+function original(method: string, params: string[], content: string): string {
+  return [method, ...params, "\n" + content].join("\n");
+}
+
+Deno.test("parseMessage accepts the original client's LOGIN byte for byte", () => {
+  const payload = original("LOGIN", ["Username: ann", "Password: pw"], "");
+  assert.equal(payload, "LOGIN\nUsername: ann\nPassword: pw\n\n");
+  assert.deepEqual(parse(payload), {
+    method: "LOGIN",
+    params: { Username: "ann", Password: "pw" },
+  });
+});
+
+Deno.test("parseMessage accepts the original client's SEND_MSG with Unicode content", () => {
+  const content = "你好\tworld\nsecond line";
+  const payload = original("SEND_MSG", [`Content-Length: ${text.encode(content).length}`], content);
+  assert.deepEqual(parse(payload), {
+    method: "SEND_MSG",
+    params: { "Content-Length": "24" },
+    content,
+  });
+});
+
+Deno.test("parseMessage accepts a method alone, with or without newlines", () => {
+  for (const payload of ["LOGOUT", "LOGOUT\n", "LOGOUT\n\n"]) {
+    assert.deepEqual(parse(payload), { method: "LOGOUT", params: {} }, JSON.stringify(payload));
+  }
+});
+
+Deno.test("parseMessage keeps unknown parameters and values containing ': '", () => {
+  assert.deepEqual(parse("LIST_ROOMS\nRoom-Name: a: b\nX-Extra: 1\n\n").params, {
+    "Room-Name": "a: b",
+    "X-Extra": "1",
+  });
+});
+
+Deno.test("parseMessage rejects malformed payloads with a SyntaxError that says why", () => {
+  const cases: [string | Uint8Array, RegExp][] = [
+    ["", /empty payload/],
+    ["\n\n", /empty method/],
+    ["LOGIN\nUsername ann\n\n", /parameter line "Username ann" is not "Name: Value"/],
+    ["LOGIN\n: x\n\n", /is not "Name: Value"/],
+    ["LOGIN\nUsername: a\nUsername: b\n\n", /repeated parameter Username/],
+    ["SEND_MSG\n\nhello", /5 bytes of content without Content-Length/],
+    ["SEND_MSG\nContent-Length: 4\n\nhello", /Content-Length "4" does not match 5 bytes/],
+    ["SEND_MSG\nContent-Length: -5\n\nhello", /does not match/],
+    ["SEND_MSG\nContent-Length: 2\n\n你", /"2" does not match 3 bytes/],
+    [new Uint8Array([...text.encode("L\nContent-Length: 1\n\n"), 0xff]), /invalid UTF-8/],
+    [new Uint8Array([0xc3, 0x28]), /invalid UTF-8/],
+  ];
+  for (const [payload, reason] of cases) {
+    const bytes = typeof payload === "string" ? text.encode(payload) : payload;
+    assert.throws(
+      () => parseMessage(bytes),
+      (e: Error) => e instanceof SyntaxError && reason.test(e.message),
+    );
+  }
+});
+
+Deno.test("encodeMessage writes the original layout and computes Content-Length in bytes", () => {
+  assert.equal(
+    payloadOf({ method: "RESP_LOGIN", params: { Status: "OK" } }),
+    "RESP_LOGIN\nStatus: OK\n\n",
+  );
+  assert.equal(
+    payloadOf({
+      method: "NEW_MSG",
+      params: { Status: "OK", "Content-Length": "999" },
+      content: "é",
+    }),
+    "NEW_MSG\nStatus: OK\nContent-Length: 2\n\né",
+  );
+  assert.equal(
+    payloadOf({ method: "RESP_LIST_ROOMS", params: {}, content: "" }),
+    "RESP_LIST_ROOMS\nContent-Length: 0\n\n",
+  );
+});
+
+Deno.test("encodeMessage fills exactly one buffer whose length is in the header", () => {
+  const bytes = encodeMessage({ method: "SEND_MSG", params: {}, content: "😀 and ü" });
+  assert.equal(new DataView(bytes.buffer).getUint32(8), bytes.length);
+  assert.equal(bytes.buffer.byteLength, bytes.length);
+});
+
+Deno.test("encodeMessage refuses newlines that would break the framing", () => {
+  assert.throws(() => encodeMessage({ method: "A\nB", params: {} }), TypeError);
+  assert.throws(() => encodeMessage({ method: "A", params: { K: "v\n" } }), TypeError);
+  assert.throws(() => encodeMessage({ method: "A", params: { "K: x": "v" } }), TypeError);
+});
+
+Deno.test("encode then decode gives back the message, for awkward content", () => {
+  const contents = [
+    "",
+    "plain",
+    "tab\tand\nnewline\n\n",
+    "\n\nleading blank lines",
+    "江主席 😀",
+    "\uD800 lone",
+  ];
+  for (const content of contents) {
+    const message = { method: "SEND_MSG", params: { A: "1" }, content };
+    const [payload] = new FrameDecoder({ maxFrameSize: DEFAULT_MAX_FRAME_SIZE }).push(
+      encodeMessage(message),
+    );
+    const expected = content.replace("\uD800", "\uFFFD");
+    assert.deepEqual(parseMessage(payload), {
+      ...message,
+      params: { A: "1", "Content-Length": String(text.encode(content).length) },
+      content: expected,
+    });
+  }
+});
+
+Deno.test("utf8Length agrees with TextEncoder", () => {
+  for (const s of ["", "abc", "é", "你好", "😀", "a\uD800b", "\uDC00", "x😀y你"]) {
+    assert.equal(utf8Length(s), text.encode(s).length, JSON.stringify(s));
+  }
+});

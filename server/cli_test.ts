@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { parseServerArgs } from "./cli.ts";
+
+Deno.test("parseServerArgs takes PORT and MAX_ONLINE positionally, as the original did", () => {
+  const args = parseServerArgs(["7000", "5"]);
+  assert.equal(args.port, 7000);
+  assert.equal(args.maxOnline, 5);
+  assert.equal(args.host, "0.0.0.0");
+  assert.equal(args.globals, "./globals.txt");
+});
+
+Deno.test("parseServerArgs defaults and flags", () => {
+  assert.equal(parseServerArgs([]).port, 6666);
+  const args = parseServerArgs([
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--max-online",
+    "3",
+    "--globals",
+    "x.txt",
+  ]);
+  assert.deepEqual([args.host, args.port, args.maxOnline, args.globals], [
+    "127.0.0.1",
+    0,
+    3,
+    "x.txt",
+  ]);
+});
+
+Deno.test("parseServerArgs rejects bad numbers and unknown flags with a clear message", () => {
+  assert.throws(
+    () => parseServerArgs(["70000"]),
+    /--port must be a whole number from 0 to 65535, got "70000"/,
+  );
+  assert.throws(
+    () => parseServerArgs(["--max-online", "0"]),
+    /--max-online must be a whole number from 1/,
+  );
+  assert.throws(() => parseServerArgs(["1", "2", "3"]), /too many arguments: 3/);
+  assert.throws(() => parseServerArgs(["--colour"]), /Unknown option '--colour'/);
+});

@@ -1,0 +1,176 @@
+/**
+ * Shared pieces of the end-to-end tests: a server on a free port of
+ * 127.0.0.1 and a raw protocol connection that shows every frame.
+ * @module
+ */
+
+import { FrameDecoder } from "../protocol/frame.ts";
+import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
+import { type ServerHandle, type ServerOptions, startServer } from "../server/server.ts";
+
+/** The accounts every test server has. */
+export const ACCOUNTS: ReadonlyMap<string, string> = new Map([
+  ["ann", "ann-pw"],
+  ["bob", "bob-pw"],
+  ["carol", "carol-pw"],
+  ["江主席", "excited"],
+]);
+
+/** The rooms every test server starts with. */
+export const ROOMS = ["lobby", "random", "香港记者招待会"];
+
+/** Starts a quiet server on a free port of 127.0.0.1. */
+export function startTestServer(options: ServerOptions = {}): ServerHandle {
+  return startServer({
+    host: "127.0.0.1",
+    port: 0,
+    accounts: ACCOUNTS,
+    rooms: ROOMS,
+    log: () => {},
+    ...options,
+  });
+}
+
+/** Rejects after `ms` unless `promise` settles first. */
+export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * A connection that speaks the protocol frame by frame, for tests that
+ * check exact responses, events, and what the server does with bad bytes.
+ */
+export class RawConnection {
+  readonly conn: Deno.Conn;
+  readonly #decoder = new FrameDecoder({ maxFrameSize: 64 * 1024 * 1024 });
+  readonly #frames: Message[] = [];
+  #eof = false;
+  #wake: (() => void) | null = null;
+  #paused: Promise<void> | null = null;
+  #resume: (() => void) | null = null;
+  readonly #reading: Promise<void>;
+
+  private constructor(conn: Deno.Conn) {
+    this.conn = conn;
+    this.#reading = this.#readLoop();
+  }
+
+  /** Connects to a test server. */
+  static async open(server: ServerHandle | number): Promise<RawConnection> {
+    const port = typeof server === "number" ? server : server.addr.port;
+    return new RawConnection(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  /** Writes raw bytes. */
+  async write(bytes: Uint8Array): Promise<void> {
+    let written = 0;
+    while (written < bytes.length) written += await this.conn.write(bytes.subarray(written));
+  }
+
+  /** Sends a request without waiting for anything. */
+  send(method: string, params: Record<string, string> = {}, content?: string): Promise<void> {
+    return this.write(encodeMessage({ method, params, content }));
+  }
+
+  /** Sends a request and returns the next frame (its response, for a non-push connection). */
+  async request(
+    method: string,
+    params: Record<string, string> = {},
+    content?: string,
+  ): Promise<Message> {
+    await this.send(method, params, content);
+    return await this.next();
+  }
+
+  /** Logs in and checks the response is OK. */
+  async login(user: string, options: { push?: boolean } = {}): Promise<void> {
+    const response = await this.request("LOGIN", {
+      Username: user,
+      Password: ACCOUNTS.get(user)!,
+      Push: options.push ? "on" : "off",
+    });
+    if (response.params.Status !== "OK") {
+      throw new Error(`login ${user}: ${response.params.Status}`);
+    }
+  }
+
+  /** The next frame from the server; fails after `ms` or at end of stream. */
+  next(ms = 5_000): Promise<Message> {
+    return withTimeout(this.#nextFrame(), ms, "next frame");
+  }
+
+  /** The next frame whose method is `method`, skipping others. */
+  async nextOf(method: string, ms = 5_000): Promise<Message> {
+    while (true) {
+      const frame = await this.next(ms);
+      if (frame.method === method) return frame;
+    }
+  }
+
+  /** Resolves once the server has closed the connection, with the frames left unread. */
+  untilClosed(ms = 5_000): Promise<Message[]> {
+    return withTimeout(
+      this.#reading.then(() => this.#frames.splice(0)),
+      ms,
+      "server closing the connection",
+    );
+  }
+
+  /** The next frame if one arrives within `ms`, else null (for checking that none does). */
+  async frameWithin(ms: number): Promise<Message | null> {
+    try {
+      return await this.next(ms);
+    } catch {
+      return null;
+    }
+  }
+
+  /** Stops reading from the socket (as a stalled client would) until close. */
+  pause(): void {
+    this.#paused ??= new Promise((resolve) => this.#resume = resolve);
+  }
+
+  /** Closes the connection and waits for the reader to stop. */
+  async close(): Promise<void> {
+    this.#resume?.();
+    try {
+      this.conn.close();
+    } catch {
+      // closed already
+    }
+    await this.#reading;
+  }
+
+  async #nextFrame(): Promise<Message> {
+    while (this.#frames.length === 0) {
+      if (this.#eof) throw new Error("connection closed by server");
+      await new Promise<void>((resolve) => this.#wake = resolve);
+    }
+    return this.#frames.shift()!;
+  }
+
+  async #readLoop(): Promise<void> {
+    const buffer = new Uint8Array(64 * 1024);
+    while (true) {
+      if (this.#paused) await this.#paused;
+      const n = await this.conn.read(buffer).catch(() => null);
+      if (n === null) break;
+      for (const payload of this.#decoder.push(buffer.subarray(0, n))) {
+        this.#frames.push(parseMessage(payload));
+      }
+      this.#wake?.();
+    }
+    this.#eof = true;
+    this.#wake?.();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Runs `server.ts` as a child process, as a user would, for tests of the
+ * command line, start-up errors, signals and memory.
+ * @module
+ */
+
+import { ACCOUNTS, ROOMS, withTimeout } from "./helpers.ts";
+
+/** A server child process. */
+export interface ServerProcess {
+  readonly pid: number;
+  readonly port: number;
+  /** Log lines read from stderr so far. */
+  readonly log: string[];
+  /** Resolves with the exit code. */
+  readonly exited: Promise<number>;
+  kill(signal?: Deno.Signal): void;
+}
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+/** The command that runs `server.ts` with the task's permissions. */
+export function serverCommand(
+  args: string[],
+  options: { stdin?: "null" | "piped" } = {},
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "--allow-net", "--allow-read", `${ROOT}server.ts`, ...args],
+    cwd: ROOT,
+    stdin: options.stdin ?? "null",
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
+/** Runs `server.ts` to completion and returns its exit code and output. */
+export async function runServer(
+  args: string[],
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const output = await withTimeout(
+    serverCommand(args).output(),
+    30_000,
+    `server.ts ${args.join(" ")}`,
+  );
+  const decode = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+  return { code: output.code, stdout: decode(output.stdout), stderr: decode(output.stderr) };
+}
+
+/** Writes the test accounts and rooms as a globals file; returns its path. */
+export async function writeTestGlobals(): Promise<string> {
+  const path = await Deno.makeTempFile({ prefix: "globals-", suffix: ".txt" });
+  const accounts = [...ACCOUNTS].map(([user, password]) => `${user} ${password}\n`).join("");
+  await Deno.writeTextFile(path, `${accounts}\n${ROOMS.join("\n")}\n`);
+  return path;
+}
+
+/**
+ * Starts `server.ts` on a free port of 127.0.0.1 with the test accounts and
+ * rooms, and waits until it listens.
+ */
+export async function spawnServer(args: string[]): Promise<ServerProcess> {
+  const globals = await writeTestGlobals();
+  const child = serverCommand(["--host", "127.0.0.1", "--port", "0", "--globals", globals, ...args])
+    .spawn();
+  const log: string[] = [];
+  let listening!: (port: number) => void;
+  const port = new Promise<number>((resolve) => listening = resolve);
+  const reading = (async () => {
+    const lines = child.stderr.pipeThrough(new TextDecoderStream());
+    let partial = "";
+    for await (const chunk of lines) {
+      const parts = (partial + chunk).split("\n");
+      partial = parts.pop()!;
+      for (const line of parts) {
+        log.push(line);
+        const match = line.match(/listening addr=[^ ]*:(\d+)$/);
+        if (match) listening(Number(match[1]));
+      }
+    }
+  })();
+  const stdout = child.stdout.cancel();
+  const exited = Promise.all([child.status, reading, stdout]).then(async ([status]) => {
+    await Deno.remove(globals);
+    return status.code;
+  });
+  return {
+    pid: child.pid,
+    port: await withTimeout(
+      Promise.race([
+        port,
+        exited.then(() => {
+          throw new Error(`server exited before listening:\n${log.join("\n")}`);
+        }),
+      ]),
+      30_000,
+      "server to listen",
+    ),
+    log,
+    exited,
+    kill: (signal = "SIGTERM") => child.kill(signal),
+  };
+}
+
+/**
+ * Peak resident memory of a process in KiB (VmHWM from /proc; read through
+ * `cat` because Deno reads /proc only with all permissions).
+ */
+export async function peakRssKiB(pid: number): Promise<number> {
+  const { stdout } = await new Deno.Command("cat", { args: [`/proc/${pid}/status`] }).output();
+  const status = new TextDecoder().decode(stdout);
+  return Number(status.match(/VmHWM:\s+(\d+) kB/)![1]);
+}

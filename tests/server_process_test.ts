@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { RawConnection, withTimeout } from "./helpers.ts";
+import { peakRssKiB, runServer, spawnServer } from "./server_process.ts";
+
+async function tempFile(content: string | Uint8Array): Promise<string> {
+  const path = await Deno.makeTempFile({ suffix: ".txt" });
+  if (typeof content === "string") await Deno.writeTextFile(path, content);
+  else await Deno.writeFile(path, content);
+  return path;
+}
+
+Deno.test("server.ts --help prints usage and exits 0", async () => {
+  const { code, stdout } = await runServer(["--help"]);
+  assert.equal(code, 0);
+  assert.match(stdout, /Usage: server.ts \[PORT\] \[MAX_ONLINE\]/);
+});
+
+Deno.test("server.ts refuses a bad argument with the reason and exit code 2", async () => {
+  const { code, stderr } = await runServer(["--port", "http"]);
+  assert.equal(code, 2);
+  assert.match(stderr, /claptrap: --port must be a whole number/);
+});
+
+Deno.test("a malformed globals file stops start-up with the file name and line number", async () => {
+  const path = await tempFile("ann pw\nbob\n\nlobby\n");
+  const { code, stderr } = await runServer(["--globals", path, "--port", "0"]);
+  assert.equal(code, 2);
+  assert.ok(stderr.includes(`${path}:2: expected "username password"`), stderr);
+  await Deno.remove(path);
+});
+
+Deno.test("a globals file that is not UTF-8 stops start-up with the line number", async () => {
+  const path = await tempFile(
+    new Uint8Array([...new TextEncoder().encode("ann pw\n\n"), 0xc4, 0xe3, 0x0a]),
+  );
+  const { code, stderr } = await runServer(["--globals", path, "--port", "0"]);
+  assert.equal(code, 2);
+  assert.ok(stderr.includes(`${path}:3: not valid UTF-8`), stderr);
+  await Deno.remove(path);
+});
+
+Deno.test("a missing globals file stops start-up with a clear message", async () => {
+  const { code, stderr } = await runServer([
+    "--globals",
+    "/nonexistent/globals.txt",
+    "--port",
+    "0",
+  ]);
+  assert.equal(code, 2);
+  assert.match(stderr, /cannot read \/nonexistent\/globals.txt: no such file/);
+});
+
+Deno.test("SIGTERM stops the server: push clients are told, everyone is closed, exit 0", async () => {
+  const server = await spawnServer([]);
+  const pushed = await RawConnection.open(server.port);
+  await pushed.login("ann", { push: true });
+  const polled = await RawConnection.open(server.port);
+  await polled.login("bob");
+  server.kill("SIGTERM");
+  const [notice] = await pushed.untilClosed();
+  assert.deepEqual([notice.method, notice.params.Reason], ["EVT_CLOSE", "server shutting down"]);
+  assert.deepEqual(await polled.untilClosed(), [], "a polling client gets no unrequested frame");
+  await pushed.close();
+  await polled.close();
+  assert.equal(await withTimeout(server.exited, 10_000, "server exit"), 0);
+  assert.ok(server.log.some((line) => line.endsWith(" stopped")));
+});
+
+Deno.test("server memory stays bounded while a client that never reads is flooded", async () => {
+  const server = await spawnServer(["--send-queue-bytes", String(1 << 20)]);
+  const sleeper = await RawConnection.open(server.port);
+  await sleeper.login("carol", { push: true });
+  await sleeper.request("JOIN_ROOM", { "Room-Name": "lobby" });
+  sleeper.pause();
+  const flooder = await RawConnection.open(server.port);
+  await flooder.login("ann", { push: true });
+  await flooder.request("JOIN_ROOM", { "Room-Name": "lobby" });
+  const before = await peakRssKiB(server.pid);
+  const message = "m".repeat(256 * 1024);
+  const total = 512; // 128 MiB offered to the sleeping client
+  for (let i = 0; i < total; i += 16) {
+    for (let j = 0; j < 16; j++) await flooder.send("SEND_MSG", {}, message);
+    for (let j = 0; j < 16; j++) {
+      assert.equal((await flooder.nextOf("RESP_SEND_MSG")).params.Status, "OK");
+    }
+  }
+  const growthMiB = ((await peakRssKiB(server.pid)) - before) / 1024;
+  assert.ok(
+    growthMiB < 48,
+    `peak RSS grew by ${growthMiB.toFixed(1)} MiB while 128 MiB were offered`,
+  );
+  assert.ok(
+    server.log.some((line) => /reason="send queue exceeded 1048576 bytes"/.test(line)),
+    server.log.join("\n"),
+  );
+  server.kill("SIGTERM");
+  await server.exited;
+  await sleeper.close();
+  await flooder.close();
+});
