@@ -41,9 +41,10 @@ export function unescapeField(text: string): string {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { formatMessageLines } from "./content.ts";
  * const text = formatMessageLines([{ from: "ann", time: "2026-01-01T00:00:00.000Z", content: "a\tb" }]);
- * console.assert(text === "ann\t2026-01-01T00:00:00.000Z\ta\\tb\n");
+ * assert.ok(text === "ann\t2026-01-01T00:00:00.000Z\ta\\tb\n");
  * ```
  */
 export function formatMessageLines(messages: readonly MessageLine[]): string {

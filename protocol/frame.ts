@@ -34,9 +34,10 @@ export interface FrameDecoderOptions {
  *
  * @example Framing a payload
  * ```ts
+ * import assert from "node:assert/strict";
  * import { frame } from "./frame.ts";
  * const bytes = frame(new TextEncoder().encode("LOGOUT\n\n"));
- * console.assert(bytes.length === 12 + 8);
+ * assert.ok(bytes.length === 12 + 8);
  * ```
  */
 export function frame(payload: Uint8Array): Uint8Array {
@@ -68,12 +69,13 @@ export function writeFrameHeader(target: Uint8Array, frameLength: number): void 
  *
  * @example Two frames, the second split across reads
  * ```ts
+ * import assert from "node:assert/strict";
  * import { FrameDecoder, frame } from "./frame.ts";
  * const bytes = new Uint8Array([...frame(new Uint8Array([65])), ...frame(new Uint8Array([66]))]);
  * const decoder = new FrameDecoder();
  * const first = decoder.push(bytes.subarray(0, 15));
  * const second = decoder.push(bytes.subarray(15));
- * console.assert(first.length === 1 && second.length === 1);
+ * assert.ok(first.length === 1 && second.length === 1);
  * ```
  */
 export class FrameDecoder {
@@ -84,6 +86,7 @@ export class FrameDecoder {
   #bodyFill = 0;
   #error: SyntaxError | RangeError | null = null;
 
+  /** Creates a decoder; the maximum frame size defaults to 1 MiB. */
   constructor(options: FrameDecoderOptions = {}) {
     this.#maxFrameSize = options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE;
     if (!(this.#maxFrameSize >= HEADER_SIZE)) {

@@ -33,9 +33,10 @@ const strictDecoder = new TextDecoder("utf-8", { fatal: true });
  *
  * @example Encoding a login request
  * ```ts
+ * import assert from "node:assert/strict";
  * import { encodeMessage } from "./message.ts";
  * const bytes = encodeMessage({ method: "LOGIN", params: { Username: "ann", Password: "pw" } });
- * console.assert(new TextDecoder().decode(bytes.subarray(12)) === "LOGIN\nUsername: ann\nPassword: pw\n\n");
+ * assert.ok(new TextDecoder().decode(bytes.subarray(12)) === "LOGIN\nUsername: ann\nPassword: pw\n\n");
  * ```
  */
 export function encodeMessage(message: Message): Uint8Array {
@@ -88,10 +89,11 @@ export function encodeMessage(message: Message): Uint8Array {
  *
  * @example Parsing what the original client sends
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseMessage } from "./message.ts";
  * const payload = new TextEncoder().encode("SEND_MSG\nContent-Length: 2\n\nhi");
  * const message = parseMessage(payload);
- * console.assert(message.method === "SEND_MSG" && message.content === "hi");
+ * assert.ok(message.method === "SEND_MSG" && message.content === "hi");
  * ```
  */
 export function parseMessage(payload: Uint8Array): Message {

@@ -17,6 +17,7 @@ export interface Globals {
 
 /** A globals file that cannot be used; the message names file and line. */
 export class GlobalsError extends SyntaxError {
+  /** Always `GlobalsError`. */
   override name = "GlobalsError";
 }
 
@@ -30,9 +31,10 @@ export class GlobalsError extends SyntaxError {
  *
  * @example
  * ```ts
+ * import assert from "node:assert/strict";
  * import { parseGlobals } from "./globals.ts";
  * const globals = parseGlobals("ann secret\n\nlobby\n", "globals.txt");
- * console.assert(globals.accounts.get("ann") === "secret" && globals.rooms[0] === "lobby");
+ * assert.ok(globals.accounts.get("ann") === "secret" && globals.rooms[0] === "lobby");
  * ```
  */
 export function parseGlobals(text: string | Uint8Array, file: string): Globals {

@@ -53,10 +53,11 @@ export function logToStderr(line: string): void {
  * Starts a server listening on TCP.
  *
  * @example A server on a free port of 127.0.0.1
- * ```ts ignore
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { startServer } from "./server.ts";
- * const server = startServer({ host: "127.0.0.1", port: 0, rooms: ["lobby"] });
- * console.log(server.addr.port);
+ * const server = startServer({ host: "127.0.0.1", port: 0, rooms: ["lobby"], log: () => {} });
+ * assert.ok(server.addr.port > 0);
  * await server.close();
  * ```
  */
