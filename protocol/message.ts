@@ -21,7 +21,7 @@ export interface Message {
 
 const NEWLINE = 0x0a;
 const encoder = new TextEncoder();
-const strictDecoder = new TextDecoder("utf-8", { fatal: true });
+const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
  * Encodes a message as a complete frame (header included). The size is
@@ -114,7 +114,13 @@ export function parseMessage(payload: Uint8Array): Message {
     if (Object.hasOwn(params, name)) {
       throw new SyntaxError(`Cannot parse message: repeated parameter ${name}`);
     }
-    params[name] = value;
+    // defineProperty, so that a parameter named __proto__ is kept as data
+    Object.defineProperty(params, name, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   const contentBytes = payload.length - contentStart;
   const declared = params["Content-Length"];

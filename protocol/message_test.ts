@@ -44,6 +44,13 @@ Deno.test("parseMessage keeps unknown parameters and values containing ': '", ()
   });
 });
 
+Deno.test("parseMessage keeps a byte-order mark in content and a parameter named __proto__", () => {
+  const message = parse("SEND_MSG\n__proto__: x\nContent-Length: 5\n\n\uFEFFhi");
+  assert.equal(message.content, "\uFEFFhi");
+  assert.equal(Object.getOwnPropertyDescriptor(message.params, "__proto__")?.value, "x");
+  assert.equal(Object.getPrototypeOf(message.params), Object.prototype);
+});
+
 Deno.test("parseMessage rejects malformed payloads with a SyntaxError that says why", () => {
   const cases: [string | Uint8Array, RegExp][] = [
     ["", /empty payload/],

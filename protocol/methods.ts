@@ -41,8 +41,8 @@ export type ResponseMethod = typeof Response[keyof typeof Response];
 
 /**
  * Event methods: frames the server sends without a request, only to a
- * connection that opted in with `Push: on` at LOGIN — except `EVT_CLOSE`,
- * which any connection may receive just before the server closes it.
+ * connection logged in with `Push: on`. Their names start with `EVT_`;
+ * clients ignore events they do not know.
  */
 export const Event = {
   /** A message posted in the room: Room, From, Time, Id; content is the text. */
@@ -76,7 +76,7 @@ export const Status = {
   ALREADY_ONLINE: "ALREADY_ONLINE",
   /** CREATE_ROOM of a name that exists. */
   ROOM_EXISTS: "ROOM_EXISTS",
-  /** A room name that is empty, too long or contains control characters. */
+  /** A name that is empty, too long, has control characters or surrounding white space. */
   INVALID_NAME: "INVALID_NAME",
 } as const;
 
@@ -109,7 +109,11 @@ export function isRequestMethod(method: string): method is RequestMethod {
   return Object.hasOwn(REQUESTS, method);
 }
 
-/** Whether `method` is an event method (a frame not answering a request). */
-export function isEventMethod(method: string): method is EventMethod {
-  return Object.hasOwn(Event, method);
+/**
+ * Whether `method` names an event (a frame not answering a request): any
+ * method starting with `EVT_`, known or not, so that clients can skip
+ * events added by later versions.
+ */
+export function isEventMethod(method: string): boolean {
+  return method.startsWith("EVT_");
 }

@@ -98,6 +98,7 @@ export class Chat {
         (reason ? ` reason=${JSON.stringify(reason)}` : ""),
     );
     session.user = null;
+    session.push = false;
     return Status.OK;
   }
 

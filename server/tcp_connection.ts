@@ -70,18 +70,20 @@ export class TcpConnection implements Peer {
   async run(): Promise<void> {
     this.#log(`connect session=${this.#session.id} addr=${this.address}`);
     const buffer = new Uint8Array(READ_BUFFER_SIZE);
+    let endReason = "connection closed by client";
     while (!this.#socketClosed) {
       let n: number | null;
       try {
         n = await this.#conn.read(buffer);
-      } catch {
+      } catch (error) {
+        endReason = `connection error: ${(error as Error).name}`;
         n = null;
       }
       if (n === null) break;
       // once closing, input is read and dropped so the close is a FIN, not a reset
       if (this.#closeReason === null) this.#receive(buffer.subarray(0, n));
     }
-    const reason = this.#closeReason ?? "connection closed by client";
+    const reason = this.#closeReason ?? endReason;
     this.#chat.disconnect(this.#session, reason);
     this.#closeSocket();
     this.#log(`disconnect session=${this.#session.id} reason=${JSON.stringify(reason)}`);
@@ -142,6 +144,9 @@ export class TcpConnection implements Peer {
    */
   #closeAfterFlush(reason: string): void {
     this.#closeReason = reason;
+    // leave rooms now rather than when the socket is finally closed; deferred
+    // so that a broadcast under way is not changed beneath it
+    queueMicrotask(() => this.#chat.disconnect(this.#session, reason));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const graceOver = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, this.#limits.closeGraceMs);

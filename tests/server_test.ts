@@ -284,6 +284,14 @@ Deno.test("lost framing gets an error frame and closes only that connection", as
     assert.deepEqual(rest, []);
     await c.close();
   }
+  const broken = await inRoom(server.addr.port, "carol", "lobby");
+  await broken.write(new TextEncoder().encode("garbage"));
+  const left = await bystander.nextOf("EVT_LEAVE");
+  assert.deepEqual([left.params.User, left.params.Reason], [
+    "carol",
+    "Cannot parse frame: bad magic, expected CLAPTRAP",
+  ]);
+  await broken.close();
   const ann = await inRoom(server.addr.port, "ann", "lobby");
   await ann.request("SEND_MSG", {}, "still here");
   assert.equal((await bystander.nextOf("EVT_MSG")).content, "still here");
