@@ -30,6 +30,7 @@ export interface ConnectOptions {
 
 /** A room as listed by the server. */
 export interface RoomInfo {
+  /** The room's name. */
   name: string;
   /** Users in it now. */
   members: number;
@@ -44,12 +45,14 @@ export type ChatEvent =
 
 /** A response whose status was not OK. */
 export class ChatError extends Error {
+  /** Always `ChatError`. */
   override name = "ChatError";
   /** The response's Status, e.g. `AUTH_FAILED`. */
   readonly status: string;
   /** The response's Reason, when it gave one. */
   readonly reason?: string;
 
+  /** Describes the failed `method` from its `response`. */
   constructor(method: string, response: Message) {
     const { Status: status = "", Reason: reason } = response.params;
     super(`${method} failed: ${status}${reason ? ` (${reason})` : ""}`);
@@ -66,16 +69,34 @@ interface Pending {
 /**
  * A connection to a Claptrap server.
  *
- * @example Log in, join a room, send, and read what others say
- * ```ts ignore
+ * @example Two users in a room: one sends, the other gets it pushed
+ * ```ts
+ * import assert from "node:assert/strict";
  * import { ChatClient } from "./chat_client.ts";
- * const client = await ChatClient.connect({ host: "127.0.0.1", port: 6666 });
- * await client.login("alice", "alice123");
- * await client.join("lobby");
- * await client.send("hello");
- * for await (const event of client.events()) {
- *   if (event.type === "message") console.log(`${event.from}: ${event.content}`);
+ * import { startServer } from "../server/server.ts";
+ * const server = startServer({
+ *   host: "127.0.0.1",
+ *   port: 0,
+ *   accounts: new Map([["ann", "pw1"], ["bob", "pw2"]]),
+ *   rooms: ["lobby"],
+ *   log: () => {},
+ * });
+ * const ann = await ChatClient.connect({ port: server.addr.port });
+ * const bob = await ChatClient.connect({ port: server.addr.port });
+ * await ann.login("ann", "pw1");
+ * await bob.login("bob", "pw2");
+ * await ann.join("lobby");
+ * await bob.join("lobby");
+ * await ann.send("hello");
+ * for await (const event of bob.events()) {
+ *   if (event.type === "message") {
+ *     assert.ok(event.from === "ann" && event.content === "hello");
+ *     break;
+ *   }
  * }
+ * await ann.close();
+ * await bob.close();
+ * await server.close();
  * ```
  */
 export class ChatClient {

@@ -18,8 +18,16 @@ Deno.test({
       stderr: "piped",
     }).output();
     assert.equal(compile.code, 0, new TextDecoder().decode(compile.stderr));
-    for (const [binary, usage] of [["claptrap-server", /Usage: server.ts/], ["claptrap-client", /Usage: client.ts/]] as const) {
-      const run = await new Deno.Command(`${ROOT}dist/${binary}`, { args: ["--help"], stdout: "piped" }).output();
+    for (
+      const [binary, usage] of [["claptrap-server", /Usage: server.ts/], [
+        "claptrap-client",
+        /Usage: client.ts/,
+      ]] as const
+    ) {
+      const run = await new Deno.Command(`${ROOT}dist/${binary}`, {
+        args: ["--help"],
+        stdout: "piped",
+      }).output();
       assert.equal(run.code, 0);
       assert.match(new TextDecoder().decode(run.stdout), usage);
     }

@@ -1,0 +1,199 @@
+/**
+ * The Claptrap terminal client: `deno task client` or `client.ts [options]`.
+ * Run with `--help` for the flags and type `/help` once logged in.
+ *
+ * This file only wires the pieces to the process: flags, the prompts, stdin
+ * (a TTY with line editing, or a script read line by line) and stdout. What
+ * a line does is {@link ChatTerminal}'s business.
+ * @module
+ */
+
+import process from "node:process";
+import readline from "node:readline";
+import { ChatClient, ChatError } from "./client/chat_client.ts";
+import { CLIENT_USAGE, type ClientArgs, parseClientArgs } from "./client/client_cli.ts";
+import { ChatTerminal, readLines, SecretInput, type SecretState } from "./client/terminal.ts";
+
+/** How often a client logged in with `--no-push` asks for new messages, in ms. */
+const POLL_MS = 1_000;
+
+function fail(message: string, code = 1): never {
+  console.error(`claptrap: ${message}`);
+  Deno.exit(code);
+}
+
+async function connect(args: ClientArgs): Promise<ChatClient> {
+  try {
+    return await ChatClient.connect({ host: args.host, port: args.port });
+  } catch (error) {
+    const why = error instanceof Deno.errors.ConnectionRefused
+      ? "connection refused"
+      : (error as Error).message;
+    fail(`cannot connect to ${args.host}:${args.port}: ${why}`);
+  }
+}
+
+async function logIn(client: ChatClient, user: string, password: string, push: boolean) {
+  try {
+    await client.login(user, password, { push });
+  } catch (error) {
+    await client.close();
+    const why = error instanceof ChatError
+      ? error.status + (error.reason ? ` (${error.reason})` : "")
+      : (error as Error).message;
+    fail(`login as ${JSON.stringify(user)} failed: ${why}`);
+  }
+}
+
+/** Asks for a line on the terminal, echoed (the terminal's own line editing). */
+function askLine(label: string): string {
+  const answer = prompt(`${label}:`);
+  if (answer === null) fail(`no ${label.toLowerCase()} given`);
+  return answer;
+}
+
+/** Asks for a line on the terminal without echoing it. */
+async function askSecret(label: string): Promise<string> {
+  const encoder = new TextEncoder();
+  await Deno.stdout.write(encoder.encode(`${label}: `));
+  const input = new SecretInput();
+  const buffer = new Uint8Array(256);
+  let state: SecretState = "more";
+  Deno.stdin.setRaw(true);
+  try {
+    while (state === "more") {
+      const n = await Deno.stdin.read(buffer);
+      state = n === null ? "eof" : input.push(buffer.subarray(0, n));
+    }
+  } finally {
+    Deno.stdin.setRaw(false);
+    await Deno.stdout.write(encoder.encode("\n"));
+  }
+  if (state === "interrupt") Deno.exit(130);
+  if (state === "eof") fail(`no ${label.toLowerCase()} given`);
+  return input.value;
+}
+
+/** Reads the next line of piped stdin. */
+async function nextLine(lines: AsyncIterator<string>, label: string): Promise<string> {
+  const next = await lines.next();
+  if (next.done) fail(`no ${label} given: stdin ended`);
+  return next.value;
+}
+
+/** Runs a session on a script: one line after the other, each awaited. */
+async function runPiped(
+  client: ChatClient,
+  lines: AsyncIterable<string>,
+  args: ClientArgs & { user: string },
+) {
+  const terminal = new ChatTerminal(client, (line) => console.log(line), {
+    user: args.user,
+    color: !Deno.noColor && Deno.stdout.isTerminal(),
+    pollMs: args.push ? 0 : POLL_MS,
+  });
+  terminal.ended.then((reason) => {
+    if (reason !== null) Deno.exit(1);
+  });
+  await terminal.start();
+  for await (const line of lines) {
+    if (!await terminal.handleLine(line)) break;
+  }
+  await terminal.quit();
+  Deno.exit((await terminal.ended) === null ? 0 : 1);
+}
+
+/**
+ * Runs a session on a TTY: readline edits the input line while events are
+ * printed above it.
+ */
+async function runInteractive(client: ChatClient, args: ClientArgs & { user: string }) {
+  const screen = Deno.stdout.isTerminal();
+  const rl = readline.createInterface({
+    input: process.stdin,
+    output: process.stdout,
+    terminal: screen,
+    prompt: "> ",
+  });
+  const terminal: ChatTerminal = new ChatTerminal(client, print, {
+    user: args.user,
+    color: !Deno.noColor && screen,
+    pollMs: args.push ? 0 : POLL_MS,
+  });
+  let ending = false;
+
+  function print(line: string): void {
+    if (!screen) {
+      console.log(line);
+      return;
+    }
+    // readline redraws by moving up as many rows as the input had: give it
+    // that many blank rows below the line to move into.
+    const rows = clearInput();
+    process.stdout.write(line + "\n".repeat(1 + rows));
+    if (!ending) {
+      rl.setPrompt(terminal.room === null ? "> " : `${terminal.room}> `);
+      rl.prompt(true);
+    }
+  }
+
+  /**
+   * Erases the prompt and what is typed after it, however many rows it
+   * takes; returns how many rows the cursor was below the prompt's.
+   */
+  function clearInput(): number {
+    const rows = rl.getCursorPos().rows;
+    readline.moveCursor(process.stdout, 0, -rows);
+    readline.cursorTo(process.stdout, 0);
+    readline.clearScreenDown(process.stdout);
+    return rows;
+  }
+
+  async function end(): Promise<never> {
+    const reason = await terminal.ended;
+    ending = true;
+    if (screen) clearInput();
+    rl.close();
+    Deno.exit(reason === null ? 0 : 1);
+  }
+
+  // One line at a time, in order; the prompt stays usable meanwhile.
+  let queue = Promise.resolve(true);
+  const enqueue = (task: () => Promise<boolean>) => queue = queue.then((go) => go ? task() : false);
+  rl.on("line", (line: string) => {
+    if (screen) rl.prompt();
+    enqueue(() => terminal.handleLine(line)).then((go) => go || end());
+  });
+  // Ctrl+D, or Ctrl+C: log out and leave.
+  rl.on("close", () => {
+    if (!ending) enqueue(() => terminal.quit().then(() => false)).then(end);
+  });
+  terminal.ended.then((reason) => reason !== null && end());
+  await terminal.start();
+  if (screen) rl.prompt();
+}
+
+async function main(argv: string[]): Promise<void> {
+  let args: ClientArgs;
+  try {
+    args = parseClientArgs(argv);
+  } catch (error) {
+    fail(`${(error as Error).message}\n\n${CLIENT_USAGE}`, 2);
+  }
+  if (args.help) {
+    console.log(CLIENT_USAGE);
+    return;
+  }
+  const tty = Deno.stdin.isTerminal();
+  const lines = tty ? null : readLines(Deno.stdin.readable);
+  const client = await connect(args);
+  const user = args.user ?? (lines ? await nextLine(lines, "user name") : askLine("Username"));
+  const password = args.password ??
+    (lines ? await nextLine(lines, "password") : await askSecret("Password"));
+  await logIn(client, user, password, args.push);
+  const session = { ...args, user };
+  if (lines) await runPiped(client, lines, session);
+  else await runInteractive(client, session);
+}
+
+if (import.meta.main) await main(Deno.args);

@@ -1,0 +1,88 @@
+/**
+ * The terminal client's command line:
+ * `client.ts [--host HOST] [--port PORT] [--user NAME] [--password PW] [--no-push]`.
+ * Pure parsing; the entry point does the I/O.
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+
+/** What the command line asks for. */
+export interface ClientArgs {
+  /** Server host. */
+  host: string;
+  /** Server port. */
+  port: number;
+  /** User name, when given (otherwise the client asks for it). */
+  user?: string;
+  /** Password, when given (otherwise the client asks for it). */
+  password?: string;
+  /** Whether the server should push messages and notices (false: poll). */
+  push: boolean;
+  /** Whether to show the help and exit. */
+  help: boolean;
+}
+
+/** The `--help` text. */
+export const CLIENT_USAGE = `Usage: client.ts [options]
+
+Claptrap terminal client. Asks for the user name and password when they are
+not given (and reads them as the first two lines of stdin when it is not a
+terminal). Type /help once logged in for the commands.
+
+Options:
+  --host HOST      server address (default 127.0.0.1)
+  --port PORT      server port (default 6666)
+  --user NAME      log in as NAME
+  --password PW    password (visible to other local users: prefer the prompt)
+  --no-push        poll for messages instead of having them pushed
+  -h, --help       show this help
+`;
+
+/**
+ * Parses the client's arguments.
+ * @throws {TypeError} with a message fit for the user on a bad argument.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseClientArgs } from "./client_cli.ts";
+ * const args = parseClientArgs(["--port", "7000", "--user", "ann"]);
+ * assert.ok(args.port === 7000 && args.user === "ann" && args.push);
+ * ```
+ */
+export function parseClientArgs(args: string[]): ClientArgs {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      host: { type: "string", default: "127.0.0.1" },
+      port: { type: "string", default: "6666" },
+      user: { type: "string" },
+      password: { type: "string" },
+      "no-push": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (positionals.length > 0) {
+    throw new TypeError(`unexpected argument: ${positionals.join(" ")}`);
+  }
+  if (values.host === "") throw new TypeError("--host must not be empty");
+  return {
+    host: values.host,
+    port: port(values.port),
+    ...(values.user !== undefined ? { user: values.user } : {}),
+    ...(values.password !== undefined ? { password: values.password } : {}),
+    push: !values["no-push"],
+    help: values.help,
+  };
+}
+
+function port(text: string): number {
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 65535) {
+    throw new TypeError(
+      `--port must be a whole number from 1 to 65535, got ${JSON.stringify(text)}`,
+    );
+  }
+  return Number(text);
+}

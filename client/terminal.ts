@@ -1,0 +1,484 @@
+/**
+ * The terminal client's user interface, apart from the screen: what a typed
+ * line does, how messages, notices and errors are shown, and the key
+ * handling of the password prompt. Output goes through a line writer, input
+ * comes in as strings or bytes, so all of it runs in tests without a TTY.
+ * @module
+ */
+
+import { Status } from "../protocol/methods.ts";
+import { type ChatClient, ChatError, type ChatEvent, type RoomInfo } from "./chat_client.ts";
+import { type CommandName, commandUsage, helpLines, parseInput } from "./commands.ts";
+
+/** Receives one line of output, without its line break. */
+export type LineWriter = (line: string) => void;
+
+/** Settings of a {@link ChatTerminal}. */
+export interface TerminalOptions {
+  /** The logged-in user: messages from this name are one's own. */
+  user: string;
+  /** Whether to colour the output with ANSI escapes. Default false. */
+  color?: boolean;
+  /**
+   * Poll the room for messages every this many milliseconds; for a client
+   * logged in with push off. Default 0: no polling.
+   */
+  pollMs?: number;
+}
+
+/** Width of `[HH:MM:SS] `; continuation lines of a message are indented by it. */
+const CONTINUATION = " ".repeat(11);
+
+const SGR = {
+  bold: "1",
+  dim: "2",
+  red: "31",
+  green: "32",
+  yellow: "33",
+  cyan: "36",
+} as const;
+
+type Tone = keyof typeof SGR;
+
+/**
+ * Formats a server time (ISO 8601) as local `HH:MM:SS`; an unparsable time
+ * gives `--:--:--`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatClock } from "./terminal.ts";
+ * assert.ok(/^\d\d:\d\d:\d\d$/.test(formatClock("2026-11-23T09:10:32.123Z")));
+ * assert.ok(formatClock("yesterday") === "--:--:--");
+ * ```
+ */
+export function formatClock(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "--:--:--";
+  return [date.getHours(), date.getMinutes(), date.getSeconds()]
+    .map((n) => String(n).padStart(2, "0"))
+    .join(":");
+}
+
+/**
+ * Makes text from other users safe to print: control characters (which
+ * could move the cursor or recolour the screen) become `^X` or U+FFFD.
+ * Tabs are kept; line breaks must have been split off before.
+ */
+export function sanitize(text: string): string {
+  // deno-lint-ignore no-control-regex
+  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => {
+    const code = c.charCodeAt(0);
+    if (code === 0x7f) return "^?";
+    return code < 0x20 ? `^${String.fromCharCode(code + 0x40)}` : "\uFFFD";
+  });
+}
+
+/**
+ * Splits message content into display lines: any line break (`\n`, `\r\n`,
+ * `\r`) starts a new line; trailing line breaks are dropped; each line is
+ * {@link sanitize}d.
+ */
+export function displayLines(content: string): string[] {
+  return content.replace(/[\r\n]+$/, "").split(/\r\n|\r|\n/).map(sanitize);
+}
+
+/** `2 members`, `1 member`, `empty`. */
+function memberCount(n: number): string {
+  if (n === 0) return "empty";
+  return n === 1 ? "1 member" : `${n} members`;
+}
+
+/**
+ * One user's chat session as seen in a terminal: runs typed lines (messages
+ * and slash commands) against a logged-in {@link ChatClient} and shows the
+ * results and the pushed events through a {@link LineWriter}.
+ *
+ * It never touches stdin or stdout, so the same class serves a TTY, a
+ * script on a pipe and the tests.
+ *
+ * @example
+ * ```ts ignore
+ * const terminal = new ChatTerminal(client, console.log, { user: "ann" });
+ * await terminal.start();
+ * await terminal.handleLine("/join lobby");
+ * await terminal.handleLine("hello");
+ * await terminal.quit();
+ * ```
+ */
+export class ChatTerminal {
+  readonly #client: ChatClient;
+  readonly #write: LineWriter;
+  readonly #user: string;
+  readonly #color: boolean;
+  readonly #pollMs: number;
+  #room: string | null = null;
+  #quitting = false;
+  #closed = false;
+  #polling = false;
+  #pollLoop: Promise<void> = Promise.resolve();
+  #pollTimer: ReturnType<typeof setTimeout> | undefined;
+  #wakePoll: (() => void) | null = null;
+  readonly #commands: Record<CommandName, (arg: string) => Promise<void> | void> = {
+    help: () => this.#help(),
+    rooms: () => this.#rooms(),
+    join: (room) => this.#join(room),
+    leave: () => this.#leave(),
+    members: () => this.#members(),
+    create: (room) => this.#create(room),
+    quit: () => this.quit(),
+  };
+
+  /**
+   * Resolves once the connection has ended and every event is shown: with
+   * the reason when it was lost (after showing `connection closed: REASON`),
+   * with `null` when the user quit.
+   */
+  readonly ended: Promise<string | null>;
+
+  /** Starts showing the client's pushed events at once. */
+  constructor(client: ChatClient, write: LineWriter, options: TerminalOptions) {
+    this.#client = client;
+    this.#write = write;
+    this.#user = options.user.normalize("NFC");
+    this.#color = options.color ?? false;
+    this.#pollMs = options.pollMs ?? 0;
+    client.closed.then(() => {
+      this.#closed = true;
+      this.#stopPolling();
+    });
+    this.ended = this.#showEvents();
+  }
+
+  /** The room the user is in, or null. */
+  get room(): string | null {
+    return this.#room;
+  }
+
+  /** Greets the user and lists the rooms. */
+  async start(): Promise<void> {
+    this.#write(`logged in as ${sanitize(this.#user)}; /help lists the commands`);
+    await this.#rooms();
+  }
+
+  /**
+   * Runs one typed line: a message for the current room or a slash command.
+   * Failures are shown, never thrown. Give it one line at a time: await
+   * each call before the next.
+   * @returns false once the session is over (the user quit or the
+   * connection ended), true to go on reading lines.
+   */
+  async handleLine(line: string): Promise<boolean> {
+    if (this.#over) return false;
+    const input = parseInput(line);
+    switch (input.type) {
+      case "empty":
+        break;
+      case "message":
+        await this.#send(input.text);
+        break;
+      case "command":
+        await this.#commands[input.name](input.arg);
+        break;
+      case "unknown":
+        this.#error(`unknown command ${sanitize(`/${input.name}`)}`);
+        this.#help();
+        break;
+      case "usage":
+        this.#error(`usage: ${commandUsage(input.command)} (${input.problem})`);
+        break;
+    }
+    return !this.#over;
+  }
+
+  /** Logs out (when still connected) and closes the connection. */
+  async quit(): Promise<void> {
+    if (this.#quitting) return;
+    this.#quitting = true;
+    this.#stopPolling();
+    await this.#pollLoop;
+    if (!this.#closed) {
+      try {
+        await this.#client.logout();
+        this.#notice("logged out");
+      } catch {
+        // the connection is going anyway
+      }
+    }
+    await this.#client.close();
+  }
+
+  get #over(): boolean {
+    return this.#quitting || this.#closed;
+  }
+
+  async #showEvents(): Promise<string | null> {
+    for await (const event of this.#client.events()) this.#showEvent(event);
+    const reason = await this.#client.closed;
+    this.#closed = true;
+    this.#stopPolling();
+    if (this.#quitting) return null;
+    const text = reason.startsWith("connection closed") ? reason : `connection closed: ${reason}`;
+    this.#error(sanitize(text));
+    return reason;
+  }
+
+  #showEvent(event: ChatEvent): void {
+    switch (event.type) {
+      case "message":
+        this.#showMessage(event.time, event.from, event.content);
+        break;
+      case "join":
+        this.#timedNotice(event.time, `${sanitize(event.user)} joined ${sanitize(event.room)}`);
+        break;
+      case "leave": {
+        const why = event.reason ? ` (${event.reason})` : "";
+        this.#timedNotice(event.time, `${sanitize(event.user)} left ${sanitize(event.room + why)}`);
+        break;
+      }
+      case "close":
+        // shown once the connection has ended, by #showEvents
+        break;
+    }
+  }
+
+  #help(): void {
+    for (const line of helpLines()) this.#write(line);
+  }
+
+  async #rooms(): Promise<void> {
+    const result = await this.#attempt("cannot list the rooms", () => this.#client.rooms());
+    if (result) this.#showRooms(result.value);
+  }
+
+  #showRooms(rooms: RoomInfo[]): void {
+    if (rooms.length === 0) {
+      this.#write("no rooms yet; /create ROOM makes one");
+      return;
+    }
+    this.#write(`rooms (${rooms.length}):`);
+    for (const room of rooms) {
+      const here = room.name === this.#room ? ", you are here" : "";
+      this.#write(
+        `  ${sanitize(room.name)} ${this.#paint("dim", `(${memberCount(room.members)}${here})`)}`,
+      );
+    }
+  }
+
+  async #join(name: string): Promise<void> {
+    const room = name.normalize("NFC");
+    const result = await this.#attempt(`cannot join ${quote(room)}`, () => this.#client.join(room));
+    if (!result) return;
+    this.#room = room;
+    this.#notice(`you joined ${sanitize(room)}`);
+    this.#startPolling();
+  }
+
+  async #leave(): Promise<void> {
+    const result = await this.#attempt("cannot leave", () => this.#client.leave());
+    if (!result) return;
+    const room = this.#room;
+    this.#room = null;
+    this.#notice(room === null ? "you left the room" : `you left ${sanitize(room)}`);
+  }
+
+  async #members(): Promise<void> {
+    const result = await this.#attempt("cannot list the members", () => this.#client.members());
+    if (!result) return;
+    const names = result.value.map(sanitize);
+    const where = this.#room === null ? "" : ` of ${sanitize(this.#room)}`;
+    this.#write(`members${where} (${names.length}): ${names.join(", ")}`);
+  }
+
+  async #create(name: string): Promise<void> {
+    const room = name.normalize("NFC");
+    const result = await this.#attempt(
+      `cannot create ${quote(room)}`,
+      () => this.#client.create(room),
+    );
+    if (result) this.#notice(`created ${sanitize(room)}; /join ${sanitize(room)} to enter it`);
+  }
+
+  async #send(text: string): Promise<void> {
+    if (this.#room === null) {
+      this.#error("you are not in a room: /join ROOM first (/rooms lists them)");
+      return;
+    }
+    const result = await this.#attempt("cannot send", () => this.#client.send(text));
+    if (result) this.#showMessage(result.value.time, this.#user, text);
+  }
+
+  /**
+   * Runs a request; on failure shows `! WHAT: STATUS (REASON)` and returns
+   * null. Failures because the connection ended are not shown here: the
+   * end of the connection is reported once, by #showEvents.
+   */
+  async #attempt<T>(what: string, request: () => Promise<T>): Promise<{ value: T } | null> {
+    try {
+      return { value: await request() };
+    } catch (error) {
+      await this.#report(what, error);
+      return null;
+    }
+  }
+
+  async #report(what: string, error: unknown): Promise<void> {
+    if (error instanceof ChatError) {
+      const reason = error.reason ? ` (${sanitize(error.reason)})` : "";
+      this.#error(`${what}: ${error.status}${reason}${hint(error.status)}`);
+      return;
+    }
+    // A request that failed because the connection ended is rejected just
+    // before `closed` resolves; one macrotask later #closed tells them apart.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    if (!this.#closed) this.#error(`${what}: ${sanitize((error as Error).message)}`);
+  }
+
+  #startPolling(): void {
+    if (this.#pollMs <= 0 || this.#polling || this.#over) return;
+    this.#polling = true;
+    this.#pollLoop = this.#pollWhileInRoom();
+  }
+
+  async #pollWhileInRoom(): Promise<void> {
+    while (this.#room !== null && !this.#over) {
+      await new Promise<void>((resolve) => {
+        this.#wakePoll = resolve;
+        this.#pollTimer = setTimeout(resolve, this.#pollMs);
+      });
+      if (this.#room === null || this.#over) break;
+      await this.#pollOnce();
+    }
+    this.#polling = false;
+  }
+
+  async #pollOnce(): Promise<void> {
+    try {
+      for (const message of await this.#client.recv()) {
+        if (message.from !== this.#user) {
+          this.#showMessage(message.time, message.from, message.content);
+        }
+      }
+    } catch (error) {
+      if (error instanceof ChatError && error.status === Status.NOT_IN_ROOM) return;
+      await this.#report("cannot fetch messages", error);
+    }
+  }
+
+  #stopPolling(): void {
+    clearTimeout(this.#pollTimer);
+    this.#wakePoll?.();
+    this.#wakePoll = null;
+  }
+
+  #showMessage(time: string, from: string, content: string): void {
+    const [first, ...rest] = displayLines(content);
+    const name = this.#paint(from === this.#user ? "green" : "cyan", sanitize(from));
+    this.#write(`${this.#paint("dim", `[${formatClock(time)}]`)} ${name}: ${first}`);
+    for (const line of rest) this.#write(CONTINUATION + line);
+  }
+
+  #timedNotice(time: string, text: string): void {
+    this.#write(
+      `${this.#paint("dim", `[${formatClock(time)}]`)} ${this.#paint("yellow", `* ${text}`)}`,
+    );
+  }
+
+  #notice(text: string): void {
+    this.#write(this.#paint("yellow", `* ${text}`));
+  }
+
+  #error(text: string): void {
+    this.#write(this.#paint("red", `! ${text}`));
+  }
+
+  #paint(tone: Tone, text: string): string {
+    return this.#color ? `\x1b[${SGR[tone]}m${text}\x1b[0m` : text;
+  }
+}
+
+/** A room name in quotes, made safe to print. */
+function quote(name: string): string {
+  return `"${sanitize(name)}"`;
+}
+
+/** What to do about a status, for the error line. */
+function hint(status: string): string {
+  switch (status) {
+    case Status.NO_SUCH_ROOM:
+      return "; /rooms lists the rooms";
+    default:
+      return "";
+  }
+}
+
+/** What a {@link SecretInput} wants after a chunk of key presses. */
+export type SecretState = "more" | "done" | "interrupt" | "eof";
+
+/**
+ * The keys of a password prompt in raw mode, without echo: collects the
+ * typed bytes until Enter; Backspace erases the last character (a whole
+ * UTF-8 sequence), Ctrl+U the whole line; Ctrl+C interrupts; Ctrl+D on an
+ * empty line is the end of input; other control keys and escape sequences
+ * (arrow keys) are ignored.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SecretInput } from "./terminal.ts";
+ * const input = new SecretInput();
+ * const keys = new TextEncoder().encode("pw\x7fass\r");
+ * assert.ok(input.push(keys) === "done" && input.value === "pass");
+ * ```
+ */
+export class SecretInput {
+  #bytes: number[] = [];
+
+  /** Feeds the bytes of some key presses; bytes after Enter are ignored. */
+  push(chunk: Uint8Array): SecretState {
+    for (const byte of chunk) {
+      if (byte === 0x0d || byte === 0x0a) return "done";
+      if (byte === 0x03) return "interrupt";
+      if (byte === 0x04 && this.#bytes.length === 0) return "eof";
+      if (byte === 0x1b) break; // an escape sequence fills the rest of its chunk
+      if (byte === 0x7f || byte === 0x08) this.#erase();
+      else if (byte === 0x15) this.#bytes = [];
+      else if (byte >= 0x20) this.#bytes.push(byte);
+    }
+    return "more";
+  }
+
+  /** What was typed so far. */
+  get value(): string {
+    return new TextDecoder().decode(new Uint8Array(this.#bytes));
+  }
+
+  #erase(): void {
+    while (this.#bytes.length > 0 && (this.#bytes[this.#bytes.length - 1] & 0xc0) === 0x80) {
+      this.#bytes.pop();
+    }
+    this.#bytes.pop();
+  }
+}
+
+/**
+ * The lines of a byte stream (UTF-8), without their `\n` or `\r\n`; a last
+ * line without a line break is included.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readLines } from "./terminal.ts";
+ * const bytes = ReadableStream.from([new TextEncoder().encode("a\r\nb\nc")]);
+ * assert.ok((await Array.fromAsync(readLines(bytes))).join() === "a,b,c");
+ * ```
+ */
+export async function* readLines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  let rest = "";
+  for await (const text of stream.pipeThrough(new TextDecoderStream())) {
+    const lines = (rest + text).split("\n");
+    rest = lines.pop()!;
+    for (const line of lines) yield line.endsWith("\r") ? line.slice(0, -1) : line;
+  }
+  if (rest !== "") yield rest.endsWith("\r") ? rest.slice(0, -1) : rest;
+}

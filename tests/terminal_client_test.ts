@@ -1,0 +1,522 @@
+/**
+ * The terminal client: its pure parts in-process, then the real `client.ts`
+ * as a subprocess fed a script on stdin, against a real server on
+ * 127.0.0.1, with a second participant in the room.
+ */
+
+import assert from "node:assert/strict";
+import { ChatClient, type ChatEvent, type ServerHandle, startServer } from "../mod.ts";
+import { parseClientArgs } from "../client/client_cli.ts";
+import { COMMANDS, commandUsage, parseInput } from "../client/commands.ts";
+import {
+  ChatTerminal,
+  displayLines,
+  formatClock,
+  readLines,
+  SecretInput,
+} from "../client/terminal.ts";
+
+const ROOT = new URL("../", import.meta.url);
+const ACCOUNTS = new Map([["alice", "alice123"], ["bob", "bob123"], ["记者", "hongkong"]]);
+const ROOMS = ["lobby", "random", "香港记者招待会"];
+/** Upper bound of every wait; generous, as subprocesses start slowly on busy machines. */
+const TIMEOUT_MS = 15_000;
+const CLOCK = String.raw`\[\d\d:\d\d:\d\d\]`;
+
+/** Resolves like `promise`, or rejects after TIMEOUT_MS with the message `what()`. */
+async function within<T>(promise: Promise<T>, what: () => string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out waiting for ${what()}`)), TIMEOUT_MS);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Runs `test` against a fresh server on a free port of 127.0.0.1. */
+async function withServer(test: (server: ServerHandle) => Promise<void>): Promise<void> {
+  const server = startServer({
+    host: "127.0.0.1",
+    port: 0,
+    accounts: ACCOUNTS,
+    rooms: ROOMS,
+    log: () => {},
+  });
+  try {
+    await test(server);
+  } finally {
+    await server.close();
+  }
+}
+
+/** A second user, connected with the client library, who watches the events. */
+class Participant implements AsyncDisposable {
+  readonly client: ChatClient;
+  readonly #events: AsyncGenerator<ChatEvent>;
+
+  private constructor(client: ChatClient) {
+    this.client = client;
+    this.#events = client.events();
+  }
+
+  /** Connects and logs in with push on. */
+  static async login(port: number, user: string, password: string): Promise<Participant> {
+    const client = await ChatClient.connect({ port });
+    await client.login(user, password);
+    return new Participant(client);
+  }
+
+  /** The next event that `matches`, skipping others. */
+  expect(what: string, matches: (event: ChatEvent) => boolean): Promise<ChatEvent> {
+    const seen: ChatEvent[] = [];
+    const find = async () => {
+      while (true) {
+        const next = await this.#events.next();
+        if (next.done) throw new Error(`connection ended before ${what}`);
+        seen.push(next.value);
+        if (matches(next.value)) return next.value;
+      }
+    };
+    return within(find(), () => `${what}; saw ${JSON.stringify(seen)}`);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.client.close();
+  }
+}
+
+/** The result of a finished client process. */
+interface Finished {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `client.ts` running as a subprocess, its stdin a pipe, NO_COLOR set. */
+class ClientProcess implements AsyncDisposable {
+  readonly #child: Deno.ChildProcess;
+  readonly #stdin: WritableStreamDefaultWriter<Uint8Array>;
+  readonly #output: Promise<[string, string]>;
+  readonly #waiters: { matches: () => boolean; resolve: () => void; reject: (e: Error) => void }[] =
+    [];
+  #stdout = "";
+  #stdoutEnded = false;
+  #stdinClosed = false;
+
+  constructor(port: number, args: string[]) {
+    this.#child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net", "--allow-env", "client.ts", "--port", String(port), ...args],
+      cwd: ROOT,
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    this.#stdin = this.#child.stdin.getWriter();
+    this.#output = Promise.all([this.#readStdout(), collect(this.#child.stderr)]);
+  }
+
+  /** What the client printed so far. */
+  get stdout(): string {
+    return this.#stdout;
+  }
+
+  /** Types `text` (lines ending in `\n`). */
+  async write(text: string): Promise<void> {
+    await this.#stdin.write(new TextEncoder().encode(text));
+  }
+
+  /** Ends stdin. */
+  async closeStdin(): Promise<void> {
+    if (this.#stdinClosed) return;
+    this.#stdinClosed = true;
+    try {
+      await this.#stdin.close();
+    } catch {
+      // the client has exited already
+    }
+  }
+
+  /** Waits until stdout contains `pattern`. */
+  waitFor(pattern: string | RegExp): Promise<void> {
+    const matches = () =>
+      typeof pattern === "string" ? this.#stdout.includes(pattern) : pattern.test(this.#stdout);
+    if (matches()) return Promise.resolve();
+    if (this.#stdoutEnded) return Promise.reject(this.#missing(pattern));
+    const found = new Promise<void>((resolve, reject) => {
+      this.#waiters.push({ matches, resolve, reject: () => reject(this.#missing(pattern)) });
+    });
+    return within(found, () => `${pattern} in the output:\n${this.#stdout}`);
+  }
+
+  /** Waits for the client to exit (ending stdin unless `keepStdin`). */
+  async finish(options: { keepStdin?: boolean } = {}): Promise<Finished> {
+    if (!options.keepStdin) await this.closeStdin();
+    const { code } = await within(this.#child.status, () => `exit; output:\n${this.#stdout}`);
+    await this.closeStdin();
+    const [stdout, stderr] = await this.#output;
+    return { code, stdout, stderr };
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    try {
+      this.#child.kill();
+    } catch {
+      // exited already
+    }
+    await this.#child.status;
+    await this.closeStdin();
+    await this.#output;
+  }
+
+  async #readStdout(): Promise<string> {
+    for await (const text of this.#child.stdout.pipeThrough(new TextDecoderStream())) {
+      this.#stdout += text;
+      for (const waiter of this.#waiters.filter((w) => w.matches())) {
+        this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    }
+    this.#stdoutEnded = true;
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(new Error());
+    return this.#stdout;
+  }
+
+  #missing(pattern: string | RegExp): Error {
+    return new Error(`client exited without printing ${pattern}; output:\n${this.#stdout}`);
+  }
+}
+
+async function collect(stream: ReadableStream<Uint8Array>): Promise<string> {
+  let text = "";
+  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) text += chunk;
+  return text;
+}
+
+/** Collects a ChatTerminal's output lines. */
+class Transcript {
+  readonly lines: string[] = [];
+  #changed: () => void = () => {};
+
+  /** The LineWriter to give the terminal. */
+  readonly write = (line: string): void => {
+    this.lines.push(line);
+    this.#changed();
+  };
+
+  /** Waits until some line matches `pattern`. */
+  waitFor(pattern: RegExp): Promise<void> {
+    const found = async () => {
+      while (!this.lines.some((line) => pattern.test(line))) {
+        await new Promise<void>((resolve) => this.#changed = resolve);
+      }
+    };
+    return within(found(), () => `${pattern} in ${JSON.stringify(this.lines)}`);
+  }
+}
+
+function assertNoStackTrace(output: string): void {
+  assert.doesNotMatch(output, /^\s+at /m);
+  assert.doesNotMatch(output, /error: Uncaught/i);
+}
+
+// ---------------------------------------------------------------- pure parts
+
+Deno.test("parseClientArgs has defaults and reads every flag", () => {
+  assert.deepEqual(parseClientArgs([]), {
+    host: "127.0.0.1",
+    port: 6666,
+    push: true,
+    help: false,
+  });
+  assert.deepEqual(
+    parseClientArgs(["--host", "::1", "--port", "7000", "--user", "记者", "--password", "p w"]),
+    { host: "::1", port: 7000, user: "记者", password: "p w", push: true, help: false },
+  );
+  assert.equal(parseClientArgs(["--no-push"]).push, false);
+  assert.equal(parseClientArgs(["-h"]).help, true);
+});
+
+Deno.test("parseClientArgs rejects a bad port, unknown flags and positionals", () => {
+  assert.throws(() => parseClientArgs(["--port", "0"]), /--port must be a whole number/);
+  assert.throws(() => parseClientArgs(["--port", "http"]), /--port must be a whole number/);
+  assert.throws(() => parseClientArgs(["--colour"]), TypeError);
+  assert.throws(() => parseClientArgs(["lobby"]), /unexpected argument: lobby/);
+});
+
+Deno.test("parseInput tells messages from commands and keeps the rest of the line as argument", () => {
+  assert.deepEqual(parseInput("hello /join"), { type: "message", text: "hello /join" });
+  assert.deepEqual(parseInput("  indented"), { type: "message", text: "  indented" });
+  assert.deepEqual(parseInput("//shrug"), { type: "message", text: "/shrug" });
+  assert.deepEqual(parseInput(" \t "), { type: "empty" });
+  assert.deepEqual(parseInput("/join  my  room ✨ "), {
+    type: "command",
+    name: "join",
+    arg: "my  room ✨",
+  });
+  assert.deepEqual(parseInput("/JOIN 香港记者招待会"), {
+    type: "command",
+    name: "join",
+    arg: "香港记者招待会",
+  });
+  assert.deepEqual(parseInput("/quit"), { type: "command", name: "quit", arg: "" });
+  assert.deepEqual(parseInput("/dance now"), { type: "unknown", name: "dance" });
+  assert.equal(parseInput("/join ").type, "usage");
+  assert.equal(parseInput("/leave lobby").type, "usage");
+});
+
+Deno.test("SecretInput erases whole characters and ignores escape sequences", () => {
+  const keys = (text: string) => new TextEncoder().encode(text);
+  const input = new SecretInput();
+  assert.equal(input.push(keys("pä")), "more");
+  assert.equal(input.push(keys("\x7f\x7fs\x1b[D")), "more");
+  assert.equal(input.push(keys("\x15香港\x08\x7fok\r\n")), "done");
+  assert.equal(input.value, "ok");
+  assert.equal(new SecretInput().push(keys("pw\x03")), "interrupt");
+  assert.equal(new SecretInput().push(keys("\x04")), "eof");
+  const typed = new SecretInput();
+  assert.equal(typed.push(keys("a\x04b\r")), "done");
+  assert.equal(typed.value, "ab");
+});
+
+Deno.test("readLines splits at any chunk boundary, inside characters and CRLF too", async () => {
+  const bytes = new TextEncoder().encode("alice\r\n香港 room\n\nlast");
+  for (let cut = 0; cut <= bytes.length; cut++) {
+    const stream = ReadableStream.from([bytes.subarray(0, cut), bytes.subarray(cut)]);
+    assert.deepEqual(await Array.fromAsync(readLines(stream)), ["alice", "香港 room", "", "last"]);
+  }
+});
+
+Deno.test("displayLines splits line breaks and neutralises control characters", () => {
+  assert.deepEqual(displayLines("one\r\ntwo\rthree\n\tfour\n\n"), [
+    "one",
+    "two",
+    "three",
+    "\tfour",
+  ]);
+  assert.deepEqual(displayLines("\x1b[2Jred\x07\x9b"), ["^[[2Jred^G\uFFFD"]);
+  assert.equal(formatClock("not a time"), "--:--:--");
+  assert.match(formatClock("2026-11-23T09:10:32.123Z"), /^\d\d:\d\d:\d\d$/);
+});
+
+// ------------------------------------------------- ChatTerminal in-process
+
+Deno.test("ChatTerminal shows others' multi-line messages with indented continuation lines", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    const client = await ChatClient.connect({ port });
+    await client.login("alice", "alice123");
+    const transcript = new Transcript();
+    const terminal = new ChatTerminal(client, transcript.write, { user: "alice" });
+    try {
+      assert.equal(await terminal.handleLine("/join lobby"), true);
+      assert.equal(terminal.room, "lobby");
+      await bob.client.join("lobby");
+      await bob.client.send("first\nsecond\x1b[31m\n");
+      await transcript.waitFor(/second/);
+      assert.deepEqual(transcript.lines.map((line) => line.replace(/^\[[\d:]+\]/, "[T]")), [
+        "* you joined lobby",
+        "[T] * bob joined lobby",
+        "[T] bob: first",
+        "           second^[[31m",
+      ]);
+      assert.equal(await terminal.handleLine("/quit"), false);
+      assert.equal(await terminal.ended, null);
+      assert.equal(transcript.lines.at(-1), "* logged out");
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("ChatTerminal reports a lost connection once and resolves ended with the reason", async () => {
+  await withServer(async (server) => {
+    const client = await ChatClient.connect({ port: server.addr.port });
+    await client.login("alice", "alice123");
+    const lines: string[] = [];
+    const terminal = new ChatTerminal(client, (line) => lines.push(line), { user: "alice" });
+    await server.close();
+    assert.equal(await terminal.ended, "server shutting down");
+    assert.equal(await terminal.handleLine("/rooms"), false);
+    assert.deepEqual(lines, ["! connection closed: server shutting down"]);
+  });
+});
+
+// ------------------------------------------------------- client.ts process
+
+Deno.test("terminal client sends piped lines to the room and shows what others say", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("lobby");
+    await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+
+    await alice.waitFor("lobby (1 member)");
+    await alice.write("/join lobby\n");
+    await alice.waitFor("* you joined lobby\n");
+    await bob.expect("alice joining", (e) => e.type === "join" && e.user === "alice");
+
+    await alice.write("hello there\n");
+    const message = await bob.expect("alice's message", (e) => e.type === "message");
+    assert.deepEqual(
+      message.type === "message" && [message.room, message.from, message.content],
+      ["lobby", "alice", "hello there"],
+    );
+    await alice.waitFor(new RegExp(`${CLOCK} alice: hello there\n`));
+
+    await bob.client.send("hi alice\nhow are you?");
+    await alice.waitFor(new RegExp(`${CLOCK} bob: hi alice\n {11}how are you\\?\n`));
+
+    await alice.write("/members\n");
+    await alice.waitFor(/members of lobby \(2\): (bob, alice|alice, bob)\n/);
+    await alice.write("/quit\n");
+    const { code, stdout, stderr } = await alice.finish({ keepStdin: true });
+    assert.equal(code, 0, stdout + stderr);
+    assert.match(stdout, /\* logged out\n$/);
+    const leave = await bob.expect("alice leaving", (e) => e.type === "leave");
+    assert.deepEqual(leave.type === "leave" && [leave.user, leave.reason], ["alice", undefined]);
+  });
+});
+
+Deno.test("terminal client reads the user name and password from piped stdin", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("lobby");
+    await using alice = new ClientProcess(port, []);
+    await alice.write("alice\nalice123\n/join lobby\n");
+    await bob.expect("alice joining", (e) => e.type === "join" && e.user === "alice");
+    // end of input: the client logs out and exits 0
+    const { code, stdout, stderr } = await alice.finish();
+    assert.equal(code, 0, stdout + stderr);
+    assert.match(stdout, /^logged in as alice;/);
+    assert.match(stdout, /rooms \(3\):\n {2}lobby \(1 member\)\n {2}random \(empty\)\n/);
+    assert.ok(!stdout.includes("alice123"), "the password is not printed");
+    const leave = await bob.expect("alice leaving", (e) => e.type === "leave");
+    assert.deepEqual(leave.type === "leave" && [leave.user, leave.reason], ["alice", undefined]);
+  });
+});
+
+Deno.test("terminal client exits with status 1 and shows AUTH_FAILED on a wrong password", async () => {
+  await withServer(async (server) => {
+    await using alice = new ClientProcess(server.addr.port, ["--user", "alice"]);
+    await alice.write("wrong\n/rooms\n");
+    const { code, stdout, stderr } = await alice.finish();
+    assert.equal(code, 1);
+    assert.equal(stdout, "");
+    assert.match(stderr, /login as "alice" failed: AUTH_FAILED\n/);
+    assertNoStackTrace(stderr);
+  });
+});
+
+Deno.test("terminal client lists the valid commands after an unknown one and sends nothing", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("lobby");
+    await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+    await alice.write("/join lobby\n/dance now\n/join\nafter\n/quit\n");
+    const message = await bob.expect("a message", (e) => e.type === "message");
+    assert.equal(message.type === "message" && message.content, "after");
+    const { code, stdout } = await alice.finish();
+    assert.equal(code, 0);
+    assert.match(stdout, /! unknown command \/dance\ncommands:\n/);
+    for (const command of COMMANDS) assert.ok(stdout.includes(commandUsage(command)), command.name);
+    assert.match(stdout, /! usage: \/join ROOM \(missing ROOM\)\n/);
+  });
+});
+
+Deno.test("terminal client shows failed requests as one line and hints when not in a room", async () => {
+  await withServer(async (server) => {
+    await using alice = new ClientProcess(server.addr.port, ["--user", "alice"]);
+    await alice.write("alice123\nhello?\n/join nowhere\n/leave\n/create lobby\n/quit\n");
+    const { code, stdout, stderr } = await alice.finish();
+    assert.equal(code, 0);
+    assert.match(stdout, /! you are not in a room: \/join ROOM first/);
+    assert.match(stdout, /! cannot join "nowhere": NO_SUCH_ROOM/);
+    assert.match(stdout, /! cannot leave: NOT_IN_ROOM\n/);
+    assert.match(stdout, /! cannot create "lobby": ROOM_EXISTS\n/);
+    assertNoStackTrace(stdout + stderr);
+  });
+});
+
+Deno.test("terminal client joins, creates and talks in rooms with Unicode names", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("香港记者招待会");
+    await using reporter = new ClientProcess(port, ["--user", "记者", "--password", "hongkong"]);
+    await reporter.write("/join 香港记者招待会\n你好，世界 👋\n");
+    const message = await bob.expect("the reporter's message", (e) => e.type === "message");
+    assert.deepEqual(
+      message.type === "message" && [message.room, message.from, message.content],
+      ["香港记者招待会", "记者", "你好，世界 👋"],
+    );
+    await reporter.write("/create  会议室 2 ✨ \n/join 会议室 2 ✨\n/members\n/quit\n");
+    const { code, stdout } = await reporter.finish();
+    assert.equal(code, 0);
+    assert.match(stdout, /\* you joined 香港记者招待会\n/);
+    assert.match(stdout, new RegExp(`${CLOCK} 记者: 你好，世界 👋\n`));
+    assert.match(stdout, /\* created 会议室 2 ✨;/);
+    assert.match(stdout, /members of 会议室 2 ✨ \(1\): 记者\n/);
+    const rooms = await bob.client.rooms();
+    assert.ok(rooms.some((room) => room.name === "会议室 2 ✨"));
+  });
+});
+
+Deno.test("terminal client with --no-push polls for the room's messages", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("lobby");
+    await using alice = new ClientProcess(port, [
+      "--user",
+      "alice",
+      "--password",
+      "alice123",
+      "--no-push",
+    ]);
+    await alice.write("/join lobby\n");
+    await alice.waitFor("* you joined lobby\n");
+    await bob.client.send("are you polling?");
+    await alice.waitFor(new RegExp(`${CLOCK} bob: are you polling\\?\n`));
+    await alice.write("yes\n");
+    await alice.waitFor(new RegExp(`${CLOCK} alice: yes\n`));
+    const { code, stdout } = await alice.finish();
+    assert.equal(code, 0);
+    assert.equal(stdout.match(/alice: yes/g)?.length, 1, "own messages are shown once");
+  });
+});
+
+Deno.test("terminal client exits with status 1 and a clear message when the server shuts down", async () => {
+  await withServer(async (server) => {
+    await using alice = new ClientProcess(server.addr.port, [
+      "--user",
+      "alice",
+      "--password",
+      "alice123",
+    ]);
+    await alice.write("/join lobby\n");
+    await alice.waitFor("* you joined lobby\n");
+    await server.close();
+    // stdin stays open: the client must notice on its own
+    const { code, stdout, stderr } = await alice.finish({ keepStdin: true });
+    assert.equal(code, 1);
+    assert.match(stdout, /! connection closed: server shutting down\n$/);
+    assertNoStackTrace(stdout + stderr);
+  });
+});
+
+Deno.test("terminal client exits with status 1 when the connection is refused", async () => {
+  const server = startServer({ host: "127.0.0.1", port: 0, log: () => {} });
+  const port = server.addr.port;
+  await server.close();
+  await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+  const { code, stderr } = await alice.finish();
+  assert.equal(code, 1);
+  assert.equal(stderr, `claptrap: cannot connect to 127.0.0.1:${port}: connection refused\n`);
+});
