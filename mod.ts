@@ -5,11 +5,10 @@
  * @example Start a server and talk to it
  * ```ts
  * import { ChatClient, startServer } from "./mod.ts";
- * const server = startServer({
+ * const server = await startServer({
  *   host: "127.0.0.1",
  *   port: 0,
- *   accounts: new Map([["ann", "pw"]]),
- *   rooms: ["lobby"],
+ *   globals: { accounts: new Map([["ann", "pw"]]), rooms: ["lobby"] },
  *   log: () => {},
  * });
  * const client = await ChatClient.connect({ port: server.addr.port });

@@ -5,12 +5,27 @@
  */
 
 import { parseServerArgs, SERVER_USAGE } from "./server/cli.ts";
-import { parseGlobals } from "./server/globals.ts";
+import { type Globals, parseGlobals } from "./server/globals.ts";
+import { StoreError } from "./store/schema.ts";
 import { startServer } from "./server/server.ts";
 
 function fail(message: string): never {
   console.error(`claptrap: ${message}`);
   Deno.exit(2);
+}
+
+/** Reads the globals file: the one named, or ./globals.txt when it exists. */
+async function readGlobals(path: string | null): Promise<Globals | undefined> {
+  const file = path ?? "./globals.txt";
+  try {
+    return parseGlobals(await Deno.readFile(file), file);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      if (path === null) return undefined;
+      fail(`cannot read ${file}: no such file`);
+    }
+    fail((error as Error).message);
+  }
 }
 
 async function main(args: string[]): Promise<void> {
@@ -24,27 +39,21 @@ async function main(args: string[]): Promise<void> {
     console.log(SERVER_USAGE);
     return;
   }
-  let globals;
-  try {
-    globals = parseGlobals(await Deno.readFile(options.globals), options.globals);
-  } catch (error) {
-    const reason = error instanceof Deno.errors.NotFound
-      ? `cannot read ${options.globals}: no such file`
-      : (error as Error).message;
-    fail(reason);
-  }
+  const globals = await readGlobals(options.globals);
   let server;
   try {
-    server = startServer({
+    server = await startServer({
       host: options.host,
       port: options.port,
       maxOnline: options.maxOnline,
-      accounts: globals.accounts,
-      rooms: globals.rooms,
+      db: options.db,
+      dbSync: options.dbSync,
+      globals,
       maxFrameSize: options.maxFrameSize,
       sendQueueBytes: options.sendQueueBytes,
     });
   } catch (error) {
+    if (error instanceof StoreError) fail(error.message);
     fail(`cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`);
   }
   const stop = () => server.close();

@@ -74,11 +74,10 @@ interface Pending {
  * import assert from "node:assert/strict";
  * import { ChatClient } from "./chat_client.ts";
  * import { startServer } from "../server/server.ts";
- * const server = startServer({
+ * const server = await startServer({
  *   host: "127.0.0.1",
  *   port: 0,
- *   accounts: new Map([["ann", "pw1"], ["bob", "pw2"]]),
- *   rooms: ["lobby"],
+ *   globals: { accounts: new Map([["ann", "pw1"], ["bob", "pw2"]]), rooms: ["lobby"] },
  *   log: () => {},
  * });
  * const ann = await ChatClient.connect({ port: server.addr.port });

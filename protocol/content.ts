@@ -36,6 +36,32 @@ export function unescapeField(text: string): string {
 }
 
 /**
+ * Formats rows of fields as lines: fields escaped with {@link escapeField}
+ * and joined by tabs, each row ending with a newline.
+ */
+export function formatRows(rows: readonly (readonly string[])[]): string {
+  let text = "";
+  for (const row of rows) text += row.map(escapeField).join("\t") + "\n";
+  return text;
+}
+
+/**
+ * Parses lines of `fields` tab-separated, escaped fields.
+ * @throws {SyntaxError} for a line with another number of fields.
+ */
+export function parseRows(text: string, fields: number): string[][] {
+  return splitLines(text).map((line) => {
+    const row = line.split("\t");
+    if (row.length !== fields) {
+      throw new SyntaxError(
+        `Cannot parse line: expected ${fields} tab-separated fields, got ${row.length}`,
+      );
+    }
+    return row.map(unescapeField);
+  });
+}
+
+/**
  * Formats NEW_MSG content: one `From\tTime\tContent\n` line per message,
  * each field escaped with {@link escapeField}.
  *
@@ -48,11 +74,7 @@ export function unescapeField(text: string): string {
  * ```
  */
 export function formatMessageLines(messages: readonly MessageLine[]): string {
-  let text = "";
-  for (const m of messages) {
-    text += `${escapeField(m.from)}\t${escapeField(m.time)}\t${escapeField(m.content)}\n`;
-  }
-  return text;
+  return formatRows(messages.map((m) => [m.from, m.time, m.content]));
 }
 
 /**
@@ -60,16 +82,7 @@ export function formatMessageLines(messages: readonly MessageLine[]): string {
  * @throws {SyntaxError} for a line without three tab-separated fields.
  */
 export function parseMessageLines(text: string): MessageLine[] {
-  return splitLines(text).map((line) => {
-    const fields = line.split("\t");
-    if (fields.length !== 3) {
-      throw new SyntaxError(
-        `Cannot parse message line: expected 3 tab-separated fields, got ${fields.length}`,
-      );
-    }
-    const [from, time, content] = fields.map(unescapeField);
-    return { from, time, content };
-  });
+  return parseRows(text, 3).map(([from, time, content]) => ({ from, time, content }));
 }
 
 /** Formats a name list: each name followed by a newline. */

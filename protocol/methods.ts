@@ -15,6 +15,12 @@ export const Request = {
   SEND_MSG: "SEND_MSG",
   RECV_MSG: "RECV_MSG",
   CREATE_ROOM: "CREATE_ROOM",
+  /** Creates an account. */
+  REGISTER: "REGISTER",
+  /** Older messages of the current room, page by page. */
+  HISTORY: "HISTORY",
+  /** Full-text search over the rooms one has been in. */
+  SEARCH: "SEARCH",
 } as const;
 
 /** A request method. */
@@ -30,6 +36,9 @@ export const Response = {
   RESP_EXIT_ROOM: "RESP_EXIT_ROOM",
   RESP_SEND_MSG: "RESP_SEND_MSG",
   RESP_CREATE_ROOM: "RESP_CREATE_ROOM",
+  RESP_REGISTER: "RESP_REGISTER",
+  RESP_HISTORY: "RESP_HISTORY",
+  RESP_SEARCH: "RESP_SEARCH",
   NEW_MSG: "NEW_MSG",
   NO_NEW_MSG: "NO_NEW_MSG",
   /** Answer to a frame whose method is unknown or that could not be parsed. */
@@ -78,6 +87,12 @@ export const Status = {
   ROOM_EXISTS: "ROOM_EXISTS",
   /** A name that is empty, too long, has control characters or surrounding white space. */
   INVALID_NAME: "INVALID_NAME",
+  /** REGISTER of a name that exists, or a look-alike of one (case, width). */
+  NAME_TAKEN: "NAME_TAKEN",
+  /** REGISTER with a password that is too short, too long or too guessable. */
+  WEAK_PASSWORD: "WEAK_PASSWORD",
+  /** The server could not complete the request (storage failed); nothing was changed. */
+  SERVER_ERROR: "SERVER_ERROR",
 } as const;
 
 /** A response status. */
@@ -89,11 +104,23 @@ export interface RequestSpec {
   readonly required: readonly string[];
   /** The response method that answers it (RECV_MSG: see {@link Response}). */
   readonly response: ResponseMethod;
+  /** Whether it may be sent before LOGIN. */
+  readonly beforeLogin?: boolean;
+  /**
+   * Whether later requests on the connection wait until it is answered,
+   * because they depend on what it changes (who is logged in).
+   */
+  readonly barrier?: boolean;
 }
 
 /** The request table: required parameters and response method of each request. */
 export const REQUESTS: Readonly<Record<RequestMethod, RequestSpec>> = {
-  LOGIN: { required: ["Username", "Password"], response: "RESP_LOGIN" },
+  LOGIN: {
+    required: ["Username", "Password"],
+    response: "RESP_LOGIN",
+    beforeLogin: true,
+    barrier: true,
+  },
   LOGOUT: { required: [], response: "RESP_LOGOUT" },
   LIST_ROOMS: { required: [], response: "RESP_LIST_ROOMS" },
   LIST_MEMBERS: { required: [], response: "RESP_LIST_MEMBERS" },
@@ -102,6 +129,14 @@ export const REQUESTS: Readonly<Record<RequestMethod, RequestSpec>> = {
   SEND_MSG: { required: ["Content-Length"], response: "RESP_SEND_MSG" },
   RECV_MSG: { required: [], response: "NO_NEW_MSG" },
   CREATE_ROOM: { required: ["Room-Name"], response: "RESP_CREATE_ROOM" },
+  REGISTER: {
+    required: ["Username", "Password"],
+    response: "RESP_REGISTER",
+    beforeLogin: true,
+    barrier: true,
+  },
+  HISTORY: { required: [], response: "RESP_HISTORY" },
+  SEARCH: { required: ["Query"], response: "RESP_SEARCH" },
 };
 
 /** Whether `method` is a request method of the protocol. */

@@ -24,3 +24,12 @@ export function nameProblem(name: string): string | null {
   if (name.normalize("NFC") !== name) return "name is not NFC-normalised";
   return null;
 }
+
+/**
+ * The key under which names count as the same: NFKC-normalised and
+ * case-folded, so that `Alice`, `alice` and `ａｌｉｃｅ` cannot all be
+ * registered.
+ */
+export function nameKey(name: string): string {
+  return name.normalize("NFKC").toLowerCase().normalize("NFKC");
+}

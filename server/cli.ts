@@ -11,7 +11,10 @@ export interface ServerArgs {
   host: string;
   port: number;
   maxOnline: number;
-  globals: string;
+  /** Null when not given: ./globals.txt is then read if it exists. */
+  globals: string | null;
+  db: string;
+  dbSync: "full" | "normal";
   maxFrameSize: number;
   sendQueueBytes: number;
   help: boolean;
@@ -27,7 +30,13 @@ Options:
   --host HOST             address to listen on (default 0.0.0.0)
   --port PORT             TCP port (default 6666; 0 picks a free port)
   --max-online N          most users logged in at once (default 10000)
-  --globals PATH          preset accounts and rooms (default ./globals.txt)
+  --globals PATH          preset accounts and rooms (default ./globals.txt,
+                          skipped when that file does not exist)
+  --db PATH               SQLite database (default ./claptrap.db; :memory:
+                          keeps nothing)
+  --db-sync MODE          full: every answered write is fsynced (default);
+                          normal: survives a crash of the server, not of
+                          the machine
   --max-frame-size BYTES  largest request frame accepted (default 1048576)
   --send-queue-bytes N    bytes queued for a client before it is dropped
                           for not reading (default 8388608)
@@ -46,7 +55,9 @@ export function parseServerArgs(args: string[]): ServerArgs {
       host: { type: "string", default: "0.0.0.0" },
       port: { type: "string" },
       "max-online": { type: "string" },
-      globals: { type: "string", default: "./globals.txt" },
+      globals: { type: "string" },
+      db: { type: "string", default: "./claptrap.db" },
+      "db-sync": { type: "string", default: "full" },
       "max-frame-size": { type: "string", default: String(1 << 20) },
       "send-queue-bytes": { type: "string", default: String(8 << 20) },
       help: { type: "boolean", short: "h", default: false },
@@ -61,11 +72,22 @@ export function parseServerArgs(args: string[]): ServerArgs {
     host: values.host,
     port,
     maxOnline,
-    globals: values.globals,
+    globals: values.globals ?? null,
+    db: values.db,
+    dbSync: oneOf("db-sync", values["db-sync"], ["full", "normal"] as const),
     maxFrameSize: integer("max-frame-size", values["max-frame-size"], 64, 2 ** 31),
     sendQueueBytes: integer("send-queue-bytes", values["send-queue-bytes"], 1024),
     help: values.help,
   };
+}
+
+function oneOf<T extends string>(name: string, text: string, choices: readonly T[]): T {
+  if (!(choices as readonly string[]).includes(text)) {
+    throw new TypeError(
+      `--${name} must be one of ${choices.join(", ")}, got ${JSON.stringify(text)}`,
+    );
+  }
+  return text as T;
 }
 
 function integer(name: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {

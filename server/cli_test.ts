@@ -6,7 +6,9 @@ Deno.test("parseServerArgs takes PORT and MAX_ONLINE positionally, as the origin
   assert.equal(args.port, 7000);
   assert.equal(args.maxOnline, 5);
   assert.equal(args.host, "0.0.0.0");
-  assert.equal(args.globals, "./globals.txt");
+  assert.equal(args.globals, null, "./globals.txt is read only if it exists");
+  assert.equal(args.db, "./claptrap.db");
+  assert.equal(args.dbSync, "full");
 });
 
 Deno.test("parseServerArgs defaults and flags", () => {
@@ -40,4 +42,8 @@ Deno.test("parseServerArgs rejects bad numbers and unknown flags with a clear me
   );
   assert.throws(() => parseServerArgs(["1", "2", "3"]), /too many arguments: 3/);
   assert.throws(() => parseServerArgs(["--colour"]), /Unknown option '--colour'/);
+  assert.throws(
+    () => parseServerArgs(["--db-sync", "off"]),
+    /--db-sync must be one of full, normal/,
+  );
 });

@@ -1,15 +1,20 @@
 /**
  * The request table and its dispatcher: checks a request's method, required
  * parameters and login once, then runs the handler, which only does chat
- * logic. Every request gets exactly one response. No I/O.
+ * logic. Every request gets exactly one response; a handler that needs the
+ * store answers with a promise. No I/O.
  * @module
  */
 
-import { formatCounts, formatMessageLines, formatNameList } from "../protocol/content.ts";
+import {
+  formatCounts,
+  formatMessageLines,
+  formatNameList,
+  formatRows,
+} from "../protocol/content.ts";
 import type { Message } from "../protocol/message.ts";
 import {
   isRequestMethod,
-  Request,
   type RequestMethod,
   REQUESTS,
   Response,
@@ -24,14 +29,19 @@ import type { Session } from "./session.ts";
 export interface DispatchOptions {
   /** Most characters of message content in one NEW_MSG response. */
   maxReplyChars: number;
+  /** Receives a line when a request fails inside the server. */
+  log: (line: string) => void;
 }
 
-type Handler = (
-  chat: Chat,
-  session: Session,
-  request: Message,
-  options: DispatchOptions,
-) => Message;
+/** A response, now or once the store has answered. */
+export type Reply = Message | Promise<Message>;
+
+type Handler = (chat: Chat, session: Session, request: Message, options: DispatchOptions) => Reply;
+
+/** Messages a HISTORY returns when it gives no Limit, and at most. */
+export const HISTORY_LIMITS = { default: 50, max: 500 } as const;
+/** Results a SEARCH returns when it gives no Limit, and at most. */
+export const SEARCH_LIMITS = { default: 20, max: 100 } as const;
 
 /** Builds a response with a Status and optional further parameters and content. */
 export function reply(
@@ -43,9 +53,24 @@ export function reply(
   return { method, params: { Status: status, ...params }, content };
 }
 
-/** The ERROR response to a frame that is not a request this server knows. */
+/** The BAD_REQUEST response (by default an ERROR frame) with a reason. */
 export function badRequest(reason: string, method: ResponseMethod = Response.ERROR): Message {
   return reply(method, Status.BAD_REQUEST, { Reason: reason });
+}
+
+/** Reads an optional whole-number parameter within bounds; a string is the problem. */
+function numberParam(
+  request: Message,
+  name: string,
+  fallback: number | null,
+  max: number,
+): number | null | string {
+  const text = request.params[name];
+  if (text === undefined) return fallback;
+  if (!/^\d{1,15}$/.test(text) || Number(text) < 1 || Number(text) > max) {
+    return `${name} must be a whole number from 1 to ${max}`;
+  }
+  return Number(text);
 }
 
 const HANDLERS: Record<RequestMethod, Handler> = {
@@ -55,7 +80,14 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       return badRequest(`Push must be "on" or "off"`, Response.RESP_LOGIN);
     }
     const { Username, Password } = request.params;
-    return reply(Response.RESP_LOGIN, chat.login(session, Username, Password, push === "on"));
+    return chat.login(session, Username, Password, push === "on")
+      .then((status) => reply(Response.RESP_LOGIN, status));
+  },
+  REGISTER(chat, _session, request) {
+    return chat.register(request.params.Username, request.params.Password)
+      .then(({ status, reason }) =>
+        reply(Response.RESP_REGISTER, status, reason ? { Reason: reason } : {})
+      );
   },
   LOGOUT(chat, session) {
     return reply(Response.RESP_LOGOUT, chat.logout(session));
@@ -75,7 +107,10 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, formatNameList(members));
   },
   JOIN_ROOM(chat, session, request) {
-    return reply(Response.RESP_JOIN_ROOM, chat.join(session, request.params["Room-Name"]));
+    const status = chat.join(session, request.params["Room-Name"]);
+    return typeof status === "string"
+      ? reply(Response.RESP_JOIN_ROOM, status)
+      : status.then((s) => reply(Response.RESP_JOIN_ROOM, s));
   },
   EXIT_ROOM(chat, session) {
     return reply(Response.RESP_EXIT_ROOM, chat.exitRoom(session));
@@ -83,14 +118,18 @@ const HANDLERS: Record<RequestMethod, Handler> = {
   SEND_MSG(chat, session, request) {
     if (!request.content) return badRequest("empty message", Response.RESP_SEND_MSG);
     const result = chat.post(session, request.content);
-    if (!("posted" in result)) return reply(Response.RESP_SEND_MSG, result.status);
-    return reply(Response.RESP_SEND_MSG, Status.OK, {
-      Id: String(result.posted.seq),
-      Time: formatTime(result.posted.time),
-    });
+    if (!(result instanceof Promise)) return reply(Response.RESP_SEND_MSG, result.status);
+    return result.then((r) =>
+      "posted" in r
+        ? reply(Response.RESP_SEND_MSG, Status.OK, {
+          Id: String(r.posted.id),
+          Time: formatTime(r.posted.time),
+        })
+        : reply(Response.RESP_SEND_MSG, r.status)
+    );
   },
-  RECV_MSG(chat, session, _request, options) {
-    const { status, messages, missed } = chat.receive(session, options.maxReplyChars);
+  async RECV_MSG(chat, session, _request, options) {
+    const { status, messages, missed } = await chat.receive(session, options.maxReplyChars);
     if (status !== Status.OK) return reply(Response.NO_NEW_MSG, status);
     const params: Record<string, string> = {};
     if (missed > 0) params.Missed = String(missed);
@@ -102,10 +141,40 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     return reply(Response.NEW_MSG, Status.OK, params, formatMessageLines(lines));
   },
   CREATE_ROOM(chat, session, request) {
-    const { status, reason } = chat.createRoom(session, request.params["Room-Name"]);
-    return reply(Response.RESP_CREATE_ROOM, status, reason ? { Reason: reason } : {});
+    return chat.createRoom(session, request.params["Room-Name"]).then(({ status, reason }) =>
+      reply(Response.RESP_CREATE_ROOM, status, reason ? { Reason: reason } : {})
+    );
+  },
+  async HISTORY(chat, session, request) {
+    const limit = numberParam(request, "Limit", HISTORY_LIMITS.default, HISTORY_LIMITS.max);
+    const before = numberParam(request, "Before", null, Number.MAX_SAFE_INTEGER);
+    for (const value of [limit, before]) {
+      if (typeof value === "string") return badRequest(value, Response.RESP_HISTORY);
+    }
+    const page = await chat.history(session, before as number | null, limit as number);
+    if (page.status !== Status.OK) return reply(Response.RESP_HISTORY, page.status);
+    const rows = page.messages.map((m) => [String(m.id), m.sender, formatTime(m.time), m.content]);
+    return reply(
+      Response.RESP_HISTORY,
+      Status.OK,
+      { Room: page.room!, More: page.more ? "yes" : "no" },
+      formatRows(rows),
+    );
+  },
+  async SEARCH(chat, session, request) {
+    const limit = numberParam(request, "Limit", SEARCH_LIMITS.default, SEARCH_LIMITS.max);
+    if (typeof limit === "string") return badRequest(limit, Response.RESP_SEARCH);
+    if (request.params.Query.trim() === "") return badRequest("empty query", Response.RESP_SEARCH);
+    const hits = await chat.search(session, request.params.Query, limit!);
+    const rows = hits.map((h) => [String(h.id), h.room, h.sender, formatTime(h.time), h.snippet]);
+    return reply(Response.RESP_SEARCH, Status.OK, {}, formatRows(rows));
   },
 };
+
+/** Whether later requests must wait for this one's answer (see RequestSpec.barrier). */
+export function isBarrier(request: Message): boolean {
+  return isRequestMethod(request.method) && REQUESTS[request.method].barrier === true;
+}
 
 /** Answers one parsed request on behalf of a session. */
 export function dispatch(
@@ -113,7 +182,7 @@ export function dispatch(
   session: Session,
   request: Message,
   options: DispatchOptions,
-): Message {
+): Reply {
   const method = request.method;
   if (!isRequestMethod(method)) {
     return badRequest(`unknown method ${JSON.stringify(method.slice(0, 40))}`);
@@ -123,8 +192,13 @@ export function dispatch(
   if (missing.length > 0) {
     return badRequest(`missing parameter ${missing.join(", ")}`, spec.response);
   }
-  if (session.user === null && method !== Request.LOGIN) {
+  if (session.user === null && !spec.beforeLogin) {
     return reply(spec.response, Status.NOT_LOGIN);
   }
-  return HANDLERS[method](chat, session, request, options);
+  const response = HANDLERS[method](chat, session, request, options);
+  if (!(response instanceof Promise)) return response;
+  return response.catch((error) => {
+    options.log(`request-failed method=${method} error=${JSON.stringify(String(error))}`);
+    return reply(spec.response, Status.SERVER_ERROR, { Reason: "the server could not store this" });
+  });
 }

@@ -10,6 +10,8 @@ import type { Session } from "./session.ts";
 export interface Posted {
   /** Position in the room's sequence; increases by one per message. */
   readonly seq: number;
+  /** The message's id, unique across the server. */
+  readonly id: number;
   readonly from: string;
   /** Server time in milliseconds since the epoch. */
   readonly time: number;
@@ -60,8 +62,8 @@ export class Room {
   }
 
   /** Records a posted message; returns it with its sequence number. */
-  post(from: string, time: number, content: string): Posted {
-    const posted = { seq: this.nextSeq++, from, time, content };
+  post(id: number, from: string, time: number, content: string): Posted {
+    const posted = { seq: this.nextSeq++, id, from, time, content };
     if (this.#pollers > 0) this.#append(posted);
     return posted;
   }

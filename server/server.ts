@@ -5,7 +5,13 @@
  */
 
 import { DEFAULT_MAX_FRAME_SIZE } from "../protocol/frame.ts";
+import type { SyncMode } from "../store/sqlite_database.ts";
+import { SqliteStore } from "../store/sqlite_store.ts";
+import type { ChatStore } from "../store/store.ts";
 import { Chat } from "./chat.ts";
+import type { Globals } from "./globals.ts";
+import { importGlobals } from "./globals_import.ts";
+import { DEFAULT_SCRYPT_COST } from "./passwords.ts";
 import { type ConnectionLimits, TcpConnection } from "./tcp_connection.ts";
 
 /** Settings of {@link startServer}; every field has a default. */
@@ -16,10 +22,19 @@ export interface ServerOptions {
   port?: number;
   /** Most users logged in at once. Default 10,000. */
   maxOnline?: number;
-  /** Accounts, user name → password. Default none. */
-  accounts?: ReadonlyMap<string, string>;
-  /** Rooms that exist from the start. Default none. */
-  rooms?: readonly string[];
+  /**
+   * The SQLite database file, created when missing; `:memory:` for one that
+   * vanishes with the server. Default `:memory:`. Ignored when `store` is given.
+   */
+  db?: string;
+  /** How commits reach the disk: `full` (fsync, default) or `normal`. */
+  dbSync?: SyncMode;
+  /** A store to use instead of opening `db`; the server closes it when it stops. */
+  store?: ChatStore;
+  /** Preset accounts and rooms, brought into the store at start-up. Default none. */
+  globals?: Globals;
+  /** scrypt cost N for password hashes. Default 16384. */
+  scryptCost?: number;
   /** Largest request frame, in bytes. Default 1 MiB. */
   maxFrameSize?: number;
   /** Most bytes queued for one client before it is dropped. Default 8 MiB. */
@@ -50,35 +65,50 @@ export function logToStderr(line: string): void {
 }
 
 /**
- * Starts a server listening on TCP.
+ * Opens the store, brings globals.txt into it, and starts listening on TCP.
+ * @throws {StoreError} when the database cannot be used.
  *
  * @example A server on a free port of 127.0.0.1
  * ```ts
  * import assert from "node:assert/strict";
  * import { startServer } from "./server.ts";
- * const server = startServer({ host: "127.0.0.1", port: 0, rooms: ["lobby"], log: () => {} });
+ * const server = await startServer({ host: "127.0.0.1", port: 0, log: () => {} });
  * assert.ok(server.addr.port > 0);
  * await server.close();
  * ```
  */
-export function startServer(options: ServerOptions = {}): ServerHandle {
+export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
   const log = options.log ?? logToStderr;
-  const chat = new Chat({
-    accounts: options.accounts ?? new Map(),
-    rooms: options.rooms ?? [],
-    maxOnline: options.maxOnline ?? 10_000,
-    pollLog: {
-      messages: options.pollLogMessages ?? 10_000,
-      chars: options.pollLogChars ?? 16 * 1024 * 1024,
-    },
-    log,
-  });
+  const scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
+  const store = options.store ??
+    await SqliteStore.open(options.db ?? ":memory:", { sync: options.dbSync });
+  let listener: Deno.TcpListener;
+  let chat: Chat;
+  try {
+    if (options.globals) {
+      await importGlobals(store, options.globals, { scryptCost, now: Date.now() });
+    }
+    chat = new Chat({
+      store,
+      state: await store.load(),
+      maxOnline: options.maxOnline ?? 10_000,
+      pollLog: {
+        messages: options.pollLogMessages ?? 10_000,
+        chars: options.pollLogChars ?? 16 * 1024 * 1024,
+      },
+      scryptCost,
+      log,
+    });
+    listener = Deno.listen({ hostname: options.host ?? "0.0.0.0", port: options.port ?? 6666 });
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
   const limits: ConnectionLimits = {
     maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
     sendQueueBytes: options.sendQueueBytes ?? 8 * 1024 * 1024,
     closeGraceMs: options.closeGraceMs ?? 2_000,
   };
-  const listener = Deno.listen({ hostname: options.host ?? "0.0.0.0", port: options.port ?? 6666 });
   const addr = listener.addr as Deno.NetAddr;
   log(`listening addr=${addr.hostname}:${addr.port}`);
 
@@ -100,6 +130,7 @@ export function startServer(options: ServerOptions = {}): ServerHandle {
       await accepting;
       for (const connection of connections.keys()) connection.close("server shutting down");
       await Promise.all(connections.values());
+      await store.close();
       log("stopped");
     })();
     return closing;

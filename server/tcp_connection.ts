@@ -9,7 +9,8 @@ import { FrameDecoder } from "../protocol/frame.ts";
 import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
 import { Event } from "../protocol/methods.ts";
 import { type Chat, formatTime } from "./chat.ts";
-import { badRequest, dispatch } from "./dispatcher.ts";
+import { badRequest, dispatch, isBarrier } from "./dispatcher.ts";
+import { RequestQueue } from "./request_queue.ts";
 import { SendQueue } from "./send_queue.ts";
 import { type Peer, Session } from "./session.ts";
 
@@ -47,6 +48,10 @@ export class TcpConnection implements Peer {
   readonly #session: Session;
   readonly #decoder: FrameDecoder;
   readonly #queue: SendQueue;
+  readonly #requests: RequestQueue;
+  readonly #dispatchOptions;
+  /** The ERROR response to lost framing, after which the connection closes. */
+  #lastWords: Message | null = null;
   #closeReason: string | null = null;
   #socketClosed = false;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
@@ -64,6 +69,8 @@ export class TcpConnection implements Peer {
       limit: limits.sendQueueBytes,
       onWriteError: () => this.#abort("connection lost"),
     });
+    this.#requests = new RequestQueue((response) => this.#respond(response));
+    this.#dispatchOptions = { maxReplyChars: limits.maxFrameSize / 8, log };
   }
 
   /** Reads and answers requests until the connection ends. */
@@ -82,6 +89,7 @@ export class TcpConnection implements Peer {
       if (n === null) break;
       // once closing, input is read and dropped so the close is a FIN, not a reset
       if (this.#closeReason === null) this.#receive(buffer.subarray(0, n));
+      if (this.#requests.busy) await this.#requests.ready();
     }
     const reason = this.#closeReason ?? endReason;
     this.#chat.disconnect(this.#session, reason);
@@ -112,22 +120,26 @@ export class TcpConnection implements Peer {
 
   #receive(chunk: Uint8Array): void {
     for (const payload of this.#decoder.push(chunk)) {
-      let response: Message;
+      let request: Message;
       try {
-        response = dispatch(this.#chat, this.#session, parseMessage(payload), {
-          maxReplyChars: this.#limits.maxFrameSize / 8,
-        });
+        request = parseMessage(payload);
       } catch (error) {
         if (!(error instanceof SyntaxError)) throw error;
-        response = badRequest(error.message);
+        const response = badRequest(error.message);
+        this.#requests.push({ run: () => response, barrier: false });
+        continue;
       }
-      this.#respond(response);
-      if (this.#closeReason !== null) return;
+      this.#requests.push({
+        run: () => dispatch(this.#chat, this.#session, request, this.#dispatchOptions),
+        barrier: isBarrier(request),
+      });
     }
     const error = this.#decoder.error;
-    if (error) {
-      this.#respond(badRequest(error.message));
-      this.#closeAfterFlush(error.message);
+    if (error && !this.#lastWords) {
+      // answered after everything before it; #respond closes once it is queued
+      const lastWords = badRequest(error.message);
+      this.#lastWords = lastWords;
+      this.#requests.push({ run: () => lastWords, barrier: true });
     }
   }
 
@@ -135,6 +147,8 @@ export class TcpConnection implements Peer {
     if (this.#closeReason !== null) return;
     if (!this.#queue.push(encodeMessage(response))) {
       this.#abort(`send queue exceeded ${this.#limits.sendQueueBytes} bytes`);
+    } else if (response === this.#lastWords) {
+      this.#closeAfterFlush(response.params.Reason);
     }
   }
 

@@ -19,13 +19,19 @@ export const ACCOUNTS: ReadonlyMap<string, string> = new Map([
 /** The rooms every test server starts with. */
 export const ROOMS = ["lobby", "random", "香港记者招待会"];
 
-/** Starts a quiet server on a free port of 127.0.0.1. */
-export function startTestServer(options: ServerOptions = {}): ServerHandle {
+/** scrypt cost for tests: cheap, so that logins are fast. */
+export const TEST_SCRYPT_COST = 1024;
+
+/**
+ * Starts a quiet server on a free port of 127.0.0.1 with the test accounts
+ * and rooms and an in-memory SQLite database.
+ */
+export function startTestServer(options: ServerOptions = {}): Promise<ServerHandle> {
   return startServer({
     host: "127.0.0.1",
     port: 0,
-    accounts: ACCOUNTS,
-    rooms: ROOMS,
+    globals: { accounts: new Map(ACCOUNTS), rooms: ROOMS },
+    scryptCost: TEST_SCRYPT_COST,
     log: () => {},
     ...options,
   });

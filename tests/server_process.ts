@@ -25,7 +25,7 @@ export function serverCommand(
   options: { stdin?: "null" | "piped" } = {},
 ): Deno.Command {
   return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-read", `${ROOT}server.ts`, ...args],
+    args: ["run", "--allow-net", "--allow-read", "--allow-write", `${ROOT}server.ts`, ...args],
     cwd: ROOT,
     stdin: options.stdin ?? "null",
     stdout: "piped",
@@ -60,7 +60,17 @@ export async function writeTestGlobals(): Promise<string> {
  */
 export async function spawnServer(args: string[]): Promise<ServerProcess> {
   const globals = await writeTestGlobals();
-  const child = serverCommand(["--host", "127.0.0.1", "--port", "0", "--globals", globals, ...args])
+  const child = serverCommand([
+    "--host",
+    "127.0.0.1",
+    "--port",
+    "0",
+    "--globals",
+    globals,
+    "--db",
+    ":memory:",
+    ...args,
+  ])
     .spawn();
   const log: string[] = [];
   let listening!: (port: number) => void;

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { RawConnection, startTestServer } from "./helpers.ts";
 
 Deno.test("a client that stops reading is dropped with a reason and the room is told", async () => {
-  const server = startTestServer({ sendQueueBytes: 256 * 1024 });
+  const server = await startTestServer({ sendQueueBytes: 256 * 1024 });
   const port = server.addr.port;
   const sleeper = await RawConnection.open(port);
   await sleeper.login("carol", { push: true });

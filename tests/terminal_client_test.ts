@@ -38,11 +38,11 @@ async function within<T>(promise: Promise<T>, what: () => string): Promise<T> {
 
 /** Runs `test` against a fresh server on a free port of 127.0.0.1. */
 async function withServer(test: (server: ServerHandle) => Promise<void>): Promise<void> {
-  const server = startServer({
+  const server = await startServer({
     host: "127.0.0.1",
     port: 0,
-    accounts: ACCOUNTS,
-    rooms: ROOMS,
+    globals: { accounts: ACCOUNTS, rooms: ROOMS },
+    scryptCost: 1024,
     log: () => {},
   });
   try {
@@ -512,7 +512,7 @@ Deno.test("terminal client exits with status 1 and a clear message when the serv
 });
 
 Deno.test("terminal client exits with status 1 when the connection is refused", async () => {
-  const server = startServer({ host: "127.0.0.1", port: 0, log: () => {} });
+  const server = await startServer({ host: "127.0.0.1", port: 0, log: () => {} });
   const port = server.addr.port;
   await server.close();
   await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);

@@ -1,0 +1,106 @@
+/**
+ * The SQLite schema as a list of forward migrations. The database's
+ * `PRAGMA user_version` records how many have been applied.
+ * @module
+ */
+
+import type { DatabaseSync } from "node:sqlite";
+
+/** Each entry moves the schema from version i to i + 1. */
+export const MIGRATIONS: readonly string[] = [
+  // 1: accounts, rooms and messages
+  `CREATE TABLE accounts (
+     name TEXT PRIMARY KEY,
+     name_key TEXT NOT NULL UNIQUE,
+     password_hash TEXT NOT NULL,
+     source TEXT NOT NULL CHECK (source IN ('globals', 'registered')),
+     disabled INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE rooms (
+     id INTEGER PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     created_by TEXT,
+     created_at INTEGER NOT NULL
+   ) STRICT;
+   CREATE TABLE messages (
+     id INTEGER PRIMARY KEY,
+     room_id INTEGER NOT NULL REFERENCES rooms (id),
+     sender TEXT NOT NULL,
+     time INTEGER NOT NULL,
+     content TEXT NOT NULL
+   ) STRICT;
+   CREATE INDEX messages_by_room ON messages (room_id, id);`,
+  // 2: full-text index of message content; trigram, so any script (Chinese
+  // included) is searchable by substring. The store indexes messages after
+  // committing them, in chunks, and always before a search; index_state
+  // records how far it got.
+  `CREATE VIRTUAL TABLE messages_fts USING fts5 (
+     content, content = 'messages', content_rowid = 'id', tokenize = 'trigram'
+   );
+   CREATE TABLE index_state (
+     one INTEGER PRIMARY KEY CHECK (one = 1),
+     indexed_up_to INTEGER NOT NULL
+   ) STRICT;
+   INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+   INSERT INTO index_state VALUES (1, (SELECT coalesce(max(id), 0) FROM messages));`,
+  // 3: who has been in which room, with what role, and who is banned
+  `CREATE TABLE memberships (
+     room_id INTEGER NOT NULL REFERENCES rooms (id),
+     user TEXT NOT NULL,
+     role TEXT NOT NULL CHECK (role IN ('owner', 'member')),
+     since INTEGER NOT NULL,
+     PRIMARY KEY (user, room_id)
+   ) STRICT, WITHOUT ROWID;
+   INSERT OR IGNORE INTO memberships (room_id, user, role, since)
+     SELECT room_id, sender, 'member', min(time) FROM messages GROUP BY room_id, sender;
+   INSERT OR REPLACE INTO memberships (room_id, user, role, since)
+     SELECT id, created_by, 'owner', created_at FROM rooms WHERE created_by IS NOT NULL;
+   CREATE TABLE bans (
+     room_id INTEGER NOT NULL REFERENCES rooms (id),
+     user TEXT NOT NULL,
+     banned_by TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     time INTEGER NOT NULL,
+     PRIMARY KEY (room_id, user)
+   ) STRICT, WITHOUT ROWID;`,
+];
+
+/** The schema version this code writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+/** A database that cannot be used: corrupt, unreadable, or from a newer version. */
+export class StoreError extends Error {
+  /** Always `StoreError`. */
+  override name = "StoreError";
+}
+
+/**
+ * Brings a database up to {@link SCHEMA_VERSION}, each migration in its own
+ * transaction. `upTo` stops earlier (for tests of old files).
+ * @throws {StoreError} when the database is newer than this code.
+ */
+export function migrate(db: DatabaseSync, path: string, upTo = SCHEMA_VERSION): void {
+  const version = schemaVersion(db);
+  if (version > SCHEMA_VERSION) {
+    throw new StoreError(
+      `${path} was written by a newer Claptrap (schema version ${version}; this one knows up to ${SCHEMA_VERSION})`,
+    );
+  }
+  for (let v = version; v < upTo; v++) {
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      db.exec(MIGRATIONS[v]);
+      db.exec(`PRAGMA user_version = ${v + 1}`);
+      db.exec("COMMIT");
+    } catch (error) {
+      db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+}
+
+/** The schema version recorded in a database (0 for a new one). */
+export function schemaVersion(db: DatabaseSync): number {
+  return Number((db.prepare("PRAGMA user_version").get() as { user_version: number }).user_version);
+}

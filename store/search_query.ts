@@ -1,0 +1,70 @@
+/**
+ * Turning what a user typed into a search, and marking matches in results.
+ * Pure.
+ * @module
+ */
+
+/** Terms of at least this many characters can use the trigram index. */
+export const INDEXED_TERM_LENGTH = 3;
+
+/** A parsed search: every term must occur in a message. */
+export interface SearchTerms {
+  /** Terms the full-text index can find, as one FTS5 MATCH expression; null for none. */
+  match: string | null;
+  /** Shorter terms, found by a scan: LIKE patterns (escape character `\`). */
+  likes: string[];
+  /** All terms, for marking matches. */
+  terms: string[];
+}
+
+/**
+ * Splits a query into whitespace-separated terms, all of which must match
+ * (case-insensitively, anywhere in a message). Quotes and FTS5 operators
+ * are taken literally.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseSearchQuery } from "./search_query.ts";
+ * const query = parseSearchQuery('记者 招待会 "or"');
+ * assert.equal(query.match, '"招待会" """or"""');
+ * assert.deepEqual(query.likes, ["%记者%"]);
+ * ```
+ */
+export function parseSearchQuery(query: string): SearchTerms {
+  const terms = [...new Set(query.normalize("NFC").split(/\s+/).filter((t) => t !== ""))];
+  const indexed = terms.filter((t) => [...t].length >= INDEXED_TERM_LENGTH);
+  const short = terms.filter((t) => [...t].length < INDEXED_TERM_LENGTH);
+  return {
+    match: indexed.length > 0 ? indexed.map((t) => `"${t.replaceAll('"', '""')}"`).join(" ") : null,
+    likes: short.map((t) => `%${t.replace(/[\\%_]/g, (c) => "\\" + c)}%`),
+    terms,
+  };
+}
+
+/**
+ * An excerpt of `content` around the first match of any term, at most about
+ * `width` characters, with every match between `[` and `]`, and `…` where
+ * text was cut.
+ */
+export function markMatches(content: string, terms: readonly string[], width = 80): string {
+  // lower-casing can change the length of a few characters; then match exactly
+  const folded = content.toLowerCase();
+  const lower = folded.length === content.length ? folded : content;
+  const needles = terms.map((t) => t.toLowerCase()).filter((t) => t !== "");
+  const first = Math.min(...needles.map((n) => lower.indexOf(n)).filter((i) => i >= 0));
+  const start = Number.isFinite(first) ? Math.max(0, first - Math.floor(width / 3)) : 0;
+  const end = Math.min(content.length, start + width);
+  let marked = "";
+  let i = start;
+  while (i < end) {
+    const needle = needles.find((n) => lower.startsWith(n, i));
+    if (needle) {
+      marked += `[${content.slice(i, i + needle.length)}]`;
+      i += needle.length;
+    } else {
+      marked += content[i++];
+    }
+  }
+  return (start > 0 ? "…" : "") + marked + (i < content.length ? "…" : "");
+}

@@ -1,0 +1,323 @@
+/**
+ * The store's operations on one SQLite database, synchronous (node:sqlite).
+ * Used from the store's worker so that none of it runs on the event loop
+ * of the server.
+ * @module
+ */
+
+import { DatabaseSync, type StatementSync } from "node:sqlite";
+import { nameKey } from "../protocol/names.ts";
+import type { AccountRecord, MessageRecord, RoomRecord, SearchHit } from "./records.ts";
+import { migrate, StoreError } from "./schema.ts";
+import { markMatches, parseSearchQuery } from "./search_query.ts";
+import type { StoredState } from "./store.ts";
+
+/** How hard commits go to disk. */
+export type SyncMode = "full" | "normal";
+
+/** Opening options. */
+export interface OpenOptions {
+  /**
+   * `full` (default): every commit is flushed to the disk (fsync) before it
+   * is acknowledged. `normal`: written to the OS, which survives the
+   * process being killed but not a power loss.
+   */
+  sync?: SyncMode;
+  /** Stop migrating at this schema version (tests of old files). */
+  migrateUpTo?: number;
+}
+
+interface AccountRow {
+  name: string;
+  password_hash: string;
+  source: "globals" | "registered";
+  disabled: number;
+  created_at: number;
+}
+
+/** A Claptrap database. */
+export class SqliteDatabase {
+  readonly #db: DatabaseSync;
+  readonly #path: string;
+  readonly #roomIds = new Map<string, number>();
+  readonly #statements = new Map<string, StatementSync>();
+
+  /**
+   * Opens (creating if needed) and migrates a database; `:memory:` for a
+   * throwaway one.
+   * @throws {StoreError} for a file that is not a usable Claptrap database.
+   */
+  constructor(path: string, options: OpenOptions = {}) {
+    this.#path = path;
+    try {
+      this.#db = new DatabaseSync(path);
+      this.#db.exec(`PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;`);
+      const check = this.#db.prepare("PRAGMA quick_check(1)").get() as { quick_check: string };
+      if (check.quick_check !== "ok") {
+        throw new Error(`integrity check failed: ${check.quick_check}`);
+      }
+      if (path !== ":memory:") this.#db.exec("PRAGMA journal_mode = WAL");
+      this.#db.exec(`PRAGMA synchronous = ${options.sync === "normal" ? "NORMAL" : "FULL"}`);
+      migrate(this.#db, path, options.migrateUpTo);
+    } catch (error) {
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`cannot use database ${path}: ${(error as Error).message}`);
+    }
+    for (const room of this.#all<{ id: number; name: string }>("SELECT id, name FROM rooms")) {
+      this.#roomIds.set(room.name, room.id);
+    }
+  }
+
+  /** Runs `work` in one transaction: all of it is committed, or none. */
+  transaction<T>(work: () => T): T {
+    this.#db.exec("BEGIN IMMEDIATE");
+    try {
+      const result = work();
+      this.#db.exec("COMMIT");
+      return result;
+    } catch (error) {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      throw error;
+    }
+  }
+
+  /** Runs `work` so that a failure undoes only its own changes. */
+  savepoint<T>(work: () => T): T {
+    this.#db.exec("SAVEPOINT op");
+    try {
+      const result = work();
+      this.#db.exec("RELEASE op");
+      return result;
+    } catch (error) {
+      this.#db.exec("ROLLBACK TO op; RELEASE op");
+      throw error;
+    }
+  }
+
+  load(): StoredState {
+    const rooms = this.#all<{ name: string; created_by: string | null; created_at: number }>(
+      "SELECT name, created_by, created_at FROM rooms ORDER BY id",
+    ).map((r) => ({ name: r.name, createdBy: r.created_by, createdAt: r.created_at }));
+    const { last } = this.#get<{ last: number | null }>("SELECT max(id) AS last FROM messages")!;
+    return { rooms, lastMessageId: last ?? 0 };
+  }
+
+  getAccount(name: string): AccountRecord | null {
+    const row = this.#get<AccountRow>("SELECT * FROM accounts WHERE name = ?", name);
+    return row ? accountOf(row) : null;
+  }
+
+  createAccount(account: AccountRecord): boolean {
+    const result = this.#run(
+      `INSERT OR IGNORE INTO accounts (name, name_key, password_hash, source, disabled, created_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+      account.name,
+      nameKey(account.name),
+      account.passwordHash,
+      account.source,
+      account.disabled ? 1 : 0,
+      account.createdAt,
+    );
+    return result.changes === 1;
+  }
+
+  syncGlobalsAccounts(accounts: readonly AccountRecord[]): void {
+    for (const account of accounts) {
+      const clash = this.#get<{ name: string }>(
+        "SELECT name FROM accounts WHERE name_key = ? AND name <> ?",
+        nameKey(account.name),
+        account.name,
+      );
+      if (clash) {
+        throw new StoreError(
+          `globals account ${JSON.stringify(account.name)} looks like the existing account ${
+            JSON.stringify(clash.name)
+          }`,
+        );
+      }
+      this.#run(
+        `INSERT INTO accounts (name, name_key, password_hash, source, disabled, created_at)
+         VALUES (?, ?, ?, 'globals', 0, ?)
+         ON CONFLICT (name) DO UPDATE SET
+           password_hash = excluded.password_hash, source = 'globals', disabled = 0`,
+        account.name,
+        nameKey(account.name),
+        account.passwordHash,
+        account.createdAt,
+      );
+    }
+    const keep = JSON.stringify(accounts.map((a) => a.name));
+    this.#run(
+      `UPDATE accounts SET disabled = 1
+       WHERE source = 'globals' AND name NOT IN (SELECT value FROM json_each(?))`,
+      keep,
+    );
+  }
+
+  createRoom(room: RoomRecord): boolean {
+    const result = this.#run(
+      "INSERT OR IGNORE INTO rooms (name, created_by, created_at) VALUES (?, ?, ?)",
+      room.name,
+      room.createdBy,
+      room.createdAt,
+    );
+    if (result.changes !== 1) return false;
+    const id = Number(result.lastInsertRowid);
+    this.#roomIds.set(room.name, id);
+    if (room.createdBy !== null) {
+      this.#run(
+        "INSERT OR REPLACE INTO memberships (room_id, user, role, since) VALUES (?, ?, 'owner', ?)",
+        id,
+        room.createdBy,
+        room.createdAt,
+      );
+    }
+    return true;
+  }
+
+  addMembership(room: string, user: string, since: number): void {
+    this.#run(
+      "INSERT OR IGNORE INTO memberships (room_id, user, role, since) VALUES (?, ?, 'member', ?)",
+      this.#roomId(room),
+      user,
+      since,
+    );
+  }
+
+  appendMessage(message: MessageRecord): void {
+    this.#run(
+      "INSERT INTO messages (id, room_id, sender, time, content) VALUES (?, ?, ?, ?, ?)",
+      message.id,
+      this.#roomId(message.room),
+      message.sender,
+      message.time,
+      message.content,
+    );
+  }
+
+  /**
+   * Adds committed messages that are not in the full-text index yet, oldest
+   * first, until `maxChars` characters of content (but at least one
+   * message); -1 for all of them. Returns how many it added. Call inside a
+   * transaction.
+   */
+  indexPending(maxChars: number): number {
+    const { indexed_up_to: from } = this.#get<{ indexed_up_to: number }>(
+      "SELECT indexed_up_to FROM index_state",
+    )!;
+    let upTo = from;
+    let count = 0;
+    if (maxChars < 0) {
+      const last = this.#get<{ id: number | null; n: number }>(
+        "SELECT max(id) AS id, count(*) AS n FROM messages WHERE id > ?",
+        from,
+      )!;
+      if (last.id === null) return 0;
+      [upTo, count] = [last.id, last.n];
+    } else {
+      let chars = 0;
+      for (
+        const row of this.#statement(
+          "SELECT id, length(content) AS chars FROM messages WHERE id > ? ORDER BY id",
+        ).iterate(from) as Iterable<{ id: number; chars: number }>
+      ) {
+        if (count > 0 && chars + row.chars > maxChars) break;
+        chars += row.chars;
+        upTo = row.id;
+        count++;
+      }
+      if (count === 0) return 0;
+    }
+    this.#run(
+      `INSERT INTO messages_fts (rowid, content)
+       SELECT id, content FROM messages WHERE id > ? AND id <= ? ORDER BY id`,
+      from,
+      upTo,
+    );
+    this.#run("UPDATE index_state SET indexed_up_to = ?", upTo);
+    return count;
+  }
+
+  history(room: string, beforeId: number | null, limit: number): MessageRecord[] {
+    const rows = this.#all<{ id: number; sender: string; time: number; content: string }>(
+      `SELECT id, sender, time, content FROM messages
+       WHERE room_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+      this.#roomId(room),
+      beforeId ?? Number.MAX_SAFE_INTEGER,
+      limit,
+    );
+    return rows.reverse().map((r) => ({ ...r, room }));
+  }
+
+  search(user: string, query: string, limit: number): SearchHit[] {
+    const { match, likes, terms } = parseSearchQuery(query);
+    if (terms.length === 0) return [];
+    if (this.#db.isTransaction) this.indexPending(-1);
+    else this.transaction(() => this.indexPending(-1));
+    const readable = `m.room_id IN (
+        SELECT room_id FROM memberships WHERE user = :user
+        EXCEPT SELECT room_id FROM bans WHERE user = :user)`;
+    const likeFilter = likes.map((_, i) => ` AND m.content LIKE :like${i} ESCAPE '\\'`).join("");
+    const sql = match
+      ? `SELECT m.id, r.name AS room, m.sender, m.time, m.content
+         FROM messages_fts f JOIN messages m ON m.id = f.rowid JOIN rooms r ON r.id = m.room_id
+         WHERE messages_fts MATCH :match AND ${readable}${likeFilter}
+         ORDER BY bm25(messages_fts), m.id DESC LIMIT :limit`
+      : `SELECT m.id, r.name AS room, m.sender, m.time, m.content
+         FROM messages m JOIN rooms r ON r.id = m.room_id
+         WHERE ${readable}${likeFilter}
+         ORDER BY m.id DESC LIMIT :limit`;
+    const params: Record<string, string | number> = { user, limit };
+    if (match) params.match = match;
+    likes.forEach((like, i) => params[`like${i}`] = like);
+    const rows = this.#statement(sql).all(params) as {
+      id: number;
+      room: string;
+      sender: string;
+      time: number;
+      content: string;
+    }[];
+    return rows.map(({ content, ...hit }) => ({ ...hit, snippet: markMatches(content, terms) }));
+  }
+
+  close(): void {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  #roomId(room: string): number {
+    const id = this.#roomIds.get(room);
+    if (id === undefined) throw new StoreError(`no room ${JSON.stringify(room)} in ${this.#path}`);
+    return id;
+  }
+
+  #statement(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (!statement) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
+  #run(sql: string, ...params: (string | number | null)[]) {
+    return this.#statement(sql).run(...params);
+  }
+
+  #get<T>(sql: string, ...params: (string | number | null)[]): T | undefined {
+    return this.#statement(sql).get(...params) as T | undefined;
+  }
+
+  #all<T>(sql: string, ...params: (string | number | null)[]): T[] {
+    return this.#statement(sql).all(...params) as T[];
+  }
+}
+
+function accountOf(row: AccountRow): AccountRecord {
+  return {
+    name: row.name,
+    passwordHash: row.password_hash,
+    source: row.source,
+    disabled: row.disabled === 1,
+    createdAt: row.created_at,
+  };
+}

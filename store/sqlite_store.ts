@@ -1,0 +1,172 @@
+/**
+ * The SQLite store as the server uses it: a {@link ChatStore} whose
+ * operations are queued and sent to a worker in batches. While the worker
+ * commits one batch, the next one gathers, so under load one transaction
+ * (and one fsync) carries many writes — group commit — and the event loop
+ * never waits for the disk.
+ * @module
+ */
+
+import type { OpenOptions } from "./sqlite_database.ts";
+import type { Operation, WorkerReply, WorkerRequest } from "./sqlite_worker.ts";
+import type { AccountRecord, MessageRecord, RoomRecord, SearchHit } from "./records.ts";
+import { StoreError } from "./schema.ts";
+import type { ChatStore, StoredState } from "./store.ts";
+
+interface Queued extends Operation {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/** A ChatStore backed by a SQLite file (or `:memory:`) in a worker. */
+export class SqliteStore implements ChatStore {
+  readonly #worker: Worker;
+  #queue: Queued[] = [];
+  #inFlight: Queued[] | null = null;
+  #scheduled = false;
+  #onReply: ((reply: WorkerReply) => void) | null = null;
+  #closed = false;
+  #idleWaiters: (() => void)[] = [];
+  /** Operations per committed batch, for the logs and benchmarks. */
+  readonly batchSizes: number[] = [];
+
+  private constructor(worker: Worker) {
+    this.#worker = worker;
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => this.#onReply?.(event.data);
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.#fail(`store worker failed: ${event.message}`);
+    };
+  }
+
+  /**
+   * Opens a database file (created when missing) or `:memory:`.
+   * @throws {StoreError} when the file is corrupt, unreadable or newer.
+   */
+  static async open(path: string, options: OpenOptions = {}): Promise<SqliteStore> {
+    const worker = new Worker(new URL("./sqlite_worker.ts", import.meta.url), { type: "module" });
+    const store = new SqliteStore(worker);
+    const reply = await store.#exchange({ type: "open", path, options });
+    if (reply.type === "failed") {
+      worker.terminate();
+      throw new StoreError(reply.error);
+    }
+    return store;
+  }
+
+  load(): Promise<StoredState> {
+    return this.#call("load");
+  }
+
+  getAccount(name: string): Promise<AccountRecord | null> {
+    return this.#call("getAccount", name);
+  }
+
+  createAccount(account: AccountRecord): Promise<boolean> {
+    return this.#call("createAccount", account);
+  }
+
+  syncGlobalsAccounts(accounts: readonly AccountRecord[]): Promise<void> {
+    return this.#call("syncGlobalsAccounts", accounts);
+  }
+
+  createRoom(room: RoomRecord): Promise<boolean> {
+    return this.#call("createRoom", room);
+  }
+
+  addMembership(room: string, user: string, since: number): Promise<void> {
+    return this.#call("addMembership", room, user, since);
+  }
+
+  appendMessage(message: MessageRecord): Promise<void> {
+    return this.#call("appendMessage", message);
+  }
+
+  history(room: string, beforeId: number | null, limit: number): Promise<MessageRecord[]> {
+    return this.#call("history", room, beforeId, limit);
+  }
+
+  search(user: string, query: string, limit: number): Promise<SearchHit[]> {
+    return this.#call("search", user, query, limit);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    while (this.#inFlight || this.#queue.length > 0) {
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+    await this.#exchange({ type: "close" });
+    this.#worker.terminate();
+  }
+
+  #call<T>(op: string, ...args: unknown[]): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreError("the store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ op, args, resolve: resolve as (value: unknown) => void, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Sends what is queued once the current turn's calls are all in. */
+  #schedule(): void {
+    if (this.#scheduled || this.#inFlight) return;
+    this.#scheduled = true;
+    queueMicrotask(() => {
+      this.#scheduled = false;
+      this.#send();
+    });
+  }
+
+  #send(): void {
+    if (this.#inFlight) return;
+    if (this.#queue.length === 0) {
+      for (const wake of this.#idleWaiters.splice(0)) wake();
+      return;
+    }
+    const batch = this.#queue;
+    this.#queue = [];
+    this.#inFlight = batch;
+    this.#onReply = (reply) => this.#settle(batch, reply);
+    this.#worker.postMessage(
+      {
+        type: "batch",
+        operations: batch.map(({ op, args }) => ({ op, args })),
+      } satisfies WorkerRequest,
+    );
+  }
+
+  #settle(batch: Queued[], reply: WorkerReply): void {
+    this.#inFlight = null;
+    this.#onReply = null;
+    if (reply.type !== "batch") return;
+    this.batchSizes.push(batch.length);
+    if (this.batchSizes.length > 1000) this.batchSizes.splice(0, 500);
+    reply.outcomes.forEach((outcome, i) => {
+      if (outcome.ok) batch[i].resolve(outcome.value);
+      else batch[i].reject(new StoreError(outcome.error));
+    });
+    this.#send();
+  }
+
+  #exchange(request: WorkerRequest): Promise<WorkerReply> {
+    return new Promise((resolve) => {
+      this.#onReply = (reply) => {
+        this.#onReply = null;
+        resolve(reply);
+      };
+      this.#worker.postMessage(request);
+    });
+  }
+
+  #fail(message: string): void {
+    this.#closed = true;
+    const error = new StoreError(message);
+    for (const queued of [...(this.#inFlight ?? []), ...this.#queue]) queued.reject(error);
+    this.#queue = [];
+    this.#inFlight = null;
+    this.#onReply?.({ type: "failed", error: message });
+    for (const wake of this.#idleWaiters.splice(0)) wake();
+    this.#worker.terminate();
+  }
+}

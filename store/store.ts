@@ -1,0 +1,53 @@
+/**
+ * The store interface: everything the chat core asks of durable storage.
+ * The core never writes SQL; an implementation (SQLite now, a networked
+ * database later) lives behind this interface.
+ * @module
+ */
+
+import type { AccountRecord, MessageRecord, RoomRecord, SearchHit } from "./records.ts";
+
+/** What the server needs at start-up. */
+export interface StoredState {
+  /** Every room, in creation order. */
+  rooms: RoomRecord[];
+  /** The highest message id used so far (0 for none). */
+  lastMessageId: number;
+}
+
+/**
+ * Durable storage. Every write resolves once it is on disk; writes and
+ * reads are carried out in the order they were called.
+ */
+export interface ChatStore {
+  /** Loads the rooms and the last message id. */
+  load(): Promise<StoredState>;
+  /** The account of a user name (NFC), or null. */
+  getAccount(name: string): Promise<AccountRecord | null>;
+  /** Creates an account; false when its name, or a look-alike of it, is taken. */
+  createAccount(account: AccountRecord): Promise<boolean>;
+  /**
+   * Creates or replaces a globals.txt account, and disables the globals
+   * accounts not in `keep`. Throws when a name clashes with a look-alike
+   * registered account.
+   */
+  syncGlobalsAccounts(accounts: readonly AccountRecord[]): Promise<void>;
+  /** Creates a room (and its creator's owner membership); false when it exists. */
+  createRoom(room: RoomRecord): Promise<boolean>;
+  /** Records that a user has been in a room (no-op when already recorded). */
+  addMembership(room: string, user: string, since: number): Promise<void>;
+  /** Stores a posted message. */
+  appendMessage(message: MessageRecord): Promise<void>;
+  /**
+   * Up to `limit` messages of a room with ids below `beforeId` (all when
+   * null), the newest ones, in ascending id order.
+   */
+  history(room: string, beforeId: number | null, limit: number): Promise<MessageRecord[]>;
+  /**
+   * Full-text search over the messages of the rooms `user` has been in and
+   * is not banned from; best matches first.
+   */
+  search(user: string, query: string, limit: number): Promise<SearchHit[]>;
+  /** Finishes pending writes and releases the storage. */
+  close(): Promise<void>;
+}
