@@ -23,8 +23,6 @@ export interface OpenOptions {
    * process being killed but not a power loss.
    */
   sync?: SyncMode;
-  /** Stop migrating at this schema version (tests of old files). */
-  migrateUpTo?: number;
 }
 
 interface AccountRow {
@@ -58,11 +56,16 @@ export class SqliteDatabase {
       }
       if (path !== ":memory:") this.#db.exec("PRAGMA journal_mode = WAL");
       this.#db.exec(`PRAGMA synchronous = ${options.sync === "normal" ? "NORMAL" : "FULL"}`);
-      migrate(this.#db, path, options.migrateUpTo);
+      migrate(this.#db, path);
     } catch (error) {
       if (error instanceof StoreError) throw error;
       throw new StoreError(`cannot use database ${path}: ${(error as Error).message}`);
     }
+    this.#loadRoomIds();
+  }
+
+  #loadRoomIds(): void {
+    this.#roomIds.clear();
     for (const room of this.#all<{ id: number; name: string }>("SELECT id, name FROM rooms")) {
       this.#roomIds.set(room.name, room.id);
     }
@@ -77,6 +80,7 @@ export class SqliteDatabase {
       return result;
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+      this.#loadRoomIds(); // a room created in the transaction is gone again
       throw error;
     }
   }

@@ -1,0 +1,209 @@
+import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
+import { SqliteDatabase } from "./sqlite_database.ts";
+import { migrate, MIGRATIONS, SCHEMA_VERSION, StoreError } from "./schema.ts";
+
+async function tempPath(): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  return `${dir}/claptrap.db`;
+}
+
+function seeded(path = ":memory:"): SqliteDatabase {
+  const db = new SqliteDatabase(path);
+  db.transaction(() => {
+    db.createRoom({ name: "lobby", createdBy: null, createdAt: 1 });
+    db.createRoom({ name: "香港记者招待会", createdBy: "ann", createdAt: 2 });
+    db.createRoom({ name: "secret", createdBy: "carol", createdAt: 3 });
+    db.addMembership("lobby", "ann", 4);
+  });
+  return db;
+}
+
+function post(db: SqliteDatabase, id: number, room: string, sender: string, content: string) {
+  db.transaction(() => db.appendMessage({ id, room, sender, time: 1000 + id, content }));
+}
+
+Deno.test("a new database gets the latest schema and an empty state", () => {
+  const db = new SqliteDatabase(":memory:");
+  assert.deepEqual(db.load(), { rooms: [], lastMessageId: 0 });
+  db.close();
+});
+
+Deno.test("history returns the newest messages before an id, oldest first", () => {
+  const db = seeded();
+  for (let id = 1; id <= 7; id++) post(db, id, "lobby", "ann", `m${id}`);
+  post(db, 8, "香港记者招待会", "ann", "elsewhere");
+  assert.deepEqual(db.history("lobby", null, 3).map((m) => m.content), ["m5", "m6", "m7"]);
+  assert.deepEqual(db.history("lobby", 5, 3).map((m) => m.content), ["m2", "m3", "m4"]);
+  assert.deepEqual(db.history("lobby", 2, 3).map((m) => m.content), ["m1"]);
+  assert.deepEqual(db.history("lobby", 1, 3), []);
+  assert.equal(db.load().lastMessageId, 8);
+  db.close();
+});
+
+Deno.test("search finds substrings in any script, ranked, with matches marked", () => {
+  const db = seeded();
+  db.transaction(() => db.addMembership("香港记者招待会", "ann", 5));
+  post(db, 1, "lobby", "ann", "the press conference starts at noon");
+  post(db, 2, "香港记者招待会", "江主席", "记者问题太简单");
+  post(db, 3, "lobby", "bob", "conference conference conference");
+  post(db, 4, "lobby", "bob", "nothing to see");
+  const hits = db.search("ann", "conference", 10);
+  assert.deepEqual(hits.map((h) => h.id), [3, 1], "more matches rank first");
+  assert.equal(hits[1].snippet, "the press [conference] starts at noon");
+  assert.equal(hits[1].room, "lobby");
+  const chinese = db.search("ann", "记者", 10);
+  assert.deepEqual(chinese.map((h) => [h.room, h.sender, h.snippet]), [
+    ["香港记者招待会", "江主席", "[记者]问题太简单"],
+  ]);
+  assert.deepEqual(
+    db.search("ann", "问题太", 10).map((h) => h.id),
+    [2],
+    "3+ characters use the index",
+  );
+  assert.deepEqual(
+    db.search("ann", "CONFERENCE noon", 10).map((h) => h.id),
+    [1],
+    "all terms, any case",
+  );
+  db.close();
+});
+
+Deno.test("search only covers rooms the user has been in and is not banned from", () => {
+  const db = seeded();
+  post(db, 1, "secret", "carol", "the treasure is buried here");
+  post(db, 2, "lobby", "ann", "where is the treasure?");
+  assert.deepEqual(db.search("ann", "treasure", 10).map((h) => h.id), [2]);
+  assert.deepEqual(db.search("carol", "treasure", 10).map((h) => h.id), [1], "owners are members");
+  assert.deepEqual(db.search("mallory", "treasure", 10), []);
+  db.close();
+});
+
+Deno.test("search takes quotes and operators literally", () => {
+  const db = seeded();
+  post(db, 1, "lobby", "ann", 'say "NEAR" OR AND * ^ 100%_done');
+  for (const query of ['"NEAR"', "OR AND", "*", "100%_", 'NEAR"', "%"]) {
+    assert.deepEqual(db.search("ann", query, 10).map((h) => h.id), [1], query);
+  }
+  assert.deepEqual(db.search("ann", "   ", 10), []);
+  db.close();
+});
+
+Deno.test("the full-text index catches up in steps and before every search", () => {
+  const db = seeded();
+  db.transaction(() => {
+    for (let id = 1; id <= 5; id++) {
+      db.appendMessage({ id, room: "lobby", sender: "ann", time: id, content: "x".repeat(100) });
+    }
+  });
+  assert.equal(db.transaction(() => db.indexPending(250)), 2, "stops at the character budget");
+  assert.equal(db.transaction(() => db.indexPending(1)), 1, "always at least one message");
+  post(db, 6, "lobby", "ann", "needle");
+  assert.deepEqual(db.search("ann", "needle", 10).map((h) => h.id), [6]);
+  assert.equal(db.transaction(() => db.indexPending(-1)), 0, "search indexed the rest");
+  db.close();
+});
+
+Deno.test("accounts: names are unique up to case and width, globals accounts sync", () => {
+  const db = new SqliteDatabase(":memory:");
+  const account = (name: string, source: "globals" | "registered" = "registered") => ({
+    name,
+    passwordHash: `hash-of-${name}`,
+    source,
+    disabled: false,
+    createdAt: 1,
+  });
+  assert.equal(db.createAccount(account("Alice")), true);
+  assert.equal(db.createAccount(account("alice")), false);
+  assert.equal(db.createAccount(account("ＡＬＩＣＥ")), false);
+  db.transaction(() =>
+    db.syncGlobalsAccounts([account("bob", "globals"), account("carol", "globals")])
+  );
+  db.transaction(() => db.syncGlobalsAccounts([account("bob", "globals")]));
+  assert.equal(db.getAccount("carol")?.disabled, true, "dropped from globals: disabled");
+  assert.equal(db.getAccount("bob")?.disabled, false);
+  assert.equal(db.getAccount("Alice")?.disabled, false, "registered accounts are left alone");
+  assert.throws(
+    () => db.syncGlobalsAccounts([account("ALICE", "globals")]),
+    /looks like the existing account "Alice"/,
+  );
+  db.close();
+});
+
+Deno.test("data survives closing and reopening the file", async () => {
+  const path = await tempPath();
+  const db = seeded(path);
+  post(db, 1, "lobby", "ann", "persisted");
+  db.close();
+  const again = new SqliteDatabase(path);
+  assert.deepEqual(again.load().rooms.map((r) => r.name), ["lobby", "香港记者招待会", "secret"]);
+  assert.equal(again.history("lobby", null, 10)[0].content, "persisted");
+  again.close();
+  await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
+});
+
+Deno.test("an old-version file is migrated forward, its data kept and indexed", async () => {
+  const path = await tempPath();
+  // what version 1 wrote: its schema and rows, by plain SQL
+  const old = new DatabaseSync(path);
+  migrate(old, path, 1);
+  old.exec(`INSERT INTO rooms (id, name, created_by, created_at) VALUES (1, 'lobby', 'ann', 1);
+            INSERT INTO messages VALUES (1, 1, 'bob', 2, 'written by version one');`);
+  assert.equal(
+    (old.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
+    1,
+  );
+  old.close();
+
+  const db = new SqliteDatabase(path);
+  assert.equal(SCHEMA_VERSION, MIGRATIONS.length);
+  assert.deepEqual(
+    db.search("bob", "version one", 10).map((h) => h.id),
+    [1],
+    "the sender became a member",
+  );
+  assert.deepEqual(
+    db.search("ann", "version", 10).map((h) => h.id),
+    [1],
+    "the creator became the owner",
+  );
+  db.close();
+  await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
+});
+
+Deno.test("a database written by a newer version is refused", async () => {
+  const path = await tempPath();
+  const raw = new DatabaseSync(path);
+  raw.exec(`PRAGMA user_version = ${SCHEMA_VERSION + 1}`);
+  raw.close();
+  assert.throws(
+    () => new SqliteDatabase(path),
+    (e: Error) =>
+      e instanceof StoreError && /written by a newer Claptrap \(schema version \d+/.test(e.message),
+  );
+  await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
+});
+
+Deno.test("a corrupt or foreign file is refused, never replaced by a fresh database", async () => {
+  const path = await tempPath();
+  await Deno.writeTextFile(path, "this is not a database, it is a shopping list\n".repeat(200));
+  const before = await Deno.readFile(path);
+  assert.throws(
+    () => new SqliteDatabase(path),
+    (e: Error) => e instanceof StoreError && e.message.startsWith(`cannot use database ${path}:`),
+  );
+  assert.deepEqual(await Deno.readFile(path), before, "the file is untouched");
+
+  const good = seeded(path.replace("claptrap.db", "good.db"));
+  for (let id = 1; id <= 2000; id++) {
+    good.transaction(() =>
+      good.appendMessage({ id, room: "lobby", sender: "ann", time: id, content: "y".repeat(200) })
+    );
+  }
+  good.close();
+  const bytes = await Deno.readFile(path.replace("claptrap.db", "good.db"));
+  bytes.fill(0x5a, 8192, 40960); // scribble over pages in the middle
+  await Deno.writeFile(path, bytes);
+  assert.throws(() => new SqliteDatabase(path), StoreError);
+  await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
+});
