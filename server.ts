@@ -48,6 +48,8 @@ async function main(args: string[]): Promise<void> {
       maxOnline: options.maxOnline,
       db: options.db,
       dbSync: options.dbSync,
+      dbMaxBatch: options.dbMaxBatch,
+      scryptCost: options.scryptCost,
       globals,
       maxFrameSize: options.maxFrameSize,
       sendQueueBytes: options.sendQueueBytes,

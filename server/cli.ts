@@ -15,6 +15,8 @@ export interface ServerArgs {
   globals: string | null;
   db: string;
   dbSync: "full" | "normal";
+  dbMaxBatch: number | undefined;
+  scryptCost: number;
   maxFrameSize: number;
   sendQueueBytes: number;
   help: boolean;
@@ -37,6 +39,11 @@ Options:
   --db-sync MODE          full: every answered write is fsynced (default);
                           normal: survives a crash of the server, not of
                           the machine
+  --db-max-batch N        most writes per commit (default: no limit; 1 turns
+                          group commit off, for benchmarks)
+  --scrypt-cost N         scrypt CPU/memory cost of new password hashes, a
+                          power of two (default 16384; lower makes logins
+                          cheaper and hashes weaker, e.g. for benchmarks)
   --max-frame-size BYTES  largest request frame accepted (default 1048576)
   --send-queue-bytes N    bytes queued for a client before it is dropped
                           for not reading (default 8388608)
@@ -58,6 +65,8 @@ export function parseServerArgs(args: string[]): ServerArgs {
       globals: { type: "string" },
       db: { type: "string", default: "./claptrap.db" },
       "db-sync": { type: "string", default: "full" },
+      "db-max-batch": { type: "string" },
+      "scrypt-cost": { type: "string", default: "16384" },
       "max-frame-size": { type: "string", default: String(1 << 20) },
       "send-queue-bytes": { type: "string", default: String(8 << 20) },
       help: { type: "boolean", short: "h", default: false },
@@ -75,6 +84,10 @@ export function parseServerArgs(args: string[]): ServerArgs {
     globals: values.globals ?? null,
     db: values.db,
     dbSync: oneOf("db-sync", values["db-sync"], ["full", "normal"] as const),
+    dbMaxBatch: values["db-max-batch"] === undefined
+      ? undefined
+      : integer("db-max-batch", values["db-max-batch"], 1),
+    scryptCost: powerOfTwo("scrypt-cost", values["scrypt-cost"], 2, 1 << 20),
     maxFrameSize: integer("max-frame-size", values["max-frame-size"], 64, 2 ** 31),
     sendQueueBytes: integer("send-queue-bytes", values["send-queue-bytes"], 1024),
     help: values.help,
@@ -88,6 +101,14 @@ function oneOf<T extends string>(name: string, text: string, choices: readonly T
     );
   }
   return text as T;
+}
+
+function powerOfTwo(name: string, text: string, min: number, max: number): number {
+  const value = integer(name, text, min, max);
+  if ((value & (value - 1)) !== 0) {
+    throw new TypeError(`--${name} must be a power of two, got ${value}`);
+  }
+  return value;
 }
 
 function integer(name: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {

@@ -47,3 +47,27 @@ Deno.test("parseServerArgs rejects bad numbers and unknown flags with a clear me
     /--db-sync must be one of full, normal/,
   );
 });
+
+Deno.test("parseServerArgs reads the store and hashing flags", () => {
+  const args = parseServerArgs([
+    "--db",
+    ":memory:",
+    "--db-sync",
+    "normal",
+    "--db-max-batch",
+    "1",
+    "--scrypt-cost",
+    "1024",
+  ]);
+  assert.deepEqual([args.db, args.dbSync, args.dbMaxBatch, args.scryptCost], [
+    ":memory:",
+    "normal",
+    1,
+    1024,
+  ]);
+  assert.equal(parseServerArgs([]).dbMaxBatch, undefined);
+  assert.throws(
+    () => parseServerArgs(["--scrypt-cost", "1000"]),
+    /--scrypt-cost must be a power of two, got 1000/,
+  );
+});

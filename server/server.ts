@@ -29,6 +29,8 @@ export interface ServerOptions {
   db?: string;
   /** How commits reach the disk: `full` (fsync, default) or `normal`. */
   dbSync?: SyncMode;
+  /** Most writes per transaction; 1 turns group commit off (benchmarks). Default no limit. */
+  dbMaxBatch?: number;
   /** A store to use instead of opening `db`; the server closes it when it stops. */
   store?: ChatStore;
   /** Preset accounts and rooms, brought into the store at start-up. Default none. */
@@ -81,7 +83,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const log = options.log ?? logToStderr;
   const scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
   const store = options.store ??
-    await SqliteStore.open(options.db ?? ":memory:", { sync: options.dbSync });
+    await SqliteStore.open(options.db ?? ":memory:", {
+      sync: options.dbSync,
+      maxBatch: options.dbMaxBatch,
+    });
   let listener: Deno.TcpListener;
   let chat: Chat;
   try {

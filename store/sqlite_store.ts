@@ -21,6 +21,8 @@ interface Queued extends Operation {
 /** A ChatStore backed by a SQLite file (or `:memory:`) in a worker. */
 export class SqliteStore implements ChatStore {
   readonly #worker: Worker;
+  /** Most operations per transaction; 1 turns group commit off (for benchmarks). */
+  readonly #maxBatch: number;
   #queue: Queued[] = [];
   #inFlight: Queued[] | null = null;
   #scheduled = false;
@@ -30,8 +32,9 @@ export class SqliteStore implements ChatStore {
   /** Operations per committed batch, for the logs and benchmarks. */
   readonly batchSizes: number[] = [];
 
-  private constructor(worker: Worker) {
+  private constructor(worker: Worker, maxBatch: number) {
     this.#worker = worker;
+    this.#maxBatch = maxBatch;
     worker.onmessage = (event: MessageEvent<WorkerReply>) => this.#onReply?.(event.data);
     worker.onerror = (event) => {
       event.preventDefault();
@@ -43,9 +46,12 @@ export class SqliteStore implements ChatStore {
    * Opens a database file (created when missing) or `:memory:`.
    * @throws {StoreError} when the file is corrupt, unreadable or newer.
    */
-  static async open(path: string, options: OpenOptions = {}): Promise<SqliteStore> {
+  static async open(
+    path: string,
+    options: OpenOptions & { maxBatch?: number } = {},
+  ): Promise<SqliteStore> {
     const worker = new Worker(new URL("./sqlite_worker.ts", import.meta.url), { type: "module" });
-    const store = new SqliteStore(worker);
+    const store = new SqliteStore(worker, options.maxBatch ?? Infinity);
     const reply = await store.#exchange({ type: "open", path, options });
     if (reply.type === "failed") {
       worker.terminate();
@@ -124,8 +130,10 @@ export class SqliteStore implements ChatStore {
       for (const wake of this.#idleWaiters.splice(0)) wake();
       return;
     }
-    const batch = this.#queue;
-    this.#queue = [];
+    const batch = this.#queue.length <= this.#maxBatch
+      ? this.#queue
+      : this.#queue.slice(0, this.#maxBatch);
+    this.#queue = batch === this.#queue ? [] : this.#queue.slice(this.#maxBatch);
     this.#inFlight = batch;
     this.#onReply = (reply) => this.#settle(batch, reply);
     this.#worker.postMessage(
