@@ -1,0 +1,48 @@
+import assert from "node:assert/strict";
+import type { Message } from "../protocol/message.ts";
+import { RequestQueue } from "./request_queue.ts";
+
+const message = (method: string): Message => ({ method, params: {} });
+
+function deferred(): { promise: Promise<Message>; resolve(m: Message): void } {
+  let resolve!: (m: Message) => void;
+  const promise = new Promise<Message>((r) => resolve = r);
+  return { promise, resolve };
+}
+
+Deno.test("answers that come later still go out in request order", async () => {
+  const sent: string[] = [];
+  const queue = new RequestQueue((m) => sent.push(m.method));
+  const slow = deferred();
+  queue.push({ run: () => message("A"), barrier: false });
+  queue.push({ run: () => slow.promise, barrier: false });
+  queue.push({ run: () => message("C"), barrier: false });
+  assert.deepEqual(sent, ["A"], "C waits behind B");
+  slow.resolve(message("B"));
+  await slow.promise;
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(sent, ["A", "B", "C"]);
+});
+
+Deno.test("requests after a slow non-barrier request are handled at once", () => {
+  const handled: string[] = [];
+  const queue = new RequestQueue(() => {});
+  queue.push({ run: () => (handled.push("A"), deferred().promise), barrier: false });
+  queue.push({ run: () => (handled.push("B"), message("B")), barrier: false });
+  assert.deepEqual(handled, ["A", "B"]);
+});
+
+Deno.test("a barrier holds back the requests after it until it is answered", async () => {
+  const handled: string[] = [];
+  const queue = new RequestQueue(() => {});
+  const login = deferred();
+  queue.push({ run: () => (handled.push("LOGIN"), login.promise), barrier: true });
+  queue.push({ run: () => (handled.push("JOIN"), message("JOIN")), barrier: false });
+  assert.deepEqual(handled, ["LOGIN"]);
+  assert.equal(queue.busy, true, "the transport should stop reading");
+  const ready = queue.ready();
+  login.resolve(message("LOGIN"));
+  await ready;
+  assert.deepEqual(handled, ["LOGIN", "JOIN"]);
+  assert.equal(queue.busy, false);
+});
