@@ -10,9 +10,16 @@
 
 import process from "node:process";
 import readline from "node:readline";
-import { ChatClient, ChatError } from "./client/chat_client.ts";
+import { ChatClient } from "./client/chat_client.ts";
 import { CLIENT_USAGE, type ClientArgs, parseClientArgs } from "./client/client_cli.ts";
-import { ChatTerminal, readLines, SecretInput, type SecretState } from "./client/terminal.ts";
+import { askNewPassword, type Prompter, signIn, SignInError } from "./client/sign_in.ts";
+import {
+  ChatTerminal,
+  readLines,
+  sanitize,
+  SecretInput,
+  type SecretState,
+} from "./client/terminal.ts";
 
 /** How often a client logged in with `--no-push` asks for new messages, in ms. */
 const POLL_MS = 1_000;
@@ -33,17 +40,33 @@ async function connect(args: ClientArgs): Promise<ChatClient> {
   }
 }
 
-async function logIn(client: ChatClient, user: string, password: string, push: boolean) {
+/** Registers (when asked to) and logs in, or exits with status 1 saying why. */
+async function logIn(
+  client: ChatClient,
+  credentials: { user: string; password: string },
+  args: ClientArgs,
+  prompter: Prompter | undefined,
+): Promise<void> {
   try {
-    await client.login(user, password, { push });
+    const { registered } = await signIn(client, credentials, {
+      register: args.register,
+      push: args.push,
+      prompter,
+    });
+    if (registered) console.log(`registered ${sanitize(credentials.user)} as a new user`);
   } catch (error) {
     await client.close();
-    const why = error instanceof ChatError
-      ? error.status + (error.reason ? ` (${error.reason})` : "")
-      : (error as Error).message;
-    fail(`login as ${JSON.stringify(user)} failed: ${why}`);
+    if (error instanceof SignInError) fail(error.message);
+    throw error;
   }
 }
+
+/** Asks on the terminal. */
+const TERMINAL_PROMPTER: Prompter = {
+  secret: askSecret,
+  confirm: (question) => Promise.resolve(/^\s*y(es)?\s*$/i.test(prompt(question) ?? "")),
+  say: (line) => console.log(line),
+};
 
 /** Asks for a line on the terminal, echoed (the terminal's own line editing). */
 function askLine(label: string): string {
@@ -189,8 +212,13 @@ async function main(argv: string[]): Promise<void> {
   const client = await connect(args);
   const user = args.user ?? (lines ? await nextLine(lines, "user name") : askLine("Username"));
   const password = args.password ??
-    (lines ? await nextLine(lines, "password") : await askSecret("Password"));
-  await logIn(client, user, password, args.push);
+    (lines
+      ? await nextLine(lines, "password")
+      : args.register
+      ? await askNewPassword(TERMINAL_PROMPTER)
+      : await askSecret("Password"));
+  // at a terminal a failed login may turn into registering; a script is never asked
+  await logIn(client, { user, password }, args, lines ? undefined : TERMINAL_PROMPTER);
   const session = { ...args, user };
   if (lines) await runPiped(client, lines, session);
   else await runInteractive(client, session);

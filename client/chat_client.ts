@@ -9,6 +9,7 @@ import {
   type MessageLine,
   parseCounts,
   parseMessageLines,
+  parseRows,
   splitLines,
 } from "../protocol/content.ts";
 import { FrameDecoder } from "../protocol/frame.ts";
@@ -34,6 +35,42 @@ export interface RoomInfo {
   name: string;
   /** Users in it now. */
   members: number;
+}
+
+/** A message of a room's history. */
+export interface HistoryMessage {
+  /** The message's id, unique and increasing across the server. */
+  id: number;
+  /** The sender's user name. */
+  from: string;
+  /** When the server accepted it: ISO 8601 UTC. */
+  time: string;
+  /** The text. */
+  content: string;
+}
+
+/** One page of a room's history, from {@link ChatClient.history}. */
+export interface HistoryPage {
+  /** The room it is from (the current one). */
+  room: string;
+  /** Whether the room has older messages than these. */
+  more: boolean;
+  /** The messages, oldest first. */
+  messages: HistoryMessage[];
+}
+
+/** A message found by {@link ChatClient.search}. */
+export interface SearchResult {
+  /** The message's id. */
+  id: number;
+  /** The room it was posted in. */
+  room: string;
+  /** The sender's user name. */
+  from: string;
+  /** When the server accepted it: ISO 8601 UTC. */
+  time: string;
+  /** An excerpt of the text with each match between `[` and `]`. */
+  snippet: string;
 }
 
 /** Something the server pushed. */
@@ -152,6 +189,14 @@ export class ChatClient {
     });
   }
 
+  /**
+   * Creates an account; log in with it afterwards. Allowed before logging in.
+   * @throws {ChatError} NAME_TAKEN, INVALID_NAME or WEAK_PASSWORD (with a reason), …
+   */
+  async register(username: string, password: string): Promise<void> {
+    await this.#ok(Request.REGISTER, { Username: username, Password: password });
+  }
+
   /** Logs out (the connection stays open). */
   async logout(): Promise<void> {
     await this.#ok(Request.LOGOUT);
@@ -196,6 +241,48 @@ export class ChatClient {
     if (response.params.Status === Status.NO_NEW_MSG) return [];
     if (response.params.Status !== Status.OK) throw new ChatError(Request.RECV_MSG, response);
     return parseMessageLines(response.content ?? "");
+  }
+
+  /**
+   * The latest messages of the current room, oldest first: up to `limit`
+   * (default 50, at most 500) with ids below `before` (default: all). To
+   * page backwards, pass the smallest id received as `before`.
+   * @throws {ChatError} NOT_IN_ROOM, BAD_REQUEST, …
+   */
+  async history(options: { before?: number; limit?: number } = {}): Promise<HistoryPage> {
+    const params: Record<string, string> = {};
+    if (options.before !== undefined) params.Before = String(options.before);
+    if (options.limit !== undefined) params.Limit = String(options.limit);
+    const response = await this.#ok(Request.HISTORY, params);
+    return {
+      room: response.params.Room ?? "",
+      more: response.params.More === "yes",
+      messages: parseRows(response.content ?? "", 4).map(([id, from, time, content]) => ({
+        id: Number(id),
+        from,
+        time,
+        content,
+      })),
+    };
+  }
+
+  /**
+   * Searches the messages of the rooms the user has been in for all of the
+   * whitespace-separated words of `query` (case-insensitive, anywhere in a
+   * message); up to `limit` results (default 20, at most 100), best first.
+   * @throws {ChatError} BAD_REQUEST for an empty query, …
+   */
+  async search(query: string, options: { limit?: number } = {}): Promise<SearchResult[]> {
+    const params: Record<string, string> = { Query: query };
+    if (options.limit !== undefined) params.Limit = String(options.limit);
+    const response = await this.#ok(Request.SEARCH, params);
+    return parseRows(response.content ?? "", 5).map(([id, room, from, time, snippet]) => ({
+      id: Number(id),
+      room,
+      from,
+      time,
+      snippet,
+    }));
   }
 
   /**

@@ -1,6 +1,6 @@
 /**
  * The terminal client's command line:
- * `client.ts [--host HOST] [--port PORT] [--user NAME] [--password PW] [--no-push]`.
+ * `client.ts [--host HOST] [--port PORT] [--user NAME] [--password PW] [--register] [--no-push]`.
  * Pure parsing; the entry point does the I/O.
  * @module
  */
@@ -17,6 +17,8 @@ export interface ClientArgs {
   user?: string;
   /** Password, when given (otherwise the client asks for it). */
   password?: string;
+  /** Whether to create the account (REGISTER) before logging in. */
+  register: boolean;
   /** Whether the server should push messages and notices (false: poll). */
   push: boolean;
   /** Whether to show the help and exit. */
@@ -28,13 +30,15 @@ export const CLIENT_USAGE = `Usage: client.ts [options]
 
 Claptrap terminal client. Asks for the user name and password when they are
 not given (and reads them as the first two lines of stdin when it is not a
-terminal). Type /help once logged in for the commands.
+terminal). When a login fails at a terminal, offers to register the name as
+a new user. Type /help once logged in for the commands.
 
 Options:
   --host HOST      server address (default 127.0.0.1)
   --port PORT      server port (default 6666)
   --user NAME      log in as NAME
   --password PW    password (visible to other local users: prefer the prompt)
+  --register       create the account NAME first (asks for the password twice)
   --no-push        poll for messages instead of having them pushed
   -h, --help       show this help
 `;
@@ -48,7 +52,7 @@ Options:
  * import assert from "node:assert/strict";
  * import { parseClientArgs } from "./client_cli.ts";
  * const args = parseClientArgs(["--port", "7000", "--user", "ann"]);
- * assert.ok(args.port === 7000 && args.user === "ann" && args.push);
+ * assert.ok(args.port === 7000 && args.user === "ann" && args.push && !args.register);
  * ```
  */
 export function parseClientArgs(args: string[]): ClientArgs {
@@ -60,6 +64,7 @@ export function parseClientArgs(args: string[]): ClientArgs {
       port: { type: "string", default: "6666" },
       user: { type: "string" },
       password: { type: "string" },
+      register: { type: "boolean", default: false },
       "no-push": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -73,6 +78,7 @@ export function parseClientArgs(args: string[]): ClientArgs {
     port: port(values.port),
     ...(values.user !== undefined ? { user: values.user } : {}),
     ...(values.password !== undefined ? { password: values.password } : {}),
+    register: values.register,
     push: !values["no-push"],
     help: values.help,
   };

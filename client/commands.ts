@@ -10,6 +10,8 @@ export interface CommandSpec {
   readonly name: string;
   /** Name of its argument, e.g. `ROOM`, when it takes one. */
   readonly arg?: string;
+  /** Whether the argument may be left out. */
+  readonly optional?: boolean;
   /** One line for the help. */
   readonly summary: string;
 }
@@ -18,9 +20,24 @@ export interface CommandSpec {
 export const COMMANDS = [
   { name: "help", summary: "show this list" },
   { name: "rooms", summary: "list the rooms and how many are in each" },
-  { name: "join", arg: "ROOM", summary: "enter a room (leaving the current one)" },
+  {
+    name: "join",
+    arg: "ROOM",
+    summary: "enter a room (leaving the current one) and show its last messages",
+  },
   { name: "leave", summary: "leave the current room" },
   { name: "members", summary: "list who is in the current room" },
+  {
+    name: "history",
+    arg: "N",
+    optional: true,
+    summary: "show N (default 20) earlier messages of the room; again for older ones",
+  },
+  {
+    name: "search",
+    arg: "WORDS",
+    summary: "find messages with all WORDS in the rooms you have been in",
+  },
   { name: "create", arg: "ROOM", summary: "create a room" },
   { name: "quit", summary: "log out and exit" },
 ] as const satisfies readonly CommandSpec[];
@@ -64,7 +81,7 @@ export function parseInput(line: string): Input {
   const arg = match[2].trim();
   const command = COMMANDS.find((spec) => spec.name === name);
   if (!command) return { type: "unknown", name: match[1] };
-  if ("arg" in command && arg === "") {
+  if ("arg" in command && !("optional" in command) && arg === "") {
     return { type: "usage", command, problem: `missing ${command.arg}` };
   }
   if (!("arg" in command) && arg !== "") {
@@ -73,9 +90,10 @@ export function parseInput(line: string): Input {
   return { type: "command", name: command.name, arg };
 }
 
-/** How a command is typed, e.g. `/join ROOM`. */
+/** How a command is typed, e.g. `/join ROOM` or `/history [N]`. */
 export function commandUsage(command: CommandSpec): string {
-  return command.arg ? `/${command.name} ${command.arg}` : `/${command.name}`;
+  if (!command.arg) return `/${command.name}`;
+  return `/${command.name} ${command.optional ? `[${command.arg}]` : command.arg}`;
 }
 
 /** The help: one line per command, then how to send a message. */

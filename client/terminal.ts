@@ -7,7 +7,13 @@
  */
 
 import { Status } from "../protocol/methods.ts";
-import { type ChatClient, ChatError, type ChatEvent, type RoomInfo } from "./chat_client.ts";
+import {
+  type ChatClient,
+  ChatError,
+  type ChatEvent,
+  type HistoryMessage,
+  type RoomInfo,
+} from "./chat_client.ts";
 import { type CommandName, commandUsage, helpLines, parseInput } from "./commands.ts";
 
 /** Receives one line of output, without its line break. */
@@ -26,8 +32,12 @@ export interface TerminalOptions {
   pollMs?: number;
 }
 
-/** Width of `[HH:MM:SS] `; continuation lines of a message are indented by it. */
-const CONTINUATION = " ".repeat(11);
+/** Messages of a room's history shown on joining it. */
+const JOIN_CONTEXT = 10;
+/** Messages `/history` shows when given no number. */
+const HISTORY_PAGE = 20;
+/** Most messages one `/history` may ask for (the server's maximum). */
+const HISTORY_MAX = 500;
 
 const SGR = {
   bold: "1",
@@ -36,6 +46,7 @@ const SGR = {
   green: "32",
   yellow: "33",
   cyan: "36",
+  highlight: "1;33",
 } as const;
 
 type Tone = keyof typeof SGR;
@@ -61,6 +72,78 @@ export function formatClock(iso: string): string {
 }
 
 /**
+ * Formats a server time (ISO 8601) as local `HH:MM:SS` when it is on the
+ * same day as `now`, else as `YYYY-MM-DD HH:MM:SS`; for messages that may
+ * be old (history, search results).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatStamp } from "./terminal.ts";
+ * const time = "2026-11-23T09:10:32.123Z";
+ * assert.ok(/^\d\d:\d\d:\d\d$/.test(formatStamp(time, new Date(time))));
+ * assert.ok(/^2026-11-2\d \d\d:\d\d:\d\d$/.test(formatStamp(time, new Date("2027-01-01"))));
+ * ```
+ */
+export function formatStamp(iso: string, now: Date = new Date()): string {
+  const date = new Date(iso);
+  const day = (d: Date) =>
+    [d.getFullYear(), d.getMonth() + 1, d.getDate()].map((n) => String(n).padStart(2, "0"))
+      .join("-");
+  if (Number.isNaN(date.getTime()) || day(date) === day(now)) return formatClock(iso);
+  return `${day(date)} ${formatClock(iso)}`;
+}
+
+/** A piece of a search snippet: plain text or a match of the query. */
+export interface SnippetPart {
+  /** The text, without the brackets that marked a match. */
+  text: string;
+  /** Whether it is a match of one of the query's words. */
+  match: boolean;
+}
+
+/**
+ * Splits a search snippet into plain text and the matches the server put
+ * between `[` and `]`. Only a bracketed word of `query` (ignoring case)
+ * counts as a match, so brackets typed in a message stay text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { splitSnippet } from "./terminal.ts";
+ * const parts = splitSnippet("[x] the [Quick] fox", "quick");
+ * assert.deepEqual(parts.map((p) => p.match), [false, true, false]);
+ * assert.ok(parts[1].text === "Quick");
+ * ```
+ */
+export function splitSnippet(snippet: string, query: string): SnippetPart[] {
+  const words = [...new Set(query.normalize("NFC").toLowerCase().split(/\s+/))]
+    .filter((word) => word !== "")
+    .sort((a, b) => b.length - a.length);
+  const parts: SnippetPart[] = [];
+  let plain = "";
+  let i = 0;
+  while (i < snippet.length) {
+    const word = snippet[i] !== "["
+      ? undefined
+      : words.find((w) =>
+        snippet[i + 1 + w.length] === "]" &&
+        snippet.slice(i + 1, i + 1 + w.length).toLowerCase() === w
+      );
+    if (word === undefined) {
+      plain += snippet[i++];
+      continue;
+    }
+    if (plain !== "") parts.push({ text: plain, match: false });
+    plain = "";
+    parts.push({ text: snippet.slice(i + 1, i + 1 + word.length), match: true });
+    i += word.length + 2;
+  }
+  if (plain !== "") parts.push({ text: plain, match: false });
+  return parts;
+}
+
+/**
  * Makes text from other users safe to print: control characters (which
  * could move the cursor or recolour the screen) become `^X` or U+FFFD.
  * Tabs are kept; line breaks must have been split off before.
@@ -81,6 +164,21 @@ export function sanitize(text: string): string {
  */
 export function displayLines(content: string): string[] {
   return content.replace(/[\r\n]+$/, "").split(/\r\n|\r|\n/).map(sanitize);
+}
+
+/** Text made safe to print on one line: line breaks become ` ↵ `. */
+function oneLine(text: string): string {
+  return sanitize(text.replace(/\r\n|\r|\n/g, " ↵ "));
+}
+
+/** `3 messages`, `1 message`. */
+function plural(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
+/** What identifies a message that comes without an id (polled with RECV_MSG). */
+function messageKey(message: { from: string; time: string; content: string }): string {
+  return `${message.from}\t${message.time}\t${message.content}`;
 }
 
 /** `2 members`, `1 member`, `empty`. */
@@ -119,12 +217,35 @@ export class ChatTerminal {
   #pollLoop: Promise<void> = Promise.resolve();
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
   #wakePoll: (() => void) | null = null;
+  /** The poll request under way, if any. */
+  #pollRequest: Promise<void> = Promise.resolve();
+  /**
+   * Where `/history` goes on in the current room: below id `before` (null:
+   * from the latest), or nowhere when the start of the room was shown.
+   */
+  #older: { before: number | null; atStart: boolean } = { before: null, atStart: false };
+  /**
+   * The newest message id shown from the history on joining: messages of
+   * the room pushed with an id up to it are in the history shown or older
+   * (posted before the join, stored after it) and are skipped.
+   */
+  #contextNewest = 0;
+  /**
+   * Messages shown from the history on joining, and the newest of them, for
+   * skipping polled copies (polled messages have no id).
+   */
+  readonly #contextKeys = new Set<string>();
+  #contextNewestKey: string | null = null;
+  /** Events held back while joining, shown once the room's latest messages are; or null. */
+  #held: ChatEvent[] | null = null;
   readonly #commands: Record<CommandName, (arg: string) => Promise<void> | void> = {
     help: () => this.#help(),
     rooms: () => this.#rooms(),
     join: (room) => this.#join(room),
     leave: () => this.#leave(),
     members: () => this.#members(),
+    history: (n) => this.#history(n),
+    search: (words) => this.#search(words),
     create: (room) => this.#create(room),
     quit: () => this.quit(),
   };
@@ -213,7 +334,11 @@ export class ChatTerminal {
   }
 
   async #showEvents(): Promise<string | null> {
-    for await (const event of this.#client.events()) this.#showEvent(event);
+    for await (const event of this.#client.events()) {
+      if (this.#held) this.#held.push(event);
+      else this.#showEvent(event);
+    }
+    this.#release();
     const reason = await this.#client.closed;
     this.#closed = true;
     this.#stopPolling();
@@ -226,7 +351,9 @@ export class ChatTerminal {
   #showEvent(event: ChatEvent): void {
     switch (event.type) {
       case "message":
-        this.#showMessage(event.time, event.from, event.content);
+        if (event.room !== this.#room || event.id > this.#contextNewest) {
+          this.#showMessage(event.time, event.from, event.content);
+        }
         break;
       case "join":
         this.#timedNotice(event.time, `${sanitize(event.user)} joined ${sanitize(event.room)}`);
@@ -240,6 +367,16 @@ export class ChatTerminal {
         // shown once the connection has ended, by #showEvents
         break;
     }
+  }
+
+  /**
+   * Shows the held events that `which` selects, keeping the others held;
+   * without `which`, shows them all and stops holding.
+   */
+  #release(which?: (event: ChatEvent) => boolean): void {
+    const held = this.#held ?? [];
+    this.#held = which ? held.filter((event) => !which(event)) : null;
+    for (const event of held) if (!which || which(event)) this.#showEvent(event);
   }
 
   #help(): void {
@@ -265,13 +402,103 @@ export class ChatTerminal {
     }
   }
 
+  /**
+   * Joins a room and shows its latest messages. Pushed events are held back
+   * meanwhile (and polling waits), so that what happens after the join is
+   * shown below those messages, and once. A message posted just before the
+   * join may still be pushed after it, even when older than the messages
+   * shown: the id tells.
+   */
   async #join(name: string): Promise<void> {
     const room = name.normalize("NFC");
-    const result = await this.#attempt(`cannot join ${quote(room)}`, () => this.#client.join(room));
-    if (!result) return;
-    this.#room = room;
-    this.#notice(`you joined ${sanitize(room)}`);
+    this.#held ??= [];
+    await this.#pollRequest;
+    try {
+      const result = await this.#attempt(
+        `cannot join ${quote(room)}`,
+        () => this.#client.join(room),
+      );
+      // what came about other rooms (the one left) happened before the join
+      this.#release((event) => !("room" in event) || event.room !== room);
+      if (!result) return;
+      this.#room = room;
+      this.#older = { before: null, atStart: false };
+      this.#contextNewest = 0;
+      this.#contextNewestKey = null;
+      this.#contextKeys.clear();
+      this.#notice(`you joined ${sanitize(room)}`);
+      const shown = await this.#showOlder(JOIN_CONTEXT, true);
+      for (const message of shown) this.#contextKeys.add(messageKey(message));
+      this.#contextNewest = shown.at(-1)?.id ?? 0;
+      this.#contextNewestKey = shown.length > 0 ? messageKey(shown[shown.length - 1]) : null;
+    } finally {
+      this.#release();
+    }
     this.#startPolling();
+  }
+
+  async #history(arg: string): Promise<void> {
+    const limit = arg === "" ? HISTORY_PAGE : /^\d{1,6}$/.test(arg) ? Number(arg) : 0;
+    if (limit < 1 || limit > HISTORY_MAX) {
+      this.#error(`usage: /history [N] (N must be a whole number from 1 to ${HISTORY_MAX})`);
+      return;
+    }
+    if (this.#room === null) {
+      this.#error("you are not in a room: /join ROOM first (/rooms lists them)");
+      return;
+    }
+    await this.#showOlder(limit, false);
+  }
+
+  /**
+   * Shows up to `limit` messages of the room older than those shown so far
+   * (the latest when none were), headed by a marker line; returns them.
+   */
+  async #showOlder(limit: number, joining: boolean): Promise<HistoryMessage[]> {
+    const room = sanitize(this.#room ?? "");
+    if (this.#older.atStart) {
+      this.#marker(`start of ${room}`);
+      return [];
+    }
+    const before = this.#older.before;
+    const result = await this.#attempt(
+      "cannot show earlier messages",
+      () => this.#client.history(before === null ? { limit } : { before, limit }),
+    );
+    if (!result) return [];
+    const { messages, more } = result.value;
+    this.#older = { before: messages[0]?.id ?? before, atStart: !more };
+    if (joining && messages.length === 0) return [];
+    if (!more) this.#marker(`start of ${room}`);
+    if (messages.length > 0) {
+      const count = plural(messages.length, joining ? "message" : "earlier message");
+      this.#marker(`${joining ? "last " : ""}${count} in ${room}`);
+    }
+    for (const message of messages) {
+      this.#showMessage(message.time, message.from, message.content, formatStamp);
+    }
+    return messages;
+  }
+
+  async #search(query: string): Promise<void> {
+    const result = await this.#attempt("cannot search", () => this.#client.search(query));
+    if (!result) return;
+    const hits = result.value;
+    const what = `"${oneLine(query)}"`;
+    if (hits.length === 0) {
+      this.#marker(`no messages match ${what} in the rooms you have been in`);
+      return;
+    }
+    this.#marker(`${plural(hits.length, "message")} match ${what}`);
+    for (const hit of hits) {
+      const snippet = splitSnippet(hit.snippet, query).map(({ text, match }) => {
+        if (!match) return oneLine(text);
+        return this.#color ? this.#paint("highlight", oneLine(text)) : `[${oneLine(text)}]`;
+      }).join("");
+      const from = this.#paint(hit.from === this.#user ? "green" : "cyan", oneLine(hit.from));
+      const stamp = this.#paint("dim", `[${formatStamp(hit.time)}]`);
+      this.#write(`${stamp} ${oneLine(hit.room)} · ${from}: ${snippet}`);
+    }
   }
 
   async #leave(): Promise<void> {
@@ -347,15 +574,26 @@ export class ChatTerminal {
         this.#pollTimer = setTimeout(resolve, this.#pollMs);
       });
       if (this.#room === null || this.#over) break;
-      await this.#pollOnce();
+      this.#pollRequest = this.#pollOnce();
+      await this.#pollRequest;
     }
     this.#polling = false;
   }
 
   async #pollOnce(): Promise<void> {
+    if (this.#held) return; // a join is under way
     try {
-      for (const message of await this.#client.recv()) {
-        if (message.from !== this.#user) {
+      let messages = await this.#client.recv();
+      // They come in the order they were posted: up to the newest message
+      // shown on joining, they are among those shown or older.
+      const newest = messages.findLastIndex((m) => messageKey(m) === this.#contextNewestKey);
+      if (newest >= 0) {
+        messages = messages.slice(newest + 1);
+        this.#contextKeys.clear();
+        this.#contextNewestKey = null;
+      }
+      for (const message of messages) {
+        if (message.from !== this.#user && !this.#contextKeys.has(messageKey(message))) {
           this.#showMessage(message.time, message.from, message.content);
         }
       }
@@ -371,17 +609,24 @@ export class ChatTerminal {
     this.#wakePoll = null;
   }
 
-  #showMessage(time: string, from: string, content: string): void {
+  #showMessage(time: string, from: string, content: string, clock = formatClock): void {
     const [first, ...rest] = displayLines(content);
     const name = this.#paint(from === this.#user ? "green" : "cyan", sanitize(from));
-    this.#write(`${this.#paint("dim", `[${formatClock(time)}]`)} ${name}: ${first}`);
-    for (const line of rest) this.#write(CONTINUATION + line);
+    const stamp = `[${clock(time)}]`;
+    this.#write(`${this.#paint("dim", stamp)} ${name}: ${first}`);
+    const indent = " ".repeat(stamp.length + 1);
+    for (const line of rest) this.#write(indent + line);
   }
 
   #timedNotice(time: string, text: string): void {
     this.#write(
       `${this.#paint("dim", `[${formatClock(time)}]`)} ${this.#paint("yellow", `* ${text}`)}`,
     );
+  }
+
+  /** A line that marks a place in the scrollback: `— start of lobby —`. */
+  #marker(text: string): void {
+    this.#write(this.#paint("dim", `— ${text} —`));
   }
 
   #notice(text: string): void {

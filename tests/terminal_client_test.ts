@@ -8,12 +8,15 @@ import assert from "node:assert/strict";
 import { ChatClient, type ChatEvent, type ServerHandle, startServer } from "../mod.ts";
 import { parseClientArgs } from "../client/client_cli.ts";
 import { COMMANDS, commandUsage, parseInput } from "../client/commands.ts";
+import { type Prompter, signIn, SignInError } from "../client/sign_in.ts";
 import {
   ChatTerminal,
   displayLines,
   formatClock,
+  formatStamp,
   readLines,
   SecretInput,
+  splitSnippet,
 } from "../client/terminal.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -218,6 +221,28 @@ class Transcript {
   }
 }
 
+/** A Prompter that answers from a script and records what it was asked and told. */
+function scriptedPrompter(answers: (string | boolean)[]): Prompter & { asked: string[] } {
+  const asked: string[] = [];
+  const answer = (question: string) =>
+    Promise.resolve().then(() => {
+      asked.push(question);
+      if (answers.length === 0) throw new Error(`unexpected question: ${question}`);
+      return answers.shift()!;
+    });
+  return {
+    asked,
+    secret: (label) => answer(label).then(String),
+    confirm: (question) => answer(question).then((yes) => yes === true),
+    say: (line) => asked.push(line),
+  };
+}
+
+/** Output lines with the clock replaced by `[T]`. */
+function untimed(lines: readonly string[]): string[] {
+  return lines.map((line) => line.replace(/^\[[\d:]+\]/, "[T]"));
+}
+
 function assertNoStackTrace(output: string): void {
   assert.doesNotMatch(output, /^\s+at /m);
   assert.doesNotMatch(output, /error: Uncaught/i);
@@ -229,14 +254,24 @@ Deno.test("parseClientArgs has defaults and reads every flag", () => {
   assert.deepEqual(parseClientArgs([]), {
     host: "127.0.0.1",
     port: 6666,
+    register: false,
     push: true,
     help: false,
   });
   assert.deepEqual(
     parseClientArgs(["--host", "::1", "--port", "7000", "--user", "记者", "--password", "p w"]),
-    { host: "::1", port: 7000, user: "记者", password: "p w", push: true, help: false },
+    {
+      host: "::1",
+      port: 7000,
+      user: "记者",
+      password: "p w",
+      register: false,
+      push: true,
+      help: false,
+    },
   );
   assert.equal(parseClientArgs(["--no-push"]).push, false);
+  assert.equal(parseClientArgs(["--register"]).register, true);
   assert.equal(parseClientArgs(["-h"]).help, true);
 });
 
@@ -266,6 +301,35 @@ Deno.test("parseInput tells messages from commands and keeps the rest of the lin
   assert.deepEqual(parseInput("/dance now"), { type: "unknown", name: "dance" });
   assert.equal(parseInput("/join ").type, "usage");
   assert.equal(parseInput("/leave lobby").type, "usage");
+  assert.deepEqual(parseInput("/history"), { type: "command", name: "history", arg: "" });
+  assert.deepEqual(parseInput("/history 50"), { type: "command", name: "history", arg: "50" });
+  assert.deepEqual(parseInput("/search  quick  fox "), {
+    type: "command",
+    name: "search",
+    arg: "quick  fox",
+  });
+  assert.equal(parseInput("/search").type, "usage");
+  assert.deepEqual(
+    ["history", "search"].map((name) => commandUsage(COMMANDS.find((c) => c.name === name)!)),
+    ["/history [N]", "/search WORDS"],
+  );
+});
+
+Deno.test("splitSnippet marks only bracketed words of the query, ignoring case", () => {
+  const parts = (snippet: string, query: string) =>
+    splitSnippet(snippet, query).map(({ text, match }) => match ? `<${text}>` : text).join("");
+  assert.equal(parts("the [Quick] brown [fox]", "quick FOX"), "the <Quick> brown <fox>");
+  assert.equal(parts("[x] and [quick] [quickest]", "quick quickest"), "[x] and <quick> <quickest>");
+  assert.equal(parts("…rly [记者] here", "记者"), "…rly <记者> here");
+  assert.equal(parts("[unclosed quick", "quick"), "[unclosed quick");
+  assert.deepEqual(splitSnippet("", "quick"), []);
+});
+
+Deno.test("formatStamp adds the date for times on another day", () => {
+  const time = "2026-11-23T09:10:32.123Z";
+  assert.equal(formatStamp(time, new Date(time)), formatClock(time));
+  assert.match(formatStamp(time, new Date("2027-06-01T12:00:00Z")), /^2026-11-2\d \d\d:\d\d:32$/);
+  assert.equal(formatStamp("not a time"), "--:--:--");
 });
 
 Deno.test("SecretInput erases whole characters and ignores escape sequences", () => {
@@ -343,6 +407,215 @@ Deno.test("ChatTerminal reports a lost connection once and resolves ended with t
     assert.equal(await terminal.ended, "server shutting down");
     assert.equal(await terminal.handleLine("/rooms"), false);
     assert.deepEqual(lines, ["! connection closed: server shutting down"]);
+  });
+});
+
+Deno.test("ChatTerminal shows the room's last messages on joining and pages back with /history", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("lobby");
+    for (let i = 1; i <= 12; i++) await bob.client.send(`m${i}`);
+    const client = await ChatClient.connect({ port });
+    await client.login("alice", "alice123");
+    const transcript = new Transcript();
+    const terminal = new ChatTerminal(client, transcript.write, { user: "alice" });
+    try {
+      await terminal.handleLine("/join lobby");
+      await bob.client.send("live\ntwo lines");
+      await transcript.waitFor(/bob: live/);
+      await terminal.handleLine("/history 1");
+      await terminal.handleLine("/history");
+      await terminal.handleLine("/history");
+      await terminal.handleLine("/history 501");
+      assert.deepEqual(untimed(transcript.lines), [
+        "* you joined lobby",
+        "— last 10 messages in lobby —",
+        ...[3, 4, 5, 6, 7, 8, 9, 10, 11, 12].map((i) => `[T] bob: m${i}`),
+        "[T] bob: live",
+        "           two lines",
+        "— 1 earlier message in lobby —",
+        "[T] bob: m2",
+        "— start of lobby —",
+        "— 1 earlier message in lobby —",
+        "[T] bob: m1",
+        "— start of lobby —",
+        "! usage: /history [N] (N must be a whole number from 1 to 500)",
+      ]);
+    } finally {
+      await terminal.quit();
+    }
+  });
+});
+
+for (const push of [true, false]) {
+  Deno.test(
+    `ChatTerminal shows each message once and in order when they arrive while joining (push ${
+      push ? "on" : "off"
+    })`,
+    async () => {
+      await withServer(async (server) => {
+        const port = server.addr.port;
+        await using bob = await Participant.login(port, "bob", "bob123");
+        await bob.client.join("lobby");
+        const client = await ChatClient.connect({ port });
+        await client.login("alice", "alice123", { push });
+        const transcript = new Transcript();
+        const terminal = new ChatTerminal(client, transcript.write, {
+          user: "alice",
+          pollMs: push ? 0 : 20,
+        });
+        try {
+          // whether each lands in the history, is pushed, or both, depends on timing
+          const sending = Array.from({ length: 30 }, (_, i) => bob.client.send(`m${i + 1}`));
+          await terminal.handleLine("/join lobby");
+          await Promise.all(sending);
+          await transcript.waitFor(/bob: m30$/);
+          const shown = untimed(transcript.lines).filter((line) => line.startsWith("[T] "));
+          const first = Number(shown[0]?.slice("[T] bob: m".length));
+          assert.deepEqual(
+            shown,
+            Array.from({ length: 31 - first }, (_, i) => `[T] bob: m${first + i}`),
+            JSON.stringify(transcript.lines),
+          );
+        } finally {
+          await terminal.quit();
+        }
+      });
+    },
+  );
+}
+
+Deno.test("ChatTerminal polling shows the messages before the join, then new ones once", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("random");
+    await bob.client.send("before");
+    const client = await ChatClient.connect({ port });
+    await client.login("alice", "alice123", { push: false });
+    const transcript = new Transcript();
+    const terminal = new ChatTerminal(client, transcript.write, { user: "alice", pollMs: 20 });
+    try {
+      await terminal.handleLine("/join random");
+      await bob.client.send("after");
+      await transcript.waitFor(/bob: after/);
+      await terminal.handleLine("/history");
+      assert.deepEqual(untimed(transcript.lines), [
+        "* you joined random",
+        "— start of random —",
+        "— last 1 message in random —",
+        "[T] bob: before",
+        "[T] bob: after",
+        "— start of random —",
+      ]);
+    } finally {
+      await terminal.quit();
+    }
+  });
+});
+
+Deno.test("ChatTerminal shows search results with the room and the matches in colour", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("random");
+    await bob.client.send("the quick [brown] fox\njumps");
+    const client = await ChatClient.connect({ port });
+    await client.login("alice", "alice123");
+    const transcript = new Transcript();
+    const terminal = new ChatTerminal(client, transcript.write, { user: "alice", color: true });
+    try {
+      await terminal.handleLine("/join random");
+      transcript.lines.length = 0;
+      await terminal.handleLine("/search FOX quick");
+      const paint = (sgr: string, text: string) => `\x1b[${sgr}m${text}\x1b[0m`;
+      assert.equal(transcript.lines[0], paint("2", '— 1 message match "FOX quick" —'));
+      assert.equal(
+        transcript.lines[1].replace(/\[\d\d:\d\d:\d\d\]/, "[T]"),
+        `${paint("2", "[T]")} random · ${paint("36", "bob")}: ` +
+          `the ${paint("1;33", "quick")} [brown] ${paint("1;33", "fox")} ↵ jumps`,
+      );
+      await terminal.handleLine("/search");
+      assert.equal(transcript.lines.at(-1), paint("31", "! usage: /search WORDS (missing WORDS)"));
+    } finally {
+      await terminal.quit();
+    }
+  });
+});
+
+// ------------------------------------------------------------ signing in
+
+Deno.test("signIn offers to register after AUTH_FAILED and asks for the password twice", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    const client = await ChatClient.connect({ port });
+    try {
+      const prompter = scriptedPrompter([
+        true,
+        "correct horse",
+        "correct hose",
+        "correct horse",
+        "correct horse",
+      ]);
+      assert.deepEqual(
+        await signIn(client, { user: "dave", password: "guess" }, { prompter }),
+        { registered: true },
+      );
+      assert.deepEqual(prompter.asked, [
+        'No such user or wrong password. Register "dave" as a new user? [y/N]',
+        "New password",
+        "Repeat the password",
+        "The passwords do not match; try again.",
+        "New password",
+        "Repeat the password",
+      ]);
+      await client.join("lobby"); // logged in
+    } finally {
+      await client.close();
+    }
+    const again = await ChatClient.connect({ port });
+    try {
+      await again.login("dave", "correct horse");
+    } finally {
+      await again.close();
+    }
+  });
+});
+
+Deno.test("signIn never asks without a prompter and fails clearly when the user declines or registering fails", async () => {
+  await withServer(async (server) => {
+    const client = await ChatClient.connect({ port: server.addr.port });
+    try {
+      const dave = { user: "dave", password: "guess" };
+      const loginFailed = { name: "SignInError", message: 'login as "dave" failed: AUTH_FAILED' };
+      await assert.rejects(signIn(client, dave), loginFailed);
+      const declining = scriptedPrompter([false]);
+      await assert.rejects(signIn(client, dave, { prompter: declining }), loginFailed);
+      assert.equal(declining.asked.length, 1);
+      await assert.rejects(
+        signIn(client, dave, { prompter: scriptedPrompter([true, "short", "short"]) }),
+        {
+          name: "SignInError",
+          message: 'cannot register "dave": WEAK_PASSWORD (password is shorter than 8 characters)',
+        },
+      );
+      await assert.rejects(
+        signIn(client, { user: "alice", password: "correct horse" }, { register: true }),
+        (error) =>
+          error instanceof SignInError &&
+          error.message.startsWith('cannot register "alice": NAME_TAKEN'),
+      );
+      // the connection is still usable: the right password logs in
+      assert.deepEqual(
+        await signIn(client, { user: "alice", password: "alice123" }, {
+          prompter: scriptedPrompter([]),
+        }),
+        { registered: false },
+      );
+    } finally {
+      await client.close();
+    }
   });
 });
 
@@ -519,4 +792,153 @@ Deno.test("terminal client exits with status 1 when the connection is refused", 
   const { code, stderr } = await alice.finish();
   assert.equal(code, 1);
   assert.equal(stderr, `claptrap: cannot connect to 127.0.0.1:${port}: connection refused\n`);
+});
+
+Deno.test("terminal client with --register creates the account and logs in with it", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using dave = new ClientProcess(port, [
+      "--register",
+      "--user",
+      "dave",
+      "--password",
+      "correct horse",
+    ]);
+    await dave.write("/join lobby\n/quit\n");
+    const flags = await dave.finish();
+    assert.equal(flags.code, 0, flags.stdout + flags.stderr);
+    assert.match(flags.stdout, /^registered dave as a new user\nlogged in as dave;/);
+    assert.match(flags.stdout, /\* you joined lobby\n/);
+
+    // piped: the user name and password are the first two lines
+    await using erin = new ClientProcess(port, ["--register"]);
+    await erin.write("erin\nbattery staple\n");
+    const piped = await erin.finish();
+    assert.equal(piped.code, 0, piped.stdout + piped.stderr);
+    assert.match(piped.stdout, /^registered erin as a new user\nlogged in as erin;/);
+    assert.ok(!piped.stdout.includes("battery staple"), "the password is not printed");
+
+    for (const [user, password] of [["dave", "correct horse"], ["erin", "battery staple"]]) {
+      const client = await ChatClient.connect({ port });
+      try {
+        await client.login(user, password);
+      } finally {
+        await client.close();
+      }
+    }
+  });
+});
+
+Deno.test("terminal client with --register exits with status 1 when the name is taken or the password weak", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using taken = new ClientProcess(port, ["--register", "--user", "alice"]);
+    await taken.write("correct horse\n/rooms\n");
+    const first = await taken.finish();
+    assert.equal(first.code, 1);
+    assert.equal(first.stdout, "");
+    assert.equal(
+      first.stderr,
+      'claptrap: cannot register "alice": NAME_TAKEN (the name, or one too like it, is in use)\n',
+    );
+    await using weak = new ClientProcess(port, [
+      "--register",
+      "--user",
+      "bob2",
+      "--password",
+      "bob",
+    ]);
+    const second = await weak.finish();
+    assert.equal(second.code, 1);
+    assert.equal(
+      second.stderr,
+      'claptrap: cannot register "bob2": WEAK_PASSWORD (password is shorter than 8 characters)\n',
+    );
+    assertNoStackTrace(first.stderr + second.stderr);
+  });
+});
+
+Deno.test("terminal client shows the last messages on /join and pages back with /history", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("lobby");
+    for (let i = 1; i <= 30; i++) await bob.client.send(`m${i}`);
+    await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+    await alice.write("/join lobby\n");
+    await alice.waitFor(/bob: m30\n/);
+    await bob.client.send("live");
+    await alice.waitFor(/bob: live\n/);
+    await alice.write("/history 15\n/history\n/history\n/quit\n");
+    const { code, stdout, stderr } = await alice.finish({ keepStdin: true });
+    assert.equal(code, 0, stdout + stderr);
+    const lines = untimed(stdout.slice(stdout.indexOf("* you joined lobby")).split("\n"));
+    const messages = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => `[T] bob: m${from + i}`);
+    assert.deepEqual(lines, [
+      "* you joined lobby",
+      "— last 10 messages in lobby —",
+      ...messages(21, 30),
+      "[T] bob: live",
+      "— 15 earlier messages in lobby —",
+      ...messages(6, 20),
+      "— start of lobby —",
+      "— 5 earlier messages in lobby —",
+      ...messages(1, 5),
+      "— start of lobby —",
+      "* logged out",
+      "",
+    ]);
+  });
+});
+
+Deno.test("terminal client shows a room's whole short history on /join, marked as its start", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("random");
+    await bob.client.send("first");
+    await bob.client.send("second\nline");
+    await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+    await alice.write("/join random\n/join lobby\n/history\n/quit\n");
+    const { code, stdout } = await alice.finish();
+    assert.equal(code, 0);
+    assert.match(
+      stdout,
+      new RegExp(
+        `\\* you joined random\n— start of random —\n— last 2 messages in random —\n` +
+          `${CLOCK} bob: first\n${CLOCK} bob: second\n {11}line\n` +
+          `\\* you joined lobby\n— start of lobby —\n\\* logged out\n$`,
+      ),
+    );
+  });
+});
+
+Deno.test("terminal client /search shows the room, the sender and the matches in brackets", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("香港记者招待会");
+    await bob.client.send("the quick brown fox jumps");
+    await bob.client.join("lobby");
+    await bob.client.send("a quick word in the lobby");
+    await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+    await alice.write(
+      "/search quick\n/join 香港记者招待会\n/search FOX quick\n/search giraffe\n/quit\n",
+    );
+    const { code, stdout, stderr } = await alice.finish();
+    assert.equal(code, 0, stdout + stderr);
+    assert.match(
+      stdout,
+      /\n— no messages match "quick" in the rooms you have been in —\n\* you joined 香港记者招待会\n/,
+    );
+    assert.match(
+      stdout,
+      new RegExp(
+        `\n— 1 message match "FOX quick" —\n${CLOCK} 香港记者招待会 · bob: the \\[quick\\] brown \\[fox\\] jumps\n`,
+      ),
+    );
+    assert.ok(!stdout.includes("lobby ·"), "the lobby, where alice has not been, is not searched");
+    assert.match(stdout, /— no messages match "giraffe" in the rooms you have been in —\n/);
+  });
 });
