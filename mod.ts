@@ -23,11 +23,27 @@
 
 export { type ServerHandle, type ServerOptions, startServer } from "./server/server.ts";
 export { type Globals, GlobalsError, parseGlobals } from "./server/globals.ts";
+export type { DuplicateLoginPolicy } from "./server/chat.ts";
+export type { ConsoleResult } from "./server/console.ts";
+export { parsePoems, type Poems } from "./server/poems.ts";
+export type { ChatStore, StoredState } from "./store/store.ts";
+export type { SyncMode } from "./store/sqlite_database.ts";
+export type {
+  AccountRecord,
+  BanRecord,
+  MessageRecord,
+  RoomKind,
+  RoomRecord,
+  SearchHit,
+} from "./store/records.ts";
 export {
   ChatClient,
   ChatError,
   type ChatEvent,
   type ConnectOptions,
+  type HistoryMessage,
+  type HistoryPage,
   type RoomInfo,
+  type SearchResult,
 } from "./client/chat_client.ts";
 export * from "./protocol/mod.ts";

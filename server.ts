@@ -6,8 +6,9 @@
 
 import { parseServerArgs, SERVER_USAGE } from "./server/cli.ts";
 import { type Globals, parseGlobals } from "./server/globals.ts";
+import { parsePoems, type Poems } from "./server/poems.ts";
 import { StoreError } from "./store/schema.ts";
-import { startServer } from "./server/server.ts";
+import { type ServerHandle, startServer } from "./server/server.ts";
 
 function fail(message: string): never {
   console.error(`claptrap: ${message}`);
@@ -28,6 +29,36 @@ async function readGlobals(path: string | null): Promise<Globals | undefined> {
   }
 }
 
+/** Reads the poem corpus named by --poems. */
+async function readPoems(path: string | null): Promise<Poems | undefined> {
+  if (path === null) return undefined;
+  try {
+    return parsePoems(await Deno.readTextFile(path), path);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) fail(`cannot read ${path}: no such file`);
+    fail((error as Error).message);
+  }
+}
+
+/** Reads operator commands from the terminal until EXIT or end of input. */
+async function runConsole(server: ServerHandle): Promise<void> {
+  console.error("operator console ready; type HELP");
+  const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
+  let partial = "";
+  for await (const chunk of lines) {
+    const parts = (partial + chunk).split("\n");
+    partial = parts.pop()!;
+    for (const line of parts) {
+      const result = server.console(line);
+      for (const output of result.output) console.error(output);
+      if (result.exit) {
+        await server.close();
+        return;
+      }
+    }
+  }
+}
+
 async function main(args: string[]): Promise<void> {
   let options;
   try {
@@ -40,6 +71,7 @@ async function main(args: string[]): Promise<void> {
     return;
   }
   const globals = await readGlobals(options.globals);
+  const poems = await readPoems(options.poems);
   let server;
   try {
     server = await startServer({
@@ -51,6 +83,11 @@ async function main(args: string[]): Promise<void> {
       dbMaxBatch: options.dbMaxBatch,
       scryptCost: options.scryptCost,
       globals,
+      poems,
+      admins: options.admins,
+      duplicateLogin: options.duplicateLogin,
+      pingIntervalMs: options.pingIntervalMs,
+      idleTimeoutMs: options.idleTimeoutMs,
       maxFrameSize: options.maxFrameSize,
       sendQueueBytes: options.sendQueueBytes,
     });
@@ -61,6 +98,7 @@ async function main(args: string[]): Promise<void> {
   const stop = () => server.close();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
+  if (options.console && Deno.stdin.isTerminal()) runConsole(server);
   await server.finished;
   Deno.exit(0);
 }

@@ -21,6 +21,30 @@ export const Request = {
   HISTORY: "HISTORY",
   /** Full-text search over the rooms one has been in. */
   SEARCH: "SEARCH",
+  /** States the client's protocol version and capabilities. */
+  HELLO: "HELLO",
+  /** Asks for a PONG: a liveness check, or the answer to EVT_PING. */
+  PING: "PING",
+  /** The server's time. */
+  TIME: "TIME",
+  /** Online users and where each is. */
+  WHO: "WHO",
+  /** Leaves the current room (the same as EXIT_ROOM). */
+  LEAVE: "LEAVE",
+  /** Starts or joins a private peer chat with an online user. */
+  PEER_CONNECT: "PEER_CONNECT",
+  /** Leaves the peer chat ("bye"). */
+  PEER_BYE: "PEER_BYE",
+  /** A direct message to one user. */
+  DM: "DM",
+  /** A sonnet by number. */
+  POEM: "POEM",
+  /** Removes a user from a room (owners and admins). */
+  KICK: "KICK",
+  /** Removes a user from a room and keeps them out (owners and admins). */
+  BAN: "BAN",
+  /** Lets a banned user back into a room (owners and admins). */
+  UNBAN: "UNBAN",
 } as const;
 
 /** A request method. */
@@ -39,6 +63,18 @@ export const Response = {
   RESP_REGISTER: "RESP_REGISTER",
   RESP_HISTORY: "RESP_HISTORY",
   RESP_SEARCH: "RESP_SEARCH",
+  RESP_HELLO: "RESP_HELLO",
+  PONG: "PONG",
+  RESP_TIME: "RESP_TIME",
+  RESP_WHO: "RESP_WHO",
+  RESP_LEAVE: "RESP_LEAVE",
+  RESP_PEER_CONNECT: "RESP_PEER_CONNECT",
+  RESP_PEER_BYE: "RESP_PEER_BYE",
+  RESP_DM: "RESP_DM",
+  RESP_POEM: "RESP_POEM",
+  RESP_KICK: "RESP_KICK",
+  RESP_BAN: "RESP_BAN",
+  RESP_UNBAN: "RESP_UNBAN",
   NEW_MSG: "NEW_MSG",
   NO_NEW_MSG: "NO_NEW_MSG",
   /** Answer to a frame whose method is unknown or that could not be parsed. */
@@ -62,6 +98,16 @@ export const Event = {
   EVT_LEAVE: "EVT_LEAVE",
   /** The server is closing this connection: Reason, Time. */
   EVT_CLOSE: "EVT_CLOSE",
+  /** A direct message to this user: From, To, Time, Id; content is the text. */
+  EVT_DM: "EVT_DM",
+  /** This user was removed from a room: Room, By, Reason, Time, Banned (yes/no). */
+  EVT_KICKED: "EVT_KICKED",
+  /** Everyone else left the peer chat; this user is out of it too: Room, Time. */
+  EVT_GROUP_END: "EVT_GROUP_END",
+  /** A notice from the server operator to everyone: Time; content is the text. */
+  EVT_NOTICE: "EVT_NOTICE",
+  /** The server asks for any request (PING, say) to show the connection is alive: Time. */
+  EVT_PING: "EVT_PING",
 } as const;
 
 /** An event method. */
@@ -93,6 +139,24 @@ export const Status = {
   WEAK_PASSWORD: "WEAK_PASSWORD",
   /** The server could not complete the request (storage failed); nothing was changed. */
   SERVER_ERROR: "SERVER_ERROR",
+  /** HELLO from a client of another major protocol version; `Version` says the server's. */
+  VERSION_MISMATCH: "VERSION_MISMATCH",
+  /** PEER_CONNECT to oneself. */
+  PEER_IS_SELF: "PEER_IS_SELF",
+  /** PEER_CONNECT or DM to a user who does not exist or is not online. */
+  PEER_OFFLINE: "PEER_OFFLINE",
+  /** PEER_BYE when not in a peer chat. */
+  NOT_IN_GROUP: "NOT_IN_GROUP",
+  /** POEM with a number outside the corpus. */
+  NO_SUCH_POEM: "NO_SUCH_POEM",
+  /** POEM on a server started without a poem corpus. */
+  NO_POEMS: "NO_POEMS",
+  /** KICK, BAN or UNBAN by someone who neither owns the room nor is an admin. */
+  NOT_ALLOWED: "NOT_ALLOWED",
+  /** JOIN_ROOM of a room one is banned from. */
+  BANNED: "BANNED",
+  /** KICK of a user who is not in the room; UNBAN of one who is not banned. */
+  NO_SUCH_USER: "NO_SUCH_USER",
 } as const;
 
 /** A response status. */
@@ -137,7 +201,36 @@ export const REQUESTS: Readonly<Record<RequestMethod, RequestSpec>> = {
   },
   HISTORY: { required: [], response: "RESP_HISTORY" },
   SEARCH: { required: ["Query"], response: "RESP_SEARCH" },
+  HELLO: { required: ["Version"], response: "RESP_HELLO", beforeLogin: true },
+  PING: { required: [], response: "PONG", beforeLogin: true },
+  TIME: { required: [], response: "RESP_TIME" },
+  WHO: { required: [], response: "RESP_WHO" },
+  LEAVE: { required: [], response: "RESP_LEAVE" },
+  PEER_CONNECT: { required: ["Peer"], response: "RESP_PEER_CONNECT" },
+  PEER_BYE: { required: [], response: "RESP_PEER_BYE" },
+  DM: { required: ["To", "Content-Length"], response: "RESP_DM" },
+  POEM: { required: ["Number"], response: "RESP_POEM" },
+  KICK: { required: ["User"], response: "RESP_KICK" },
+  BAN: { required: ["User"], response: "RESP_BAN" },
+  UNBAN: { required: ["User"], response: "RESP_UNBAN" },
 };
+
+/** The protocol version this code speaks: MAJOR.MINOR. */
+export const PROTOCOL_VERSION = "2.0";
+
+/** What this server can do beyond the original protocol, as HELLO lists it. */
+export const CAPABILITIES: readonly string[] = [
+  "push",
+  "register",
+  "history",
+  "search",
+  "ping",
+  "who",
+  "peer",
+  "dm",
+  "poem",
+  "moderation",
+];
 
 /** Whether `method` is a request method of the protocol. */
 export function isRequestMethod(method: string): method is RequestMethod {

@@ -1,20 +1,25 @@
 /**
- * The chat core: accounts, online users, rooms and what happens when
- * someone registers, logs in, joins, posts or leaves. It knows nothing about
- * sockets, bytes or SQL: transports hand it {@link Session}s, it keeps
- * durable state through a {@link ChatStore}, answers with statuses and
- * delivers events through each session's {@link Peer}.
+ * The chat core: accounts, online users, rooms, peer chats and direct
+ * messages, and what happens when someone registers, logs in, joins, posts,
+ * leaves, or is kicked. It knows nothing about sockets, bytes or SQL:
+ * transports hand it {@link Session}s, it keeps durable state through a
+ * {@link ChatStore}, answers with statuses and delivers events through each
+ * session's {@link Peer}.
  * @module
  */
 
 import type { Message } from "../protocol/message.ts";
 import { Event, Status, type StatusCode } from "../protocol/methods.ts";
 import { nameProblem } from "../protocol/names.ts";
-import type { MessageRecord, SearchHit } from "../store/records.ts";
+import type { MessageRecord, RoomKind, SearchHit } from "../store/records.ts";
 import type { ChatStore, StoredState } from "../store/store.ts";
+import { Moderation } from "./moderation.ts";
 import { decoyHash, DEFAULT_SCRYPT_COST, hashPassword, verifyPassword } from "./passwords.ts";
 import { type PollLogLimits, type Posted, Room } from "./room.ts";
 import type { Session } from "./session.ts";
+
+/** What to do when a user logs in who is online on another connection. */
+export type DuplicateLoginPolicy = "refuse" | "replace";
 
 /** Settings of a {@link Chat}. */
 export interface ChatOptions {
@@ -26,6 +31,10 @@ export interface ChatOptions {
   maxOnline: number;
   /** Bounds of each room's log for polling members. */
   pollLog: PollLogLimits;
+  /** Users who may kick and ban in every room. */
+  admins?: ReadonlySet<string>;
+  /** `refuse` (default): ALREADY_ONLINE; `replace`: the older connection is closed. */
+  duplicateLogin?: DuplicateLoginPolicy;
   /** scrypt cost N for new password hashes. */
   scryptCost?: number;
   /** The clock, in milliseconds since the epoch (injected for tests). */
@@ -43,6 +52,20 @@ export type PostResult =
 export interface Outcome {
   status: StatusCode;
   reason?: string;
+}
+
+/** The outcome of a direct message: its id and time when it was sent. */
+export type DirectOutcome = Outcome & { id?: number; time?: number };
+
+/** Where an online user is, for WHO. */
+export interface Whereabouts {
+  user: string;
+  /** `room` or `group` (a peer chat), or `idle` when in neither. */
+  place: "room" | "group" | "idle";
+  /** The room or peer chat name; empty when idle. */
+  name: string;
+  /** The connection's address, for the operator. */
+  address: string;
 }
 
 /** Shortest password REGISTER accepts, in characters. */
@@ -64,9 +87,16 @@ export function passwordProblem(password: string, user: string): string | null {
   if (length > MAX_PASSWORD_LENGTH) {
     return `password is longer than ${MAX_PASSWORD_LENGTH} characters`;
   }
-  if (password.toLowerCase().includes(user.toLowerCase())) return "password contains the user name";
+  if ([...user].length >= 3 && password.toLowerCase().includes(user.toLowerCase())) {
+    return "password contains the user name";
+  }
   if (new Set(password).size < 3) return "password has fewer than 3 different characters";
   return null;
+}
+
+/** The name of the direct conversation of two users: the same whoever writes first. */
+export function directRoomName(a: string, b: string): string {
+  return a < b ? `${a} ↔ ${b}` : `${b} ↔ ${a}`;
 }
 
 /** The state of one chat server. */
@@ -76,11 +106,14 @@ export class Chat {
   readonly #online = new Map<string, Session>();
   readonly #maxOnline: number;
   readonly #pollLog: PollLogLimits;
+  readonly #duplicateLogin: DuplicateLoginPolicy;
   readonly #scryptCost: number;
   readonly #decoy: string;
   readonly #now: () => number;
   readonly #log: (line: string) => void;
+  readonly #moderation: Moderation;
   #lastMessageId: number;
+  #groupsCreated = 0;
   /** Settles once the latest post has reached its room (or failed). */
   #lastPost: Promise<unknown> = Promise.resolve();
 
@@ -88,13 +121,15 @@ export class Chat {
     this.#store = options.store;
     this.#maxOnline = options.maxOnline;
     this.#pollLog = options.pollLog;
+    this.#duplicateLogin = options.duplicateLogin ?? "refuse";
     this.#scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
     this.#decoy = decoyHash(this.#scryptCost);
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => {});
     this.#lastMessageId = options.state.lastMessageId;
-    for (const { name } of options.state.rooms) {
-      this.#rooms.set(name, new Room(name, this.#pollLog));
+    this.#moderation = new Moderation(options.admins ?? new Set(), options.state.bans);
+    for (const { name, createdBy } of options.state.rooms) {
+      this.#rooms.set(name, new Room("room", name, createdBy, this.#pollLog));
     }
   }
 
@@ -147,10 +182,15 @@ export class Chat {
       return Status.AUTH_FAILED;
     }
     if (session.user !== null) return Status.ALREADY_LOGIN;
-    if (this.#online.has(user)) return Status.ALREADY_ONLINE;
-    if (this.#online.size >= this.#maxOnline) {
+    const earlier = this.#online.get(user);
+    if (earlier && this.#duplicateLogin === "refuse") return Status.ALREADY_ONLINE;
+    if (!earlier && this.#online.size >= this.#maxOnline) {
       this.#log(`login-refused session=${session.id} reason=server-full`);
       return Status.SERVER_FULL;
+    }
+    if (earlier) {
+      earlier.peer.close("logged in from elsewhere");
+      this.logout(earlier, "logged in from elsewhere");
     }
     session.user = user;
     session.push = push;
@@ -162,8 +202,8 @@ export class Chat {
   /** Logs a session out, leaving its room. */
   logout(session: Session, reason?: string): StatusCode {
     if (session.user === null) return Status.NOT_LOGIN;
-    this.#leaveRoom(session, reason);
-    this.#online.delete(session.user);
+    this.#leave(session, reason);
+    if (this.#online.get(session.user) === session) this.#online.delete(session.user);
     this.#log(
       `logout session=${session.id} user=${JSON.stringify(session.user)}` +
         (reason ? ` reason=${JSON.stringify(reason)}` : ""),
@@ -178,7 +218,7 @@ export class Chat {
     if (session.user !== null) this.logout(session, reason);
   }
 
-  /** Every room with its member count, in creation order. */
+  /** Every public room with its member count, in creation order. */
   rooms(): { name: string; members: number }[] {
     return [...this.#rooms.values()].map((room) => ({
       name: room.name,
@@ -192,11 +232,16 @@ export class Chat {
     const problem = nameProblem(normalised);
     if (problem) return { status: Status.INVALID_NAME, reason: problem };
     if (this.#rooms.has(normalised)) return { status: Status.ROOM_EXISTS };
-    // taken at once, so that a second CREATE_ROOM meanwhile sees it
-    this.#rooms.set(normalised, new Room(normalised, this.#pollLog));
     const createdBy = session.user!;
+    // taken at once, so that a second CREATE_ROOM meanwhile sees it
+    this.#rooms.set(normalised, new Room("room", normalised, createdBy, this.#pollLog));
     try {
-      await this.#store.createRoom({ name: normalised, createdBy, createdAt: this.#now() });
+      await this.#store.createRoom({
+        kind: "room",
+        name: normalised,
+        createdBy,
+        createdAt: this.#now(),
+      });
     } catch (error) {
       this.#rooms.delete(normalised);
       throw error;
@@ -206,27 +251,24 @@ export class Chat {
   }
 
   /**
-   * Moves a session into a room, leaving the one it was in; resolves once
-   * the membership is recorded.
+   * Moves a session into a public room, leaving the room or peer chat it was
+   * in; resolves once the membership is recorded.
    */
-  join(session: Session, name: string): StatusCode | Promise<StatusCode> {
+  join(session: Session, name: string): Outcome | Promise<Outcome> {
     const room = this.#rooms.get(name.normalize("NFC"));
-    if (!room) return Status.NO_SUCH_ROOM;
-    if (session.room === room) return Status.OK;
-    this.#leaveRoom(session);
-    room.add(session);
-    session.room = room;
-    this.#broadcast(room, {
-      method: Event.EVT_JOIN,
-      params: { Room: room.name, User: session.user!, Time: formatTime(this.#now()) },
-    }, session);
-    return this.#store.addMembership(room.name, session.user!, this.#now()).then(() => Status.OK);
+    if (!room) {
+      return { status: Status.NO_SUCH_ROOM, reason: "no such room; CREATE_ROOM makes one" };
+    }
+    const ban = this.#moderation.banOf(room.name, session.user!);
+    if (ban) return { status: Status.BANNED, reason: ban.reason || `banned by ${ban.bannedBy}` };
+    if (session.room === room) return { status: Status.OK };
+    return this.#enter(session, room).then(() => ({ status: Status.OK }));
   }
 
-  /** Takes a session out of its room. */
+  /** Takes a session out of its room or peer chat. */
   exitRoom(session: Session): StatusCode {
     if (!session.room) return Status.NOT_IN_ROOM;
-    this.#leaveRoom(session);
+    this.#leave(session);
     return Status.OK;
   }
 
@@ -236,33 +278,41 @@ export class Chat {
     return [...session.room.members].map((member) => member.user!);
   }
 
+  /** Every online user and where each is. */
+  who(): Whereabouts[] {
+    return [...this.#online.values()].map((session) => ({
+      user: session.user!,
+      place: session.room?.kind ?? "idle",
+      name: session.room?.name ?? "",
+      address: session.peer.address,
+    }));
+  }
+
   /**
-   * Posts a message to the session's room. The message gets its id at once;
-   * it reaches the room (pushed to the others, kept for pollers) and the
-   * result resolves only once the store has it on disk.
+   * Posts a message to the session's room or peer chat. The message gets
+   * its id at once; it reaches the room (pushed to the others, kept for
+   * pollers) and the result resolves only once the store has it on disk.
    */
   post(session: Session, content: string): PostResult | Promise<PostResult> {
     const room = session.room;
     if (!room) return { status: Status.NOT_IN_ROOM };
-    const record: MessageRecord = {
-      id: ++this.#lastMessageId,
-      room: room.name,
-      sender: session.user!,
-      time: this.#now(),
-      content,
-    };
+    const record = this.#record(room.kind, room.name, session.user!, content);
     const done = this.#store.appendMessage(record).then(() => {
       const posted = room.post(record.id, record.sender, record.time, content);
-      this.#broadcast(room, {
-        method: Event.EVT_MSG,
-        params: {
-          Room: room.name,
-          From: posted.from,
-          Time: formatTime(posted.time),
-          Id: String(posted.id),
+      this.#broadcast(
+        room,
+        {
+          method: Event.EVT_MSG,
+          params: this.#placeParams(room, {
+            From: posted.from,
+            Time: formatTime(posted.time),
+            Id: String(posted.id),
+          }),
+          content,
         },
-        content,
-      }, session);
+        session,
+        posted.id,
+      );
       const result: PostResult = { status: Status.OK, posted };
       return result;
     });
@@ -283,13 +333,13 @@ export class Chat {
     const room = session.room;
     if (!room) return { status: Status.NOT_IN_ROOM, messages: [], missed: 0 };
     if (session.push) return { status: Status.NO_NEW_MSG, messages: [], missed: 0 };
-    const { messages, missed } = room.unread(session.cursor, maxChars);
+    const { messages, missed } = room.unread(session.cursor, session.joinedAfter, maxChars);
     session.cursor = messages.length > 0 ? messages[messages.length - 1].seq + 1 : room.nextSeq;
     const status = messages.length > 0 ? Status.OK : Status.NO_NEW_MSG;
     return { status, messages, missed };
   }
 
-  /** The latest messages of the session's room before `beforeId`, oldest first. */
+  /** The latest messages of the session's room or peer chat before `beforeId`, oldest first. */
   async history(
     session: Session,
     beforeId: number | null,
@@ -297,34 +347,239 @@ export class Chat {
   ): Promise<{ status: StatusCode; room?: string; messages: MessageRecord[]; more: boolean }> {
     const room = session.room;
     if (!room) return { status: Status.NOT_IN_ROOM, messages: [], more: false };
-    const page = await this.#store.history(room.name, beforeId, limit + 1);
+    const page = await this.#store.history(room.kind, room.name, beforeId, limit + 1);
     const more = page.length > limit;
     return { status: Status.OK, room: room.name, messages: more ? page.slice(1) : page, more };
   }
 
-  /** Searches the messages of the rooms the session's user has been in. */
+  /** Searches the messages of the rooms, peer chats and direct messages the user took part in. */
   search(session: Session, query: string, limit: number): Promise<SearchHit[]> {
     return this.#store.search(session.user!, query, limit);
   }
 
-  #leaveRoom(session: Session, reason?: string): void {
+  /**
+   * Connects the session with an online peer in a private peer chat: the
+   * peer's chat if it is in one (joining everyone there), else a new one
+   * that the peer is moved into. Resolves once the memberships are stored.
+   */
+  peerConnect(
+    session: Session,
+    peerName: string,
+  ): (Outcome & { room?: string }) | Promise<Outcome & { room?: string }> {
+    const peer = peerName.normalize("NFC");
+    if (peer === session.user) return { status: Status.PEER_IS_SELF };
+    const target = this.#online.get(peer);
+    if (!target) return { status: Status.PEER_OFFLINE, reason: `${peer} is not online` };
+    if (session.room && session.room === target.room) {
+      return { status: Status.OK, room: session.room.name };
+    }
+    if (target.room?.kind === "group") {
+      const group = target.room;
+      return this.#enter(session, group).then(() => ({ status: Status.OK, room: group.name }));
+    }
+    const group = new Room("group", this.#groupName(), null, this.#pollLog);
+    const created = this.#store.createRoom({
+      kind: "group",
+      name: group.name,
+      createdBy: null,
+      createdAt: this.#now(),
+    });
+    this.#log(`peer-chat room=${JSON.stringify(group.name)} by=${JSON.stringify(session.user)}`);
+    const entered = [this.#enter(target, group, `peer chat with ${session.user}`)];
+    entered.push(this.#enter(session, group));
+    return Promise.all([created, ...entered]).then(() => ({ status: Status.OK, room: group.name }));
+  }
+
+  /** Leaves the session's peer chat ("bye"). */
+  peerBye(session: Session): StatusCode {
+    if (session.room?.kind !== "group") return Status.NOT_IN_GROUP;
+    this.#leave(session);
+    return Status.OK;
+  }
+
+  /**
+   * Sends a direct message to an online user: stored in their direct
+   * conversation, pushed to the recipient once on disk.
+   */
+  direct(
+    session: Session,
+    toName: string,
+    content: string,
+  ): DirectOutcome | Promise<DirectOutcome> {
+    const to = toName.normalize("NFC");
+    const from = session.user!;
+    if (to === from) return { status: Status.PEER_IS_SELF };
+    const recipient = this.#online.get(to);
+    if (!recipient) return { status: Status.PEER_OFFLINE, reason: `${to} is not online` };
+    const name = directRoomName(from, to);
+    const record = this.#record("direct", name, from, content);
+    const stored = Promise.all([
+      this.#store.createRoom({ kind: "direct", name, createdBy: null, createdAt: record.time }),
+      this.#store.addMembership("direct", name, from, record.time),
+      this.#store.addMembership("direct", name, to, record.time),
+      this.#store.appendMessage(record),
+    ]);
+    return stored.then(() => {
+      if (recipient.push && recipient.user === to) {
+        recipient.peer.deliver({
+          method: Event.EVT_DM,
+          params: { From: from, To: to, Time: formatTime(record.time), Id: String(record.id) },
+          content,
+        });
+      }
+      return { status: Status.OK, id: record.id, time: record.time };
+    });
+  }
+
+  /**
+   * Removes a user from a public room (the session's, or `roomName`);
+   * with `ban`, also keeps them out. Owners of the room and admins only.
+   */
+  async moderate(
+    session: Session,
+    action: "kick" | "ban" | "unban",
+    targetName: string,
+    options: { room?: string; reason?: string },
+  ): Promise<Outcome> {
+    const room = options.room === undefined
+      ? session.room
+      : this.#rooms.get(options.room.normalize("NFC")) ?? null;
+    if (!room) {
+      return options.room === undefined
+        ? { status: Status.NOT_IN_ROOM }
+        : { status: Status.NO_SUCH_ROOM };
+    }
+    const by = session.user!;
+    if (room.kind !== "room" || !this.#moderation.mayModerate(by, room.owner)) {
+      return { status: Status.NOT_ALLOWED, reason: "only the room's owner and admins may" };
+    }
+    const target = targetName.normalize("NFC");
+    const reason = options.reason ?? "";
+    const inRoom = [...room.members].find((member) => member.user === target);
+    if (action === "kick" && !inRoom) return { status: Status.NO_SUCH_USER };
+    if (action === "unban") {
+      if (!this.#moderation.banOf(room.name, target)) return { status: Status.NO_SUCH_USER };
+      await this.#store.unban(room.name, target);
+      this.#moderation.unban(room.name, target);
+    }
+    if (action === "ban") {
+      const ban = { room: room.name, user: target, bannedBy: by, reason, time: this.#now() };
+      await this.#store.ban(ban);
+      this.#moderation.ban(ban);
+    }
+    if (action !== "unban" && inRoom && inRoom.room === room) {
+      this.#removeFrom(inRoom, room, by, reason, action === "ban");
+    }
+    this.#log(
+      `${action} room=${JSON.stringify(room.name)} user=${JSON.stringify(target)} by=${
+        JSON.stringify(by)
+      }`,
+    );
+    return { status: Status.OK };
+  }
+
+  /** Operator: disconnects an online user, telling them why. False when not online. */
+  kickFromServer(user: string, reason: string): boolean {
+    const session = this.#online.get(user.normalize("NFC"));
+    if (!session) return false;
+    session.peer.close(reason);
+    this.logout(session, reason);
+    this.#log(`kicked-by-operator user=${JSON.stringify(user)}`);
+    return true;
+  }
+
+  /** Operator: a notice to every push connection; returns how many got it. */
+  broadcast(text: string): number {
+    const notice: Message = {
+      method: Event.EVT_NOTICE,
+      params: { Time: formatTime(this.#now()) },
+      content: text,
+    };
+    let reached = 0;
+    for (const session of this.#online.values()) {
+      if (session.push) {
+        session.peer.deliver(notice);
+        reached++;
+      }
+    }
+    this.#log(`broadcast reached=${reached}`);
+    return reached;
+  }
+
+  #record(kind: RoomKind, room: string, sender: string, content: string): MessageRecord {
+    return { id: ++this.#lastMessageId, kind, room, sender, time: this.#now(), content };
+  }
+
+  #groupName(): string {
+    return `peer chat ${this.#now().toString(36)}.${++this.#groupsCreated}`;
+  }
+
+  /** Room and, for a peer chat, Kind parameters of an event. */
+  #placeParams(room: Room, params: Record<string, string>): Record<string, string> {
+    return room.kind === "group"
+      ? { Room: room.name, Kind: "group", ...params }
+      : { Room: room.name, ...params };
+  }
+
+  /** Moves a session into a room; resolves once the membership is stored. */
+  #enter(session: Session, room: Room, leaveReason?: string): Promise<void> {
+    this.#leave(session, leaveReason);
+    room.add(session);
+    session.room = room;
+    session.joinedAfter = this.#lastMessageId;
+    this.#broadcast(room, {
+      method: Event.EVT_JOIN,
+      params: this.#placeParams(room, { User: session.user!, Time: formatTime(this.#now()) }),
+    }, session);
+    return this.#store.addMembership(room.kind, room.name, session.user!, this.#now());
+  }
+
+  /** Takes a session out of its place, telling the rest; a peer chat of one ends. */
+  #leave(session: Session, reason?: string): void {
     const room = session.room;
     if (!room) return;
     room.remove(session);
     session.room = null;
-    const params: Record<string, string> = {
-      Room: room.name,
-      User: session.user!,
-      Time: formatTime(this.#now()),
-    };
+    const params: Record<string, string> = { User: session.user!, Time: formatTime(this.#now()) };
     if (reason) params.Reason = reason;
-    this.#broadcast(room, { method: Event.EVT_LEAVE, params });
+    this.#broadcast(room, { method: Event.EVT_LEAVE, params: this.#placeParams(room, params) });
+    if (room.kind === "group" && room.members.size === 1) {
+      const [last] = room.members;
+      room.remove(last);
+      last.room = null;
+      if (last.push) {
+        last.peer.deliver({
+          method: Event.EVT_GROUP_END,
+          params: { Room: room.name, Time: formatTime(this.#now()) },
+        });
+      }
+    }
   }
 
-  /** Delivers one event object to every pushing member but `except`. */
-  #broadcast(room: Room, event: Message, except?: Session): void {
+  #removeFrom(session: Session, room: Room, by: string, reason: string, banned: boolean): void {
+    const why = `${banned ? "banned" : "kicked"} by ${by}${reason ? `: ${reason}` : ""}`;
+    this.#leave(session, why);
+    if (session.push) {
+      session.peer.deliver({
+        method: Event.EVT_KICKED,
+        params: {
+          Room: room.name,
+          By: by,
+          Reason: reason,
+          Banned: banned ? "yes" : "no",
+          Time: formatTime(this.#now()),
+        },
+      });
+    }
+  }
+
+  /**
+   * Delivers one event object to every pushing member but `except`; for a
+   * message (`id`), only to members who joined before it was posted.
+   */
+  #broadcast(room: Room, event: Message, except?: Session, id = Infinity): void {
     for (const member of room.members) {
-      if (member.push && member !== except) member.peer.deliver(event);
+      if (member.push && member !== except && member.joinedAfter < id) member.peer.deliver(event);
     }
   }
 }

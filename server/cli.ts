@@ -17,6 +17,12 @@ export interface ServerArgs {
   dbSync: "full" | "normal";
   dbMaxBatch: number | undefined;
   scryptCost: number;
+  admins: string[];
+  poems: string | null;
+  duplicateLogin: "refuse" | "replace";
+  pingIntervalMs: number;
+  idleTimeoutMs: number;
+  console: boolean;
   maxFrameSize: number;
   sendQueueBytes: number;
   help: boolean;
@@ -44,6 +50,20 @@ Options:
   --scrypt-cost N         scrypt CPU/memory cost of new password hashes, a
                           power of two (default 16384; lower makes logins
                           cheaper and hashes weaker, e.g. for benchmarks)
+  --admin NAME            a user who may kick and ban in every room
+                          (repeatable; also "name password admin" lines
+                          in globals.txt)
+  --poems PATH            the sonnets for POEM, in the AllSonnets.txt
+                          layout (default: none)
+  --duplicate-login MODE  refuse (default): a second login of an online
+                          user gets ALREADY_ONLINE; replace: the older
+                          connection is closed instead
+  --ping-interval SECONDS push connections silent this long get EVT_PING
+                          (default 30)
+  --idle-timeout SECONDS  connections silent this long are closed
+                          (default 120)
+  --no-console            no operator console on stdin (it is off anyway
+                          when stdin is not a terminal)
   --max-frame-size BYTES  largest request frame accepted (default 1048576)
   --send-queue-bytes N    bytes queued for a client before it is dropped
                           for not reading (default 8388608)
@@ -67,6 +87,12 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "db-sync": { type: "string", default: "full" },
       "db-max-batch": { type: "string" },
       "scrypt-cost": { type: "string", default: "16384" },
+      admin: { type: "string", multiple: true, default: [] },
+      poems: { type: "string" },
+      "duplicate-login": { type: "string", default: "refuse" },
+      "ping-interval": { type: "string", default: "30" },
+      "idle-timeout": { type: "string", default: "120" },
+      "no-console": { type: "boolean", default: false },
       "max-frame-size": { type: "string", default: String(1 << 20) },
       "send-queue-bytes": { type: "string", default: String(8 << 20) },
       help: { type: "boolean", short: "h", default: false },
@@ -87,6 +113,16 @@ export function parseServerArgs(args: string[]): ServerArgs {
     dbMaxBatch: values["db-max-batch"] === undefined
       ? undefined
       : integer("db-max-batch", values["db-max-batch"], 1),
+    admins: values.admin,
+    poems: values.poems ?? null,
+    duplicateLogin: oneOf(
+      "duplicate-login",
+      values["duplicate-login"],
+      ["refuse", "replace"] as const,
+    ),
+    pingIntervalMs: 1000 * integer("ping-interval", values["ping-interval"], 1, 86_400),
+    idleTimeoutMs: 1000 * integer("idle-timeout", values["idle-timeout"], 2, 86_400),
+    console: !values["no-console"],
     scryptCost: powerOfTwo("scrypt-cost", values["scrypt-cost"], 2, 1 << 20),
     maxFrameSize: integer("max-frame-size", values["max-frame-size"], 64, 2 ** 31),
     sendQueueBytes: integer("send-queue-bytes", values["send-queue-bytes"], 1024),

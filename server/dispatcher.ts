@@ -14,7 +14,9 @@ import {
 } from "../protocol/content.ts";
 import type { Message } from "../protocol/message.ts";
 import {
+  CAPABILITIES,
   isRequestMethod,
+  PROTOCOL_VERSION,
   type RequestMethod,
   REQUESTS,
   Response,
@@ -22,7 +24,8 @@ import {
   Status,
   type StatusCode,
 } from "../protocol/methods.ts";
-import { type Chat, formatTime } from "./chat.ts";
+import { type Chat, formatTime, type Outcome } from "./chat.ts";
+import type { Poems } from "./poems.ts";
 import type { Session } from "./session.ts";
 
 /** Settings of the dispatcher. */
@@ -31,6 +34,8 @@ export interface DispatchOptions {
   maxReplyChars: number;
   /** Receives a line when a request fails inside the server. */
   log: (line: string) => void;
+  /** The poem corpus for POEM, if the server has one. */
+  poems?: Poems | null;
 }
 
 /** A response, now or once the store has answered. */
@@ -58,6 +63,26 @@ export function badRequest(reason: string, method: ResponseMethod = Response.ERR
   return reply(method, Status.BAD_REQUEST, { Reason: reason });
 }
 
+/** The response to an outcome: its status, and its reason when it has one. */
+function answer(method: ResponseMethod, outcome: Outcome, params: Record<string, string> = {}) {
+  return reply(
+    method,
+    outcome.status,
+    outcome.reason ? { Reason: outcome.reason, ...params } : params,
+  );
+}
+
+/** Answers now or later, whichever the outcome is. */
+function answerEither<T extends Outcome>(
+  outcome: T | Promise<T>,
+  toMessage: (outcome: T) => Message,
+): Reply {
+  return outcome instanceof Promise ? outcome.then(toMessage) : toMessage(outcome);
+}
+
+/** Server protocol majors a HELLO may name: 1 (the original) and 2. */
+const SPOKEN_MAJORS = new Set([1, 2]);
+
 /** Reads an optional whole-number parameter within bounds; a string is the problem. */
 function numberParam(
   request: Message,
@@ -71,6 +96,13 @@ function numberParam(
     return `${name} must be a whole number from 1 to ${max}`;
   }
   return Number(text);
+}
+
+function moderationHandler(action: "kick" | "ban" | "unban", method: ResponseMethod): Handler {
+  return async (chat, session, request) => {
+    const { User, Reason, "Room-Name": room } = request.params;
+    return answer(method, await chat.moderate(session, action, User, { room, reason: Reason }));
+  };
 }
 
 const HANDLERS: Record<RequestMethod, Handler> = {
@@ -107,13 +139,16 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, formatNameList(members));
   },
   JOIN_ROOM(chat, session, request) {
-    const status = chat.join(session, request.params["Room-Name"]);
-    return typeof status === "string"
-      ? reply(Response.RESP_JOIN_ROOM, status)
-      : status.then((s) => reply(Response.RESP_JOIN_ROOM, s));
+    return answerEither(
+      chat.join(session, request.params["Room-Name"]),
+      (outcome) => answer(Response.RESP_JOIN_ROOM, outcome),
+    );
   },
   EXIT_ROOM(chat, session) {
     return reply(Response.RESP_EXIT_ROOM, chat.exitRoom(session));
+  },
+  LEAVE(chat, session) {
+    return reply(Response.RESP_LEAVE, chat.exitRoom(session));
   },
   SEND_MSG(chat, session, request) {
     if (!request.content) return badRequest("empty message", Response.RESP_SEND_MSG);
@@ -169,6 +204,82 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     const rows = hits.map((h) => [String(h.id), h.room, h.sender, formatTime(h.time), h.snippet]);
     return reply(Response.RESP_SEARCH, Status.OK, {}, formatRows(rows));
   },
+  HELLO(_chat, _session, request) {
+    const version = request.params.Version.match(/^(\d{1,4})\.(\d{1,4})$/);
+    if (!version) {
+      return badRequest("Version must be MAJOR.MINOR, e.g. 2.0", Response.RESP_HELLO);
+    }
+    const ours = { Version: PROTOCOL_VERSION, Server: "Claptrap" };
+    if (!SPOKEN_MAJORS.has(Number(version[1]))) {
+      return reply(Response.RESP_HELLO, Status.VERSION_MISMATCH, {
+        ...ours,
+        Reason: `this server speaks Claptrap ${PROTOCOL_VERSION} and the original protocol 1.x`,
+      });
+    }
+    return reply(Response.RESP_HELLO, Status.OK, { ...ours, Capabilities: CAPABILITIES.join(",") });
+  },
+  PING(chat, _session, request) {
+    const token = request.params.Token;
+    return reply(Response.PONG, Status.OK, {
+      ...(token === undefined ? {} : { Token: token }),
+      Time: formatTime(chat.now()),
+    });
+  },
+  TIME(chat) {
+    return reply(Response.RESP_TIME, Status.OK, { Time: formatTime(chat.now()) });
+  },
+  WHO(chat) {
+    const rows = chat.who().map((w) => [w.user, w.place, w.name]);
+    return reply(Response.RESP_WHO, Status.OK, {}, formatRows(rows));
+  },
+  PEER_CONNECT(chat, session, request) {
+    return answerEither(
+      chat.peerConnect(session, request.params.Peer),
+      (outcome) =>
+        answer(Response.RESP_PEER_CONNECT, outcome, outcome.room ? { Room: outcome.room } : {}),
+    );
+  },
+  PEER_BYE(chat, session) {
+    return reply(Response.RESP_PEER_BYE, chat.peerBye(session));
+  },
+  DM(chat, session, request) {
+    if (!request.content) return badRequest("empty message", Response.RESP_DM);
+    return answerEither(
+      chat.direct(session, request.params.To, request.content),
+      (outcome) =>
+        answer(
+          Response.RESP_DM,
+          outcome,
+          outcome.id === undefined
+            ? {}
+            : { Id: String(outcome.id), Time: formatTime(outcome.time!) },
+        ),
+    );
+  },
+  POEM(_chat, _session, request, options) {
+    if (!options.poems) {
+      return reply(Response.RESP_POEM, Status.NO_POEMS, {
+        Reason: "this server has no poem corpus (--poems)",
+      });
+    }
+    const count = options.poems.poems.length;
+    const number = /^\d{1,9}$/.test(request.params.Number) ? Number(request.params.Number) : NaN;
+    if (!(number >= 1 && number <= count)) {
+      return reply(Response.RESP_POEM, Status.NO_SUCH_POEM, {
+        Reason: `poems are numbered 1 to ${count}`,
+      });
+    }
+    const poem = options.poems.poems[number - 1];
+    return reply(
+      Response.RESP_POEM,
+      Status.OK,
+      { Number: String(number), Title: poem.heading },
+      poem.text,
+    );
+  },
+  KICK: moderationHandler("kick", Response.RESP_KICK),
+  BAN: moderationHandler("ban", Response.RESP_BAN),
+  UNBAN: moderationHandler("unban", Response.RESP_UNBAN),
 };
 
 /** Whether later requests must wait for this one's answer (see RequestSpec.barrier). */

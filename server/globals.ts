@@ -13,6 +13,8 @@ export interface Globals {
   accounts: Map<string, string>;
   /** Room names in file order. */
   rooms: string[];
+  /** Users marked `admin` (a third field on their line): they may moderate every room. */
+  admins?: Set<string>;
 }
 
 /** A globals file that cannot be used; the message names file and line. */
@@ -42,6 +44,7 @@ export function parseGlobals(text: string | Uint8Array, file: string): Globals {
   lines[0] = lines[0].replace(/^\uFEFF/, "");
   const accounts = new Map<string, string>();
   const rooms: string[] = [];
+  const admins = new Set<string>();
   let section: "accounts" | "rooms" = "accounts";
   lines.map((line) => line.replace(/\r$/, "")).forEach((line, index) => {
     const fail = (why: string) => {
@@ -53,7 +56,15 @@ export function parseGlobals(text: string | Uint8Array, file: string): Globals {
     }
     if (section === "accounts") {
       const fields = line.trim().split(/[ \t]+/);
-      if (fields.length !== 2) fail(`expected "username password", got ${fields.length} fields`);
+      if (fields.length < 2 || fields.length > 3) {
+        fail(`expected "username password [admin]", got ${fields.length} fields`);
+      }
+      if (fields.length === 3) {
+        if (fields[2] !== "admin") {
+          fail(`third field must be "admin", got ${JSON.stringify(fields[2])}`);
+        }
+        admins.add(fields[0].normalize("NFC"));
+      }
       const [user, password] = [fields[0].normalize("NFC"), fields[1]];
       const problem = nameProblem(user);
       if (problem) fail(`bad user name: ${problem}`);
@@ -67,7 +78,7 @@ export function parseGlobals(text: string | Uint8Array, file: string): Globals {
       rooms.push(room);
     }
   });
-  return { accounts, rooms };
+  return { accounts, rooms, admins };
 }
 
 function decodeLines(bytes: Uint8Array, file: string): string[] {

@@ -42,6 +42,6 @@ export async function importGlobals(
   );
   await store.syncGlobalsAccounts(accounts);
   for (const name of globals.rooms) {
-    await store.createRoom({ name, createdBy: null, createdAt: options.now });
+    await store.createRoom({ kind: "room", name, createdBy: null, createdAt: options.now });
   }
 }

@@ -22,8 +22,9 @@ Deno.test("parseGlobals accepts a file of accounts only", () => {
 
 Deno.test("parseGlobals names the file and line of a malformed entry", () => {
   const cases: [string | Uint8Array, string][] = [
-    ["ann pw\nbob\n\nlobby\n", 'g.txt:2: expected "username password", got 1 fields'],
-    ["ann pw extra\n", 'g.txt:1: expected "username password", got 3 fields'],
+    ["ann pw\nbob\n\nlobby\n", 'g.txt:2: expected "username password [admin]", got 1 fields'],
+    ["ann pw extra\n", 'g.txt:1: third field must be "admin", got "extra"'],
+    ["ann pw admin more\n", 'g.txt:1: expected "username password [admin]", got 4 fields'],
     ["ann pw\nann other\n", 'g.txt:2: user "ann" is listed twice'],
     ["ann pw\n\nlobby\nlobby\n", 'g.txt:4: room "lobby" is listed twice'],
     ["ann pw\n\nbad\u0007room\n", "g.txt:3: bad room name: name contains a control character"],
@@ -42,4 +43,10 @@ Deno.test("parseGlobals NFC-normalises names", () => {
   const globals = parseGlobals("e\u0301 pw\n\ncafe\u0301\n", "g.txt");
   assert.deepEqual([...globals.accounts.keys()], ["\u00e9"]);
   assert.deepEqual(globals.rooms, ["caf\u00e9"]);
+});
+
+Deno.test("parseGlobals marks users whose line ends in admin", () => {
+  const globals = parseGlobals("root secret admin\nann pw\n\nlobby\n", "g.txt");
+  assert.deepEqual([...globals.admins!], ["root"]);
+  assert.deepEqual([...globals.accounts.keys()], ["root", "ann"]);
 });

@@ -27,12 +27,16 @@ export interface PollLogLimits {
 }
 
 /**
- * A room. Messages are kept only while a member polls (RECV_MSG), and then
- * only within {@link PollLogLimits}: a poller that falls further behind
- * misses the oldest messages and is told how many.
+ * A room: a public one, or a private peer chat (`group`). Messages are kept
+ * only while a member polls (RECV_MSG), and then only within
+ * {@link PollLogLimits}: a poller that falls further behind misses the
+ * oldest messages and is told how many.
  */
 export class Room {
+  readonly kind: "room" | "group";
   readonly name: string;
+  /** Who created it (may kick and ban), or null for a preset room or a group. */
+  readonly owner: string | null;
   readonly members: Set<Session> = new Set();
   /** Sequence number the next posted message will get. */
   nextSeq = 0;
@@ -41,8 +45,15 @@ export class Room {
   #logChars = 0;
   readonly #limits: PollLogLimits;
 
-  constructor(name: string, limits: PollLogLimits) {
+  constructor(
+    kind: "room" | "group",
+    name: string,
+    owner: string | null,
+    limits: PollLogLimits,
+  ) {
+    this.kind = kind;
     this.name = name;
+    this.owner = owner;
     this.#limits = limits;
   }
 
@@ -73,13 +84,18 @@ export class Room {
    * `maxChars` of content (but always at least one message), and how many
    * it missed because the log had dropped them.
    */
-  unread(cursor: number, maxChars: number): { messages: Posted[]; missed: number } {
+  unread(
+    cursor: number,
+    joinedAfter: number,
+    maxChars: number,
+  ): { messages: Posted[]; missed: number } {
     const firstKept = this.nextSeq - this.#log.length;
     const missed = Math.max(0, firstKept - cursor);
     const messages: Posted[] = [];
     let chars = 0;
     for (let i = Math.max(0, cursor - firstKept); i < this.#log.length; i++) {
       const posted = this.#log[i];
+      if (posted.id <= joinedAfter) continue;
       chars += posted.content.length;
       if (messages.length > 0 && chars > maxChars) break;
       messages.push(posted);

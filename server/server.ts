@@ -8,10 +8,12 @@ import { DEFAULT_MAX_FRAME_SIZE } from "../protocol/frame.ts";
 import type { SyncMode } from "../store/sqlite_database.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
-import { Chat } from "./chat.ts";
+import { Chat, type DuplicateLoginPolicy } from "./chat.ts";
+import { type ConsoleResult, runConsoleCommand } from "./console.ts";
 import type { Globals } from "./globals.ts";
 import { importGlobals } from "./globals_import.ts";
 import { DEFAULT_SCRYPT_COST } from "./passwords.ts";
+import type { Poems } from "./poems.ts";
 import { type ConnectionLimits, TcpConnection } from "./tcp_connection.ts";
 
 /** Settings of {@link startServer}; every field has a default. */
@@ -22,6 +24,16 @@ export interface ServerOptions {
   port?: number;
   /** Most users logged in at once. Default 10,000. */
   maxOnline?: number;
+  /** Users who may kick and ban in every room (besides the admins of globals.txt). */
+  admins?: Iterable<string>;
+  /** A second login of an online user: `refuse` (default) or `replace` the older one. */
+  duplicateLogin?: DuplicateLoginPolicy;
+  /** The poem corpus POEM reads from. Default none. */
+  poems?: Poems;
+  /** A push connection silent this long is sent EVT_PING, in ms. Default 30,000. */
+  pingIntervalMs?: number;
+  /** A connection silent this long is closed, in ms. Default 120,000. */
+  idleTimeoutMs?: number;
   /**
    * The SQLite database file, created when missing; `:memory:` for one that
    * vanishes with the server. Default `:memory:`. Ignored when `store` is given.
@@ -57,6 +69,8 @@ export interface ServerHandle {
   readonly addr: Deno.NetAddr;
   /** Stops accepting, tells connected push clients, closes every connection. */
   close(): Promise<void>;
+  /** Runs an operator console command (HELP, LIST_USERS, KICK, BROADCAST, EXIT). */
+  console(line: string): ConsoleResult;
   /** Resolves once the server has stopped. */
   readonly finished: Promise<void>;
 }
@@ -97,6 +111,8 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       store,
       state: await store.load(),
       maxOnline: options.maxOnline ?? 10_000,
+      admins: new Set([...(options.globals?.admins ?? []), ...(options.admins ?? [])]),
+      duplicateLogin: options.duplicateLogin,
       pollLog: {
         messages: options.pollLogMessages ?? 10_000,
         chars: options.pollLogChars ?? 16 * 1024 * 1024,
@@ -113,6 +129,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
     sendQueueBytes: options.sendQueueBytes ?? 8 * 1024 * 1024,
     closeGraceMs: options.closeGraceMs ?? 2_000,
+    poems: options.poems ?? null,
   };
   const addr = listener.addr as Deno.NetAddr;
   log(`listening addr=${addr.hostname}:${addr.port}`);
@@ -128,9 +145,19 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     // the listener was closed
   });
 
+  const pingAfter = options.pingIntervalMs ?? 30_000;
+  const idleLimit = options.idleTimeoutMs ?? 120_000;
+  const liveness = setInterval(() => {
+    const now = Date.now();
+    for (const connection of connections.keys()) {
+      connection.checkLiveness(now, pingAfter, idleLimit);
+    }
+  }, Math.max(10, Math.min(pingAfter, idleLimit) / 4));
+
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      clearInterval(liveness);
       listener.close();
       await accepting;
       for (const connection of connections.keys()) connection.close("server shutting down");
@@ -145,6 +172,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   return {
     addr,
     close: () => close().then(resolveFinished),
+    console: (line) => runConsoleCommand(chat, line),
     finished,
   };
 }

@@ -32,6 +32,12 @@ export class Session {
   room: Room | null = null;
   /** For a polling session: sequence number of the next message to read. */
   cursor = 0;
+  /**
+   * The last message id given out before this session entered its room:
+   * messages up to it were posted before the join, so it never gets them,
+   * even when they reach the room (on disk) after the join.
+   */
+  joinedAfter = 0;
 
   constructor(peer: Peer) {
     this.peer = peer;

@@ -10,6 +10,7 @@ import { encodeMessage, type Message, parseMessage } from "../protocol/message.t
 import { Event } from "../protocol/methods.ts";
 import { type Chat, formatTime } from "./chat.ts";
 import { badRequest, dispatch, isBarrier } from "./dispatcher.ts";
+import type { Poems } from "./poems.ts";
 import { RequestQueue } from "./request_queue.ts";
 import { SendQueue } from "./send_queue.ts";
 import { type Peer, Session } from "./session.ts";
@@ -22,6 +23,8 @@ export interface ConnectionLimits {
   sendQueueBytes: number;
   /** How long a closing connection may take to flush, in milliseconds. */
   closeGraceMs: number;
+  /** The poem corpus for POEM, if any. */
+  poems: Poems | null;
 }
 
 const READ_BUFFER_SIZE = 64 * 1024;
@@ -53,6 +56,9 @@ export class TcpConnection implements Peer {
   /** The ERROR response to lost framing, after which the connection closes. */
   #lastWords: Message | null = null;
   #closeReason: string | null = null;
+  /** When the client last sent anything, and whether it was pinged since. */
+  #lastHeard = Date.now();
+  #pinged = false;
   #socketClosed = false;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -70,7 +76,7 @@ export class TcpConnection implements Peer {
       onWriteError: () => this.#abort("connection lost"),
     });
     this.#requests = new RequestQueue((response) => this.#respond(response));
-    this.#dispatchOptions = { maxReplyChars: limits.maxFrameSize / 8, log };
+    this.#dispatchOptions = { maxReplyChars: limits.maxFrameSize / 8, log, poems: limits.poems };
   }
 
   /** Reads and answers requests until the connection ends. */
@@ -87,6 +93,8 @@ export class TcpConnection implements Peer {
         n = null;
       }
       if (n === null) break;
+      this.#lastHeard = Date.now();
+      this.#pinged = false;
       // once closing, input is read and dropped so the close is a FIN, not a reset
       if (this.#closeReason === null) this.#receive(buffer.subarray(0, n));
       if (this.#requests.busy) await this.#requests.ready();
@@ -101,6 +109,20 @@ export class TcpConnection implements Peer {
     if (this.#closeReason !== null) return;
     if (!this.#queue.push(encodeEvent(event))) {
       this.#abort(`send queue exceeded ${this.#limits.sendQueueBytes} bytes`);
+    }
+  }
+
+  /**
+   * Pings a push connection that has been silent for `pingAfter` ms, and
+   * closes any connection silent for `idleLimit` ms.
+   */
+  checkLiveness(now: number, pingAfter: number, idleLimit: number): void {
+    const silent = now - this.#lastHeard;
+    if (silent >= idleLimit) {
+      this.close(`idle timeout: nothing received for ${Math.round(silent / 1000)} s`);
+    } else if (silent >= pingAfter && !this.#pinged && this.#session.push) {
+      this.#pinged = true;
+      this.deliver({ method: Event.EVT_PING, params: { Time: formatTime(now) } });
     }
   }
 

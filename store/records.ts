@@ -18,10 +18,20 @@ export interface AccountRecord {
   readonly createdAt: number;
 }
 
+/**
+ * What kind of place a room is: a public `room` (listed, joinable), a
+ * private peer chat `group`, or the `direct` conversation of two users.
+ * Names are unique within a kind.
+ */
+export type RoomKind = "room" | "group" | "direct";
+
 /** A room. */
 export interface RoomRecord {
+  /** Public room, peer chat or direct conversation. */
+  readonly kind: RoomKind;
+  /** Its name, unique within its kind. */
   readonly name: string;
-  /** The user who created it, or null for a room preset in globals.txt. */
+  /** The user who created it (its owner), or null for a preset room or a private one. */
   readonly createdBy: string | null;
   /** Milliseconds since the epoch. */
   readonly createdAt: number;
@@ -31,37 +41,44 @@ export interface RoomRecord {
 export interface MessageRecord {
   /** Unique and increasing across the whole server. */
   readonly id: number;
+  /** The kind of its room. */
+  readonly kind: RoomKind;
+  /** The name of its room. */
   readonly room: string;
+  /** Who posted it. */
   readonly sender: string;
   /** Server time, milliseconds since the epoch. */
   readonly time: number;
+  /** The text. */
   readonly content: string;
 }
 
 /** A search result. */
 export interface SearchHit {
+  /** The message's id. */
   readonly id: number;
+  /** The kind of its room. */
+  readonly kind: RoomKind;
+  /** The name of its room. */
   readonly room: string;
+  /** Who posted it. */
   readonly sender: string;
+  /** Server time, milliseconds since the epoch. */
   readonly time: number;
   /** An excerpt of the content with each match between `[` and `]`. */
   readonly snippet: string;
 }
 
-/** A user's relation to a room: it joined the room at least once. */
-export interface MembershipRecord {
-  readonly room: string;
-  readonly user: string;
-  readonly role: "owner" | "member";
-  /** When the user first joined (ms since the epoch). */
-  readonly since: number;
-}
-
-/** A ban from a room. */
+/** A ban from a (public) room. */
 export interface BanRecord {
+  /** The room. */
   readonly room: string;
+  /** Who is kept out. */
   readonly user: string;
+  /** The owner or admin who banned them. */
   readonly bannedBy: string;
+  /** Why, as given (may be empty). */
   readonly reason: string;
+  /** Milliseconds since the epoch. */
   readonly time: number;
 }

@@ -19,9 +19,11 @@ export const MIGRATIONS: readonly string[] = [
    ) STRICT;
    CREATE TABLE rooms (
      id INTEGER PRIMARY KEY,
-     name TEXT NOT NULL UNIQUE,
+     kind TEXT NOT NULL CHECK (kind IN ('room', 'group', 'direct')),
+     name TEXT NOT NULL,
      created_by TEXT,
-     created_at INTEGER NOT NULL
+     created_at INTEGER NOT NULL,
+     UNIQUE (kind, name)
    ) STRICT;
    CREATE TABLE messages (
      id INTEGER PRIMARY KEY,

@@ -53,8 +53,11 @@ export function markMatches(content: string, terms: readonly string[], width = 8
   const lower = folded.length === content.length ? folded : content;
   const needles = terms.map((t) => t.toLowerCase()).filter((t) => t !== "");
   const first = Math.min(...needles.map((n) => lower.indexOf(n)).filter((i) => i >= 0));
-  const start = Number.isFinite(first) ? Math.max(0, first - Math.floor(width / 3)) : 0;
-  const end = Math.min(content.length, start + width);
+  let start = Number.isFinite(first) ? Math.max(0, first - Math.floor(width / 3)) : 0;
+  let end = Math.min(content.length, start + width);
+  // never cut a surrogate pair (an emoji, say) in half
+  if (isLowSurrogate(content.charCodeAt(start))) start--;
+  if (isLowSurrogate(content.charCodeAt(end))) end++;
   let marked = "";
   let i = start;
   while (i < end) {
@@ -67,4 +70,8 @@ export function markMatches(content: string, terms: readonly string[], width = 8
     }
   }
   return (start > 0 ? "…" : "") + marked + (i < content.length ? "…" : "");
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
 }

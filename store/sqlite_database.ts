@@ -7,7 +7,14 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { nameKey } from "../protocol/names.ts";
-import type { AccountRecord, MessageRecord, RoomRecord, SearchHit } from "./records.ts";
+import type {
+  AccountRecord,
+  BanRecord,
+  MessageRecord,
+  RoomKind,
+  RoomRecord,
+  SearchHit,
+} from "./records.ts";
 import { migrate, StoreError } from "./schema.ts";
 import { markMatches, parseSearchQuery } from "./search_query.ts";
 import type { StoredState } from "./store.ts";
@@ -66,9 +73,10 @@ export class SqliteDatabase {
 
   #loadRoomIds(): void {
     this.#roomIds.clear();
-    for (const room of this.#all<{ id: number; name: string }>("SELECT id, name FROM rooms")) {
-      this.#roomIds.set(room.name, room.id);
-    }
+    const rooms = this.#all<{ id: number; kind: RoomKind; name: string }>(
+      "SELECT id, kind, name FROM rooms",
+    );
+    for (const room of rooms) this.#roomIds.set(roomKey(room.kind, room.name), room.id);
   }
 
   /** Runs `work` in one transaction: all of it is committed, or none. */
@@ -100,10 +108,27 @@ export class SqliteDatabase {
 
   load(): StoredState {
     const rooms = this.#all<{ name: string; created_by: string | null; created_at: number }>(
-      "SELECT name, created_by, created_at FROM rooms ORDER BY id",
-    ).map((r) => ({ name: r.name, createdBy: r.created_by, createdAt: r.created_at }));
+      "SELECT name, created_by, created_at FROM rooms WHERE kind = 'room' ORDER BY id",
+    ).map((r) => ({
+      kind: "room" as const,
+      name: r.name,
+      createdBy: r.created_by,
+      createdAt: r.created_at,
+    }));
+    const bans = this.#all<
+      { room: string; user: string; banned_by: string; reason: string; time: number }
+    >(
+      `SELECT r.name AS room, b.user, b.banned_by, b.reason, b.time
+       FROM bans b JOIN rooms r ON r.id = b.room_id ORDER BY b.time`,
+    ).map((b) => ({
+      room: b.room,
+      user: b.user,
+      bannedBy: b.banned_by,
+      reason: b.reason,
+      time: b.time,
+    }));
     const { last } = this.#get<{ last: number | null }>("SELECT max(id) AS last FROM messages")!;
-    return { rooms, lastMessageId: last ?? 0 };
+    return { rooms, bans, lastMessageId: last ?? 0 };
   }
 
   getAccount(name: string): AccountRecord | null {
@@ -160,14 +185,15 @@ export class SqliteDatabase {
 
   createRoom(room: RoomRecord): boolean {
     const result = this.#run(
-      "INSERT OR IGNORE INTO rooms (name, created_by, created_at) VALUES (?, ?, ?)",
+      "INSERT OR IGNORE INTO rooms (kind, name, created_by, created_at) VALUES (?, ?, ?, ?)",
+      room.kind,
       room.name,
       room.createdBy,
       room.createdAt,
     );
     if (result.changes !== 1) return false;
     const id = Number(result.lastInsertRowid);
-    this.#roomIds.set(room.name, id);
+    this.#roomIds.set(roomKey(room.kind, room.name), id);
     if (room.createdBy !== null) {
       this.#run(
         "INSERT OR REPLACE INTO memberships (room_id, user, role, since) VALUES (?, ?, 'owner', ?)",
@@ -179,20 +205,39 @@ export class SqliteDatabase {
     return true;
   }
 
-  addMembership(room: string, user: string, since: number): void {
+  addMembership(kind: RoomKind, room: string, user: string, since: number): void {
     this.#run(
       "INSERT OR IGNORE INTO memberships (room_id, user, role, since) VALUES (?, ?, 'member', ?)",
-      this.#roomId(room),
+      this.#roomId(kind, room),
       user,
       since,
     );
+  }
+
+  ban(ban: BanRecord): void {
+    this.#run(
+      `INSERT OR REPLACE INTO bans (room_id, user, banned_by, reason, time) VALUES (?, ?, ?, ?, ?)`,
+      this.#roomId("room", ban.room),
+      ban.user,
+      ban.bannedBy,
+      ban.reason,
+      ban.time,
+    );
+  }
+
+  unban(room: string, user: string): boolean {
+    return this.#run(
+      "DELETE FROM bans WHERE room_id = ? AND user = ?",
+      this.#roomId("room", room),
+      user,
+    ).changes === 1;
   }
 
   appendMessage(message: MessageRecord): void {
     this.#run(
       "INSERT INTO messages (id, room_id, sender, time, content) VALUES (?, ?, ?, ?, ?)",
       message.id,
-      this.#roomId(message.room),
+      this.#roomId(message.kind, message.room),
       message.sender,
       message.time,
       message.content,
@@ -242,15 +287,15 @@ export class SqliteDatabase {
     return count;
   }
 
-  history(room: string, beforeId: number | null, limit: number): MessageRecord[] {
+  history(kind: RoomKind, room: string, beforeId: number | null, limit: number): MessageRecord[] {
     const rows = this.#all<{ id: number; sender: string; time: number; content: string }>(
       `SELECT id, sender, time, content FROM messages
        WHERE room_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
-      this.#roomId(room),
+      this.#roomId(kind, room),
       beforeId ?? Number.MAX_SAFE_INTEGER,
       limit,
     );
-    return rows.reverse().map((r) => ({ ...r, room }));
+    return rows.reverse().map((r) => ({ ...r, kind, room }));
   }
 
   search(user: string, query: string, limit: number): SearchHit[] {
@@ -263,11 +308,11 @@ export class SqliteDatabase {
         EXCEPT SELECT room_id FROM bans WHERE user = :user)`;
     const likeFilter = likes.map((_, i) => ` AND m.content LIKE :like${i} ESCAPE '\\'`).join("");
     const sql = match
-      ? `SELECT m.id, r.name AS room, m.sender, m.time, m.content
+      ? `SELECT m.id, r.kind, r.name AS room, m.sender, m.time, m.content
          FROM messages_fts f JOIN messages m ON m.id = f.rowid JOIN rooms r ON r.id = m.room_id
          WHERE messages_fts MATCH :match AND ${readable}${likeFilter}
          ORDER BY bm25(messages_fts), m.id DESC LIMIT :limit`
-      : `SELECT m.id, r.name AS room, m.sender, m.time, m.content
+      : `SELECT m.id, r.kind, r.name AS room, m.sender, m.time, m.content
          FROM messages m JOIN rooms r ON r.id = m.room_id
          WHERE ${readable}${likeFilter}
          ORDER BY m.id DESC LIMIT :limit`;
@@ -276,6 +321,7 @@ export class SqliteDatabase {
     likes.forEach((like, i) => params[`like${i}`] = like);
     const rows = this.#statement(sql).all(params) as {
       id: number;
+      kind: RoomKind;
       room: string;
       sender: string;
       time: number;
@@ -288,9 +334,11 @@ export class SqliteDatabase {
     if (this.#db.isOpen) this.#db.close();
   }
 
-  #roomId(room: string): number {
-    const id = this.#roomIds.get(room);
-    if (id === undefined) throw new StoreError(`no room ${JSON.stringify(room)} in ${this.#path}`);
+  #roomId(kind: RoomKind, room: string): number {
+    const id = this.#roomIds.get(roomKey(kind, room));
+    if (id === undefined) {
+      throw new StoreError(`no ${kind} ${JSON.stringify(room)} in ${this.#path}`);
+    }
     return id;
   }
 
@@ -314,6 +362,10 @@ export class SqliteDatabase {
   #all<T>(sql: string, ...params: (string | number | null)[]): T[] {
     return this.#statement(sql).all(...params) as T[];
   }
+}
+
+function roomKey(kind: RoomKind, name: string): string {
+  return `${kind}:${name}`;
 }
 
 function accountOf(row: AccountRow): AccountRecord {

@@ -11,21 +11,23 @@ async function tempPath(): Promise<string> {
 function seeded(path = ":memory:"): SqliteDatabase {
   const db = new SqliteDatabase(path);
   db.transaction(() => {
-    db.createRoom({ name: "lobby", createdBy: null, createdAt: 1 });
-    db.createRoom({ name: "香港记者招待会", createdBy: "ann", createdAt: 2 });
-    db.createRoom({ name: "secret", createdBy: "carol", createdAt: 3 });
-    db.addMembership("lobby", "ann", 4);
+    db.createRoom({ kind: "room", name: "lobby", createdBy: null, createdAt: 1 });
+    db.createRoom({ kind: "room", name: "香港记者招待会", createdBy: "ann", createdAt: 2 });
+    db.createRoom({ kind: "room", name: "secret", createdBy: "carol", createdAt: 3 });
+    db.addMembership("room", "lobby", "ann", 4);
   });
   return db;
 }
 
 function post(db: SqliteDatabase, id: number, room: string, sender: string, content: string) {
-  db.transaction(() => db.appendMessage({ id, room, sender, time: 1000 + id, content }));
+  db.transaction(() =>
+    db.appendMessage({ kind: "room", id, room, sender, time: 1000 + id, content })
+  );
 }
 
 Deno.test("a new database gets the latest schema and an empty state", () => {
   const db = new SqliteDatabase(":memory:");
-  assert.deepEqual(db.load(), { rooms: [], lastMessageId: 0 });
+  assert.deepEqual(db.load(), { rooms: [], bans: [], lastMessageId: 0 });
   db.close();
 });
 
@@ -33,17 +35,17 @@ Deno.test("history returns the newest messages before an id, oldest first", () =
   const db = seeded();
   for (let id = 1; id <= 7; id++) post(db, id, "lobby", "ann", `m${id}`);
   post(db, 8, "香港记者招待会", "ann", "elsewhere");
-  assert.deepEqual(db.history("lobby", null, 3).map((m) => m.content), ["m5", "m6", "m7"]);
-  assert.deepEqual(db.history("lobby", 5, 3).map((m) => m.content), ["m2", "m3", "m4"]);
-  assert.deepEqual(db.history("lobby", 2, 3).map((m) => m.content), ["m1"]);
-  assert.deepEqual(db.history("lobby", 1, 3), []);
+  assert.deepEqual(db.history("room", "lobby", null, 3).map((m) => m.content), ["m5", "m6", "m7"]);
+  assert.deepEqual(db.history("room", "lobby", 5, 3).map((m) => m.content), ["m2", "m3", "m4"]);
+  assert.deepEqual(db.history("room", "lobby", 2, 3).map((m) => m.content), ["m1"]);
+  assert.deepEqual(db.history("room", "lobby", 1, 3), []);
   assert.equal(db.load().lastMessageId, 8);
   db.close();
 });
 
 Deno.test("search finds substrings in any script, ranked, with matches marked", () => {
   const db = seeded();
-  db.transaction(() => db.addMembership("香港记者招待会", "ann", 5));
+  db.transaction(() => db.addMembership("room", "香港记者招待会", "ann", 5));
   post(db, 1, "lobby", "ann", "the press conference starts at noon");
   post(db, 2, "香港记者招待会", "江主席", "记者问题太简单");
   post(db, 3, "lobby", "bob", "conference conference conference");
@@ -93,7 +95,14 @@ Deno.test("the full-text index catches up in steps and before every search", () 
   const db = seeded();
   db.transaction(() => {
     for (let id = 1; id <= 5; id++) {
-      db.appendMessage({ id, room: "lobby", sender: "ann", time: id, content: "x".repeat(100) });
+      db.appendMessage({
+        kind: "room",
+        id,
+        room: "lobby",
+        sender: "ann",
+        time: id,
+        content: "x".repeat(100),
+      });
     }
   });
   assert.equal(db.transaction(() => db.indexPending(250)), 2, "stops at the character budget");
@@ -137,7 +146,7 @@ Deno.test("data survives closing and reopening the file", async () => {
   db.close();
   const again = new SqliteDatabase(path);
   assert.deepEqual(again.load().rooms.map((r) => r.name), ["lobby", "香港记者招待会", "secret"]);
-  assert.equal(again.history("lobby", null, 10)[0].content, "persisted");
+  assert.equal(again.history("room", "lobby", null, 10)[0].content, "persisted");
   again.close();
   await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
 });
@@ -147,8 +156,10 @@ Deno.test("an old-version file is migrated forward, its data kept and indexed", 
   // what version 1 wrote: its schema and rows, by plain SQL
   const old = new DatabaseSync(path);
   migrate(old, path, 1);
-  old.exec(`INSERT INTO rooms (id, name, created_by, created_at) VALUES (1, 'lobby', 'ann', 1);
-            INSERT INTO messages VALUES (1, 1, 'bob', 2, 'written by version one');`);
+  old.exec(
+    `INSERT INTO rooms (id, kind, name, created_by, created_at) VALUES (1, 'room', 'lobby', 'ann', 1);
+            INSERT INTO messages VALUES (1, 1, 'bob', 2, 'written by version one');`,
+  );
   assert.equal(
     (old.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
     1,
@@ -197,7 +208,14 @@ Deno.test("a corrupt or foreign file is refused, never replaced by a fresh datab
   const good = seeded(path.replace("claptrap.db", "good.db"));
   for (let id = 1; id <= 2000; id++) {
     good.transaction(() =>
-      good.appendMessage({ id, room: "lobby", sender: "ann", time: id, content: "y".repeat(200) })
+      good.appendMessage({
+        kind: "room",
+        id,
+        room: "lobby",
+        sender: "ann",
+        time: id,
+        content: "y".repeat(200),
+      })
     );
   }
   good.close();

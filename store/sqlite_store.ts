@@ -9,7 +9,14 @@
 
 import type { OpenOptions } from "./sqlite_database.ts";
 import type { Operation, WorkerReply, WorkerRequest } from "./sqlite_worker.ts";
-import type { AccountRecord, MessageRecord, RoomRecord, SearchHit } from "./records.ts";
+import type {
+  AccountRecord,
+  BanRecord,
+  MessageRecord,
+  RoomKind,
+  RoomRecord,
+  SearchHit,
+} from "./records.ts";
 import { StoreError } from "./schema.ts";
 import type { ChatStore, StoredState } from "./store.ts";
 
@@ -80,16 +87,29 @@ export class SqliteStore implements ChatStore {
     return this.#call("createRoom", room);
   }
 
-  addMembership(room: string, user: string, since: number): Promise<void> {
-    return this.#call("addMembership", room, user, since);
+  addMembership(kind: RoomKind, room: string, user: string, since: number): Promise<void> {
+    return this.#call("addMembership", kind, room, user, since);
+  }
+
+  ban(ban: BanRecord): Promise<void> {
+    return this.#call("ban", ban);
+  }
+
+  unban(room: string, user: string): Promise<boolean> {
+    return this.#call("unban", room, user);
   }
 
   appendMessage(message: MessageRecord): Promise<void> {
     return this.#call("appendMessage", message);
   }
 
-  history(room: string, beforeId: number | null, limit: number): Promise<MessageRecord[]> {
-    return this.#call("history", room, beforeId, limit);
+  history(
+    kind: RoomKind,
+    room: string,
+    beforeId: number | null,
+    limit: number,
+  ): Promise<MessageRecord[]> {
+    return this.#call("history", kind, room, beforeId, limit);
   }
 
   search(user: string, query: string, limit: number): Promise<SearchHit[]> {

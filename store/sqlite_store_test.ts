@@ -3,6 +3,7 @@ import { StoreError } from "./schema.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 
 const message = (id: number, room = "lobby") => ({
+  kind: "room" as const,
   id,
   room,
   sender: "ann",
@@ -12,18 +13,22 @@ const message = (id: number, room = "lobby") => ({
 
 Deno.test("writes made in one turn are committed together (group commit)", async () => {
   const store = await SqliteStore.open(":memory:");
-  await store.createRoom({ name: "lobby", createdBy: null, createdAt: 0 });
+  await store.createRoom({ kind: "room", name: "lobby", createdBy: null, createdAt: 0 });
   await Promise.all(Array.from({ length: 500 }, (_, i) => store.appendMessage(message(i + 1))));
   const batches = store.batchSizes.slice(1);
   assert.ok(batches.length < 10, `500 writes took ${batches.length} commits`);
   assert.equal(batches.reduce((a, b) => a + b, 0), 500);
-  assert.deepEqual((await store.history("lobby", null, 3)).map((m) => m.id), [498, 499, 500]);
+  assert.deepEqual((await store.history("room", "lobby", null, 3)).map((m) => m.id), [
+    498,
+    499,
+    500,
+  ]);
   await store.close();
 });
 
 Deno.test("a failing operation fails alone; the rest of its batch is committed", async () => {
   const store = await SqliteStore.open(":memory:");
-  await store.createRoom({ name: "lobby", createdBy: null, createdAt: 0 });
+  await store.createRoom({ kind: "room", name: "lobby", createdBy: null, createdAt: 0 });
   const results = await Promise.allSettled([
     store.appendMessage(message(1)),
     store.appendMessage(message(2, "no such room")),
@@ -31,7 +36,7 @@ Deno.test("a failing operation fails alone; the rest of its batch is committed",
   ]);
   assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
   assert.ok((results[1] as PromiseRejectedResult).reason instanceof StoreError);
-  assert.deepEqual((await store.history("lobby", null, 10)).map((m) => m.id), [1, 3]);
+  assert.deepEqual((await store.history("room", "lobby", null, 10)).map((m) => m.id), [1, 3]);
   await store.close();
 });
 
@@ -39,11 +44,11 @@ Deno.test("operations resolve in the order they were called", async () => {
   const store = await SqliteStore.open(":memory:");
   const order: string[] = [];
   await Promise.all([
-    store.createRoom({ name: "lobby", createdBy: "ann", createdAt: 0 }).then(() =>
+    store.createRoom({ kind: "room", name: "lobby", createdBy: "ann", createdAt: 0 }).then(() =>
       order.push("create")
     ),
     store.appendMessage(message(1)).then(() => order.push("append")),
-    store.history("lobby", null, 5).then((page) => order.push(`history:${page.length}`)),
+    store.history("room", "lobby", null, 5).then((page) => order.push(`history:${page.length}`)),
     store.search("ann", "message", 5).then((hits) => order.push(`search:${hits.length}`)),
   ]);
   assert.deepEqual(order, ["create", "append", "history:1", "search:1"]);

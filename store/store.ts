@@ -5,12 +5,21 @@
  * @module
  */
 
-import type { AccountRecord, MessageRecord, RoomRecord, SearchHit } from "./records.ts";
+import type {
+  AccountRecord,
+  BanRecord,
+  MessageRecord,
+  RoomKind,
+  RoomRecord,
+  SearchHit,
+} from "./records.ts";
 
 /** What the server needs at start-up. */
 export interface StoredState {
-  /** Every room, in creation order. */
+  /** Every public room, in creation order. */
   rooms: RoomRecord[];
+  /** Every ban from a public room. */
+  bans: BanRecord[];
   /** The highest message id used so far (0 for none). */
   lastMessageId: number;
 }
@@ -32,17 +41,29 @@ export interface ChatStore {
    * registered account.
    */
   syncGlobalsAccounts(accounts: readonly AccountRecord[]): Promise<void>;
-  /** Creates a room (and its creator's owner membership); false when it exists. */
+  /**
+   * Creates a room (and its creator's owner membership); false when one of
+   * that kind and name exists.
+   */
   createRoom(room: RoomRecord): Promise<boolean>;
   /** Records that a user has been in a room (no-op when already recorded). */
-  addMembership(room: string, user: string, since: number): Promise<void>;
+  addMembership(kind: RoomKind, room: string, user: string, since: number): Promise<void>;
+  /** Bans a user from a public room (replacing an earlier ban). */
+  ban(ban: BanRecord): Promise<void>;
+  /** Lifts a ban; false when there was none. */
+  unban(room: string, user: string): Promise<boolean>;
   /** Stores a posted message. */
   appendMessage(message: MessageRecord): Promise<void>;
   /**
    * Up to `limit` messages of a room with ids below `beforeId` (all when
    * null), the newest ones, in ascending id order.
    */
-  history(room: string, beforeId: number | null, limit: number): Promise<MessageRecord[]>;
+  history(
+    kind: RoomKind,
+    room: string,
+    beforeId: number | null,
+    limit: number,
+  ): Promise<MessageRecord[]>;
   /**
    * Full-text search over the messages of the rooms `user` has been in and
    * is not banned from; best matches first.

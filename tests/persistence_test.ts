@@ -241,3 +241,34 @@ Deno.test("when the store fails, SEND_MSG is answered SERVER_ERROR and nobody se
   await bob.close();
   await server.close();
 });
+
+Deno.test("a message stored after someone joined still never reaches them: it was posted before", async () => {
+  const store = await SqliteStore.open(":memory:");
+  let hold: Promise<void> | null = null;
+  const append = store.appendMessage.bind(store);
+  store.appendMessage = async (message) => {
+    if (hold) await hold;
+    return append(message);
+  };
+  const server = await startTestServer({ store });
+  const ann = await loggedIn(server.addr.port, "ann", "ann-pw", "lobby");
+  let release!: () => void;
+  hold = new Promise((resolve) => release = resolve);
+  await ann.send("SEND_MSG", {}, "posted before they joined");
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const bob = await RawConnection.open(server);
+  await bob.login("bob", { push: true });
+  await bob.request("JOIN_ROOM", { "Room-Name": "lobby" });
+  const carol = await loggedIn(server.addr.port, "carol", "carol-pw", "lobby");
+  release();
+  hold = null;
+  assert.equal((await ann.next()).params.Status, "OK");
+  await ann.request("SEND_MSG", {}, "posted after they joined");
+  assert.equal((await bob.nextOf("EVT_MSG")).content, "posted after they joined");
+  const polled = await carol.request("RECV_MSG");
+  assert.deepEqual(parseRows(polled.content!, 3).map((row) => row[2]), [
+    "posted after they joined",
+  ]);
+  await Promise.all([ann, bob, carol].map((c) => c.close()));
+  await server.close();
+});

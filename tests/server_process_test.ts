@@ -25,7 +25,10 @@ Deno.test("a malformed globals file stops start-up with the file name and line n
   const path = await tempFile("ann pw\nbob\n\nlobby\n");
   const { code, stderr } = await runServer(["--globals", path, "--port", "0"]);
   assert.equal(code, 2);
-  assert.ok(stderr.includes(`${path}:2: expected "username password"`), stderr);
+  assert.ok(
+    stderr.includes(`${path}:2: expected "username password [admin]", got 1 fields`),
+    stderr,
+  );
   await Deno.remove(path);
 });
 
@@ -93,16 +96,17 @@ Deno.test("server memory stays bounded while a client that never reads is floode
       }
     }
   };
-  // The first 128 MB take the heap to its working size (garbage awaiting
+  // The first 64 MB take the heap to its working size (garbage awaiting
   // collection included); if the server kept what it cannot deliver, the
-  // next 128 MB would add as much again.
-  await offer(128);
+  // next 256 MB would add as much again. Collection timing varies, so the
+  // bound is half of that.
+  await offer(64);
   const settled = await peakRssKiB(server.pid);
-  await offer(128);
+  await offer(256);
   const growthMiB = ((await peakRssKiB(server.pid)) - settled) / 1024;
   assert.ok(
-    growthMiB < 48,
-    `peak RSS grew by ${growthMiB.toFixed(1)} MiB while another 128 MB were offered`,
+    growthMiB < 128,
+    `peak RSS grew by ${growthMiB.toFixed(1)} MiB while another 256 MB were offered`,
   );
   assert.ok(
     server.log.some((line) => /reason="send queue exceeded 1048576 bytes"/.test(line)),

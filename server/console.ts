@@ -1,0 +1,80 @@
+/**
+ * The operator console: commands typed on the server's terminal. The
+ * commands are parsed and run here without I/O; server.ts feeds it lines
+ * from stdin (a terminal only) and prints what it returns.
+ * @module
+ */
+
+import type { Chat } from "./chat.ts";
+
+/** What a console command asks of the server beyond the chat. */
+export interface ConsoleResult {
+  /** Lines to print. */
+  output: string[];
+  /** Whether the operator asked the server to stop. */
+  exit?: boolean;
+}
+
+/** The console's help text. */
+export const CONSOLE_HELP = [
+  "HELP                  this list",
+  "LIST_USERS            who is online, where, and from which address",
+  'KICK name [reason]    disconnect a user (quote a name with spaces: KICK "a b" why)',
+  "BROADCAST text        a notice to everyone connected with push",
+  "EXIT                  stop the server cleanly",
+];
+
+/** Splits `name rest` or `"a name" rest` into the name and the trimmed rest. */
+export function splitName(text: string): [string, string] {
+  const quoted = text.match(/^"([^"]*)"\s*(.*)$/s);
+  if (quoted) return [quoted[1], quoted[2].trim()];
+  const space = text.search(/\s/);
+  return space === -1 ? [text, ""] : [text.slice(0, space), text.slice(space).trim()];
+}
+
+/**
+ * Runs one console line against the chat. Command names are case-insensitive.
+ *
+ * @example
+ * ```ts ignore
+ * const { output } = runConsoleCommand(chat, "LIST_USERS");
+ * ```
+ */
+export function runConsoleCommand(chat: Chat, line: string): ConsoleResult {
+  const trimmed = line.trim();
+  if (trimmed === "") return { output: [] };
+  const [word, rest] = splitName(trimmed);
+  switch (word.toUpperCase()) {
+    case "HELP":
+      return { output: CONSOLE_HELP };
+    case "LIST_USERS": {
+      const users = chat.who();
+      if (users.length === 0) return { output: ["nobody is online"] };
+      return {
+        output: [
+          `${users.length} online:`,
+          ...users.map((u) =>
+            `  ${u.user}  ${
+              u.place === "idle" ? "(in no room)" : `${u.place} ${u.name}`
+            }  ${u.address}`
+          ),
+        ],
+      };
+    }
+    case "KICK": {
+      const [name, reason] = splitName(rest);
+      if (name === "") return { output: ["usage: KICK name [reason]"] };
+      const why = `kicked by the operator${reason ? `: ${reason}` : ""}`;
+      return {
+        output: [chat.kickFromServer(name, why) ? `kicked ${name}` : `${name} is not online`],
+      };
+    }
+    case "BROADCAST":
+      if (rest === "") return { output: ["usage: BROADCAST text"] };
+      return { output: [`sent to ${chat.broadcast(rest)} connection(s)`] };
+    case "EXIT":
+      return { output: ["stopping"], exit: true };
+    default:
+      return { output: [`unknown command ${JSON.stringify(word)}; HELP lists the commands`] };
+  }
+}
