@@ -61,7 +61,7 @@ export class RawConnection {
   readonly #decoder = new FrameDecoder({ maxFrameSize: 64 * 1024 * 1024 });
   readonly #frames: Message[] = [];
   #eof = false;
-  #wake: (() => void) | null = null;
+  readonly #wakers = new Set<() => void>();
   #paused: Promise<void> | null = null;
   #resume: (() => void) | null = null;
   readonly #reading: Promise<void>;
@@ -88,14 +88,14 @@ export class RawConnection {
     return this.write(encodeMessage({ method, params, content }));
   }
 
-  /** Sends a request and returns the next frame (its response, for a non-push connection). */
+  /** Sends a request and returns its response; events before it stay queued for next(). */
   async request(
     method: string,
     params: Record<string, string> = {},
     content?: string,
   ): Promise<Message> {
     await this.send(method, params, content);
-    return await this.next();
+    return await this.#take((m) => !m.method.startsWith("EVT_"), 5_000, `response to ${method}`);
   }
 
   /** Logs in and checks the response is OK. */
@@ -112,7 +112,7 @@ export class RawConnection {
 
   /** The next frame from the server; fails after `ms` or at end of stream. */
   next(ms = 5_000): Promise<Message> {
-    return withTimeout(this.#nextFrame(), ms, "next frame");
+    return this.#take(() => true, ms, "next frame");
   }
 
   /** The next frame whose method is `method`, skipping others. */
@@ -157,12 +157,32 @@ export class RawConnection {
     await this.#reading;
   }
 
-  async #nextFrame(): Promise<Message> {
-    while (this.#frames.length === 0) {
+
+  /**
+   * The first frame that `wanted` accepts, within `ms`; the frames before it
+   * stay queued. A wait that times out takes nothing later.
+   */
+  async #take(wanted: (message: Message) => boolean, ms: number, what: string): Promise<Message> {
+    const deadline = Date.now() + ms;
+    while (true) {
+      const index = this.#frames.findIndex(wanted);
+      if (index !== -1) return this.#frames.splice(index, 1)[0];
       if (this.#eof) throw new Error("connection closed by server");
-      await new Promise<void>((resolve) => this.#wake = resolve);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timed out after ${ms} ms: ${what}`);
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await new Promise<void>((resolve) => {
+        this.#wakers.add(resolve);
+        timer = setTimeout(resolve, left);
+      });
+      clearTimeout(timer);
     }
-    return this.#frames.shift()!;
+  }
+
+  #wakeAll(): void {
+    const wakers = [...this.#wakers];
+    this.#wakers.clear();
+    for (const wake of wakers) wake();
   }
 
   async #readLoop(): Promise<void> {
@@ -174,9 +194,9 @@ export class RawConnection {
       for (const payload of this.#decoder.push(buffer.subarray(0, n))) {
         this.#frames.push(parseMessage(payload));
       }
-      this.#wake?.();
+      this.#wakeAll();
     }
     this.#eof = true;
-    this.#wake?.();
+    this.#wakeAll();
   }
 }
