@@ -10,9 +10,10 @@
 
 import process from "node:process";
 import readline from "node:readline";
-import { ChatClient } from "./client/chat_client.ts";
+import { ChatClient, ChatError } from "./client/chat_client.ts";
 import { CLIENT_USAGE, type ClientArgs, parseClientArgs } from "./client/client_cli.ts";
 import { askNewPassword, type Prompter, signIn, SignInError } from "./client/sign_in.ts";
+import { Status } from "./protocol/methods.ts";
 import {
   ChatTerminal,
   readLines,
@@ -23,6 +24,13 @@ import {
 
 /** How often a client logged in with `--no-push` asks for new messages, in ms. */
 const POLL_MS = 1_000;
+/**
+ * How often a client logged in with `--no-push` says PING, in ms. The
+ * server pings only push connections (the library answers those) and
+ * closes any connection silent for its idle timeout (default 120 s); a
+ * polling client is silent whenever it is in no room.
+ */
+const KEEPALIVE_MS = 30_000;
 
 function fail(message: string, code = 1): never {
   console.error(`claptrap: ${message}`);
@@ -37,6 +45,27 @@ async function connect(args: ClientArgs): Promise<ChatClient> {
       ? "connection refused"
       : (error as Error).message;
     fail(`cannot connect to ${args.host}:${args.port}: ${why}`);
+  }
+}
+
+/**
+ * Says HELLO with the protocol version this client speaks. A server of
+ * another major version refuses (VERSION_MISMATCH): the client says what
+ * the server told and exits with 1. Any other failure (a server of the
+ * original protocol, which knows no HELLO) is no reason to stop.
+ */
+async function sayHello(client: ChatClient, args: ClientArgs): Promise<void> {
+  try {
+    await client.hello();
+  } catch (error) {
+    if (error instanceof ChatError && error.status === Status.VERSION_MISMATCH) {
+      await client.close();
+      const told = error.reason ? `: ${sanitize(error.reason)}` : "";
+      fail(`the server at ${args.host}:${args.port} speaks another protocol version${told}`);
+    }
+    if (!(error instanceof ChatError)) {
+      fail(`lost the connection to ${args.host}:${args.port}: ${(error as Error).message}`);
+    }
   }
 }
 
@@ -155,7 +184,9 @@ async function runInteractive(client: ChatClient, args: ClientArgs & { user: str
     const rows = clearInput();
     process.stdout.write(line + "\n".repeat(1 + rows));
     if (!ending) {
-      rl.setPrompt(terminal.room === null ? "> " : `${terminal.room}> `);
+      rl.setPrompt(
+        terminal.inPeerChat ? "peer chat> " : terminal.room === null ? "> " : `${terminal.room}> `,
+      );
       rl.prompt(true);
     }
   }
@@ -210,6 +241,7 @@ async function main(argv: string[]): Promise<void> {
   const tty = Deno.stdin.isTerminal();
   const lines = tty ? null : readLines(Deno.stdin.readable);
   const client = await connect(args);
+  await sayHello(client, args);
   const user = args.user ?? (lines ? await nextLine(lines, "user name") : askLine("Username"));
   const password = args.password ??
     (lines
@@ -220,6 +252,7 @@ async function main(argv: string[]): Promise<void> {
   // at a terminal a failed login may turn into registering; a script is never asked
   await logIn(client, { user, password }, args, lines ? undefined : TERMINAL_PROMPTER);
   const session = { ...args, user };
+  if (!args.push) setInterval(() => client.ping().catch(() => {}), KEEPALIVE_MS);
   if (lines) await runPiped(client, lines, session);
   else await runInteractive(client, session);
 }

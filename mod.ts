@@ -41,9 +41,16 @@ export {
   ChatError,
   type ChatEvent,
   type ConnectOptions,
+  type HelloResult,
   type HistoryMessage,
   type HistoryPage,
+  type ModerationOptions,
+  type Place,
+  type PlaceKind,
+  type Poem,
+  type Pong,
   type RoomInfo,
   type SearchResult,
+  type WhoEntry,
 } from "./client/chat_client.ts";
 export * from "./protocol/mod.ts";

@@ -14,7 +14,7 @@ import {
 } from "../protocol/content.ts";
 import { FrameDecoder } from "../protocol/frame.ts";
 import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
-import { Event, isEventMethod, Request, Status } from "../protocol/methods.ts";
+import { Event, isEventMethod, PROTOCOL_VERSION, Request, Status } from "../protocol/methods.ts";
 
 /** Largest frame the client accepts from a server by default (16 MiB). */
 export const CLIENT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
@@ -73,11 +73,89 @@ export interface SearchResult {
   snippet: string;
 }
 
-/** Something the server pushed. */
+/** What the server said to {@link ChatClient.hello}. */
+export interface HelloResult {
+  /** The protocol version the server speaks, `MAJOR.MINOR`. */
+  version: string;
+  /** What the server can do beyond the original protocol, e.g. `push`, `peer`, `poem`. */
+  capabilities: string[];
+  /** The server's name, e.g. `Claptrap`. */
+  server: string;
+}
+
+/** The answer to {@link ChatClient.ping}. */
+export interface Pong {
+  /** The token the ping carried, echoed; absent when it carried none. */
+  token?: string;
+  /** The server's time: ISO 8601 UTC. */
+  time: string;
+}
+
+/**
+ * Whether a room event happened in a public room (`room`) or in a peer chat
+ * (`group`).
+ */
+export type PlaceKind = "room" | "group";
+
+/** Where a user is: a public room, a peer chat (`group`), or neither. */
+export type Place = PlaceKind | "idle";
+
+/** An online user, from {@link ChatClient.who}. */
+export interface WhoEntry {
+  /** The user's name. */
+  user: string;
+  /** Whether the user is in a public room, a peer chat or neither. */
+  place: Place;
+  /** The room's or peer chat's name; empty when idle. */
+  name: string;
+}
+
+/** A poem of the server's corpus, from {@link ChatClient.poem}. */
+export interface Poem {
+  /** Its number, from 1. */
+  number: number;
+  /** Its heading in the corpus, e.g. `II.`. */
+  title: string;
+  /** The poem's lines, separated by `\n`. */
+  text: string;
+}
+
+/** Where a KICK, BAN or UNBAN applies, and why. */
+export interface ModerationOptions {
+  /** The room; default the moderator's current room. */
+  room?: string;
+  /** Why, told to the user and the room. */
+  reason?: string;
+}
+
+/**
+ * Something the server pushed.
+ *
+ * - `message`, `join`, `leave`: in the user's room or peer chat (`kind`
+ *   says which; the client always sets it, `room` when the server did not
+ *   say). A `leave` has a `reason` when the user did not leave by choice.
+ * - `dm`: a direct message to this user.
+ * - `kicked`: this user was removed from `room` (and `banned` from it).
+ * - `groupEnd`: everyone else left the peer chat, so this user is out of it too.
+ * - `notice`: a notice from the server's operator to everyone.
+ * - `close`: the server is closing the connection, saying why.
+ */
 export type ChatEvent =
-  | { type: "message"; room: string; from: string; time: string; id: number; content: string }
-  | { type: "join"; room: string; user: string; time: string }
-  | { type: "leave"; room: string; user: string; time: string; reason?: string }
+  | {
+    type: "message";
+    room: string;
+    kind?: PlaceKind;
+    from: string;
+    time: string;
+    id: number;
+    content: string;
+  }
+  | { type: "join"; room: string; kind?: PlaceKind; user: string; time: string }
+  | { type: "leave"; room: string; kind?: PlaceKind; user: string; time: string; reason?: string }
+  | { type: "dm"; from: string; to: string; time: string; id: number; content: string }
+  | { type: "kicked"; room: string; by: string; reason: string; banned: boolean; time: string }
+  | { type: "groupEnd"; room: string; time: string }
+  | { type: "notice"; time: string; content: string }
   | { type: "close"; reason: string };
 
 /** A response whose status was not OK. */
@@ -105,6 +183,10 @@ interface Pending {
 
 /**
  * A connection to a Claptrap server.
+ *
+ * The server may push `EVT_PING` to a silent push connection; the client
+ * answers it with a `PING` of its own (and swallows the `PONG`), so that an
+ * idle but healthy connection is not closed by the server's idle timeout.
  *
  * @example Two users in a room: one sends, the other gets it pushed
  * ```ts
@@ -219,9 +301,126 @@ export class ChatClient {
     await this.#ok(Request.JOIN_ROOM, { "Room-Name": room });
   }
 
-  /** Leaves the current room. */
+  /** Leaves the current room or peer chat. */
   async leave(): Promise<void> {
     await this.#ok(Request.EXIT_ROOM);
+  }
+
+  /**
+   * States the client's protocol version (default the one this library
+   * speaks) and capabilities, and learns the server's. Allowed before
+   * logging in; servers of the original protocol do not know it.
+   * @throws {ChatError} VERSION_MISMATCH when the server does not speak
+   * that major version (the reason says what it speaks), BAD_REQUEST for a
+   * malformed version.
+   */
+  async hello(
+    version: string = PROTOCOL_VERSION,
+    capabilities?: readonly string[],
+  ): Promise<HelloResult> {
+    const params: Record<string, string> = { Version: version };
+    if (capabilities !== undefined) params.Capabilities = capabilities.join(",");
+    const response = await this.#ok(Request.HELLO, params);
+    const listed = response.params.Capabilities ?? "";
+    return {
+      version: response.params.Version ?? "",
+      capabilities: listed === "" ? [] : listed.split(","),
+      server: response.params.Server ?? "",
+    };
+  }
+
+  /** Checks that the server answers; `token`, if given, comes back. Allowed before logging in. */
+  async ping(token?: string): Promise<Pong> {
+    const response = await this.#ok(Request.PING, token === undefined ? {} : { Token: token });
+    const pong: Pong = { time: response.params.Time ?? "" };
+    if (response.params.Token !== undefined) pong.token = response.params.Token;
+    return pong;
+  }
+
+  /** The server's time: ISO 8601 UTC. */
+  async time(): Promise<string> {
+    return (await this.#ok(Request.TIME)).params.Time ?? "";
+  }
+
+  /** Every online user and where each is. */
+  async who(): Promise<WhoEntry[]> {
+    const response = await this.#ok(Request.WHO);
+    return parseRows(response.content ?? "", 3).map(([user, place, name]) => ({
+      user,
+      place: place as Place,
+      name,
+    }));
+  }
+
+  /**
+   * Starts a private peer chat with an online user, or joins the one they
+   * are in (with everyone in it); leaves the current room or peer chat.
+   * @returns the peer chat's name (the `room` of its events).
+   * @throws {ChatError} PEER_IS_SELF, PEER_OFFLINE (unknown or not online), …
+   */
+  async peerConnect(peer: string): Promise<{ room: string }> {
+    const response = await this.#ok(Request.PEER_CONNECT, { Peer: peer });
+    return { room: response.params.Room ?? "" };
+  }
+
+  /**
+   * Leaves the peer chat ("bye"); when one member is left, they get a
+   * `groupEnd` event.
+   * @throws {ChatError} NOT_IN_GROUP when not in a peer chat.
+   */
+  async peerBye(): Promise<void> {
+    await this.#ok(Request.PEER_BYE);
+  }
+
+  /**
+   * Sends a direct message to an online user, who gets it as a `dm` event.
+   * @returns its id and server time.
+   * @throws {ChatError} PEER_OFFLINE (unknown or not online), PEER_IS_SELF, …
+   */
+  async dm(to: string, text: string): Promise<{ id: number; time: string }> {
+    const response = await this.#ok(Request.DM, { To: to }, text);
+    return { id: Number(response.params.Id), time: response.params.Time };
+  }
+
+  /**
+   * Poem number `n` (from 1) of the server's corpus.
+   * @throws {ChatError} NO_SUCH_POEM for a number out of range, NO_POEMS
+   * when the server has no corpus.
+   */
+  async poem(n: number): Promise<Poem> {
+    const response = await this.#ok(Request.POEM, { Number: String(n) });
+    return {
+      number: Number(response.params.Number),
+      title: response.params.Title ?? "",
+      text: response.content ?? "",
+    };
+  }
+
+  /**
+   * Removes a user from a room (default: the current one); they and the
+   * room are told, with the reason. Owners of the room and admins only.
+   * @throws {ChatError} NOT_ALLOWED, NO_SUCH_USER (not in the room), NOT_IN_ROOM, NO_SUCH_ROOM
+   */
+  async kick(user: string, options: ModerationOptions = {}): Promise<void> {
+    await this.#ok(Request.KICK, moderationParams(user, options));
+  }
+
+  /**
+   * Removes a user from a room (default: the current one) and keeps them
+   * out until {@link ChatClient.unban}. Owners of the room and admins only.
+   * @throws {ChatError} NOT_ALLOWED, NOT_IN_ROOM, NO_SUCH_ROOM
+   */
+  async ban(user: string, options: ModerationOptions = {}): Promise<void> {
+    await this.#ok(Request.BAN, moderationParams(user, options));
+  }
+
+  /**
+   * Lets a banned user back into a room (default: the current one).
+   * Owners of the room and admins only.
+   * @throws {ChatError} NOT_ALLOWED, NO_SUCH_USER (not banned), NOT_IN_ROOM, NO_SUCH_ROOM
+   */
+  async unban(user: string, options: { room?: string } = {}): Promise<void> {
+    await this.#ok(Request.UNBAN, moderationParams(user, { room: options.room }));
   }
 
   /** Creates a room. */
@@ -349,11 +548,13 @@ export class ChatClient {
       return;
     }
     const p = message.params;
+    const kind: PlaceKind = p.Kind === "group" ? "group" : "room";
     switch (message.method) {
       case Event.EVT_MSG:
         this.#push({
           type: "message",
           room: p.Room,
+          kind,
           from: p.From,
           time: p.Time,
           id: Number(p.Id),
@@ -361,22 +562,64 @@ export class ChatClient {
         });
         break;
       case Event.EVT_JOIN:
-        this.#push({ type: "join", room: p.Room, user: p.User, time: p.Time });
+        this.#push({ type: "join", room: p.Room, kind, user: p.User, time: p.Time });
         break;
       case Event.EVT_LEAVE:
         this.#push({
           type: "leave",
           room: p.Room,
+          kind,
           user: p.User,
           time: p.Time,
           ...(p.Reason ? { reason: p.Reason } : {}),
         });
+        break;
+      case Event.EVT_DM:
+        this.#push({
+          type: "dm",
+          from: p.From,
+          to: p.To,
+          time: p.Time,
+          id: Number(p.Id),
+          content: message.content ?? "",
+        });
+        break;
+      case Event.EVT_KICKED:
+        this.#push({
+          type: "kicked",
+          room: p.Room,
+          by: p.By ?? "",
+          reason: p.Reason ?? "",
+          banned: p.Banned === "yes",
+          time: p.Time,
+        });
+        break;
+      case Event.EVT_GROUP_END:
+        this.#push({ type: "groupEnd", room: p.Room, time: p.Time });
+        break;
+      case Event.EVT_NOTICE:
+        this.#push({ type: "notice", time: p.Time, content: message.content ?? "" });
+        break;
+      case Event.EVT_PING:
+        this.#answerPing();
         break;
       case Event.EVT_CLOSE:
         this.#serverCloseReason = p.Reason ?? "closed by server";
         this.#push({ type: "close", reason: p.Reason ?? "" });
         break;
     }
+  }
+
+  /**
+   * Answers EVT_PING with a PING. Responses come in request order, so the
+   * PONG settles this request's place in the pending queue, and is dropped
+   * there: no caller's request ever sees it.
+   */
+  #answerPing(): void {
+    if (this.#closedReason !== null) return;
+    this.request({ method: Request.PING, params: {} }).catch(() => {
+      // the connection ended; #readLoop reports that
+    });
   }
 
   #push(event: ChatEvent): void {
@@ -399,4 +642,12 @@ export class ChatClient {
     this.#eventWaiter?.();
     this.#eventWaiter = null;
   }
+}
+
+/** The parameters of KICK, BAN and UNBAN. */
+function moderationParams(user: string, options: ModerationOptions): Record<string, string> {
+  const params: Record<string, string> = { User: user };
+  if (options.room !== undefined) params["Room-Name"] = options.room;
+  if (options.reason !== undefined) params.Reason = options.reason;
+  return params;
 }

@@ -13,8 +13,15 @@ import {
   type ChatEvent,
   type HistoryMessage,
   type RoomInfo,
+  type WhoEntry,
 } from "./chat_client.ts";
-import { type CommandName, commandUsage, helpLines, parseInput } from "./commands.ts";
+import {
+  type CommandName,
+  helpLines,
+  parseInput,
+  splitName,
+  type Whereabouts,
+} from "./commands.ts";
 
 /** Receives one line of output, without its line break. */
 export type LineWriter = (line: string) => void;
@@ -69,6 +76,26 @@ export function formatClock(iso: string): string {
   return [date.getHours(), date.getMinutes(), date.getSeconds()]
     .map((n) => String(n).padStart(2, "0"))
     .join(":");
+}
+
+/**
+ * Formats a server time (ISO 8601) as local `YYYY-MM-DD HH:MM:SS`; an
+ * unparsable time gives `--:--:--`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatDateTime } from "./terminal.ts";
+ * assert.match(formatDateTime("2026-11-23T09:10:32.123Z"), /^2026-11-2\d \d\d:\d\d:32$/);
+ * ```
+ */
+export function formatDateTime(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return "--:--:--";
+  const day = [date.getFullYear(), date.getMonth() + 1, date.getDate()]
+    .map((n) => String(n).padStart(2, "0"))
+    .join("-");
+  return `${day} ${formatClock(iso)}`;
 }
 
 /**
@@ -210,7 +237,10 @@ export class ChatTerminal {
   readonly #user: string;
   readonly #color: boolean;
   readonly #pollMs: number;
+  /** The room or peer chat the user is in, or null. */
   #room: string | null = null;
+  /** Whether #room is a peer chat rather than a public room. */
+  #inGroup = false;
   #quitting = false;
   #closed = false;
   #polling = false;
@@ -241,12 +271,22 @@ export class ChatTerminal {
   readonly #commands: Record<CommandName, (arg: string) => Promise<void> | void> = {
     help: () => this.#help(),
     rooms: () => this.#rooms(),
+    list: () => this.#rooms(),
     join: (room) => this.#join(room),
+    create: (room) => this.#create(room),
     leave: () => this.#leave(),
     members: () => this.#members(),
     history: (n) => this.#history(n),
     search: (words) => this.#search(words),
-    create: (room) => this.#create(room),
+    time: () => this.#time(),
+    who: () => this.#who(),
+    connect: (peer) => this.#connect(peer),
+    bye: () => this.#bye(),
+    dm: (arg) => this.#dm(arg),
+    poem: (n) => this.#poem(n),
+    kick: (arg) => this.#moderate("kick", arg),
+    ban: (arg) => this.#moderate("ban", arg),
+    unban: (arg) => this.#moderate("unban", arg),
     quit: () => this.quit(),
   };
 
@@ -271,9 +311,14 @@ export class ChatTerminal {
     this.ended = this.#showEvents();
   }
 
-  /** The room the user is in, or null. */
+  /** The room or peer chat the user is in, or null. */
   get room(): string | null {
     return this.#room;
+  }
+
+  /** Whether {@link ChatTerminal.room} is a peer chat rather than a public room. */
+  get inPeerChat(): boolean {
+    return this.#inGroup;
   }
 
   /** Greets the user and lists the rooms. */
@@ -283,15 +328,16 @@ export class ChatTerminal {
   }
 
   /**
-   * Runs one typed line: a message for the current room or a slash command.
-   * Failures are shown, never thrown. Give it one line at a time: await
-   * each call before the next.
+   * Runs one typed line: a message for the current room or peer chat, a
+   * slash command, or (outside public rooms) a command of the ICS menu; see
+   * {@link parseInput}. Failures are shown, never thrown. Give it one line
+   * at a time: await each call before the next.
    * @returns false once the session is over (the user quit or the
    * connection ended), true to go on reading lines.
    */
   async handleLine(line: string): Promise<boolean> {
     if (this.#over) return false;
-    const input = parseInput(line);
+    const input = parseInput(line, this.#where);
     switch (input.type) {
       case "empty":
         break;
@@ -306,7 +352,7 @@ export class ChatTerminal {
         this.#help();
         break;
       case "usage":
-        this.#error(`usage: ${commandUsage(input.command)} (${input.problem})`);
+        this.#error(sanitize(input.message));
         break;
     }
     return !this.#over;
@@ -333,6 +379,27 @@ export class ChatTerminal {
     return this.#quitting || this.#closed;
   }
 
+  get #where(): Whereabouts {
+    if (this.#room === null) return "idle";
+    return this.#inGroup ? "group" : "room";
+  }
+
+  /** Makes `name` the current room or peer chat, forgetting what was shown of the last one. */
+  #enter(name: string, group: boolean): void {
+    this.#room = name;
+    this.#inGroup = group;
+    this.#older = { before: null, atStart: false };
+    this.#contextNewest = 0;
+    this.#contextNewestKey = null;
+    this.#contextKeys.clear();
+  }
+
+  /** Forgets the current room or peer chat. */
+  #exit(): void {
+    this.#room = null;
+    this.#inGroup = false;
+  }
+
   async #showEvents(): Promise<string | null> {
     for await (const event of this.#client.events()) {
       if (this.#held) this.#held.push(event);
@@ -356,11 +423,59 @@ export class ChatTerminal {
         }
         break;
       case "join":
-        this.#timedNotice(event.time, `${sanitize(event.user)} joined ${sanitize(event.room)}`);
+        if (event.kind !== "group") {
+          this.#timedNotice(event.time, `${sanitize(event.user)} joined ${sanitize(event.room)}`);
+        } else if (event.room === this.#room) {
+          this.#timedNotice(event.time, `${sanitize(event.user)} joined the peer chat`);
+        } else {
+          // someone connected with this user, who is now in their peer chat
+          const left = this.#room !== null && !this.#inGroup ? this.#room : null;
+          this.#enter(event.room, true);
+          const was = left === null ? "" : ` (you left ${sanitize(left)})`;
+          this.#timedNotice(
+            event.time,
+            `${sanitize(event.user)} connected with you in a peer chat${was}; ` +
+              "type to chat, bye to leave",
+          );
+        }
         break;
       case "leave": {
         const why = event.reason ? ` (${event.reason})` : "";
-        this.#timedNotice(event.time, `${sanitize(event.user)} left ${sanitize(event.room + why)}`);
+        const where = event.kind === "group" ? "the peer chat" : event.room;
+        this.#timedNotice(event.time, `${sanitize(event.user)} left ${sanitize(where + why)}`);
+        break;
+      }
+      case "dm":
+        this.#showMessage(
+          event.time,
+          event.from,
+          event.content,
+          formatClock,
+          `✉ ${this.#paint("cyan", sanitize(event.from))} → you`,
+        );
+        break;
+      case "kicked": {
+        if (event.room === this.#room && !this.#inGroup) this.#exit();
+        const what = event.banned ? "banned" : "kicked";
+        const why = event.reason ? `: ${event.reason}` : "";
+        this.#timedNotice(
+          event.time,
+          sanitize(`you were ${what} from ${event.room} by ${event.by}${why}`),
+        );
+        break;
+      }
+      case "groupEnd":
+        if (event.room === this.#room) this.#exit();
+        this.#timedNotice(event.time, "everyone else left the peer chat; you are on your own");
+        break;
+      case "notice": {
+        const [first, ...rest] = displayLines(event.content);
+        const stamp = `[${formatClock(event.time)}]`;
+        this.#write(
+          `${this.#paint("dim", stamp)} ${this.#paint("bold", `! server notice: ${first}`)}`,
+        );
+        const indent = " ".repeat(stamp.length + 1);
+        for (const line of rest) this.#write(indent + this.#paint("bold", line));
         break;
       }
       case "close":
@@ -417,15 +532,15 @@ export class ChatTerminal {
       const result = await this.#attempt(
         `cannot join ${quote(room)}`,
         () => this.#client.join(room),
+        (error) =>
+          error.status === Status.NO_SUCH_ROOM
+            ? `no room has that name; /create ${room} makes it, /rooms lists the rooms`
+            : undefined,
       );
       // what came about other rooms (the one left) happened before the join
       this.#release((event) => !("room" in event) || event.room !== room);
       if (!result) return;
-      this.#room = room;
-      this.#older = { before: null, atStart: false };
-      this.#contextNewest = 0;
-      this.#contextNewestKey = null;
-      this.#contextKeys.clear();
+      this.#enter(room, false);
       this.#notice(`you joined ${sanitize(room)}`);
       const shown = await this.#showOlder(JOIN_CONTEXT, true);
       for (const message of shown) this.#contextKeys.add(messageKey(message));
@@ -444,7 +559,7 @@ export class ChatTerminal {
       return;
     }
     if (this.#room === null) {
-      this.#error("you are not in a room: /join ROOM first (/rooms lists them)");
+      this.#error(NOT_IN_A_ROOM);
       return;
     }
     await this.#showOlder(limit, false);
@@ -505,16 +620,168 @@ export class ChatTerminal {
     const result = await this.#attempt("cannot leave", () => this.#client.leave());
     if (!result) return;
     const room = this.#room;
-    this.#room = null;
-    this.#notice(room === null ? "you left the room" : `you left ${sanitize(room)}`);
+    const group = this.#inGroup;
+    this.#exit();
+    this.#notice(
+      group
+        ? "you left the peer chat"
+        : room === null
+        ? "you left the room"
+        : `you left ${sanitize(room)}`,
+    );
   }
 
   async #members(): Promise<void> {
     const result = await this.#attempt("cannot list the members", () => this.#client.members());
     if (!result) return;
     const names = result.value.map(sanitize);
-    const where = this.#room === null ? "" : ` of ${sanitize(this.#room)}`;
+    const where = this.#room === null
+      ? ""
+      : this.#inGroup
+      ? " of the peer chat"
+      : ` of ${sanitize(this.#room)}`;
     this.#write(`members${where} (${names.length}): ${names.join(", ")}`);
+  }
+
+  async #time(): Promise<void> {
+    const result = await this.#attempt("cannot get the time", () => this.#client.time());
+    if (result) this.#write(`server time: ${formatDateTime(result.value)}`);
+  }
+
+  async #who(): Promise<void> {
+    const result = await this.#attempt("cannot list the users", () => this.#client.who());
+    if (!result) return;
+    const users = result.value;
+    const width = Math.max(...users.map((entry) => sanitize(entry.user).length));
+    this.#write(`online (${users.length}):`);
+    for (const entry of users) {
+      const name = this.#paint(entry.user === this.#user ? "green" : "cyan", sanitize(entry.user));
+      const pad = " ".repeat(width - sanitize(entry.user).length);
+      this.#write(`  ${name}${pad}  ${this.#whereIs(entry, users)}`);
+    }
+  }
+
+  /** `in lobby`, `in a peer chat with bob, carol`, `idle`. */
+  #whereIs(entry: WhoEntry, everyone: WhoEntry[]): string {
+    switch (entry.place) {
+      case "room":
+        return `in ${sanitize(entry.name)}`;
+      case "group": {
+        const others = everyone
+          .filter((other) =>
+            other.place === "group" && other.name === entry.name && other.user !== entry.user
+          )
+          .map((other) => sanitize(other.user));
+        return others.length === 0 ? "in a peer chat" : `in a peer chat with ${others.join(", ")}`;
+      }
+      default:
+        return "idle";
+    }
+  }
+
+  /**
+   * Connects with a peer in a peer chat (ICS "c PEER"). Events are held
+   * back meanwhile, as while joining a room.
+   */
+  async #connect(name: string): Promise<void> {
+    const peer = name.normalize("NFC");
+    this.#held ??= [];
+    await this.#pollRequest;
+    try {
+      const result = await this.#attempt(
+        `cannot connect to ${quote(peer)}`,
+        () => this.#client.peerConnect(peer),
+      );
+      if (!result) return;
+      if (this.#room !== null && !this.#inGroup) this.#notice(`you left ${sanitize(this.#room)}`);
+      this.#enter(result.value.room, true);
+      const members = await this.#attempt(
+        "cannot list the members",
+        () => this.#client.members(),
+      );
+      const others = members?.value.filter((member) => member !== this.#user) ?? [peer];
+      this.#notice(
+        `you are connected with ${others.map(sanitize).join(", ")} in a peer chat; ` +
+          "type to chat, bye to leave",
+      );
+    } finally {
+      this.#release();
+    }
+    this.#startPolling();
+  }
+
+  async #bye(): Promise<void> {
+    const result = await this.#attempt(
+      "cannot leave the peer chat",
+      () => this.#client.peerBye(),
+      (error) => error.status === Status.NOT_IN_GROUP ? "you are not in a peer chat" : undefined,
+    );
+    if (!result) return;
+    this.#exit();
+    this.#notice("you left the peer chat");
+  }
+
+  async #dm(arg: string): Promise<void> {
+    const [to, text] = splitName(arg);
+    if (text === "") {
+      this.#error("/dm requires a user name and a message: /dm USER TEXT");
+      return;
+    }
+    const result = await this.#attempt(
+      `cannot send to ${quote(to)}`,
+      () => this.#client.dm(to, text),
+    );
+    if (result) {
+      const label = `✉ you → ${this.#paint("cyan", sanitize(to.normalize("NFC")))}`;
+      this.#showMessage(result.value.time, this.#user, text, formatClock, label);
+    }
+  }
+
+  async #poem(arg: string): Promise<void> {
+    if (!/^\d{1,9}$/.test(arg)) {
+      this.#error("usage: /poem N (N must be a whole number, e.g. 2)");
+      return;
+    }
+    const result = await this.#attempt(
+      `cannot show sonnet ${arg}`,
+      () => this.#client.poem(Number(arg)),
+    );
+    if (!result) return;
+    this.#write(this.#paint("bold", sanitize(result.value.title)));
+    for (const line of displayLines(result.value.text)) this.#write(line);
+  }
+
+  async #moderate(action: "kick" | "ban" | "unban", arg: string): Promise<void> {
+    const [user, reason] = splitName(arg);
+    if (action === "unban" && reason !== "") {
+      this.#error('usage: /unban USER (quote a name with spaces: /unban "mary ann")');
+      return;
+    }
+    if (this.#room === null || this.#inGroup) {
+      this.#error(`you are not in a room: /${action} works in the room you are in`);
+      return;
+    }
+    const room = this.#room;
+    const options = reason === "" ? {} : { reason };
+    const result = await this.#attempt(
+      `cannot ${action} ${quote(user)}`,
+      () =>
+        action === "kick"
+          ? this.#client.kick(user, options)
+          : action === "ban"
+          ? this.#client.ban(user, options)
+          : this.#client.unban(user),
+      (error) =>
+        error.status !== Status.NO_SUCH_USER
+          ? undefined
+          : action === "unban"
+          ? `${user} is not banned from ${room}`
+          : `${user} is not in ${room}`,
+    );
+    if (!result) return;
+    const done = { kick: "kicked", ban: "banned", unban: "unbanned" }[action];
+    const after = action === "unban" ? ` (they may join ${room} again)` : ` from ${room}`;
+    this.#notice(sanitize(`${done} ${user}${after}`));
   }
 
   async #create(name: string): Promise<void> {
@@ -528,7 +795,7 @@ export class ChatTerminal {
 
   async #send(text: string): Promise<void> {
     if (this.#room === null) {
-      this.#error("you are not in a room: /join ROOM first (/rooms lists them)");
+      this.#error(NOT_IN_A_ROOM);
       return;
     }
     const result = await this.#attempt("cannot send", () => this.#client.send(text));
@@ -537,22 +804,33 @@ export class ChatTerminal {
 
   /**
    * Runs a request; on failure shows `! WHAT: STATUS (REASON)` and returns
-   * null. Failures because the connection ended are not shown here: the
+   * null. `explain` may put a reason fit for this client in place of the
+   * server's. Failures because the connection ended are not shown here: the
    * end of the connection is reported once, by #showEvents.
    */
-  async #attempt<T>(what: string, request: () => Promise<T>): Promise<{ value: T } | null> {
+  async #attempt<T>(
+    what: string,
+    request: () => Promise<T>,
+    explain?: (error: ChatError) => string | undefined,
+  ): Promise<{ value: T } | null> {
     try {
       return { value: await request() };
     } catch (error) {
-      await this.#report(what, error);
+      await this.#report(what, error, explain);
       return null;
     }
   }
 
-  async #report(what: string, error: unknown): Promise<void> {
+  async #report(
+    what: string,
+    error: unknown,
+    explain?: (error: ChatError) => string | undefined,
+  ): Promise<void> {
     if (error instanceof ChatError) {
-      const reason = error.reason ? ` (${sanitize(error.reason)})` : "";
-      this.#error(`${what}: ${error.status}${reason}${hint(error.status)}`);
+      const explained = explain?.(error);
+      const reason = explained ?? error.reason;
+      const tail = reason ? ` (${sanitize(reason)})` : "";
+      this.#error(`${what}: ${error.status}${tail}${explained ? "" : hint(error.status)}`);
       return;
     }
     // A request that failed because the connection ended is rejected just
@@ -609,9 +887,19 @@ export class ChatTerminal {
     this.#wakePoll = null;
   }
 
-  #showMessage(time: string, from: string, content: string, clock = formatClock): void {
+  /**
+   * Shows a message: `[time] from: first line`, further lines indented.
+   * `label` replaces the painted sender (a direct message's `✉ a → b`).
+   */
+  #showMessage(
+    time: string,
+    from: string,
+    content: string,
+    clock = formatClock,
+    label?: string,
+  ): void {
     const [first, ...rest] = displayLines(content);
-    const name = this.#paint(from === this.#user ? "green" : "cyan", sanitize(from));
+    const name = label ?? this.#paint(from === this.#user ? "green" : "cyan", sanitize(from));
     const stamp = `[${clock(time)}]`;
     this.#write(`${this.#paint("dim", stamp)} ${name}: ${first}`);
     const indent = " ".repeat(stamp.length + 1);
@@ -642,6 +930,10 @@ export class ChatTerminal {
   }
 }
 
+/** What to do when a message or a room command needs a room and there is none. */
+const NOT_IN_A_ROOM =
+  "you are not in a room: /join ROOM first (/rooms lists them), or c PEER for a peer chat";
+
 /** A room name in quotes, made safe to print. */
 function quote(name: string): string {
   return `"${sanitize(name)}"`;
@@ -652,6 +944,12 @@ function hint(status: string): string {
   switch (status) {
     case Status.NO_SUCH_ROOM:
       return "; /rooms lists the rooms";
+    case Status.PEER_IS_SELF:
+      return "; you cannot connect with yourself";
+    case Status.PEER_OFFLINE:
+      return "; /who lists the users online";
+    case Status.BANNED:
+      return "; the room's owner or an admin can /unban you";
     default:
       return "";
   }

@@ -5,9 +5,26 @@
  */
 
 import assert from "node:assert/strict";
-import { ChatClient, type ChatEvent, type ServerHandle, startServer } from "../mod.ts";
+import {
+  ChatClient,
+  type ChatEvent,
+  parsePoems,
+  type Poems,
+  type ServerHandle,
+  type ServerOptions,
+  startServer,
+} from "../mod.ts";
+import { FrameDecoder } from "../protocol/frame.ts";
+import { encodeMessage, parseMessage } from "../protocol/message.ts";
 import { parseClientArgs } from "../client/client_cli.ts";
-import { COMMANDS, commandUsage, parseInput } from "../client/commands.ts";
+import {
+  COMMANDS,
+  commandUsage,
+  helpLines,
+  ICS_MENU,
+  parseInput,
+  splitName,
+} from "../client/commands.ts";
 import { type Prompter, signIn, SignInError } from "../client/sign_in.ts";
 import {
   ChatTerminal,
@@ -40,13 +57,17 @@ async function within<T>(promise: Promise<T>, what: () => string): Promise<T> {
 }
 
 /** Runs `test` against a fresh server on a free port of 127.0.0.1. */
-async function withServer(test: (server: ServerHandle) => Promise<void>): Promise<void> {
+async function withServer(
+  test: (server: ServerHandle) => Promise<void>,
+  options: ServerOptions = {},
+): Promise<void> {
   const server = await startServer({
     host: "127.0.0.1",
     port: 0,
     globals: { accounts: ACCOUNTS, rooms: ROOMS },
     scryptCost: 1024,
     log: () => {},
+    ...options,
   });
   try {
     await test(server);
@@ -241,6 +262,23 @@ function scriptedPrompter(answers: (string | boolean)[]): Prompter & { asked: st
 /** Output lines with the clock replaced by `[T]`. */
 function untimed(lines: readonly string[]): string[] {
   return lines.map((line) => line.replace(/^\[[\d:]+\]/, "[T]"));
+}
+
+/** The 154 sonnets (third-party data: read from outside the repository). */
+async function loadSonnets(): Promise<Poems> {
+  const url = new URL("../../shared/data/AllSonnets.txt", import.meta.url);
+  return parsePoems(await Deno.readTextFile(url), "AllSonnets.txt");
+}
+
+/** A ChatTerminal of a logged-in user, with its transcript. */
+async function terminalOf(
+  port: number,
+  user: string,
+): Promise<{ terminal: ChatTerminal; transcript: Transcript }> {
+  const client = await ChatClient.connect({ port });
+  await client.login(user, ACCOUNTS.get(user)!);
+  const transcript = new Transcript();
+  return { terminal: new ChatTerminal(client, transcript.write, { user }), transcript };
 }
 
 function assertNoStackTrace(output: string): void {
@@ -537,7 +575,10 @@ Deno.test("ChatTerminal shows search results with the room and the matches in co
           `the ${paint("1;33", "quick")} [brown] ${paint("1;33", "fox")} ↵ jumps`,
       );
       await terminal.handleLine("/search");
-      assert.equal(transcript.lines.at(-1), paint("31", "! usage: /search WORDS (missing WORDS)"));
+      assert.equal(
+        transcript.lines.at(-1),
+        paint("31", "! /search requires words to search for: /search WORDS"),
+      );
     } finally {
       await terminal.quit();
     }
@@ -699,7 +740,7 @@ Deno.test("terminal client lists the valid commands after an unknown one and sen
     assert.equal(code, 0);
     assert.match(stdout, /! unknown command \/dance\ncommands:\n/);
     for (const command of COMMANDS) assert.ok(stdout.includes(commandUsage(command)), command.name);
-    assert.match(stdout, /! usage: \/join ROOM \(missing ROOM\)\n/);
+    assert.match(stdout, /! \/join requires a room name: \/join ROOM\n/);
   });
 });
 
@@ -941,4 +982,382 @@ Deno.test("terminal client /search shows the room, the sender and the matches in
     assert.ok(!stdout.includes("lobby ·"), "the lobby, where alice has not been, is not searched");
     assert.match(stdout, /— no messages match "giraffe" in the rooms you have been in —\n/);
   });
+});
+
+// ------------------------------------------ the other seeds: ICS menu, CS168, peer chats, DMs
+
+Deno.test("parseInput takes the ICS menu's words as commands only outside public rooms", () => {
+  const command = (name: string, arg = "") => ({ type: "command", name, arg });
+  const message = (text: string) => ({ type: "message", text });
+  for (const where of ["idle", "group"] as const) {
+    assert.deepEqual(parseInput("time", where), command("time"));
+    assert.deepEqual(parseInput(" who ", where), command("who"));
+    assert.deepEqual(parseInput("c bob", where), command("connect", "bob"));
+    assert.deepEqual(parseInput("c  记者", where), command("connect", "记者"));
+    assert.deepEqual(parseInput("? love", where), command("search", "love"));
+    assert.deepEqual(parseInput("?love", where), command("search", "love"));
+    assert.deepEqual(parseInput("p 2", where), command("poem", "2"));
+    assert.deepEqual(parseInput("p2", where), command("poem", "2"));
+    assert.deepEqual(parseInput("q", where), command("quit"));
+    // anything else is a message: only the exact syntax counts
+    for (const text of ["cool", "see you", "c u later", "??", "?!", "p x", "pq", "quit", "Time"]) {
+      assert.deepEqual(parseInput(text, where), message(text), text);
+    }
+  }
+  assert.deepEqual(parseInput("bye", "group"), command("bye"));
+  assert.deepEqual(parseInput("bye", "idle"), message("bye"));
+  // in a public room every bare word is a message
+  for (const text of ["time", "who", "c bob", "? love", "?love", "p 2", "p2", "q", "bye"]) {
+    assert.deepEqual(parseInput(text, "room"), message(text), text);
+  }
+  // slash forms work everywhere
+  for (const where of ["idle", "group", "room"] as const) {
+    assert.deepEqual(parseInput("/connect bob", where), command("connect", "bob"));
+    assert.deepEqual(parseInput("/bye", where), command("bye"));
+    assert.deepEqual(parseInput("/list", where), command("list"));
+    assert.deepEqual(parseInput("/dm bob hi there", where), command("dm", "bob hi there"));
+    assert.deepEqual(parseInput("/kick bob too loud", where), command("kick", "bob too loud"));
+  }
+});
+
+Deno.test("parseInput answers a missing argument in the CS168 style", () => {
+  const message = (line: string) => {
+    const input = parseInput(line);
+    return input.type === "usage" ? input.message : input.type;
+  };
+  assert.equal(message("/join"), "/join requires a room name: /join ROOM");
+  assert.equal(message("/create "), "/create requires a room name: /create ROOM");
+  assert.equal(message("/connect"), "/connect requires a user name: /connect PEER");
+  assert.equal(message("/dm"), "/dm requires a user name and a message: /dm USER TEXT");
+  assert.equal(message("/poem"), "/poem requires a sonnet number: /poem N");
+  assert.equal(message("/kick"), "/kick requires a user name: /kick USER [REASON]");
+  assert.equal(message("/who everyone"), "usage: /who (takes no argument)");
+});
+
+Deno.test("splitName takes a user name, quoted when it has spaces, and the rest", () => {
+  assert.deepEqual(splitName("bob"), ["bob", ""]);
+  assert.deepEqual(splitName("bob   hi  there "), ["bob", "hi  there"]);
+  assert.deepEqual(splitName('"mary ann" hi'), ["mary ann", "hi"]);
+  assert.deepEqual(splitName('"mary ann"'), ["mary ann", ""]);
+  assert.deepEqual(splitName("记者 你好"), ["记者", "你好"]);
+});
+
+Deno.test("helpLines lists every slash command and the ICS menu, and says where the menu works", () => {
+  const help = helpLines().join("\n");
+  for (const command of COMMANDS) assert.ok(help.includes(commandUsage(command)), command.name);
+  for (const usage of ["time", "who", "c PEER", "? TERM", "p N", "q", "bye"]) {
+    assert.ok(ICS_MENU.some((entry) => entry.usage === usage), usage);
+    assert.match(help, new RegExp(`\\n  ${usage.replace("?", "\\?")} +\\S`), usage);
+  }
+  assert.match(help, /not in a public room/);
+  assert.match(help, /in a public room these words are sent as messages/);
+});
+
+Deno.test("ChatTerminal shows direct messages, operator notices, and being kicked and banned", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    const { terminal, transcript } = await terminalOf(port, "alice");
+    try {
+      await bob.client.create("bob's room");
+      await bob.client.join("bob's room");
+      await terminal.handleLine("/join bob's room");
+      await bob.expect("alice joining", (e) => e.type === "join");
+
+      await bob.client.dm("alice", "psst\nsecond line");
+      await transcript.waitFor(/✉ bob → you: psst$/);
+      await terminal.handleLine("/dm bob hush");
+      const dm = await bob.expect("alice's dm", (e) => e.type === "dm");
+      assert.equal(dm.type === "dm" && dm.content, "hush");
+
+      server.console("BROADCAST maintenance at noon");
+      await transcript.waitFor(/! server notice: maintenance at noon$/);
+
+      await bob.client.kick("alice", { reason: "too loud" });
+      await transcript.waitFor(/you were kicked/);
+      assert.equal(terminal.room, null);
+      await terminal.handleLine("still here?");
+      await terminal.handleLine("/join bob's room");
+      await bob.client.ban("alice");
+      await transcript.waitFor(/you were banned/);
+      await terminal.handleLine("/join bob's room");
+      assert.deepEqual(untimed(transcript.lines), [
+        "* you joined bob's room",
+        "[T] ✉ bob → you: psst",
+        "           second line",
+        "[T] ✉ you → bob: hush",
+        "[T] ! server notice: maintenance at noon",
+        "[T] * you were kicked from bob's room by bob: too loud",
+        "! you are not in a room: /join ROOM first (/rooms lists them), or c PEER for a peer chat",
+        "* you joined bob's room",
+        "[T] * you were banned from bob's room by bob",
+        `! cannot join "bob's room": BANNED (banned by bob); ` +
+        "the room's owner or an admin can /unban you",
+      ]);
+    } finally {
+      await terminal.quit();
+    }
+  });
+});
+
+Deno.test("ChatTerminal /kick, /ban and /unban act on the current room and need the right", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    const { terminal, transcript } = await terminalOf(port, "alice");
+    try {
+      await terminal.handleLine("/kick bob");
+      await terminal.handleLine("/create den");
+      await terminal.handleLine("/join den");
+      await bob.client.join("den");
+      await transcript.waitFor(/bob joined den/);
+      await terminal.handleLine("/kick 记者");
+      await terminal.handleLine("/kick bob too loud");
+      const kicked = await bob.expect("being kicked", (e) => e.type === "kicked");
+      assert.deepEqual(
+        kicked.type === "kicked" && [kicked.room, kicked.by, kicked.reason, kicked.banned],
+        ["den", "alice", "too loud", false],
+      );
+      await transcript.waitFor(/bob left den \(kicked by alice: too loud\)/);
+      await terminal.handleLine("/ban bob spam");
+      await terminal.handleLine("/unban bob");
+      await terminal.handleLine("/unban bob");
+      await bob.client.join("den");
+      await transcript.waitFor(/bob joined den/);
+      // bob owns nothing here
+      await bob.client.join("lobby");
+      await bob.client.create("bob's");
+      await terminal.handleLine("/join lobby");
+      await terminal.handleLine("/kick bob");
+      assert.deepEqual(untimed(transcript.lines).filter((line) => !line.startsWith("[T]")), [
+        "! you are not in a room: /kick works in the room you are in",
+        "* created den; /join den to enter it",
+        "* you joined den",
+        '! cannot kick "记者": NO_SUCH_USER (记者 is not in den)',
+        "* kicked bob from den",
+        "* banned bob from den",
+        "* unbanned bob (they may join den again)",
+        '! cannot unban "bob": NO_SUCH_USER (bob is not banned from den)',
+        "* you joined lobby",
+        '! cannot kick "bob": NOT_ALLOWED (only the room\'s owner and admins may)',
+      ]);
+    } finally {
+      await terminal.quit();
+    }
+  });
+});
+
+Deno.test("ChatTerminal follows a peer chat it is pulled into and says when everyone else left", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await using reporter = await Participant.login(port, "记者", "hongkong");
+    const { terminal, transcript } = await terminalOf(port, "alice");
+    try {
+      await terminal.handleLine("/join lobby");
+      await bob.client.peerConnect("alice");
+      await transcript.waitFor(/bob connected with you/);
+      assert.equal(terminal.inPeerChat, true);
+      assert.notEqual(terminal.room, null);
+      await bob.client.send("hi alice");
+      await transcript.waitFor(/bob: hi alice$/);
+      await reporter.client.peerConnect("bob");
+      await transcript.waitFor(/记者 joined the peer chat/);
+      await terminal.handleLine("who");
+      await terminal.handleLine("hello both");
+      await reporter.expect("alice's message", (e) => e.type === "message");
+      await terminal.handleLine("/members");
+      await bob.client.peerBye();
+      await reporter.client.peerBye();
+      await transcript.waitFor(/everyone else left/);
+      assert.equal(terminal.room, null);
+      assert.equal(terminal.inPeerChat, false);
+      const lines = untimed(transcript.lines);
+      assert.deepEqual(lines.slice(0, 5), [
+        "* you joined lobby",
+        "[T] * bob connected with you in a peer chat (you left lobby); type to chat, bye to leave",
+        "[T] bob: hi alice",
+        "[T] * 记者 joined the peer chat",
+        "online (3):",
+      ]);
+      // in the server's order
+      assert.deepEqual(lines.slice(5, 8).sort(), [
+        "  alice  in a peer chat with bob, 记者",
+        "  bob    in a peer chat with 记者, alice",
+        "  记者     in a peer chat with bob, alice",
+      ]);
+      assert.equal(lines[8], "[T] alice: hello both");
+      assert.match(lines[9], /^members of the peer chat \(3\): /);
+      assert.deepEqual(lines.slice(10), [
+        "[T] * bob left the peer chat",
+        "[T] * 记者 left the peer chat",
+        "[T] * everyone else left the peer chat; you are on your own",
+      ]);
+    } finally {
+      await terminal.quit();
+    }
+  });
+});
+
+Deno.test("terminal client runs an ICS session from piped stdin: who, time, p 2, c bob, chat, bye, ?, q", async () => {
+  const poems = await loadSonnets();
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+    await alice.write("who\ntime\np 2\nc bob\n");
+    await alice.waitFor("in a peer chat; type to chat, bye to leave\n");
+    const joined = await bob.expect("alice joining", (e) => e.type === "join");
+    assert.equal(joined.type === "join" && joined.kind, "group");
+    await alice.write("hello bob, what is the time?\n");
+    const message = await bob.expect("alice's message", (e) => e.type === "message");
+    assert.deepEqual(
+      message.type === "message" && [message.kind, message.from, message.content],
+      ["group", "alice", "hello bob, what is the time?"],
+    );
+    await bob.client.send("time to go");
+    await alice.waitFor(/bob: time to go\n/);
+    // in a peer chat "time" is the command, and "bye" leaves
+    await alice.write("time\nbye\n");
+    const end = await bob.expect("the end of the peer chat", (e) => e.type === "groupEnd");
+    assert.equal(end.type, "groupEnd");
+    await alice.write("?hello\nq\n");
+    const { code, stdout, stderr } = await alice.finish({ keepStdin: true });
+    assert.equal(code, 0, stdout + stderr);
+    assertNoStackTrace(stdout + stderr);
+    const DATE_TIME = String.raw`\d{4}-\d\d-\d\d \d\d:\d\d:\d\d`;
+    assert.match(
+      stdout,
+      new RegExp(
+        String.raw`\nonline \(2\):\n  (bob  +idle\n  alice  idle|alice  idle\n  bob  +idle)\n` +
+          `server time: ${DATE_TIME}\n` +
+          String.raw`II\.\nWhen forty winters shall besiege thy brow,\n And dig deep trenches`,
+      ),
+    );
+    assert.match(
+      stdout,
+      new RegExp(
+        String.raw`\n\* you are connected with bob in a peer chat; type to chat, bye to leave\n` +
+          `${CLOCK} alice: hello bob, what is the time\\?\n` +
+          `${CLOCK} bob: time to go\n` +
+          `server time: ${DATE_TIME}\n` +
+          String.raw`\* you left the peer chat\n` +
+          `— 1 message match "hello" —\n` +
+          `${CLOCK} peer chat .* · alice: \\[hello\\] bob, what is the time\\?\n` +
+          String.raw`\* logged out\n$`,
+      ),
+    );
+  }, { poems });
+});
+
+Deno.test("terminal client sends direct messages with /dm and shows those it gets", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+    await alice.write("/join lobby\n/dm bob just between us\n");
+    const dm = await bob.expect("alice's dm", (e) => e.type === "dm");
+    assert.deepEqual(
+      dm.type === "dm" && [dm.from, dm.to, dm.content],
+      ["alice", "bob", "just between us"],
+    );
+    await bob.client.dm("alice", "agreed");
+    await alice.waitFor(new RegExp(`${CLOCK} ✉ bob → you: agreed\n`));
+    await alice.write("/dm 记者 hello\n/dm bob\n/quit\n");
+    const { code, stdout } = await alice.finish();
+    assert.equal(code, 0);
+    assert.match(stdout, new RegExp(`${CLOCK} ✉ you → bob: just between us\n`));
+    assert.match(stdout, /! cannot send to "记者": PEER_OFFLINE \(记者 is not online\)/);
+    assert.match(stdout, /! \/dm requires a user name and a message: \/dm USER TEXT\n/);
+  });
+});
+
+Deno.test("terminal client kicked by the operator shows the reason and exits with status 1", async () => {
+  await withServer(async (server) => {
+    await using alice = new ClientProcess(server.addr.port, [
+      "--user",
+      "alice",
+      "--password",
+      "alice123",
+    ]);
+    await alice.write("/join lobby\n");
+    await alice.waitFor("* you joined lobby\n");
+    assert.deepEqual(server.console("KICK alice spam").output, ["kicked alice"]);
+    const { code, stdout, stderr } = await alice.finish({ keepStdin: true });
+    assert.equal(code, 1);
+    assert.match(stdout, /! connection closed: kicked by the operator: spam\n$/);
+    assertNoStackTrace(stdout + stderr);
+  });
+});
+
+Deno.test("terminal client answers the CS168 error cases with the way out", async () => {
+  await withServer(async (server) => {
+    await using alice = new ClientProcess(server.addr.port, [
+      "--user",
+      "alice",
+      "--password",
+      "alice123",
+    ]);
+    await alice.write("/join\n/join nowhere\nhello?\n/create lobby\n/list\n/quit\n");
+    const { code, stdout, stderr } = await alice.finish();
+    assert.equal(code, 0, stdout + stderr);
+    assert.match(
+      stdout,
+      new RegExp(
+        "\n! /join requires a room name: /join ROOM\n" +
+          '! cannot join "nowhere": NO_SUCH_ROOM \\(no room has that name; ' +
+          "/create nowhere makes it, /rooms lists the rooms\\)\n" +
+          "! you are not in a room: /join ROOM first \\(/rooms lists them\\), or c PEER for a peer chat\n" +
+          '! cannot create "lobby": ROOM_EXISTS\n' +
+          "rooms \\(3\\):\n  lobby \\(empty\\)\n",
+      ),
+    );
+  });
+});
+
+Deno.test("terminal client says HELLO first and exits with status 1 on VERSION_MISMATCH", async () => {
+  // a stand-in for a server of a later major version
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const seen: string[] = [];
+  const serving = (async () => {
+    const conn = await listener.accept();
+    try {
+      const decoder = new FrameDecoder({ maxFrameSize: 1 << 20 });
+      const buffer = new Uint8Array(4096);
+      while (true) {
+        const n = await conn.read(buffer).catch(() => null);
+        if (n === null) break;
+        for (const payload of decoder.push(buffer.subarray(0, n))) {
+          const request = parseMessage(payload);
+          seen.push(`${request.method} ${request.params.Version ?? ""}`.trim());
+          await conn.write(encodeMessage({
+            method: "RESP_HELLO",
+            params: {
+              Status: "VERSION_MISMATCH",
+              Version: "3.0",
+              Reason: "this server speaks Claptrap 3.0 only",
+            },
+          }));
+        }
+      }
+    } finally {
+      conn.close();
+    }
+  })();
+  try {
+    const port = (listener.addr as Deno.NetAddr).port;
+    await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+    const { code, stdout, stderr } = await alice.finish();
+    assert.equal(code, 1);
+    assert.equal(stdout, "");
+    assert.equal(
+      stderr,
+      `claptrap: the server at 127.0.0.1:${port} speaks another protocol version: ` +
+        "this server speaks Claptrap 3.0 only\n",
+    );
+    await within(serving, () => "the stand-in server to finish");
+    assert.deepEqual(seen, ["HELLO 2.0"], "HELLO is the first and only request");
+  } finally {
+    listener.close();
+  }
 });
