@@ -8,6 +8,7 @@ import { parseServerArgs, SERVER_USAGE } from "./server/cli.ts";
 import { type Globals, parseGlobals } from "./server/globals.ts";
 import { parsePoems, type Poems } from "./server/poems.ts";
 import { StoreError } from "./store/schema.ts";
+import { HttpListenError } from "./server/http_server.ts";
 import { type ServerHandle, startServer } from "./server/server.ts";
 
 function fail(message: string): never {
@@ -77,6 +78,8 @@ async function main(args: string[]): Promise<void> {
     server = await startServer({
       host: options.host,
       port: options.port,
+      httpPort: options.httpPort,
+      allowOrigins: options.allowOrigins,
       maxOnline: options.maxOnline,
       db: options.db,
       dbSync: options.dbSync,
@@ -92,7 +95,7 @@ async function main(args: string[]): Promise<void> {
       sendQueueBytes: options.sendQueueBytes,
     });
   } catch (error) {
-    if (error instanceof StoreError) fail(error.message);
+    if (error instanceof StoreError || error instanceof HttpListenError) fail(error.message);
     fail(`cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`);
   }
   const stop = () => server.close();

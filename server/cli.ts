@@ -10,6 +10,10 @@ import { parseArgs } from "node:util";
 export interface ServerArgs {
   host: string;
   port: number;
+  /** HTTP port of the web client; null with --no-http. */
+  httpPort: number | null;
+  /** Origins besides the server's own whose pages may use the WebSocket. */
+  allowOrigins: string[];
   maxOnline: number;
   /** Null when not given: ./globals.txt is then read if it exists. */
   globals: string | null;
@@ -37,6 +41,12 @@ Claptrap chat server. PORT and MAX_ONLINE may be given as in the original
 Options:
   --host HOST             address to listen on (default 0.0.0.0)
   --port PORT             TCP port (default 6666; 0 picks a free port)
+  --http-port PORT        HTTP port of the web client and its WebSocket
+                          (default 8080; 0 picks a free port)
+  --no-http               do not serve the web client
+  --allow-origin ORIGIN   also let pages of ORIGIN (e.g.
+                          https://chat.example.com) open a WebSocket
+                          (repeatable; default: the server's own only)
   --max-online N          most users logged in at once (default 10000)
   --globals PATH          preset accounts and rooms (default ./globals.txt,
                           skipped when that file does not exist)
@@ -81,6 +91,9 @@ export function parseServerArgs(args: string[]): ServerArgs {
     options: {
       host: { type: "string", default: "0.0.0.0" },
       port: { type: "string" },
+      "http-port": { type: "string" },
+      "no-http": { type: "boolean", default: false },
+      "allow-origin": { type: "string", multiple: true, default: [] },
       "max-online": { type: "string" },
       globals: { type: "string" },
       db: { type: "string", default: "./claptrap.db" },
@@ -103,9 +116,16 @@ export function parseServerArgs(args: string[]): ServerArgs {
   }
   const port = integer("port", values.port ?? positionals[0] ?? "6666", 0, 65535);
   const maxOnline = integer("max-online", values["max-online"] ?? positionals[1] ?? "10000", 1);
+  if (values["no-http"] && values["http-port"] !== undefined) {
+    throw new TypeError("--no-http and --http-port contradict each other");
+  }
   return {
     host: values.host,
     port,
+    httpPort: values["no-http"]
+      ? null
+      : integer("http-port", values["http-port"] ?? "8080", 0, 65535),
+    allowOrigins: values["allow-origin"].map(origin),
     maxOnline,
     globals: values.globals ?? null,
     db: values.db,
@@ -128,6 +148,27 @@ export function parseServerArgs(args: string[]): ServerArgs {
     sendQueueBytes: integer("send-queue-bytes", values["send-queue-bytes"], 1024),
     help: values.help,
   };
+}
+
+/** Checks and normalises an --allow-origin value: scheme, host and port only. */
+function origin(text: string): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(text);
+  } catch {
+    // reported below
+  }
+  if (
+    !url || (url.protocol !== "http:" && url.protocol !== "https:") || url.pathname !== "/" ||
+    url.search !== "" || url.hash !== "" || url.username !== "" || url.password !== ""
+  ) {
+    throw new TypeError(
+      `--allow-origin must be an origin such as https://chat.example.com, got ${
+        JSON.stringify(text)
+      }`,
+    );
+  }
+  return url.origin;
 }
 
 function oneOf<T extends string>(name: string, text: string, choices: readonly T[]): T {

@@ -71,3 +71,36 @@ Deno.test("parseServerArgs reads the store and hashing flags", () => {
     /--scrypt-cost must be a power of two, got 1000/,
   );
 });
+
+Deno.test("parseServerArgs serves the web client on port 8080 unless told otherwise", () => {
+  const defaults = parseServerArgs([]);
+  assert.equal(defaults.httpPort, 8080);
+  assert.deepEqual(defaults.allowOrigins, [], "same origin only");
+  assert.equal(parseServerArgs(["--http-port", "0"]).httpPort, 0, "0 picks a free port");
+  assert.equal(parseServerArgs(["--no-http"]).httpPort, null);
+  assert.throws(
+    () => parseServerArgs(["--http-port", "65536"]),
+    /--http-port must be a whole number from 0 to 65535, got "65536"/,
+  );
+  assert.throws(
+    () => parseServerArgs(["--no-http", "--http-port", "8080"]),
+    /--no-http and --http-port contradict each other/,
+  );
+});
+
+Deno.test("parseServerArgs takes --allow-origin repeatedly, as origins only", () => {
+  const args = parseServerArgs([
+    "--allow-origin",
+    "https://Chat.Example.com",
+    "--allow-origin",
+    "http://10.0.0.5:8080/",
+  ]);
+  assert.deepEqual(args.allowOrigins, ["https://chat.example.com", "http://10.0.0.5:8080"]);
+  for (const bad of ["chat.example.com", "ftp://x", "https://x/path", "null", "*"]) {
+    assert.throws(
+      () => parseServerArgs(["--allow-origin", bad]),
+      /--allow-origin must be an origin such as https:\/\/chat.example.com/,
+      bad,
+    );
+  }
+});

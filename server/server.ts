@@ -1,6 +1,6 @@
 /**
  * Starting and stopping a Claptrap server: the chat core plus its TCP
- * listener.
+ * listener and, when asked for, its HTTP server (web client and WebSocket).
  * @module
  */
 
@@ -12,8 +12,10 @@ import { Chat, type DuplicateLoginPolicy } from "./chat.ts";
 import { type ConsoleResult, runConsoleCommand } from "./console.ts";
 import type { Globals } from "./globals.ts";
 import { importGlobals } from "./globals_import.ts";
+import { type HttpServerHandle, startHttpServer } from "./http_server.ts";
 import { DEFAULT_SCRYPT_COST } from "./passwords.ts";
 import type { Poems } from "./poems.ts";
+import { StaticFiles } from "./static_files.ts";
 import { type ConnectionLimits, TcpConnection } from "./tcp_connection.ts";
 
 /** Settings of {@link startServer}; every field has a default. */
@@ -22,6 +24,16 @@ export interface ServerOptions {
   host?: string;
   /** TCP port; 0 picks a free one. Default 6666. */
   port?: number;
+  /**
+   * HTTP port of the web client and its WebSocket endpoint `/ws`, on the
+   * same host; 0 picks a free one; null serves no HTTP. Default null.
+   */
+  httpPort?: number | null;
+  /**
+   * Origins besides the server's own whose pages may open a WebSocket, e.g.
+   * `https://chat.example.com`. Default none.
+   */
+  allowOrigins?: readonly string[];
   /** Most users logged in at once. Default 10,000. */
   maxOnline?: number;
   /** Users who may kick and ban in every room (besides the admins of globals.txt). */
@@ -67,6 +79,8 @@ export interface ServerOptions {
 export interface ServerHandle {
   /** Where it listens. */
   readonly addr: Deno.NetAddr;
+  /** Where it serves HTTP, or null when it does not. */
+  readonly httpAddr: Deno.NetAddr | null;
   /** Stops accepting, tells connected push clients, closes every connection. */
   close(): Promise<void>;
   /** Runs an operator console command (HELP, LIST_USERS, KICK, BROADCAST, EXIT). */
@@ -101,8 +115,15 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       sync: options.dbSync,
       maxBatch: options.dbMaxBatch,
     });
-  let listener: Deno.TcpListener;
+  const limits: ConnectionLimits = {
+    maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
+    sendQueueBytes: options.sendQueueBytes ?? 8 * 1024 * 1024,
+    closeGraceMs: options.closeGraceMs ?? 2_000,
+    poems: options.poems ?? null,
+  };
+  let listener: Deno.TcpListener | undefined;
   let chat: Chat;
+  let http: HttpServerHandle | null = null;
   try {
     if (options.globals) {
       await importGlobals(store, options.globals, { scryptCost, now: Date.now() });
@@ -121,18 +142,25 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       log,
     });
     listener = Deno.listen({ hostname: options.host ?? "0.0.0.0", port: options.port ?? 6666 });
+    if (options.httpPort != null) {
+      http = startHttpServer({
+        hostname: options.host ?? "0.0.0.0",
+        port: options.httpPort,
+        chat,
+        limits,
+        allowOrigins: options.allowOrigins ?? [],
+        files: await StaticFiles.load(),
+        log,
+      });
+    }
   } catch (error) {
+    listener?.close();
     await store.close();
     throw error;
   }
-  const limits: ConnectionLimits = {
-    maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
-    sendQueueBytes: options.sendQueueBytes ?? 8 * 1024 * 1024,
-    closeGraceMs: options.closeGraceMs ?? 2_000,
-    poems: options.poems ?? null,
-  };
   const addr = listener.addr as Deno.NetAddr;
   log(`listening addr=${addr.hostname}:${addr.port}`);
+  if (http) log(`listening http=${http.addr.hostname}:${http.addr.port}`);
 
   const connections = new Map<TcpConnection, Promise<void>>();
   const accepting = (async () => {
@@ -152,6 +180,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     for (const connection of connections.keys()) {
       connection.checkLiveness(now, pingAfter, idleLimit);
     }
+    http?.checkLiveness(now, pingAfter, idleLimit);
   }, Math.max(10, Math.min(pingAfter, idleLimit) / 4));
 
   let closing: Promise<void> | null = null;
@@ -161,7 +190,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       listener.close();
       await accepting;
       for (const connection of connections.keys()) connection.close("server shutting down");
-      await Promise.all(connections.values());
+      await Promise.all([
+        ...connections.values(),
+        http?.close("server shutting down", limits.closeGraceMs),
+      ]);
       await store.close();
       log("stopped");
     })();
@@ -171,6 +203,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
   return {
     addr,
+    httpAddr: http?.addr ?? null,
     close: () => close().then(resolveFinished),
     console: (line) => runConsoleCommand(chat, line),
     finished,

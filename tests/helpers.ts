@@ -157,7 +157,6 @@ export class RawConnection {
     await this.#reading;
   }
 
-
   /**
    * The first frame that `wanted` accepts, within `ms`; the frames before it
    * stay queued. A wait that times out takes nothing later.

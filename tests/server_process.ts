@@ -69,6 +69,7 @@ export async function spawnServer(args: string[]): Promise<ServerProcess> {
     globals,
     "--db",
     ":memory:",
+    "--no-http",
     ...args,
   ])
     .spawn();
