@@ -246,11 +246,11 @@ export class SqliteDatabase {
 
   /**
    * Adds committed messages that are not in the full-text index yet, oldest
-   * first, until `maxChars` characters of content (but at least one
-   * message); -1 for all of them. Returns how many it added. Call inside a
+   * first, until `maxChars` characters of content or `maxRows` messages (but
+   * at least one message); -1 for all of them. Returns how many it added. Call inside a
    * transaction.
    */
-  indexPending(maxChars: number): number {
+  indexPending(maxChars: number, maxRows = 500): number {
     const { indexed_up_to: from } = this.#get<{ indexed_up_to: number }>(
       "SELECT indexed_up_to FROM index_state",
     )!;
@@ -267,8 +267,8 @@ export class SqliteDatabase {
       let chars = 0;
       for (
         const row of this.#statement(
-          "SELECT id, length(content) AS chars FROM messages WHERE id > ? ORDER BY id",
-        ).iterate(from) as Iterable<{ id: number; chars: number }>
+          "SELECT id, length(content) AS chars FROM messages WHERE id > ? ORDER BY id LIMIT ?",
+        ).iterate(from, maxRows) as Iterable<{ id: number; chars: number }>
       ) {
         if (count > 0 && chars + row.chars > maxChars) break;
         chars += row.chars;

@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { parseGlobals } from "../server/globals.ts";
+import {
+  clientsOfWorker,
+  globalsText,
+  inFlightLimit,
+  parseBenchArgs,
+  parseTarget,
+  roomOf,
+  roomSizes,
+} from "./options.ts";
+
+Deno.test("parseBenchArgs defaults start a Claptrap server for 100 clients in 1 room", () => {
+  const options = parseBenchArgs([]);
+  assert.equal(options.protocol, "claptrap");
+  assert.equal(options.spawn, true);
+  assert.equal(options.clients, 100);
+  assert.equal(options.rooms, 1);
+  assert.equal(options.size, 64);
+  assert.equal(options.rate, 0);
+  assert.deepEqual(options.serverArgs, []);
+});
+
+Deno.test("parseBenchArgs takes repeated server arguments and --idle", () => {
+  const options = parseBenchArgs([
+    "--server-arg=--db",
+    "--server-arg=:memory:",
+    "--idle",
+    "--clients",
+    "5000",
+    "--rooms",
+    "50",
+  ]);
+  assert.deepEqual(options.serverArgs, ["--db", ":memory:"]);
+  assert.equal(options.duration, 0);
+  assert.equal(options.label, "claptrap 5000x50 idle");
+});
+
+Deno.test("parseBenchArgs refuses bad values", () => {
+  assert.throws(() => parseBenchArgs(["--clients", "0"]), TypeError);
+  assert.throws(() => parseBenchArgs(["--rooms", "3", "--clients", "2"]), TypeError);
+  assert.throws(() => parseBenchArgs(["--size", "10"]), TypeError);
+  assert.throws(() => parseBenchArgs(["--server", "irc"]), TypeError);
+  assert.throws(
+    () => parseBenchArgs(["--target", "claptrap://127.0.0.1:1", "--server-arg", "x"]),
+    TypeError,
+  );
+});
+
+Deno.test("parseTarget accepts loopback only", () => {
+  assert.deepEqual(parseTarget("claptrap://127.0.0.1:6666"), { protocol: "claptrap", port: 6666 });
+  assert.deepEqual(parseTarget("irc://localhost:6667/"), { protocol: "irc", port: 6667 });
+  for (
+    const bad of [
+      "irc://10.0.0.1:6667",
+      "http://127.0.0.1:80",
+      "irc://127.0.0.1",
+      "irc://127.0.0.2:1",
+    ]
+  ) {
+    assert.throws(() => parseTarget(bad), TypeError, bad);
+  }
+});
+
+Deno.test("clients are dealt to rooms and workers evenly", () => {
+  assert.deepEqual(roomSizes(10, 3), [4, 3, 3]);
+  assert.equal(roomSizes(1000, 10).reduce((a, b) => a + b, 0), 1000);
+  const sizes = [0, 0, 0];
+  for (let i = 0; i < 10; i++) sizes[roomOf(i, 3)]++;
+  assert.deepEqual(sizes, roomSizes(10, 3));
+  const all = [0, 1, 2].flatMap((w) => clientsOfWorker(w, 3, 10)).sort((a, b) => a - b);
+  assert.deepEqual(all, [...Array(10).keys()]);
+});
+
+Deno.test("globalsText is a globals file the server accepts", () => {
+  const globals = parseGlobals(globalsText(3, 2), "bench-globals.txt");
+  assert.deepEqual([...globals.accounts.keys()], ["u0", "u1", "u2"]);
+  assert.equal(globals.accounts.get("u2"), "p2");
+  assert.deepEqual(globals.rooms, ["r0", "r1"]);
+});
+
+Deno.test("inFlightLimit keeps bytes in flight per client and caps the total", () => {
+  const base = { window: 2048, maxInFlight: 1 << 18 };
+  assert.equal(inFlightLimit({ ...base, clients: 100, size: 64 }), 204_800);
+  assert.equal(inFlightLimit({ ...base, clients: 100, size: 1024 }), 12_800);
+  assert.equal(inFlightLimit({ ...base, clients: 1000, size: 64 }), 1 << 18);
+  assert.equal(inFlightLimit({ ...base, clients: 10, size: 1 << 20 }), 160);
+});

@@ -1,0 +1,238 @@
+/**
+ * The store benchmark: persisted messages per second and SEND_MSG→OK
+ * latency, with group commit (the default) and with one transaction per
+ * message (`--db-max-batch 1`), both with `--db-sync full`.
+ *
+ * Two measurements per mode:
+ * - the store alone: a SqliteStore on a file, fed `--window` appends at a
+ *   time until `--messages` are on disk;
+ * - through the server: `server.ts` as a child process on 127.0.0.1 with a
+ *   database file, `--connections` clients each keeping `--window`
+ *   SEND_MSG in flight; latency is from writing the request to reading OK.
+ *
+ * `deno task bench:store [--messages N] [--connections C] [--window W] [--runs R] [--json FILE]`
+ * @module
+ */
+
+import { parseArgs } from "node:util";
+import { FrameDecoder } from "../protocol/frame.ts";
+import { encodeMessage, parseMessage } from "../protocol/message.ts";
+import { SqliteStore } from "../store/sqlite_store.ts";
+import { LatencyHistogram, median } from "./stats.ts";
+
+interface Result {
+  mode: "group commit" | "one transaction per message";
+  where: "store" | "server";
+  messagesPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  commits: number | null;
+}
+
+const ROOT = new URL("../", import.meta.url).pathname;
+
+async function storeAlone(maxBatch: number, messages: number, window: number): Promise<Result> {
+  const dir = await Deno.makeTempDir({ prefix: "claptrap-store-bench-" });
+  const store = await SqliteStore.open(`${dir}/bench.db`, { sync: "full", maxBatch });
+  await store.createRoom({ kind: "room", name: "r", createdBy: null, createdAt: 0 });
+  const histogram = new LatencyHistogram();
+  const started = performance.now();
+  let next = 1;
+  const worker = async () => {
+    while (next <= messages) {
+      const id = next++;
+      const t = performance.now();
+      await store.appendMessage({
+        id,
+        kind: "room",
+        room: "r",
+        sender: "u",
+        time: Date.now(),
+        content: `message ${id} of the store benchmark`,
+      });
+      histogram.record((performance.now() - t) * 1000);
+    }
+  };
+  await Promise.all(Array.from({ length: window }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  const commits = store.batchSizes.length;
+  await store.close();
+  await Deno.remove(dir, { recursive: true });
+  return {
+    mode: maxBatch === 1 ? "one transaction per message" : "group commit",
+    where: "store",
+    messagesPerSecond: messages / seconds,
+    p50Ms: histogram.percentile(50) / 1000,
+    p99Ms: histogram.percentile(99) / 1000,
+    commits,
+  };
+}
+
+async function throughServer(
+  maxBatch: number,
+  messages: number,
+  connections: number,
+  window: number,
+): Promise<Result> {
+  const dir = await Deno.makeTempDir({ prefix: "claptrap-store-bench-" });
+  const users = Array.from({ length: connections }, (_, i) => `u${i}`);
+  await Deno.writeTextFile(
+    `${dir}/globals.txt`,
+    users.map((u) => `${u} password-${u}`).join("\n") + "\n\nr\n",
+  );
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      `${ROOT}server.ts`,
+      "--host=127.0.0.1",
+      "--port=0",
+      "--no-http",
+      "--no-console",
+      `--globals=${dir}/globals.txt`,
+      `--db=${dir}/bench.db`,
+      "--db-sync=full",
+      "--scrypt-cost=16",
+      ...(maxBatch === 1 ? ["--db-max-batch=1"] : []),
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const port = await listeningPort(child.stderr);
+  const histogram = new LatencyHistogram();
+  const perConnection = Math.ceil(messages / connections);
+  const started = performance.now();
+  await Promise.all(users.map((user) => sender(port, user, perConnection, window, histogram)));
+  const seconds = (performance.now() - started) / 1000;
+  child.kill("SIGTERM");
+  await child.status;
+  await Deno.remove(dir, { recursive: true });
+  return {
+    mode: maxBatch === 1 ? "one transaction per message" : "group commit",
+    where: "server",
+    messagesPerSecond: (perConnection * connections) / seconds,
+    p50Ms: histogram.percentile(50) / 1000,
+    p99Ms: histogram.percentile(99) / 1000,
+    commits: null,
+  };
+}
+
+/** Reads the server's log until its listening line; keeps draining it afterwards. */
+async function listeningPort(stderr: ReadableStream<Uint8Array>): Promise<number> {
+  const reader = stderr.pipeThrough(new TextDecoderStream()).getReader();
+  let text = "";
+  while (true) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`server.ts exited:\n${text}`);
+    text += value;
+    const match = text.match(/listening addr=[^ ]*:(\d+)/);
+    if (match) {
+      (async () => {
+        while (!(await reader.read()).done) { /* drain */ }
+      })();
+      return Number(match[1]);
+    }
+  }
+}
+
+/** One connection: logs in, joins, keeps `window` SEND_MSG in flight until `count` are OK. */
+async function sender(
+  port: number,
+  user: string,
+  count: number,
+  window: number,
+  histogram: LatencyHistogram,
+): Promise<void> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  conn.setNoDelay(true);
+  const decoder = new FrameDecoder();
+  const buffer = new Uint8Array(64 * 1024);
+  const pending: { method: string; sentAt: number }[] = [];
+  const write = async (method: string, params: Record<string, string>, content?: string) => {
+    pending.push({ method, sentAt: performance.now() });
+    const bytes = encodeMessage({ method, params, content });
+    for (let at = 0; at < bytes.length;) at += await conn.write(bytes.subarray(at));
+  };
+  await write("LOGIN", { Username: user, Password: `password-${user}` });
+  await write("JOIN_ROOM", { "Room-Name": "r" });
+  let sent = 0;
+  let acknowledged = 0;
+  const content = `a message of the store benchmark from ${user}`;
+  while (sent < Math.min(window, count)) await write("SEND_MSG", {}, content), sent++;
+  while (acknowledged < count) {
+    const n = await conn.read(buffer);
+    if (n === null) throw new Error(`${user}: the server closed the connection`);
+    for (const payload of decoder.push(buffer.subarray(0, n))) {
+      const response = parseMessage(payload);
+      const request = pending.shift()!;
+      if (response.params.Status !== "OK") {
+        throw new Error(`${user}: ${request.method} got ${response.params.Status}`);
+      }
+      if (request.method !== "SEND_MSG") continue;
+      histogram.record((performance.now() - request.sentAt) * 1000);
+      acknowledged++;
+      if (sent < count) await write("SEND_MSG", {}, content), sent++;
+    }
+  }
+  conn.close();
+}
+
+function row(label: string, results: Result[]): string {
+  const m = (f: (r: Result) => number) => median(results.map(f));
+  const commits = results[0].commits === null ? "" : `, ${m((r) => r.commits!).toFixed(0)} commits`;
+  return `| ${label} | ${m((r) => r.messagesPerSecond).toFixed(0)} | ${
+    m((r) => r.p50Ms).toFixed(2)
+  } | ${m((r) => r.p99Ms).toFixed(2)} | ${results.length}${commits} |`;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      messages: { type: "string", default: "100000" },
+      connections: { type: "string", default: "8" },
+      window: { type: "string", default: "256" },
+      runs: { type: "string", default: "3" },
+      json: { type: "string" },
+    },
+  });
+  const [messages, connections, window, runs] = [
+    values.messages,
+    values.connections,
+    values.window,
+    values.runs,
+  ].map(Number);
+  const all: Result[] = [];
+  const lines = [
+    "| what | messages/s | p50 ms | p99 ms | runs |",
+    "| --- | ---: | ---: | ---: | --- |",
+  ];
+  for (const where of ["store", "server"] as const) {
+    for (const maxBatch of [Infinity, 1]) {
+      // one transaction per message is slow: a tenth of the messages tells as much
+      const count = maxBatch === 1 ? Math.ceil(messages / 10) : messages;
+      const results: Result[] = [];
+      for (let run = 0; run < runs; run++) {
+        const result = where === "store"
+          ? await storeAlone(maxBatch, count, window * connections)
+          : await throughServer(maxBatch, count, connections, window);
+        console.error(
+          `${where}, ${result.mode}, run ${run + 1}: ${
+            result.messagesPerSecond.toFixed(0)
+          } msg/s, ` +
+            `p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms`,
+        );
+        results.push(result);
+      }
+      all.push(...results);
+      lines.push(row(`${where}: ${results[0].mode} (${count} messages)`, results));
+    }
+  }
+  console.log(lines.join("\n"));
+  if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(all, null, 2));
+}
+
+if (import.meta.main) await main();
