@@ -8,7 +8,8 @@
  *   time until `--messages` are on disk;
  * - through the server: `server.ts` as a child process on 127.0.0.1 with a
  *   database file, `--connections` clients each keeping `--window`
- *   SEND_MSG in flight; latency is from writing the request to reading OK.
+ *   SEND_MSG in flight; latency is from writing the request to reading OK;
+ * - and the latency without load: one client, one message at a time.
  *
  * `deno task bench:store [--messages N] [--connections C] [--window W] [--runs R] [--json FILE]`
  * @module
@@ -55,7 +56,7 @@ async function storeAlone(maxBatch: number, messages: number, window: number): P
   };
   await Promise.all(Array.from({ length: window }, worker));
   const seconds = (performance.now() - started) / 1000;
-  const commits = store.batchSizes.length;
+  const commits = store.batches;
   await store.close();
   await Deno.remove(dir, { recursive: true });
   return {
@@ -210,6 +211,13 @@ async function main(): Promise<void> {
     "| what | messages/s | p50 ms | p99 ms | runs |",
     "| --- | ---: | ---: | ---: | --- |",
   ];
+  for (const maxBatch of [Infinity, 1]) {
+    // latency without load: one connection, one message at a time
+    const results: Result[] = [];
+    for (let run = 0; run < runs; run++) results.push(await throughServer(maxBatch, 2_000, 1, 1));
+    all.push(...results);
+    lines.push(row(`server, 1 client, 1 in flight: ${results[0].mode} (2000 messages)`, results));
+  }
   for (const where of ["store", "server"] as const) {
     for (const maxBatch of [Infinity, 1]) {
       // one transaction per message is slow: a tenth of the messages tells as much

@@ -36,8 +36,10 @@ export class SqliteStore implements ChatStore {
   #onReply: ((reply: WorkerReply) => void) | null = null;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
-  /** Operations per committed batch, for the logs and benchmarks. */
+  /** Operations per batch of the latest (up to 1,000) batches, for benchmarks. */
   readonly batchSizes: number[] = [];
+  /** Batches sent to the worker so far (one transaction each, when they write). */
+  batches = 0;
 
   private constructor(worker: Worker, maxBatch: number) {
     this.#worker = worker;
@@ -168,6 +170,7 @@ export class SqliteStore implements ChatStore {
     this.#inFlight = null;
     this.#onReply = null;
     if (reply.type !== "batch") return;
+    this.batches++;
     this.batchSizes.push(batch.length);
     if (this.batchSizes.length > 1000) this.batchSizes.splice(0, 500);
     reply.outcomes.forEach((outcome, i) => {
