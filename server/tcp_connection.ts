@@ -11,6 +11,7 @@ import { Event } from "../protocol/methods.ts";
 import { type Chat, formatTime } from "./chat.ts";
 import { badRequest, dispatch, isBarrier } from "./dispatcher.ts";
 import type { Poems } from "./poems.ts";
+import { Liveness } from "./liveness.ts";
 import { RequestQueue } from "./request_queue.ts";
 import { SendQueue } from "./send_queue.ts";
 import { type Peer, Session } from "./session.ts";
@@ -56,9 +57,7 @@ export class TcpConnection implements Peer {
   /** The ERROR response to lost framing, after which the connection closes. */
   #lastWords: Message | null = null;
   #closeReason: string | null = null;
-  /** When the client last sent anything, and whether it was pinged since. */
-  #lastHeard = Date.now();
-  #pinged = false;
+  readonly #liveness = new Liveness(Date.now());
   #socketClosed = false;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -93,8 +92,7 @@ export class TcpConnection implements Peer {
         n = null;
       }
       if (n === null) break;
-      this.#lastHeard = Date.now();
-      this.#pinged = false;
+      this.#liveness.heard(Date.now());
       // once closing, input is read and dropped so the close is a FIN, not a reset
       if (this.#closeReason === null) this.#receive(buffer.subarray(0, n));
       if (this.#requests.busy) await this.#requests.ready();
@@ -117,13 +115,9 @@ export class TcpConnection implements Peer {
    * closes any connection silent for `idleLimit` ms.
    */
   checkLiveness(now: number, pingAfter: number, idleLimit: number): void {
-    const silent = now - this.#lastHeard;
-    if (silent >= idleLimit) {
-      this.close(`idle timeout: nothing received for ${Math.round(silent / 1000)} s`);
-    } else if (silent >= pingAfter && !this.#pinged && this.#session.push) {
-      this.#pinged = true;
-      this.deliver({ method: Event.EVT_PING, params: { Time: formatTime(now) } });
-    }
+    const due = this.#liveness.due(now, pingAfter, idleLimit, this.#session.push);
+    if (due && "close" in due) this.close(due.close);
+    else if (due) this.deliver({ method: Event.EVT_PING, params: { Time: formatTime(now) } });
   }
 
   close(reason: string): void {

@@ -12,6 +12,7 @@ import { type Message, utf8Length } from "../protocol/message.ts";
 import { Event } from "../protocol/methods.ts";
 import { type Chat, formatTime } from "./chat.ts";
 import { badRequest, dispatch, isBarrier } from "./dispatcher.ts";
+import { Liveness } from "./liveness.ts";
 import { MAX_OUTSTANDING, type QueuedRequest, RequestQueue } from "./request_queue.ts";
 import { type Peer, Session } from "./session.ts";
 import type { ConnectionLimits } from "./tcp_connection.ts";
@@ -57,9 +58,7 @@ export class WebSocketConnection implements Peer {
   /** Requests received and not yet answered. */
   #unanswered = 0;
   #closeReason: string | null = null;
-  /** When the client last sent anything, and whether it was pinged since. */
-  #lastHeard = Date.now();
-  #pinged = false;
+  readonly #liveness = new Liveness(Date.now());
   #socketClosing = false;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
   #resolveFinished!: () => void;
@@ -114,13 +113,9 @@ export class WebSocketConnection implements Peer {
    * closes any connection silent for `idleLimit` ms (the rules of TCP).
    */
   checkLiveness(now: number, pingAfter: number, idleLimit: number): void {
-    const silent = now - this.#lastHeard;
-    if (silent >= idleLimit) {
-      this.close(`idle timeout: nothing received for ${Math.round(silent / 1000)} s`);
-    } else if (silent >= pingAfter && !this.#pinged && this.#session.push) {
-      this.#pinged = true;
-      this.deliver({ method: Event.EVT_PING, params: { Time: formatTime(now) } });
-    }
+    const due = this.#liveness.due(now, pingAfter, idleLimit, this.#session.push);
+    if (due && "close" in due) this.close(due.close);
+    else if (due) this.deliver({ method: Event.EVT_PING, params: { Time: formatTime(now) } });
   }
 
   close(reason: string): void {
@@ -145,8 +140,7 @@ export class WebSocketConnection implements Peer {
   }
 
   #receive(data: unknown): void {
-    this.#lastHeard = Date.now();
-    this.#pinged = false;
+    this.#liveness.heard(Date.now());
     // once closing, input is dropped, as on TCP
     if (this.#closeReason !== null) return;
     if (typeof data !== "string") {
