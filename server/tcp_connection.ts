@@ -28,7 +28,12 @@ export interface ConnectionLimits {
   poems: Poems | null;
 }
 
-const READ_BUFFER_SIZE = 64 * 1024;
+/**
+ * Reads start with a small buffer, so that an idle connection costs little
+ * memory, and double up to the large one while reads keep filling it.
+ */
+const FIRST_READ_BUFFER = 4 * 1024;
+const LARGEST_READ_BUFFER = 64 * 1024;
 
 /** Each event object is encoded once, however many connections it goes to. */
 const encodedEvents = new WeakMap<Message, Uint8Array>();
@@ -81,7 +86,7 @@ export class TcpConnection implements Peer {
   /** Reads and answers requests until the connection ends. */
   async run(): Promise<void> {
     this.#log(`connect session=${this.#session.id} addr=${this.address}`);
-    const buffer = new Uint8Array(READ_BUFFER_SIZE);
+    let buffer = new Uint8Array(FIRST_READ_BUFFER);
     let endReason = "connection closed by client";
     while (!this.#socketClosed) {
       let n: number | null;
@@ -95,6 +100,9 @@ export class TcpConnection implements Peer {
       this.#liveness.heard(Date.now());
       // once closing, input is read and dropped so the close is a FIN, not a reset
       if (this.#closeReason === null) this.#receive(buffer.subarray(0, n));
+      if (n === buffer.length && buffer.length < LARGEST_READ_BUFFER) {
+        buffer = new Uint8Array(buffer.length * 2);
+      }
       if (this.#requests.busy) await this.#requests.ready();
     }
     const reason = this.#closeReason ?? endReason;
