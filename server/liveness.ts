@@ -4,6 +4,10 @@
  * @module
  */
 
+import { Event } from "../protocol/methods.ts";
+import { formatTime } from "./chat.ts";
+import type { Peer } from "./session.ts";
+
 /** What a silent connection is due: a ping, or closing with a reason. */
 export type LivenessAction = { ping: true } | { close: string } | null;
 
@@ -49,5 +53,18 @@ export class Liveness {
       return { ping: true };
     }
     return null;
+  }
+
+  /** Does what {@link Liveness.due} says to `peer`: sends EVT_PING or closes it. */
+  check(
+    now: number,
+    pingAfter: number,
+    idleLimit: number,
+    push: boolean,
+    peer: Pick<Peer, "deliver" | "close">,
+  ): void {
+    const due = this.due(now, pingAfter, idleLimit, push);
+    if (due && "close" in due) peer.close(due.close);
+    else if (due) peer.deliver({ method: Event.EVT_PING, params: { Time: formatTime(now) } });
   }
 }

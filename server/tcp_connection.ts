@@ -9,7 +9,7 @@ import { FrameDecoder } from "../protocol/frame.ts";
 import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
 import { Event } from "../protocol/methods.ts";
 import { type Chat, formatTime } from "./chat.ts";
-import { badRequest, dispatch, isBarrier } from "./dispatcher.ts";
+import { badRequest, dispatch, type DispatchOptions, isBarrier } from "./dispatcher.ts";
 import type { Poems } from "./poems.ts";
 import { Liveness } from "./liveness.ts";
 import { RequestQueue } from "./request_queue.ts";
@@ -35,6 +35,14 @@ export interface ConnectionLimits {
 const FIRST_READ_BUFFER = 4 * 1024;
 const LARGEST_READ_BUFFER = 64 * 1024;
 
+/** What the dispatcher needs from a transport's limits: the same for TCP and WebSocket. */
+export function dispatchOptionsOf(
+  limits: ConnectionLimits,
+  log: (line: string) => void,
+): DispatchOptions {
+  return { maxReplyChars: limits.maxFrameSize / 8, log, poems: limits.poems };
+}
+
 /** Each event object is encoded once, however many connections it goes to. */
 const encodedEvents = new WeakMap<Message, Uint8Array>();
 
@@ -58,7 +66,7 @@ export class TcpConnection implements Peer {
   readonly #decoder: FrameDecoder;
   readonly #queue: SendQueue;
   readonly #requests: RequestQueue;
-  readonly #dispatchOptions;
+  readonly #dispatchOptions: DispatchOptions;
   /** The ERROR response to lost framing, after which the connection closes. */
   #lastWords: Message | null = null;
   #closeReason: string | null = null;
@@ -80,7 +88,7 @@ export class TcpConnection implements Peer {
       onWriteError: () => this.#abort("connection lost"),
     });
     this.#requests = new RequestQueue((response) => this.#respond(response));
-    this.#dispatchOptions = { maxReplyChars: limits.maxFrameSize / 8, log, poems: limits.poems };
+    this.#dispatchOptions = dispatchOptionsOf(limits, log);
   }
 
   /** Reads and answers requests until the connection ends. */
@@ -123,9 +131,7 @@ export class TcpConnection implements Peer {
    * closes any connection silent for `idleLimit` ms.
    */
   checkLiveness(now: number, pingAfter: number, idleLimit: number): void {
-    const due = this.#liveness.due(now, pingAfter, idleLimit, this.#session.push);
-    if (due && "close" in due) this.close(due.close);
-    else if (due) this.deliver({ method: Event.EVT_PING, params: { Time: formatTime(now) } });
+    this.#liveness.check(now, pingAfter, idleLimit, this.#session.push, this);
   }
 
   close(reason: string): void {

@@ -11,11 +11,11 @@ import { messageToJson, parseJsonMessage } from "../protocol/json_mapping.ts";
 import { type Message, utf8Length } from "../protocol/message.ts";
 import { Event } from "../protocol/methods.ts";
 import { type Chat, formatTime } from "./chat.ts";
-import { badRequest, dispatch, isBarrier } from "./dispatcher.ts";
+import { badRequest, dispatch, type DispatchOptions, isBarrier } from "./dispatcher.ts";
 import { Liveness } from "./liveness.ts";
 import { MAX_OUTSTANDING, type QueuedRequest, RequestQueue } from "./request_queue.ts";
 import { type Peer, Session } from "./session.ts";
-import type { ConnectionLimits } from "./tcp_connection.ts";
+import { type ConnectionLimits, dispatchOptionsOf } from "./tcp_connection.ts";
 import { WebSocketSendQueue } from "./websocket_send_queue.ts";
 
 /** The WebSocket close codes the server uses (RFC 6455 §7.4.1). */
@@ -54,7 +54,7 @@ export class WebSocketConnection implements Peer {
   readonly #session: Session;
   readonly #queue: WebSocketSendQueue;
   readonly #requests: RequestQueue;
-  readonly #dispatchOptions;
+  readonly #dispatchOptions: DispatchOptions;
   /** Requests received and not yet answered. */
   #unanswered = 0;
   #closeReason: string | null = null;
@@ -93,7 +93,7 @@ export class WebSocketConnection implements Peer {
       },
     }, { limit: limits.sendQueueBytes });
     this.#requests = new RequestQueue((response) => this.#respond(response));
-    this.#dispatchOptions = { maxReplyChars: limits.maxFrameSize / 8, log, poems: limits.poems };
+    this.#dispatchOptions = dispatchOptionsOf(limits, log);
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     socket.onopen = () => {
       this.#log(`connect session=${this.#session.id} addr=${this.address} via=websocket`);
@@ -113,9 +113,7 @@ export class WebSocketConnection implements Peer {
    * closes any connection silent for `idleLimit` ms (the rules of TCP).
    */
   checkLiveness(now: number, pingAfter: number, idleLimit: number): void {
-    const due = this.#liveness.due(now, pingAfter, idleLimit, this.#session.push);
-    if (due && "close" in due) this.close(due.close);
-    else if (due) this.deliver({ method: Event.EVT_PING, params: { Time: formatTime(now) } });
+    this.#liveness.check(now, pingAfter, idleLimit, this.#session.push, this);
   }
 
   close(reason: string): void {
