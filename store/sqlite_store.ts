@@ -8,7 +8,7 @@
  */
 
 import type { OpenOptions } from "./sqlite_database.ts";
-import type { Operation, WorkerReply, WorkerRequest } from "./sqlite_worker.ts";
+import type { WorkerReply, WorkerRequest } from "./sqlite_worker.ts";
 import type {
   AccountRecord,
   BanRecord,
@@ -20,7 +20,9 @@ import type {
 import { StoreError } from "./schema.ts";
 import type { ChatStore, StoredState } from "./store.ts";
 
-interface Queued extends Operation {
+interface Queued {
+  op: string;
+  args: unknown[];
   resolve(value: unknown): void;
   reject(error: Error): void;
 }
@@ -161,7 +163,8 @@ export class SqliteStore implements ChatStore {
     this.#worker.postMessage(
       {
         type: "batch",
-        operations: batch.map(({ op, args }) => ({ op, args })),
+        ops: batch.map((queued) => queued.op),
+        args: batch.map((queued) => queued.args),
       } satisfies WorkerRequest,
     );
   }
@@ -173,9 +176,11 @@ export class SqliteStore implements ChatStore {
     this.batches++;
     this.batchSizes.push(batch.length);
     if (this.batchSizes.length > 1000) this.batchSizes.splice(0, 500);
-    reply.outcomes.forEach((outcome, i) => {
-      if (outcome.ok) batch[i].resolve(outcome.value);
-      else batch[i].reject(new StoreError(outcome.error));
+    const { values, errors } = reply;
+    batch.forEach((queued, i) => {
+      const error = errors?.[i];
+      if (error === undefined) queued.resolve(values[i]);
+      else queued.reject(new StoreError(error));
     });
     this.#send();
   }

@@ -10,26 +10,28 @@
 import { SqliteDatabase } from "./sqlite_database.ts";
 import type { OpenOptions } from "./sqlite_database.ts";
 
-/** An operation: a method of SqliteDatabase and its arguments. */
-export interface Operation {
-  op: string;
-  args: unknown[];
-}
-
 /** What the store sends to the worker. */
 export type WorkerRequest =
   | { type: "open"; path: string; options: OpenOptions }
-  | { type: "batch"; operations: Operation[] }
+  | { type: "batch"; ops: string[]; args: unknown[][] }
   | { type: "close" };
 
-/** One operation's outcome. */
-export type Outcome = { ok: true; value: unknown } | { ok: false; error: string };
+/**
+ * The outcomes of a batch: `values[i]` is what operation i returned, and
+ * `errors` is null when every operation succeeded, else `errors[i]` is
+ * operation i's error message (undefined when it succeeded). Flat arrays:
+ * they cost far less to post between threads than an object per operation.
+ */
+export interface Outcomes {
+  values: unknown[];
+  errors: (string | undefined)[] | null;
+}
 
 /** What the worker answers. */
 export type WorkerReply =
   | { type: "opened" }
   | { type: "failed"; error: string }
-  | { type: "batch"; outcomes: Outcome[] }
+  | ({ type: "batch" } & Outcomes)
   | { type: "closed" };
 
 /** Operations that only read. */
@@ -68,31 +70,37 @@ function scheduleIndexing(): void {
  * fails, the batch is rolled back and run again with each operation in its
  * own savepoint, so only the failing one fails.
  */
-function run(db: SqliteDatabase, operations: Operation[]): Outcome[] {
+function run(db: SqliteDatabase, ops: string[], args: unknown[][]): Outcomes {
   // deno-lint-ignore no-explicit-any
-  const call = (o: Operation) => (db as any)[o.op](...o.args);
-  if (operations.every((o) => READS.has(o.op))) {
-    return operations.map((o) => attempt(() => call(o)));
-  }
+  const call = (i: number) => (db as any)[ops[i]](...args[i]);
+  if (ops.every((op) => READS.has(op))) return attemptEach(ops.length, call);
   try {
-    return db.transaction(() => operations.map((o): Outcome => ({ ok: true, value: call(o) })));
+    return { values: db.transaction(() => ops.map((_, i) => call(i))), errors: null };
   } catch {
     // fall through to the careful path
   }
   try {
-    return db.transaction(() => operations.map((o) => attempt(() => db.savepoint(() => call(o)))));
+    return db.transaction(() => attemptEach(ops.length, (i) => db.savepoint(() => call(i))));
   } catch (error) {
     const message = `commit failed: ${(error as Error).message}`;
-    return operations.map(() => ({ ok: false, error: message }));
+    return { values: ops.map(() => undefined), errors: ops.map(() => message) };
   }
 }
 
-function attempt(work: () => unknown): Outcome {
-  try {
-    return { ok: true, value: work() };
-  } catch (error) {
-    return { ok: false, error: (error as Error).message };
+/** Runs operations 0 … count-1, each on its own: one failing does not stop the others. */
+function attemptEach(count: number, work: (i: number) => unknown): Outcomes {
+  const values: unknown[] = [];
+  let errors: (string | undefined)[] | null = null;
+  for (let i = 0; i < count; i++) {
+    try {
+      values.push(work(i));
+    } catch (error) {
+      values.push(undefined);
+      errors ??= new Array(count).fill(undefined);
+      errors[i] = (error as Error).message;
+    }
   }
+  return { values, errors };
 }
 
 self.onmessage = (event: MessageEvent<WorkerRequest>) => {
@@ -108,7 +116,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       }
       break;
     case "batch":
-      reply({ type: "batch", outcomes: run(database!, request.operations) });
+      reply({ type: "batch", ...run(database!, request.ops, request.args) });
       scheduleIndexing();
       break;
     case "close":
