@@ -73,9 +73,13 @@ export const MIN_PASSWORD_LENGTH = 8;
 /** Longest password accepted, in characters. */
 export const MAX_PASSWORD_LENGTH = 1024;
 
+let lastFormatted = { ms: NaN, text: "" };
+
 /** Formats a server time for the wire: ISO 8601 in UTC with milliseconds. */
 export function formatTime(ms: number): string {
-  return new Date(ms).toISOString();
+  // under load many messages share a millisecond; toISOString showed in profiles
+  if (ms !== lastFormatted.ms) lastFormatted = { ms, text: new Date(ms).toISOString() };
+  return lastFormatted.text;
 }
 
 /** Returns why a password is too weak for REGISTER, or null. */
