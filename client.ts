@@ -10,7 +10,7 @@
 
 import process from "node:process";
 import readline from "node:readline";
-import { ChatClient, ChatError } from "./client/chat_client.ts";
+import { ChatClient, ChatError, TlsError } from "./client/chat_client.ts";
 import { CLIENT_USAGE, type ClientArgs, parseClientArgs } from "./client/client_cli.ts";
 import { askNewPassword, type Prompter, signIn, SignInError } from "./client/sign_in.ts";
 import { Status } from "./protocol/methods.ts";
@@ -38,14 +38,36 @@ function fail(message: string, code = 1): never {
 }
 
 async function connect(args: ClientArgs): Promise<ChatClient> {
+  const caCerts = args.ca === undefined ? undefined : [await readCa(args.ca)];
   try {
-    return await ChatClient.connect({ host: args.host, port: args.port });
+    return await ChatClient.connect({ host: args.host, port: args.port, tls: args.tls, caCerts });
   } catch (error) {
-    const why = error instanceof Deno.errors.ConnectionRefused
-      ? "connection refused"
-      : (error as Error).message;
-    fail(`cannot connect to ${args.host}:${args.port}: ${why}`);
+    fail(`cannot connect to ${args.host}:${args.port}: ${whyNotConnected(error, args)}`);
   }
+}
+
+/** The file of --ca, or exits with status 2 saying why it cannot be used. */
+async function readCa(path: string): Promise<string> {
+  let text;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound ? "no such file" : (error as Error).message;
+    fail(`--ca: cannot read ${path}: ${why}`, 2);
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) {
+    fail(`--ca: ${path} does not hold a certificate in PEM form`, 2);
+  }
+  return text;
+}
+
+function whyNotConnected(error: unknown, args: ClientArgs): string {
+  if (error instanceof Deno.errors.ConnectionRefused) return "connection refused";
+  if (!(error instanceof TlsError)) return (error as Error).message;
+  if (error.problem !== "UnknownIssuer" && error.problem !== "BadSignature") return error.message;
+  return args.ca === undefined
+    ? `${error.message}; if it is self-signed, pass it with --ca FILE`
+    : `${error.message}; ${args.ca} holds neither the server's certificate nor its issuer's`;
 }
 
 /**
@@ -64,7 +86,11 @@ async function sayHello(client: ChatClient, args: ClientArgs): Promise<void> {
       fail(`the server at ${args.host}:${args.port} speaks another protocol version${told}`);
     }
     if (!(error instanceof ChatError)) {
-      fail(`lost the connection to ${args.host}:${args.port}: ${(error as Error).message}`);
+      const message = (error as Error).message;
+      const hint = !args.tls && message.includes("protocol error")
+        ? "; if the server uses TLS, connect with --tls"
+        : "";
+      fail(`lost the connection to ${args.host}:${args.port}: ${message}${hint}`);
     }
   }
 }

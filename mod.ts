@@ -21,7 +21,18 @@
  * @module
  */
 
-export { type ServerHandle, type ServerOptions, startServer } from "./server/server.ts";
+export {
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  type ServerHandle,
+  type ServerOptions,
+  startServer,
+  TlsConfigError,
+} from "./server/server.ts";
+export { DEFAULT_FLOOD_LIMITS, type FloodLimits, NO_FLOOD_LIMITS } from "./server/flood_control.ts";
+export type { RateLimit } from "./server/token_bucket.ts";
+export type { FailurePolicy } from "./server/failure_throttle.ts";
+export { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./server/liveness.ts";
+export { type LogFormat, stderrLogger } from "./server/log_format.ts";
 export { type Globals, GlobalsError, parseGlobals } from "./server/globals.ts";
 export type { DuplicateLoginPolicy } from "./server/chat.ts";
 export type { ConsoleResult } from "./server/console.ts";
@@ -51,6 +62,7 @@ export {
   type Pong,
   type RoomInfo,
   type SearchResult,
+  TlsError,
   type WhoEntry,
 } from "./client/chat_client.ts";
 export * from "./protocol/mod.ts";

@@ -4,12 +4,14 @@
  * @module
  */
 
-import { parseServerArgs, SERVER_USAGE } from "./server/cli.ts";
+import { parseServerArgs, readTlsFiles, SERVER_USAGE } from "./server/cli.ts";
 import { type Globals, parseGlobals } from "./server/globals.ts";
+import { DEFAULT_FLOOD_LIMITS, NO_FLOOD_LIMITS } from "./server/flood_control.ts";
+import { stderrLogger } from "./server/log_format.ts";
 import { parsePoems, type Poems } from "./server/poems.ts";
 import { StoreError } from "./store/schema.ts";
 import { HttpListenError } from "./server/http_server.ts";
-import { type ServerHandle, startServer } from "./server/server.ts";
+import { type ServerHandle, startServer, TlsConfigError } from "./server/server.ts";
 
 function fail(message: string): never {
   console.error(`claptrap: ${message}`);
@@ -73,6 +75,12 @@ async function main(args: string[]): Promise<void> {
   }
   const globals = await readGlobals(options.globals);
   const poems = await readPoems(options.poems);
+  let tls;
+  try {
+    tls = await readTlsFiles(options, Deno.readTextFile);
+  } catch (error) {
+    fail((error as Error).message);
+  }
   let server;
   try {
     server = await startServer({
@@ -93,9 +101,21 @@ async function main(args: string[]): Promise<void> {
       idleTimeoutMs: options.idleTimeoutMs,
       maxFrameSize: options.maxFrameSize,
       sendQueueBytes: options.sendQueueBytes,
+      maxMessageChars: options.maxMessageChars,
+      floodLimits: {
+        ...(options.loginThrottle ? DEFAULT_FLOOD_LIMITS : NO_FLOOD_LIMITS),
+        messages: { perSecond: options.msgRate, burst: options.msgBurst },
+      },
+      maxConnectionsPerAddress: options.maxConnectionsPerIp,
+      loginTimeoutMs: options.loginTimeoutMs,
+      frameTimeoutMs: options.frameTimeoutMs,
+      closeGraceMs: options.drainTimeoutMs,
+      log: stderrLogger(options.logFormat),
+      tls,
     });
   } catch (error) {
     if (error instanceof StoreError || error instanceof HttpListenError) fail(error.message);
+    if (error instanceof TlsConfigError) fail(error.message);
     fail(`cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`);
   }
   const stop = () => server.close();

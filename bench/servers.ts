@@ -153,6 +153,7 @@ export async function startClaptrap(options: ClaptrapStart): Promise<ServerProce
     "--no-console",
     "--scrypt-cost",
     "16",
+    ...(await floodLimitsOff(root)),
     ...(options.clients > 10_000 ? ["--max-online", String(options.clients)] : []),
     ...options.serverArgs,
   ];
@@ -327,4 +328,15 @@ async function waitForPort(port: number, timeoutMs: number): Promise<number> {
     }
   }
   return new Promise<number>(() => {}); // the caller's timeout reports it
+}
+
+/**
+ * The flags that turn off flood control (message rate, connections per
+ * address), for a server.ts that has them: a benchmark floods on purpose,
+ * from one address. Older checkouts (`--server-root`) have no such flags.
+ */
+async function floodLimitsOff(root: string): Promise<string[]> {
+  const cli = await Deno.readTextFile(`${root}/server/cli.ts`).catch(() => "");
+  if (!cli.includes('"msg-rate"')) return [];
+  return ["--msg-rate", "0", "--max-connections-per-ip", "0", "--no-login-throttle"];
 }

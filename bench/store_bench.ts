@@ -96,6 +96,7 @@ async function throughServer(
       `--db=${dir}/bench.db`,
       "--db-sync=full",
       "--scrypt-cost=16",
+      "--msg-rate=0",
       ...(maxBatch === 1 ? ["--db-max-batch=1"] : []),
     ],
     stdin: "null",

@@ -27,6 +27,59 @@ export interface ConnectOptions {
   port?: number;
   /** Largest frame accepted from the server. Default 16 MiB. */
   maxFrameSize?: number;
+  /** Connect over TLS. Default false, unless `caCerts` is given. */
+  tls?: boolean;
+  /**
+   * Certificates (PEM) to trust besides the system's, e.g. a server's
+   * self-signed one. Giving them implies `tls`.
+   */
+  caCerts?: string[];
+}
+
+/**
+ * The TLS handshake with the server failed. The message says why in words
+ * (e.g. that the server's certificate is not trusted); `cause` is Deno's error.
+ */
+export class TlsError extends Error {
+  /** Always `TlsError`. */
+  override name = "TlsError";
+  /** rustls's name of the problem, e.g. `UnknownIssuer`, when it gave one. */
+  readonly problem: string | null;
+
+  /** Describes `error`, Deno's, from connecting over TLS to `host`. */
+  constructor(error: Error, host: string) {
+    // e.g. "invalid peer certificate: UnknownIssuer", or "...: Other(OtherError(CaUsedAsEndEntity))"
+    const problem = error.message.match(/invalid peer certificate: (?:\w+\()*(\w+)/)?.[1] ?? null;
+    super(describeTlsFailure(error.message, problem, host), { cause: error });
+    this.problem = problem;
+  }
+}
+
+/** One line on why a TLS handshake failed, from Deno's message and rustls's problem name. */
+function describeTlsFailure(message: string, problem: string | null, host: string): string {
+  switch (problem) {
+    case null:
+      return /corrupt message|InvalidContentType|close_notify|unexpected EOF/i.test(message)
+        ? `the server does not speak TLS there (${message})`
+        : `TLS handshake failed: ${message}`;
+    case "UnknownIssuer":
+      return "the server's certificate is not trusted: it is self-signed or from an unknown " +
+        "certificate authority (UnknownIssuer)";
+    case "BadSignature":
+      return "the server's certificate is not trusted: it is not signed by the trusted " +
+        "certificate of its issuer's name (BadSignature)";
+    case "CaUsedAsEndEntity":
+      return "the server's certificate is a CA certificate, which cannot be a server's own " +
+        "(CaUsedAsEndEntity)";
+    case "NotValidForName":
+      return `the server's certificate is not valid for ${host} (NotValidForName)`;
+    case "Expired":
+      return "the server's certificate has expired (Expired)";
+    case "NotValidYet":
+      return "the server's certificate is not valid yet (NotValidYet)";
+    default:
+      return `the server's certificate is not accepted (${problem})`;
+  }
 }
 
 /** A room as listed by the server. */
@@ -219,6 +272,7 @@ interface Pending {
  */
 export class ChatClient {
   readonly #conn: Deno.Conn;
+  readonly #tls: boolean;
   readonly #decoder: FrameDecoder;
   readonly #pending: Pending[] = [];
   readonly #events: ChatEvent[] = [];
@@ -229,20 +283,36 @@ export class ChatClient {
   /** Resolves with the reason once the connection has ended. */
   readonly closed: Promise<string>;
 
-  private constructor(conn: Deno.Conn, maxFrameSize: number) {
+  private constructor(conn: Deno.Conn, maxFrameSize: number, tls: boolean) {
     this.#conn = conn;
+    this.#tls = tls;
     this.#decoder = new FrameDecoder({ maxFrameSize });
     this.closed = this.#readLoop();
   }
 
-  /** Connects to a server. */
+  /**
+   * Connects to a server, over TLS when `tls` or `caCerts` is given; the TLS
+   * handshake is complete when this resolves.
+   * @throws {TlsError} when the TLS handshake fails, e.g. on an untrusted certificate.
+   */
   static async connect(options: ConnectOptions = {}): Promise<ChatClient> {
-    const conn = await Deno.connect({
-      hostname: options.host ?? "127.0.0.1",
-      port: options.port ?? 6666,
-    });
-    conn.setNoDelay(true);
-    return new ChatClient(conn, options.maxFrameSize ?? CLIENT_MAX_FRAME_SIZE);
+    const hostname = options.host ?? "127.0.0.1";
+    const port = options.port ?? 6666;
+    const maxFrameSize = options.maxFrameSize ?? CLIENT_MAX_FRAME_SIZE;
+    if (!options.tls && !options.caCerts) {
+      const conn = await Deno.connect({ hostname, port });
+      conn.setNoDelay(true);
+      return new ChatClient(conn, maxFrameSize, false);
+    }
+    const conn = await Deno.connectTls({ hostname, port, caCerts: options.caCerts });
+    try {
+      // Deno runs the handshake lazily; run it now so that its failure is this call's
+      await conn.handshake();
+    } catch (error) {
+      conn.close();
+      throw new TlsError(error as Error, hostname);
+    }
+    return new ChatClient(conn, maxFrameSize, true);
   }
 
   /** Sends a request and resolves to its response, whatever its status. */
@@ -502,6 +572,11 @@ export class ChatClient {
 
   /** Closes the connection. */
   close(): Promise<string> {
+    if (this.#tls && this.#closedReason === null) {
+      // close_notify: without it the server sees the end as an error (UnexpectedEof);
+      // not awaited, so that a server that stopped reading cannot hold up the close
+      this.#conn.closeWrite().catch(() => {});
+    }
     this.#shutdown("closed by client");
     return this.closed;
   }

@@ -1,6 +1,7 @@
 /**
  * The terminal client's command line:
- * `client.ts [--host HOST] [--port PORT] [--user NAME] [--password PW] [--register] [--no-push]`.
+ * `client.ts [--host HOST] [--port PORT] [--tls] [--ca FILE] [--user NAME] [--password PW]
+ * [--register] [--no-push]`.
  * Pure parsing; the entry point does the I/O.
  * @module
  */
@@ -13,6 +14,10 @@ export interface ClientArgs {
   host: string;
   /** Server port. */
   port: number;
+  /** Connect over TLS (set by --tls and by --ca; absent for plain TCP). */
+  tls?: true;
+  /** A PEM file of certificates to trust besides the system's, when given. */
+  ca?: string;
   /** User name, when given (otherwise the client asks for it). */
   user?: string;
   /** Password, when given (otherwise the client asks for it). */
@@ -36,6 +41,9 @@ a new user. Type /help once logged in for the commands.
 Options:
   --host HOST      server address (default 127.0.0.1)
   --port PORT      server port (default 6666)
+  --tls            connect over TLS
+  --ca FILE        trust the certificate(s) in FILE (PEM), e.g. the server's
+                   self-signed one; implies --tls
   --user NAME      log in as NAME
   --password PW    password (visible to other local users: prefer the prompt)
   --register       create the account NAME first (asks for the password twice)
@@ -62,6 +70,8 @@ export function parseClientArgs(args: string[]): ClientArgs {
     options: {
       host: { type: "string", default: "127.0.0.1" },
       port: { type: "string", default: "6666" },
+      tls: { type: "boolean", default: false },
+      ca: { type: "string" },
       user: { type: "string" },
       password: { type: "string" },
       register: { type: "boolean", default: false },
@@ -73,9 +83,12 @@ export function parseClientArgs(args: string[]): ClientArgs {
     throw new TypeError(`unexpected argument: ${positionals.join(" ")}`);
   }
   if (values.host === "") throw new TypeError("--host must not be empty");
+  if (values.ca === "") throw new TypeError("--ca must name a file");
   return {
     host: values.host,
     port: port(values.port),
+    ...(values.tls || values.ca !== undefined ? { tls: true as const } : {}),
+    ...(values.ca !== undefined ? { ca: values.ca } : {}),
     ...(values.user !== undefined ? { user: values.user } : {}),
     ...(values.password !== undefined ? { password: values.password } : {}),
     register: values.register,

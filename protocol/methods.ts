@@ -157,6 +157,13 @@ export const Status = {
   BANNED: "BANNED",
   /** KICK of a user who is not in the room; UNBAN of one who is not banned. */
   NO_SUCH_USER: "NO_SUCH_USER",
+  /**
+   * Too many requests of this kind (messages too fast, too many failed
+   * logins); `Retry-After-Ms` says when to try again.
+   */
+  RATE_LIMITED: "RATE_LIMITED",
+  /** The connection was refused: too many from the same address. Then the server closes. */
+  TOO_MANY_CONNECTIONS: "TOO_MANY_CONNECTIONS",
 } as const;
 
 /** A response status. */
@@ -175,6 +182,8 @@ export interface RequestSpec {
    * because they depend on what it changes (who is logged in).
    */
   readonly barrier?: boolean;
+  /** Whether it spends one of the user's message-rate tokens (RATE_LIMITED when none is left). */
+  readonly limited?: boolean;
 }
 
 /** The request table: required parameters and response method of each request. */
@@ -190,9 +199,9 @@ export const REQUESTS: Readonly<Record<RequestMethod, RequestSpec>> = {
   LIST_MEMBERS: { required: [], response: "RESP_LIST_MEMBERS" },
   JOIN_ROOM: { required: ["Room-Name"], response: "RESP_JOIN_ROOM" },
   EXIT_ROOM: { required: [], response: "RESP_EXIT_ROOM" },
-  SEND_MSG: { required: ["Content-Length"], response: "RESP_SEND_MSG" },
+  SEND_MSG: { required: ["Content-Length"], response: "RESP_SEND_MSG", limited: true },
   RECV_MSG: { required: [], response: "NO_NEW_MSG" },
-  CREATE_ROOM: { required: ["Room-Name"], response: "RESP_CREATE_ROOM" },
+  CREATE_ROOM: { required: ["Room-Name"], response: "RESP_CREATE_ROOM", limited: true },
   REGISTER: {
     required: ["Username", "Password"],
     response: "RESP_REGISTER",
@@ -200,15 +209,15 @@ export const REQUESTS: Readonly<Record<RequestMethod, RequestSpec>> = {
     barrier: true,
   },
   HISTORY: { required: [], response: "RESP_HISTORY" },
-  SEARCH: { required: ["Query"], response: "RESP_SEARCH" },
+  SEARCH: { required: ["Query"], response: "RESP_SEARCH", limited: true },
   HELLO: { required: ["Version"], response: "RESP_HELLO", beforeLogin: true },
   PING: { required: [], response: "PONG", beforeLogin: true },
   TIME: { required: [], response: "RESP_TIME" },
   WHO: { required: [], response: "RESP_WHO" },
   LEAVE: { required: [], response: "RESP_LEAVE" },
-  PEER_CONNECT: { required: ["Peer"], response: "RESP_PEER_CONNECT" },
+  PEER_CONNECT: { required: ["Peer"], response: "RESP_PEER_CONNECT", limited: true },
   PEER_BYE: { required: [], response: "RESP_PEER_BYE" },
-  DM: { required: ["To", "Content-Length"], response: "RESP_DM" },
+  DM: { required: ["To", "Content-Length"], response: "RESP_DM", limited: true },
   POEM: { required: ["Number"], response: "RESP_POEM" },
   KICK: { required: ["User"], response: "RESP_KICK" },
   BAN: { required: ["User"], response: "RESP_BAN" },

@@ -10,3 +10,4 @@ export * from "./message.ts";
 export * from "./methods.ts";
 export * from "./content.ts";
 export * from "./names.ts";
+export * from "./message_text.ts";

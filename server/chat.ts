@@ -10,9 +10,10 @@
 
 import type { Message } from "../protocol/message.ts";
 import { Event, Status, type StatusCode } from "../protocol/methods.ts";
-import { nameProblem } from "../protocol/names.ts";
+import { nameKey, nameProblem } from "../protocol/names.ts";
 import type { MessageRecord, RoomKind, SearchHit } from "../store/records.ts";
 import type { ChatStore, StoredState } from "../store/store.ts";
+import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./flood_control.ts";
 import { Moderation } from "./moderation.ts";
 import { decoyHash, DEFAULT_SCRYPT_COST, hashPassword, verifyPassword } from "./passwords.ts";
 import { type PollLogLimits, type Posted, Room } from "./room.ts";
@@ -37,6 +38,8 @@ export interface ChatOptions {
   duplicateLogin?: DuplicateLoginPolicy;
   /** scrypt cost N for new password hashes. */
   scryptCost?: number;
+  /** Message rate and failed-login limits. Default {@link DEFAULT_FLOOD_LIMITS}. */
+  floodLimits?: FloodLimits;
   /** The clock, in milliseconds since the epoch (injected for tests). */
   now?: () => number;
   /** Receives one line per significant event. */
@@ -52,6 +55,8 @@ export type PostResult =
 export interface Outcome {
   status: StatusCode;
   reason?: string;
+  /** With RATE_LIMITED: how many milliseconds until trying again may succeed. */
+  retryAfterMs?: number;
 }
 
 /** The outcome of a direct message: its id and time when it was sent. */
@@ -98,6 +103,11 @@ export function passwordProblem(password: string, user: string): string | null {
   return null;
 }
 
+/** The RATE_LIMITED outcome. */
+function rateLimited(waitMs: number, reason: string): Outcome {
+  return { status: Status.RATE_LIMITED, reason, retryAfterMs: waitMs };
+}
+
 /** The name of the direct conversation of two users: the same whoever writes first. */
 export function directRoomName(a: string, b: string): string {
   return a < b ? `${a} ↔ ${b}` : `${b} ↔ ${a}`;
@@ -116,6 +126,7 @@ export class Chat {
   readonly #now: () => number;
   readonly #log: (line: string) => void;
   readonly #moderation: Moderation;
+  readonly #flood: FloodControl;
   #lastMessageId: number;
   #groupsCreated = 0;
   /** Settles once the latest post has reached its room (or failed). */
@@ -132,6 +143,7 @@ export class Chat {
     this.#log = options.log ?? (() => {});
     this.#lastMessageId = options.state.lastMessageId;
     this.#moderation = new Moderation(options.admins ?? new Set(), options.state.bans);
+    this.#flood = new FloodControl(options.floodLimits ?? DEFAULT_FLOOD_LIMITS);
     for (const { name, createdBy } of options.state.rooms) {
       this.#rooms.set(name, new Room("room", name, createdBy, this.#pollLog));
     }
@@ -147,8 +159,24 @@ export class Chat {
     return this.#online.size;
   }
 
-  /** Creates an account (the name is NFC-normalised first). */
-  async register(username: string, password: string): Promise<Outcome> {
+  /**
+   * Creates an account (the name is NFC-normalised first). Refused
+   * registrations slow down further ones from the same address.
+   */
+  async register(session: Session, username: string, password: string): Promise<Outcome> {
+    const wait = this.#flood.registerWait(session.ip, this.#now());
+    if (wait > 0) return rateLimited(wait, "too many refused registrations from this address");
+    const outcome = await this.#createAccount(username, password);
+    if (outcome.status !== Status.OK) {
+      this.#flood.registerFailed(session.ip, this.#now());
+      this.#log(
+        `register-refused session=${session.id} addr=${session.peer.address} status=${outcome.status}`,
+      );
+    }
+    return outcome;
+  }
+
+  async #createAccount(username: string, password: string): Promise<Outcome> {
     const user = username.normalize("NFC");
     const problem = nameProblem(user);
     if (problem) return { status: Status.INVALID_NAME, reason: problem };
@@ -176,15 +204,43 @@ export class Chat {
     username: string,
     password: string,
     push: boolean,
-  ): Promise<StatusCode> {
-    if (session.user !== null) return Status.ALREADY_LOGIN;
+  ): Promise<Outcome> {
+    if (session.user !== null) return { status: Status.ALREADY_LOGIN };
     const user = username.normalize("NFC");
-    const account = await this.#store.getAccount(user);
-    const matches = await verifyPassword(password, account?.passwordHash ?? this.#decoy);
-    if (!account || account.disabled || !matches) {
-      this.#log(`login-failed session=${session.id} addr=${session.peer.address}`);
-      return Status.AUTH_FAILED;
+    const key = nameKey(user);
+    const wait = this.#flood.beginLogin(key, session.ip, this.#now());
+    if (wait > 0) {
+      this.#log(`login-throttled session=${session.id} addr=${session.peer.address}`);
+      return rateLimited(wait, "too many failed logins; wait before trying again");
     }
+    if (!(await this.#passwordMatches(user, password))) {
+      this.#flood.loginFailed(session.ip, this.#now());
+      const failures = this.#flood.loginFailures(key, this.#now());
+      this.#log(
+        `login-failed session=${session.id} addr=${session.peer.address} user=${
+          JSON.stringify(user)
+        } failures=${failures}`,
+      );
+      return { status: Status.AUTH_FAILED };
+    }
+    this.#flood.loginSucceeded(key);
+    return { status: this.#admit(session, user, push) };
+  }
+
+  /**
+   * Whether `password` is the one of an enabled account `user`; as slow for
+   * unknown users and absurd input as for wrong passwords.
+   */
+  async #passwordMatches(user: string, password: string): Promise<boolean> {
+    const plausible = nameProblem(user) === null && password.length <= MAX_PASSWORD_LENGTH * 2;
+    const account = plausible ? await this.#store.getAccount(user) : null;
+    const hash = account?.passwordHash ?? this.#decoy;
+    const matches = await verifyPassword(plausible ? password : "", hash);
+    return account !== null && !account.disabled && matches;
+  }
+
+  /** Makes `user` the session's user, if the online rules allow it. */
+  #admit(session: Session, user: string, push: boolean): StatusCode {
     if (session.user !== null) return Status.ALREADY_LOGIN;
     const earlier = this.#online.get(user);
     if (earlier && this.#duplicateLogin === "refuse") return Status.ALREADY_ONLINE;
@@ -201,6 +257,16 @@ export class Chat {
     this.#online.set(user, session);
     this.#log(`login session=${session.id} user=${JSON.stringify(user)} push=${push}`);
     return Status.OK;
+  }
+
+  /**
+   * Spends one of the user's message-rate tokens for a costly request
+   * (posting, creating a room, searching); null when there was one, else
+   * the RATE_LIMITED outcome.
+   */
+  admit(session: Session): Outcome | null {
+    const wait = this.#flood.messageWait(session.user!, this.#now());
+    return wait === 0 ? null : rateLimited(wait, "too many messages; slow down");
   }
 
   /** Logs a session out, leaving its room. */

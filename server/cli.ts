@@ -1,10 +1,12 @@
 /**
  * The server's command line: `server.ts [PORT] [MAX_ONLINE] [flags]`.
- * Pure parsing; the entry point does the I/O.
+ * Pure parsing; the entry point does the I/O (reading the TLS files goes
+ * through the reader it passes in).
  * @module
  */
 
 import { parseArgs } from "node:util";
+import { LOG_FORMATS, type LogFormat } from "./log_format.ts";
 
 /** What the command line asks for. */
 export interface ServerArgs {
@@ -29,6 +31,22 @@ export interface ServerArgs {
   console: boolean;
   maxFrameSize: number;
   sendQueueBytes: number;
+  maxMessageChars: number;
+  /** Messages per second per user; 0 for no limit. */
+  msgRate: number;
+  msgBurst: number;
+  /** Whether failed logins slow down further attempts. */
+  loginThrottle: boolean;
+  /** 0 for no cap. */
+  maxConnectionsPerIp: number;
+  loginTimeoutMs: number;
+  frameTimeoutMs: number;
+  drainTimeoutMs: number;
+  logFormat: LogFormat;
+  /** The TLS certificate chain file (PEM); null for plain TCP and HTTP. */
+  tlsCert: string | null;
+  /** The TLS private key file (PEM); given exactly when `tlsCert` is. */
+  tlsKey: string | null;
   help: boolean;
 }
 
@@ -77,6 +95,29 @@ Options:
   --max-frame-size BYTES  largest request frame accepted (default 1048576)
   --send-queue-bytes N    bytes queued for a client before it is dropped
                           for not reading (default 8388608)
+  --max-message-chars N   longest message accepted, in characters
+                          (default 16384)
+  --msg-rate N            messages (and room creations, peer chats and
+                          searches) per second per user; more are answered
+                          RATE_LIMITED (default 10; 0: no limit)
+  --msg-burst N           how many of those may come at once (default 50)
+  --no-login-throttle     do not slow down logins after failures (by
+                          default: 5 free failures per account and 20 per
+                          address, then delays from 1 s doubling to 5 min)
+  --max-connections-per-ip N
+                          simultaneous connections from one IP address,
+                          TCP and WebSocket together (default 64; 0: no cap)
+  --login-timeout SECONDS connections not logged in this long are closed
+                          (default 60)
+  --frame-timeout SECONDS connections that leave a frame unfinished this
+                          long are closed (default 30)
+  --drain-timeout SECONDS at shutdown, how long clients get to receive what
+                          is queued for them (default 5)
+  --log-format FORMAT     text (default) or json: one object per line
+  --tls-cert FILE         serve TCP and HTTP over TLS (HTTPS, WSS) with the
+                          certificate chain in FILE (PEM); needs --tls-key
+  --tls-key FILE          the certificate's private key (PEM); needs
+                          --tls-cert
   -h, --help              show this help
 `;
 
@@ -108,6 +149,17 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "no-console": { type: "boolean", default: false },
       "max-frame-size": { type: "string", default: String(1 << 20) },
       "send-queue-bytes": { type: "string", default: String(8 << 20) },
+      "max-message-chars": { type: "string", default: "16384" },
+      "msg-rate": { type: "string", default: "10" },
+      "msg-burst": { type: "string", default: "50" },
+      "no-login-throttle": { type: "boolean", default: false },
+      "max-connections-per-ip": { type: "string", default: "64" },
+      "login-timeout": { type: "string", default: "60" },
+      "frame-timeout": { type: "string", default: "30" },
+      "drain-timeout": { type: "string", default: "5" },
+      "log-format": { type: "string", default: "text" },
+      "tls-cert": { type: "string" },
+      "tls-key": { type: "string" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -119,6 +171,10 @@ export function parseServerArgs(args: string[]): ServerArgs {
   if (values["no-http"] && values["http-port"] !== undefined) {
     throw new TypeError("--no-http and --http-port contradict each other");
   }
+  const tlsCert = values["tls-cert"] ?? null;
+  const tlsKey = values["tls-key"] ?? null;
+  if (tlsCert !== null && tlsKey === null) throw new TypeError("--tls-cert needs --tls-key");
+  if (tlsKey !== null && tlsCert === null) throw new TypeError("--tls-key needs --tls-cert");
   return {
     host: values.host,
     port,
@@ -146,8 +202,83 @@ export function parseServerArgs(args: string[]): ServerArgs {
     scryptCost: powerOfTwo("scrypt-cost", values["scrypt-cost"], 2, 1 << 20),
     maxFrameSize: integer("max-frame-size", values["max-frame-size"], 64, 2 ** 31),
     sendQueueBytes: integer("send-queue-bytes", values["send-queue-bytes"], 1024),
+    maxMessageChars: integer("max-message-chars", values["max-message-chars"], 1, 1 << 24),
+    msgRate: decimal("msg-rate", values["msg-rate"], 1_000_000),
+    msgBurst: integer("msg-burst", values["msg-burst"], 1, 1_000_000),
+    loginThrottle: !values["no-login-throttle"],
+    maxConnectionsPerIp: integer("max-connections-per-ip", values["max-connections-per-ip"], 0),
+    loginTimeoutMs: 1000 * integer("login-timeout", values["login-timeout"], 1, 86_400),
+    frameTimeoutMs: 1000 * integer("frame-timeout", values["frame-timeout"], 1, 86_400),
+    drainTimeoutMs: 1000 * integer("drain-timeout", values["drain-timeout"], 0, 3_600),
+    logFormat: oneOf("log-format", values["log-format"], LOG_FORMATS),
+    tlsCert,
+    tlsKey,
     help: values.help,
   };
+}
+
+/**
+ * Reads the files of --tls-cert and --tls-key, when given, and checks that
+ * they hold PEM of the right kind. (Whether the key fits the certificate
+ * shows only when the server starts listening.)
+ *
+ * @param readTextFile reads a file, e.g. `Deno.readTextFile`
+ * @returns the PEM texts, or undefined without --tls-cert
+ * @throws {TypeError} naming the flag, when a file cannot be read or holds the wrong thing
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseServerArgs, readTlsFiles } from "./cli.ts";
+ * const files: Record<string, string> = {
+ *   "cert.pem": "-----BEGIN CERTIFICATE-----\n...\n-----END CERTIFICATE-----\n",
+ *   "key.pem": "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----\n",
+ * };
+ * const args = parseServerArgs(["--tls-cert", "cert.pem", "--tls-key", "key.pem"]);
+ * const tls = await readTlsFiles(args, (path) => Promise.resolve(files[path]));
+ * assert.equal(tls?.cert, files["cert.pem"]);
+ * ```
+ */
+export async function readTlsFiles(
+  args: Pick<ServerArgs, "tlsCert" | "tlsKey">,
+  readTextFile: (path: string) => Promise<string>,
+): Promise<{ cert: string; key: string } | undefined> {
+  if (args.tlsCert === null || args.tlsKey === null) return undefined;
+  return {
+    cert: await readPem("tls-cert", args.tlsCert, CERTIFICATE_PEM, readTextFile),
+    key: await readPem("tls-key", args.tlsKey, PRIVATE_KEY_PEM, readTextFile),
+  };
+}
+
+/** What a PEM file must hold: its name in messages and the first line of its block. */
+interface PemKind {
+  name: string;
+  begins: RegExp;
+}
+
+const CERTIFICATE_PEM: PemKind = { name: "a certificate", begins: /-----BEGIN CERTIFICATE-----/ };
+const PRIVATE_KEY_PEM: PemKind = {
+  name: "a private key",
+  begins: /-----BEGIN (RSA |EC )?PRIVATE KEY-----/,
+};
+
+async function readPem(
+  flag: string,
+  path: string,
+  kind: PemKind,
+  readTextFile: (path: string) => Promise<string>,
+): Promise<string> {
+  let text;
+  try {
+    text = await readTextFile(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotFound ? "no such file" : (error as Error).message;
+    throw new TypeError(`--${flag}: cannot read ${path}: ${why}`);
+  }
+  if (!kind.begins.test(text)) {
+    throw new TypeError(`--${flag}: ${path} does not hold ${kind.name} in PEM form`);
+  }
+  return text;
 }
 
 /** Checks and normalises an --allow-origin value: scheme, host and port only. */
@@ -186,6 +317,13 @@ function powerOfTwo(name: string, text: string, min: number, max: number): numbe
     throw new TypeError(`--${name} must be a power of two, got ${value}`);
   }
   return value;
+}
+
+function decimal(name: string, text: string, max: number): number {
+  if (!/^\d{1,9}(\.\d{1,9})?$/.test(text) || Number(text) > max) {
+    throw new TypeError(`--${name} must be a number from 0 to ${max}, got ${JSON.stringify(text)}`);
+  }
+  return Number(text);
 }
 
 function integer(name: string, text: string, min: number, max = Number.MAX_SAFE_INTEGER): number {

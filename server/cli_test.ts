@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { parseServerArgs } from "./cli.ts";
+import { parseServerArgs, readTlsFiles } from "./cli.ts";
 
 Deno.test("parseServerArgs takes PORT and MAX_ONLINE positionally, as the original did", () => {
   const args = parseServerArgs(["7000", "5"]);
@@ -103,4 +103,63 @@ Deno.test("parseServerArgs takes --allow-origin repeatedly, as origins only", ()
       bad,
     );
   }
+});
+
+Deno.test("parseServerArgs takes --tls-cert and --tls-key together, never one alone", () => {
+  const plain = parseServerArgs([]);
+  assert.deepEqual([plain.tlsCert, plain.tlsKey], [null, null], "plain TCP and HTTP by default");
+  const tls = parseServerArgs(["--tls-cert", "cert.pem", "--tls-key", "key.pem"]);
+  assert.deepEqual([tls.tlsCert, tls.tlsKey], ["cert.pem", "key.pem"]);
+  assert.throws(() => parseServerArgs(["--tls-cert", "cert.pem"]), /--tls-cert needs --tls-key/);
+  assert.throws(() => parseServerArgs(["--tls-key", "key.pem"]), /--tls-key needs --tls-cert/);
+});
+
+const CERT_PEM = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+const KEY_PEM = "-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n";
+
+/** A readTextFile over `files`, failing as Deno does for a file that is not there. */
+function reader(files: Record<string, string>) {
+  return (path: string) =>
+    path in files
+      ? Promise.resolve(files[path])
+      : Promise.reject(new Deno.errors.NotFound(`No such file or directory: ${path}`));
+}
+
+Deno.test("readTlsFiles reads the PEM files of --tls-cert and --tls-key", async () => {
+  const args = parseServerArgs(["--tls-cert", "c.pem", "--tls-key", "k.pem"]);
+  const ecKey = "-----BEGIN EC PRIVATE KEY-----\nMHc\n-----END EC PRIVATE KEY-----\n";
+  assert.deepEqual(
+    await readTlsFiles(args, reader({ "c.pem": CERT_PEM, "k.pem": KEY_PEM })),
+    { cert: CERT_PEM, key: KEY_PEM },
+  );
+  assert.deepEqual(
+    await readTlsFiles(args, reader({ "c.pem": CERT_PEM, "k.pem": ecKey })),
+    { cert: CERT_PEM, key: ecKey },
+    "an EC (or RSA) key in its traditional form too",
+  );
+  assert.equal(await readTlsFiles(parseServerArgs([]), reader({})), undefined, "without TLS");
+});
+
+Deno.test("readTlsFiles names the flag whose file is missing or holds the wrong thing", async () => {
+  const args = parseServerArgs(["--tls-cert", "c.pem", "--tls-key", "k.pem"]);
+  await assert.rejects(
+    readTlsFiles(args, reader({ "k.pem": KEY_PEM })),
+    new TypeError("--tls-cert: cannot read c.pem: no such file"),
+  );
+  await assert.rejects(
+    readTlsFiles(args, reader({ "c.pem": CERT_PEM })),
+    new TypeError("--tls-key: cannot read k.pem: no such file"),
+  );
+  await assert.rejects(
+    readTlsFiles(args, reader({ "c.pem": KEY_PEM, "k.pem": KEY_PEM })),
+    new TypeError("--tls-cert: c.pem does not hold a certificate in PEM form"),
+  );
+  await assert.rejects(
+    readTlsFiles(args, reader({ "c.pem": CERT_PEM, "k.pem": CERT_PEM })),
+    new TypeError("--tls-key: k.pem does not hold a private key in PEM form"),
+  );
+  await assert.rejects(
+    readTlsFiles(args, () => Promise.reject(new Error("Is a directory (os error 21)"))),
+    new TypeError("--tls-cert: cannot read c.pem: Is a directory (os error 21)"),
+  );
 });

@@ -13,6 +13,7 @@ import {
   formatRows,
 } from "../protocol/content.ts";
 import type { Message } from "../protocol/message.ts";
+import { DEFAULT_MAX_MESSAGE_CHARS, messageProblem } from "../protocol/message_text.ts";
 import {
   CAPABILITIES,
   isRequestMethod,
@@ -36,6 +37,8 @@ export interface DispatchOptions {
   log: (line: string) => void;
   /** The poem corpus for POEM, if the server has one. */
   poems?: Poems | null;
+  /** Longest message content, in characters. Default {@link DEFAULT_MAX_MESSAGE_CHARS}. */
+  maxMessageChars?: number;
 }
 
 /** A response, now or once the store has answered. */
@@ -63,13 +66,28 @@ export function badRequest(reason: string, method: ResponseMethod = Response.ERR
   return reply(method, Status.BAD_REQUEST, { Reason: reason });
 }
 
-/** The response to an outcome: its status, and its reason when it has one. */
+/**
+ * The response to an outcome: its status, and its reason and retry time
+ * when it has them.
+ */
 function answer(method: ResponseMethod, outcome: Outcome, params: Record<string, string> = {}) {
-  return reply(
-    method,
-    outcome.status,
-    outcome.reason ? { Reason: outcome.reason, ...params } : params,
+  const extra: Record<string, string> = {};
+  if (outcome.reason) extra.Reason = outcome.reason;
+  if (outcome.retryAfterMs !== undefined) extra["Retry-After-Ms"] = String(outcome.retryAfterMs);
+  return reply(method, outcome.status, { ...extra, ...params });
+}
+
+/** Why a message's content is refused, as a BAD_REQUEST response; null when it is fine. */
+function contentRefusal(
+  request: Message,
+  method: ResponseMethod,
+  options: DispatchOptions,
+): Message | null {
+  const problem = messageProblem(
+    request.content ?? "",
+    options.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS,
   );
+  return problem ? badRequest(problem, method) : null;
 }
 
 /** Answers now or later, whichever the outcome is. */
@@ -113,13 +131,11 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     }
     const { Username, Password } = request.params;
     return chat.login(session, Username, Password, push === "on")
-      .then((status) => reply(Response.RESP_LOGIN, status));
+      .then((outcome) => answer(Response.RESP_LOGIN, outcome));
   },
-  REGISTER(chat, _session, request) {
-    return chat.register(request.params.Username, request.params.Password)
-      .then(({ status, reason }) =>
-        reply(Response.RESP_REGISTER, status, reason ? { Reason: reason } : {})
-      );
+  REGISTER(chat, session, request) {
+    return chat.register(session, request.params.Username, request.params.Password)
+      .then((outcome) => answer(Response.RESP_REGISTER, outcome));
   },
   LOGOUT(chat, session) {
     return reply(Response.RESP_LOGOUT, chat.logout(session));
@@ -150,9 +166,10 @@ const HANDLERS: Record<RequestMethod, Handler> = {
   LEAVE(chat, session) {
     return reply(Response.RESP_LEAVE, chat.exitRoom(session));
   },
-  SEND_MSG(chat, session, request) {
-    if (!request.content) return badRequest("empty message", Response.RESP_SEND_MSG);
-    const result = chat.post(session, request.content);
+  SEND_MSG(chat, session, request, options) {
+    const refusal = contentRefusal(request, Response.RESP_SEND_MSG, options);
+    if (refusal) return refusal;
+    const result = chat.post(session, request.content!);
     if (!(result instanceof Promise)) return reply(Response.RESP_SEND_MSG, result.status);
     return result.then((r) =>
       "posted" in r
@@ -242,10 +259,11 @@ const HANDLERS: Record<RequestMethod, Handler> = {
   PEER_BYE(chat, session) {
     return reply(Response.RESP_PEER_BYE, chat.peerBye(session));
   },
-  DM(chat, session, request) {
-    if (!request.content) return badRequest("empty message", Response.RESP_DM);
+  DM(chat, session, request, options) {
+    const refusal = contentRefusal(request, Response.RESP_DM, options);
+    if (refusal) return refusal;
     return answerEither(
-      chat.direct(session, request.params.To, request.content),
+      chat.direct(session, request.params.To, request.content!),
       (outcome) =>
         answer(
           Response.RESP_DM,
@@ -305,6 +323,10 @@ export function dispatch(
   }
   if (session.user === null && !spec.beforeLogin) {
     return reply(spec.response, Status.NOT_LOGIN);
+  }
+  if (spec.limited) {
+    const refused = chat.admit(session);
+    if (refused) return answer(spec.response, refused);
   }
   const response = HANDLERS[method](chat, session, request, options);
   if (!(response instanceof Promise)) return response;

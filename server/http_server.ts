@@ -1,11 +1,13 @@
 /**
  * The HTTP side of the server: the web client's files and the WebSocket
- * endpoint `/ws`, on `Deno.serve`. A WebSocket upgrade is accepted only
+ * endpoint `/ws`, on `Deno.serve`, over TLS (HTTPS and WSS) when given a
+ * certificate. A WebSocket upgrade is accepted only
  * from a page of the server's own origin or of an allowed origin; each
  * socket becomes a {@link WebSocketConnection} on the same chat core as TCP.
  * @module
  */
 
+import type { ConnectionsPerAddress } from "./address_limit.ts";
 import type { Chat } from "./chat.ts";
 import { type StaticFiles, textResponse } from "./static_files.ts";
 import type { ConnectionLimits } from "./tcp_connection.ts";
@@ -33,6 +35,10 @@ export interface HttpServerOptions {
   files: StaticFiles;
   /** Receives one line per significant event. */
   log: (line: string) => void;
+  /** The cap on connections per address, shared with the TCP listener. */
+  perAddress: ConnectionsPerAddress;
+  /** Serve HTTPS with this certificate chain and private key, as PEM text. Default plain HTTP. */
+  tls?: { cert: string; key: string };
 }
 
 /** A running HTTP server. */
@@ -94,7 +100,7 @@ export class HttpListenError extends Error {
  * @throws {HttpListenError} when it cannot listen (the cause is Deno's error).
  */
 export function startHttpServer(options: HttpServerOptions): HttpServerHandle {
-  const { chat, limits, log, files, allowOrigins } = options;
+  const { chat, limits, log, files, allowOrigins, perAddress } = options;
   const connections = new Set<WebSocketConnection>();
   let closing = false;
 
@@ -111,15 +117,24 @@ export function startHttpServer(options: HttpServerOptions): HttpServerHandle {
       log(`websocket-refused addr=${address} origin=${JSON.stringify(origin)}`);
       return textResponse(403, "origin not allowed");
     }
+    if (!perAddress.open(remote.hostname)) {
+      const reason = perAddress.reason(remote.hostname);
+      log(`connection-refused addr=${address} reason=${JSON.stringify(reason)}`);
+      return textResponse(429, reason);
+    }
     let upgraded;
     try {
       upgraded = Deno.upgradeWebSocket(request, { idleTimeout: IDLE_TIMEOUT_S });
     } catch (error) {
+      perAddress.closed(remote.hostname);
       return textResponse(400, `bad WebSocket upgrade: ${(error as Error).message}`);
     }
     const connection = new WebSocketConnection(upgraded.socket, chat, limits, log, address);
     connections.add(connection);
-    connection.finished.then(() => connections.delete(connection));
+    connection.finished.then(() => {
+      connections.delete(connection);
+      perAddress.closed(remote.hostname);
+    });
     return upgraded.response;
   };
 
@@ -133,6 +148,7 @@ export function startHttpServer(options: HttpServerOptions): HttpServerHandle {
     server = Deno.serve({
       hostname: options.hostname,
       port: options.port,
+      ...(options.tls ? { cert: options.tls.cert, key: options.tls.key } : {}),
       onListen: () => {},
       onError: (error) => {
         log(`http-error error=${JSON.stringify(String(error))}`);

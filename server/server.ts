@@ -1,6 +1,7 @@
 /**
  * Starting and stopping a Claptrap server: the chat core plus its TCP
- * listener and, when asked for, its HTTP server (web client and WebSocket).
+ * listener and, when asked for, its HTTP server (web client and WebSocket),
+ * both optionally over TLS.
  * @module
  */
 
@@ -8,15 +9,19 @@ import { DEFAULT_MAX_FRAME_SIZE } from "../protocol/frame.ts";
 import type { SyncMode } from "../store/sqlite_database.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
+import { ConnectionsPerAddress } from "./address_limit.ts";
 import { Chat, type DuplicateLoginPolicy } from "./chat.ts";
 import { type ConsoleResult, runConsoleCommand } from "./console.ts";
 import type { Globals } from "./globals.ts";
 import { importGlobals } from "./globals_import.ts";
 import { type HttpServerHandle, startHttpServer } from "./http_server.ts";
+import type { FloodLimits } from "./flood_control.ts";
+import { DEFAULT_LIVENESS_RULES } from "./liveness.ts";
+import { stderrLogger } from "./log_format.ts";
 import { DEFAULT_SCRYPT_COST } from "./passwords.ts";
 import type { Poems } from "./poems.ts";
 import { StaticFiles } from "./static_files.ts";
-import { type ConnectionLimits, TcpConnection } from "./tcp_connection.ts";
+import { type ConnectionLimits, refuseConnection, TcpConnection } from "./tcp_connection.ts";
 
 /** Settings of {@link startServer}; every field has a default. */
 export interface ServerOptions {
@@ -69,10 +74,32 @@ export interface ServerOptions {
   pollLogMessages?: number;
   /** Most characters of content a room keeps for polling members. Default 16 Mi. */
   pollLogChars?: number;
-  /** How long closing connections may take to flush, in ms. Default 2,000. */
+  /**
+   * How long closing connections may take to flush what is queued for them,
+   * at shutdown and when one is closed, in ms. Default 2,000.
+   */
   closeGraceMs?: number;
-  /** Receives one line per significant event. Default: stderr with a timestamp. */
+  /** Longest message content, in characters. Default 16,384. */
+  maxMessageChars?: number;
+  /** Message rate and failed-login limits. Default {@link DEFAULT_FLOOD_LIMITS}. */
+  floodLimits?: FloodLimits;
+  /** Most simultaneous connections (TCP and WebSocket) from one IP address; 0 for no cap. Default 64. */
+  maxConnectionsPerAddress?: number;
+  /** Connections not logged in for this long are closed, in ms. Default 60,000. */
+  loginTimeoutMs?: number;
+  /** Connections that leave a frame unfinished this long are closed, in ms. Default 30,000. */
+  frameTimeoutMs?: number;
+  /**
+   * Receives one line per significant event, `event key=value …` (see
+   * server/log_format.ts). Default: stderr with a timestamp.
+   */
   log?: (line: string) => void;
+  /**
+   * TLS for the TCP listener and the HTTP server (HTTPS, so the WebSocket is
+   * WSS): the certificate chain and its private key as PEM text. Default
+   * none: plain TCP and HTTP.
+   */
+  tls?: { cert: string; key: string };
 }
 
 /** A running server. */
@@ -89,14 +116,22 @@ export interface ServerHandle {
   readonly finished: Promise<void>;
 }
 
-/** Writes a log line to stderr, prefixed with the time. */
-export function logToStderr(line: string): void {
-  console.error(`${new Date().toISOString()} ${line}`);
+/** The TLS certificate or key cannot be used; the message says why. */
+export class TlsConfigError extends Error {
+  /** Always `TlsConfigError`. */
+  override name = "TlsConfigError";
 }
+
+/** Writes a log line to stderr, prefixed with the time. */
+export const logToStderr: (line: string) => void = stderrLogger("text");
+
+/** Most connections from one address unless told otherwise. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
 
 /**
  * Opens the store, brings globals.txt into it, and starts listening on TCP.
  * @throws {StoreError} when the database cannot be used.
+ * @throws {TlsConfigError} when the TLS certificate or key cannot be used.
  *
  * @example A server on a free port of 127.0.0.1
  * ```ts
@@ -120,8 +155,14 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     sendQueueBytes: options.sendQueueBytes ?? 8 * 1024 * 1024,
     closeGraceMs: options.closeGraceMs ?? 2_000,
     poems: options.poems ?? null,
+    maxMessageChars: options.maxMessageChars,
+    loginTimeoutMs: options.loginTimeoutMs,
+    frameTimeoutMs: options.frameTimeoutMs,
   };
-  let listener: Deno.TcpListener | undefined;
+  const perAddress = new ConnectionsPerAddress(
+    options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  );
+  let listener: Deno.TcpListener | Deno.TlsListener | undefined;
   let chat: Chat;
   let http: HttpServerHandle | null = null;
   try {
@@ -139,9 +180,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         chars: options.pollLogChars ?? 16 * 1024 * 1024,
       },
       scryptCost,
+      floodLimits: options.floodLimits,
       log,
     });
-    listener = Deno.listen({ hostname: options.host ?? "0.0.0.0", port: options.port ?? 6666 });
+    listener = listen(options.host ?? "0.0.0.0", options.port ?? 6666, options.tls);
     if (options.httpPort != null) {
       http = startHttpServer({
         hostname: options.host ?? "0.0.0.0",
@@ -151,6 +193,8 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         allowOrigins: options.allowOrigins ?? [],
         files: await StaticFiles.load(),
         log,
+        perAddress,
+        tls: options.tls,
       });
     }
   } catch (error) {
@@ -161,27 +205,55 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const addr = listener.addr as Deno.NetAddr;
   log(`listening addr=${addr.hostname}:${addr.port}`);
   if (http) log(`listening http=${http.addr.hostname}:${http.addr.port}`);
+  if (options.tls) log("tls on");
 
+  const pingAfter = options.pingIntervalMs ?? DEFAULT_LIVENESS_RULES.pingAfter;
+  const idleLimit = options.idleTimeoutMs ?? DEFAULT_LIVENESS_RULES.idleLimit;
   const connections = new Map<TcpConnection, Promise<void>>();
+  const serve = (conn: Deno.Conn) => {
+    const connection = new TcpConnection(conn, chat, limits, log);
+    const ended = connection.run().finally(() => {
+      connections.delete(connection);
+      perAddress.closed((conn.remoteAddr as Deno.NetAddr).hostname);
+    });
+    connections.set(connection, ended);
+  };
+  const handshakes = new TlsHandshakes(
+    serve,
+    (conn) => perAddress.closed(conn.remoteAddr.hostname),
+    options.loginTimeoutMs ?? DEFAULT_LIVENESS_RULES.loginTimeout,
+    log,
+  );
   const accepting = (async () => {
     for await (const conn of listener) {
-      conn.setNoDelay(true);
-      const connection = new TcpConnection(conn, chat, limits, log);
-      connections.set(connection, connection.run().finally(() => connections.delete(connection)));
+      const ip = conn.remoteAddr.hostname;
+      if (!perAddress.open(ip)) {
+        const reason = perAddress.reason(ip);
+        log(
+          `connection-refused addr=${ip}:${conn.remoteAddr.port} reason=${JSON.stringify(reason)}`,
+        );
+        refuseConnection(conn, reason, "setNoDelay" in conn);
+        continue;
+      }
+      if ("setNoDelay" in conn) {
+        conn.setNoDelay(true);
+        serve(conn);
+      } else {
+        // Deno's TlsConn has no setNoDelay, so Nagle stays on: cheap, as the
+        // send queue writes at most once per turn of the event loop
+        handshakes.add(conn);
+      }
     }
   })().catch(() => {
     // the listener was closed
   });
-
-  const pingAfter = options.pingIntervalMs ?? 30_000;
-  const idleLimit = options.idleTimeoutMs ?? 120_000;
   const liveness = setInterval(() => {
     const now = Date.now();
     for (const connection of connections.keys()) {
       connection.checkLiveness(now, pingAfter, idleLimit);
     }
     http?.checkLiveness(now, pingAfter, idleLimit);
-  }, Math.max(10, Math.min(pingAfter, idleLimit) / 4));
+  }, livenessInterval(pingAfter, idleLimit, limits));
 
   let closing: Promise<void> | null = null;
   const close = () => {
@@ -189,6 +261,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       clearInterval(liveness);
       listener.close();
       await accepting;
+      await handshakes.close();
       for (const connection of connections.keys()) connection.close("server shutting down");
       await Promise.all([
         ...connections.values(),
@@ -208,4 +281,124 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     console: (line) => runConsoleCommand(chat, line),
     finished,
   };
+}
+
+/**
+ * Listens on TCP, over TLS when `tls` is given.
+ * @throws {TlsConfigError} when the certificate or key cannot be used.
+ */
+function listen(
+  hostname: string,
+  port: number,
+  tls: { cert: string; key: string } | undefined,
+): Deno.TcpListener | Deno.TlsListener {
+  if (!tls) return Deno.listen({ hostname, port });
+  try {
+    return Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
+  } catch (error) {
+    if (isListenError(error)) throw error;
+    throw new TlsConfigError(
+      `cannot use the TLS certificate and key: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+}
+
+/** Whether an error of Deno.listenTls is about the address rather than the certificate. */
+function isListenError(error: unknown): boolean {
+  return error instanceof Deno.errors.AddrInUse ||
+    error instanceof Deno.errors.AddrNotAvailable ||
+    error instanceof Deno.errors.PermissionDenied ||
+    error instanceof Deno.errors.NotCapable;
+}
+
+/**
+ * TLS connections accepted but not yet through their handshake. Deno runs
+ * the handshake lazily, so the accept loop never sees it fail; running it
+ * here, before a session exists, keeps a plain-TCP client, garbage, or a
+ * client that distrusts the certificate to one log line and one closed
+ * socket, and keeps the accept loop going.
+ */
+class TlsHandshakes {
+  readonly #serve: (conn: Deno.TlsConn) => void;
+  readonly #dropped: (conn: Deno.TlsConn) => void;
+  readonly #timeoutMs: number;
+  readonly #log: (line: string) => void;
+  readonly #pending = new Map<Deno.TlsConn, Promise<void>>();
+  #closed = false;
+
+  /**
+   * @param serve takes each connection whose handshake succeeded
+   * @param dropped is told of each connection closed without being served
+   * @param timeoutMs how long a handshake may take
+   */
+  constructor(
+    serve: (conn: Deno.TlsConn) => void,
+    dropped: (conn: Deno.TlsConn) => void,
+    timeoutMs: number,
+    log: (line: string) => void,
+  ) {
+    this.#serve = serve;
+    this.#dropped = dropped;
+    this.#timeoutMs = timeoutMs;
+    this.#log = log;
+  }
+
+  /** Runs the handshake of `conn`, then serves it, or logs why not and closes it. */
+  add(conn: Deno.TlsConn): void {
+    this.#pending.set(conn, this.#run(conn).finally(() => this.#pending.delete(conn)));
+  }
+
+  /** Closes the connections still in their handshake and waits for them. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const conn of this.#pending.keys()) closeQuietly(conn);
+    await Promise.all(this.#pending.values());
+  }
+
+  async #run(conn: Deno.TlsConn): Promise<void> {
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      closeQuietly(conn);
+    }, this.#timeoutMs);
+    try {
+      await conn.handshake();
+    } catch (error) {
+      if (!this.#closed) {
+        const why = timedOut
+          ? `no handshake within ${this.#timeoutMs} ms`
+          : (error as Error).message;
+        const { hostname, port } = conn.remoteAddr;
+        this.#log(`tls-handshake-failed addr=${hostname}:${port} error=${JSON.stringify(why)}`);
+      }
+      closeQuietly(conn);
+      this.#dropped(conn);
+      return;
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!this.#closed) return this.#serve(conn);
+    closeQuietly(conn);
+    this.#dropped(conn);
+  }
+}
+
+function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // closed already
+  }
+}
+
+/** How often to check connections' liveness: often enough for the shortest limit. */
+function livenessInterval(pingAfter: number, idleLimit: number, limits: ConnectionLimits): number {
+  const shortest = Math.min(
+    pingAfter,
+    idleLimit,
+    limits.loginTimeoutMs ?? DEFAULT_LIVENESS_RULES.loginTimeout,
+    limits.frameTimeoutMs ?? DEFAULT_LIVENESS_RULES.frameTimeout,
+  );
+  return Math.max(10, Math.min(1_000, shortest / 4));
 }

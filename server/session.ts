@@ -42,4 +42,11 @@ export class Session {
   constructor(peer: Peer) {
     this.peer = peer;
   }
+
+  /** The client's IP address: the peer's address without its port. */
+  get ip(): string {
+    const address = this.peer.address;
+    const colon = address.lastIndexOf(":");
+    return colon < 0 ? address : address.slice(0, colon);
+  }
 }

@@ -7,11 +7,11 @@
 
 import { FrameDecoder } from "../protocol/frame.ts";
 import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
-import { Event } from "../protocol/methods.ts";
+import { Event, Response, Status } from "../protocol/methods.ts";
 import { type Chat, formatTime } from "./chat.ts";
 import { badRequest, dispatch, type DispatchOptions, isBarrier } from "./dispatcher.ts";
 import type { Poems } from "./poems.ts";
-import { Liveness } from "./liveness.ts";
+import { DEFAULT_LIVENESS_RULES, Liveness, type LivenessRules } from "./liveness.ts";
 import { RequestQueue } from "./request_queue.ts";
 import { SendQueue } from "./send_queue.ts";
 import { type Peer, Session } from "./session.ts";
@@ -26,6 +26,12 @@ export interface ConnectionLimits {
   closeGraceMs: number;
   /** The poem corpus for POEM, if any. */
   poems: Poems | null;
+  /** Longest message content, in characters. Default 16,384. */
+  maxMessageChars?: number;
+  /** Closes connections not logged in for this long, in ms. Default 60,000. */
+  loginTimeoutMs?: number;
+  /** Closes connections that leave a frame unfinished for this long, in ms. Default 30,000. */
+  frameTimeoutMs?: number;
 }
 
 /**
@@ -40,7 +46,47 @@ export function dispatchOptionsOf(
   limits: ConnectionLimits,
   log: (line: string) => void,
 ): DispatchOptions {
-  return { maxReplyChars: limits.maxFrameSize / 8, log, poems: limits.poems };
+  return {
+    maxReplyChars: limits.maxFrameSize / 8,
+    log,
+    poems: limits.poems,
+    maxMessageChars: limits.maxMessageChars,
+  };
+}
+
+/** The liveness rules of a transport's connections. */
+export function livenessRulesOf(
+  limits: ConnectionLimits,
+  pingAfter: number,
+  idleLimit: number,
+): LivenessRules {
+  return {
+    pingAfter,
+    idleLimit,
+    loginTimeout: limits.loginTimeoutMs ?? DEFAULT_LIVENESS_RULES.loginTimeout,
+    frameTimeout: limits.frameTimeoutMs ?? DEFAULT_LIVENESS_RULES.frameTimeout,
+  };
+}
+
+/**
+ * Turns a connection away before it is served: one ERROR frame with
+ * TOO_MANY_CONNECTIONS and the reason (on plain TCP; a TLS connection has
+ * not finished its handshake yet and is just closed), then close.
+ */
+export function refuseConnection(conn: Deno.Conn, reason: string, plain: boolean): void {
+  const close = () => {
+    try {
+      conn.close();
+    } catch {
+      // closed already
+    }
+  };
+  if (!plain) return close();
+  const refusal = encodeMessage({
+    method: Response.ERROR,
+    params: { Status: Status.TOO_MANY_CONNECTIONS, Reason: reason },
+  });
+  conn.write(refusal).catch(() => {}).finally(close);
 }
 
 /** Each event object is encoded once, however many connections it goes to. */
@@ -71,6 +117,8 @@ export class TcpConnection implements Peer {
   #lastWords: Message | null = null;
   #closeReason: string | null = null;
   readonly #liveness = new Liveness(Date.now());
+  /** When the incomplete frame in the decoder began to arrive; null when there is none. */
+  #partialSince: number | null = null;
   #socketClosed = false;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
 
@@ -101,7 +149,10 @@ export class TcpConnection implements Peer {
       try {
         n = await this.#conn.read(buffer);
       } catch (error) {
-        endReason = `connection error: ${(error as Error).name}`;
+        // a TLS peer that just drops the socket ends like a TCP one
+        if (!(error instanceof Deno.errors.UnexpectedEof)) {
+          endReason = `connection error: ${(error as Error).name}`;
+        }
         n = null;
       }
       if (n === null) break;
@@ -127,11 +178,16 @@ export class TcpConnection implements Peer {
   }
 
   /**
-   * Pings a push connection that has been silent for `pingAfter` ms, and
-   * closes any connection silent for `idleLimit` ms.
+   * Pings a push connection that has been silent for `pingAfter` ms; closes
+   * one silent for `idleLimit` ms, not logged in or stuck in a frame for
+   * too long (see {@link LivenessRules}).
    */
   checkLiveness(now: number, pingAfter: number, idleLimit: number): void {
-    this.#liveness.check(now, pingAfter, idleLimit, this.#session.push, this);
+    this.#liveness.check(now, livenessRulesOf(this.#limits, pingAfter, idleLimit), {
+      push: this.#session.push,
+      loggedIn: this.#session.user !== null,
+      partialSince: this.#partialSince,
+    }, this);
   }
 
   close(reason: string): void {
@@ -149,7 +205,14 @@ export class TcpConnection implements Peer {
   }
 
   #receive(chunk: Uint8Array): void {
-    for (const payload of this.#decoder.push(chunk)) {
+    const payloads = this.#decoder.push(chunk);
+    // a frame left incomplete began in this chunk if any frame ended in it
+    this.#partialSince = this.#decoder.buffered === 0
+      ? null
+      : payloads.length > 0
+      ? Date.now()
+      : this.#partialSince ?? Date.now();
+    for (const payload of payloads) {
       let request: Message;
       try {
         request = parseMessage(payload);

@@ -15,7 +15,7 @@ import { badRequest, dispatch, type DispatchOptions, isBarrier } from "./dispatc
 import { Liveness } from "./liveness.ts";
 import { MAX_OUTSTANDING, type QueuedRequest, RequestQueue } from "./request_queue.ts";
 import { type Peer, Session } from "./session.ts";
-import { type ConnectionLimits, dispatchOptionsOf } from "./tcp_connection.ts";
+import { type ConnectionLimits, dispatchOptionsOf, livenessRulesOf } from "./tcp_connection.ts";
 import { WebSocketSendQueue } from "./websocket_send_queue.ts";
 
 /** The WebSocket close codes the server uses (RFC 6455 §7.4.1). */
@@ -113,7 +113,11 @@ export class WebSocketConnection implements Peer {
    * closes any connection silent for `idleLimit` ms (the rules of TCP).
    */
   checkLiveness(now: number, pingAfter: number, idleLimit: number): void {
-    this.#liveness.check(now, pingAfter, idleLimit, this.#session.push, this);
+    this.#liveness.check(now, livenessRulesOf(this.#limits, pingAfter, idleLimit), {
+      push: this.#session.push,
+      loggedIn: this.#session.user !== null,
+      partialSince: null, // WebSocket messages arrive whole
+    }, this);
   }
 
   close(reason: string): void {

@@ -18,7 +18,7 @@ export interface SearchTerms {
 }
 
 /**
- * Splits a query into whitespace-separated terms, all of which must match
+ * Splits a query into terms separated by white space or control characters, all of which must match
  * (case-insensitively, anywhere in a message). Quotes and FTS5 operators
  * are taken literally.
  *
@@ -32,7 +32,9 @@ export interface SearchTerms {
  * ```
  */
 export function parseSearchQuery(query: string): SearchTerms {
-  const terms = [...new Set(query.normalize("NFC").split(/\s+/).filter((t) => t !== ""))];
+  // control characters separate terms too: a NUL would end the FTS5 query string early
+  const words = query.normalize("NFC").split(/[\s\p{Cc}]+/u);
+  const terms = [...new Set(words.filter((t) => t !== ""))];
   const indexed = terms.filter((t) => [...t].length >= INDEXED_TERM_LENGTH);
   const short = terms.filter((t) => [...t].length < INDEXED_TERM_LENGTH);
   return {

@@ -29,3 +29,8 @@ Deno.test("parseSearchQuery quotes terms for FTS5 and escapes LIKE wildcards", (
   assert.deepEqual(parseSearchQuery("记者 ab").likes, ["%记者%", "%ab%"]);
   assert.deepEqual(parseSearchQuery("5%").likes, ["%5\\%%"]);
 });
+
+Deno.test("parseSearchQuery splits at control characters, so a NUL cannot end the FTS5 string", () => {
+  assert.deepEqual(parseSearchQuery('abc\u0000"def').terms, ["abc", '"def']);
+  assert.equal(parseSearchQuery("\u0000\u0001").match, null);
+});

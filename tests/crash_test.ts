@@ -6,7 +6,7 @@ import { spawnServer } from "./server_process.ts";
 Deno.test("every message answered OK survives SIGKILL, in order, exactly once", async () => {
   const dir = await Deno.makeTempDir();
   const db = `${dir}/claptrap.db`;
-  const first = await spawnServer(["--db", db]);
+  const first = await spawnServer(["--db", db, "--msg-rate", "0"]);
   const sender = await RawConnection.open(first.port);
   await sender.login("ann");
   await sender.request("JOIN_ROOM", { "Room-Name": "lobby" });
@@ -34,7 +34,7 @@ Deno.test("every message answered OK survives SIGKILL, in order, exactly once", 
   assert.equal(await first.exited, 137);
   await sender.close();
 
-  const second = await spawnServer(["--db", db]);
+  const second = await spawnServer(["--db", db, "--msg-rate", "0"]);
   const reader = await RawConnection.open(second.port);
   await reader.login("ann");
   await reader.request("JOIN_ROOM", { "Room-Name": "lobby" });

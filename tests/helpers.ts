@@ -146,6 +146,13 @@ export class RawConnection {
     this.#paused ??= new Promise((resolve) => this.#resume = resolve);
   }
 
+  /** Reads again after {@link pause}. */
+  resume(): void {
+    this.#resume?.();
+    this.#paused = null;
+    this.#resume = null;
+  }
+
   /** Closes the connection and waits for the reader to stop. */
   async close(): Promise<void> {
     this.#resume?.();

@@ -84,8 +84,11 @@ export async function spawnServer(args: string[]): Promise<ServerProcess> {
       partial = parts.pop()!;
       for (const line of parts) {
         log.push(line);
-        const match = line.match(/listening addr=[^ ]*:(\d+)$/);
-        if (match) listening(Number(match[1]));
+        // the listening line, as text or as JSON (--log-format json)
+        const match = line.match(
+          /listening addr=[^ ]*:(\d+)$|"event":"listening","addr":"[^"]*:(\d+)"/,
+        );
+        if (match) listening(Number(match[1] ?? match[2]));
       }
     }
   })();
@@ -94,9 +97,9 @@ export async function spawnServer(args: string[]): Promise<ServerProcess> {
     await Deno.remove(globals);
     return status.code;
   });
-  return {
-    pid: child.pid,
-    port: await withTimeout(
+  let listeningPort: number;
+  try {
+    listeningPort = await withTimeout(
       Promise.race([
         port,
         exited.then(() => {
@@ -105,7 +108,14 @@ export async function spawnServer(args: string[]): Promise<ServerProcess> {
       ]),
       30_000,
       "server to listen",
-    ),
+    );
+  } catch (error) {
+    child.kill("SIGKILL"); // never leave a server behind
+    throw error;
+  }
+  return {
+    pid: child.pid,
+    port: listeningPort,
     log,
     exited,
     kill: (signal = "SIGTERM") => child.kill(signal),

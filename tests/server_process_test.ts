@@ -79,6 +79,10 @@ Deno.test("server memory stays bounded while a client that never reads is floode
     db,
     "--db-sync",
     "normal",
+    "--msg-rate",
+    "0",
+    "--max-message-chars",
+    String(1 << 20),
   ]);
   const sleeper = await RawConnection.open(server.port);
   await sleeper.login("carol", { push: true });

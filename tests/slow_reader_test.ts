@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
+import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
 import { RawConnection, startTestServer } from "./helpers.ts";
 
 Deno.test("a client that stops reading is dropped with a reason and the room is told", async () => {
-  const server = await startTestServer({ sendQueueBytes: 256 * 1024 });
+  const server = await startTestServer({
+    sendQueueBytes: 256 * 1024,
+    floodLimits: NO_FLOOD_LIMITS, // a flood on purpose, of 32 KiB messages
+    maxMessageChars: 64 * 1024,
+  });
   const port = server.addr.port;
   const sleeper = await RawConnection.open(port);
   await sleeper.login("carol", { push: true });

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "playwright-core";
 import type { ServerHandle } from "../server/server.ts";
@@ -200,7 +201,7 @@ Deno.test({
   name: "in Chromium: after a dropped connection the page reconnects, nothing lost or repeated",
   ...browserTest,
   async fn() {
-    const server = await startWebTestServer();
+    const server = await startWebTestServer({ floodLimits: NO_FLOOD_LIMITS });
     const proxy = new TcpProxy(server.httpAddr!.port);
     const browser = await launchChromium();
     const bob = await inRoom(server, "bob", "lobby");

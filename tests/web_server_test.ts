@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
 import { parseRows } from "../protocol/content.ts";
 import { CONTENT_SECURITY_POLICY } from "../server/static_files.ts";
 import { RawConnection, withTimeout } from "./helpers.ts";
@@ -234,7 +235,12 @@ async function stalledWebSocket(port: number, user: string): Promise<Deno.Conn> 
 }
 
 Deno.test("a WebSocket client that stops reading is dropped with a reason and the room is told", async () => {
-  const server = await startWebTestServer({ sendQueueBytes: 256 * 1024 });
+  // a flood on purpose: no rate limit, and messages of 32 KiB
+  const server = await startWebTestServer({
+    sendQueueBytes: 256 * 1024,
+    floodLimits: NO_FLOOD_LIMITS,
+    maxMessageChars: 64 * 1024,
+  });
   const port = server.addr.port;
   const sleeper = await stalledWebSocket(server.httpAddr!.port, "carol");
   const watcher = await RawConnection.open(port);
