@@ -107,6 +107,7 @@ async function main(args: string[]): Promise<void> {
         messages: { perSecond: options.msgRate, burst: options.msgBurst },
       },
       maxConnectionsPerAddress: options.maxConnectionsPerIp,
+      maxRoomsPerUser: options.maxRoomsPerUser,
       loginTimeoutMs: options.loginTimeoutMs,
       frameTimeoutMs: options.frameTimeoutMs,
       closeGraceMs: options.drainTimeoutMs,

@@ -40,6 +40,8 @@ export interface ChatOptions {
   scryptCost?: number;
   /** Message rate and failed-login limits. Default {@link DEFAULT_FLOOD_LIMITS}. */
   floodLimits?: FloodLimits;
+  /** Most rooms one user may own (create); admins are not limited. Default 100. */
+  maxRoomsPerUser?: number;
   /** The clock, in milliseconds since the epoch (injected for tests). */
   now?: () => number;
   /** Receives one line per significant event. */
@@ -73,6 +75,9 @@ export interface Whereabouts {
   address: string;
 }
 
+/** Most rooms a user may own unless told otherwise. */
+export const DEFAULT_MAX_ROOMS_PER_USER = 100;
+
 /** Shortest password REGISTER accepts, in characters. */
 export const MIN_PASSWORD_LENGTH = 8;
 /** Longest password accepted, in characters. */
@@ -100,6 +105,7 @@ export function passwordProblem(password: string, user: string): string | null {
     return "password contains the user name";
   }
   if (new Set(password).size < 3) return "password has fewer than 3 different characters";
+  if (/\p{Cc}/u.test(password)) return "password contains a control character";
   return null;
 }
 
@@ -127,6 +133,7 @@ export class Chat {
   readonly #log: (line: string) => void;
   readonly #moderation: Moderation;
   readonly #flood: FloodControl;
+  readonly #maxRoomsPerUser: number;
   #lastMessageId: number;
   #groupsCreated = 0;
   /** Settles once the latest post has reached its room (or failed). */
@@ -144,6 +151,7 @@ export class Chat {
     this.#lastMessageId = options.state.lastMessageId;
     this.#moderation = new Moderation(options.admins ?? new Set(), options.state.bans);
     this.#flood = new FloodControl(options.floodLimits ?? DEFAULT_FLOOD_LIMITS);
+    this.#maxRoomsPerUser = options.maxRoomsPerUser ?? DEFAULT_MAX_ROOMS_PER_USER;
     for (const { name, createdBy } of options.state.rooms) {
       this.#rooms.set(name, new Room("room", name, createdBy, this.#pollLog));
     }
@@ -303,6 +311,14 @@ export class Chat {
     if (problem) return { status: Status.INVALID_NAME, reason: problem };
     if (this.#rooms.has(normalised)) return { status: Status.ROOM_EXISTS };
     const createdBy = session.user!;
+    if (
+      !this.#moderation.isAdmin(createdBy) && this.#roomsOwnedBy(createdBy) >= this.#maxRoomsPerUser
+    ) {
+      return {
+        status: Status.NOT_ALLOWED,
+        reason: `you own ${this.#maxRoomsPerUser} rooms, the most one user may`,
+      };
+    }
     // taken at once, so that a second CREATE_ROOM meanwhile sees it
     this.#rooms.set(normalised, new Room("room", normalised, createdBy, this.#pollLog));
     try {
@@ -574,6 +590,12 @@ export class Chat {
     }
     this.#log(`broadcast reached=${reached}`);
     return reached;
+  }
+
+  #roomsOwnedBy(user: string): number {
+    let owned = 0;
+    for (const room of this.#rooms.values()) if (room.owner === user) owned++;
+    return owned;
   }
 
   #record(kind: RoomKind, room: string, sender: string, content: string): MessageRecord {

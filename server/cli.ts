@@ -39,6 +39,7 @@ export interface ServerArgs {
   loginThrottle: boolean;
   /** 0 for no cap. */
   maxConnectionsPerIp: number;
+  maxRoomsPerUser: number;
   loginTimeoutMs: number;
   frameTimeoutMs: number;
   drainTimeoutMs: number;
@@ -107,6 +108,8 @@ Options:
   --max-connections-per-ip N
                           simultaneous connections from one IP address,
                           TCP and WebSocket together (default 64; 0: no cap)
+  --max-rooms-per-user N  rooms one user may create; admins are not
+                          limited (default 100)
   --login-timeout SECONDS connections not logged in this long are closed
                           (default 60)
   --frame-timeout SECONDS connections that leave a frame unfinished this
@@ -154,6 +157,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "msg-burst": { type: "string", default: "50" },
       "no-login-throttle": { type: "boolean", default: false },
       "max-connections-per-ip": { type: "string", default: "64" },
+      "max-rooms-per-user": { type: "string", default: "100" },
       "login-timeout": { type: "string", default: "60" },
       "frame-timeout": { type: "string", default: "30" },
       "drain-timeout": { type: "string", default: "5" },
@@ -207,6 +211,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
     msgBurst: integer("msg-burst", values["msg-burst"], 1, 1_000_000),
     loginThrottle: !values["no-login-throttle"],
     maxConnectionsPerIp: integer("max-connections-per-ip", values["max-connections-per-ip"], 0),
+    maxRoomsPerUser: integer("max-rooms-per-user", values["max-rooms-per-user"], 0),
     loginTimeoutMs: 1000 * integer("login-timeout", values["login-timeout"], 1, 86_400),
     frameTimeoutMs: 1000 * integer("frame-timeout", values["frame-timeout"], 1, 86_400),
     drainTimeoutMs: 1000 * integer("drain-timeout", values["drain-timeout"], 0, 3_600),

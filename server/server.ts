@@ -83,6 +83,8 @@ export interface ServerOptions {
   maxMessageChars?: number;
   /** Message rate and failed-login limits. Default {@link DEFAULT_FLOOD_LIMITS}. */
   floodLimits?: FloodLimits;
+  /** Most rooms one user may create (admins are not limited). Default 100. */
+  maxRoomsPerUser?: number;
   /** Most simultaneous connections (TCP and WebSocket) from one IP address; 0 for no cap. Default 64. */
   maxConnectionsPerAddress?: number;
   /** Connections not logged in for this long are closed, in ms. Default 60,000. */
@@ -181,6 +183,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       },
       scryptCost,
       floodLimits: options.floodLimits,
+      maxRoomsPerUser: options.maxRoomsPerUser,
       log,
     });
     listener = listen(options.host ?? "0.0.0.0", options.port ?? 6666, options.tls);

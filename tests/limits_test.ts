@@ -304,3 +304,41 @@ Deno.test("many users logging in at once from one address are not taken for a br
     await server.close();
   }
 });
+
+Deno.test("a user may own only so many rooms; admins are not limited", async () => {
+  const server = await startTestServer({ maxRoomsPerUser: 2, admins: ["bob"] });
+  try {
+    const ann = await RawConnection.open(server);
+    await ann.login("ann");
+    for (const name of ["ann's one", "ann's two"]) {
+      assert.equal((await ann.request("CREATE_ROOM", { "Room-Name": name })).params.Status, "OK");
+    }
+    const third = await ann.request("CREATE_ROOM", { "Room-Name": "ann's three" });
+    assert.equal(third.params.Status, "NOT_ALLOWED");
+    assert.equal(third.params.Reason, "you own 2 rooms, the most one user may");
+    const bob = await RawConnection.open(server);
+    await bob.login("bob");
+    for (const name of ["b1", "b2", "b3"]) {
+      assert.equal((await bob.request("CREATE_ROOM", { "Room-Name": name })).params.Status, "OK");
+    }
+    await Promise.all([ann.close(), bob.close()]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("REGISTER refuses a password with control characters", async () => {
+  const server = await startTestServer();
+  try {
+    const client = await RawConnection.open(server);
+    const response = await client.request("REGISTER", {
+      Username: "dora",
+      Password: "long enough\u0007really",
+    });
+    assert.equal(response.params.Status, "WEAK_PASSWORD");
+    assert.equal(response.params.Reason, "password contains a control character");
+    await client.close();
+  } finally {
+    await server.close();
+  }
+});
