@@ -101,9 +101,12 @@ export class FrameDecoder {
     return this.#error;
   }
 
-  /** Bytes held for a frame that is not complete yet. */
+  /**
+   * Bytes received of a frame that is not complete yet, header included:
+   * 0 exactly when the decoder is between frames.
+   */
   get buffered(): number {
-    return this.#headerFill + this.#bodyFill;
+    return this.#body ? HEADER_SIZE + this.#bodyFill : this.#headerFill;
   }
 
   /**

@@ -88,3 +88,20 @@ Deno.test("FrameDecoder accepts a frame of exactly the maximum size", () => {
   assert.equal(decoder.push(frame(payload))[0].length, payload.length);
   assert.equal(decoder.error, null);
 });
+
+Deno.test("FrameDecoder counts a complete header without body bytes as buffered", () => {
+  // found by frame_fuzz_test.ts: buffered was 0 between a frame's header and its
+  // first body byte, so a client stalled there looked like one between frames
+  const bytes = frame(text.encode("LOGOUT\n\n"));
+  for (let cut = 1; cut < bytes.length; cut++) {
+    const decoder = new FrameDecoder();
+    decoder.push(bytes.subarray(0, cut));
+    assert.equal(decoder.buffered, cut, `cut at ${cut}`);
+    assert.equal(decoder.push(bytes.subarray(cut)).length, 1);
+    assert.equal(decoder.buffered, 0);
+  }
+  const split = new FrameDecoder();
+  split.push(bytes.subarray(0, 5));
+  split.push(bytes.subarray(5, HEADER_SIZE));
+  assert.equal(split.buffered, HEADER_SIZE, "a header that came in pieces");
+});

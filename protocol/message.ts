@@ -10,7 +10,11 @@ import { HEADER_SIZE, writeFrameHeader } from "./frame.ts";
 export interface Message {
   /** The method line, e.g. `LOGIN` or `RESP_LOGIN`. */
   method: string;
-  /** Parameters in order of appearance; names are case-sensitive. */
+  /**
+   * Parameters in order of appearance, except that names which are array
+   * indices (`0`, `1`...) come first, as in any object; names are
+   * case-sensitive.
+   */
   params: Record<string, string>;
   /**
    * The content field. When it is a string (even empty) the encoder writes
@@ -105,23 +109,26 @@ export function parseMessage(payload: Uint8Array): Message {
     ? (payload[payload.length - 1] === NEWLINE ? payload.length - 1 : payload.length)
     : blank;
   const contentStart = blank === -1 ? payload.length : blank + 2;
-  const lines = decode(payload.subarray(0, headEnd)).split("\n");
-  const method = lines[0];
+  const head = decode(payload.subarray(0, headEnd));
+  // lines are taken one at a time, so that a bad line stops the work at once
+  let lineEnd = head.indexOf("\n");
+  const method = lineEnd === -1 ? head : head.slice(0, lineEnd);
   if (method === "") throw new SyntaxError("Cannot parse message: empty method line");
-  const params: Record<string, string> = {};
-  for (let i = 1; i < lines.length; i++) {
-    const [name, value] = splitParam(lines[i]);
-    if (Object.hasOwn(params, name)) {
-      throw new SyntaxError(`Cannot parse message: repeated parameter ${name}`);
+  // filled without a prototype, so that a parameter named __proto__ is kept
+  // as data, with plain assignments, which stay fast for any number of names
+  const params: Record<string, string> = Object.create(null);
+  while (lineEnd !== -1) {
+    const start = lineEnd + 1;
+    lineEnd = head.indexOf("\n", start);
+    const [name, value] = splitParam(
+      lineEnd === -1 ? head.slice(start) : head.slice(start, lineEnd),
+    );
+    if (name in params) {
+      throw new SyntaxError(`Cannot parse message: repeated parameter ${shorten(name)}`);
     }
-    // defineProperty, so that a parameter named __proto__ is kept as data
-    Object.defineProperty(params, name, {
-      value,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+    params[name] = value;
   }
+  Object.setPrototypeOf(params, Object.prototype);
   const contentBytes = payload.length - contentStart;
   const declared = params["Content-Length"];
   if (declared === undefined) {
@@ -135,7 +142,7 @@ export function parseMessage(payload: Uint8Array): Message {
   if (!/^\d{1,10}$/.test(declared) || Number(declared) !== contentBytes) {
     throw new SyntaxError(
       `Cannot parse message: Content-Length ${
-        JSON.stringify(declared)
+        quoteShort(declared)
       } does not match ${contentBytes} bytes of content`,
     );
   }
@@ -187,11 +194,14 @@ function splitParam(line: string): [string, string] {
   return [line.slice(0, colon), line.slice(colon + 2)];
 }
 
+/** Where the first `LF LF` starts, or -1; looks at every other byte, then at its neighbours. */
 function indexOfBlankLine(bytes: Uint8Array): number {
-  let at = bytes.indexOf(NEWLINE);
-  while (at !== -1 && at + 1 < bytes.length) {
-    if (bytes[at + 1] === NEWLINE) return at;
-    at = bytes.indexOf(NEWLINE, at + 1);
+  // one indexOf call per LF was slow for a payload of many short lines
+  for (let i = 1; i < bytes.length; i += 2) {
+    if (bytes[i] === NEWLINE) {
+      if (bytes[i - 1] === NEWLINE) return i - 1;
+      if (bytes[i + 1] === NEWLINE) return i;
+    }
   }
   return -1;
 }
@@ -204,7 +214,19 @@ function decode(bytes: Uint8Array): string {
   }
 }
 
-/** Quotes at most 40 characters of untrusted text for an error message. */
+/**
+ * At most 40 characters of untrusted text, for an error message: the
+ * server sends it back as a Reason, which must stay short however long
+ * the input was.
+ */
+function shorten(text: string): string {
+  if (text.length <= 40) return text;
+  // never end on half of a surrogate pair
+  const end = (text.charCodeAt(39) & 0xfc00) === 0xd800 ? 39 : 40;
+  return text.slice(0, end) + "…";
+}
+
+/** {@link shorten}, quoted with JSON escapes. */
 function quoteShort(text: string): string {
-  return JSON.stringify(text.length > 40 ? text.slice(0, 40) + "…" : text);
+  return JSON.stringify(shorten(text));
 }

@@ -133,3 +133,22 @@ Deno.test("utf8Length agrees with TextEncoder", () => {
     assert.equal(utf8Length(s), text.encode(s).length, JSON.stringify(s));
   }
 });
+
+Deno.test("parseMessage quotes at most 40 characters of a huge name or Content-Length in its error", () => {
+  // found by tests/fuzz.ts: the server sent these errors back as a Reason of up to 1 MiB
+  const name = "N".repeat(100_000);
+  const cases = [
+    `X\n${name}: 1\n${name}: 2\n\n`,
+    `SEND_MSG\nContent-Length: ${"0".repeat(100_000)}2\n\nhi`,
+    `X\n${"😀".repeat(50)}: 1\n${"😀".repeat(50)}: 2\n\n`,
+  ];
+  for (const payload of cases) {
+    assert.throws(() => parse(payload), (e: Error) => {
+      assert.ok(e instanceof SyntaxError);
+      assert.ok(e.message.length < 120, `${e.message.length} characters`);
+      assert.ok(e.message.includes("…"));
+      assert.ok(e.message.isWellFormed(), "no half of a surrogate pair");
+      return true;
+    });
+  }
+});
