@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { FrameDecoder, HEADER_SIZE } from "./frame.ts";
-import { encodeMessage, parseMessage } from "./message.ts";
+import { encodeMessage, MAX_PARAMETERS, parseMessage } from "./message.ts";
 import {
   FRAME_CLASSES,
   type FrameClass,
@@ -137,6 +137,7 @@ function referenceParse(payload: Uint8Array): Reference {
   if (!isUtf8(head)) return null;
   const [method, ...lines] = keepBom.decode(head).split("\n");
   if (method === "") return null;
+  if (lines.length > MAX_PARAMETERS) return null;
   const params: [string, string][] = [];
   const names = new Set<string>();
   for (const line of lines) {

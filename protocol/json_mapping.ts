@@ -7,7 +7,7 @@
  * @module
  */
 
-import { type Message, utf8Length } from "./message.ts";
+import { MAX_PARAMETERS, type Message, utf8Length } from "./message.ts";
 
 /** A message as a JSON value: what {@link messageToJson} writes. */
 export interface JsonMessage {
@@ -102,6 +102,9 @@ export function parseJsonMessage(text: string): Message {
   if (rawParams !== undefined) {
     if (!isObject(rawParams)) {
       throw new SyntaxError("Cannot parse message: params must be an object");
+    }
+    if (Object.keys(rawParams).length > MAX_PARAMETERS) {
+      throw new SyntaxError(`Cannot parse message: more than ${MAX_PARAMETERS} parameters`);
     }
     for (const name of Object.keys(rawParams)) {
       const paramValue = rawParams[name];

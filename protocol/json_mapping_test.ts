@@ -139,3 +139,10 @@ Deno.test("messageToJson turns a lone surrogate into U+FFFD, as UTF-8 framing do
   assert.deepEqual(parsed, viaFrame(message));
   assert.equal(parsed.content, "x\ufffd");
 });
+
+Deno.test("parseJsonMessage refuses more than 64 parameters, as parseMessage does", () => {
+  const params = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`P${i}`, "v"]));
+  assert.throws(() => parseJsonMessage(JSON.stringify({ method: "X", params })), {
+    message: "Cannot parse message: more than 64 parameters",
+  });
+});

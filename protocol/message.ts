@@ -100,6 +100,13 @@ export function encodeMessage(message: Message): Uint8Array {
  * assert.ok(message.method === "SEND_MSG" && message.content === "hi");
  * ```
  */
+/**
+ * Most parameter lines a message may have. Requests need a handful; a cap
+ * keeps a frame of a million tiny parameters from costing the server more
+ * than its bytes.
+ */
+export const MAX_PARAMETERS = 64;
+
 export function parseMessage(payload: Uint8Array): Message {
   if (payload.length === 0) {
     throw new SyntaxError("Cannot parse message: empty payload");
@@ -117,7 +124,11 @@ export function parseMessage(payload: Uint8Array): Message {
   // filled without a prototype, so that a parameter named __proto__ is kept
   // as data, with plain assignments, which stay fast for any number of names
   const params: Record<string, string> = Object.create(null);
+  let count = 0;
   while (lineEnd !== -1) {
+    if (++count > MAX_PARAMETERS) {
+      throw new SyntaxError(`Cannot parse message: more than ${MAX_PARAMETERS} parameters`);
+    }
     const start = lineEnd + 1;
     lineEnd = head.indexOf("\n", start);
     const [name, value] = splitParam(

@@ -152,3 +152,13 @@ Deno.test("parseMessage quotes at most 40 characters of a huge name or Content-L
     });
   }
 });
+
+Deno.test("parseMessage refuses more than 64 parameter lines, before reading them all", () => {
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => `P${i}: v`).join("\n");
+  const ok = parseMessage(new TextEncoder().encode(`X\n${lines(64)}`));
+  assert.equal(Object.keys(ok.params).length, 64);
+  assert.throws(
+    () => parseMessage(new TextEncoder().encode(`X\n${lines(100_000)}`)),
+    { name: "SyntaxError", message: "Cannot parse message: more than 64 parameters" },
+  );
+});

@@ -109,6 +109,19 @@ export function passwordProblem(password: string, user: string): string | null {
   return null;
 }
 
+/** Longest reason a moderator may give for a kick or ban, in characters. */
+export const MAX_MODERATION_REASON = 200;
+
+/** Why a user is not reachable; never repeats an absurd name back at length. */
+function offlineReason(user: string): string {
+  return nameProblem(user) ? "no such user" : `${user} is not online`;
+}
+
+/** A user name for a log line: quoted, or a placeholder when it is no valid name. */
+function loggedName(user: string): string {
+  return nameProblem(user) ? '"(invalid name)"' : JSON.stringify(user);
+}
+
 /** The RATE_LIMITED outcome. */
 function rateLimited(waitMs: number, reason: string): Outcome {
   return { status: Status.RATE_LIMITED, reason, retryAfterMs: waitMs };
@@ -226,7 +239,7 @@ export class Chat {
       const failures = this.#flood.loginFailures(key, this.#now());
       this.#log(
         `login-failed session=${session.id} addr=${session.peer.address} user=${
-          JSON.stringify(user)
+          loggedName(user)
         } failures=${failures}`,
       );
       return { status: Status.AUTH_FAILED };
@@ -455,7 +468,7 @@ export class Chat {
     const peer = peerName.normalize("NFC");
     if (peer === session.user) return { status: Status.PEER_IS_SELF };
     const target = this.#online.get(peer);
-    if (!target) return { status: Status.PEER_OFFLINE, reason: `${peer} is not online` };
+    if (!target) return { status: Status.PEER_OFFLINE, reason: offlineReason(peer) };
     if (session.room && session.room === target.room) {
       return { status: Status.OK, room: session.room.name };
     }
@@ -496,7 +509,7 @@ export class Chat {
     const from = session.user!;
     if (to === from) return { status: Status.PEER_IS_SELF };
     const recipient = this.#online.get(to);
-    if (!recipient) return { status: Status.PEER_OFFLINE, reason: `${to} is not online` };
+    if (!recipient) return { status: Status.PEER_OFFLINE, reason: offlineReason(to) };
     const name = directRoomName(from, to);
     const record = this.#record("direct", name, from, content);
     const stored = Promise.all([
@@ -541,6 +554,12 @@ export class Chat {
     }
     const target = targetName.normalize("NFC");
     const reason = options.reason ?? "";
+    if ([...reason].length > MAX_MODERATION_REASON) {
+      return {
+        status: Status.BAD_REQUEST,
+        reason: `Reason is longer than ${MAX_MODERATION_REASON} characters`,
+      };
+    }
     const inRoom = [...room.members].find((member) => member.user === target);
     if (action === "kick" && !inRoom) return { status: Status.NO_SUCH_USER };
     if (action === "unban") {

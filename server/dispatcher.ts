@@ -50,6 +50,24 @@ type Handler = (chat: Chat, session: Session, request: Message, options: Dispatc
 export const HISTORY_LIMITS = { default: 50, max: 500 } as const;
 /** Results a SEARCH returns when it gives no Limit, and at most. */
 export const SEARCH_LIMITS = { default: 20, max: 100 } as const;
+/**
+ * The longest SEARCH query, in characters and in words: a long query over
+ * repetitive text kept the store busy for seconds (found by fuzzing).
+ */
+export const SEARCH_QUERY_LIMITS = { chars: 256, words: 16 } as const;
+
+/** Why a SEARCH query is refused, or null. */
+function queryProblem(query: string): string | null {
+  const words = query.split(/[\s\p{Cc}]+/u).filter((word) => word !== "");
+  if (words.length === 0) return "empty query";
+  if (query.length > SEARCH_QUERY_LIMITS.chars && [...query].length > SEARCH_QUERY_LIMITS.chars) {
+    return `query is longer than ${SEARCH_QUERY_LIMITS.chars} characters`;
+  }
+  if (words.length > SEARCH_QUERY_LIMITS.words) {
+    return `query has more than ${SEARCH_QUERY_LIMITS.words} words`;
+  }
+  return null;
+}
 
 /** Builds a response with a Status and optional further parameters and content. */
 export function reply(
@@ -216,7 +234,8 @@ const HANDLERS: Record<RequestMethod, Handler> = {
   async SEARCH(chat, session, request) {
     const limit = numberParam(request, "Limit", SEARCH_LIMITS.default, SEARCH_LIMITS.max);
     if (typeof limit === "string") return badRequest(limit, Response.RESP_SEARCH);
-    if (request.params.Query.trim() === "") return badRequest("empty query", Response.RESP_SEARCH);
+    const problem = queryProblem(request.params.Query);
+    if (problem) return badRequest(problem, Response.RESP_SEARCH);
     const hits = await chat.search(session, request.params.Query, limit!);
     const rows = hits.map((h) => [String(h.id), h.room, h.sender, formatTime(h.time), h.snippet]);
     return reply(Response.RESP_SEARCH, Status.OK, {}, formatRows(rows));

@@ -6,6 +6,8 @@
 
 /** Terms of at least this many characters can use the trigram index. */
 export const INDEXED_TERM_LENGTH = 3;
+/** How many characters of a term the index looks for; the rest is checked by LIKE. */
+export const INDEXED_PREFIX = 12;
 
 /** A parsed search: every term must occur in a message. */
 export interface SearchTerms {
@@ -36,10 +38,18 @@ export function parseSearchQuery(query: string): SearchTerms {
   const words = query.normalize("NFC").split(/[\s\p{Cc}]+/u);
   const terms = [...new Set(words.filter((t) => t !== ""))];
   const indexed = terms.filter((t) => [...t].length >= INDEXED_TERM_LENGTH);
-  const short = terms.filter((t) => [...t].length < INDEXED_TERM_LENGTH);
+  // the index finds candidates by a term's first characters; longer terms
+  // are then checked whole by LIKE (a long phrase of repeated trigrams over
+  // repetitive text cost FTS5 seconds)
+  const scanned = terms.filter((t) =>
+    [...t].length < INDEXED_TERM_LENGTH || [...t].length > INDEXED_PREFIX
+  );
   return {
-    match: indexed.length > 0 ? indexed.map((t) => `"${t.replaceAll('"', '""')}"`).join(" ") : null,
-    likes: short.map((t) => `%${t.replace(/[\\%_]/g, (c) => "\\" + c)}%`),
+    match: indexed.length > 0
+      ? indexed.map((t) => `"${[...t].slice(0, INDEXED_PREFIX).join("").replaceAll('"', '""')}"`)
+        .join(" ")
+      : null,
+    likes: scanned.map((t) => `%${t.replace(/[\\%_]/g, (c) => "\\" + c)}%`),
     terms,
   };
 }

@@ -342,3 +342,46 @@ Deno.test("REGISTER refuses a password with control characters", async () => {
     await server.close();
   }
 });
+
+Deno.test("SEARCH queries are bounded; long terms still find their message", async () => {
+  const server = await startTestServer();
+  try {
+    const ann = await inRoom(server.addr.port, "ann");
+    await ann.request("SEND_MSG", {}, "supercalifragilisticexpialidocious, said Mary");
+    await ann.request("SEND_MSG", {}, "supercalifragilistic but not the rest");
+    const found = await ann.request("SEARCH", { Query: "SUPERCALIFRAGILISTICEXPIALIDOCIOUS" });
+    assert.equal(found.params.Status, "OK");
+    assert.equal(found.content!.trim().split("\n").length, 1, "checked whole beyond the index");
+    const long = await ann.request("SEARCH", { Query: "x".repeat(257) });
+    assert.equal(long.params.Reason, "query is longer than 256 characters");
+    const wordy = await ann.request("SEARCH", { Query: "a ".repeat(17) });
+    assert.equal(wordy.params.Reason, "query has more than 16 words");
+    await ann.close();
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("absurd input is never repeated back at length", async () => {
+  const server = await startTestServer();
+  try {
+    const ann = await inRoom(server.addr.port, "ann");
+    const dm = await ann.request("DM", { To: "z".repeat(5_000), "Content-Length": "2" }, "hi");
+    assert.deepEqual([dm.params.Status, dm.params.Reason], ["PEER_OFFLINE", "no such user"]);
+    const peer = await ann.request("PEER_CONNECT", { Peer: "z".repeat(5_000) });
+    assert.equal(peer.params.Reason, "no such user");
+    await ann.request("CREATE_ROOM", { "Room-Name": "ann's" });
+    const ban = await ann.request("BAN", {
+      User: "bob",
+      "Room-Name": "ann's",
+      Reason: "r".repeat(201),
+    });
+    assert.deepEqual(
+      [ban.params.Status, ban.params.Reason],
+      ["BAD_REQUEST", "Reason is longer than 200 characters"],
+    );
+    await ann.close();
+  } finally {
+    await server.close();
+  }
+});

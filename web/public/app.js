@@ -50,6 +50,7 @@ var strictDecoder = new TextDecoder("utf-8", {
   fatal: true,
   ignoreBOM: true
 });
+var MAX_PARAMETERS = 64;
 function utf8Length(text) {
   let bytes = text.length;
   for (let i = 0; i < text.length; i++) {
@@ -112,6 +113,9 @@ function parseJsonMessage(text) {
   if (rawParams !== void 0) {
     if (!isObject(rawParams)) {
       throw new SyntaxError("Cannot parse message: params must be an object");
+    }
+    if (Object.keys(rawParams).length > MAX_PARAMETERS) {
+      throw new SyntaxError(`Cannot parse message: more than ${MAX_PARAMETERS} parameters`);
     }
     for (const name of Object.keys(rawParams)) {
       const paramValue = rawParams[name];
