@@ -83,6 +83,13 @@ export function encodeMessage(message: Message): Uint8Array {
 }
 
 /**
+ * Most parameter lines a message may have. Requests need a handful; a cap
+ * keeps a frame of a million tiny parameters from costing the server more
+ * than its bytes.
+ */
+export const MAX_PARAMETERS = 64;
+
+/**
  * Parses a frame's payload into a message. Accepts what the original
  * Python client sends byte for byte, including a payload with no content
  * and no trailing newline after the blank line.
@@ -100,13 +107,6 @@ export function encodeMessage(message: Message): Uint8Array {
  * assert.ok(message.method === "SEND_MSG" && message.content === "hi");
  * ```
  */
-/**
- * Most parameter lines a message may have. Requests need a handful; a cap
- * keeps a frame of a million tiny parameters from costing the server more
- * than its bytes.
- */
-export const MAX_PARAMETERS = 64;
-
 export function parseMessage(payload: Uint8Array): Message {
   if (payload.length === 0) {
     throw new SyntaxError("Cannot parse message: empty payload");
