@@ -228,7 +228,8 @@ export class Chat {
   ): Promise<Outcome> {
     if (session.user !== null) return { status: Status.ALREADY_LOGIN };
     const user = username.normalize("NFC");
-    const key = nameKey(user);
+    // an absurd name is no account: it must not become a megabyte-long key either
+    const key = nameProblem(user) ? "(invalid name)" : nameKey(user);
     const wait = this.#flood.beginLogin(key, session.ip, this.#now());
     if (wait > 0) {
       this.#log(`login-throttled session=${session.id} addr=${session.peer.address}`);
