@@ -16,12 +16,18 @@ import type { Globals } from "./globals.ts";
 import { importGlobals } from "./globals_import.ts";
 import { type HttpServerHandle, startHttpServer } from "./http_server.ts";
 import type { FloodLimits } from "./flood_control.ts";
-import { DEFAULT_LIVENESS_RULES } from "./liveness.ts";
+import { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./liveness.ts";
 import { stderrLogger } from "./log_format.ts";
 import { DEFAULT_SCRYPT_COST } from "./passwords.ts";
 import type { Poems } from "./poems.ts";
 import { StaticFiles } from "./static_files.ts";
-import { type ConnectionLimits, refuseConnection, TcpConnection } from "./tcp_connection.ts";
+import {
+  closeQuietly,
+  type ConnectionLimits,
+  livenessRulesOf,
+  refuseConnection,
+  TcpConnection,
+} from "./tcp_connection.ts";
 
 /** Settings of {@link startServer}; every field has a default. */
 export interface ServerOptions {
@@ -212,6 +218,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
 
   const pingAfter = options.pingIntervalMs ?? DEFAULT_LIVENESS_RULES.pingAfter;
   const idleLimit = options.idleTimeoutMs ?? DEFAULT_LIVENESS_RULES.idleLimit;
+  const rules = livenessRulesOf(limits, pingAfter, idleLimit);
   const connections = new Map<TcpConnection, Promise<void>>();
   const serve = (conn: Deno.Conn) => {
     const connection = new TcpConnection(conn, chat, limits, log);
@@ -224,7 +231,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const handshakes = new TlsHandshakes(
     serve,
     (conn) => perAddress.closed(conn.remoteAddr.hostname),
-    options.loginTimeoutMs ?? DEFAULT_LIVENESS_RULES.loginTimeout,
+    rules.loginTimeout,
     log,
   );
   const accepting = (async () => {
@@ -256,7 +263,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       connection.checkLiveness(now, pingAfter, idleLimit);
     }
     http?.checkLiveness(now, pingAfter, idleLimit);
-  }, livenessInterval(pingAfter, idleLimit, limits));
+  }, livenessInterval(rules));
 
   let closing: Promise<void> | null = null;
   const close = () => {
@@ -387,21 +394,7 @@ class TlsHandshakes {
   }
 }
 
-function closeQuietly(conn: Deno.Conn): void {
-  try {
-    conn.close();
-  } catch {
-    // closed already
-  }
-}
-
 /** How often to check connections' liveness: often enough for the shortest limit. */
-function livenessInterval(pingAfter: number, idleLimit: number, limits: ConnectionLimits): number {
-  const shortest = Math.min(
-    pingAfter,
-    idleLimit,
-    limits.loginTimeoutMs ?? DEFAULT_LIVENESS_RULES.loginTimeout,
-    limits.frameTimeoutMs ?? DEFAULT_LIVENESS_RULES.frameTimeout,
-  );
-  return Math.max(10, Math.min(1_000, shortest / 4));
+function livenessInterval(rules: LivenessRules): number {
+  return Math.max(10, Math.min(1_000, Math.min(...Object.values(rules)) / 4));
 }

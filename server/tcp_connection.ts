@@ -74,19 +74,22 @@ export function livenessRulesOf(
  * not finished its handshake yet and is just closed), then close.
  */
 export function refuseConnection(conn: Deno.Conn, reason: string, plain: boolean): void {
-  const close = () => {
-    try {
-      conn.close();
-    } catch {
-      // closed already
-    }
-  };
+  const close = () => closeQuietly(conn);
   if (!plain) return close();
   const refusal = encodeMessage({
     method: Response.ERROR,
     params: { Status: Status.TOO_MANY_CONNECTIONS, Reason: reason },
   });
   conn.write(refusal).catch(() => {}).finally(close);
+}
+
+/** Closes a connection that may be closed already. */
+export function closeQuietly(conn: Deno.Conn): void {
+  try {
+    conn.close();
+  } catch {
+    // closed already, by the peer or by us
+  }
 }
 
 /** Each event object is encoded once, however many connections it goes to. */
@@ -284,10 +287,6 @@ export class TcpConnection implements Peer {
     this.#socketClosed = true;
     clearTimeout(this.#graceTimer);
     this.#queue.stop();
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed by the peer
-    }
+    closeQuietly(this.#conn);
   }
 }
