@@ -314,20 +314,26 @@ export function roomName(room: number): string {
   return `r${room}`;
 }
 
+/** The account that asks for the closing search (bench/index_probe.ts): the one after the clients'. */
+export function probeAccount(clients: number): { user: string; password: string } {
+  return account(clients);
+}
+
 /**
  * The globals file (server/globals.ts format) holding the bench accounts
- * and rooms: `u0 p0` … , a blank line, `r0` … .
+ * and rooms: `u0 p0` … (one per client and one for the probe), a blank
+ * line, `r0` … .
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { globalsText } from "./options.ts";
- * assert.equal(globalsText(2, 1), "u0 p0\nu1 p1\n\nr0\n");
+ * assert.equal(globalsText(2, 1), "u0 p0\nu1 p1\nu2 p2\n\nr0\n");
  * ```
  */
 export function globalsText(clients: number, rooms: number): string {
   const lines: string[] = [];
-  for (let i = 0; i < clients; i++) {
+  for (let i = 0; i <= clients; i++) {
     const { user, password } = account(i);
     lines.push(`${user} ${password}`);
   }

@@ -6,6 +6,7 @@ import {
   inFlightLimit,
   parseBenchArgs,
   parseTarget,
+  probeAccount,
   roomOf,
   roomSizes,
 } from "./options.ts";
@@ -74,7 +75,8 @@ Deno.test("clients are dealt to rooms and workers evenly", () => {
 
 Deno.test("globalsText is a globals file the server accepts", () => {
   const globals = parseGlobals(globalsText(3, 2), "bench-globals.txt");
-  assert.deepEqual([...globals.accounts.keys()], ["u0", "u1", "u2"]);
+  assert.deepEqual([...globals.accounts.keys()], ["u0", "u1", "u2", "u3"]);
+  assert.deepEqual(probeAccount(3), { user: "u3", password: "p3" });
   assert.equal(globals.accounts.get("u2"), "p2");
   assert.deepEqual(globals.rooms, ["r0", "r1"]);
 });

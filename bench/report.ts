@@ -51,6 +51,11 @@ export interface BenchResult {
   measuredSeconds: number;
   /** Seconds spent sending. */
   sendSeconds: number;
+  /**
+   * Claptrap: seconds from the last delivery until the closing search was
+   * answered (the full-text index caught up); counted in the server CPU. IRC: null.
+   */
+  indexedSeconds: number | null;
   /** Deliveries per second over {@link BenchResult.measuredSeconds}. */
   deliveriesPerSecond: number;
   /** Messages sent per second over {@link BenchResult.sendSeconds}. */
@@ -187,6 +192,9 @@ export function formatSummary(r: BenchResult): string {
       `  delivered       ${formatNumber(r.delivered)} of ${formatNumber(r.expected)} (${
         formatCount(r.deliveriesPerSecond)
       }/s over ${r.measuredSeconds.toFixed(2)} s)`,
+      ...(r.indexedSeconds === null ? [] : [
+        `  search index    up to date ${r.indexedSeconds.toFixed(2)} s after the last delivery`,
+      ]),
       `  lost, errors    ${formatNumber(r.lost)}, ${formatNumber(r.errors)}`,
       `  latency         p50 ${r.latencyMs.p50.toFixed(2)} ms, p90 ${
         r.latencyMs.p90.toFixed(2)

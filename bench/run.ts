@@ -13,7 +13,15 @@ import {
   type WorkerConfig,
   type WorkerResult,
 } from "./load_worker.ts";
-import { type BenchOptions, clientsOfWorker, inFlightLimit, roomOf, roomSizes } from "./options.ts";
+import {
+  type BenchOptions,
+  clientsOfWorker,
+  inFlightLimit,
+  probeAccount,
+  roomOf,
+  roomSizes,
+} from "./options.ts";
+import { searchOnce } from "./index_probe.ts";
 import {
   CLOCK_TICKS,
   type MachineSample,
@@ -138,6 +146,9 @@ export async function runBench(
       let sendEnd = 0;
       let drainedAt = 0;
       const drainBy = () => sendEnd + options.drain * 1000;
+      // Claptrap answers SEND_MSG once the message is on disk, which may be after its deliveries
+      const acknowledged = () =>
+        options.protocol !== "claptrap" || sum(Counter.ACKED) >= sum(Counter.SENT);
       for (;;) {
         await sleep(sendEnd ? 5 : 20);
         const now = performance.now();
@@ -145,7 +156,7 @@ export async function runBench(
         if (!sendEnd && sum(Counter.DONE) === options.workers) sendEnd = now;
         const delivered = sum(Counter.RECEIVED);
         const expected = sum(Counter.EXPECTED);
-        if (sendEnd && delivered >= expected) {
+        if (sendEnd && delivered >= expected && acknowledged()) {
           drainedAt = now;
           break;
         }
@@ -166,6 +177,11 @@ export async function runBench(
           lastReport = now;
           lastDelivered = delivered;
         }
+      }
+      if (options.protocol === "claptrap") {
+        const { user, password } = probeAccount(options.clients);
+        await deadline.race(searchOnce(port, user, password), "the closing search");
+        result.indexedSeconds = (performance.now() - drainedAt) / 1000;
       }
       const after = await samples(pid);
       result.sendSeconds = (sendEnd - goAt) / 1000;
@@ -438,6 +454,7 @@ function emptyResult(options: BenchOptions, startedAt: string): BenchResult {
     acked: null,
     measuredSeconds: 0,
     sendSeconds: 0,
+    indexedSeconds: null,
     deliveriesPerSecond: 0,
     messagesPerSecond: 0,
     latencyMs: { p50: 0, p90: 0, p99: 0, max: 0, mean: 0, samples: 0 },
