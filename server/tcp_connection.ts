@@ -38,7 +38,7 @@ export interface ConnectionLimits {
  * Reads start with a small buffer, so that an idle connection costs little
  * memory, and double up to the large one while reads keep filling it.
  */
-const FIRST_READ_BUFFER = 1024;
+const FIRST_READ_BUFFER = 256;
 const LARGEST_READ_BUFFER = 64 * 1024;
 
 /** What the dispatcher needs from a transport's limits: the same for TCP and WebSocket. */
