@@ -54,7 +54,7 @@ export const SHAPES: readonly Shape[] = [
   {
     name: "idle-5000",
     description: "5,000 clients logged in over 50 rooms, sending nothing",
-    args: ["--clients", "5000", "--rooms", "50", "--idle"],
+    args: ["--clients", "5000", "--rooms", "50", "--idle", "--settle", "40", "--timeout", "120"],
     kind: "memory",
   },
 ];
@@ -278,9 +278,10 @@ function oneLine(shape: Shape, r: BenchResult): string {
   if (r.failure) return `FAILED: ${r.failure}`;
   const lostErrors = `lost ${r.lost}, errors ${r.errors}`;
   if (shape.kind === "memory") {
-    return `${r.serverStats.rssPerConnectionKiB?.toFixed(2)} KiB/connection, set-up ${
-      r.setupSeconds.toFixed(1)
-    } s, ${lostErrors}`;
+    const settled = r.serverStats.settledRssPerConnectionKiB;
+    return `${r.serverStats.rssPerConnectionKiB?.toFixed(2)} KiB/connection${
+      settled === null ? "" : ` (${settled.toFixed(2)} after ${r.shape.settleSeconds} s idle)`
+    }, set-up ${r.setupSeconds.toFixed(1)} s, ${lostErrors}`;
   }
   const ms = (v: number) => v.toFixed(2);
   return `${Math.round(r.deliveriesPerSecond).toLocaleString("en-US")} deliveries/s, ${

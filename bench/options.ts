@@ -54,6 +54,8 @@ export interface BenchOptions {
   timeout: number;
   /** Longest wait for deliveries after sending stops, in seconds. */
   drain: number;
+  /** Seconds to wait idle after set-up before measuring memory again (0: not at all). */
+  settle: number;
   /** Where to write the JSON result. */
   json?: string;
   /** A name for this run in reports. */
@@ -110,6 +112,8 @@ Load:
   --messages N               messages in total (default 0: until --duration)
   --duration SECONDS         longest sending phase (default 5)
   --idle                     send nothing: connect, log in, join, measure memory
+  --settle SECONDS           once all are ready, also measure memory after this
+                             long idle (default 0: only 1 s after set-up)
   --workers N                Web Workers running the clients (default 2)
   --window N                 deliveries in flight per client at full speed,
                              for 64-byte messages; larger messages get
@@ -165,6 +169,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       messages: { type: "string", default: "0" },
       duration: { type: "string", default: "5" },
       idle: { type: "boolean", default: false },
+      settle: { type: "string", default: "0" },
       workers: { type: "string", default: "2" },
       window: { type: "string", default: "2048" },
       "max-in-flight": { type: "string", default: String(1 << 18) },
@@ -212,6 +217,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     batch: integer("batch", values.batch, 1, 1024),
     timeout,
     drain: number("drain", values.drain, 0, 600),
+    settle: number("settle", values.settle, 0, 600),
     json: values.json,
     label: values.label ?? defaultLabel(protocol, clients, rooms, values.idle),
     serverArgs: values["server-arg"],

@@ -26,6 +26,8 @@ export interface BenchResult {
     /** Message limit; 0 for none. */
     messages: number;
     durationSeconds: number;
+    /** Seconds idle after set-up before the second memory sample (0: none). */
+    settleSeconds: number;
     workers: number;
     /** Deliveries in flight allowed in total at full speed. */
     window: number;
@@ -83,6 +85,10 @@ export interface BenchResult {
     readyRssKiB: number | null;
     /** (ready − baseline) / clients, KiB. */
     rssPerConnectionKiB: number | null;
+    /** RSS after `--settle` seconds of idleness, KiB (null without --settle). */
+    settledRssKiB: number | null;
+    /** (settled − baseline) / clients, KiB. */
+    settledRssPerConnectionKiB: number | null;
     /** VmHWM at the end, KiB. */
     peakRssKiB: number | null;
     /** Lines the server logged during the run (when started by the bench). */
@@ -220,6 +226,13 @@ export function formatSummary(r: BenchResult): string {
       formatNumber(s.rssPerConnectionKiB, 2)
     } KiB per idle connection`,
   );
+  if (s.settledRssKiB !== null) {
+    lines.push(
+      `  after ${r.shape.settleSeconds} s idle ${formatNumber(s.settledRssKiB)} KiB, ${
+        formatNumber(s.settledRssPerConnectionKiB, 2)
+      } KiB per idle connection`,
+    );
+  }
   if (s.logLines !== null) lines.push(`  server log      ${formatNumber(s.logLines)} lines`);
   for (const error of r.errorSamples.slice(0, 5)) lines.push(`  error: ${error}`);
   if (r.failure) lines.push(`  FAILED: ${r.failure}`);
@@ -295,6 +308,12 @@ const METRICS: Record<
     {
       metric: "RSS KiB per idle connection",
       pick: (r) => r.serverStats.rssPerConnectionKiB,
+      higher: false,
+      digits: 2,
+    },
+    {
+      metric: "… after 40 s idle",
+      pick: (r) => r.serverStats.settledRssPerConnectionKiB,
       higher: false,
       digits: 2,
     },

@@ -135,6 +135,16 @@ export async function runBench(
     if (baseline && idle) {
       result.serverStats.rssPerConnectionKiB = (idle.rssKiB - baseline.rssKiB) / options.clients;
     }
+    if (options.settle > 0 && pid) {
+      // V8 gives memory back some time after a burst (here: the logins and joins)
+      await sleep(options.settle * 1000);
+      const settled = await sampleProcess(pid);
+      result.serverStats.settledRssKiB = settled.rssKiB;
+      if (baseline) {
+        result.serverStats.settledRssPerConnectionKiB = (settled.rssKiB - baseline.rssKiB) /
+          options.clients;
+      }
+    }
 
     // send and drain
     if (options.duration > 0) {
@@ -440,6 +450,7 @@ function emptyResult(options: BenchOptions, startedAt: string): BenchResult {
       rate: options.rate,
       messages: options.messages,
       durationSeconds: options.duration,
+      settleSeconds: options.settle,
       workers: options.workers,
       window: inFlightLimit(options),
       batch: options.batch,
@@ -469,6 +480,8 @@ function emptyResult(options: BenchOptions, startedAt: string): BenchResult {
       baselineRssKiB: null,
       readyRssKiB: null,
       rssPerConnectionKiB: null,
+      settledRssKiB: null,
+      settledRssPerConnectionKiB: null,
       peakRssKiB: null,
       logLines: null,
     },
