@@ -54,7 +54,7 @@ export const SHAPES: readonly Shape[] = [
   {
     name: "idle-5000",
     description: "5,000 clients logged in over 50 rooms, sending nothing",
-    args: ["--clients", "5000", "--rooms", "50", "--idle", "--settle", "40", "--timeout", "120"],
+    args: ["--clients", "5000", "--rooms", "50", "--idle", "--settle", "40", "--timeout", "150"],
     kind: "memory",
   },
 ];

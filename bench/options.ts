@@ -54,7 +54,7 @@ export interface BenchOptions {
   timeout: number;
   /** Longest wait for deliveries after sending stops, in seconds. */
   drain: number;
-  /** Seconds to wait idle after set-up before measuring memory again (0: not at all). */
+  /** Seconds to wait idle before the baseline and after set-up to measure memory at rest (0: not at all). */
   settle: number;
   /** Where to write the JSON result. */
   json?: string;
@@ -112,8 +112,9 @@ Load:
   --messages N               messages in total (default 0: until --duration)
   --duration SECONDS         longest sending phase (default 5)
   --idle                     send nothing: connect, log in, join, measure memory
-  --settle SECONDS           once all are ready, also measure memory after this
-                             long idle (default 0: only 1 s after set-up)
+  --settle SECONDS           also measure memory at rest: this long after start-up
+                             (before any client) and after set-up (default 0:
+                             only right before and 1 s after set-up)
   --workers N                Web Workers running the clients (default 2)
   --window N                 deliveries in flight per client at full speed,
                              for 64-byte messages; larger messages get

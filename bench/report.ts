@@ -85,9 +85,11 @@ export interface BenchResult {
     readyRssKiB: number | null;
     /** (ready − baseline) / clients, KiB. */
     rssPerConnectionKiB: number | null;
-    /** RSS after `--settle` seconds of idleness, KiB (null without --settle). */
+    /** RSS `--settle` seconds after the baseline, still without clients, KiB (null without --settle). */
+    settledBaselineRssKiB: number | null;
+    /** RSS `--settle` seconds after every client was ready, KiB (null without --settle). */
     settledRssKiB: number | null;
-    /** (settled − baseline) / clients, KiB. */
+    /** (settled − settled baseline) / clients, KiB. */
     settledRssPerConnectionKiB: number | null;
     /** VmHWM at the end, KiB. */
     peakRssKiB: number | null;
@@ -228,7 +230,9 @@ export function formatSummary(r: BenchResult): string {
   );
   if (s.settledRssKiB !== null) {
     lines.push(
-      `  after ${r.shape.settleSeconds} s idle ${formatNumber(s.settledRssKiB)} KiB, ${
+      `  settled (${r.shape.settleSeconds} s idle) baseline ${
+        formatNumber(s.settledBaselineRssKiB)
+      } KiB, ready ${formatNumber(s.settledRssKiB)} KiB, ${
         formatNumber(s.settledRssPerConnectionKiB, 2)
       } KiB per idle connection`,
     );

@@ -101,6 +101,13 @@ export async function runBench(
     result.machine.backgroundPercent = busyPercent(calm, calmEnd, 1);
     const baseline = pid ? await sampleProcess(pid) : null;
     result.serverStats.baselineRssKiB = baseline?.rssKiB ?? null;
+    // V8 and the allocator give memory back some seconds after a burst (start-up's, the logins')
+    let settledBaseline: number | null = null;
+    if (options.settle > 0 && pid) {
+      await sleep(options.settle * 1000);
+      settledBaseline = (await sampleProcess(pid)).rssKiB;
+      result.serverStats.settledBaselineRssKiB = settledBaseline;
+    }
 
     // set up the clients
     const shared = new SharedArrayBuffer(options.workers * SLOT * Int32Array.BYTES_PER_ELEMENT);
@@ -135,15 +142,12 @@ export async function runBench(
     if (baseline && idle) {
       result.serverStats.rssPerConnectionKiB = (idle.rssKiB - baseline.rssKiB) / options.clients;
     }
-    if (options.settle > 0 && pid) {
-      // V8 gives memory back some time after a burst (here: the logins and joins)
+    if (settledBaseline !== null && pid) {
       await sleep(options.settle * 1000);
       const settled = await sampleProcess(pid);
       result.serverStats.settledRssKiB = settled.rssKiB;
-      if (baseline) {
-        result.serverStats.settledRssPerConnectionKiB = (settled.rssKiB - baseline.rssKiB) /
-          options.clients;
-      }
+      result.serverStats.settledRssPerConnectionKiB = (settled.rssKiB - settledBaseline) /
+        options.clients;
     }
 
     // send and drain
@@ -480,6 +484,7 @@ function emptyResult(options: BenchOptions, startedAt: string): BenchResult {
       baselineRssKiB: null,
       readyRssKiB: null,
       rssPerConnectionKiB: null,
+      settledBaselineRssKiB: null,
       settledRssKiB: null,
       settledRssPerConnectionKiB: null,
       peakRssKiB: null,
