@@ -14,7 +14,6 @@ import { nameKey, nameProblem } from "../protocol/names.ts";
 import type { MessageRecord, RoomKind, SearchHit } from "../store/records.ts";
 import type { ChatStore, StoredState } from "../store/store.ts";
 import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./flood_control.ts";
-import { MessageIds } from "./message_ids.ts";
 import { Moderation } from "./moderation.ts";
 import { decoyHash, DEFAULT_SCRYPT_COST, hashPassword, verifyPassword } from "./passwords.ts";
 import { type PollLogLimits, type Posted, Room } from "./room.ts";
@@ -148,7 +147,7 @@ export class Chat {
   readonly #moderation: Moderation;
   readonly #flood: FloodControl;
   readonly #maxRoomsPerUser: number;
-  readonly #ids: MessageIds;
+  #lastMessageId: number;
   #groupsCreated = 0;
   /** Settles once the latest post has reached its room (or failed). */
   #lastPost: Promise<unknown> = Promise.resolve();
@@ -162,10 +161,7 @@ export class Chat {
     this.#decoy = decoyHash(this.#scryptCost);
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => {});
-    this.#ids = new MessageIds(
-      options.state.lastMessageId,
-      (upTo) => this.#store.reserveMessageIds(upTo),
-    );
+    this.#lastMessageId = options.state.lastMessageId;
     this.#moderation = new Moderation(options.admins ?? new Set(), options.state.bans);
     this.#flood = new FloodControl(options.floodLimits ?? DEFAULT_FLOOD_LIMITS);
     this.#maxRoomsPerUser = options.maxRoomsPerUser ?? DEFAULT_MAX_ROOMS_PER_USER;
@@ -394,41 +390,34 @@ export class Chat {
 
   /**
    * Posts a message to the session's room or peer chat. The message gets
-   * its id at once and reaches the room (pushed to the others, kept for
-   * pollers) without waiting for the disk — once its id is reserved, see
-   * {@link MessageIds} — while the result resolves only once the store has
-   * the message on disk: an OK means stored.
+   * its id at once; it reaches the room (pushed to the others, kept for
+   * pollers) and the result resolves only once the store has it on disk.
    */
   post(session: Session, content: string): PostResult | Promise<PostResult> {
     const room = session.room;
     if (!room) return { status: Status.NOT_IN_ROOM };
-    const { id, ready } = this.#ids.next();
-    const record = this.#record(id, room.kind, room.name, session.user!, content);
-    const stored = this.#store.appendMessage(record);
-    const show = () => this.#show(room, record, session);
-    const shown = ready === null ? Promise.resolve(show()) : ready.then(show);
-    this.#lastPost = shown.catch(() => {});
-    return Promise.all([shown, stored]).then(([posted]) => ({ status: Status.OK, posted }));
-  }
-
-  /** Puts a message in its room: pushed to the members but its sender, kept for pollers. */
-  #show(room: Room, record: MessageRecord, sender: Session): Posted {
-    const posted = room.post(record.id, record.sender, record.time, record.content);
-    this.#broadcast(
-      room,
-      {
-        method: Event.EVT_MSG,
-        params: this.#placeParams(room, {
-          From: posted.from,
-          Time: formatTime(posted.time),
-          Id: String(posted.id),
-        }),
-        content: record.content,
-      },
-      sender,
-      posted.id,
-    );
-    return posted;
+    const record = this.#record(room.kind, room.name, session.user!, content);
+    const done = this.#store.appendMessage(record).then(() => {
+      const posted = room.post(record.id, record.sender, record.time, content);
+      this.#broadcast(
+        room,
+        {
+          method: Event.EVT_MSG,
+          params: this.#placeParams(room, {
+            From: posted.from,
+            Time: formatTime(posted.time),
+            Id: String(posted.id),
+          }),
+          content,
+        },
+        session,
+        posted.id,
+      );
+      const result: PostResult = { status: Status.OK, posted };
+      return result;
+    });
+    this.#lastPost = done.catch(() => {});
+    return done;
   }
 
   /**
@@ -523,9 +512,7 @@ export class Chat {
     const recipient = this.#online.get(to);
     if (!recipient) return { status: Status.PEER_OFFLINE, reason: offlineReason(to) };
     const name = directRoomName(from, to);
-    const { id, ready } = this.#ids.next();
-    ready?.catch(() => {}); // shown only once stored, like everything of the conversation
-    const record = this.#record(id, "direct", name, from, content);
+    const record = this.#record("direct", name, from, content);
     const stored = Promise.all([
       this.#store.createRoom({ kind: "direct", name, createdBy: null, createdAt: record.time }),
       this.#store.addMembership("direct", name, from, record.time),
@@ -631,14 +618,8 @@ export class Chat {
     return owned;
   }
 
-  #record(
-    id: number,
-    kind: RoomKind,
-    room: string,
-    sender: string,
-    content: string,
-  ): MessageRecord {
-    return { id, kind, room, sender, time: this.#now(), content };
+  #record(kind: RoomKind, room: string, sender: string, content: string): MessageRecord {
+    return { id: ++this.#lastMessageId, kind, room, sender, time: this.#now(), content };
   }
 
   #groupName(): string {
@@ -657,7 +638,7 @@ export class Chat {
     this.#leave(session, leaveReason);
     room.add(session);
     session.room = room;
-    session.joinedAfter = this.#ids.last;
+    session.joinedAfter = this.#lastMessageId;
     this.#broadcast(room, {
       method: Event.EVT_JOIN,
       params: this.#placeParams(room, { User: session.user!, Time: formatTime(this.#now()) }),

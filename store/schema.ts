@@ -66,14 +66,6 @@ export const MIGRATIONS: readonly string[] = [
      time INTEGER NOT NULL,
      PRIMARY KEY (room_id, user)
    ) STRICT, WITHOUT ROWID;`,
-  // 4: message ids reserved ahead of the messages: the server delivers a
-  // message before it is stored, so its id is on disk first (see
-  // server/message_ids.ts) and is never given to another message after a crash
-  `CREATE TABLE message_ids (
-     one INTEGER PRIMARY KEY CHECK (one = 1),
-     reserved_up_to INTEGER NOT NULL
-   ) STRICT;
-   INSERT INTO message_ids VALUES (1, (SELECT coalesce(max(id), 0) FROM messages));`,
 ];
 
 /** The schema version this code writes. */

@@ -127,16 +127,8 @@ export class SqliteDatabase {
       reason: b.reason,
       time: b.time,
     }));
-    const { last } = this.#get<{ last: number }>(
-      `SELECT max(coalesce((SELECT max(id) FROM messages), 0), reserved_up_to) AS last
-       FROM message_ids`,
-    )!;
-    return { rooms, bans, lastMessageId: last };
-  }
-
-  /** Records that message ids up to `upTo` may be in use (it never goes down). */
-  reserveMessageIds(upTo: number): void {
-    this.#run("UPDATE message_ids SET reserved_up_to = max(reserved_up_to, ?)", upTo);
+    const { last } = this.#get<{ last: number | null }>("SELECT max(id) AS last FROM messages")!;
+    return { rooms, bans, lastMessageId: last ?? 0 };
   }
 
   getAccount(name: string): AccountRecord | null {

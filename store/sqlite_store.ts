@@ -103,10 +103,6 @@ export class SqliteStore implements ChatStore {
     return this.#call("unban", room, user);
   }
 
-  reserveMessageIds(upTo: number): Promise<void> {
-    return this.#call("reserveMessageIds", upTo);
-  }
-
   appendMessage(message: MessageRecord): Promise<void> {
     return this.#call("appendMessage", message);
   }

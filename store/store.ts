@@ -20,7 +20,7 @@ export interface StoredState {
   rooms: RoomRecord[];
   /** Every ban from a public room. */
   bans: BanRecord[];
-  /** The highest message id used or reserved so far (0 for none). */
+  /** The highest message id used so far (0 for none). */
   lastMessageId: number;
 }
 
@@ -52,11 +52,6 @@ export interface ChatStore {
   ban(ban: BanRecord): Promise<void>;
   /** Lifts a ban; false when there was none. */
   unban(room: string, user: string): Promise<boolean>;
-  /**
-   * Records that message ids up to `upTo` may be handed out, so that
-   * {@link ChatStore.load} never returns a lower `lastMessageId`.
-   */
-  reserveMessageIds(upTo: number): Promise<void>;
   /** Stores a posted message. */
   appendMessage(message: MessageRecord): Promise<void>;
   /**

@@ -117,9 +117,11 @@ Deno.test("accounts, rooms and history survive a restart", async () => {
     ["gina", "second\twith a tab"],
     ["gina", "third 你好"],
   ]);
-  const lastBefore = Number(parseRows(history.content!, 4).at(-1)![0]);
-  const after = Number((await back.request("SEND_MSG", {}, "after restart")).params.Id);
-  assert.ok(after > lastBefore, `ids go on increasing (${after} after ${lastBefore})`);
+  assert.equal(
+    (await back.request("SEND_MSG", {}, "after restart")).params.Id,
+    "4",
+    "ids continue",
+  );
   await back.close();
   await second.close();
 });
@@ -214,7 +216,7 @@ Deno.test("globals.txt rules at each start: a changed password replaces, a remov
   await second.close();
 });
 
-Deno.test("when the store fails, SEND_MSG is answered SERVER_ERROR and history does not have the message", async () => {
+Deno.test("when the store fails, SEND_MSG is answered SERVER_ERROR and nobody sees the message", async () => {
   const store = await SqliteStore.open(":memory:");
   let failing = false;
   const append = store.appendMessage.bind(store);
@@ -231,37 +233,10 @@ Deno.test("when the store fails, SEND_MSG is answered SERVER_ERROR and history d
     "SERVER_ERROR",
     "the server could not store this",
   ]);
+  assert.equal((await ann.request("RECV_MSG")).params.Status, "NO_NEW_MSG");
   failing = false;
   assert.equal((await ann.request("SEND_MSG", {}, "stored")).params.Status, "OK");
-  const history = await ann.request("HISTORY");
-  assert.deepEqual(parseRows(history.content!, 4).map((row) => row[3]), ["stored"]);
-  await ann.close();
-  await bob.close();
-  await server.close();
-});
-
-Deno.test("a message reaches the room before it is on disk; its sender's OK waits for the disk", async () => {
-  const store = await SqliteStore.open(":memory:");
-  const append = store.appendMessage.bind(store);
-  let release!: () => void;
-  const held = new Promise<void>((resolve) => release = resolve);
-  store.appendMessage = (message) => held.then(() => append(message));
-  const server = await startTestServer({ store });
-  const ann = await loggedIn(server.addr.port, "ann", "ann-pw", "lobby");
-  const bob = await RawConnection.open(server);
-  await bob.login("bob", { push: true });
-  await bob.request("JOIN_ROOM", { "Room-Name": "lobby" });
-  await ann.send("SEND_MSG", {}, "fast");
-  const seen = await bob.nextOf("EVT_MSG");
-  assert.equal(seen.content, "fast");
-  assert.equal(await ann.frameWithin(300), null, "no answer while the write is held");
-  release();
-  const reply = await ann.next();
-  assert.deepEqual([reply.method, reply.params.Status, reply.params.Id], [
-    "RESP_SEND_MSG",
-    "OK",
-    seen.params.Id,
-  ]);
+  assert.equal((await bob.nextOf("EVT_MSG")).content, "stored", "bob never saw the failed message");
   await ann.close();
   await bob.close();
   await server.close();
