@@ -63,7 +63,7 @@ const USAGE = `Usage: deno task bench:compare [options]
 
 Runs each shape against Claptrap and ngircd, alternating, --runs times each,
 and prints the medians and the ratio Claptrap/ngircd. Needs ngircd
-(apt-get install -y ngircd). Takes about 6 minutes with the defaults.
+(apt-get install -y ngircd). Takes about 15 minutes with the defaults.
 
 Options:
   --runs N             runs per shape and server (default 3)
