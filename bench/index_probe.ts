@@ -9,7 +9,10 @@
 import { FrameDecoder } from "../protocol/frame.ts";
 import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
 
-/** Logs in as `user` and runs one search; rejects on any status but OK. */
+/**
+ * Logs in as `user` and runs one search; rejects on any status but OK (an
+ * older server without SEARCH answers ERROR).
+ */
 export async function searchOnce(port: number, user: string, password: string): Promise<void> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
@@ -31,7 +34,7 @@ async function expectOk(answers: AsyncIterator<Message>, method: string): Promis
     const next = await answers.next();
     if (next.done) throw new Error(`index probe: connection closed before ${method}`);
     const message = next.value;
-    if (message.method !== method) continue; // events
+    if (message.method !== method && message.method !== "ERROR") continue; // events
     if (message.params.Status !== "OK") {
       throw new Error(
         `index probe: ${method} ${message.params.Status} ${message.params.Reason ?? ""}`,

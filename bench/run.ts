@@ -194,8 +194,13 @@ export async function runBench(
       }
       if (options.protocol === "claptrap") {
         const { user, password } = probeAccount(options.clients);
-        await deadline.race(searchOnce(port, user, password), "the closing search");
-        result.indexedSeconds = (performance.now() - drainedAt) / 1000;
+        try {
+          await deadline.race(searchOnce(port, user, password), "the closing search");
+          result.indexedSeconds = (performance.now() - drainedAt) / 1000;
+        } catch (error) {
+          // e.g. a --server-root from before SEARCH: measured without it, and said so
+          result.errorSamples.push(`not counted: ${(error as Error).message}`);
+        }
       }
       const after = await samples(pid);
       result.sendSeconds = (sendEnd - goAt) / 1000;

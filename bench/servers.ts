@@ -149,11 +149,7 @@ export async function startClaptrap(options: ClaptrapStart): Promise<ServerProce
     "--globals",
     `${dir}/globals.txt`,
     // no web page, no console; cheap password hashes so thousands of bench users log in fast
-    "--no-http",
-    "--no-console",
-    "--scrypt-cost",
-    "16",
-    ...(await floodLimitsOff(root)),
+    ...(await benchFlags(root)),
     ...(options.clients > 10_000 ? ["--max-online", String(options.clients)] : []),
     ...options.serverArgs,
   ];
@@ -331,12 +327,20 @@ async function waitForPort(port: number, timeoutMs: number): Promise<number> {
 }
 
 /**
- * The flags that turn off flood control (message rate, connections per
- * address), for a server.ts that has them: a benchmark floods on purpose,
- * from one address. Older checkouts (`--server-root`) have no such flags.
+ * The flags a benchmark wants, for a server.ts that has them (older
+ * checkouts, `--server-root`, lack some): no web page or console, cheap
+ * password hashes, and no flood control (message rate, connections per
+ * address, login brake), since a benchmark floods on purpose, from one address.
  */
-async function floodLimitsOff(root: string): Promise<string[]> {
+async function benchFlags(root: string): Promise<string[]> {
   const cli = await Deno.readTextFile(`${root}/server/cli.ts`).catch(() => "");
-  if (!cli.includes('"msg-rate"')) return [];
-  return ["--msg-rate", "0", "--max-connections-per-ip", "0", "--no-login-throttle"];
+  const has = (flag: string) => cli.includes(`"${flag}"`);
+  return [
+    ...(has("no-http") ? ["--no-http"] : []),
+    ...(has("no-console") ? ["--no-console"] : []),
+    ...(has("scrypt-cost") ? ["--scrypt-cost", "16"] : []),
+    ...(has("msg-rate")
+      ? ["--msg-rate", "0", "--max-connections-per-ip", "0", "--no-login-throttle"]
+      : []),
+  ];
 }
