@@ -101,8 +101,27 @@ export class SendQueue {
   }
 }
 
+/**
+ * Recent concatenations, by their first frame. The members of a room are
+ * sent the same frames in the same turn (one encoding each, shared), so
+ * most of their queues hold the same frames, in the same order: those are
+ * copied into one buffer once, and the connections share it.
+ */
+const recentConcats = new WeakMap<Uint8Array, Concatenation[]>();
+/** Concatenations remembered per first frame: the members, and a few senders among them. */
+const CONCATS_PER_FRAME = 4;
+
+interface Concatenation {
+  readonly chunks: readonly Uint8Array[];
+  readonly bytes: Uint8Array;
+}
+
+/** The chunks in one buffer; takes ownership of `chunks`. */
 function concat(chunks: Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0];
+  const known = recentConcats.get(chunks[0]);
+  const same = known?.find((entry) => sameFrames(entry.chunks, chunks));
+  if (same) return same.bytes;
   let length = 0;
   for (const chunk of chunks) length += chunk.length;
   const bytes = new Uint8Array(length);
@@ -111,5 +130,17 @@ function concat(chunks: Uint8Array[]): Uint8Array {
     bytes.set(chunk, at);
     at += chunk.length;
   }
+  if (known) {
+    if (known.length === CONCATS_PER_FRAME) known.shift();
+    known.push({ chunks, bytes });
+  } else {
+    recentConcats.set(chunks[0], [{ chunks, bytes }]);
+  }
   return bytes;
+}
+
+function sameFrames(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

@@ -1,0 +1,69 @@
+import assert from "node:assert/strict";
+import { type ByteSink, SendQueue } from "./send_queue.ts";
+
+/** A sink that records every buffer it is asked to write and takes it whole. */
+function recordingSink(): ByteSink & { writes: Uint8Array[] } {
+  const writes: Uint8Array[] = [];
+  return {
+    writes,
+    write(bytes) {
+      writes.push(bytes);
+      return Promise.resolve(bytes.length);
+    },
+  };
+}
+
+function queueOn(sink: ByteSink): SendQueue {
+  return new SendQueue(sink, {
+    limit: 1 << 20,
+    onWriteError: (error) => assert.fail(String(error)),
+  });
+}
+
+const frame = (text: string) => new TextEncoder().encode(text);
+
+Deno.test("frames queued in one turn go out in one write, in order", async () => {
+  const sink = recordingSink();
+  const queue = queueOn(sink);
+  for (const text of ["one ", "two ", "three"]) queue.push(frame(text));
+  await queue.drained();
+  assert.deepEqual(sink.writes.map((w) => new TextDecoder().decode(w)), ["one two three"]);
+});
+
+Deno.test("connections sent the same frames share one buffer; others get their own", async () => {
+  const shared = [frame("a"), frame("b"), frame("c")];
+  const own = frame("own");
+  const sinks = [recordingSink(), recordingSink(), recordingSink()];
+  const queues = sinks.map(queueOn);
+  queues[0].push(shared[0]);
+  queues[0].push(shared[1]);
+  queues[0].push(shared[2]);
+  queues[1].push(shared[0]);
+  queues[1].push(own); // a sender: its answer among the room's frames
+  queues[1].push(shared[2]);
+  queues[2].push(shared[0]);
+  queues[2].push(shared[1]);
+  queues[2].push(shared[2]);
+  await Promise.all(queues.map((queue) => queue.drained()));
+  const [first, second, third] = sinks.map((sink) => sink.writes[0]);
+  assert.deepEqual(new TextDecoder().decode(first), "abc");
+  assert.deepEqual(new TextDecoder().decode(second), "aownc");
+  assert.equal(third.buffer, first.buffer, "the same frames in the same order: one buffer");
+  assert.notEqual(second.buffer, first.buffer);
+});
+
+Deno.test("a queue whose frames differ only in length is not given another's buffer", async () => {
+  const a = frame("a");
+  const b = frame("b");
+  const long = recordingSink();
+  const short = recordingSink();
+  const queues = [queueOn(long), queueOn(short)];
+  queues[0].push(a);
+  queues[0].push(b);
+  queues[0].push(b);
+  queues[1].push(a);
+  queues[1].push(b);
+  await Promise.all(queues.map((queue) => queue.drained()));
+  assert.equal(new TextDecoder().decode(long.writes[0]), "abb");
+  assert.equal(new TextDecoder().decode(short.writes[0]), "ab");
+});
