@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { FrameDecoder, HEADER_SIZE } from "./frame.ts";
 import { encodeMessage, MAX_PARAMETERS, parseMessage } from "./message.ts";
 import {
+  concat,
   FRAME_CLASSES,
   type FrameClass,
   generateFrame,
@@ -22,16 +23,6 @@ import {
 
 const SEED = 0xc1a9;
 const MAX_FRAME_SIZE = 4096;
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
-}
 
 /** Feeds `bytes` to `decoder` in random pieces; returns copies of the payloads. */
 function feed(rng: Rng, decoder: FrameDecoder, bytes: Uint8Array): number[][] {
@@ -57,7 +48,7 @@ Deno.test("FrameDecoder agrees with the reference reading of random streams spli
       parts.push(randomFrame(rng, { maxFrameSize: MAX_FRAME_SIZE, terminal: true }).bytes);
     }
     if (rng.chance(0.3)) parts.push(randomFrame(rng, { maxFrameSize: MAX_FRAME_SIZE }).bytes);
-    const stream = concat(parts);
+    const stream = concat(...parts);
     const scan = scanFrames(stream, MAX_FRAME_SIZE);
     seen.add(scan.ending);
     const expected = scan.payloads.map((p) => [...p]);
@@ -184,7 +175,7 @@ function byteSoup(rng: Rng): Uint8Array {
   for (let n = rng.range(0, 24); n > 0; n--) {
     parts.push(rng.chance(0.9) ? rng.pick(tokens) : rng.pick(raw));
   }
-  return concat(parts);
+  return concat(...parts);
 }
 
 Deno.test("parseMessage agrees with a reference reading of the payload rules, on fuzzed payloads", () => {

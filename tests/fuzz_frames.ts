@@ -561,7 +561,8 @@ const INTERESTING_TOKENS = [
   "CLAPTRAP",
 ].map((s) => text.encode(s));
 
-function concat(...parts: Uint8Array[]): Uint8Array {
+/** The parts, one after the other, in a new buffer. */
+export function concat(...parts: Uint8Array[]): Uint8Array {
   let length = 0;
   for (const part of parts) length += part.length;
   const out = new Uint8Array(length);
