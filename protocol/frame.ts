@@ -49,11 +49,11 @@ export function frame(payload: Uint8Array): Uint8Array {
 
 /** Writes the magic and the Packet-Length into the first 12 bytes of `target`. */
 export function writeFrameHeader(target: Uint8Array, frameLength: number): void {
-  target.set(MAGIC, 0);
-  new DataView(target.buffer, target.byteOffset, HEADER_SIZE).setUint32(
-    8,
-    frameLength,
-  );
+  for (let i = 0; i < MAGIC.length; i++) target[i] = MAGIC[i];
+  target[8] = frameLength >>> 24;
+  target[9] = (frameLength >>> 16) & 0xff;
+  target[10] = (frameLength >>> 8) & 0xff;
+  target[11] = frameLength & 0xff;
 }
 
 /**
@@ -161,8 +161,10 @@ export class FrameDecoder {
     for (let i = 0; i < MAGIC.length; i++) {
       if (bytes[offset + i] !== MAGIC[i]) throw badMagic();
     }
-    const length = new DataView(bytes.buffer, bytes.byteOffset + offset + 8, 4)
-      .getUint32(0);
+    const at = offset + 8;
+    // big-endian; the top byte multiplied, not shifted, so that the result stays unsigned
+    const length = bytes[at] * 0x1000000 +
+      (bytes[at + 1] << 16 | bytes[at + 2] << 8 | bytes[at + 3]);
     if (length < HEADER_SIZE) {
       throw new RangeError(
         `Cannot parse frame: Packet-Length ${length} is below ${HEADER_SIZE}`,

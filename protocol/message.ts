@@ -4,6 +4,7 @@
  * @module
  */
 
+import { allocateBytes } from "./byte_slab.ts";
 import { HEADER_SIZE, writeFrameHeader } from "./frame.ts";
 
 /** One request, response or event, as carried in a frame's payload. */
@@ -26,10 +27,18 @@ export interface Message {
 const NEWLINE = 0x0a;
 const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+/**
+ * The strict decoder costs three times as much; text without U+FFFD from
+ * this one is valid, only the rest is checked again strictly.
+ */
+const lenientDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const DATA = { enumerable: true, writable: true, configurable: true };
 
 /**
  * Encodes a message as a complete frame (header included). The size is
- * computed first, then one buffer is filled. `Content-Length` is computed
+ * computed first, then one buffer is filled; a small frame is a view into a
+ * shared slab (see {@link allocateBytes}), so copy it before keeping it
+ * for long. `Content-Length` is computed
  * from the content, overriding any value given in `params`.
  *
  * @throws {TypeError} when a method, name or value contains a newline or a
@@ -60,7 +69,7 @@ export function encodeMessage(message: Message): Uint8Array {
     contentLengthLine = `Content-Length: ${contentBytes}`;
     size += contentLengthLine.length + 1 + contentBytes;
   }
-  const bytes = new Uint8Array(size);
+  const bytes = allocateBytes(size);
   writeFrameHeader(bytes, size);
   let at = HEADER_SIZE;
   at = write(bytes, at, method);
@@ -121,9 +130,7 @@ export function parseMessage(payload: Uint8Array): Message {
   let lineEnd = head.indexOf("\n");
   const method = lineEnd === -1 ? head : head.slice(0, lineEnd);
   if (method === "") throw new SyntaxError("Cannot parse message: empty method line");
-  // filled without a prototype, so that a parameter named __proto__ is kept
-  // as data, with plain assignments, which stay fast for any number of names
-  const params: Record<string, string> = Object.create(null);
+  const params: Record<string, string> = {};
   let count = 0;
   while (lineEnd !== -1) {
     if (++count > MAX_PARAMETERS) {
@@ -134,12 +141,13 @@ export function parseMessage(payload: Uint8Array): Message {
     const [name, value] = splitParam(
       lineEnd === -1 ? head.slice(start) : head.slice(start, lineEnd),
     );
-    if (name in params) {
+    if (Object.hasOwn(params, name)) {
       throw new SyntaxError(`Cannot parse message: repeated parameter ${shorten(name)}`);
     }
-    params[name] = value;
+    // an assignment to __proto__ would set the prototype, not keep the value
+    if (name === "__proto__") Object.defineProperty(params, name, { ...DATA, value });
+    else params[name] = value;
   }
-  Object.setPrototypeOf(params, Object.prototype);
   const contentBytes = payload.length - contentStart;
   const declared = params["Content-Length"];
   if (declared === undefined) {
@@ -178,7 +186,24 @@ export function utf8Length(text: string): number {
   return bytes;
 }
 
+/**
+ * Strings up to this long are copied byte by byte when they are ASCII:
+ * cheaper than a call into the runtime's encoder, which costs about as much
+ * as copying a hundred characters here.
+ */
+const SHORT_TEXT = 256;
+
 function write(target: Uint8Array, at: number, text: string): number {
+  const length = text.length;
+  if (length <= SHORT_TEXT) {
+    let i = 0;
+    for (; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80) break;
+      target[at + i] = code;
+    }
+    if (i === length) return at + length;
+  }
   return at + encoder.encodeInto(text, target.subarray(at)).written;
 }
 
@@ -218,11 +243,21 @@ function indexOfBlankLine(bytes: Uint8Array): number {
 }
 
 function decode(bytes: Uint8Array): string {
+  if (bytes.length <= 16 && isAscii(bytes)) {
+    return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
+  const text = lenientDecoder.decode(bytes);
+  if (!text.includes("\uFFFD")) return text;
   try {
     return strictDecoder.decode(bytes);
   } catch {
     throw new SyntaxError("Cannot parse message: invalid UTF-8");
   }
+}
+
+function isAscii(bytes: Uint8Array): boolean {
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] >= 0x80) return false;
+  return true;
 }
 
 /**

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder } from "./frame.ts";
+import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder, HEADER_SIZE } from "./frame.ts";
 import { encodeMessage, type Message, parseMessage, utf8Length } from "./message.ts";
 
 const text = new TextEncoder();
@@ -51,6 +51,20 @@ Deno.test("parseMessage keeps a byte-order mark in content and a parameter named
   assert.equal(Object.getPrototypeOf(message.params), Object.prototype);
 });
 
+Deno.test("parseMessage takes names of Object.prototype members as plain parameters", () => {
+  const message = parse("X\nconstructor: a\ntoString: b\nhasOwnProperty: c\n\n");
+  assert.deepEqual({ ...message.params }, { constructor: "a", toString: "b", hasOwnProperty: "c" });
+  assert.throws(() => parse("X\ntoString: a\ntoString: b\n\n"), /repeated parameter toString/);
+});
+
+Deno.test("parseMessage accepts a U+FFFD that was sent, and refuses one that a bad byte would make", () => {
+  const sent = parse("SEND_MSG\nContent-Length: 3\n\n\uFFFD");
+  assert.equal(sent.content, "\uFFFD");
+  const long = "ok ".repeat(20);
+  const bad = new Uint8Array([...text.encode(`SEND_MSG\nNote: ${long}`), 0xfe, 0x0a, 0x0a]);
+  assert.throws(() => parseMessage(bad), /invalid UTF-8/);
+});
+
 Deno.test("parseMessage rejects malformed payloads with a SyntaxError that says why", () => {
   const cases: [string | Uint8Array, RegExp][] = [
     ["", /empty payload/],
@@ -93,10 +107,12 @@ Deno.test("encodeMessage writes the original layout and computes Content-Length 
   );
 });
 
-Deno.test("encodeMessage fills exactly one buffer whose length is in the header", () => {
-  const bytes = encodeMessage({ method: "SEND_MSG", params: {}, content: "😀 and ü" });
-  assert.equal(new DataView(bytes.buffer).getUint32(8), bytes.length);
-  assert.equal(bytes.buffer.byteLength, bytes.length);
+Deno.test("encodeMessage returns exactly one frame, whose length is in the header", () => {
+  for (const content of ["😀 and ü", "x".repeat(5000)]) {
+    const bytes = encodeMessage({ method: "SEND_MSG", params: {}, content });
+    assert.equal(new DataView(bytes.buffer, bytes.byteOffset).getUint32(8), bytes.length);
+    assert.equal(new FrameDecoder().push(bytes)[0].length, bytes.length - HEADER_SIZE);
+  }
 });
 
 Deno.test("encodeMessage refuses newlines that would break the framing", () => {

@@ -5,6 +5,15 @@
  * @module
  */
 
+import { sharesBuffer } from "../protocol/byte_slab.ts";
+
+/**
+ * Frames held behind a pending write before they are copied into one buffer
+ * of their own: small frames are views into shared slabs, and a reader that
+ * does not read must not keep a slab alive per frame it has not taken.
+ */
+const MAX_LOOSE_FRAMES = 16;
+
 /** Where a queue writes: anything with Deno.Conn's `write`. */
 export interface ByteSink {
   /** Writes some of `bytes`; resolves to how many were written. */
@@ -19,6 +28,10 @@ export class SendQueue {
   #chunks: Uint8Array[] = [];
   #bytes = 0;
   #flushing = false;
+  /** A write is waiting for the socket. */
+  #writing = false;
+  /** Frames at the end of #chunks queued while writing and not copied together yet. */
+  #loose = 0;
   #stopped = false;
   #drainWaiters: (() => void)[] = [];
 
@@ -50,11 +63,20 @@ export class SendQueue {
     if (!force && this.#bytes + bytes.length > this.#limit) return false;
     this.#chunks.push(bytes);
     this.#bytes += bytes.length;
+    if (this.#writing && sharesBuffer(bytes) && ++this.#loose >= MAX_LOOSE_FRAMES) {
+      this.#chunks.push(concat(this.#chunks.splice(-this.#loose)));
+      this.#loose = 0;
+    }
     if (!this.#flushing) {
       this.#flushing = true;
       queueMicrotask(() => this.#flush());
     }
     return true;
+  }
+
+  /** Separate buffers waiting to be written (frames, or frames already copied together). */
+  get heldBuffers(): number {
+    return this.#chunks.length;
   }
 
   /** Resolves when everything queued so far is written (or the queue stopped). */
@@ -67,6 +89,7 @@ export class SendQueue {
   stop(): void {
     this.#stopped = true;
     this.#chunks = [];
+    this.#loose = 0;
     this.#bytes = 0;
     this.#wakeDrainWaiters();
   }
@@ -76,10 +99,13 @@ export class SendQueue {
       while (this.#chunks.length > 0 && !this.#stopped) {
         const bytes = concat(this.#chunks);
         this.#chunks = [];
+        this.#loose = 0;
+        this.#writing = true;
         let written = 0;
         while (written < bytes.length) {
           written += await this.#sink.write(bytes.subarray(written));
         }
+        this.#writing = false;
         if (!this.#stopped) this.#bytes -= bytes.length;
       }
     } catch (error) {
@@ -89,6 +115,7 @@ export class SendQueue {
       }
     } finally {
       this.#flushing = false;
+      this.#writing = false;
     }
     this.#wakeDrainWaiters();
   }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { allocateBytes } from "../protocol/byte_slab.ts";
 import { type ByteSink, SendQueue } from "./send_queue.ts";
 
 /** A sink that records every buffer it is asked to write and takes it whole. */
@@ -67,3 +68,51 @@ Deno.test("a queue whose frames differ only in length is not given another's buf
   assert.equal(new TextDecoder().decode(long.writes[0]), "abb");
   assert.equal(new TextDecoder().decode(short.writes[0]), "ab");
 });
+
+/** A sink whose first write waits until `release` is called: a reader that does not read. */
+function stalledSink(): ByteSink & { writes: Uint8Array[]; release(): void } {
+  const writes: Uint8Array[] = [];
+  let release = () => {};
+  const stalled = new Promise<void>((resolve) => release = resolve);
+  return {
+    writes,
+    release: () => release(),
+    async write(bytes) {
+      if (writes.length === 0) await stalled;
+      writes.push(bytes.slice());
+      return bytes.length;
+    },
+  };
+}
+
+Deno.test("frames from shared slabs held behind a stalled write are copied together, in order", async () => {
+  const sink = stalledSink();
+  const queue = queueOn(sink);
+  queue.push(allocateText("first;"));
+  await Promise.resolve(); // the first write starts and stalls
+  const texts = Array.from({ length: 100 }, (_, i) => `${i};`);
+  for (const text of texts) queue.push(allocateText(text));
+  assert.ok(queue.heldBuffers < 20, `${queue.heldBuffers} buffers held for 100 frames`);
+  sink.release();
+  await queue.drained();
+  const written = sink.writes.map((w) => new TextDecoder().decode(w)).join("");
+  assert.equal(written, "first;" + texts.join(""));
+});
+
+Deno.test("frames of their own are not copied while a write stalls", async () => {
+  const sink = stalledSink();
+  const queue = queueOn(sink);
+  queue.push(frame("first;"));
+  await Promise.resolve();
+  for (let i = 0; i < 40; i++) queue.push(frame(`${i};`));
+  assert.equal(queue.heldBuffers, 40);
+  sink.release();
+  await queue.drained();
+});
+
+/** Text in a small buffer from the shared slabs, as encoded frames are. */
+function allocateText(text: string): Uint8Array {
+  const bytes = allocateBytes(text.length);
+  new TextEncoder().encodeInto(text, bytes);
+  return bytes;
+}

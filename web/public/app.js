@@ -31,6 +31,10 @@ function parseCounts(value) {
   });
 }
 
+// protocol/byte_slab.ts
+var SLAB_SIZE = 8192;
+var slab = new ArrayBuffer(SLAB_SIZE);
+
 // protocol/frame.ts
 var MAGIC = new Uint8Array([
   67,
@@ -48,6 +52,9 @@ var DEFAULT_MAX_FRAME_SIZE = 1 << 20;
 var encoder = new TextEncoder();
 var strictDecoder = new TextDecoder("utf-8", {
   fatal: true,
+  ignoreBOM: true
+});
+var lenientDecoder = new TextDecoder("utf-8", {
   ignoreBOM: true
 });
 var MAX_PARAMETERS = 64;
