@@ -31,6 +31,27 @@ Deno.test("a new database gets the latest schema and an empty state", () => {
   db.close();
 });
 
+Deno.test("appendMessages stores any number of messages in order, in their rooms", () => {
+  const db = seeded();
+  const rooms = ["lobby", "香港记者招待会"];
+  const messages = Array.from({ length: 75 }, (_, i) => ({
+    kind: "room" as const,
+    id: i + 1,
+    room: rooms[i % 2],
+    sender: "ann",
+    time: 1000 + i,
+    content: `m${i + 1}`,
+  }));
+  db.transaction(() => db.appendMessages(messages));
+  assert.deepEqual(
+    db.history("room", "lobby", null, 100).map((m) => m.id),
+    messages.filter((m) => m.room === "lobby").map((m) => m.id),
+  );
+  assert.equal(db.history("room", "香港记者招待会", null, 100).length, 37);
+  assert.equal(db.load().lastMessageId, 75);
+  db.close();
+});
+
 Deno.test("history returns the newest messages before an id, oldest first", () => {
   const db = seeded();
   for (let id = 1; id <= 7; id++) post(db, id, "lobby", "ann", `m${id}`);
@@ -107,6 +128,7 @@ Deno.test("the full-text index catches up in steps and before every search", () 
   });
   assert.equal(db.transaction(() => db.indexPending(250)), 2, "stops at the character budget");
   assert.equal(db.transaction(() => db.indexPending(1)), 1, "always at least one message");
+  assert.equal(db.transaction(() => db.indexPending(1e6, 1)), 1, "stops at the message budget");
   post(db, 6, "lobby", "ann", "needle");
   assert.deepEqual(db.search("ann", "needle", 10).map((h) => h.id), [6]);
   assert.equal(db.transaction(() => db.indexPending(-1)), 0, "search indexed the rest");
