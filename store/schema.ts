@@ -66,6 +66,15 @@ export const MIGRATIONS: readonly string[] = [
      time INTEGER NOT NULL,
      PRIMARY KEY (room_id, user)
    ) STRICT, WITHOUT ROWID;`,
+  // 4: the full-text index without positions (detail = none): a third less
+  // CPU per message indexed and half the size on disk; a search finds
+  // candidates by the terms' trigrams and checks the terms in the messages
+  `DROP TABLE messages_fts;
+   CREATE VIRTUAL TABLE messages_fts USING fts5 (
+     content, content = 'messages', content_rowid = 'id', tokenize = 'trigram', detail = 'none'
+   );
+   INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+   UPDATE index_state SET indexed_up_to = (SELECT coalesce(max(id), 0) FROM messages);`,
 ];
 
 /** The schema version this code writes. */

@@ -11,10 +11,20 @@ export const INDEXED_PREFIX = 12;
 
 /** A parsed search: every term must occur in a message. */
 export interface SearchTerms {
-  /** Terms the full-text index can find, as one FTS5 MATCH expression; null for none. */
+  /**
+   * The trigrams of the terms the full-text index can find, as one FTS5
+   * MATCH expression that all of them must meet; null for none. The index
+   * keeps no positions, so a message with all of a term's trigrams is only
+   * a candidate: `likes` and `folded` check the term itself.
+   */
   match: string | null;
-  /** Shorter terms, found by a scan: LIKE patterns (escape character `\`). */
+  /**
+   * LIKE patterns (escape character `\`): of terms too short for the index,
+   * found by a scan, and of the ASCII terms the index only narrows down.
+   */
   likes: string[];
+  /** Lower-cased non-ASCII terms the index only narrows down (LIKE folds ASCII only). */
+  folded: string[];
   /** All terms, for marking matches. */
   terms: string[];
 }
@@ -29,29 +39,55 @@ export interface SearchTerms {
  * import assert from "node:assert/strict";
  * import { parseSearchQuery } from "./search_query.ts";
  * const query = parseSearchQuery('记者 招待会 "or"');
- * assert.equal(query.match, '"招待会" """or"""');
- * assert.deepEqual(query.likes, ["%记者%"]);
+ * assert.equal(query.match, '"招待会" """or" "or"""');
+ * assert.deepEqual(query.likes, ["%记者%", '%"or"%']);
  * ```
  */
 export function parseSearchQuery(query: string): SearchTerms {
   // control characters separate terms too: a NUL would end the FTS5 query string early
   const words = query.normalize("NFC").split(/[\s\p{Cc}]+/u);
   const terms = [...new Set(words.filter((t) => t !== ""))];
-  const indexed = terms.filter((t) => [...t].length >= INDEXED_TERM_LENGTH);
-  // the index finds candidates by a term's first characters; longer terms
-  // are then checked whole by LIKE (a long phrase of repeated trigrams over
-  // repetitive text cost FTS5 seconds)
-  const scanned = terms.filter((t) =>
-    [...t].length < INDEXED_TERM_LENGTH || [...t].length > INDEXED_PREFIX
-  );
+  const trigrams = new Set<string>();
+  const likes: string[] = [];
+  const folded: string[] = [];
+  for (const term of terms) {
+    const chars = [...term];
+    if (chars.length < INDEXED_TERM_LENGTH) {
+      likes.push(likePattern(term));
+      continue;
+    }
+    // the index finds candidates by a term's first characters (many
+    // trigrams of a long term cost FTS5 more than checking the term)
+    const indexed = Math.min(chars.length, INDEXED_PREFIX);
+    for (let i = 0; i + INDEXED_TERM_LENGTH <= indexed; i++) {
+      trigrams.add(chars.slice(i, i + INDEXED_TERM_LENGTH).join(""));
+    }
+    if (chars.length === INDEXED_TERM_LENGTH) continue; // its one trigram is the term
+    if (isAscii(term)) likes.push(likePattern(term));
+    else folded.push(term.toLowerCase());
+  }
   return {
-    match: indexed.length > 0
-      ? indexed.map((t) => `"${[...t].slice(0, INDEXED_PREFIX).join("").replaceAll('"', '""')}"`)
-        .join(" ")
+    match: trigrams.size > 0
+      ? [...trigrams].map((t) => `"${t.replaceAll('"', '""')}"`).join(" ")
       : null,
-    likes: scanned.map((t) => `%${t.replace(/[\\%_]/g, (c) => "\\" + c)}%`),
+    likes,
+    folded,
     terms,
   };
+}
+
+/** Whether `content` contains `lowerCaseTerm`, ignoring case. */
+export function containsFolded(content: string, lowerCaseTerm: string): boolean {
+  return content.toLowerCase().includes(lowerCaseTerm);
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+function likePattern(term: string): string {
+  return `%${term.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
 }
 
 /**

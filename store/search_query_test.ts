@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { markMatches, parseSearchQuery } from "./search_query.ts";
+import { containsFolded, markMatches, parseSearchQuery } from "./search_query.ts";
 
 Deno.test("markMatches marks every match, case-insensitively, and cuts with an ellipsis", () => {
   const text = "A needle in a haystack; another NEEDLE later. " + "x".repeat(200);
@@ -20,14 +20,25 @@ Deno.test("markMatches never cuts an emoji in half", () => {
   assert.match(snippet, /\[needle\]/);
 });
 
-Deno.test("parseSearchQuery quotes terms for FTS5 and escapes LIKE wildcards", () => {
+Deno.test("parseSearchQuery looks up terms by their trigrams and checks them by LIKE", () => {
   assert.deepEqual(parseSearchQuery('  a%_b  long"er  long"er '), {
-    match: '"a%_b" "long""er"',
-    likes: [],
+    match: '"a%_" "%_b" "lon" "ong" "ng""" "g""e" """er"',
+    likes: ["%a\\%\\_b%", '%long"er%'],
+    folded: [],
     terms: ["a%_b", 'long"er'],
   });
-  assert.deepEqual(parseSearchQuery("记者 ab").likes, ["%记者%", "%ab%"]);
+  assert.deepEqual(parseSearchQuery("记者 ab").likes, ["%记者%", "%ab%"], "short terms: a scan");
   assert.deepEqual(parseSearchQuery("5%").likes, ["%5\\%%"]);
+  assert.deepEqual(parseSearchQuery("abc").likes, [], "a trigram alone is the whole term");
+});
+
+Deno.test("parseSearchQuery checks non-ASCII terms case-folded, and long terms by a prefix", () => {
+  const query = parseSearchQuery("ÉMILE abcdefghijklmnop");
+  assert.deepEqual(query.folded, ["émile"]);
+  assert.deepEqual(query.likes, ["%abcdefghijklmnop%"]);
+  assert.equal(query.match?.split(" ").length, 3 + 10, "trigrams of the first 12 characters only");
+  assert.ok(containsFolded("Dear Émile,", "émile"));
+  assert.ok(!containsFolded("Dear Emile,", "émile"));
 });
 
 Deno.test("parseSearchQuery splits at control characters, so a NUL cannot end the FTS5 string", () => {

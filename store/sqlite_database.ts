@@ -16,7 +16,7 @@ import type {
   SearchHit,
 } from "./records.ts";
 import { migrate, StoreError } from "./schema.ts";
-import { markMatches, parseSearchQuery } from "./search_query.ts";
+import { containsFolded, markMatches, parseSearchQuery } from "./search_query.ts";
 import type { StoredState } from "./store.ts";
 
 /** How hard commits go to disk. */
@@ -63,6 +63,11 @@ export class SqliteDatabase {
       }
       if (path !== ":memory:") this.#db.exec("PRAGMA journal_mode = WAL");
       this.#db.exec(`PRAGMA synchronous = ${options.sync === "normal" ? "NORMAL" : "FULL"}`);
+      this.#db.function(
+        "contains_folded",
+        { deterministic: true },
+        (content, term) => containsFolded(String(content), String(term)) ? 1 : 0,
+      );
       migrate(this.#db, path);
     } catch (error) {
       if (error instanceof StoreError) throw error;
@@ -319,14 +324,15 @@ export class SqliteDatabase {
   }
 
   search(user: string, query: string, limit: number): SearchHit[] {
-    const { match, likes, terms } = parseSearchQuery(query);
+    const { match, likes, folded, terms } = parseSearchQuery(query);
     if (terms.length === 0) return [];
     if (this.#db.isTransaction) this.indexPending(-1);
     else this.transaction(() => this.indexPending(-1));
     const readable = `m.room_id IN (
         SELECT room_id FROM memberships WHERE user = :user
         EXCEPT SELECT room_id FROM bans WHERE user = :user)`;
-    const likeFilter = likes.map((_, i) => ` AND m.content LIKE :like${i} ESCAPE '\\'`).join("");
+    const likeFilter = likes.map((_, i) => ` AND m.content LIKE :like${i} ESCAPE '\\'`).join("") +
+      folded.map((_, i) => ` AND contains_folded(m.content, :folded${i})`).join("");
     const sql = match
       ? `SELECT m.id, r.kind, r.name AS room, m.sender, m.time, m.content
          FROM messages_fts f JOIN messages m ON m.id = f.rowid JOIN rooms r ON r.id = m.room_id
@@ -339,6 +345,7 @@ export class SqliteDatabase {
     const params: Record<string, string | number> = { user, limit };
     if (match) params.match = match;
     likes.forEach((like, i) => params[`like${i}`] = like);
+    folded.forEach((term, i) => params[`folded${i}`] = term);
     const rows = this.#statement(sql).all(params) as {
       id: number;
       kind: RoomKind;

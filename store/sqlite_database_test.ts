@@ -92,6 +92,19 @@ Deno.test("search finds substrings in any script, ranked, with matches marked", 
   db.close();
 });
 
+Deno.test("search finds a term only where it occurs whole, not where its trigrams are apart", () => {
+  const db = seeded();
+  post(db, 1, "lobby", "ann", "abc then xbcd");
+  post(db, 2, "lobby", "ann", "an abcd here");
+  post(db, 3, "lobby", "ann", "Chère ÉMILE, à bientôt");
+  post(db, 4, "lobby", "ann", "chere emile");
+  assert.deepEqual(db.search("ann", "abcd", 10).map((h) => h.id), [2]);
+  assert.deepEqual(db.search("ann", "ABCD", 10).map((h) => h.id), [2]);
+  assert.deepEqual(db.search("ann", "émile", 10).map((h) => h.id), [3], "any case, accents kept");
+  assert.deepEqual(db.search("ann", "chère", 10).map((h) => h.id), [3]);
+  db.close();
+});
+
 Deno.test("search only covers rooms the user has been in and is not banned from", () => {
   const db = seeded();
   post(db, 1, "secret", "carol", "the treasure is buried here");
@@ -190,6 +203,9 @@ Deno.test("an old-version file is migrated forward, its data kept and indexed", 
 
   const db = new SqliteDatabase(path);
   assert.equal(SCHEMA_VERSION, MIGRATIONS.length);
+  assert.deepEqual(db.search("bob", "version one", 10).map((h) => h.id), [1], "indexed");
+  post(db, 2, "lobby", "bob", "written after the upgrade");
+  assert.deepEqual(db.search("bob", "written", 10).map((h) => h.id).sort(), [1, 2]);
   assert.deepEqual(
     db.search("bob", "version one", 10).map((h) => h.id),
     [1],
