@@ -105,6 +105,19 @@ Deno.test("search finds a term only where it occurs whole, not where its trigram
   db.close();
 });
 
+Deno.test("search ranks the newest matches only, so that a common word costs little", () => {
+  const db = seeded();
+  post(db, 1, "lobby", "ann", "tea, tea, tea!");
+  post(db, 2, "lobby", "ann", "some tea");
+  post(db, 3, "lobby", "ann", "tea and more tea");
+  post(db, 4, "lobby", "ann", "no match here");
+  post(db, 5, "lobby", "ann", "a cup of tea");
+  assert.deepEqual(db.search("ann", "tea", 10).map((h) => h.id), [1, 3, 2, 5]);
+  assert.deepEqual(db.search("ann", "tea", 10, 3).map((h) => h.id), [3, 2, 5]);
+  assert.deepEqual(db.search("ann", "tea", 2, 3).map((h) => h.id), [3, 2]);
+  db.close();
+});
+
 Deno.test("search only covers rooms the user has been in and is not banned from", () => {
   const db = seeded();
   post(db, 1, "secret", "carol", "the treasure is buried here");
