@@ -36,10 +36,10 @@ const DATA = { enumerable: true, writable: true, configurable: true };
 
 /**
  * Encodes a message as a complete frame (header included). The size is
- * computed first, then one buffer is filled; a small frame is a view into a
- * shared slab (see {@link allocateBytes}), so copy it before keeping it
- * for long. `Content-Length` is computed
- * from the content, overriding any value given in `params`.
+ * computed first, then one buffer is filled. `Content-Length` is computed
+ * from the content, overriding any value given in `params`. A small frame is
+ * a view into a shared slab (see {@link allocateBytes}): copy it before
+ * keeping it for long.
  *
  * @throws {TypeError} when a method, name or value contains a newline or a
  * name contains `": "`, which would break the framing.
