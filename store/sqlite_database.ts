@@ -248,8 +248,8 @@ export class SqliteDatabase {
    */
   appendMessages(messages: readonly MessageRecord[]): void {
     let at = 0;
-    for (const rows of INSERT_ROWS) {
-      const statement = this.#statement(insertMessagesSql(rows));
+    for (const [rows, sql] of INSERT_SQL) {
+      const statement = this.#statement(sql);
       for (; messages.length - at >= rows; at += rows) {
         const params: (string | number)[] = [];
         for (let i = at; i < at + rows; i++) {
@@ -402,13 +402,12 @@ export class SqliteDatabase {
 /** Search ranks the newest this many matching messages (see {@link SqliteDatabase.search}). */
 export const RANKED_WINDOW = 2000;
 
-/** Rows per INSERT, largest first; the last must be 1. */
-const INSERT_ROWS = [64, 8, 1];
-
-function insertMessagesSql(rows: number): string {
-  return "INSERT INTO messages (id, room_id, sender, time, content) VALUES " +
-    Array(rows).fill("(?, ?, ?, ?, ?)").join(", ");
-}
+/** Rows per INSERT, largest first (the last is 1), each with its statement's SQL. */
+const INSERT_SQL: readonly (readonly [number, string])[] = [64, 8, 1].map((rows) => [
+  rows,
+  "INSERT INTO messages (id, room_id, sender, time, content) VALUES " +
+  Array(rows).fill("(?, ?, ?, ?, ?)").join(", "),
+]);
 
 function roomKey(kind: RoomKind, name: string): string {
   return `${kind}:${name}`;
