@@ -15,6 +15,7 @@ import type {
   RoomRecord,
   SearchHit,
 } from "./records.ts";
+import { IndexBacklog, type IndexStep } from "./index_backlog.ts";
 import { migrate, StoreError } from "./schema.ts";
 import { containsFolded, markMatches, parseSearchQuery, rankMatches } from "./search_query.ts";
 import type { StoredState } from "./store.ts";
@@ -46,6 +47,7 @@ export class SqliteDatabase {
   readonly #path: string;
   readonly #roomIds = new Map<string, number>();
   readonly #statements = new Map<string, StatementSync>();
+  readonly #backlog = new IndexBacklog();
 
   /**
    * Opens (creating if needed) and migrates a database; `:memory:` for a
@@ -74,6 +76,9 @@ export class SqliteDatabase {
       throw new StoreError(`cannot use database ${path}: ${(error as Error).message}`);
     }
     this.#loadRoomIds();
+    const { last } = this.#get<{ last: number | null }>("SELECT max(id) AS last FROM messages")!;
+    const from = this.#indexedUpTo();
+    if ((last ?? 0) <= from) this.#backlog.caughtUp(from);
   }
 
   #loadRoomIds(): void {
@@ -94,6 +99,7 @@ export class SqliteDatabase {
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       this.#loadRoomIds(); // a room created in the transaction is gone again
+      this.#backlog.forget();
       throw error;
     }
   }
@@ -107,6 +113,7 @@ export class SqliteDatabase {
       return result;
     } catch (error) {
       this.#db.exec("ROLLBACK TO op; RELEASE op");
+      this.#backlog.forget();
       throw error;
     }
   }
@@ -265,51 +272,63 @@ export class SqliteDatabase {
         statement.run(...params);
       }
     }
+    for (const message of messages) this.#backlog.add(message.id, message.content.length);
   }
 
   /**
    * Adds committed messages that are not in the full-text index yet, oldest
-   * first, until `maxChars` characters of content or `maxRows` messages (but
-   * at least one message); -1 for all of them. Returns how many it added. Call inside a
-   * transaction.
+   * first, until `maxChars` characters (UTF-16 code units) of content or
+   * `maxRows` messages (but at least one message); -1 for all of them.
+   * Returns how many it added. Call inside a transaction.
    */
   indexPending(maxChars: number, maxRows = 500): number {
-    const { indexed_up_to: from } = this.#get<{ indexed_up_to: number }>(
-      "SELECT indexed_up_to FROM index_state",
-    )!;
-    let upTo = from;
-    let count = 0;
-    if (maxChars < 0) {
-      const last = this.#get<{ id: number | null; n: number }>(
-        "SELECT max(id) AS id, count(*) AS n FROM messages WHERE id > ?",
-        from,
-      )!;
-      if (last.id === null) return 0;
-      [upTo, count] = [last.id, last.n];
-    } else {
-      // the longest run of the next messages within maxChars, counted by SQLite
-      // (a row at a time in JavaScript cost 3 µs per message)
-      const step = this.#get<{ up_to: number | null; n: number }>(
-        `SELECT max(id) AS up_to, count(*) AS n FROM (
-           SELECT id, row_number() OVER w AS nth, sum(length(content)) OVER w AS chars
-           FROM (SELECT id, content FROM messages WHERE id > ? ORDER BY id LIMIT ?)
-           WINDOW w AS (ORDER BY id)
-         ) WHERE chars <= ? OR nth = 1`,
-        from,
-        maxRows,
-        maxChars,
-      )!;
-      if (step.up_to === null) return 0;
-      [upTo, count] = [step.up_to, step.n];
+    const backlog = this.#backlog;
+    const from = backlog.known ? backlog.indexedUpTo : this.#indexedUpTo();
+    const step = backlog.known
+      ? backlog.nextStep(maxChars, maxRows)
+      : this.#pendingStep(from, maxChars, maxRows);
+    if (step === null) {
+      backlog.caughtUp(from);
+      return 0;
     }
     this.#run(
       `INSERT INTO messages_fts (rowid, content)
        SELECT id, content FROM messages WHERE id > ? AND id <= ? ORDER BY id`,
       from,
-      upTo,
+      step.upTo,
     );
-    this.#run("UPDATE index_state SET indexed_up_to = ?", upTo);
-    return count;
+    this.#run("UPDATE index_state SET indexed_up_to = ?", step.upTo);
+    if (backlog.known) backlog.indexed(step.upTo);
+    else if (maxChars < 0) backlog.caughtUp(step.upTo);
+    return step.count;
+  }
+
+  #indexedUpTo(): number {
+    return this.#get<{ indexed_up_to: number }>("SELECT indexed_up_to FROM index_state")!
+      .indexed_up_to;
+  }
+
+  /** The next indexing step, as the database sees it: for when the backlog is not known. */
+  #pendingStep(from: number, maxChars: number, maxRows: number): IndexStep | null {
+    if (maxChars < 0) {
+      const last = this.#get<{ id: number | null; n: number }>(
+        "SELECT max(id) AS id, count(*) AS n FROM messages WHERE id > ?",
+        from,
+      )!;
+      return last.id === null ? null : { upTo: last.id, count: last.n };
+    }
+    // the longest run of the next messages within maxChars, counted by SQLite
+    const step = this.#get<{ up_to: number | null; n: number }>(
+      `SELECT max(id) AS up_to, count(*) AS n FROM (
+         SELECT id, row_number() OVER w AS nth, sum(length(content)) OVER w AS chars
+         FROM (SELECT id, content FROM messages WHERE id > ? ORDER BY id LIMIT ?)
+         WINDOW w AS (ORDER BY id)
+       ) WHERE chars <= ? OR nth = 1`,
+      from,
+      maxRows,
+      maxChars,
+    )!;
+    return step.up_to === null ? null : { upTo: step.up_to, count: step.n };
   }
 
   history(kind: RoomKind, room: string, beforeId: number | null, limit: number): MessageRecord[] {
@@ -333,8 +352,10 @@ export class SqliteDatabase {
   search(user: string, query: string, limit: number, window = RANKED_WINDOW): SearchHit[] {
     const { match, likes, folded, terms } = parseSearchQuery(query);
     if (terms.length === 0) return [];
-    if (this.#db.isTransaction) this.indexPending(-1);
-    else this.transaction(() => this.indexPending(-1));
+    if (!this.#backlog.known || this.#backlog.length > 0) {
+      if (this.#db.isTransaction) this.indexPending(-1);
+      else this.transaction(() => this.indexPending(-1));
+    }
     const readable = `m.room_id IN (
         SELECT room_id FROM memberships WHERE user = :user
         EXCEPT SELECT room_id FROM bans WHERE user = :user)`;

@@ -165,6 +165,43 @@ Deno.test("the full-text index catches up in steps and before every search", () 
   db.close();
 });
 
+Deno.test("a database reopened with messages not yet indexed indexes them, then keeps up", async () => {
+  const path = await tempPath();
+  const first = seeded(path);
+  postInLobby(first, ["x".repeat(100), "x".repeat(100), "x".repeat(100), "x".repeat(100)]);
+  first.close();
+  const db = new SqliteDatabase(path);
+  assert.equal(db.transaction(() => db.indexPending(250)), 2, "stops at the character budget");
+  assert.equal(db.transaction(() => db.indexPending(1e6)), 2, "takes the rest");
+  assert.equal(db.transaction(() => db.indexPending(1e6)), 0);
+  post(db, 5, "lobby", "ann", "needle in a new message");
+  assert.equal(db.transaction(() => db.indexPending(1e6)), 1, "a message stored since");
+  assert.deepEqual(db.search("ann", "needle", 10).map((h) => h.id), [5]);
+  db.close();
+});
+
+Deno.test("after a rollback the index takes exactly the messages that were committed", () => {
+  const db = seeded();
+  postInLobby(db, ["one apple", "two apples"]);
+  assert.throws(() =>
+    db.transaction(() => {
+      db.appendMessage({
+        kind: "room",
+        id: 3,
+        room: "lobby",
+        sender: "ann",
+        time: 3,
+        content: "a rolled back apple",
+      });
+      throw new Error("disk full");
+    }), /disk full/);
+  post(db, 4, "lobby", "ann", "four apples");
+  assert.equal(db.transaction(() => db.indexPending(1e6)), 3);
+  assert.equal(db.transaction(() => db.indexPending(1e6)), 0);
+  assert.deepEqual(db.search("ann", "apple", 10).map((h) => h.id).sort(), [1, 2, 4]);
+  db.close();
+});
+
 Deno.test("accounts: names are unique up to case and width, globals accounts sync", () => {
   const db = new SqliteDatabase(":memory:");
   const account = (name: string, source: "globals" | "registered" = "registered") => ({
