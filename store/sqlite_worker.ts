@@ -9,12 +9,28 @@
 
 import { SqliteDatabase } from "./sqlite_database.ts";
 import type { OpenOptions } from "./sqlite_database.ts";
-import type { MessageRecord } from "./records.ts";
+import type { MessageRecord, RoomKind } from "./records.ts";
 
-/** What the store sends to the worker. */
+/**
+ * The messages a batch appends, field by field: the i-th `appendMessage`
+ * of the batch is the i-th entry of every column.
+ */
+export interface MessageColumns {
+  ids: number[];
+  kinds: RoomKind[];
+  rooms: string[];
+  senders: string[];
+  times: number[];
+  contents: string[];
+}
+
+/**
+ * What the store sends to the worker. In a batch, `args[i]` are operation
+ * i's arguments, except for `appendMessage`, whose message is in `messages`.
+ */
 export type WorkerRequest =
   | { type: "open"; path: string; options: OpenOptions }
-  | { type: "batch"; ops: string[]; args: unknown[][] }
+  | { type: "batch"; ops: string[]; args: unknown[][]; messages: MessageColumns }
   | { type: "close" };
 
 /**
@@ -117,6 +133,25 @@ function runAll(
   return values;
 }
 
+/** Gives each `appendMessage` of the batch its message as its argument. */
+function putMessagesInArgs({ ops, args, messages }: WorkerRequest & { type: "batch" }): void {
+  const { ids, kinds, rooms, senders, times, contents } = messages;
+  let k = 0;
+  for (let i = 0; i < ops.length; i++) {
+    if (ops[i] !== "appendMessage") continue;
+    const message: MessageRecord = {
+      id: ids[k],
+      kind: kinds[k],
+      room: rooms[k],
+      sender: senders[k],
+      time: times[k],
+      content: contents[k],
+    };
+    args[i] = [message];
+    k++;
+  }
+}
+
 /** Runs operations 0 … count-1, each on its own: one failing does not stop the others. */
 function attemptEach(count: number, work: (i: number) => unknown): Outcomes {
   const values: unknown[] = [];
@@ -146,6 +181,7 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
       }
       break;
     case "batch":
+      putMessagesInArgs(request);
       reply({ type: "batch", ...run(database!, request.ops, request.args) });
       scheduleIndexing();
       break;
