@@ -10,6 +10,7 @@ import { encodeMessage, type Message, parseMessage } from "../protocol/message.t
 import { Event, Response, Status } from "../protocol/methods.ts";
 import { type Chat, formatTime } from "./chat.ts";
 import { badRequest, dispatch, type DispatchOptions, isBarrier } from "./dispatcher.ts";
+import { encodingOnce } from "./event_encoding.ts";
 import type { Poems } from "./poems.ts";
 import { DEFAULT_LIVENESS_RULES, Liveness, type LivenessRules } from "./liveness.ts";
 import { RequestQueue } from "./request_queue.ts";
@@ -93,16 +94,7 @@ export function closeQuietly(conn: Deno.Conn): void {
 }
 
 /** Each event object is encoded once, however many connections it goes to. */
-const encodedEvents = new WeakMap<Message, Uint8Array>();
-
-function encodeEvent(event: Message): Uint8Array {
-  let bytes = encodedEvents.get(event);
-  if (!bytes) {
-    bytes = encodeMessage(event);
-    encodedEvents.set(event, bytes);
-  }
-  return bytes;
-}
+const encodeEvent = encodingOnce(encodeMessage);
 
 /** One client connected over TCP. */
 export class TcpConnection implements Peer {

@@ -12,6 +12,7 @@ import { type Message, utf8Length } from "../protocol/message.ts";
 import { Event } from "../protocol/methods.ts";
 import { type Chat, formatTime } from "./chat.ts";
 import { badRequest, dispatch, type DispatchOptions, isBarrier } from "./dispatcher.ts";
+import { encodingOnce } from "./event_encoding.ts";
 import { Liveness } from "./liveness.ts";
 import { MAX_OUTSTANDING, type QueuedRequest, RequestQueue } from "./request_queue.ts";
 import { type Peer, Session } from "./session.ts";
@@ -30,17 +31,10 @@ export const CloseCode = {
 const MAX_CLOSE_REASON_BYTES = 123;
 
 /** Each event object is encoded once, however many connections it goes to. */
-const encodedEvents = new WeakMap<Message, { text: string; bytes: number }>();
-
-function encodeEvent(event: Message): { text: string; bytes: number } {
-  let encoded = encodedEvents.get(event);
-  if (!encoded) {
-    const text = messageToJson(event);
-    encoded = { text, bytes: utf8Length(text) };
-    encodedEvents.set(event, encoded);
-  }
-  return encoded;
-}
+const encodeEvent = encodingOnce((event) => {
+  const text = messageToJson(event);
+  return { text, bytes: utf8Length(text) };
+});
 
 /** One client connected over WebSocket. */
 export class WebSocketConnection implements Peer {
