@@ -113,6 +113,9 @@ export function passwordProblem(password: string, user: string): string | null {
 export const MAX_MODERATION_REASON = 200;
 
 /** Why a user is not reachable; never repeats an absurd name back at length. */
+/** A settled promise's outcome, not wanted. */
+function ignore(): void {}
+
 function offlineReason(user: string): string {
   return nameProblem(user) ? "no such user" : `${user} is not online`;
 }
@@ -390,8 +393,9 @@ export class Chat {
 
   /**
    * Posts a message to the session's room or peer chat. The message gets
-   * its id at once; it reaches the room (pushed to the others, kept for
-   * pollers) and the result resolves only once the store has it on disk.
+   * its id at once; once the store has it on disk, it reaches the room
+   * (pushed to the others, kept for pollers) and the result resolves. The
+   * caller handles a rejection: the store failed, and nobody saw it.
    */
   post(session: Session, content: string): PostResult | Promise<PostResult> {
     const room = session.room;
@@ -416,7 +420,7 @@ export class Chat {
       const result: PostResult = { status: Status.OK, posted };
       return result;
     });
-    this.#lastPost = done.catch(() => {});
+    this.#lastPost = done;
     return done;
   }
 
@@ -429,7 +433,7 @@ export class Chat {
     maxChars: number,
   ): Promise<{ status: StatusCode; messages: Posted[]; missed: number }> {
     if (!session.room) return { status: Status.NOT_IN_ROOM, messages: [], missed: 0 };
-    await this.#lastPost;
+    await this.#lastPost.then(ignore, ignore);
     const room = session.room;
     if (!room) return { status: Status.NOT_IN_ROOM, messages: [], missed: 0 };
     if (session.push) return { status: Status.NO_NEW_MSG, messages: [], missed: 0 };

@@ -23,8 +23,8 @@ export class RequestQueue {
   readonly #send: (response: Message) => void;
   #waiting: QueuedRequest[] = [];
   #blocked = false;
-  #outstanding = 0;
-  #tail: Promise<void> = Promise.resolve();
+  /** Answers not sent yet, in request order; null until the answer is ready. */
+  #outstanding: { response: Message | null }[] = [];
   #readyWaiters: (() => void)[] = [];
 
   /** @param send receives each response, in request order */
@@ -37,7 +37,7 @@ export class RequestQueue {
    * answered, or too many answers are outstanding.
    */
   get busy(): boolean {
-    return this.#blocked || this.#outstanding >= MAX_OUTSTANDING;
+    return this.#blocked || this.#outstanding.length >= MAX_OUTSTANDING;
   }
 
   /** Resolves when {@link RequestQueue.busy} is false. */
@@ -66,21 +66,33 @@ export class RequestQueue {
             this.#wakeIfReady();
           });
         }
-      } else if (this.#outstanding === 0) {
+      } else if (this.#outstanding.length === 0) {
         this.#send(response);
       } else {
-        this.#later(Promise.resolve(response));
+        this.#outstanding.push({ response });
       }
     }
   }
 
+  /** Sends an answer given later once every answer before it is sent. */
   #later(response: Promise<Message>): void {
-    this.#outstanding++;
-    this.#tail = this.#tail.then(() => response).then((message) => {
-      this.#outstanding--;
-      this.#send(message);
-      this.#wakeIfReady();
+    const slot: { response: Message | null } = { response: null };
+    this.#outstanding.push(slot);
+    response.then((message) => {
+      slot.response = message;
+      this.#sendReady();
     });
+  }
+
+  #sendReady(): void {
+    const outstanding = this.#outstanding;
+    let sent = 0;
+    while (sent < outstanding.length && outstanding[sent].response !== null) {
+      this.#send(outstanding[sent++].response!);
+    }
+    if (sent === 0) return;
+    outstanding.splice(0, sent);
+    this.#wakeIfReady();
   }
 
   #wakeIfReady(): void {
