@@ -275,6 +275,11 @@ export class SqliteDatabase {
     for (const message of messages) this.#backlog.add(message.id, message.content.length);
   }
 
+  /** Stored messages not in the full-text index yet; Infinity when that is not known. */
+  get unindexedMessages(): number {
+    return this.#backlog.known ? this.#backlog.length : Infinity;
+  }
+
   /**
    * Adds committed messages that are not in the full-text index yet, oldest
    * first, until `maxChars` characters (UTF-16 code units) of content or

@@ -56,6 +56,8 @@ const READS = new Set(["load", "getAccount", "history", "search"]);
 
 let database: SqliteDatabase | null = null;
 let indexing: ReturnType<typeof setTimeout> | null = null;
+/** Whether the scheduled indexing step runs at once rather than after INDEX_DELAY_MS. */
+let indexingAtOnce = false;
 
 /**
  * Most characters of content, and most messages, indexed per step. FTS5
@@ -68,23 +70,40 @@ const INDEX_STEP_CHARS = 256 * 1024;
 const INDEX_STEP_ROWS = 4096;
 
 /**
+ * Fewer messages than this waiting are indexed only after INDEX_DELAY_MS:
+ * at light load each message would otherwise be indexed in a transaction
+ * (and an fsync) of its own, right after the one that stored it — measured
+ * 410 against 260 µs of CPU per message with both in one transaction, and
+ * FTS5 costs several times more per message indexed one at a time.
+ */
+const INDEX_AT_ONCE_ROWS = 256;
+const INDEX_DELAY_MS = 100;
+
+/**
  * Brings the full-text index up to date in steps between batches, so that
  * indexing never delays a commit by more than one step.
  */
 function scheduleIndexing(): void {
-  if (indexing !== null) return;
-  indexing = setTimeout(() => {
-    indexing = null;
-    if (!database) return;
-    try {
-      const added = database.transaction(() =>
-        database!.indexPending(INDEX_STEP_CHARS, INDEX_STEP_ROWS)
-      );
-      if (added > 0) scheduleIndexing();
-    } catch {
-      // retried after the next batch; search indexes what is missing itself
-    }
-  }, 0);
+  const waiting = database?.unindexedMessages ?? 0;
+  if (waiting === 0) return;
+  const atOnce = waiting >= INDEX_AT_ONCE_ROWS;
+  if (indexing !== null) {
+    if (indexingAtOnce || !atOnce) return;
+    clearTimeout(indexing);
+  }
+  indexingAtOnce = atOnce;
+  indexing = setTimeout(indexStep, atOnce ? 0 : INDEX_DELAY_MS);
+}
+
+function indexStep(): void {
+  indexing = null;
+  if (!database) return;
+  try {
+    database.transaction(() => database!.indexPending(INDEX_STEP_CHARS, INDEX_STEP_ROWS));
+  } catch {
+    return; // retried after the next batch; search indexes what is missing itself
+  }
+  scheduleIndexing();
 }
 
 /**
