@@ -18,7 +18,14 @@ export const SLAB_SIZE = 8192;
 export const MAX_SLAB_ALLOCATION = 1024;
 
 let slab = new ArrayBuffer(SLAB_SIZE);
+let slabBytes = new Uint8Array(slab);
 let used = 0;
+
+function newSlab(): void {
+  slab = new ArrayBuffer(SLAB_SIZE);
+  slabBytes = new Uint8Array(slab);
+  used = 0;
+}
 
 /**
  * A zero-filled buffer of `size` bytes: a view into the current slab when
@@ -37,12 +44,44 @@ let used = 0;
  */
 export function allocateBytes(size: number): Uint8Array {
   if (size > MAX_SLAB_ALLOCATION) return new Uint8Array(size);
-  if (used + size > SLAB_SIZE) {
-    slab = new ArrayBuffer(SLAB_SIZE);
-    used = 0;
-  }
+  if (used + size > SLAB_SIZE) newSlab();
   const bytes = new Uint8Array(slab, used, size);
   used += size;
+  return bytes;
+}
+
+/**
+ * For writing a buffer whose size is known only at the end, up to `max`
+ * bytes (at most {@link MAX_SLAB_ALLOCATION}): returns the current slab,
+ * with at least `max` zero bytes free from {@link slabFreeFrom}. Write
+ * there, then take what was written with {@link takeWritten}, before any
+ * other allocation.
+ *
+ * @example Writing three bytes, then taking them
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { slabFreeFrom, slabToWrite, takeWritten } from "./byte_slab.ts";
+ * const slab = slabToWrite(16);
+ * const start = slabFreeFrom();
+ * slab.set([1, 2, 3], start);
+ * assert.deepEqual([...takeWritten(start + 3)], [1, 2, 3]);
+ * ```
+ */
+export function slabToWrite(max: number): Uint8Array {
+  if (max > MAX_SLAB_ALLOCATION) throw new RangeError(`${max} bytes do not fit in a slab`);
+  if (used + max > SLAB_SIZE) newSlab();
+  return slabBytes;
+}
+
+/** Where the free part of the slab from {@link slabToWrite} begins. */
+export function slabFreeFrom(): number {
+  return used;
+}
+
+/** The bytes written into the slab from {@link slabFreeFrom} up to `end`, as their own view. */
+export function takeWritten(end: number): Uint8Array {
+  const bytes = new Uint8Array(slab, used, end - used);
+  used = end;
   return bytes;
 }
 

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { allocateBytes } from "./byte_slab.ts";
+import { MAX_SLAB_ALLOCATION, slabFreeFrom, slabToWrite, takeWritten } from "./byte_slab.ts";
 import { HEADER_SIZE, writeFrameHeader } from "./frame.ts";
 
 /** One request, response or event, as carried in a frame's payload. */
@@ -35,11 +35,12 @@ const lenientDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const DATA = { enumerable: true, writable: true, configurable: true };
 
 /**
- * Encodes a message as a complete frame (header included). The size is
- * computed first, then one buffer is filled. `Content-Length` is computed
- * from the content, overriding any value given in `params`. A small frame is
- * a view into a shared slab (see {@link allocateBytes}): copy it before
- * keeping it for long.
+ * Encodes a message as a complete frame (header included). A frame of up
+ * to 1 KiB is written in one pass into a shared slab and is a view into it
+ * (see {@link slabToWrite}): copy it before keeping it for long. A larger
+ * one is measured first, then written into a buffer of its own.
+ * `Content-Length` is computed from the content, overriding any value given
+ * in `params`.
  *
  * @throws {TypeError} when a method, name or value contains a newline or a
  * name contains `": "`, which would break the framing.
@@ -53,42 +54,117 @@ const DATA = { enumerable: true, writable: true, configurable: true };
  * ```
  */
 export function encodeMessage(message: Message): Uint8Array {
-  const { method, params, content } = message;
-  checkLine(method, "method");
+  const bound = sizeBound(message);
+  if (bound <= MAX_SLAB_ALLOCATION) {
+    const slab = slabToWrite(bound);
+    const start = slabFreeFrom();
+    try {
+      return framed(takeWritten(writeMessage(slab, start, message)));
+    } catch (error) {
+      slab.fill(0, start, start + bound); // the slab's free part stays zero
+      throw error;
+    }
+  }
+  const bytes = new Uint8Array(exactSize(message));
+  writeMessage(bytes, 0, message);
+  return framed(bytes);
+}
+
+function framed(bytes: Uint8Array): Uint8Array {
+  writeFrameHeader(bytes, bytes.length);
+  return bytes;
+}
+
+/** "Content-Length: " and its longest value. */
+const CONTENT_LENGTH_LINE_MAX = 16 + 10;
+
+/** At least the frame's size: three bytes per UTF-16 unit. Cheap: lengths only. */
+function sizeBound({ method, params, content }: Message): number {
+  let units = method.length;
+  let fixed = HEADER_SIZE + 2;
+  for (const name in params) {
+    if (name === "Content-Length") continue;
+    units += name.length + params[name].length;
+    fixed += 3;
+  }
+  if (content !== undefined) {
+    units += content.length;
+    fixed += 1 + CONTENT_LENGTH_LINE_MAX;
+  }
+  return fixed + 3 * units;
+}
+
+/** The frame's size, counted in UTF-8 (for frames too large for a slab). */
+function exactSize({ method, params, content }: Message): number {
   let size = HEADER_SIZE + utf8Length(method) + 2;
   for (const name in params) {
     if (name === "Content-Length") continue;
-    checkName(name);
-    checkLine(params[name], `value of ${name}`);
     size += utf8Length(name) + utf8Length(params[name]) + 3;
   }
-  let contentLengthLine = "";
-  let contentBytes = 0;
   if (content !== undefined) {
-    contentBytes = utf8Length(content);
-    contentLengthLine = `Content-Length: ${contentBytes}`;
-    size += contentLengthLine.length + 1 + contentBytes;
+    const contentBytes = utf8Length(content);
+    size += 1 + "Content-Length: ".length + String(contentBytes).length + contentBytes;
   }
-  const bytes = allocateBytes(size);
-  writeFrameHeader(bytes, size);
-  let at = HEADER_SIZE;
-  at = write(bytes, at, method);
+  return size;
+}
+
+/**
+ * Writes the frame from `start` (header left for later); returns where it
+ * ends. One pass: the Content-Length digits are written for the content's
+ * UTF-16 length, which is its UTF-8 length when it is ASCII, and moved
+ * along with the content in the rare case that needs more digits.
+ * @throws {TypeError} when a line contains a newline.
+ */
+function writeMessage(target: Uint8Array, start: number, message: Message): number {
+  const { method, params, content } = message;
+  let at = writeLine(target, start + HEADER_SIZE, method, "method");
   for (const name in params) {
     if (name === "Content-Length") continue;
-    bytes[at++] = NEWLINE;
-    at = write(bytes, at, name);
-    bytes[at++] = 0x3a; // ':'
-    bytes[at++] = 0x20; // ' '
-    at = write(bytes, at, params[name]);
+    checkName(name);
+    target[at++] = NEWLINE;
+    at = writeLine(target, at, name, "parameter name");
+    target[at++] = 0x3a; // ':'
+    target[at++] = 0x20; // ' '
+    at = writeLine(target, at, params[name], "value of", name);
   }
-  if (content !== undefined) {
-    bytes[at++] = NEWLINE;
-    at = write(bytes, at, contentLengthLine);
+  if (content === undefined) {
+    target[at++] = NEWLINE;
+    target[at++] = NEWLINE;
+    return at;
   }
-  bytes[at++] = NEWLINE;
-  bytes[at++] = NEWLINE;
-  if (content) write(bytes, at, content);
-  return bytes;
+  target[at++] = NEWLINE;
+  at = write(target, at, "Content-Length: ");
+  const digitsAt = at;
+  let digits = decimalDigits(content.length);
+  at += digits;
+  target[at++] = NEWLINE;
+  target[at++] = NEWLINE;
+  const contentAt = at;
+  at = write(target, at, content);
+  const contentBytes = at - contentAt;
+  const shift = decimalDigits(contentBytes) - digits;
+  if (shift > 0) {
+    target.copyWithin(contentAt - 2 + shift, contentAt - 2, at);
+    at += shift;
+    digits += shift;
+  }
+  for (
+    let i = digitsAt + digits - 1, n = contentBytes;
+    i >= digitsAt;
+    i--, n = Math.floor(n / 10)
+  ) {
+    target[i] = 0x30 + n % 10;
+  }
+  return at;
+}
+
+function decimalDigits(n: number): number {
+  let digits = 1;
+  while (n >= 10) {
+    n = Math.floor(n / 10);
+    digits++;
+  }
+  return digits;
 }
 
 /**
@@ -207,17 +283,36 @@ function write(target: Uint8Array, at: number, text: string): number {
   return at + encoder.encodeInto(text, target.subarray(at)).written;
 }
 
-function checkLine(text: string, what: string): void {
-  if (text.includes("\n")) {
-    throw new TypeError(`Cannot encode message: ${what} contains a newline`);
+/** {@link write}, for text that must not contain a newline (checked as it is copied). */
+function writeLine(
+  target: Uint8Array,
+  at: number,
+  text: string,
+  what: string,
+  name?: string,
+): number {
+  const length = text.length;
+  if (length <= SHORT_TEXT) {
+    let i = 0;
+    for (; i < length; i++) {
+      const code = text.charCodeAt(i);
+      if (code >= 0x80 || code === NEWLINE) break;
+      target[at + i] = code;
+    }
+    if (i === length) return at + length;
   }
+  if (text.includes("\n")) {
+    throw new TypeError(
+      `Cannot encode message: ${name === undefined ? what : `${what} ${name}`} contains a newline`,
+    );
+  }
+  return at + encoder.encodeInto(text, target.subarray(at)).written;
 }
 
 function checkName(name: string): void {
   if (name === "" || name.includes(": ")) {
     throw new TypeError(`Cannot encode message: bad parameter name ${JSON.stringify(name)}`);
   }
-  checkLine(name, "parameter name");
 }
 
 function splitParam(line: string): [string, string] {

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { DEFAULT_MAX_FRAME_SIZE, FrameDecoder, HEADER_SIZE } from "./frame.ts";
+import { allocateBytes } from "./byte_slab.ts";
 import { encodeMessage, type Message, parseMessage, utf8Length } from "./message.ts";
 
 const text = new TextEncoder();
@@ -116,9 +117,26 @@ Deno.test("encodeMessage returns exactly one frame, whose length is in the heade
 });
 
 Deno.test("encodeMessage refuses newlines that would break the framing", () => {
-  assert.throws(() => encodeMessage({ method: "A\nB", params: {} }), TypeError);
-  assert.throws(() => encodeMessage({ method: "A", params: { K: "v\n" } }), TypeError);
-  assert.throws(() => encodeMessage({ method: "A", params: { "K: x": "v" } }), TypeError);
+  assert.throws(() => encodeMessage({ method: "A\nB", params: {} }), /method contains a newline/);
+  assert.throws(
+    () => encodeMessage({ method: "A", params: { K: "v\n" } }),
+    /value of K contains a newline/,
+  );
+  assert.throws(
+    () => encodeMessage({ method: "A", params: { "K: x": "v" } }),
+    /bad parameter name/,
+  );
+  assert.throws(
+    () => encodeMessage({ method: "A", params: { K: "ü".repeat(300) + "\n" } }),
+    /value of K contains a newline/,
+  );
+});
+
+Deno.test("a refused message leaves nothing behind in the frames encoded after it", () => {
+  assert.throws(() => encodeMessage({ method: "A", params: { Long: "v".repeat(200) + "\n" } }));
+  assert.equal(payloadOf({ method: "B", params: { K: "v" } }), "B\nK: v\n\n");
+  const zeros = allocateBytes(512);
+  assert.ok(zeros.every((byte) => byte === 0), "the slab's free part is still zero");
 });
 
 Deno.test("encode then decode gives back the message, for awkward content", () => {
@@ -129,6 +147,10 @@ Deno.test("encode then decode gives back the message, for awkward content", () =
     "\n\nleading blank lines",
     "江主席 😀",
     "\uD800 lone",
+    "é".repeat(5), // 5 UTF-16 units, 10 bytes: a Content-Length one digit longer
+    "x".repeat(95) + "😀😀😀", // 101 units, 107 bytes: as many digits
+    "ü".repeat(600), // more than fits in a slab
+    "中".repeat(40_000), // 120,000 bytes: six digits for 40,000 units
   ];
   for (const content of contents) {
     const message = { method: "SEND_MSG", params: { A: "1" }, content };

@@ -34,6 +34,7 @@ function parseCounts(value) {
 // protocol/byte_slab.ts
 var SLAB_SIZE = 8192;
 var slab = new ArrayBuffer(SLAB_SIZE);
+var slabBytes = new Uint8Array(slab);
 
 // protocol/frame.ts
 var MAGIC = new Uint8Array([
@@ -57,6 +58,7 @@ var strictDecoder = new TextDecoder("utf-8", {
 var lenientDecoder = new TextDecoder("utf-8", {
   ignoreBOM: true
 });
+var CONTENT_LENGTH_LINE_MAX = 16 + 10;
 var MAX_PARAMETERS = 64;
 function utf8Length(text) {
   let bytes = text.length;
