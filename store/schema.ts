@@ -75,6 +75,16 @@ export const MIGRATIONS: readonly string[] = [
    );
    INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
    UPDATE index_state SET indexed_up_to = (SELECT coalesce(max(id), 0) FROM messages);`,
+  // 5: no per-message sizes in the index (columnsize = 0): only FTS5's own
+  // ranking used them, and search ranks by itself; a third less CPU per
+  // short message indexed
+  `DROP TABLE messages_fts;
+   CREATE VIRTUAL TABLE messages_fts USING fts5 (
+     content, content = 'messages', content_rowid = 'id', tokenize = 'trigram', detail = 'none',
+     columnsize = 0
+   );
+   INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
+   UPDATE index_state SET indexed_up_to = (SELECT coalesce(max(id), 0) FROM messages);`,
 ];
 
 /** The schema version this code writes. */

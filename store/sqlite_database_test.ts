@@ -274,6 +274,25 @@ Deno.test("an old-version file is migrated forward, its data kept and indexed", 
   await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
 });
 
+Deno.test("a version-4 file keeps its messages searchable once its index is rebuilt without sizes", async () => {
+  const path = await tempPath();
+  const old = new DatabaseSync(path);
+  migrate(old, path, 4);
+  old.exec(
+    `INSERT INTO rooms (id, kind, name, created_by, created_at) VALUES (1, 'room', 'lobby', 'ann', 1);
+     INSERT INTO memberships VALUES (1, 'ann', 'owner', 1);
+     INSERT INTO messages VALUES (1, 1, 'ann', 2, 'indexed by version four');
+     INSERT INTO messages VALUES (2, 1, 'ann', 3, 'not indexed yet by version four');
+     INSERT INTO messages_fts (rowid, content) VALUES (1, 'indexed by version four');
+     UPDATE index_state SET indexed_up_to = 1;`,
+  );
+  old.close();
+  const db = new SqliteDatabase(path);
+  assert.deepEqual(db.search("ann", "version four", 10).map((h) => h.id).sort(), [1, 2]);
+  db.close();
+  await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
+});
+
 Deno.test("a database written by a newer version is refused", async () => {
   const path = await tempPath();
   const raw = new DatabaseSync(path);
