@@ -112,10 +112,10 @@ export function passwordProblem(password: string, user: string): string | null {
 /** Longest reason a moderator may give for a kick or ban, in characters. */
 export const MAX_MODERATION_REASON = 200;
 
-/** Why a user is not reachable; never repeats an absurd name back at length. */
 /** A settled promise's outcome, not wanted. */
 function ignore(): void {}
 
+/** Why a user is not reachable; never repeats an absurd name back at length. */
 function offlineReason(user: string): string {
   return nameProblem(user) ? "no such user" : `${user} is not online`;
 }
