@@ -24,6 +24,22 @@ Deno.test("answers that come later still go out in request order", async () => {
   assert.deepEqual(sent, ["A", "B", "C"]);
 });
 
+Deno.test("answers ready in the reverse order go out in request order", async () => {
+  const sent: string[] = [];
+  const queue = new RequestQueue((m) => sent.push(m.method));
+  const first = deferred();
+  const second = deferred();
+  queue.push({ run: () => first.promise, barrier: false });
+  queue.push({ run: () => second.promise, barrier: false });
+  second.resolve(message("B"));
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(sent, [], "B waits for A");
+  first.resolve(message("A"));
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(sent, ["A", "B"]);
+  assert.equal(queue.busy, false);
+});
+
 Deno.test("requests after a slow non-barrier request are handled at once", () => {
   const handled: string[] = [];
   const queue = new RequestQueue(() => {});
