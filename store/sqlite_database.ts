@@ -48,6 +48,8 @@ export class SqliteDatabase {
   readonly #roomIds = new Map<string, number>();
   readonly #statements = new Map<string, StatementSync>();
   readonly #backlog = new IndexBacklog();
+  /** The `synchronous` setting of ordinary commits. */
+  readonly #sync: "FULL" | "NORMAL";
 
   /**
    * Opens (creating if needed) and migrates a database; `:memory:` for a
@@ -56,6 +58,7 @@ export class SqliteDatabase {
    */
   constructor(path: string, options: OpenOptions = {}) {
     this.#path = path;
+    this.#sync = options.sync === "normal" ? "NORMAL" : "FULL";
     try {
       this.#db = new DatabaseSync(path);
       this.#db.exec(`PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;`);
@@ -64,7 +67,7 @@ export class SqliteDatabase {
         throw new Error(`integrity check failed: ${check.quick_check}`);
       }
       if (path !== ":memory:") this.#db.exec("PRAGMA journal_mode = WAL");
-      this.#db.exec(`PRAGMA synchronous = ${options.sync === "normal" ? "NORMAL" : "FULL"}`);
+      this.#db.exec(`PRAGMA synchronous = ${this.#sync}`);
       this.#db.function(
         "contains_folded",
         { deterministic: true },
@@ -101,6 +104,22 @@ export class SqliteDatabase {
       this.#loadRoomIds(); // a room created in the transaction is gone again
       this.#backlog.forget();
       throw error;
+    }
+  }
+
+  /**
+   * {@link SqliteDatabase.transaction} for data that can be made again
+   * (the full-text index): its commit does not wait for the disk. In WAL
+   * mode it stays atomic, and the next ordinary commit flushes it along
+   * with its own writes; only a power loss before that can undo it.
+   */
+  transactionNotFlushed<T>(work: () => T): T {
+    if (this.#sync === "NORMAL") return this.transaction(work);
+    this.#db.exec("PRAGMA synchronous = NORMAL");
+    try {
+      return this.transaction(work);
+    } finally {
+      this.#db.exec("PRAGMA synchronous = FULL");
     }
   }
 

@@ -165,6 +165,32 @@ Deno.test("the full-text index catches up in steps and before every search", () 
   db.close();
 });
 
+Deno.test("an index step committed without waiting for the disk is kept, and undone when it fails", async () => {
+  const path = await tempPath();
+  const db = seeded(path);
+  postInLobby(db, ["kept apple", "second apple"]);
+  assert.throws(() =>
+    db.transactionNotFlushed(() => {
+      db.indexPending(-1);
+      throw new Error("stop");
+    }), /stop/);
+  assert.equal(
+    db.transactionNotFlushed(() => db.indexPending(1e6)),
+    2,
+    "the failed step left nothing",
+  );
+  post(db, 3, "lobby", "ann", "third apple, flushed by an ordinary commit");
+  db.close();
+  const reopened = new SqliteDatabase(path);
+  assert.equal(
+    reopened.transaction(() => reopened.indexPending(1e6)),
+    1,
+    "only the third is waiting",
+  );
+  assert.deepEqual(reopened.search("ann", "apple", 10).map((h) => h.id).sort(), [1, 2, 3]);
+  reopened.close();
+});
+
 Deno.test("a database reopened with messages not yet indexed indexes them, then keeps up", async () => {
   const path = await tempPath();
   const first = seeded(path);

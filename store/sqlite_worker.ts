@@ -99,7 +99,7 @@ function indexStep(): void {
   indexing = null;
   if (!database) return;
   try {
-    database.transaction(() => database!.indexPending(INDEX_STEP_CHARS, INDEX_STEP_ROWS));
+    database.transactionNotFlushed(() => database!.indexPending(INDEX_STEP_CHARS, INDEX_STEP_ROWS));
   } catch {
     return; // retried after the next batch; search indexes what is missing itself
   }
