@@ -103,7 +103,7 @@ export class SendQueue {
         this.#writing = true;
         let written = 0;
         while (written < bytes.length) {
-          written += await this.#sink.write(bytes.subarray(written));
+          written += await this.#sink.write(written === 0 ? bytes : bytes.subarray(written));
         }
         this.#writing = false;
         if (!this.#stopped) this.#bytes -= bytes.length;
