@@ -25,6 +25,14 @@ function post(db: SqliteDatabase, id: number, room: string, sender: string, cont
   );
 }
 
+/** A file as an older version left it: that version's schema, then `rows` by plain SQL. */
+function olderFile(path: string, version: number, rows: string): DatabaseSync {
+  const old = new DatabaseSync(path);
+  migrate(old, path, version);
+  old.exec(rows);
+  return old;
+}
+
 /** Ann's messages in the lobby, with ids 1, 2, … in order. */
 function postInLobby(db: SqliteDatabase, contents: string[]) {
   contents.forEach((content, i) => post(db, i + 1, "lobby", "ann", content));
@@ -268,12 +276,11 @@ Deno.test("data survives closing and reopening the file", async () => {
 
 Deno.test("an old-version file is migrated forward, its data kept and indexed", async () => {
   const path = await tempPath();
-  // what version 1 wrote: its schema and rows, by plain SQL
-  const old = new DatabaseSync(path);
-  migrate(old, path, 1);
-  old.exec(
+  const old = olderFile(
+    path,
+    1,
     `INSERT INTO rooms (id, kind, name, created_by, created_at) VALUES (1, 'room', 'lobby', 'ann', 1);
-            INSERT INTO messages VALUES (1, 1, 'bob', 2, 'written by version one');`,
+     INSERT INTO messages VALUES (1, 1, 'bob', 2, 'written by version one');`,
   );
   assert.equal(
     (old.prepare("PRAGMA user_version").get() as { user_version: number }).user_version,
@@ -302,9 +309,9 @@ Deno.test("an old-version file is migrated forward, its data kept and indexed", 
 
 Deno.test("a version-4 file keeps its messages searchable once its index is rebuilt without sizes", async () => {
   const path = await tempPath();
-  const old = new DatabaseSync(path);
-  migrate(old, path, 4);
-  old.exec(
+  const old = olderFile(
+    path,
+    4,
     `INSERT INTO rooms (id, kind, name, created_by, created_at) VALUES (1, 'room', 'lobby', 'ann', 1);
      INSERT INTO memberships VALUES (1, 'ann', 'owner', 1);
      INSERT INTO messages VALUES (1, 1, 'ann', 2, 'indexed by version four');
