@@ -50,6 +50,8 @@ export class SqliteDatabase {
   readonly #backlog = new IndexBacklog();
   /** The `synchronous` setting of ordinary commits. */
   readonly #sync: "FULL" | "NORMAL";
+  /** Whether the file is in WAL mode (not for `:memory:`, nor where the file system refuses it). */
+  #wal = false;
 
   /**
    * Opens (creating if needed) and migrates a database; `:memory:` for a
@@ -66,7 +68,12 @@ export class SqliteDatabase {
       if (check.quick_check !== "ok") {
         throw new Error(`integrity check failed: ${check.quick_check}`);
       }
-      if (path !== ":memory:") this.#db.exec("PRAGMA journal_mode = WAL");
+      if (path !== ":memory:") {
+        const mode = this.#db.prepare("PRAGMA journal_mode = WAL").get() as {
+          journal_mode: string;
+        };
+        this.#wal = mode.journal_mode === "wal";
+      }
       this.#db.exec(`PRAGMA synchronous = ${this.#sync}`);
       this.#db.function(
         "contains_folded",
@@ -79,9 +86,8 @@ export class SqliteDatabase {
       throw new StoreError(`cannot use database ${path}: ${(error as Error).message}`);
     }
     this.#loadRoomIds();
-    const { last } = this.#get<{ last: number | null }>("SELECT max(id) AS last FROM messages")!;
     const from = this.#indexedUpTo();
-    if ((last ?? 0) <= from) this.#backlog.caughtUp(from);
+    if (this.#lastMessageId() <= from) this.#backlog.caughtUp(from);
   }
 
   #loadRoomIds(): void {
@@ -114,7 +120,8 @@ export class SqliteDatabase {
    * with its own writes; only a power loss before that can undo it.
    */
   transactionNotFlushed<T>(work: () => T): T {
-    if (this.#sync === "NORMAL") return this.transaction(work);
+    // outside WAL mode, NORMAL could let a power loss damage the whole file
+    if (this.#sync === "NORMAL" || !this.#wal) return this.transaction(work);
     this.#db.exec("PRAGMA synchronous = NORMAL");
     try {
       return this.transaction(work);
@@ -158,8 +165,7 @@ export class SqliteDatabase {
       reason: b.reason,
       time: b.time,
     }));
-    const { last } = this.#get<{ last: number | null }>("SELECT max(id) AS last FROM messages")!;
-    return { rooms, bans, lastMessageId: last ?? 0 };
+    return { rooms, bans, lastMessageId: this.#lastMessageId() };
   }
 
   getAccount(name: string): AccountRecord | null {
@@ -323,8 +329,12 @@ export class SqliteDatabase {
     );
     this.#run("UPDATE index_state SET indexed_up_to = ?", step.upTo);
     if (backlog.known) backlog.indexed(step.upTo);
-    else if (maxChars < 0) backlog.caughtUp(step.upTo);
+    else if (maxChars < 0 || step.upTo >= this.#lastMessageId()) backlog.caughtUp(step.upTo);
     return step.count;
+  }
+
+  #lastMessageId(): number {
+    return this.#get<{ last: number | null }>("SELECT max(id) AS last FROM messages")!.last ?? 0;
   }
 
   #indexedUpTo(): number {
