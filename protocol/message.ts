@@ -270,16 +270,8 @@ export function utf8Length(text: string): number {
 const SHORT_TEXT = 256;
 
 function write(target: Uint8Array, at: number, text: string): number {
-  const length = text.length;
-  if (length <= SHORT_TEXT) {
-    let i = 0;
-    for (; i < length; i++) {
-      const code = text.charCodeAt(i);
-      if (code >= 0x80) break;
-      target[at + i] = code;
-    }
-    if (i === length) return at + length;
-  }
+  const copied = copyShortAscii(target, at, text, -1);
+  if (copied === text.length) return at + copied;
   return at + encoder.encodeInto(text, target.subarray(at)).written;
 }
 
@@ -291,22 +283,31 @@ function writeLine(
   what: string,
   name?: string,
 ): number {
-  const length = text.length;
-  if (length <= SHORT_TEXT) {
-    let i = 0;
-    for (; i < length; i++) {
-      const code = text.charCodeAt(i);
-      if (code >= 0x80 || code === NEWLINE) break;
-      target[at + i] = code;
-    }
-    if (i === length) return at + length;
-  }
+  const copied = copyShortAscii(target, at, text, NEWLINE);
+  if (copied === text.length) return at + copied;
   if (text.includes("\n")) {
     throw new TypeError(
       `Cannot encode message: ${name === undefined ? what : `${what} ${name}`} contains a newline`,
     );
   }
   return at + encoder.encodeInto(text, target.subarray(at)).written;
+}
+
+/**
+ * Copies a text of up to {@link SHORT_TEXT} characters byte by byte while
+ * it is ASCII and not `stop`; returns how many characters it copied (0 for
+ * a longer text).
+ */
+function copyShortAscii(target: Uint8Array, at: number, text: string, stop: number): number {
+  const length = text.length;
+  if (length > SHORT_TEXT) return 0;
+  let i = 0;
+  for (; i < length; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x80 || code === stop) break;
+    target[at + i] = code;
+  }
+  return i;
 }
 
 function checkName(name: string): void {
