@@ -386,7 +386,7 @@ export class SqliteDatabase {
   search(user: string, query: string, limit: number, window = RANKED_WINDOW): SearchHit[] {
     const { match, likes, folded, terms } = parseSearchQuery(query);
     if (terms.length === 0) return [];
-    if (!this.#backlog.known || this.#backlog.length > 0) {
+    if (this.unindexedMessages > 0) {
       if (this.#db.isTransaction) this.indexPending(-1);
       else this.transaction(() => this.indexPending(-1));
     }
