@@ -8,11 +8,12 @@
 import { sharesBuffer } from "../protocol/byte_slab.ts";
 
 /**
- * Frames held behind a pending write before they are copied into one buffer
- * of their own: small frames are views into shared slabs, and a reader that
- * does not read must not keep a slab alive per frame it has not taken.
+ * Chunks (frames, or runs of frames) held behind a pending write before
+ * they are copied into one buffer of their own: small frames are views into
+ * shared slabs, and a reader that does not read must not keep a slab alive
+ * per frame it has not taken.
  */
-const MAX_LOOSE_FRAMES = 16;
+const MAX_LOOSE_CHUNKS = 16;
 
 /** Where a queue writes: anything with Deno.Conn's `write`. */
 export interface ByteSink {
@@ -26,11 +27,18 @@ export class SendQueue {
   readonly #limit: number;
   readonly #onWriteError: (error: unknown) => void;
   #chunks: Uint8Array[] = [];
+  /**
+   * The last frames queued while they lie back to back in one buffer (as a
+   * room's frames encoded in a row do in a slab): kept as the first of them
+   * and where the last ends, and queued as one chunk when the run breaks.
+   */
+  #run: Uint8Array | null = null;
+  #runEnd = 0;
   #bytes = 0;
   #flushing = false;
   /** A write is waiting for the socket. */
   #writing = false;
-  /** Frames at the end of #chunks queued while writing and not copied together yet. */
+  /** Chunks at the end of #chunks queued while writing and not copied together yet. */
   #loose = 0;
   #stopped = false;
   #drainWaiters: (() => void)[] = [];
@@ -67,11 +75,14 @@ export class SendQueue {
   push(bytes: Uint8Array, force = false): boolean {
     if (this.#stopped) return false;
     if (!force && this.#bytes + bytes.length > this.#limit) return false;
-    this.#chunks.push(bytes);
     this.#bytes += bytes.length;
-    if (this.#writing && sharesBuffer(bytes) && ++this.#loose >= MAX_LOOSE_FRAMES) {
-      this.#chunks.push(concat(this.#chunks.splice(-this.#loose)));
-      this.#loose = 0;
+    const run = this.#run;
+    if (run !== null && bytes.buffer === run.buffer && bytes.byteOffset === this.#runEnd) {
+      this.#runEnd += bytes.length;
+    } else {
+      this.#endRun();
+      this.#run = bytes;
+      this.#runEnd = bytes.byteOffset + bytes.length;
     }
     if (!this.#flushing) {
       this.#flushing = true;
@@ -80,9 +91,23 @@ export class SendQueue {
     return true;
   }
 
-  /** Separate buffers waiting to be written (frames, or frames already copied together). */
+  /** Separate buffers waiting to be written (frames, runs of them, or frames already copied together). */
   get heldBuffers(): number {
-    return this.#chunks.length;
+    return this.#chunks.length + (this.#run === null ? 0 : 1);
+  }
+
+  /** Queues the current run as one chunk. */
+  #endRun(): void {
+    const run = this.#run;
+    if (run === null) return;
+    this.#run = null;
+    const length = this.#runEnd - run.byteOffset;
+    const chunk = length === run.length ? run : new Uint8Array(run.buffer, run.byteOffset, length);
+    this.#chunks.push(chunk);
+    if (this.#writing && sharesBuffer(chunk) && ++this.#loose >= MAX_LOOSE_CHUNKS) {
+      this.#chunks.push(concat(this.#chunks.splice(-this.#loose)));
+      this.#loose = 0;
+    }
   }
 
   /** Resolves when everything queued so far is written (or the queue stopped). */
@@ -95,6 +120,7 @@ export class SendQueue {
   stop(): void {
     this.#stopped = true;
     this.#chunks = [];
+    this.#run = null;
     this.#loose = 0;
     this.#bytes = 0;
     this.#wakeDrainWaiters();
@@ -102,7 +128,8 @@ export class SendQueue {
 
   async #flush(): Promise<void> {
     try {
-      while (this.#chunks.length > 0 && !this.#stopped) {
+      while ((this.#chunks.length > 0 || this.#run !== null) && !this.#stopped) {
+        this.#endRun();
         const bytes = concat(this.#chunks);
         this.#chunks = [];
         this.#loose = 0;
@@ -135,14 +162,14 @@ export class SendQueue {
 }
 
 /**
- * Recent concatenations, by their first frame. The members of a room are
- * sent the same frames in the same turn (one encoding each, shared), so
- * most of their queues hold the same frames, in the same order: those are
- * copied into one buffer once, and the connections share it.
+ * Recent concatenations, by the buffer and offset of their first chunk. The
+ * members of a room are sent the same frames in the same turn (one encoding
+ * each, shared), so most of their queues hold the same frames, in the same
+ * order: those are copied into one buffer once, and the connections share it.
  */
-const recentConcats = new WeakMap<Uint8Array, Concatenation[]>();
-/** Concatenations remembered per first frame: the members, and a few senders among them. */
-const CONCATS_PER_FRAME = 4;
+const recentConcats = new WeakMap<ArrayBufferLike, Map<number, Concatenation[]>>();
+/** Concatenations remembered per first chunk: the members, and a few senders among them. */
+const CONCATS_PER_CHUNK = 4;
 
 interface Concatenation {
   readonly chunks: readonly Uint8Array[];
@@ -152,7 +179,9 @@ interface Concatenation {
 /** The chunks in one buffer; takes ownership of `chunks`. */
 function concat(chunks: Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0];
-  const known = recentConcats.get(chunks[0]);
+  const first = chunks[0];
+  let byOffset = recentConcats.get(first.buffer);
+  const known = byOffset?.get(first.byteOffset);
   const same = known?.find((entry) => sameFrames(entry.chunks, chunks));
   if (same) return same.bytes;
   let length = 0;
@@ -164,16 +193,22 @@ function concat(chunks: Uint8Array[]): Uint8Array {
     at += chunk.length;
   }
   if (known) {
-    if (known.length === CONCATS_PER_FRAME) known.shift();
+    if (known.length === CONCATS_PER_CHUNK) known.shift();
     known.push({ chunks, bytes });
   } else {
-    recentConcats.set(chunks[0], [{ chunks, bytes }]);
+    if (!byOffset) recentConcats.set(first.buffer, byOffset = new Map());
+    byOffset.set(first.byteOffset, [{ chunks, bytes }]);
   }
   return bytes;
 }
 
 function sameFrames(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
   if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  for (let i = 0; i < a.length; i++) if (!sameBytes(a[i], b[i])) return false;
   return true;
+}
+
+/** Whether two views cover the same bytes of the same buffer. */
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.length === b.length;
 }

@@ -69,6 +69,76 @@ Deno.test("a queue whose frames differ only in length is not given another's buf
   assert.equal(new TextDecoder().decode(short.writes[0]), "ab");
 });
 
+Deno.test("frames lying back to back in one slab go out as one view of it, not a copy", async () => {
+  const sink = recordingSink();
+  const queue = queueOn(sink);
+  const frames = ["a;", "b;", "c;"].map(allocateText);
+  for (const bytes of frames) queue.push(bytes);
+  assert.equal(queue.heldBuffers, 1);
+  await queue.drained();
+  assert.equal(sink.writes.length, 1);
+  assert.equal(sink.writes[0].buffer, frames[0].buffer, "written from the slab itself");
+  assert.equal(new TextDecoder().decode(sink.writes[0]), "a;b;c;");
+});
+
+Deno.test("a frame left out of a slab's run, or one from elsewhere between, keeps its place", async () => {
+  const a = allocateText("a;");
+  allocateText("someone else's;");
+  const [c, d] = ["c;", "d;"].map(allocateText);
+  const sink = recordingSink();
+  const queue = queueOn(sink);
+  queue.push(a);
+  queue.push(c); // not right after a: the frame between was someone else's
+  queue.push(frame("other;"));
+  queue.push(d); // right after c in the slab, but "other" came between
+  await queue.drained();
+  assert.equal(new TextDecoder().decode(sink.writes[0]), "a;c;other;d;");
+});
+
+Deno.test("a frame in another buffer is not taken for the next in a run, wherever it lies", async () => {
+  const a = allocateText("a;");
+  const elsewhere = new Uint8Array(new ArrayBuffer(a.byteOffset + 64), a.byteOffset + a.length, 2);
+  new TextEncoder().encodeInto("b;", elsewhere);
+  const sink = recordingSink();
+  const queue = queueOn(sink);
+  queue.push(a);
+  queue.push(elsewhere);
+  await queue.drained();
+  assert.equal(new TextDecoder().decode(sink.writes[0]), "a;b;");
+});
+
+Deno.test("members sent the same runs of a slab share one copy", async () => {
+  const [a, b] = ["a;", "b;"].map(allocateText);
+  allocateText("own;"); // a frame only a sender would not get: the run breaks after b
+  const c = allocateText("c;");
+  const sinks = [recordingSink(), recordingSink()];
+  const queues = sinks.map(queueOn);
+  for (const queue of queues) {
+    queue.push(a);
+    queue.push(b);
+    queue.push(c);
+  }
+  await Promise.all(queues.map((queue) => queue.drained()));
+  assert.equal(new TextDecoder().decode(sinks[0].writes[0]), "a;b;c;");
+  assert.equal(sinks[1].writes[0].buffer, sinks[0].writes[0].buffer);
+});
+
+Deno.test("frames at the same place of different buffers, or of different lengths, are not taken for the same", async () => {
+  const first = frame("first;");
+  const x = frame("xyz");
+  const [ab, cd] = ["ab", "cd"].map(allocateText); // one slab, one length, two places
+  const seconds = [x, frame("XYZ"), x.subarray(0, 2), ab, cd];
+  const sinks = seconds.map(() => recordingSink());
+  const queues = sinks.map(queueOn);
+  queues.forEach((queue, i) => {
+    queue.push(first);
+    queue.push(seconds[i]);
+  });
+  await Promise.all(queues.map((queue) => queue.drained()));
+  const written = sinks.map((sink) => new TextDecoder().decode(sink.writes[0]));
+  assert.deepEqual(written, ["first;xyz", "first;XYZ", "first;xy", "first;ab", "first;cd"]);
+});
+
 /** A sink whose first write waits until `release` is called: a reader that does not read. */
 function stalledSink(): ByteSink & { writes: Uint8Array[]; release(): void } {
   const writes: Uint8Array[] = [];
