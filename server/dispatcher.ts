@@ -20,6 +20,7 @@ import {
   PROTOCOL_VERSION,
   type RequestMethod,
   REQUESTS,
+  type RequestSpec,
   Response,
   type ResponseMethod,
   Status,
@@ -336,10 +337,8 @@ export function dispatch(
     return badRequest(`unknown method ${JSON.stringify(method.slice(0, 40))}`);
   }
   const spec = REQUESTS[method];
-  const missing = spec.required.filter((name) => request.params[name] === undefined);
-  if (missing.length > 0) {
-    return badRequest(`missing parameter ${missing.join(", ")}`, spec.response);
-  }
+  const missing = missingParams(spec, request);
+  if (missing !== null) return badRequest(`missing parameter ${missing}`, spec.response);
   if (session.user === null && !spec.beforeLogin) {
     return reply(spec.response, Status.NOT_LOGIN);
   }
@@ -349,6 +348,33 @@ export function dispatch(
   }
   const response = HANDLERS[method](chat, session, request, options);
   if (!(response instanceof Promise)) return response;
+  return failureAnswered(response, method, spec, options);
+}
+
+/**
+ * The required parameters a request lacks, comma-separated, or null. A loop,
+ * not `filter`: dispatch runs for every request.
+ */
+function missingParams(spec: RequestSpec, request: Message): string | null {
+  let missing: string | null = null;
+  for (const name of spec.required) {
+    if (request.params[name] !== undefined) continue;
+    missing = missing === null ? name : `${missing}, ${name}`;
+  }
+  return missing;
+}
+
+/**
+ * A handler's answer, or SERVER_ERROR if it fails. A function of its own
+ * because the closure it makes would otherwise cost `dispatch` a context on
+ * every call, answered at once or not.
+ */
+function failureAnswered(
+  response: Promise<Message>,
+  method: string,
+  spec: RequestSpec,
+  options: DispatchOptions,
+): Promise<Message> {
   return response.catch((error) => {
     options.log(`request-failed method=${method} error=${JSON.stringify(String(error))}`);
     return reply(spec.response, Status.SERVER_ERROR, { Reason: "the server could not store this" });

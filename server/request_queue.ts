@@ -58,20 +58,26 @@ export class RequestQueue {
       const response = request.run();
       if (response instanceof Promise) {
         this.#later(response);
-        if (request.barrier) {
-          this.#blocked = true;
-          response.finally(() => {
-            this.#blocked = false;
-            this.#pump();
-            this.#wakeIfReady();
-          });
-        }
+        if (request.barrier) this.#holdUntil(response);
       } else if (this.#outstanding.length === 0) {
         this.#send(response);
       } else {
         this.#outstanding.push({ response });
       }
     }
+  }
+
+  /**
+   * Holds back later requests until a barrier is answered. Its own method:
+   * the closure inside would cost `#pump` a context on every call.
+   */
+  #holdUntil(response: Promise<Message>): void {
+    this.#blocked = true;
+    response.finally(() => {
+      this.#blocked = false;
+      this.#pump();
+      this.#wakeIfReady();
+    });
   }
 
   /** Sends an answer given later once every answer before it is sent. */

@@ -35,6 +35,11 @@ export class SqliteStore implements ChatStore {
   #queue: Queued[] = [];
   #inFlight: Queued[] | null = null;
   #scheduled = false;
+  /** Made once, so that `#schedule` (called per request) allocates no closure. */
+  readonly #sendScheduled = () => {
+    this.#scheduled = false;
+    this.#send();
+  };
   #onReply: ((reply: WorkerReply) => void) | null = null;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
@@ -142,10 +147,7 @@ export class SqliteStore implements ChatStore {
   #schedule(): void {
     if (this.#scheduled || this.#inFlight) return;
     this.#scheduled = true;
-    queueMicrotask(() => {
-      this.#scheduled = false;
-      this.#send();
-    });
+    queueMicrotask(this.#sendScheduled);
   }
 
   #send(): void {

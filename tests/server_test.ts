@@ -235,6 +235,7 @@ Deno.test("malformed messages get BAD_REQUEST with a reason and the connection c
   const cases: [string | Uint8Array, string, RegExp][] = [
     ["LOGIN\nUsername ann\n\n", "ERROR", /not "Name: Value"/],
     ["LOGIN\nUsername: ann\n\n", "RESP_LOGIN", /missing parameter Password/],
+    ["LOGIN\n\n", "RESP_LOGIN", /missing parameter Username, Password$/],
     ["JOIN_ROOM\n\n", "RESP_JOIN_ROOM", /missing parameter Room-Name/],
     ["SEND_MSG\nContent-Length: 9\n\nhello", "ERROR", /does not match 5 bytes/],
     ["SEND_MSG\n\nhello", "ERROR", /without Content-Length/],
