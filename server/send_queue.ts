@@ -91,7 +91,7 @@ export class SendQueue {
     return true;
   }
 
-  /** Separate buffers waiting to be written (frames, runs of them, or frames already copied together). */
+  /** Separate buffers waiting to be written: frames, runs of them, or copies of several. */
   get heldBuffers(): number {
     return this.#chunks.length + (this.#run === null ? 0 : 1);
   }

@@ -72,7 +72,7 @@ Deno.test("a queue whose frames differ only in length is not given another's buf
 Deno.test("frames lying back to back in one slab go out as one view of it, not a copy", async () => {
   const sink = recordingSink();
   const queue = queueOn(sink);
-  const frames = ["a;", "b;", "c;"].map(allocateText);
+  const frames = framesInOneSlab("a;", "b;", "c;");
   for (const bytes of frames) queue.push(bytes);
   assert.equal(queue.heldBuffers, 1);
   await queue.drained();
@@ -82,9 +82,7 @@ Deno.test("frames lying back to back in one slab go out as one view of it, not a
 });
 
 Deno.test("a frame left out of a slab's run, or one from elsewhere between, keeps its place", async () => {
-  const a = allocateText("a;");
-  allocateText("someone else's;");
-  const [c, d] = ["c;", "d;"].map(allocateText);
+  const [a, , c, d] = framesInOneSlab("a;", "someone else's;", "c;", "d;");
   const sink = recordingSink();
   const queue = queueOn(sink);
   queue.push(a);
@@ -108,9 +106,8 @@ Deno.test("a frame in another buffer is not taken for the next in a run, whereve
 });
 
 Deno.test("members sent the same runs of a slab share one copy", async () => {
-  const [a, b] = ["a;", "b;"].map(allocateText);
-  allocateText("own;"); // a frame only a sender would not get: the run breaks after b
-  const c = allocateText("c;");
+  // "own;": a frame only a sender would not get, so the run breaks after b
+  const [a, b, , c] = framesInOneSlab("a;", "b;", "own;", "c;");
   const sinks = [recordingSink(), recordingSink()];
   const queues = sinks.map(queueOn);
   for (const queue of queues) {
@@ -126,7 +123,7 @@ Deno.test("members sent the same runs of a slab share one copy", async () => {
 Deno.test("frames at the same place of different buffers, or of different lengths, are not taken for the same", async () => {
   const first = frame("first;");
   const x = frame("xyz");
-  const [ab, cd] = ["ab", "cd"].map(allocateText); // one slab, one length, two places
+  const [ab, cd] = framesInOneSlab("ab", "cd"); // one buffer, one length, two places
   const seconds = [x, frame("XYZ"), x.subarray(0, 2), ab, cd];
   const sinks = seconds.map(() => recordingSink());
   const queues = sinks.map(queueOn);
@@ -179,6 +176,13 @@ Deno.test("frames of their own are not copied while a write stalls", async () =>
   sink.release();
   await queue.drained();
 });
+
+/** Texts encoded one after another into one slab, as a room's frames are. */
+function framesInOneSlab(...texts: string[]): Uint8Array[] {
+  const block = allocateText(texts.join(""));
+  let at = 0;
+  return texts.map((text) => block.subarray(at, at += text.length));
+}
 
 /** Text in a small buffer from the shared slabs, as encoded frames are. */
 function allocateText(text: string): Uint8Array {
