@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { allocateBytes } from "../protocol/byte_slab.ts";
-import { type ByteSink, SendQueue } from "./send_queue.ts";
+import { type ByteSink, placeBytes, SendQueue } from "./send_queue.ts";
 
 /** A sink that records every buffer it is asked to write and takes it whole. */
 function recordingSink(): ByteSink & { writes: Uint8Array[] } {
@@ -124,7 +124,7 @@ Deno.test("frames at the same place of different buffers, or of different length
   const first = frame("first;");
   const x = frame("xyz");
   const [ab, cd] = framesInOneSlab("ab", "cd"); // one buffer, one length, two places
-  const seconds = [x, frame("XYZ"), x.subarray(0, 2), ab, cd];
+  const seconds = [x, frame("XYZ"), x.subarray(0, 2), x.subarray(1), ab, cd];
   const sinks = seconds.map(() => recordingSink());
   const queues = sinks.map(queueOn);
   queues.forEach((queue, i) => {
@@ -133,7 +133,27 @@ Deno.test("frames at the same place of different buffers, or of different length
   });
   await Promise.all(queues.map((queue) => queue.drained()));
   const written = sinks.map((sink) => new TextDecoder().decode(sink.writes[0]));
-  assert.deepEqual(written, ["first;xyz", "first;XYZ", "first;xy", "first;ab", "first;cd"]);
+  assert.deepEqual(written, [
+    "first;xyz",
+    "first;XYZ",
+    "first;xy",
+    "first;yz",
+    "first;ab",
+    "first;cd",
+  ]);
+});
+
+Deno.test("frames placed once go to many queues, runs and shared copies as with push", async () => {
+  const [a, b, , c] = framesInOneSlab("a;", "b;", "own;", "c;").map(placeBytes);
+  const sinks = [recordingSink(), recordingSink(), recordingSink()];
+  const queues = sinks.map(queueOn);
+  for (const queue of queues) for (const frame of [a, b, c]) queue.pushPlaced(frame);
+  assert.equal(queues[0].heldBuffers, 2, "a;b; as one run, then c;");
+  assert.equal(queues[0].queuedBytes, 6);
+  await Promise.all(queues.map((queue) => queue.drained()));
+  const written = sinks.map((sink) => new TextDecoder().decode(sink.writes[0]));
+  assert.deepEqual(written, ["a;b;c;", "a;b;c;", "a;b;c;"]);
+  assert.ok(sinks.every((sink) => sink.writes[0].buffer === sinks[0].writes[0].buffer));
 });
 
 /** A sink whose first write waits until `release` is called: a reader that does not read. */

@@ -14,7 +14,7 @@ import { encodingOnce } from "./event_encoding.ts";
 import type { Poems } from "./poems.ts";
 import { DEFAULT_LIVENESS_RULES, Liveness, type LivenessRules } from "./liveness.ts";
 import { RequestQueue } from "./request_queue.ts";
-import { SendQueue } from "./send_queue.ts";
+import { placeBytes, SendQueue } from "./send_queue.ts";
 import { type Peer, Session } from "./session.ts";
 
 /** Limits that apply to each TCP connection. */
@@ -94,7 +94,7 @@ export function closeQuietly(conn: Deno.Conn): void {
 }
 
 /** Each event object is encoded once, however many connections it goes to. */
-const encodeEvent = encodingOnce(encodeMessage);
+const encodeEvent = encodingOnce((event) => placeBytes(encodeMessage(event)));
 
 /** One client connected over TCP. */
 export class TcpConnection implements Peer {
@@ -167,7 +167,7 @@ export class TcpConnection implements Peer {
 
   deliver(event: Message): void {
     if (this.#closeReason !== null) return;
-    if (!this.#queue.push(encodeEvent(event))) {
+    if (!this.#queue.pushPlaced(encodeEvent(event))) {
       this.#abort(`send queue exceeded ${this.#limits.sendQueueBytes} bytes`);
     }
   }
