@@ -44,10 +44,8 @@ function newSlab(): void {
  */
 export function allocateBytes(size: number): Uint8Array {
   if (size > MAX_SLAB_ALLOCATION) return new Uint8Array(size);
-  if (used + size > SLAB_SIZE) newSlab();
-  const bytes = new Uint8Array(slab, used, size);
-  used += size;
-  return bytes;
+  slabToWrite(size);
+  return takeWritten(slabFreeFrom() + size);
 }
 
 /**
