@@ -175,7 +175,13 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   let http: HttpServerHandle | null = null;
   try {
     if (options.globals) {
-      await importGlobals(store, options.globals, { scryptCost, now: Date.now() });
+      const imported = await importGlobals(store, options.globals, {
+        scryptCost,
+        now: Date.now(),
+      });
+      log(
+        `globals accounts=${imported.accounts} checked=${imported.checked} hashed=${imported.hashed}`,
+      );
     }
     chat = new Chat({
       store,

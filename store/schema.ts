@@ -85,6 +85,11 @@ export const MIGRATIONS: readonly string[] = [
    );
    INSERT INTO messages_fts (messages_fts) VALUES ('rebuild');
    UPDATE index_state SET indexed_up_to = (SELECT coalesce(max(id), 0) FROM messages);`,
+  // 6: named values the server keeps between starts (the globals.txt seal)
+  `CREATE TABLE settings (
+     name TEXT PRIMARY KEY,
+     value TEXT NOT NULL
+   ) STRICT, WITHOUT ROWID;`,
 ];
 
 /** The schema version this code writes. */

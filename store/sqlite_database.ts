@@ -187,7 +187,14 @@ export class SqliteDatabase {
     return result.changes === 1;
   }
 
-  syncGlobalsAccounts(accounts: readonly AccountRecord[]): void {
+  /** The seal of the globals.txt accounts last synced (see {@link ChatStore.globalsSeal}). */
+  globalsSeal(): string | null {
+    return this.#get<{ value: string }>(
+      "SELECT value FROM settings WHERE name = 'globals seal'",
+    )?.value ?? null;
+  }
+
+  syncGlobalsAccounts(accounts: readonly AccountRecord[], seal: string | null): void {
     for (const account of accounts) {
       const clash = this.#get<{ name: string }>(
         "SELECT name FROM accounts WHERE name_key = ? AND name <> ?",
@@ -218,6 +225,8 @@ export class SqliteDatabase {
        WHERE source = 'globals' AND name NOT IN (SELECT value FROM json_each(?))`,
       keep,
     );
+    if (seal === null) this.#run("DELETE FROM settings WHERE name = 'globals seal'");
+    else this.#run("INSERT OR REPLACE INTO settings VALUES ('globals seal', ?)", seal);
   }
 
   createRoom(room: RoomRecord): boolean {

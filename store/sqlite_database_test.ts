@@ -252,15 +252,18 @@ Deno.test("accounts: names are unique up to case and width, globals accounts syn
   assert.equal(db.createAccount(account("Alice")), true);
   assert.equal(db.createAccount(account("alice")), false);
   assert.equal(db.createAccount(account("ＡＬＩＣＥ")), false);
+  assert.equal(db.globalsSeal(), null);
   db.transaction(() =>
-    db.syncGlobalsAccounts([account("bob", "globals"), account("carol", "globals")])
+    db.syncGlobalsAccounts([account("bob", "globals"), account("carol", "globals")], "seal 1")
   );
-  db.transaction(() => db.syncGlobalsAccounts([account("bob", "globals")]));
+  assert.equal(db.globalsSeal(), "seal 1", "kept with the accounts");
+  db.transaction(() => db.syncGlobalsAccounts([account("bob", "globals")], null));
+  assert.equal(db.globalsSeal(), null, "null removes it");
   assert.equal(db.getAccount("carol")?.disabled, true, "dropped from globals: disabled");
   assert.equal(db.getAccount("bob")?.disabled, false);
   assert.equal(db.getAccount("Alice")?.disabled, false, "registered accounts are left alone");
   assert.throws(
-    () => db.syncGlobalsAccounts([account("ALICE", "globals")]),
+    () => db.syncGlobalsAccounts([account("ALICE", "globals")], null),
     /looks like the existing account "Alice"/,
   );
   db.close();

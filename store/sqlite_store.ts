@@ -88,8 +88,12 @@ export class SqliteStore implements ChatStore {
     return this.#call("createAccount", account);
   }
 
-  syncGlobalsAccounts(accounts: readonly AccountRecord[]): Promise<void> {
-    return this.#call("syncGlobalsAccounts", accounts);
+  globalsSeal(): Promise<string | null> {
+    return this.#call("globalsSeal");
+  }
+
+  syncGlobalsAccounts(accounts: readonly AccountRecord[], seal: string | null): Promise<void> {
+    return this.#call("syncGlobalsAccounts", accounts, seal);
   }
 
   createRoom(room: RoomRecord): Promise<boolean> {

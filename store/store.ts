@@ -36,11 +36,17 @@ export interface ChatStore {
   /** Creates an account; false when its name, or a look-alike of it, is taken. */
   createAccount(account: AccountRecord): Promise<boolean>;
   /**
-   * Creates or replaces a globals.txt account, and disables the globals
-   * accounts not in `keep`. Throws when a name clashes with a look-alike
-   * registered account.
+   * What {@link ChatStore.syncGlobalsAccounts} last kept as `seal`: a hash
+   * that lets the next start see that globals.txt and the stored accounts
+   * are as they were, without checking each password again. Null when none.
    */
-  syncGlobalsAccounts(accounts: readonly AccountRecord[]): Promise<void>;
+  globalsSeal(): Promise<string | null>;
+  /**
+   * Creates or replaces the globals.txt accounts, disables the globals
+   * accounts not among them, and keeps `seal` (null removes it), all at
+   * once. Throws when a name clashes with a look-alike registered account.
+   */
+  syncGlobalsAccounts(accounts: readonly AccountRecord[], seal: string | null): Promise<void>;
   /**
    * Creates a room (and its creator's owner membership); false when one of
    * that kind and name exists.

@@ -216,6 +216,32 @@ Deno.test("globals.txt rules at each start: a changed password replaces, a remov
   await second.close();
 });
 
+Deno.test("a restart with globals.txt unchanged checks no password again, and logins still work", async () => {
+  await using db = await tempDb();
+  const accounts = new Map([["hank", "hank-password"], ["ivy", "ivy-password"]]);
+  const start = async () => {
+    const lines: string[] = [];
+    const server = await startTestServer({
+      db: db.path,
+      globals: { accounts, rooms: ["lobby"] },
+      log: (line) => lines.push(line),
+    });
+    return { server, globalsLine: lines.find((line) => line.startsWith("globals ")) };
+  };
+  const first = await start();
+  assert.equal(first.globalsLine, "globals accounts=2 checked=0 hashed=2");
+  await first.server.close();
+
+  const second = await start();
+  assert.equal(second.globalsLine, "globals accounts=2 checked=0 hashed=0");
+  (await loggedIn(second.server.addr.port, "hank", "hank-password", "lobby")).close();
+  const c = await RawConnection.open(second.server);
+  const wrong = await c.request("LOGIN", { Username: "ivy", Password: "hank-password" });
+  assert.equal(wrong.params.Status, "AUTH_FAILED");
+  await c.close();
+  await second.server.close();
+});
+
 Deno.test("when the store fails, SEND_MSG is answered SERVER_ERROR and nobody sees the message", async () => {
   const store = await SqliteStore.open(":memory:");
   let failing = false;
