@@ -215,23 +215,59 @@ function row(label: string, results: Result[]): string {
   } | ${m((r) => r.p99Ms).toFixed(2)} | ${results.length}${commits} |`;
 }
 
-async function main(): Promise<void> {
+const USAGE = `Usage: deno task bench:store [options]
+
+Options:
+  --messages N      messages per run with group commit (default 100000)
+  --connections C   clients through the server (default 8)
+  --window W        SEND_MSG in flight per client (default 256)
+  --runs R          runs of each measurement (default 3)
+  --json FILE       also write every run's result to FILE
+  --help            this text`;
+
+/** The options, or a message saying what is wrong with them. */
+function parseOptions(args: string[]) {
   const { values } = parseArgs({
-    args: Deno.args,
+    args,
     options: {
       messages: { type: "string", default: "100000" },
       connections: { type: "string", default: "8" },
       window: { type: "string", default: "256" },
       runs: { type: "string", default: "3" },
       json: { type: "string" },
+      help: { type: "boolean", default: false },
     },
   });
-  const [messages, connections, window, runs] = [
-    values.messages,
-    values.connections,
-    values.window,
-    values.runs,
-  ].map(Number);
+  const count = (name: "messages" | "connections" | "window" | "runs") => {
+    const value = Number(values[name]);
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new TypeError(`--${name} must be a whole number of at least 1, not "${values[name]}"`);
+    }
+    return value;
+  };
+  return {
+    messages: count("messages"),
+    connections: count("connections"),
+    window: count("window"),
+    runs: count("runs"),
+    json: values.json,
+    help: values.help,
+  };
+}
+
+async function main(args: string[]): Promise<number> {
+  let options;
+  try {
+    options = parseOptions(args);
+  } catch (error) {
+    console.error(`bench:store: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const { messages, connections, window, runs } = options;
   const all: Result[] = [];
   const lines = [
     "| what | messages/s | p50 ms | p99 ms | runs |",
@@ -266,7 +302,8 @@ async function main(): Promise<void> {
     }
   }
   console.log(lines.join("\n"));
-  if (values.json) await Deno.writeTextFile(values.json, JSON.stringify(all, null, 2));
+  if (options.json) await Deno.writeTextFile(options.json, JSON.stringify(all, null, 2));
+  return 0;
 }
 
-if (import.meta.main) await main();
+if (import.meta.main) Deno.exit(await main(Deno.args));
