@@ -13,7 +13,7 @@ import { ConnectionsPerAddress } from "./address_limit.ts";
 import { Chat, type DuplicateLoginPolicy } from "./chat.ts";
 import { type ConsoleResult, runConsoleCommand } from "./console.ts";
 import type { Globals } from "./globals.ts";
-import { importGlobals } from "./globals_import.ts";
+import { type GlobalsImport, importGlobals } from "./globals_import.ts";
 import { type HttpServerHandle, startHttpServer } from "./http_server.ts";
 import type { FloodLimits } from "./flood_control.ts";
 import { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./liveness.ts";
@@ -173,15 +173,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   let listener: Deno.TcpListener | Deno.TlsListener | undefined;
   let chat: Chat;
   let http: HttpServerHandle | null = null;
+  let imported: GlobalsImport | null = null;
   try {
     if (options.globals) {
-      const imported = await importGlobals(store, options.globals, {
-        scryptCost,
-        now: Date.now(),
-      });
-      log(
-        `globals accounts=${imported.accounts} checked=${imported.checked} hashed=${imported.hashed}`,
-      );
+      imported = await importGlobals(store, options.globals, { scryptCost, now: Date.now() });
     }
     chat = new Chat({
       store,
@@ -221,6 +216,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   log(`listening addr=${addr.hostname}:${addr.port}`);
   if (http) log(`listening http=${http.addr.hostname}:${http.addr.port}`);
   if (options.tls) log("tls on");
+  if (imported) {
+    const { accounts, checked, hashed } = imported;
+    log(`globals accounts=${accounts} checked=${checked} hashed=${hashed}`);
+  }
 
   const pingAfter = options.pingIntervalMs ?? DEFAULT_LIVENESS_RULES.pingAfter;
   const idleLimit = options.idleTimeoutMs ?? DEFAULT_LIVENESS_RULES.idleLimit;
