@@ -175,6 +175,9 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   let http: HttpServerHandle | null = null;
   let imported: GlobalsImport | null = null;
   try {
+    // bound first, so that a port in use or an unusable TLS key is reported at
+    // once, not after a slow globals.txt import; connections wait to be accepted
+    listener = listen(options.host ?? "0.0.0.0", options.port ?? 6666, options.tls);
     if (options.globals) {
       imported = await importGlobals(store, options.globals, { scryptCost, now: Date.now() });
     }
@@ -193,7 +196,6 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       maxRoomsPerUser: options.maxRoomsPerUser,
       log,
     });
-    listener = listen(options.host ?? "0.0.0.0", options.port ?? 6666, options.tls);
     if (options.httpPort != null) {
       http = startHttpServer({
         hostname: options.host ?? "0.0.0.0",

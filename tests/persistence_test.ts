@@ -242,6 +242,29 @@ Deno.test("a restart with globals.txt unchanged checks no password again, and lo
   await second.server.close();
 });
 
+Deno.test("a port in use is reported before globals.txt is imported, which can take long", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const store = await SqliteStore.open(":memory:");
+  const asked: string[] = [];
+  const getAccount = store.getAccount.bind(store);
+  store.getAccount = (name) => {
+    asked.push(name);
+    return getAccount(name);
+  };
+  const close = store.close.bind(store);
+  let closed = false;
+  store.close = () => {
+    closed = true;
+    return close();
+  };
+  await assert.rejects(
+    startTestServer({ store, port: (taken.addr as Deno.NetAddr).port }),
+    Deno.errors.AddrInUse,
+  );
+  assert.deepEqual(asked, [], "no account was looked up, let alone checked");
+  assert.ok(closed, "the store is closed again");
+});
+
 Deno.test("when the store fails, SEND_MSG is answered SERVER_ERROR and nobody sees the message", async () => {
   const store = await SqliteStore.open(":memory:");
   let failing = false;
