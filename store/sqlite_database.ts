@@ -187,7 +187,7 @@ export class SqliteDatabase {
     return result.changes === 1;
   }
 
-  /** The seal of the globals.txt accounts last synced (see {@link ChatStore.globalsSeal}). */
+  /** The seal of the globals.txt accounts last synced (see `ChatStore.globalsSeal`). */
   globalsSeal(): string | null {
     return this.#get<{ value: string }>(
       "SELECT value FROM settings WHERE name = 'globals seal'",
