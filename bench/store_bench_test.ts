@@ -1,16 +1,10 @@
 import assert from "node:assert/strict";
 
+/** Runs `deno task bench:store` as a user would, from the project's root. */
 async function storeBench(...args: string[]) {
   const output = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net=127.0.0.1",
-      "--allow-read",
-      "--allow-write",
-      "--allow-run",
-      new URL("./store_bench.ts", import.meta.url).pathname,
-      ...args,
-    ],
+    args: ["task", "--quiet", "bench:store", ...args],
+    cwd: new URL("../", import.meta.url).pathname,
     stdout: "piped",
     stderr: "piped",
   }).output();
