@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parsePoems, romanValue } from "./poems.ts";
+import { POEM_COUNT, poemCorpusText, romanNumeral, SECOND_POEM } from "../tests/poem_corpus.ts";
 
 Deno.test("romanValue reads the numerals of the sonnet headings", () => {
   assert.deepEqual(["I", "IV", "IX", "XIV", "XL", "XCIX", "CLIV"].map(romanValue), [
@@ -14,14 +15,15 @@ Deno.test("romanValue reads the numerals of the sonnet headings", () => {
   assert.ok(Number.isNaN(romanValue("ABC")));
 });
 
-Deno.test("parsePoems reads all 154 sonnets of AllSonnets.txt", async () => {
-  const path = new URL("../../shared/data/AllSonnets.txt", import.meta.url);
-  const corpus = parsePoems(await Deno.readTextFile(path), "AllSonnets.txt");
-  assert.equal(corpus.title, "All Sonnets");
-  assert.equal(corpus.poems.length, 154);
+Deno.test("parsePoems reads every poem of a corpus in the AllSonnets.txt layout", () => {
+  const corpus = parsePoems(poemCorpusText(), "verses.txt");
+  assert.equal(corpus.title, "All Verses");
+  assert.equal(corpus.poems.length, POEM_COUNT);
   assert.equal(corpus.poems[1].heading, "II.");
-  assert.match(corpus.poems[1].text, /^When forty winters shall besiege thy brow,\n/);
-  assert.match(corpus.poems[153].text, /Love's fire heats water, water cools not love\.$/);
+  assert.equal(corpus.poems[1].text, SECOND_POEM);
+  assert.equal(corpus.poems[153].heading, `${romanNumeral(154)}.`);
+  assert.match(corpus.poems[153].text, /^Verse 154 begins .*\n With line 154 of a page or two\.$/s);
+  assert.ok(!corpus.poems[2].text.endsWith(" "), "trailing spaces are cut");
 });
 
 Deno.test("parsePoems names the line of a heading out of sequence", () => {

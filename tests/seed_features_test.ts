@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { parseRows } from "../protocol/content.ts";
-import { parsePoems } from "../server/poems.ts";
 import { RawConnection, startTestServer } from "./helpers.ts";
-
-const SONNETS = new URL("../../shared/data/AllSonnets.txt", import.meta.url);
+import { SECOND_POEM, testPoems } from "./poem_corpus.ts";
 
 async function online(port: number, user: string, options: { push?: boolean; room?: string } = {}) {
   const c = await RawConnection.open(port);
@@ -218,12 +216,12 @@ Deno.test("direct messages reach an online user and are searchable by both", asy
 });
 
 Deno.test("POEM returns a sonnet by number, with clear statuses otherwise", async () => {
-  const poems = parsePoems(await Deno.readTextFile(SONNETS), "AllSonnets.txt");
+  const poems = testPoems();
   const server = await startTestServer({ poems });
   const ann = await online(server.addr.port, "ann");
   const two = await ann.request("POEM", { Number: "2" });
   assert.deepEqual([two.params.Status, two.params.Title], ["OK", "II."]);
-  assert.match(two.content!, /^When forty winters shall besiege thy brow,/);
+  assert.equal(two.content, SECOND_POEM);
   for (const number of ["0", "155", "two"]) {
     const reply = await ann.request("POEM", { Number: number });
     assert.deepEqual([reply.params.Status, reply.params.Reason], [

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { RawConnection, withTimeout } from "./helpers.ts";
+import { SECOND_POEM, writePoemCorpus } from "./poem_corpus.ts";
 import { peakRssKiB, runServer, spawnServer } from "./server_process.ts";
 
 async function tempFile(content: string | Uint8Array): Promise<string> {
@@ -51,6 +52,26 @@ Deno.test("a missing globals file stops start-up with a clear message", async ()
   ]);
   assert.equal(code, 2);
   assert.match(stderr, /cannot read \/nonexistent\/globals.txt: no such file/);
+});
+
+Deno.test("server.ts --poems serves POEM from a corpus file in the AllSonnets.txt layout", async () => {
+  const corpus = await writePoemCorpus();
+  const server = await spawnServer(["--poems", corpus]);
+  try {
+    const ann = await RawConnection.open(server.port);
+    await ann.login("ann");
+    const two = await ann.request("POEM", { Number: "2" });
+    assert.deepEqual([two.params.Status, two.params.Title, two.content], [
+      "OK",
+      "II.",
+      SECOND_POEM,
+    ]);
+    await ann.close();
+  } finally {
+    server.kill();
+    await server.exited;
+    await Deno.remove(corpus);
+  }
 });
 
 Deno.test("SIGTERM stops the server: push clients are told, everyone is closed, exit 0", async () => {
