@@ -104,9 +104,9 @@ export interface HistoryMessage {
 
 /** One page of a room's history, from {@link ChatClient.history}. */
 export interface HistoryPage {
-  /** The room it is from (the current one). */
+  /** The room it is from: the current one, or the direct conversation's. */
   room: string;
-  /** Whether the room has older messages than these. */
+  /** Whether the room has older messages than these (newer ones, when paging with `after`). */
   more: boolean;
   /** The messages, oldest first. */
   messages: HistoryMessage[];
@@ -513,15 +513,21 @@ export class ChatClient {
   }
 
   /**
-   * The latest messages of the current room, oldest first: up to `limit`
-   * (default 50, at most 500) with ids below `before` (default: all). To
-   * page backwards, pass the smallest id received as `before`.
-   * @throws {ChatError} NOT_IN_ROOM, BAD_REQUEST, …
+   * Stored messages of the current room, or with `with` of the direct
+   * conversation with that user, oldest first: the newest `limit` (default
+   * 50, at most 500) with ids below `before` (default: all), or with `after`
+   * the oldest `limit` with ids above it. To page backwards, pass the
+   * smallest id received as `before`; forwards, the largest as `after`.
+   * @throws {ChatError} NOT_IN_ROOM, NO_SUCH_USER, BAD_REQUEST, …
    */
-  async history(options: { before?: number; limit?: number } = {}): Promise<HistoryPage> {
+  async history(
+    options: { before?: number; after?: number; limit?: number; with?: string } = {},
+  ): Promise<HistoryPage> {
     const params: Record<string, string> = {};
     if (options.before !== undefined) params.Before = String(options.before);
+    if (options.after !== undefined) params.After = String(options.after);
     if (options.limit !== undefined) params.Limit = String(options.limit);
+    if (options.with !== undefined) params.With = options.with;
     const response = await this.#ok(Request.HISTORY, params);
     return {
       room: response.params.Room ?? "",

@@ -12,7 +12,7 @@ import type { Message } from "../protocol/message.ts";
 import { Event, Status, type StatusCode } from "../protocol/methods.ts";
 import { nameKey, nameProblem } from "../protocol/names.ts";
 import type { MessageRecord, RoomKind, SearchHit } from "../store/records.ts";
-import type { ChatStore, StoredState } from "../store/store.ts";
+import type { ChatStore, HistoryRange, StoredState } from "../store/store.ts";
 import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./flood_control.ts";
 import { Moderation } from "./moderation.ts";
 import { decoyHash, DEFAULT_SCRYPT_COST, hashPassword, verifyPassword } from "./passwords.ts";
@@ -443,17 +443,36 @@ export class Chat {
     return { status, messages, missed };
   }
 
-  /** The latest messages of the session's room or peer chat before `beforeId`, oldest first. */
+  /**
+   * A page of stored messages, oldest first: of the session's room or peer
+   * chat, or with `withUser` of the direct conversation with that user.
+   * `more` says whether messages beyond the page exist in the direction
+   * of paging: older ones, or with `range.after` newer ones.
+   */
   async history(
     session: Session,
-    beforeId: number | null,
-    limit: number,
+    range: HistoryRange,
+    withUser?: string,
   ): Promise<{ status: StatusCode; room?: string; messages: MessageRecord[]; more: boolean }> {
-    const room = session.room;
-    if (!room) return { status: Status.NOT_IN_ROOM, messages: [], more: false };
-    const page = await this.#store.history(room.kind, room.name, beforeId, limit + 1);
-    const more = page.length > limit;
-    return { status: Status.OK, room: room.name, messages: more ? page.slice(1) : page, more };
+    let place: { kind: RoomKind; name: string };
+    if (withUser !== undefined) {
+      const other = withUser.normalize("NFC");
+      if (nameProblem(other) || other === session.user) {
+        return { status: Status.NO_SUCH_USER, messages: [], more: false };
+      }
+      place = { kind: "direct", name: directRoomName(session.user!, other) };
+    } else if (session.room) {
+      place = session.room;
+    } else {
+      return { status: Status.NOT_IN_ROOM, messages: [], more: false };
+    }
+    const page = await this.#store.history(place.kind, place.name, {
+      ...range,
+      limit: range.limit + 1,
+    });
+    const more = page.length > range.limit;
+    const messages = !more ? page : range.after === undefined ? page.slice(1) : page.slice(0, -1);
+    return { status: Status.OK, room: place.name, messages, more };
   }
 
   /** Searches the messages of the rooms, peer chats and direct messages the user took part in. */

@@ -219,10 +219,19 @@ const HANDLERS: Record<RequestMethod, Handler> = {
   async HISTORY(chat, session, request) {
     const limit = numberParam(request, "Limit", HISTORY_LIMITS.default, HISTORY_LIMITS.max);
     const before = numberParam(request, "Before", null, Number.MAX_SAFE_INTEGER);
-    for (const value of [limit, before]) {
+    const after = numberParam(request, "After", null, Number.MAX_SAFE_INTEGER);
+    for (const value of [limit, before, after]) {
       if (typeof value === "string") return badRequest(value, Response.RESP_HISTORY);
     }
-    const page = await chat.history(session, before as number | null, limit as number);
+    if (before !== null && after !== null) {
+      return badRequest("Before and After cannot be combined", Response.RESP_HISTORY);
+    }
+    const range = {
+      limit: limit as number,
+      ...(before === null ? {} : { before: before as number }),
+      ...(after === null ? {} : { after: after as number }),
+    };
+    const page = await chat.history(session, range, request.params.With);
     if (page.status !== Status.OK) return reply(Response.RESP_HISTORY, page.status);
     const rows = page.messages.map((m) => [String(m.id), m.sender, formatTime(m.time), m.content]);
     return reply(

@@ -18,7 +18,7 @@ import type {
 import { IndexBacklog, type IndexStep } from "./index_backlog.ts";
 import { migrate, StoreError } from "./schema.ts";
 import { containsFolded, markMatches, parseSearchQuery, rankMatches } from "./search_query.ts";
-import type { StoredState } from "./store.ts";
+import type { HistoryRange, StoredState } from "./store.ts";
 
 /** How hard commits go to disk. */
 export type SyncMode = "full" | "normal";
@@ -374,15 +374,27 @@ export class SqliteDatabase {
     return step.up_to === null ? null : { upTo: step.up_to, count: step.n };
   }
 
-  history(kind: RoomKind, room: string, beforeId: number | null, limit: number): MessageRecord[] {
-    const rows = this.#all<{ id: number; sender: string; time: number; content: string }>(
-      `SELECT id, sender, time, content FROM messages
-       WHERE room_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
-      this.#roomId(kind, room),
-      beforeId ?? Number.MAX_SAFE_INTEGER,
-      limit,
-    );
-    return rows.reverse().map((r) => ({ ...r, kind, room }));
+  history(kind: RoomKind, room: string, range: HistoryRange): MessageRecord[] {
+    type Row = { id: number; sender: string; time: number; content: string };
+    // a direct conversation exists only once its first message is stored
+    const roomId = this.#roomIds.get(roomKey(kind, room));
+    if (roomId === undefined) return [];
+    const rows = range.after === undefined
+      ? this.#all<Row>(
+        `SELECT id, sender, time, content FROM messages
+         WHERE room_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
+        roomId,
+        range.before ?? Number.MAX_SAFE_INTEGER,
+        range.limit,
+      ).reverse()
+      : this.#all<Row>(
+        `SELECT id, sender, time, content FROM messages
+         WHERE room_id = ? AND id > ? ORDER BY id LIMIT ?`,
+        roomId,
+        range.after,
+        range.limit,
+      );
+    return rows.map((r) => ({ ...r, kind, room }));
   }
 
   /**

@@ -57,10 +57,10 @@ Deno.test("appendMessages stores any number of messages in order, in their rooms
   }));
   db.transaction(() => db.appendMessages(messages));
   assert.deepEqual(
-    db.history("room", "lobby", null, 100).map((m) => m.id),
+    db.history("room", "lobby", { limit: 100 }).map((m) => m.id),
     messages.filter((m) => m.room === "lobby").map((m) => m.id),
   );
-  assert.equal(db.history("room", "香港记者招待会", null, 100).length, 37);
+  assert.equal(db.history("room", "香港记者招待会", { limit: 100 }).length, 37);
   assert.equal(db.load().lastMessageId, 75);
   db.close();
 });
@@ -69,10 +69,25 @@ Deno.test("history returns the newest messages before an id, oldest first", () =
   const db = seeded();
   for (let id = 1; id <= 7; id++) post(db, id, "lobby", "ann", `m${id}`);
   post(db, 8, "香港记者招待会", "ann", "elsewhere");
-  assert.deepEqual(db.history("room", "lobby", null, 3).map((m) => m.content), ["m5", "m6", "m7"]);
-  assert.deepEqual(db.history("room", "lobby", 5, 3).map((m) => m.content), ["m2", "m3", "m4"]);
-  assert.deepEqual(db.history("room", "lobby", 2, 3).map((m) => m.content), ["m1"]);
-  assert.deepEqual(db.history("room", "lobby", 1, 3), []);
+  assert.deepEqual(db.history("room", "lobby", { limit: 3 }).map((m) => m.content), [
+    "m5",
+    "m6",
+    "m7",
+  ]);
+  assert.deepEqual(db.history("room", "lobby", { before: 5, limit: 3 }).map((m) => m.content), [
+    "m2",
+    "m3",
+    "m4",
+  ]);
+  assert.deepEqual(db.history("room", "lobby", { before: 2, limit: 3 }).map((m) => m.content), [
+    "m1",
+  ]);
+  assert.deepEqual(db.history("room", "lobby", { before: 1, limit: 3 }), []);
+  assert.deepEqual(db.history("room", "lobby", { after: 4, limit: 2 }).map((m) => m.content), [
+    "m5",
+    "m6",
+  ]);
+  assert.deepEqual(db.history("room", "lobby", { after: 7, limit: 2 }), []);
   assert.equal(db.load().lastMessageId, 8);
   db.close();
 });
@@ -276,7 +291,7 @@ Deno.test("data survives closing and reopening the file", async () => {
   db.close();
   const again = new SqliteDatabase(path);
   assert.deepEqual(again.load().rooms.map((r) => r.name), ["lobby", "香港记者招待会", "secret"]);
-  assert.equal(again.history("room", "lobby", null, 10)[0].content, "persisted");
+  assert.equal(again.history("room", "lobby", { limit: 10 })[0].content, "persisted");
   again.close();
   await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
 });

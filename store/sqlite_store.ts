@@ -18,7 +18,7 @@ import type {
   SearchHit,
 } from "./records.ts";
 import { StoreError } from "./schema.ts";
-import type { ChatStore, StoredState } from "./store.ts";
+import type { ChatStore, HistoryRange, StoredState } from "./store.ts";
 
 interface Queued {
   op: string;
@@ -116,13 +116,8 @@ export class SqliteStore implements ChatStore {
     return this.#call("appendMessage", message);
   }
 
-  history(
-    kind: RoomKind,
-    room: string,
-    beforeId: number | null,
-    limit: number,
-  ): Promise<MessageRecord[]> {
-    return this.#call("history", kind, room, beforeId, limit);
+  history(kind: RoomKind, room: string, range: HistoryRange): Promise<MessageRecord[]> {
+    return this.#call("history", kind, room, range);
   }
 
   search(user: string, query: string, limit: number): Promise<SearchHit[]> {

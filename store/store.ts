@@ -14,6 +14,16 @@ import type {
   SearchHit,
 } from "./records.ts";
 
+/** Which messages of a room {@link ChatStore.history} returns. */
+export interface HistoryRange {
+  /** Only messages with smaller ids, the newest of them. */
+  before?: number;
+  /** Only messages with greater ids, the oldest of them; not with `before`. */
+  after?: number;
+  /** Most messages. */
+  limit: number;
+}
+
 /** What the server needs at start-up. */
 export interface StoredState {
   /** Every public room, in creation order. */
@@ -61,15 +71,11 @@ export interface ChatStore {
   /** Stores a posted message. */
   appendMessage(message: MessageRecord): Promise<void>;
   /**
-   * Up to `limit` messages of a room with ids below `beforeId` (all when
-   * null), the newest ones, in ascending id order.
+   * Up to `limit` messages of a room in ascending id order: with `after`,
+   * the oldest ones with greater ids; otherwise the newest ones with ids
+   * below `before` (all when absent).
    */
-  history(
-    kind: RoomKind,
-    room: string,
-    beforeId: number | null,
-    limit: number,
-  ): Promise<MessageRecord[]>;
+  history(kind: RoomKind, room: string, range: HistoryRange): Promise<MessageRecord[]>;
   /**
    * Full-text search over the messages of the rooms `user` has been in and
    * is not banned from; best matches first.

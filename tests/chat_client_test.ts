@@ -174,6 +174,13 @@ Deno.test("ChatClient.history pages backwards with before and limit and tells wh
     const all = await ann.history();
     assert.equal(all.more, false);
     assert.deepEqual(all.messages.map((m) => m.id), sent.map((s) => s.id));
+    // forwards from a message, as a reader who jumped to it does
+    const newer = await ann.history({ after: sent[1].id, limit: 3 });
+    assert.deepEqual(newer.messages.map((m) => m.id), sent.slice(2, 5).map((s) => s.id));
+    assert.equal(newer.more, true);
+    const newest = await ann.history({ after: sent[4].id, limit: 3 });
+    assert.deepEqual(newest.messages.map((m) => m.id), sent.slice(5).map((s) => s.id));
+    assert.equal(newest.more, false);
     // another room's history is its own
     await ann.join("random");
     assert.deepEqual(await ann.history(), { room: "random", more: false, messages: [] });
@@ -191,8 +198,37 @@ Deno.test("ChatClient.history needs a room and a limit from 1 to 500", async () 
       assert.match(error.reason ?? "", /Limit must be a whole number from 1 to 500/);
     }
     assert.equal((await ann.history({ limit: 500 })).messages.length, 0);
+    const both = await refusal(ann.history({ before: 5, after: 1 }));
+    assert.deepEqual([both.status, both.reason], [
+      "BAD_REQUEST",
+      "Before and After cannot be combined",
+    ]);
     const stranger = await connect();
     assert.equal((await refusal(stranger.history())).status, "NOT_LOGIN");
+  });
+});
+
+Deno.test("ChatClient.history with a user pages through the direct conversation with them", async () => {
+  await withServer(async (connect) => {
+    const ann = await loggedIn(connect, "ann");
+    const bob = await loggedIn(connect, "bob");
+    const carol = await loggedIn(connect, "carol");
+    const first = await ann.dm("bob", "first, from ann");
+    const second = await bob.dm("ann", "second, from bob");
+    await carol.dm("bob", "not for ann");
+    // no room is needed, and both sides see the same conversation
+    for (const [client, other] of [[ann, "bob"], [bob, "ann"]] as const) {
+      const page = await client.history({ with: other });
+      assert.deepEqual(page.messages.map((m) => [m.id, m.from, m.content]), [
+        [first.id, "ann", "first, from ann"],
+        [second.id, "bob", "second, from bob"],
+      ]);
+      assert.equal(page.more, false);
+    }
+    const older = await ann.history({ with: "bob", before: second.id });
+    assert.deepEqual(older.messages.map((m) => m.id), [first.id]);
+    assert.deepEqual((await carol.history({ with: "ann" })).messages, []);
+    assert.equal((await refusal(ann.history({ with: "ann" }))).status, "NO_SUCH_USER");
   });
 });
 
