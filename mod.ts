@@ -37,7 +37,7 @@ export { type Globals, GlobalsError, parseGlobals } from "./server/globals.ts";
 export type { DuplicateLoginPolicy } from "./server/chat.ts";
 export type { ConsoleResult } from "./server/console.ts";
 export { parsePoems, type Poems } from "./server/poems.ts";
-export type { ChatStore, HistoryRange, StoredState } from "./store/store.ts";
+export type { ChatStore, HistoryRange, StoredPage, StoredState } from "./store/store.ts";
 export type { SyncMode } from "./store/sqlite_database.ts";
 export type {
   AccountRecord,

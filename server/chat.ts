@@ -18,6 +18,7 @@ import { Moderation } from "./moderation.ts";
 import { decoyHash, DEFAULT_SCRYPT_COST, hashPassword, verifyPassword } from "./passwords.ts";
 import { type PollLogLimits, type Posted, Room } from "./room.ts";
 import type { Session } from "./session.ts";
+import { WorkQueue } from "./work_queue.ts";
 
 /** What to do when a user logs in who is online on another connection. */
 export type DuplicateLoginPolicy = "refuse" | "replace";
@@ -42,6 +43,16 @@ export interface ChatOptions {
   floodLimits?: FloodLimits;
   /** Most rooms one user may own (create); admins are not limited. Default 100. */
   maxRoomsPerUser?: number;
+  /**
+   * Most bytes of message content in one HISTORY page (the first message
+   * comes whole). Default {@link DEFAULT_MAX_HISTORY_BYTES}.
+   */
+  maxHistoryBytes?: number;
+  /**
+   * Most HISTORY reads under way at once in the whole server; 64 times as
+   * many may wait. Default {@link DEFAULT_HISTORY_CONCURRENCY}.
+   */
+  historyConcurrency?: number;
   /** The clock, in milliseconds since the epoch (injected for tests). */
   now?: () => number;
   /** Receives one line per significant event. */
@@ -77,6 +88,18 @@ export interface Whereabouts {
 
 /** Most rooms a user may own unless told otherwise. */
 export const DEFAULT_MAX_ROOMS_PER_USER = 100;
+
+/** Most bytes of content in a HISTORY page unless told otherwise: 1 MiB. */
+export const DEFAULT_MAX_HISTORY_BYTES = 1 << 20;
+
+/** Most HISTORY reads under way at once unless told otherwise. */
+export const DEFAULT_HISTORY_CONCURRENCY = 4;
+
+/** Jobs that may wait in a work queue for each one under way. */
+const WAITING_PER_RUNNING = 64;
+
+/** When to try again after the server was too busy to take the work. */
+const BUSY_RETRY_MS = 1000;
 
 /** Shortest password REGISTER accepts, in characters. */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -125,6 +148,11 @@ function loggedName(user: string): string {
   return nameProblem(user) ? '"(invalid name)"' : JSON.stringify(user);
 }
 
+/** A work queue with `running` jobs under way at once, and its share of waiting ones. */
+function workQueue(running: number): WorkQueue {
+  return new WorkQueue({ running, waiting: running * WAITING_PER_RUNNING });
+}
+
 /** The RATE_LIMITED outcome. */
 function rateLimited(waitMs: number, reason: string): Outcome {
   return { status: Status.RATE_LIMITED, reason, retryAfterMs: waitMs };
@@ -150,6 +178,8 @@ export class Chat {
   readonly #moderation: Moderation;
   readonly #flood: FloodControl;
   readonly #maxRoomsPerUser: number;
+  readonly #historyBytes: number;
+  readonly #historyReads: WorkQueue;
   #lastMessageId: number;
   #groupsCreated = 0;
   /** Settles once the latest post has reached its room (or failed). */
@@ -168,6 +198,8 @@ export class Chat {
     this.#moderation = new Moderation(options.admins ?? new Set(), options.state.bans);
     this.#flood = new FloodControl(options.floodLimits ?? DEFAULT_FLOOD_LIMITS);
     this.#maxRoomsPerUser = options.maxRoomsPerUser ?? DEFAULT_MAX_ROOMS_PER_USER;
+    this.#historyBytes = options.maxHistoryBytes ?? DEFAULT_MAX_HISTORY_BYTES;
+    this.#historyReads = workQueue(options.historyConcurrency ?? DEFAULT_HISTORY_CONCURRENCY);
     for (const { name, createdBy } of options.state.rooms) {
       this.#rooms.set(name, new Room("room", name, createdBy, this.#pollLog));
     }
@@ -445,15 +477,16 @@ export class Chat {
 
   /**
    * A page of stored messages, oldest first: of the session's room or peer
-   * chat, or with `withUser` of the direct conversation with that user.
-   * `more` says whether messages beyond the page exist in the direction
-   * of paging: older ones, or with `range.after` newer ones.
+   * chat, or with `withUser` of the direct conversation with that user;
+   * at most `maxHistoryBytes` of content. `more` says whether messages
+   * beyond the page exist in the direction of paging: older ones, or with
+   * `range.after` newer ones.
    */
   async history(
     session: Session,
     range: HistoryRange,
     withUser?: string,
-  ): Promise<{ status: StatusCode; room?: string; messages: MessageRecord[]; more: boolean }> {
+  ): Promise<Outcome & { room?: string; messages: MessageRecord[]; more: boolean }> {
     let place: { kind: RoomKind; name: string };
     if (withUser !== undefined) {
       const other = withUser.normalize("NFC");
@@ -466,13 +499,23 @@ export class Chat {
     } else {
       return { status: Status.NOT_IN_ROOM, messages: [], more: false };
     }
-    const page = await this.#store.history(place.kind, place.name, {
-      ...range,
-      limit: range.limit + 1,
-    });
-    const more = page.length > range.limit;
-    const messages = !more ? page : range.after === undefined ? page.slice(1) : page.slice(0, -1);
-    return { status: Status.OK, room: place.name, messages, more };
+    // the read may wait its turn: messages posted meanwhile are not part of the answer
+    const before = Math.min(range.before ?? Infinity, this.#lastMessageId + 1);
+    const page = await this.#historyReads.run(() =>
+      this.#store.history(place.kind, place.name, {
+        ...range,
+        before,
+        maxBytes: this.#historyBytes,
+      })
+    );
+    if (page === null) {
+      return {
+        ...rateLimited(BUSY_RETRY_MS, "the server is busy reading history; try again"),
+        messages: [],
+        more: false,
+      };
+    }
+    return { status: Status.OK, room: place.name, ...page };
   }
 
   /** Searches the messages of the rooms, peer chats and direct messages the user took part in. */

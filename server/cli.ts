@@ -40,6 +40,8 @@ export interface ServerArgs {
   /** 0 for no cap. */
   maxConnectionsPerIp: number;
   maxRoomsPerUser: number;
+  maxHistoryBytes: number;
+  historyConcurrency: number;
   loginTimeoutMs: number;
   frameTimeoutMs: number;
   drainTimeoutMs: number;
@@ -110,6 +112,12 @@ Options:
                           TCP and WebSocket together (default 64; 0: no cap)
   --max-rooms-per-user N  rooms one user may create; admins are not
                           limited (default 100)
+  --max-history-bytes N   most bytes of message content in one HISTORY
+                          page, at most an eighth of --send-queue-bytes
+                          (default 1048576); More: yes says there is more
+  --history-concurrency N HISTORY reads under way at once; 64 times as
+                          many may wait, more are answered RATE_LIMITED
+                          (default 4)
   --login-timeout SECONDS connections not logged in this long are closed
                           (default 60)
   --frame-timeout SECONDS connections that leave a frame unfinished this
@@ -158,6 +166,8 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "no-login-throttle": { type: "boolean", default: false },
       "max-connections-per-ip": { type: "string", default: "64" },
       "max-rooms-per-user": { type: "string", default: "100" },
+      "max-history-bytes": { type: "string", default: String(1 << 20) },
+      "history-concurrency": { type: "string", default: "4" },
       "login-timeout": { type: "string", default: "60" },
       "frame-timeout": { type: "string", default: "30" },
       "drain-timeout": { type: "string", default: "5" },
@@ -212,6 +222,8 @@ export function parseServerArgs(args: string[]): ServerArgs {
     loginThrottle: !values["no-login-throttle"],
     maxConnectionsPerIp: integer("max-connections-per-ip", values["max-connections-per-ip"], 0),
     maxRoomsPerUser: integer("max-rooms-per-user", values["max-rooms-per-user"], 0),
+    maxHistoryBytes: integer("max-history-bytes", values["max-history-bytes"], 1024),
+    historyConcurrency: integer("history-concurrency", values["history-concurrency"], 1, 1024),
     loginTimeoutMs: 1000 * integer("login-timeout", values["login-timeout"], 1, 86_400),
     frameTimeoutMs: 1000 * integer("frame-timeout", values["frame-timeout"], 1, 86_400),
     drainTimeoutMs: 1000 * integer("drain-timeout", values["drain-timeout"], 0, 3_600),

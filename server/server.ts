@@ -10,7 +10,7 @@ import type { SyncMode } from "../store/sqlite_database.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
 import { ConnectionsPerAddress } from "./address_limit.ts";
-import { Chat, type DuplicateLoginPolicy } from "./chat.ts";
+import { Chat, DEFAULT_MAX_HISTORY_BYTES, type DuplicateLoginPolicy } from "./chat.ts";
 import { type ConsoleResult, runConsoleCommand } from "./console.ts";
 import type { Globals } from "./globals.ts";
 import { type GlobalsImport, importGlobals } from "./globals_import.ts";
@@ -91,6 +91,13 @@ export interface ServerOptions {
   floodLimits?: FloodLimits;
   /** Most rooms one user may create (admins are not limited). Default 100. */
   maxRoomsPerUser?: number;
+  /**
+   * Most bytes of message content in one HISTORY page, the first message
+   * whole; at most an eighth of `sendQueueBytes`. Default 1 MiB.
+   */
+  maxHistoryBytes?: number;
+  /** Most HISTORY reads under way at once; 64 times as many may wait. Default 4. */
+  historyConcurrency?: number;
   /** Most simultaneous connections (TCP and WebSocket) from one IP address; 0 for no cap. Default 64. */
   maxConnectionsPerAddress?: number;
   /** Connections not logged in for this long are closed, in ms. Default 60,000. */
@@ -158,9 +165,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       sync: options.dbSync,
       maxBatch: options.dbMaxBatch,
     });
+  const sendQueueBytes = options.sendQueueBytes ?? 8 * 1024 * 1024;
   const limits: ConnectionLimits = {
     maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
-    sendQueueBytes: options.sendQueueBytes ?? 8 * 1024 * 1024,
+    sendQueueBytes,
     closeGraceMs: options.closeGraceMs ?? 2_000,
     poems: options.poems ?? null,
     maxMessageChars: options.maxMessageChars,
@@ -194,6 +202,13 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       scryptCost,
       floodLimits: options.floodLimits,
       maxRoomsPerUser: options.maxRoomsPerUser,
+      // a page, escaped for the wire (at most four times its size in JSON),
+      // must fit in a send queue that holds a quarter already
+      maxHistoryBytes: Math.min(
+        options.maxHistoryBytes ?? DEFAULT_MAX_HISTORY_BYTES,
+        Math.floor(sendQueueBytes / 8),
+      ),
+      historyConcurrency: options.historyConcurrency,
       log,
     });
     if (options.httpPort != null) {

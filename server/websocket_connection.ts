@@ -86,7 +86,10 @@ export class WebSocketConnection implements Peer {
         }
       },
     }, { limit: limits.sendQueueBytes });
-    this.#requests = new RequestQueue((response) => this.#respond(response));
+    this.#requests = new RequestQueue((response) => this.#respond(response), {
+      queue: this.#queue,
+      limit: limits.sendQueueBytes,
+    });
     this.#dispatchOptions = dispatchOptionsOf(limits, log);
     this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
     socket.onopen = () => {

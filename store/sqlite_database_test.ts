@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteDatabase } from "./sqlite_database.ts";
 import { migrate, MIGRATIONS, SCHEMA_VERSION, StoreError } from "./schema.ts";
+import type { HistoryRange } from "./store.ts";
 
 async function tempPath(): Promise<string> {
   const dir = await Deno.makeTempDir();
@@ -57,10 +58,10 @@ Deno.test("appendMessages stores any number of messages in order, in their rooms
   }));
   db.transaction(() => db.appendMessages(messages));
   assert.deepEqual(
-    db.history("room", "lobby", { limit: 100 }).map((m) => m.id),
+    db.history("room", "lobby", { limit: 100 }).messages.map((m) => m.id),
     messages.filter((m) => m.room === "lobby").map((m) => m.id),
   );
-  assert.equal(db.history("room", "香港记者招待会", { limit: 100 }).length, 37);
+  assert.equal(db.history("room", "香港记者招待会", { limit: 100 }).messages.length, 37);
   assert.equal(db.load().lastMessageId, 75);
   db.close();
 });
@@ -69,26 +70,45 @@ Deno.test("history returns the newest messages before an id, oldest first", () =
   const db = seeded();
   for (let id = 1; id <= 7; id++) post(db, id, "lobby", "ann", `m${id}`);
   post(db, 8, "香港记者招待会", "ann", "elsewhere");
-  assert.deepEqual(db.history("room", "lobby", { limit: 3 }).map((m) => m.content), [
-    "m5",
-    "m6",
-    "m7",
-  ]);
-  assert.deepEqual(db.history("room", "lobby", { before: 5, limit: 3 }).map((m) => m.content), [
-    "m2",
-    "m3",
-    "m4",
-  ]);
-  assert.deepEqual(db.history("room", "lobby", { before: 2, limit: 3 }).map((m) => m.content), [
-    "m1",
-  ]);
-  assert.deepEqual(db.history("room", "lobby", { before: 1, limit: 3 }), []);
-  assert.deepEqual(db.history("room", "lobby", { after: 4, limit: 2 }).map((m) => m.content), [
-    "m5",
-    "m6",
-  ]);
-  assert.deepEqual(db.history("room", "lobby", { after: 7, limit: 2 }), []);
+  const page = (range: HistoryRange) => {
+    const { messages, more } = db.history("room", "lobby", range);
+    return { contents: messages.map((m) => m.content), more };
+  };
+  assert.deepEqual(page({ limit: 3 }), { contents: ["m5", "m6", "m7"], more: true });
+  assert.deepEqual(page({ before: 5, limit: 3 }), { contents: ["m2", "m3", "m4"], more: true });
+  assert.deepEqual(page({ before: 4, limit: 3 }), { contents: ["m1", "m2", "m3"], more: false });
+  assert.deepEqual(page({ before: 2, limit: 3 }), { contents: ["m1"], more: false });
+  assert.deepEqual(page({ before: 1, limit: 3 }), { contents: [], more: false });
+  assert.deepEqual(page({ after: 4, limit: 2 }), { contents: ["m5", "m6"], more: true });
+  assert.deepEqual(page({ after: 5, limit: 2 }), { contents: ["m6", "m7"], more: false });
+  assert.deepEqual(page({ after: 7, limit: 2 }), { contents: [], more: false });
+  assert.deepEqual(page({ after: 2, before: 6, limit: 2 }), { contents: ["m3", "m4"], more: true });
+  assert.deepEqual(page({ after: 2, before: 6, limit: 3 }), {
+    contents: ["m3", "m4", "m5"],
+    more: false,
+  });
   assert.equal(db.load().lastMessageId, 8);
+  db.close();
+});
+
+Deno.test("history stops at maxBytes of content, but always gives one message", () => {
+  const db = seeded();
+  // 4, 3, 2, 1 UTF-8 bytes a character: each message is 4,000 bytes
+  const texts = ["😀", "€", "é", "e"].map((c) =>
+    c.repeat(4000 / new TextEncoder().encode(c).length)
+  );
+  texts.forEach((text, i) => post(db, i + 1, "lobby", "ann", text));
+  const ids = (range: HistoryRange) => {
+    const { messages, more } = db.history("room", "lobby", range);
+    return { ids: messages.map((m) => m.id), more };
+  };
+  assert.deepEqual(ids({ limit: 10, maxBytes: 8_000 }), { ids: [3, 4], more: true });
+  assert.deepEqual(ids({ limit: 10, maxBytes: 7_999 }), { ids: [4], more: true });
+  assert.deepEqual(ids({ limit: 10, maxBytes: 10 }), { ids: [4], more: true }, "one, whole");
+  assert.deepEqual(ids({ before: 3, limit: 10, maxBytes: 8_000 }), { ids: [1, 2], more: false });
+  assert.deepEqual(ids({ after: 1, limit: 10, maxBytes: 8_000 }), { ids: [2, 3], more: true });
+  assert.deepEqual(ids({ after: 1, limit: 10, maxBytes: 12_000 }), { ids: [2, 3, 4], more: false });
+  assert.deepEqual(ids({ limit: 10 }), { ids: [1, 2, 3, 4], more: false }, "no bound");
   db.close();
 });
 
@@ -291,7 +311,7 @@ Deno.test("data survives closing and reopening the file", async () => {
   db.close();
   const again = new SqliteDatabase(path);
   assert.deepEqual(again.load().rooms.map((r) => r.name), ["lobby", "香港记者招待会", "secret"]);
-  assert.equal(again.history("room", "lobby", { limit: 10 })[0].content, "persisted");
+  assert.equal(again.history("room", "lobby", { limit: 10 }).messages[0].content, "persisted");
   again.close();
   await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
 });

@@ -18,7 +18,7 @@ import type {
   SearchHit,
 } from "./records.ts";
 import { StoreError } from "./schema.ts";
-import type { ChatStore, HistoryRange, StoredState } from "./store.ts";
+import type { ChatStore, HistoryRange, StoredPage, StoredState } from "./store.ts";
 
 interface Queued {
   op: string;
@@ -116,7 +116,7 @@ export class SqliteStore implements ChatStore {
     return this.#call("appendMessage", message);
   }
 
-  history(kind: RoomKind, room: string, range: HistoryRange): Promise<MessageRecord[]> {
+  history(kind: RoomKind, room: string, range: HistoryRange): Promise<StoredPage> {
     return this.#call("history", kind, room, range);
   }
 
