@@ -105,6 +105,15 @@ async function main(args: string[]): Promise<void> {
       floodLimits: {
         ...(options.loginThrottle ? DEFAULT_FLOOD_LIMITS : NO_FLOOD_LIMITS),
         messages: { perSecond: options.msgRate, burst: options.msgBurst },
+        joins: { perSecond: options.joinRate, burst: options.joinBurst },
+        registrationsPerAddress: {
+          perSecond: options.registerRate / 60,
+          burst: options.registerBurst,
+        },
+        registrations: {
+          perSecond: options.registerTotalRate / 60,
+          burst: Math.max(1, options.registerTotalRate),
+        },
       },
       maxConnectionsPerAddress: options.maxConnectionsPerIp,
       maxRoomsPerUser: options.maxRoomsPerUser,

@@ -217,14 +217,17 @@ export class Chat {
 
   /**
    * Creates an account (the name is NFC-normalised first). Refused
-   * registrations slow down further ones from the same address.
+   * registrations slow down further ones from the same address; accounts
+   * created are limited per address and in all.
    */
   async register(session: Session, username: string, password: string): Promise<Outcome> {
     const wait = this.#flood.registerWait(session.ip, this.#now());
     if (wait > 0) return rateLimited(wait, "too many refused registrations from this address");
-    const outcome = await this.#createAccount(username, password);
+    const outcome = await this.#createAccount(session.ip, username, password);
     if (outcome.status !== Status.OK) {
-      this.#flood.registerFailed(session.ip, this.#now());
+      if (outcome.status !== Status.RATE_LIMITED) {
+        this.#flood.registerFailed(session.ip, this.#now());
+      }
       this.#log(
         `register-refused session=${session.id} addr=${session.peer.address} status=${outcome.status}`,
       );
@@ -232,12 +235,19 @@ export class Chat {
     return outcome;
   }
 
-  async #createAccount(username: string, password: string): Promise<Outcome> {
+  async #createAccount(ip: string, username: string, password: string): Promise<Outcome> {
     const user = username.normalize("NFC");
     const problem = nameProblem(user);
     if (problem) return { status: Status.INVALID_NAME, reason: problem };
     const weakness = passwordProblem(password, user);
     if (weakness) return { status: Status.WEAK_PASSWORD, reason: weakness };
+    const { wait, perAddress } = this.#flood.registrationWait(ip, this.#now());
+    if (wait > 0) {
+      return rateLimited(
+        wait,
+        `too many new accounts ${perAddress ? "from this address" : "on this server"}; try later`,
+      );
+    }
     const passwordHash = await hashPassword(password, this.#scryptCost);
     const created = await this.#store.createAccount({
       name: user,
@@ -246,7 +256,10 @@ export class Chat {
       disabled: false,
       createdAt: this.#now(),
     });
-    if (!created) return { status: Status.NAME_TAKEN };
+    if (!created) {
+      this.#flood.registrationRefused(ip, this.#now());
+      return { status: Status.NAME_TAKEN };
+    }
     this.#log(`registered user=${JSON.stringify(user)}`);
     return { status: Status.OK };
   }
@@ -387,7 +400,8 @@ export class Chat {
 
   /**
    * Moves a session into a public room, leaving the room or peer chat it was
-   * in; resolves once the membership is recorded.
+   * in, for one of the user's room-change tokens; resolves once the
+   * membership is recorded.
    */
   join(session: Session, name: string): Outcome | Promise<Outcome> {
     const room = this.#rooms.get(name.normalize("NFC"));
@@ -397,6 +411,8 @@ export class Chat {
     const ban = this.#moderation.banOf(room.name, session.user!);
     if (ban) return { status: Status.BANNED, reason: ban.reason || `banned by ${ban.bannedBy}` };
     if (session.room === room) return { status: Status.OK };
+    const wait = this.#flood.joinWait(session.user!, this.#now());
+    if (wait > 0) return rateLimited(wait, "too many room changes; slow down");
     return this.#enter(session, room).then(() => ({ status: Status.OK }));
   }
 

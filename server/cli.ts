@@ -35,6 +35,14 @@ export interface ServerArgs {
   /** Messages per second per user; 0 for no limit. */
   msgRate: number;
   msgBurst: number;
+  /** Room changes per second per user; 0 for no limit. */
+  joinRate: number;
+  joinBurst: number;
+  /** Accounts created per minute from one address; 0 for no limit. */
+  registerRate: number;
+  registerBurst: number;
+  /** Accounts created per minute in the whole server; 0 for no limit. */
+  registerTotalRate: number;
   /** Whether failed logins slow down further attempts. */
   loginThrottle: boolean;
   /** 0 for no cap. */
@@ -104,6 +112,17 @@ Options:
                           searches) per second per user; more are answered
                           RATE_LIMITED (default 10; 0: no limit)
   --msg-burst N           how many of those may come at once (default 50)
+  --join-rate N           room changes (JOIN_ROOM into another room) per
+                          second per user; more are answered RATE_LIMITED
+                          (default 1; 0: no limit)
+  --join-burst N          how many of those may come at once (default 10)
+  --register-rate N       accounts REGISTER may create per minute from one
+                          address; more are answered RATE_LIMITED
+                          (default 3; 0: no limit)
+  --register-burst N      how many of those may come at once (default 5)
+  --register-total-rate N accounts REGISTER may create per minute in the
+                          whole server, all of them at once if need be
+                          (default 60; 0: no limit)
   --no-login-throttle     do not slow down logins after failures (by
                           default: 5 free failures per account and 20 per
                           address, then delays from 1 s doubling to 5 min)
@@ -163,6 +182,11 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "max-message-chars": { type: "string", default: "16384" },
       "msg-rate": { type: "string", default: "10" },
       "msg-burst": { type: "string", default: "50" },
+      "join-rate": { type: "string", default: "1" },
+      "join-burst": { type: "string", default: "10" },
+      "register-rate": { type: "string", default: "3" },
+      "register-burst": { type: "string", default: "5" },
+      "register-total-rate": { type: "string", default: "60" },
       "no-login-throttle": { type: "boolean", default: false },
       "max-connections-per-ip": { type: "string", default: "64" },
       "max-rooms-per-user": { type: "string", default: "100" },
@@ -219,6 +243,11 @@ export function parseServerArgs(args: string[]): ServerArgs {
     maxMessageChars: integer("max-message-chars", values["max-message-chars"], 1, 1 << 24),
     msgRate: decimal("msg-rate", values["msg-rate"], 1_000_000),
     msgBurst: integer("msg-burst", values["msg-burst"], 1, 1_000_000),
+    joinRate: decimal("join-rate", values["join-rate"], 1_000_000),
+    joinBurst: integer("join-burst", values["join-burst"], 1, 1_000_000),
+    registerRate: decimal("register-rate", values["register-rate"], 1_000_000),
+    registerBurst: integer("register-burst", values["register-burst"], 1, 1_000_000),
+    registerTotalRate: decimal("register-total-rate", values["register-total-rate"], 1_000_000),
     loginThrottle: !values["no-login-throttle"],
     maxConnectionsPerIp: integer("max-connections-per-ip", values["max-connections-per-ip"], 0),
     maxRoomsPerUser: integer("max-rooms-per-user", values["max-rooms-per-user"], 0),

@@ -84,5 +84,32 @@ Deno.test("no flood limits means none", () => {
     flood.loginFailed("a", 0);
     flood.registerFailed("a", 0);
     assert.equal(flood.registerWait("a", 0), 0);
+    assert.equal(flood.joinWait("ann", 0), 0);
+    assert.equal(flood.registrationWait("a", 0).wait, 0);
   }
+});
+
+Deno.test("registrations spend a token of their address and one of the server, given back on refusal", () => {
+  const flood = new FloodControl({
+    ...NO_FLOOD_LIMITS,
+    registrationsPerAddress: { perSecond: 1 / 60, burst: 2 },
+    registrations: { perSecond: 1, burst: 3 },
+  });
+  assert.deepEqual(flood.registrationWait("a", 0), { wait: 0, perAddress: false });
+  assert.deepEqual(flood.registrationWait("a", 0), { wait: 0, perAddress: false });
+  assert.deepEqual(flood.registrationWait("a", 0), { wait: 60_000, perAddress: true });
+  flood.registrationRefused("a", 0); // the second one: NAME_TAKEN
+  assert.deepEqual(flood.registrationWait("a", 0), { wait: 0, perAddress: false }, "given back");
+  assert.deepEqual(flood.registrationWait("b", 0), { wait: 0, perAddress: false });
+  assert.deepEqual(
+    flood.registrationWait("b", 0),
+    { wait: 1000, perAddress: false },
+    "the server's three are spent",
+  );
+  assert.deepEqual(
+    flood.registrationWait("b", 1000),
+    { wait: 0, perAddress: false },
+    "b's second token came back when the server had none",
+  );
+  assert.equal(flood.registrationWait("b", 1000).perAddress, true, "b's two are spent now");
 });

@@ -1,10 +1,12 @@
 /**
  * Bounded work per request and per client: HISTORY pages bounded in bytes,
  * one large store read at a time per connection and so many in the whole
- * server. Over real sockets on 127.0.0.1.
+ * server; room changes and new accounts at a bounded rate; password checks
+ * bounded in number. Over real sockets on 127.0.0.1.
  */
 import assert from "node:assert/strict";
 import { parseRows } from "../protocol/content.ts";
+import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
 import { RawConnection, startTestServer } from "./helpers.ts";
@@ -15,6 +17,9 @@ async function inRoom(port: number, user: string, room = "lobby") {
   assert.equal((await connection.request("JOIN_ROOM", { "Room-Name": room })).params.Status, "OK");
   return connection;
 }
+
+/** Practically no refill during a test: what is spent stays spent. */
+const NEVER = 0.000_001;
 
 /** The ids of a RESP_HISTORY's rows. */
 function ids(history: { content?: string }): number[] {
@@ -128,4 +133,101 @@ Deno.test("HISTORY reads beyond --history-concurrency wait; beyond 64 waiting ea
   } finally {
     await server.close();
   }
+});
+
+Deno.test("JOIN_ROOM into another room costs a room-change token: a join/leave storm is slowed down", async () => {
+  const server = await startTestServer({
+    floodLimits: { ...NO_FLOOD_LIMITS, joins: { perSecond: NEVER, burst: 3 } },
+  });
+  try {
+    const ann = await inRoom(server.addr.port, "ann", "random");
+    const bob = await inRoom(server.addr.port, "bob", "lobby");
+    assert.equal((await ann.request("JOIN_ROOM", { "Room-Name": "lobby" })).params.Status, "OK");
+    assert.equal((await ann.request("EXIT_ROOM")).params.Status, "OK");
+    assert.equal((await ann.request("JOIN_ROOM", { "Room-Name": "lobby" })).params.Status, "OK");
+    const again = await ann.request("JOIN_ROOM", { "Room-Name": "lobby" });
+    assert.equal(again.params.Status, "OK", "the room one is in already: free, no effect");
+    const refused = await ann.request("JOIN_ROOM", { "Room-Name": "random" });
+    assert.deepEqual([refused.params.Status, refused.params.Reason], [
+      "RATE_LIMITED",
+      "too many room changes; slow down",
+    ]);
+    assert.ok(Number(refused.params["Retry-After-Ms"]) > 0);
+    const members = await ann.request("LIST_MEMBERS");
+    assert.match(members.content!, /ann/, "a refused join has no effect: ann is still in lobby");
+    assert.equal((await bob.request("JOIN_ROOM", { "Room-Name": "random" })).params.Status, "OK");
+    await Promise.all([ann.close(), bob.close()]);
+  } finally {
+    await server.close();
+  }
+});
+
+async function register(connection: RawConnection, user: string) {
+  const response = await connection.request("REGISTER", {
+    Username: user,
+    Password: "a fine long password",
+  });
+  return [response.params.Status, response.params.Reason, response.params["Retry-After-Ms"]];
+}
+
+/** A server that creates `perAddress` accounts per address and `total` in all, and a connection. */
+async function withRegistrationLimits(
+  perAddress: number,
+  total: number,
+  work: (connection: RawConnection) => Promise<void>,
+) {
+  const server = await startTestServer({
+    floodLimits: {
+      ...NO_FLOOD_LIMITS,
+      registrationsPerAddress: { perSecond: NEVER, burst: perAddress },
+      registrations: { perSecond: NEVER, burst: total },
+    },
+  });
+  try {
+    const connection = await RawConnection.open(server);
+    await work(connection);
+    await connection.close();
+  } finally {
+    await server.close();
+  }
+}
+
+/** Whether a Retry-After-Ms value is a wait of a minute or more (the test rates never refill). */
+const longWait = (ms: string | undefined) => Number(ms) > 60_000;
+
+Deno.test("REGISTER creates so many accounts per address; refusals give their token back", async () => {
+  await withRegistrationLimits(2, 100, async (connection) => {
+    assert.deepEqual(await register(connection, "dora"), ["OK", undefined, undefined]);
+    assert.deepEqual(await register(connection, "ann"), ["NAME_TAKEN", undefined, undefined]);
+    assert.deepEqual(await register(connection, "x\u0007"), [
+      "INVALID_NAME",
+      "name contains a control character",
+      undefined,
+    ]);
+    assert.deepEqual(await register(connection, "eve"), ["OK", undefined, undefined]);
+    const [status, reason, wait] = await register(connection, "fred");
+    assert.deepEqual([status, reason], [
+      "RATE_LIMITED",
+      "too many new accounts from this address; try later",
+    ]);
+    assert.ok(longWait(wait));
+    const login = await connection.request("LOGIN", {
+      Username: "fred",
+      Password: "a fine long password",
+    });
+    assert.equal(login.params.Status, "AUTH_FAILED", "no account was made");
+  });
+});
+
+Deno.test("REGISTER creates so many accounts in the whole server", async () => {
+  await withRegistrationLimits(100, 2, async (connection) => {
+    assert.equal((await register(connection, "dora"))[0], "OK");
+    assert.equal((await register(connection, "eve"))[0], "OK");
+    const [status, reason, wait] = await register(connection, "fred");
+    assert.deepEqual([status, reason], [
+      "RATE_LIMITED",
+      "too many new accounts on this server; try later",
+    ]);
+    assert.ok(longWait(wait));
+  });
 });
