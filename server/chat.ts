@@ -15,7 +15,8 @@ import type { MessageRecord, RoomKind, SearchHit } from "../store/records.ts";
 import type { ChatStore, HistoryRange, StoredState } from "../store/store.ts";
 import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./flood_control.ts";
 import { Moderation } from "./moderation.ts";
-import { decoyHash, DEFAULT_SCRYPT_COST, hashPassword, verifyPassword } from "./passwords.ts";
+import { Decoys } from "./decoys.ts";
+import { DEFAULT_SCRYPT_COST, type PasswordScheme, SCRYPT } from "./passwords.ts";
 import { type PollLogLimits, type Posted, Room } from "./room.ts";
 import type { Session } from "./session.ts";
 import { WorkQueue } from "./work_queue.ts";
@@ -39,6 +40,8 @@ export interface ChatOptions {
   duplicateLogin?: DuplicateLoginPolicy;
   /** scrypt cost N for new password hashes. */
   scryptCost?: number;
+  /** How passwords are hashed and checked (injected for tests). Default {@link SCRYPT}. */
+  passwords?: PasswordScheme;
   /** Message rate and failed-login limits. Default {@link DEFAULT_FLOOD_LIMITS}. */
   floodLimits?: FloodLimits;
   /** Most rooms one user may own (create); admins are not limited. Default 100. */
@@ -172,7 +175,8 @@ export class Chat {
   readonly #pollLog: PollLogLimits;
   readonly #duplicateLogin: DuplicateLoginPolicy;
   readonly #scryptCost: number;
-  readonly #decoy: string;
+  readonly #passwords: PasswordScheme;
+  readonly #decoys: Decoys;
   readonly #now: () => number;
   readonly #log: (line: string) => void;
   readonly #moderation: Moderation;
@@ -191,7 +195,8 @@ export class Chat {
     this.#pollLog = options.pollLog;
     this.#duplicateLogin = options.duplicateLogin ?? "refuse";
     this.#scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
-    this.#decoy = decoyHash(this.#scryptCost);
+    this.#passwords = options.passwords ?? SCRYPT;
+    this.#decoys = new Decoys(options.state.passwordCosts, this.#scryptCost);
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => {});
     this.#lastMessageId = options.state.lastMessageId;
@@ -248,7 +253,7 @@ export class Chat {
         `too many new accounts ${perAddress ? "from this address" : "on this server"}; try later`,
       );
     }
-    const passwordHash = await hashPassword(password, this.#scryptCost);
+    const passwordHash = await this.#passwords.hash(password, this.#scryptCost);
     const created = await this.#store.createAccount({
       name: user,
       passwordHash,
@@ -304,8 +309,8 @@ export class Chat {
   async #passwordMatches(user: string, password: string): Promise<boolean> {
     const plausible = nameProblem(user) === null && password.length <= MAX_PASSWORD_LENGTH * 2;
     const account = plausible ? await this.#store.getAccount(user) : null;
-    const hash = account?.passwordHash ?? this.#decoy;
-    const matches = await verifyPassword(plausible ? password : "", hash);
+    const hash = account?.passwordHash ?? this.#decoys.for(plausible ? user : "");
+    const matches = await this.#passwords.verify(plausible ? password : "", hash);
     return account !== null && !account.disabled && matches;
   }
 

@@ -75,3 +75,14 @@ export async function verifyPassword(password: string, encoded: string): Promise
 export function decoyHash(cost = DEFAULT_SCRYPT_COST): string {
   return ["scrypt", cost, BLOCK_SIZE, PARALLELISM, "AAAAAAAAAAAAAAAAAAAAAA==", ""].join("$");
 }
+
+/** How passwords are hashed and checked: {@link SCRYPT}, or a stand-in in tests. */
+export interface PasswordScheme {
+  /** A self-describing hash of `password` at scrypt cost `cost`. */
+  hash(password: string, cost: number): Promise<string>;
+  /** Whether `password` matches `encoded`, made by `hash`. */
+  verify(password: string, encoded: string): Promise<boolean>;
+}
+
+/** The scheme of this module. */
+export const SCRYPT: PasswordScheme = { hash: hashPassword, verify: verifyPassword };

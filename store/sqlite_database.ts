@@ -165,7 +165,14 @@ export class SqliteDatabase {
       reason: b.reason,
       time: b.time,
     }));
-    return { rooms, bans, lastMessageId: this.#lastMessageId() };
+    // hashes read `scrypt$N$r$p$salt$key`: N begins at the 8th character
+    const costs = this.#all<{ cost: number; accounts: number }>(
+      `SELECT CAST(substr(password_hash, 8, instr(substr(password_hash, 8), '$') - 1) AS INTEGER)
+         AS cost, count(*) AS accounts
+       FROM accounts WHERE password_hash LIKE 'scrypt$%' GROUP BY cost HAVING cost > 0`,
+    );
+    const passwordCosts = new Map(costs.map((c) => [c.cost, c.accounts]));
+    return { rooms, bans, lastMessageId: this.#lastMessageId(), passwordCosts };
   }
 
   getAccount(name: string): AccountRecord | null {

@@ -41,7 +41,7 @@ function postInLobby(db: SqliteDatabase, contents: string[]) {
 
 Deno.test("a new database gets the latest schema and an empty state", () => {
   const db = new SqliteDatabase(":memory:");
-  assert.deepEqual(db.load(), { rooms: [], bans: [], lastMessageId: 0 });
+  assert.deepEqual(db.load(), { rooms: [], bans: [], lastMessageId: 0, passwordCosts: new Map() });
   db.close();
 });
 
@@ -410,4 +410,21 @@ Deno.test("a corrupt or foreign file is refused, never replaced by a fresh datab
   await Deno.writeFile(path, bytes);
   assert.throws(() => new SqliteDatabase(path), StoreError);
   await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
+});
+
+Deno.test("load counts the accounts of each scrypt cost", () => {
+  const db = new SqliteDatabase(":memory:");
+  const hashes = ["scrypt$1024$8$1$c2FsdA==$a2V5", "scrypt$16384$8$1$c2FsdA==$a2V5", "broken"];
+  hashes.push("scrypt$16384$8$1$c2FsdA==$a2V5");
+  hashes.forEach((passwordHash, i) =>
+    db.createAccount({
+      name: `user${i}`,
+      passwordHash,
+      source: "registered",
+      disabled: i === 3,
+      createdAt: 0,
+    })
+  );
+  assert.deepEqual(db.load().passwordCosts, new Map([[1024, 1], [16384, 2]]));
+  db.close();
 });

@@ -45,6 +45,8 @@ export interface StoredState {
   bans: BanRecord[];
   /** The highest message id used so far (0 for none). */
   lastMessageId: number;
+  /** How many accounts have a password hash of each scrypt cost N. */
+  passwordCosts: Map<number, number>;
 }
 
 /**
