@@ -93,6 +93,7 @@ async function main(args: string[]): Promise<void> {
       dbSync: options.dbSync,
       dbMaxBatch: options.dbMaxBatch,
       scryptCost: options.scryptCost,
+      scryptConcurrency: options.scryptConcurrency,
       globals,
       poems,
       admins: options.admins,

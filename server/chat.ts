@@ -13,10 +13,20 @@ import { Event, Status, type StatusCode } from "../protocol/methods.ts";
 import { nameKey, nameProblem } from "../protocol/names.ts";
 import type { MessageRecord, RoomKind, SearchHit } from "../store/records.ts";
 import type { ChatStore, HistoryRange, StoredState } from "../store/store.ts";
-import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./flood_control.ts";
+import {
+  DEFAULT_FLOOD_LIMITS,
+  FloodControl,
+  type FloodLimits,
+  LOGIN_HELD,
+} from "./flood_control.ts";
 import { Moderation } from "./moderation.ts";
 import { Decoys } from "./decoys.ts";
-import { DEFAULT_SCRYPT_COST, type PasswordScheme, SCRYPT } from "./passwords.ts";
+import {
+  DEFAULT_SCRYPT_CONCURRENCY,
+  DEFAULT_SCRYPT_COST,
+  type PasswordScheme,
+  SCRYPT,
+} from "./passwords.ts";
 import { type PollLogLimits, type Posted, Room } from "./room.ts";
 import type { Session } from "./session.ts";
 import { WorkQueue } from "./work_queue.ts";
@@ -40,6 +50,11 @@ export interface ChatOptions {
   duplicateLogin?: DuplicateLoginPolicy;
   /** scrypt cost N for new password hashes. */
   scryptCost?: number;
+  /**
+   * Password checks and hashes under way at once (scrypt keeps a core busy
+   * each); 64 times as many may wait. Default {@link DEFAULT_SCRYPT_CONCURRENCY}.
+   */
+  scryptConcurrency?: number;
   /** How passwords are hashed and checked (injected for tests). Default {@link SCRYPT}. */
   passwords?: PasswordScheme;
   /** Message rate and failed-login limits. Default {@link DEFAULT_FLOOD_LIMITS}. */
@@ -103,6 +118,9 @@ const WAITING_PER_RUNNING = 64;
 
 /** When to try again after the server was too busy to take the work. */
 const BUSY_RETRY_MS = 1000;
+
+/** The reason of a LOGIN or REGISTER refused because too many passwords wait to be checked. */
+const PASSWORDS_BUSY = "the server is busy checking passwords; try again";
 
 /** Shortest password REGISTER accepts, in characters. */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -176,7 +194,12 @@ export class Chat {
   readonly #duplicateLogin: DuplicateLoginPolicy;
   readonly #scryptCost: number;
   readonly #passwords: PasswordScheme;
+  readonly #passwordWork: WorkQueue;
   readonly #decoys: Decoys;
+  /** Sessions whose connection is gone. */
+  readonly #gone = new WeakSet<Session>();
+  /** Per address, logins waiting for one under way to end. */
+  readonly #loginWaiters = new Map<string, (() => void)[]>();
   readonly #now: () => number;
   readonly #log: (line: string) => void;
   readonly #moderation: Moderation;
@@ -196,6 +219,7 @@ export class Chat {
     this.#duplicateLogin = options.duplicateLogin ?? "refuse";
     this.#scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
     this.#passwords = options.passwords ?? SCRYPT;
+    this.#passwordWork = workQueue(options.scryptConcurrency ?? DEFAULT_SCRYPT_CONCURRENCY);
     this.#decoys = new Decoys(options.state.passwordCosts, this.#scryptCost);
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => {});
@@ -253,7 +277,14 @@ export class Chat {
         `too many new accounts ${perAddress ? "from this address" : "on this server"}; try later`,
       );
     }
-    const passwordHash = await this.#passwords.hash(password, this.#scryptCost);
+    const passwordHash = await this.#passwordWork.run(
+      () => this.#passwords.hash(password, this.#scryptCost),
+      this.#flood.isQuiet(ip, this.#now()),
+    );
+    if (passwordHash === null) {
+      this.#flood.registrationRefused(ip, this.#now());
+      return rateLimited(BUSY_RETRY_MS, PASSWORDS_BUSY);
+    }
     const created = await this.#store.createAccount({
       name: user,
       passwordHash,
@@ -272,6 +303,7 @@ export class Chat {
   /**
    * Logs a session in (the user name is NFC-normalised first). Unknown users
    * cost as much time as wrong passwords, so the answer does not tell which.
+   * Passwords wait their turn to be checked, those from quiet addresses first.
    */
   async login(
     session: Session,
@@ -283,13 +315,28 @@ export class Chat {
     const user = username.normalize("NFC");
     // an absurd name is no account: it must not become a megabyte-long key either
     const key = nameProblem(user) ? "(invalid name)" : nameKey(user);
-    const wait = this.#flood.beginLogin(key, session.ip, this.#now());
+    const ip = session.ip;
+    let urgent = this.#flood.isQuiet(ip, this.#now());
+    let wait;
+    while ((wait = this.#flood.beginLogin(key, ip, this.#now())) === LOGIN_HELD) {
+      await this.#loginEnded(ip);
+      urgent = false;
+    }
     if (wait > 0) {
       this.#log(`login-throttled session=${session.id} addr=${session.peer.address}`);
       return rateLimited(wait, "too many failed logins; wait before trying again");
     }
-    if (!(await this.#passwordMatches(user, password))) {
-      this.#flood.loginFailed(session.ip, this.#now());
+    let matches: boolean | null = null;
+    try {
+      matches = await this.#passwordMatches(user, password, urgent);
+    } finally {
+      if (matches === null) this.#flood.loginAbandoned(key, ip);
+      else if (matches) this.#flood.loginSucceeded(key, ip);
+      else this.#flood.loginFailed(ip, this.#now());
+      this.#wakeLogins(ip);
+    }
+    if (matches === null) return rateLimited(BUSY_RETRY_MS, PASSWORDS_BUSY);
+    if (!matches) {
       const failures = this.#flood.loginFailures(key, this.#now());
       this.#log(
         `login-failed session=${session.id} addr=${session.peer.address} user=${
@@ -298,25 +345,47 @@ export class Chat {
       );
       return { status: Status.AUTH_FAILED };
     }
-    this.#flood.loginSucceeded(key);
     return { status: this.#admit(session, user, push) };
   }
 
+  /** Resolves when a login attempt from `ip` has ended. */
+  #loginEnded(ip: string): Promise<void> {
+    return new Promise((resolve) => {
+      const waiting = this.#loginWaiters.get(ip);
+      if (waiting) waiting.push(resolve);
+      else this.#loginWaiters.set(ip, [resolve]);
+    });
+  }
+
+  #wakeLogins(ip: string): void {
+    const waiting = this.#loginWaiters.get(ip);
+    if (!waiting) return;
+    this.#loginWaiters.delete(ip);
+    for (const wake of waiting) wake();
+  }
+
   /**
-   * Whether `password` is the one of an enabled account `user`; as slow for
-   * unknown users and absurd input as for wrong passwords.
+   * Whether `password` is the one of an enabled account `user`, or null
+   * when the server was too busy to check it; as slow for unknown users and
+   * absurd input as for wrong passwords.
    */
-  async #passwordMatches(user: string, password: string): Promise<boolean> {
+  async #passwordMatches(user: string, password: string, urgent: boolean): Promise<boolean | null> {
     const plausible = nameProblem(user) === null && password.length <= MAX_PASSWORD_LENGTH * 2;
     const account = plausible ? await this.#store.getAccount(user) : null;
     const hash = account?.passwordHash ?? this.#decoys.for(plausible ? user : "");
-    const matches = await this.#passwords.verify(plausible ? password : "", hash);
+    const matches = await this.#passwordWork.run(
+      () => this.#passwords.verify(plausible ? password : "", hash),
+      urgent,
+    );
+    if (matches === null) return null;
     return account !== null && !account.disabled && matches;
   }
 
   /** Makes `user` the session's user, if the online rules allow it. */
   #admit(session: Session, user: string, push: boolean): StatusCode {
     if (session.user !== null) return Status.ALREADY_LOGIN;
+    if (this.#gone.has(session)) return Status.AUTH_FAILED; // nobody hears it
+
     const earlier = this.#online.get(user);
     if (earlier && this.#duplicateLogin === "refuse") return Status.ALREADY_ONLINE;
     if (!earlier && this.#online.size >= this.#maxOnline) {
@@ -358,8 +427,12 @@ export class Chat {
     return Status.OK;
   }
 
-  /** Forgets a session whose connection is gone (logs it out if needed). */
+  /**
+   * Forgets a session whose connection is gone (logs it out if needed); a
+   * login of it still being checked will not log it in.
+   */
   disconnect(session: Session, reason: string): void {
+    this.#gone.add(session);
     if (session.user !== null) this.logout(session, reason);
   }
 

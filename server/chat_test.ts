@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { Status } from "../protocol/methods.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import { Chat } from "./chat.ts";
-import { type FloodLimits, NO_FLOOD_LIMITS } from "./flood_control.ts";
+import { DEFAULT_FLOOD_LIMITS, type FloodLimits, NO_FLOOD_LIMITS } from "./flood_control.ts";
 import type { PasswordScheme } from "./passwords.ts";
 import { Session } from "./session.ts";
 
@@ -49,7 +49,7 @@ function recordingScheme(gated = false) {
 /** A chat over an in-memory store holding accounts `user0`… with the given costs. */
 async function chatWith(
   costs: number[],
-  options: { passwords: PasswordScheme; floodLimits: FloodLimits },
+  options: { passwords: PasswordScheme; floodLimits: FloodLimits; scryptConcurrency?: number },
 ) {
   const store = await SqliteStore.open(":memory:");
   for (const [i, cost] of costs.entries()) {
@@ -98,5 +98,78 @@ Deno.test("with no accounts stored, the decoy has the current cost", async () =>
   const { chat, store } = await chatWith([], { passwords: scheme, floodLimits: NO_FLOOD_LIMITS });
   await chat.login(sessionFrom("10.0.0.1"), "nobody", "guess", false);
   assert.equal(checked[0].cost, 1024);
+  await store.close();
+});
+
+Deno.test("passwords from an address without failures are checked before those from one with", async () => {
+  const { scheme, checked, release } = recordingScheme(true);
+  const { chat, store } = await chatWith([1024, 1024, 1024], {
+    passwords: scheme,
+    floodLimits: DEFAULT_FLOOD_LIMITS,
+    scryptConcurrency: 1,
+  });
+  const sprayer = "10.0.0.66";
+  const failed = chat.login(sessionFrom(sprayer), "user0", "spray 0", false);
+  await release();
+  assert.equal((await failed).status, Status.AUTH_FAILED);
+  const sprayed = [1, 2, 3].map((i) =>
+    chat.login(sessionFrom(sprayer), `user${i % 3}`, `spray ${i}`, false)
+  );
+  const honest = chat.login(sessionFrom("10.0.0.9"), "user2", "user2-password", false);
+  for (let i = 0; i < 4; i++) await release();
+  assert.deepEqual(
+    checked.map((check) => check.password),
+    ["spray 0", "spray 1", "user2-password", "spray 2", "spray 3"],
+    "the honest user's password went before the waiting sprays",
+  );
+  assert.equal((await honest).status, Status.OK);
+  await Promise.all(sprayed);
+  await store.close();
+});
+
+Deno.test("when too many passwords wait, LOGIN is answered RATE_LIMITED; quiet addresses go first", async () => {
+  const { scheme, checked, release } = recordingScheme(true);
+  const { chat, store } = await chatWith([1024], {
+    passwords: scheme,
+    floodLimits: NO_FLOOD_LIMITS,
+    scryptConcurrency: 1,
+  });
+  // 1 under way and 64 waiting (64 per one under way)
+  const queued = Array.from(
+    { length: 65 },
+    (_, i) => chat.login(sessionFrom("10.0.0.1"), "user0", `guess ${i}`, false),
+  );
+  const refused = await chat.login(sessionFrom("10.0.0.1"), "user0", "one too many", false);
+  assert.deepEqual(refused, {
+    status: Status.RATE_LIMITED,
+    reason: "the server is busy checking passwords; try again",
+    retryAfterMs: 1000,
+  });
+  const honest = chat.login(sessionFrom("10.0.0.2"), "user0", "user0-password", false);
+  assert.equal((await queued[64]).status, Status.RATE_LIMITED, "the last sprayed made room");
+  await release();
+  await release();
+  assert.equal(checked[1].password, "user0-password");
+  assert.equal((await honest).status, Status.OK);
+  for (let i = 0; i < 63; i++) await release();
+  const statuses = (await Promise.all(queued.slice(0, 64))).map((outcome) => outcome.status);
+  assert.deepEqual(new Set(statuses), new Set([Status.AUTH_FAILED]));
+  assert.equal(checked.length, 65, "refused logins cost no check");
+  await store.close();
+});
+
+Deno.test("a login still being checked when its connection ends does not log anyone in", async () => {
+  const { scheme, release } = recordingScheme(true);
+  const { chat, store } = await chatWith([1024], {
+    passwords: scheme,
+    floodLimits: NO_FLOOD_LIMITS,
+  });
+  const gone = sessionFrom("10.0.0.1");
+  const login = chat.login(gone, "user0", "user0-password", false);
+  chat.disconnect(gone, "connection closed by client");
+  await release();
+  await login;
+  assert.equal(gone.user, null);
+  assert.equal(chat.onlineCount, 0, "user0 is not left online for nobody");
   await store.close();
 });

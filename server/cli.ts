@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { DEFAULT_SCRYPT_CONCURRENCY } from "./passwords.ts";
 import { LOG_FORMATS, type LogFormat } from "./log_format.ts";
 
 /** What the command line asks for. */
@@ -23,6 +24,7 @@ export interface ServerArgs {
   dbSync: "full" | "normal";
   dbMaxBatch: number | undefined;
   scryptCost: number;
+  scryptConcurrency: number;
   admins: string[];
   poems: string | null;
   duplicateLogin: "refuse" | "replace";
@@ -89,6 +91,11 @@ Options:
   --scrypt-cost N         scrypt CPU/memory cost of new password hashes, a
                           power of two (default 16384; lower makes logins
                           cheaper and hashes weaker, e.g. for benchmarks)
+  --scrypt-concurrency N  password checks and hashes under way at once; 64
+                          times as many wait (logins from addresses without
+                          failures first), more are answered RATE_LIMITED
+                          (default: the number of CPU cores less one,
+                          at least 1)
   --admin NAME            a user who may kick and ban in every room
                           (repeatable; also "name password admin" lines
                           in globals.txt)
@@ -171,6 +178,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "db-sync": { type: "string", default: "full" },
       "db-max-batch": { type: "string" },
       "scrypt-cost": { type: "string", default: "16384" },
+      "scrypt-concurrency": { type: "string", default: String(DEFAULT_SCRYPT_CONCURRENCY) },
       admin: { type: "string", multiple: true, default: [] },
       poems: { type: "string" },
       "duplicate-login": { type: "string", default: "refuse" },
@@ -238,6 +246,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
     idleTimeoutMs: 1000 * integer("idle-timeout", values["idle-timeout"], 2, 86_400),
     console: !values["no-console"],
     scryptCost: powerOfTwo("scrypt-cost", values["scrypt-cost"], 2, 1 << 20),
+    scryptConcurrency: integer("scrypt-concurrency", values["scrypt-concurrency"], 1, 1024),
     maxFrameSize: integer("max-frame-size", values["max-frame-size"], 64, 2 ** 31),
     sendQueueBytes: integer("send-queue-bytes", values["send-queue-bytes"], 1024),
     maxMessageChars: integer("max-message-chars", values["max-message-chars"], 1, 1 << 24),

@@ -174,6 +174,12 @@ Deno.test("parseServerArgs reads the bounds on work and the rates of joins and r
     [defaults.registerRate, defaults.registerBurst, defaults.registerTotalRate],
     [3, 5, 60],
   );
+  assert.equal(
+    defaults.scryptConcurrency,
+    Math.max(1, navigator.hardwareConcurrency - 1),
+    "one per core but one",
+  );
+  assert.equal(parseServerArgs(["--scrypt-concurrency", "3"]).scryptConcurrency, 3);
   const args = parseServerArgs([
     "--max-history-bytes",
     "65536",

@@ -63,6 +63,9 @@ export const NO_FLOOD_LIMITS: FloodLimits = {
   },
 };
 
+/** What {@link FloodControl.beginLogin} returns when the attempt must wait its address's turn. */
+export const LOGIN_HELD = -1;
+
 /** The flood-control state of one server. */
 export class FloodControl {
   readonly #messages: TokenBuckets;
@@ -71,6 +74,8 @@ export class FloodControl {
   readonly #registrations: TokenBucket;
   readonly #accounts: FailureThrottle;
   readonly #addresses: FailureThrottle;
+  /** Login attempts under way per address. */
+  readonly #loginsUnderWay = new Map<string, number>();
 
   constructor(limits: FloodLimits = DEFAULT_FLOOD_LIMITS) {
     this.#messages = new TokenBuckets(limits.messages);
@@ -113,29 +118,58 @@ export class FloodControl {
   }
 
   /**
-   * Starts a login attempt: 0 when it may go ahead, or the ms to wait. An
-   * attempt that goes ahead counts as a failure of its account until
-   * {@link loginSucceeded} says otherwise, so that guesses in parallel
-   * cannot slip past the count. For the address only real failures count:
-   * many users behind one address may well log in at the same moment.
+   * Starts a login attempt: 0 when it may go ahead, the ms to wait when its
+   * account or address is throttled, or {@link LOGIN_HELD} when it may go
+   * ahead only once an attempt of its address under way has ended (were
+   * they all to fail, the address would be throttled). An attempt that goes
+   * ahead counts as a failure of its account, and as under way for its
+   * address, until it ends ({@link loginSucceeded}, {@link loginFailed},
+   * {@link loginAbandoned}): so guesses in parallel cannot slip past either
+   * count, while many users behind one address may still log in at once.
    */
   beginLogin(account: string, address: string, now: number): number {
     const wait = Math.max(
       this.#accounts.waitFor(account, now),
       this.#addresses.waitFor(address, now),
     );
-    if (wait === 0) this.#accounts.failed(account, now);
-    return wait;
+    if (wait > 0) return wait;
+    const underWay = this.#loginsUnderWay.get(address) ?? 0;
+    if (underWay > 0 && this.#addresses.waitAfter(address, underWay, now) > 0) return LOGIN_HELD;
+    this.#accounts.failed(account, now);
+    this.#loginsUnderWay.set(address, underWay + 1);
+    return 0;
+  }
+
+  /**
+   * Whether `address` has no failed login on record and none under way: its
+   * next login goes before the others when passwords wait to be checked.
+   */
+  isQuiet(address: string, now: number): boolean {
+    return !this.#loginsUnderWay.has(address) && this.#addresses.count(address, now) === 0;
   }
 
   /** The login begun with {@link beginLogin} succeeded. */
-  loginSucceeded(account: string): void {
+  loginSucceeded(account: string, address: string): void {
     this.#accounts.succeeded(account);
+    this.#ended(address);
   }
 
   /** The login begun with {@link beginLogin} failed. */
   loginFailed(address: string, now: number): void {
     this.#addresses.failed(address, now);
+    this.#ended(address);
+  }
+
+  /** The login begun with {@link beginLogin} was not checked after all (the server was busy). */
+  loginAbandoned(account: string, address: string): void {
+    this.#accounts.forgive(account);
+    this.#ended(address);
+  }
+
+  #ended(address: string): void {
+    const underWay = this.#loginsUnderWay.get(address)! - 1;
+    if (underWay > 0) this.#loginsUnderWay.set(address, underWay);
+    else this.#loginsUnderWay.delete(address);
   }
 
   /** Failed logins of `account` on record. */

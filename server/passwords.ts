@@ -10,6 +10,14 @@ import { randomBytes, scrypt, timingSafeEqual } from "node:crypto";
 /** scrypt's CPU/memory cost N used for new hashes by default (16 MiB of memory each). */
 export const DEFAULT_SCRYPT_COST = 1 << 14;
 
+/**
+ * scrypt computations (password checks and hashes) under way at once unless
+ * told otherwise: one per CPU core but one, which is left for everything
+ * else (measured on 2 cores during a password spray: honest logins took
+ * 64 ms at the median with 1, 322 ms with 2).
+ */
+export const DEFAULT_SCRYPT_CONCURRENCY: number = Math.max(1, navigator.hardwareConcurrency - 1);
+
 const BLOCK_SIZE = 8;
 const PARALLELISM = 1;
 const KEY_LENGTH = 32;

@@ -72,6 +72,12 @@ export interface ServerOptions {
   globals?: Globals;
   /** scrypt cost N for password hashes. Default 16384. */
   scryptCost?: number;
+  /**
+   * Password checks and hashes under way at once; 64 times as many may
+   * wait, those from addresses without failed logins first. Default: the
+   * number of CPU cores less one, at least 1.
+   */
+  scryptConcurrency?: number;
   /** Largest request frame, in bytes. Default 1 MiB. */
   maxFrameSize?: number;
   /** Most bytes queued for one client before it is dropped. Default 8 MiB. */
@@ -200,6 +206,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         chars: options.pollLogChars ?? 16 * 1024 * 1024,
       },
       scryptCost,
+      scryptConcurrency: options.scryptConcurrency,
       floodLimits: options.floodLimits,
       maxRoomsPerUser: options.maxRoomsPerUser,
       // a page, escaped for the wire (at most four times its size in JSON),

@@ -231,3 +231,27 @@ Deno.test("REGISTER creates so many accounts in the whole server", async () => {
     assert.ok(longWait(wait));
   });
 });
+
+Deno.test("64 wrong passwords at once from one address get no more checks than 20 one by one", async () => {
+  const server = await startTestServer({ maxConnectionsPerAddress: 0 });
+  try {
+    const guessers = await Promise.all(
+      Array.from({ length: 64 }, () => RawConnection.open(server)),
+    );
+    const answers = await Promise.all(
+      guessers.map((guesser, i) =>
+        guesser.request("LOGIN", { Username: `guess${i}`, Password: "password1" })
+      ),
+    );
+    const statuses = answers.map((answer) => answer.params.Status);
+    assert.deepEqual(
+      [statuses.filter((s) => s === "AUTH_FAILED").length, statuses.length],
+      [21, 64],
+      "20 free failures, then one at the first delay",
+    );
+    assert.ok(statuses.every((s) => s === "AUTH_FAILED" || s === "RATE_LIMITED"));
+    await Promise.all(guessers.map((guesser) => guesser.close()));
+  } finally {
+    await server.close();
+  }
+});
