@@ -34,7 +34,10 @@ export function parseDescriptorLimits(text: string): DescriptorLimits | null {
   return { soft: value(match[1]), hard: value(match[2]) };
 }
 
-/** This process's descriptor limits, or null where they cannot be read (not Linux, no permission). */
+/**
+ * This process's descriptor limits, or null where they cannot be read: not
+ * Linux, or without `--allow-all` (Deno reads /proc only with it).
+ */
 export function readDescriptorLimits(): DescriptorLimits | null {
   try {
     return parseDescriptorLimits(Deno.readTextFileSync("/proc/self/limits"));
