@@ -36,8 +36,6 @@ import {
   type WebSocketInput,
 } from "./websocket_frames.ts";
 
-export { CloseCode } from "./websocket_frames.ts";
-
 /** Reads start small and double while they fill the buffer, as on TCP. */
 const FIRST_READ_BUFFER = 256;
 const LARGEST_READ_BUFFER = 64 * 1024;

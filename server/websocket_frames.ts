@@ -27,8 +27,6 @@ export const CloseCode = {
   PROTOCOL_ERROR: 1002,
   /** A text message (or close reason) is not valid UTF-8. */
   INVALID_DATA: 1007,
-  /** The client broke a limit: send queue full. */
-  POLICY_VIOLATION: 1008,
   /** A message grew past the message size limit. */
   MESSAGE_TOO_BIG: 1009,
 } as const;
