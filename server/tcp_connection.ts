@@ -84,6 +84,38 @@ export function refuseConnection(conn: Deno.Conn, reason: string, plain: boolean
   conn.write(refusal).catch(() => {}).finally(close);
 }
 
+/**
+ * Reads `conn` until it ends (or `stopped()` says so), handing each chunk to
+ * `receive`, and not reading while `requests` is busy. Reads start with a
+ * small buffer and double up to the large one while they fill it.
+ * @returns null when the peer closed, or the error that ended the connection
+ */
+export async function readUntilEnd(
+  conn: Deno.Conn,
+  requests: RequestQueue,
+  stopped: () => boolean,
+  receive: (chunk: Uint8Array) => void,
+): Promise<string | null> {
+  let buffer = new Uint8Array(FIRST_READ_BUFFER);
+  while (!stopped()) {
+    let n: number | null;
+    try {
+      n = await conn.read(buffer);
+    } catch (error) {
+      // a TLS peer that just drops the socket ends like a TCP one
+      if (error instanceof Deno.errors.UnexpectedEof) return null;
+      return `connection error: ${(error as Error).name}`;
+    }
+    if (n === null) return null;
+    receive(buffer.subarray(0, n));
+    if (n === buffer.length && buffer.length < LARGEST_READ_BUFFER) {
+      buffer = new Uint8Array(buffer.length * 2);
+    }
+    if (requests.busy) await requests.ready();
+  }
+  return null;
+}
+
 /** Closes a connection that may be closed already. */
 export function closeQuietly(conn: Deno.Conn): void {
   try {
@@ -137,29 +169,17 @@ export class TcpConnection implements Peer {
   /** Reads and answers requests until the connection ends. */
   async run(): Promise<void> {
     this.#log(`connect session=${this.#session.id} addr=${this.address}`);
-    let buffer = new Uint8Array(FIRST_READ_BUFFER);
-    let endReason = "connection closed by client";
-    while (!this.#socketClosed) {
-      let n: number | null;
-      try {
-        n = await this.#conn.read(buffer);
-      } catch (error) {
-        // a TLS peer that just drops the socket ends like a TCP one
-        if (!(error instanceof Deno.errors.UnexpectedEof)) {
-          endReason = `connection error: ${(error as Error).name}`;
-        }
-        n = null;
-      }
-      if (n === null) break;
-      this.#liveness.heard(Date.now());
-      // once closing, input is read and dropped so the close is a FIN, not a reset
-      if (this.#closeReason === null) this.#receive(buffer.subarray(0, n));
-      if (n === buffer.length && buffer.length < LARGEST_READ_BUFFER) {
-        buffer = new Uint8Array(buffer.length * 2);
-      }
-      if (this.#requests.busy) await this.#requests.ready();
-    }
-    const reason = this.#closeReason ?? endReason;
+    const error = await readUntilEnd(
+      this.#conn,
+      this.#requests,
+      () => this.#socketClosed,
+      (chunk) => {
+        this.#liveness.heard(Date.now());
+        // once closing, input is read and dropped so the close is a FIN, not a reset
+        if (this.#closeReason === null) this.#receive(chunk);
+      },
+    );
+    const reason = this.#closeReason ?? error ?? "connection closed by client";
     this.#chat.disconnect(this.#session, reason);
     this.#closeSocket();
     this.#log(`disconnect session=${this.#session.id} reason=${JSON.stringify(reason)}`);

@@ -25,6 +25,7 @@ import {
   type ConnectionLimits,
   dispatchOptionsOf,
   livenessRulesOf,
+  readUntilEnd,
 } from "./tcp_connection.ts";
 import {
   CloseCode,
@@ -35,10 +36,6 @@ import {
   WebSocketDecoder,
   type WebSocketInput,
 } from "./websocket_frames.ts";
-
-/** Reads start small and double while they fill the buffer, as on TCP. */
-const FIRST_READ_BUFFER = 256;
-const LARGEST_READ_BUFFER = 64 * 1024;
 
 /** A JSON message as one text frame. */
 function textFrame(message: Message): Uint8Array {
@@ -112,27 +109,17 @@ export class WebSocketConnection implements Peer {
     this.#log(`connect session=${this.#session.id} addr=${this.address} via=websocket`);
     this.#queue.push(handshake, true);
     if (early.length > 0) this.#receive(early);
-    let buffer = new Uint8Array(FIRST_READ_BUFFER);
-    let endReason = "connection lost";
-    while (!this.#socketClosed) {
-      let n: number | null;
-      try {
-        n = await this.#conn.read(buffer);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.UnexpectedEof)) {
-          endReason = `connection error: ${(error as Error).name}`;
-        }
-        n = null;
-      }
-      if (n === null) break;
-      this.#liveness.heard(Date.now());
-      this.#receive(buffer.subarray(0, n));
-      if (n === buffer.length && buffer.length < LARGEST_READ_BUFFER) {
-        buffer = new Uint8Array(buffer.length * 2);
-      }
-      if (this.#requests.busy) await this.#requests.ready();
-    }
-    const reason = this.#closeReason ?? endReason;
+    const error = await readUntilEnd(
+      this.#conn,
+      this.#requests,
+      () => this.#socketClosed,
+      (chunk) => {
+        this.#liveness.heard(Date.now());
+        this.#receive(chunk);
+      },
+    );
+    // a client that closes without a close frame is gone like a dropped one
+    const reason = this.#closeReason ?? error ?? "connection lost";
     this.#chat.disconnect(this.#session, reason);
     this.#closeSocket();
     this.#log(`disconnect session=${this.#session.id} reason=${JSON.stringify(reason)}`);
