@@ -116,6 +116,44 @@ export async function readUntilEnd(
   return null;
 }
 
+/** How {@link closeWhenFlushed} sees and closes a connection's socket. */
+export interface ClosingSocket {
+  /** Whether the socket is closed already. */
+  closed(): boolean;
+  /** Closes the socket (again is harmless). */
+  close(): void;
+  /** Called before half-closing; false to close at once instead. Default: half-close. */
+  halfClosing?(): boolean;
+}
+
+/**
+ * Once what `queue` holds is written, or `graceMs` pass, half-closes `conn`
+ * and waits out the rest of the grace time for the client to close its
+ * side, then closes the socket.
+ * @returns the grace timer, to clear when the socket closes sooner
+ */
+export function closeWhenFlushed(
+  conn: Deno.Conn,
+  queue: SendQueue,
+  graceMs: number,
+  socket: ClosingSocket,
+): ReturnType<typeof setTimeout> {
+  let timer!: ReturnType<typeof setTimeout>;
+  const graceOver = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
+  Promise.race([queue.drained(), graceOver]).then(async () => {
+    if (socket.closed()) return;
+    if (socket.halfClosing && !socket.halfClosing()) return socket.close();
+    try {
+      await conn.closeWrite();
+    } catch {
+      socket.close();
+    }
+    await graceOver;
+    socket.close();
+  });
+  return timer;
+}
+
 /** Closes a connection that may be closed already. */
 export function closeQuietly(conn: Deno.Conn): void {
   try {
@@ -269,21 +307,10 @@ export class TcpConnection implements Peer {
     // leave rooms now rather than when the socket is finally closed; deferred
     // so that a broadcast under way is not changed beneath it
     queueMicrotask(() => this.#chat.disconnect(this.#session, reason));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const graceOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#limits.closeGraceMs);
+    this.#graceTimer = closeWhenFlushed(this.#conn, this.#queue, this.#limits.closeGraceMs, {
+      closed: () => this.#socketClosed,
+      close: () => this.#closeSocket(),
     });
-    Promise.race([this.#queue.drained(), graceOver]).then(async () => {
-      if (this.#socketClosed) return;
-      try {
-        await this.#conn.closeWrite();
-      } catch {
-        this.#closeSocket();
-      }
-      await graceOver;
-      this.#closeSocket();
-    });
-    this.#graceTimer = timer;
   }
 
   /** Closes at once, dropping what is queued. Core state is updated by run(). */

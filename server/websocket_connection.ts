@@ -22,6 +22,7 @@ import { placeBytes, SendQueue } from "./send_queue.ts";
 import { type Peer, Session } from "./session.ts";
 import {
   closeQuietly,
+  closeWhenFlushed,
   type ConnectionLimits,
   dispatchOptionsOf,
   livenessRulesOf,
@@ -245,22 +246,14 @@ export class WebSocketConnection implements Peer {
     if (this.#closeReason !== null) return;
     this.#closeReason = reason;
     this.#leaveChatSoon(reason);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const graceOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#limits.closeGraceMs);
-    });
-    this.#graceTimer = timer;
-    Promise.race([this.#queue.drained(), graceOver]).then(async () => {
-      if (this.#socketClosed) return;
-      if (this.#clientClosed) return this.#closeSocket();
-      this.#halfClosed = true;
-      try {
-        await this.#conn.closeWrite();
-      } catch {
-        this.#closeSocket();
-      }
-      await graceOver;
-      this.#closeSocket();
+    this.#graceTimer = closeWhenFlushed(this.#conn, this.#queue, this.#limits.closeGraceMs, {
+      closed: () => this.#socketClosed,
+      close: () => this.#closeSocket(),
+      // a client that sent its close frame is not waited for
+      halfClosing: () => {
+        this.#halfClosed = !this.#clientClosed;
+        return this.#halfClosed;
+      },
     });
   }
 

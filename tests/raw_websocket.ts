@@ -5,6 +5,7 @@
  * @module
  */
 
+import { concat } from "./fuzz_frames.ts";
 import { withTimeout } from "./helpers.ts";
 
 /** A frame from the server. */
@@ -173,11 +174,4 @@ export class RawWebSocket {
       payload: bytes.slice(offset, offset + length),
     };
   }
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const all = new Uint8Array(a.length + b.length);
-  all.set(a);
-  all.set(b, a.length);
-  return all;
 }
