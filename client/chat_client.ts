@@ -5,19 +5,21 @@
  * @module
  */
 
-import {
-  type MessageLine,
-  parseCounts,
-  parseMessageLines,
-  parseRows,
-  splitLines,
-} from "../protocol/content.ts";
+import { type MessageLine, parseMessageLines, parseRows, splitLines } from "../protocol/content.ts";
 import { FrameDecoder } from "../protocol/frame.ts";
 import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
 import { Event, isEventMethod, PROTOCOL_VERSION, Request, Status } from "../protocol/methods.ts";
+import { parseRoomPage, readRoomPages, type RoomPage } from "../protocol/room_list.ts";
 
 /** Largest frame the client accepts from a server by default (16 MiB). */
 export const CLIENT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+
+/**
+ * Most LIST_ROOMS pages {@link ChatClient.rooms} reads (a page holds up to
+ * 1,000 rooms): a bound, so that a server that always says `More: yes`
+ * cannot keep the client asking.
+ */
+export const MAX_ROOM_PAGES = 1_000;
 
 /** Where to connect. */
 export interface ConnectOptions {
@@ -354,11 +356,28 @@ export class ChatClient {
     await this.#ok(Request.LOGOUT);
   }
 
-  /** Every room with its member count. */
+  /**
+   * Every room with its member count, in creation order, read page by page
+   * (at most {@link MAX_ROOM_PAGES} pages).
+   */
   async rooms(): Promise<RoomInfo[]> {
-    const response = await this.#ok(Request.LIST_ROOMS);
-    const counts = parseCounts(response.params["Member-Counts"]);
-    return splitLines(response.content ?? "").map((name, i) => ({ name, members: counts[i] ?? 0 }));
+    const list = await readRoomPages(
+      (after) => this.#ok(Request.LIST_ROOMS, after === undefined ? {} : { After: after }),
+      MAX_ROOM_PAGES,
+    );
+    return list.rooms;
+  }
+
+  /**
+   * One page of the room list: at most `limit` rooms (the server's default
+   * and most: 1,000) after the room named `after`, or from the first.
+   * @throws {ChatError} BAD_REQUEST when `after` names no room or `limit` is out of range.
+   */
+  async roomPage(options: { after?: string; limit?: number } = {}): Promise<RoomPage> {
+    const params: Record<string, string> = {};
+    if (options.after !== undefined) params.After = options.after;
+    if (options.limit !== undefined) params.Limit = String(options.limit);
+    return parseRoomPage(await this.#ok(Request.LIST_ROOMS, params));
   }
 
   /** The members of the current room. */

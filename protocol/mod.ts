@@ -11,3 +11,4 @@ export * from "./methods.ts";
 export * from "./content.ts";
 export * from "./names.ts";
 export * from "./message_text.ts";
+export * from "./room_list.ts";

@@ -49,6 +49,8 @@ type Handler = (chat: Chat, session: Session, request: Message, options: Dispatc
 
 /** Messages a HISTORY returns when it gives no Limit, and at most. */
 export const HISTORY_LIMITS = { default: 50, max: 500 } as const;
+/** Rooms a LIST_ROOMS page lists when it gives no Limit, and at most. */
+export const LIST_ROOMS_LIMITS = { default: 1_000, max: 1_000 } as const;
 /** Results a SEARCH returns when it gives no Limit, and at most. */
 export const SEARCH_LIMITS = { default: 20, max: 100 } as const;
 /**
@@ -159,13 +161,19 @@ const HANDLERS: Record<RequestMethod, Handler> = {
   LOGOUT(chat, session) {
     return reply(Response.RESP_LOGOUT, chat.logout(session));
   },
-  LIST_ROOMS(chat) {
-    const rooms = chat.rooms();
+  LIST_ROOMS(chat, _session, request) {
+    const limit = numberParam(request, "Limit", LIST_ROOMS_LIMITS.default, LIST_ROOMS_LIMITS.max);
+    if (typeof limit === "string") return badRequest(limit, Response.RESP_LIST_ROOMS);
+    const page = chat.roomPage(request.params.After ?? null, limit!);
+    if (!page) return badRequest("After names no room", Response.RESP_LIST_ROOMS);
     return reply(
       Response.RESP_LIST_ROOMS,
       Status.OK,
-      { "Member-Counts": formatCounts(rooms.map((room) => room.members)) },
-      formatNameList(rooms.map((room) => room.name)),
+      {
+        "Member-Counts": formatCounts(page.rooms.map((room) => room.members)),
+        More: page.more ? "yes" : "no",
+      },
+      formatNameList(page.rooms.map((room) => room.name)),
     );
   },
   LIST_MEMBERS(chat, session) {
