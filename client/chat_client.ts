@@ -282,14 +282,25 @@ export class ChatClient {
   #closedReason: string | null = null;
   #serverCloseReason: string | null = null;
   #writing: Promise<void> = Promise.resolve();
+  /** The answer to the HELLO sent on connecting. */
+  readonly #greeting: Promise<Message>;
   /** Resolves with the reason once the connection has ended. */
   readonly closed: Promise<string>;
 
+  /**
+   * Says HELLO with this library's version at once, pipelined with what
+   * follows: without it the server would speak the original dialect.
+   */
   private constructor(conn: Deno.Conn, maxFrameSize: number, tls: boolean) {
     this.#conn = conn;
     this.#tls = tls;
     this.#decoder = new FrameDecoder({ maxFrameSize });
     this.closed = this.#readLoop();
+    this.#greeting = this.request({
+      method: Request.HELLO,
+      params: { Version: PROTOCOL_VERSION },
+    });
+    this.#greeting.catch(() => {}); // a connection that ends is reported by the next request
   }
 
   /**
@@ -396,20 +407,21 @@ export class ChatClient {
   }
 
   /**
-   * States the client's protocol version (default the one this library
-   * speaks) and capabilities, and learns the server's. Allowed before
-   * logging in; servers of the original protocol do not know it.
+   * States the client's protocol version and capabilities, and learns the
+   * server's. Without arguments, the answer to the HELLO the client sent
+   * with its own version on connecting (nothing is sent again). Allowed
+   * before logging in; servers of the original protocol do not know it.
    * @throws {ChatError} VERSION_MISMATCH when the server does not speak
    * that major version (the reason says what it speaks), BAD_REQUEST for a
    * malformed version.
    */
-  async hello(
-    version: string = PROTOCOL_VERSION,
-    capabilities?: readonly string[],
-  ): Promise<HelloResult> {
-    const params: Record<string, string> = { Version: version };
+  async hello(version?: string, capabilities?: readonly string[]): Promise<HelloResult> {
+    const params: Record<string, string> = { Version: version ?? PROTOCOL_VERSION };
     if (capabilities !== undefined) params.Capabilities = capabilities.join(",");
-    const response = await this.#ok(Request.HELLO, params);
+    const response = version === undefined && capabilities === undefined
+      ? await this.#greeting
+      : await this.request({ method: Request.HELLO, params });
+    if (response.params.Status !== Status.OK) throw new ChatError(Request.HELLO, response);
     const listed = response.params.Capabilities ?? "";
     return {
       version: response.params.Version ?? "",

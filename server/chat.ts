@@ -355,6 +355,24 @@ export class Chat {
     return { rooms, more: end < this.#listed.length };
   }
 
+  /**
+   * At most `limit` public rooms with their member counts: the rooms that
+   * have members first, then empty ones, each in creation order.
+   */
+  roomsOccupiedFirst(limit: number): RoomCount[] {
+    const occupied: RoomCount[] = [];
+    const empty: RoomCount[] = [];
+    for (const room of this.#listed) {
+      if (room.members.size > 0) {
+        occupied.push(countOf(room));
+        if (occupied.length === limit) break;
+      } else if (empty.length < limit) {
+        empty.push(countOf(room));
+      }
+    }
+    return occupied.concat(empty.slice(0, limit - occupied.length));
+  }
+
   /** Creates a room owned by the session's user (the name is NFC-normalised first). */
   async createRoom(session: Session, name: string): Promise<Outcome> {
     const normalised = name.normalize("NFC");

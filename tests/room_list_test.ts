@@ -1,6 +1,6 @@
 /**
- * Many rooms: LIST_ROOMS in pages (After, Limit, More), `--max-rooms`, and
- * the clients that page.
+ * Many rooms: LIST_ROOMS in pages (After, Limit, More), the bounded room
+ * list of original sessions, `--max-rooms`, and the clients that page.
  * Over real sockets on 127.0.0.1.
  */
 import assert from "node:assert/strict";
@@ -8,6 +8,7 @@ import { parseCounts, splitLines } from "../protocol/content.ts";
 import type { Message } from "../protocol/message.ts";
 import { ChatClient } from "../client/chat_client.ts";
 import { ACCOUNTS, RawConnection, startTestServer } from "./helpers.ts";
+import { OriginalClient } from "./original_client.ts";
 import { JsonSocket, startWebTestServer } from "./web_helpers.ts";
 
 /** `count` room names, one of them holding `": "` (fine in a name and in After). */
@@ -109,6 +110,28 @@ Deno.test("ChatClient.rooms reads every page, roomPage one", async () => {
     });
   } finally {
     await client.close();
+    await server.close();
+  }
+});
+
+Deno.test("an original session's room list holds at most 1,000 rooms, those with members first", async () => {
+  const names = roomNames(1_500);
+  const server = await startTestServer(manyRooms(names.length));
+  try {
+    const ann = await OriginalClient.open(server);
+    assert.equal(await ann.login("ann", ACCOUNTS.get("ann")!), true);
+    assert.equal(await ann.joinRoom("room 1400"), true);
+    const bob = await RawConnection.open(server);
+    await bob.login("bob");
+    await bob.request("JOIN_ROOM", { "Room-Name": "room 1499" });
+    const rows = await ann.listRooms();
+    assert.ok(rows);
+    assert.equal(rows.length, 1_000);
+    assert.deepEqual(rows.slice(0, 3), [["room 1400", "1"], ["room 1499", "1"], ["room 0", "0"]]);
+    assert.deepEqual(rows[rows.length - 1], ["room 997", "0"]);
+    ann.close();
+    await bob.close();
+  } finally {
     await server.close();
   }
 });
