@@ -11,7 +11,14 @@
 import { frame } from "./frame.ts";
 import type { MessageLine } from "./content.ts";
 import { utf8Length } from "./message.ts";
-import { Request, Response, type ResponseMethod, Status, type StatusCode } from "./methods.ts";
+import {
+  Request,
+  REQUESTS,
+  Response,
+  type ResponseMethod,
+  Status,
+  type StatusCode,
+} from "./methods.ts";
 
 /** The requests the original client sends. */
 export type OriginalRequest =
@@ -90,21 +97,10 @@ export function originalAnswer(
 ): { method: ResponseMethod; status: StatusCode } {
   const rule = ORIGINAL_ANSWERS[request];
   const known = rule.statuses.find((known) => known === status) ?? rule.fallback;
-  if (request === Request.RECV_MSG) {
-    return { method: known === Status.OK ? Response.NEW_MSG : Response.NO_NEW_MSG, status: known };
-  }
-  return { method: ORIGINAL_METHODS[request], status: known };
+  // RECV_MSG is the one request with two answers: NEW_MSG with OK, else NO_NEW_MSG
+  const recvOk = request === Request.RECV_MSG && known === Status.OK;
+  return { method: recvOk ? Response.NEW_MSG : REQUESTS[request].response, status: known };
 }
-
-const ORIGINAL_METHODS: Readonly<Record<Exclude<OriginalRequest, "RECV_MSG">, ResponseMethod>> = {
-  LOGIN: Response.RESP_LOGIN,
-  LOGOUT: Response.RESP_LOGOUT,
-  LIST_ROOMS: Response.RESP_LIST_ROOMS,
-  LIST_MEMBERS: Response.RESP_LIST_MEMBERS,
-  JOIN_ROOM: Response.RESP_JOIN_ROOM,
-  EXIT_ROOM: Response.RESP_EXIT_ROOM,
-  SEND_MSG: Response.RESP_SEND_MSG,
-};
 
 const encoder = new TextEncoder();
 
@@ -185,7 +181,7 @@ const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** Minutes east of UTC of this process's time zone at `ms` (e.g. 60 for CET). */
-export function localOffsetMinutes(ms: number): number {
+function localOffsetMinutes(ms: number): number {
   return -new Date(ms).getTimezoneOffset();
 }
 

@@ -13,10 +13,10 @@ import {
 } from "./original.ts";
 
 const text = new TextDecoder();
-const REQUESTS = Object.keys(ORIGINAL_ANSWERS) as OriginalRequest[];
+const ORIGINAL_REQUESTS = Object.keys(ORIGINAL_ANSWERS) as OriginalRequest[];
 
 Deno.test("originalAnswer never gives the original client a status it does not know for the request", () => {
-  for (const request of REQUESTS) {
+  for (const request of ORIGINAL_REQUESTS) {
     const known = ORIGINAL_ANSWERS[request].statuses;
     for (const status of [...Object.values(Status), "A_STATUS_OF_TOMORROW"]) {
       const answer = originalAnswer(request, status);
