@@ -55,6 +55,7 @@ export {
   type HelloResult,
   type HistoryMessage,
   type HistoryPage,
+  MAX_ROOM_PAGES,
   type ModerationOptions,
   type Place,
   type PlaceKind,
