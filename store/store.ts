@@ -52,8 +52,19 @@ export interface ChatStore {
    * that kind and name exists.
    */
   createRoom(room: RoomRecord): Promise<boolean>;
-  /** Records that a user has been in a room (no-op when already recorded). */
-  addMembership(kind: RoomKind, room: string, user: string, since: number): Promise<void>;
+  /**
+   * Records that a user has been in a room since `since` (kept from the
+   * first time). `joinedAfter`, the last message id before this joining
+   * (default 0), replaces the one recorded: the user's SEARCH covers the
+   * room's messages after it (peer chats; 0 for rooms anyone may read).
+   */
+  addMembership(
+    kind: RoomKind,
+    room: string,
+    user: string,
+    since: number,
+    joinedAfter?: number,
+  ): Promise<void>;
   /** Bans a user from a public room (replacing an earlier ban). */
   ban(ban: BanRecord): Promise<void>;
   /** Lifts a ban; false when there was none. */
@@ -62,17 +73,20 @@ export interface ChatStore {
   appendMessage(message: MessageRecord): Promise<void>;
   /**
    * Up to `limit` messages of a room with ids below `beforeId` (all when
-   * null), the newest ones, in ascending id order.
+   * null) and above `afterId` (default 0), the newest ones, in ascending
+   * id order.
    */
   history(
     kind: RoomKind,
     room: string,
     beforeId: number | null,
     limit: number,
+    afterId?: number,
   ): Promise<MessageRecord[]>;
   /**
    * Full-text search over the messages of the rooms `user` has been in and
-   * is not banned from; best matches first.
+   * is not banned from (in a peer chat, those after the user's latest
+   * joining); best matches first.
    */
   search(user: string, query: string, limit: number): Promise<SearchHit[]>;
   /** Finishes pending writes and releases the storage. */
