@@ -56,6 +56,8 @@ export {
   type HistoryMessage,
   type HistoryPage,
   type ModerationOptions,
+  type PeerAnswer,
+  type PeerConnection,
   type Place,
   type PlaceKind,
   type Poem,

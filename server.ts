@@ -108,6 +108,8 @@ async function main(args: string[]): Promise<void> {
       },
       maxConnectionsPerAddress: options.maxConnectionsPerIp,
       maxRoomsPerUser: options.maxRoomsPerUser,
+      peerInviteTimeoutMs: options.peerInviteTimeoutMs,
+      maxPeerInvites: options.maxPeerInvites,
       loginTimeoutMs: options.loginTimeoutMs,
       frameTimeoutMs: options.frameTimeoutMs,
       closeGraceMs: options.drainTimeoutMs,
