@@ -84,8 +84,9 @@ function fold(name: string): string {
  * The key under which names count as the same up to case, width and
  * look-alike characters: the folded (NFKC, lower case) UTS #39 skeleton of
  * the folded name. So `Alice`, `alice`, `ａｌｉｃｅ`, `аlice` (Cyrillic а)
- * and `al\u200bice` share one key. Together with {@link nameSkeleton}
- * (see {@link sameName}) it decides when a name is taken.
+ * and `al\u200bice` share one key. Two names count as the same (an
+ * account or room of one takes the other) when their keys or their
+ * {@link nameSkeleton}s are equal.
  *
  * @example
  * ```ts
@@ -103,26 +104,18 @@ export function nameKey(name: string): string {
  * The UTS #39 skeleton of a name, case kept: it catches look-alikes that
  * folding case first hides, such as a capital `I` for a small `l`
  * (`Ian` and `lan`), which {@link nameKey} reads as `ian`.
- */
-export function nameSkeleton(name: string): string {
-  return skeleton(name.normalize("NFKC"));
-}
-
-/**
- * Whether two names count as the same: equal {@link nameKey}s or equal
- * {@link nameSkeleton}s. Only one of such names can be an account.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { sameName } from "./names.ts";
- * assert.ok(sameName("Alice", "\u0430lice"));
- * assert.ok(sameName("Ian", "lan"));
- * assert.ok(!sameName("ian", "lan"));
+ * import { nameKey, nameSkeleton } from "./names.ts";
+ * assert.equal(nameSkeleton("Ian"), nameSkeleton("lan"));
+ * assert.notEqual(nameKey("Ian"), nameKey("lan"));
+ * assert.notEqual(nameSkeleton("ian"), nameSkeleton("lan"));
  * ```
  */
-export function sameName(a: string, b: string): boolean {
-  return nameKey(a) === nameKey(b) || nameSkeleton(a) === nameSkeleton(b);
+export function nameSkeleton(name: string): string {
+  return skeleton(name.normalize("NFKC"));
 }
 
 /** A user name inside a direct conversation's name: `\` and `↔` get a `\` before them. */
