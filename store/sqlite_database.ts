@@ -206,8 +206,7 @@ export class SqliteDatabase {
     return true;
   }
 
-  /** The name of an account other than `name` whose name counts as the same (equal
-   * `nameKey` or `nameSkeleton`). */
+  /** An account other than `name` whose name counts as the same: equal nameKey or nameSkeleton. */
   #lookAlike(name: string): string | undefined {
     return this.#get<{ name: string }>(
       "SELECT name FROM accounts WHERE (name_key = ? OR name_skeleton = ?) AND name <> ? LIMIT 1",
