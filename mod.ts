@@ -57,6 +57,8 @@ export {
   type HistoryPage,
   MAX_ROOM_PAGES,
   type ModerationOptions,
+  type PeerAnswer,
+  type PeerConnection,
   type Place,
   type PlaceKind,
   type Poem,

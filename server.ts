@@ -109,6 +109,8 @@ async function main(args: string[]): Promise<void> {
       maxConnectionsPerAddress: options.maxConnectionsPerIp,
       maxRoomsPerUser: options.maxRoomsPerUser,
       maxRooms: options.maxRooms,
+      peerInviteTimeoutMs: options.peerInviteTimeoutMs,
+      maxPeerInvites: options.maxPeerInvites,
       loginTimeoutMs: options.loginTimeoutMs,
       frameTimeoutMs: options.frameTimeoutMs,
       closeGraceMs: options.drainTimeoutMs,

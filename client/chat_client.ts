@@ -165,6 +165,20 @@ export interface WhoEntry {
   name: string;
 }
 
+/** What {@link ChatClient.peerConnect} came to. */
+export type PeerConnection =
+  /** In the peer chat `room` now. */
+  | { room: string; invited: false }
+  /**
+   * The peer is in the peer chat `room`, whose members were asked to let
+   * this user in until `expires` (ISO 8601): a `peerAnswer` event tells
+   * how it ended (with `accepted`, this user is in it).
+   */
+  | { room: string; invited: true; expires: string };
+
+/** How a request to join a peer chat ended. */
+export type PeerAnswer = "accepted" | "declined" | "expired" | "withdrawn";
+
 /** A poem of the server's corpus, from {@link ChatClient.poem}. */
 export interface Poem {
   /** Its number, from 1. */
@@ -192,6 +206,12 @@ export interface ModerationOptions {
  * - `dm`: a direct message to this user.
  * - `kicked`: this user was removed from `room` (and `banned` from it).
  * - `groupEnd`: everyone else left the peer chat, so this user is out of it too.
+ * - `peerInvite`: `from` asks to join this user's peer chat `room`, until
+ *   `expires`; {@link ChatClient.peerAccept} or {@link ChatClient.peerDecline}
+ *   answer.
+ * - `peerAnswer`: how `from`'s request to join the peer chat `room` ended,
+ *   and `by` whom when a member answered; to the one who asked (who is in
+ *   `room` once `accepted`) and to the members (unless accepted).
  * - `notice`: a notice from the server's operator to everyone.
  * - `close`: the server is closing the connection, saying why.
  */
@@ -210,6 +230,15 @@ export type ChatEvent =
   | { type: "dm"; from: string; to: string; time: string; id: number; content: string }
   | { type: "kicked"; room: string; by: string; reason: string; banned: boolean; time: string }
   | { type: "groupEnd"; room: string; time: string }
+  | { type: "peerInvite"; room: string; from: string; expires: string; time: string }
+  | {
+    type: "peerAnswer";
+    room: string;
+    from: string;
+    answer: PeerAnswer;
+    by?: string;
+    time: string;
+  }
   | { type: "notice"; time: string; content: string }
   | { type: "close"; reason: string };
 
@@ -454,14 +483,42 @@ export class ChatClient {
   }
 
   /**
-   * Starts a private peer chat with an online user, or joins the one they
-   * are in (with everyone in it); leaves the current room or peer chat.
-   * @returns the peer chat's name (the `room` of its events).
-   * @throws {ChatError} PEER_IS_SELF, PEER_OFFLINE (unknown or not online), …
+   * Starts a private peer chat with an online user who is in no room
+   * (leaving the current room or peer chat), or, when they are in a peer
+   * chat, asks its members to let this user in.
+   * @returns the peer chat's name (the `room` of its events), and whether
+   * this user is in it now or asked to join it.
+   * @throws {ChatError} BUSY (the peer is in a public room, or too many
+   * wait to join their peer chat), PEER_IS_SELF, PEER_OFFLINE (unknown or
+   * not online), …
    */
-  async peerConnect(peer: string): Promise<{ room: string }> {
-    const response = await this.#ok(Request.PEER_CONNECT, { Peer: peer });
-    return { room: response.params.Room ?? "" };
+  async peerConnect(peer: string): Promise<PeerConnection> {
+    const response = await this.request({
+      method: Request.PEER_CONNECT,
+      params: { Peer: peer },
+    });
+    const { Status: status, Room: room = "", Expires: expires = "" } = response.params;
+    if (status === Status.INVITED) return { room, invited: true, expires };
+    if (status !== Status.OK) throw new ChatError(Request.PEER_CONNECT, response);
+    return { room, invited: false };
+  }
+
+  /**
+   * Lets `user`, who asked to join (a `peerInvite` event), into this
+   * user's peer chat.
+   * @throws {ChatError} NO_INVITATION when their request is not waiting
+   * (answered, expired or withdrawn), NOT_IN_GROUP, …
+   */
+  async peerAccept(user: string): Promise<void> {
+    await this.#ok(Request.PEER_ACCEPT, { Peer: user });
+  }
+
+  /**
+   * Turns down `user`, who asked to join this user's peer chat.
+   * @throws {ChatError} NO_INVITATION, NOT_IN_GROUP, …
+   */
+  async peerDecline(user: string): Promise<void> {
+    await this.#ok(Request.PEER_DECLINE, { Peer: user });
   }
 
   /**
@@ -711,6 +768,25 @@ export class ChatClient {
         break;
       case Event.EVT_NOTICE:
         this.#push({ type: "notice", time: p.Time, content: message.content ?? "" });
+        break;
+      case Event.EVT_PEER_INVITE:
+        this.#push({
+          type: "peerInvite",
+          room: p.Room,
+          from: p.From,
+          expires: p.Expires ?? "",
+          time: p.Time,
+        });
+        break;
+      case Event.EVT_PEER_ANSWER:
+        this.#push({
+          type: "peerAnswer",
+          room: p.Room,
+          from: p.From,
+          answer: p.Answer as PeerAnswer,
+          ...(p.By ? { by: p.By } : {}),
+          time: p.Time,
+        });
         break;
       case Event.EVT_PING:
         this.#answerPing();

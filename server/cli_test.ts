@@ -172,3 +172,14 @@ Deno.test("readTlsFiles names the flag whose file is missing or holds the wrong 
     new TypeError("--tls-cert: cannot read c.pem: Is a directory (os error 21)"),
   );
 });
+
+Deno.test("parseServerArgs bounds requests to join peer chats: how long they wait, how many", () => {
+  const defaults = parseServerArgs([]);
+  assert.deepEqual([defaults.peerInviteTimeoutMs, defaults.maxPeerInvites], [60_000, 5]);
+  const args = parseServerArgs(["--peer-invite-timeout", "10", "--max-peer-invites", "2"]);
+  assert.deepEqual([args.peerInviteTimeoutMs, args.maxPeerInvites], [10_000, 2]);
+  assert.throws(
+    () => parseServerArgs(["--max-peer-invites", "0"]),
+    /--max-peer-invites must be a whole number from 1 to 1000/,
+  );
+});

@@ -314,14 +314,24 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     return reply(Response.RESP_WHO, Status.OK, {}, formatRows(rows));
   },
   PEER_CONNECT(chat, session, request) {
-    return answerEither(
-      chat.peerConnect(session, request.params.Peer),
-      (outcome) =>
-        answer(Response.RESP_PEER_CONNECT, outcome, outcome.room ? { Room: outcome.room } : {}),
-    );
+    return answerEither(chat.peerConnect(session, request.params.Peer), (outcome) => {
+      const params: Record<string, string> = {};
+      if (outcome.room) params.Room = outcome.room;
+      if (outcome.invitation) params.Expires = formatTime(outcome.invitation.expires);
+      return answer(Response.RESP_PEER_CONNECT, outcome, params);
+    });
   },
   PEER_BYE(chat, session) {
     return reply(Response.RESP_PEER_BYE, chat.peerBye(session));
+  },
+  PEER_ACCEPT(chat, session, request) {
+    return answerEither(
+      chat.peerAccept(session, request.params.Peer),
+      (outcome) => answer(Response.RESP_PEER_ACCEPT, outcome),
+    );
+  },
+  PEER_DECLINE(chat, session, request) {
+    return answer(Response.RESP_PEER_DECLINE, chat.peerDecline(session, request.params.Peer));
   },
   DM(chat, session, request, options) {
     const refusal = contentRefusal(request, Response.RESP_DM, options);

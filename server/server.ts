@@ -10,7 +10,7 @@ import type { SyncMode } from "../store/sqlite_database.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
 import { ConnectionsPerAddress } from "./address_limit.ts";
-import { Chat, type DuplicateLoginPolicy } from "./chat.ts";
+import { Chat, DEFAULT_INVITATION_LIMITS, type DuplicateLoginPolicy } from "./chat.ts";
 import { type ConsoleResult, runConsoleCommand } from "./console.ts";
 import type { Globals } from "./globals.ts";
 import { type GlobalsImport, importGlobals } from "./globals_import.ts";
@@ -93,6 +93,10 @@ export interface ServerOptions {
   maxRoomsPerUser?: number;
   /** Most public rooms; CREATE_ROOM beyond it gets NOT_ALLOWED. Default 10,000. */
   maxRooms?: number;
+  /** How long a request to join a peer chat waits for an answer, in ms. Default 60,000. */
+  peerInviteTimeoutMs?: number;
+  /** Most requests to join one peer chat waiting at once. Default 5. */
+  maxPeerInvites?: number;
   /** Most simultaneous connections (TCP and WebSocket) from one IP address; 0 for no cap. Default 64. */
   maxConnectionsPerAddress?: number;
   /** Connections not logged in for this long are closed, in ms. Default 60,000. */
@@ -197,6 +201,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       floodLimits: options.floodLimits,
       maxRoomsPerUser: options.maxRoomsPerUser,
       maxRooms: options.maxRooms,
+      invitationLimits: {
+        timeoutMs: options.peerInviteTimeoutMs ?? DEFAULT_INVITATION_LIMITS.timeoutMs,
+        perChat: options.maxPeerInvites ?? DEFAULT_INVITATION_LIMITS.perChat,
+      },
       log,
     });
     if (options.httpPort != null) {

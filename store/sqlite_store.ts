@@ -100,8 +100,14 @@ export class SqliteStore implements ChatStore {
     return this.#call("createRoom", room);
   }
 
-  addMembership(kind: RoomKind, room: string, user: string, since: number): Promise<void> {
-    return this.#call("addMembership", kind, room, user, since);
+  addMembership(
+    kind: RoomKind,
+    room: string,
+    user: string,
+    since: number,
+    joinedAfter = 0,
+  ): Promise<void> {
+    return this.#call("addMembership", kind, room, user, since, joinedAfter);
   }
 
   ban(ban: BanRecord): Promise<void> {

@@ -20,6 +20,8 @@ export interface HistoryRange {
   before?: number;
   /** Only messages with greater ids, the oldest of them; not with `before`. */
   after?: number;
+  /** No message with this id or a smaller one (what a peer chat's newcomer may not read). */
+  floor?: number;
   /** Most messages. */
   limit: number;
 }
@@ -62,8 +64,19 @@ export interface ChatStore {
    * that kind and name exists.
    */
   createRoom(room: RoomRecord): Promise<boolean>;
-  /** Records that a user has been in a room (no-op when already recorded). */
-  addMembership(kind: RoomKind, room: string, user: string, since: number): Promise<void>;
+  /**
+   * Records that a user has been in a room since `since` (kept from the
+   * first time). `joinedAfter`, the last message id before this joining
+   * (default 0), replaces the one recorded: the user's SEARCH covers the
+   * room's messages after it (peer chats; 0 for rooms anyone may read).
+   */
+  addMembership(
+    kind: RoomKind,
+    room: string,
+    user: string,
+    since: number,
+    joinedAfter?: number,
+  ): Promise<void>;
   /** Bans a user from a public room (replacing an earlier ban). */
   ban(ban: BanRecord): Promise<void>;
   /** Lifts a ban; false when there was none. */
@@ -73,12 +86,14 @@ export interface ChatStore {
   /**
    * Up to `limit` messages of a room in ascending id order: with `after`,
    * the oldest ones with greater ids; otherwise the newest ones with ids
-   * below `before` (all when absent).
+   * below `before` (all when absent). Never one with an id at or below
+   * `floor`.
    */
   history(kind: RoomKind, room: string, range: HistoryRange): Promise<MessageRecord[]>;
   /**
    * Full-text search over the messages of the rooms `user` has been in and
-   * is not banned from; best matches first.
+   * is not banned from (in a peer chat, those after the user's latest
+   * joining); best matches first.
    */
   search(user: string, query: string, limit: number): Promise<SearchHit[]>;
   /** Finishes pending writes and releases the storage. */

@@ -373,15 +373,18 @@ Deno.test("ChatClient.who shows who is in a room, in a peer chat and idle", asyn
 
 // ------------------------------------------------------------ peer chats and DMs
 
-Deno.test("ChatClient peer chat: a third user joins the peer's group, bye leaves, the last one gets groupEnd", async () => {
+Deno.test("ChatClient peer chat: a third user asks to join the peer's group, bye leaves, the last one gets groupEnd", async () => {
   await withServer(async (connect) => {
     const ann = await Watcher.login(connect, "ann");
     const bob = await Watcher.login(connect, "bob");
     const carol = await Watcher.login(connect, "carol");
-    await bob.client.join("lobby");
+    await carol.client.join("lobby");
+    assert.equal((await refusal(ann.client.peerConnect("carol"))).status, "BUSY");
 
-    // ann connects to bob: both are in a new group, bob is moved out of the lobby
-    const { room } = await ann.client.peerConnect("bob");
+    // ann connects to bob, who is in no room: both are in a new group
+    const connected = await ann.client.peerConnect("bob");
+    const room = connected.room;
+    assert.deepEqual(connected, { room, invited: false });
     assert.notEqual(room, "");
     const annJoined = await bob.next("join");
     assert.deepEqual([annJoined.room, annJoined.kind, annJoined.user], [room, "group", "ann"]);
@@ -391,8 +394,22 @@ Deno.test("ChatClient peer chat: a third user joins the peer's group, bye leaves
       "LIST_MEMBERS lists the peer chat",
     );
 
-    // carol connects to bob, who is chatting already: she joins the same group
-    assert.deepEqual(await carol.client.peerConnect("bob"), { room });
+    // carol connects to bob, who is chatting already: she asks to join, bob lets her in
+    const asked = await carol.client.peerConnect("bob");
+    assert.ok(asked.invited);
+    assert.deepEqual(asked, { room, invited: true, expires: asked.expires });
+    const invite = await bob.next("peerInvite");
+    assert.deepEqual([invite.room, invite.from, invite.expires], [room, "carol", asked.expires]);
+    assert.equal((await ann.next("peerInvite")).from, "carol");
+    assert.equal((await refusal(bob.client.peerAccept("nobody"))).status, "NO_INVITATION");
+    await bob.client.peerAccept("carol");
+    const answer = await carol.next("peerAnswer");
+    assert.deepEqual([answer.room, answer.from, answer.answer, answer.by], [
+      room,
+      "carol",
+      "accepted",
+      "bob",
+    ]);
     for (const member of [ann, bob]) {
       const joined = await member.next("join");
       assert.deepEqual([joined.room, joined.kind, joined.user], [room, "group", "carol"]);

@@ -37,6 +37,26 @@ export function startTestServer(options: ServerOptions = {}): Promise<ServerHand
   });
 }
 
+/**
+ * A raw connection to a test server, logged in as `user` (with push on
+ * unless told otherwise) and, with `room`, in that room.
+ */
+export async function online(
+  port: number,
+  user: string,
+  options: { push?: boolean; room?: string } = {},
+): Promise<RawConnection> {
+  const c = await RawConnection.open(port);
+  await c.login(user, { push: options.push ?? true });
+  if (options.room) {
+    const joined = await c.request("JOIN_ROOM", { "Room-Name": options.room });
+    if (joined.params.Status !== "OK") {
+      throw new Error(`join ${options.room}: ${joined.params.Status}`);
+    }
+  }
+  return c;
+}
+
 /** Rejects after `ms` unless `promise` settles first. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
