@@ -71,10 +71,11 @@ function whyNotConnected(error: unknown, args: ClientArgs): string {
 }
 
 /**
- * Says HELLO with the protocol version this client speaks. A server of
- * another major version refuses (VERSION_MISMATCH): the client says what
- * the server told and exits with 1. Any other failure (a server of the
- * original protocol, which knows no HELLO) is no reason to stop.
+ * Reads the answer to the HELLO that ChatClient says on connecting, with
+ * the protocol version this client speaks. A server of another major
+ * version refuses (VERSION_MISMATCH): the client says what the server told
+ * and exits with 1. Any other failure (a server of the original protocol,
+ * which knows no HELLO) is no reason to stop.
  */
 async function sayHello(client: ChatClient, args: ClientArgs): Promise<void> {
   try {

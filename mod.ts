@@ -37,7 +37,7 @@ export { type Globals, GlobalsError, parseGlobals } from "./server/globals.ts";
 export type { DuplicateLoginPolicy } from "./server/chat.ts";
 export type { ConsoleResult } from "./server/console.ts";
 export { parsePoems, type Poems } from "./server/poems.ts";
-export type { ChatStore, StoredState } from "./store/store.ts";
+export type { ChatStore, HistoryRange, StoredState } from "./store/store.ts";
 export type { SyncMode } from "./store/sqlite_database.ts";
 export type {
   AccountRecord,
@@ -55,7 +55,10 @@ export {
   type HelloResult,
   type HistoryMessage,
   type HistoryPage,
+  MAX_ROOM_PAGES,
   type ModerationOptions,
+  type PeerAnswer,
+  type PeerConnection,
   type Place,
   type PlaceKind,
   type Poem,

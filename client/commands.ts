@@ -51,9 +51,21 @@ export const COMMANDS = [
     name: "connect",
     arg: "PEER",
     needs: "a user name",
-    summary: "chat with PEER (and whoever PEER is chatting with) in a private peer chat",
+    summary: "chat with PEER in a private peer chat (or ask to join the one PEER is in)",
   },
   { name: "bye", summary: "leave the peer chat" },
+  {
+    name: "accept",
+    arg: "USER",
+    needs: "a user name",
+    summary: "let USER, who asked to join, into your peer chat",
+  },
+  {
+    name: "decline",
+    arg: "USER",
+    needs: "a user name",
+    summary: "turn down USER, who asked to join your peer chat",
+  },
   {
     name: "dm",
     arg: "USER TEXT",

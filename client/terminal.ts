@@ -6,6 +6,7 @@
  * @module
  */
 
+import { codePointName } from "../protocol/message_text.ts";
 import { Status } from "../protocol/methods.ts";
 import {
   type ChatClient,
@@ -171,31 +172,67 @@ export function splitSnippet(snippet: string, query: string): SnippetPart[] {
 }
 
 /**
- * Makes text from other users safe to print: control characters (which
- * could move the cursor or recolour the screen) become `^X` or U+FFFD.
- * Tabs are kept; line breaks must have been split off before.
+ * Makes names, reasons and other text from the network safe to print:
+ * control characters (which could move the cursor or recolour the screen)
+ * become `^X` or U+FFFD, and bidirectional controls and invisible
+ * characters become visible as `<U+202E>`, so that a name shows what it
+ * is. Tabs are kept; line breaks must have been split off before.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sanitize } from "./terminal.ts";
+ * assert.equal(sanitize("\x1b[2Jbob\x07"), "^[[2Jbob^G");
+ * assert.equal(sanitize("\u202egnp.exe"), "<U+202E>gnp.exe");
+ * assert.equal(sanitize("b\u200bob"), "b<U+200B>ob");
+ * ```
  */
 export function sanitize(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => printable(c, false));
+}
+
+/**
+ * {@link sanitize} for message text: the same, but zero-width joiners and
+ * variation selectors stay, as emoji (👨‍👩‍👧) and some scripts need them.
+ */
+export function sanitizeText(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => printable(c, true));
+}
+
+/**
+ * Control characters (but tab), the line and paragraph separators, and
+ * characters that reorder the text around them (bidirectional controls) or
+ * show nothing (default-ignorable code points: zero-width characters,
+ * fillers, tags, …).
+ */
+const UNPRINTABLE =
   // deno-lint-ignore no-control-regex
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => {
-    const code = c.charCodeAt(0);
-    if (code === 0x7f) return "^?";
-    return code < 0x20 ? `^${String.fromCharCode(code + 0x40)}` : "\uFFFD";
-  });
+  /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\p{Bidi_Control}\p{Default_Ignorable_Code_Point}]/gu;
+
+/** Of those, what message text keeps: joiners and variation selectors. */
+const SHAPING = /^[\u200c\u200d\p{Variation_Selector}]$/u;
+
+/** How an unprintable character is shown. */
+function printable(c: string, text: boolean): string {
+  const code = c.charCodeAt(0);
+  if (code === 0x7f) return "^?";
+  if (code < 0x20) return `^${String.fromCharCode(code + 0x40)}`;
+  if (code < 0xa0) return "\uFFFD";
+  return text && SHAPING.test(c) ? c : `<${codePointName(c)}>`;
 }
 
 /**
  * Splits message content into display lines: any line break (`\n`, `\r\n`,
  * `\r`) starts a new line; trailing line breaks are dropped; each line is
- * {@link sanitize}d.
+ * made safe with {@link sanitizeText}.
  */
 export function displayLines(content: string): string[] {
-  return content.replace(/[\r\n]+$/, "").split(/\r\n|\r|\n/).map(sanitize);
+  return content.replace(/[\r\n]+$/, "").split(/\r\n|\r|\n/).map(sanitizeText);
 }
 
 /** Text made safe to print on one line: line breaks become ` ↵ `. */
-function oneLine(text: string): string {
-  return sanitize(text.replace(/\r\n|\r|\n/g, " ↵ "));
+function oneLine(text: string, clean: (text: string) => string = sanitize): string {
+  return clean(text.replace(/\r\n|\r|\n/g, " ↵ "));
 }
 
 /** `3 messages`, `1 message`. */
@@ -282,6 +319,8 @@ export class ChatTerminal {
     who: () => this.#who(),
     connect: (peer) => this.#connect(peer),
     bye: () => this.#bye(),
+    accept: (user) => this.#answer("accept", user),
+    decline: (user) => this.#answer("decline", user),
     dm: (arg) => this.#dm(arg),
     poem: (n) => this.#poem(n),
     kick: (arg) => this.#moderate("kick", arg),
@@ -468,6 +507,19 @@ export class ChatTerminal {
         if (event.room === this.#room) this.#exit();
         this.#timedNotice(event.time, "everyone else left the peer chat; you are on your own");
         break;
+      case "peerInvite": {
+        const user = sanitize(event.from);
+        this.#timedNotice(
+          event.time,
+          `${user} asks to join the peer chat: /accept ${user} or /decline ${user}` +
+            ` (until ${formatClock(event.expires)})`,
+        );
+        break;
+      }
+      case "peerAnswer":
+        if (event.from === this.#user) this.#answered(event);
+        else this.#timedNotice(event.time, theirAnswer(event));
+        break;
       case "notice": {
         const [first, ...rest] = displayLines(event.content);
         const stamp = `[${formatClock(event.time)}]`;
@@ -607,8 +659,9 @@ export class ChatTerminal {
     this.#marker(`${plural(hits.length, "message")} match ${what}`);
     for (const hit of hits) {
       const snippet = splitSnippet(hit.snippet, query).map(({ text, match }) => {
-        if (!match) return oneLine(text);
-        return this.#color ? this.#paint("highlight", oneLine(text)) : `[${oneLine(text)}]`;
+        const shown = oneLine(text, sanitizeText);
+        if (!match) return shown;
+        return this.#color ? this.#paint("highlight", shown) : `[${shown}]`;
       }).join("");
       const from = this.#paint(hit.from === this.#user ? "green" : "cyan", oneLine(hit.from));
       const stamp = this.#paint("dim", `[${formatStamp(hit.time)}]`);
@@ -693,6 +746,13 @@ export class ChatTerminal {
         () => this.#client.peerConnect(peer),
       );
       if (!result) return;
+      if (result.value.invited) {
+        this.#notice(
+          `${sanitize(peer)} is in a peer chat: you asked its members to let you in ` +
+            `(until ${formatClock(result.value.expires)}); you stay where you are meanwhile`,
+        );
+        return;
+      }
       if (this.#room !== null && !this.#inGroup) this.#notice(`you left ${sanitize(this.#room)}`);
       this.#enter(result.value.room, true);
       const members = await this.#attempt(
@@ -708,6 +768,49 @@ export class ChatTerminal {
       this.#release();
     }
     this.#startPolling();
+  }
+
+  /** Shows how this user's request to join a peer chat ended; entering it when accepted. */
+  #answered(event: Extract<ChatEvent, { type: "peerAnswer" }>): void {
+    const by = sanitize(event.by ?? "");
+    if (event.answer !== "accepted") {
+      const why = {
+        declined: `${by} declined your request to join the peer chat`,
+        expired: "nobody answered your request to join the peer chat in time",
+        withdrawn: "your request to join the peer chat was withdrawn (you moved, or it ended)",
+      }[event.answer];
+      this.#timedNotice(event.time, why);
+      return;
+    }
+    const left = this.#room !== null && !this.#inGroup ? this.#room : null;
+    this.#enter(event.room, true);
+    const was = left === null ? "" : ` (you left ${sanitize(left)})`;
+    this.#timedNotice(
+      event.time,
+      `${by} let you into the peer chat${was}; type to chat, bye to leave`,
+    );
+    this.#startPolling();
+  }
+
+  /** Lets in or turns down a user who asked to join the peer chat. */
+  async #answer(action: "accept" | "decline", name: string): Promise<void> {
+    const user = name.normalize("NFC");
+    const result = await this.#attempt(
+      `cannot ${action} ${quote(user)}`,
+      () => action === "accept" ? this.#client.peerAccept(user) : this.#client.peerDecline(user),
+      (error) =>
+        error.status === Status.NOT_IN_GROUP
+          ? "you are not in a peer chat"
+          : error.status === Status.NO_INVITATION
+          ? `${user} is not waiting to join (answered, expired or withdrawn)`
+          : undefined,
+    );
+    if (!result) return;
+    this.#notice(
+      action === "accept"
+        ? `you let ${sanitize(user)} into the peer chat`
+        : `you declined ${sanitize(user)}'s request to join`,
+    );
   }
 
   async #bye(): Promise<void> {
@@ -934,6 +1037,21 @@ export class ChatTerminal {
 const NOT_IN_A_ROOM =
   "you are not in a room: /join ROOM first (/rooms lists them), or c PEER for a peer chat";
 
+/** How someone else's request to join the peer chat ended, for its members. */
+function theirAnswer(event: Extract<ChatEvent, { type: "peerAnswer" }>): string {
+  const user = sanitize(event.from);
+  switch (event.answer) {
+    case "declined":
+      return `${sanitize(event.by ?? "")} declined ${user}'s request to join`;
+    case "expired":
+      return `${user}'s request to join expired`;
+    case "withdrawn":
+      return `${user}'s request to join was withdrawn`;
+    default:
+      return `${user}'s request to join was accepted`;
+  }
+}
+
 /** A room name in quotes, made safe to print. */
 function quote(name: string): string {
   return `"${sanitize(name)}"`;
@@ -948,6 +1066,8 @@ function hint(status: string): string {
       return "; you cannot connect with yourself";
     case Status.PEER_OFFLINE:
       return "; /who lists the users online";
+    case Status.BUSY:
+      return "; /dm them, or try again later";
     case Status.BANNED:
       return "; the room's owner or an admin can /unban you";
     default:

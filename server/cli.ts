@@ -46,6 +46,9 @@ export interface ServerArgs {
   httpHeaderTimeoutMs: number;
   maxHttpHeaderBytes: number;
   maxRoomsPerUser: number;
+  maxRooms: number;
+  peerInviteTimeoutMs: number;
+  maxPeerInvites: number;
   loginTimeoutMs: number;
   frameTimeoutMs: number;
   drainTimeoutMs: number;
@@ -129,6 +132,13 @@ Options:
                           (default 10000; 0: no cap)
   --max-rooms-per-user N  rooms one user may create; admins are not
                           limited (default 100)
+  --max-rooms N           public rooms the server holds; CREATE_ROOM
+                          beyond it is refused (default 10000)
+  --peer-invite-timeout SECONDS
+                          how long a request to join a peer chat waits
+                          for its members' answer (default 60)
+  --max-peer-invites N    requests to join one peer chat waiting at once;
+                          more are answered BUSY (default 5)
   --login-timeout SECONDS connections not logged in this long are closed
                           (default 60)
   --frame-timeout SECONDS connections that leave a frame unfinished this
@@ -181,6 +191,9 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "max-connections-per-ip": { type: "string", default: "64" },
       "max-connections": { type: "string", default: "10000" },
       "max-rooms-per-user": { type: "string", default: "100" },
+      "max-rooms": { type: "string", default: "10000" },
+      "peer-invite-timeout": { type: "string", default: "60" },
+      "max-peer-invites": { type: "string", default: "5" },
       "login-timeout": { type: "string", default: "60" },
       "frame-timeout": { type: "string", default: "30" },
       "drain-timeout": { type: "string", default: "5" },
@@ -245,6 +258,10 @@ export function parseServerArgs(args: string[]): ServerArgs {
     maxConnectionsPerIp: integer("max-connections-per-ip", values["max-connections-per-ip"], 0),
     maxConnections: integer("max-connections", values["max-connections"], 0),
     maxRoomsPerUser: integer("max-rooms-per-user", values["max-rooms-per-user"], 0),
+    maxRooms: integer("max-rooms", values["max-rooms"], 0),
+    peerInviteTimeoutMs: 1000 *
+      integer("peer-invite-timeout", values["peer-invite-timeout"], 1, 3_600),
+    maxPeerInvites: integer("max-peer-invites", values["max-peer-invites"], 1, 1_000),
     loginTimeoutMs: 1000 * integer("login-timeout", values["login-timeout"], 1, 86_400),
     frameTimeoutMs: 1000 * integer("frame-timeout", values["frame-timeout"], 1, 86_400),
     drainTimeoutMs: 1000 * integer("drain-timeout", values["drain-timeout"], 0, 3_600),

@@ -31,6 +31,15 @@ Deno.test("parseServerArgs defaults and flags", () => {
   ]);
 });
 
+Deno.test("parseServerArgs reads --max-rooms, 10,000 by default", () => {
+  assert.equal(parseServerArgs([]).maxRooms, 10_000);
+  assert.equal(parseServerArgs(["--max-rooms", "35000"]).maxRooms, 35_000);
+  assert.throws(
+    () => parseServerArgs(["--max-rooms", "many"]),
+    /--max-rooms must be a whole number from 0/,
+  );
+});
+
 Deno.test("parseServerArgs rejects bad numbers and unknown flags with a clear message", () => {
   assert.throws(
     () => parseServerArgs(["70000"]),
@@ -202,4 +211,15 @@ Deno.test("parseServerArgs takes the listener limits: --max-connections, HTTP he
       bad,
     );
   }
+});
+
+Deno.test("parseServerArgs bounds requests to join peer chats: how long they wait, how many", () => {
+  const defaults = parseServerArgs([]);
+  assert.deepEqual([defaults.peerInviteTimeoutMs, defaults.maxPeerInvites], [60_000, 5]);
+  const args = parseServerArgs(["--peer-invite-timeout", "10", "--max-peer-invites", "2"]);
+  assert.deepEqual([args.peerInviteTimeoutMs, args.maxPeerInvites], [10_000, 2]);
+  assert.throws(
+    () => parseServerArgs(["--max-peer-invites", "0"]),
+    /--max-peer-invites must be a whole number from 1 to 1000/,
+  );
 });

@@ -11,7 +11,7 @@ import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
 import { AcceptLoop } from "./accept_loop.ts";
 import { ConnectionsPerAddress } from "./address_limit.ts";
-import { Chat, type DuplicateLoginPolicy } from "./chat.ts";
+import { Chat, DEFAULT_INVITATION_LIMITS, type DuplicateLoginPolicy } from "./chat.ts";
 import { type ConsoleResult, runConsoleCommand } from "./console.ts";
 import type { Globals } from "./globals.ts";
 import { type GlobalsImport, importGlobals } from "./globals_import.ts";
@@ -94,6 +94,12 @@ export interface ServerOptions {
   floodLimits?: FloodLimits;
   /** Most rooms one user may create (admins are not limited). Default 100. */
   maxRoomsPerUser?: number;
+  /** Most public rooms; CREATE_ROOM beyond it gets NOT_ALLOWED. Default 10,000. */
+  maxRooms?: number;
+  /** How long a request to join a peer chat waits for an answer, in ms. Default 60,000. */
+  peerInviteTimeoutMs?: number;
+  /** Most requests to join one peer chat waiting at once. Default 5. */
+  maxPeerInvites?: number;
   /** Most simultaneous connections (TCP, HTTP and WebSocket) from one IP address; 0 for no cap. Default 64. */
   maxConnectionsPerAddress?: number;
   /**
@@ -222,6 +228,11 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       scryptCost,
       floodLimits: options.floodLimits,
       maxRoomsPerUser: options.maxRoomsPerUser,
+      maxRooms: options.maxRooms,
+      invitationLimits: {
+        timeoutMs: options.peerInviteTimeoutMs ?? DEFAULT_INVITATION_LIMITS.timeoutMs,
+        perChat: options.maxPeerInvites ?? DEFAULT_INVITATION_LIMITS.perChat,
+      },
       log,
     });
     if (options.httpPort != null) {

@@ -6,7 +6,7 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { nameKey } from "../protocol/names.ts";
+import { NAME_KEY_RULES, nameKey, nameSkeleton } from "../protocol/names.ts";
 import type {
   AccountRecord,
   BanRecord,
@@ -18,7 +18,7 @@ import type {
 import { IndexBacklog, type IndexStep } from "./index_backlog.ts";
 import { migrate, StoreError } from "./schema.ts";
 import { containsFolded, markMatches, parseSearchQuery, rankMatches } from "./search_query.ts";
-import type { StoredState } from "./store.ts";
+import type { HistoryRange, StoredState } from "./store.ts";
 
 /** How hard commits go to disk. */
 export type SyncMode = "full" | "normal";
@@ -86,6 +86,7 @@ export class SqliteDatabase {
       throw new StoreError(`cannot use database ${path}: ${(error as Error).message}`);
     }
     this.#loadRoomIds();
+    this.#refreshNameKeys();
     const from = this.#indexedUpTo();
     if (this.#lastMessageId() <= from) this.#backlog.caughtUp(from);
   }
@@ -96,6 +97,21 @@ export class SqliteDatabase {
       "SELECT id, kind, name FROM rooms",
     );
     for (const room of rooms) this.#roomIds.set(roomKey(room.kind, room.name), room.id);
+  }
+
+  /** Makes every account's name keys anew when they were made under other rules. */
+  #refreshNameKeys(): void {
+    const rules = this.#get<{ value: string }>(
+      "SELECT value FROM settings WHERE name = 'name keys'",
+    )?.value;
+    if (rules === NAME_KEY_RULES) return;
+    this.transaction(() => {
+      const update = "UPDATE accounts SET name_key = ?, name_skeleton = ? WHERE name = ?";
+      for (const { name } of this.#all<{ name: string }>("SELECT name FROM accounts")) {
+        this.#run(update, nameKey(name), nameSkeleton(name), name);
+      }
+      this.#run("INSERT OR REPLACE INTO settings VALUES ('name keys', ?)", NAME_KEY_RULES);
+    });
   }
 
   /** Runs `work` in one transaction: all of it is committed, or none. */
@@ -174,17 +190,30 @@ export class SqliteDatabase {
   }
 
   createAccount(account: AccountRecord): boolean {
-    const result = this.#run(
-      `INSERT OR IGNORE INTO accounts (name, name_key, password_hash, source, disabled, created_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+    if (this.getAccount(account.name) || this.#lookAlike(account.name) !== undefined) return false;
+    this.#run(
+      `INSERT INTO accounts (name, name_key, name_skeleton, password_hash, source, disabled,
+         created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
       account.name,
       nameKey(account.name),
+      nameSkeleton(account.name),
       account.passwordHash,
       account.source,
       account.disabled ? 1 : 0,
       account.createdAt,
     );
-    return result.changes === 1;
+    return true;
+  }
+
+  /** An account other than `name` whose name counts as the same: equal nameKey or nameSkeleton. */
+  #lookAlike(name: string): string | undefined {
+    return this.#get<{ name: string }>(
+      "SELECT name FROM accounts WHERE (name_key = ? OR name_skeleton = ?) AND name <> ? LIMIT 1",
+      nameKey(name),
+      nameSkeleton(name),
+      name,
+    )?.name;
   }
 
   /** The seal of the globals.txt accounts last synced (see `ChatStore.globalsSeal`). */
@@ -196,25 +225,23 @@ export class SqliteDatabase {
 
   syncGlobalsAccounts(accounts: readonly AccountRecord[], seal: string | null): void {
     for (const account of accounts) {
-      const clash = this.#get<{ name: string }>(
-        "SELECT name FROM accounts WHERE name_key = ? AND name <> ?",
-        nameKey(account.name),
-        account.name,
-      );
-      if (clash) {
+      const clash = this.#lookAlike(account.name);
+      if (clash !== undefined) {
         throw new StoreError(
           `globals account ${JSON.stringify(account.name)} looks like the existing account ${
-            JSON.stringify(clash.name)
+            JSON.stringify(clash)
           }`,
         );
       }
       this.#run(
-        `INSERT INTO accounts (name, name_key, password_hash, source, disabled, created_at)
-         VALUES (?, ?, ?, 'globals', 0, ?)
+        `INSERT INTO accounts (name, name_key, name_skeleton, password_hash, source, disabled,
+           created_at)
+         VALUES (?, ?, ?, ?, 'globals', 0, ?)
          ON CONFLICT (name) DO UPDATE SET
            password_hash = excluded.password_hash, source = 'globals', disabled = 0`,
         account.name,
         nameKey(account.name),
+        nameSkeleton(account.name),
         account.passwordHash,
         account.createdAt,
       );
@@ -251,12 +278,22 @@ export class SqliteDatabase {
     return true;
   }
 
-  addMembership(kind: RoomKind, room: string, user: string, since: number): void {
+  addMembership(
+    kind: RoomKind,
+    room: string,
+    user: string,
+    since: number,
+    joinedAfter = 0,
+  ): void {
     this.#run(
-      "INSERT OR IGNORE INTO memberships (room_id, user, role, since) VALUES (?, ?, 'member', ?)",
+      `INSERT INTO memberships (room_id, user, role, since, joined_after)
+       VALUES (?, ?, 'member', ?, ?)
+       ON CONFLICT DO UPDATE SET joined_after = excluded.joined_after
+       WHERE joined_after <> excluded.joined_after`,
       this.#roomId(kind, room),
       user,
       since,
+      joinedAfter,
     );
   }
 
@@ -374,15 +411,29 @@ export class SqliteDatabase {
     return step.up_to === null ? null : { upTo: step.up_to, count: step.n };
   }
 
-  history(kind: RoomKind, room: string, beforeId: number | null, limit: number): MessageRecord[] {
-    const rows = this.#all<{ id: number; sender: string; time: number; content: string }>(
-      `SELECT id, sender, time, content FROM messages
-       WHERE room_id = ? AND id < ? ORDER BY id DESC LIMIT ?`,
-      this.#roomId(kind, room),
-      beforeId ?? Number.MAX_SAFE_INTEGER,
-      limit,
-    );
-    return rows.reverse().map((r) => ({ ...r, kind, room }));
+  history(kind: RoomKind, room: string, range: HistoryRange): MessageRecord[] {
+    type Row = { id: number; sender: string; time: number; content: string };
+    // a direct conversation exists only once its first message is stored
+    const roomId = this.#roomIds.get(roomKey(kind, room));
+    if (roomId === undefined) return [];
+    const above = Math.max(range.after ?? 0, range.floor ?? 0);
+    const rows = range.after === undefined
+      ? this.#all<Row>(
+        `SELECT id, sender, time, content FROM messages
+         WHERE room_id = ? AND id < ? AND id > ? ORDER BY id DESC LIMIT ?`,
+        roomId,
+        range.before ?? Number.MAX_SAFE_INTEGER,
+        above,
+        range.limit,
+      ).reverse()
+      : this.#all<Row>(
+        `SELECT id, sender, time, content FROM messages
+         WHERE room_id = ? AND id > ? ORDER BY id LIMIT ?`,
+        roomId,
+        above,
+        range.limit,
+      );
+    return rows.map((r) => ({ ...r, kind, room }));
   }
 
   /**
@@ -399,9 +450,11 @@ export class SqliteDatabase {
       if (this.#db.isTransaction) this.indexPending(-1);
       else this.transaction(() => this.indexPending(-1));
     }
+    // the user's rooms, less those banned from; in a peer chat, from the user's joining on
     const readable = `m.room_id IN (
         SELECT room_id FROM memberships WHERE user = :user
-        EXCEPT SELECT room_id FROM bans WHERE user = :user)`;
+        EXCEPT SELECT room_id FROM bans WHERE user = :user)
+      AND m.id > (SELECT joined_after FROM memberships WHERE user = :user AND room_id = m.room_id)`;
     const filters = readable +
       likes.map((_, i) => ` AND m.content LIKE :like${i} ESCAPE '\\'`).join("") +
       folded.map((_, i) => ` AND contains_folded(m.content, :folded${i})`).join("");

@@ -57,10 +57,10 @@ Deno.test("appendMessages stores any number of messages in order, in their rooms
   }));
   db.transaction(() => db.appendMessages(messages));
   assert.deepEqual(
-    db.history("room", "lobby", null, 100).map((m) => m.id),
+    db.history("room", "lobby", { limit: 100 }).map((m) => m.id),
     messages.filter((m) => m.room === "lobby").map((m) => m.id),
   );
-  assert.equal(db.history("room", "香港记者招待会", null, 100).length, 37);
+  assert.equal(db.history("room", "香港记者招待会", { limit: 100 }).length, 37);
   assert.equal(db.load().lastMessageId, 75);
   db.close();
 });
@@ -69,10 +69,25 @@ Deno.test("history returns the newest messages before an id, oldest first", () =
   const db = seeded();
   for (let id = 1; id <= 7; id++) post(db, id, "lobby", "ann", `m${id}`);
   post(db, 8, "香港记者招待会", "ann", "elsewhere");
-  assert.deepEqual(db.history("room", "lobby", null, 3).map((m) => m.content), ["m5", "m6", "m7"]);
-  assert.deepEqual(db.history("room", "lobby", 5, 3).map((m) => m.content), ["m2", "m3", "m4"]);
-  assert.deepEqual(db.history("room", "lobby", 2, 3).map((m) => m.content), ["m1"]);
-  assert.deepEqual(db.history("room", "lobby", 1, 3), []);
+  assert.deepEqual(db.history("room", "lobby", { limit: 3 }).map((m) => m.content), [
+    "m5",
+    "m6",
+    "m7",
+  ]);
+  assert.deepEqual(db.history("room", "lobby", { before: 5, limit: 3 }).map((m) => m.content), [
+    "m2",
+    "m3",
+    "m4",
+  ]);
+  assert.deepEqual(db.history("room", "lobby", { before: 2, limit: 3 }).map((m) => m.content), [
+    "m1",
+  ]);
+  assert.deepEqual(db.history("room", "lobby", { before: 1, limit: 3 }), []);
+  assert.deepEqual(db.history("room", "lobby", { after: 4, limit: 2 }).map((m) => m.content), [
+    "m5",
+    "m6",
+  ]);
+  assert.deepEqual(db.history("room", "lobby", { after: 7, limit: 2 }), []);
   assert.equal(db.load().lastMessageId, 8);
   db.close();
 });
@@ -276,7 +291,7 @@ Deno.test("data survives closing and reopening the file", async () => {
   db.close();
   const again = new SqliteDatabase(path);
   assert.deepEqual(again.load().rooms.map((r) => r.name), ["lobby", "香港记者招待会", "secret"]);
-  assert.equal(again.history("room", "lobby", null, 10)[0].content, "persisted");
+  assert.equal(again.history("room", "lobby", { limit: 10 })[0].content, "persisted");
   again.close();
   await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
 });
@@ -375,4 +390,117 @@ Deno.test("a corrupt or foreign file is refused, never replaced by a fresh datab
   await Deno.writeFile(path, bytes);
   assert.throws(() => new SqliteDatabase(path), StoreError);
   await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
+});
+
+Deno.test("accounts: look-alike names count as taken, capital I for small l included", () => {
+  const db = new SqliteDatabase(":memory:");
+  const account = (name: string) => ({
+    name,
+    passwordHash: `hash-of-${name}`,
+    source: "registered" as const,
+    disabled: false,
+    createdAt: 1,
+  });
+  assert.equal(db.createAccount(account("lan")), true);
+  assert.equal(db.createAccount(account("Ian")), false, "capital I looks like l");
+  assert.equal(db.createAccount(account("ian")), true, "small i does not");
+  assert.equal(db.createAccount(account("IAN")), false, "ian in capitals");
+  assert.equal(db.createAccount(account("\u0430nn")), true, "аnn, before ann exists");
+  assert.equal(db.createAccount(account("ann")), false, "then ann looks like it");
+  assert.throws(
+    () => db.syncGlobalsAccounts([{ ...account("ANN"), source: "globals" }], null),
+    /looks like the existing account "аnn"/,
+  );
+  db.close();
+});
+
+Deno.test("a version-6 file: look-alike accounts stay, keys are remade, DMs split, peer chats bounded", async () => {
+  const path = await tempPath();
+  const old = olderFile(
+    path,
+    6,
+    `INSERT INTO accounts VALUES ('alice', 'alice', 'h1', 'registered', 0, 1);
+     INSERT INTO accounts VALUES ('\u0430lice', '\u0430lice', 'h2', 'registered', 0, 2);
+     INSERT INTO rooms VALUES (1, 'direct', 'a ↔ b ↔ c', NULL, 3);
+     INSERT INTO memberships VALUES (1, 'a ↔ b', 'member', 3), (1, 'c', 'member', 3),
+       (1, 'a', 'member', 4), (1, 'b ↔ c', 'member', 4);
+     INSERT INTO messages VALUES (1, 1, 'a ↔ b', 3, 'to c, first pair');
+     INSERT INTO messages VALUES (2, 1, 'a', 4, 'to b ↔ c, second pair');
+     INSERT INTO messages VALUES (3, 1, 'c', 5, 'back to a ↔ b');
+     INSERT INTO rooms VALUES (2, 'direct', 'ann ↔ bob', NULL, 6);
+     INSERT INTO memberships VALUES (2, 'ann', 'member', 6), (2, 'bob', 'member', 6);
+     INSERT INTO messages VALUES (4, 2, 'ann', 6, 'plain pair');
+     INSERT INTO rooms VALUES (3, 'group', 'peer chat 1', NULL, 7);
+     INSERT INTO memberships VALUES (3, 'ann', 'member', 7), (3, 'bob', 'member', 7);
+     INSERT INTO messages VALUES (5, 3, 'ann', 8, 'before carol came');
+     INSERT INTO memberships VALUES (3, 'carol', 'member', 9);
+     INSERT INTO messages VALUES (6, 3, 'ann', 10, 'after carol came');`,
+  );
+  old.close();
+
+  const db = new SqliteDatabase(path);
+  assert.equal(db.getAccount("alice")?.passwordHash, "h1");
+  assert.equal(db.getAccount("\u0430lice")?.passwordHash, "h2", "both stay, and may log in");
+  assert.equal(db.createAccount({ ...db.getAccount("alice")!, name: "ALICE" }), false);
+  const rooms = (user: string) =>
+    db.search(user, "pair", 10).map((hit) => [hit.id, hit.room]).sort();
+  assert.deepEqual(rooms("c"), [[1, "a \\↔ b ↔ c"]]);
+  assert.deepEqual(rooms("a ↔ b"), [[1, "a \\↔ b ↔ c"]]);
+  assert.deepEqual(rooms("a"), [[2, "a ↔ b \\↔ c"]]);
+  assert.deepEqual(rooms("b ↔ c"), [[2, "a ↔ b \\↔ c"]]);
+  assert.deepEqual(rooms("bob"), [[4, "ann ↔ bob"]], "a plain pair keeps its name");
+  assert.deepEqual(
+    db.history("direct", "a \\↔ b ↔ c", { limit: 10 }).map((m) => m.id),
+    [1, 3],
+  );
+  assert.deepEqual(db.search("carol", "came", 10).map((hit) => hit.id), [6]);
+  assert.deepEqual(db.search("bob", "came", 10).map((hit) => hit.id).sort(), [5, 6]);
+  db.close();
+  await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
+});
+
+Deno.test("search covers a peer chat from the user's latest joining on, other rooms whole", () => {
+  const db = seeded();
+  db.transaction(() => {
+    db.createRoom({ kind: "group", name: "peer chat 1", createdBy: null, createdAt: 5 });
+    db.addMembership("group", "peer chat 1", "ann", 5, 0);
+    db.appendMessage({
+      kind: "group",
+      id: 1,
+      room: "peer chat 1",
+      sender: "ann",
+      time: 6,
+      content: "early word",
+    });
+    db.addMembership("group", "peer chat 1", "bob", 7, 1);
+    db.appendMessage({
+      kind: "group",
+      id: 2,
+      room: "peer chat 1",
+      sender: "ann",
+      time: 8,
+      content: "later word",
+    });
+    db.appendMessage({
+      kind: "room",
+      id: 3,
+      room: "lobby",
+      sender: "ann",
+      time: 9,
+      content: "lobby word",
+    });
+    db.addMembership("room", "lobby", "bob", 10);
+  });
+  assert.deepEqual(db.search("bob", "word", 10).map((hit) => hit.id).sort(), [2, 3]);
+  assert.deepEqual(db.search("ann", "word", 10).map((hit) => hit.id).sort(), [1, 2, 3]);
+  db.transaction(() => db.addMembership("group", "peer chat 1", "ann", 11, 2));
+  assert.deepEqual(
+    db.search("ann", "word", 10).map((hit) => hit.id),
+    [3],
+    "ann left and came back",
+  );
+  assert.deepEqual(db.history("group", "peer chat 1", { limit: 10, floor: 1 }).map((m) => m.id), [
+    2,
+  ]);
+  db.close();
 });

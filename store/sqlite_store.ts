@@ -18,7 +18,7 @@ import type {
   SearchHit,
 } from "./records.ts";
 import { StoreError } from "./schema.ts";
-import type { ChatStore, StoredState } from "./store.ts";
+import type { ChatStore, HistoryRange, StoredState } from "./store.ts";
 
 interface Queued {
   op: string;
@@ -100,8 +100,14 @@ export class SqliteStore implements ChatStore {
     return this.#call("createRoom", room);
   }
 
-  addMembership(kind: RoomKind, room: string, user: string, since: number): Promise<void> {
-    return this.#call("addMembership", kind, room, user, since);
+  addMembership(
+    kind: RoomKind,
+    room: string,
+    user: string,
+    since: number,
+    joinedAfter = 0,
+  ): Promise<void> {
+    return this.#call("addMembership", kind, room, user, since, joinedAfter);
   }
 
   ban(ban: BanRecord): Promise<void> {
@@ -116,13 +122,8 @@ export class SqliteStore implements ChatStore {
     return this.#call("appendMessage", message);
   }
 
-  history(
-    kind: RoomKind,
-    room: string,
-    beforeId: number | null,
-    limit: number,
-  ): Promise<MessageRecord[]> {
-    return this.#call("history", kind, room, beforeId, limit);
+  history(kind: RoomKind, room: string, range: HistoryRange): Promise<MessageRecord[]> {
+    return this.#call("history", kind, room, range);
   }
 
   search(user: string, query: string, limit: number): Promise<SearchHit[]> {

@@ -14,6 +14,18 @@ import type {
   SearchHit,
 } from "./records.ts";
 
+/** Which messages of a room {@link ChatStore.history} returns. */
+export interface HistoryRange {
+  /** Only messages with smaller ids, the newest of them. */
+  before?: number;
+  /** Only messages with greater ids, the oldest of them; not with `before`. */
+  after?: number;
+  /** No message with this id or a smaller one (what a peer chat's newcomer may not read). */
+  floor?: number;
+  /** Most messages. */
+  limit: number;
+}
+
 /** What the server needs at start-up. */
 export interface StoredState {
   /** Every public room, in creation order. */
@@ -52,8 +64,19 @@ export interface ChatStore {
    * that kind and name exists.
    */
   createRoom(room: RoomRecord): Promise<boolean>;
-  /** Records that a user has been in a room (no-op when already recorded). */
-  addMembership(kind: RoomKind, room: string, user: string, since: number): Promise<void>;
+  /**
+   * Records that a user has been in a room since `since` (kept from the
+   * first time). `joinedAfter`, the last message id before this joining
+   * (default 0), replaces the one recorded: the user's SEARCH covers the
+   * room's messages after it (peer chats; 0 for rooms anyone may read).
+   */
+  addMembership(
+    kind: RoomKind,
+    room: string,
+    user: string,
+    since: number,
+    joinedAfter?: number,
+  ): Promise<void>;
   /** Bans a user from a public room (replacing an earlier ban). */
   ban(ban: BanRecord): Promise<void>;
   /** Lifts a ban; false when there was none. */
@@ -61,18 +84,16 @@ export interface ChatStore {
   /** Stores a posted message. */
   appendMessage(message: MessageRecord): Promise<void>;
   /**
-   * Up to `limit` messages of a room with ids below `beforeId` (all when
-   * null), the newest ones, in ascending id order.
+   * Up to `limit` messages of a room in ascending id order: with `after`,
+   * the oldest ones with greater ids; otherwise the newest ones with ids
+   * below `before` (all when absent). Never one with an id at or below
+   * `floor`.
    */
-  history(
-    kind: RoomKind,
-    room: string,
-    beforeId: number | null,
-    limit: number,
-  ): Promise<MessageRecord[]>;
+  history(kind: RoomKind, room: string, range: HistoryRange): Promise<MessageRecord[]>;
   /**
    * Full-text search over the messages of the rooms `user` has been in and
-   * is not banned from; best matches first.
+   * is not banned from (in a peer chat, those after the user's latest
+   * joining); best matches first.
    */
   search(user: string, query: string, limit: number): Promise<SearchHit[]>;
   /** Finishes pending writes and releases the storage. */

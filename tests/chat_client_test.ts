@@ -174,6 +174,13 @@ Deno.test("ChatClient.history pages backwards with before and limit and tells wh
     const all = await ann.history();
     assert.equal(all.more, false);
     assert.deepEqual(all.messages.map((m) => m.id), sent.map((s) => s.id));
+    // forwards from a message, as a reader who jumped to it does
+    const newer = await ann.history({ after: sent[1].id, limit: 3 });
+    assert.deepEqual(newer.messages.map((m) => m.id), sent.slice(2, 5).map((s) => s.id));
+    assert.equal(newer.more, true);
+    const newest = await ann.history({ after: sent[4].id, limit: 3 });
+    assert.deepEqual(newest.messages.map((m) => m.id), sent.slice(5).map((s) => s.id));
+    assert.equal(newest.more, false);
     // another room's history is its own
     await ann.join("random");
     assert.deepEqual(await ann.history(), { room: "random", more: false, messages: [] });
@@ -191,8 +198,37 @@ Deno.test("ChatClient.history needs a room and a limit from 1 to 500", async () 
       assert.match(error.reason ?? "", /Limit must be a whole number from 1 to 500/);
     }
     assert.equal((await ann.history({ limit: 500 })).messages.length, 0);
+    const both = await refusal(ann.history({ before: 5, after: 1 }));
+    assert.deepEqual([both.status, both.reason], [
+      "BAD_REQUEST",
+      "Before and After cannot be combined",
+    ]);
     const stranger = await connect();
     assert.equal((await refusal(stranger.history())).status, "NOT_LOGIN");
+  });
+});
+
+Deno.test("ChatClient.history with a user pages through the direct conversation with them", async () => {
+  await withServer(async (connect) => {
+    const ann = await loggedIn(connect, "ann");
+    const bob = await loggedIn(connect, "bob");
+    const carol = await loggedIn(connect, "carol");
+    const first = await ann.dm("bob", "first, from ann");
+    const second = await bob.dm("ann", "second, from bob");
+    await carol.dm("bob", "not for ann");
+    // no room is needed, and both sides see the same conversation
+    for (const [client, other] of [[ann, "bob"], [bob, "ann"]] as const) {
+      const page = await client.history({ with: other });
+      assert.deepEqual(page.messages.map((m) => [m.id, m.from, m.content]), [
+        [first.id, "ann", "first, from ann"],
+        [second.id, "bob", "second, from bob"],
+      ]);
+      assert.equal(page.more, false);
+    }
+    const older = await ann.history({ with: "bob", before: second.id });
+    assert.deepEqual(older.messages.map((m) => m.id), [first.id]);
+    assert.deepEqual((await carol.history({ with: "ann" })).messages, []);
+    assert.equal((await refusal(ann.history({ with: "ann" }))).status, "NO_SUCH_USER");
   });
 });
 
@@ -261,6 +297,27 @@ Deno.test("ChatClient.hello learns the server's version and capabilities, before
   });
 });
 
+Deno.test("ChatClient says HELLO 2.0 on connecting, so that it gets today's formats, not the original's", async () => {
+  await withServer(async (connect) => {
+    const ann = await loggedIn(connect, "ann");
+    await ann.join("香港记者招待会");
+    const sent = await ann.send("a\tb\nc");
+    const [line] = await ann.recv();
+    assert.deepEqual(
+      line,
+      { from: "ann", time: sent.time, content: "a\tb\nc" },
+      "ISO time, TAB kept",
+    );
+    assert.deepEqual(await ann.members(), ["ann"]);
+    assert.deepEqual((await ann.rooms()).map((room) => room.name), [
+      "lobby",
+      "random",
+      "香港记者招待会",
+    ]);
+    assert.equal((await ann.hello()).version, "2.0", "the answer to the HELLO it sent");
+  });
+});
+
 Deno.test("ChatClient.hello rejects another major version with VERSION_MISMATCH saying what the server speaks", async () => {
   await withServer(async (connect) => {
     const client = await connect();
@@ -316,15 +373,18 @@ Deno.test("ChatClient.who shows who is in a room, in a peer chat and idle", asyn
 
 // ------------------------------------------------------------ peer chats and DMs
 
-Deno.test("ChatClient peer chat: a third user joins the peer's group, bye leaves, the last one gets groupEnd", async () => {
+Deno.test("ChatClient peer chat: a third user asks to join the peer's group, bye leaves, the last one gets groupEnd", async () => {
   await withServer(async (connect) => {
     const ann = await Watcher.login(connect, "ann");
     const bob = await Watcher.login(connect, "bob");
     const carol = await Watcher.login(connect, "carol");
-    await bob.client.join("lobby");
+    await carol.client.join("lobby");
+    assert.equal((await refusal(ann.client.peerConnect("carol"))).status, "BUSY");
 
-    // ann connects to bob: both are in a new group, bob is moved out of the lobby
-    const { room } = await ann.client.peerConnect("bob");
+    // ann connects to bob, who is in no room: both are in a new group
+    const connected = await ann.client.peerConnect("bob");
+    const room = connected.room;
+    assert.deepEqual(connected, { room, invited: false });
     assert.notEqual(room, "");
     const annJoined = await bob.next("join");
     assert.deepEqual([annJoined.room, annJoined.kind, annJoined.user], [room, "group", "ann"]);
@@ -334,8 +394,22 @@ Deno.test("ChatClient peer chat: a third user joins the peer's group, bye leaves
       "LIST_MEMBERS lists the peer chat",
     );
 
-    // carol connects to bob, who is chatting already: she joins the same group
-    assert.deepEqual(await carol.client.peerConnect("bob"), { room });
+    // carol connects to bob, who is chatting already: she asks to join, bob lets her in
+    const asked = await carol.client.peerConnect("bob");
+    assert.ok(asked.invited);
+    assert.deepEqual(asked, { room, invited: true, expires: asked.expires });
+    const invite = await bob.next("peerInvite");
+    assert.deepEqual([invite.room, invite.from, invite.expires], [room, "carol", asked.expires]);
+    assert.equal((await ann.next("peerInvite")).from, "carol");
+    assert.equal((await refusal(bob.client.peerAccept("nobody"))).status, "NO_INVITATION");
+    await bob.client.peerAccept("carol");
+    const answer = await carol.next("peerAnswer");
+    assert.deepEqual([answer.room, answer.from, answer.answer, answer.by], [
+      room,
+      "carol",
+      "accepted",
+      "bob",
+    ]);
     for (const member of [ann, bob]) {
       const joined = await member.next("join");
       assert.deepEqual([joined.room, joined.kind, joined.user], [room, "group", "carol"]);

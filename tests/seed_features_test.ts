@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
 import { parseRows } from "../protocol/content.ts";
-import { RawConnection, startTestServer } from "./helpers.ts";
+import { online, RawConnection, startTestServer } from "./helpers.ts";
 import { SECOND_POEM, testPoems } from "./poem_corpus.ts";
-
-async function online(port: number, user: string, options: { push?: boolean; room?: string } = {}) {
-  const c = await RawConnection.open(port);
-  await c.login(user, { push: options.push ?? true });
-  if (options.room) {
-    assert.equal((await c.request("JOIN_ROOM", { "Room-Name": options.room })).params.Status, "OK");
-  }
-  return c;
-}
 
 // --- CS168 (seed 001): channels and their error cases ---
 
@@ -126,11 +117,11 @@ Deno.test("TIME and WHO tell the time and who is where", async () => {
   await server.close();
 });
 
-Deno.test("peer chat: connect, others join the group, bye, and the last one is told", async () => {
+Deno.test("peer chat: connect, others ask to join the group, bye, and the last one is told", async () => {
   const server = await startTestServer();
   const port = server.addr.port;
   const ann = await online(port, "ann");
-  const bob = await online(port, "bob", { room: "lobby" });
+  const bob = await online(port, "bob");
   const carol = await online(port, "carol");
 
   const self = await ann.request("PEER_CONNECT", { Peer: "ann" });
@@ -154,9 +145,16 @@ Deno.test("peer chat: connect, others join the group, bye, and the last one is t
     ["carol", "idle", ""],
   ]);
 
-  const joined = await carol.request("PEER_CONNECT", { Peer: "bob" });
-  assert.equal(joined.params.Room, group, "connecting to someone chatting joins their group");
-  assert.equal((await ann.nextOf("EVT_JOIN")).params.User, "carol");
+  const asked = await carol.request("PEER_CONNECT", { Peer: "bob" });
+  assert.deepEqual(
+    [asked.params.Status, asked.params.Room],
+    ["INVITED", group],
+    "connecting to someone chatting asks to join their group",
+  );
+  assert.equal((await ann.nextOf("EVT_PEER_INVITE")).params.From, "carol");
+  assert.equal((await bob.nextOf("EVT_PEER_INVITE")).params.From, "carol");
+  assert.equal((await ann.request("PEER_ACCEPT", { Peer: "carol" })).params.Status, "OK");
+  assert.equal((await carol.nextOf("EVT_PEER_ANSWER")).params.Answer, "accepted");
   assert.equal((await bob.nextOf("EVT_JOIN")).params.User, "carol");
   await carol.request("SEND_MSG", {}, "Hi Joyce and Wen");
   for (const member of [ann, bob]) {

@@ -30,6 +30,7 @@ import {
   formatClock,
   formatStamp,
   readLines,
+  sanitize,
   SecretInput,
   splitSnippet,
 } from "../client/terminal.ts";
@@ -395,6 +396,16 @@ Deno.test("displayLines splits line breaks and neutralises control characters", 
   assert.deepEqual(displayLines("\x1b[2Jred\x07\x9b"), ["^[[2Jred^G\uFFFD"]);
   assert.equal(formatClock("not a time"), "--:--:--");
   assert.match(formatClock("2026-11-23T09:10:32.123Z"), /^\d\d:\d\d:\d\d$/);
+});
+
+Deno.test("sanitize shows bidirectional controls and invisible characters; message text keeps emoji joiners", () => {
+  assert.equal(sanitize("\u202eexe.txt"), "<U+202E>exe.txt");
+  assert.equal(sanitize("bob\u200b\u2066\u{E0041}\u3164"), "bob<U+200B><U+2066><U+E0041><U+3164>");
+  assert.equal(sanitize("a\u200db"), "a<U+200D>b", "a name shows even a joiner");
+  assert.equal(sanitize("\x1b]0;title\x07\x85"), "^[]0;title^G\uFFFD");
+  assert.deepEqual(displayLines("family 👨\u200d👩\u200d👧 ❤\ufe0f \u202eevil\u2028x"), [
+    "family 👨\u200d👩\u200d👧 ❤\ufe0f <U+202E>evil<U+2028>x",
+  ]);
 });
 
 // ------------------------------------------------- ChatTerminal in-process
@@ -1057,8 +1068,8 @@ Deno.test("ChatTerminal shows direct messages, operator notices, and being kicke
       await terminal.handleLine("/join bob's room");
       await bob.expect("alice joining", (e) => e.type === "join");
 
-      await bob.client.dm("alice", "psst\nsecond line");
-      await transcript.waitFor(/✉ bob → you: psst$/);
+      await bob.client.dm("alice", "psst\u202e\nsecond line");
+      await transcript.waitFor(/✉ bob → you: psst<U\+202E>$/);
       await terminal.handleLine("/dm bob hush");
       const dm = await bob.expect("alice's dm", (e) => e.type === "dm");
       assert.equal(dm.type === "dm" && dm.content, "hush");
@@ -1066,7 +1077,7 @@ Deno.test("ChatTerminal shows direct messages, operator notices, and being kicke
       server.console("BROADCAST maintenance at noon");
       await transcript.waitFor(/! server notice: maintenance at noon$/);
 
-      await bob.client.kick("alice", { reason: "too loud" });
+      await bob.client.kick("alice", { reason: "too loud \u2066!" });
       await transcript.waitFor(/you were kicked/);
       assert.equal(terminal.room, null);
       await terminal.handleLine("still here?");
@@ -1076,11 +1087,11 @@ Deno.test("ChatTerminal shows direct messages, operator notices, and being kicke
       await terminal.handleLine("/join bob's room");
       assert.deepEqual(untimed(transcript.lines), [
         "* you joined bob's room",
-        "[T] ✉ bob → you: psst",
+        "[T] ✉ bob → you: psst<U+202E>",
         "           second line",
         "[T] ✉ you → bob: hush",
         "[T] ! server notice: maintenance at noon",
-        "[T] * you were kicked from bob's room by bob: too loud",
+        "[T] * you were kicked from bob's room by bob: too loud <U+2066>!",
         "! you are not in a room: /join ROOM first (/rooms lists them), or c PEER for a peer chat",
         "* you joined bob's room",
         "[T] * you were banned from bob's room by bob",
@@ -1140,7 +1151,7 @@ Deno.test("ChatTerminal /kick, /ban and /unban act on the current room and need 
   });
 });
 
-Deno.test("ChatTerminal follows a peer chat it is pulled into and says when everyone else left", async () => {
+Deno.test("ChatTerminal follows a peer chat it is pulled into, lets in who asks, and says when everyone else left", async () => {
   await withServer(async (server) => {
     const port = server.addr.port;
     await using bob = await Participant.login(port, "bob", "bob123");
@@ -1148,13 +1159,19 @@ Deno.test("ChatTerminal follows a peer chat it is pulled into and says when ever
     const { terminal, transcript } = await terminalOf(port, "alice");
     try {
       await terminal.handleLine("/join lobby");
+      const busy = await bob.client.peerConnect("alice").catch((error) => error);
+      assert.equal(busy.status, "BUSY", "nobody is taken out of a public room");
+      await terminal.handleLine("/leave");
       await bob.client.peerConnect("alice");
       await transcript.waitFor(/bob connected with you/);
       assert.equal(terminal.inPeerChat, true);
       assert.notEqual(terminal.room, null);
       await bob.client.send("hi alice");
       await transcript.waitFor(/bob: hi alice$/);
-      await reporter.client.peerConnect("bob");
+      const asked = await reporter.client.peerConnect("bob");
+      assert.equal(asked.invited, true);
+      await transcript.waitFor(/记者 asks to join/);
+      await terminal.handleLine("/accept 记者");
       await transcript.waitFor(/记者 joined the peer chat/);
       await terminal.handleLine("who");
       await terminal.handleLine("hello both");
@@ -1168,23 +1185,66 @@ Deno.test("ChatTerminal follows a peer chat it is pulled into and says when ever
       const lines = untimed(transcript.lines);
       assert.deepEqual(lines.slice(0, 5), [
         "* you joined lobby",
-        "[T] * bob connected with you in a peer chat (you left lobby); type to chat, bye to leave",
+        "* you left lobby",
+        "[T] * bob connected with you in a peer chat; type to chat, bye to leave",
         "[T] bob: hi alice",
-        "[T] * 记者 joined the peer chat",
-        "online (3):",
+        "[T] * 记者 asks to join the peer chat: /accept 记者 or /decline 记者 (until " +
+        `${formatClock(asked.invited ? asked.expires : "")})`,
       ]);
+      // the response and the event that it caused, in either order
+      assert.deepEqual(lines.slice(5, 7).sort(), [
+        "* you let 记者 into the peer chat",
+        "[T] * 记者 joined the peer chat",
+      ]);
+      assert.equal(lines[7], "online (3):");
       // in the server's order
-      assert.deepEqual(lines.slice(5, 8).sort(), [
+      assert.deepEqual(lines.slice(8, 11).sort(), [
         "  alice  in a peer chat with bob, 记者",
         "  bob    in a peer chat with 记者, alice",
         "  记者     in a peer chat with bob, alice",
       ]);
-      assert.equal(lines[8], "[T] alice: hello both");
-      assert.match(lines[9], /^members of the peer chat \(3\): /);
-      assert.deepEqual(lines.slice(10), [
+      assert.equal(lines[11], "[T] alice: hello both");
+      assert.match(lines[12], /^members of the peer chat \(3\): /);
+      assert.deepEqual(lines.slice(13), [
         "[T] * bob left the peer chat",
         "[T] * 记者 left the peer chat",
         "[T] * everyone else left the peer chat; you are on your own",
+      ]);
+    } finally {
+      await terminal.quit();
+    }
+  });
+});
+
+Deno.test("ChatTerminal asks to join a peer chat, and says how the request ended", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await using reporter = await Participant.login(port, "记者", "hongkong");
+    const { terminal, transcript } = await terminalOf(port, "alice");
+    try {
+      await bob.client.peerConnect("记者");
+      await terminal.handleLine("/join lobby");
+      await terminal.handleLine("/connect bob");
+      await transcript.waitFor(/you asked its members/);
+      assert.equal(terminal.room, "lobby", "she waits where she was");
+      await bob.expect("alice's request", (e) => e.type === "peerInvite");
+      await bob.client.peerDecline("alice");
+      await transcript.waitFor(/declined/);
+      await terminal.handleLine("/connect bob");
+      await reporter.expect("alice's request", (e) => e.type === "peerInvite");
+      await reporter.expect("alice's second request", (e) => e.type === "peerInvite");
+      await reporter.client.peerAccept("alice");
+      await transcript.waitFor(/let you into/);
+      assert.equal(terminal.inPeerChat, true);
+      await terminal.handleLine("/accept bob");
+      const lines = untimed(transcript.lines);
+      assert.match(lines[1], /^\* bob is in a peer chat: you asked its members to let you in/);
+      assert.deepEqual(lines.slice(2), [
+        "[T] * bob declined your request to join the peer chat",
+        lines[3],
+        "[T] * 记者 let you into the peer chat (you left lobby); type to chat, bye to leave",
+        '! cannot accept "bob": NO_INVITATION (bob is not waiting to join (answered, expired or withdrawn))',
       ]);
     } finally {
       await terminal.quit();
