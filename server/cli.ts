@@ -16,6 +16,8 @@ export interface ServerArgs {
   httpPort: number | null;
   /** Origins besides the server's own whose pages may use the WebSocket. */
   allowOrigins: string[];
+  /** Host names besides addresses and localhost under which the WebSocket is served. */
+  allowHosts: string[];
   maxOnline: number;
   /** Null when not given: ./globals.txt is then read if it exists. */
   globals: string | null;
@@ -39,6 +41,10 @@ export interface ServerArgs {
   loginThrottle: boolean;
   /** 0 for no cap. */
   maxConnectionsPerIp: number;
+  /** Over every listener; 0 for no cap. */
+  maxConnections: number;
+  httpHeaderTimeoutMs: number;
+  maxHttpHeaderBytes: number;
   maxRoomsPerUser: number;
   maxRooms: number;
   peerInviteTimeoutMs: number;
@@ -69,6 +75,16 @@ Options:
   --allow-origin ORIGIN   also let pages of ORIGIN (e.g.
                           https://chat.example.com) open a WebSocket
                           (repeatable; default: the server's own only)
+  --allow-host NAME       also serve the WebSocket to pages that reached
+                          the server as NAME, e.g. behind a reverse proxy
+                          (repeatable; IP addresses, localhost, --host and
+                          the --allow-origin hosts always are)
+  --http-header-timeout SECONDS
+                          an HTTP request head must arrive within this
+                          time, and a kept-alive connection sends its next
+                          request within it (default 10)
+  --max-http-header-bytes N
+                          longest HTTP request head (default 16384)
   --max-online N          most users logged in at once (default 10000)
   --globals PATH          preset accounts and rooms (default ./globals.txt,
                           skipped when that file does not exist)
@@ -110,7 +126,10 @@ Options:
                           address, then delays from 1 s doubling to 5 min)
   --max-connections-per-ip N
                           simultaneous connections from one IP address,
-                          TCP and WebSocket together (default 64; 0: no cap)
+                          TCP, HTTP and WebSocket together (default 64;
+                          0: no cap)
+  --max-connections N     simultaneous connections over every port
+                          (default 10000; 0: no cap)
   --max-rooms-per-user N  rooms one user may create; admins are not
                           limited (default 100)
   --max-rooms N           public rooms the server holds; CREATE_ROOM
@@ -148,6 +167,9 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "http-port": { type: "string" },
       "no-http": { type: "boolean", default: false },
       "allow-origin": { type: "string", multiple: true, default: [] },
+      "allow-host": { type: "string", multiple: true, default: [] },
+      "http-header-timeout": { type: "string", default: "10" },
+      "max-http-header-bytes": { type: "string", default: "16384" },
       "max-online": { type: "string" },
       globals: { type: "string" },
       db: { type: "string", default: "./claptrap.db" },
@@ -167,6 +189,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "msg-burst": { type: "string", default: "50" },
       "no-login-throttle": { type: "boolean", default: false },
       "max-connections-per-ip": { type: "string", default: "64" },
+      "max-connections": { type: "string", default: "10000" },
       "max-rooms-per-user": { type: "string", default: "100" },
       "max-rooms": { type: "string", default: "10000" },
       "peer-invite-timeout": { type: "string", default: "60" },
@@ -199,6 +222,15 @@ export function parseServerArgs(args: string[]): ServerArgs {
       ? null
       : integer("http-port", values["http-port"] ?? "8080", 0, 65535),
     allowOrigins: values["allow-origin"].map(origin),
+    allowHosts: values["allow-host"].map(hostName),
+    httpHeaderTimeoutMs: 1000 *
+      integer("http-header-timeout", values["http-header-timeout"], 1, 3_600),
+    maxHttpHeaderBytes: integer(
+      "max-http-header-bytes",
+      values["max-http-header-bytes"],
+      1024,
+      1 << 20,
+    ),
     maxOnline,
     globals: values.globals ?? null,
     db: values.db,
@@ -224,6 +256,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
     msgBurst: integer("msg-burst", values["msg-burst"], 1, 1_000_000),
     loginThrottle: !values["no-login-throttle"],
     maxConnectionsPerIp: integer("max-connections-per-ip", values["max-connections-per-ip"], 0),
+    maxConnections: integer("max-connections", values["max-connections"], 0),
     maxRoomsPerUser: integer("max-rooms-per-user", values["max-rooms-per-user"], 0),
     maxRooms: integer("max-rooms", values["max-rooms"], 0),
     peerInviteTimeoutMs: 1000 *
@@ -322,6 +355,16 @@ function origin(text: string): string {
     );
   }
   return url.origin;
+}
+
+/** Checks and lower-cases an --allow-host value: a host name, without port. */
+function hostName(text: string): string {
+  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(text)) {
+    throw new TypeError(
+      `--allow-host must be a host name such as chat.example.com, got ${JSON.stringify(text)}`,
+    );
+  }
+  return text.toLowerCase();
 }
 
 function oneOf<T extends string>(name: string, text: string, choices: readonly T[]): T {

@@ -173,6 +173,46 @@ Deno.test("readTlsFiles names the flag whose file is missing or holds the wrong 
   );
 });
 
+Deno.test("parseServerArgs takes the listener limits: --max-connections, HTTP head bounds, --allow-host", () => {
+  const defaults = parseServerArgs([]);
+  assert.deepEqual(
+    [
+      defaults.maxConnections,
+      defaults.httpHeaderTimeoutMs,
+      defaults.maxHttpHeaderBytes,
+      defaults.allowHosts,
+    ],
+    [10_000, 10_000, 16_384, []],
+  );
+  const args = parseServerArgs([
+    "--max-connections",
+    "0",
+    "--http-header-timeout",
+    "3",
+    "--max-http-header-bytes",
+    "4096",
+    "--allow-host",
+    "Chat.Example.com",
+    "--allow-host",
+    "proxy",
+  ]);
+  assert.deepEqual(
+    [args.maxConnections, args.httpHeaderTimeoutMs, args.maxHttpHeaderBytes, args.allowHosts],
+    [0, 3_000, 4_096, ["chat.example.com", "proxy"]],
+  );
+  assert.throws(
+    () => parseServerArgs(["--max-http-header-bytes", "100"]),
+    /--max-http-header-bytes must be a whole number from 1024 to 1048576, got "100"/,
+  );
+  for (const bad of ["chat.example.com:8080", "https://chat.example.com", "a_b", ""]) {
+    assert.throws(
+      () => parseServerArgs(["--allow-host", bad]),
+      /--allow-host must be a host name such as chat.example.com/,
+      bad,
+    );
+  }
+});
+
 Deno.test("parseServerArgs bounds requests to join peer chats: how long they wait, how many", () => {
   const defaults = parseServerArgs([]);
   assert.deepEqual([defaults.peerInviteTimeoutMs, defaults.maxPeerInvites], [60_000, 5]);

@@ -86,6 +86,76 @@ export function refuseConnection(conn: Deno.Conn, reason: string, plain: boolean
   conn.write(refusal).catch(() => {}).finally(close);
 }
 
+/**
+ * Reads `conn` until it ends (or `stopped()` says so), handing each chunk to
+ * `receive`, and not reading while `requests` is busy. Reads start with a
+ * small buffer and double up to the large one while they fill it.
+ * @returns null when the peer closed, or the error that ended the connection
+ */
+export async function readUntilEnd(
+  conn: Deno.Conn,
+  requests: Pick<RequestQueue<unknown>, "busy" | "ready">,
+  stopped: () => boolean,
+  receive: (chunk: Uint8Array) => void,
+): Promise<string | null> {
+  let buffer = new Uint8Array(FIRST_READ_BUFFER);
+  while (!stopped()) {
+    let n: number | null;
+    try {
+      n = await conn.read(buffer);
+    } catch (error) {
+      // a TLS peer that just drops the socket ends like a TCP one
+      if (error instanceof Deno.errors.UnexpectedEof) return null;
+      return `connection error: ${(error as Error).name}`;
+    }
+    if (n === null) return null;
+    receive(buffer.subarray(0, n));
+    if (n === buffer.length && buffer.length < LARGEST_READ_BUFFER) {
+      buffer = new Uint8Array(buffer.length * 2);
+    }
+    if (requests.busy) await requests.ready();
+  }
+  return null;
+}
+
+/** How {@link closeWhenFlushed} sees and closes a connection's socket. */
+export interface ClosingSocket {
+  /** Whether the socket is closed already. */
+  closed(): boolean;
+  /** Closes the socket (again is harmless). */
+  close(): void;
+  /** Called before half-closing; false to close at once instead. Default: half-close. */
+  halfClosing?(): boolean;
+}
+
+/**
+ * Once what `queue` holds is written, or `graceMs` pass, half-closes `conn`
+ * and waits out the rest of the grace time for the client to close its
+ * side, then closes the socket.
+ * @returns the grace timer, to clear when the socket closes sooner
+ */
+export function closeWhenFlushed(
+  conn: Deno.Conn,
+  queue: SendQueue,
+  graceMs: number,
+  socket: ClosingSocket,
+): ReturnType<typeof setTimeout> {
+  let timer!: ReturnType<typeof setTimeout>;
+  const graceOver = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
+  Promise.race([queue.drained(), graceOver]).then(async () => {
+    if (socket.closed()) return;
+    if (socket.halfClosing && !socket.halfClosing()) return socket.close();
+    try {
+      await conn.closeWrite();
+    } catch {
+      socket.close();
+    }
+    await graceOver;
+    socket.close();
+  });
+  return timer;
+}
+
 /** Closes a connection that may be closed already. */
 export function closeQuietly(conn: Deno.Conn): void {
   try {
@@ -142,29 +212,17 @@ export class TcpConnection implements Peer {
   /** Reads and answers requests until the connection ends. */
   async run(): Promise<void> {
     this.#log(`connect session=${this.#session.id} addr=${this.address}`);
-    let buffer = new Uint8Array(FIRST_READ_BUFFER);
-    let endReason = "connection closed by client";
-    while (!this.#socketClosed) {
-      let n: number | null;
-      try {
-        n = await this.#conn.read(buffer);
-      } catch (error) {
-        // a TLS peer that just drops the socket ends like a TCP one
-        if (!(error instanceof Deno.errors.UnexpectedEof)) {
-          endReason = `connection error: ${(error as Error).name}`;
-        }
-        n = null;
-      }
-      if (n === null) break;
-      this.#liveness.heard(Date.now());
-      // once closing, input is read and dropped so the close is a FIN, not a reset
-      if (this.#closeReason === null) this.#receive(buffer.subarray(0, n));
-      if (n === buffer.length && buffer.length < LARGEST_READ_BUFFER) {
-        buffer = new Uint8Array(buffer.length * 2);
-      }
-      if (this.#requests.busy) await this.#requests.ready();
-    }
-    const reason = this.#closeReason ?? endReason;
+    const error = await readUntilEnd(
+      this.#conn,
+      this.#requests,
+      () => this.#socketClosed,
+      (chunk) => {
+        this.#liveness.heard(Date.now());
+        // once closing, input is read and dropped so the close is a FIN, not a reset
+        if (this.#closeReason === null) this.#receive(chunk);
+      },
+    );
+    const reason = this.#closeReason ?? error ?? "connection closed by client";
     this.#closing.abort();
     this.#chat.disconnect(this.#session, reason);
     this.#closeSocket();
@@ -275,21 +333,10 @@ export class TcpConnection implements Peer {
     // leave rooms now rather than when the socket is finally closed; deferred
     // so that a broadcast under way is not changed beneath it
     queueMicrotask(() => this.#chat.disconnect(this.#session, reason));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const graceOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#limits.closeGraceMs);
+    this.#graceTimer = closeWhenFlushed(this.#conn, this.#queue, this.#limits.closeGraceMs, {
+      closed: () => this.#socketClosed,
+      close: () => this.#closeSocket(),
     });
-    Promise.race([this.#queue.drained(), graceOver]).then(async () => {
-      if (this.#socketClosed) return;
-      try {
-        await this.#conn.closeWrite();
-      } catch {
-        this.#closeSocket();
-      }
-      await graceOver;
-      this.#closeSocket();
-    });
-    this.#graceTimer = timer;
   }
 
   /** Closes at once, dropping what is queued. Core state is updated by run(). */
