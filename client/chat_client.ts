@@ -469,7 +469,8 @@ export class ChatClient {
   /**
    * Removes a user from a room (default: the current one); they and the
    * room are told, with the reason. Owners of the room and admins only.
-   * @throws {ChatError} NOT_ALLOWED, NO_SUCH_USER (not in the room), NOT_IN_ROOM, NO_SUCH_ROOM
+   * @throws {ChatError} NOT_ALLOWED (also for oneself), NO_SUCH_USER (not in the room),
+   * NOT_IN_ROOM, NO_SUCH_ROOM
    */
   async kick(user: string, options: ModerationOptions = {}): Promise<void> {
     await this.#ok(Request.KICK, moderationParams(user, options));
@@ -478,7 +479,8 @@ export class ChatClient {
   /**
    * Removes a user from a room (default: the current one) and keeps them
    * out until {@link ChatClient.unban}. Owners of the room and admins only.
-   * @throws {ChatError} NOT_ALLOWED, NOT_IN_ROOM, NO_SUCH_ROOM
+   * @throws {ChatError} NOT_ALLOWED (also for oneself), NO_SUCH_USER (no such account),
+   * NOT_IN_ROOM, NO_SUCH_ROOM
    */
   async ban(user: string, options: ModerationOptions = {}): Promise<void> {
     await this.#ok(Request.BAN, moderationParams(user, options));

@@ -776,7 +776,9 @@ export class ChatTerminal {
           ? undefined
           : action === "unban"
           ? `${user} is not banned from ${room}`
-          : `${user} is not in ${room}`,
+          : action === "kick"
+          ? `${user} is not in ${room}`
+          : undefined,
     );
     if (!result) return;
     const done = { kick: "kicked", ban: "banned", unban: "unbanned" }[action];

@@ -1112,6 +1112,8 @@ Deno.test("ChatTerminal /kick, /ban and /unban act on the current room and need 
         ["den", "alice", "too loud", false],
       );
       await transcript.waitFor(/bob left den \(kicked by alice: too loud\)/);
+      await terminal.handleLine("/kick alice");
+      await terminal.handleLine("/ban nobody");
       await terminal.handleLine("/ban bob spam");
       await terminal.handleLine("/unban bob");
       await terminal.handleLine("/unban bob");
@@ -1128,6 +1130,8 @@ Deno.test("ChatTerminal /kick, /ban and /unban act on the current room and need 
         "* you joined den",
         '! cannot kick "记者": NO_SUCH_USER (记者 is not in den)',
         "* kicked bob from den",
+        '! cannot kick "alice": NOT_ALLOWED (you cannot kick yourself)',
+        '! cannot ban "nobody": NO_SUCH_USER (no user has that name)',
         "* banned bob from den",
         "* unbanned bob (they may join den again)",
         '! cannot unban "bob": NO_SUCH_USER (bob is not banned from den)',
