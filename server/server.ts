@@ -20,6 +20,7 @@ import { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./liveness.ts";
 import { stderrLogger } from "./log_format.ts";
 import { DEFAULT_SCRYPT_COST } from "./passwords.ts";
 import type { Poems } from "./poems.ts";
+import { isLoopback, SamplePasswordsError, samplePasswordsIn } from "./sample_accounts.ts";
 import { StaticFiles } from "./static_files.ts";
 import {
   closeQuietly,
@@ -31,8 +32,14 @@ import {
 
 /** Settings of {@link startServer}; every field has a default. */
 export interface ServerOptions {
-  /** Address to listen on. Default `0.0.0.0`. */
+  /** Address to listen on. Default `127.0.0.1`: this machine only. */
   host?: string;
+  /**
+   * Start even when `host` is not a loopback address while `globals` gives
+   * an account its published sample password (see server/sample_accounts.ts).
+   * Default false: such a start throws {@link SamplePasswordsError}.
+   */
+  allowSamplePasswords?: boolean;
   /** TCP port; 0 picks a free one. Default 6666. */
   port?: number;
   /**
@@ -133,11 +140,30 @@ export class TlsConfigError extends Error {
 /** Writes a log line to stderr, prefixed with the time. */
 export const logToStderr: (line: string) => void = stderrLogger("text");
 
+/** The address a server listens on unless told otherwise: this machine only. */
+export const DEFAULT_HOST = "127.0.0.1";
+
+/**
+ * The web page's address as a person would open it: `localhost` for a
+ * loopback or wildcard address, which a browser on this machine reaches.
+ */
+function pageUrl(addr: Deno.NetAddr, tls: boolean): string {
+  const { hostname } = addr;
+  const host = hostname === "0.0.0.0" || hostname === "::" || isLoopback(hostname)
+    ? "localhost"
+    : hostname.includes(":")
+    ? `[${hostname}]`
+    : hostname;
+  return `${tls ? "https" : "http"}://${host}:${addr.port}/`;
+}
+
 /** Most connections from one address unless told otherwise. */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
 
 /**
  * Opens the store, brings globals.txt into it, and starts listening on TCP.
+ * @throws {SamplePasswordsError} when `host` is reachable from other
+ * machines and `globals` holds a sample password (see `allowSamplePasswords`).
  * @throws {StoreError} when the database cannot be used.
  * @throws {TlsConfigError} when the TLS certificate or key cannot be used.
  *
@@ -151,6 +177,11 @@ export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
  * ```
  */
 export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
+  const host = options.host ?? DEFAULT_HOST;
+  if (!options.allowSamplePasswords && !isLoopback(host) && options.globals) {
+    const exposed = samplePasswordsIn(options.globals.accounts);
+    if (exposed.length > 0) throw new SamplePasswordsError(host, exposed);
+  }
   const log = options.log ?? logToStderr;
   const scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
   const store = options.store ??
@@ -177,7 +208,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   try {
     // bound first, so that a port in use or an unusable TLS key is reported at
     // once, not after a slow globals.txt import; connections wait to be accepted
-    listener = listen(options.host ?? "0.0.0.0", options.port ?? 6666, options.tls);
+    listener = listen(host, options.port ?? 6666, options.tls);
     if (options.globals) {
       imported = await importGlobals(store, options.globals, { scryptCost, now: Date.now() });
     }
@@ -198,7 +229,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     });
     if (options.httpPort != null) {
       http = startHttpServer({
-        hostname: options.host ?? "0.0.0.0",
+        hostname: host,
         port: options.httpPort,
         chat,
         limits,
@@ -216,7 +247,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   }
   const addr = listener.addr as Deno.NetAddr;
   log(`listening addr=${addr.hostname}:${addr.port}`);
-  if (http) log(`listening http=${http.addr.hostname}:${http.addr.port}`);
+  if (http) {
+    log(`listening http=${http.addr.hostname}:${http.addr.port}`);
+    log(`web-client url=${pageUrl(http.addr, options.tls !== undefined)}`);
+  }
   if (options.tls) log("tls on");
   if (imported) {
     const { accounts, checked, hashed } = imported;
