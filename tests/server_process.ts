@@ -4,6 +4,7 @@
  * @module
  */
 
+import { listeningPort } from "../server/log_format.ts";
 import { ACCOUNTS, ROOMS, withTimeout } from "./helpers.ts";
 
 /** A server child process. */
@@ -85,10 +86,8 @@ export async function spawnServer(args: string[]): Promise<ServerProcess> {
       for (const line of parts) {
         log.push(line);
         // the listening line, as text or as JSON (--log-format json)
-        const match = line.match(
-          /listening addr=[^ ]*:(\d+)$|"event":"listening","addr":"[^"]*:(\d+)"/,
-        );
-        if (match) listening(Number(match[1] ?? match[2]));
+        const port = listeningPort(line);
+        if (port !== null) listening(port);
       }
     }
   })();
@@ -97,9 +96,9 @@ export async function spawnServer(args: string[]): Promise<ServerProcess> {
     await Deno.remove(globals);
     return status.code;
   });
-  let listeningPort: number;
+  let boundPort: number;
   try {
-    listeningPort = await withTimeout(
+    boundPort = await withTimeout(
       Promise.race([
         port,
         exited.then(() => {
@@ -115,7 +114,7 @@ export async function spawnServer(args: string[]): Promise<ServerProcess> {
   }
   return {
     pid: child.pid,
-    port: listeningPort,
+    port: boundPort,
     log,
     exited,
     kill: (signal = "SIGTERM") => child.kill(signal),
