@@ -45,7 +45,8 @@ Options:
   --ca FILE        trust the certificate(s) in FILE (PEM), e.g. the server's
                    self-signed one; implies --tls
   --user NAME      log in as NAME
-  --password PW    password (visible to other local users: prefer the prompt)
+  --password PW    password (visible to other local users, and printed by
+                   deno task: prefer the prompt, or stdin when piped)
   --register       create the account NAME first (asks for the password twice)
   --no-push        poll for messages instead of having them pushed
   -h, --help       show this help
