@@ -178,7 +178,11 @@ async function runPiped(
     if (!await terminal.handleLine(line)) break;
   }
   await terminal.quit();
-  Deno.exit((await terminal.ended) === null ? 0 : 1);
+  const lost = terminal.undelivered;
+  if (lost > 0) {
+    console.error(`claptrap: ${lost} ${lost === 1 ? "line was" : "lines were"} not delivered`);
+  }
+  Deno.exit((await terminal.ended) === null && lost === 0 ? 0 : 1);
 }
 
 /**

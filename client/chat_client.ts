@@ -219,13 +219,16 @@ export class ChatError extends Error {
   readonly status: string;
   /** The response's Reason, when it gave one. */
   readonly reason?: string;
+  /** With RATE_LIMITED: the response's Retry-After-Ms, when trying again may succeed. */
+  readonly retryAfterMs?: number;
 
   /** Describes the failed `method` from its `response`. */
   constructor(method: string, response: Message) {
-    const { Status: status = "", Reason: reason } = response.params;
+    const { Status: status = "", Reason: reason, "Retry-After-Ms": retry } = response.params;
     super(`${method} failed: ${status}${reason ? ` (${reason})` : ""}`);
     this.status = status;
     this.reason = reason;
+    if (retry !== undefined && /^\d{1,15}$/.test(retry)) this.retryAfterMs = Number(retry);
   }
 }
 

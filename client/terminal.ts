@@ -45,6 +45,10 @@ const JOIN_CONTEXT = 10;
 const HISTORY_PAGE = 20;
 /** Most messages one `/history` may ask for (the server's maximum). */
 const HISTORY_MAX = 500;
+/** Most times one message is sent while the server answers RATE_LIMITED. */
+const SEND_ATTEMPTS = 10;
+/** Longest Retry-After-Ms worth waiting for before sending a message again. */
+const MAX_RETRY_WAIT_MS = 30_000;
 
 const SGR = {
   bold: "1",
@@ -243,6 +247,8 @@ export class ChatTerminal {
   #inGroup = false;
   #quitting = false;
   #closed = false;
+  /** Messages finally not delivered. */
+  #undelivered = 0;
   #polling = false;
   #pollLoop: Promise<void> = Promise.resolve();
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
@@ -319,6 +325,14 @@ export class ChatTerminal {
   /** Whether {@link ChatTerminal.room} is a peer chat rather than a public room. */
   get inPeerChat(): boolean {
     return this.#inGroup;
+  }
+
+  /**
+   * How many typed messages were finally not delivered (refused, not in a
+   * room, or still RATE_LIMITED after waiting); each was shown as an error.
+   */
+  get undelivered(): number {
+    return this.#undelivered;
   }
 
   /** Greets the user and lists the rooms. */
@@ -727,7 +741,7 @@ export class ChatTerminal {
       this.#error("/dm requires a user name and a message: /dm USER TEXT");
       return;
     }
-    const result = await this.#attempt(
+    const result = await this.#deliver(
       `cannot send to ${quote(to)}`,
       () => this.#client.dm(to, text),
     );
@@ -797,11 +811,36 @@ export class ChatTerminal {
 
   async #send(text: string): Promise<void> {
     if (this.#room === null) {
+      this.#undelivered++;
       this.#error(NOT_IN_A_ROOM);
       return;
     }
-    const result = await this.#attempt("cannot send", () => this.#client.send(text));
+    const result = await this.#deliver("cannot send", () => this.#client.send(text));
     if (result) this.#showMessage(result.value.time, this.#user, text);
+  }
+
+  /**
+   * Sends a message like {@link ChatTerminal.#attempt} runs a request, but
+   * while the server answers RATE_LIMITED waits its Retry-After-Ms and sends
+   * again (up to SEND_ATTEMPTS times); a message finally not delivered counts.
+   */
+  async #deliver<T>(what: string, send: () => Promise<T>): Promise<{ value: T } | null> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return { value: await send() };
+      } catch (error) {
+        const wait = error instanceof ChatError && error.status === Status.RATE_LIMITED
+          ? error.retryAfterMs ?? 1_000
+          : Infinity;
+        if (attempt < SEND_ATTEMPTS && wait <= MAX_RETRY_WAIT_MS && !this.#over) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          continue;
+        }
+        this.#undelivered++;
+        await this.#report(what, error);
+        return null;
+      }
+    }
   }
 
   /**

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import {
   ChatClient,
   type ChatEvent,
+  DEFAULT_FLOOD_LIMITS,
   type ServerHandle,
   type ServerOptions,
   startServer,
@@ -742,7 +743,8 @@ Deno.test("terminal client shows failed requests as one line and hints when not 
     await using alice = new ClientProcess(server.addr.port, ["--user", "alice"]);
     await alice.write("alice123\nhello?\n/join nowhere\n/leave\n/create lobby\n/quit\n");
     const { code, stdout, stderr } = await alice.finish();
-    assert.equal(code, 0);
+    assert.equal(code, 1, "hello? was not delivered");
+    assert.equal(stderr, "claptrap: 1 line was not delivered\n");
     assert.match(stdout, /! you are not in a room: \/join ROOM first/);
     assert.match(stdout, /! cannot join "nowhere": NO_SUCH_ROOM/);
     assert.match(stdout, /! cannot leave: NOT_IN_ROOM\n/);
@@ -826,6 +828,40 @@ Deno.test("terminal client exits with status 1 when the connection is refused", 
   const { code, stderr } = await alice.finish();
   assert.equal(code, 1);
   assert.equal(stderr, `claptrap: cannot connect to 127.0.0.1:${port}: connection refused\n`);
+});
+
+Deno.test("terminal client waits out RATE_LIMITED and delivers every piped line, in order", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("lobby");
+    await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+    const lines = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`);
+    await alice.write(`/join lobby\n${lines.join("\n")}\n/quit\n`);
+    const { code, stdout, stderr } = await alice.finish();
+    assert.equal(code, 0, stdout + stderr);
+    assert.doesNotMatch(stdout, /RATE_LIMITED/);
+    const received: string[] = [];
+    while (received.length < lines.length) {
+      const event = await bob.expect("alice's messages", (e) => e.type === "message");
+      if (event.type === "message") received.push(event.content);
+    }
+    assert.deepEqual(received, lines);
+  }, { floodLimits: { ...DEFAULT_FLOOD_LIMITS, messages: { perSecond: 40, burst: 5 } } });
+});
+
+Deno.test("terminal client exits with status 1 when a piped line is finally not delivered", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+    // the second message would have to wait 100 s: too long, the client gives up on it
+    await alice.write("/join lobby\nfirst\nsecond\n/quit\n");
+    const { code, stdout, stderr } = await alice.finish();
+    assert.equal(code, 1, stdout + stderr);
+    assert.match(stdout, new RegExp(`${CLOCK} alice: first\n! cannot send: RATE_LIMITED \\(`));
+    assert.match(stdout, /\* logged out\n$/);
+    assert.equal(stderr, "claptrap: 1 line was not delivered\n");
+  }, { floodLimits: { ...DEFAULT_FLOOD_LIMITS, messages: { perSecond: 0.01, burst: 1 } } });
 });
 
 Deno.test("terminal client with --register creates the account and logs in with it", async () => {
@@ -1261,8 +1297,9 @@ Deno.test("terminal client sends direct messages with /dm and shows those it get
     await bob.client.dm("alice", "agreed");
     await alice.waitFor(new RegExp(`${CLOCK} ✉ bob → you: agreed\n`));
     await alice.write("/dm 记者 hello\n/dm bob\n/quit\n");
-    const { code, stdout } = await alice.finish();
-    assert.equal(code, 0);
+    const { code, stdout, stderr } = await alice.finish();
+    assert.equal(code, 1, "the message to 记者 was not delivered");
+    assert.equal(stderr, "claptrap: 1 line was not delivered\n");
     assert.match(stdout, new RegExp(`${CLOCK} ✉ you → bob: just between us\n`));
     assert.match(stdout, /! cannot send to "记者": PEER_OFFLINE \(记者 is not online\)/);
     assert.match(stdout, /! \/dm requires a user name and a message: \/dm USER TEXT\n/);
@@ -1297,7 +1334,9 @@ Deno.test("terminal client answers the CS168 error cases with the way out", asyn
     ]);
     await alice.write("/join\n/join nowhere\nhello?\n/create lobby\n/list\n/quit\n");
     const { code, stdout, stderr } = await alice.finish();
-    assert.equal(code, 0, stdout + stderr);
+    // "hello?" went nowhere: a script learns it from the exit status
+    assert.equal(code, 1, stdout + stderr);
+    assert.equal(stderr, "claptrap: 1 line was not delivered\n");
     assert.match(
       stdout,
       new RegExp(
