@@ -12,7 +12,7 @@ import process from "node:process";
 import readline from "node:readline";
 import { ChatClient, ChatError, TlsError } from "./client/chat_client.ts";
 import { CLIENT_USAGE, type ClientArgs, parseClientArgs } from "./client/client_cli.ts";
-import { askNewPassword, type Prompter, signIn, SignInError } from "./client/sign_in.ts";
+import { type Prompter, signIn, SignInError } from "./client/sign_in.ts";
 import { Status } from "./protocol/methods.ts";
 import {
   ChatTerminal,
@@ -98,7 +98,7 @@ async function sayHello(client: ChatClient, args: ClientArgs): Promise<void> {
 /** Registers (when asked to) and logs in, or exits with status 1 saying why. */
 async function logIn(
   client: ChatClient,
-  credentials: { user: string; password: string },
+  credentials: { user: string; password?: string },
   args: ClientArgs,
   prompter: Prompter | undefined,
 ): Promise<void> {
@@ -273,13 +273,8 @@ async function main(argv: string[]): Promise<void> {
   const client = await connect(args);
   await sayHello(client, args);
   const user = args.user ?? (lines ? await nextLine(lines, "user name") : askLine("Username"));
-  const password = args.password ??
-    (lines
-      ? await nextLine(lines, "password")
-      : args.register
-      ? await askNewPassword(TERMINAL_PROMPTER)
-      : await askSecret("Password"));
-  // at a terminal a failed login may turn into registering; a script is never asked
+  // at a terminal signIn asks for the password, and again after a wrong one; a script is never asked
+  const password = args.password ?? (lines ? await nextLine(lines, "password") : undefined);
   await logIn(client, { user, password }, args, lines ? undefined : TERMINAL_PROMPTER);
   const session = { ...args, user };
   if (!args.push) setInterval(() => client.ping().catch(() => {}), KEEPALIVE_MS);

@@ -35,8 +35,9 @@ export const CLIENT_USAGE = `Usage: client.ts [options]
 
 Claptrap terminal client. Asks for the user name and password when they are
 not given (and reads them as the first two lines of stdin when it is not a
-terminal). When a login fails at a terminal, offers to register the name as
-a new user. Type /help once logged in for the commands.
+terminal). When a login fails at a terminal, it asks for the password again
+(three tries) and offers once to register the name as a new user. Type /help
+once logged in for the commands.
 
 Options:
   --host HOST      server address (default 127.0.0.1)
@@ -47,7 +48,9 @@ Options:
   --user NAME      log in as NAME
   --password PW    password (visible to other local users, and printed by
                    deno task: prefer the prompt, or stdin when piped)
-  --register       create the account NAME first (asks for the password twice)
+  --register       create the account NAME first (at a terminal: tells the
+                   password rules, asks for the password twice, and again
+                   if the server refuses it)
   --no-push        poll for messages instead of having them pushed
   -h, --help       show this help
 `;

@@ -24,7 +24,7 @@ import {
   parseInput,
   splitName,
 } from "../client/commands.ts";
-import { type Prompter, signIn, SignInError } from "../client/sign_in.ts";
+import { PASSWORD_RULES, type Prompter, signIn } from "../client/sign_in.ts";
 import {
   ChatTerminal,
   displayLines,
@@ -34,6 +34,7 @@ import {
   SecretInput,
   splitSnippet,
 } from "../client/terminal.ts";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../server/chat.ts";
 import { testPoems } from "./poem_corpus.ts";
 
 const ROOT = new URL("../", import.meta.url);
@@ -581,7 +582,11 @@ Deno.test("ChatTerminal shows search results with the room and the matches in co
 
 // ------------------------------------------------------------ signing in
 
-Deno.test("signIn offers to register after AUTH_FAILED and asks for the password twice", async () => {
+Deno.test("PASSWORD_RULES tells the server's password lengths", () => {
+  assert.ok(PASSWORD_RULES.includes(`${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`));
+});
+
+Deno.test("signIn offers to register after AUTH_FAILED, tells the rules and asks for the password twice", async () => {
   await withServer(async (server) => {
     const port = server.addr.port;
     const client = await ChatClient.connect({ port });
@@ -598,7 +603,9 @@ Deno.test("signIn offers to register after AUTH_FAILED and asks for the password
         { registered: true },
       );
       assert.deepEqual(prompter.asked, [
-        'No such user or wrong password. Register "dave" as a new user? [y/N]',
+        'Wrong password, or no user named "dave".',
+        'Is "dave" a new user you want to register? [y/N]',
+        PASSWORD_RULES,
         "New password",
         "Repeat the password",
         "The passwords do not match; try again.",
@@ -618,18 +625,94 @@ Deno.test("signIn offers to register after AUTH_FAILED and asks for the password
   });
 });
 
-Deno.test("signIn never asks without a prompter and fails clearly when the user declines or registering fails", async () => {
+Deno.test("signIn asks again after a wrong password, three tries in all, offering registration once", async () => {
+  await withServer(async (server) => {
+    const client = await ChatClient.connect({ port: server.addr.port });
+    try {
+      const prompter = scriptedPrompter([false, "alice12", "alice123"]);
+      assert.deepEqual(
+        await signIn(client, { user: "alice", password: "alice132" }, { prompter }),
+        { registered: false },
+      );
+      assert.deepEqual(prompter.asked, [
+        'Wrong password, or no user named "alice".',
+        'Is "alice" a new user you want to register? [y/N]',
+        "Password (try 2 of 3)",
+        'Wrong password, or no user named "alice".',
+        "Password (try 3 of 3)",
+      ]);
+      await client.join("lobby"); // logged in
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("signIn takes NAME_TAKEN after agreeing to register as a wrong password and asks again", async () => {
+  await withServer(async (server) => {
+    const client = await ChatClient.connect({ port: server.addr.port });
+    try {
+      // a mistyped password, and a yes to the offer: the name turns out to be taken
+      const prompter = scriptedPrompter([true, "correct horse", "correct horse", "alice123"]);
+      assert.deepEqual(
+        await signIn(client, { user: "alice", password: "alice12" }, { prompter }),
+        { registered: false },
+      );
+      assert.deepEqual(prompter.asked.slice(3), [
+        "New password",
+        "Repeat the password",
+        `"alice" is an existing user's name, so the password was wrong.`,
+        "Password (try 2 of 3)",
+      ]);
+      await client.join("lobby"); // logged in
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("signIn with register tells the rules before asking and asks again for a refused password", async () => {
+  await withServer(async (server) => {
+    const client = await ChatClient.connect({ port: server.addr.port });
+    try {
+      const prompter = scriptedPrompter(["short", "short", "correct horse", "correct horse"]);
+      assert.deepEqual(
+        await signIn(client, { user: "erin" }, { register: true, prompter }),
+        { registered: true },
+      );
+      assert.deepEqual(prompter.asked, [
+        PASSWORD_RULES,
+        "New password",
+        "Repeat the password",
+        `That password is refused: password is shorter than 8 characters. ${PASSWORD_RULES}`,
+        "New password",
+        "Repeat the password",
+      ]);
+      await client.join("lobby"); // logged in
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("signIn never asks without a prompter and fails clearly after three tries or a refusal", async () => {
   await withServer(async (server) => {
     const client = await ChatClient.connect({ port: server.addr.port });
     try {
       const dave = { user: "dave", password: "guess" };
-      const loginFailed = { name: "SignInError", message: 'login as "dave" failed: AUTH_FAILED' };
-      await assert.rejects(signIn(client, dave), loginFailed);
-      const declining = scriptedPrompter([false]);
-      await assert.rejects(signIn(client, dave, { prompter: declining }), loginFailed);
-      assert.equal(declining.asked.length, 1);
+      await assert.rejects(signIn(client, dave), {
+        name: "SignInError",
+        message: 'login as "dave" failed: AUTH_FAILED',
+      });
+      const declining = scriptedPrompter([false, "guess 2", "guess 3"]);
+      await assert.rejects(signIn(client, dave, { prompter: declining }), {
+        name: "SignInError",
+        message: 'login as "dave" failed 3 times: AUTH_FAILED',
+      });
       await assert.rejects(
-        signIn(client, dave, { prompter: scriptedPrompter([true, "short", "short"]) }),
+        signIn(client, dave, {
+          prompter: scriptedPrompter([true, ...Array(6).fill("short")]),
+        }),
         {
           name: "SignInError",
           message: 'cannot register "dave": WEAK_PASSWORD (password is shorter than 8 characters)',
@@ -637,10 +720,15 @@ Deno.test("signIn never asks without a prompter and fails clearly when the user 
       );
       await assert.rejects(
         signIn(client, { user: "alice", password: "correct horse" }, { register: true }),
-        (error) =>
-          error instanceof SignInError &&
-          error.message.startsWith('cannot register "alice": NAME_TAKEN'),
+        {
+          name: "SignInError",
+          message: 'cannot register "alice": NAME_TAKEN (the name, or one too like it, is in use)',
+        },
       );
+      await assert.rejects(signIn(client, { user: "dave" }), {
+        name: "SignInError",
+        message: "no password given",
+      });
       // the connection is still usable: the right password logs in
       assert.deepEqual(
         await signIn(client, { user: "alice", password: "alice123" }, {
