@@ -159,6 +159,13 @@ async function nextLine(lines: AsyncIterator<string>, label: string): Promise<st
   return next.value;
 }
 
+/** The prompt: where the lines typed go. */
+function promptOf(terminal: ChatTerminal): string {
+  if (terminal.conversation !== null) return `dm ${sanitize(terminal.conversation)}> `;
+  if (terminal.inPeerChat) return "peer chat> ";
+  return terminal.room === null ? "> " : `${sanitize(terminal.room)}> `;
+}
+
 /** Runs a session on a script: one line after the other, each awaited. */
 async function runPiped(
   client: ChatClient,
@@ -214,9 +221,7 @@ async function runInteractive(client: ChatClient, args: ClientArgs & { user: str
     const rows = clearInput();
     process.stdout.write(line + "\n".repeat(1 + rows));
     if (!ending) {
-      rl.setPrompt(
-        terminal.inPeerChat ? "peer chat> " : terminal.room === null ? "> " : `${terminal.room}> `,
-      );
+      rl.setPrompt(promptOf(terminal));
       rl.prompt(true);
     }
   }

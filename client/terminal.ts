@@ -259,7 +259,18 @@ export class ChatTerminal {
    * Where `/history` goes on in the current room: below id `before` (null:
    * from the latest), or nowhere when the start of the room was shown.
    */
-  #older: { before: number | null; atStart: boolean } = { before: null, atStart: false };
+  #older: Scrollback = { before: null, atStart: false };
+  /**
+   * The user of the direct conversation the typed lines go to (`/dm USER`),
+   * or null: they go to the room or peer chat.
+   */
+  #conversation: string | null = null;
+  /** Where `/history` goes on in the direct conversation. */
+  #conversationOlder: Scrollback = { before: null, atStart: false };
+  /** The newest id shown on opening the conversation: pushed copies up to it are skipped. */
+  #conversationNewest = 0;
+  /** Senders of direct messages who were followed by how to answer them. */
+  readonly #toldHowToAnswer = new Set<string>();
   /**
    * The newest message id shown from the history on joining: messages of
    * the room pushed with an id up to it are in the history shown or older
@@ -289,6 +300,7 @@ export class ChatTerminal {
     connect: (peer) => this.#connect(peer),
     bye: () => this.#bye(),
     dm: (arg) => this.#dm(arg),
+    close: () => this.#close(),
     poem: (n) => this.#poem(n),
     kick: (arg) => this.#moderate("kick", arg),
     ban: (arg) => this.#moderate("ban", arg),
@@ -325,6 +337,11 @@ export class ChatTerminal {
   /** Whether {@link ChatTerminal.room} is a peer chat rather than a public room. */
   get inPeerChat(): boolean {
     return this.#inGroup;
+  }
+
+  /** The user whose direct conversation the typed lines go to, or null. */
+  get conversation(): string | null {
+    return this.#conversation;
   }
 
   /**
@@ -394,12 +411,18 @@ export class ChatTerminal {
   }
 
   get #where(): Whereabouts {
+    // in a direct conversation, as in a room, every plain line is a message
+    if (this.#conversation !== null) return "room";
     if (this.#room === null) return "idle";
     return this.#inGroup ? "group" : "room";
   }
 
-  /** Makes `name` the current room or peer chat, forgetting what was shown of the last one. */
+  /**
+   * Makes `name` the current room or peer chat, forgetting what was shown of
+   * the last one; the lines typed go there, not to a direct conversation.
+   */
   #enter(name: string, group: boolean): void {
+    this.#conversation = null;
     this.#room = name;
     this.#inGroup = group;
     this.#older = { before: null, atStart: false };
@@ -459,15 +482,17 @@ export class ChatTerminal {
         this.#timedNotice(event.time, `${sanitize(event.user)} left ${sanitize(where + why)}`);
         break;
       }
-      case "dm":
-        this.#showMessage(
-          event.time,
-          event.from,
-          event.content,
-          formatClock,
-          `✉ ${this.#paint("cyan", sanitize(event.from))} → you`,
-        );
+      case "dm": {
+        const from = event.from;
+        if (event.id <= this.#conversationNewest && from === this.#conversation) break; // shown
+        this.#showDirect(event, event.to, formatClock);
+        if (from !== this.#conversation && !this.#toldHowToAnswer.has(from)) {
+          this.#toldHowToAnswer.add(from);
+          const name = sanitize(from.includes(" ") ? `"${from}"` : from);
+          this.#notice(`/dm ${name} opens your conversation with ${sanitize(from)}`);
+        }
         break;
+      }
       case "kicked": {
         if (event.room === this.#room && !this.#inGroup) this.#exit();
         const what = event.banned ? "banned" : "kicked";
@@ -556,7 +581,7 @@ export class ChatTerminal {
       if (!result) return;
       this.#enter(room, false);
       this.#notice(`you joined ${sanitize(room)}`);
-      const shown = await this.#showOlder(JOIN_CONTEXT, true);
+      const shown = await this.#showOlder(JOIN_CONTEXT, true) ?? [];
       for (const message of shown) this.#contextKeys.add(messageKey(message));
       this.#contextNewest = shown.at(-1)?.id ?? 0;
       this.#contextNewestKey = shown.length > 0 ? messageKey(shown[shown.length - 1]) : null;
@@ -572,7 +597,7 @@ export class ChatTerminal {
       this.#error(`usage: /history [N] (N must be a whole number from 1 to ${HISTORY_MAX})`);
       return;
     }
-    if (this.#room === null) {
+    if (this.#room === null && this.#conversation === null) {
       this.#error(NOT_IN_A_ROOM);
       return;
     }
@@ -580,31 +605,49 @@ export class ChatTerminal {
   }
 
   /**
-   * Shows up to `limit` messages of the room older than those shown so far
-   * (the latest when none were), headed by a marker line; returns them.
+   * Shows up to `limit` messages of the room, or of the direct conversation
+   * the lines go to, older than those shown so far (the latest when none
+   * were), headed by a marker line; returns them, or null when they could
+   * not be read (the error is shown).
    */
-  async #showOlder(limit: number, joining: boolean): Promise<HistoryMessage[]> {
-    const room = sanitize(this.#room ?? "");
-    if (this.#older.atStart) {
-      this.#marker(`start of ${room}`);
+  async #showOlder(limit: number, joining: boolean): Promise<HistoryMessage[] | null> {
+    const peer = this.#conversation;
+    const scroll = peer === null ? this.#older : this.#conversationOlder;
+    const place = peer === null
+      ? sanitize(this.#room ?? "")
+      : `your direct messages with ${sanitize(peer)}`;
+    if (scroll.atStart) {
+      this.#marker(`start of ${place}`);
       return [];
     }
-    const before = this.#older.before;
+    const { before } = scroll;
     const result = await this.#attempt(
       "cannot show earlier messages",
-      () => this.#client.history(before === null ? { limit } : { before, limit }),
+      () =>
+        this.#client.history({
+          limit,
+          ...before === null ? {} : { before },
+          with: peer ?? undefined,
+        }),
     );
-    if (!result) return [];
+    if (!result) return null;
     const { messages, more } = result.value;
-    this.#older = { before: messages[0]?.id ?? before, atStart: !more };
+    scroll.before = messages[0]?.id ?? before;
+    scroll.atStart = !more;
     if (joining && messages.length === 0) return [];
-    if (!more) this.#marker(`start of ${room}`);
+    if (!more) this.#marker(`start of ${place}`);
     if (messages.length > 0) {
       const count = plural(messages.length, joining ? "message" : "earlier message");
-      this.#marker(`${joining ? "last " : ""}${count} in ${room}`);
+      this.#marker(`${joining ? "last " : ""}${count} in ${place}`);
     }
     for (const message of messages) {
-      this.#showMessage(message.time, message.from, message.content, formatStamp);
+      if (peer === null) {
+        this.#showMessage(message.time, message.from, message.content, formatStamp);
+      } else {this.#showDirect(
+          message,
+          message.from === this.#user ? peer : this.#user,
+          formatStamp,
+        );}
     }
     return messages;
   }
@@ -631,6 +674,10 @@ export class ChatTerminal {
   }
 
   async #leave(): Promise<void> {
+    if (this.#conversation !== null) {
+      this.#close();
+      return;
+    }
     const result = await this.#attempt("cannot leave", () => this.#client.leave());
     if (!result) return;
     const room = this.#room;
@@ -735,20 +782,80 @@ export class ChatTerminal {
     this.#notice("you left the peer chat");
   }
 
+  /**
+   * `/dm USER TEXT` sends one direct message; `/dm USER` opens the direct
+   * conversation with USER (or goes back to it): its last messages are
+   * shown, and the lines typed go to USER until /close, /leave or /join.
+   */
   async #dm(arg: string): Promise<void> {
-    const [to, text] = splitName(arg);
-    if (text === "") {
-      this.#error("/dm requires a user name and a message: /dm USER TEXT");
+    const [name, text] = splitName(arg);
+    const peer = name.normalize("NFC");
+    if (peer === this.#user) {
+      this.#error("you cannot send direct messages to yourself");
       return;
     }
+    if (text !== "") {
+      await this.#sendDirect(peer, text);
+      return;
+    }
+    if (peer === this.#conversation) {
+      this.#notice(`the lines you type go to ${sanitize(peer)} already; /close ends that`);
+      return;
+    }
+    const previous = { peer: this.#conversation, older: this.#conversationOlder };
+    this.#conversation = peer;
+    this.#conversationOlder = { before: null, atStart: false };
+    // as while joining: what arrives meanwhile is shown below the history, and once
+    this.#held ??= [];
+    try {
+      const shown = await this.#showOlder(JOIN_CONTEXT, true);
+      if (shown === null) {
+        this.#conversation = previous.peer;
+        this.#conversationOlder = previous.older;
+        return;
+      }
+      this.#conversationNewest = shown.at(-1)?.id ?? 0;
+      const back = this.#room === null
+        ? ""
+        : `, /close to go back to ${this.#inGroup ? "the peer chat" : sanitize(this.#room)}`;
+      this.#notice(`the lines you type now go to ${sanitize(peer)} alone${back}`);
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** `/close`: the lines typed go to the room or peer chat again. */
+  #close(): void {
+    const peer = this.#conversation;
+    if (peer === null) {
+      this.#error("you are in no direct conversation (/dm USER opens one)");
+      return;
+    }
+    this.#conversation = null;
+    const where = this.#room === null
+      ? "you are in no room (/join ROOM)"
+      : `the lines you type go to ${this.#inGroup ? "the peer chat" : sanitize(this.#room)} again`;
+    this.#notice(`closed the conversation with ${sanitize(peer)}; ${where}`);
+  }
+
+  async #sendDirect(to: string, text: string): Promise<void> {
     const result = await this.#deliver(
       `cannot send to ${quote(to)}`,
       () => this.#client.dm(to, text),
     );
-    if (result) {
-      const label = `✉ you → ${this.#paint("cyan", sanitize(to.normalize("NFC")))}`;
-      this.#showMessage(result.value.time, this.#user, text, formatClock, label);
-    }
+    if (result) this.#showDirect({ from: this.#user, time: result.value.time, content: text }, to);
+  }
+
+  /** Shows a direct message: `[time] ✉ bob → you: text`, or `✉ you → bob`. */
+  #showDirect(
+    message: { from: string; time: string; content: string },
+    to: string,
+    clock = formatClock,
+  ): void {
+    const label = message.from === this.#user
+      ? `✉ you → ${this.#paint("cyan", sanitize(to))}`
+      : `✉ ${this.#paint("cyan", sanitize(message.from))} → you`;
+    this.#showMessage(message.time, message.from, message.content, clock, label);
   }
 
   async #poem(arg: string): Promise<void> {
@@ -810,6 +917,10 @@ export class ChatTerminal {
   }
 
   async #send(text: string): Promise<void> {
+    if (this.#conversation !== null) {
+      await this.#sendDirect(this.#conversation, text);
+      return;
+    }
     if (this.#room === null) {
       this.#undelivered++;
       this.#error(NOT_IN_A_ROOM);
@@ -969,6 +1080,14 @@ export class ChatTerminal {
   #paint(tone: Tone, text: string): string {
     return this.#color ? `\x1b[${SGR[tone]}m${text}\x1b[0m` : text;
   }
+}
+
+/** How far back a room's or a conversation's history has been shown. */
+interface Scrollback {
+  /** Older messages are those below this id; null: none shown yet. */
+  before: number | null;
+  /** Whether the first message has been shown. */
+  atStart: boolean;
 }
 
 /** What to do when a message or a room command needs a room and there is none. */

@@ -1145,7 +1145,8 @@ Deno.test("parseInput answers a missing argument in the CS168 style", () => {
   assert.equal(message("/join"), "/join requires a room name: /join ROOM");
   assert.equal(message("/create "), "/create requires a room name: /create ROOM");
   assert.equal(message("/connect"), "/connect requires a user name: /connect PEER");
-  assert.equal(message("/dm"), "/dm requires a user name and a message: /dm USER TEXT");
+  assert.equal(message("/dm"), "/dm requires a user name: /dm USER [TEXT]");
+  assert.equal(message("/close now"), "usage: /close (takes no argument)");
   assert.equal(message("/poem"), "/poem requires a sonnet number: /poem N");
   assert.equal(message("/kick"), "/kick requires a user name: /kick USER [REASON]");
   assert.equal(message("/who everyone"), "usage: /who (takes no argument)");
@@ -1202,6 +1203,7 @@ Deno.test("ChatTerminal shows direct messages, operator notices, and being kicke
         "* you joined bob's room",
         "[T] ✉ bob → you: psst",
         "           second line",
+        "* /dm bob opens your conversation with bob",
         "[T] ✉ you → bob: hush",
         "[T] ! server notice: maintenance at noon",
         "[T] * you were kicked from bob's room by bob: too loud",
@@ -1210,6 +1212,74 @@ Deno.test("ChatTerminal shows direct messages, operator notices, and being kicke
         "[T] * you were banned from bob's room by bob",
         `! cannot join "bob's room": BANNED (banned by bob); ` +
         "the room's owner or an admin can /unban you",
+      ]);
+    } finally {
+      await terminal.quit();
+    }
+  });
+});
+
+Deno.test("ChatTerminal /dm USER opens a conversation: its history, then typed lines go to USER until /close", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await using reporter = await Participant.login(port, "记者", "hongkong");
+    await bob.client.join("lobby");
+    const { terminal, transcript } = await terminalOf(port, "alice");
+    try {
+      await bob.client.dm("alice", "are you there?");
+      await transcript.waitFor(/✉ bob → you: are you there\?$/);
+      await terminal.handleLine("/join lobby");
+      await terminal.handleLine("/dm bob");
+      assert.equal(terminal.conversation, "bob");
+      await terminal.handleLine("yes, here");
+      const answer = await bob.expect("alice's answer", (e) => e.type === "dm");
+      assert.deepEqual(answer.type === "dm" && [answer.from, answer.content], [
+        "alice",
+        "yes, here",
+      ]);
+      await bob.client.dm("alice", "good");
+      await transcript.waitFor(/✉ bob → you: good$/);
+      await terminal.handleLine("/history");
+      await reporter.client.dm("alice", "a question");
+      await transcript.waitFor(/✉ 记者 → you: a question$/);
+      await terminal.handleLine("/dm 记者 later, please");
+      assert.equal(terminal.conversation, "bob", "/dm USER TEXT sends one message");
+      await terminal.handleLine("/dm alice");
+      await terminal.handleLine("/close");
+      assert.equal(terminal.conversation, null);
+      await terminal.handleLine("back in the room");
+      const inRoom = await bob.expect("alice in lobby", (e) => e.type === "message");
+      assert.equal(inRoom.type === "message" && inRoom.content, "back in the room");
+      await terminal.handleLine("/close");
+      await terminal.handleLine("/dm bob");
+      await terminal.handleLine("/join random");
+      assert.equal(terminal.conversation, null, "joining a room ends the conversation");
+      assert.deepEqual(untimed(transcript.lines), [
+        "[T] ✉ bob → you: are you there?",
+        "* /dm bob opens your conversation with bob",
+        "* you joined lobby",
+        "— start of your direct messages with bob —",
+        "— last 1 message in your direct messages with bob —",
+        "[T] ✉ bob → you: are you there?",
+        "* the lines you type now go to bob alone, /close to go back to lobby",
+        "[T] ✉ you → bob: yes, here",
+        "[T] ✉ bob → you: good",
+        "— start of your direct messages with bob —",
+        "[T] ✉ 记者 → you: a question",
+        "* /dm 记者 opens your conversation with 记者",
+        "[T] ✉ you → 记者: later, please",
+        "! you cannot send direct messages to yourself",
+        "* closed the conversation with bob; the lines you type go to lobby again",
+        "[T] alice: back in the room",
+        "! you are in no direct conversation (/dm USER opens one)",
+        "— start of your direct messages with bob —",
+        "— last 3 messages in your direct messages with bob —",
+        "[T] ✉ bob → you: are you there?",
+        "[T] ✉ you → bob: yes, here",
+        "[T] ✉ bob → you: good",
+        "* the lines you type now go to bob alone, /close to go back to lobby",
+        "* you joined random",
       ]);
     } finally {
       await terminal.quit();
@@ -1384,13 +1454,29 @@ Deno.test("terminal client sends direct messages with /dm and shows those it get
     );
     await bob.client.dm("alice", "agreed");
     await alice.waitFor(new RegExp(`${CLOCK} ✉ bob → you: agreed\n`));
-    await alice.write("/dm 记者 hello\n/dm bob\n/quit\n");
+    await alice.write("/dm 记者 hello\n/dm\n/dm bob\nwhat about q?\nq\n/close\n/quit\n");
+    const typed = await bob.expect("alice's conversation", (e) => e.type === "dm");
+    assert.equal(typed.type === "dm" && typed.content, "what about q?");
+    const q = await bob.expect("alice's q", (e) => e.type === "dm");
+    assert.equal(q.type === "dm" && q.content, "q", "in a conversation q is a message");
     const { code, stdout, stderr } = await alice.finish();
     assert.equal(code, 1, "the message to 记者 was not delivered");
     assert.equal(stderr, "claptrap: 1 line was not delivered\n");
     assert.match(stdout, new RegExp(`${CLOCK} ✉ you → bob: just between us\n`));
     assert.match(stdout, /! cannot send to "记者": PEER_OFFLINE \(记者 is not online\)/);
-    assert.match(stdout, /! \/dm requires a user name and a message: \/dm USER TEXT\n/);
+    assert.match(stdout, /! \/dm requires a user name: \/dm USER \[TEXT\]\n/);
+    assert.match(
+      stdout,
+      new RegExp(
+        "— last 2 messages in your direct messages with bob —\n" +
+          `${CLOCK} ✉ you → bob: just between us\n` +
+          `${CLOCK} ✉ bob → you: agreed\n` +
+          "\\* the lines you type now go to bob alone, /close to go back to lobby\n" +
+          `${CLOCK} ✉ you → bob: what about q\\?\n` +
+          `${CLOCK} ✉ you → bob: q\n` +
+          "\\* closed the conversation with bob; the lines you type go to lobby again\n",
+      ),
+    );
   });
 });
 
