@@ -9,11 +9,11 @@
  */
 
 import process from "node:process";
-import readline from "node:readline";
 import { ChatClient, ChatError, TlsError } from "./client/chat_client.ts";
 import { CLIENT_USAGE, type ClientArgs, parseClientArgs } from "./client/client_cli.ts";
 import { type Prompter, signIn, SignInError } from "./client/sign_in.ts";
 import { Status } from "./protocol/methods.ts";
+import { runTtySession } from "./client/tty_session.ts";
 import {
   ChatTerminal,
   readLines,
@@ -159,13 +159,6 @@ async function nextLine(lines: AsyncIterator<string>, label: string): Promise<st
   return next.value;
 }
 
-/** The prompt: where the lines typed go. */
-function promptOf(terminal: ChatTerminal): string {
-  if (terminal.conversation !== null) return `dm ${sanitize(terminal.conversation)}> `;
-  if (terminal.inPeerChat) return "peer chat> ";
-  return terminal.room === null ? "> " : `${sanitize(terminal.room)}> `;
-}
-
 /** Runs a session on a script: one line after the other, each awaited. */
 async function runPiped(
   client: ChatClient,
@@ -192,74 +185,17 @@ async function runPiped(
   Deno.exit((await terminal.ended) === null && lost === 0 ? 0 : 1);
 }
 
-/**
- * Runs a session on a TTY: readline edits the input line while events are
- * printed above it.
- */
+/** Runs a session at a keyboard: see {@link runTtySession}. */
 async function runInteractive(client: ChatClient, args: ClientArgs & { user: string }) {
   const screen = Deno.stdout.isTerminal();
-  const rl = readline.createInterface({
-    input: process.stdin,
-    output: process.stdout,
-    terminal: screen,
-    prompt: "> ",
-  });
-  const terminal: ChatTerminal = new ChatTerminal(client, print, {
-    user: args.user,
-    color: !Deno.noColor && screen,
-    pollMs: args.push ? 0 : POLL_MS,
-  });
-  let ending = false;
-
-  function print(line: string): void {
-    if (!screen) {
-      console.log(line);
-      return;
-    }
-    // readline redraws by moving up as many rows as the input had: give it
-    // that many blank rows below the line to move into.
-    const rows = clearInput();
-    process.stdout.write(line + "\n".repeat(1 + rows));
-    if (!ending) {
-      rl.setPrompt(promptOf(terminal));
-      rl.prompt(true);
-    }
-  }
-
-  /**
-   * Erases the prompt and what is typed after it, however many rows it
-   * takes; returns how many rows the cursor was below the prompt's.
-   */
-  function clearInput(): number {
-    const rows = rl.getCursorPos().rows;
-    readline.moveCursor(process.stdout, 0, -rows);
-    readline.cursorTo(process.stdout, 0);
-    readline.clearScreenDown(process.stdout);
-    return rows;
-  }
-
-  async function end(): Promise<never> {
-    const reason = await terminal.ended;
-    ending = true;
-    if (screen) clearInput();
-    rl.close();
-    Deno.exit(reason === null ? 0 : 1);
-  }
-
-  // One line at a time, in order; the prompt stays usable meanwhile.
-  let queue = Promise.resolve(true);
-  const enqueue = (task: () => Promise<boolean>) => queue = queue.then((go) => go ? task() : false);
-  rl.on("line", (line: string) => {
-    if (screen) rl.prompt();
-    enqueue(() => terminal.handleLine(line)).then((go) => go || end());
-  });
-  // Ctrl+D, or Ctrl+C: log out and leave.
-  rl.on("close", () => {
-    if (!ending) enqueue(() => terminal.quit().then(() => false)).then(end);
-  });
-  terminal.ended.then((reason) => reason !== null && end());
-  await terminal.start();
-  if (screen) rl.prompt();
+  const streams = { input: process.stdin, output: process.stdout, screen };
+  const code = await runTtySession(streams, (write) =>
+    new ChatTerminal(client, write, {
+      user: args.user,
+      color: !Deno.noColor && screen,
+      pollMs: args.push ? 0 : POLL_MS,
+    }));
+  Deno.exit(code);
 }
 
 async function main(argv: string[]): Promise<void> {

@@ -352,6 +352,14 @@ export class ChatTerminal {
     return this.#undelivered;
   }
 
+  /**
+   * Whether {@link ChatTerminal.handleLine} would send `line` as a message
+   * (rather than run it as a command), where the user is now.
+   */
+  sends(line: string): boolean {
+    return parseInput(line, this.#where).type === "message";
+  }
+
   /** Greets the user and lists the rooms. */
   async start(): Promise<void> {
     this.#write(`logged in as ${sanitize(this.#user)}; /help lists the commands`);
