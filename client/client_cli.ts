@@ -1,7 +1,7 @@
 /**
  * The terminal client's command line:
  * `client.ts [--host HOST] [--port PORT] [--tls] [--ca FILE] [--user NAME] [--password PW]
- * [--register] [--no-push]`.
+ * [--register] [--no-push] [--no-reconnect]`.
  * Pure parsing; the entry point does the I/O.
  * @module
  */
@@ -26,6 +26,8 @@ export interface ClientArgs {
   register: boolean;
   /** Whether the server should push messages and notices (false: poll). */
   push: boolean;
+  /** Whether to connect again after losing the connection (false: exit). */
+  reconnect: boolean;
   /** Whether to show the help and exit. */
   help: boolean;
 }
@@ -52,6 +54,9 @@ Options:
                    password rules, asks for the password twice, and again
                    if the server refuses it)
   --no-push        poll for messages instead of having them pushed
+  --no-reconnect   exit when the connection is lost (by default the client
+                   connects again, keeping the room: at a keyboard until you
+                   quit, from a script for about 45 s)
   -h, --help       show this help
 `;
 
@@ -80,6 +85,7 @@ export function parseClientArgs(args: string[]): ClientArgs {
       password: { type: "string" },
       register: { type: "boolean", default: false },
       "no-push": { type: "boolean", default: false },
+      "no-reconnect": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -97,6 +103,7 @@ export function parseClientArgs(args: string[]): ClientArgs {
     ...(values.password !== undefined ? { password: values.password } : {}),
     register: values.register,
     push: !values["no-push"],
+    reconnect: !values["no-reconnect"],
     help: values.help,
   };
 }

@@ -85,14 +85,14 @@ export async function askNewPassword(prompter: Prompter): Promise<string> {
  * was wrong, and it is asked again.
  *
  * @param credentials the password may be left out when a prompter can ask for it
- * @returns whether a new account was registered.
+ * @returns whether a new account was registered, and the password that logged in.
  * @throws {SignInError} when registering or logging in fails for good.
  */
 export async function signIn(
   client: ChatClient,
   credentials: { user: string; password?: string },
   options: SignInOptions = {},
-): Promise<{ registered: boolean }> {
+): Promise<{ registered: boolean; password: string }> {
   const { user } = credentials;
   const push = options.push ?? true;
   const prompter = options.prompter;
@@ -105,14 +105,14 @@ export async function signIn(
       );
     }
     await logIn(client, user, password, push);
-    return { registered: true };
+    return { registered: true, password };
   }
   let password = credentials.password ?? await ask(prompter, "Password");
   let offered = false;
   for (let tries = 1;; tries++) {
     try {
       await client.login(user, password, { push });
-      return { registered: false };
+      return { registered: false, password };
     } catch (error) {
       const wrong = error instanceof ChatError && error.status === Status.AUTH_FAILED;
       if (!wrong || !prompter) throw loginFailed(user, error);
@@ -125,7 +125,7 @@ export async function signIn(
           const registered = await register(client, user, undefined, prompter);
           if (registered !== null) {
             await logIn(client, user, registered, push);
-            return { registered: true };
+            return { registered: true, password: registered };
           }
           prompter.say(
             `${JSON.stringify(user)} is an existing user's name, so the password was wrong.`,

@@ -37,7 +37,33 @@ export interface TerminalOptions {
    * logged in with push off. Default 0: no polling.
    */
   pollMs?: number;
+  /**
+   * How to connect again when the connection is lost (say, the server
+   * restarts). Default none: the session ends with the connection.
+   */
+  reconnect?: Reconnection;
 }
+
+/**
+ * Connecting again after the connection was lost. The terminal keeps the
+ * room (joins it again and shows what was said meanwhile) and the direct
+ * conversation; lines typed meanwhile wait and are sent once connected.
+ */
+export interface Reconnection {
+  /**
+   * Opens a new connection (which says HELLO for itself) and logs in again.
+   * Throwing ChatError AUTH_FAILED or VERSION_MISMATCH ends the session;
+   * any other failure (the server is not back yet) is tried again.
+   */
+  open(): Promise<ChatClient>;
+  /** How long to wait before attempt `attempt` (from 0), in ms. */
+  delayMs(attempt: number): number;
+  /** Attempts before giving up. Default: no end. */
+  attempts?: number;
+}
+
+/** Reasons for the end of a connection that connecting again would fight. */
+const FINAL_CLOSE = /^(kicked by the operator|logged in from elsewhere)/;
 
 /** Messages of a room's history shown on joining it. */
 const JOIN_CONTEXT = 10;
@@ -45,6 +71,8 @@ const JOIN_CONTEXT = 10;
 const HISTORY_PAGE = 20;
 /** Most messages one `/history` may ask for (the server's maximum). */
 const HISTORY_MAX = 500;
+/** Messages per page, and most pages, of what a room said while the connection was down. */
+const CATCH_UP = { page: 100, pages: 50 };
 /** Most times one message is sent while the server answers RATE_LIMITED. */
 const SEND_ATTEMPTS = 10;
 /** Longest Retry-After-Ms worth waiting for before sending a message again. */
@@ -236,7 +264,8 @@ function memberCount(n: number): string {
  * ```
  */
 export class ChatTerminal {
-  readonly #client: ChatClient;
+  #client: ChatClient;
+  readonly #reconnect: Reconnection | undefined;
   readonly #write: LineWriter;
   readonly #user: string;
   readonly #color: boolean;
@@ -246,7 +275,22 @@ export class ChatTerminal {
   /** Whether #room is a peer chat rather than a public room. */
   #inGroup = false;
   #quitting = false;
+  /** Whether the current connection has ended. */
   #closed = false;
+  /** Whether the session is over: the user quit or the connection ended for good. */
+  #finished = false;
+  /**
+   * While the connection is down and a new one is sought: settles with
+   * whether one was made. Lines typed meanwhile wait for it.
+   */
+  #down: { back: Promise<boolean>; settle: (back: boolean) => void } | null = null;
+  /** Cuts the wait before the next attempt at connecting again short (on quitting). */
+  #wakeReconnect: () => void = () => {};
+  /**
+   * The newest message of the current room shown (its id and time), from
+   * which what was said while the connection was down is shown.
+   */
+  #roomNewest = { id: 0, time: "" };
   /** Messages finally not delivered. */
   #undelivered = 0;
   #polling = false;
@@ -309,9 +353,9 @@ export class ChatTerminal {
   };
 
   /**
-   * Resolves once the connection has ended and every event is shown: with
-   * the reason when it was lost (after showing `connection closed: REASON`),
-   * with `null` when the user quit.
+   * Resolves once the session is over and every event is shown: with the
+   * reason when the connection was lost for good (after showing
+   * `connection closed: REASON`), with `null` when the user quit.
    */
   readonly ended: Promise<string | null>;
 
@@ -322,11 +366,9 @@ export class ChatTerminal {
     this.#user = options.user.normalize("NFC");
     this.#color = options.color ?? false;
     this.#pollMs = options.pollMs ?? 0;
-    client.closed.then(() => {
-      this.#closed = true;
-      this.#stopPolling();
-    });
-    this.ended = this.#showEvents();
+    this.#reconnect = options.reconnect;
+    this.#watch(client);
+    this.ended = this.#run();
   }
 
   /** The room or peer chat the user is in, or null. */
@@ -337,6 +379,11 @@ export class ChatTerminal {
   /** Whether {@link ChatTerminal.room} is a peer chat rather than a public room. */
   get inPeerChat(): boolean {
     return this.#inGroup;
+  }
+
+  /** Whether the connection is down and a new one is being sought. */
+  get reconnecting(): boolean {
+    return this.#down !== null && !this.#finished;
   }
 
   /** The user whose direct conversation the typed lines go to, or null. */
@@ -371,11 +418,13 @@ export class ChatTerminal {
    * slash command, or (outside public rooms) a command of the ICS menu; see
    * {@link parseInput}. Failures are shown, never thrown. Give it one line
    * at a time: await each call before the next.
+   * While the connection is down and a new one is sought, it waits.
    * @returns false once the session is over (the user quit or the
-   * connection ended), true to go on reading lines.
+   * connection ended for good), true to go on reading lines.
    */
   async handleLine(line: string): Promise<boolean> {
-    if (this.#over) return false;
+    if (this.#quitting || this.#finished) return false;
+    if (this.#down && !await this.#down.back) return false;
     const input = parseInput(line, this.#where);
     switch (input.type) {
       case "empty":
@@ -394,13 +443,15 @@ export class ChatTerminal {
         this.#error(sanitize(input.message));
         break;
     }
-    return !this.#over;
+    return !(this.#quitting || this.#finished);
   }
 
-  /** Logs out (when still connected) and closes the connection. */
+  /** Logs out (when still connected) and closes the connection; stops connecting again. */
   async quit(): Promise<void> {
     if (this.#quitting) return;
     this.#quitting = true;
+    this.#wakeReconnect();
+    this.#down?.settle(false);
     this.#stopPolling();
     await this.#pollLoop;
     if (!this.#closed) {
@@ -434,6 +485,7 @@ export class ChatTerminal {
     this.#room = name;
     this.#inGroup = group;
     this.#older = { before: null, atStart: false };
+    this.#roomNewest = { id: 0, time: "" };
     this.#contextNewest = 0;
     this.#contextNewestKey = null;
     this.#contextKeys.clear();
@@ -445,25 +497,150 @@ export class ChatTerminal {
     this.#inGroup = false;
   }
 
-  async #showEvents(): Promise<string | null> {
-    for await (const event of this.#client.events()) {
-      if (this.#held) this.#held.push(event);
-      else this.#showEvent(event);
+  /** Notes the end of `client`'s connection as soon as it ends. */
+  #watch(client: ChatClient): void {
+    client.closed.then(() => {
+      if (client !== this.#client) return;
+      this.#closed = true;
+      this.#stopPolling();
+      if (!this.#down) {
+        let settle!: (back: boolean) => void;
+        const back = new Promise<boolean>((resolve) => settle = resolve);
+        this.#down = { back, settle };
+      }
+    });
+  }
+
+  /**
+   * Shows each connection's events until it ends, then connects again when
+   * it may; resolves {@link ChatTerminal.ended}.
+   */
+  async #run(): Promise<string | null> {
+    while (true) {
+      for await (const event of this.#client.events()) {
+        if (this.#held) this.#held.push(event);
+        else this.#showEvent(event);
+      }
+      this.#release();
+      const reason = await this.#client.closed;
+      if (this.#quitting) return this.#finish(null);
+      const text = reason.startsWith("connection closed") ? reason : `connection closed: ${reason}`;
+      const again = this.#reconnect !== undefined && !FINAL_CLOSE.test(reason);
+      this.#error(sanitize(again ? `${text}; connecting again…` : text));
+      if (!again || !await this.#connectAgain(this.#reconnect!)) {
+        return this.#finish(this.#quitting ? null : reason);
+      }
     }
-    this.#release();
-    const reason = await this.#client.closed;
-    this.#closed = true;
-    this.#stopPolling();
-    if (this.#quitting) return null;
-    const text = reason.startsWith("connection closed") ? reason : `connection closed: ${reason}`;
-    this.#error(sanitize(text));
-    return reason;
+  }
+
+  #finish<T>(result: T): T {
+    this.#finished = true;
+    this.#down?.settle(false);
+    return result;
+  }
+
+  /**
+   * Tries to connect and log in again, waiting longer between attempts;
+   * once in, joins the room again and shows what was said meanwhile.
+   * @returns whether it got back in.
+   */
+  async #connectAgain(reconnect: Reconnection): Promise<boolean> {
+    const attempts = reconnect.attempts ?? Infinity;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, reconnect.delayMs(attempt));
+        this.#wakeReconnect = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (this.#quitting) return false;
+      let client: ChatClient;
+      try {
+        client = await reconnect.open();
+      } catch (error) {
+        const refused = error instanceof ChatError &&
+          (error.status === Status.AUTH_FAILED || error.status === Status.VERSION_MISMATCH);
+        if (!refused) continue;
+        this.#error(
+          `cannot log in again: ${error.status}${
+            error.reason ? ` (${sanitize(error.reason)})` : ""
+          }`,
+        );
+        return false;
+      }
+      if (this.#quitting) {
+        await client.close();
+        return false;
+      }
+      this.#client = client;
+      this.#closed = false;
+      this.#watch(client);
+      await this.#rejoin();
+      const down = this.#down;
+      this.#down = null;
+      down?.settle(true);
+      this.#startPolling();
+      return true;
+    }
+    this.#error(`gave up connecting again after ${plural(attempts, "attempt")}`);
+    return false;
+  }
+
+  /**
+   * Back in after the connection was lost: joins the room again and shows
+   * what was said there meanwhile (a peer chat ends with the connection).
+   * Pushed events wait meanwhile: #run reads them afterwards.
+   */
+  async #rejoin(): Promise<void> {
+    const room = this.#room;
+    if (room === null) {
+      this.#notice("connected again");
+      return;
+    }
+    if (this.#inGroup) {
+      this.#exit();
+      this.#notice("connected again; the peer chat ended when the connection was lost");
+      return;
+    }
+    const joined = await this.#attempt(
+      `connected again, but cannot join ${quote(room)}`,
+      () => this.#client.join(room),
+    );
+    if (!joined) {
+      this.#exit();
+      return;
+    }
+    this.#notice(`connected again; back in ${sanitize(room)}`);
+    const since = this.#roomNewest;
+    const missed: HistoryMessage[] = [];
+    for (let page = 0, after = since.id; page < CATCH_UP.pages; page++) {
+      const result = await this.#attempt(
+        "cannot show what was said meanwhile",
+        () => this.#client.history({ after, limit: CATCH_UP.page }),
+      );
+      if (!result) break;
+      missed.push(...result.value.messages);
+      after = missed.at(-1)?.id ?? after;
+      if (!result.value.more) break;
+    }
+    // polled messages carry no id: those up to the newest one shown are skipped by time
+    const unseen = missed.filter((message) => this.#pollMs <= 0 || message.time > since.time);
+    if (unseen.length > 0) {
+      this.#marker(`${plural(unseen.length, "message")} in ${sanitize(room)} while you were away`);
+    }
+    for (const message of unseen) {
+      this.#showMessage(message.time, message.from, message.content, formatStamp);
+    }
+    this.#rememberShown(missed);
   }
 
   #showEvent(event: ChatEvent): void {
     switch (event.type) {
       case "message":
-        if (event.room !== this.#room || event.id > this.#contextNewest) {
+        if (event.room !== this.#room) this.#showMessage(event.time, event.from, event.content);
+        else if (event.id > this.#contextNewest) {
+          this.#sawInRoom(event.id, event.time);
           this.#showMessage(event.time, event.from, event.content);
         }
         break;
@@ -589,14 +766,30 @@ export class ChatTerminal {
       if (!result) return;
       this.#enter(room, false);
       this.#notice(`you joined ${sanitize(room)}`);
-      const shown = await this.#showOlder(JOIN_CONTEXT, true) ?? [];
-      for (const message of shown) this.#contextKeys.add(messageKey(message));
-      this.#contextNewest = shown.at(-1)?.id ?? 0;
-      this.#contextNewestKey = shown.length > 0 ? messageKey(shown[shown.length - 1]) : null;
+      this.#rememberShown(await this.#showOlder(JOIN_CONTEXT, true) ?? []);
     } finally {
       this.#release();
     }
     this.#startPolling();
+  }
+
+  /**
+   * Notes the messages just shown of the room (the latest, on joining or
+   * connecting again), so that pushed or polled copies of them are skipped.
+   */
+  #rememberShown(shown: readonly HistoryMessage[]): void {
+    this.#contextKeys.clear();
+    for (const message of shown) this.#contextKeys.add(messageKey(message));
+    const newest = shown.at(-1);
+    this.#contextNewest = Math.max(this.#contextNewest, newest?.id ?? 0);
+    this.#contextNewestKey = newest ? messageKey(newest) : null;
+    if (newest) this.#sawInRoom(newest.id, newest.time);
+  }
+
+  /** Notes a message of the current room as shown. */
+  #sawInRoom(id: number, time: string): void {
+    if (id > this.#roomNewest.id) this.#roomNewest.id = id;
+    if (time > this.#roomNewest.time) this.#roomNewest.time = time;
   }
 
   async #history(arg: string): Promise<void> {
@@ -935,7 +1128,9 @@ export class ChatTerminal {
       return;
     }
     const result = await this.#deliver("cannot send", () => this.#client.send(text));
-    if (result) this.#showMessage(result.value.time, this.#user, text);
+    if (!result) return;
+    this.#sawInRoom(result.value.id, result.value.time);
+    this.#showMessage(result.value.time, this.#user, text);
   }
 
   /**
@@ -956,7 +1151,12 @@ export class ChatTerminal {
           continue;
         }
         this.#undelivered++;
-        await this.#report(what, error);
+        if (error instanceof ChatError) await this.#report(what, error);
+        else {
+          // shown even though the connection ended: the message may be lost
+          const why = "the connection ended before the server answered; it may not have arrived";
+          this.#error(`${what}: ${why}`);
+        }
         return null;
       }
     }
@@ -1032,6 +1232,7 @@ export class ChatTerminal {
       }
       for (const message of messages) {
         if (message.from !== this.#user && !this.#contextKeys.has(messageKey(message))) {
+          this.#sawInRoom(0, message.time);
           this.#showMessage(message.time, message.from, message.content);
         }
       }

@@ -116,7 +116,10 @@ export function runTtySession(
     }
   });
   rl.on("close", () => {
-    if (!ending) enqueue(() => terminal.quit().then(() => false)).then(end);
+    if (ending) return;
+    // lines typed while the connection is down wait for a new one: do not wait behind them
+    if (terminal.reconnecting) terminal.quit().then(end);
+    else enqueue(() => terminal.quit().then(() => false)).then(end);
   });
   terminal.ended.then((reason) => {
     if (reason !== null) end();

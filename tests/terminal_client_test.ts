@@ -40,6 +40,14 @@ import { testPoems } from "./poem_corpus.ts";
 const ROOT = new URL("../", import.meta.url);
 const ACCOUNTS = new Map([["alice", "alice123"], ["bob", "bob123"], ["记者", "hongkong"]]);
 const ROOMS = ["lobby", "random", "香港记者招待会"];
+/** A test server's options; see withServer. */
+const SERVER: ServerOptions = {
+  host: "127.0.0.1",
+  port: 0,
+  globals: { accounts: ACCOUNTS, rooms: ROOMS },
+  scryptCost: 1024,
+  log: () => {},
+};
 /** Upper bound of every wait; generous, as subprocesses start slowly on busy machines. */
 const TIMEOUT_MS = 15_000;
 const CLOCK = String.raw`\[\d\d:\d\d:\d\d\]`;
@@ -62,14 +70,7 @@ async function withServer(
   test: (server: ServerHandle) => Promise<void>,
   options: ServerOptions = {},
 ): Promise<void> {
-  const server = await startServer({
-    host: "127.0.0.1",
-    port: 0,
-    globals: { accounts: ACCOUNTS, rooms: ROOMS },
-    scryptCost: 1024,
-    log: () => {},
-    ...options,
-  });
+  const server = await startServer({ ...SERVER, ...options });
   try {
     await test(server);
   } finally {
@@ -289,6 +290,7 @@ Deno.test("parseClientArgs has defaults and reads every flag", () => {
     port: 6666,
     register: false,
     push: true,
+    reconnect: true,
     help: false,
   });
   assert.deepEqual(
@@ -300,10 +302,12 @@ Deno.test("parseClientArgs has defaults and reads every flag", () => {
       password: "p w",
       register: false,
       push: true,
+      reconnect: true,
       help: false,
     },
   );
   assert.equal(parseClientArgs(["--no-push"]).push, false);
+  assert.equal(parseClientArgs(["--no-reconnect"]).reconnect, false);
   assert.equal(parseClientArgs(["--register"]).register, true);
   assert.equal(parseClientArgs(["-h"]).help, true);
 });
@@ -441,6 +445,121 @@ Deno.test("ChatTerminal reports a lost connection once and resolves ended with t
     assert.equal(await terminal.handleLine("/rooms"), false);
     assert.deepEqual(lines, ["! connection closed: server shutting down"]);
   });
+});
+
+Deno.test("ChatTerminal connects again, rejoins its room, shows what was said meanwhile and sends what waited", async () => {
+  const dir = await Deno.makeTempDir();
+  const db = `${dir}/claptrap.db`;
+  let server = await startServer({ ...SERVER, db });
+  const port = server.addr.port;
+  let letIn!: () => void;
+  const serverBack = new Promise<void>((resolve) => letIn = resolve);
+  let attempts = 0;
+  const open = async () => {
+    attempts++;
+    await serverBack;
+    const client = await ChatClient.connect({ port });
+    await client.login("alice", "alice123");
+    return client;
+  };
+  const client = await ChatClient.connect({ port });
+  await client.login("alice", "alice123");
+  const transcript = new Transcript();
+  const terminal = new ChatTerminal(client, transcript.write, {
+    user: "alice",
+    reconnect: { open, delayMs: () => 1 },
+  });
+  try {
+    await terminal.handleLine("/join lobby");
+    await terminal.handleLine("first");
+    await server.close();
+    await transcript.waitFor(/connecting again/);
+    assert.equal(terminal.reconnecting, true);
+    const waiting = terminal.handleLine("typed while away");
+    server = await startServer({ ...SERVER, db, port });
+    {
+      await using bob = await Participant.login(port, "bob", "bob123");
+      await bob.client.join("lobby");
+      await bob.client.send("said while alice was away");
+      letIn();
+      assert.equal(await waiting, true);
+      const sent = await bob.expect("alice's waiting line", (e) => e.type === "message");
+      assert.equal(sent.type === "message" && sent.content, "typed while away");
+      await bob.client.send("and after");
+      await transcript.waitFor(/bob: and after$/);
+    }
+    assert.equal(terminal.room, "lobby");
+    assert.equal(attempts, 1);
+    // (bob's leaving, when he is gone, may come in any time)
+    assert.deepEqual(untimed(transcript.lines).filter((line) => !line.includes("bob left")), [
+      "* you joined lobby",
+      "[T] alice: first",
+      "! connection closed: server shutting down; connecting again…",
+      "* connected again; back in lobby",
+      "— 1 message in lobby while you were away —",
+      "[T] bob: said while alice was away",
+      "[T] alice: typed while away",
+      "[T] bob: and after",
+    ]);
+  } finally {
+    await terminal.quit();
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ChatTerminal does not come back after an operator's kick, and stops when the password is refused or after its attempts", async () => {
+  const other = await startServer(SERVER);
+  const wrongPassword = async () => {
+    const client = await ChatClient.connect({ port: other.addr.port });
+    try {
+      await client.login("alice", "changed!");
+      return client;
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+  };
+  const shutDown = "! connection closed: server shutting down; connecting again…";
+  const cases = [
+    {
+      end: (server: ServerHandle) => server.console("KICK alice"),
+      open: wrongPassword,
+      reason: "kicked by the operator",
+      lines: ["! connection closed: kicked by the operator"],
+    },
+    {
+      end: (server: ServerHandle) => server.close(),
+      open: wrongPassword,
+      reason: "server shutting down",
+      lines: [shutDown, "! cannot log in again: AUTH_FAILED"],
+    },
+    {
+      end: (server: ServerHandle) => server.close(),
+      open: () => Promise.reject(new Deno.errors.ConnectionRefused("refused")),
+      reason: "server shutting down",
+      lines: [shutDown, "! gave up connecting again after 3 attempts"],
+    },
+  ];
+  try {
+    for (const { end, open, reason, lines } of cases) {
+      const server = await startServer(SERVER);
+      const client = await ChatClient.connect({ port: server.addr.port });
+      await client.login("alice", "alice123");
+      const transcript = new Transcript();
+      const terminal = new ChatTerminal(client, transcript.write, {
+        user: "alice",
+        reconnect: { open, delayMs: () => 1, attempts: 3 },
+      });
+      await end(server);
+      assert.equal(await terminal.ended, reason);
+      assert.deepEqual(transcript.lines, lines);
+      assert.equal(await terminal.handleLine("/rooms"), false);
+      await server.close();
+    }
+  } finally {
+    await other.close();
+  }
 });
 
 Deno.test("ChatTerminal shows the room's last messages on joining and pages back with /history", async () => {
@@ -600,7 +719,7 @@ Deno.test("signIn offers to register after AUTH_FAILED, tells the rules and asks
       ]);
       assert.deepEqual(
         await signIn(client, { user: "dave", password: "guess" }, { prompter }),
-        { registered: true },
+        { registered: true, password: "correct horse" },
       );
       assert.deepEqual(prompter.asked, [
         'Wrong password, or no user named "dave".',
@@ -632,7 +751,7 @@ Deno.test("signIn asks again after a wrong password, three tries in all, offerin
       const prompter = scriptedPrompter([false, "alice12", "alice123"]);
       assert.deepEqual(
         await signIn(client, { user: "alice", password: "alice132" }, { prompter }),
-        { registered: false },
+        { registered: false, password: "alice123" },
       );
       assert.deepEqual(prompter.asked, [
         'Wrong password, or no user named "alice".',
@@ -656,7 +775,7 @@ Deno.test("signIn takes NAME_TAKEN after agreeing to register as a wrong passwor
       const prompter = scriptedPrompter([true, "correct horse", "correct horse", "alice123"]);
       assert.deepEqual(
         await signIn(client, { user: "alice", password: "alice12" }, { prompter }),
-        { registered: false },
+        { registered: false, password: "alice123" },
       );
       assert.deepEqual(prompter.asked.slice(3), [
         "New password",
@@ -678,7 +797,7 @@ Deno.test("signIn with register tells the rules before asking and asks again for
       const prompter = scriptedPrompter(["short", "short", "correct horse", "correct horse"]);
       assert.deepEqual(
         await signIn(client, { user: "erin" }, { register: true, prompter }),
-        { registered: true },
+        { registered: true, password: "correct horse" },
       );
       assert.deepEqual(prompter.asked, [
         PASSWORD_RULES,
@@ -734,7 +853,7 @@ Deno.test("signIn never asks without a prompter and fails clearly after three tr
         await signIn(client, { user: "alice", password: "alice123" }, {
           prompter: scriptedPrompter([]),
         }),
-        { registered: false },
+        { registered: false, password: "alice123" },
       );
     } finally {
       await client.close();
@@ -889,13 +1008,14 @@ Deno.test("terminal client with --no-push polls for the room's messages", async 
   });
 });
 
-Deno.test("terminal client exits with status 1 and a clear message when the server shuts down", async () => {
+Deno.test("terminal client with --no-reconnect exits with status 1 and a clear message when the server shuts down", async () => {
   await withServer(async (server) => {
     await using alice = new ClientProcess(server.addr.port, [
       "--user",
       "alice",
       "--password",
       "alice123",
+      "--no-reconnect",
     ]);
     await alice.write("/join lobby\n");
     await alice.waitFor("* you joined lobby\n");
@@ -906,6 +1026,41 @@ Deno.test("terminal client exits with status 1 and a clear message when the serv
     assert.match(stdout, /! connection closed: server shutting down\n$/);
     assertNoStackTrace(stdout + stderr);
   });
+});
+
+Deno.test("terminal client connects again after the server restarts, back in its room, and sends what was typed meanwhile", async () => {
+  const dir = await Deno.makeTempDir();
+  const options: ServerOptions = { db: `${dir}/claptrap.db` };
+  try {
+    let port = 0;
+    await withServer(async (server) => {
+      port = server.addr.port;
+      await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+      await alice.write("/join lobby\nbefore the restart\n");
+      await alice.waitFor(/alice: before the restart\n/);
+      await server.close();
+      await alice.waitFor("! connection closed: server shutting down; connecting again…\n");
+      await alice.write("typed while the server was away\n");
+      await withServer(async () => {
+        await alice.waitFor("* connected again; back in lobby\n");
+        await alice.waitFor(/alice: typed while the server was away\n/);
+        await using bob = await Participant.login(port, "bob", "bob123");
+        await bob.client.join("lobby");
+        const { messages } = await bob.client.history();
+        assert.deepEqual(messages.map((m) => m.content), [
+          "before the restart",
+          "typed while the server was away",
+        ]);
+        await bob.client.send("welcome back");
+        await alice.waitFor(/bob: welcome back\n/);
+        await alice.write("/quit\n");
+        const { code, stdout, stderr } = await alice.finish({ keepStdin: true });
+        assert.equal(code, 0, stdout + stderr);
+      }, { ...options, port });
+    }, options);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("terminal client exits with status 1 when the connection is refused", async () => {

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
 import { ChatClient, type ServerHandle, startServer } from "../mod.ts";
-import { ChatTerminal } from "../client/terminal.ts";
+import { ChatTerminal, type Reconnection } from "../client/terminal.ts";
 import { runTtySession } from "../client/tty_session.ts";
 import { withTimeout } from "./helpers.ts";
 
@@ -26,6 +26,7 @@ class Screen {
   #changed: () => void = () => {};
 
   write(text: string): void {
+    // deno-lint-ignore no-control-regex
     const csi = /^\x1b\[(\d*)(?:;\d*)*([A-Za-z])/;
     for (let i = 0; i < text.length;) {
       const sequence = csi.exec(text.slice(i));
@@ -103,10 +104,20 @@ class Screen {
   }
 }
 
-/** A session of `user` at a pretend keyboard and screen. */
-async function atKeyboard(server: ServerHandle, user: string) {
-  const client = await ChatClient.connect({ port: server.addr.port });
+/** Connects to `port` and logs in as `user`. */
+async function logIn(port: number, user: string): Promise<ChatClient> {
+  const client = await ChatClient.connect({ port });
   await client.login(user, ACCOUNTS.get(user)!);
+  return client;
+}
+
+/** A session of `user` at a pretend keyboard and screen. */
+async function atKeyboard(
+  server: ServerHandle,
+  user: string,
+  options: { reconnect?: Reconnection } = {},
+) {
+  const client = await logIn(server.addr.port, user);
   const input = Object.assign(new PassThrough(), { isTTY: true, setRawMode: () => {} });
   const output = Object.assign(new PassThrough(), { isTTY: true, columns: WIDTH, rows: 40 });
   const screen = new Screen();
@@ -114,16 +125,24 @@ async function atKeyboard(server: ServerHandle, user: string) {
   output.on("data", (text: string) => screen.write(text));
   const finished = runTtySession(
     { input, output, screen: true },
-    (write) => new ChatTerminal(client, write, { user }),
+    (write) => new ChatTerminal(client, write, { user, ...options }),
   );
   await screen.until("the rooms", (s) => s.lines.includes("rooms (2):"));
-  return { screen, finished, type: (keys: string) => input.write(keys) };
+  return {
+    screen,
+    /** Resolves with the session's exit status once it is over. */
+    ended: () => withTimeout(finished, 10_000, "the session to end"),
+    type: (keys: string) => input.write(keys),
+  };
 }
 
-async function withServer(test: (server: ServerHandle) => Promise<void>): Promise<void> {
+async function withServer(
+  test: (server: ServerHandle) => Promise<void>,
+  port = 0,
+): Promise<void> {
   const server = await startServer({
     host: "127.0.0.1",
-    port: 0,
+    port,
     globals: { accounts: ACCOUNTS, rooms: ["lobby", "random"] },
     scryptCost: 1024,
     log: () => {},
@@ -154,7 +173,7 @@ Deno.test("a message typed at the keyboard is shown once: the sent message repla
     assert.ok(lines.includes("> /join lobby"), "a command stays as typed");
     assert.equal(alice.screen.current, "lobby>");
     alice.type("\x03");
-    assert.equal(await alice.finished, 0);
+    assert.equal(await alice.ended(), 0);
   });
 });
 
@@ -171,7 +190,7 @@ Deno.test("Ctrl+C clears what is typed, and quits only on an empty line", async 
     await alice.screen.until("the message", (s) => s.lines.some((line) => SENT.test(line)));
     assert.ok(alice.screen.lines.some((line) => /alice: typed again$/.test(line)));
     alice.type("\x03");
-    assert.equal(await alice.finished, 0);
+    assert.equal(await alice.ended(), 0);
     assert.ok(alice.screen.lines.includes("* logged out"), alice.screen.lines.join("\n"));
   });
 });
@@ -183,6 +202,55 @@ Deno.test("a message that was not delivered comes back as the line being typed",
     await alice.screen.until("the error", (s) => s.lines.some((line) => line.startsWith("! ")));
     await alice.screen.until("the line back", (s) => s.current === "> nobody hears this");
     alice.type("\x05\x15\x04"); // Ctrl+E, Ctrl+U: clear the line; Ctrl+D: leave
-    assert.equal(await alice.finished, 0);
+    assert.equal(await alice.ended(), 0);
+  });
+});
+
+Deno.test("after the server restarts the client is back in its room by itself, with the draft kept", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    const alice = await atKeyboard(server, "alice", {
+      reconnect: { open: () => logIn(port, "alice"), delayMs: () => 20 },
+    });
+    alice.type("/join lobby\r");
+    await alice.screen.until("the join", (s) => s.lines.includes("* you joined lobby"));
+    alice.type("half a thought");
+    await server.close();
+    await alice.screen.until(
+      "the loss",
+      (s) => s.lines.some((line) => line.endsWith("connecting again…")),
+    );
+    assert.equal(alice.screen.current, "lobby> half a thought");
+    await withServer(async () => {
+      await alice.screen.until(
+        "the return",
+        (s) => s.lines.includes("* connected again; back in lobby"),
+      );
+      assert.equal(alice.screen.current, "lobby> half a thought");
+      alice.type(", finished\r");
+      await alice.screen.until("the message", (s) => s.lines.some((line) => SENT.test(line)));
+      assert.ok(
+        alice.screen.lines.some((line) => line.endsWith("alice: half a thought, finished")),
+      );
+      alice.type("\x03");
+      assert.equal(await alice.ended(), 0);
+    }, port);
+  });
+});
+
+Deno.test("Ctrl+C quits at once while the client is connecting again", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    const alice = await atKeyboard(server, "alice", {
+      reconnect: { open: () => logIn(port, "alice"), delayMs: () => 20 },
+    });
+    await server.close();
+    await alice.screen.until(
+      "the loss",
+      (s) => s.lines.some((line) => line.endsWith("connecting again…")),
+    );
+    alice.type("waits for the server\r");
+    alice.type("\x03");
+    assert.equal(await alice.ended(), 0);
   });
 });
