@@ -54,10 +54,11 @@ async function connect(args: ClientArgs, caCerts: string[] | undefined): Promise
 }
 
 /**
- * Says HELLO with the protocol version this client speaks. Throws
- * VERSION_MISMATCH (a server of another major version) and the end of the
- * connection; any other refusal (a server of the original protocol, which
- * knows no HELLO) is no reason to stop.
+ * Waits for the answer to the HELLO that a new ChatClient says with the
+ * protocol version this client speaks. Throws VERSION_MISMATCH (a server of
+ * another major version) and the end of the connection; any other refusal
+ * (a server of the original protocol, which knows no HELLO) is no reason to
+ * stop.
  */
 async function hello(client: ChatClient): Promise<void> {
   try {
@@ -113,7 +114,10 @@ function whyNotConnected(error: unknown, args: ClientArgs): string {
     : `${error.message}; ${args.ca} holds neither the server's certificate nor its issuer's`;
 }
 
-/** Says HELLO (see {@link hello}), or exits with status 1 saying why it cannot go on. */
+/**
+ * Reads the answer to the HELLO that ChatClient says on connecting (see
+ * {@link hello}), or exits with status 1 saying why it cannot go on.
+ */
 async function sayHello(client: ChatClient, args: ClientArgs): Promise<void> {
   try {
     await hello(client);

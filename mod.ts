@@ -57,6 +57,7 @@ export {
   type HelloResult,
   type HistoryMessage,
   type HistoryPage,
+  MAX_ROOM_PAGES,
   type ModerationOptions,
   type Place,
   type PlaceKind,

@@ -110,6 +110,7 @@ async function main(args: string[]): Promise<void> {
       },
       maxConnectionsPerAddress: options.maxConnectionsPerIp,
       maxRoomsPerUser: options.maxRoomsPerUser,
+      maxRooms: options.maxRooms,
       loginTimeoutMs: options.loginTimeoutMs,
       frameTimeoutMs: options.frameTimeoutMs,
       closeGraceMs: options.drainTimeoutMs,

@@ -181,10 +181,12 @@ async function sender(
     await writeAll(bytes);
   };
   for (
-    const [method, params] of [["LOGIN", { Username: user, Password: `password-${user}` }], [
-      "JOIN_ROOM",
-      { "Room-Name": "r" },
-    ]] as const
+    const [method, params] of [
+      // without HELLO 2.0 the server would answer in the original dialect, one request at a time
+      ["HELLO", { Version: "2.0" }],
+      ["LOGIN", { Username: user, Password: `password-${user}` }],
+      ["JOIN_ROOM", { "Room-Name": "r" }],
+    ] as const
   ) {
     pending.push({ method, sentAt: performance.now() });
     await writeAll(encodeMessage({ method, params }));

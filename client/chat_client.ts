@@ -5,19 +5,21 @@
  * @module
  */
 
-import {
-  type MessageLine,
-  parseCounts,
-  parseMessageLines,
-  parseRows,
-  splitLines,
-} from "../protocol/content.ts";
+import { type MessageLine, parseMessageLines, parseRows, splitLines } from "../protocol/content.ts";
 import { FrameDecoder } from "../protocol/frame.ts";
 import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
 import { Event, isEventMethod, PROTOCOL_VERSION, Request, Status } from "../protocol/methods.ts";
+import { parseRoomPage, readRoomPages, type RoomPage } from "../protocol/room_list.ts";
 
 /** Largest frame the client accepts from a server by default (16 MiB). */
 export const CLIENT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+
+/**
+ * Most LIST_ROOMS pages {@link ChatClient.rooms} reads (a page holds up to
+ * 1,000 rooms): a bound, so that a server that always says `More: yes`
+ * cannot keep the client asking.
+ */
+export const MAX_ROOM_PAGES = 1_000;
 
 /** Where to connect. */
 export interface ConnectOptions {
@@ -283,14 +285,25 @@ export class ChatClient {
   #closedReason: string | null = null;
   #serverCloseReason: string | null = null;
   #writing: Promise<void> = Promise.resolve();
+  /** The answer to the HELLO sent on connecting. */
+  readonly #greeting: Promise<Message>;
   /** Resolves with the reason once the connection has ended. */
   readonly closed: Promise<string>;
 
+  /**
+   * Says HELLO with this library's version at once, pipelined with what
+   * follows: without it the server would speak the original dialect.
+   */
   private constructor(conn: Deno.Conn, maxFrameSize: number, tls: boolean) {
     this.#conn = conn;
     this.#tls = tls;
     this.#decoder = new FrameDecoder({ maxFrameSize });
     this.closed = this.#readLoop();
+    this.#greeting = this.request({
+      method: Request.HELLO,
+      params: { Version: PROTOCOL_VERSION },
+    });
+    this.#greeting.catch(() => {}); // a connection that ends is reported by the next request
   }
 
   /**
@@ -357,11 +370,28 @@ export class ChatClient {
     await this.#ok(Request.LOGOUT);
   }
 
-  /** Every room with its member count. */
+  /**
+   * Every room with its member count, in creation order, read page by page
+   * (at most {@link MAX_ROOM_PAGES} pages).
+   */
   async rooms(): Promise<RoomInfo[]> {
-    const response = await this.#ok(Request.LIST_ROOMS);
-    const counts = parseCounts(response.params["Member-Counts"]);
-    return splitLines(response.content ?? "").map((name, i) => ({ name, members: counts[i] ?? 0 }));
+    const list = await readRoomPages(
+      (after) => this.#ok(Request.LIST_ROOMS, after === undefined ? {} : { After: after }),
+      MAX_ROOM_PAGES,
+    );
+    return list.rooms;
+  }
+
+  /**
+   * One page of the room list: at most `limit` rooms (the server's default
+   * and most: 1,000) after the room named `after`, or from the first.
+   * @throws {ChatError} BAD_REQUEST when `after` names no room or `limit` is out of range.
+   */
+  async roomPage(options: { after?: string; limit?: number } = {}): Promise<RoomPage> {
+    const params: Record<string, string> = {};
+    if (options.after !== undefined) params.After = options.after;
+    if (options.limit !== undefined) params.Limit = String(options.limit);
+    return parseRoomPage(await this.#ok(Request.LIST_ROOMS, params));
   }
 
   /** The members of the current room. */
@@ -380,20 +410,21 @@ export class ChatClient {
   }
 
   /**
-   * States the client's protocol version (default the one this library
-   * speaks) and capabilities, and learns the server's. Allowed before
-   * logging in; servers of the original protocol do not know it.
+   * States the client's protocol version and capabilities, and learns the
+   * server's. Without arguments, the answer to the HELLO the client sent
+   * with its own version on connecting (nothing is sent again). Allowed
+   * before logging in; servers of the original protocol do not know it.
    * @throws {ChatError} VERSION_MISMATCH when the server does not speak
    * that major version (the reason says what it speaks), BAD_REQUEST for a
    * malformed version.
    */
-  async hello(
-    version: string = PROTOCOL_VERSION,
-    capabilities?: readonly string[],
-  ): Promise<HelloResult> {
-    const params: Record<string, string> = { Version: version };
+  async hello(version?: string, capabilities?: readonly string[]): Promise<HelloResult> {
+    const params: Record<string, string> = { Version: version ?? PROTOCOL_VERSION };
     if (capabilities !== undefined) params.Capabilities = capabilities.join(",");
-    const response = await this.#ok(Request.HELLO, params);
+    const response = version === undefined && capabilities === undefined
+      ? await this.#greeting
+      : await this.request({ method: Request.HELLO, params });
+    if (response.params.Status !== Status.OK) throw new ChatError(Request.HELLO, response);
     const listed = response.params.Capabilities ?? "";
     return {
       version: response.params.Version ?? "",

@@ -42,6 +42,8 @@ export interface ChatOptions {
   floodLimits?: FloodLimits;
   /** Most rooms one user may own (create); admins are not limited. Default 100. */
   maxRoomsPerUser?: number;
+  /** Most public rooms on the server; CREATE_ROOM beyond it is refused. Default 10,000. */
+  maxRooms?: number;
   /** The clock, in milliseconds since the epoch (injected for tests). */
   now?: () => number;
   /** Receives one line per significant event. */
@@ -77,6 +79,14 @@ export interface Whereabouts {
 
 /** Most rooms a user may own unless told otherwise. */
 export const DEFAULT_MAX_ROOMS_PER_USER = 100;
+/** Most public rooms a server holds unless told otherwise. */
+export const DEFAULT_MAX_ROOMS = 10_000;
+
+/** A public room and how many are in it now. */
+export interface RoomCount {
+  name: string;
+  members: number;
+}
 
 /** Shortest password REGISTER accepts, in characters. */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -125,6 +135,11 @@ function loggedName(user: string): string {
   return nameProblem(user) ? '"(invalid name)"' : JSON.stringify(user);
 }
 
+/** A room's name and member count, for listing. */
+function countOf(room: Room): RoomCount {
+  return { name: room.name, members: room.members.size };
+}
+
 /** The RATE_LIMITED outcome. */
 function rateLimited(waitMs: number, reason: string): Outcome {
   return { status: Status.RATE_LIMITED, reason, retryAfterMs: waitMs };
@@ -139,6 +154,10 @@ export function directRoomName(a: string, b: string): string {
 export class Chat {
   readonly #store: ChatStore;
   readonly #rooms = new Map<string, Room>();
+  /** The public rooms in the order they were created (stored), for listing page by page. */
+  readonly #listed: Room[] = [];
+  /** Where each public room is in {@link Chat.#listed}, by name. */
+  readonly #listedAt = new Map<string, number>();
   readonly #online = new Map<string, Session>();
   readonly #maxOnline: number;
   readonly #pollLog: PollLogLimits;
@@ -150,6 +169,7 @@ export class Chat {
   readonly #moderation: Moderation;
   readonly #flood: FloodControl;
   readonly #maxRoomsPerUser: number;
+  readonly #maxRooms: number;
   #lastMessageId: number;
   #groupsCreated = 0;
   /** Settles once the latest post has reached its room (or failed). */
@@ -168,8 +188,11 @@ export class Chat {
     this.#moderation = new Moderation(options.admins ?? new Set(), options.state.bans);
     this.#flood = new FloodControl(options.floodLimits ?? DEFAULT_FLOOD_LIMITS);
     this.#maxRoomsPerUser = options.maxRoomsPerUser ?? DEFAULT_MAX_ROOMS_PER_USER;
+    this.#maxRooms = options.maxRooms ?? DEFAULT_MAX_ROOMS;
     for (const { name, createdBy } of options.state.rooms) {
-      this.#rooms.set(name, new Room("room", name, createdBy, this.#pollLog));
+      const room = new Room("room", name, createdBy, this.#pollLog);
+      this.#rooms.set(name, room);
+      this.#list(room);
     }
   }
 
@@ -313,12 +336,41 @@ export class Chat {
     if (session.user !== null) this.logout(session, reason);
   }
 
-  /** Every public room with its member count, in creation order. */
-  rooms(): { name: string; members: number }[] {
-    return [...this.#rooms.values()].map((room) => ({
-      name: room.name,
-      members: room.members.size,
-    }));
+  /**
+   * One page of the public rooms, in creation order, with their member
+   * counts: at most `limit` rooms after the one named `after` (from the
+   * first when null), and whether more follow. Null when `after` names no
+   * room.
+   */
+  roomPage(after: string | null, limit: number): { rooms: RoomCount[]; more: boolean } | null {
+    let start = 0;
+    if (after !== null) {
+      const at = this.#listedAt.get(after.normalize("NFC"));
+      if (at === undefined) return null;
+      start = at + 1;
+    }
+    const end = Math.min(start + limit, this.#listed.length);
+    const rooms: RoomCount[] = [];
+    for (let i = start; i < end; i++) rooms.push(countOf(this.#listed[i]));
+    return { rooms, more: end < this.#listed.length };
+  }
+
+  /**
+   * At most `limit` public rooms with their member counts: the rooms that
+   * have members first, then empty ones, each in creation order.
+   */
+  roomsOccupiedFirst(limit: number): RoomCount[] {
+    const occupied: RoomCount[] = [];
+    const empty: RoomCount[] = [];
+    for (const room of this.#listed) {
+      if (room.members.size > 0) {
+        occupied.push(countOf(room));
+        if (occupied.length === limit) break;
+      } else if (empty.length < limit) {
+        empty.push(countOf(room));
+      }
+    }
+    return occupied.concat(empty.slice(0, limit - occupied.length));
   }
 
   /** Creates a room owned by the session's user (the name is NFC-normalised first). */
@@ -336,8 +388,15 @@ export class Chat {
         reason: `you own ${this.#maxRoomsPerUser} rooms, the most one user may`,
       };
     }
+    if (this.#rooms.size >= this.#maxRooms) {
+      return {
+        status: Status.NOT_ALLOWED,
+        reason: `this server has ${this.#maxRooms} rooms, the most it holds`,
+      };
+    }
     // taken at once, so that a second CREATE_ROOM meanwhile sees it
-    this.#rooms.set(normalised, new Room("room", normalised, createdBy, this.#pollLog));
+    const room = new Room("room", normalised, createdBy, this.#pollLog);
+    this.#rooms.set(normalised, room);
     try {
       await this.#store.createRoom({
         kind: "room",
@@ -349,6 +408,7 @@ export class Chat {
       this.#rooms.delete(normalised);
       throw error;
     }
+    this.#list(room);
     this.#log(`room-created room=${JSON.stringify(normalised)} by=${JSON.stringify(createdBy)}`);
     return { status: Status.OK };
   }
@@ -644,6 +704,12 @@ export class Chat {
     }
     this.#log(`broadcast reached=${reached}`);
     return reached;
+  }
+
+  /** Adds a stored public room to the end of the listing. */
+  #list(room: Room): void {
+    this.#listedAt.set(room.name, this.#listed.length);
+    this.#listed.push(room);
   }
 
   #roomsOwnedBy(user: string): number {

@@ -42,6 +42,7 @@ export interface ServerArgs {
   /** 0 for no cap. */
   maxConnectionsPerIp: number;
   maxRoomsPerUser: number;
+  maxRooms: number;
   loginTimeoutMs: number;
   frameTimeoutMs: number;
   drainTimeoutMs: number;
@@ -117,6 +118,8 @@ Options:
                           TCP and WebSocket together (default 64; 0: no cap)
   --max-rooms-per-user N  rooms one user may create; admins are not
                           limited (default 100)
+  --max-rooms N           public rooms the server holds; CREATE_ROOM
+                          beyond it is refused (default 10000)
   --login-timeout SECONDS connections not logged in this long are closed
                           (default 60)
   --frame-timeout SECONDS connections that leave a frame unfinished this
@@ -166,6 +169,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "no-login-throttle": { type: "boolean", default: false },
       "max-connections-per-ip": { type: "string", default: "64" },
       "max-rooms-per-user": { type: "string", default: "100" },
+      "max-rooms": { type: "string", default: "10000" },
       "login-timeout": { type: "string", default: "60" },
       "frame-timeout": { type: "string", default: "30" },
       "drain-timeout": { type: "string", default: "5" },
@@ -221,6 +225,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
     loginThrottle: !values["no-login-throttle"],
     maxConnectionsPerIp: integer("max-connections-per-ip", values["max-connections-per-ip"], 0),
     maxRoomsPerUser: integer("max-rooms-per-user", values["max-rooms-per-user"], 0),
+    maxRooms: integer("max-rooms", values["max-rooms"], 0),
     loginTimeoutMs: 1000 * integer("login-timeout", values["login-timeout"], 1, 86_400),
     frameTimeoutMs: 1000 * integer("frame-timeout", values["frame-timeout"], 1, 86_400),
     drainTimeoutMs: 1000 * integer("drain-timeout", values["drain-timeout"], 0, 3_600),

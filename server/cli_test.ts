@@ -33,6 +33,15 @@ Deno.test("parseServerArgs defaults and flags", () => {
   ]);
 });
 
+Deno.test("parseServerArgs reads --max-rooms, 10,000 by default", () => {
+  assert.equal(parseServerArgs([]).maxRooms, 10_000);
+  assert.equal(parseServerArgs(["--max-rooms", "35000"]).maxRooms, 35_000);
+  assert.throws(
+    () => parseServerArgs(["--max-rooms", "many"]),
+    /--max-rooms must be a whole number from 0/,
+  );
+});
+
 Deno.test("parseServerArgs rejects bad numbers and unknown flags with a clear message", () => {
   assert.throws(
     () => parseServerArgs(["70000"]),

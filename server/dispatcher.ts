@@ -13,6 +13,12 @@ import {
   formatRows,
 } from "../protocol/content.ts";
 import type { Message } from "../protocol/message.ts";
+import {
+  formatCtime,
+  formatOriginalMemberList,
+  formatOriginalMessages,
+  formatOriginalRoomList,
+} from "../protocol/original.ts";
 import { DEFAULT_MAX_MESSAGE_CHARS, messageProblem } from "../protocol/message_text.ts";
 import {
   CAPABILITIES,
@@ -49,6 +55,13 @@ type Handler = (chat: Chat, session: Session, request: Message, options: Dispatc
 
 /** Messages a HISTORY returns when it gives no Limit, and at most. */
 export const HISTORY_LIMITS = { default: 50, max: 500 } as const;
+/** Rooms a LIST_ROOMS page lists when it gives no Limit, and at most. */
+export const LIST_ROOMS_LIMITS = { default: 1_000, max: 1_000 } as const;
+/**
+ * Most rooms in an original session's room list, which cannot be paged:
+ * the rooms with members first.
+ */
+export const ORIGINAL_ROOM_ROWS = 1_000;
 /** Results a SEARCH returns when it gives no Limit, and at most. */
 export const SEARCH_LIMITS = { default: 20, max: 100 } as const;
 /**
@@ -159,19 +172,30 @@ const HANDLERS: Record<RequestMethod, Handler> = {
   LOGOUT(chat, session) {
     return reply(Response.RESP_LOGOUT, chat.logout(session));
   },
-  LIST_ROOMS(chat) {
-    const rooms = chat.rooms();
+  LIST_ROOMS(chat, session, request) {
+    if (session.original) {
+      const rooms = chat.roomsOccupiedFirst(ORIGINAL_ROOM_ROWS);
+      return reply(Response.RESP_LIST_ROOMS, Status.OK, {}, formatOriginalRoomList(rooms));
+    }
+    const limit = numberParam(request, "Limit", LIST_ROOMS_LIMITS.default, LIST_ROOMS_LIMITS.max);
+    if (typeof limit === "string") return badRequest(limit, Response.RESP_LIST_ROOMS);
+    const page = chat.roomPage(request.params.After ?? null, limit!);
+    if (!page) return badRequest("After names no room", Response.RESP_LIST_ROOMS);
     return reply(
       Response.RESP_LIST_ROOMS,
       Status.OK,
-      { "Member-Counts": formatCounts(rooms.map((room) => room.members)) },
-      formatNameList(rooms.map((room) => room.name)),
+      {
+        "Member-Counts": formatCounts(page.rooms.map((room) => room.members)),
+        More: page.more ? "yes" : "no",
+      },
+      formatNameList(page.rooms.map((room) => room.name)),
     );
   },
   LIST_MEMBERS(chat, session) {
     const members = chat.members(session);
     if (!members) return reply(Response.RESP_LIST_MEMBERS, Status.NOT_IN_ROOM);
-    return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, formatNameList(members));
+    const list = session.original ? formatOriginalMemberList(members) : formatNameList(members);
+    return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, list);
   },
   JOIN_ROOM(chat, session, request) {
     return answerEither(
@@ -200,8 +224,17 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     );
   },
   async RECV_MSG(chat, session, _request, options) {
+    const original = session.original;
     const { status, messages, missed } = await chat.receive(session, options.maxReplyChars);
     if (status !== Status.OK) return reply(Response.NO_NEW_MSG, status);
+    if (original) {
+      const records = messages.map((m) => ({
+        from: m.from,
+        time: formatCtime(m.time),
+        content: m.content,
+      }));
+      return reply(Response.NEW_MSG, Status.OK, {}, formatOriginalMessages(records));
+    }
     const params: Record<string, string> = {};
     if (missed > 0) params.Missed = String(missed);
     const lines = messages.map((m) => ({
@@ -250,7 +283,7 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     const rows = hits.map((h) => [String(h.id), h.room, h.sender, formatTime(h.time), h.snippet]);
     return reply(Response.RESP_SEARCH, Status.OK, {}, formatRows(rows));
   },
-  HELLO(_chat, _session, request) {
+  HELLO(_chat, session, request) {
     const version = request.params.Version.match(/^(\d{1,4})\.(\d{1,4})$/);
     if (!version) {
       return badRequest("Version must be MAJOR.MINOR, e.g. 2.0", Response.RESP_HELLO);
@@ -262,6 +295,8 @@ const HANDLERS: Record<RequestMethod, Handler> = {
         Reason: `this server speaks Claptrap ${PROTOCOL_VERSION} and the original protocol 1.x`,
       });
     }
+    // the one place where a session leaves the original dialect, for good
+    if (Number(version[1]) === 2) session.original = false;
     return reply(Response.RESP_HELLO, Status.OK, { ...ours, Capabilities: CAPABILITIES.join(",") });
   },
   PING(chat, _session, request) {

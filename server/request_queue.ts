@@ -9,9 +9,13 @@
 
 import type { Message } from "../protocol/message.ts";
 
-/** One request to handle: how to answer it, and whether later ones wait for it. */
-export interface QueuedRequest {
-  run(): Message | Promise<Message>;
+/**
+ * One request to handle: how to answer it, and whether later ones wait for
+ * it. The answer is a message, or whatever the transport queues (e.g.
+ * bytes already encoded).
+ */
+export interface QueuedRequest<Answer = Message> {
+  run(): Answer | Promise<Answer>;
   barrier: boolean;
 }
 
@@ -19,16 +23,16 @@ export interface QueuedRequest {
 export const MAX_OUTSTANDING = 4096;
 
 /** The ordered request/response pipeline of one connection. */
-export class RequestQueue {
-  readonly #send: (response: Message) => void;
-  #waiting: QueuedRequest[] = [];
+export class RequestQueue<Answer = Message> {
+  readonly #send: (response: Answer) => void;
+  #waiting: QueuedRequest<Answer>[] = [];
   #blocked = false;
   /** Answers not sent yet, in request order; null until the answer is ready. */
-  #outstanding: { response: Message | null }[] = [];
+  #outstanding: { response: Answer | null }[] = [];
   #readyWaiters: (() => void)[] = [];
 
   /** @param send receives each response, in request order */
-  constructor(send: (response: Message) => void) {
+  constructor(send: (response: Answer) => void) {
     this.#send = send;
   }
 
@@ -47,7 +51,7 @@ export class RequestQueue {
   }
 
   /** Adds a request; it is handled at once unless a barrier holds it back. */
-  push(request: QueuedRequest): void {
+  push(request: QueuedRequest<Answer>): void {
     this.#waiting.push(request);
     this.#pump();
   }
@@ -71,7 +75,7 @@ export class RequestQueue {
    * Holds back later requests until a barrier is answered. Its own method:
    * the closure inside would cost `#pump` a context on every call.
    */
-  #holdUntil(response: Promise<Message>): void {
+  #holdUntil(response: Promise<Answer>): void {
     this.#blocked = true;
     response.finally(() => {
       this.#blocked = false;
@@ -81,8 +85,8 @@ export class RequestQueue {
   }
 
   /** Sends an answer given later once every answer before it is sent. */
-  #later(response: Promise<Message>): void {
-    const slot: { response: Message | null } = { response: null };
+  #later(response: Promise<Answer>): void {
+    const slot: { response: Answer | null } = { response: null };
     this.#outstanding.push(slot);
     response.then((message) => {
       slot.response = message;

@@ -98,6 +98,8 @@ export interface ServerOptions {
   floodLimits?: FloodLimits;
   /** Most rooms one user may create (admins are not limited). Default 100. */
   maxRoomsPerUser?: number;
+  /** Most public rooms; CREATE_ROOM beyond it gets NOT_ALLOWED. Default 10,000. */
+  maxRooms?: number;
   /** Most simultaneous connections (TCP and WebSocket) from one IP address; 0 for no cap. Default 64. */
   maxConnectionsPerAddress?: number;
   /** Connections not logged in for this long are closed, in ms. Default 60,000. */
@@ -225,6 +227,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       scryptCost,
       floodLimits: options.floodLimits,
       maxRoomsPerUser: options.maxRoomsPerUser,
+      maxRooms: options.maxRooms,
       log,
     });
     if (options.httpPort != null) {

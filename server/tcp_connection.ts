@@ -8,11 +8,13 @@
 import { FrameDecoder } from "../protocol/frame.ts";
 import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
 import { Event, Response, Status } from "../protocol/methods.ts";
+import { isOriginalRequest, type OriginalRequest } from "../protocol/original.ts";
 import { type Chat, formatTime } from "./chat.ts";
-import { badRequest, dispatch, type DispatchOptions, isBarrier } from "./dispatcher.ts";
+import { badRequest, dispatch, type DispatchOptions, isBarrier, type Reply } from "./dispatcher.ts";
 import { encodingOnce } from "./event_encoding.ts";
 import type { Poems } from "./poems.ts";
 import { DEFAULT_LIVENESS_RULES, Liveness, type LivenessRules } from "./liveness.ts";
+import { answerOriginal } from "./original_answers.ts";
 import { RequestQueue } from "./request_queue.ts";
 import { placeBytes, SendQueue } from "./send_queue.ts";
 import { type Peer, Session } from "./session.ts";
@@ -106,7 +108,8 @@ export class TcpConnection implements Peer {
   readonly #session: Session;
   readonly #decoder: FrameDecoder;
   readonly #queue: SendQueue;
-  readonly #requests: RequestQueue;
+  /** Answers are messages, or the bytes of an original-dialect answer. */
+  readonly #requests: RequestQueue<Message | Uint8Array>;
   readonly #dispatchOptions: DispatchOptions;
   /** The ERROR response to lost framing, after which the connection closes. */
   #lastWords: Message | null = null;
@@ -116,6 +119,8 @@ export class TcpConnection implements Peer {
   #partialSince: number | null = null;
   #socketClosed = false;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Aborted when the connection starts to close: ends the fake lag of original answers. */
+  readonly #closing = new AbortController();
 
   constructor(conn: Deno.Conn, chat: Chat, limits: ConnectionLimits, log: (line: string) => void) {
     this.#conn = conn;
@@ -124,13 +129,13 @@ export class TcpConnection implements Peer {
     this.#log = log;
     const remote = conn.remoteAddr as Deno.NetAddr;
     this.address = `${remote.hostname}:${remote.port}`;
-    this.#session = new Session(this);
+    this.#session = new Session(this, { original: true });
     this.#decoder = new FrameDecoder({ maxFrameSize: limits.maxFrameSize });
     this.#queue = new SendQueue(conn, {
       limit: limits.sendQueueBytes,
       onWriteError: () => this.#abort("connection lost"),
     });
-    this.#requests = new RequestQueue((response) => this.#respond(response));
+    this.#requests = new RequestQueue<Message | Uint8Array>((response) => this.#respond(response));
     this.#dispatchOptions = dispatchOptionsOf(limits, log);
   }
 
@@ -160,6 +165,7 @@ export class TcpConnection implements Peer {
       if (this.#requests.busy) await this.#requests.ready();
     }
     const reason = this.#closeReason ?? endReason;
+    this.#closing.abort();
     this.#chat.disconnect(this.#session, reason);
     this.#closeSocket();
     this.#log(`disconnect session=${this.#session.id} reason=${JSON.stringify(reason)}`);
@@ -218,8 +224,9 @@ export class TcpConnection implements Peer {
         continue;
       }
       this.#requests.push({
-        run: () => dispatch(this.#chat, this.#session, request, this.#dispatchOptions),
-        barrier: isBarrier(request),
+        run: () => this.#answer(request),
+        // the original client never pipelines; holding the rest back keeps a lagged answer in order
+        barrier: this.#session.original || isBarrier(request),
       });
     }
     const error = this.#decoder.error;
@@ -231,9 +238,27 @@ export class TcpConnection implements Peer {
     }
   }
 
-  #respond(response: Message): void {
+  /** Answers a request: in the original dialect when the session speaks it and the request is original. */
+  #answer(request: Message): Reply | Uint8Array | Promise<Uint8Array> {
+    const method = request.method;
+    if (this.#session.original && isOriginalRequest(method)) {
+      return this.#answerOriginal(method, request);
+    }
+    return dispatch(this.#chat, this.#session, request, this.#dispatchOptions);
+  }
+
+  /** Its own method: the closure it makes would cost {@link TcpConnection.#answer} a context. */
+  #answerOriginal(method: OriginalRequest, request: Message): Promise<Uint8Array> | Uint8Array {
+    return answerOriginal(method, {
+      answer: () => dispatch(this.#chat, this.#session, request, this.#dispatchOptions),
+      signal: this.#closing.signal,
+    });
+  }
+
+  #respond(response: Message | Uint8Array): void {
     if (this.#closeReason !== null) return;
-    if (!this.#queue.push(encodeMessage(response))) {
+    const bytes = response instanceof Uint8Array ? response : encodeMessage(response);
+    if (!this.#queue.push(bytes)) {
       this.#abort(`send queue exceeded ${this.#limits.sendQueueBytes} bytes`);
     } else if (response === this.#lastWords) {
       this.#closeAfterFlush(response.params.Reason);
@@ -246,6 +271,7 @@ export class TcpConnection implements Peer {
    */
   #closeAfterFlush(reason: string): void {
     this.#closeReason = reason;
+    this.#closing.abort();
     // leave rooms now rather than when the socket is finally closed; deferred
     // so that a broadcast under way is not changed beneath it
     queueMicrotask(() => this.#chat.disconnect(this.#session, reason));
@@ -270,6 +296,7 @@ export class TcpConnection implements Peer {
   #abort(reason: string): void {
     if (this.#closeReason !== null) return;
     this.#closeReason = reason;
+    this.#closing.abort();
     this.#queue.stop();
     this.#closeSocket();
   }

@@ -297,6 +297,27 @@ Deno.test("ChatClient.hello learns the server's version and capabilities, before
   });
 });
 
+Deno.test("ChatClient says HELLO 2.0 on connecting, so that it gets today's formats, not the original's", async () => {
+  await withServer(async (connect) => {
+    const ann = await loggedIn(connect, "ann");
+    await ann.join("香港记者招待会");
+    const sent = await ann.send("a\tb\nc");
+    const [line] = await ann.recv();
+    assert.deepEqual(
+      line,
+      { from: "ann", time: sent.time, content: "a\tb\nc" },
+      "ISO time, TAB kept",
+    );
+    assert.deepEqual(await ann.members(), ["ann"]);
+    assert.deepEqual((await ann.rooms()).map((room) => room.name), [
+      "lobby",
+      "random",
+      "香港记者招待会",
+    ]);
+    assert.equal((await ann.hello()).version, "2.0", "the answer to the HELLO it sent");
+  });
+});
+
 Deno.test("ChatClient.hello rejects another major version with VERSION_MISMATCH saying what the server speaks", async () => {
   await withServer(async (connect) => {
     const client = await connect();

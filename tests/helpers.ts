@@ -55,6 +55,8 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 /**
  * A connection that speaks the protocol frame by frame, for tests that
  * check exact responses, events, and what the server does with bad bytes.
+ * It says `HELLO Version: 2.0` first, so that the server speaks today's
+ * protocol, unless opened as an original session.
  */
 export class RawConnection {
   readonly conn: Deno.Conn;
@@ -71,10 +73,29 @@ export class RawConnection {
     this.#reading = this.#readLoop();
   }
 
-  /** Connects to a test server. */
-  static async open(server: ServerHandle | number): Promise<RawConnection> {
+  /**
+   * Connects to a test server and says HELLO 2.0; with `original`, says
+   * nothing, so that the server treats it as the original client.
+   */
+  static async open(
+    server: ServerHandle | number,
+    options: { original?: boolean } = {},
+  ): Promise<RawConnection> {
     const port = typeof server === "number" ? server : server.addr.port;
-    return new RawConnection(await Deno.connect({ hostname: "127.0.0.1", port }));
+    const connection = new RawConnection(await Deno.connect({ hostname: "127.0.0.1", port }));
+    if (!options.original) await connection.#hello();
+    return connection;
+  }
+
+  /**
+   * Says HELLO 2.0 and takes its answer. Anything else that comes instead
+   * (an ERROR sent on connecting) stays queued for the test to read.
+   */
+  async #hello(): Promise<void> {
+    await this.send("HELLO", { Version: "2.0" }).catch(() => {});
+    const answer = await this.#take((m) => !m.method.startsWith("EVT_"), 5_000, "RESP_HELLO")
+      .catch(() => null);
+    if (answer !== null && answer.method !== "RESP_HELLO") this.#frames.unshift(answer);
   }
 
   /** Writes raw bytes. */

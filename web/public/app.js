@@ -31,6 +31,37 @@ function parseCounts(value) {
   });
 }
 
+// protocol/room_list.ts
+function parseRoomPage(response) {
+  const counts = parseCounts(response.params["Member-Counts"]);
+  const rooms = splitLines(response.content ?? "").map((name, i) => ({
+    name,
+    members: counts[i] ?? 0
+  }));
+  return {
+    rooms,
+    more: response.params.More === "yes"
+  };
+}
+async function readRoomPages(fetchPage, maxPages) {
+  const rooms = [];
+  let after;
+  for (let pages = 0; pages < maxPages; pages++) {
+    const page = parseRoomPage(await fetchPage(after));
+    rooms.push(...page.rooms);
+    if (!page.more) return {
+      rooms,
+      complete: true
+    };
+    if (page.rooms.length === 0) break;
+    after = page.rooms[page.rooms.length - 1].name;
+  }
+  return {
+    rooms,
+    complete: false
+  };
+}
+
 // protocol/byte_slab.ts
 var SLAB_SIZE = 8192;
 var slab = new ArrayBuffer(SLAB_SIZE);
@@ -457,6 +488,7 @@ var Timeline = class {
 var PAGE = 50;
 var GAP_PAGE = 200;
 var ROOMS_REFRESH_MS = 15e3;
+var ROOM_PAGES = 10;
 var STATUS_TEXT = {
   AUTH_FAILED: "Wrong user name or password.",
   ALREADY_ONLINE: "This user is signed in elsewhere.",
@@ -899,15 +931,16 @@ var App = class {
   async #refreshRooms() {
     const connection = this.#connection;
     if (!connection) return;
-    const response = await connection.request("LIST_ROOMS").catch(() => null);
-    if (!response || response.params.Status !== "OK") return;
-    const names = splitLines(response.content ?? "");
-    const counts = parseCounts(response.params["Member-Counts"]);
+    const list = await readRoomPages(async (after) => {
+      const response = await connection.request("LIST_ROOMS", after === void 0 ? {} : {
+        After: after
+      });
+      if (response.params.Status !== "OK") throw new Error(describe(response));
+      return response;
+    }, ROOM_PAGES).catch(() => null);
+    if (!list) return;
     const active = this.#rooms[this.#activeRoom]?.name;
-    this.#rooms = names.map((name, i) => ({
-      name,
-      members: counts[i] ?? 0
-    }));
+    this.#rooms = list.rooms;
     const keep = this.#rooms.findIndex((room) => room.name === (active ?? this.#room));
     this.#activeRoom = Math.max(0, keep);
     this.#renderRooms();

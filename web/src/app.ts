@@ -5,8 +5,9 @@
  * @module
  */
 
-import { parseCounts, parseRows, splitLines } from "../../protocol/content.ts";
+import { parseRows, splitLines } from "../../protocol/content.ts";
 import type { Message } from "../../protocol/message.ts";
+import { readRoomPages } from "../../protocol/room_list.ts";
 import { Connection, ConnectionLost, webSocketUrl } from "./connection.ts";
 import { byId, h } from "./dom.ts";
 import {
@@ -27,6 +28,8 @@ const PAGE = 50;
 const GAP_PAGE = 200;
 /** How often the room list (member counts) is refreshed, in ms. */
 const ROOMS_REFRESH_MS = 15_000;
+/** Most LIST_ROOMS pages (of up to 1,000 rooms) the room list shows. */
+const ROOM_PAGES = 10;
 
 const STATUS_TEXT: Record<string, string> = {
   AUTH_FAILED: "Wrong user name or password.",
@@ -518,12 +521,17 @@ export class App {
   async #refreshRooms(): Promise<void> {
     const connection = this.#connection;
     if (!connection) return;
-    const response = await connection.request("LIST_ROOMS").catch(() => null);
-    if (!response || response.params.Status !== "OK") return;
-    const names = splitLines(response.content ?? "");
-    const counts = parseCounts(response.params["Member-Counts"]);
+    const list = await readRoomPages(async (after) => {
+      const response = await connection.request(
+        "LIST_ROOMS",
+        after === undefined ? {} : { After: after },
+      );
+      if (response.params.Status !== "OK") throw new Error(describe(response));
+      return response;
+    }, ROOM_PAGES).catch(() => null);
+    if (!list) return;
     const active = this.#rooms[this.#activeRoom]?.name;
-    this.#rooms = names.map((name, i) => ({ name, members: counts[i] ?? 0 }));
+    this.#rooms = list.rooms;
     const keep = this.#rooms.findIndex((room) => room.name === (active ?? this.#room));
     this.#activeRoom = Math.max(0, keep);
     this.#renderRooms();
