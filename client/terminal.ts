@@ -562,11 +562,8 @@ export class ChatTerminal {
         const refused = error instanceof ChatError &&
           (error.status === Status.AUTH_FAILED || error.status === Status.VERSION_MISMATCH);
         if (!refused) continue;
-        this.#error(
-          `cannot log in again: ${error.status}${
-            error.reason ? ` (${sanitize(error.reason)})` : ""
-          }`,
-        );
+        const why = error.reason ? ` (${sanitize(error.reason)})` : "";
+        this.#error(`cannot log in again: ${error.status}${why}`);
         return false;
       }
       if (this.#quitting) {
@@ -577,9 +574,10 @@ export class ChatTerminal {
       this.#closed = false;
       this.#watch(client);
       await this.#rejoin();
-      const down = this.#down;
+      // lost again meanwhile: #run goes on from there, and the lines typed keep waiting
+      if (this.#closed) return true;
+      this.#down?.settle(true);
       this.#down = null;
-      down?.settle(true);
       this.#startPolling();
       return true;
     }
@@ -844,11 +842,9 @@ export class ChatTerminal {
     for (const message of messages) {
       if (peer === null) {
         this.#showMessage(message.time, message.from, message.content, formatStamp);
-      } else {this.#showDirect(
-          message,
-          message.from === this.#user ? peer : this.#user,
-          formatStamp,
-        );}
+      } else {
+        this.#showDirect(message, message.from === this.#user ? peer : this.#user, formatStamp);
+      }
     }
     return messages;
   }
