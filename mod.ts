@@ -22,6 +22,7 @@
  */
 
 export {
+  DEFAULT_HOST,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   type ServerHandle,
   type ServerOptions,
@@ -35,6 +36,7 @@ export { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./server/liveness.ts
 export { type LogFormat, stderrLogger } from "./server/log_format.ts";
 export { type Globals, GlobalsError, parseGlobals } from "./server/globals.ts";
 export type { DuplicateLoginPolicy } from "./server/chat.ts";
+export { SamplePasswordsError } from "./server/sample_accounts.ts";
 export type { ConsoleResult } from "./server/console.ts";
 export { parsePoems, type Poems } from "./server/poems.ts";
 export type { ChatStore, HistoryRange, StoredState } from "./store/store.ts";

@@ -11,6 +11,7 @@ import { stderrLogger } from "./server/log_format.ts";
 import { parsePoems, type Poems } from "./server/poems.ts";
 import { StoreError } from "./store/schema.ts";
 import { HttpListenError } from "./server/http_server.ts";
+import { SamplePasswordsError } from "./server/sample_accounts.ts";
 import { type ServerHandle, startServer, TlsConfigError } from "./server/server.ts";
 
 function fail(message: string): never {
@@ -85,6 +86,7 @@ async function main(args: string[]): Promise<void> {
   try {
     server = await startServer({
       host: options.host,
+      allowSamplePasswords: options.allowSamplePasswords,
       port: options.port,
       httpPort: options.httpPort,
       allowOrigins: options.allowOrigins,
@@ -123,7 +125,9 @@ async function main(args: string[]): Promise<void> {
     });
   } catch (error) {
     if (error instanceof StoreError || error instanceof HttpListenError) fail(error.message);
-    if (error instanceof TlsConfigError) fail(error.message);
+    if (error instanceof TlsConfigError || error instanceof SamplePasswordsError) {
+      fail(error.message);
+    }
     fail(`cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`);
   }
   const stop = () => server.close();

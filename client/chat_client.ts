@@ -250,13 +250,16 @@ export class ChatError extends Error {
   readonly status: string;
   /** The response's Reason, when it gave one. */
   readonly reason?: string;
+  /** With RATE_LIMITED: the response's Retry-After-Ms, when trying again may succeed. */
+  readonly retryAfterMs?: number;
 
   /** Describes the failed `method` from its `response`. */
   constructor(method: string, response: Message) {
-    const { Status: status = "", Reason: reason } = response.params;
+    const { Status: status = "", Reason: reason, "Retry-After-Ms": retry } = response.params;
     super(`${method} failed: ${status}${reason ? ` (${reason})` : ""}`);
     this.status = status;
     this.reason = reason;
+    if (retry !== undefined && /^\d{1,15}$/.test(retry)) this.retryAfterMs = Number(retry);
   }
 }
 
@@ -557,7 +560,8 @@ export class ChatClient {
   /**
    * Removes a user from a room (default: the current one); they and the
    * room are told, with the reason. Owners of the room and admins only.
-   * @throws {ChatError} NOT_ALLOWED, NO_SUCH_USER (not in the room), NOT_IN_ROOM, NO_SUCH_ROOM
+   * @throws {ChatError} NOT_ALLOWED (also for oneself), NO_SUCH_USER (not in the room),
+   * NOT_IN_ROOM, NO_SUCH_ROOM
    */
   async kick(user: string, options: ModerationOptions = {}): Promise<void> {
     await this.#ok(Request.KICK, moderationParams(user, options));
@@ -566,7 +570,8 @@ export class ChatClient {
   /**
    * Removes a user from a room (default: the current one) and keeps them
    * out until {@link ChatClient.unban}. Owners of the room and admins only.
-   * @throws {ChatError} NOT_ALLOWED, NOT_IN_ROOM, NO_SUCH_ROOM
+   * @throws {ChatError} NOT_ALLOWED (also for oneself), NO_SUCH_USER (no such account),
+   * NOT_IN_ROOM, NO_SUCH_ROOM
    */
   async ban(user: string, options: ModerationOptions = {}): Promise<void> {
     await this.#ok(Request.BAN, moderationParams(user, options));

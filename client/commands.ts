@@ -31,7 +31,7 @@ export const COMMANDS = [
     summary: "enter a room (leaving the current one) and show its last messages",
   },
   { name: "create", arg: "ROOM", needs: "a room name", summary: "create a room (you own it)" },
-  { name: "leave", summary: "leave the current room or peer chat" },
+  { name: "leave", summary: "leave the current room or peer chat (or direct conversation)" },
   { name: "members", summary: "list who is in the current room or peer chat" },
   {
     name: "history",
@@ -68,9 +68,14 @@ export const COMMANDS = [
   },
   {
     name: "dm",
-    arg: "USER TEXT",
-    needs: "a user name and a message",
-    summary: "send TEXT to USER alone (USER must be online)",
+    arg: "USER [TEXT]",
+    needs: "a user name",
+    summary: "talk with USER in direct messages: shows your last ones, then the lines you " +
+      "type go to USER until /close (with TEXT: sends just TEXT); USER must be online",
+  },
+  {
+    name: "close",
+    summary: "close the direct conversation: the lines you type go to your room again",
   },
   { name: "poem", arg: "N", needs: "a sonnet number", summary: "show sonnet number N" },
   {
@@ -227,7 +232,8 @@ export function helpLines(): string[] {
   return [
     "commands:",
     ...COMMANDS.map((command) => `  ${commandUsage(command).padEnd(width)}  ${command.summary}`),
-    "any other line is sent to the current room or peer chat (start it with // to send a leading /)",
+    "any other line is sent to the current room, peer chat or direct conversation " +
+    "(start it with // to send a leading /)",
     "ICS chat menu, when you are not in a public room (idle or in a peer chat):",
     ...ICS_MENU.map((entry) => `  ${entry.usage.padEnd(menuWidth)}  ${entry.summary}`),
     "in a public room these words are sent as messages; use the slash commands there",

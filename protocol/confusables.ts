@@ -4,15 +4,17 @@
  * in Latin letters and `аlice` with a Cyrillic `а`, have the same skeleton.
  * Pure.
  *
- * The mapping is Unicode's `confusables.txt` (version 13.0.0), as shipped
- * by the npm package `unhomoglyph` 1.0.6 in its `data.json`. That data is
- * © 1991–2020 Unicode, Inc., distributed under the Unicode License (Unicode
- * Terms of Use, https://www.unicode.org/copyright.html); the package is
- * under the MIT license.
+ * The mapping, `confusables.json` beside this file, is Unicode's
+ * `confusables.txt` (version 13.0.0) as the npm package `unhomoglyph` 1.0.6
+ * ships it in its `data.json` (a test checks that the two are the same), so
+ * that the server needs no package at run time. That data is © 1991–2020
+ * Unicode, Inc., distributed under the Unicode License (Unicode Terms of Use,
+ * https://www.unicode.org/copyright.html); the package is under the MIT
+ * license.
  * @module
  */
 
-import prototypes from "unhomoglyph/data.json" with { type: "json" };
+import prototypes from "./confusables.json" with { type: "json" };
 
 /** Each confusable character (one code point) and the prototype it looks like. */
 const PROTOTYPES: ReadonlyMap<string, string> = new Map(

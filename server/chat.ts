@@ -841,8 +841,14 @@ export class Chat {
         reason: `Reason contains the control character ${codePointName(control[0])}`,
       };
     }
+    if (action !== "unban" && target === by) {
+      return { status: Status.NOT_ALLOWED, reason: `you cannot ${action} yourself` };
+    }
     const inRoom = [...room.members].find((member) => member.user === target);
     if (action === "kick" && !inRoom) return { status: Status.NO_SUCH_USER };
+    if (action === "ban" && !inRoom && !(await this.#accountExists(target))) {
+      return { status: Status.NO_SUCH_USER, reason: "no user has that name" };
+    }
     if (action === "unban") {
       if (!this.#moderation.banOf(room.name, target)) return { status: Status.NO_SUCH_USER };
       await this.#store.unban(room.name, target);
@@ -862,6 +868,11 @@ export class Chat {
       }`,
     );
     return { status: Status.OK };
+  }
+
+  /** Whether an account (enabled or not) has exactly this name; never looks up an absurd one. */
+  async #accountExists(user: string): Promise<boolean> {
+    return nameProblem(user) === null && await this.#store.getAccount(user) !== null;
   }
 
   /** Operator: disconnects an online user, telling them why. False when not online. */

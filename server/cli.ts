@@ -11,6 +11,8 @@ import { LOG_FORMATS, type LogFormat } from "./log_format.ts";
 /** What the command line asks for. */
 export interface ServerArgs {
   host: string;
+  /** Start on a non-loopback host even while globals.txt holds sample passwords. */
+  allowSamplePasswords: boolean;
   port: number;
   /** HTTP port of the web client; null with --no-http. */
   httpPort: number | null;
@@ -67,7 +69,12 @@ Claptrap chat server. PORT and MAX_ONLINE may be given as in the original
 (positional) or as flags.
 
 Options:
-  --host HOST             address to listen on (default 0.0.0.0)
+  --host HOST             address to listen on (default 127.0.0.1: this
+                          machine only; 0.0.0.0 serves the network)
+  --allow-sample-passwords
+                          listen on an address other machines can reach even
+                          while globals.txt keeps the sample accounts'
+                          published passwords (refused by default)
   --port PORT             TCP port (default 6666; 0 picks a free port)
   --http-port PORT        HTTP port of the web client and its WebSocket
                           (default 8080; 0 picks a free port)
@@ -162,7 +169,8 @@ export function parseServerArgs(args: string[]): ServerArgs {
     args,
     allowPositionals: true,
     options: {
-      host: { type: "string", default: "0.0.0.0" },
+      host: { type: "string", default: "127.0.0.1" },
+      "allow-sample-passwords": { type: "boolean", default: false },
       port: { type: "string" },
       "http-port": { type: "string" },
       "no-http": { type: "boolean", default: false },
@@ -217,6 +225,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
   if (tlsKey !== null && tlsCert === null) throw new TypeError("--tls-key needs --tls-cert");
   return {
     host: values.host,
+    allowSamplePasswords: values["allow-sample-passwords"],
     port,
     httpPort: values["no-http"]
       ? null

@@ -5,7 +5,8 @@ Deno.test("parseServerArgs takes PORT and MAX_ONLINE positionally, as the origin
   const args = parseServerArgs(["7000", "5"]);
   assert.equal(args.port, 7000);
   assert.equal(args.maxOnline, 5);
-  assert.equal(args.host, "0.0.0.0");
+  assert.equal(args.host, "127.0.0.1", "this machine only, unless told");
+  assert.equal(args.allowSamplePasswords, false);
   assert.equal(args.globals, null, "./globals.txt is read only if it exists");
   assert.equal(args.db, "./claptrap.db");
   assert.equal(args.dbSync, "full");
@@ -13,6 +14,7 @@ Deno.test("parseServerArgs takes PORT and MAX_ONLINE positionally, as the origin
 
 Deno.test("parseServerArgs defaults and flags", () => {
   assert.equal(parseServerArgs([]).port, 6666);
+  assert.equal(parseServerArgs(["--allow-sample-passwords"]).allowSamplePasswords, true);
   const args = parseServerArgs([
     "--host",
     "127.0.0.1",

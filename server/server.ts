@@ -22,6 +22,7 @@ import { logDescriptorLimits, readDescriptorLimits } from "./fd_limit.ts";
 import { stderrLogger } from "./log_format.ts";
 import { DEFAULT_SCRYPT_COST } from "./passwords.ts";
 import type { Poems } from "./poems.ts";
+import { isLoopback, SamplePasswordsError, samplePasswordsIn } from "./sample_accounts.ts";
 import { StaticFiles } from "./static_files.ts";
 import {
   closeQuietly,
@@ -34,8 +35,14 @@ import { TlsHandshakes } from "./tls_handshakes.ts";
 
 /** Settings of {@link startServer}; every field has a default. */
 export interface ServerOptions {
-  /** Address to listen on. Default `0.0.0.0`. */
+  /** Address to listen on. Default `127.0.0.1`: this machine only. */
   host?: string;
+  /**
+   * Start even when `host` is not a loopback address while `globals` gives
+   * an account its published sample password (see server/sample_accounts.ts).
+   * Default false: such a start throws {@link SamplePasswordsError}.
+   */
+  allowSamplePasswords?: boolean;
   /** TCP port; 0 picks a free one. Default 6666. */
   port?: number;
   /**
@@ -160,6 +167,23 @@ export class TlsConfigError extends Error {
 /** Writes a log line to stderr, prefixed with the time. */
 export const logToStderr: (line: string) => void = stderrLogger("text");
 
+/** The address a server listens on unless told otherwise: this machine only. */
+export const DEFAULT_HOST = "127.0.0.1";
+
+/**
+ * The web page's address as a person would open it: `localhost` for a
+ * loopback or wildcard address, which a browser on this machine reaches.
+ */
+function pageUrl(addr: Deno.NetAddr, tls: boolean): string {
+  const { hostname } = addr;
+  const host = hostname === "0.0.0.0" || hostname === "::" || isLoopback(hostname)
+    ? "localhost"
+    : hostname.includes(":")
+    ? `[${hostname}]`
+    : hostname;
+  return `${tls ? "https" : "http"}://${host}:${addr.port}/`;
+}
+
 /** Most connections from one address unless told otherwise. */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
 
@@ -168,6 +192,8 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 /**
  * Opens the store, brings globals.txt into it, and starts listening on TCP.
+ * @throws {SamplePasswordsError} when `host` is reachable from other
+ * machines and `globals` holds a sample password (see `allowSamplePasswords`).
  * @throws {StoreError} when the database cannot be used.
  * @throws {TlsConfigError} when the TLS certificate or key cannot be used.
  *
@@ -181,6 +207,11 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
  * ```
  */
 export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
+  const host = options.host ?? DEFAULT_HOST;
+  if (!options.allowSamplePasswords && !isLoopback(host) && options.globals) {
+    const exposed = samplePasswordsIn(options.globals.accounts);
+    if (exposed.length > 0) throw new SamplePasswordsError(host, exposed);
+  }
   const log = options.log ?? logToStderr;
   const scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
   const store = options.store ??
@@ -202,7 +233,6 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
     maxConnections,
   );
-  const host = options.host ?? "0.0.0.0";
   let listener: Deno.TcpListener | Deno.TlsListener | undefined;
   let httpListener: Deno.TcpListener | Deno.TlsListener | undefined;
   let chat: Chat;
@@ -264,7 +294,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const addr = listener.addr as Deno.NetAddr;
   const httpAddr = (httpListener?.addr ?? null) as Deno.NetAddr | null;
   log(`listening addr=${addr.hostname}:${addr.port}`);
-  if (httpAddr) log(`listening http=${httpAddr.hostname}:${httpAddr.port}`);
+  if (httpAddr) {
+    log(`listening http=${httpAddr.hostname}:${httpAddr.port}`);
+    log(`web-client url=${pageUrl(httpAddr, options.tls !== undefined)}`);
+  }
   if (options.tls) log("tls on");
   logDescriptorLimits(readDescriptorLimits(), maxConnections, log);
   if (imported) {

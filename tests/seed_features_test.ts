@@ -312,6 +312,39 @@ Deno.test("a room's owner kicks and bans; the banned cannot rejoin until unbanne
   await server.close();
 });
 
+Deno.test("KICK and BAN of oneself are refused, and BAN of a name with no account is NO_SUCH_USER", async () => {
+  const server = await startTestServer({ admins: ["江主席"] });
+  const port = server.addr.port;
+  const owner = await online(port, "ann");
+  await owner.request("CREATE_ROOM", { "Room-Name": "ann's den" });
+  await owner.request("JOIN_ROOM", { "Room-Name": "ann's den" });
+  const admin = await online(port, "江主席", { room: "ann's den" });
+  for (const [who, name] of [[owner, "ann"], [admin, "江主席"]] as const) {
+    for (const action of ["KICK", "BAN"]) {
+      const self = await who.request(action, { User: name });
+      assert.deepEqual([self.params.Status, self.params.Reason], [
+        "NOT_ALLOWED",
+        `you cannot ${action.toLowerCase()} yourself`,
+      ]);
+    }
+  }
+  const nobody = await owner.request("BAN", { User: "nobody", Reason: "pre-emptive" });
+  assert.deepEqual([nobody.params.Status, nobody.params.Reason], [
+    "NO_SUCH_USER",
+    "no user has that name",
+  ]);
+  assert.equal((await owner.request("UNBAN", { User: "nobody" })).params.Status, "NO_SUCH_USER");
+  // an account that is offline can be banned ahead of time
+  assert.equal((await owner.request("BAN", { User: "carol" })).params.Status, "OK");
+  const carol = await online(port, "carol");
+  const refused = await carol.request("JOIN_ROOM", { "Room-Name": "ann's den" });
+  assert.equal(refused.params.Status, "BANNED");
+  const stillIn = await owner.request("LIST_MEMBERS");
+  assert.deepEqual(stillIn.content?.split("\n").filter(Boolean).sort(), ["ann", "江主席"]);
+  await Promise.all([owner, admin, carol].map((c) => c.close()));
+  await server.close();
+});
+
 Deno.test("admins moderate every room, by name from anywhere; bans survive a restart", async () => {
   const dir = await Deno.makeTempDir();
   const db = `${dir}/claptrap.db`;

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { listeningPort } from "../server/log_format.ts";
 import { ACCOUNTS, ROOMS, withTimeout } from "./helpers.ts";
 
 /** A server child process. */
@@ -108,10 +109,8 @@ export async function spawnServer(
       for (const line of parts) {
         log.push(line);
         // the listening line, as text or as JSON (--log-format json)
-        const match = line.match(
-          /listening addr=[^ ]*:(\d+)$|"event":"listening","addr":"[^"]*:(\d+)"/,
-        );
-        if (match) chatPort = Number(match[1] ?? match[2]);
+        const port = listeningPort(line);
+        if (port !== null) chatPort = port;
         httpPort ||= Number(line.match(/listening http=[^ ]*:(\d+)$/)?.[1] ?? 0);
         if (chatPort && (httpPort || !options.http)) listening(chatPort);
       }
@@ -122,9 +121,9 @@ export async function spawnServer(
     await Deno.remove(globals);
     return status.code;
   });
-  let listeningPort: number;
+  let boundPort: number;
   try {
-    listeningPort = await withTimeout(
+    boundPort = await withTimeout(
       Promise.race([
         port,
         exited.then(() => {
@@ -140,7 +139,7 @@ export async function spawnServer(
   }
   return {
     pid: child.pid,
-    port: listeningPort,
+    port: boundPort,
     httpPort,
     log,
     exited,

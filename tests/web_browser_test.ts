@@ -7,7 +7,7 @@
 
 import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page } from "./playwright.ts";
 import type { ServerHandle } from "../server/server.ts";
 import { RawConnection } from "./helpers.ts";
 import { httpUrl, launchChromium, startWebTestServer, TcpProxy } from "./web_helpers.ts";
