@@ -37,6 +37,8 @@ export const Request = {
   PEER_BYE: "PEER_BYE",
   /** A direct message to one user. */
   DM: "DM",
+  /** The users one has direct conversations with. */
+  LIST_DIRECT: "LIST_DIRECT",
   /** A sonnet by number. */
   POEM: "POEM",
   /** Removes a user from a room (owners and admins). */
@@ -71,6 +73,7 @@ export const Response = {
   RESP_PEER_CONNECT: "RESP_PEER_CONNECT",
   RESP_PEER_BYE: "RESP_PEER_BYE",
   RESP_DM: "RESP_DM",
+  RESP_LIST_DIRECT: "RESP_LIST_DIRECT",
   RESP_POEM: "RESP_POEM",
   RESP_KICK: "RESP_KICK",
   RESP_BAN: "RESP_BAN",
@@ -218,6 +221,7 @@ export const REQUESTS: Readonly<Record<RequestMethod, RequestSpec>> = {
   PEER_CONNECT: { required: ["Peer"], response: "RESP_PEER_CONNECT", limited: true },
   PEER_BYE: { required: [], response: "RESP_PEER_BYE" },
   DM: { required: ["To", "Content-Length"], response: "RESP_DM", limited: true },
+  LIST_DIRECT: { required: [], response: "RESP_LIST_DIRECT" },
   POEM: { required: ["Number"], response: "RESP_POEM" },
   KICK: { required: ["User"], response: "RESP_KICK" },
   BAN: { required: ["User"], response: "RESP_BAN" },

@@ -135,6 +135,16 @@ export function directRoomName(a: string, b: string): string {
   return a < b ? `${a} ↔ ${b}` : `${b} ↔ ${a}`;
 }
 
+/**
+ * The other user of one of `user`'s direct conversations, from its
+ * {@link directRoomName}: `user ↔ other` when user sorts first (a name with
+ * `user ↔ ` in front sorts after user), else `other ↔ user`.
+ */
+function directPartner(room: string, user: string): string {
+  const prefix = `${user} ↔ `;
+  return room.startsWith(prefix) ? room.slice(prefix.length) : room.slice(0, -prefix.length);
+}
+
 /** The state of one chat server. */
 export class Chat {
   readonly #store: ChatStore;
@@ -473,6 +483,12 @@ export class Chat {
     const more = page.length > range.limit;
     const messages = !more ? page : range.after === undefined ? page.slice(1) : page.slice(0, -1);
     return { status: Status.OK, room: place.name, messages, more };
+  }
+
+  /** The users the session's user has direct conversations with, the latest first. */
+  async directPartners(session: Session): Promise<string[]> {
+    const me = session.user!;
+    return (await this.#store.directRooms(me)).map((room) => directPartner(room, me));
   }
 
   /** Searches the messages of the rooms, peer chats and direct messages the user took part in. */

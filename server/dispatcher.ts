@@ -288,6 +288,10 @@ const HANDLERS: Record<RequestMethod, Handler> = {
   PEER_BYE(chat, session) {
     return reply(Response.RESP_PEER_BYE, chat.peerBye(session));
   },
+  async LIST_DIRECT(chat, session) {
+    const partners = await chat.directPartners(session);
+    return reply(Response.RESP_LIST_DIRECT, Status.OK, {}, formatNameList(partners));
+  },
   DM(chat, session, request, options) {
     const refusal = contentRefusal(request, Response.RESP_DM, options);
     if (refusal) return refusal;
