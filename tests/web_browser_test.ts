@@ -21,9 +21,18 @@ const browserTest = { sanitizeOps: false, sanitizeResources: false };
 async function openPage(
   browser: Browser,
   url: string,
-  viewport = { width: 1280, height: 800 },
+  options: {
+    viewport?: { width: number; height: number };
+    touch?: boolean;
+  } = {},
 ): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport, locale: "en-GB", timezoneId: "UTC" });
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 800 },
+    hasTouch: options.touch,
+    isMobile: options.touch,
+    locale: "en-GB",
+    timezoneId: "UTC",
+  });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
@@ -42,8 +51,9 @@ async function signIn(page: Page, user: string, password: string): Promise<void>
   await page.waitForSelector("#status[data-state=online]");
 }
 
-async function joinByDoubleClick(page: Page, room: string): Promise<void> {
-  await page.locator(".room", { hasText: room }).first().dblclick();
+/** Opens a room with one click, as a new user would. */
+async function joinByClick(page: Page, room: string): Promise<void> {
+  await page.locator(".room", { hasText: room }).first().click();
   await waitForTitle(page, `# ${room}`);
 }
 
@@ -126,7 +136,7 @@ Deno.test({
     assert.match(await lobbyCount.first().innerText(), /^2\s+members$/, "count and its label");
 
     // joining shows the history, the <script> message as text
-    await joinByDoubleClick(page, "lobby");
+    await joinByClick(page, "lobby");
     await waitForText(page, earlier[3]);
     assert.deepEqual(await shownTexts(page), earlier);
     assert.equal(await page.evaluate(() => (globalThis as { pwned?: number }).pwned), undefined);
@@ -208,7 +218,7 @@ Deno.test({
     for (let i = 1; i <= 60; i++) await post(bob, `before ${i}`);
     const { page, problems } = await openPage(browser, `http://127.0.0.1:${proxy.port}/`);
     await signIn(page, "ann", "ann-pw");
-    await joinByDoubleClick(page, "lobby");
+    await joinByClick(page, "lobby");
     await waitForText(page, "before 60");
     assert.equal((await shownTexts(page)).length, 50, "one page of history");
 
@@ -261,6 +271,33 @@ Deno.test({
     await browser.close();
     await bob.close();
     await proxy.close();
+    await server.close();
+  },
+});
+
+Deno.test({
+  name: "in Chromium: one click, or one tap on a phone, opens a room",
+  ...browserTest,
+  async fn() {
+    const server = await startWebTestServer();
+    const browser = await launchChromium();
+    const desk = await openPage(browser, httpUrl(server));
+    await signIn(desk.page, "ann", "ann-pw");
+    await joinByClick(desk.page, "random");
+    assert.match(await desk.page.textContent("#rooms-help") ?? "", /^Click or press Enter/);
+
+    const phone = await openPage(browser, httpUrl(server), {
+      viewport: { width: 390, height: 844 },
+      touch: true,
+    });
+    await signIn(phone.page, "bob", "bob-pw");
+    await phone.page.tap("#toggle-rooms");
+    await phone.page.locator(".room", { hasText: "lobby" }).tap();
+    await waitForTitle(phone.page, "# lobby");
+    assert.equal(await phone.page.locator("#rooms-panel").isVisible(), false, "the drawer closes");
+
+    assert.deepEqual([...desk.problems, ...phone.problems], []);
+    await browser.close();
     await server.close();
   },
 });

@@ -559,7 +559,6 @@ var App = class {
       this.#createRoom();
     });
     el.roomList.addEventListener("keydown", (event) => this.#roomListKey(event));
-    el.roomList.addEventListener("focus", () => this.#renderRooms());
     el.composer.addEventListener("submit", (event) => {
       event.preventDefault();
       this.#send();
@@ -921,7 +920,7 @@ var App = class {
         role: "option",
         class: `room${current ? " current" : ""}${i === this.#activeRoom ? " active" : ""}`,
         "aria-selected": i === this.#activeRoom ? "true" : "false",
-        title: `${room.name}: double-click or press Enter to join`
+        title: `${room.name}: click or press Enter to join`
       }, h("span", {
         class: "room-hash",
         "aria-hidden": "true"
@@ -937,10 +936,8 @@ var App = class {
       }, room.members === 1 ? " member" : " members")));
       item.addEventListener("click", () => {
         this.#activeRoom = i;
-        list.focus();
-        this.#renderRooms();
+        this.#join(room.name);
       });
-      item.addEventListener("dblclick", () => this.#join(room.name));
       return item;
     }));
     if (this.#rooms.length > 0) {

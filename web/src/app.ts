@@ -153,7 +153,6 @@ export class App {
       this.#createRoom();
     });
     el.roomList.addEventListener("keydown", (event) => this.#roomListKey(event));
-    el.roomList.addEventListener("focus", () => this.#renderRooms());
     el.composer.addEventListener("submit", (event) => {
       event.preventDefault();
       this.#send();
@@ -540,7 +539,7 @@ export class App {
           role: "option",
           class: `room${current ? " current" : ""}${i === this.#activeRoom ? " active" : ""}`,
           "aria-selected": i === this.#activeRoom ? "true" : "false",
-          title: `${room.name}: double-click or press Enter to join`,
+          title: `${room.name}: click or press Enter to join`,
         },
         h("span", { class: "room-hash", "aria-hidden": "true" }, "#"),
         h("span", { class: "room-name" }, room.name),
@@ -554,10 +553,8 @@ export class App {
       );
       item.addEventListener("click", () => {
         this.#activeRoom = i;
-        list.focus();
-        this.#renderRooms();
+        this.#join(room.name);
       });
-      item.addEventListener("dblclick", () => this.#join(room.name));
       return item;
     }));
     if (this.#rooms.length > 0) {
