@@ -41,6 +41,8 @@ export const Request = {
   PEER_DECLINE: "PEER_DECLINE",
   /** A direct message to one user. */
   DM: "DM",
+  /** The users one has direct conversations with. */
+  LIST_DIRECT: "LIST_DIRECT",
   /** A sonnet by number. */
   POEM: "POEM",
   /** Removes a user from a room (owners and admins). */
@@ -77,6 +79,7 @@ export const Response = {
   RESP_PEER_ACCEPT: "RESP_PEER_ACCEPT",
   RESP_PEER_DECLINE: "RESP_PEER_DECLINE",
   RESP_DM: "RESP_DM",
+  RESP_LIST_DIRECT: "RESP_LIST_DIRECT",
   RESP_POEM: "RESP_POEM",
   RESP_KICK: "RESP_KICK",
   RESP_BAN: "RESP_BAN",
@@ -251,6 +254,7 @@ export const REQUESTS: Readonly<Record<RequestMethod, RequestSpec>> = {
   PEER_ACCEPT: { required: ["Peer"], response: "RESP_PEER_ACCEPT" },
   PEER_DECLINE: { required: ["Peer"], response: "RESP_PEER_DECLINE" },
   DM: { required: ["To", "Content-Length"], response: "RESP_DM", limited: true },
+  LIST_DIRECT: { required: [], response: "RESP_LIST_DIRECT" },
   POEM: { required: ["Number"], response: "RESP_POEM" },
   KICK: { required: ["User"], response: "RESP_KICK" },
   BAN: { required: ["User"], response: "RESP_BAN" },

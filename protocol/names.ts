@@ -117,28 +117,3 @@ export function nameKey(name: string): string {
 export function nameSkeleton(name: string): string {
   return skeleton(name.normalize("NFKC"));
 }
-
-/** A user name inside a direct conversation's name: `\` and `↔` get a `\` before them. */
-function escapeParticipant(name: string): string {
-  return name.replace(/[\\↔]/g, "\\$&");
-}
-
-/**
- * The name of the direct conversation of two users, the same whoever
- * writes first: `ann ↔ bob`. A `↔` or `\` in a user name is escaped with
- * a `\`, so that no two pairs of users share a name (`a ↔ b` and `c`
- * give `a \↔ b ↔ c`; `a` and `b ↔ c` give `a ↔ b \↔ c`). The one function
- * that names a direct conversation.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { directRoomName } from "./names.ts";
- * assert.equal(directRoomName("bob", "ann"), "ann ↔ bob");
- * assert.notEqual(directRoomName("a ↔ b", "c"), directRoomName("a", "b ↔ c"));
- * ```
- */
-export function directRoomName(a: string, b: string): string {
-  const [first, second] = a < b ? [a, b] : [b, a];
-  return `${escapeParticipant(first)} ↔ ${escapeParticipant(second)}`;
-}

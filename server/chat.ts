@@ -11,13 +11,8 @@
 import type { Message } from "../protocol/message.ts";
 import { codePointName } from "../protocol/message_text.ts";
 import { Event, Status, type StatusCode } from "../protocol/methods.ts";
-import {
-  directRoomName,
-  nameFormProblem,
-  nameKey,
-  nameProblem,
-  nameSkeleton,
-} from "../protocol/names.ts";
+import { directRoomName, directRoomUsers } from "../protocol/direct_room_name.ts";
+import { nameFormProblem, nameKey, nameProblem, nameSkeleton } from "../protocol/names.ts";
 import type { MessageRecord, RoomKind, SearchHit } from "../store/records.ts";
 import type { ChatStore, HistoryRange, StoredState } from "../store/store.ts";
 import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./flood_control.ts";
@@ -621,6 +616,17 @@ export class Chat {
     const more = page.length > range.limit;
     const messages = !more ? page : range.after === undefined ? page.slice(1) : page.slice(0, -1);
     return { status: Status.OK, room: place.name, messages, more };
+  }
+
+  /** The users the session's user has direct conversations with, the latest first. */
+  async directPartners(session: Session): Promise<string[]> {
+    const me = session.user!;
+    const partners: string[] = [];
+    for (const room of await this.#store.directRooms(me)) {
+      const users = directRoomUsers(room);
+      if (users) partners.push(users[0] === me ? users[1] : users[0]);
+    }
+    return partners;
   }
 
   /** Searches the messages of the rooms, peer chats and direct messages the user took part in. */

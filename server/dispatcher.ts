@@ -333,6 +333,10 @@ const HANDLERS: Record<RequestMethod, Handler> = {
   PEER_DECLINE(chat, session, request) {
     return answer(Response.RESP_PEER_DECLINE, chat.peerDecline(session, request.params.Peer));
   },
+  async LIST_DIRECT(chat, session) {
+    const partners = await chat.directPartners(session);
+    return reply(Response.RESP_LIST_DIRECT, Status.OK, {}, formatNameList(partners));
+  },
   DM(chat, session, request, options) {
     const refusal = contentRefusal(request, Response.RESP_DM, options);
     if (refusal) return refusal;

@@ -8,7 +8,7 @@
  */
 
 import type { DatabaseSync } from "node:sqlite";
-import { directRoomName } from "../protocol/names.ts";
+import { directRoomName } from "../protocol/direct_room_name.ts";
 
 const SEPARATOR = " ↔ ";
 

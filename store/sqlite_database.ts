@@ -436,6 +436,15 @@ export class SqliteDatabase {
     return rows.map((r) => ({ ...r, kind, room }));
   }
 
+  directRooms(user: string): string[] {
+    return this.#all<{ name: string }>(
+      `SELECT r.name FROM memberships m JOIN rooms r ON r.id = m.room_id
+       WHERE m.user = ? AND r.kind = 'direct'
+       ORDER BY (SELECT max(id) FROM messages WHERE room_id = r.id) DESC`,
+      user,
+    ).map((row) => row.name);
+  }
+
   /**
    * Messages the user may read that contain every term: the newest `window`
    * of them, best match first (see {@link rankMatches}); newest first when

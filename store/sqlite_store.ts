@@ -126,6 +126,10 @@ export class SqliteStore implements ChatStore {
     return this.#call("history", kind, room, range);
   }
 
+  directRooms(user: string): Promise<string[]> {
+    return this.#call("directRooms", user);
+  }
+
   search(user: string, query: string, limit: number): Promise<SearchHit[]> {
     return this.#call("search", user, query, limit);
   }

@@ -52,7 +52,7 @@ export type WorkerReply =
   | { type: "closed" };
 
 /** Operations that only read. */
-const READS = new Set(["load", "getAccount", "globalsSeal", "history", "search"]);
+const READS = new Set(["load", "getAccount", "globalsSeal", "history", "directRooms", "search"]);
 
 let database: SqliteDatabase | null = null;
 let indexing: ReturnType<typeof setTimeout> | null = null;

@@ -90,6 +90,8 @@ export interface ChatStore {
    * `floor`.
    */
   history(kind: RoomKind, room: string, range: HistoryRange): Promise<MessageRecord[]>;
+  /** The names of the direct conversations of `user`, the one with the newest message first. */
+  directRooms(user: string): Promise<string[]>;
   /**
    * Full-text search over the messages of the rooms `user` has been in and
    * is not banned from (in a peer chat, those after the user's latest

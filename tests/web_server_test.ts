@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
 import { parseRows } from "../protocol/content.ts";
 import { CONTENT_SECURITY_POLICY } from "../server/static_files.ts";
-import { RawConnection, withTimeout } from "./helpers.ts";
+import { ACCOUNTS, RawConnection, ROOMS, withTimeout } from "./helpers.ts";
 import { serverCommand, writeTestGlobals } from "./server_process.ts";
 import { httpUrl, JsonSocket, rawHttp, startWebTestServer } from "./web_helpers.ts";
 
@@ -58,6 +58,46 @@ Deno.test("a WebSocket user and a TCP user share a room: messages go both ways",
   const left = await web.nextOf("EVT_LEAVE");
   assert.deepEqual([left.params.User, left.params.Reason], ["bob", "connection closed by client"]);
   await web.close();
+  await server.close();
+});
+
+Deno.test("LIST_DIRECT names the users one has direct conversations with, newest first", async () => {
+  const odd = "ann ↔ zed"; // a valid user name that looks like a conversation's
+  const server = await startWebTestServer({
+    globals: { accounts: new Map([...ACCOUNTS, [odd, "odd-pw"]]), rooms: ROOMS },
+  });
+  const users = new Map<string, JsonSocket>();
+  for (const user of ["ann", "bob", "carol", "江主席", odd]) {
+    const socket = await JsonSocket.open(server);
+    const login = await socket.request("LOGIN", {
+      Username: user,
+      Password: user === odd ? "odd-pw" : ACCOUNTS.get(user)!,
+    });
+    assert.equal(login.params.Status, "OK");
+    users.set(user, socket);
+  }
+  const dm = async (from: string, to: string) => {
+    const sent = await users.get(from)!.request("DM", { To: to }, `${from} to ${to}`);
+    assert.equal(sent.params.Status, "OK");
+  };
+  const listed = async (user: string) => {
+    const response = await users.get(user)!.request("LIST_DIRECT");
+    assert.equal(response.params.Status, "OK");
+    return response.content;
+  };
+  await dm("ann", "bob");
+  await dm("carol", "ann");
+  await dm("ann", odd);
+  assert.equal(await listed("ann"), `${odd}\ncarol\nbob\n`);
+  await dm("bob", "ann");
+  assert.equal(await listed("ann"), `bob\n${odd}\ncarol\n`, "the newest message counts");
+  await dm(odd, "bob");
+  assert.equal(await listed("bob"), `${odd}\nann\n`);
+  assert.equal(await listed(odd), "bob\nann\n");
+  assert.equal(await listed("江主席"), "", "none yet");
+  const history = await users.get("ann")!.request("HISTORY", { With: odd });
+  assert.deepEqual(parseRows(history.content!, 4).map((row) => row[3]), [`ann to ${odd}`]);
+  for (const socket of users.values()) await socket.close();
   await server.close();
 });
 
