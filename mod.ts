@@ -30,6 +30,7 @@ export {
 } from "./server/server.ts";
 export { DEFAULT_FLOOD_LIMITS, type FloodLimits, NO_FLOOD_LIMITS } from "./server/flood_control.ts";
 export type { RateLimit } from "./server/token_bucket.ts";
+export { DEFAULT_SEARCH_LIMITS, type SearchLimits } from "./server/search_slots.ts";
 export type { FailurePolicy } from "./server/failure_throttle.ts";
 export { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./server/liveness.ts";
 export { type LogFormat, stderrLogger } from "./server/log_format.ts";
@@ -37,7 +38,7 @@ export { type Globals, GlobalsError, parseGlobals } from "./server/globals.ts";
 export type { DuplicateLoginPolicy } from "./server/chat.ts";
 export type { ConsoleResult } from "./server/console.ts";
 export { parsePoems, type Poems } from "./server/poems.ts";
-export type { ChatStore, StoredState } from "./store/store.ts";
+export type { ChatStore, SearchOptions, StoredState } from "./store/store.ts";
 export type { SyncMode } from "./store/sqlite_database.ts";
 export type {
   AccountRecord,
@@ -46,7 +47,9 @@ export type {
   RoomKind,
   RoomRecord,
   SearchHit,
+  SearchPage,
 } from "./store/records.ts";
+
 export {
   ChatClient,
   ChatError,
@@ -62,6 +65,7 @@ export {
   type Pong,
   type RoomInfo,
   type SearchResult,
+  type SearchResultPage,
   TlsError,
   type WhoEntry,
 } from "./client/chat_client.ts";

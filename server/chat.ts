@@ -11,12 +11,13 @@
 import type { Message } from "../protocol/message.ts";
 import { Event, Status, type StatusCode } from "../protocol/methods.ts";
 import { nameKey, nameProblem } from "../protocol/names.ts";
-import type { MessageRecord, RoomKind, SearchHit } from "../store/records.ts";
+import type { MessageRecord, RoomKind, SearchPage } from "../store/records.ts";
 import type { ChatStore, StoredState } from "../store/store.ts";
 import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./flood_control.ts";
 import { Moderation } from "./moderation.ts";
 import { decoyHash, DEFAULT_SCRYPT_COST, hashPassword, verifyPassword } from "./passwords.ts";
 import { type PollLogLimits, type Posted, Room } from "./room.ts";
+import { DEFAULT_SEARCH_LIMITS, type SearchLimits, SearchSlots } from "./search_slots.ts";
 import type { Session } from "./session.ts";
 
 /** What to do when a user logs in who is online on another connection. */
@@ -42,6 +43,8 @@ export interface ChatOptions {
   floodLimits?: FloodLimits;
   /** Most rooms one user may own (create); admins are not limited. Default 100. */
   maxRoomsPerUser?: number;
+  /** How many searches run at once, and how far each looks. Default {@link DEFAULT_SEARCH_LIMITS}. */
+  searchLimits?: SearchLimits;
   /** The clock, in milliseconds since the epoch (injected for tests). */
   now?: () => number;
   /** Receives one line per significant event. */
@@ -64,6 +67,9 @@ export interface Outcome {
 /** The outcome of a direct message: its id and time when it was sent. */
 export type DirectOutcome = Outcome & { id?: number; time?: number };
 
+/** The outcome of a search: with OK, a page of results. */
+export type SearchOutcome = Outcome & { page?: SearchPage };
+
 /** Where an online user is, for WHO. */
 export interface Whereabouts {
   user: string;
@@ -77,6 +83,12 @@ export interface Whereabouts {
 
 /** Most rooms a user may own unless told otherwise. */
 export const DEFAULT_MAX_ROOMS_PER_USER = 100;
+
+/**
+ * What RATE_LIMITED says to retry after when a search may not wait for its
+ * turn: about what a few searches take.
+ */
+export const SEARCH_RETRY_MS = 500;
 
 /** Shortest password REGISTER accepts, in characters. */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -150,6 +162,8 @@ export class Chat {
   readonly #moderation: Moderation;
   readonly #flood: FloodControl;
   readonly #maxRoomsPerUser: number;
+  readonly #searches: SearchSlots;
+  readonly #scanLimit: number;
   #lastMessageId: number;
   #groupsCreated = 0;
   /** Settles once the latest post has reached its room (or failed). */
@@ -168,6 +182,9 @@ export class Chat {
     this.#moderation = new Moderation(options.admins ?? new Set(), options.state.bans);
     this.#flood = new FloodControl(options.floodLimits ?? DEFAULT_FLOOD_LIMITS);
     this.#maxRoomsPerUser = options.maxRoomsPerUser ?? DEFAULT_MAX_ROOMS_PER_USER;
+    const searchLimits = options.searchLimits ?? DEFAULT_SEARCH_LIMITS;
+    this.#searches = new SearchSlots(searchLimits);
+    this.#scanLimit = searchLimits.scanLimit;
     for (const { name, createdBy } of options.state.rooms) {
       this.#rooms.set(name, new Room("room", name, createdBy, this.#pollLog));
     }
@@ -456,9 +473,25 @@ export class Chat {
     return { status: Status.OK, room: room.name, messages: more ? page.slice(1) : page, more };
   }
 
-  /** Searches the messages of the rooms, peer chats and direct messages the user took part in. */
-  search(session: Session, query: string, limit: number): Promise<SearchHit[]> {
-    return this.#store.search(session.user!, query, limit);
+  /**
+   * One page of a search of the messages of the rooms, peer chats and
+   * direct messages the user took part in, newest first, below `before`
+   * (an id; null for the newest). RATE_LIMITED when the user has a search
+   * under way already or too many searches are waiting (see {@link SearchSlots}).
+   */
+  search(
+    session: Session,
+    query: string,
+    limit: number,
+    before: number | null,
+  ): SearchOutcome | Promise<SearchOutcome> {
+    const user = session.user!;
+    const turn = this.#searches.enter(user);
+    if (typeof turn === "string") return rateLimited(SEARCH_RETRY_MS, turn);
+    const options = { limit, before, scanLimit: this.#scanLimit };
+    return turn.then(() => this.#store.search(user, query, options))
+      .finally(() => this.#searches.leave(user))
+      .then((page) => ({ status: Status.OK, page }));
   }
 
   /**

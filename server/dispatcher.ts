@@ -232,14 +232,37 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       formatRows(rows),
     );
   },
-  async SEARCH(chat, session, request) {
+  SEARCH(chat, session, request) {
     const limit = numberParam(request, "Limit", SEARCH_LIMITS.default, SEARCH_LIMITS.max);
-    if (typeof limit === "string") return badRequest(limit, Response.RESP_SEARCH);
+    const before = numberParam(request, "Before", null, Number.MAX_SAFE_INTEGER);
+    for (const value of [limit, before]) {
+      if (typeof value === "string") return badRequest(value, Response.RESP_SEARCH);
+    }
     const problem = queryProblem(request.params.Query);
     if (problem) return badRequest(problem, Response.RESP_SEARCH);
-    const hits = await chat.search(session, request.params.Query, limit!);
-    const rows = hits.map((h) => [String(h.id), h.room, h.sender, formatTime(h.time), h.snippet]);
-    return reply(Response.RESP_SEARCH, Status.OK, {}, formatRows(rows));
+    const outcome = chat.search(
+      session,
+      request.params.Query,
+      limit as number,
+      before as number | null,
+    );
+    return answerEither(outcome, ({ page, ...refused }) => {
+      if (!page) return answer(Response.RESP_SEARCH, refused);
+      const rows = page.hits.map((h) => [
+        String(h.id),
+        h.room,
+        h.sender,
+        formatTime(h.time),
+        h.snippet,
+      ]);
+      const params: Record<string, string> = {
+        Total: page.partial ? `${page.total}+` : String(page.total),
+        More: page.next === null ? "no" : "yes",
+        Partial: page.partial ? "yes" : "no",
+      };
+      if (page.next !== null) params.Before = String(page.next);
+      return reply(Response.RESP_SEARCH, Status.OK, params, formatRows(rows));
+    });
   },
   HELLO(_chat, _session, request) {
     const version = request.params.Version.match(/^(\d{1,4})\.(\d{1,4})$/);

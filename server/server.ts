@@ -20,6 +20,7 @@ import { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./liveness.ts";
 import { stderrLogger } from "./log_format.ts";
 import { DEFAULT_SCRYPT_COST } from "./passwords.ts";
 import type { Poems } from "./poems.ts";
+import type { SearchLimits } from "./search_slots.ts";
 import { StaticFiles } from "./static_files.ts";
 import {
   closeQuietly,
@@ -91,6 +92,11 @@ export interface ServerOptions {
   floodLimits?: FloodLimits;
   /** Most rooms one user may create (admins are not limited). Default 100. */
   maxRoomsPerUser?: number;
+  /**
+   * Searches at once (per user, server-wide, waiting) and messages one page
+   * of results looks through. Default {@link DEFAULT_SEARCH_LIMITS}.
+   */
+  searchLimits?: SearchLimits;
   /** Most simultaneous connections (TCP and WebSocket) from one IP address; 0 for no cap. Default 64. */
   maxConnectionsPerAddress?: number;
   /** Connections not logged in for this long are closed, in ms. Default 60,000. */
@@ -194,6 +200,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       scryptCost,
       floodLimits: options.floodLimits,
       maxRoomsPerUser: options.maxRoomsPerUser,
+      searchLimits: options.searchLimits,
       log,
     });
     if (options.httpPort != null) {

@@ -13,12 +13,13 @@ import type {
   MessageRecord,
   RoomKind,
   RoomRecord,
-  SearchHit,
+  SearchPage,
 } from "./records.ts";
 import { IndexBacklog, type IndexStep } from "./index_backlog.ts";
 import { migrate, StoreError } from "./schema.ts";
-import { containsFolded, markMatches, parseSearchQuery, rankMatches } from "./search_query.ts";
-import type { StoredState } from "./store.ts";
+import { MessageSearch } from "./message_search.ts";
+import { Statements } from "./statements.ts";
+import type { SearchOptions, StoredState } from "./store.ts";
 
 /** How hard commits go to disk. */
 export type SyncMode = "full" | "normal";
@@ -46,8 +47,9 @@ export class SqliteDatabase {
   readonly #db: DatabaseSync;
   readonly #path: string;
   readonly #roomIds = new Map<string, number>();
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #statements: Statements;
   readonly #backlog = new IndexBacklog();
+  readonly #search: MessageSearch;
   /** The `synchronous` setting of ordinary commits. */
   readonly #sync: "FULL" | "NORMAL";
   /** Whether the file is in WAL mode (not for `:memory:`, nor where the file system refuses it). */
@@ -63,6 +65,7 @@ export class SqliteDatabase {
     this.#sync = options.sync === "normal" ? "NORMAL" : "FULL";
     try {
       this.#db = new DatabaseSync(path);
+      this.#statements = new Statements(this.#db);
       this.#db.exec(`PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;`);
       const check = this.#db.prepare("PRAGMA quick_check(1)").get() as { quick_check: string };
       if (check.quick_check !== "ok") {
@@ -75,16 +78,12 @@ export class SqliteDatabase {
         this.#wal = mode.journal_mode === "wal";
       }
       this.#db.exec(`PRAGMA synchronous = ${this.#sync}`);
-      this.#db.function(
-        "contains_folded",
-        { deterministic: true },
-        (content, term) => containsFolded(String(content), String(term)) ? 1 : 0,
-      );
       migrate(this.#db, path);
     } catch (error) {
       if (error instanceof StoreError) throw error;
       throw new StoreError(`cannot use database ${path}: ${(error as Error).message}`);
     }
+    this.#search = new MessageSearch(this.#db);
     this.#loadRoomIds();
     const from = this.#indexedUpTo();
     if (this.#lastMessageId() <= from) this.#backlog.caughtUp(from);
@@ -96,6 +95,11 @@ export class SqliteDatabase {
       "SELECT id, kind, name FROM rooms",
     );
     for (const room of rooms) this.#roomIds.set(roomKey(room.kind, room.name), room.id);
+  }
+
+  /** Whether the file is in WAL mode, where readers on other connections do not block commits. */
+  get wal(): boolean {
+    return this.#wal;
   }
 
   /** Runs `work` in one transaction: all of it is committed, or none. */
@@ -386,47 +390,22 @@ export class SqliteDatabase {
   }
 
   /**
-   * Messages the user may read that contain every term: the newest `window`
-   * of them, best match first (see {@link rankMatches}); newest first when
-   * every term is too short for the index. FTS5's own bm25 took 45 µs per
-   * candidate here (it has no positions to count from), 0.4 s for a common
-   * word in 200,000 messages, while the store stood still.
+   * One page of a search (see {@link MessageSearch.search}), after bringing
+   * the full-text index up to date, so that it sees every stored message.
    */
-  search(user: string, query: string, limit: number, window = RANKED_WINDOW): SearchHit[] {
-    const { match, likes, folded, terms } = parseSearchQuery(query);
-    if (terms.length === 0) return [];
-    if (this.unindexedMessages > 0) {
-      if (this.#db.isTransaction) this.indexPending(-1);
-      else this.transaction(() => this.indexPending(-1));
-    }
-    const readable = `m.room_id IN (
-        SELECT room_id FROM memberships WHERE user = :user
-        EXCEPT SELECT room_id FROM bans WHERE user = :user)`;
-    const filters = readable +
-      likes.map((_, i) => ` AND m.content LIKE :like${i} ESCAPE '\\'`).join("") +
-      folded.map((_, i) => ` AND contains_folded(m.content, :folded${i})`).join("");
-    const params: Record<string, string | number> = { user, limit: match ? window : limit };
-    likes.forEach((like, i) => params[`like${i}`] = like);
-    folded.forEach((term, i) => params[`folded${i}`] = term);
-    if (match) params.match = match;
-    const columns = "m.id, r.kind, r.name AS room, m.sender, m.time, m.content";
-    const sql = match
-      ? `SELECT ${columns}
-         FROM messages_fts f JOIN messages m ON m.id = f.rowid JOIN rooms r ON r.id = m.room_id
-         WHERE messages_fts MATCH :match AND ${filters}
-         ORDER BY f.rowid DESC LIMIT :limit`
-      : `SELECT ${columns} FROM messages m JOIN rooms r ON r.id = m.room_id
-         WHERE ${filters} ORDER BY m.id DESC LIMIT :limit`;
-    let rows = this.#statement(sql).all(params) as {
-      id: number;
-      kind: RoomKind;
-      room: string;
-      sender: string;
-      time: number;
-      content: string;
-    }[];
-    if (match) rows = rankMatches(rows, terms).slice(0, limit);
-    return rows.map(({ content, ...hit }) => ({ ...hit, snippet: markMatches(content, terms) }));
+  search(user: string, query: string, options: SearchOptions): SearchPage {
+    this.indexAll();
+    return this.#search.search(user, query, options);
+  }
+
+  /**
+   * Indexes every message not in the full-text index yet, in a transaction
+   * not waiting for the disk (or in the current one).
+   */
+  indexAll(): void {
+    if (this.unindexedMessages === 0) return;
+    if (this.#db.isTransaction) this.indexPending(-1);
+    else this.transactionNotFlushed(() => this.indexPending(-1));
   }
 
   close(): void {
@@ -442,12 +421,7 @@ export class SqliteDatabase {
   }
 
   #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#statements.of(sql);
   }
 
   #run(sql: string, ...params: (string | number | null)[]) {
@@ -462,9 +436,6 @@ export class SqliteDatabase {
     return this.#statement(sql).all(...params) as T[];
   }
 }
-
-/** Search ranks the newest this many matching messages (see {@link SqliteDatabase.search}). */
-export const RANKED_WINDOW = 2000;
 
 /** Rows per INSERT, largest first (the last is 1), each with its statement's SQL. */
 const INSERT_SQL: readonly (readonly [number, string])[] = [64, 8, 1].map((rows) => [

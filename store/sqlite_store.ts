@@ -15,10 +15,123 @@ import type {
   MessageRecord,
   RoomKind,
   RoomRecord,
-  SearchHit,
+  SearchPage,
 } from "./records.ts";
 import { StoreError } from "./schema.ts";
-import type { ChatStore, StoredState } from "./store.ts";
+import type { ChatStore, SearchOptions, StoredState } from "./store.ts";
+
+/**
+ * A ChatStore backed by a SQLite file (or `:memory:`) in a worker. For a
+ * file in WAL mode, searches run in a second worker on a read-only
+ * connection of their own, so that no search delays a commit.
+ */
+export class SqliteStore implements ChatStore {
+  readonly #writer: WorkerQueue;
+  readonly #reader: WorkerQueue | null;
+
+  private constructor(writer: WorkerQueue, reader: WorkerQueue | null) {
+    this.#writer = writer;
+    this.#reader = reader;
+  }
+
+  /**
+   * Opens a database file (created when missing) or `:memory:`.
+   * @throws {StoreError} when the file is corrupt, unreadable or newer.
+   */
+  static async open(
+    path: string,
+    options: OpenOptions & { maxBatch?: number } = {},
+  ): Promise<SqliteStore> {
+    const writer = await WorkerQueue.open({ type: "open", path, options }, options.maxBatch);
+    let reader = null;
+    if (writer.wal) {
+      // one search at a time, each answered as soon as it is done
+      reader = await WorkerQueue.open({ type: "open", path, options, reader: true }, 1)
+        .catch(async (error) => {
+          await writer.close();
+          throw error;
+        });
+    }
+    return new SqliteStore(writer, reader);
+  }
+
+  /** Operations per batch of the latest (up to 1,000) batches, for benchmarks. */
+  get batchSizes(): readonly number[] {
+    return this.#writer.batchSizes;
+  }
+
+  /** Batches sent to the worker so far (one transaction each, when they write). */
+  get batches(): number {
+    return this.#writer.batches;
+  }
+
+  load(): Promise<StoredState> {
+    return this.#writer.call("load", []);
+  }
+
+  getAccount(name: string): Promise<AccountRecord | null> {
+    return this.#writer.call("getAccount", [name]);
+  }
+
+  createAccount(account: AccountRecord): Promise<boolean> {
+    return this.#writer.call("createAccount", [account]);
+  }
+
+  globalsSeal(): Promise<string | null> {
+    return this.#writer.call("globalsSeal", []);
+  }
+
+  syncGlobalsAccounts(accounts: readonly AccountRecord[], seal: string | null): Promise<void> {
+    return this.#writer.call("syncGlobalsAccounts", [accounts, seal]);
+  }
+
+  createRoom(room: RoomRecord): Promise<boolean> {
+    return this.#writer.call("createRoom", [room]);
+  }
+
+  addMembership(kind: RoomKind, room: string, user: string, since: number): Promise<void> {
+    return this.#writer.call("addMembership", [kind, room, user, since]);
+  }
+
+  ban(ban: BanRecord): Promise<void> {
+    return this.#writer.call("ban", [ban]);
+  }
+
+  unban(room: string, user: string): Promise<boolean> {
+    return this.#writer.call("unban", [room, user]);
+  }
+
+  appendMessage(message: MessageRecord): Promise<void> {
+    return this.#writer.call("appendMessage", [message]);
+  }
+
+  history(
+    kind: RoomKind,
+    room: string,
+    beforeId: number | null,
+    limit: number,
+  ): Promise<MessageRecord[]> {
+    return this.#writer.call("history", [kind, room, beforeId, limit]);
+  }
+
+  /**
+   * Searches on the reader when there is one, after the writer has indexed
+   * the messages answered since the last search; a search does not wait
+   * for messages still being written.
+   */
+  search(user: string, query: string, options: SearchOptions): Promise<SearchPage> {
+    const reader = this.#reader;
+    const args = [user, query, options];
+    if (reader === null) return this.#writer.call("search", args);
+    if (!this.#writer.storedMessages) return reader.call("search", args);
+    this.#writer.storedMessages = false;
+    return this.#writer.call("indexAll", []).then(() => reader.call("search", args));
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.#writer.close(), this.#reader?.close()]);
+  }
+}
 
 interface Queued {
   op: string;
@@ -27,10 +140,13 @@ interface Queued {
   reject(error: Error): void;
 }
 
-/** A ChatStore backed by a SQLite file (or `:memory:`) in a worker. */
-export class SqliteStore implements ChatStore {
+/**
+ * A store worker and its operations: queued, and sent in batches. While
+ * the worker runs one batch, the next one gathers.
+ */
+class WorkerQueue {
   readonly #worker: Worker;
-  /** Most operations per transaction; 1 turns group commit off (for benchmarks). */
+  /** Most operations per batch; 1 turns group commit off (for benchmarks). */
   readonly #maxBatch: number;
   #queue: Queued[] = [];
   #inFlight: Queued[] | null = null;
@@ -43,9 +159,13 @@ export class SqliteStore implements ChatStore {
   #onReply: ((reply: WorkerReply) => void) | null = null;
   #closed = false;
   #idleWaiters: (() => void)[] = [];
-  /** Operations per batch of the latest (up to 1,000) batches, for benchmarks. */
+  /** Whether the database is in WAL mode (as the worker said when it opened it). */
+  wal = false;
+  /** Whether a batch that appended messages has been answered since this was last cleared. */
+  storedMessages = false;
+  /** Operations per batch of the latest (up to 1,000) batches. */
   readonly batchSizes: number[] = [];
-  /** Batches sent to the worker so far (one transaction each, when they write). */
+  /** Batches sent so far. */
   batches = 0;
 
   private constructor(worker: Worker, maxBatch: number) {
@@ -59,76 +179,34 @@ export class SqliteStore implements ChatStore {
   }
 
   /**
-   * Opens a database file (created when missing) or `:memory:`.
-   * @throws {StoreError} when the file is corrupt, unreadable or newer.
+   * Starts a worker and has it open the database.
+   * @throws {StoreError} when it cannot.
    */
   static async open(
-    path: string,
-    options: OpenOptions & { maxBatch?: number } = {},
-  ): Promise<SqliteStore> {
+    request: WorkerRequest & { type: "open" },
+    maxBatch = Infinity,
+  ): Promise<WorkerQueue> {
     const worker = new Worker(new URL("./sqlite_worker.ts", import.meta.url), { type: "module" });
-    const store = new SqliteStore(worker, options.maxBatch ?? Infinity);
-    const reply = await store.#exchange({ type: "open", path, options });
-    if (reply.type === "failed") {
+    const queue = new WorkerQueue(worker, maxBatch);
+    const reply = await queue.#exchange(request);
+    if (reply.type !== "opened") {
       worker.terminate();
-      throw new StoreError(reply.error);
+      throw new StoreError(reply.type === "failed" ? reply.error : "the store worker did not open");
     }
-    return store;
+    queue.wal = reply.wal;
+    return queue;
   }
 
-  load(): Promise<StoredState> {
-    return this.#call("load");
+  /** Queues an operation; it is sent with the others of this turn. */
+  call<T>(op: string, args: unknown[]): Promise<T> {
+    if (this.#closed) return Promise.reject(new StoreError("the store is closed"));
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ op, args, resolve: resolve as (value: unknown) => void, reject });
+      this.#schedule();
+    });
   }
 
-  getAccount(name: string): Promise<AccountRecord | null> {
-    return this.#call("getAccount", name);
-  }
-
-  createAccount(account: AccountRecord): Promise<boolean> {
-    return this.#call("createAccount", account);
-  }
-
-  globalsSeal(): Promise<string | null> {
-    return this.#call("globalsSeal");
-  }
-
-  syncGlobalsAccounts(accounts: readonly AccountRecord[], seal: string | null): Promise<void> {
-    return this.#call("syncGlobalsAccounts", accounts, seal);
-  }
-
-  createRoom(room: RoomRecord): Promise<boolean> {
-    return this.#call("createRoom", room);
-  }
-
-  addMembership(kind: RoomKind, room: string, user: string, since: number): Promise<void> {
-    return this.#call("addMembership", kind, room, user, since);
-  }
-
-  ban(ban: BanRecord): Promise<void> {
-    return this.#call("ban", ban);
-  }
-
-  unban(room: string, user: string): Promise<boolean> {
-    return this.#call("unban", room, user);
-  }
-
-  appendMessage(message: MessageRecord): Promise<void> {
-    return this.#call("appendMessage", message);
-  }
-
-  history(
-    kind: RoomKind,
-    room: string,
-    beforeId: number | null,
-    limit: number,
-  ): Promise<MessageRecord[]> {
-    return this.#call("history", kind, room, beforeId, limit);
-  }
-
-  search(user: string, query: string, limit: number): Promise<SearchHit[]> {
-    return this.#call("search", user, query, limit);
-  }
-
+  /** Finishes what is queued, then closes the database and stops the worker. */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -137,14 +215,6 @@ export class SqliteStore implements ChatStore {
     }
     await this.#exchange({ type: "close" });
     this.#worker.terminate();
-  }
-
-  #call<T>(op: string, ...args: unknown[]): Promise<T> {
-    if (this.#closed) return Promise.reject(new StoreError("the store is closed"));
-    return new Promise<T>((resolve, reject) => {
-      this.#queue.push({ op, args, resolve: resolve as (value: unknown) => void, reject });
-      this.#schedule();
-    });
   }
 
   /** Sends what is queued once the current turn's calls are all in. */
@@ -165,17 +235,20 @@ export class SqliteStore implements ChatStore {
       : this.#queue.slice(0, this.#maxBatch);
     this.#queue = batch === this.#queue ? [] : this.#queue.slice(this.#maxBatch);
     this.#inFlight = batch;
-    this.#onReply = (reply) => this.#settle(batch, reply);
-    this.#worker.postMessage(batchRequest(batch) satisfies WorkerRequest);
+    const request = batchRequest(batch);
+    const appends = request.messages.ids.length > 0;
+    this.#onReply = (reply) => this.#settle(batch, reply, appends);
+    this.#worker.postMessage(request satisfies WorkerRequest);
   }
 
-  #settle(batch: Queued[], reply: WorkerReply): void {
+  #settle(batch: Queued[], reply: WorkerReply, appends: boolean): void {
     this.#inFlight = null;
     this.#onReply = null;
     if (reply.type !== "batch") return;
     this.batches++;
     this.batchSizes.push(batch.length);
     if (this.batchSizes.length > 1000) this.batchSizes.splice(0, 500);
+    if (appends) this.storedMessages = true;
     const { values, errors } = reply;
     batch.forEach((queued, i) => {
       const error = errors?.[i];
@@ -212,7 +285,7 @@ export class SqliteStore implements ChatStore {
  * objects: cloning an object per message between threads cost three times
  * as much (1.5–1.7 against 0.5 µs per message, measured in batches of 100).
  */
-function batchRequest(batch: readonly Queued[]): WorkerRequest {
+function batchRequest(batch: readonly Queued[]): WorkerRequest & { type: "batch" } {
   const ops: string[] = [];
   const args: unknown[][] = [];
   const messages: MessageColumns = {

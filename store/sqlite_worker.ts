@@ -7,6 +7,7 @@
 
 /// <reference lib="deno.worker" />
 
+import { SearchReader } from "./message_search.ts";
 import { SqliteDatabase } from "./sqlite_database.ts";
 import type { OpenOptions } from "./sqlite_database.ts";
 import type { MessageRecord, RoomKind } from "./records.ts";
@@ -27,9 +28,10 @@ export interface MessageColumns {
 /**
  * What the store sends to the worker. In a batch, `args[i]` are operation
  * i's arguments, except for `appendMessage`, whose message is in `messages`.
+ * A worker opened as a `reader` only searches (see {@link SearchReader}).
  */
 export type WorkerRequest =
-  | { type: "open"; path: string; options: OpenOptions }
+  | { type: "open"; path: string; options: OpenOptions; reader?: boolean }
   | { type: "batch"; ops: string[]; args: unknown[][]; messages: MessageColumns }
   | { type: "close" };
 
@@ -46,15 +48,18 @@ export interface Outcomes {
 
 /** What the worker answers. */
 export type WorkerReply =
-  | { type: "opened" }
+  | { type: "opened"; wal: boolean }
   | { type: "failed"; error: string }
   | ({ type: "batch" } & Outcomes)
   | { type: "closed" };
 
-/** Operations that only read. */
-const READS = new Set(["load", "getAccount", "globalsSeal", "history", "search"]);
+/**
+ * Operations that need no transaction of their own: reads, and bringing
+ * the full-text index up to date (which commits without waiting for the disk).
+ */
+const READS = new Set(["load", "getAccount", "globalsSeal", "history", "search", "indexAll"]);
 
-let database: SqliteDatabase | null = null;
+let database: SqliteDatabase | SearchReader | null = null;
 let indexing: ReturnType<typeof setTimeout> | null = null;
 /** Whether the scheduled indexing step runs at once rather than after INDEX_DELAY_MS. */
 let indexingAtOnce = false;
@@ -84,7 +89,8 @@ const INDEX_DELAY_MS = 100;
  * indexing never delays a commit by more than one step.
  */
 function scheduleIndexing(): void {
-  const waiting = database?.unindexedMessages ?? 0;
+  if (!(database instanceof SqliteDatabase)) return;
+  const waiting = database.unindexedMessages;
   if (waiting === 0) return;
   const atOnce = waiting >= INDEX_AT_ONCE_ROWS;
   if (indexing !== null) {
@@ -97,9 +103,10 @@ function scheduleIndexing(): void {
 
 function indexStep(): void {
   indexing = null;
-  if (!database) return;
+  const db = database;
+  if (!(db instanceof SqliteDatabase)) return;
   try {
-    database.transactionNotFlushed(() => database!.indexPending(INDEX_STEP_CHARS, INDEX_STEP_ROWS));
+    db.transactionNotFlushed(() => db.indexPending(INDEX_STEP_CHARS, INDEX_STEP_ROWS));
   } catch {
     return; // retried after the next batch; search indexes what is missing itself
   }
@@ -112,10 +119,12 @@ function indexStep(): void {
  * fails, the batch is rolled back and run again with each operation in its
  * own savepoint, so only the failing one fails.
  */
-function run(db: SqliteDatabase, ops: string[], args: unknown[][]): Outcomes {
+function run(db: SqliteDatabase | SearchReader, ops: string[], args: unknown[][]): Outcomes {
   // deno-lint-ignore no-explicit-any
   const call = (i: number) => (db as any)[ops[i]](...args[i]);
-  if (ops.every((op) => READS.has(op))) return attemptEach(ops.length, call);
+  if (!(db instanceof SqliteDatabase) || ops.every((op) => READS.has(op))) {
+    return attemptEach(ops.length, call);
+  }
   try {
     return { values: db.transaction(() => runAll(db, ops, args, call)), errors: null };
   } catch {
@@ -193,8 +202,10 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
   switch (request.type) {
     case "open":
       try {
-        database = new SqliteDatabase(request.path, request.options);
-        reply({ type: "opened" });
+        database = request.reader
+          ? new SearchReader(request.path)
+          : new SqliteDatabase(request.path, request.options);
+        reply({ type: "opened", wal: database instanceof SqliteDatabase && database.wal });
       } catch (error) {
         reply({ type: "failed", error: (error as Error).message });
       }

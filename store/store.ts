@@ -11,8 +11,22 @@ import type {
   MessageRecord,
   RoomKind,
   RoomRecord,
-  SearchHit,
+  SearchPage,
 } from "./records.ts";
+
+/** What one search asks for. */
+export interface SearchOptions {
+  /** Most results in the page. */
+  limit: number;
+  /** Only messages with smaller ids (the `next` of the page before); null for the newest. */
+  before: number | null;
+  /**
+   * Most messages the page looks through: candidates of the full-text index
+   * when a term has 3 or more characters, else messages of the user's rooms
+   * (so that a page costs little however long the history).
+   */
+  scanLimit: number;
+}
 
 /** What the server needs at start-up. */
 export interface StoredState {
@@ -72,9 +86,11 @@ export interface ChatStore {
   ): Promise<MessageRecord[]>;
   /**
    * Full-text search over the messages of the rooms `user` has been in and
-   * is not banned from; best matches first.
+   * is not banned from, newest first, one page at a time: the page looks
+   * through at most `options.scanLimit` messages below `options.before`.
+   * Sees every message stored before the call.
    */
-  search(user: string, query: string, limit: number): Promise<SearchHit[]>;
+  search(user: string, query: string, options: SearchOptions): Promise<SearchPage>;
   /** Finishes pending writes and releases the storage. */
   close(): Promise<void>;
 }

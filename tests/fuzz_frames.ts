@@ -395,7 +395,7 @@ const STATEFUL: readonly RequestMethod[] = [
 const OPTIONAL: Partial<Record<RequestMethod, readonly string[]>> = {
   LOGIN: ["Push"],
   HISTORY: ["Before", "Limit"],
-  SEARCH: ["Limit"],
+  SEARCH: ["Before", "Limit"],
   HELLO: ["Capabilities"],
   PING: ["Token"],
   KICK: ["Room-Name", "Reason"],
