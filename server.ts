@@ -108,6 +108,7 @@ async function main(args: string[]): Promise<void> {
       },
       maxConnectionsPerAddress: options.maxConnectionsPerIp,
       maxRoomsPerUser: options.maxRoomsPerUser,
+      searchLimits: options.searchLimits,
       loginTimeoutMs: options.loginTimeoutMs,
       frameTimeoutMs: options.frameTimeoutMs,
       closeGraceMs: options.drainTimeoutMs,
