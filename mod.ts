@@ -38,8 +38,14 @@ export { type Globals, GlobalsError, parseGlobals } from "./server/globals.ts";
 export type { DuplicateLoginPolicy } from "./server/chat.ts";
 export type { ConsoleResult } from "./server/console.ts";
 export { parsePoems, type Poems } from "./server/poems.ts";
-export type { ChatStore, SearchOptions, StoredState } from "./store/store.ts";
+export {
+  type ChatStore,
+  type SearchOptions,
+  type StoredState,
+  StoreFailedError,
+} from "./store/store.ts";
 export type { SyncMode } from "./store/sqlite_database.ts";
+export { StoreError } from "./store/schema.ts";
 export type {
   AccountRecord,
   BanRecord,

@@ -125,7 +125,7 @@ async function main(args: string[]): Promise<void> {
   Deno.addSignalListener("SIGTERM", stop);
   if (options.console && Deno.stdin.isTerminal()) runConsole(server);
   await server.finished;
-  Deno.exit(0);
+  Deno.exit(server.failure === null ? 0 : 1);
 }
 
 if (import.meta.main) await main(Deno.args);

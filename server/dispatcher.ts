@@ -26,9 +26,13 @@ import {
   Status,
   type StatusCode,
 } from "../protocol/methods.ts";
+import { StoreFailedError } from "../store/store.ts";
 import { type Chat, formatTime, type Outcome } from "./chat.ts";
 import type { Poems } from "./poems.ts";
 import type { Session } from "./session.ts";
+
+/** The answer to a request whose outcome cannot be known: none. */
+const NEVER_ANSWERED: Promise<Message> = new Promise(() => {});
 
 /** Settings of the dispatcher. */
 export interface DispatchOptions {
@@ -388,7 +392,9 @@ function missingParams(spec: RequestSpec, request: Message): string | null {
 }
 
 /**
- * A handler's answer, or SERVER_ERROR if it fails. A function of its own
+ * A handler's answer, or SERVER_ERROR if it fails; no answer at all when
+ * the store has failed with what is on disk unknown, for the request may
+ * have been carried out (the server is stopping). A function of its own
  * because the closure it makes would otherwise cost `dispatch` a context on
  * every call, answered at once or not.
  */
@@ -399,6 +405,7 @@ function failureAnswered(
   options: DispatchOptions,
 ): Promise<Message> {
   return response.catch((error) => {
+    if (error instanceof StoreFailedError) return NEVER_ANSWERED;
     options.log(`request-failed method=${method} error=${JSON.stringify(String(error))}`);
     return reply(spec.response, Status.SERVER_ERROR, { Reason: "the server could not store this" });
   });

@@ -128,6 +128,13 @@ export interface ServerHandle {
   console(line: string): ConsoleResult;
   /** Resolves once the server has stopped. */
   readonly finished: Promise<void>;
+  /**
+   * Why the server stopped by itself, or null: its store failed, unable to
+   * tell what is on disk (see `StoreFailedError`); it then closes every
+   * connection, telling push clients why, without answering the requests
+   * that were waiting for the store.
+   */
+  readonly failure: string | null;
 }
 
 /** The TLS certificate or key cannot be used; the message says why. */
@@ -280,17 +287,14 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   }, livenessInterval(rules));
 
   let closing: Promise<void> | null = null;
-  const close = () => {
+  const close = (reason = "server shutting down") => {
     closing ??= (async () => {
       clearInterval(liveness);
       listener.close();
       await accepting;
       await handshakes.close();
-      for (const connection of connections.keys()) connection.close("server shutting down");
-      await Promise.all([
-        ...connections.values(),
-        http?.close("server shutting down", limits.closeGraceMs),
-      ]);
+      for (const connection of connections.keys()) connection.close(reason);
+      await Promise.all([...connections.values(), http?.close(reason, limits.closeGraceMs)]);
       await store.close();
       log("stopped");
     })();
@@ -298,12 +302,21 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   };
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  let failure: string | null = null;
+  store.failure.then((error) => {
+    failure = error.message;
+    log(`store-failed error=${JSON.stringify(failure)}`);
+    close(`server stopping: ${failure}`).then(resolveFinished);
+  });
   return {
     addr,
     httpAddr: http?.addr ?? null,
     close: () => close().then(resolveFinished),
     console: (line) => runConsoleCommand(chat, line),
     finished,
+    get failure() {
+      return failure;
+    },
   };
 }
 

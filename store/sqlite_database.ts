@@ -18,6 +18,7 @@ import type {
 import { IndexBacklog, type IndexStep } from "./index_backlog.ts";
 import { migrate, StoreError } from "./schema.ts";
 import { MessageSearch } from "./message_search.ts";
+import { FileIdentity } from "./file_identity.ts";
 import { Statements } from "./statements.ts";
 import type { SearchOptions, StoredState } from "./store.ts";
 
@@ -32,7 +33,35 @@ export interface OpenOptions {
    * process being killed but not a power loss.
    */
   sync?: SyncMode;
+  /**
+   * For tests only: a commit that stores a message with exactly this
+   * content is written, then reported as SQLite reports an fsync that
+   * failed (EIO): "disk I/O error". No real file system makes this
+   * reproducible without privileges.
+   */
+  ioErrorAtCommitOf?: string;
 }
+
+/**
+ * What is on disk is not known any more: SQLite reported an I/O error (a
+ * commit whose fsync failed may be on disk or not), or the database file
+ * was deleted or replaced while open (what is written goes nowhere anyone
+ * can read). Nothing may be written after it, nor any write in flight be
+ * reported as failed.
+ */
+export class UnknownStateError extends StoreError {
+  /** Always `UnknownStateError`. */
+  override name = "UnknownStateError";
+}
+
+/** Whether `error` leaves what is on disk unknown (see {@link UnknownStateError}). */
+export function leavesStateUnknown(error: unknown): boolean {
+  return error instanceof UnknownStateError ||
+    (error instanceof Error && UNKNOWN_STATE.test(error.message));
+}
+
+/** SQLite's messages for SQLITE_IOERR, SQLITE_CORRUPT and SQLITE_NOTADB. */
+const UNKNOWN_STATE = /disk I\/O error|database disk image is malformed|file is not a database/;
 
 interface AccountRow {
   name: string;
@@ -54,6 +83,11 @@ export class SqliteDatabase {
   readonly #sync: "FULL" | "NORMAL";
   /** Whether the file is in WAL mode (not for `:memory:`, nor where the file system refuses it). */
   #wal = false;
+  /** The files as opened, checked after each commit; null for `:memory:`. */
+  #files: FileIdentity | null = null;
+  /** See {@link OpenOptions.ioErrorAtCommitOf}. */
+  readonly #ioErrorAtCommitOf: string | undefined;
+  #ioErrorArmed = false;
 
   /**
    * Opens (creating if needed) and migrates a database; `:memory:` for a
@@ -63,6 +97,7 @@ export class SqliteDatabase {
   constructor(path: string, options: OpenOptions = {}) {
     this.#path = path;
     this.#sync = options.sync === "normal" ? "NORMAL" : "FULL";
+    this.#ioErrorAtCommitOf = options.ioErrorAtCommitOf;
     try {
       this.#db = new DatabaseSync(path);
       this.#statements = new Statements(this.#db);
@@ -79,6 +114,9 @@ export class SqliteDatabase {
       }
       this.#db.exec(`PRAGMA synchronous = ${this.#sync}`);
       migrate(this.#db, path);
+      if (path !== ":memory:" && path !== "") {
+        this.#files = new FileIdentity(this.#wal ? [path, `${path}-wal`] : [path]);
+      }
     } catch (error) {
       if (error instanceof StoreError) throw error;
       throw new StoreError(`cannot use database ${path}: ${(error as Error).message}`);
@@ -102,18 +140,33 @@ export class SqliteDatabase {
     return this.#wal;
   }
 
-  /** Runs `work` in one transaction: all of it is committed, or none. */
+  /**
+   * Runs `work` in one transaction: all of it is committed, or none.
+   * @throws {UnknownStateError} when the database files are not the ones
+   * opened any more (checked after the commit), and the error SQLite threw,
+   * which {@link leavesStateUnknown} may say leaves the state unknown.
+   */
   transaction<T>(work: () => T): T {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       const result = work();
       this.#db.exec("COMMIT");
+      this.#afterCommit();
       return result;
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       this.#loadRoomIds(); // a room created in the transaction is gone again
       this.#backlog.forget();
       throw error;
+    }
+  }
+
+  #afterCommit(): void {
+    const change = this.#files?.change();
+    if (change) throw new UnknownStateError(`${change} while the server ran`);
+    if (this.#ioErrorArmed) {
+      this.#ioErrorArmed = false;
+      throw new Error("disk I/O error");
     }
   }
 
@@ -311,6 +364,9 @@ export class SqliteDatabase {
       }
     }
     for (const message of messages) this.#backlog.add(message.id, message.content.length);
+    if (this.#ioErrorAtCommitOf !== undefined) {
+      this.#ioErrorArmed ||= messages.some((m) => m.content === this.#ioErrorAtCommitOf);
+    }
   }
 
   /** Stored messages not in the full-text index yet; Infinity when that is not known. */

@@ -18,7 +18,7 @@ import type {
   SearchPage,
 } from "./records.ts";
 import { StoreError } from "./schema.ts";
-import type { ChatStore, SearchOptions, StoredState } from "./store.ts";
+import { type ChatStore, type SearchOptions, type StoredState, StoreFailedError } from "./store.ts";
 
 /**
  * A ChatStore backed by a SQLite file (or `:memory:`) in a worker. For a
@@ -42,17 +42,21 @@ export class SqliteStore implements ChatStore {
     path: string,
     options: OpenOptions & { maxBatch?: number } = {},
   ): Promise<SqliteStore> {
-    const writer = await WorkerQueue.open({ type: "open", path, options }, options.maxBatch);
+    const writer = await WorkerQueue.open({ type: "open", path, options }, true, options.maxBatch);
     let reader = null;
     if (writer.wal) {
       // one search at a time, each answered as soon as it is done
-      reader = await WorkerQueue.open({ type: "open", path, options, reader: true }, 1)
+      reader = await WorkerQueue.open({ type: "open", path, options, reader: true }, false, 1)
         .catch(async (error) => {
           await writer.close();
           throw error;
         });
     }
     return new SqliteStore(writer, reader);
+  }
+
+  get failure(): Promise<StoreFailedError> {
+    return this.#writer.failure;
   }
 
   /** Operations per batch of the latest (up to 1,000) batches, for benchmarks. */
@@ -146,6 +150,8 @@ interface Queued {
  */
 class WorkerQueue {
   readonly #worker: Worker;
+  /** Whether this is the writer, whose failing leaves what is on disk unknown. */
+  readonly #writes: boolean;
   /** Most operations per batch; 1 turns group commit off (for benchmarks). */
   readonly #maxBatch: number;
   #queue: Queued[] = [];
@@ -157,7 +163,10 @@ class WorkerQueue {
     this.#send();
   };
   #onReply: ((reply: WorkerReply) => void) | null = null;
-  #closed = false;
+  /** What calls are refused with: null while open. */
+  #refusal: Error | null = null;
+  /** Whether the worker is gone (closed, failed or crashed). */
+  #terminated = false;
   #idleWaiters: (() => void)[] = [];
   /** Whether the database is in WAL mode (as the worker said when it opened it). */
   wal = false;
@@ -167,11 +176,19 @@ class WorkerQueue {
   readonly batchSizes: number[] = [];
   /** Batches sent so far. */
   batches = 0;
+  #failed!: (error: StoreFailedError) => void;
+  /** See {@link ChatStore.failure}; for the writer only. */
+  readonly failure = new Promise<StoreFailedError>((resolve) => this.#failed = resolve);
 
-  private constructor(worker: Worker, maxBatch: number) {
+  private constructor(worker: Worker, writes: boolean, maxBatch: number) {
     this.#worker = worker;
+    this.#writes = writes;
     this.#maxBatch = maxBatch;
-    worker.onmessage = (event: MessageEvent<WorkerReply>) => this.#onReply?.(event.data);
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+      const reply = event.data;
+      if (reply.type === "fatal") this.#fail(`the database failed: ${reply.error}`);
+      else this.#onReply?.(reply);
+    };
     worker.onerror = (event) => {
       event.preventDefault();
       this.#fail(`store worker failed: ${event.message}`);
@@ -184,10 +201,11 @@ class WorkerQueue {
    */
   static async open(
     request: WorkerRequest & { type: "open" },
+    writes: boolean,
     maxBatch = Infinity,
   ): Promise<WorkerQueue> {
     const worker = new Worker(new URL("./sqlite_worker.ts", import.meta.url), { type: "module" });
-    const queue = new WorkerQueue(worker, maxBatch);
+    const queue = new WorkerQueue(worker, writes, maxBatch);
     const reply = await queue.#exchange(request);
     if (reply.type !== "opened") {
       worker.terminate();
@@ -199,7 +217,7 @@ class WorkerQueue {
 
   /** Queues an operation; it is sent with the others of this turn. */
   call<T>(op: string, args: unknown[]): Promise<T> {
-    if (this.#closed) return Promise.reject(new StoreError("the store is closed"));
+    if (this.#refusal) return Promise.reject(this.#refusal);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ op, args, resolve: resolve as (value: unknown) => void, reject });
       this.#schedule();
@@ -208,12 +226,14 @@ class WorkerQueue {
 
   /** Finishes what is queued, then closes the database and stops the worker. */
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
+    if (this.#refusal) return;
+    this.#refusal = new StoreError("the store is closed");
     while (this.#inFlight || this.#queue.length > 0) {
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     }
+    if (this.#terminated) return; // it failed meanwhile
     await this.#exchange({ type: "close" });
+    this.#terminated = true;
     this.#worker.terminate();
   }
 
@@ -268,15 +288,22 @@ class WorkerQueue {
     });
   }
 
+  /**
+   * Stops for good: what is queued or in flight is rejected — for the
+   * writer with a {@link StoreFailedError}, as it may be on disk.
+   */
   #fail(message: string): void {
-    this.#closed = true;
-    const error = new StoreError(message);
+    if (this.#terminated) return;
+    this.#terminated = true;
+    const error = this.#writes ? new StoreFailedError(message) : new StoreError(message);
+    this.#refusal = error;
     for (const queued of [...(this.#inFlight ?? []), ...this.#queue]) queued.reject(error);
     this.#queue = [];
     this.#inFlight = null;
     this.#onReply?.({ type: "failed", error: message });
     for (const wake of this.#idleWaiters.splice(0)) wake();
     this.#worker.terminate();
+    if (error instanceof StoreFailedError) this.#failed(error);
   }
 }
 

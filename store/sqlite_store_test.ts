@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { StoreError } from "./schema.ts";
 import { SqliteStore } from "./sqlite_store.ts";
+import { StoreFailedError } from "./store.ts";
 
 const message = (id: number, room = "lobby") => ({
   kind: "room" as const,
@@ -114,5 +115,17 @@ Deno.test("with a database file a search finds every message answered before it,
     await store.appendMessage(message(id)); // the index takes them only 100 ms later
     assert.deepEqual(await found(store, `message ${id}`), [id]);
   }
+  await store.close();
+});
+
+Deno.test("a database file replaced while open fails the store: that write, and every call after it", async () => {
+  const { store, path } = await fileStore();
+  await store.appendMessage(message(1));
+  await Deno.copyFile(path, `${path}.copy`);
+  await Deno.rename(`${path}.copy`, path); // the same bytes, another file
+  const failure = `the database failed: ${path} was replaced while the server ran`;
+  await assert.rejects(store.appendMessage(message(2)), StoreFailedError, failure);
+  assert.equal((await store.failure).message, failure);
+  await assert.rejects(store.load(), StoreFailedError);
   await store.close();
 });

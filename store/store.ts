@@ -13,6 +13,7 @@ import type {
   RoomRecord,
   SearchPage,
 } from "./records.ts";
+import { StoreError } from "./schema.ts";
 
 /** What one search asks for. */
 export interface SearchOptions {
@@ -39,10 +40,29 @@ export interface StoredState {
 }
 
 /**
+ * The store has stopped because it cannot tell any more what is on disk:
+ * an I/O error at a commit (an fsync that failed may have written it or
+ * not), or the database file deleted or replaced while open. Every call
+ * in flight and every later one rejects with it. A write rejected with it
+ * may be on disk: whoever asked must not be told that it failed.
+ */
+export class StoreFailedError extends StoreError {
+  /** Always `StoreFailedError`. */
+  override name = "StoreFailedError";
+}
+
+/**
  * Durable storage. Every write resolves once it is on disk; writes and
- * reads are carried out in the order they were called.
+ * reads are carried out in the order they were called (searches may run
+ * beside the writes: see {@link ChatStore.search}).
  */
 export interface ChatStore {
+  /**
+   * Resolves, with the error every call then rejects with, if the store
+   * stops because it cannot tell what is on disk (see
+   * {@link StoreFailedError}); never otherwise.
+   */
+  readonly failure: Promise<StoreFailedError>;
   /** Loads the rooms and the last message id. */
   load(): Promise<StoredState>;
   /** The account of a user name (NFC), or null. */
@@ -88,7 +108,8 @@ export interface ChatStore {
    * Full-text search over the messages of the rooms `user` has been in and
    * is not banned from, newest first, one page at a time: the page looks
    * through at most `options.scanLimit` messages below `options.before`.
-   * Sees every message stored before the call.
+   * Sees every message whose write had resolved before the call; it need
+   * not wait for writes still in flight.
    */
   search(user: string, query: string, options: SearchOptions): Promise<SearchPage>;
   /** Finishes pending writes and releases the storage. */
