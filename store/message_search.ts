@@ -87,14 +87,17 @@ export class MessageSearch {
       : `FROM messages_fts f JOIN messages m ON m.id = f.rowid
          WHERE messages_fts MATCH :match AND f.rowid >= :lowest AND f.rowid < :below
          AND m.room_id IN (${READABLE})${checks}`;
-    const total = (this.#statement(`SELECT count(*) AS n ${from}`).get(params) as { n: number }).n;
-    const rows = total === 0 ? [] : this.#statement(
+    // one more than the page holds: when there is none, the page is every match
+    const rows = this.#statement(
       `SELECT m.id, r.kind, r.name AS room, m.sender, m.time, m.content
-       FROM (SELECT m.id ${from} ORDER BY ${order} DESC LIMIT :limit) AS found
+       FROM (SELECT m.id ${from} ORDER BY ${order} DESC LIMIT :limit + 1) AS found
        JOIN messages m ON m.id = found.id JOIN rooms r ON r.id = m.room_id
        ORDER BY m.id DESC`,
     ).all({ ...params, limit }) as (Omit<SearchHit, "snippet"> & { content: string })[];
-    const hits = rows.map(({ content, ...hit }) => ({
+    const total = rows.length <= limit
+      ? rows.length
+      : (this.#statement(`SELECT count(*) AS n ${from}`).get(params) as { n: number }).n;
+    const hits = rows.slice(0, limit).map(({ content, ...hit }) => ({
       ...hit,
       snippet: markMatches(content, terms),
     }));
