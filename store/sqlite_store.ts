@@ -55,6 +55,7 @@ export class SqliteStore implements ChatStore {
     return new SqliteStore(writer, reader);
   }
 
+  /** Resolves if the writer stops, unable to tell what is on disk (see {@link StoreFailedError}). */
   get failure(): Promise<StoreFailedError> {
     return this.#writer.failure;
   }
@@ -196,7 +197,8 @@ class WorkerQueue {
   }
 
   /**
-   * Starts a worker and has it open the database.
+   * Starts a worker and has it open the database; `writes` for the writer
+   * (not the search reader), whose failure stops the store.
    * @throws {StoreError} when it cannot.
    */
   static async open(
