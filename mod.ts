@@ -31,6 +31,7 @@ export {
 } from "./server/server.ts";
 export { DEFAULT_FLOOD_LIMITS, type FloodLimits, NO_FLOOD_LIMITS } from "./server/flood_control.ts";
 export type { RateLimit } from "./server/token_bucket.ts";
+export { DEFAULT_SEARCH_LIMITS, type SearchLimits } from "./server/search_slots.ts";
 export type { FailurePolicy } from "./server/failure_throttle.ts";
 export { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./server/liveness.ts";
 export { type LogFormat, stderrLogger } from "./server/log_format.ts";
@@ -39,8 +40,15 @@ export type { DuplicateLoginPolicy } from "./server/chat.ts";
 export { SamplePasswordsError } from "./server/sample_accounts.ts";
 export type { ConsoleResult } from "./server/console.ts";
 export { parsePoems, type Poems } from "./server/poems.ts";
-export type { ChatStore, HistoryRange, StoredState } from "./store/store.ts";
+export {
+  type ChatStore,
+  type HistoryRange,
+  type SearchOptions,
+  type StoredState,
+  StoreFailedError,
+} from "./store/store.ts";
 export type { SyncMode } from "./store/sqlite_database.ts";
+export { StoreError } from "./store/schema.ts";
 export type {
   AccountRecord,
   BanRecord,
@@ -48,7 +56,9 @@ export type {
   RoomKind,
   RoomRecord,
   SearchHit,
+  SearchPage,
 } from "./store/records.ts";
+
 export {
   ChatClient,
   ChatError,
@@ -67,6 +77,7 @@ export {
   type Pong,
   type RoomInfo,
   type SearchResult,
+  type SearchResultPage,
   TlsError,
   type WhoEntry,
 } from "./client/chat_client.ts";

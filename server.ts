@@ -117,6 +117,7 @@ async function main(args: string[]): Promise<void> {
       maxRooms: options.maxRooms,
       peerInviteTimeoutMs: options.peerInviteTimeoutMs,
       maxPeerInvites: options.maxPeerInvites,
+      searchLimits: options.searchLimits,
       loginTimeoutMs: options.loginTimeoutMs,
       frameTimeoutMs: options.frameTimeoutMs,
       closeGraceMs: options.drainTimeoutMs,
@@ -135,7 +136,7 @@ async function main(args: string[]): Promise<void> {
   Deno.addSignalListener("SIGTERM", stop);
   if (options.console && Deno.stdin.isTerminal()) runConsole(server);
   await server.finished;
-  Deno.exit(0);
+  Deno.exit(server.failure === null ? 0 : 1);
 }
 
 if (import.meta.main) await main(Deno.args);

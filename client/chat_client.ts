@@ -128,6 +128,21 @@ export interface SearchResult {
   snippet: string;
 }
 
+/** One page of results, from {@link ChatClient.search}. */
+export interface SearchResultPage {
+  /** The matches, newest first. */
+  results: SearchResult[];
+  /**
+   * How many messages match: all of them below where the page started,
+   * unless `partial`, when at least this many do.
+   */
+  total: number;
+  /** Whether the server left older messages unsearched (it looks through so many per page). */
+  partial: boolean;
+  /** Where the next page starts: pass it as `before`; null when there is nothing older. */
+  next: number | null;
+}
+
 /** What the server said to {@link ChatClient.hello}. */
 export interface HelloResult {
   /** The protocol version the server speaks, `MAJOR.MINOR`. */
@@ -637,20 +652,34 @@ export class ChatClient {
   /**
    * Searches the messages of the rooms the user has been in for all of the
    * whitespace-separated words of `query` (case-insensitive, anywhere in a
-   * message); up to `limit` results (default 20, at most 100), best first.
-   * @throws {ChatError} BAD_REQUEST for an empty query, …
+   * message): up to `limit` results (default 20, at most 100), newest
+   * first, with ids below `before` (default: the newest). To page, pass the
+   * page's `next` as `before`.
+   * @throws {ChatError} BAD_REQUEST for an empty query, RATE_LIMITED while
+   * the user's previous search is under way, …
    */
-  async search(query: string, options: { limit?: number } = {}): Promise<SearchResult[]> {
+  async search(
+    query: string,
+    options: { limit?: number; before?: number } = {},
+  ): Promise<SearchResultPage> {
     const params: Record<string, string> = { Query: query };
     if (options.limit !== undefined) params.Limit = String(options.limit);
+    if (options.before !== undefined) params.Before = String(options.before);
     const response = await this.#ok(Request.SEARCH, params);
-    return parseRows(response.content ?? "", 5).map(([id, room, from, time, snippet]) => ({
-      id: Number(id),
-      room,
-      from,
-      time,
-      snippet,
-    }));
+    const { Total, Partial, More, Before } = response.params;
+    const rows = parseRows(response.content ?? "", 5);
+    return {
+      results: rows.map(([id, room, from, time, snippet]) => ({
+        id: Number(id),
+        room,
+        from,
+        time,
+        snippet,
+      })),
+      total: Total === undefined ? rows.length : parseInt(Total, 10),
+      partial: Partial === "yes",
+      next: More === "yes" && Before !== undefined ? Number(Before) : null,
+    };
   }
 
   /**

@@ -43,8 +43,9 @@ export const COMMANDS = [
     name: "search",
     arg: "WORDS",
     needs: "words to search for",
-    summary: "find messages with all WORDS in your chat history",
+    summary: "find messages with all WORDS in your chat history, newest first",
   },
+  { name: "more", summary: "show older results of the last /search" },
   { name: "time", summary: "the server's time" },
   { name: "who", summary: "who is online and where" },
   {

@@ -352,6 +352,8 @@ export class ChatTerminal {
   #conversationNewest = 0;
   /** Senders of direct messages who were followed by how to answer them. */
   readonly #toldHowToAnswer = new Set<string>();
+  /** The last search, and where `/more` goes on with it (null: nowhere). */
+  #lastSearch: { query: string; next: number | null } | null = null;
   /**
    * The newest message id shown from the history on joining: messages of
    * the room pushed with an id up to it are in the history shown or older
@@ -376,6 +378,7 @@ export class ChatTerminal {
     members: () => this.#members(),
     history: (n) => this.#history(n),
     search: (words) => this.#search(words),
+    more: () => this.#searchMore(),
     time: () => this.#time(),
     who: () => this.#who(),
     connect: (peer) => this.#connect(peer),
@@ -902,16 +905,57 @@ export class ChatTerminal {
   }
 
   async #search(query: string): Promise<void> {
-    const result = await this.#attempt("cannot search", () => this.#client.search(query));
-    if (!result) return;
-    const hits = result.value;
-    const what = `"${oneLine(query)}"`;
-    if (hits.length === 0) {
-      this.#marker(`no messages match ${what} in the rooms you have been in`);
+    this.#lastSearch = null;
+    await this.#showSearch(query, null);
+  }
+
+  /** `/more`: the next page of the last search. */
+  async #searchMore(): Promise<void> {
+    const last = this.#lastSearch;
+    if (last === null) {
+      this.#error("no search to go on with; /search WORDS first");
       return;
     }
-    this.#marker(`${plural(hits.length, "message")} match ${what}`);
-    for (const hit of hits) {
+    if (last.next === null) {
+      this.#marker(`no older messages match "${oneLine(last.query)}"`);
+      return;
+    }
+    await this.#showSearch(last.query, last.next);
+  }
+
+  /**
+   * Shows a page of search results, newest first, under a line that says
+   * how many match, and remembers where `/more` goes on.
+   */
+  async #showSearch(query: string, before: number | null): Promise<void> {
+    const result = await this.#attempt(
+      "cannot search",
+      () => this.#client.search(query, before === null ? {} : { before }),
+    );
+    if (!result) return;
+    const { results, total, partial, next } = result.value;
+    this.#lastSearch = { query, next };
+    const what = `"${oneLine(query)}"`;
+    const older = before === null ? "" : "older ";
+    if (total === 0 && !partial) {
+      this.#marker(
+        before === null
+          ? `no messages match ${what} in the rooms you have been in`
+          : `no older messages match ${what}`,
+      );
+      return;
+    }
+    const count = total === 0
+      ? `no ${older}messages match`
+      : total === 1
+      ? `1 ${older}message matches`
+      : `${total} ${older}messages match`;
+    const searched = partial ? " in the messages searched so far" : "";
+    const page = results.length < total
+      ? `; the ${before === null ? "newest" : "next"} ${results.length}`
+      : "";
+    this.#marker(`${count} ${what}${searched}${page}`);
+    for (const hit of results) {
       const snippet = splitSnippet(hit.snippet, query).map(({ text, match }) => {
         const shown = oneLine(text, sanitizeText);
         if (!match) return shown;
@@ -921,6 +965,7 @@ export class ChatTerminal {
       const stamp = this.#paint("dim", `[${formatStamp(hit.time)}]`);
       this.#write(`${stamp} ${oneLine(hit.room)} · ${from}: ${snippet}`);
     }
+    if (next !== null) this.#marker("/more for older matches");
   }
 
   async #leave(): Promise<void> {

@@ -13,12 +13,13 @@ import { codePointName } from "../protocol/message_text.ts";
 import { Event, Status, type StatusCode } from "../protocol/methods.ts";
 import { directRoomName, directRoomUsers } from "../protocol/direct_room_name.ts";
 import { nameFormProblem, nameKey, nameProblem, nameSkeleton } from "../protocol/names.ts";
-import type { MessageRecord, RoomKind, SearchHit } from "../store/records.ts";
+import type { MessageRecord, RoomKind, SearchPage } from "../store/records.ts";
 import type { ChatStore, HistoryRange, StoredState } from "../store/store.ts";
 import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./flood_control.ts";
 import { Moderation } from "./moderation.ts";
 import { decoyHash, DEFAULT_SCRYPT_COST, hashPassword, verifyPassword } from "./passwords.ts";
 import { type PollLogLimits, type Posted, Room } from "./room.ts";
+import { DEFAULT_SEARCH_LIMITS, type SearchLimits, SearchSlots } from "./search_slots.ts";
 import type { Session } from "./session.ts";
 
 /** What to do when a user logs in who is online on another connection. */
@@ -48,6 +49,8 @@ export interface ChatOptions {
   maxRooms?: number;
   /** How requests to join a peer chat are bounded. Default {@link DEFAULT_INVITATION_LIMITS}. */
   invitationLimits?: InvitationLimits;
+  /** How many searches run at once, and how far each looks. Default {@link DEFAULT_SEARCH_LIMITS}. */
+  searchLimits?: SearchLimits;
   /** The clock, in milliseconds since the epoch (injected for tests). */
   now?: () => number;
   /** Receives one line per significant event. */
@@ -107,6 +110,8 @@ interface Invitation {
   readonly settle: (answer: InvitationAnswer) => void;
   timer?: ReturnType<typeof setTimeout>;
 }
+/** The outcome of a search: with OK, a page of results. */
+export type SearchOutcome = Outcome & { page?: SearchPage };
 
 /** Where an online user is, for WHO. */
 export interface Whereabouts {
@@ -129,6 +134,12 @@ export interface RoomCount {
   name: string;
   members: number;
 }
+
+/**
+ * What RATE_LIMITED says to retry after when a search may not wait for its
+ * turn: about what a few searches take.
+ */
+export const SEARCH_RETRY_MS = 500;
 
 /** Shortest password REGISTER accepts, in characters. */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -224,6 +235,8 @@ export class Chat {
   readonly #flood: FloodControl;
   readonly #maxRoomsPerUser: number;
   readonly #maxRooms: number;
+  readonly #searches: SearchSlots;
+  readonly #scanLimit: number;
   #lastMessageId: number;
   #groupsCreated = 0;
   /** Settles once the latest post has reached its room (or failed). */
@@ -244,6 +257,9 @@ export class Chat {
     this.#maxRoomsPerUser = options.maxRoomsPerUser ?? DEFAULT_MAX_ROOMS_PER_USER;
     this.#maxRooms = options.maxRooms ?? DEFAULT_MAX_ROOMS;
     this.#invitationLimits = options.invitationLimits ?? DEFAULT_INVITATION_LIMITS;
+    const searchLimits = options.searchLimits ?? DEFAULT_SEARCH_LIMITS;
+    this.#searches = new SearchSlots(searchLimits);
+    this.#scanLimit = searchLimits.scanLimit;
     for (const { name, createdBy } of options.state.rooms) {
       const room = new Room("room", name, createdBy, this.#pollLog);
       this.#addRoom(room);
@@ -629,9 +645,25 @@ export class Chat {
     return partners;
   }
 
-  /** Searches the messages of the rooms, peer chats and direct messages the user took part in. */
-  search(session: Session, query: string, limit: number): Promise<SearchHit[]> {
-    return this.#store.search(session.user!, query, limit);
+  /**
+   * One page of a search of the messages of the rooms, peer chats and
+   * direct messages the user took part in, newest first, below `before`
+   * (an id; null for the newest). RATE_LIMITED when the user has a search
+   * under way already or too many searches are waiting (see {@link SearchSlots}).
+   */
+  search(
+    session: Session,
+    query: string,
+    limit: number,
+    before: number | null,
+  ): SearchOutcome | Promise<SearchOutcome> {
+    const user = session.user!;
+    const turn = this.#searches.enter(user);
+    if (typeof turn === "string") return rateLimited(SEARCH_RETRY_MS, turn);
+    const options = { limit, before, scanLimit: this.#scanLimit };
+    return turn.then(() => this.#store.search(user, query, options))
+      .finally(() => this.#searches.leave(user))
+      .then((page) => ({ status: Status.OK, page }));
   }
 
   /**

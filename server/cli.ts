@@ -7,6 +7,7 @@
 
 import { parseArgs } from "node:util";
 import { LOG_FORMATS, type LogFormat } from "./log_format.ts";
+import { DEFAULT_SEARCH_LIMITS, type SearchLimits } from "./search_slots.ts";
 
 /** What the command line asks for. */
 export interface ServerArgs {
@@ -51,6 +52,8 @@ export interface ServerArgs {
   maxRooms: number;
   peerInviteTimeoutMs: number;
   maxPeerInvites: number;
+  /** How many searches run at once, and how far each page looks. */
+  searchLimits: SearchLimits;
   loginTimeoutMs: number;
   frameTimeoutMs: number;
   drainTimeoutMs: number;
@@ -146,6 +149,16 @@ Options:
                           for its members' answer (default 60)
   --max-peer-invites N    requests to join one peer chat waiting at once;
                           more are answered BUSY (default 5)
+  --max-searches N        searches the store works on at once, server-wide
+                          (default ${DEFAULT_SEARCH_LIMITS.running})
+  --search-queue N        searches that may wait for a turn beyond those;
+                          more are answered RATE_LIMITED (default ${DEFAULT_SEARCH_LIMITS.waiting})
+  --max-searches-per-user N
+                          searches one user may have under way at once
+                          (default ${DEFAULT_SEARCH_LIMITS.perUser})
+  --search-scan N         messages one page of search results looks
+                          through at most (default ${DEFAULT_SEARCH_LIMITS.scanLimit}); older ones are
+                          left for the next page
   --login-timeout SECONDS connections not logged in this long are closed
                           (default 60)
   --frame-timeout SECONDS connections that leave a frame unfinished this
@@ -202,6 +215,10 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "max-rooms": { type: "string", default: "10000" },
       "peer-invite-timeout": { type: "string", default: "60" },
       "max-peer-invites": { type: "string", default: "5" },
+      "max-searches": { type: "string", default: String(DEFAULT_SEARCH_LIMITS.running) },
+      "search-queue": { type: "string", default: String(DEFAULT_SEARCH_LIMITS.waiting) },
+      "max-searches-per-user": { type: "string", default: String(DEFAULT_SEARCH_LIMITS.perUser) },
+      "search-scan": { type: "string", default: String(DEFAULT_SEARCH_LIMITS.scanLimit) },
       "login-timeout": { type: "string", default: "60" },
       "frame-timeout": { type: "string", default: "30" },
       "drain-timeout": { type: "string", default: "5" },
@@ -271,6 +288,12 @@ export function parseServerArgs(args: string[]): ServerArgs {
     peerInviteTimeoutMs: 1000 *
       integer("peer-invite-timeout", values["peer-invite-timeout"], 1, 3_600),
     maxPeerInvites: integer("max-peer-invites", values["max-peer-invites"], 1, 1_000),
+    searchLimits: {
+      running: integer("max-searches", values["max-searches"], 1, 1024),
+      waiting: integer("search-queue", values["search-queue"], 0, 1_000_000),
+      perUser: integer("max-searches-per-user", values["max-searches-per-user"], 1, 1024),
+      scanLimit: integer("search-scan", values["search-scan"], 1, 100_000_000),
+    },
     loginTimeoutMs: 1000 * integer("login-timeout", values["login-timeout"], 1, 86_400),
     frameTimeoutMs: 1000 * integer("frame-timeout", values["frame-timeout"], 1, 86_400),
     drainTimeoutMs: 1000 * integer("drain-timeout", values["drain-timeout"], 0, 3_600),

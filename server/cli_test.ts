@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { parseServerArgs, readTlsFiles } from "./cli.ts";
+import { DEFAULT_SEARCH_LIMITS } from "./search_slots.ts";
 
 Deno.test("parseServerArgs takes PORT and MAX_ONLINE positionally, as the original did", () => {
   const args = parseServerArgs(["7000", "5"]);
@@ -81,6 +82,26 @@ Deno.test("parseServerArgs reads the store and hashing flags", () => {
     () => parseServerArgs(["--scrypt-cost", "1000"]),
     /--scrypt-cost must be a power of two, got 1000/,
   );
+});
+
+Deno.test("parseServerArgs reads the search bounds, each a whole number in range", () => {
+  assert.deepEqual(parseServerArgs([]).searchLimits, DEFAULT_SEARCH_LIMITS);
+  const args = parseServerArgs([
+    "--max-searches",
+    "2",
+    "--search-queue",
+    "0",
+    "--max-searches-per-user",
+    "3",
+    "--search-scan",
+    "500",
+  ]);
+  assert.deepEqual(args.searchLimits, { running: 2, waiting: 0, perUser: 3, scanLimit: 500 });
+  assert.throws(
+    () => parseServerArgs(["--max-searches", "0"]),
+    /--max-searches must be a whole number from 1 to 1024, got "0"/,
+  );
+  assert.throws(() => parseServerArgs(["--search-scan", "lots"]), /--search-scan must be/);
 });
 
 Deno.test("parseServerArgs serves the web client on port 8080 unless told otherwise", () => {

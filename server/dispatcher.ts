@@ -32,9 +32,13 @@ import {
   Status,
   type StatusCode,
 } from "../protocol/methods.ts";
+import { StoreFailedError } from "../store/store.ts";
 import { type Chat, formatTime, type Outcome } from "./chat.ts";
 import type { Poems } from "./poems.ts";
 import type { Session } from "./session.ts";
+
+/** The answer to a request whose outcome cannot be known: none. */
+const NEVER_ANSWERED: Promise<Message> = new Promise(() => {});
 
 /** Settings of the dispatcher. */
 export interface DispatchOptions {
@@ -274,14 +278,37 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       formatRows(rows),
     );
   },
-  async SEARCH(chat, session, request) {
+  SEARCH(chat, session, request) {
     const limit = numberParam(request, "Limit", SEARCH_LIMITS.default, SEARCH_LIMITS.max);
-    if (typeof limit === "string") return badRequest(limit, Response.RESP_SEARCH);
+    const before = numberParam(request, "Before", null, Number.MAX_SAFE_INTEGER);
+    for (const value of [limit, before]) {
+      if (typeof value === "string") return badRequest(value, Response.RESP_SEARCH);
+    }
     const problem = queryProblem(request.params.Query);
     if (problem) return badRequest(problem, Response.RESP_SEARCH);
-    const hits = await chat.search(session, request.params.Query, limit!);
-    const rows = hits.map((h) => [String(h.id), h.room, h.sender, formatTime(h.time), h.snippet]);
-    return reply(Response.RESP_SEARCH, Status.OK, {}, formatRows(rows));
+    const outcome = chat.search(
+      session,
+      request.params.Query,
+      limit as number,
+      before as number | null,
+    );
+    return answerEither(outcome, ({ page, ...refused }) => {
+      if (!page) return answer(Response.RESP_SEARCH, refused);
+      const rows = page.hits.map((h) => [
+        String(h.id),
+        h.room,
+        h.sender,
+        formatTime(h.time),
+        h.snippet,
+      ]);
+      const params: Record<string, string> = {
+        Total: page.partial ? `${page.total}+` : String(page.total),
+        More: page.next === null ? "no" : "yes",
+        Partial: page.partial ? "yes" : "no",
+      };
+      if (page.next !== null) params.Before = String(page.next);
+      return reply(Response.RESP_SEARCH, Status.OK, params, formatRows(rows));
+    });
   },
   HELLO(_chat, session, request) {
     const version = request.params.Version.match(/^(\d{1,4})\.(\d{1,4})$/);
@@ -423,7 +450,9 @@ function missingParams(spec: RequestSpec, request: Message): string | null {
 }
 
 /**
- * A handler's answer, or SERVER_ERROR if it fails. A function of its own
+ * A handler's answer, or SERVER_ERROR if it fails; no answer at all when
+ * the store has failed with what is on disk unknown, for the request may
+ * have been carried out (the server is stopping). A function of its own
  * because the closure it makes would otherwise cost `dispatch` a context on
  * every call, answered at once or not.
  */
@@ -434,6 +463,7 @@ function failureAnswered(
   options: DispatchOptions,
 ): Promise<Message> {
   return response.catch((error) => {
+    if (error instanceof StoreFailedError) return NEVER_ANSWERED;
     options.log(`request-failed method=${method} error=${JSON.stringify(String(error))}`);
     return reply(spec.response, Status.SERVER_ERROR, { Reason: "the server could not store this" });
   });

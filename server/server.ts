@@ -23,6 +23,7 @@ import { stderrLogger } from "./log_format.ts";
 import { DEFAULT_SCRYPT_COST } from "./passwords.ts";
 import type { Poems } from "./poems.ts";
 import { isLoopback, SamplePasswordsError, samplePasswordsIn } from "./sample_accounts.ts";
+import type { SearchLimits } from "./search_slots.ts";
 import { StaticFiles } from "./static_files.ts";
 import {
   closeQuietly,
@@ -107,6 +108,11 @@ export interface ServerOptions {
   peerInviteTimeoutMs?: number;
   /** Most requests to join one peer chat waiting at once. Default 5. */
   maxPeerInvites?: number;
+  /**
+   * Searches at once (per user, server-wide, waiting) and messages one page
+   * of results looks through. Default {@link DEFAULT_SEARCH_LIMITS}.
+   */
+  searchLimits?: SearchLimits;
   /** Most simultaneous connections (TCP, HTTP and WebSocket) from one IP address; 0 for no cap. Default 64. */
   maxConnectionsPerAddress?: number;
   /**
@@ -156,6 +162,13 @@ export interface ServerHandle {
   console(line: string): ConsoleResult;
   /** Resolves once the server has stopped. */
   readonly finished: Promise<void>;
+  /**
+   * Why the server stopped by itself, or null: its store failed, unable to
+   * tell what is on disk (see `StoreFailedError`); it then closes every
+   * connection, telling push clients why, without answering the requests
+   * that were waiting for the store.
+   */
+  readonly failure: string | null;
 }
 
 /** The TLS certificate or key cannot be used; the message says why. */
@@ -263,6 +276,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         timeoutMs: options.peerInviteTimeoutMs ?? DEFAULT_INVITATION_LIMITS.timeoutMs,
         perChat: options.maxPeerInvites ?? DEFAULT_INVITATION_LIMITS.perChat,
       },
+      searchLimits: options.searchLimits,
       log,
     });
     if (options.httpPort != null) {
@@ -337,15 +351,12 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   }, livenessInterval(rules));
 
   let closing: Promise<void> | null = null;
-  const close = () => {
+  const close = (reason = "server shutting down") => {
     closing ??= (async () => {
       clearInterval(liveness);
       await Promise.all([chatPort.close(), httpPort?.close()]);
-      for (const connection of connections.keys()) connection.close("server shutting down");
-      await Promise.all([
-        ...connections.values(),
-        http?.close("server shutting down", limits.closeGraceMs),
-      ]);
+      for (const connection of connections.keys()) connection.close(reason);
+      await Promise.all([...connections.values(), http?.close(reason, limits.closeGraceMs)]);
       await Promise.all([chatPort.finished(), httpPort?.finished()]);
       await store.close();
       log("stopped");
@@ -354,12 +365,21 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   };
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  let failure: string | null = null;
+  store.failure.then((error) => {
+    failure = error.message;
+    log(`store-failed error=${JSON.stringify(failure)}`);
+    close(`server stopping: ${failure}`).then(resolveFinished);
+  });
   return {
     addr,
     httpAddr,
     close: () => close().then(resolveFinished),
     console: (line) => runConsoleCommand(chat, line),
     finished,
+    get failure() {
+      return failure;
+    },
   };
 }
 

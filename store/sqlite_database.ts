@@ -13,12 +13,14 @@ import type {
   MessageRecord,
   RoomKind,
   RoomRecord,
-  SearchHit,
+  SearchPage,
 } from "./records.ts";
 import { IndexBacklog, type IndexStep } from "./index_backlog.ts";
 import { migrate, StoreError } from "./schema.ts";
-import { containsFolded, markMatches, parseSearchQuery, rankMatches } from "./search_query.ts";
-import type { HistoryRange, StoredState } from "./store.ts";
+import { MessageSearch } from "./message_search.ts";
+import { FileIdentity } from "./file_identity.ts";
+import { Statements } from "./statements.ts";
+import type { HistoryRange, SearchOptions, StoredState } from "./store.ts";
 
 /** How hard commits go to disk. */
 export type SyncMode = "full" | "normal";
@@ -31,7 +33,35 @@ export interface OpenOptions {
    * process being killed but not a power loss.
    */
   sync?: SyncMode;
+  /**
+   * For tests only: a commit that stores a message with exactly this
+   * content is written, then reported as SQLite reports an fsync that
+   * failed (EIO): "disk I/O error". No real file system makes this
+   * reproducible without privileges.
+   */
+  ioErrorAtCommitOf?: string;
 }
+
+/**
+ * What is on disk is not known any more: SQLite reported an I/O error (a
+ * commit whose fsync failed may be on disk or not), or the database file
+ * was deleted or replaced while open (what is written goes nowhere anyone
+ * can read). Nothing may be written after it, nor any write in flight be
+ * reported as failed.
+ */
+export class UnknownStateError extends StoreError {
+  /** Always `UnknownStateError`. */
+  override name = "UnknownStateError";
+}
+
+/** Whether `error` leaves what is on disk unknown (see {@link UnknownStateError}). */
+export function leavesStateUnknown(error: unknown): boolean {
+  return error instanceof UnknownStateError ||
+    (error instanceof Error && UNKNOWN_STATE.test(error.message));
+}
+
+/** SQLite's messages for SQLITE_IOERR, SQLITE_CORRUPT and SQLITE_NOTADB. */
+const UNKNOWN_STATE = /disk I\/O error|database disk image is malformed|file is not a database/;
 
 interface AccountRow {
   name: string;
@@ -46,12 +76,18 @@ export class SqliteDatabase {
   readonly #db: DatabaseSync;
   readonly #path: string;
   readonly #roomIds = new Map<string, number>();
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #statements: Statements;
   readonly #backlog = new IndexBacklog();
+  readonly #search: MessageSearch;
   /** The `synchronous` setting of ordinary commits. */
   readonly #sync: "FULL" | "NORMAL";
   /** Whether the file is in WAL mode (not for `:memory:`, nor where the file system refuses it). */
   #wal = false;
+  /** The files as opened, checked after each commit; null for `:memory:`. */
+  #files: FileIdentity | null = null;
+  /** See {@link OpenOptions.ioErrorAtCommitOf}. */
+  readonly #ioErrorAtCommitOf: string | undefined;
+  #ioErrorArmed = false;
 
   /**
    * Opens (creating if needed) and migrates a database; `:memory:` for a
@@ -61,8 +97,10 @@ export class SqliteDatabase {
   constructor(path: string, options: OpenOptions = {}) {
     this.#path = path;
     this.#sync = options.sync === "normal" ? "NORMAL" : "FULL";
+    this.#ioErrorAtCommitOf = options.ioErrorAtCommitOf;
     try {
       this.#db = new DatabaseSync(path);
+      this.#statements = new Statements(this.#db);
       this.#db.exec(`PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;`);
       const check = this.#db.prepare("PRAGMA quick_check(1)").get() as { quick_check: string };
       if (check.quick_check !== "ok") {
@@ -75,16 +113,15 @@ export class SqliteDatabase {
         this.#wal = mode.journal_mode === "wal";
       }
       this.#db.exec(`PRAGMA synchronous = ${this.#sync}`);
-      this.#db.function(
-        "contains_folded",
-        { deterministic: true },
-        (content, term) => containsFolded(String(content), String(term)) ? 1 : 0,
-      );
       migrate(this.#db, path);
+      if (path !== ":memory:" && path !== "") {
+        this.#files = new FileIdentity(this.#wal ? [path, `${path}-wal`] : [path]);
+      }
     } catch (error) {
       if (error instanceof StoreError) throw error;
       throw new StoreError(`cannot use database ${path}: ${(error as Error).message}`);
     }
+    this.#search = new MessageSearch(this.#db);
     this.#loadRoomIds();
     this.#refreshNameKeys();
     const from = this.#indexedUpTo();
@@ -114,18 +151,38 @@ export class SqliteDatabase {
     });
   }
 
-  /** Runs `work` in one transaction: all of it is committed, or none. */
+  /** Whether the file is in WAL mode, where readers on other connections do not block commits. */
+  get wal(): boolean {
+    return this.#wal;
+  }
+
+  /**
+   * Runs `work` in one transaction: all of it is committed, or none.
+   * @throws {UnknownStateError} when the database files are not the ones
+   * opened any more (checked after the commit), and the error SQLite threw,
+   * which {@link leavesStateUnknown} may say leaves the state unknown.
+   */
   transaction<T>(work: () => T): T {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       const result = work();
       this.#db.exec("COMMIT");
+      this.#afterCommit();
       return result;
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       this.#loadRoomIds(); // a room created in the transaction is gone again
       this.#backlog.forget();
       throw error;
+    }
+  }
+
+  #afterCommit(): void {
+    const change = this.#files?.change();
+    if (change) throw new UnknownStateError(`${change} while the server ran`);
+    if (this.#ioErrorArmed) {
+      this.#ioErrorArmed = false;
+      throw new Error("disk I/O error");
     }
   }
 
@@ -344,6 +401,9 @@ export class SqliteDatabase {
       }
     }
     for (const message of messages) this.#backlog.add(message.id, message.content.length);
+    if (this.#ioErrorAtCommitOf !== undefined) {
+      this.#ioErrorArmed ||= messages.some((m) => m.content === this.#ioErrorAtCommitOf);
+    }
   }
 
   /** Stored messages not in the full-text index yet; Infinity when that is not known. */
@@ -446,49 +506,22 @@ export class SqliteDatabase {
   }
 
   /**
-   * Messages the user may read that contain every term: the newest `window`
-   * of them, best match first (see {@link rankMatches}); newest first when
-   * every term is too short for the index. FTS5's own bm25 took 45 µs per
-   * candidate here (it has no positions to count from), 0.4 s for a common
-   * word in 200,000 messages, while the store stood still.
+   * One page of a search (see {@link MessageSearch.search}), after bringing
+   * the full-text index up to date, so that it sees every stored message.
    */
-  search(user: string, query: string, limit: number, window = RANKED_WINDOW): SearchHit[] {
-    const { match, likes, folded, terms } = parseSearchQuery(query);
-    if (terms.length === 0) return [];
-    if (this.unindexedMessages > 0) {
-      if (this.#db.isTransaction) this.indexPending(-1);
-      else this.transaction(() => this.indexPending(-1));
-    }
-    // the user's rooms, less those banned from; in a peer chat, from the user's joining on
-    const readable = `m.room_id IN (
-        SELECT room_id FROM memberships WHERE user = :user
-        EXCEPT SELECT room_id FROM bans WHERE user = :user)
-      AND m.id > (SELECT joined_after FROM memberships WHERE user = :user AND room_id = m.room_id)`;
-    const filters = readable +
-      likes.map((_, i) => ` AND m.content LIKE :like${i} ESCAPE '\\'`).join("") +
-      folded.map((_, i) => ` AND contains_folded(m.content, :folded${i})`).join("");
-    const params: Record<string, string | number> = { user, limit: match ? window : limit };
-    likes.forEach((like, i) => params[`like${i}`] = like);
-    folded.forEach((term, i) => params[`folded${i}`] = term);
-    if (match) params.match = match;
-    const columns = "m.id, r.kind, r.name AS room, m.sender, m.time, m.content";
-    const sql = match
-      ? `SELECT ${columns}
-         FROM messages_fts f JOIN messages m ON m.id = f.rowid JOIN rooms r ON r.id = m.room_id
-         WHERE messages_fts MATCH :match AND ${filters}
-         ORDER BY f.rowid DESC LIMIT :limit`
-      : `SELECT ${columns} FROM messages m JOIN rooms r ON r.id = m.room_id
-         WHERE ${filters} ORDER BY m.id DESC LIMIT :limit`;
-    let rows = this.#statement(sql).all(params) as {
-      id: number;
-      kind: RoomKind;
-      room: string;
-      sender: string;
-      time: number;
-      content: string;
-    }[];
-    if (match) rows = rankMatches(rows, terms).slice(0, limit);
-    return rows.map(({ content, ...hit }) => ({ ...hit, snippet: markMatches(content, terms) }));
+  search(user: string, query: string, options: SearchOptions): SearchPage {
+    this.indexAll();
+    return this.#search.search(user, query, options);
+  }
+
+  /**
+   * Indexes every message not in the full-text index yet, in a transaction
+   * not waiting for the disk (or in the current one).
+   */
+  indexAll(): void {
+    if (this.unindexedMessages === 0) return;
+    if (this.#db.isTransaction) this.indexPending(-1);
+    else this.transactionNotFlushed(() => this.indexPending(-1));
   }
 
   close(): void {
@@ -504,12 +537,7 @@ export class SqliteDatabase {
   }
 
   #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#statements.of(sql);
   }
 
   #run(sql: string, ...params: (string | number | null)[]) {
@@ -524,9 +552,6 @@ export class SqliteDatabase {
     return this.#statement(sql).all(...params) as T[];
   }
 }
-
-/** Search ranks the newest this many matching messages (see {@link SqliteDatabase.search}). */
-export const RANKED_WINDOW = 2000;
 
 /** Rows per INSERT, largest first (the last is 1), each with its statement's SQL. */
 const INSERT_SQL: readonly (readonly [number, string])[] = [64, 8, 1].map((rows) => [

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteDatabase } from "./sqlite_database.ts";
 import { migrate, MIGRATIONS, SCHEMA_VERSION, StoreError } from "./schema.ts";
+import type { SearchOptions } from "./store.ts";
 
 async function tempPath(): Promise<string> {
   const dir = await Deno.makeTempDir();
@@ -31,6 +32,16 @@ function olderFile(path: string, version: number, rows: string): DatabaseSync {
   migrate(old, path, version);
   old.exec(rows);
   return old;
+}
+
+/** Search options: 10 results from the newest, looking through up to 1,000 messages. */
+function options(given: Partial<SearchOptions> = {}): SearchOptions {
+  return { limit: 10, before: null, scanLimit: 1000, ...given };
+}
+
+/** The ids of the first page of a search. */
+function found(db: SqliteDatabase, user: string, query: string): number[] {
+  return db.search(user, query, options()).hits.map((h) => h.id);
 }
 
 /** Ann's messages in the lobby, with ids 1, 2, … in order. */
@@ -92,28 +103,28 @@ Deno.test("history returns the newest messages before an id, oldest first", () =
   db.close();
 });
 
-Deno.test("search finds substrings in any script, ranked, with matches marked", () => {
+Deno.test("search finds substrings in any script, newest first, with matches marked", () => {
   const db = seeded();
   db.transaction(() => db.addMembership("room", "香港记者招待会", "ann", 5));
   post(db, 1, "lobby", "ann", "the press conference starts at noon");
   post(db, 2, "香港记者招待会", "江主席", "记者问题太简单");
   post(db, 3, "lobby", "bob", "conference conference conference");
   post(db, 4, "lobby", "bob", "nothing to see");
-  const hits = db.search("ann", "conference", 10);
-  assert.deepEqual(hits.map((h) => h.id), [3, 1], "more matches rank first");
+  const { hits } = db.search("ann", "conference", options());
+  assert.deepEqual(hits.map((h) => h.id), [3, 1]);
   assert.equal(hits[1].snippet, "the press [conference] starts at noon");
   assert.equal(hits[1].room, "lobby");
-  const chinese = db.search("ann", "记者", 10);
+  const chinese = db.search("ann", "记者", options()).hits;
   assert.deepEqual(chinese.map((h) => [h.room, h.sender, h.snippet]), [
     ["香港记者招待会", "江主席", "[记者]问题太简单"],
   ]);
   assert.deepEqual(
-    db.search("ann", "问题太", 10).map((h) => h.id),
+    found(db, "ann", "问题太"),
     [2],
     "3+ characters use the index",
   );
   assert.deepEqual(
-    db.search("ann", "CONFERENCE noon", 10).map((h) => h.id),
+    found(db, "ann", "CONFERENCE noon"),
     [1],
     "all terms, any case",
   );
@@ -123,25 +134,60 @@ Deno.test("search finds substrings in any script, ranked, with matches marked", 
 Deno.test("search finds a term only where it occurs whole, not where its trigrams are apart", () => {
   const db = seeded();
   postInLobby(db, ["abc then xbcd", "an abcd here", "Chère ÉMILE, à bientôt", "chere emile"]);
-  assert.deepEqual(db.search("ann", "abcd", 10).map((h) => h.id), [2]);
-  assert.deepEqual(db.search("ann", "ABCD", 10).map((h) => h.id), [2]);
-  assert.deepEqual(db.search("ann", "émile", 10).map((h) => h.id), [3], "any case, accents kept");
-  assert.deepEqual(db.search("ann", "chère", 10).map((h) => h.id), [3]);
+  assert.deepEqual(found(db, "ann", "abcd"), [2]);
+  assert.deepEqual(found(db, "ann", "ABCD"), [2]);
+  assert.deepEqual(found(db, "ann", "émile"), [3], "any case, accents kept");
+  assert.deepEqual(found(db, "ann", "chère"), [3]);
   db.close();
 });
 
-Deno.test("search ranks the newest matches only, so that a common word costs little", () => {
+/** Messages 1 to 5, all but the fourth about tea. */
+const TEA = ["tea, tea, tea!", "some tea", "tea and more tea", "no match here", "a cup of tea"];
+
+Deno.test("search pages newest first, with how many match and where the next page starts", () => {
   const db = seeded();
-  postInLobby(db, [
-    "tea, tea, tea!",
-    "some tea",
-    "tea and more tea",
-    "no match here",
-    "a cup of tea",
+  postInLobby(db, TEA);
+  const first = db.search("ann", "tea", options({ limit: 2 }));
+  assert.deepEqual(first.hits.map((h) => h.id), [5, 3]);
+  assert.deepEqual([first.total, first.partial, first.next], [4, false, 3]);
+  const second = db.search("ann", "tea", options({ limit: 2, before: 3 }));
+  assert.deepEqual(second.hits.map((h) => h.id), [2, 1]);
+  assert.deepEqual([second.total, second.partial, second.next], [2, false, null]);
+  db.close();
+});
+
+Deno.test("a page looks through at most scanLimit index candidates, and says that older are left", () => {
+  const db = seeded();
+  postInLobby(db, TEA);
+  const first = db.search("ann", "tea", options({ scanLimit: 2 }));
+  assert.deepEqual(first.hits.map((h) => h.id), [5, 3], "the newest two candidates");
+  assert.deepEqual([first.total, first.partial, first.next], [2, true, 3]);
+  const second = db.search("ann", "tea", options({ scanLimit: 2, before: 3 }));
+  assert.deepEqual(second.hits.map((h) => h.id), [2, 1]);
+  assert.deepEqual([second.total, second.partial, second.next], [2, false, null]);
+  db.close();
+});
+
+Deno.test("short terms look through the newest scanLimit messages of the user's rooms only", () => {
+  const db = seeded();
+  post(db, 1, "lobby", "ann", "ab one");
+  post(db, 2, "lobby", "ann", "ab two");
+  post(db, 3, "lobby", "ann", "not this");
+  for (let id = 4; id <= 60; id++) post(db, id, "secret", "carol", "ab, but not for ann");
+  post(db, 61, "lobby", "ann", "ab three");
+  const first = db.search("ann", "ab", options({ scanLimit: 2 }));
+  assert.deepEqual(first.hits.map((h) => h.id), [61], "61 and 3 looked through");
+  assert.deepEqual([first.total, first.partial, first.next], [1, true, 3]);
+  const second = db.search("ann", "ab", options({ scanLimit: 2, before: 3 }));
+  assert.deepEqual(second.hits.map((h) => h.id), [2, 1], "past carol's 57 messages");
+  assert.deepEqual([second.total, second.partial, second.next], [2, false, null]);
+  const all = db.search("ann", "AB", options({ limit: 1 }));
+  assert.deepEqual([all.hits.map((h) => h.id), all.total, all.partial, all.next], [
+    [61],
+    3,
+    false,
+    61,
   ]);
-  assert.deepEqual(db.search("ann", "tea", 10).map((h) => h.id), [1, 3, 2, 5]);
-  assert.deepEqual(db.search("ann", "tea", 10, 3).map((h) => h.id), [3, 2, 5]);
-  assert.deepEqual(db.search("ann", "tea", 2, 3).map((h) => h.id), [3, 2]);
   db.close();
 });
 
@@ -149,9 +195,9 @@ Deno.test("search only covers rooms the user has been in and is not banned from"
   const db = seeded();
   post(db, 1, "secret", "carol", "the treasure is buried here");
   post(db, 2, "lobby", "ann", "where is the treasure?");
-  assert.deepEqual(db.search("ann", "treasure", 10).map((h) => h.id), [2]);
-  assert.deepEqual(db.search("carol", "treasure", 10).map((h) => h.id), [1], "owners are members");
-  assert.deepEqual(db.search("mallory", "treasure", 10), []);
+  assert.deepEqual(found(db, "ann", "treasure"), [2]);
+  assert.deepEqual(found(db, "carol", "treasure"), [1], "owners are members");
+  assert.deepEqual(found(db, "mallory", "treasure"), []);
   db.close();
 });
 
@@ -159,9 +205,14 @@ Deno.test("search takes quotes and operators literally", () => {
   const db = seeded();
   post(db, 1, "lobby", "ann", 'say "NEAR" OR AND * ^ 100%_done');
   for (const query of ['"NEAR"', "OR AND", "*", "100%_", 'NEAR"', "%"]) {
-    assert.deepEqual(db.search("ann", query, 10).map((h) => h.id), [1], query);
+    assert.deepEqual(found(db, "ann", query), [1], query);
   }
-  assert.deepEqual(db.search("ann", "   ", 10), []);
+  assert.deepEqual(db.search("ann", "   ", options()), {
+    hits: [],
+    total: 0,
+    partial: false,
+    next: null,
+  });
   db.close();
 });
 
@@ -183,7 +234,7 @@ Deno.test("the full-text index catches up in steps and before every search", () 
   assert.equal(db.transaction(() => db.indexPending(1)), 1, "always at least one message");
   assert.equal(db.transaction(() => db.indexPending(1e6, 1)), 1, "stops at the message budget");
   post(db, 6, "lobby", "ann", "needle");
-  assert.deepEqual(db.search("ann", "needle", 10).map((h) => h.id), [6]);
+  assert.deepEqual(found(db, "ann", "needle"), [6]);
   assert.equal(db.transaction(() => db.indexPending(-1)), 0, "search indexed the rest");
   db.close();
 });
@@ -210,7 +261,7 @@ Deno.test("an index step committed without waiting for the disk is kept, and und
     1,
     "only the third is waiting",
   );
-  assert.deepEqual(reopened.search("ann", "apple", 10).map((h) => h.id).sort(), [1, 2, 3]);
+  assert.deepEqual(found(reopened, "ann", "apple").sort(), [1, 2, 3]);
   reopened.close();
 });
 
@@ -225,7 +276,7 @@ Deno.test("a database reopened with messages not yet indexed indexes them, then 
   assert.equal(db.transaction(() => db.indexPending(1e6)), 0);
   post(db, 5, "lobby", "ann", "needle in a new message");
   assert.equal(db.transaction(() => db.indexPending(1e6)), 1, "a message stored since");
-  assert.deepEqual(db.search("ann", "needle", 10).map((h) => h.id), [5]);
+  assert.deepEqual(found(db, "ann", "needle"), [5]);
   db.close();
 });
 
@@ -251,7 +302,7 @@ Deno.test("after a rollback the index takes exactly the messages that were commi
   post(db, 5, "lobby", "ann", "five apples");
   assert.equal(db.unindexedMessages, 1);
   assert.equal(db.transaction(() => db.indexPending(1e6)), 1);
-  assert.deepEqual(db.search("ann", "apple", 10).map((h) => h.id).sort(), [1, 2, 4, 5]);
+  assert.deepEqual(found(db, "ann", "apple").sort(), [1, 2, 4, 5]);
   db.close();
 });
 
@@ -312,16 +363,16 @@ Deno.test("an old-version file is migrated forward, its data kept and indexed", 
 
   const db = new SqliteDatabase(path);
   assert.equal(SCHEMA_VERSION, MIGRATIONS.length);
-  assert.deepEqual(db.search("bob", "version one", 10).map((h) => h.id), [1], "indexed");
+  assert.deepEqual(found(db, "bob", "version one"), [1], "indexed");
   post(db, 2, "lobby", "bob", "written after the upgrade");
-  assert.deepEqual(db.search("bob", "written", 10).map((h) => h.id).sort(), [1, 2]);
+  assert.deepEqual(found(db, "bob", "written").sort(), [1, 2]);
   assert.deepEqual(
-    db.search("bob", "version one", 10).map((h) => h.id),
+    found(db, "bob", "version one"),
     [1],
     "the sender became a member",
   );
   assert.deepEqual(
-    db.search("ann", "version", 10).map((h) => h.id),
+    found(db, "ann", "version"),
     [1],
     "the creator became the owner",
   );
@@ -343,7 +394,7 @@ Deno.test("a version-4 file keeps its messages searchable once its index is rebu
   );
   old.close();
   const db = new SqliteDatabase(path);
-  assert.deepEqual(db.search("ann", "version four", 10).map((h) => h.id).sort(), [1, 2]);
+  assert.deepEqual(found(db, "ann", "version four").sort(), [1, 2]);
   db.close();
   await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
 });
@@ -443,7 +494,7 @@ Deno.test("a version-6 file: look-alike accounts stay, keys are remade, DMs spli
   assert.equal(db.getAccount("\u0430lice")?.passwordHash, "h2", "both stay, and may log in");
   assert.equal(db.createAccount({ ...db.getAccount("alice")!, name: "ALICE" }), false);
   const rooms = (user: string) =>
-    db.search(user, "pair", 10).map((hit) => [hit.id, hit.room]).sort();
+    db.search(user, "pair", options({ limit: 10 })).hits.map((hit) => [hit.id, hit.room]).sort();
   assert.deepEqual(rooms("c"), [[1, "a \\↔ b ↔ c"]]);
   assert.deepEqual(rooms("a ↔ b"), [[1, "a \\↔ b ↔ c"]]);
   assert.deepEqual(rooms("a"), [[2, "a ↔ b \\↔ c"]]);
@@ -453,8 +504,13 @@ Deno.test("a version-6 file: look-alike accounts stay, keys are remade, DMs spli
     db.history("direct", "a \\↔ b ↔ c", { limit: 10 }).map((m) => m.id),
     [1, 3],
   );
-  assert.deepEqual(db.search("carol", "came", 10).map((hit) => hit.id), [6]);
-  assert.deepEqual(db.search("bob", "came", 10).map((hit) => hit.id).sort(), [5, 6]);
+  assert.deepEqual(db.search("carol", "came", options({ limit: 10 })).hits.map((hit) => hit.id), [
+    6,
+  ]);
+  assert.deepEqual(
+    db.search("bob", "came", options({ limit: 10 })).hits.map((hit) => hit.id).sort(),
+    [5, 6],
+  );
   db.close();
   await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
 });
@@ -491,11 +547,17 @@ Deno.test("search covers a peer chat from the user's latest joining on, other ro
     });
     db.addMembership("room", "lobby", "bob", 10);
   });
-  assert.deepEqual(db.search("bob", "word", 10).map((hit) => hit.id).sort(), [2, 3]);
-  assert.deepEqual(db.search("ann", "word", 10).map((hit) => hit.id).sort(), [1, 2, 3]);
+  assert.deepEqual(
+    db.search("bob", "word", options({ limit: 10 })).hits.map((hit) => hit.id).sort(),
+    [2, 3],
+  );
+  assert.deepEqual(
+    db.search("ann", "word", options({ limit: 10 })).hits.map((hit) => hit.id).sort(),
+    [1, 2, 3],
+  );
   db.transaction(() => db.addMembership("group", "peer chat 1", "ann", 11, 2));
   assert.deepEqual(
-    db.search("ann", "word", 10).map((hit) => hit.id),
+    db.search("ann", "word", options({ limit: 10 })).hits.map((hit) => hit.id),
     [3],
     "ann left and came back",
   );

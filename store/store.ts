@@ -11,8 +11,23 @@ import type {
   MessageRecord,
   RoomKind,
   RoomRecord,
-  SearchHit,
+  SearchPage,
 } from "./records.ts";
+import { StoreError } from "./schema.ts";
+
+/** What one search asks for. */
+export interface SearchOptions {
+  /** Most results in the page. */
+  limit: number;
+  /** Only messages with smaller ids (the `next` of the page before); null for the newest. */
+  before: number | null;
+  /**
+   * Most messages the page looks through: candidates of the full-text index
+   * when a term has 3 or more characters, else messages of the user's rooms
+   * (so that a page costs little however long the history).
+   */
+  scanLimit: number;
+}
 
 /** Which messages of a room {@link ChatStore.history} returns. */
 export interface HistoryRange {
@@ -37,10 +52,29 @@ export interface StoredState {
 }
 
 /**
+ * The store has stopped because it cannot tell any more what is on disk:
+ * an I/O error at a commit (an fsync that failed may have written it or
+ * not), or the database file deleted or replaced while open. Every call
+ * in flight and every later one rejects with it. A write rejected with it
+ * may be on disk: whoever asked must not be told that it failed.
+ */
+export class StoreFailedError extends StoreError {
+  /** Always `StoreFailedError`. */
+  override name = "StoreFailedError";
+}
+
+/**
  * Durable storage. Every write resolves once it is on disk; writes and
- * reads are carried out in the order they were called.
+ * reads are carried out in the order they were called (searches may run
+ * beside the writes: see {@link ChatStore.search}).
  */
 export interface ChatStore {
+  /**
+   * Resolves, with the error every call then rejects with, if the store
+   * stops because it cannot tell what is on disk (see
+   * {@link StoreFailedError}); never otherwise.
+   */
+  readonly failure: Promise<StoreFailedError>;
   /** Loads the rooms and the last message id. */
   load(): Promise<StoredState>;
   /** The account of a user name (NFC), or null. */
@@ -94,10 +128,13 @@ export interface ChatStore {
   directRooms(user: string): Promise<string[]>;
   /**
    * Full-text search over the messages of the rooms `user` has been in and
-   * is not banned from (in a peer chat, those after the user's latest
-   * joining); best matches first.
+   * is not banned from (in a peer chat, only those after the user's latest
+   * joining), newest first, one page at a time: the page looks through at
+   * most `options.scanLimit` messages below `options.before`. Sees every
+   * message whose write had resolved before the call; it need not wait for
+   * writes still in flight.
    */
-  search(user: string, query: string, limit: number): Promise<SearchHit[]>;
+  search(user: string, query: string, options: SearchOptions): Promise<SearchPage>;
   /** Finishes pending writes and releases the storage. */
   close(): Promise<void>;
 }

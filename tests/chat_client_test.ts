@@ -244,11 +244,14 @@ Deno.test("ChatClient.search finds messages only in the rooms the user has been 
     await bob.send("pineapple in the press room");
 
     const carol = await loggedIn(connect, "carol");
-    assert.deepEqual(await carol.search("pineapple"), [], "carol has been in no room yet");
+    const none = await carol.search("pineapple");
+    assert.deepEqual(none, { results: [], total: 0, partial: false, next: null }, "in no room yet");
     await carol.join("random");
     await carol.join("lobby");
-    const hits = await carol.search("pineapple");
-    assert.deepEqual(hits.map((h) => h.id).sort((a, b) => a - b), [inLobby.id, inRandom.id]);
+    const page = await carol.search("pineapple");
+    const hits = page.results;
+    assert.deepEqual(hits.map((h) => h.id), [inRandom.id, inLobby.id], "newest first");
+    assert.deepEqual([page.total, page.partial, page.next], [2, false, null]);
     const lobbyHit = hits.find((hit) => hit.id === inLobby.id)!;
     assert.deepEqual(lobbyHit, {
       id: inLobby.id,
@@ -259,21 +262,31 @@ Deno.test("ChatClient.search finds messages only in the rooms the user has been 
     });
     assert.equal(hits.find((hit) => hit.id === inRandom.id)!.snippet, "[Pineapple]\njuice, please");
 
-    // every word must occur; the limit bounds the results
-    assert.deepEqual((await carol.search("pineapple pizza")).map((h) => h.id), [inLobby.id]);
-    assert.deepEqual(await carol.search("pineapple sushi"), []);
-    assert.equal((await carol.search("pineapple", { limit: 1 })).length, 1);
+    // every word must occur; the limit bounds the results, and the next page goes on
+    const ids = async (query: string) => (await carol.search(query)).results.map((h) => h.id);
+    assert.deepEqual(await ids("pineapple pizza"), [inLobby.id]);
+    assert.deepEqual(await ids("pineapple sushi"), []);
+    const first = await carol.search("pineapple", { limit: 1 });
+    assert.deepEqual([first.results.map((h) => h.id), first.total], [[inRandom.id], 2]);
+    assert.equal(first.next, inRandom.id);
+    const second = await carol.search("pineapple", { limit: 1, before: first.next! });
+    assert.deepEqual([second.results.map((h) => h.id), second.total, second.next], [
+      [inLobby.id],
+      1,
+      null,
+    ]);
   });
 });
 
-Deno.test("ChatClient.search needs a login, a query and a limit from 1 to 100", async () => {
+Deno.test("ChatClient.search needs a login, a query, a limit from 1 to 100 and a whole Before", async () => {
   await withServer(async (connect) => {
     const stranger = await connect();
     assert.equal((await refusal(stranger.search("hello"))).status, "NOT_LOGIN");
     const ann = await loggedIn(connect, "ann");
     assert.equal((await refusal(ann.search("   "))).status, "BAD_REQUEST");
     assert.equal((await refusal(ann.search("hello", { limit: 101 }))).status, "BAD_REQUEST");
-    assert.deepEqual(await ann.search("hello", { limit: 100 }), []);
+    assert.equal((await refusal(ann.search("hello", { before: 0 }))).status, "BAD_REQUEST");
+    assert.deepEqual((await ann.search("hello", { limit: 100 })).results, []);
   });
 });
 
@@ -474,8 +487,8 @@ Deno.test("ChatClient.dm delivers a direct message as a dm event to an online us
     assert.equal((await refusal(ann.dm("ann", "me"))).status, "PEER_IS_SELF");
     assert.equal((await refusal(ann.dm("bob", ""))).status, "BAD_REQUEST");
     // both can find it in their chat history
-    assert.deepEqual((await ann.search("psst")).map((hit) => hit.id), [sent.id]);
-    assert.deepEqual((await bob.client.search("psst")).map((hit) => hit.id), [sent.id]);
+    assert.deepEqual((await ann.search("psst")).results.map((hit) => hit.id), [sent.id]);
+    assert.deepEqual((await bob.client.search("psst")).results.map((hit) => hit.id), [sent.id]);
   });
 });
 

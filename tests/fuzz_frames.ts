@@ -397,7 +397,7 @@ const OPTIONAL: Partial<Record<RequestMethod, readonly string[]>> = {
   LOGIN: ["Push"],
   LIST_ROOMS: ["After", "Limit"],
   HISTORY: ["Before", "Limit"],
-  SEARCH: ["Limit"],
+  SEARCH: ["Before", "Limit"],
   HELLO: ["Capabilities"],
   PING: ["Token"],
   KICK: ["Room-Name", "Reason"],

@@ -37,6 +37,7 @@ import {
 } from "../client/terminal.ts";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../server/chat.ts";
 import { testPoems } from "./poem_corpus.ts";
+import { DEFAULT_SEARCH_LIMITS } from "../server/search_slots.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const ACCOUNTS = new Map([["alice", "alice123"], ["bob", "bob123"], ["记者", "hongkong"]]);
@@ -693,7 +694,7 @@ Deno.test("ChatTerminal shows search results with the room and the matches in co
       transcript.lines.length = 0;
       await terminal.handleLine("/search FOX quick");
       const paint = (sgr: string, text: string) => `\x1b[${sgr}m${text}\x1b[0m`;
-      assert.equal(transcript.lines[0], paint("2", '— 1 message match "FOX quick" —'));
+      assert.equal(transcript.lines[0], paint("2", '— 1 message matches "FOX quick" —'));
       assert.equal(
         transcript.lines[1].replace(/\[\d\d:\d\d:\d\d\]/, "[T]"),
         `${paint("2", "[T]")} random · ${paint("36", "bob")}: ` +
@@ -708,6 +709,78 @@ Deno.test("ChatTerminal shows search results with the room and the matches in co
       await terminal.quit();
     }
   });
+});
+
+/**
+ * Alice's terminal, once bob has posted `texts` in random; `shown` runs a
+ * line and returns what it printed, results without their time, room and sender.
+ */
+async function searchingAlice(port: number, texts: string[]) {
+  const bob = await Participant.login(port, "bob", "bob123");
+  await bob.client.join("random");
+  for (const text of texts) await bob.client.send(text);
+  const client = await ChatClient.connect({ port });
+  await client.login("alice", "alice123");
+  const transcript = new Transcript();
+  const terminal = new ChatTerminal(client, transcript.write, { user: "alice" });
+  const shown = async (line: string) => {
+    transcript.lines.length = 0;
+    await terminal.handleLine(line);
+    return transcript.lines.map((text) => text.replace(/^\[[\d: -]+\] random · bob: /, ""));
+  };
+  return { bob, terminal, shown };
+}
+
+Deno.test("ChatTerminal says how many messages match, shows the newest first, and /more the older", async () => {
+  await withServer(async (server) => {
+    const texts = Array.from({ length: 25 }, (_, i) => `kettle ${i + 1}`);
+    const { bob, terminal, shown } = await searchingAlice(server.addr.port, texts);
+    try {
+      assert.deepEqual(await shown("/more"), ["! no search to go on with; /search WORDS first"]);
+      await terminal.handleLine("/join random");
+      const newest = Array.from({ length: 20 }, (_, i) => `[kettle] ${25 - i}`);
+      assert.deepEqual(await shown("/search kettle"), [
+        '— 25 messages match "kettle"; the newest 20 —',
+        ...newest,
+        "— /more for older matches —",
+      ]);
+      assert.deepEqual(await shown("/more"), [
+        '— 5 older messages match "kettle" —',
+        ...["5", "4", "3", "2", "1"].map((n) => `[kettle] ${n}`),
+      ]);
+      assert.deepEqual(await shown("/more"), ['— no older messages match "kettle" —']);
+    } finally {
+      await terminal.quit();
+      await bob.client.close();
+    }
+  });
+});
+
+Deno.test("ChatTerminal says when a search has not looked through older messages yet", async () => {
+  await withServer(async (server) => {
+    const texts = ["ab 1", "ab 2", "nothing", "more nothing", "ab 3", "still nothing"];
+    const { bob, terminal, shown } = await searchingAlice(server.addr.port, texts);
+    try {
+      await terminal.handleLine("/join random");
+      assert.deepEqual(await shown("/search ab"), [
+        '— 1 message matches "ab" in the messages searched so far —',
+        "[ab] 3",
+        "— /more for older matches —",
+      ]);
+      assert.deepEqual(await shown("/more"), [
+        '— no older messages match "ab" in the messages searched so far —',
+        "— /more for older matches —",
+      ]);
+      assert.deepEqual(await shown("/more"), [
+        '— 2 older messages match "ab" —',
+        "[ab] 2",
+        "[ab] 1",
+      ]);
+    } finally {
+      await terminal.quit();
+      await bob.client.close();
+    }
+  }, { searchLimits: { ...DEFAULT_SEARCH_LIMITS, scanLimit: 2 } });
 });
 
 // ------------------------------------------------------------ signing in
@@ -1259,7 +1332,7 @@ Deno.test("terminal client /search shows the room, the sender and the matches in
     assert.match(
       stdout,
       new RegExp(
-        `\n— 1 message match "FOX quick" —\n${CLOCK} 香港记者招待会 · bob: the \\[quick\\] brown \\[fox\\] jumps\n`,
+        `\n— 1 message matches "FOX quick" —\n${CLOCK} 香港记者招待会 · bob: the \\[quick\\] brown \\[fox\\] jumps\n`,
       ),
     );
     assert.ok(!stdout.includes("lobby ·"), "the lobby, where alice has not been, is not searched");
@@ -1648,7 +1721,7 @@ Deno.test("terminal client runs an ICS session from piped stdin: who, time, p 2,
           `${CLOCK} bob: time to go\n` +
           `server time: ${DATE_TIME}\n` +
           String.raw`\* you left the peer chat\n` +
-          `— 1 message match "hello" —\n` +
+          `— 1 message matches "hello" —\n` +
           `${CLOCK} peer chat .* · alice: \\[hello\\] bob, what is the time\\?\n` +
           String.raw`\* logged out\n$`,
       ),
