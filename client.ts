@@ -9,18 +9,20 @@
  */
 
 import process from "node:process";
-import readline from "node:readline";
 import { ChatClient, ChatError, TlsError } from "./client/chat_client.ts";
 import { CLIENT_USAGE, type ClientArgs, parseClientArgs } from "./client/client_cli.ts";
-import { askNewPassword, type Prompter, signIn, SignInError } from "./client/sign_in.ts";
+import { type Prompter, signIn, SignInError } from "./client/sign_in.ts";
 import { Status } from "./protocol/methods.ts";
+import { runTtySession } from "./client/tty_session.ts";
 import {
   ChatTerminal,
   readLines,
   sanitize,
   SecretInput,
   type SecretState,
+  type TerminalOptions,
 } from "./client/terminal.ts";
+import { reconnectDelay } from "./web/src/format.ts";
 
 /** How often a client logged in with `--no-push` asks for new messages, in ms. */
 const POLL_MS = 1_000;
@@ -31,18 +33,60 @@ const POLL_MS = 1_000;
  * polling client is silent whenever it is in no room.
  */
 const KEEPALIVE_MS = 30_000;
+/**
+ * How many times a script's client tries to connect again after losing the
+ * connection (about 45 s with the web page's backoff); at a keyboard it
+ * tries until the user quits.
+ */
+const PIPED_RECONNECT_ATTEMPTS = 8;
 
 function fail(message: string, code = 1): never {
   console.error(`claptrap: ${message}`);
   Deno.exit(code);
 }
 
-async function connect(args: ClientArgs): Promise<ChatClient> {
-  const caCerts = args.ca === undefined ? undefined : [await readCa(args.ca)];
+async function connect(args: ClientArgs, caCerts: string[] | undefined): Promise<ChatClient> {
   try {
     return await ChatClient.connect({ host: args.host, port: args.port, tls: args.tls, caCerts });
   } catch (error) {
     fail(`cannot connect to ${args.host}:${args.port}: ${whyNotConnected(error, args)}`);
+  }
+}
+
+/**
+ * Waits for the answer to the HELLO that a new ChatClient says with the
+ * protocol version this client speaks. Throws VERSION_MISMATCH (a server of
+ * another major version) and the end of the connection; any other refusal
+ * (a server of the original protocol, which knows no HELLO) is no reason to
+ * stop.
+ */
+async function hello(client: ChatClient): Promise<void> {
+  try {
+    await client.hello();
+  } catch (error) {
+    if (!(error instanceof ChatError) || error.status === Status.VERSION_MISMATCH) throw error;
+  }
+}
+
+/** A new connection after the old one was lost: HELLO and LOGIN again (see {@link Reconnection}). */
+async function reopen(
+  args: ClientArgs,
+  caCerts: string[] | undefined,
+  credentials: { user: string; password: string },
+): Promise<ChatClient> {
+  const client = await ChatClient.connect({
+    host: args.host,
+    port: args.port,
+    tls: args.tls,
+    caCerts,
+  });
+  try {
+    await hello(client);
+    await client.login(credentials.user, credentials.password, { push: args.push });
+    return client;
+  } catch (error) {
+    await client.close();
+    throw error;
   }
 }
 
@@ -71,44 +115,44 @@ function whyNotConnected(error: unknown, args: ClientArgs): string {
 }
 
 /**
- * Says HELLO with the protocol version this client speaks. A server of
- * another major version refuses (VERSION_MISMATCH): the client says what
- * the server told and exits with 1. Any other failure (a server of the
- * original protocol, which knows no HELLO) is no reason to stop.
+ * Reads the answer to the HELLO that ChatClient says on connecting (see
+ * {@link hello}), or exits with status 1 saying why it cannot go on.
  */
 async function sayHello(client: ChatClient, args: ClientArgs): Promise<void> {
   try {
-    await client.hello();
+    await hello(client);
   } catch (error) {
-    if (error instanceof ChatError && error.status === Status.VERSION_MISMATCH) {
+    if (error instanceof ChatError) {
       await client.close();
       const told = error.reason ? `: ${sanitize(error.reason)}` : "";
       fail(`the server at ${args.host}:${args.port} speaks another protocol version${told}`);
     }
-    if (!(error instanceof ChatError)) {
-      const message = (error as Error).message;
-      const hint = !args.tls && message.includes("protocol error")
-        ? "; if the server uses TLS, connect with --tls"
-        : "";
-      fail(`lost the connection to ${args.host}:${args.port}: ${message}${hint}`);
-    }
+    const message = (error as Error).message;
+    const hint = !args.tls && message.includes("protocol error")
+      ? "; if the server uses TLS, connect with --tls"
+      : "";
+    fail(`lost the connection to ${args.host}:${args.port}: ${message}${hint}`);
   }
 }
 
-/** Registers (when asked to) and logs in, or exits with status 1 saying why. */
+/**
+ * Registers (when asked to) and logs in, or exits with status 1 saying why.
+ * @returns the password that logged in.
+ */
 async function logIn(
   client: ChatClient,
-  credentials: { user: string; password: string },
+  credentials: { user: string; password?: string },
   args: ClientArgs,
   prompter: Prompter | undefined,
-): Promise<void> {
+): Promise<string> {
   try {
-    const { registered } = await signIn(client, credentials, {
+    const { registered, password } = await signIn(client, credentials, {
       register: args.register,
       push: args.push,
       prompter,
     });
     if (registered) console.log(`registered ${sanitize(credentials.user)} as a new user`);
+    return password;
   } catch (error) {
     await client.close();
     if (error instanceof SignInError) fail(error.message);
@@ -160,16 +204,8 @@ async function nextLine(lines: AsyncIterator<string>, label: string): Promise<st
 }
 
 /** Runs a session on a script: one line after the other, each awaited. */
-async function runPiped(
-  client: ChatClient,
-  lines: AsyncIterable<string>,
-  args: ClientArgs & { user: string },
-) {
-  const terminal = new ChatTerminal(client, (line) => console.log(line), {
-    user: args.user,
-    color: !Deno.noColor && Deno.stdout.isTerminal(),
-    pollMs: args.push ? 0 : POLL_MS,
-  });
+async function runPiped(lines: AsyncIterable<string>, options: TerminalOptions) {
+  const terminal = new ChatTerminal(current, (line) => console.log(line), options);
   terminal.ended.then((reason) => {
     if (reason !== null) Deno.exit(1);
   });
@@ -178,80 +214,22 @@ async function runPiped(
     if (!await terminal.handleLine(line)) break;
   }
   await terminal.quit();
-  Deno.exit((await terminal.ended) === null ? 0 : 1);
+  const lost = terminal.undelivered;
+  if (lost > 0) {
+    console.error(`claptrap: ${lost} ${lost === 1 ? "line was" : "lines were"} not delivered`);
+  }
+  Deno.exit((await terminal.ended) === null && lost === 0 ? 0 : 1);
 }
 
-/**
- * Runs a session on a TTY: readline edits the input line while events are
- * printed above it.
- */
-async function runInteractive(client: ChatClient, args: ClientArgs & { user: string }) {
-  const screen = Deno.stdout.isTerminal();
-  const rl = readline.createInterface({
-    input: process.stdin,
-    output: process.stdout,
-    terminal: screen,
-    prompt: "> ",
-  });
-  const terminal: ChatTerminal = new ChatTerminal(client, print, {
-    user: args.user,
-    color: !Deno.noColor && screen,
-    pollMs: args.push ? 0 : POLL_MS,
-  });
-  let ending = false;
-
-  function print(line: string): void {
-    if (!screen) {
-      console.log(line);
-      return;
-    }
-    // readline redraws by moving up as many rows as the input had: give it
-    // that many blank rows below the line to move into.
-    const rows = clearInput();
-    process.stdout.write(line + "\n".repeat(1 + rows));
-    if (!ending) {
-      rl.setPrompt(
-        terminal.inPeerChat ? "peer chat> " : terminal.room === null ? "> " : `${terminal.room}> `,
-      );
-      rl.prompt(true);
-    }
-  }
-
-  /**
-   * Erases the prompt and what is typed after it, however many rows it
-   * takes; returns how many rows the cursor was below the prompt's.
-   */
-  function clearInput(): number {
-    const rows = rl.getCursorPos().rows;
-    readline.moveCursor(process.stdout, 0, -rows);
-    readline.cursorTo(process.stdout, 0);
-    readline.clearScreenDown(process.stdout);
-    return rows;
-  }
-
-  async function end(): Promise<never> {
-    const reason = await terminal.ended;
-    ending = true;
-    if (screen) clearInput();
-    rl.close();
-    Deno.exit(reason === null ? 0 : 1);
-  }
-
-  // One line at a time, in order; the prompt stays usable meanwhile.
-  let queue = Promise.resolve(true);
-  const enqueue = (task: () => Promise<boolean>) => queue = queue.then((go) => go ? task() : false);
-  rl.on("line", (line: string) => {
-    if (screen) rl.prompt();
-    enqueue(() => terminal.handleLine(line)).then((go) => go || end());
-  });
-  // Ctrl+D, or Ctrl+C: log out and leave.
-  rl.on("close", () => {
-    if (!ending) enqueue(() => terminal.quit().then(() => false)).then(end);
-  });
-  terminal.ended.then((reason) => reason !== null && end());
-  await terminal.start();
-  if (screen) rl.prompt();
+/** Runs a session at a keyboard: see {@link runTtySession}. */
+async function runInteractive(options: TerminalOptions, screen: boolean) {
+  const streams = { input: process.stdin, output: process.stdout, screen };
+  const code = await runTtySession(streams, (write) => new ChatTerminal(current, write, options));
+  Deno.exit(code);
 }
+
+/** The connection in use: the first, or the latest made after losing one. */
+let current: ChatClient;
 
 async function main(argv: string[]): Promise<void> {
   let args: ClientArgs;
@@ -266,21 +244,37 @@ async function main(argv: string[]): Promise<void> {
   }
   const tty = Deno.stdin.isTerminal();
   const lines = tty ? null : readLines(Deno.stdin.readable);
-  const client = await connect(args);
-  await sayHello(client, args);
+  const caCerts = args.ca === undefined ? undefined : [await readCa(args.ca)];
+  current = await connect(args, caCerts);
+  await sayHello(current, args);
   const user = args.user ?? (lines ? await nextLine(lines, "user name") : askLine("Username"));
-  const password = args.password ??
-    (lines
-      ? await nextLine(lines, "password")
-      : args.register
-      ? await askNewPassword(TERMINAL_PROMPTER)
-      : await askSecret("Password"));
-  // at a terminal a failed login may turn into registering; a script is never asked
-  await logIn(client, { user, password }, args, lines ? undefined : TERMINAL_PROMPTER);
-  const session = { ...args, user };
-  if (!args.push) setInterval(() => client.ping().catch(() => {}), KEEPALIVE_MS);
-  if (lines) await runPiped(client, lines, session);
-  else await runInteractive(client, session);
+  // at a terminal signIn asks for the password, and again after a wrong one; a script is never asked
+  const given = args.password ?? (lines ? await nextLine(lines, "password") : undefined);
+  const password = await logIn(
+    current,
+    { user, password: given },
+    args,
+    lines ? undefined : TERMINAL_PROMPTER,
+  );
+  if (!args.push) setInterval(() => current.ping().catch(() => {}), KEEPALIVE_MS);
+  const screen = Deno.stdout.isTerminal();
+  const options: TerminalOptions = {
+    user,
+    color: !Deno.noColor && screen,
+    pollMs: args.push ? 0 : POLL_MS,
+    ...args.reconnect
+      ? {
+        reconnect: {
+          open: async () => current = await reopen(args, caCerts, { user, password }),
+          // the web page's backoff: 0.5 s doubling to 10 s
+          delayMs: reconnectDelay,
+          attempts: lines ? PIPED_RECONNECT_ATTEMPTS : Infinity,
+        },
+      }
+      : {},
+  };
+  if (lines) await runPiped(lines, options);
+  else await runInteractive(options, screen);
 }
 
 if (import.meta.main) await main(Deno.args);

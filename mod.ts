@@ -22,6 +22,7 @@
  */
 
 export {
+  DEFAULT_HOST,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   type ServerHandle,
   type ServerOptions,
@@ -30,15 +31,25 @@ export {
 } from "./server/server.ts";
 export { DEFAULT_FLOOD_LIMITS, type FloodLimits, NO_FLOOD_LIMITS } from "./server/flood_control.ts";
 export type { RateLimit } from "./server/token_bucket.ts";
+export { DEFAULT_SEARCH_LIMITS, type SearchLimits } from "./server/search_slots.ts";
 export type { FailurePolicy } from "./server/failure_throttle.ts";
 export { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./server/liveness.ts";
 export { type LogFormat, stderrLogger } from "./server/log_format.ts";
 export { type Globals, GlobalsError, parseGlobals } from "./server/globals.ts";
 export type { DuplicateLoginPolicy } from "./server/chat.ts";
+export { SamplePasswordsError } from "./server/sample_accounts.ts";
 export type { ConsoleResult } from "./server/console.ts";
 export { parsePoems, type Poems } from "./server/poems.ts";
-export type { ChatStore, HistoryRange, StoredPage, StoredState } from "./store/store.ts";
+export {
+  type ChatStore,
+  type HistoryRange,
+  type SearchOptions,
+  type StoredPage,
+  type StoredState,
+  StoreFailedError,
+} from "./store/store.ts";
 export type { SyncMode } from "./store/sqlite_database.ts";
+export { StoreError } from "./store/schema.ts";
 export type {
   AccountRecord,
   BanRecord,
@@ -46,7 +57,9 @@ export type {
   RoomKind,
   RoomRecord,
   SearchHit,
+  SearchPage,
 } from "./store/records.ts";
+
 export {
   ChatClient,
   ChatError,
@@ -55,13 +68,17 @@ export {
   type HelloResult,
   type HistoryMessage,
   type HistoryPage,
+  MAX_ROOM_PAGES,
   type ModerationOptions,
+  type PeerAnswer,
+  type PeerConnection,
   type Place,
   type PlaceKind,
   type Poem,
   type Pong,
   type RoomInfo,
   type SearchResult,
+  type SearchResultPage,
   TlsError,
   type WhoEntry,
 } from "./client/chat_client.ts";

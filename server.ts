@@ -11,6 +11,7 @@ import { stderrLogger } from "./server/log_format.ts";
 import { parsePoems, type Poems } from "./server/poems.ts";
 import { StoreError } from "./store/schema.ts";
 import { HttpListenError } from "./server/http_server.ts";
+import { SamplePasswordsError } from "./server/sample_accounts.ts";
 import { type ServerHandle, startServer, TlsConfigError } from "./server/server.ts";
 
 function fail(message: string): never {
@@ -85,9 +86,13 @@ async function main(args: string[]): Promise<void> {
   try {
     server = await startServer({
       host: options.host,
+      allowSamplePasswords: options.allowSamplePasswords,
       port: options.port,
       httpPort: options.httpPort,
       allowOrigins: options.allowOrigins,
+      allowHosts: options.allowHosts,
+      httpHeaderTimeoutMs: options.httpHeaderTimeoutMs,
+      maxHttpHeaderBytes: options.maxHttpHeaderBytes,
       maxOnline: options.maxOnline,
       db: options.db,
       dbSync: options.dbSync,
@@ -117,7 +122,12 @@ async function main(args: string[]): Promise<void> {
         },
       },
       maxConnectionsPerAddress: options.maxConnectionsPerIp,
+      maxConnections: options.maxConnections,
       maxRoomsPerUser: options.maxRoomsPerUser,
+      maxRooms: options.maxRooms,
+      peerInviteTimeoutMs: options.peerInviteTimeoutMs,
+      maxPeerInvites: options.maxPeerInvites,
+      searchLimits: options.searchLimits,
       maxHistoryBytes: options.maxHistoryBytes,
       historyConcurrency: options.historyConcurrency,
       loginTimeoutMs: options.loginTimeoutMs,
@@ -128,7 +138,9 @@ async function main(args: string[]): Promise<void> {
     });
   } catch (error) {
     if (error instanceof StoreError || error instanceof HttpListenError) fail(error.message);
-    if (error instanceof TlsConfigError) fail(error.message);
+    if (error instanceof TlsConfigError || error instanceof SamplePasswordsError) {
+      fail(error.message);
+    }
     fail(`cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`);
   }
   const stop = () => server.close();
@@ -136,7 +148,7 @@ async function main(args: string[]): Promise<void> {
   Deno.addSignalListener("SIGTERM", stop);
   if (options.console && Deno.stdin.isTerminal()) runConsole(server);
   await server.finished;
-  Deno.exit(0);
+  Deno.exit(server.failure === null ? 0 : 1);
 }
 
 if (import.meta.main) await main(Deno.args);

@@ -457,6 +457,8 @@ class ClaptrapClient extends Client {
 
   async setUp(): Promise<void> {
     const { user, password } = account(this.index);
+    // without HELLO 2.0 the server would answer in the original dialect
+    await this.#request("HELLO", { Version: "2.0" });
     await this.#request("LOGIN", { Username: user, Password: password, Push: "on" });
     await this.#request("JOIN_ROOM", { "Room-Name": roomName(this.room) });
   }

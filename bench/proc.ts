@@ -6,6 +6,8 @@
  * @module
  */
 
+import { parseDescriptorLimits } from "../server/fd_limit.ts";
+
 /** CPU time and memory of one process. */
 export interface ProcessSample {
   /** utime + stime, in seconds. */
@@ -94,9 +96,9 @@ export function parseMachineStat(text: string): MachineSample {
 
 /** The soft "Max open files" limit from the text of `/proc/PID/limits`. */
 export function parseOpenFileLimit(text: string): number {
-  const match = text.match(/^Max open files\s+(\d+|unlimited)/m);
-  if (!match) throw new SyntaxError("Cannot parse limits: no Max open files");
-  return match[1] === "unlimited" ? Infinity : Number(match[1]);
+  const limits = parseDescriptorLimits(text);
+  if (!limits) throw new SyntaxError("Cannot parse limits: no Max open files");
+  return limits.soft;
 }
 
 /** Runs a command and returns its stdout; throws with its stderr when it fails. */

@@ -7,6 +7,7 @@
  * @module
  */
 
+import { listeningPort } from "../server/log_format.ts";
 import { globalsText } from "./options.ts";
 
 /** A server started by the bench. */
@@ -163,8 +164,8 @@ export async function startClaptrap(options: ClaptrapStart): Promise<ServerProce
   let listening!: (port: number) => void;
   const port = new Promise<number>((resolve) => listening = resolve);
   const output = drainOutput(child, (line) => {
-    const match = line.match(/listening addr=[^ ]*:(\d+)/);
-    if (match) listening(Number(match[1]));
+    const port = listeningPort(line);
+    if (port !== null) listening(port);
   });
   return await started(child, dir, output, port, options.startTimeoutMs, "server.ts");
 }

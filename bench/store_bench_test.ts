@@ -24,3 +24,41 @@ Deno.test("bench:store explains its options and refuses bad ones with exit code 
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /Unknown option '--bogus'/);
 });
+
+Deno.test("bench:store runs end to end, through the server too, on a small load", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "claptrap-store-bench-test-" });
+  try {
+    const json = `${dir}/results.json`;
+    const run = await storeBench(
+      "--messages",
+      "40",
+      "--connections",
+      "2",
+      "--window",
+      "4",
+      "--runs",
+      "1",
+      "--json",
+      json,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const rows = run.stdout.trim().split("\n").slice(2);
+    // every number (messages/s, p50, p99, runs, commits) as N
+    const shapes = rows.map((row) =>
+      row.replace(/ \| [\d.]+/g, " | N").replace(/\d+ commits/, "N")
+    );
+    assert.deepEqual(shapes, [
+      "| server, 1 client, 1 in flight: group commit (40 messages) | N | N | N | N |",
+      "| server, 1 client, 1 in flight: one transaction per message (40 messages) | N | N | N | N |",
+      "| store: group commit (40 messages) | N | N | N | N, N |",
+      "| store: one transaction per message (4 messages) | N | N | N | N, N |",
+      "| server: group commit (40 messages) | N | N | N | N |",
+      "| server: one transaction per message (4 messages) | N | N | N | N |",
+    ]);
+    const results = JSON.parse(await Deno.readTextFile(json));
+    assert.equal(results.length, 6);
+    for (const result of results) assert.ok(result.messagesPerSecond > 0, JSON.stringify(result));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -5,19 +5,21 @@
  * @module
  */
 
-import {
-  type MessageLine,
-  parseCounts,
-  parseMessageLines,
-  parseRows,
-  splitLines,
-} from "../protocol/content.ts";
+import { type MessageLine, parseMessageLines, parseRows, splitLines } from "../protocol/content.ts";
 import { FrameDecoder } from "../protocol/frame.ts";
 import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
 import { Event, isEventMethod, PROTOCOL_VERSION, Request, Status } from "../protocol/methods.ts";
+import { parseRoomPage, readRoomPages, type RoomPage } from "../protocol/room_list.ts";
 
 /** Largest frame the client accepts from a server by default (16 MiB). */
 export const CLIENT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+
+/**
+ * Most LIST_ROOMS pages {@link ChatClient.rooms} reads (a page holds up to
+ * 1,000 rooms): a bound, so that a server that always says `More: yes`
+ * cannot keep the client asking.
+ */
+export const MAX_ROOM_PAGES = 1_000;
 
 /** Where to connect. */
 export interface ConnectOptions {
@@ -126,6 +128,21 @@ export interface SearchResult {
   snippet: string;
 }
 
+/** One page of results, from {@link ChatClient.search}. */
+export interface SearchResultPage {
+  /** The matches, newest first. */
+  results: SearchResult[];
+  /**
+   * How many messages match: all of them below where the page started,
+   * unless `partial`, when at least this many do.
+   */
+  total: number;
+  /** Whether the server left older messages unsearched (it looks through so many per page). */
+  partial: boolean;
+  /** Where the next page starts: pass it as `before`; null when there is nothing older. */
+  next: number | null;
+}
+
 /** What the server said to {@link ChatClient.hello}. */
 export interface HelloResult {
   /** The protocol version the server speaks, `MAJOR.MINOR`. */
@@ -163,6 +180,20 @@ export interface WhoEntry {
   name: string;
 }
 
+/** What {@link ChatClient.peerConnect} came to. */
+export type PeerConnection =
+  /** In the peer chat `room` now. */
+  | { room: string; invited: false }
+  /**
+   * The peer is in the peer chat `room`, whose members were asked to let
+   * this user in until `expires` (ISO 8601): a `peerAnswer` event tells
+   * how it ended (with `accepted`, this user is in it).
+   */
+  | { room: string; invited: true; expires: string };
+
+/** How a request to join a peer chat ended. */
+export type PeerAnswer = "accepted" | "declined" | "expired" | "withdrawn";
+
 /** A poem of the server's corpus, from {@link ChatClient.poem}. */
 export interface Poem {
   /** Its number, from 1. */
@@ -190,6 +221,12 @@ export interface ModerationOptions {
  * - `dm`: a direct message to this user.
  * - `kicked`: this user was removed from `room` (and `banned` from it).
  * - `groupEnd`: everyone else left the peer chat, so this user is out of it too.
+ * - `peerInvite`: `from` asks to join this user's peer chat `room`, until
+ *   `expires`; {@link ChatClient.peerAccept} or {@link ChatClient.peerDecline}
+ *   answer.
+ * - `peerAnswer`: how `from`'s request to join the peer chat `room` ended,
+ *   and `by` whom when a member answered; to the one who asked (who is in
+ *   `room` once `accepted`) and to the members (unless accepted).
  * - `notice`: a notice from the server's operator to everyone.
  * - `close`: the server is closing the connection, saying why.
  */
@@ -208,6 +245,15 @@ export type ChatEvent =
   | { type: "dm"; from: string; to: string; time: string; id: number; content: string }
   | { type: "kicked"; room: string; by: string; reason: string; banned: boolean; time: string }
   | { type: "groupEnd"; room: string; time: string }
+  | { type: "peerInvite"; room: string; from: string; expires: string; time: string }
+  | {
+    type: "peerAnswer";
+    room: string;
+    from: string;
+    answer: PeerAnswer;
+    by?: string;
+    time: string;
+  }
   | { type: "notice"; time: string; content: string }
   | { type: "close"; reason: string };
 
@@ -219,13 +265,16 @@ export class ChatError extends Error {
   readonly status: string;
   /** The response's Reason, when it gave one. */
   readonly reason?: string;
+  /** With RATE_LIMITED: the response's Retry-After-Ms, when trying again may succeed. */
+  readonly retryAfterMs?: number;
 
   /** Describes the failed `method` from its `response`. */
   constructor(method: string, response: Message) {
-    const { Status: status = "", Reason: reason } = response.params;
+    const { Status: status = "", Reason: reason, "Retry-After-Ms": retry } = response.params;
     super(`${method} failed: ${status}${reason ? ` (${reason})` : ""}`);
     this.status = status;
     this.reason = reason;
+    if (retry !== undefined && /^\d{1,15}$/.test(retry)) this.retryAfterMs = Number(retry);
   }
 }
 
@@ -280,14 +329,25 @@ export class ChatClient {
   #closedReason: string | null = null;
   #serverCloseReason: string | null = null;
   #writing: Promise<void> = Promise.resolve();
+  /** The answer to the HELLO sent on connecting. */
+  readonly #greeting: Promise<Message>;
   /** Resolves with the reason once the connection has ended. */
   readonly closed: Promise<string>;
 
+  /**
+   * Says HELLO with this library's version at once, pipelined with what
+   * follows: without it the server would speak the original dialect.
+   */
   private constructor(conn: Deno.Conn, maxFrameSize: number, tls: boolean) {
     this.#conn = conn;
     this.#tls = tls;
     this.#decoder = new FrameDecoder({ maxFrameSize });
     this.closed = this.#readLoop();
+    this.#greeting = this.request({
+      method: Request.HELLO,
+      params: { Version: PROTOCOL_VERSION },
+    });
+    this.#greeting.catch(() => {}); // a connection that ends is reported by the next request
   }
 
   /**
@@ -354,11 +414,28 @@ export class ChatClient {
     await this.#ok(Request.LOGOUT);
   }
 
-  /** Every room with its member count. */
+  /**
+   * Every room with its member count, in creation order, read page by page
+   * (at most {@link MAX_ROOM_PAGES} pages).
+   */
   async rooms(): Promise<RoomInfo[]> {
-    const response = await this.#ok(Request.LIST_ROOMS);
-    const counts = parseCounts(response.params["Member-Counts"]);
-    return splitLines(response.content ?? "").map((name, i) => ({ name, members: counts[i] ?? 0 }));
+    const list = await readRoomPages(
+      (after) => this.#ok(Request.LIST_ROOMS, after === undefined ? {} : { After: after }),
+      MAX_ROOM_PAGES,
+    );
+    return list.rooms;
+  }
+
+  /**
+   * One page of the room list: at most `limit` rooms (the server's default
+   * and most: 1,000) after the room named `after`, or from the first.
+   * @throws {ChatError} BAD_REQUEST when `after` names no room or `limit` is out of range.
+   */
+  async roomPage(options: { after?: string; limit?: number } = {}): Promise<RoomPage> {
+    const params: Record<string, string> = {};
+    if (options.after !== undefined) params.After = options.after;
+    if (options.limit !== undefined) params.Limit = String(options.limit);
+    return parseRoomPage(await this.#ok(Request.LIST_ROOMS, params));
   }
 
   /** The members of the current room. */
@@ -377,20 +454,21 @@ export class ChatClient {
   }
 
   /**
-   * States the client's protocol version (default the one this library
-   * speaks) and capabilities, and learns the server's. Allowed before
-   * logging in; servers of the original protocol do not know it.
+   * States the client's protocol version and capabilities, and learns the
+   * server's. Without arguments, the answer to the HELLO the client sent
+   * with its own version on connecting (nothing is sent again). Allowed
+   * before logging in; servers of the original protocol do not know it.
    * @throws {ChatError} VERSION_MISMATCH when the server does not speak
    * that major version (the reason says what it speaks), BAD_REQUEST for a
    * malformed version.
    */
-  async hello(
-    version: string = PROTOCOL_VERSION,
-    capabilities?: readonly string[],
-  ): Promise<HelloResult> {
-    const params: Record<string, string> = { Version: version };
+  async hello(version?: string, capabilities?: readonly string[]): Promise<HelloResult> {
+    const params: Record<string, string> = { Version: version ?? PROTOCOL_VERSION };
     if (capabilities !== undefined) params.Capabilities = capabilities.join(",");
-    const response = await this.#ok(Request.HELLO, params);
+    const response = version === undefined && capabilities === undefined
+      ? await this.#greeting
+      : await this.request({ method: Request.HELLO, params });
+    if (response.params.Status !== Status.OK) throw new ChatError(Request.HELLO, response);
     const listed = response.params.Capabilities ?? "";
     return {
       version: response.params.Version ?? "",
@@ -423,14 +501,42 @@ export class ChatClient {
   }
 
   /**
-   * Starts a private peer chat with an online user, or joins the one they
-   * are in (with everyone in it); leaves the current room or peer chat.
-   * @returns the peer chat's name (the `room` of its events).
-   * @throws {ChatError} PEER_IS_SELF, PEER_OFFLINE (unknown or not online), …
+   * Starts a private peer chat with an online user who is in no room
+   * (leaving the current room or peer chat), or, when they are in a peer
+   * chat, asks its members to let this user in.
+   * @returns the peer chat's name (the `room` of its events), and whether
+   * this user is in it now or asked to join it.
+   * @throws {ChatError} BUSY (the peer is in a public room, or too many
+   * wait to join their peer chat), PEER_IS_SELF, PEER_OFFLINE (unknown or
+   * not online), …
    */
-  async peerConnect(peer: string): Promise<{ room: string }> {
-    const response = await this.#ok(Request.PEER_CONNECT, { Peer: peer });
-    return { room: response.params.Room ?? "" };
+  async peerConnect(peer: string): Promise<PeerConnection> {
+    const response = await this.request({
+      method: Request.PEER_CONNECT,
+      params: { Peer: peer },
+    });
+    const { Status: status, Room: room = "", Expires: expires = "" } = response.params;
+    if (status === Status.INVITED) return { room, invited: true, expires };
+    if (status !== Status.OK) throw new ChatError(Request.PEER_CONNECT, response);
+    return { room, invited: false };
+  }
+
+  /**
+   * Lets `user`, who asked to join (a `peerInvite` event), into this
+   * user's peer chat.
+   * @throws {ChatError} NO_INVITATION when their request is not waiting
+   * (answered, expired or withdrawn), NOT_IN_GROUP, …
+   */
+  async peerAccept(user: string): Promise<void> {
+    await this.#ok(Request.PEER_ACCEPT, { Peer: user });
+  }
+
+  /**
+   * Turns down `user`, who asked to join this user's peer chat.
+   * @throws {ChatError} NO_INVITATION, NOT_IN_GROUP, …
+   */
+  async peerDecline(user: string): Promise<void> {
+    await this.#ok(Request.PEER_DECLINE, { Peer: user });
   }
 
   /**
@@ -469,7 +575,8 @@ export class ChatClient {
   /**
    * Removes a user from a room (default: the current one); they and the
    * room are told, with the reason. Owners of the room and admins only.
-   * @throws {ChatError} NOT_ALLOWED, NO_SUCH_USER (not in the room), NOT_IN_ROOM, NO_SUCH_ROOM
+   * @throws {ChatError} NOT_ALLOWED (also for oneself), NO_SUCH_USER (not in the room),
+   * NOT_IN_ROOM, NO_SUCH_ROOM
    */
   async kick(user: string, options: ModerationOptions = {}): Promise<void> {
     await this.#ok(Request.KICK, moderationParams(user, options));
@@ -478,7 +585,8 @@ export class ChatClient {
   /**
    * Removes a user from a room (default: the current one) and keeps them
    * out until {@link ChatClient.unban}. Owners of the room and admins only.
-   * @throws {ChatError} NOT_ALLOWED, NOT_IN_ROOM, NO_SUCH_ROOM
+   * @throws {ChatError} NOT_ALLOWED (also for oneself), NO_SUCH_USER (no such account),
+   * NOT_IN_ROOM, NO_SUCH_ROOM
    */
   async ban(user: string, options: ModerationOptions = {}): Promise<void> {
     await this.#ok(Request.BAN, moderationParams(user, options));
@@ -544,20 +652,34 @@ export class ChatClient {
   /**
    * Searches the messages of the rooms the user has been in for all of the
    * whitespace-separated words of `query` (case-insensitive, anywhere in a
-   * message); up to `limit` results (default 20, at most 100), best first.
-   * @throws {ChatError} BAD_REQUEST for an empty query, …
+   * message): up to `limit` results (default 20, at most 100), newest
+   * first, with ids below `before` (default: the newest). To page, pass the
+   * page's `next` as `before`.
+   * @throws {ChatError} BAD_REQUEST for an empty query, RATE_LIMITED while
+   * the user's previous search is under way, …
    */
-  async search(query: string, options: { limit?: number } = {}): Promise<SearchResult[]> {
+  async search(
+    query: string,
+    options: { limit?: number; before?: number } = {},
+  ): Promise<SearchResultPage> {
     const params: Record<string, string> = { Query: query };
     if (options.limit !== undefined) params.Limit = String(options.limit);
+    if (options.before !== undefined) params.Before = String(options.before);
     const response = await this.#ok(Request.SEARCH, params);
-    return parseRows(response.content ?? "", 5).map(([id, room, from, time, snippet]) => ({
-      id: Number(id),
-      room,
-      from,
-      time,
-      snippet,
-    }));
+    const { Total, Partial, More, Before } = response.params;
+    const rows = parseRows(response.content ?? "", 5);
+    return {
+      results: rows.map(([id, room, from, time, snippet]) => ({
+        id: Number(id),
+        room,
+        from,
+        time,
+        snippet,
+      })),
+      total: Total === undefined ? rows.length : parseInt(Total, 10),
+      partial: Partial === "yes",
+      next: More === "yes" && Before !== undefined ? Number(Before) : null,
+    };
   }
 
   /**
@@ -680,6 +802,25 @@ export class ChatClient {
         break;
       case Event.EVT_NOTICE:
         this.#push({ type: "notice", time: p.Time, content: message.content ?? "" });
+        break;
+      case Event.EVT_PEER_INVITE:
+        this.#push({
+          type: "peerInvite",
+          room: p.Room,
+          from: p.From,
+          expires: p.Expires ?? "",
+          time: p.Time,
+        });
+        break;
+      case Event.EVT_PEER_ANSWER:
+        this.#push({
+          type: "peerAnswer",
+          room: p.Room,
+          from: p.From,
+          answer: p.Answer as PeerAnswer,
+          ...(p.By ? { by: p.By } : {}),
+          time: p.Time,
+        });
         break;
       case Event.EVT_PING:
         this.#answerPing();

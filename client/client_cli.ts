@@ -1,7 +1,7 @@
 /**
  * The terminal client's command line:
  * `client.ts [--host HOST] [--port PORT] [--tls] [--ca FILE] [--user NAME] [--password PW]
- * [--register] [--no-push]`.
+ * [--register] [--no-push] [--no-reconnect]`.
  * Pure parsing; the entry point does the I/O.
  * @module
  */
@@ -26,6 +26,8 @@ export interface ClientArgs {
   register: boolean;
   /** Whether the server should push messages and notices (false: poll). */
   push: boolean;
+  /** Whether to connect again after losing the connection (false: exit). */
+  reconnect: boolean;
   /** Whether to show the help and exit. */
   help: boolean;
 }
@@ -35,8 +37,9 @@ export const CLIENT_USAGE = `Usage: client.ts [options]
 
 Claptrap terminal client. Asks for the user name and password when they are
 not given (and reads them as the first two lines of stdin when it is not a
-terminal). When a login fails at a terminal, offers to register the name as
-a new user. Type /help once logged in for the commands.
+terminal). When a login fails at a terminal, it asks for the password again
+(three tries) and offers once to register the name as a new user. Type /help
+once logged in for the commands.
 
 Options:
   --host HOST      server address (default 127.0.0.1)
@@ -45,9 +48,15 @@ Options:
   --ca FILE        trust the certificate(s) in FILE (PEM), e.g. the server's
                    self-signed one; implies --tls
   --user NAME      log in as NAME
-  --password PW    password (visible to other local users: prefer the prompt)
-  --register       create the account NAME first (asks for the password twice)
+  --password PW    password (visible to other local users, and printed by
+                   deno task: prefer the prompt, or stdin when piped)
+  --register       create the account NAME first (at a terminal: tells the
+                   password rules, asks for the password twice, and again
+                   if the server refuses it)
   --no-push        poll for messages instead of having them pushed
+  --no-reconnect   exit when the connection is lost (by default the client
+                   connects again, keeping the room: at a keyboard until you
+                   quit, from a script for about 45 s)
   -h, --help       show this help
 `;
 
@@ -76,6 +85,7 @@ export function parseClientArgs(args: string[]): ClientArgs {
       password: { type: "string" },
       register: { type: "boolean", default: false },
       "no-push": { type: "boolean", default: false },
+      "no-reconnect": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -93,6 +103,7 @@ export function parseClientArgs(args: string[]): ClientArgs {
     ...(values.password !== undefined ? { password: values.password } : {}),
     register: values.register,
     push: !values["no-push"],
+    reconnect: !values["no-reconnect"],
     help: values.help,
   };
 }

@@ -31,7 +31,7 @@ export const COMMANDS = [
     summary: "enter a room (leaving the current one) and show its last messages",
   },
   { name: "create", arg: "ROOM", needs: "a room name", summary: "create a room (you own it)" },
-  { name: "leave", summary: "leave the current room or peer chat" },
+  { name: "leave", summary: "leave the current room or peer chat (or direct conversation)" },
   { name: "members", summary: "list who is in the current room or peer chat" },
   {
     name: "history",
@@ -43,22 +43,40 @@ export const COMMANDS = [
     name: "search",
     arg: "WORDS",
     needs: "words to search for",
-    summary: "find messages with all WORDS in your chat history",
+    summary: "find messages with all WORDS in your chat history, newest first",
   },
+  { name: "more", summary: "show older results of the last /search" },
   { name: "time", summary: "the server's time" },
   { name: "who", summary: "who is online and where" },
   {
     name: "connect",
     arg: "PEER",
     needs: "a user name",
-    summary: "chat with PEER (and whoever PEER is chatting with) in a private peer chat",
+    summary: "chat with PEER in a private peer chat (or ask to join the one PEER is in)",
   },
   { name: "bye", summary: "leave the peer chat" },
   {
+    name: "accept",
+    arg: "USER",
+    needs: "a user name",
+    summary: "let USER, who asked to join, into your peer chat",
+  },
+  {
+    name: "decline",
+    arg: "USER",
+    needs: "a user name",
+    summary: "turn down USER, who asked to join your peer chat",
+  },
+  {
     name: "dm",
-    arg: "USER TEXT",
-    needs: "a user name and a message",
-    summary: "send TEXT to USER alone (USER must be online)",
+    arg: "USER [TEXT]",
+    needs: "a user name",
+    summary: "talk with USER in direct messages: shows your last ones, then the lines you " +
+      "type go to USER until /close (with TEXT: sends just TEXT); USER must be online",
+  },
+  {
+    name: "close",
+    summary: "close the direct conversation: the lines you type go to your room again",
   },
   { name: "poem", arg: "N", needs: "a sonnet number", summary: "show sonnet number N" },
   {
@@ -215,7 +233,8 @@ export function helpLines(): string[] {
   return [
     "commands:",
     ...COMMANDS.map((command) => `  ${commandUsage(command).padEnd(width)}  ${command.summary}`),
-    "any other line is sent to the current room or peer chat (start it with // to send a leading /)",
+    "any other line is sent to the current room, peer chat or direct conversation " +
+    "(start it with // to send a leading /)",
     "ICS chat menu, when you are not in a public room (idle or in a peer chat):",
     ...ICS_MENU.map((entry) => `  ${entry.usage.padEnd(menuWidth)}  ${entry.summary}`),
     "in a public room these words are sent as messages; use the slash commands there",

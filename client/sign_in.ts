@@ -32,12 +32,20 @@ export interface SignInOptions {
   /** Log in with push delivery. Default true. */
   push?: boolean;
   /**
-   * When given (the user is at a terminal), a login refused with
-   * AUTH_FAILED leads to the offer to register the name. Without it the
-   * client never asks, so that scripts behave the same every time.
+   * When given (the user is at a terminal), the client asks for what is
+   * missing, asks again after a wrong or refused password, and offers to
+   * register a name that failed to log in. Without it the client never
+   * asks, so that scripts behave the same every time.
    */
   prompter?: Prompter;
 }
+
+/** How many passwords one sign-in at a terminal may try, to log in or to register. */
+export const PASSWORD_TRIES = 3;
+
+/** The password rules of REGISTER, told before a new password is asked for. */
+export const PASSWORD_RULES = "A password needs 8 to 1024 characters, at least 3 different " +
+  "ones, no control characters, and must not contain the user name.";
 
 /**
  * Asks for a new password twice (without echo) until both agree.
@@ -67,47 +75,102 @@ export async function askNewPassword(prompter: Prompter): Promise<string> {
 /**
  * Logs the client in as `user`, registering the name first when asked to,
  * or, with a prompter, when the login is refused and the user agrees.
- * @returns whether a new account was registered.
- * @throws {SignInError} when registering or logging in fails.
+ *
+ * A refused login does not tell whether the name exists (the server answers
+ * AUTH_FAILED either way, so that strangers cannot probe for names). At a
+ * terminal the client therefore says "wrong password, or no such user",
+ * asks once whether the name is a new one to register, and otherwise asks
+ * for the password again, {@link PASSWORD_TRIES} times in all. A
+ * registration refused with NAME_TAKEN means the name exists: the password
+ * was wrong, and it is asked again.
+ *
+ * @param credentials the password may be left out when a prompter can ask for it
+ * @returns whether a new account was registered, and the password that logged in.
+ * @throws {SignInError} when registering or logging in fails for good.
  */
 export async function signIn(
   client: ChatClient,
-  credentials: { user: string; password: string },
+  credentials: { user: string; password?: string },
   options: SignInOptions = {},
-): Promise<{ registered: boolean }> {
-  const { user, password } = credentials;
+): Promise<{ registered: boolean; password: string }> {
+  const { user } = credentials;
   const push = options.push ?? true;
+  const prompter = options.prompter;
   if (options.register) {
-    await register(client, user, password);
+    const password = await register(client, user, credentials.password, prompter);
+    if (password === null) {
+      throw new SignInError(
+        `cannot register ${JSON.stringify(user)}: ${Status.NAME_TAKEN} (the name, or one too ` +
+          "like it, is in use)",
+      );
+    }
     await logIn(client, user, password, push);
-    return { registered: true };
+    return { registered: true, password };
   }
-  try {
-    await client.login(user, password, { push });
-    return { registered: false };
-  } catch (error) {
-    const prompter = options.prompter;
-    if (!(error instanceof ChatError && error.status === Status.AUTH_FAILED && prompter)) {
-      throw new SignInError(`login as ${JSON.stringify(user)} failed: ${describe(error)}`);
+  let password = credentials.password ?? await ask(prompter, "Password");
+  let offered = false;
+  for (let tries = 1;; tries++) {
+    try {
+      await client.login(user, password, { push });
+      return { registered: false, password };
+    } catch (error) {
+      const wrong = error instanceof ChatError && error.status === Status.AUTH_FAILED;
+      if (!wrong || !prompter) throw loginFailed(user, error);
+      if (tries === PASSWORD_TRIES) throw loginFailed(user, error, `${tries} times`);
+      prompter.say(`Wrong password, or no user named ${JSON.stringify(user)}.`);
+      if (!offered) {
+        offered = true;
+        const question = `Is ${JSON.stringify(user)} a new user you want to register? [y/N]`;
+        if (await prompter.confirm(question)) {
+          const registered = await register(client, user, undefined, prompter);
+          if (registered !== null) {
+            await logIn(client, user, registered, push);
+            return { registered: true, password: registered };
+          }
+          prompter.say(
+            `${JSON.stringify(user)} is an existing user's name, so the password was wrong.`,
+          );
+        }
+      }
+      password = await prompter.secret(`Password (try ${tries + 1} of ${PASSWORD_TRIES})`);
     }
-    const question = `No such user or wrong password. Register ${
-      JSON.stringify(user)
-    } as a new user? [y/N]`;
-    if (!await prompter.confirm(question)) {
-      throw new SignInError(`login as ${JSON.stringify(user)} failed: ${describe(error)}`);
-    }
-    const newPassword = await askNewPassword(prompter);
-    await register(client, user, newPassword);
-    await logIn(client, user, newPassword, push);
-    return { registered: true };
   }
 }
 
-async function register(client: ChatClient, user: string, password: string): Promise<void> {
-  try {
-    await client.register(user, password);
-  } catch (error) {
-    throw new SignInError(`cannot register ${JSON.stringify(user)}: ${describe(error)}`);
+/** Asks for a secret, or fails when there is nobody to ask. */
+function ask(prompter: Prompter | undefined, label: string): Promise<string> {
+  if (!prompter) throw new SignInError(`no ${label.toLowerCase()} given`);
+  return prompter.secret(label);
+}
+
+/**
+ * Registers `user` with the password given or, with a prompter, with a new
+ * one asked for after the rules are told; a password refused as weak is
+ * asked again ({@link PASSWORD_TRIES} in all).
+ * @returns the password registered, or null when the name is taken.
+ */
+async function register(
+  client: ChatClient,
+  user: string,
+  given: string | undefined,
+  prompter: Prompter | undefined,
+): Promise<string | null> {
+  const refused = (why: string) =>
+    new SignInError(`cannot register ${JSON.stringify(user)}: ${why}`);
+  if (given === undefined && !prompter) throw refused("no password given");
+  if (given === undefined) prompter!.say(PASSWORD_RULES);
+  let password = given ?? await askNewPassword(prompter!);
+  for (let tries = 1;; tries++) {
+    try {
+      await client.register(user, password);
+      return password;
+    } catch (error) {
+      if (error instanceof ChatError && error.status === Status.NAME_TAKEN) return null;
+      const weak = error instanceof ChatError && error.status === Status.WEAK_PASSWORD;
+      if (!weak || !prompter || tries === PASSWORD_TRIES) throw refused(describe(error));
+      prompter.say(`That password is refused: ${error.reason ?? "too weak"}. ${PASSWORD_RULES}`);
+      password = await askNewPassword(prompter);
+    }
   }
 }
 
@@ -115,14 +178,17 @@ async function logIn(client: ChatClient, user: string, password: string, push: b
   try {
     await client.login(user, password, { push });
   } catch (error) {
-    throw new SignInError(`login as ${JSON.stringify(user)} failed: ${describe(error)}`);
+    throw loginFailed(user, error);
   }
+}
+
+function loginFailed(user: string, error: unknown, times = ""): SignInError {
+  const after = times === "" ? "" : ` ${times}`;
+  return new SignInError(`login as ${JSON.stringify(user)} failed${after}: ${describe(error)}`);
 }
 
 /** `STATUS (reason)` of a refused request, or the error's message. */
 function describe(error: unknown): string {
   if (!(error instanceof ChatError)) return (error as Error).message;
-  const reason = error.reason ??
-    (error.status === Status.NAME_TAKEN ? "the name, or one too like it, is in use" : undefined);
-  return error.status + (reason ? ` (${reason})` : "");
+  return error.status + (error.reason ? ` (${error.reason})` : "");
 }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { codePointName } from "../protocol/message_text.ts";
 import { Status } from "../protocol/methods.ts";
 import {
   type ChatClient,
@@ -37,7 +38,33 @@ export interface TerminalOptions {
    * logged in with push off. Default 0: no polling.
    */
   pollMs?: number;
+  /**
+   * How to connect again when the connection is lost (say, the server
+   * restarts). Default none: the session ends with the connection.
+   */
+  reconnect?: Reconnection;
 }
+
+/**
+ * Connecting again after the connection was lost. The terminal keeps the
+ * room (joins it again and shows what was said meanwhile) and the direct
+ * conversation; lines typed meanwhile wait and are sent once connected.
+ */
+export interface Reconnection {
+  /**
+   * Opens a new connection (which says HELLO for itself) and logs in again.
+   * Throwing ChatError AUTH_FAILED or VERSION_MISMATCH ends the session;
+   * any other failure (the server is not back yet) is tried again.
+   */
+  open(): Promise<ChatClient>;
+  /** How long to wait before attempt `attempt` (from 0), in ms. */
+  delayMs(attempt: number): number;
+  /** Attempts before giving up. Default: no end. */
+  attempts?: number;
+}
+
+/** Reasons for the end of a connection that connecting again would fight. */
+const FINAL_CLOSE = /^(kicked by the operator|logged in from elsewhere)/;
 
 /** Messages of a room's history shown on joining it. */
 const JOIN_CONTEXT = 10;
@@ -45,6 +72,12 @@ const JOIN_CONTEXT = 10;
 const HISTORY_PAGE = 20;
 /** Most messages one `/history` may ask for (the server's maximum). */
 const HISTORY_MAX = 500;
+/** Messages per page, and most pages, of what a room said while the connection was down. */
+const CATCH_UP = { page: 100, pages: 50 };
+/** Most times one message is sent while the server answers RATE_LIMITED. */
+const SEND_ATTEMPTS = 10;
+/** Longest Retry-After-Ms worth waiting for before sending a message again. */
+const MAX_RETRY_WAIT_MS = 30_000;
 
 const SGR = {
   bold: "1",
@@ -171,31 +204,67 @@ export function splitSnippet(snippet: string, query: string): SnippetPart[] {
 }
 
 /**
- * Makes text from other users safe to print: control characters (which
- * could move the cursor or recolour the screen) become `^X` or U+FFFD.
- * Tabs are kept; line breaks must have been split off before.
+ * Makes names, reasons and other text from the network safe to print:
+ * control characters (which could move the cursor or recolour the screen)
+ * become `^X` or U+FFFD, and bidirectional controls and invisible
+ * characters become visible as `<U+202E>`, so that a name shows what it
+ * is. Tabs are kept; line breaks must have been split off before.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sanitize } from "./terminal.ts";
+ * assert.equal(sanitize("\x1b[2Jbob\x07"), "^[[2Jbob^G");
+ * assert.equal(sanitize("\u202egnp.exe"), "<U+202E>gnp.exe");
+ * assert.equal(sanitize("b\u200bob"), "b<U+200B>ob");
+ * ```
  */
 export function sanitize(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => printable(c, false));
+}
+
+/**
+ * {@link sanitize} for message text: the same, but zero-width joiners and
+ * variation selectors stay, as emoji (👨‍👩‍👧) and some scripts need them.
+ */
+export function sanitizeText(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => printable(c, true));
+}
+
+/**
+ * Control characters (but tab), the line and paragraph separators, and
+ * characters that reorder the text around them (bidirectional controls) or
+ * show nothing (default-ignorable code points: zero-width characters,
+ * fillers, tags, …).
+ */
+const UNPRINTABLE =
   // deno-lint-ignore no-control-regex
-  return text.replace(/[\x00-\x08\x0a-\x1f\x7f-\x9f]/g, (c) => {
-    const code = c.charCodeAt(0);
-    if (code === 0x7f) return "^?";
-    return code < 0x20 ? `^${String.fromCharCode(code + 0x40)}` : "\uFFFD";
-  });
+  /[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\p{Bidi_Control}\p{Default_Ignorable_Code_Point}]/gu;
+
+/** Of those, what message text keeps: joiners and variation selectors. */
+const SHAPING = /^[\u200c\u200d\p{Variation_Selector}]$/u;
+
+/** How an unprintable character is shown. */
+function printable(c: string, text: boolean): string {
+  const code = c.charCodeAt(0);
+  if (code === 0x7f) return "^?";
+  if (code < 0x20) return `^${String.fromCharCode(code + 0x40)}`;
+  if (code < 0xa0) return "\uFFFD";
+  return text && SHAPING.test(c) ? c : `<${codePointName(c)}>`;
 }
 
 /**
  * Splits message content into display lines: any line break (`\n`, `\r\n`,
  * `\r`) starts a new line; trailing line breaks are dropped; each line is
- * {@link sanitize}d.
+ * made safe with {@link sanitizeText}.
  */
 export function displayLines(content: string): string[] {
-  return content.replace(/[\r\n]+$/, "").split(/\r\n|\r|\n/).map(sanitize);
+  return content.replace(/[\r\n]+$/, "").split(/\r\n|\r|\n/).map(sanitizeText);
 }
 
 /** Text made safe to print on one line: line breaks become ` ↵ `. */
-function oneLine(text: string): string {
-  return sanitize(text.replace(/\r\n|\r|\n/g, " ↵ "));
+function oneLine(text: string, clean: (text: string) => string = sanitize): string {
+  return clean(text.replace(/\r\n|\r|\n/g, " ↵ "));
 }
 
 /** `3 messages`, `1 message`. */
@@ -232,7 +301,8 @@ function memberCount(n: number): string {
  * ```
  */
 export class ChatTerminal {
-  readonly #client: ChatClient;
+  #client: ChatClient;
+  readonly #reconnect: Reconnection | undefined;
   readonly #write: LineWriter;
   readonly #user: string;
   readonly #color: boolean;
@@ -242,7 +312,24 @@ export class ChatTerminal {
   /** Whether #room is a peer chat rather than a public room. */
   #inGroup = false;
   #quitting = false;
+  /** Whether the current connection has ended. */
   #closed = false;
+  /** Whether the session is over: the user quit or the connection ended for good. */
+  #finished = false;
+  /**
+   * While the connection is down and a new one is sought: settles with
+   * whether one was made. Lines typed meanwhile wait for it.
+   */
+  #down: { back: Promise<boolean>; settle: (back: boolean) => void } | null = null;
+  /** Cuts the wait before the next attempt at connecting again short (on quitting). */
+  #wakeReconnect: () => void = () => {};
+  /**
+   * The newest message of the current room shown (its id and time), from
+   * which what was said while the connection was down is shown.
+   */
+  #roomNewest = { id: 0, time: "" };
+  /** Messages finally not delivered. */
+  #undelivered = 0;
   #polling = false;
   #pollLoop: Promise<void> = Promise.resolve();
   #pollTimer: ReturnType<typeof setTimeout> | undefined;
@@ -253,7 +340,20 @@ export class ChatTerminal {
    * Where `/history` goes on in the current room: below id `before` (null:
    * from the latest), or nowhere when the start of the room was shown.
    */
-  #older: { before: number | null; atStart: boolean } = { before: null, atStart: false };
+  #older: Scrollback = { before: null, atStart: false };
+  /**
+   * The user of the direct conversation the typed lines go to (`/dm USER`),
+   * or null: they go to the room or peer chat.
+   */
+  #conversation: string | null = null;
+  /** Where `/history` goes on in the direct conversation. */
+  #conversationOlder: Scrollback = { before: null, atStart: false };
+  /** The newest id shown on opening the conversation: pushed copies up to it are skipped. */
+  #conversationNewest = 0;
+  /** Senders of direct messages who were followed by how to answer them. */
+  readonly #toldHowToAnswer = new Set<string>();
+  /** The last search, and where `/more` goes on with it (null: nowhere). */
+  #lastSearch: { query: string; next: number | null } | null = null;
   /**
    * The newest message id shown from the history on joining: messages of
    * the room pushed with an id up to it are in the history shown or older
@@ -278,11 +378,15 @@ export class ChatTerminal {
     members: () => this.#members(),
     history: (n) => this.#history(n),
     search: (words) => this.#search(words),
+    more: () => this.#searchMore(),
     time: () => this.#time(),
     who: () => this.#who(),
     connect: (peer) => this.#connect(peer),
     bye: () => this.#bye(),
+    accept: (user) => this.#answer("accept", user),
+    decline: (user) => this.#answer("decline", user),
     dm: (arg) => this.#dm(arg),
+    close: () => this.#close(),
     poem: (n) => this.#poem(n),
     kick: (arg) => this.#moderate("kick", arg),
     ban: (arg) => this.#moderate("ban", arg),
@@ -291,9 +395,9 @@ export class ChatTerminal {
   };
 
   /**
-   * Resolves once the connection has ended and every event is shown: with
-   * the reason when it was lost (after showing `connection closed: REASON`),
-   * with `null` when the user quit.
+   * Resolves once the session is over and every event is shown: with the
+   * reason when the connection was lost for good (after showing
+   * `connection closed: REASON`), with `null` when the user quit.
    */
   readonly ended: Promise<string | null>;
 
@@ -304,11 +408,9 @@ export class ChatTerminal {
     this.#user = options.user.normalize("NFC");
     this.#color = options.color ?? false;
     this.#pollMs = options.pollMs ?? 0;
-    client.closed.then(() => {
-      this.#closed = true;
-      this.#stopPolling();
-    });
-    this.ended = this.#showEvents();
+    this.#reconnect = options.reconnect;
+    this.#watch(client);
+    this.ended = this.#run();
   }
 
   /** The room or peer chat the user is in, or null. */
@@ -319,6 +421,32 @@ export class ChatTerminal {
   /** Whether {@link ChatTerminal.room} is a peer chat rather than a public room. */
   get inPeerChat(): boolean {
     return this.#inGroup;
+  }
+
+  /** Whether the connection is down and a new one is being sought. */
+  get reconnecting(): boolean {
+    return this.#down !== null && !this.#finished;
+  }
+
+  /** The user whose direct conversation the typed lines go to, or null. */
+  get conversation(): string | null {
+    return this.#conversation;
+  }
+
+  /**
+   * How many typed messages were finally not delivered (refused, not in a
+   * room, or still RATE_LIMITED after waiting); each was shown as an error.
+   */
+  get undelivered(): number {
+    return this.#undelivered;
+  }
+
+  /**
+   * Whether {@link ChatTerminal.handleLine} would send `line` as a message
+   * (rather than run it as a command), where the user is now.
+   */
+  sends(line: string): boolean {
+    return parseInput(line, this.#where).type === "message";
   }
 
   /** Greets the user and lists the rooms. */
@@ -332,11 +460,13 @@ export class ChatTerminal {
    * slash command, or (outside public rooms) a command of the ICS menu; see
    * {@link parseInput}. Failures are shown, never thrown. Give it one line
    * at a time: await each call before the next.
+   * While the connection is down and a new one is sought, it waits.
    * @returns false once the session is over (the user quit or the
-   * connection ended), true to go on reading lines.
+   * connection ended for good), true to go on reading lines.
    */
   async handleLine(line: string): Promise<boolean> {
-    if (this.#over) return false;
+    if (this.#quitting || this.#finished) return false;
+    if (this.#down && !await this.#down.back) return false;
     const input = parseInput(line, this.#where);
     switch (input.type) {
       case "empty":
@@ -355,13 +485,15 @@ export class ChatTerminal {
         this.#error(sanitize(input.message));
         break;
     }
-    return !this.#over;
+    return !(this.#quitting || this.#finished);
   }
 
-  /** Logs out (when still connected) and closes the connection. */
+  /** Logs out (when still connected) and closes the connection; stops connecting again. */
   async quit(): Promise<void> {
     if (this.#quitting) return;
     this.#quitting = true;
+    this.#wakeReconnect();
+    this.#down?.settle(false);
     this.#stopPolling();
     await this.#pollLoop;
     if (!this.#closed) {
@@ -380,15 +512,22 @@ export class ChatTerminal {
   }
 
   get #where(): Whereabouts {
+    // in a direct conversation, as in a room, every plain line is a message
+    if (this.#conversation !== null) return "room";
     if (this.#room === null) return "idle";
     return this.#inGroup ? "group" : "room";
   }
 
-  /** Makes `name` the current room or peer chat, forgetting what was shown of the last one. */
+  /**
+   * Makes `name` the current room or peer chat, forgetting what was shown of
+   * the last one; the lines typed go there, not to a direct conversation.
+   */
   #enter(name: string, group: boolean): void {
+    this.#conversation = null;
     this.#room = name;
     this.#inGroup = group;
     this.#older = { before: null, atStart: false };
+    this.#roomNewest = { id: 0, time: "" };
     this.#contextNewest = 0;
     this.#contextNewestKey = null;
     this.#contextKeys.clear();
@@ -400,25 +539,148 @@ export class ChatTerminal {
     this.#inGroup = false;
   }
 
-  async #showEvents(): Promise<string | null> {
-    for await (const event of this.#client.events()) {
-      if (this.#held) this.#held.push(event);
-      else this.#showEvent(event);
+  /** Notes the end of `client`'s connection as soon as it ends. */
+  #watch(client: ChatClient): void {
+    client.closed.then(() => {
+      if (client !== this.#client) return;
+      this.#closed = true;
+      this.#stopPolling();
+      if (!this.#down) {
+        let settle!: (back: boolean) => void;
+        const back = new Promise<boolean>((resolve) => settle = resolve);
+        this.#down = { back, settle };
+      }
+    });
+  }
+
+  /**
+   * Shows each connection's events until it ends, then connects again when
+   * it may; resolves {@link ChatTerminal.ended}.
+   */
+  async #run(): Promise<string | null> {
+    while (true) {
+      for await (const event of this.#client.events()) {
+        if (this.#held) this.#held.push(event);
+        else this.#showEvent(event);
+      }
+      this.#release();
+      const reason = await this.#client.closed;
+      if (this.#quitting) return this.#finish(null);
+      const text = reason.startsWith("connection closed") ? reason : `connection closed: ${reason}`;
+      const again = this.#reconnect !== undefined && !FINAL_CLOSE.test(reason);
+      this.#error(sanitize(again ? `${text}; connecting again…` : text));
+      if (!again || !await this.#connectAgain(this.#reconnect!)) {
+        return this.#finish(this.#quitting ? null : reason);
+      }
     }
-    this.#release();
-    const reason = await this.#client.closed;
-    this.#closed = true;
-    this.#stopPolling();
-    if (this.#quitting) return null;
-    const text = reason.startsWith("connection closed") ? reason : `connection closed: ${reason}`;
-    this.#error(sanitize(text));
-    return reason;
+  }
+
+  #finish<T>(result: T): T {
+    this.#finished = true;
+    this.#down?.settle(false);
+    return result;
+  }
+
+  /**
+   * Tries to connect and log in again, waiting longer between attempts;
+   * once in, joins the room again and shows what was said meanwhile.
+   * @returns whether it got back in.
+   */
+  async #connectAgain(reconnect: Reconnection): Promise<boolean> {
+    const attempts = reconnect.attempts ?? Infinity;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, reconnect.delayMs(attempt));
+        this.#wakeReconnect = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      if (this.#quitting) return false;
+      let client: ChatClient;
+      try {
+        client = await reconnect.open();
+      } catch (error) {
+        const refused = error instanceof ChatError &&
+          (error.status === Status.AUTH_FAILED || error.status === Status.VERSION_MISMATCH);
+        if (!refused) continue;
+        const why = error.reason ? ` (${sanitize(error.reason)})` : "";
+        this.#error(`cannot log in again: ${error.status}${why}`);
+        return false;
+      }
+      if (this.#quitting) {
+        await client.close();
+        return false;
+      }
+      this.#client = client;
+      this.#closed = false;
+      this.#watch(client);
+      await this.#rejoin();
+      // lost again meanwhile: #run goes on from there, and the lines typed keep waiting
+      if (this.#closed) return true;
+      this.#down?.settle(true);
+      this.#down = null;
+      this.#startPolling();
+      return true;
+    }
+    this.#error(`gave up connecting again after ${plural(attempts, "attempt")}`);
+    return false;
+  }
+
+  /**
+   * Back in after the connection was lost: joins the room again and shows
+   * what was said there meanwhile (a peer chat ends with the connection).
+   * Pushed events wait meanwhile: #run reads them afterwards.
+   */
+  async #rejoin(): Promise<void> {
+    const room = this.#room;
+    if (room === null) {
+      this.#notice("connected again");
+      return;
+    }
+    if (this.#inGroup) {
+      this.#exit();
+      this.#notice("connected again; the peer chat ended when the connection was lost");
+      return;
+    }
+    const joined = await this.#attempt(
+      `connected again, but cannot join ${quote(room)}`,
+      () => this.#client.join(room),
+    );
+    if (!joined) {
+      this.#exit();
+      return;
+    }
+    this.#notice(`connected again; back in ${sanitize(room)}`);
+    const since = this.#roomNewest;
+    const missed: HistoryMessage[] = [];
+    for (let page = 0, after = since.id; page < CATCH_UP.pages; page++) {
+      const result = await this.#attempt(
+        "cannot show what was said meanwhile",
+        () => this.#client.history({ after, limit: CATCH_UP.page }),
+      );
+      if (!result) break;
+      missed.push(...result.value.messages);
+      after = missed.at(-1)?.id ?? after;
+      if (!result.value.more) break;
+    }
+    // polled messages carry no id: those up to the newest one shown are skipped by time
+    const unseen = missed.filter((message) => this.#pollMs <= 0 || message.time > since.time);
+    if (unseen.length > 0) {
+      this.#marker(`${plural(unseen.length, "message")} in ${sanitize(room)} while you were away`);
+    }
+    for (const message of unseen) {
+      this.#showMessage(message.time, message.from, message.content, formatStamp);
+    }
+    this.#rememberShown(missed);
   }
 
   #showEvent(event: ChatEvent): void {
     switch (event.type) {
       case "message":
-        if (event.room !== this.#room || event.id > this.#contextNewest) {
+        if (event.room !== this.#room) this.#showMessage(event.time, event.from, event.content);
+        else if (event.id > this.#contextNewest) {
+          this.#sawInRoom(event.id, event.time);
           this.#showMessage(event.time, event.from, event.content);
         }
         break;
@@ -445,15 +707,17 @@ export class ChatTerminal {
         this.#timedNotice(event.time, `${sanitize(event.user)} left ${sanitize(where + why)}`);
         break;
       }
-      case "dm":
-        this.#showMessage(
-          event.time,
-          event.from,
-          event.content,
-          formatClock,
-          `✉ ${this.#paint("cyan", sanitize(event.from))} → you`,
-        );
+      case "dm": {
+        const from = event.from;
+        if (event.id <= this.#conversationNewest && from === this.#conversation) break; // shown
+        this.#showDirect(event, event.to, formatClock);
+        if (from !== this.#conversation && !this.#toldHowToAnswer.has(from)) {
+          this.#toldHowToAnswer.add(from);
+          const name = sanitize(from.includes(" ") ? `"${from}"` : from);
+          this.#notice(`/dm ${name} opens your conversation with ${sanitize(from)}`);
+        }
         break;
+      }
       case "kicked": {
         if (event.room === this.#room && !this.#inGroup) this.#exit();
         const what = event.banned ? "banned" : "kicked";
@@ -467,6 +731,19 @@ export class ChatTerminal {
       case "groupEnd":
         if (event.room === this.#room) this.#exit();
         this.#timedNotice(event.time, "everyone else left the peer chat; you are on your own");
+        break;
+      case "peerInvite": {
+        const user = sanitize(event.from);
+        this.#timedNotice(
+          event.time,
+          `${user} asks to join the peer chat: /accept ${user} or /decline ${user}` +
+            ` (until ${formatClock(event.expires)})`,
+        );
+        break;
+      }
+      case "peerAnswer":
+        if (event.from === this.#user) this.#answered(event);
+        else this.#timedNotice(event.time, theirAnswer(event));
         break;
       case "notice": {
         const [first, ...rest] = displayLines(event.content);
@@ -542,14 +819,30 @@ export class ChatTerminal {
       if (!result) return;
       this.#enter(room, false);
       this.#notice(`you joined ${sanitize(room)}`);
-      const shown = await this.#showOlder(JOIN_CONTEXT, true);
-      for (const message of shown) this.#contextKeys.add(messageKey(message));
-      this.#contextNewest = shown.at(-1)?.id ?? 0;
-      this.#contextNewestKey = shown.length > 0 ? messageKey(shown[shown.length - 1]) : null;
+      this.#rememberShown(await this.#showOlder(JOIN_CONTEXT, true) ?? []);
     } finally {
       this.#release();
     }
     this.#startPolling();
+  }
+
+  /**
+   * Notes the messages just shown of the room (the latest, on joining or
+   * connecting again), so that pushed or polled copies of them are skipped.
+   */
+  #rememberShown(shown: readonly HistoryMessage[]): void {
+    this.#contextKeys.clear();
+    for (const message of shown) this.#contextKeys.add(messageKey(message));
+    const newest = shown.at(-1);
+    this.#contextNewest = Math.max(this.#contextNewest, newest?.id ?? 0);
+    this.#contextNewestKey = newest ? messageKey(newest) : null;
+    if (newest) this.#sawInRoom(newest.id, newest.time);
+  }
+
+  /** Notes a message of the current room as shown. */
+  #sawInRoom(id: number, time: string): void {
+    if (id > this.#roomNewest.id) this.#roomNewest.id = id;
+    if (time > this.#roomNewest.time) this.#roomNewest.time = time;
   }
 
   async #history(arg: string): Promise<void> {
@@ -558,7 +851,7 @@ export class ChatTerminal {
       this.#error(`usage: /history [N] (N must be a whole number from 1 to ${HISTORY_MAX})`);
       return;
     }
-    if (this.#room === null) {
+    if (this.#room === null && this.#conversation === null) {
       this.#error(NOT_IN_A_ROOM);
       return;
     }
@@ -566,57 +859,120 @@ export class ChatTerminal {
   }
 
   /**
-   * Shows up to `limit` messages of the room older than those shown so far
-   * (the latest when none were), headed by a marker line; returns them.
+   * Shows up to `limit` messages of the room, or of the direct conversation
+   * the lines go to, older than those shown so far (the latest when none
+   * were), headed by a marker line; returns them, or null when they could
+   * not be read (the error is shown).
    */
-  async #showOlder(limit: number, joining: boolean): Promise<HistoryMessage[]> {
-    const room = sanitize(this.#room ?? "");
-    if (this.#older.atStart) {
-      this.#marker(`start of ${room}`);
+  async #showOlder(limit: number, joining: boolean): Promise<HistoryMessage[] | null> {
+    const peer = this.#conversation;
+    const scroll = peer === null ? this.#older : this.#conversationOlder;
+    const place = peer === null
+      ? sanitize(this.#room ?? "")
+      : `your direct messages with ${sanitize(peer)}`;
+    if (scroll.atStart) {
+      this.#marker(`start of ${place}`);
       return [];
     }
-    const before = this.#older.before;
+    const { before } = scroll;
     const result = await this.#attempt(
       "cannot show earlier messages",
-      () => this.#client.history(before === null ? { limit } : { before, limit }),
+      () =>
+        this.#client.history({
+          limit,
+          ...before === null ? {} : { before },
+          with: peer ?? undefined,
+        }),
     );
-    if (!result) return [];
+    if (!result) return null;
     const { messages, more } = result.value;
-    this.#older = { before: messages[0]?.id ?? before, atStart: !more };
+    scroll.before = messages[0]?.id ?? before;
+    scroll.atStart = !more;
     if (joining && messages.length === 0) return [];
-    if (!more) this.#marker(`start of ${room}`);
+    if (!more) this.#marker(`start of ${place}`);
     if (messages.length > 0) {
       const count = plural(messages.length, joining ? "message" : "earlier message");
-      this.#marker(`${joining ? "last " : ""}${count} in ${room}`);
+      this.#marker(`${joining ? "last " : ""}${count} in ${place}`);
     }
     for (const message of messages) {
-      this.#showMessage(message.time, message.from, message.content, formatStamp);
+      if (peer === null) {
+        this.#showMessage(message.time, message.from, message.content, formatStamp);
+      } else {
+        this.#showDirect(message, message.from === this.#user ? peer : this.#user, formatStamp);
+      }
     }
     return messages;
   }
 
   async #search(query: string): Promise<void> {
-    const result = await this.#attempt("cannot search", () => this.#client.search(query));
-    if (!result) return;
-    const hits = result.value;
-    const what = `"${oneLine(query)}"`;
-    if (hits.length === 0) {
-      this.#marker(`no messages match ${what} in the rooms you have been in`);
+    this.#lastSearch = null;
+    await this.#showSearch(query, null);
+  }
+
+  /** `/more`: the next page of the last search. */
+  async #searchMore(): Promise<void> {
+    const last = this.#lastSearch;
+    if (last === null) {
+      this.#error("no search to go on with; /search WORDS first");
       return;
     }
-    this.#marker(`${plural(hits.length, "message")} match ${what}`);
-    for (const hit of hits) {
+    if (last.next === null) {
+      this.#marker(`no older messages match "${oneLine(last.query)}"`);
+      return;
+    }
+    await this.#showSearch(last.query, last.next);
+  }
+
+  /**
+   * Shows a page of search results, newest first, under a line that says
+   * how many match, and remembers where `/more` goes on.
+   */
+  async #showSearch(query: string, before: number | null): Promise<void> {
+    const result = await this.#attempt(
+      "cannot search",
+      () => this.#client.search(query, before === null ? {} : { before }),
+    );
+    if (!result) return;
+    const { results, total, partial, next } = result.value;
+    this.#lastSearch = { query, next };
+    const what = `"${oneLine(query)}"`;
+    const older = before === null ? "" : "older ";
+    if (total === 0 && !partial) {
+      this.#marker(
+        before === null
+          ? `no messages match ${what} in the rooms you have been in`
+          : `no older messages match ${what}`,
+      );
+      return;
+    }
+    const count = total === 0
+      ? `no ${older}messages match`
+      : total === 1
+      ? `1 ${older}message matches`
+      : `${total} ${older}messages match`;
+    const searched = partial ? " in the messages searched so far" : "";
+    const page = results.length < total
+      ? `; the ${before === null ? "newest" : "next"} ${results.length}`
+      : "";
+    this.#marker(`${count} ${what}${searched}${page}`);
+    for (const hit of results) {
       const snippet = splitSnippet(hit.snippet, query).map(({ text, match }) => {
-        if (!match) return oneLine(text);
-        return this.#color ? this.#paint("highlight", oneLine(text)) : `[${oneLine(text)}]`;
+        const shown = oneLine(text, sanitizeText);
+        if (!match) return shown;
+        return this.#color ? this.#paint("highlight", shown) : `[${shown}]`;
       }).join("");
       const from = this.#paint(hit.from === this.#user ? "green" : "cyan", oneLine(hit.from));
       const stamp = this.#paint("dim", `[${formatStamp(hit.time)}]`);
       this.#write(`${stamp} ${oneLine(hit.room)} · ${from}: ${snippet}`);
     }
+    if (next !== null) this.#marker("/more for older matches");
   }
 
   async #leave(): Promise<void> {
+    if (this.#conversation !== null) {
+      this.#close();
+      return;
+    }
     const result = await this.#attempt("cannot leave", () => this.#client.leave());
     if (!result) return;
     const room = this.#room;
@@ -693,6 +1049,13 @@ export class ChatTerminal {
         () => this.#client.peerConnect(peer),
       );
       if (!result) return;
+      if (result.value.invited) {
+        this.#notice(
+          `${sanitize(peer)} is in a peer chat: you asked its members to let you in ` +
+            `(until ${formatClock(result.value.expires)}); you stay where you are meanwhile`,
+        );
+        return;
+      }
       if (this.#room !== null && !this.#inGroup) this.#notice(`you left ${sanitize(this.#room)}`);
       this.#enter(result.value.room, true);
       const members = await this.#attempt(
@@ -710,6 +1073,49 @@ export class ChatTerminal {
     this.#startPolling();
   }
 
+  /** Shows how this user's request to join a peer chat ended; entering it when accepted. */
+  #answered(event: Extract<ChatEvent, { type: "peerAnswer" }>): void {
+    const by = sanitize(event.by ?? "");
+    if (event.answer !== "accepted") {
+      const why = {
+        declined: `${by} declined your request to join the peer chat`,
+        expired: "nobody answered your request to join the peer chat in time",
+        withdrawn: "your request to join the peer chat was withdrawn (you moved, or it ended)",
+      }[event.answer];
+      this.#timedNotice(event.time, why);
+      return;
+    }
+    const left = this.#room !== null && !this.#inGroup ? this.#room : null;
+    this.#enter(event.room, true);
+    const was = left === null ? "" : ` (you left ${sanitize(left)})`;
+    this.#timedNotice(
+      event.time,
+      `${by} let you into the peer chat${was}; type to chat, bye to leave`,
+    );
+    this.#startPolling();
+  }
+
+  /** Lets in or turns down a user who asked to join the peer chat. */
+  async #answer(action: "accept" | "decline", name: string): Promise<void> {
+    const user = name.normalize("NFC");
+    const result = await this.#attempt(
+      `cannot ${action} ${quote(user)}`,
+      () => action === "accept" ? this.#client.peerAccept(user) : this.#client.peerDecline(user),
+      (error) =>
+        error.status === Status.NOT_IN_GROUP
+          ? "you are not in a peer chat"
+          : error.status === Status.NO_INVITATION
+          ? `${user} is not waiting to join (answered, expired or withdrawn)`
+          : undefined,
+    );
+    if (!result) return;
+    this.#notice(
+      action === "accept"
+        ? `you let ${sanitize(user)} into the peer chat`
+        : `you declined ${sanitize(user)}'s request to join`,
+    );
+  }
+
   async #bye(): Promise<void> {
     const result = await this.#attempt(
       "cannot leave the peer chat",
@@ -721,20 +1127,80 @@ export class ChatTerminal {
     this.#notice("you left the peer chat");
   }
 
+  /**
+   * `/dm USER TEXT` sends one direct message; `/dm USER` opens the direct
+   * conversation with USER (or goes back to it): its last messages are
+   * shown, and the lines typed go to USER until /close, /leave or /join.
+   */
   async #dm(arg: string): Promise<void> {
-    const [to, text] = splitName(arg);
-    if (text === "") {
-      this.#error("/dm requires a user name and a message: /dm USER TEXT");
+    const [name, text] = splitName(arg);
+    const peer = name.normalize("NFC");
+    if (peer === this.#user) {
+      this.#error("you cannot send direct messages to yourself");
       return;
     }
-    const result = await this.#attempt(
+    if (text !== "") {
+      await this.#sendDirect(peer, text);
+      return;
+    }
+    if (peer === this.#conversation) {
+      this.#notice(`the lines you type go to ${sanitize(peer)} already; /close ends that`);
+      return;
+    }
+    const previous = { peer: this.#conversation, older: this.#conversationOlder };
+    this.#conversation = peer;
+    this.#conversationOlder = { before: null, atStart: false };
+    // as while joining: what arrives meanwhile is shown below the history, and once
+    this.#held ??= [];
+    try {
+      const shown = await this.#showOlder(JOIN_CONTEXT, true);
+      if (shown === null) {
+        this.#conversation = previous.peer;
+        this.#conversationOlder = previous.older;
+        return;
+      }
+      this.#conversationNewest = shown.at(-1)?.id ?? 0;
+      const back = this.#room === null
+        ? ""
+        : `, /close to go back to ${this.#inGroup ? "the peer chat" : sanitize(this.#room)}`;
+      this.#notice(`the lines you type now go to ${sanitize(peer)} alone${back}`);
+    } finally {
+      this.#release();
+    }
+  }
+
+  /** `/close`: the lines typed go to the room or peer chat again. */
+  #close(): void {
+    const peer = this.#conversation;
+    if (peer === null) {
+      this.#error("you are in no direct conversation (/dm USER opens one)");
+      return;
+    }
+    this.#conversation = null;
+    const where = this.#room === null
+      ? "you are in no room (/join ROOM)"
+      : `the lines you type go to ${this.#inGroup ? "the peer chat" : sanitize(this.#room)} again`;
+    this.#notice(`closed the conversation with ${sanitize(peer)}; ${where}`);
+  }
+
+  async #sendDirect(to: string, text: string): Promise<void> {
+    const result = await this.#deliver(
       `cannot send to ${quote(to)}`,
       () => this.#client.dm(to, text),
     );
-    if (result) {
-      const label = `✉ you → ${this.#paint("cyan", sanitize(to.normalize("NFC")))}`;
-      this.#showMessage(result.value.time, this.#user, text, formatClock, label);
-    }
+    if (result) this.#showDirect({ from: this.#user, time: result.value.time, content: text }, to);
+  }
+
+  /** Shows a direct message: `[time] ✉ bob → you: text`, or `✉ you → bob`. */
+  #showDirect(
+    message: { from: string; time: string; content: string },
+    to: string,
+    clock = formatClock,
+  ): void {
+    const label = message.from === this.#user
+      ? `✉ you → ${this.#paint("cyan", sanitize(to))}`
+      : `✉ ${this.#paint("cyan", sanitize(message.from))} → you`;
+    this.#showMessage(message.time, message.from, message.content, clock, label);
   }
 
   async #poem(arg: string): Promise<void> {
@@ -776,7 +1242,9 @@ export class ChatTerminal {
           ? undefined
           : action === "unban"
           ? `${user} is not banned from ${room}`
-          : `${user} is not in ${room}`,
+          : action === "kick"
+          ? `${user} is not in ${room}`
+          : undefined,
     );
     if (!result) return;
     const done = { kick: "kicked", ban: "banned", unban: "unbanned" }[action];
@@ -794,12 +1262,48 @@ export class ChatTerminal {
   }
 
   async #send(text: string): Promise<void> {
+    if (this.#conversation !== null) {
+      await this.#sendDirect(this.#conversation, text);
+      return;
+    }
     if (this.#room === null) {
+      this.#undelivered++;
       this.#error(NOT_IN_A_ROOM);
       return;
     }
-    const result = await this.#attempt("cannot send", () => this.#client.send(text));
-    if (result) this.#showMessage(result.value.time, this.#user, text);
+    const result = await this.#deliver("cannot send", () => this.#client.send(text));
+    if (!result) return;
+    this.#sawInRoom(result.value.id, result.value.time);
+    this.#showMessage(result.value.time, this.#user, text);
+  }
+
+  /**
+   * Sends a message like {@link ChatTerminal.#attempt} runs a request, but
+   * while the server answers RATE_LIMITED waits its Retry-After-Ms and sends
+   * again (up to SEND_ATTEMPTS times); a message finally not delivered counts.
+   */
+  async #deliver<T>(what: string, send: () => Promise<T>): Promise<{ value: T } | null> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return { value: await send() };
+      } catch (error) {
+        const wait = error instanceof ChatError && error.status === Status.RATE_LIMITED
+          ? error.retryAfterMs ?? 1_000
+          : Infinity;
+        if (attempt < SEND_ATTEMPTS && wait <= MAX_RETRY_WAIT_MS && !this.#over) {
+          await new Promise((resolve) => setTimeout(resolve, wait));
+          continue;
+        }
+        this.#undelivered++;
+        if (error instanceof ChatError) await this.#report(what, error);
+        else {
+          // shown even though the connection ended: the message may be lost
+          const why = "the connection ended before the server answered; it may not have arrived";
+          this.#error(`${what}: ${why}`);
+        }
+        return null;
+      }
+    }
   }
 
   /**
@@ -872,6 +1376,7 @@ export class ChatTerminal {
       }
       for (const message of messages) {
         if (message.from !== this.#user && !this.#contextKeys.has(messageKey(message))) {
+          this.#sawInRoom(0, message.time);
           this.#showMessage(message.time, message.from, message.content);
         }
       }
@@ -930,9 +1435,32 @@ export class ChatTerminal {
   }
 }
 
+/** How far back a room's or a conversation's history has been shown. */
+interface Scrollback {
+  /** Older messages are those below this id; null: none shown yet. */
+  before: number | null;
+  /** Whether the first message has been shown. */
+  atStart: boolean;
+}
+
 /** What to do when a message or a room command needs a room and there is none. */
 const NOT_IN_A_ROOM =
   "you are not in a room: /join ROOM first (/rooms lists them), or c PEER for a peer chat";
+
+/** How someone else's request to join the peer chat ended, for its members. */
+function theirAnswer(event: Extract<ChatEvent, { type: "peerAnswer" }>): string {
+  const user = sanitize(event.from);
+  switch (event.answer) {
+    case "declined":
+      return `${sanitize(event.by ?? "")} declined ${user}'s request to join`;
+    case "expired":
+      return `${user}'s request to join expired`;
+    case "withdrawn":
+      return `${user}'s request to join was withdrawn`;
+    default:
+      return `${user}'s request to join was accepted`;
+  }
+}
 
 /** A room name in quotes, made safe to print. */
 function quote(name: string): string {
@@ -948,6 +1476,8 @@ function hint(status: string): string {
       return "; you cannot connect with yourself";
     case Status.PEER_OFFLINE:
       return "; /who lists the users online";
+    case Status.BUSY:
+      return "; /dm them, or try again later";
     case Status.BANNED:
       return "; the room's owner or an admin can /unban you";
     default:

@@ -31,9 +31,21 @@ export function messageProblem(content: string, maxChars: number): string | null
     return `message is longer than ${maxChars} characters`;
   }
   const forbidden = FORBIDDEN.exec(content);
-  if (forbidden) {
-    const code = forbidden[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
-    return `message contains the control character U+${code}`;
-  }
+  if (forbidden) return `message contains the control character ${codePointName(forbidden[0])}`;
   return null;
+}
+
+/**
+ * How an error names a character: `U+` and its code point in hex.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { codePointName } from "./message_text.ts";
+ * assert.equal(codePointName("\u001b"), "U+001B");
+ * assert.equal(codePointName("\u{E0041}"), "U+E0041");
+ * ```
+ */
+export function codePointName(char: string): string {
+  return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`;
 }

@@ -31,12 +31,18 @@ export const Request = {
   WHO: "WHO",
   /** Leaves the current room (the same as EXIT_ROOM). */
   LEAVE: "LEAVE",
-  /** Starts or joins a private peer chat with an online user. */
+  /** Starts a private peer chat with an online user, or asks to join theirs. */
   PEER_CONNECT: "PEER_CONNECT",
   /** Leaves the peer chat ("bye"). */
   PEER_BYE: "PEER_BYE",
+  /** Lets a user who asked to join (EVT_PEER_INVITE) into one's peer chat. */
+  PEER_ACCEPT: "PEER_ACCEPT",
+  /** Turns down a user who asked to join one's peer chat. */
+  PEER_DECLINE: "PEER_DECLINE",
   /** A direct message to one user. */
   DM: "DM",
+  /** The users one has direct conversations with. */
+  LIST_DIRECT: "LIST_DIRECT",
   /** A sonnet by number. */
   POEM: "POEM",
   /** Removes a user from a room (owners and admins). */
@@ -70,7 +76,10 @@ export const Response = {
   RESP_LEAVE: "RESP_LEAVE",
   RESP_PEER_CONNECT: "RESP_PEER_CONNECT",
   RESP_PEER_BYE: "RESP_PEER_BYE",
+  RESP_PEER_ACCEPT: "RESP_PEER_ACCEPT",
+  RESP_PEER_DECLINE: "RESP_PEER_DECLINE",
   RESP_DM: "RESP_DM",
+  RESP_LIST_DIRECT: "RESP_LIST_DIRECT",
   RESP_POEM: "RESP_POEM",
   RESP_KICK: "RESP_KICK",
   RESP_BAN: "RESP_BAN",
@@ -108,6 +117,18 @@ export const Event = {
   EVT_NOTICE: "EVT_NOTICE",
   /** The server asks for any request (PING, say) to show the connection is alive: Time. */
   EVT_PING: "EVT_PING",
+  /**
+   * To the members of a peer chat: `From` asks to join it (PEER_ACCEPT or
+   * PEER_DECLINE answer): Room, Kind, From, Expires, Time.
+   */
+  EVT_PEER_INVITE: "EVT_PEER_INVITE",
+  /**
+   * How a request to join a peer chat ended: Room, Kind, From (who asked),
+   * Answer (accepted, declined, expired, withdrawn), By (who answered),
+   * Time. To the one who asked, and unless accepted to the members (but
+   * the one who answered).
+   */
+  EVT_PEER_ANSWER: "EVT_PEER_ANSWER",
 } as const;
 
 /** An event method. */
@@ -145,8 +166,21 @@ export const Status = {
   PEER_IS_SELF: "PEER_IS_SELF",
   /** PEER_CONNECT or DM to a user who does not exist or is not online. */
   PEER_OFFLINE: "PEER_OFFLINE",
-  /** PEER_BYE when not in a peer chat. */
+  /** PEER_BYE, PEER_ACCEPT or PEER_DECLINE when not in a peer chat. */
   NOT_IN_GROUP: "NOT_IN_GROUP",
+  /**
+   * PEER_CONNECT to a user in a public room, or to a peer chat with too
+   * many requests to join waiting; see `Reason`.
+   */
+  BUSY: "BUSY",
+  /**
+   * PEER_CONNECT to a user in a peer chat: its members were asked to let
+   * the requester in; `Room` and `Expires` say where and until when, and
+   * EVT_PEER_ANSWER tells how it ended.
+   */
+  INVITED: "INVITED",
+  /** PEER_ACCEPT or PEER_DECLINE of a user whose request to join is not waiting. */
+  NO_INVITATION: "NO_INVITATION",
   /** POEM with a number outside the corpus. */
   NO_SUCH_POEM: "NO_SUCH_POEM",
   /** POEM on a server started without a poem corpus. */
@@ -217,7 +251,10 @@ export const REQUESTS: Readonly<Record<RequestMethod, RequestSpec>> = {
   LEAVE: { required: [], response: "RESP_LEAVE" },
   PEER_CONNECT: { required: ["Peer"], response: "RESP_PEER_CONNECT", limited: true },
   PEER_BYE: { required: [], response: "RESP_PEER_BYE" },
+  PEER_ACCEPT: { required: ["Peer"], response: "RESP_PEER_ACCEPT" },
+  PEER_DECLINE: { required: ["Peer"], response: "RESP_PEER_DECLINE" },
   DM: { required: ["To", "Content-Length"], response: "RESP_DM", limited: true },
+  LIST_DIRECT: { required: [], response: "RESP_LIST_DIRECT" },
   POEM: { required: ["Number"], response: "RESP_POEM" },
   KICK: { required: ["User"], response: "RESP_KICK" },
   BAN: { required: ["User"], response: "RESP_BAN" },
@@ -236,6 +273,7 @@ export const CAPABILITIES: readonly string[] = [
   "ping",
   "who",
   "peer",
+  "peer-invite",
   "dm",
   "poem",
   "moderation",

@@ -11,3 +11,5 @@ export * from "./methods.ts";
 export * from "./content.ts";
 export * from "./names.ts";
 export * from "./message_text.ts";
+export * from "./original.ts";
+export * from "./room_list.ts";

@@ -9,9 +9,11 @@
  */
 
 import type { Message } from "../protocol/message.ts";
+import { codePointName } from "../protocol/message_text.ts";
 import { Event, Status, type StatusCode } from "../protocol/methods.ts";
-import { nameKey, nameProblem } from "../protocol/names.ts";
-import type { MessageRecord, RoomKind, SearchHit } from "../store/records.ts";
+import { directRoomName, directRoomUsers } from "../protocol/direct_room_name.ts";
+import { nameFormProblem, nameKey, nameProblem, nameSkeleton } from "../protocol/names.ts";
+import type { MessageRecord, RoomKind, SearchPage } from "../store/records.ts";
 import type { ChatStore, HistoryRange, StoredState } from "../store/store.ts";
 import {
   DEFAULT_FLOOD_LIMITS,
@@ -28,6 +30,7 @@ import {
   SCRYPT,
 } from "./passwords.ts";
 import { type PollLogLimits, type Posted, Room } from "./room.ts";
+import { DEFAULT_SEARCH_LIMITS, type SearchLimits, SearchSlots } from "./search_slots.ts";
 import type { Session } from "./session.ts";
 import { WorkQueue } from "./work_queue.ts";
 
@@ -71,6 +74,12 @@ export interface ChatOptions {
    * many may wait. Default {@link DEFAULT_HISTORY_CONCURRENCY}.
    */
   historyConcurrency?: number;
+  /** Most public rooms on the server; CREATE_ROOM beyond it is refused. Default 10,000. */
+  maxRooms?: number;
+  /** How requests to join a peer chat are bounded. Default {@link DEFAULT_INVITATION_LIMITS}. */
+  invitationLimits?: InvitationLimits;
+  /** How many searches run at once, and how far each looks. Default {@link DEFAULT_SEARCH_LIMITS}. */
+  searchLimits?: SearchLimits;
   /** The clock, in milliseconds since the epoch (injected for tests). */
   now?: () => number;
   /** Receives one line per significant event. */
@@ -93,6 +102,46 @@ export interface Outcome {
 /** The outcome of a direct message: its id and time when it was sent. */
 export type DirectOutcome = Outcome & { id?: number; time?: number };
 
+/** How a request to join a peer chat (an invitation) ended. */
+export type InvitationAnswer = "accepted" | "declined" | "expired" | "withdrawn";
+
+/** The outcome of PEER_CONNECT. */
+export interface PeerOutcome extends Outcome {
+  /** With OK, the peer chat the requester is in; with INVITED, the one it asked to join. */
+  room?: string;
+  /**
+   * With INVITED: when the request expires (ms since the epoch), and how it
+   * ended, once it has (with `accepted`, the requester is in the peer chat).
+   */
+  invitation?: { expires: number; answer: Promise<InvitationAnswer> };
+}
+
+/** Bounds of requests to join peer chats. */
+export interface InvitationLimits {
+  /** How long a request waits for an answer, in ms. */
+  readonly timeoutMs: number;
+  /** Most requests waiting at once to join one peer chat. */
+  readonly perChat: number;
+}
+
+/** A request to join a peer chat expires after 60 s; at most 5 wait per peer chat. */
+export const DEFAULT_INVITATION_LIMITS: InvitationLimits = { timeoutMs: 60_000, perChat: 5 };
+
+/** A request to join a peer chat, waiting for one of its members to answer. */
+interface Invitation {
+  /** Who asked; each session has at most one request waiting. */
+  readonly requester: Session;
+  /** The requester's user name. */
+  readonly user: string;
+  readonly group: Room;
+  readonly expires: number;
+  readonly answer: Promise<InvitationAnswer>;
+  readonly settle: (answer: InvitationAnswer) => void;
+  timer?: ReturnType<typeof setTimeout>;
+}
+/** The outcome of a search: with OK, a page of results. */
+export type SearchOutcome = Outcome & { page?: SearchPage };
+
 /** Where an online user is, for WHO. */
 export interface Whereabouts {
   user: string;
@@ -106,6 +155,20 @@ export interface Whereabouts {
 
 /** Most rooms a user may own unless told otherwise. */
 export const DEFAULT_MAX_ROOMS_PER_USER = 100;
+/** Most public rooms a server holds unless told otherwise. */
+export const DEFAULT_MAX_ROOMS = 10_000;
+
+/** A public room and how many are in it now. */
+export interface RoomCount {
+  name: string;
+  members: number;
+}
+
+/**
+ * What RATE_LIMITED says to retry after when a search may not wait for its
+ * turn: about what a few searches take.
+ */
+export const SEARCH_RETRY_MS = 500;
 
 /** Most bytes of content in a HISTORY page unless told otherwise: 1 MiB. */
 export const DEFAULT_MAX_HISTORY_BYTES = 1 << 20;
@@ -164,6 +227,13 @@ function offlineReason(user: string): string {
   return nameProblem(user) ? "no such user" : `${user} is not online`;
 }
 
+/** Why PEER_ACCEPT or PEER_DECLINE found nothing to answer. */
+function noInvitationReason(user: string): string {
+  return nameProblem(user)
+    ? "no such request to join is waiting"
+    : `${user} is not waiting to join this peer chat`;
+}
+
 /** A user name for a log line: quoted, or a placeholder when it is no valid name. */
 function loggedName(user: string): string {
   return nameProblem(user) ? '"(invalid name)"' : JSON.stringify(user);
@@ -174,20 +244,34 @@ function workQueue(running: number): WorkQueue {
   return new WorkQueue({ running, waiting: running * WAITING_PER_RUNNING });
 }
 
+/** A room's name and member count, for listing. */
+function countOf(room: Room): RoomCount {
+  return { name: room.name, members: room.members.size };
+}
+
 /** The RATE_LIMITED outcome. */
 function rateLimited(waitMs: number, reason: string): Outcome {
   return { status: Status.RATE_LIMITED, reason, retryAfterMs: waitMs };
 }
 
-/** The name of the direct conversation of two users: the same whoever writes first. */
-export function directRoomName(a: string, b: string): string {
-  return a < b ? `${a} ↔ ${b}` : `${b} ↔ ${a}`;
-}
+export { directRoomName };
 
 /** The state of one chat server. */
 export class Chat {
   readonly #store: ChatStore;
   readonly #rooms = new Map<string, Room>();
+  /** The public rooms in the order they were created (stored), for listing page by page. */
+  readonly #listed: Room[] = [];
+  /** Where each public room is in {@link Chat.#listed}, by name. */
+  readonly #listedAt = new Map<string, number>();
+  /**
+   * The public rooms by `k:` and their name's nameKey, and by `s:` and its
+   * nameSkeleton: CREATE_ROOM refuses a look-alike of a room.
+   */
+  readonly #roomsByKey = new Map<string, Room>();
+  /** Requests to join peer chats waiting for an answer, by who asked. */
+  readonly #invitations = new Map<Session, Invitation>();
+  readonly #invitationLimits: InvitationLimits;
   readonly #online = new Map<string, Session>();
   readonly #maxOnline: number;
   readonly #pollLog: PollLogLimits;
@@ -207,6 +291,9 @@ export class Chat {
   readonly #maxRoomsPerUser: number;
   readonly #historyBytes: number;
   readonly #historyReads: WorkQueue;
+  readonly #maxRooms: number;
+  readonly #searches: SearchSlots;
+  readonly #scanLimit: number;
   #lastMessageId: number;
   #groupsCreated = 0;
   /** Settles once the latest post has reached its room (or failed). */
@@ -229,8 +316,29 @@ export class Chat {
     this.#maxRoomsPerUser = options.maxRoomsPerUser ?? DEFAULT_MAX_ROOMS_PER_USER;
     this.#historyBytes = options.maxHistoryBytes ?? DEFAULT_MAX_HISTORY_BYTES;
     this.#historyReads = workQueue(options.historyConcurrency ?? DEFAULT_HISTORY_CONCURRENCY);
+    this.#maxRooms = options.maxRooms ?? DEFAULT_MAX_ROOMS;
+    this.#invitationLimits = options.invitationLimits ?? DEFAULT_INVITATION_LIMITS;
+    const searchLimits = options.searchLimits ?? DEFAULT_SEARCH_LIMITS;
+    this.#searches = new SearchSlots(searchLimits);
+    this.#scanLimit = searchLimits.scanLimit;
     for (const { name, createdBy } of options.state.rooms) {
-      this.#rooms.set(name, new Room("room", name, createdBy, this.#pollLog));
+      const room = new Room("room", name, createdBy, this.#pollLog);
+      this.#addRoom(room);
+      this.#list(room);
+    }
+  }
+
+  #addRoom(room: Room): void {
+    this.#rooms.set(room.name, room);
+    for (const key of roomKeys(room.name)) {
+      if (!this.#roomsByKey.has(key)) this.#roomsByKey.set(key, room);
+    }
+  }
+
+  #removeRoom(room: Room): void {
+    this.#rooms.delete(room.name);
+    for (const key of roomKeys(room.name)) {
+      if (this.#roomsByKey.get(key) === room) this.#roomsByKey.delete(key);
     }
   }
 
@@ -314,7 +422,7 @@ export class Chat {
     if (session.user !== null) return { status: Status.ALREADY_LOGIN };
     const user = username.normalize("NFC");
     // an absurd name is no account: it must not become a megabyte-long key either
-    const key = nameProblem(user) ? "(invalid name)" : nameKey(user);
+    const key = nameFormProblem(user) ? "(invalid name)" : nameKey(user);
     const ip = session.ip;
     let urgent = this.#flood.isQuiet(ip, this.#now());
     let wait;
@@ -370,7 +478,9 @@ export class Chat {
    * absurd input as for wrong passwords.
    */
   async #passwordMatches(user: string, password: string, urgent: boolean): Promise<boolean | null> {
-    const plausible = nameProblem(user) === null && password.length <= MAX_PASSWORD_LENGTH * 2;
+    // accounts stored before the rules on invisible characters may break them, and still log in
+    const plausible = nameFormProblem(user) === null &&
+      password.length <= MAX_PASSWORD_LENGTH * 2;
     const account = plausible ? await this.#store.getAccount(user) : null;
     const hash = account?.passwordHash ?? this.#decoys.for(plausible ? user : "");
     const matches = await this.#passwordWork.run(
@@ -436,12 +546,41 @@ export class Chat {
     if (session.user !== null) this.logout(session, reason);
   }
 
-  /** Every public room with its member count, in creation order. */
-  rooms(): { name: string; members: number }[] {
-    return [...this.#rooms.values()].map((room) => ({
-      name: room.name,
-      members: room.members.size,
-    }));
+  /**
+   * One page of the public rooms, in creation order, with their member
+   * counts: at most `limit` rooms after the one named `after` (from the
+   * first when null), and whether more follow. Null when `after` names no
+   * room.
+   */
+  roomPage(after: string | null, limit: number): { rooms: RoomCount[]; more: boolean } | null {
+    let start = 0;
+    if (after !== null) {
+      const at = this.#listedAt.get(after.normalize("NFC"));
+      if (at === undefined) return null;
+      start = at + 1;
+    }
+    const end = Math.min(start + limit, this.#listed.length);
+    const rooms: RoomCount[] = [];
+    for (let i = start; i < end; i++) rooms.push(countOf(this.#listed[i]));
+    return { rooms, more: end < this.#listed.length };
+  }
+
+  /**
+   * At most `limit` public rooms with their member counts: the rooms that
+   * have members first, then empty ones, each in creation order.
+   */
+  roomsOccupiedFirst(limit: number): RoomCount[] {
+    const occupied: RoomCount[] = [];
+    const empty: RoomCount[] = [];
+    for (const room of this.#listed) {
+      if (room.members.size > 0) {
+        occupied.push(countOf(room));
+        if (occupied.length === limit) break;
+      } else if (empty.length < limit) {
+        empty.push(countOf(room));
+      }
+    }
+    return occupied.concat(empty.slice(0, limit - occupied.length));
   }
 
   /** Creates a room owned by the session's user (the name is NFC-normalised first). */
@@ -450,6 +589,13 @@ export class Chat {
     const problem = nameProblem(normalised);
     if (problem) return { status: Status.INVALID_NAME, reason: problem };
     if (this.#rooms.has(normalised)) return { status: Status.ROOM_EXISTS };
+    const alike = roomKeys(normalised).map((key) => this.#roomsByKey.get(key)).find(Boolean);
+    if (alike) {
+      return {
+        status: Status.ROOM_EXISTS,
+        reason: `the room ${JSON.stringify(alike.name)} has a name that looks the same`,
+      };
+    }
     const createdBy = session.user!;
     if (
       !this.#moderation.isAdmin(createdBy) && this.#roomsOwnedBy(createdBy) >= this.#maxRoomsPerUser
@@ -459,8 +605,15 @@ export class Chat {
         reason: `you own ${this.#maxRoomsPerUser} rooms, the most one user may`,
       };
     }
+    if (this.#rooms.size >= this.#maxRooms) {
+      return {
+        status: Status.NOT_ALLOWED,
+        reason: `this server has ${this.#maxRooms} rooms, the most it holds`,
+      };
+    }
     // taken at once, so that a second CREATE_ROOM meanwhile sees it
-    this.#rooms.set(normalised, new Room("room", normalised, createdBy, this.#pollLog));
+    const room = new Room("room", normalised, createdBy, this.#pollLog);
+    this.#addRoom(room);
     try {
       await this.#store.createRoom({
         kind: "room",
@@ -469,9 +622,10 @@ export class Chat {
         createdAt: this.#now(),
       });
     } catch (error) {
-      this.#rooms.delete(normalised);
+      this.#removeRoom(room);
       throw error;
     }
+    this.#list(room);
     this.#log(`room-created room=${JSON.stringify(normalised)} by=${JSON.stringify(createdBy)}`);
     return { status: Status.OK };
   }
@@ -571,9 +725,10 @@ export class Chat {
 
   /**
    * A page of stored messages, oldest first: of the session's room or peer
-   * chat, or with `withUser` of the direct conversation with that user;
-   * at most `maxHistoryBytes` of content. `more` says whether messages
-   * beyond the page exist in the direction of paging: older ones, or with
+   * chat (only those posted since the session joined it), or with
+   * `withUser` of the direct conversation with that user; at most
+   * `maxHistoryBytes` of content. `more` says whether messages beyond the
+   * page exist in the direction of paging: older ones, or with
    * `range.after` newer ones.
    */
   async history(
@@ -582,6 +737,7 @@ export class Chat {
     withUser?: string,
   ): Promise<Outcome & { room?: string; messages: MessageRecord[]; more: boolean }> {
     let place: { kind: RoomKind; name: string };
+    let floor = 0;
     if (withUser !== undefined) {
       const other = withUser.normalize("NFC");
       if (nameProblem(other) || other === session.user) {
@@ -590,6 +746,8 @@ export class Chat {
       place = { kind: "direct", name: directRoomName(session.user!, other) };
     } else if (session.room) {
       place = session.room;
+      // a newcomer to a peer chat reads only what was said after joining
+      if (session.room.kind === "group") floor = session.joinedAfter;
     } else {
       return { status: Status.NOT_IN_ROOM, messages: [], more: false };
     }
@@ -599,6 +757,7 @@ export class Chat {
       this.#store.history(place.kind, place.name, {
         ...range,
         before,
+        floor,
         maxBytes: this.#historyBytes,
       })
     );
@@ -612,31 +771,58 @@ export class Chat {
     return { status: Status.OK, room: place.name, ...page };
   }
 
-  /** Searches the messages of the rooms, peer chats and direct messages the user took part in. */
-  search(session: Session, query: string, limit: number): Promise<SearchHit[]> {
-    return this.#store.search(session.user!, query, limit);
+  /** The users the session's user has direct conversations with, the latest first. */
+  async directPartners(session: Session): Promise<string[]> {
+    const me = session.user!;
+    const partners: string[] = [];
+    for (const room of await this.#store.directRooms(me)) {
+      const users = directRoomUsers(room);
+      if (users) partners.push(users[0] === me ? users[1] : users[0]);
+    }
+    return partners;
   }
 
   /**
-   * Connects the session with an online peer in a private peer chat: the
-   * peer's chat if it is in one (joining everyone there), else a new one
-   * that the peer is moved into. Resolves once the memberships are stored.
+   * One page of a search of the messages of the rooms, peer chats and
+   * direct messages the user took part in, newest first, below `before`
+   * (an id; null for the newest). RATE_LIMITED when the user has a search
+   * under way already or too many searches are waiting (see {@link SearchSlots}).
    */
-  peerConnect(
+  search(
     session: Session,
-    peerName: string,
-  ): (Outcome & { room?: string }) | Promise<Outcome & { room?: string }> {
+    query: string,
+    limit: number,
+    before: number | null,
+  ): SearchOutcome | Promise<SearchOutcome> {
+    const user = session.user!;
+    const turn = this.#searches.enter(user);
+    if (typeof turn === "string") return rateLimited(SEARCH_RETRY_MS, turn);
+    const options = { limit, before, scanLimit: this.#scanLimit };
+    return turn.then(() => this.#store.search(user, query, options))
+      .finally(() => this.#searches.leave(user))
+      .then((page) => ({ status: Status.OK, page }));
+  }
+
+  /**
+   * Connects the session with an online peer in a private peer chat. A
+   * peer in no room is moved into a new peer chat of the two; a peer in a
+   * public room is BUSY (nobody is taken out of a public room by someone
+   * else); a peer in another peer chat gets the requester's request to join
+   * it (INVITED), which its members answer with {@link Chat.peerAccept} or
+   * {@link Chat.peerDecline}, or which expires. Resolves once the
+   * memberships are stored.
+   */
+  peerConnect(session: Session, peerName: string): PeerOutcome | Promise<PeerOutcome> {
     const peer = peerName.normalize("NFC");
     if (peer === session.user) return { status: Status.PEER_IS_SELF };
     const target = this.#online.get(peer);
     if (!target) return { status: Status.PEER_OFFLINE, reason: offlineReason(peer) };
-    if (session.room && session.room === target.room) {
-      return { status: Status.OK, room: session.room.name };
+    const place = target.room;
+    if (place?.kind === "room") {
+      return { status: Status.BUSY, reason: `${peer} is in a public room; try again later` };
     }
-    if (target.room?.kind === "group") {
-      const group = target.room;
-      return this.#enter(session, group).then(() => ({ status: Status.OK, room: group.name }));
-    }
+    if (place && place === session.room) return { status: Status.OK, room: place.name };
+    if (place) return this.#invite(session, place);
     const group = new Room("group", this.#groupName(), null, this.#pollLog);
     const created = this.#store.createRoom({
       kind: "group",
@@ -645,9 +831,111 @@ export class Chat {
       createdAt: this.#now(),
     });
     this.#log(`peer-chat room=${JSON.stringify(group.name)} by=${JSON.stringify(session.user)}`);
-    const entered = [this.#enter(target, group, `peer chat with ${session.user}`)];
-    entered.push(this.#enter(session, group));
+    const entered = [this.#enter(target, group), this.#enter(session, group)];
     return Promise.all([created, ...entered]).then(() => ({ status: Status.OK, room: group.name }));
+  }
+
+  /** Asks the members of a peer chat to let the session in (see {@link Chat.peerConnect}). */
+  #invite(session: Session, group: Room): PeerOutcome {
+    const earlier = this.#invitations.get(session);
+    if (earlier?.group === group) return invitedOutcome(earlier);
+    let waiting = 0;
+    for (const invitation of this.#invitations.values()) if (invitation.group === group) waiting++;
+    if (waiting >= this.#invitationLimits.perChat) {
+      return {
+        status: Status.BUSY,
+        reason: `that peer chat has ${waiting} requests to join waiting; try again later`,
+      };
+    }
+    if (earlier) this.#answerInvitation(earlier, "withdrawn");
+    let settle: (answer: InvitationAnswer) => void = ignore;
+    const answer = new Promise<InvitationAnswer>((resolve) => settle = resolve);
+    const user = session.user!;
+    const timeoutMs = this.#invitationLimits.timeoutMs;
+    const invitation: Invitation = {
+      requester: session,
+      user,
+      group,
+      expires: this.#now() + timeoutMs,
+      answer,
+      settle,
+    };
+    invitation.timer = setTimeout(() => this.#answerInvitation(invitation, "expired"), timeoutMs);
+    this.#invitations.set(session, invitation);
+    this.#broadcast(group, {
+      method: Event.EVT_PEER_INVITE,
+      params: this.#placeParams(group, {
+        From: user,
+        Expires: formatTime(invitation.expires),
+        Time: formatTime(this.#now()),
+      }),
+    });
+    this.#log(`peer-invite room=${JSON.stringify(group.name)} by=${JSON.stringify(user)}`);
+    return invitedOutcome(invitation);
+  }
+
+  /**
+   * Lets a user who asked to join (PEER_CONNECT) into the session's peer
+   * chat: they leave where they are and enter it. Resolves once their
+   * membership is stored.
+   */
+  peerAccept(session: Session, userName: string): Outcome | Promise<Outcome> {
+    const invitation = this.#invitationTo(session, userName);
+    if (!("group" in invitation)) return invitation;
+    this.#answerInvitation(invitation, "accepted", session);
+    return this.#enter(invitation.requester, invitation.group).then(() => ({ status: Status.OK }));
+  }
+
+  /** Turns down a user who asked to join the session's peer chat. */
+  peerDecline(session: Session, userName: string): Outcome {
+    const invitation = this.#invitationTo(session, userName);
+    if (!("group" in invitation)) return invitation;
+    this.#answerInvitation(invitation, "declined", session);
+    return { status: Status.OK };
+  }
+
+  /** The waiting request of `userName` to join the session's peer chat, or why there is none. */
+  #invitationTo(session: Session, userName: string): Invitation | Outcome {
+    const group = session.room;
+    if (group?.kind !== "group") return { status: Status.NOT_IN_GROUP };
+    const user = userName.normalize("NFC");
+    const requester = this.#online.get(user);
+    const invitation = requester && this.#invitations.get(requester);
+    if (invitation?.group !== group) {
+      return { status: Status.NO_INVITATION, reason: noInvitationReason(user) };
+    }
+    return invitation;
+  }
+
+  /**
+   * Ends a waiting request to join a peer chat, telling the requester and,
+   * unless accepted (then EVT_JOIN tells them), the members but the one who
+   * answered.
+   */
+  #answerInvitation(invitation: Invitation, answer: InvitationAnswer, by?: Session): void {
+    const { requester, group } = invitation;
+    if (this.#invitations.get(requester) !== invitation) return;
+    this.#invitations.delete(requester);
+    clearTimeout(invitation.timer);
+    const params: Record<string, string> = { From: invitation.user, Answer: answer };
+    if (by) params.By = by.user!;
+    params.Time = formatTime(this.#now());
+    const event = { method: Event.EVT_PEER_ANSWER, params: this.#placeParams(group, params) };
+    if (requester.push && requester.user === invitation.user) requester.peer.deliver(event);
+    if (answer !== "accepted") this.#broadcast(group, event, by);
+    this.#log(
+      `peer-answer room=${JSON.stringify(group.name)} from=${
+        JSON.stringify(invitation.user)
+      } answer=${answer}`,
+    );
+    invitation.settle(answer);
+  }
+
+  /** Withdraws the waiting requests to join a peer chat that ended. */
+  #withdrawInvitationsTo(ended: Room): void {
+    for (const invitation of this.#invitations.values()) {
+      if (invitation.group === ended) this.#answerInvitation(invitation, "withdrawn");
+    }
   }
 
   /** Leaves the session's peer chat ("bye"). */
@@ -721,8 +1009,21 @@ export class Chat {
         reason: `Reason is longer than ${MAX_MODERATION_REASON} characters`,
       };
     }
+    const control = /\p{Cc}/u.exec(reason);
+    if (control) {
+      return {
+        status: Status.BAD_REQUEST,
+        reason: `Reason contains the control character ${codePointName(control[0])}`,
+      };
+    }
+    if (action !== "unban" && target === by) {
+      return { status: Status.NOT_ALLOWED, reason: `you cannot ${action} yourself` };
+    }
     const inRoom = [...room.members].find((member) => member.user === target);
     if (action === "kick" && !inRoom) return { status: Status.NO_SUCH_USER };
+    if (action === "ban" && !inRoom && !(await this.#accountExists(target))) {
+      return { status: Status.NO_SUCH_USER, reason: "no user has that name" };
+    }
     if (action === "unban") {
       if (!this.#moderation.banOf(room.name, target)) return { status: Status.NO_SUCH_USER };
       await this.#store.unban(room.name, target);
@@ -742,6 +1043,11 @@ export class Chat {
       }`,
     );
     return { status: Status.OK };
+  }
+
+  /** Whether an account (enabled or not) has exactly this name; never looks up an absurd one. */
+  async #accountExists(user: string): Promise<boolean> {
+    return nameProblem(user) === null && await this.#store.getAccount(user) !== null;
   }
 
   /** Operator: disconnects an online user, telling them why. False when not online. */
@@ -772,6 +1078,12 @@ export class Chat {
     return reached;
   }
 
+  /** Adds a stored public room to the end of the listing. */
+  #list(room: Room): void {
+    this.#listedAt.set(room.name, this.#listed.length);
+    this.#listed.push(room);
+  }
+
   #roomsOwnedBy(user: string): number {
     let owned = 0;
     for (const room of this.#rooms.values()) if (room.owner === user) owned++;
@@ -793,9 +1105,13 @@ export class Chat {
       : { Room: room.name, ...params };
   }
 
-  /** Moves a session into a room; resolves once the membership is stored. */
-  #enter(session: Session, room: Room, leaveReason?: string): Promise<void> {
-    this.#leave(session, leaveReason);
+  /**
+   * Moves a session into a room; resolves once the membership is stored
+   * (for a peer chat, with the last message id before the joining: the
+   * session reads only what came after).
+   */
+  #enter(session: Session, room: Room): Promise<void> {
+    this.#leave(session);
     room.add(session);
     session.room = room;
     session.joinedAfter = this.#lastMessageId;
@@ -803,12 +1119,18 @@ export class Chat {
       method: Event.EVT_JOIN,
       params: this.#placeParams(room, { User: session.user!, Time: formatTime(this.#now()) }),
     }, session);
-    return this.#store.addMembership(room.kind, room.name, session.user!, this.#now());
+    const joinedAfter = room.kind === "group" ? session.joinedAfter : 0;
+    return this.#store.addMembership(room.kind, room.name, session.user!, this.#now(), joinedAfter);
   }
 
-  /** Takes a session out of its place, telling the rest; a peer chat of one ends. */
+  /**
+   * Takes a session out of its place, telling the rest; a peer chat of one
+   * ends. Any request of the session's to join a peer chat is withdrawn.
+   */
   #leave(session: Session, reason?: string): void {
     const room = session.room;
+    const request = this.#invitations.size > 0 ? this.#invitations.get(session) : undefined;
+    if (request) this.#answerInvitation(request, "withdrawn");
     if (!room) return;
     room.remove(session);
     session.room = null;
@@ -819,6 +1141,7 @@ export class Chat {
       const [last] = room.members;
       room.remove(last);
       last.room = null;
+      if (this.#invitations.size > 0) this.#withdrawInvitationsTo(room);
       if (last.push) {
         last.peer.deliver({
           method: Event.EVT_GROUP_END,
@@ -854,4 +1177,15 @@ export class Chat {
       if (member.push && member !== except && member.joinedAfter < id) member.peer.deliver(event);
     }
   }
+}
+
+/** The keys under which a room's name counts as taken by {@link Chat.createRoom}. */
+function roomKeys(name: string): string[] {
+  return [`k:${nameKey(name)}`, `s:${nameSkeleton(name)}`];
+}
+
+/** The INVITED outcome of a waiting request to join a peer chat. */
+function invitedOutcome(invitation: Invitation): PeerOutcome {
+  const { group, expires, answer } = invitation;
+  return { status: Status.INVITED, room: group.name, invitation: { expires, answer } };
 }

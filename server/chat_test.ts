@@ -1,10 +1,74 @@
 import assert from "node:assert/strict";
-import { Status } from "../protocol/methods.ts";
+import type { Message } from "../protocol/message.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
-import { Chat } from "./chat.ts";
+import { Status } from "../protocol/methods.ts";
+import { Chat, type PeerOutcome } from "./chat.ts";
 import { DEFAULT_FLOOD_LIMITS, type FloodLimits, NO_FLOOD_LIMITS } from "./flood_control.ts";
-import type { PasswordScheme } from "./passwords.ts";
+import { hashPassword, type PasswordScheme } from "./passwords.ts";
 import { Session } from "./session.ts";
+
+/** A chat on an in-memory store with the accounts `users` (password `pw-NAME`). */
+async function chatWith(users: string[]): Promise<{ chat: Chat; store: SqliteStore }> {
+  const store = await SqliteStore.open(":memory:");
+  for (const name of users) {
+    const passwordHash = await hashPassword(`pw-${name}`, 1024);
+    await store.createAccount({
+      name,
+      passwordHash,
+      source: "registered",
+      disabled: false,
+      createdAt: 0,
+    });
+  }
+  const state = await store.load();
+  return {
+    chat: new Chat({ store, state, maxOnline: 10, pollLog: { messages: 10, chars: 1e6 } }),
+    store,
+  };
+}
+
+/** A session logged in as `user` whose events land in `events`. */
+async function login(chat: Chat, user: string): Promise<{ session: Session; events: Message[] }> {
+  const events: Message[] = [];
+  const session = new Session({
+    address: "127.0.0.1:1",
+    deliver: (event) => events.push(event),
+    close: () => {},
+  });
+  assert.equal((await chat.login(session, user, `pw-${user}`, true)).status, "OK");
+  return { session, events };
+}
+
+Deno.test("the answer to a request to join a peer chat can be awaited, as an ICS reply waits", async () => {
+  const { chat, store } = await chatWith(["ann", "bob", "carol"]);
+  const ann = await login(chat, "ann");
+  const bob = await login(chat, "bob");
+  const carol = await login(chat, "carol");
+  await chat.peerConnect(ann.session, "bob");
+
+  const asked = await chat.peerConnect(carol.session, "bob") as PeerOutcome;
+  assert.equal(asked.status, "INVITED");
+  const answer = asked.invitation!.answer;
+  let settled = false;
+  answer.then(() => settled = true);
+  await Promise.resolve();
+  assert.equal(settled, false, "undecided until a member answers");
+  await chat.peerAccept(ann.session, "carol");
+  assert.equal(await answer, "accepted");
+  assert.equal(carol.session.room, ann.session.room, "and then the requester is in");
+
+  chat.logout(carol.session);
+  const again = await login(chat, "carol");
+  const second = await chat.peerConnect(again.session, "ann") as PeerOutcome;
+  chat.peerDecline(bob.session, "carol");
+  assert.equal(await second.invitation!.answer, "declined");
+  const third = await chat.peerConnect(again.session, "ann") as PeerOutcome;
+  chat.logout(again.session);
+  assert.equal(await third.invitation!.answer, "withdrawn", "the requester logged out");
+
+  for (const { session } of [ann, bob]) chat.logout(session);
+  await store.close();
+});
 
 /** A session from `ip`, with a peer that drops what it is sent. */
 function sessionFrom(ip: string): Session {
@@ -47,7 +111,7 @@ function recordingScheme(gated = false) {
 }
 
 /** A chat over an in-memory store holding accounts `user0`… with the given costs. */
-async function chatWith(
+async function chatWithCosts(
   costs: number[],
   options: { passwords: PasswordScheme; floodLimits: FloodLimits; scryptConcurrency?: number },
 ) {
@@ -74,7 +138,7 @@ async function chatWith(
 
 Deno.test("an unknown name is checked against a decoy of a cost the stored hashes have, the same each time", async () => {
   const { scheme, checked } = recordingScheme();
-  const { chat, store } = await chatWith([2048, 2048, 4096, 4096], {
+  const { chat, store } = await chatWithCosts([2048, 2048, 4096, 4096], {
     passwords: scheme,
     floodLimits: NO_FLOOD_LIMITS,
   });
@@ -95,7 +159,10 @@ Deno.test("an unknown name is checked against a decoy of a cost the stored hashe
 
 Deno.test("with no accounts stored, the decoy has the current cost", async () => {
   const { scheme, checked } = recordingScheme();
-  const { chat, store } = await chatWith([], { passwords: scheme, floodLimits: NO_FLOOD_LIMITS });
+  const { chat, store } = await chatWithCosts([], {
+    passwords: scheme,
+    floodLimits: NO_FLOOD_LIMITS,
+  });
   await chat.login(sessionFrom("10.0.0.1"), "nobody", "guess", false);
   assert.equal(checked[0].cost, 1024);
   await store.close();
@@ -103,7 +170,7 @@ Deno.test("with no accounts stored, the decoy has the current cost", async () =>
 
 Deno.test("passwords from an address without failures are checked before those from one with", async () => {
   const { scheme, checked, release } = recordingScheme(true);
-  const { chat, store } = await chatWith([1024, 1024, 1024], {
+  const { chat, store } = await chatWithCosts([1024, 1024, 1024], {
     passwords: scheme,
     floodLimits: DEFAULT_FLOOD_LIMITS,
     scryptConcurrency: 1,
@@ -129,7 +196,7 @@ Deno.test("passwords from an address without failures are checked before those f
 
 Deno.test("when too many passwords wait, LOGIN is answered RATE_LIMITED; quiet addresses go first", async () => {
   const { scheme, checked, release } = recordingScheme(true);
-  const { chat, store } = await chatWith([1024], {
+  const { chat, store } = await chatWithCosts([1024], {
     passwords: scheme,
     floodLimits: NO_FLOOD_LIMITS,
     scryptConcurrency: 1,
@@ -160,7 +227,7 @@ Deno.test("when too many passwords wait, LOGIN is answered RATE_LIMITED; quiet a
 
 Deno.test("a login still being checked when its connection ends does not log anyone in", async () => {
   const { scheme, release } = recordingScheme(true);
-  const { chat, store } = await chatWith([1024], {
+  const { chat, store } = await chatWithCosts([1024], {
     passwords: scheme,
     floodLimits: NO_FLOOD_LIMITS,
   });

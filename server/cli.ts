@@ -8,15 +8,20 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_SCRYPT_CONCURRENCY } from "./passwords.ts";
 import { LOG_FORMATS, type LogFormat } from "./log_format.ts";
+import { DEFAULT_SEARCH_LIMITS, type SearchLimits } from "./search_slots.ts";
 
 /** What the command line asks for. */
 export interface ServerArgs {
   host: string;
+  /** Start on a non-loopback host even while globals.txt holds sample passwords. */
+  allowSamplePasswords: boolean;
   port: number;
   /** HTTP port of the web client; null with --no-http. */
   httpPort: number | null;
   /** Origins besides the server's own whose pages may use the WebSocket. */
   allowOrigins: string[];
+  /** Host names besides addresses and localhost under which the WebSocket is served. */
+  allowHosts: string[];
   maxOnline: number;
   /** Null when not given: ./globals.txt is then read if it exists. */
   globals: string | null;
@@ -49,7 +54,16 @@ export interface ServerArgs {
   loginThrottle: boolean;
   /** 0 for no cap. */
   maxConnectionsPerIp: number;
+  /** Over every listener; 0 for no cap. */
+  maxConnections: number;
+  httpHeaderTimeoutMs: number;
+  maxHttpHeaderBytes: number;
   maxRoomsPerUser: number;
+  maxRooms: number;
+  peerInviteTimeoutMs: number;
+  maxPeerInvites: number;
+  /** How many searches run at once, and how far each page looks. */
+  searchLimits: SearchLimits;
   maxHistoryBytes: number;
   historyConcurrency: number;
   loginTimeoutMs: number;
@@ -70,7 +84,12 @@ Claptrap chat server. PORT and MAX_ONLINE may be given as in the original
 (positional) or as flags.
 
 Options:
-  --host HOST             address to listen on (default 0.0.0.0)
+  --host HOST             address to listen on (default 127.0.0.1: this
+                          machine only; 0.0.0.0 serves the network)
+  --allow-sample-passwords
+                          listen on an address other machines can reach even
+                          while globals.txt keeps the sample accounts'
+                          published passwords (refused by default)
   --port PORT             TCP port (default 6666; 0 picks a free port)
   --http-port PORT        HTTP port of the web client and its WebSocket
                           (default 8080; 0 picks a free port)
@@ -78,6 +97,16 @@ Options:
   --allow-origin ORIGIN   also let pages of ORIGIN (e.g.
                           https://chat.example.com) open a WebSocket
                           (repeatable; default: the server's own only)
+  --allow-host NAME       also serve the WebSocket to pages that reached
+                          the server as NAME, e.g. behind a reverse proxy
+                          (repeatable; IP addresses, localhost, --host and
+                          the --allow-origin hosts always are)
+  --http-header-timeout SECONDS
+                          an HTTP request head must arrive within this
+                          time, and a kept-alive connection sends its next
+                          request within it (default 10)
+  --max-http-header-bytes N
+                          longest HTTP request head (default 16384)
   --max-online N          most users logged in at once (default 10000)
   --globals PATH          preset accounts and rooms (default ./globals.txt,
                           skipped when that file does not exist)
@@ -135,9 +164,29 @@ Options:
                           address, then delays from 1 s doubling to 5 min)
   --max-connections-per-ip N
                           simultaneous connections from one IP address,
-                          TCP and WebSocket together (default 64; 0: no cap)
+                          TCP, HTTP and WebSocket together (default 64;
+                          0: no cap)
+  --max-connections N     simultaneous connections over every port
+                          (default 10000; 0: no cap)
   --max-rooms-per-user N  rooms one user may create; admins are not
                           limited (default 100)
+  --max-rooms N           public rooms the server holds; CREATE_ROOM
+                          beyond it is refused (default 10000)
+  --peer-invite-timeout SECONDS
+                          how long a request to join a peer chat waits
+                          for its members' answer (default 60)
+  --max-peer-invites N    requests to join one peer chat waiting at once;
+                          more are answered BUSY (default 5)
+  --max-searches N        searches the store works on at once, server-wide
+                          (default ${DEFAULT_SEARCH_LIMITS.running})
+  --search-queue N        searches that may wait for a turn beyond those;
+                          more are answered RATE_LIMITED (default ${DEFAULT_SEARCH_LIMITS.waiting})
+  --max-searches-per-user N
+                          searches one user may have under way at once
+                          (default ${DEFAULT_SEARCH_LIMITS.perUser})
+  --search-scan N         messages one page of search results looks
+                          through at most (default ${DEFAULT_SEARCH_LIMITS.scanLimit}); older ones are
+                          left for the next page
   --max-history-bytes N   most bytes of message content in one HISTORY
                           page, at most an eighth of --send-queue-bytes
                           (default 1048576); More: yes says there is more
@@ -167,11 +216,15 @@ export function parseServerArgs(args: string[]): ServerArgs {
     args,
     allowPositionals: true,
     options: {
-      host: { type: "string", default: "0.0.0.0" },
+      host: { type: "string", default: "127.0.0.1" },
+      "allow-sample-passwords": { type: "boolean", default: false },
       port: { type: "string" },
       "http-port": { type: "string" },
       "no-http": { type: "boolean", default: false },
       "allow-origin": { type: "string", multiple: true, default: [] },
+      "allow-host": { type: "string", multiple: true, default: [] },
+      "http-header-timeout": { type: "string", default: "10" },
+      "max-http-header-bytes": { type: "string", default: "16384" },
       "max-online": { type: "string" },
       globals: { type: "string" },
       db: { type: "string", default: "./claptrap.db" },
@@ -197,7 +250,15 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "register-total-rate": { type: "string", default: "60" },
       "no-login-throttle": { type: "boolean", default: false },
       "max-connections-per-ip": { type: "string", default: "64" },
+      "max-connections": { type: "string", default: "10000" },
       "max-rooms-per-user": { type: "string", default: "100" },
+      "max-rooms": { type: "string", default: "10000" },
+      "peer-invite-timeout": { type: "string", default: "60" },
+      "max-peer-invites": { type: "string", default: "5" },
+      "max-searches": { type: "string", default: String(DEFAULT_SEARCH_LIMITS.running) },
+      "search-queue": { type: "string", default: String(DEFAULT_SEARCH_LIMITS.waiting) },
+      "max-searches-per-user": { type: "string", default: String(DEFAULT_SEARCH_LIMITS.perUser) },
+      "search-scan": { type: "string", default: String(DEFAULT_SEARCH_LIMITS.scanLimit) },
       "max-history-bytes": { type: "string", default: String(1 << 20) },
       "history-concurrency": { type: "string", default: "4" },
       "login-timeout": { type: "string", default: "60" },
@@ -223,11 +284,21 @@ export function parseServerArgs(args: string[]): ServerArgs {
   if (tlsKey !== null && tlsCert === null) throw new TypeError("--tls-key needs --tls-cert");
   return {
     host: values.host,
+    allowSamplePasswords: values["allow-sample-passwords"],
     port,
     httpPort: values["no-http"]
       ? null
       : integer("http-port", values["http-port"] ?? "8080", 0, 65535),
     allowOrigins: values["allow-origin"].map(origin),
+    allowHosts: values["allow-host"].map(hostName),
+    httpHeaderTimeoutMs: 1000 *
+      integer("http-header-timeout", values["http-header-timeout"], 1, 3_600),
+    maxHttpHeaderBytes: integer(
+      "max-http-header-bytes",
+      values["max-http-header-bytes"],
+      1024,
+      1 << 20,
+    ),
     maxOnline,
     globals: values.globals ?? null,
     db: values.db,
@@ -259,7 +330,18 @@ export function parseServerArgs(args: string[]): ServerArgs {
     registerTotalRate: decimal("register-total-rate", values["register-total-rate"], 1_000_000),
     loginThrottle: !values["no-login-throttle"],
     maxConnectionsPerIp: integer("max-connections-per-ip", values["max-connections-per-ip"], 0),
+    maxConnections: integer("max-connections", values["max-connections"], 0),
     maxRoomsPerUser: integer("max-rooms-per-user", values["max-rooms-per-user"], 0),
+    maxRooms: integer("max-rooms", values["max-rooms"], 0),
+    peerInviteTimeoutMs: 1000 *
+      integer("peer-invite-timeout", values["peer-invite-timeout"], 1, 3_600),
+    maxPeerInvites: integer("max-peer-invites", values["max-peer-invites"], 1, 1_000),
+    searchLimits: {
+      running: integer("max-searches", values["max-searches"], 1, 1024),
+      waiting: integer("search-queue", values["search-queue"], 0, 1_000_000),
+      perUser: integer("max-searches-per-user", values["max-searches-per-user"], 1, 1024),
+      scanLimit: integer("search-scan", values["search-scan"], 1, 100_000_000),
+    },
     maxHistoryBytes: integer("max-history-bytes", values["max-history-bytes"], 1024),
     historyConcurrency: integer("history-concurrency", values["history-concurrency"], 1, 1024),
     loginTimeoutMs: 1000 * integer("login-timeout", values["login-timeout"], 1, 86_400),
@@ -355,6 +437,16 @@ function origin(text: string): string {
     );
   }
   return url.origin;
+}
+
+/** Checks and lower-cases an --allow-host value: a host name, without port. */
+function hostName(text: string): string {
+  if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(text)) {
+    throw new TypeError(
+      `--allow-host must be a host name such as chat.example.com, got ${JSON.stringify(text)}`,
+    );
+  }
+  return text.toLowerCase();
 }
 
 function oneOf<T extends string>(name: string, text: string, choices: readonly T[]): T {

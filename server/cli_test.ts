@@ -1,11 +1,13 @@
 import assert from "node:assert/strict";
 import { parseServerArgs, readTlsFiles } from "./cli.ts";
+import { DEFAULT_SEARCH_LIMITS } from "./search_slots.ts";
 
 Deno.test("parseServerArgs takes PORT and MAX_ONLINE positionally, as the original did", () => {
   const args = parseServerArgs(["7000", "5"]);
   assert.equal(args.port, 7000);
   assert.equal(args.maxOnline, 5);
-  assert.equal(args.host, "0.0.0.0");
+  assert.equal(args.host, "127.0.0.1", "this machine only, unless told");
+  assert.equal(args.allowSamplePasswords, false);
   assert.equal(args.globals, null, "./globals.txt is read only if it exists");
   assert.equal(args.db, "./claptrap.db");
   assert.equal(args.dbSync, "full");
@@ -13,6 +15,7 @@ Deno.test("parseServerArgs takes PORT and MAX_ONLINE positionally, as the origin
 
 Deno.test("parseServerArgs defaults and flags", () => {
   assert.equal(parseServerArgs([]).port, 6666);
+  assert.equal(parseServerArgs(["--allow-sample-passwords"]).allowSamplePasswords, true);
   const args = parseServerArgs([
     "--host",
     "127.0.0.1",
@@ -29,6 +32,15 @@ Deno.test("parseServerArgs defaults and flags", () => {
     3,
     "x.txt",
   ]);
+});
+
+Deno.test("parseServerArgs reads --max-rooms, 10,000 by default", () => {
+  assert.equal(parseServerArgs([]).maxRooms, 10_000);
+  assert.equal(parseServerArgs(["--max-rooms", "35000"]).maxRooms, 35_000);
+  assert.throws(
+    () => parseServerArgs(["--max-rooms", "many"]),
+    /--max-rooms must be a whole number from 0/,
+  );
 });
 
 Deno.test("parseServerArgs rejects bad numbers and unknown flags with a clear message", () => {
@@ -70,6 +82,26 @@ Deno.test("parseServerArgs reads the store and hashing flags", () => {
     () => parseServerArgs(["--scrypt-cost", "1000"]),
     /--scrypt-cost must be a power of two, got 1000/,
   );
+});
+
+Deno.test("parseServerArgs reads the search bounds, each a whole number in range", () => {
+  assert.deepEqual(parseServerArgs([]).searchLimits, DEFAULT_SEARCH_LIMITS);
+  const args = parseServerArgs([
+    "--max-searches",
+    "2",
+    "--search-queue",
+    "0",
+    "--max-searches-per-user",
+    "3",
+    "--search-scan",
+    "500",
+  ]);
+  assert.deepEqual(args.searchLimits, { running: 2, waiting: 0, perUser: 3, scanLimit: 500 });
+  assert.throws(
+    () => parseServerArgs(["--max-searches", "0"]),
+    /--max-searches must be a whole number from 1 to 1024, got "0"/,
+  );
+  assert.throws(() => parseServerArgs(["--search-scan", "lots"]), /--search-scan must be/);
 });
 
 Deno.test("parseServerArgs serves the web client on port 8080 unless told otherwise", () => {
@@ -208,5 +240,56 @@ Deno.test("parseServerArgs reads the bounds on work and the rates of joins and r
   assert.throws(
     () => parseServerArgs(["--max-history-bytes", "100"]),
     /--max-history-bytes must be a whole number from 1024/,
+  );
+});
+
+Deno.test("parseServerArgs takes the listener limits: --max-connections, HTTP head bounds, --allow-host", () => {
+  const defaults = parseServerArgs([]);
+  assert.deepEqual(
+    [
+      defaults.maxConnections,
+      defaults.httpHeaderTimeoutMs,
+      defaults.maxHttpHeaderBytes,
+      defaults.allowHosts,
+    ],
+    [10_000, 10_000, 16_384, []],
+  );
+  const args = parseServerArgs([
+    "--max-connections",
+    "0",
+    "--http-header-timeout",
+    "3",
+    "--max-http-header-bytes",
+    "4096",
+    "--allow-host",
+    "Chat.Example.com",
+    "--allow-host",
+    "proxy",
+  ]);
+  assert.deepEqual(
+    [args.maxConnections, args.httpHeaderTimeoutMs, args.maxHttpHeaderBytes, args.allowHosts],
+    [0, 3_000, 4_096, ["chat.example.com", "proxy"]],
+  );
+  assert.throws(
+    () => parseServerArgs(["--max-http-header-bytes", "100"]),
+    /--max-http-header-bytes must be a whole number from 1024 to 1048576, got "100"/,
+  );
+  for (const bad of ["chat.example.com:8080", "https://chat.example.com", "a_b", ""]) {
+    assert.throws(
+      () => parseServerArgs(["--allow-host", bad]),
+      /--allow-host must be a host name such as chat.example.com/,
+      bad,
+    );
+  }
+});
+
+Deno.test("parseServerArgs bounds requests to join peer chats: how long they wait, how many", () => {
+  const defaults = parseServerArgs([]);
+  assert.deepEqual([defaults.peerInviteTimeoutMs, defaults.maxPeerInvites], [60_000, 5]);
+  const args = parseServerArgs(["--peer-invite-timeout", "10", "--max-peer-invites", "2"]);
+  assert.deepEqual([args.peerInviteTimeoutMs, args.maxPeerInvites], [10_000, 2]);
+  assert.throws(
+    () => parseServerArgs(["--max-peer-invites", "0"]),
+    /--max-peer-invites must be a whole number from 1 to 1000/,
   );
 });

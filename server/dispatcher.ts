@@ -13,6 +13,12 @@ import {
   formatRows,
 } from "../protocol/content.ts";
 import type { Message } from "../protocol/message.ts";
+import {
+  formatCtime,
+  formatOriginalMemberList,
+  formatOriginalMessages,
+  formatOriginalRoomList,
+} from "../protocol/original.ts";
 import { DEFAULT_MAX_MESSAGE_CHARS, messageProblem } from "../protocol/message_text.ts";
 import {
   CAPABILITIES,
@@ -26,10 +32,14 @@ import {
   Status,
   type StatusCode,
 } from "../protocol/methods.ts";
+import { StoreFailedError } from "../store/store.ts";
 import { type Chat, formatTime, type Outcome } from "./chat.ts";
 import type { Poems } from "./poems.ts";
 import { StoreRead } from "./request_queue.ts";
 import type { Session } from "./session.ts";
+
+/** The answer to a request whose outcome cannot be known: none. */
+const NEVER_ANSWERED: Promise<Message> = new Promise(() => {});
 
 /** Settings of the dispatcher. */
 export interface DispatchOptions {
@@ -53,6 +63,13 @@ type Handler = (chat: Chat, session: Session, request: Message, options: Dispatc
 
 /** Messages a HISTORY returns when it gives no Limit, and at most. */
 export const HISTORY_LIMITS = { default: 50, max: 500 } as const;
+/** Rooms a LIST_ROOMS page lists when it gives no Limit, and at most. */
+export const LIST_ROOMS_LIMITS = { default: 1_000, max: 1_000 } as const;
+/**
+ * Most rooms in an original session's room list, which cannot be paged:
+ * the rooms with members first.
+ */
+export const ORIGINAL_ROOM_ROWS = 1_000;
 /** Results a SEARCH returns when it gives no Limit, and at most. */
 export const SEARCH_LIMITS = { default: 20, max: 100 } as const;
 /**
@@ -163,19 +180,30 @@ const HANDLERS: Record<RequestMethod, Handler> = {
   LOGOUT(chat, session) {
     return reply(Response.RESP_LOGOUT, chat.logout(session));
   },
-  LIST_ROOMS(chat) {
-    const rooms = chat.rooms();
+  LIST_ROOMS(chat, session, request) {
+    if (session.original) {
+      const rooms = chat.roomsOccupiedFirst(ORIGINAL_ROOM_ROWS);
+      return reply(Response.RESP_LIST_ROOMS, Status.OK, {}, formatOriginalRoomList(rooms));
+    }
+    const limit = numberParam(request, "Limit", LIST_ROOMS_LIMITS.default, LIST_ROOMS_LIMITS.max);
+    if (typeof limit === "string") return badRequest(limit, Response.RESP_LIST_ROOMS);
+    const page = chat.roomPage(request.params.After ?? null, limit!);
+    if (!page) return badRequest("After names no room", Response.RESP_LIST_ROOMS);
     return reply(
       Response.RESP_LIST_ROOMS,
       Status.OK,
-      { "Member-Counts": formatCounts(rooms.map((room) => room.members)) },
-      formatNameList(rooms.map((room) => room.name)),
+      {
+        "Member-Counts": formatCounts(page.rooms.map((room) => room.members)),
+        More: page.more ? "yes" : "no",
+      },
+      formatNameList(page.rooms.map((room) => room.name)),
     );
   },
   LIST_MEMBERS(chat, session) {
     const members = chat.members(session);
     if (!members) return reply(Response.RESP_LIST_MEMBERS, Status.NOT_IN_ROOM);
-    return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, formatNameList(members));
+    const list = session.original ? formatOriginalMemberList(members) : formatNameList(members);
+    return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, list);
   },
   JOIN_ROOM(chat, session, request) {
     return answerEither(
@@ -204,8 +232,17 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     );
   },
   async RECV_MSG(chat, session, _request, options) {
+    const original = session.original;
     const { status, messages, missed } = await chat.receive(session, options.maxReplyChars);
     if (status !== Status.OK) return reply(Response.NO_NEW_MSG, status);
+    if (original) {
+      const records = messages.map((m) => ({
+        from: m.from,
+        time: formatCtime(m.time),
+        content: m.content,
+      }));
+      return reply(Response.NEW_MSG, Status.OK, {}, formatOriginalMessages(records));
+    }
     const params: Record<string, string> = {};
     if (missed > 0) params.Missed = String(missed);
     const lines = messages.map((m) => ({
@@ -254,16 +291,39 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       );
     });
   },
-  async SEARCH(chat, session, request) {
+  SEARCH(chat, session, request) {
     const limit = numberParam(request, "Limit", SEARCH_LIMITS.default, SEARCH_LIMITS.max);
-    if (typeof limit === "string") return badRequest(limit, Response.RESP_SEARCH);
+    const before = numberParam(request, "Before", null, Number.MAX_SAFE_INTEGER);
+    for (const value of [limit, before]) {
+      if (typeof value === "string") return badRequest(value, Response.RESP_SEARCH);
+    }
     const problem = queryProblem(request.params.Query);
     if (problem) return badRequest(problem, Response.RESP_SEARCH);
-    const hits = await chat.search(session, request.params.Query, limit!);
-    const rows = hits.map((h) => [String(h.id), h.room, h.sender, formatTime(h.time), h.snippet]);
-    return reply(Response.RESP_SEARCH, Status.OK, {}, formatRows(rows));
+    const outcome = chat.search(
+      session,
+      request.params.Query,
+      limit as number,
+      before as number | null,
+    );
+    return answerEither(outcome, ({ page, ...refused }) => {
+      if (!page) return answer(Response.RESP_SEARCH, refused);
+      const rows = page.hits.map((h) => [
+        String(h.id),
+        h.room,
+        h.sender,
+        formatTime(h.time),
+        h.snippet,
+      ]);
+      const params: Record<string, string> = {
+        Total: page.partial ? `${page.total}+` : String(page.total),
+        More: page.next === null ? "no" : "yes",
+        Partial: page.partial ? "yes" : "no",
+      };
+      if (page.next !== null) params.Before = String(page.next);
+      return reply(Response.RESP_SEARCH, Status.OK, params, formatRows(rows));
+    });
   },
-  HELLO(_chat, _session, request) {
+  HELLO(_chat, session, request) {
     const version = request.params.Version.match(/^(\d{1,4})\.(\d{1,4})$/);
     if (!version) {
       return badRequest("Version must be MAJOR.MINOR, e.g. 2.0", Response.RESP_HELLO);
@@ -275,6 +335,8 @@ const HANDLERS: Record<RequestMethod, Handler> = {
         Reason: `this server speaks Claptrap ${PROTOCOL_VERSION} and the original protocol 1.x`,
       });
     }
+    // the one place where a session leaves the original dialect, for good
+    if (Number(version[1]) === 2) session.original = false;
     return reply(Response.RESP_HELLO, Status.OK, { ...ours, Capabilities: CAPABILITIES.join(",") });
   },
   PING(chat, _session, request) {
@@ -292,14 +354,28 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     return reply(Response.RESP_WHO, Status.OK, {}, formatRows(rows));
   },
   PEER_CONNECT(chat, session, request) {
-    return answerEither(
-      chat.peerConnect(session, request.params.Peer),
-      (outcome) =>
-        answer(Response.RESP_PEER_CONNECT, outcome, outcome.room ? { Room: outcome.room } : {}),
-    );
+    return answerEither(chat.peerConnect(session, request.params.Peer), (outcome) => {
+      const params: Record<string, string> = {};
+      if (outcome.room) params.Room = outcome.room;
+      if (outcome.invitation) params.Expires = formatTime(outcome.invitation.expires);
+      return answer(Response.RESP_PEER_CONNECT, outcome, params);
+    });
   },
   PEER_BYE(chat, session) {
     return reply(Response.RESP_PEER_BYE, chat.peerBye(session));
+  },
+  PEER_ACCEPT(chat, session, request) {
+    return answerEither(
+      chat.peerAccept(session, request.params.Peer),
+      (outcome) => answer(Response.RESP_PEER_ACCEPT, outcome),
+    );
+  },
+  PEER_DECLINE(chat, session, request) {
+    return answer(Response.RESP_PEER_DECLINE, chat.peerDecline(session, request.params.Peer));
+  },
+  async LIST_DIRECT(chat, session) {
+    const partners = await chat.directPartners(session);
+    return reply(Response.RESP_LIST_DIRECT, Status.OK, {}, formatNameList(partners));
   },
   DM(chat, session, request, options) {
     const refusal = contentRefusal(request, Response.RESP_DM, options);
@@ -390,7 +466,9 @@ function missingParams(spec: RequestSpec, request: Message): string | null {
 }
 
 /**
- * A handler's answer, or SERVER_ERROR if it fails. A function of its own
+ * A handler's answer, or SERVER_ERROR if it fails; no answer at all when
+ * the store has failed with what is on disk unknown, for the request may
+ * have been carried out (the server is stopping). A function of its own
  * because the closure it makes would otherwise cost `dispatch` a context on
  * every call, answered at once or not.
  */
@@ -401,6 +479,7 @@ function failureAnswered(
   options: DispatchOptions,
 ): Promise<Message> {
   return response.catch((error) => {
+    if (error instanceof StoreFailedError) return NEVER_ANSWERED;
     options.log(`request-failed method=${method} error=${JSON.stringify(String(error))}`);
     return reply(spec.response, Status.SERVER_ERROR, { Reason: "the server could not store this" });
   });

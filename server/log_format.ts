@@ -56,6 +56,35 @@ function valueOf(value: string): unknown {
   return value;
 }
 
+/**
+ * The TCP port of a written `listening addr=HOST:PORT` line, as text
+ * (`TIME listening addr=…`) or as JSON, or null for any other line; for
+ * programs that start a server on port 0 and read its log.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listeningPort } from "./log_format.ts";
+ * assert.equal(listeningPort("2026-11-23T10:54:12.345Z listening addr=127.0.0.1:40123"), 40123);
+ * assert.equal(listeningPort('{"time":"…","event":"listening","addr":"[::1]:7000"}'), 7000);
+ * assert.equal(listeningPort("2026-11-23T10:54:12.345Z listening http=127.0.0.1:8080"), null);
+ * ```
+ */
+export function listeningPort(written: string): number | null {
+  let fields: Record<string, unknown>;
+  try {
+    fields = written.startsWith("{")
+      ? JSON.parse(written)
+      : parseLogLine(written.slice(written.indexOf(" ") + 1));
+  } catch {
+    return null;
+  }
+  const port = fields.event === "listening" && typeof fields.addr === "string"
+    ? /:(\d{1,5})$/.exec(fields.addr)?.[1]
+    : undefined;
+  return port === undefined ? null : Number(port);
+}
+
 /** A log line as written: the time first, then the line as text or as JSON. */
 export function formatLogLine(line: string, format: LogFormat, time: Date): string {
   if (format === "text") return `${time.toISOString()} ${line}`;

@@ -17,14 +17,18 @@ import type { Message } from "../protocol/message.ts";
  * An answer that reads much from the store (HISTORY): `start` is called
  * when the connection may have it.
  */
-export class StoreRead {
+export class StoreRead<Answer = Message> {
   /** @param start reads and answers */
-  constructor(readonly start: () => Promise<Message>) {}
+  constructor(readonly start: () => Promise<Answer>) {}
 }
 
-/** One request to handle: how to answer it, and whether later ones wait for it. */
-export interface QueuedRequest {
-  run(): Message | Promise<Message> | StoreRead;
+/**
+ * One request to handle: how to answer it, and whether later ones wait for
+ * it. The answer is a message, or whatever the transport queues (e.g.
+ * bytes already encoded).
+ */
+export interface QueuedRequest<Answer = Message> {
+  run(): Answer | Promise<Answer> | StoreRead<Answer>;
   barrier: boolean;
 }
 
@@ -37,8 +41,8 @@ export interface SendBacklog {
 }
 
 /** A slot for an answer in request order; null until the answer is ready. */
-interface Slot {
-  response: Message | null;
+interface Slot<Answer> {
+  response: Answer | null;
   /** Whether it answers a {@link StoreRead}. */
   read: boolean;
 }
@@ -47,18 +51,18 @@ interface Slot {
 export const MAX_OUTSTANDING = 4096;
 
 /** The ordered request/response pipeline of one connection. */
-export class RequestQueue {
-  readonly #send: (response: Message) => void;
+export class RequestQueue<Answer = Message> {
+  readonly #send: (response: Answer) => void;
   readonly #backlog: { queue: SendBacklog; watermark: number } | undefined;
-  #waiting: QueuedRequest[] = [];
+  #waiting: QueuedRequest<Answer>[] = [];
   #blocked = false;
   /** Answers not sent yet, in request order. */
-  #outstanding: Slot[] = [];
+  #outstanding: Slot<Answer>[] = [];
   #readyWaiters: (() => void)[] = [];
   /** A store read has started and its answer is not sent yet. */
   #reading = false;
   /** The store read waiting for its turn, holding back the requests after it. */
-  #held: StoreRead | null = null;
+  #held: StoreRead<Answer> | null = null;
   /** Waiting for the send queue to drain before the held read may start. */
   #drainAwaited = false;
 
@@ -69,7 +73,7 @@ export class RequestQueue {
    * so that its answer fits beside what is queued
    */
   constructor(
-    send: (response: Message) => void,
+    send: (response: Answer) => void,
     backlog?: { queue: SendBacklog; limit: number },
   ) {
     this.#send = send;
@@ -92,7 +96,7 @@ export class RequestQueue {
   }
 
   /** Adds a request; it is handled at once unless a barrier holds it back. */
-  push(request: QueuedRequest): void {
+  push(request: QueuedRequest<Answer>): void {
     this.#waiting.push(request);
     this.#pump();
   }
@@ -151,7 +155,7 @@ export class RequestQueue {
    * Holds back later requests until a barrier is answered. Its own method:
    * the closure inside would cost `#pump` a context on every call.
    */
-  #holdUntil(response: Promise<Message>): void {
+  #holdUntil(response: Promise<Answer>): void {
     this.#blocked = true;
     response.finally(() => {
       this.#blocked = false;
@@ -161,8 +165,8 @@ export class RequestQueue {
   }
 
   /** Sends an answer given later once every answer before it is sent. */
-  #later(response: Promise<Message>, read: boolean): void {
-    const slot: Slot = { response: null, read };
+  #later(response: Promise<Answer>, read: boolean): void {
+    const slot: Slot<Answer> = { response: null, read };
     this.#outstanding.push(slot);
     response.then((message) => {
       slot.response = message;

@@ -9,17 +9,26 @@ import { DEFAULT_MAX_FRAME_SIZE } from "../protocol/frame.ts";
 import type { SyncMode } from "../store/sqlite_database.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
+import { AcceptLoop } from "./accept_loop.ts";
 import { ConnectionsPerAddress } from "./address_limit.ts";
-import { Chat, DEFAULT_MAX_HISTORY_BYTES, type DuplicateLoginPolicy } from "./chat.ts";
+import {
+  Chat,
+  DEFAULT_INVITATION_LIMITS,
+  DEFAULT_MAX_HISTORY_BYTES,
+  type DuplicateLoginPolicy,
+} from "./chat.ts";
 import { type ConsoleResult, runConsoleCommand } from "./console.ts";
 import type { Globals } from "./globals.ts";
 import { type GlobalsImport, importGlobals } from "./globals_import.ts";
-import { type HttpServerHandle, startHttpServer } from "./http_server.ts";
+import { HttpListenError, HttpServer, refuseHttp } from "./http_server.ts";
 import type { FloodLimits } from "./flood_control.ts";
 import { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./liveness.ts";
+import { logDescriptorLimits, readDescriptorLimits } from "./fd_limit.ts";
 import { stderrLogger } from "./log_format.ts";
 import { DEFAULT_SCRYPT_COST } from "./passwords.ts";
 import type { Poems } from "./poems.ts";
+import { isLoopback, SamplePasswordsError, samplePasswordsIn } from "./sample_accounts.ts";
+import type { SearchLimits } from "./search_slots.ts";
 import { StaticFiles } from "./static_files.ts";
 import {
   closeQuietly,
@@ -28,11 +37,18 @@ import {
   refuseConnection,
   TcpConnection,
 } from "./tcp_connection.ts";
+import { TlsHandshakes } from "./tls_handshakes.ts";
 
 /** Settings of {@link startServer}; every field has a default. */
 export interface ServerOptions {
-  /** Address to listen on. Default `0.0.0.0`. */
+  /** Address to listen on. Default `127.0.0.1`: this machine only. */
   host?: string;
+  /**
+   * Start even when `host` is not a loopback address while `globals` gives
+   * an account its published sample password (see server/sample_accounts.ts).
+   * Default false: such a start throws {@link SamplePasswordsError}.
+   */
+  allowSamplePasswords?: boolean;
   /** TCP port; 0 picks a free one. Default 6666. */
   port?: number;
   /**
@@ -97,6 +113,17 @@ export interface ServerOptions {
   floodLimits?: FloodLimits;
   /** Most rooms one user may create (admins are not limited). Default 100. */
   maxRoomsPerUser?: number;
+  /** Most public rooms; CREATE_ROOM beyond it gets NOT_ALLOWED. Default 10,000. */
+  maxRooms?: number;
+  /** How long a request to join a peer chat waits for an answer, in ms. Default 60,000. */
+  peerInviteTimeoutMs?: number;
+  /** Most requests to join one peer chat waiting at once. Default 5. */
+  maxPeerInvites?: number;
+  /**
+   * Searches at once (per user, server-wide, waiting) and messages one page
+   * of results looks through. Default {@link DEFAULT_SEARCH_LIMITS}.
+   */
+  searchLimits?: SearchLimits;
   /**
    * Most bytes of message content in one HISTORY page, the first message
    * whole; at most an eighth of `sendQueueBytes`. Default 1 MiB.
@@ -104,8 +131,26 @@ export interface ServerOptions {
   maxHistoryBytes?: number;
   /** Most HISTORY reads under way at once; 64 times as many may wait. Default 4. */
   historyConcurrency?: number;
-  /** Most simultaneous connections (TCP and WebSocket) from one IP address; 0 for no cap. Default 64. */
+  /** Most simultaneous connections (TCP, HTTP and WebSocket) from one IP address; 0 for no cap. Default 64. */
   maxConnectionsPerAddress?: number;
+  /**
+   * Most simultaneous connections over every listener; 0 for no cap.
+   * Default {@link DEFAULT_MAX_CONNECTIONS}.
+   */
+  maxConnections?: number;
+  /**
+   * Host names under which the server's own pages may open a WebSocket,
+   * besides IP addresses, `localhost`, `host` and the hosts of
+   * `allowOrigins` (e.g. the name a reverse proxy serves it as). Default none.
+   */
+  allowHosts?: readonly string[];
+  /**
+   * How long an HTTP request head may take to arrive (and a keep-alive
+   * connection may wait for its next request), in ms. Default 10,000.
+   */
+  httpHeaderTimeoutMs?: number;
+  /** Most bytes of an HTTP request head (request line and header fields). Default 16 KiB. */
+  maxHttpHeaderBytes?: number;
   /** Connections not logged in for this long are closed, in ms. Default 60,000. */
   loginTimeoutMs?: number;
   /** Connections that leave a frame unfinished this long are closed, in ms. Default 30,000. */
@@ -135,6 +180,13 @@ export interface ServerHandle {
   console(line: string): ConsoleResult;
   /** Resolves once the server has stopped. */
   readonly finished: Promise<void>;
+  /**
+   * Why the server stopped by itself, or null: its store failed, unable to
+   * tell what is on disk (see `StoreFailedError`); it then closes every
+   * connection, telling push clients why, without answering the requests
+   * that were waiting for the store.
+   */
+  readonly failure: string | null;
 }
 
 /** The TLS certificate or key cannot be used; the message says why. */
@@ -146,11 +198,33 @@ export class TlsConfigError extends Error {
 /** Writes a log line to stderr, prefixed with the time. */
 export const logToStderr: (line: string) => void = stderrLogger("text");
 
+/** The address a server listens on unless told otherwise: this machine only. */
+export const DEFAULT_HOST = "127.0.0.1";
+
+/**
+ * The web page's address as a person would open it: `localhost` for a
+ * loopback or wildcard address, which a browser on this machine reaches.
+ */
+function pageUrl(addr: Deno.NetAddr, tls: boolean): string {
+  const { hostname } = addr;
+  const host = hostname === "0.0.0.0" || hostname === "::" || isLoopback(hostname)
+    ? "localhost"
+    : hostname.includes(":")
+    ? `[${hostname}]`
+    : hostname;
+  return `${tls ? "https" : "http"}://${host}:${addr.port}/`;
+}
+
 /** Most connections from one address unless told otherwise. */
 export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
 
+/** Most connections over every listener unless told otherwise. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
 /**
  * Opens the store, brings globals.txt into it, and starts listening on TCP.
+ * @throws {SamplePasswordsError} when `host` is reachable from other
+ * machines and `globals` holds a sample password (see `allowSamplePasswords`).
  * @throws {StoreError} when the database cannot be used.
  * @throws {TlsConfigError} when the TLS certificate or key cannot be used.
  *
@@ -164,6 +238,11 @@ export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
  * ```
  */
 export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
+  const host = options.host ?? DEFAULT_HOST;
+  if (!options.allowSamplePasswords && !isLoopback(host) && options.globals) {
+    const exposed = samplePasswordsIn(options.globals.accounts);
+    if (exposed.length > 0) throw new SamplePasswordsError(host, exposed);
+  }
   const log = options.log ?? logToStderr;
   const scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
   const store = options.store ??
@@ -181,17 +260,20 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     loginTimeoutMs: options.loginTimeoutMs,
     frameTimeoutMs: options.frameTimeoutMs,
   };
+  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const perAddress = new ConnectionsPerAddress(
     options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    maxConnections,
   );
   let listener: Deno.TcpListener | Deno.TlsListener | undefined;
+  let httpListener: Deno.TcpListener | Deno.TlsListener | undefined;
   let chat: Chat;
-  let http: HttpServerHandle | null = null;
+  let http: HttpServer | null = null;
   let imported: GlobalsImport | null = null;
   try {
     // bound first, so that a port in use or an unusable TLS key is reported at
     // once, not after a slow globals.txt import; connections wait to be accepted
-    listener = listen(options.host ?? "0.0.0.0", options.port ?? 6666, options.tls);
+    listener = listen(host, options.port ?? 6666, options.tls);
     if (options.globals) {
       imported = await importGlobals(store, options.globals, { scryptCost, now: Date.now() });
     }
@@ -209,6 +291,12 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       scryptConcurrency: options.scryptConcurrency,
       floodLimits: options.floodLimits,
       maxRoomsPerUser: options.maxRoomsPerUser,
+      maxRooms: options.maxRooms,
+      invitationLimits: {
+        timeoutMs: options.peerInviteTimeoutMs ?? DEFAULT_INVITATION_LIMITS.timeoutMs,
+        perChat: options.maxPeerInvites ?? DEFAULT_INVITATION_LIMITS.perChat,
+      },
+      searchLimits: options.searchLimits,
       // a page, escaped for the wire (at most four times its size in JSON),
       // must fit in a send queue that holds a quarter already
       maxHistoryBytes: Math.min(
@@ -219,27 +307,40 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       log,
     });
     if (options.httpPort != null) {
-      http = startHttpServer({
-        hostname: options.host ?? "0.0.0.0",
-        port: options.httpPort,
+      try {
+        httpListener = listen(host, options.httpPort, options.tls);
+      } catch (error) {
+        throw new HttpListenError(
+          `cannot listen for HTTP on ${host}:${options.httpPort}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+      http = new HttpServer({
         chat,
         limits,
         allowOrigins: options.allowOrigins ?? [],
+        allowHosts: [...(options.allowHosts ?? []), host],
         files: await StaticFiles.load(),
         log,
-        perAddress,
-        tls: options.tls,
+        headerTimeoutMs: options.httpHeaderTimeoutMs,
+        maxHeaderBytes: options.maxHttpHeaderBytes,
       });
     }
   } catch (error) {
     listener?.close();
+    httpListener?.close();
     await store.close();
     throw error;
   }
   const addr = listener.addr as Deno.NetAddr;
+  const httpAddr = (httpListener?.addr ?? null) as Deno.NetAddr | null;
   log(`listening addr=${addr.hostname}:${addr.port}`);
-  if (http) log(`listening http=${http.addr.hostname}:${http.addr.port}`);
+  if (httpAddr) {
+    log(`listening http=${httpAddr.hostname}:${httpAddr.port}`);
+    log(`web-client url=${pageUrl(httpAddr, options.tls !== undefined)}`);
+  }
   if (options.tls) log("tls on");
+  logDescriptorLimits(readDescriptorLimits(), maxConnections, log);
   if (imported) {
     const { accounts, checked, hashed } = imported;
     log(`globals accounts=${accounts} checked=${checked} hashed=${hashed}`);
@@ -249,43 +350,25 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const idleLimit = options.idleTimeoutMs ?? DEFAULT_LIVENESS_RULES.idleLimit;
   const rules = livenessRulesOf(limits, pingAfter, idleLimit);
   const connections = new Map<TcpConnection, Promise<void>>();
-  const serve = (conn: Deno.Conn) => {
+  const serveTcp = (conn: Deno.Conn) => {
     const connection = new TcpConnection(conn, chat, limits, log);
-    const ended = connection.run().finally(() => {
-      connections.delete(connection);
-      perAddress.closed((conn.remoteAddr as Deno.NetAddr).hostname);
-    });
+    const ended = connection.run().finally(() => connections.delete(connection));
     connections.set(connection, ended);
+    return ended;
   };
-  const handshakes = new TlsHandshakes(
-    serve,
-    (conn) => perAddress.closed(conn.remoteAddr.hostname),
-    rules.loginTimeout,
-    log,
-  );
-  const accepting = (async () => {
-    for await (const conn of listener) {
-      const ip = conn.remoteAddr.hostname;
-      if (!perAddress.open(ip)) {
-        const reason = perAddress.reason(ip);
-        log(
-          `connection-refused addr=${ip}:${conn.remoteAddr.port} reason=${JSON.stringify(reason)}`,
-        );
-        refuseConnection(conn, reason, "setNoDelay" in conn);
-        continue;
-      }
-      if ("setNoDelay" in conn) {
-        conn.setNoDelay(true);
-        serve(conn);
-      } else {
-        // Deno's TlsConn has no setNoDelay, so Nagle stays on: cheap, as the
-        // send queue writes at most once per turn of the event loop
-        handshakes.add(conn);
-      }
-    }
-  })().catch(() => {
-    // the listener was closed
+  const chatPort = new Listening(listener, "tcp", perAddress, rules.loginTimeout, log, {
+    serve: serveTcp,
+    refuse: (conn, reason, plain) => refuseConnection(conn, reason, plain),
   });
+  const httpPort = http && httpListener
+    ? new Listening(httpListener, "http", perAddress, rules.loginTimeout, log, {
+      serve: (conn) => http.serve(conn),
+      refuse: (conn, reason, plain) => {
+        if (!plain) return closeQuietly(conn);
+        return refuseHttp(conn, perAddress.full() ? 503 : 429, reason, limits.closeGraceMs);
+      },
+    })
+    : null;
   const liveness = setInterval(() => {
     const now = Date.now();
     for (const connection of connections.keys()) {
@@ -295,17 +378,13 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   }, livenessInterval(rules));
 
   let closing: Promise<void> | null = null;
-  const close = () => {
+  const close = (reason = "server shutting down") => {
     closing ??= (async () => {
       clearInterval(liveness);
-      listener.close();
-      await accepting;
-      await handshakes.close();
-      for (const connection of connections.keys()) connection.close("server shutting down");
-      await Promise.all([
-        ...connections.values(),
-        http?.close("server shutting down", limits.closeGraceMs),
-      ]);
+      await Promise.all([chatPort.close(), httpPort?.close()]);
+      for (const connection of connections.keys()) connection.close(reason);
+      await Promise.all([...connections.values(), http?.close(reason, limits.closeGraceMs)]);
+      await Promise.all([chatPort.finished(), httpPort?.finished()]);
       await store.close();
       log("stopped");
     })();
@@ -313,13 +392,102 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   };
   let resolveFinished!: () => void;
   const finished = new Promise<void>((resolve) => resolveFinished = resolve);
+  let failure: string | null = null;
+  store.failure.then((error) => {
+    failure = error.message;
+    log(`store-failed error=${JSON.stringify(failure)}`);
+    close(`server stopping: ${failure}`).then(resolveFinished);
+  });
   return {
     addr,
-    httpAddr: http?.addr ?? null,
+    httpAddr,
     close: () => close().then(resolveFinished),
     console: (line) => runConsoleCommand(chat, line),
     finished,
+    get failure() {
+      return failure;
+    },
   };
+}
+
+/** What a {@link Listening} does with the connections it accepts. */
+interface ListeningHandlers {
+  /** Serves a connection within the caps (after its TLS handshake); resolves when it ends. */
+  serve(conn: Deno.Conn): Promise<void>;
+  /**
+   * Turns away a connection over a cap, with `reason`; `plain` is false for
+   * a TLS connection, whose handshake has not run.
+   */
+  refuse(conn: Deno.Conn, reason: string, plain: boolean): Promise<void> | void;
+}
+
+/**
+ * One listener of the server: its accept loop, the connection caps shared
+ * by all listeners, and the TLS handshake; counts each connection from
+ * accept until it ends.
+ */
+class Listening {
+  readonly #loop: AcceptLoop<Deno.Conn>;
+  readonly #handshakes: TlsHandshakes;
+  /** Connections being served or refused, until they end. */
+  readonly #open = new Set<Promise<void>>();
+
+  constructor(
+    listener: Deno.TcpListener | Deno.TlsListener,
+    name: string,
+    perAddress: ConnectionsPerAddress,
+    handshakeTimeoutMs: number,
+    log: (line: string) => void,
+    handlers: ListeningHandlers,
+  ) {
+    const serve = (conn: Deno.Conn) => {
+      const ended = handlers.serve(conn).finally(() => {
+        perAddress.closed((conn.remoteAddr as Deno.NetAddr).hostname);
+        this.#open.delete(ended);
+      });
+      this.#open.add(ended);
+    };
+    this.#handshakes = new TlsHandshakes(
+      serve,
+      (conn) => perAddress.closed(conn.remoteAddr.hostname),
+      handshakeTimeoutMs,
+      log,
+    );
+    const accept = (conn: Deno.Conn) => {
+      const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
+      const plain = "setNoDelay" in conn;
+      if (!perAddress.open(hostname)) {
+        const reason = perAddress.reason(hostname);
+        log(`connection-refused addr=${hostname}:${port} reason=${JSON.stringify(reason)}`);
+        const refused = handlers.refuse(conn, reason, plain);
+        if (refused) {
+          this.#open.add(refused);
+          refused.finally(() => this.#open.delete(refused));
+        }
+        return;
+      }
+      if (plain) {
+        (conn as Deno.TcpConn).setNoDelay(true);
+        serve(conn);
+      } else {
+        // Deno's TlsConn has no setNoDelay, so Nagle stays on: cheap, as the
+        // send queue writes at most once per turn of the event loop
+        this.#handshakes.add(conn as Deno.TlsConn);
+      }
+    };
+    this.#loop = new AcceptLoop<Deno.Conn>(listener, accept, name, log);
+  }
+
+  /** Stops accepting and drops the connections still in their TLS handshake. */
+  async close(): Promise<void> {
+    await this.#loop.close();
+    await this.#handshakes.close();
+  }
+
+  /** Resolves when every connection served has ended. */
+  async finished(): Promise<void> {
+    await Promise.all(this.#open);
+  }
 }
 
 /**
@@ -349,78 +517,6 @@ function isListenError(error: unknown): boolean {
     error instanceof Deno.errors.AddrNotAvailable ||
     error instanceof Deno.errors.PermissionDenied ||
     error instanceof Deno.errors.NotCapable;
-}
-
-/**
- * TLS connections accepted but not yet through their handshake. Deno runs
- * the handshake lazily, so the accept loop never sees it fail; running it
- * here, before a session exists, keeps a plain-TCP client, garbage, or a
- * client that distrusts the certificate to one log line and one closed
- * socket, and keeps the accept loop going.
- */
-class TlsHandshakes {
-  readonly #serve: (conn: Deno.TlsConn) => void;
-  readonly #dropped: (conn: Deno.TlsConn) => void;
-  readonly #timeoutMs: number;
-  readonly #log: (line: string) => void;
-  readonly #pending = new Map<Deno.TlsConn, Promise<void>>();
-  #closed = false;
-
-  /**
-   * @param serve takes each connection whose handshake succeeded
-   * @param dropped is told of each connection closed without being served
-   * @param timeoutMs how long a handshake may take
-   */
-  constructor(
-    serve: (conn: Deno.TlsConn) => void,
-    dropped: (conn: Deno.TlsConn) => void,
-    timeoutMs: number,
-    log: (line: string) => void,
-  ) {
-    this.#serve = serve;
-    this.#dropped = dropped;
-    this.#timeoutMs = timeoutMs;
-    this.#log = log;
-  }
-
-  /** Runs the handshake of `conn`, then serves it, or logs why not and closes it. */
-  add(conn: Deno.TlsConn): void {
-    this.#pending.set(conn, this.#run(conn).finally(() => this.#pending.delete(conn)));
-  }
-
-  /** Closes the connections still in their handshake and waits for them. */
-  async close(): Promise<void> {
-    this.#closed = true;
-    for (const conn of this.#pending.keys()) closeQuietly(conn);
-    await Promise.all(this.#pending.values());
-  }
-
-  async #run(conn: Deno.TlsConn): Promise<void> {
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      closeQuietly(conn);
-    }, this.#timeoutMs);
-    try {
-      await conn.handshake();
-    } catch (error) {
-      if (!this.#closed) {
-        const why = timedOut
-          ? `no handshake within ${this.#timeoutMs} ms`
-          : (error as Error).message;
-        const { hostname, port } = conn.remoteAddr;
-        this.#log(`tls-handshake-failed addr=${hostname}:${port} error=${JSON.stringify(why)}`);
-      }
-      closeQuietly(conn);
-      this.#dropped(conn);
-      return;
-    } finally {
-      clearTimeout(timer);
-    }
-    if (!this.#closed) return this.#serve(conn);
-    closeQuietly(conn);
-    this.#dropped(conn);
-  }
 }
 
 /** How often to check connections' liveness: often enough for the shortest limit. */

@@ -38,9 +38,18 @@ export class Session {
    * even when they reach the room (on disk) after the join.
    */
   joinedAfter = 0;
+  /**
+   * Whether the client speaks the original protocol: it gets the original
+   * server's bytes for the original requests (`protocol/original.ts`). A
+   * TCP session is original until it says HELLO with major version 2; a
+   * WebSocket session never is.
+   */
+  original: boolean;
 
-  constructor(peer: Peer) {
+  /** @param options `original`: whether the session starts in the original dialect (TCP). */
+  constructor(peer: Peer, options: { original?: boolean } = {}) {
     this.peer = peer;
+    this.original = options.original ?? false;
   }
 
   /** The client's IP address: the peer's address without its port. */

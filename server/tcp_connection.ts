@@ -8,11 +8,13 @@
 import { FrameDecoder } from "../protocol/frame.ts";
 import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
 import { Event, Response, Status } from "../protocol/methods.ts";
+import { isOriginalRequest, type OriginalRequest } from "../protocol/original.ts";
 import { type Chat, formatTime } from "./chat.ts";
-import { badRequest, dispatch, type DispatchOptions, isBarrier } from "./dispatcher.ts";
+import { badRequest, dispatch, type DispatchOptions, isBarrier, type Reply } from "./dispatcher.ts";
 import { encodingOnce } from "./event_encoding.ts";
 import type { Poems } from "./poems.ts";
 import { DEFAULT_LIVENESS_RULES, Liveness, type LivenessRules } from "./liveness.ts";
+import { answerOriginal } from "./original_answers.ts";
 import { RequestQueue } from "./request_queue.ts";
 import { placeBytes, SendQueue } from "./send_queue.ts";
 import { type Peer, Session } from "./session.ts";
@@ -84,6 +86,76 @@ export function refuseConnection(conn: Deno.Conn, reason: string, plain: boolean
   conn.write(refusal).catch(() => {}).finally(close);
 }
 
+/**
+ * Reads `conn` until it ends (or `stopped()` says so), handing each chunk to
+ * `receive`, and not reading while `requests` is busy. Reads start with a
+ * small buffer and double up to the large one while they fill it.
+ * @returns null when the peer closed, or the error that ended the connection
+ */
+export async function readUntilEnd(
+  conn: Deno.Conn,
+  requests: Pick<RequestQueue<unknown>, "busy" | "ready">,
+  stopped: () => boolean,
+  receive: (chunk: Uint8Array) => void,
+): Promise<string | null> {
+  let buffer = new Uint8Array(FIRST_READ_BUFFER);
+  while (!stopped()) {
+    let n: number | null;
+    try {
+      n = await conn.read(buffer);
+    } catch (error) {
+      // a TLS peer that just drops the socket ends like a TCP one
+      if (error instanceof Deno.errors.UnexpectedEof) return null;
+      return `connection error: ${(error as Error).name}`;
+    }
+    if (n === null) return null;
+    receive(buffer.subarray(0, n));
+    if (n === buffer.length && buffer.length < LARGEST_READ_BUFFER) {
+      buffer = new Uint8Array(buffer.length * 2);
+    }
+    if (requests.busy) await requests.ready();
+  }
+  return null;
+}
+
+/** How {@link closeWhenFlushed} sees and closes a connection's socket. */
+export interface ClosingSocket {
+  /** Whether the socket is closed already. */
+  closed(): boolean;
+  /** Closes the socket (again is harmless). */
+  close(): void;
+  /** Called before half-closing; false to close at once instead. Default: half-close. */
+  halfClosing?(): boolean;
+}
+
+/**
+ * Once what `queue` holds is written, or `graceMs` pass, half-closes `conn`
+ * and waits out the rest of the grace time for the client to close its
+ * side, then closes the socket.
+ * @returns the grace timer, to clear when the socket closes sooner
+ */
+export function closeWhenFlushed(
+  conn: Deno.Conn,
+  queue: SendQueue,
+  graceMs: number,
+  socket: ClosingSocket,
+): ReturnType<typeof setTimeout> {
+  let timer!: ReturnType<typeof setTimeout>;
+  const graceOver = new Promise<void>((resolve) => timer = setTimeout(resolve, graceMs));
+  Promise.race([queue.drained(), graceOver]).then(async () => {
+    if (socket.closed()) return;
+    if (socket.halfClosing && !socket.halfClosing()) return socket.close();
+    try {
+      await conn.closeWrite();
+    } catch {
+      socket.close();
+    }
+    await graceOver;
+    socket.close();
+  });
+  return timer;
+}
+
 /** Closes a connection that may be closed already. */
 export function closeQuietly(conn: Deno.Conn): void {
   try {
@@ -106,7 +178,8 @@ export class TcpConnection implements Peer {
   readonly #session: Session;
   readonly #decoder: FrameDecoder;
   readonly #queue: SendQueue;
-  readonly #requests: RequestQueue;
+  /** Answers are messages, or the bytes of an original-dialect answer. */
+  readonly #requests: RequestQueue<Message | Uint8Array>;
   readonly #dispatchOptions: DispatchOptions;
   /** The ERROR response to lost framing, after which the connection closes. */
   #lastWords: Message | null = null;
@@ -116,6 +189,8 @@ export class TcpConnection implements Peer {
   #partialSince: number | null = null;
   #socketClosed = false;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Aborted when the connection starts to close: ends the fake lag of original answers. */
+  readonly #closing = new AbortController();
 
   constructor(conn: Deno.Conn, chat: Chat, limits: ConnectionLimits, log: (line: string) => void) {
     this.#conn = conn;
@@ -124,13 +199,13 @@ export class TcpConnection implements Peer {
     this.#log = log;
     const remote = conn.remoteAddr as Deno.NetAddr;
     this.address = `${remote.hostname}:${remote.port}`;
-    this.#session = new Session(this);
+    this.#session = new Session(this, { original: true });
     this.#decoder = new FrameDecoder({ maxFrameSize: limits.maxFrameSize });
     this.#queue = new SendQueue(conn, {
       limit: limits.sendQueueBytes,
       onWriteError: () => this.#abort("connection lost"),
     });
-    this.#requests = new RequestQueue((response) => this.#respond(response), {
+    this.#requests = new RequestQueue<Message | Uint8Array>((response) => this.#respond(response), {
       queue: this.#queue,
       limit: limits.sendQueueBytes,
     });
@@ -140,29 +215,18 @@ export class TcpConnection implements Peer {
   /** Reads and answers requests until the connection ends. */
   async run(): Promise<void> {
     this.#log(`connect session=${this.#session.id} addr=${this.address}`);
-    let buffer = new Uint8Array(FIRST_READ_BUFFER);
-    let endReason = "connection closed by client";
-    while (!this.#socketClosed) {
-      let n: number | null;
-      try {
-        n = await this.#conn.read(buffer);
-      } catch (error) {
-        // a TLS peer that just drops the socket ends like a TCP one
-        if (!(error instanceof Deno.errors.UnexpectedEof)) {
-          endReason = `connection error: ${(error as Error).name}`;
-        }
-        n = null;
-      }
-      if (n === null) break;
-      this.#liveness.heard(Date.now());
-      // once closing, input is read and dropped so the close is a FIN, not a reset
-      if (this.#closeReason === null) this.#receive(buffer.subarray(0, n));
-      if (n === buffer.length && buffer.length < LARGEST_READ_BUFFER) {
-        buffer = new Uint8Array(buffer.length * 2);
-      }
-      if (this.#requests.busy) await this.#requests.ready();
-    }
-    const reason = this.#closeReason ?? endReason;
+    const error = await readUntilEnd(
+      this.#conn,
+      this.#requests,
+      () => this.#socketClosed,
+      (chunk) => {
+        this.#liveness.heard(Date.now());
+        // once closing, input is read and dropped so the close is a FIN, not a reset
+        if (this.#closeReason === null) this.#receive(chunk);
+      },
+    );
+    const reason = this.#closeReason ?? error ?? "connection closed by client";
+    this.#closing.abort();
     this.#chat.disconnect(this.#session, reason);
     this.#closeSocket();
     this.#log(`disconnect session=${this.#session.id} reason=${JSON.stringify(reason)}`);
@@ -221,8 +285,9 @@ export class TcpConnection implements Peer {
         continue;
       }
       this.#requests.push({
-        run: () => dispatch(this.#chat, this.#session, request, this.#dispatchOptions),
-        barrier: isBarrier(request),
+        run: () => this.#answer(request),
+        // the original client never pipelines; holding the rest back keeps a lagged answer in order
+        barrier: this.#session.original || isBarrier(request),
       });
     }
     const error = this.#decoder.error;
@@ -234,9 +299,27 @@ export class TcpConnection implements Peer {
     }
   }
 
-  #respond(response: Message): void {
+  /** Answers a request: in the original dialect when the session speaks it and the request is original. */
+  #answer(request: Message): Reply | Uint8Array | Promise<Uint8Array> {
+    const method = request.method;
+    if (this.#session.original && isOriginalRequest(method)) {
+      return this.#answerOriginal(method, request);
+    }
+    return dispatch(this.#chat, this.#session, request, this.#dispatchOptions);
+  }
+
+  /** Its own method: the closure it makes would cost {@link TcpConnection.#answer} a context. */
+  #answerOriginal(method: OriginalRequest, request: Message): Promise<Uint8Array> | Uint8Array {
+    return answerOriginal(method, {
+      answer: () => dispatch(this.#chat, this.#session, request, this.#dispatchOptions),
+      signal: this.#closing.signal,
+    });
+  }
+
+  #respond(response: Message | Uint8Array): void {
     if (this.#closeReason !== null) return;
-    if (!this.#queue.push(encodeMessage(response))) {
+    const bytes = response instanceof Uint8Array ? response : encodeMessage(response);
+    if (!this.#queue.push(bytes)) {
       this.#abort(`send queue exceeded ${this.#limits.sendQueueBytes} bytes`);
     } else if (response === this.#lastWords) {
       this.#closeAfterFlush(response.params.Reason);
@@ -249,24 +332,14 @@ export class TcpConnection implements Peer {
    */
   #closeAfterFlush(reason: string): void {
     this.#closeReason = reason;
+    this.#closing.abort();
     // leave rooms now rather than when the socket is finally closed; deferred
     // so that a broadcast under way is not changed beneath it
     queueMicrotask(() => this.#chat.disconnect(this.#session, reason));
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const graceOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#limits.closeGraceMs);
+    this.#graceTimer = closeWhenFlushed(this.#conn, this.#queue, this.#limits.closeGraceMs, {
+      closed: () => this.#socketClosed,
+      close: () => this.#closeSocket(),
     });
-    Promise.race([this.#queue.drained(), graceOver]).then(async () => {
-      if (this.#socketClosed) return;
-      try {
-        await this.#conn.closeWrite();
-      } catch {
-        this.#closeSocket();
-      }
-      await graceOver;
-      this.#closeSocket();
-    });
-    this.#graceTimer = timer;
   }
 
   /**
@@ -276,6 +349,7 @@ export class TcpConnection implements Peer {
   #abort(reason: string): void {
     if (this.#closeReason !== null) return;
     this.#closeReason = reason;
+    this.#closing.abort();
     this.#queue.stop();
     queueMicrotask(() => this.#chat.disconnect(this.#session, reason));
     this.#closeSocket();

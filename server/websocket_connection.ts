@@ -2,8 +2,11 @@
  * The WebSocket transport for one connection: each text message is one
  * request in the JSON form of `protocol/json_mapping.ts`; responses and
  * events go back the same way. A second adapter around the same core as
- * `TcpConnection`: the same dispatcher, request ordering, limits and
- * send-queue bound, so a browser is just another client.
+ * `TcpConnection`: the same dispatcher, request ordering, limits and byte
+ * send queue (each event is encoded once as a whole WebSocket frame and
+ * shared by its recipients), so a browser is just another client. The
+ * framing is `websocket_frames.ts`, over the connection the HTTP server
+ * upgraded.
  * @module
  */
 
@@ -14,184 +17,247 @@ import { type Chat, formatTime } from "./chat.ts";
 import { badRequest, dispatch, type DispatchOptions, isBarrier } from "./dispatcher.ts";
 import { encodingOnce } from "./event_encoding.ts";
 import { Liveness } from "./liveness.ts";
-import { MAX_OUTSTANDING, type QueuedRequest, RequestQueue } from "./request_queue.ts";
+import { RequestQueue } from "./request_queue.ts";
+import { placeBytes, SendQueue } from "./send_queue.ts";
 import { type Peer, Session } from "./session.ts";
-import { type ConnectionLimits, dispatchOptionsOf, livenessRulesOf } from "./tcp_connection.ts";
-import { WebSocketSendQueue } from "./websocket_send_queue.ts";
+import {
+  closeQuietly,
+  closeWhenFlushed,
+  type ConnectionLimits,
+  dispatchOptionsOf,
+  livenessRulesOf,
+  readUntilEnd,
+} from "./tcp_connection.ts";
+import {
+  CloseCode,
+  encodeCloseFrame,
+  encodeFrame,
+  encodeTextFrame,
+  Opcode,
+  WebSocketDecoder,
+  type WebSocketInput,
+} from "./websocket_frames.ts";
 
-/** The WebSocket close codes the server uses (RFC 6455 §7.4.1). */
-export const CloseCode = {
-  /** The server is shutting down. */
-  GOING_AWAY: 1001,
-  /** The client broke a limit: send queue full, too many unanswered requests. */
-  POLICY_VIOLATION: 1008,
-} as const;
-
-/** Longest close reason a WebSocket close frame can carry, in UTF-8 bytes. */
-const MAX_CLOSE_REASON_BYTES = 123;
+/** A JSON message as one text frame. */
+function textFrame(message: Message): Uint8Array {
+  const text = messageToJson(message);
+  return encodeTextFrame(text, utf8Length(text));
+}
 
 /** Each event object is encoded once, however many connections it goes to. */
-const encodeEvent = encodingOnce((event) => {
-  const text = messageToJson(event);
-  return { text, bytes: utf8Length(text) };
-});
+const encodeEvent = encodingOnce((event) => placeBytes(textFrame(event)));
 
 /** One client connected over WebSocket. */
 export class WebSocketConnection implements Peer {
   readonly address: string;
-  /** Resolves once the connection has ended and its session is gone. */
-  readonly finished: Promise<void>;
-  readonly #socket: WebSocket;
+  readonly #conn: Deno.Conn;
   readonly #chat: Chat;
   readonly #limits: ConnectionLimits;
   readonly #log: (line: string) => void;
   readonly #session: Session;
-  readonly #queue: WebSocketSendQueue;
+  readonly #decoder: WebSocketDecoder;
+  readonly #queue: SendQueue;
   readonly #requests: RequestQueue;
   readonly #dispatchOptions: DispatchOptions;
-  /** Requests received and not yet answered. */
-  #unanswered = 0;
+  /** The ERROR answer to a broken frame or message, after which the connection closes. */
+  #lastWords: Message | null = null;
   #closeReason: string | null = null;
+  /** Whether our close frame is queued. */
+  #closeSent = false;
+  /** Whether the client sent its close frame. */
+  #clientClosed = false;
+  /** Whether our side is shut for writing, waiting for the client to close. */
+  #halfClosed = false;
   readonly #liveness = new Liveness(Date.now());
-  #socketClosing = false;
+  /** When the incomplete frame or message began to arrive; null when there is none. */
+  #partialSince: number | null = null;
+  #socketClosed = false;
   #graceTimer: ReturnType<typeof setTimeout> | undefined;
-  #resolveFinished!: () => void;
 
   /**
-   * Takes over a socket from `Deno.upgradeWebSocket`.
+   * Takes over a connection whose upgrade request was accepted.
    * @param address the client's address, for logs
    */
   constructor(
-    socket: WebSocket,
+    conn: Deno.Conn,
     chat: Chat,
     limits: ConnectionLimits,
     log: (line: string) => void,
     address: string,
   ) {
-    this.#socket = socket;
+    this.#conn = conn;
     this.#chat = chat;
     this.#limits = limits;
     this.#log = log;
     this.address = address;
     this.#session = new Session(this);
-    this.#queue = new WebSocketSendQueue({
-      get bufferedAmount() {
-        return socket.bufferedAmount;
-      },
-      send(text) {
-        try {
-          socket.send(text);
-        } catch {
-          // closed meanwhile: the close event ends the connection
-        }
-      },
-    }, { limit: limits.sendQueueBytes });
+    this.#decoder = new WebSocketDecoder(limits.maxFrameSize);
+    this.#queue = new SendQueue(conn, {
+      limit: limits.sendQueueBytes,
+      onWriteError: () => this.#abort("connection lost"),
+    });
     this.#requests = new RequestQueue((response) => this.#respond(response), {
       queue: this.#queue,
       limit: limits.sendQueueBytes,
     });
     this.#dispatchOptions = dispatchOptionsOf(limits, log);
-    this.finished = new Promise((resolve) => this.#resolveFinished = resolve);
-    socket.onopen = () => {
-      this.#log(`connect session=${this.#session.id} addr=${this.address} via=websocket`);
-    };
-    socket.onmessage = (event) => this.#receive(event.data);
-    socket.onclose = (event) => this.#finish(event.code);
+  }
+
+  /**
+   * Sends the upgrade's answer, then reads and answers messages until the
+   * connection ends.
+   * @param handshake the `101 Switching Protocols` answer
+   * @param early bytes the client sent after its upgrade request
+   */
+  async run(handshake: Uint8Array, early: Uint8Array): Promise<void> {
+    this.#log(`connect session=${this.#session.id} addr=${this.address} via=websocket`);
+    this.#queue.push(handshake, true);
+    if (early.length > 0) this.#receive(early);
+    const error = await readUntilEnd(
+      this.#conn,
+      this.#requests,
+      () => this.#socketClosed,
+      (chunk) => {
+        this.#liveness.heard(Date.now());
+        this.#receive(chunk);
+      },
+    );
+    // a client that closes without a close frame is gone like a dropped one
+    const reason = this.#closeReason ?? error ?? "connection lost";
+    this.#chat.disconnect(this.#session, reason);
+    this.#closeSocket();
+    this.#log(`disconnect session=${this.#session.id} reason=${JSON.stringify(reason)}`);
   }
 
   deliver(event: Message): void {
     if (this.#closeReason !== null) return;
-    const { text, bytes } = encodeEvent(event);
-    if (!this.#queue.push(text, bytes)) this.#sendQueueExceeded();
+    if (!this.#queue.pushPlaced(encodeEvent(event))) this.#sendQueueExceeded();
   }
 
   /**
-   * Pings a push connection that has been silent for `pingAfter` ms, and
-   * closes any connection silent for `idleLimit` ms (the rules of TCP).
+   * Pings a push connection that has been silent for `pingAfter` ms; closes
+   * one silent for `idleLimit` ms, not logged in or stuck in a frame for
+   * too long (the rules of TCP).
    */
   checkLiveness(now: number, pingAfter: number, idleLimit: number): void {
     this.#liveness.check(now, livenessRulesOf(this.#limits, pingAfter, idleLimit), {
       push: this.#session.push,
       loggedIn: this.#session.user !== null,
-      partialSince: null, // WebSocket messages arrive whole
+      partialSince: this.#partialSince,
     }, this);
   }
 
   close(reason: string): void {
     if (this.#closeReason !== null) return;
     if (this.#session.push) {
-      const text = messageToJson({
-        method: Event.EVT_CLOSE,
-        params: { Reason: reason, Time: formatTime(this.#chat.now()) },
-      });
-      this.#queue.push(text, utf8Length(text), true);
+      this.#queue.push(
+        textFrame({
+          method: Event.EVT_CLOSE,
+          params: { Reason: reason, Time: formatTime(this.#chat.now()) },
+        }),
+        true,
+      );
     }
-    this.#closeReason = reason;
-    this.#leaveChatSoon(reason);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const graceOver = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, this.#limits.closeGraceMs);
-    });
-    this.#graceTimer = timer;
-    Promise.race([this.#queue.drained(), graceOver]).then(() => {
-      this.#closeSocket(CloseCode.GOING_AWAY, reason);
-    });
+    this.#closeAfterFlush(CloseCode.GOING_AWAY, reason);
   }
 
-  #receive(data: unknown): void {
-    this.#liveness.heard(Date.now());
+  #receive(chunk: Uint8Array): void {
+    const inputs = this.#decoder.push(chunk);
+    this.#partialSince = !this.#decoder.partial
+      ? null
+      : inputs.length > 0
+      ? Date.now()
+      : this.#partialSince ?? Date.now();
+    for (const input of inputs) this.#take(input);
+    const fault = this.#decoder.fault;
+    if (fault && this.#closeReason === null && !this.#lastWords) {
+      const reason = fault.messageBytes === undefined
+        ? fault.reason
+        : `${fault.messageBytes} bytes exceeds ${this.#limits.maxFrameSize}`;
+      // answered after everything before it; #respond closes once it is queued
+      const lastWords = badRequest(`Cannot parse message: ${reason}`);
+      this.#lastWords = lastWords;
+      this.#requests.push({ run: () => lastWords, barrier: true });
+    }
+  }
+
+  #take(input: WebSocketInput): void {
+    if (input.kind === "close") {
+      // the client's close, or its answer to ours: the connection ends either way
+      this.#closeAfterFlush(input.code ?? CloseCode.NORMAL, "connection closed by client", true);
+      return;
+    }
     // once closing, input is dropped, as on TCP
-    if (this.#closeReason !== null) return;
-    if (typeof data !== "string") {
+    if (this.#closeReason !== null || this.#lastWords) return;
+    if (input.kind === "ping") {
+      if (!this.#queue.push(encodeFrame(Opcode.PONG, input.payload))) this.#sendQueueExceeded();
+    } else if (input.kind === "binary") {
       this.#answer(badRequest("Cannot parse message: binary messages are not accepted"));
-      return;
+    } else if (input.kind === "text") {
+      this.#request(input.text);
     }
-    // a UTF-16 code unit takes at most 3 bytes of UTF-8: most messages need no count
-    const max = this.#limits.maxFrameSize;
-    const bytes = data.length * 3 > max ? utf8Length(data) : 0;
-    if (bytes > max) {
-      this.#answer(badRequest(`Cannot parse message: ${bytes} bytes exceeds ${max}`));
-      return;
-    }
+  }
+
+  #request(text: string): void {
     let request: Message;
     try {
-      request = parseJsonMessage(data);
+      request = parseJsonMessage(text);
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
       this.#answer(badRequest(error.message));
       return;
     }
-    this.#enqueue({
+    this.#requests.push({
       run: () => dispatch(this.#chat, this.#session, request, this.#dispatchOptions),
       barrier: isBarrier(request),
     });
   }
 
   #answer(response: Message): void {
-    this.#enqueue({ run: () => response, barrier: false });
-  }
-
-  /**
-   * TCP stops reading while too many answers are outstanding; a WebSocket
-   * cannot, so a client that keeps sending regardless is dropped instead.
-   */
-  #enqueue(request: QueuedRequest): void {
-    if (++this.#unanswered > MAX_OUTSTANDING) {
-      this.#abort(`more than ${MAX_OUTSTANDING} requests awaiting answers`);
-      return;
-    }
-    this.#requests.push(request);
+    this.#requests.push({ run: () => response, barrier: false });
   }
 
   #respond(response: Message): void {
-    this.#unanswered--;
     if (this.#closeReason !== null) return;
-    const text = messageToJson(response);
-    if (!this.#queue.push(text, utf8Length(text))) this.#sendQueueExceeded();
+    if (!this.#queue.push(textFrame(response))) {
+      this.#sendQueueExceeded();
+    } else if (response === this.#lastWords) {
+      const fault = this.#decoder.fault!;
+      this.#closeAfterFlush(fault.code, response.params.Reason);
+    }
   }
 
   #sendQueueExceeded(): void {
     this.#abort(`send queue exceeded ${this.#limits.sendQueueBytes} bytes`);
+  }
+
+  /**
+   * Queues the close frame, stops answering, and once what is queued is
+   * written half-closes and waits for the client to close its side — all
+   * within the grace time. Once the client has sent its close frame too,
+   * the connection is closed as soon as ours is written.
+   */
+  #closeAfterFlush(code: number, reason: string, clientClosed = false): void {
+    if (!this.#closeSent) {
+      this.#closeSent = true;
+      this.#queue.push(encodeCloseFrame(code, clientClosed ? "" : reason), true);
+    }
+    if (clientClosed) {
+      this.#clientClosed = true;
+      if (this.#halfClosed) this.#closeSocket();
+    }
+    if (this.#closeReason !== null) return;
+    this.#closeReason = reason;
+    this.#leaveChatSoon(reason);
+    this.#graceTimer = closeWhenFlushed(this.#conn, this.#queue, this.#limits.closeGraceMs, {
+      closed: () => this.#socketClosed,
+      close: () => this.#closeSocket(),
+      // a client that sent its close frame is not waited for
+      halfClosing: () => {
+        this.#halfClosed = !this.#clientClosed;
+        return this.#halfClosed;
+      },
+    });
   }
 
   /** Drops what is queued, logs the session out and closes at once. */
@@ -200,7 +266,7 @@ export class WebSocketConnection implements Peer {
     this.#closeReason = reason;
     this.#queue.stop();
     this.#leaveChatSoon(reason);
-    this.#closeSocket(CloseCode.POLICY_VIOLATION, reason);
+    this.#closeSocket();
   }
 
   /**
@@ -212,31 +278,11 @@ export class WebSocketConnection implements Peer {
     queueMicrotask(() => this.#chat.disconnect(this.#session, reason));
   }
 
-  #closeSocket(code: number, reason: string): void {
-    if (this.#socketClosing) return;
-    this.#socketClosing = true;
-    try {
-      this.#socket.close(code, shortReason(reason));
-    } catch {
-      // closed already
-    }
-  }
-
-  #finish(code: number): void {
+  #closeSocket(): void {
+    if (this.#socketClosed) return;
+    this.#socketClosed = true;
     clearTimeout(this.#graceTimer);
     this.#queue.stop();
-    const reason = this.#closeReason ??
-      (code === 1006 ? "connection lost" : "connection closed by client");
-    this.#closeReason = reason;
-    this.#chat.disconnect(this.#session, reason);
-    this.#log(`disconnect session=${this.#session.id} reason=${JSON.stringify(reason)}`);
-    this.#resolveFinished();
+    closeQuietly(this.#conn);
   }
-}
-
-/** Cuts a reason to what a close frame can carry. */
-function shortReason(reason: string): string {
-  let short = reason;
-  while (utf8Length(short) > MAX_CLOSE_REASON_BYTES) short = [...short].slice(0, -1).join("");
-  return short;
 }

@@ -69,6 +69,29 @@ export interface SearchHit {
   readonly snippet: string;
 }
 
+/**
+ * One page of search results. A page looks through a bounded number of
+ * messages (see `ChatStore.search`), so a long history takes several pages.
+ */
+export interface SearchPage {
+  /** The matches, newest first, at most the limit asked for. */
+  readonly hits: SearchHit[];
+  /**
+   * How many messages match among those the page looked through: all that
+   * match below where the page started, unless `partial`, when it is a
+   * lower bound.
+   */
+  readonly total: number;
+  /** Whether older messages were left unsearched (the page's scan limit ran out). */
+  readonly partial: boolean;
+  /**
+   * Where the next page starts, as its `before`: the id of the oldest hit
+   * when more matches were found than returned, else the oldest message
+   * looked through when `partial`; null when nothing older is left.
+   */
+  readonly next: number | null;
+}
+
 /** A ban from a (public) room. */
 export interface BanRecord {
   /** The room. */

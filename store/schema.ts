@@ -5,9 +5,13 @@
  */
 
 import type { DatabaseSync } from "node:sqlite";
+import { renameDirectRooms } from "./direct_rooms.ts";
 
-/** Each entry moves the schema from version i to i + 1. */
-export const MIGRATIONS: readonly string[] = [
+/**
+ * Each entry moves the schema from version i to i + 1: SQL, or a function
+ * for changes SQL cannot make alone.
+ */
+export const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
   // 1: accounts, rooms and messages
   `CREATE TABLE accounts (
      name TEXT PRIMARY KEY,
@@ -90,6 +94,37 @@ export const MIGRATIONS: readonly string[] = [
      name TEXT PRIMARY KEY,
      value TEXT NOT NULL
    ) STRICT, WITHOUT ROWID;`,
+  // 7: names unique up to look-alike characters. The keys' rules change with
+  // Unicode's data, so they are no UNIQUE column any more: the store checks
+  // them when it creates an account, and recomputes them all when the rules
+  // change (the 'name keys' setting), look-alikes stored before included.
+  // name_skeleton is the case-keeping key (see nameSkeleton).
+  `CREATE TABLE accounts_7 (
+     name TEXT PRIMARY KEY,
+     name_key TEXT NOT NULL,
+     name_skeleton TEXT NOT NULL DEFAULT '',
+     password_hash TEXT NOT NULL,
+     source TEXT NOT NULL CHECK (source IN ('globals', 'registered')),
+     disabled INTEGER NOT NULL DEFAULT 0,
+     created_at INTEGER NOT NULL
+   ) STRICT;
+   INSERT INTO accounts_7 (name, name_key, password_hash, source, disabled, created_at)
+     SELECT name, name_key, password_hash, source, disabled, created_at FROM accounts;
+   DROP TABLE accounts;
+   ALTER TABLE accounts_7 RENAME TO accounts;
+   CREATE INDEX accounts_by_key ON accounts (name_key);
+   CREATE INDEX accounts_by_skeleton ON accounts (name_skeleton);
+   DELETE FROM settings WHERE name = 'name keys';`,
+  // 8: a member of a peer chat reads (HISTORY, SEARCH) only the messages
+  // posted after it joined: joined_after is the last message id before
+  // that. Earlier peer chat memberships get it from their join time.
+  `ALTER TABLE memberships ADD COLUMN joined_after INTEGER NOT NULL DEFAULT 0;
+   UPDATE memberships SET joined_after = (
+     SELECT coalesce(max(m.id), 0) FROM messages m
+     WHERE m.room_id = memberships.room_id AND m.time < memberships.since)
+   WHERE room_id IN (SELECT id FROM rooms WHERE kind = 'group');`,
+  // 9: direct conversations named so that no two pairs of users share one
+  renameDirectRooms,
 ];
 
 /** The schema version this code writes. */
@@ -116,7 +151,9 @@ export function migrate(db: DatabaseSync, path: string, upTo = SCHEMA_VERSION): 
   for (let v = version; v < upTo; v++) {
     db.exec("BEGIN IMMEDIATE");
     try {
-      db.exec(MIGRATIONS[v]);
+      const migration = MIGRATIONS[v];
+      if (typeof migration === "string") db.exec(migration);
+      else migration(db);
       db.exec(`PRAGMA user_version = ${v + 1}`);
       db.exec("COMMIT");
     } catch (error) {

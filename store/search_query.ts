@@ -76,55 +76,6 @@ export function parseSearchQuery(query: string): SearchTerms {
   };
 }
 
-/**
- * Sorts messages best match first, by BM25's weighting of how often each
- * term occurs against how long a message is (every message here holds every
- * term, so the terms' rarity would not change the order); equal scores
- * newest first. Case is ignored.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { rankMatches } from "./search_query.ts";
- * const ranked = rankMatches([
- *   { id: 1, content: "a long message that says tea once, then goes on and on" },
- *   { id: 2, content: "Tea? tea!" },
- * ], ["tea"]);
- * assert.deepEqual(ranked.map((m) => m.id), [2, 1]);
- * ```
- */
-export function rankMatches<T extends { id: number; content: string }>(
-  messages: readonly T[],
-  terms: readonly string[],
-): T[] {
-  if (messages.length === 0) return [];
-  const averageLength = messages.reduce((sum, m) => sum + m.content.length, 0) / messages.length;
-  const needles = terms.map((term) => term.toLowerCase());
-  const scored = messages.map((message) => {
-    const text = message.content.toLowerCase();
-    const norm = BM25_K1 * (1 - BM25_B + BM25_B * text.length / averageLength);
-    let score = 0;
-    for (const needle of needles) {
-      const count = occurrences(text, needle);
-      score += count * (BM25_K1 + 1) / (count + norm);
-    }
-    return { message, score };
-  });
-  scored.sort((a, b) => b.score - a.score || b.message.id - a.message.id);
-  return scored.map(({ message }) => message);
-}
-
-const BM25_K1 = 1.2;
-const BM25_B = 0.75;
-
-function occurrences(text: string, needle: string): number {
-  let count = 0;
-  for (let at = text.indexOf(needle); at !== -1; at = text.indexOf(needle, at + needle.length)) {
-    count++;
-  }
-  return count;
-}
-
 /** Whether `content` contains `lowerCaseTerm`, ignoring case. */
 export function containsFolded(content: string, lowerCaseTerm: string): boolean {
   return content.toLowerCase().includes(lowerCaseTerm);

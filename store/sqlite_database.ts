@@ -6,19 +6,21 @@
  */
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { nameKey } from "../protocol/names.ts";
+import { NAME_KEY_RULES, nameKey, nameSkeleton } from "../protocol/names.ts";
 import type {
   AccountRecord,
   BanRecord,
   MessageRecord,
   RoomKind,
   RoomRecord,
-  SearchHit,
+  SearchPage,
 } from "./records.ts";
 import { IndexBacklog, type IndexStep } from "./index_backlog.ts";
 import { migrate, StoreError } from "./schema.ts";
-import { containsFolded, markMatches, parseSearchQuery, rankMatches } from "./search_query.ts";
-import type { HistoryRange, StoredPage, StoredState } from "./store.ts";
+import { MessageSearch } from "./message_search.ts";
+import { FileIdentity } from "./file_identity.ts";
+import { Statements } from "./statements.ts";
+import type { HistoryRange, SearchOptions, StoredPage, StoredState } from "./store.ts";
 
 /** How hard commits go to disk. */
 export type SyncMode = "full" | "normal";
@@ -31,7 +33,35 @@ export interface OpenOptions {
    * process being killed but not a power loss.
    */
   sync?: SyncMode;
+  /**
+   * For tests only: a commit that stores a message with exactly this
+   * content is written, then reported as SQLite reports an fsync that
+   * failed (EIO): "disk I/O error". No real file system makes this
+   * reproducible without privileges.
+   */
+  ioErrorAtCommitOf?: string;
 }
+
+/**
+ * What is on disk is not known any more: SQLite reported an I/O error (a
+ * commit whose fsync failed may be on disk or not), or the database file
+ * was deleted or replaced while open (what is written goes nowhere anyone
+ * can read). Nothing may be written after it, nor any write in flight be
+ * reported as failed.
+ */
+export class UnknownStateError extends StoreError {
+  /** Always `UnknownStateError`. */
+  override name = "UnknownStateError";
+}
+
+/** Whether `error` leaves what is on disk unknown (see {@link UnknownStateError}). */
+export function leavesStateUnknown(error: unknown): boolean {
+  return error instanceof UnknownStateError ||
+    (error instanceof Error && UNKNOWN_STATE.test(error.message));
+}
+
+/** SQLite's messages for SQLITE_IOERR, SQLITE_CORRUPT and SQLITE_NOTADB. */
+const UNKNOWN_STATE = /disk I\/O error|database disk image is malformed|file is not a database/;
 
 interface AccountRow {
   name: string;
@@ -46,12 +76,18 @@ export class SqliteDatabase {
   readonly #db: DatabaseSync;
   readonly #path: string;
   readonly #roomIds = new Map<string, number>();
-  readonly #statements = new Map<string, StatementSync>();
+  readonly #statements: Statements;
   readonly #backlog = new IndexBacklog();
+  readonly #search: MessageSearch;
   /** The `synchronous` setting of ordinary commits. */
   readonly #sync: "FULL" | "NORMAL";
   /** Whether the file is in WAL mode (not for `:memory:`, nor where the file system refuses it). */
   #wal = false;
+  /** The files as opened, checked after each commit; null for `:memory:`. */
+  #files: FileIdentity | null = null;
+  /** See {@link OpenOptions.ioErrorAtCommitOf}. */
+  readonly #ioErrorAtCommitOf: string | undefined;
+  #ioErrorArmed = false;
 
   /**
    * Opens (creating if needed) and migrates a database; `:memory:` for a
@@ -61,8 +97,10 @@ export class SqliteDatabase {
   constructor(path: string, options: OpenOptions = {}) {
     this.#path = path;
     this.#sync = options.sync === "normal" ? "NORMAL" : "FULL";
+    this.#ioErrorAtCommitOf = options.ioErrorAtCommitOf;
     try {
       this.#db = new DatabaseSync(path);
+      this.#statements = new Statements(this.#db);
       this.#db.exec(`PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;`);
       const check = this.#db.prepare("PRAGMA quick_check(1)").get() as { quick_check: string };
       if (check.quick_check !== "ok") {
@@ -75,17 +113,17 @@ export class SqliteDatabase {
         this.#wal = mode.journal_mode === "wal";
       }
       this.#db.exec(`PRAGMA synchronous = ${this.#sync}`);
-      this.#db.function(
-        "contains_folded",
-        { deterministic: true },
-        (content, term) => containsFolded(String(content), String(term)) ? 1 : 0,
-      );
       migrate(this.#db, path);
+      if (path !== ":memory:" && path !== "") {
+        this.#files = new FileIdentity(this.#wal ? [path, `${path}-wal`] : [path]);
+      }
     } catch (error) {
       if (error instanceof StoreError) throw error;
       throw new StoreError(`cannot use database ${path}: ${(error as Error).message}`);
     }
+    this.#search = new MessageSearch(this.#db);
     this.#loadRoomIds();
+    this.#refreshNameKeys();
     const from = this.#indexedUpTo();
     if (this.#lastMessageId() <= from) this.#backlog.caughtUp(from);
   }
@@ -98,18 +136,53 @@ export class SqliteDatabase {
     for (const room of rooms) this.#roomIds.set(roomKey(room.kind, room.name), room.id);
   }
 
-  /** Runs `work` in one transaction: all of it is committed, or none. */
+  /** Makes every account's name keys anew when they were made under other rules. */
+  #refreshNameKeys(): void {
+    const rules = this.#get<{ value: string }>(
+      "SELECT value FROM settings WHERE name = 'name keys'",
+    )?.value;
+    if (rules === NAME_KEY_RULES) return;
+    this.transaction(() => {
+      const update = "UPDATE accounts SET name_key = ?, name_skeleton = ? WHERE name = ?";
+      for (const { name } of this.#all<{ name: string }>("SELECT name FROM accounts")) {
+        this.#run(update, nameKey(name), nameSkeleton(name), name);
+      }
+      this.#run("INSERT OR REPLACE INTO settings VALUES ('name keys', ?)", NAME_KEY_RULES);
+    });
+  }
+
+  /** Whether the file is in WAL mode, where readers on other connections do not block commits. */
+  get wal(): boolean {
+    return this.#wal;
+  }
+
+  /**
+   * Runs `work` in one transaction: all of it is committed, or none.
+   * @throws {UnknownStateError} when the database files are not the ones
+   * opened any more (checked after the commit), and the error SQLite threw,
+   * which {@link leavesStateUnknown} may say leaves the state unknown.
+   */
   transaction<T>(work: () => T): T {
     this.#db.exec("BEGIN IMMEDIATE");
     try {
       const result = work();
       this.#db.exec("COMMIT");
+      this.#afterCommit();
       return result;
     } catch (error) {
       if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
       this.#loadRoomIds(); // a room created in the transaction is gone again
       this.#backlog.forget();
       throw error;
+    }
+  }
+
+  #afterCommit(): void {
+    const change = this.#files?.change();
+    if (change) throw new UnknownStateError(`${change} while the server ran`);
+    if (this.#ioErrorArmed) {
+      this.#ioErrorArmed = false;
+      throw new Error("disk I/O error");
     }
   }
 
@@ -181,17 +254,30 @@ export class SqliteDatabase {
   }
 
   createAccount(account: AccountRecord): boolean {
-    const result = this.#run(
-      `INSERT OR IGNORE INTO accounts (name, name_key, password_hash, source, disabled, created_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
+    if (this.getAccount(account.name) || this.#lookAlike(account.name) !== undefined) return false;
+    this.#run(
+      `INSERT INTO accounts (name, name_key, name_skeleton, password_hash, source, disabled,
+         created_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?)`,
       account.name,
       nameKey(account.name),
+      nameSkeleton(account.name),
       account.passwordHash,
       account.source,
       account.disabled ? 1 : 0,
       account.createdAt,
     );
-    return result.changes === 1;
+    return true;
+  }
+
+  /** An account other than `name` whose name counts as the same: equal nameKey or nameSkeleton. */
+  #lookAlike(name: string): string | undefined {
+    return this.#get<{ name: string }>(
+      "SELECT name FROM accounts WHERE (name_key = ? OR name_skeleton = ?) AND name <> ? LIMIT 1",
+      nameKey(name),
+      nameSkeleton(name),
+      name,
+    )?.name;
   }
 
   /** The seal of the globals.txt accounts last synced (see `ChatStore.globalsSeal`). */
@@ -203,25 +289,23 @@ export class SqliteDatabase {
 
   syncGlobalsAccounts(accounts: readonly AccountRecord[], seal: string | null): void {
     for (const account of accounts) {
-      const clash = this.#get<{ name: string }>(
-        "SELECT name FROM accounts WHERE name_key = ? AND name <> ?",
-        nameKey(account.name),
-        account.name,
-      );
-      if (clash) {
+      const clash = this.#lookAlike(account.name);
+      if (clash !== undefined) {
         throw new StoreError(
           `globals account ${JSON.stringify(account.name)} looks like the existing account ${
-            JSON.stringify(clash.name)
+            JSON.stringify(clash)
           }`,
         );
       }
       this.#run(
-        `INSERT INTO accounts (name, name_key, password_hash, source, disabled, created_at)
-         VALUES (?, ?, ?, 'globals', 0, ?)
+        `INSERT INTO accounts (name, name_key, name_skeleton, password_hash, source, disabled,
+           created_at)
+         VALUES (?, ?, ?, ?, 'globals', 0, ?)
          ON CONFLICT (name) DO UPDATE SET
            password_hash = excluded.password_hash, source = 'globals', disabled = 0`,
         account.name,
         nameKey(account.name),
+        nameSkeleton(account.name),
         account.passwordHash,
         account.createdAt,
       );
@@ -258,12 +342,22 @@ export class SqliteDatabase {
     return true;
   }
 
-  addMembership(kind: RoomKind, room: string, user: string, since: number): void {
+  addMembership(
+    kind: RoomKind,
+    room: string,
+    user: string,
+    since: number,
+    joinedAfter = 0,
+  ): void {
     this.#run(
-      "INSERT OR IGNORE INTO memberships (room_id, user, role, since) VALUES (?, ?, 'member', ?)",
+      `INSERT INTO memberships (room_id, user, role, since, joined_after)
+       VALUES (?, ?, 'member', ?, ?)
+       ON CONFLICT DO UPDATE SET joined_after = excluded.joined_after
+       WHERE joined_after <> excluded.joined_after`,
       this.#roomId(kind, room),
       user,
       since,
+      joinedAfter,
     );
   }
 
@@ -314,6 +408,9 @@ export class SqliteDatabase {
       }
     }
     for (const message of messages) this.#backlog.add(message.id, message.content.length);
+    if (this.#ioErrorAtCommitOf !== undefined) {
+      this.#ioErrorArmed ||= messages.some((m) => m.content === this.#ioErrorAtCommitOf);
+    }
   }
 
   /** Stored messages not in the full-text index yet; Infinity when that is not known. */
@@ -395,7 +492,7 @@ export class SqliteDatabase {
        WHERE room_id = ? AND id > ? AND id < ?
        ORDER BY id ${range.after === undefined ? "DESC" : ""} LIMIT ?`,
       roomId,
-      range.after ?? 0,
+      Math.max(range.after ?? 0, range.floor ?? 0),
       range.before ?? Number.MAX_SAFE_INTEGER,
       range.limit + 1,
     );
@@ -420,48 +517,32 @@ export class SqliteDatabase {
     return { messages, more: taken < sizes.length };
   }
 
+  directRooms(user: string): string[] {
+    return this.#all<{ name: string }>(
+      `SELECT r.name FROM memberships m JOIN rooms r ON r.id = m.room_id
+       WHERE m.user = ? AND r.kind = 'direct'
+       ORDER BY (SELECT max(id) FROM messages WHERE room_id = r.id) DESC`,
+      user,
+    ).map((row) => row.name);
+  }
+
   /**
-   * Messages the user may read that contain every term: the newest `window`
-   * of them, best match first (see {@link rankMatches}); newest first when
-   * every term is too short for the index. FTS5's own bm25 took 45 µs per
-   * candidate here (it has no positions to count from), 0.4 s for a common
-   * word in 200,000 messages, while the store stood still.
+   * One page of a search (see {@link MessageSearch.search}), after bringing
+   * the full-text index up to date, so that it sees every stored message.
    */
-  search(user: string, query: string, limit: number, window = RANKED_WINDOW): SearchHit[] {
-    const { match, likes, folded, terms } = parseSearchQuery(query);
-    if (terms.length === 0) return [];
-    if (this.unindexedMessages > 0) {
-      if (this.#db.isTransaction) this.indexPending(-1);
-      else this.transaction(() => this.indexPending(-1));
-    }
-    const readable = `m.room_id IN (
-        SELECT room_id FROM memberships WHERE user = :user
-        EXCEPT SELECT room_id FROM bans WHERE user = :user)`;
-    const filters = readable +
-      likes.map((_, i) => ` AND m.content LIKE :like${i} ESCAPE '\\'`).join("") +
-      folded.map((_, i) => ` AND contains_folded(m.content, :folded${i})`).join("");
-    const params: Record<string, string | number> = { user, limit: match ? window : limit };
-    likes.forEach((like, i) => params[`like${i}`] = like);
-    folded.forEach((term, i) => params[`folded${i}`] = term);
-    if (match) params.match = match;
-    const columns = "m.id, r.kind, r.name AS room, m.sender, m.time, m.content";
-    const sql = match
-      ? `SELECT ${columns}
-         FROM messages_fts f JOIN messages m ON m.id = f.rowid JOIN rooms r ON r.id = m.room_id
-         WHERE messages_fts MATCH :match AND ${filters}
-         ORDER BY f.rowid DESC LIMIT :limit`
-      : `SELECT ${columns} FROM messages m JOIN rooms r ON r.id = m.room_id
-         WHERE ${filters} ORDER BY m.id DESC LIMIT :limit`;
-    let rows = this.#statement(sql).all(params) as {
-      id: number;
-      kind: RoomKind;
-      room: string;
-      sender: string;
-      time: number;
-      content: string;
-    }[];
-    if (match) rows = rankMatches(rows, terms).slice(0, limit);
-    return rows.map(({ content, ...hit }) => ({ ...hit, snippet: markMatches(content, terms) }));
+  search(user: string, query: string, options: SearchOptions): SearchPage {
+    this.indexAll();
+    return this.#search.search(user, query, options);
+  }
+
+  /**
+   * Indexes every message not in the full-text index yet, in a transaction
+   * not waiting for the disk (or in the current one).
+   */
+  indexAll(): void {
+    if (this.unindexedMessages === 0) return;
+    if (this.#db.isTransaction) this.indexPending(-1);
+    else this.transactionNotFlushed(() => this.indexPending(-1));
   }
 
   close(): void {
@@ -477,12 +558,7 @@ export class SqliteDatabase {
   }
 
   #statement(sql: string): StatementSync {
-    let statement = this.#statements.get(sql);
-    if (!statement) {
-      statement = this.#db.prepare(sql);
-      this.#statements.set(sql, statement);
-    }
-    return statement;
+    return this.#statements.of(sql);
   }
 
   #run(sql: string, ...params: (string | number | null)[]) {
@@ -497,9 +573,6 @@ export class SqliteDatabase {
     return this.#statement(sql).all(...params) as T[];
   }
 }
-
-/** Search ranks the newest this many matching messages (see {@link SqliteDatabase.search}). */
-export const RANKED_WINDOW = 2000;
 
 /** Rows per INSERT, largest first (the last is 1), each with its statement's SQL. */
 const INSERT_SQL: readonly (readonly [number, string])[] = [64, 8, 1].map((rows) => [

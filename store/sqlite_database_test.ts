@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteDatabase } from "./sqlite_database.ts";
 import { migrate, MIGRATIONS, SCHEMA_VERSION, StoreError } from "./schema.ts";
-import type { HistoryRange } from "./store.ts";
+import type { HistoryRange, SearchOptions } from "./store.ts";
 
 async function tempPath(): Promise<string> {
   const dir = await Deno.makeTempDir();
@@ -32,6 +32,16 @@ function olderFile(path: string, version: number, rows: string): DatabaseSync {
   migrate(old, path, version);
   old.exec(rows);
   return old;
+}
+
+/** Search options: 10 results from the newest, looking through up to 1,000 messages. */
+function options(given: Partial<SearchOptions> = {}): SearchOptions {
+  return { limit: 10, before: null, scanLimit: 1000, ...given };
+}
+
+/** The ids of the first page of a search. */
+function found(db: SqliteDatabase, user: string, query: string): number[] {
+  return db.search(user, query, options()).hits.map((h) => h.id);
 }
 
 /** Ann's messages in the lobby, with ids 1, 2, … in order. */
@@ -112,28 +122,28 @@ Deno.test("history stops at maxBytes of content, but always gives one message", 
   db.close();
 });
 
-Deno.test("search finds substrings in any script, ranked, with matches marked", () => {
+Deno.test("search finds substrings in any script, newest first, with matches marked", () => {
   const db = seeded();
   db.transaction(() => db.addMembership("room", "香港记者招待会", "ann", 5));
   post(db, 1, "lobby", "ann", "the press conference starts at noon");
   post(db, 2, "香港记者招待会", "江主席", "记者问题太简单");
   post(db, 3, "lobby", "bob", "conference conference conference");
   post(db, 4, "lobby", "bob", "nothing to see");
-  const hits = db.search("ann", "conference", 10);
-  assert.deepEqual(hits.map((h) => h.id), [3, 1], "more matches rank first");
+  const { hits } = db.search("ann", "conference", options());
+  assert.deepEqual(hits.map((h) => h.id), [3, 1]);
   assert.equal(hits[1].snippet, "the press [conference] starts at noon");
   assert.equal(hits[1].room, "lobby");
-  const chinese = db.search("ann", "记者", 10);
+  const chinese = db.search("ann", "记者", options()).hits;
   assert.deepEqual(chinese.map((h) => [h.room, h.sender, h.snippet]), [
     ["香港记者招待会", "江主席", "[记者]问题太简单"],
   ]);
   assert.deepEqual(
-    db.search("ann", "问题太", 10).map((h) => h.id),
+    found(db, "ann", "问题太"),
     [2],
     "3+ characters use the index",
   );
   assert.deepEqual(
-    db.search("ann", "CONFERENCE noon", 10).map((h) => h.id),
+    found(db, "ann", "CONFERENCE noon"),
     [1],
     "all terms, any case",
   );
@@ -143,25 +153,60 @@ Deno.test("search finds substrings in any script, ranked, with matches marked", 
 Deno.test("search finds a term only where it occurs whole, not where its trigrams are apart", () => {
   const db = seeded();
   postInLobby(db, ["abc then xbcd", "an abcd here", "Chère ÉMILE, à bientôt", "chere emile"]);
-  assert.deepEqual(db.search("ann", "abcd", 10).map((h) => h.id), [2]);
-  assert.deepEqual(db.search("ann", "ABCD", 10).map((h) => h.id), [2]);
-  assert.deepEqual(db.search("ann", "émile", 10).map((h) => h.id), [3], "any case, accents kept");
-  assert.deepEqual(db.search("ann", "chère", 10).map((h) => h.id), [3]);
+  assert.deepEqual(found(db, "ann", "abcd"), [2]);
+  assert.deepEqual(found(db, "ann", "ABCD"), [2]);
+  assert.deepEqual(found(db, "ann", "émile"), [3], "any case, accents kept");
+  assert.deepEqual(found(db, "ann", "chère"), [3]);
   db.close();
 });
 
-Deno.test("search ranks the newest matches only, so that a common word costs little", () => {
+/** Messages 1 to 5, all but the fourth about tea. */
+const TEA = ["tea, tea, tea!", "some tea", "tea and more tea", "no match here", "a cup of tea"];
+
+Deno.test("search pages newest first, with how many match and where the next page starts", () => {
   const db = seeded();
-  postInLobby(db, [
-    "tea, tea, tea!",
-    "some tea",
-    "tea and more tea",
-    "no match here",
-    "a cup of tea",
+  postInLobby(db, TEA);
+  const first = db.search("ann", "tea", options({ limit: 2 }));
+  assert.deepEqual(first.hits.map((h) => h.id), [5, 3]);
+  assert.deepEqual([first.total, first.partial, first.next], [4, false, 3]);
+  const second = db.search("ann", "tea", options({ limit: 2, before: 3 }));
+  assert.deepEqual(second.hits.map((h) => h.id), [2, 1]);
+  assert.deepEqual([second.total, second.partial, second.next], [2, false, null]);
+  db.close();
+});
+
+Deno.test("a page looks through at most scanLimit index candidates, and says that older are left", () => {
+  const db = seeded();
+  postInLobby(db, TEA);
+  const first = db.search("ann", "tea", options({ scanLimit: 2 }));
+  assert.deepEqual(first.hits.map((h) => h.id), [5, 3], "the newest two candidates");
+  assert.deepEqual([first.total, first.partial, first.next], [2, true, 3]);
+  const second = db.search("ann", "tea", options({ scanLimit: 2, before: 3 }));
+  assert.deepEqual(second.hits.map((h) => h.id), [2, 1]);
+  assert.deepEqual([second.total, second.partial, second.next], [2, false, null]);
+  db.close();
+});
+
+Deno.test("short terms look through the newest scanLimit messages of the user's rooms only", () => {
+  const db = seeded();
+  post(db, 1, "lobby", "ann", "ab one");
+  post(db, 2, "lobby", "ann", "ab two");
+  post(db, 3, "lobby", "ann", "not this");
+  for (let id = 4; id <= 60; id++) post(db, id, "secret", "carol", "ab, but not for ann");
+  post(db, 61, "lobby", "ann", "ab three");
+  const first = db.search("ann", "ab", options({ scanLimit: 2 }));
+  assert.deepEqual(first.hits.map((h) => h.id), [61], "61 and 3 looked through");
+  assert.deepEqual([first.total, first.partial, first.next], [1, true, 3]);
+  const second = db.search("ann", "ab", options({ scanLimit: 2, before: 3 }));
+  assert.deepEqual(second.hits.map((h) => h.id), [2, 1], "past carol's 57 messages");
+  assert.deepEqual([second.total, second.partial, second.next], [2, false, null]);
+  const all = db.search("ann", "AB", options({ limit: 1 }));
+  assert.deepEqual([all.hits.map((h) => h.id), all.total, all.partial, all.next], [
+    [61],
+    3,
+    false,
+    61,
   ]);
-  assert.deepEqual(db.search("ann", "tea", 10).map((h) => h.id), [1, 3, 2, 5]);
-  assert.deepEqual(db.search("ann", "tea", 10, 3).map((h) => h.id), [3, 2, 5]);
-  assert.deepEqual(db.search("ann", "tea", 2, 3).map((h) => h.id), [3, 2]);
   db.close();
 });
 
@@ -169,9 +214,9 @@ Deno.test("search only covers rooms the user has been in and is not banned from"
   const db = seeded();
   post(db, 1, "secret", "carol", "the treasure is buried here");
   post(db, 2, "lobby", "ann", "where is the treasure?");
-  assert.deepEqual(db.search("ann", "treasure", 10).map((h) => h.id), [2]);
-  assert.deepEqual(db.search("carol", "treasure", 10).map((h) => h.id), [1], "owners are members");
-  assert.deepEqual(db.search("mallory", "treasure", 10), []);
+  assert.deepEqual(found(db, "ann", "treasure"), [2]);
+  assert.deepEqual(found(db, "carol", "treasure"), [1], "owners are members");
+  assert.deepEqual(found(db, "mallory", "treasure"), []);
   db.close();
 });
 
@@ -179,9 +224,14 @@ Deno.test("search takes quotes and operators literally", () => {
   const db = seeded();
   post(db, 1, "lobby", "ann", 'say "NEAR" OR AND * ^ 100%_done');
   for (const query of ['"NEAR"', "OR AND", "*", "100%_", 'NEAR"', "%"]) {
-    assert.deepEqual(db.search("ann", query, 10).map((h) => h.id), [1], query);
+    assert.deepEqual(found(db, "ann", query), [1], query);
   }
-  assert.deepEqual(db.search("ann", "   ", 10), []);
+  assert.deepEqual(db.search("ann", "   ", options()), {
+    hits: [],
+    total: 0,
+    partial: false,
+    next: null,
+  });
   db.close();
 });
 
@@ -203,7 +253,7 @@ Deno.test("the full-text index catches up in steps and before every search", () 
   assert.equal(db.transaction(() => db.indexPending(1)), 1, "always at least one message");
   assert.equal(db.transaction(() => db.indexPending(1e6, 1)), 1, "stops at the message budget");
   post(db, 6, "lobby", "ann", "needle");
-  assert.deepEqual(db.search("ann", "needle", 10).map((h) => h.id), [6]);
+  assert.deepEqual(found(db, "ann", "needle"), [6]);
   assert.equal(db.transaction(() => db.indexPending(-1)), 0, "search indexed the rest");
   db.close();
 });
@@ -230,7 +280,7 @@ Deno.test("an index step committed without waiting for the disk is kept, and und
     1,
     "only the third is waiting",
   );
-  assert.deepEqual(reopened.search("ann", "apple", 10).map((h) => h.id).sort(), [1, 2, 3]);
+  assert.deepEqual(found(reopened, "ann", "apple").sort(), [1, 2, 3]);
   reopened.close();
 });
 
@@ -245,7 +295,7 @@ Deno.test("a database reopened with messages not yet indexed indexes them, then 
   assert.equal(db.transaction(() => db.indexPending(1e6)), 0);
   post(db, 5, "lobby", "ann", "needle in a new message");
   assert.equal(db.transaction(() => db.indexPending(1e6)), 1, "a message stored since");
-  assert.deepEqual(db.search("ann", "needle", 10).map((h) => h.id), [5]);
+  assert.deepEqual(found(db, "ann", "needle"), [5]);
   db.close();
 });
 
@@ -271,7 +321,7 @@ Deno.test("after a rollback the index takes exactly the messages that were commi
   post(db, 5, "lobby", "ann", "five apples");
   assert.equal(db.unindexedMessages, 1);
   assert.equal(db.transaction(() => db.indexPending(1e6)), 1);
-  assert.deepEqual(db.search("ann", "apple", 10).map((h) => h.id).sort(), [1, 2, 4, 5]);
+  assert.deepEqual(found(db, "ann", "apple").sort(), [1, 2, 4, 5]);
   db.close();
 });
 
@@ -332,16 +382,16 @@ Deno.test("an old-version file is migrated forward, its data kept and indexed", 
 
   const db = new SqliteDatabase(path);
   assert.equal(SCHEMA_VERSION, MIGRATIONS.length);
-  assert.deepEqual(db.search("bob", "version one", 10).map((h) => h.id), [1], "indexed");
+  assert.deepEqual(found(db, "bob", "version one"), [1], "indexed");
   post(db, 2, "lobby", "bob", "written after the upgrade");
-  assert.deepEqual(db.search("bob", "written", 10).map((h) => h.id).sort(), [1, 2]);
+  assert.deepEqual(found(db, "bob", "written").sort(), [1, 2]);
   assert.deepEqual(
-    db.search("bob", "version one", 10).map((h) => h.id),
+    found(db, "bob", "version one"),
     [1],
     "the sender became a member",
   );
   assert.deepEqual(
-    db.search("ann", "version", 10).map((h) => h.id),
+    found(db, "ann", "version"),
     [1],
     "the creator became the owner",
   );
@@ -363,7 +413,7 @@ Deno.test("a version-4 file keeps its messages searchable once its index is rebu
   );
   old.close();
   const db = new SqliteDatabase(path);
-  assert.deepEqual(db.search("ann", "version four", 10).map((h) => h.id).sort(), [1, 2]);
+  assert.deepEqual(found(db, "ann", "version four").sort(), [1, 2]);
   db.close();
   await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
 });
@@ -426,5 +476,132 @@ Deno.test("load counts the accounts of each scrypt cost", () => {
     })
   );
   assert.deepEqual(db.load().passwordCosts, new Map([[1024, 1], [16384, 2]]));
+  db.close();
+});
+
+Deno.test("accounts: look-alike names count as taken, capital I for small l included", () => {
+  const db = new SqliteDatabase(":memory:");
+  const account = (name: string) => ({
+    name,
+    passwordHash: `hash-of-${name}`,
+    source: "registered" as const,
+    disabled: false,
+    createdAt: 1,
+  });
+  assert.equal(db.createAccount(account("lan")), true);
+  assert.equal(db.createAccount(account("Ian")), false, "capital I looks like l");
+  assert.equal(db.createAccount(account("ian")), true, "small i does not");
+  assert.equal(db.createAccount(account("IAN")), false, "ian in capitals");
+  assert.equal(db.createAccount(account("\u0430nn")), true, "аnn, before ann exists");
+  assert.equal(db.createAccount(account("ann")), false, "then ann looks like it");
+  assert.throws(
+    () => db.syncGlobalsAccounts([{ ...account("ANN"), source: "globals" }], null),
+    /looks like the existing account "аnn"/,
+  );
+  db.close();
+});
+
+Deno.test("a version-6 file: look-alike accounts stay, keys are remade, DMs split, peer chats bounded", async () => {
+  const path = await tempPath();
+  const old = olderFile(
+    path,
+    6,
+    `INSERT INTO accounts VALUES ('alice', 'alice', 'h1', 'registered', 0, 1);
+     INSERT INTO accounts VALUES ('\u0430lice', '\u0430lice', 'h2', 'registered', 0, 2);
+     INSERT INTO rooms VALUES (1, 'direct', 'a ↔ b ↔ c', NULL, 3);
+     INSERT INTO memberships VALUES (1, 'a ↔ b', 'member', 3), (1, 'c', 'member', 3),
+       (1, 'a', 'member', 4), (1, 'b ↔ c', 'member', 4);
+     INSERT INTO messages VALUES (1, 1, 'a ↔ b', 3, 'to c, first pair');
+     INSERT INTO messages VALUES (2, 1, 'a', 4, 'to b ↔ c, second pair');
+     INSERT INTO messages VALUES (3, 1, 'c', 5, 'back to a ↔ b');
+     INSERT INTO rooms VALUES (2, 'direct', 'ann ↔ bob', NULL, 6);
+     INSERT INTO memberships VALUES (2, 'ann', 'member', 6), (2, 'bob', 'member', 6);
+     INSERT INTO messages VALUES (4, 2, 'ann', 6, 'plain pair');
+     INSERT INTO rooms VALUES (3, 'group', 'peer chat 1', NULL, 7);
+     INSERT INTO memberships VALUES (3, 'ann', 'member', 7), (3, 'bob', 'member', 7);
+     INSERT INTO messages VALUES (5, 3, 'ann', 8, 'before carol came');
+     INSERT INTO memberships VALUES (3, 'carol', 'member', 9);
+     INSERT INTO messages VALUES (6, 3, 'ann', 10, 'after carol came');`,
+  );
+  old.close();
+
+  const db = new SqliteDatabase(path);
+  assert.equal(db.getAccount("alice")?.passwordHash, "h1");
+  assert.equal(db.getAccount("\u0430lice")?.passwordHash, "h2", "both stay, and may log in");
+  assert.equal(db.createAccount({ ...db.getAccount("alice")!, name: "ALICE" }), false);
+  const rooms = (user: string) =>
+    db.search(user, "pair", options({ limit: 10 })).hits.map((hit) => [hit.id, hit.room]).sort();
+  assert.deepEqual(rooms("c"), [[1, "a \\↔ b ↔ c"]]);
+  assert.deepEqual(rooms("a ↔ b"), [[1, "a \\↔ b ↔ c"]]);
+  assert.deepEqual(rooms("a"), [[2, "a ↔ b \\↔ c"]]);
+  assert.deepEqual(rooms("b ↔ c"), [[2, "a ↔ b \\↔ c"]]);
+  assert.deepEqual(rooms("bob"), [[4, "ann ↔ bob"]], "a plain pair keeps its name");
+  assert.deepEqual(
+    db.history("direct", "a \\↔ b ↔ c", { limit: 10 }).messages.map((m) => m.id),
+    [1, 3],
+  );
+  assert.deepEqual(db.search("carol", "came", options({ limit: 10 })).hits.map((hit) => hit.id), [
+    6,
+  ]);
+  assert.deepEqual(
+    db.search("bob", "came", options({ limit: 10 })).hits.map((hit) => hit.id).sort(),
+    [5, 6],
+  );
+  db.close();
+  await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
+});
+
+Deno.test("search covers a peer chat from the user's latest joining on, other rooms whole", () => {
+  const db = seeded();
+  db.transaction(() => {
+    db.createRoom({ kind: "group", name: "peer chat 1", createdBy: null, createdAt: 5 });
+    db.addMembership("group", "peer chat 1", "ann", 5, 0);
+    db.appendMessage({
+      kind: "group",
+      id: 1,
+      room: "peer chat 1",
+      sender: "ann",
+      time: 6,
+      content: "early word",
+    });
+    db.addMembership("group", "peer chat 1", "bob", 7, 1);
+    db.appendMessage({
+      kind: "group",
+      id: 2,
+      room: "peer chat 1",
+      sender: "ann",
+      time: 8,
+      content: "later word",
+    });
+    db.appendMessage({
+      kind: "room",
+      id: 3,
+      room: "lobby",
+      sender: "ann",
+      time: 9,
+      content: "lobby word",
+    });
+    db.addMembership("room", "lobby", "bob", 10);
+  });
+  assert.deepEqual(
+    db.search("bob", "word", options({ limit: 10 })).hits.map((hit) => hit.id).sort(),
+    [2, 3],
+  );
+  assert.deepEqual(
+    db.search("ann", "word", options({ limit: 10 })).hits.map((hit) => hit.id).sort(),
+    [1, 2, 3],
+  );
+  db.transaction(() => db.addMembership("group", "peer chat 1", "ann", 11, 2));
+  assert.deepEqual(
+    db.search("ann", "word", options({ limit: 10 })).hits.map((hit) => hit.id),
+    [3],
+    "ann left and came back",
+  );
+  assert.deepEqual(
+    db.history("group", "peer chat 1", { limit: 10, floor: 1 }).messages.map((m) => m.id),
+    [
+      2,
+    ],
+  );
   db.close();
 });

@@ -15,47 +15,30 @@ import type {
   MessageRecord,
   RoomKind,
   RoomRecord,
-  SearchHit,
+  SearchPage,
 } from "./records.ts";
 import { StoreError } from "./schema.ts";
-import type { ChatStore, HistoryRange, StoredPage, StoredState } from "./store.ts";
+import {
+  type ChatStore,
+  type HistoryRange,
+  type SearchOptions,
+  type StoredPage,
+  type StoredState,
+  StoreFailedError,
+} from "./store.ts";
 
-interface Queued {
-  op: string;
-  args: unknown[];
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-}
-
-/** A ChatStore backed by a SQLite file (or `:memory:`) in a worker. */
+/**
+ * A ChatStore backed by a SQLite file (or `:memory:`) in a worker. For a
+ * file in WAL mode, searches run in a second worker on a read-only
+ * connection of their own, so that no search delays a commit.
+ */
 export class SqliteStore implements ChatStore {
-  readonly #worker: Worker;
-  /** Most operations per transaction; 1 turns group commit off (for benchmarks). */
-  readonly #maxBatch: number;
-  #queue: Queued[] = [];
-  #inFlight: Queued[] | null = null;
-  #scheduled = false;
-  /** Made once, so that `#schedule` (called per request) allocates no closure. */
-  readonly #sendScheduled = () => {
-    this.#scheduled = false;
-    this.#send();
-  };
-  #onReply: ((reply: WorkerReply) => void) | null = null;
-  #closed = false;
-  #idleWaiters: (() => void)[] = [];
-  /** Operations per batch of the latest (up to 1,000) batches, for benchmarks. */
-  readonly batchSizes: number[] = [];
-  /** Batches sent to the worker so far (one transaction each, when they write). */
-  batches = 0;
+  readonly #writer: WorkerQueue;
+  readonly #reader: WorkerQueue | null;
 
-  private constructor(worker: Worker, maxBatch: number) {
-    this.#worker = worker;
-    this.#maxBatch = maxBatch;
-    worker.onmessage = (event: MessageEvent<WorkerReply>) => this.#onReply?.(event.data);
-    worker.onerror = (event) => {
-      event.preventDefault();
-      this.#fail(`store worker failed: ${event.message}`);
-    };
+  private constructor(writer: WorkerQueue, reader: WorkerQueue | null) {
+    this.#writer = writer;
+    this.#reader = reader;
   }
 
   /**
@@ -66,80 +49,206 @@ export class SqliteStore implements ChatStore {
     path: string,
     options: OpenOptions & { maxBatch?: number } = {},
   ): Promise<SqliteStore> {
-    const worker = new Worker(new URL("./sqlite_worker.ts", import.meta.url), { type: "module" });
-    const store = new SqliteStore(worker, options.maxBatch ?? Infinity);
-    const reply = await store.#exchange({ type: "open", path, options });
-    if (reply.type === "failed") {
-      worker.terminate();
-      throw new StoreError(reply.error);
+    const writer = await WorkerQueue.open({ type: "open", path, options }, true, options.maxBatch);
+    let reader = null;
+    if (writer.wal) {
+      // one search at a time, each answered as soon as it is done
+      reader = await WorkerQueue.open({ type: "open", path, options, reader: true }, false, 1)
+        .catch(async (error) => {
+          await writer.close();
+          throw error;
+        });
     }
-    return store;
+    return new SqliteStore(writer, reader);
+  }
+
+  /** Resolves if the writer stops, unable to tell what is on disk (see {@link StoreFailedError}). */
+  get failure(): Promise<StoreFailedError> {
+    return this.#writer.failure;
+  }
+
+  /** Operations per batch of the latest (up to 1,000) batches, for benchmarks. */
+  get batchSizes(): readonly number[] {
+    return this.#writer.batchSizes;
+  }
+
+  /** Batches sent to the worker so far (one transaction each, when they write). */
+  get batches(): number {
+    return this.#writer.batches;
   }
 
   load(): Promise<StoredState> {
-    return this.#call("load");
+    return this.#writer.call("load", []);
   }
 
   getAccount(name: string): Promise<AccountRecord | null> {
-    return this.#call("getAccount", name);
+    return this.#writer.call("getAccount", [name]);
   }
 
   createAccount(account: AccountRecord): Promise<boolean> {
-    return this.#call("createAccount", account);
+    return this.#writer.call("createAccount", [account]);
   }
 
   globalsSeal(): Promise<string | null> {
-    return this.#call("globalsSeal");
+    return this.#writer.call("globalsSeal", []);
   }
 
   syncGlobalsAccounts(accounts: readonly AccountRecord[], seal: string | null): Promise<void> {
-    return this.#call("syncGlobalsAccounts", accounts, seal);
+    return this.#writer.call("syncGlobalsAccounts", [accounts, seal]);
   }
 
   createRoom(room: RoomRecord): Promise<boolean> {
-    return this.#call("createRoom", room);
+    return this.#writer.call("createRoom", [room]);
   }
 
-  addMembership(kind: RoomKind, room: string, user: string, since: number): Promise<void> {
-    return this.#call("addMembership", kind, room, user, since);
+  addMembership(
+    kind: RoomKind,
+    room: string,
+    user: string,
+    since: number,
+    joinedAfter = 0,
+  ): Promise<void> {
+    return this.#writer.call("addMembership", [kind, room, user, since, joinedAfter]);
   }
 
   ban(ban: BanRecord): Promise<void> {
-    return this.#call("ban", ban);
+    return this.#writer.call("ban", [ban]);
   }
 
   unban(room: string, user: string): Promise<boolean> {
-    return this.#call("unban", room, user);
+    return this.#writer.call("unban", [room, user]);
   }
 
   appendMessage(message: MessageRecord): Promise<void> {
-    return this.#call("appendMessage", message);
+    return this.#writer.call("appendMessage", [message]);
   }
 
   history(kind: RoomKind, room: string, range: HistoryRange): Promise<StoredPage> {
-    return this.#call("history", kind, room, range);
+    return this.#writer.call("history", [kind, room, range]);
   }
 
-  search(user: string, query: string, limit: number): Promise<SearchHit[]> {
-    return this.#call("search", user, query, limit);
+  directRooms(user: string): Promise<string[]> {
+    return this.#writer.call("directRooms", [user]);
+  }
+
+  /**
+   * Searches on the reader when there is one, after the writer has indexed
+   * the messages answered since the last search; a search does not wait
+   * for messages still being written.
+   */
+  search(user: string, query: string, options: SearchOptions): Promise<SearchPage> {
+    const reader = this.#reader;
+    const args = [user, query, options];
+    if (reader === null) return this.#writer.call("search", args);
+    if (!this.#writer.storedMessages) return reader.call("search", args);
+    this.#writer.storedMessages = false;
+    return this.#writer.call("indexAll", []).then(() => reader.call("search", args));
   }
 
   async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    while (this.#inFlight || this.#queue.length > 0) {
-      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
-    }
-    await this.#exchange({ type: "close" });
-    this.#worker.terminate();
+    await Promise.all([this.#writer.close(), this.#reader?.close()]);
+  }
+}
+
+interface Queued {
+  op: string;
+  args: unknown[];
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/**
+ * A store worker and its operations: queued, and sent in batches. While
+ * the worker runs one batch, the next one gathers.
+ */
+class WorkerQueue {
+  readonly #worker: Worker;
+  /** Whether this is the writer, whose failing leaves what is on disk unknown. */
+  readonly #writes: boolean;
+  /** Most operations per batch; 1 turns group commit off (for benchmarks). */
+  readonly #maxBatch: number;
+  #queue: Queued[] = [];
+  #inFlight: Queued[] | null = null;
+  #scheduled = false;
+  /** Made once, so that `#schedule` (called per request) allocates no closure. */
+  readonly #sendScheduled = () => {
+    this.#scheduled = false;
+    this.#send();
+  };
+  #onReply: ((reply: WorkerReply) => void) | null = null;
+  /** What calls are refused with: null while open. */
+  #refusal: Error | null = null;
+  /** Whether the worker is gone (closed, failed or crashed). */
+  #terminated = false;
+  #idleWaiters: (() => void)[] = [];
+  /** Whether the database is in WAL mode (as the worker said when it opened it). */
+  wal = false;
+  /** Whether a batch that appended messages has been answered since this was last cleared. */
+  storedMessages = false;
+  /** Operations per batch of the latest (up to 1,000) batches. */
+  readonly batchSizes: number[] = [];
+  /** Batches sent so far. */
+  batches = 0;
+  #failed!: (error: StoreFailedError) => void;
+  /** See {@link ChatStore.failure}; for the writer only. */
+  readonly failure = new Promise<StoreFailedError>((resolve) => this.#failed = resolve);
+
+  private constructor(worker: Worker, writes: boolean, maxBatch: number) {
+    this.#worker = worker;
+    this.#writes = writes;
+    this.#maxBatch = maxBatch;
+    worker.onmessage = (event: MessageEvent<WorkerReply>) => {
+      const reply = event.data;
+      if (reply.type === "fatal") this.#fail(`the database failed: ${reply.error}`);
+      else this.#onReply?.(reply);
+    };
+    worker.onerror = (event) => {
+      event.preventDefault();
+      this.#fail(`store worker failed: ${event.message}`);
+    };
   }
 
-  #call<T>(op: string, ...args: unknown[]): Promise<T> {
-    if (this.#closed) return Promise.reject(new StoreError("the store is closed"));
+  /**
+   * Starts a worker and has it open the database; `writes` for the writer
+   * (not the search reader), whose failure stops the store.
+   * @throws {StoreError} when it cannot.
+   */
+  static async open(
+    request: WorkerRequest & { type: "open" },
+    writes: boolean,
+    maxBatch = Infinity,
+  ): Promise<WorkerQueue> {
+    const worker = new Worker(new URL("./sqlite_worker.ts", import.meta.url), { type: "module" });
+    const queue = new WorkerQueue(worker, writes, maxBatch);
+    const reply = await queue.#exchange(request);
+    if (reply.type !== "opened") {
+      worker.terminate();
+      throw new StoreError(reply.type === "failed" ? reply.error : "the store worker did not open");
+    }
+    queue.wal = reply.wal;
+    return queue;
+  }
+
+  /** Queues an operation; it is sent with the others of this turn. */
+  call<T>(op: string, args: unknown[]): Promise<T> {
+    if (this.#refusal) return Promise.reject(this.#refusal);
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ op, args, resolve: resolve as (value: unknown) => void, reject });
       this.#schedule();
     });
+  }
+
+  /** Finishes what is queued, then closes the database and stops the worker. */
+  async close(): Promise<void> {
+    if (this.#refusal) return;
+    this.#refusal = new StoreError("the store is closed");
+    while (this.#inFlight || this.#queue.length > 0) {
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+    if (this.#terminated) return; // it failed meanwhile
+    await this.#exchange({ type: "close" });
+    this.#terminated = true;
+    this.#worker.terminate();
   }
 
   /** Sends what is queued once the current turn's calls are all in. */
@@ -160,17 +269,20 @@ export class SqliteStore implements ChatStore {
       : this.#queue.slice(0, this.#maxBatch);
     this.#queue = batch === this.#queue ? [] : this.#queue.slice(this.#maxBatch);
     this.#inFlight = batch;
-    this.#onReply = (reply) => this.#settle(batch, reply);
-    this.#worker.postMessage(batchRequest(batch) satisfies WorkerRequest);
+    const request = batchRequest(batch);
+    const appends = request.messages.ids.length > 0;
+    this.#onReply = (reply) => this.#settle(batch, reply, appends);
+    this.#worker.postMessage(request satisfies WorkerRequest);
   }
 
-  #settle(batch: Queued[], reply: WorkerReply): void {
+  #settle(batch: Queued[], reply: WorkerReply, appends: boolean): void {
     this.#inFlight = null;
     this.#onReply = null;
     if (reply.type !== "batch") return;
     this.batches++;
     this.batchSizes.push(batch.length);
     if (this.batchSizes.length > 1000) this.batchSizes.splice(0, 500);
+    if (appends) this.storedMessages = true;
     const { values, errors } = reply;
     batch.forEach((queued, i) => {
       const error = errors?.[i];
@@ -190,15 +302,22 @@ export class SqliteStore implements ChatStore {
     });
   }
 
+  /**
+   * Stops for good: what is queued or in flight is rejected — for the
+   * writer with a {@link StoreFailedError}, as it may be on disk.
+   */
   #fail(message: string): void {
-    this.#closed = true;
-    const error = new StoreError(message);
+    if (this.#terminated) return;
+    this.#terminated = true;
+    const error = this.#writes ? new StoreFailedError(message) : new StoreError(message);
+    this.#refusal = error;
     for (const queued of [...(this.#inFlight ?? []), ...this.#queue]) queued.reject(error);
     this.#queue = [];
     this.#inFlight = null;
     this.#onReply?.({ type: "failed", error: message });
     for (const wake of this.#idleWaiters.splice(0)) wake();
     this.#worker.terminate();
+    if (error instanceof StoreFailedError) this.#failed(error);
   }
 }
 
@@ -207,7 +326,7 @@ export class SqliteStore implements ChatStore {
  * objects: cloning an object per message between threads cost three times
  * as much (1.5–1.7 against 0.5 µs per message, measured in batches of 100).
  */
-function batchRequest(batch: readonly Queued[]): WorkerRequest {
+function batchRequest(batch: readonly Queued[]): WorkerRequest & { type: "batch" } {
   const ops: string[] = [];
   const args: unknown[][] = [];
   const messages: MessageColumns = {

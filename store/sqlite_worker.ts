@@ -7,8 +7,8 @@
 
 /// <reference lib="deno.worker" />
 
-import { SqliteDatabase } from "./sqlite_database.ts";
-import type { OpenOptions } from "./sqlite_database.ts";
+import { SearchReader } from "./message_search.ts";
+import { leavesStateUnknown, type OpenOptions, SqliteDatabase } from "./sqlite_database.ts";
 import type { MessageRecord, RoomKind } from "./records.ts";
 
 /**
@@ -27,9 +27,10 @@ export interface MessageColumns {
 /**
  * What the store sends to the worker. In a batch, `args[i]` are operation
  * i's arguments, except for `appendMessage`, whose message is in `messages`.
+ * A worker opened as a `reader` only searches (see {@link SearchReader}).
  */
 export type WorkerRequest =
-  | { type: "open"; path: string; options: OpenOptions }
+  | { type: "open"; path: string; options: OpenOptions; reader?: boolean }
   | { type: "batch"; ops: string[]; args: unknown[][]; messages: MessageColumns }
   | { type: "close" };
 
@@ -44,17 +45,36 @@ export interface Outcomes {
   errors: (string | undefined)[] | null;
 }
 
-/** What the worker answers. */
+/**
+ * What the worker answers. `fatal` answers a batch, or comes unasked after
+ * an indexing step, when what is on disk is not known any more (see
+ * {@link leavesStateUnknown}): the worker has stopped writing, and the
+ * operations in flight may or may not have been stored.
+ */
 export type WorkerReply =
-  | { type: "opened" }
+  | { type: "opened"; wal: boolean }
   | { type: "failed"; error: string }
+  | { type: "fatal"; error: string }
   | ({ type: "batch" } & Outcomes)
   | { type: "closed" };
 
-/** Operations that only read. */
-const READS = new Set(["load", "getAccount", "globalsSeal", "history", "search"]);
+/**
+ * Operations that need no transaction of their own: reads, and bringing
+ * the full-text index up to date (which commits without waiting for the disk).
+ */
+const READS = new Set([
+  "load",
+  "getAccount",
+  "globalsSeal",
+  "history",
+  "directRooms",
+  "search",
+  "indexAll",
+]);
 
-let database: SqliteDatabase | null = null;
+let database: SqliteDatabase | SearchReader | null = null;
+/** Why the writer stopped, once what is on disk is not known any more. */
+let failure: string | null = null;
 let indexing: ReturnType<typeof setTimeout> | null = null;
 /** Whether the scheduled indexing step runs at once rather than after INDEX_DELAY_MS. */
 let indexingAtOnce = false;
@@ -84,7 +104,8 @@ const INDEX_DELAY_MS = 100;
  * indexing never delays a commit by more than one step.
  */
 function scheduleIndexing(): void {
-  const waiting = database?.unindexedMessages ?? 0;
+  if (!(database instanceof SqliteDatabase)) return;
+  const waiting = database.unindexedMessages;
   if (waiting === 0) return;
   const atOnce = waiting >= INDEX_AT_ONCE_ROWS;
   if (indexing !== null) {
@@ -97,33 +118,48 @@ function scheduleIndexing(): void {
 
 function indexStep(): void {
   indexing = null;
-  if (!database) return;
+  const db = database;
+  if (!(db instanceof SqliteDatabase)) return;
   try {
-    database.transactionNotFlushed(() => database!.indexPending(INDEX_STEP_CHARS, INDEX_STEP_ROWS));
-  } catch {
-    return; // retried after the next batch; search indexes what is missing itself
+    db.transactionNotFlushed(() => db.indexPending(INDEX_STEP_CHARS, INDEX_STEP_ROWS));
+  } catch (error) {
+    if (leavesStateUnknown(error)) stop(error);
+    return; // else retried after the next batch; search indexes what is missing itself
   }
   scheduleIndexing();
+}
+
+/** Stops writing for good, and says why (see {@link WorkerReply}). */
+function stop(error: unknown): void {
+  if (indexing !== null) clearTimeout(indexing);
+  indexing = null;
+  failure ??= (error as Error).message;
+  self.postMessage({ type: "fatal", error: failure } satisfies WorkerReply);
 }
 
 /**
  * Runs a batch in one transaction. Fast path: no savepoints (FTS5 flushes
  * its buffer at every savepoint, which measured 7x slower). If an operation
  * fails, the batch is rolled back and run again with each operation in its
- * own savepoint, so only the failing one fails.
+ * own savepoint, so only the failing one fails — unless the failure leaves
+ * what is on disk unknown: then nothing is tried again, and it is thrown.
  */
-function run(db: SqliteDatabase, ops: string[], args: unknown[][]): Outcomes {
+function run(db: SqliteDatabase | SearchReader, ops: string[], args: unknown[][]): Outcomes {
   // deno-lint-ignore no-explicit-any
   const call = (i: number) => (db as any)[ops[i]](...args[i]);
-  if (ops.every((op) => READS.has(op))) return attemptEach(ops.length, call);
+  if (!(db instanceof SqliteDatabase) || ops.every((op) => READS.has(op))) {
+    return attemptEach(ops.length, call);
+  }
   try {
     return { values: db.transaction(() => runAll(db, ops, args, call)), errors: null };
-  } catch {
-    // fall through to the careful path
+  } catch (error) {
+    if (leavesStateUnknown(error)) throw error;
+    // else the careful path
   }
   try {
     return db.transaction(() => attemptEach(ops.length, (i) => db.savepoint(() => call(i))));
   } catch (error) {
+    if (leavesStateUnknown(error)) throw error;
     const message = `commit failed: ${(error as Error).message}`;
     return { values: ops.map(() => undefined), errors: ops.map(() => message) };
   }
@@ -171,7 +207,10 @@ function putMessagesInArgs({ ops, args, messages }: WorkerRequest & { type: "bat
   }
 }
 
-/** Runs operations 0 … count-1, each on its own: one failing does not stop the others. */
+/**
+ * Runs operations 0 … count-1, each on its own: one failing does not stop
+ * the others, unless it leaves the writer's database in an unknown state.
+ */
 function attemptEach(count: number, work: (i: number) => unknown): Outcomes {
   const values: unknown[] = [];
   let errors: (string | undefined)[] | null = null;
@@ -179,6 +218,7 @@ function attemptEach(count: number, work: (i: number) => unknown): Outcomes {
     try {
       values.push(work(i));
     } catch (error) {
+      if (database instanceof SqliteDatabase && leavesStateUnknown(error)) throw error;
       values.push(undefined);
       errors ??= new Array(count).fill(undefined);
       errors[i] = (error as Error).message;
@@ -193,15 +233,26 @@ self.onmessage = (event: MessageEvent<WorkerRequest>) => {
   switch (request.type) {
     case "open":
       try {
-        database = new SqliteDatabase(request.path, request.options);
-        reply({ type: "opened" });
+        database = request.reader
+          ? new SearchReader(request.path)
+          : new SqliteDatabase(request.path, request.options);
+        reply({ type: "opened", wal: database instanceof SqliteDatabase && database.wal });
       } catch (error) {
         reply({ type: "failed", error: (error as Error).message });
       }
       break;
     case "batch":
+      if (failure !== null) {
+        reply({ type: "fatal", error: failure });
+        break;
+      }
       putMessagesInArgs(request);
-      reply({ type: "batch", ...run(database!, request.ops, request.args) });
+      try {
+        reply({ type: "batch", ...run(database!, request.ops, request.args) });
+      } catch (error) {
+        stop(error);
+        break;
+      }
       scheduleIndexing();
       break;
     case "close":

@@ -11,8 +11,23 @@ import type {
   MessageRecord,
   RoomKind,
   RoomRecord,
-  SearchHit,
+  SearchPage,
 } from "./records.ts";
+import { StoreError } from "./schema.ts";
+
+/** What one search asks for. */
+export interface SearchOptions {
+  /** Most results in the page. */
+  limit: number;
+  /** Only messages with smaller ids (the `next` of the page before); null for the newest. */
+  before: number | null;
+  /**
+   * Most messages the page looks through: candidates of the full-text index
+   * when a term has 3 or more characters, else messages of the user's rooms
+   * (so that a page costs little however long the history).
+   */
+  scanLimit: number;
+}
 
 /** Which messages of a room {@link ChatStore.history} returns. */
 export interface HistoryRange {
@@ -20,6 +35,8 @@ export interface HistoryRange {
   before?: number;
   /** Only messages with greater ids, the oldest of them. */
   after?: number;
+  /** No message with this id or a smaller one (what a peer chat's newcomer may not read). */
+  floor?: number;
   /** Most messages. */
   limit: number;
   /**
@@ -50,10 +67,29 @@ export interface StoredState {
 }
 
 /**
+ * The store has stopped because it cannot tell any more what is on disk:
+ * an I/O error at a commit (an fsync that failed may have written it or
+ * not), or the database file deleted or replaced while open. Every call
+ * in flight and every later one rejects with it. A write rejected with it
+ * may be on disk: whoever asked must not be told that it failed.
+ */
+export class StoreFailedError extends StoreError {
+  /** Always `StoreFailedError`. */
+  override name = "StoreFailedError";
+}
+
+/**
  * Durable storage. Every write resolves once it is on disk; writes and
- * reads are carried out in the order they were called.
+ * reads are carried out in the order they were called (searches may run
+ * beside the writes: see {@link ChatStore.search}).
  */
 export interface ChatStore {
+  /**
+   * Resolves, with the error every call then rejects with, if the store
+   * stops because it cannot tell what is on disk (see
+   * {@link StoreFailedError}); never otherwise.
+   */
+  readonly failure: Promise<StoreFailedError>;
   /** Loads the rooms and the last message id. */
   load(): Promise<StoredState>;
   /** The account of a user name (NFC), or null. */
@@ -77,8 +113,19 @@ export interface ChatStore {
    * that kind and name exists.
    */
   createRoom(room: RoomRecord): Promise<boolean>;
-  /** Records that a user has been in a room (no-op when already recorded). */
-  addMembership(kind: RoomKind, room: string, user: string, since: number): Promise<void>;
+  /**
+   * Records that a user has been in a room since `since` (kept from the
+   * first time). `joinedAfter`, the last message id before this joining
+   * (default 0), replaces the one recorded: the user's SEARCH covers the
+   * room's messages after it (peer chats; 0 for rooms anyone may read).
+   */
+  addMembership(
+    kind: RoomKind,
+    room: string,
+    user: string,
+    since: number,
+    joinedAfter?: number,
+  ): Promise<void>;
   /** Bans a user from a public room (replacing an earlier ban). */
   ban(ban: BanRecord): Promise<void>;
   /** Lifts a ban; false when there was none. */
@@ -87,16 +134,22 @@ export interface ChatStore {
   appendMessage(message: MessageRecord): Promise<void>;
   /**
    * Up to `limit` messages of a room and `maxBytes` of their content, with
-   * ids between `after` and `before` (each optional): with `after`, the
-   * oldest of them; otherwise the newest. Loads no content beyond what it
-   * returns.
+   * ids between `after` and `before` (each optional) and above `floor`:
+   * with `after`, the oldest of them; otherwise the newest. Loads no
+   * content beyond what it returns.
    */
   history(kind: RoomKind, room: string, range: HistoryRange): Promise<StoredPage>;
+  /** The names of the direct conversations of `user`, the one with the newest message first. */
+  directRooms(user: string): Promise<string[]>;
   /**
    * Full-text search over the messages of the rooms `user` has been in and
-   * is not banned from; best matches first.
+   * is not banned from (in a peer chat, only those after the user's latest
+   * joining), newest first, one page at a time: the page looks through at
+   * most `options.scanLimit` messages below `options.before`. Sees every
+   * message whose write had resolved before the call; it need not wait for
+   * writes still in flight.
    */
-  search(user: string, query: string, limit: number): Promise<SearchHit[]>;
+  search(user: string, query: string, options: SearchOptions): Promise<SearchPage>;
   /** Finishes pending writes and releases the storage. */
   close(): Promise<void>;
 }

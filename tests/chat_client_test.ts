@@ -244,11 +244,14 @@ Deno.test("ChatClient.search finds messages only in the rooms the user has been 
     await bob.send("pineapple in the press room");
 
     const carol = await loggedIn(connect, "carol");
-    assert.deepEqual(await carol.search("pineapple"), [], "carol has been in no room yet");
+    const none = await carol.search("pineapple");
+    assert.deepEqual(none, { results: [], total: 0, partial: false, next: null }, "in no room yet");
     await carol.join("random");
     await carol.join("lobby");
-    const hits = await carol.search("pineapple");
-    assert.deepEqual(hits.map((h) => h.id).sort((a, b) => a - b), [inLobby.id, inRandom.id]);
+    const page = await carol.search("pineapple");
+    const hits = page.results;
+    assert.deepEqual(hits.map((h) => h.id), [inRandom.id, inLobby.id], "newest first");
+    assert.deepEqual([page.total, page.partial, page.next], [2, false, null]);
     const lobbyHit = hits.find((hit) => hit.id === inLobby.id)!;
     assert.deepEqual(lobbyHit, {
       id: inLobby.id,
@@ -259,21 +262,31 @@ Deno.test("ChatClient.search finds messages only in the rooms the user has been 
     });
     assert.equal(hits.find((hit) => hit.id === inRandom.id)!.snippet, "[Pineapple]\njuice, please");
 
-    // every word must occur; the limit bounds the results
-    assert.deepEqual((await carol.search("pineapple pizza")).map((h) => h.id), [inLobby.id]);
-    assert.deepEqual(await carol.search("pineapple sushi"), []);
-    assert.equal((await carol.search("pineapple", { limit: 1 })).length, 1);
+    // every word must occur; the limit bounds the results, and the next page goes on
+    const ids = async (query: string) => (await carol.search(query)).results.map((h) => h.id);
+    assert.deepEqual(await ids("pineapple pizza"), [inLobby.id]);
+    assert.deepEqual(await ids("pineapple sushi"), []);
+    const first = await carol.search("pineapple", { limit: 1 });
+    assert.deepEqual([first.results.map((h) => h.id), first.total], [[inRandom.id], 2]);
+    assert.equal(first.next, inRandom.id);
+    const second = await carol.search("pineapple", { limit: 1, before: first.next! });
+    assert.deepEqual([second.results.map((h) => h.id), second.total, second.next], [
+      [inLobby.id],
+      1,
+      null,
+    ]);
   });
 });
 
-Deno.test("ChatClient.search needs a login, a query and a limit from 1 to 100", async () => {
+Deno.test("ChatClient.search needs a login, a query, a limit from 1 to 100 and a whole Before", async () => {
   await withServer(async (connect) => {
     const stranger = await connect();
     assert.equal((await refusal(stranger.search("hello"))).status, "NOT_LOGIN");
     const ann = await loggedIn(connect, "ann");
     assert.equal((await refusal(ann.search("   "))).status, "BAD_REQUEST");
     assert.equal((await refusal(ann.search("hello", { limit: 101 }))).status, "BAD_REQUEST");
-    assert.deepEqual(await ann.search("hello", { limit: 100 }), []);
+    assert.equal((await refusal(ann.search("hello", { before: 0 }))).status, "BAD_REQUEST");
+    assert.deepEqual((await ann.search("hello", { limit: 100 })).results, []);
   });
 });
 
@@ -294,6 +307,27 @@ Deno.test("ChatClient.hello learns the server's version and capabilities, before
       "the original major is spoken",
     );
     await client.login("ann", ACCOUNTS.get("ann")!);
+  });
+});
+
+Deno.test("ChatClient says HELLO 2.0 on connecting, so that it gets today's formats, not the original's", async () => {
+  await withServer(async (connect) => {
+    const ann = await loggedIn(connect, "ann");
+    await ann.join("香港记者招待会");
+    const sent = await ann.send("a\tb\nc");
+    const [line] = await ann.recv();
+    assert.deepEqual(
+      line,
+      { from: "ann", time: sent.time, content: "a\tb\nc" },
+      "ISO time, TAB kept",
+    );
+    assert.deepEqual(await ann.members(), ["ann"]);
+    assert.deepEqual((await ann.rooms()).map((room) => room.name), [
+      "lobby",
+      "random",
+      "香港记者招待会",
+    ]);
+    assert.equal((await ann.hello()).version, "2.0", "the answer to the HELLO it sent");
   });
 });
 
@@ -352,15 +386,18 @@ Deno.test("ChatClient.who shows who is in a room, in a peer chat and idle", asyn
 
 // ------------------------------------------------------------ peer chats and DMs
 
-Deno.test("ChatClient peer chat: a third user joins the peer's group, bye leaves, the last one gets groupEnd", async () => {
+Deno.test("ChatClient peer chat: a third user asks to join the peer's group, bye leaves, the last one gets groupEnd", async () => {
   await withServer(async (connect) => {
     const ann = await Watcher.login(connect, "ann");
     const bob = await Watcher.login(connect, "bob");
     const carol = await Watcher.login(connect, "carol");
-    await bob.client.join("lobby");
+    await carol.client.join("lobby");
+    assert.equal((await refusal(ann.client.peerConnect("carol"))).status, "BUSY");
 
-    // ann connects to bob: both are in a new group, bob is moved out of the lobby
-    const { room } = await ann.client.peerConnect("bob");
+    // ann connects to bob, who is in no room: both are in a new group
+    const connected = await ann.client.peerConnect("bob");
+    const room = connected.room;
+    assert.deepEqual(connected, { room, invited: false });
     assert.notEqual(room, "");
     const annJoined = await bob.next("join");
     assert.deepEqual([annJoined.room, annJoined.kind, annJoined.user], [room, "group", "ann"]);
@@ -370,8 +407,22 @@ Deno.test("ChatClient peer chat: a third user joins the peer's group, bye leaves
       "LIST_MEMBERS lists the peer chat",
     );
 
-    // carol connects to bob, who is chatting already: she joins the same group
-    assert.deepEqual(await carol.client.peerConnect("bob"), { room });
+    // carol connects to bob, who is chatting already: she asks to join, bob lets her in
+    const asked = await carol.client.peerConnect("bob");
+    assert.ok(asked.invited);
+    assert.deepEqual(asked, { room, invited: true, expires: asked.expires });
+    const invite = await bob.next("peerInvite");
+    assert.deepEqual([invite.room, invite.from, invite.expires], [room, "carol", asked.expires]);
+    assert.equal((await ann.next("peerInvite")).from, "carol");
+    assert.equal((await refusal(bob.client.peerAccept("nobody"))).status, "NO_INVITATION");
+    await bob.client.peerAccept("carol");
+    const answer = await carol.next("peerAnswer");
+    assert.deepEqual([answer.room, answer.from, answer.answer, answer.by], [
+      room,
+      "carol",
+      "accepted",
+      "bob",
+    ]);
     for (const member of [ann, bob]) {
       const joined = await member.next("join");
       assert.deepEqual([joined.room, joined.kind, joined.user], [room, "group", "carol"]);
@@ -436,8 +487,8 @@ Deno.test("ChatClient.dm delivers a direct message as a dm event to an online us
     assert.equal((await refusal(ann.dm("ann", "me"))).status, "PEER_IS_SELF");
     assert.equal((await refusal(ann.dm("bob", ""))).status, "BAD_REQUEST");
     // both can find it in their chat history
-    assert.deepEqual((await ann.search("psst")).map((hit) => hit.id), [sent.id]);
-    assert.deepEqual((await bob.client.search("psst")).map((hit) => hit.id), [sent.id]);
+    assert.deepEqual((await ann.search("psst")).results.map((hit) => hit.id), [sent.id]);
+    assert.deepEqual((await bob.client.search("psst")).results.map((hit) => hit.id), [sent.id]);
   });
 });
 

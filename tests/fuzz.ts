@@ -4,6 +4,9 @@
  * connections on 127.0.0.1, some logged in and some not, and checks that
  * - every frame the server sends is well formed, with a known method and
  *   status, and each request gets exactly the response it is owed, in order;
+ * - a connection that has not said HELLO gets the original dialect for the
+ *   original requests: only Status and Content-Length, only the statuses
+ *   the original client knows, no final newline;
  * - a framing error gets one ERROR and then the end of that connection only;
  * - nothing hangs: every wait is bounded;
  * - after each round, two control clients logged in before the fuzzing can
@@ -20,7 +23,8 @@
 import { parseArgs } from "node:util";
 import { FrameDecoder } from "../protocol/frame.ts";
 import { type Message, parseMessage } from "../protocol/message.ts";
-import { Event, Response, Status } from "../protocol/methods.ts";
+import { Event, REQUESTS, Response, Status } from "../protocol/methods.ts";
+import { ORIGINAL_ANSWERS, type OriginalRequest } from "../protocol/original.ts";
 import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
 import { type ServerHandle, type ServerOptions, startServer } from "../server/server.ts";
 import {
@@ -135,6 +139,34 @@ const EVENTS = new Set<string>(Object.values(Event));
 const STATUSES = new Set<string>(Object.values(Status));
 /** A refusal the server may send unasked on a new connection before closing it. */
 const REFUSED = Status.TOO_MANY_CONNECTIONS;
+/** The original requests by the response method that answers them. */
+const ORIGINAL_BY_RESPONSE = new Map<string, OriginalRequest>([
+  ...(Object.keys(ORIGINAL_ANSWERS) as OriginalRequest[]).map((request) =>
+    [REQUESTS[request].response, request] as const
+  ),
+  [Response.NEW_MSG, "RECV_MSG"],
+]);
+const HELLO_BYTES = new TextEncoder().encode("HELLO");
+
+/** What is wrong with an answer to an original session's original request, or null. */
+function originalProblem(request: OriginalRequest, message: Message, payload: Uint8Array) {
+  const extra = Object.keys(message.params).filter((n) => n !== "Status" && n !== "Content-Length");
+  if (extra.length > 0) return `parameters the original client must not get (${extra})`;
+  if (!(ORIGINAL_ANSWERS[request].statuses as string[]).includes(message.params.Status)) {
+    return `a status the original client does not know for ${request}`;
+  }
+  if (!message.content && payload[payload.length - 1] === 0x0a) return "a final newline";
+  return null;
+}
+
+/** Whether `bytes` hold the ASCII bytes of `part`. */
+function holds(bytes: Uint8Array, part: Uint8Array): boolean {
+  search: for (let i = 0; i + part.length <= bytes.length; i++) {
+    for (let j = 0; j < part.length; j++) if (bytes[i + j] !== part[j]) continue search;
+    return true;
+  }
+  return false;
+}
 /** Why the server may close a connection that did nothing wrong: it read too slowly. */
 const ALLOWED_DROP = /^send queue exceeded/;
 
@@ -241,7 +273,9 @@ class FuzzPeer {
   readonly id: number;
   readonly #decoder = new FrameDecoder({ maxFrameSize: 64 * 1024 * 1024 });
   /** Responses owed, oldest first. */
-  readonly pending: { owed: Expectation; sent: FuzzFrame; at: number }[] = [];
+  readonly pending: { owed: Expectation; sent: FuzzFrame; at: number; original: boolean }[] = [];
+  /** Whether no case sent so far could hold a HELLO: the server speaks the original dialect. */
+  #original = true;
   /** The last few cases sent, for reproductions. */
   readonly #recent: FuzzFrame[] = [];
   eof = false;
@@ -282,7 +316,9 @@ class FuzzPeer {
     for (const c of cases) {
       this.#recent.push(c);
       if (this.#recent.length > 4) this.#recent.shift();
-      for (const owed of c.expect) this.pending.push({ owed, sent: c, at: Infinity });
+      const original = this.#original;
+      for (const owed of c.expect) this.pending.push({ owed, sent: c, at: Infinity, original });
+      if (original && holds(c.bytes, HELLO_BYTES)) this.#original = false;
     }
     let bytes: Uint8Array;
     if (cases.length === 1) bytes = cases[0].bytes;
@@ -426,7 +462,7 @@ class FuzzPeer {
       this.fail(`a response to no request: ${shown}`);
       return;
     }
-    const { owed, sent, at } = next;
+    const { owed, sent, at, original } = next;
     const ms = performance.now() - at;
     if (ms > (report.slowest?.ms ?? 0)) {
       report.slowest = { ms, frame: `${sent.kind}: ${hexOf(sent.bytes, 96)}` };
@@ -435,6 +471,9 @@ class FuzzPeer {
       this.fail(`expected ${owed.methods.join(" or ")}, got ${shown}`, sent);
     } else if (owed.reason && !message.params.Reason?.startsWith(owed.reason)) {
       this.fail(`expected an ERROR whose Reason starts "${owed.reason}", got ${shown}`, sent);
+    } else if (original && ORIGINAL_BY_RESPONSE.has(message.method)) {
+      const problem = originalProblem(ORIGINAL_BY_RESPONSE.get(message.method)!, message, payload);
+      if (problem) this.fail(`an original session got ${problem}: ${shown}`, sent);
     } else if (status === Status.SERVER_ERROR) {
       // the store never fails here: the request broke something in the server
       this.#run.serverErrors++;

@@ -324,6 +324,7 @@ function paramValue(rng: Rng, name: string): string {
     case "Push":
       return junk ? randomText(rng, 5) : rng.pick(["on", "off", "on", "off", "ON", "", "yes"]);
     case "Room-Name":
+    case "After":
       return junk
         ? randomText(rng, 70)
         : rng.chance(0.7)
@@ -394,8 +395,9 @@ const STATEFUL: readonly RequestMethod[] = [
 /** Optional parameters of each request (protocol/README.md §5). */
 const OPTIONAL: Partial<Record<RequestMethod, readonly string[]>> = {
   LOGIN: ["Push"],
+  LIST_ROOMS: ["After", "Limit"],
   HISTORY: ["Before", "Limit"],
-  SEARCH: ["Limit"],
+  SEARCH: ["Before", "Limit"],
   HELLO: ["Capabilities"],
   PING: ["Token"],
   KICK: ["Room-Name", "Reason"],

@@ -37,6 +37,26 @@ export function startTestServer(options: ServerOptions = {}): Promise<ServerHand
   });
 }
 
+/**
+ * A raw connection to a test server, logged in as `user` (with push on
+ * unless told otherwise) and, with `room`, in that room.
+ */
+export async function online(
+  port: number,
+  user: string,
+  options: { push?: boolean; room?: string } = {},
+): Promise<RawConnection> {
+  const c = await RawConnection.open(port);
+  await c.login(user, { push: options.push ?? true });
+  if (options.room) {
+    const joined = await c.request("JOIN_ROOM", { "Room-Name": options.room });
+    if (joined.params.Status !== "OK") {
+      throw new Error(`join ${options.room}: ${joined.params.Status}`);
+    }
+  }
+  return c;
+}
+
 /** Rejects after `ms` unless `promise` settles first. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -55,6 +75,8 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
 /**
  * A connection that speaks the protocol frame by frame, for tests that
  * check exact responses, events, and what the server does with bad bytes.
+ * It says `HELLO Version: 2.0` first, so that the server speaks today's
+ * protocol, unless opened as an original session.
  */
 export class RawConnection {
   readonly conn: Deno.Conn;
@@ -71,10 +93,29 @@ export class RawConnection {
     this.#reading = this.#readLoop();
   }
 
-  /** Connects to a test server. */
-  static async open(server: ServerHandle | number): Promise<RawConnection> {
+  /**
+   * Connects to a test server and says HELLO 2.0; with `original`, says
+   * nothing, so that the server treats it as the original client.
+   */
+  static async open(
+    server: ServerHandle | number,
+    options: { original?: boolean } = {},
+  ): Promise<RawConnection> {
     const port = typeof server === "number" ? server : server.addr.port;
-    return new RawConnection(await Deno.connect({ hostname: "127.0.0.1", port }));
+    const connection = new RawConnection(await Deno.connect({ hostname: "127.0.0.1", port }));
+    if (!options.original) await connection.#hello();
+    return connection;
+  }
+
+  /**
+   * Says HELLO 2.0 and takes its answer. Anything else that comes instead
+   * (an ERROR sent on connecting) stays queued for the test to read.
+   */
+  async #hello(): Promise<void> {
+    await this.send("HELLO", { Version: "2.0" }).catch(() => {});
+    const answer = await this.#take((m) => !m.method.startsWith("EVT_"), 5_000, "RESP_HELLO")
+      .catch(() => null);
+    if (answer !== null && answer.method !== "RESP_HELLO") this.#frames.unshift(answer);
   }
 
   /** Writes raw bytes. */

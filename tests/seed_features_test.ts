@@ -1,16 +1,7 @@
 import assert from "node:assert/strict";
 import { parseRows } from "../protocol/content.ts";
-import { RawConnection, startTestServer } from "./helpers.ts";
+import { online, RawConnection, startTestServer } from "./helpers.ts";
 import { SECOND_POEM, testPoems } from "./poem_corpus.ts";
-
-async function online(port: number, user: string, options: { push?: boolean; room?: string } = {}) {
-  const c = await RawConnection.open(port);
-  await c.login(user, { push: options.push ?? true });
-  if (options.room) {
-    assert.equal((await c.request("JOIN_ROOM", { "Room-Name": options.room })).params.Status, "OK");
-  }
-  return c;
-}
 
 // --- CS168 (seed 001): channels and their error cases ---
 
@@ -126,11 +117,11 @@ Deno.test("TIME and WHO tell the time and who is where", async () => {
   await server.close();
 });
 
-Deno.test("peer chat: connect, others join the group, bye, and the last one is told", async () => {
+Deno.test("peer chat: connect, others ask to join the group, bye, and the last one is told", async () => {
   const server = await startTestServer();
   const port = server.addr.port;
   const ann = await online(port, "ann");
-  const bob = await online(port, "bob", { room: "lobby" });
+  const bob = await online(port, "bob");
   const carol = await online(port, "carol");
 
   const self = await ann.request("PEER_CONNECT", { Peer: "ann" });
@@ -154,9 +145,16 @@ Deno.test("peer chat: connect, others join the group, bye, and the last one is t
     ["carol", "idle", ""],
   ]);
 
-  const joined = await carol.request("PEER_CONNECT", { Peer: "bob" });
-  assert.equal(joined.params.Room, group, "connecting to someone chatting joins their group");
-  assert.equal((await ann.nextOf("EVT_JOIN")).params.User, "carol");
+  const asked = await carol.request("PEER_CONNECT", { Peer: "bob" });
+  assert.deepEqual(
+    [asked.params.Status, asked.params.Room],
+    ["INVITED", group],
+    "connecting to someone chatting asks to join their group",
+  );
+  assert.equal((await ann.nextOf("EVT_PEER_INVITE")).params.From, "carol");
+  assert.equal((await bob.nextOf("EVT_PEER_INVITE")).params.From, "carol");
+  assert.equal((await ann.request("PEER_ACCEPT", { Peer: "carol" })).params.Status, "OK");
+  assert.equal((await carol.nextOf("EVT_PEER_ANSWER")).params.Answer, "accepted");
   assert.equal((await bob.nextOf("EVT_JOIN")).params.User, "carol");
   await carol.request("SEND_MSG", {}, "Hi Joyce and Wen");
   for (const member of [ann, bob]) {
@@ -311,6 +309,39 @@ Deno.test("a room's owner kicks and bans; the banned cannot rejoin until unbanne
   assert.equal((await owner.request("UNBAN", { User: "bob" })).params.Status, "OK");
   assert.equal((await bob.request("JOIN_ROOM", { "Room-Name": "ann's den" })).params.Status, "OK");
   await Promise.all([owner, bob, carol].map((c) => c.close()));
+  await server.close();
+});
+
+Deno.test("KICK and BAN of oneself are refused, and BAN of a name with no account is NO_SUCH_USER", async () => {
+  const server = await startTestServer({ admins: ["江主席"] });
+  const port = server.addr.port;
+  const owner = await online(port, "ann");
+  await owner.request("CREATE_ROOM", { "Room-Name": "ann's den" });
+  await owner.request("JOIN_ROOM", { "Room-Name": "ann's den" });
+  const admin = await online(port, "江主席", { room: "ann's den" });
+  for (const [who, name] of [[owner, "ann"], [admin, "江主席"]] as const) {
+    for (const action of ["KICK", "BAN"]) {
+      const self = await who.request(action, { User: name });
+      assert.deepEqual([self.params.Status, self.params.Reason], [
+        "NOT_ALLOWED",
+        `you cannot ${action.toLowerCase()} yourself`,
+      ]);
+    }
+  }
+  const nobody = await owner.request("BAN", { User: "nobody", Reason: "pre-emptive" });
+  assert.deepEqual([nobody.params.Status, nobody.params.Reason], [
+    "NO_SUCH_USER",
+    "no user has that name",
+  ]);
+  assert.equal((await owner.request("UNBAN", { User: "nobody" })).params.Status, "NO_SUCH_USER");
+  // an account that is offline can be banned ahead of time
+  assert.equal((await owner.request("BAN", { User: "carol" })).params.Status, "OK");
+  const carol = await online(port, "carol");
+  const refused = await carol.request("JOIN_ROOM", { "Room-Name": "ann's den" });
+  assert.equal(refused.params.Status, "BANNED");
+  const stillIn = await owner.request("LIST_MEMBERS");
+  assert.deepEqual(stillIn.content?.split("\n").filter(Boolean).sort(), ["ann", "江主席"]);
+  await Promise.all([owner, admin, carol].map((c) => c.close()));
   await server.close();
 });
 

@@ -4,12 +4,15 @@
  * @module
  */
 
+import { listeningPort } from "../server/log_format.ts";
 import { ACCOUNTS, ROOMS, withTimeout } from "./helpers.ts";
 
 /** A server child process. */
 export interface ServerProcess {
   readonly pid: number;
   readonly port: number;
+  /** The HTTP port, when started with `http`; else 0. */
+  readonly httpPort: number;
   /** Log lines read from stderr so far. */
   readonly log: string[];
   /** Resolves with the exit code. */
@@ -19,13 +22,29 @@ export interface ServerProcess {
 
 const ROOT = new URL("../", import.meta.url).pathname;
 
+/** How to run the server child. */
+export interface ServerCommandOptions {
+  stdin?: "null" | "piped";
+  /** Run it with this limit on open descriptors (soft and hard), through `sh -c 'ulimit -n'`. */
+  descriptorLimit?: number;
+  /** Run it with `--allow-all` rather than the task's permissions (Deno reads /proc only so). */
+  allowAll?: boolean;
+}
+
 /** The command that runs `server.ts` with the task's permissions. */
-export function serverCommand(
-  args: string[],
-  options: { stdin?: "null" | "piped" } = {},
-): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-read", "--allow-write", `${ROOT}server.ts`, ...args],
+export function serverCommand(args: string[], options: ServerCommandOptions = {}): Deno.Command {
+  const deno = [
+    Deno.execPath(),
+    "run",
+    ...(options.allowAll ? ["--allow-all"] : ["--allow-net", "--allow-read", "--allow-write"]),
+    `${ROOT}server.ts`,
+    ...args,
+  ];
+  const [command, ...commandArgs] = options.descriptorLimit === undefined
+    ? deno
+    : ["sh", "-c", 'ulimit -n "$0" && exec "$@"', String(options.descriptorLimit), ...deno];
+  return new Deno.Command(command, {
+    args: commandArgs,
     cwd: ROOT,
     stdin: options.stdin ?? "null",
     stdout: "piped",
@@ -56,9 +75,12 @@ export async function writeTestGlobals(): Promise<string> {
 
 /**
  * Starts `server.ts` on a free port of 127.0.0.1 with the test accounts and
- * rooms, and waits until it listens.
+ * rooms, and waits until it listens; with `http`, on a free HTTP port too.
  */
-export async function spawnServer(args: string[]): Promise<ServerProcess> {
+export async function spawnServer(
+  args: string[],
+  options: ServerCommandOptions & { http?: boolean } = {},
+): Promise<ServerProcess> {
   const globals = await writeTestGlobals();
   const child = serverCommand([
     "--host",
@@ -69,13 +91,15 @@ export async function spawnServer(args: string[]): Promise<ServerProcess> {
     globals,
     "--db",
     ":memory:",
-    "--no-http",
+    ...(options.http ? ["--http-port", "0"] : ["--no-http"]),
     ...args,
-  ])
+  ], options)
     .spawn();
   const log: string[] = [];
   let listening!: (port: number) => void;
   const port = new Promise<number>((resolve) => listening = resolve);
+  let chatPort = 0;
+  let httpPort = 0;
   const reading = (async () => {
     const lines = child.stderr.pipeThrough(new TextDecoderStream());
     let partial = "";
@@ -85,10 +109,10 @@ export async function spawnServer(args: string[]): Promise<ServerProcess> {
       for (const line of parts) {
         log.push(line);
         // the listening line, as text or as JSON (--log-format json)
-        const match = line.match(
-          /listening addr=[^ ]*:(\d+)$|"event":"listening","addr":"[^"]*:(\d+)"/,
-        );
-        if (match) listening(Number(match[1] ?? match[2]));
+        const port = listeningPort(line);
+        if (port !== null) chatPort = port;
+        httpPort ||= Number(line.match(/listening http=[^ ]*:(\d+)$/)?.[1] ?? 0);
+        if (chatPort && (httpPort || !options.http)) listening(chatPort);
       }
     }
   })();
@@ -97,9 +121,9 @@ export async function spawnServer(args: string[]): Promise<ServerProcess> {
     await Deno.remove(globals);
     return status.code;
   });
-  let listeningPort: number;
+  let boundPort: number;
   try {
-    listeningPort = await withTimeout(
+    boundPort = await withTimeout(
       Promise.race([
         port,
         exited.then(() => {
@@ -115,7 +139,8 @@ export async function spawnServer(args: string[]): Promise<ServerProcess> {
   }
   return {
     pid: child.pid,
-    port: listeningPort,
+    port: boundPort,
+    httpPort,
     log,
     exited,
     kill: (signal = "SIGTERM") => child.kill(signal),

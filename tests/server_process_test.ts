@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { RawConnection, withTimeout } from "./helpers.ts";
 import { SECOND_POEM, writePoemCorpus } from "./poem_corpus.ts";
-import { peakRssKiB, runServer, spawnServer } from "./server_process.ts";
+import {
+  peakRssKiB,
+  runServer,
+  serverCommand,
+  spawnServer,
+  writeTestGlobals,
+} from "./server_process.ts";
 
 async function tempFile(content: string | Uint8Array): Promise<string> {
   const path = await Deno.makeTempFile({ suffix: ".txt" });
@@ -52,6 +58,50 @@ Deno.test("a missing globals file stops start-up with a clear message", async ()
   ]);
   assert.equal(code, 2);
   assert.match(stderr, /cannot read \/nonexistent\/globals.txt: no such file/);
+});
+
+Deno.test("server.ts listens on 127.0.0.1 by default and logs the web page's address for a person", async () => {
+  const globals = await writeTestGlobals();
+  const child = serverCommand([
+    "--port",
+    "0",
+    "--http-port",
+    "0",
+    "--db",
+    ":memory:",
+    "--globals",
+    globals,
+  ]).spawn();
+  let log = "";
+  const reading = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+      log += chunk;
+      if (/ web-client .*\n/.test(log)) break;
+    }
+  })();
+  try {
+    await withTimeout(reading, 30_000, "the web-client log line");
+  } finally {
+    child.kill("SIGTERM");
+    await child.status;
+    await child.stdout.cancel();
+    await Deno.remove(globals);
+  }
+  // the machine-readable lines stay as they were; the URL is one a person can open
+  assert.match(log, /^\S+ listening addr=127\.0\.0\.1:\d+\n/m);
+  const http = log.match(/^\S+ listening http=127\.0\.0\.1:(\d+)\n/m);
+  assert.ok(http, log);
+  assert.match(log, new RegExp(`^\\S+ web-client url=http://localhost:${http[1]}/\n`, "m"));
+});
+
+Deno.test("server.ts refuses to serve the network while globals.txt keeps the sample passwords", async () => {
+  // run from the repository, whose globals.txt holds the sample accounts
+  const { code, stderr } = await runServer(["--host", "0.0.0.0", "--port", "0", "--no-http"]);
+  assert.equal(code, 2);
+  assert.match(
+    stderr,
+    /^claptrap: refusing to listen on 0\.0\.0\.0, which other machines can reach, while globals\.txt gives alice, bob, carol, dave, 江主席, 记者 the sample passwords .*--allow-sample-passwords\n$/,
+  );
 });
 
 Deno.test("server.ts --poems serves POEM from a corpus file in the AllSonnets.txt layout", async () => {

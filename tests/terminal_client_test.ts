@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import {
   ChatClient,
   type ChatEvent,
+  DEFAULT_FLOOD_LIMITS,
   type ServerHandle,
   type ServerOptions,
   startServer,
@@ -23,21 +24,32 @@ import {
   parseInput,
   splitName,
 } from "../client/commands.ts";
-import { type Prompter, signIn, SignInError } from "../client/sign_in.ts";
+import { PASSWORD_RULES, type Prompter, signIn } from "../client/sign_in.ts";
 import {
   ChatTerminal,
   displayLines,
   formatClock,
   formatStamp,
   readLines,
+  sanitize,
   SecretInput,
   splitSnippet,
 } from "../client/terminal.ts";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../server/chat.ts";
 import { testPoems } from "./poem_corpus.ts";
+import { DEFAULT_SEARCH_LIMITS } from "../server/search_slots.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const ACCOUNTS = new Map([["alice", "alice123"], ["bob", "bob123"], ["记者", "hongkong"]]);
 const ROOMS = ["lobby", "random", "香港记者招待会"];
+/** A test server's options; see withServer. */
+const SERVER: ServerOptions = {
+  host: "127.0.0.1",
+  port: 0,
+  globals: { accounts: ACCOUNTS, rooms: ROOMS },
+  scryptCost: 1024,
+  log: () => {},
+};
 /** Upper bound of every wait; generous, as subprocesses start slowly on busy machines. */
 const TIMEOUT_MS = 15_000;
 const CLOCK = String.raw`\[\d\d:\d\d:\d\d\]`;
@@ -60,14 +72,7 @@ async function withServer(
   test: (server: ServerHandle) => Promise<void>,
   options: ServerOptions = {},
 ): Promise<void> {
-  const server = await startServer({
-    host: "127.0.0.1",
-    port: 0,
-    globals: { accounts: ACCOUNTS, rooms: ROOMS },
-    scryptCost: 1024,
-    log: () => {},
-    ...options,
-  });
+  const server = await startServer({ ...SERVER, ...options });
   try {
     await test(server);
   } finally {
@@ -287,6 +292,7 @@ Deno.test("parseClientArgs has defaults and reads every flag", () => {
     port: 6666,
     register: false,
     push: true,
+    reconnect: true,
     help: false,
   });
   assert.deepEqual(
@@ -298,10 +304,12 @@ Deno.test("parseClientArgs has defaults and reads every flag", () => {
       password: "p w",
       register: false,
       push: true,
+      reconnect: true,
       help: false,
     },
   );
   assert.equal(parseClientArgs(["--no-push"]).push, false);
+  assert.equal(parseClientArgs(["--no-reconnect"]).reconnect, false);
   assert.equal(parseClientArgs(["--register"]).register, true);
   assert.equal(parseClientArgs(["-h"]).help, true);
 });
@@ -397,6 +405,16 @@ Deno.test("displayLines splits line breaks and neutralises control characters", 
   assert.match(formatClock("2026-11-23T09:10:32.123Z"), /^\d\d:\d\d:\d\d$/);
 });
 
+Deno.test("sanitize shows bidirectional controls and invisible characters; message text keeps emoji joiners", () => {
+  assert.equal(sanitize("\u202eexe.txt"), "<U+202E>exe.txt");
+  assert.equal(sanitize("bob\u200b\u2066\u{E0041}\u3164"), "bob<U+200B><U+2066><U+E0041><U+3164>");
+  assert.equal(sanitize("a\u200db"), "a<U+200D>b", "a name shows even a joiner");
+  assert.equal(sanitize("\x1b]0;title\x07\x85"), "^[]0;title^G\uFFFD");
+  assert.deepEqual(displayLines("family 👨\u200d👩\u200d👧 ❤\ufe0f \u202eevil\u2028x"), [
+    "family 👨\u200d👩\u200d👧 ❤\ufe0f <U+202E>evil<U+2028>x",
+  ]);
+});
+
 // ------------------------------------------------- ChatTerminal in-process
 
 Deno.test("ChatTerminal shows others' multi-line messages with indented continuation lines", async () => {
@@ -439,6 +457,121 @@ Deno.test("ChatTerminal reports a lost connection once and resolves ended with t
     assert.equal(await terminal.handleLine("/rooms"), false);
     assert.deepEqual(lines, ["! connection closed: server shutting down"]);
   });
+});
+
+Deno.test("ChatTerminal connects again, rejoins its room, shows what was said meanwhile and sends what waited", async () => {
+  const dir = await Deno.makeTempDir();
+  const db = `${dir}/claptrap.db`;
+  let server = await startServer({ ...SERVER, db });
+  const port = server.addr.port;
+  let letIn!: () => void;
+  const serverBack = new Promise<void>((resolve) => letIn = resolve);
+  let attempts = 0;
+  const open = async () => {
+    attempts++;
+    await serverBack;
+    const client = await ChatClient.connect({ port });
+    await client.login("alice", "alice123");
+    return client;
+  };
+  const client = await ChatClient.connect({ port });
+  await client.login("alice", "alice123");
+  const transcript = new Transcript();
+  const terminal = new ChatTerminal(client, transcript.write, {
+    user: "alice",
+    reconnect: { open, delayMs: () => 1 },
+  });
+  try {
+    await terminal.handleLine("/join lobby");
+    await terminal.handleLine("first");
+    await server.close();
+    await transcript.waitFor(/connecting again/);
+    assert.equal(terminal.reconnecting, true);
+    const waiting = terminal.handleLine("typed while away");
+    server = await startServer({ ...SERVER, db, port });
+    {
+      await using bob = await Participant.login(port, "bob", "bob123");
+      await bob.client.join("lobby");
+      await bob.client.send("said while alice was away");
+      letIn();
+      assert.equal(await waiting, true);
+      const sent = await bob.expect("alice's waiting line", (e) => e.type === "message");
+      assert.equal(sent.type === "message" && sent.content, "typed while away");
+      await bob.client.send("and after");
+      await transcript.waitFor(/bob: and after$/);
+    }
+    assert.equal(terminal.room, "lobby");
+    assert.equal(attempts, 1);
+    // (bob's leaving, when he is gone, may come in any time)
+    assert.deepEqual(untimed(transcript.lines).filter((line) => !line.includes("bob left")), [
+      "* you joined lobby",
+      "[T] alice: first",
+      "! connection closed: server shutting down; connecting again…",
+      "* connected again; back in lobby",
+      "— 1 message in lobby while you were away —",
+      "[T] bob: said while alice was away",
+      "[T] alice: typed while away",
+      "[T] bob: and after",
+    ]);
+  } finally {
+    await terminal.quit();
+    await server.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ChatTerminal does not come back after an operator's kick, and stops when the password is refused or after its attempts", async () => {
+  const other = await startServer(SERVER);
+  const wrongPassword = async () => {
+    const client = await ChatClient.connect({ port: other.addr.port });
+    try {
+      await client.login("alice", "changed!");
+      return client;
+    } catch (error) {
+      await client.close();
+      throw error;
+    }
+  };
+  const shutDown = "! connection closed: server shutting down; connecting again…";
+  const cases = [
+    {
+      end: (server: ServerHandle) => server.console("KICK alice"),
+      open: wrongPassword,
+      reason: "kicked by the operator",
+      lines: ["! connection closed: kicked by the operator"],
+    },
+    {
+      end: (server: ServerHandle) => server.close(),
+      open: wrongPassword,
+      reason: "server shutting down",
+      lines: [shutDown, "! cannot log in again: AUTH_FAILED"],
+    },
+    {
+      end: (server: ServerHandle) => server.close(),
+      open: () => Promise.reject(new Deno.errors.ConnectionRefused("refused")),
+      reason: "server shutting down",
+      lines: [shutDown, "! gave up connecting again after 3 attempts"],
+    },
+  ];
+  try {
+    for (const { end, open, reason, lines } of cases) {
+      const server = await startServer(SERVER);
+      const client = await ChatClient.connect({ port: server.addr.port });
+      await client.login("alice", "alice123");
+      const transcript = new Transcript();
+      const terminal = new ChatTerminal(client, transcript.write, {
+        user: "alice",
+        reconnect: { open, delayMs: () => 1, attempts: 3 },
+      });
+      await end(server);
+      assert.equal(await terminal.ended, reason);
+      assert.deepEqual(transcript.lines, lines);
+      assert.equal(await terminal.handleLine("/rooms"), false);
+      await server.close();
+    }
+  } finally {
+    await other.close();
+  }
 });
 
 Deno.test("ChatTerminal shows the room's last messages on joining and pages back with /history", async () => {
@@ -561,7 +694,7 @@ Deno.test("ChatTerminal shows search results with the room and the matches in co
       transcript.lines.length = 0;
       await terminal.handleLine("/search FOX quick");
       const paint = (sgr: string, text: string) => `\x1b[${sgr}m${text}\x1b[0m`;
-      assert.equal(transcript.lines[0], paint("2", '— 1 message match "FOX quick" —'));
+      assert.equal(transcript.lines[0], paint("2", '— 1 message matches "FOX quick" —'));
       assert.equal(
         transcript.lines[1].replace(/\[\d\d:\d\d:\d\d\]/, "[T]"),
         `${paint("2", "[T]")} random · ${paint("36", "bob")}: ` +
@@ -578,9 +711,85 @@ Deno.test("ChatTerminal shows search results with the room and the matches in co
   });
 });
 
+/**
+ * Alice's terminal, once bob has posted `texts` in random; `shown` runs a
+ * line and returns what it printed, results without their time, room and sender.
+ */
+async function searchingAlice(port: number, texts: string[]) {
+  const bob = await Participant.login(port, "bob", "bob123");
+  await bob.client.join("random");
+  for (const text of texts) await bob.client.send(text);
+  const client = await ChatClient.connect({ port });
+  await client.login("alice", "alice123");
+  const transcript = new Transcript();
+  const terminal = new ChatTerminal(client, transcript.write, { user: "alice" });
+  const shown = async (line: string) => {
+    transcript.lines.length = 0;
+    await terminal.handleLine(line);
+    return transcript.lines.map((text) => text.replace(/^\[[\d: -]+\] random · bob: /, ""));
+  };
+  return { bob, terminal, shown };
+}
+
+Deno.test("ChatTerminal says how many messages match, shows the newest first, and /more the older", async () => {
+  await withServer(async (server) => {
+    const texts = Array.from({ length: 25 }, (_, i) => `kettle ${i + 1}`);
+    const { bob, terminal, shown } = await searchingAlice(server.addr.port, texts);
+    try {
+      assert.deepEqual(await shown("/more"), ["! no search to go on with; /search WORDS first"]);
+      await terminal.handleLine("/join random");
+      const newest = Array.from({ length: 20 }, (_, i) => `[kettle] ${25 - i}`);
+      assert.deepEqual(await shown("/search kettle"), [
+        '— 25 messages match "kettle"; the newest 20 —',
+        ...newest,
+        "— /more for older matches —",
+      ]);
+      assert.deepEqual(await shown("/more"), [
+        '— 5 older messages match "kettle" —',
+        ...["5", "4", "3", "2", "1"].map((n) => `[kettle] ${n}`),
+      ]);
+      assert.deepEqual(await shown("/more"), ['— no older messages match "kettle" —']);
+    } finally {
+      await terminal.quit();
+      await bob.client.close();
+    }
+  });
+});
+
+Deno.test("ChatTerminal says when a search has not looked through older messages yet", async () => {
+  await withServer(async (server) => {
+    const texts = ["ab 1", "ab 2", "nothing", "more nothing", "ab 3", "still nothing"];
+    const { bob, terminal, shown } = await searchingAlice(server.addr.port, texts);
+    try {
+      await terminal.handleLine("/join random");
+      assert.deepEqual(await shown("/search ab"), [
+        '— 1 message matches "ab" in the messages searched so far —',
+        "[ab] 3",
+        "— /more for older matches —",
+      ]);
+      assert.deepEqual(await shown("/more"), [
+        '— no older messages match "ab" in the messages searched so far —',
+        "— /more for older matches —",
+      ]);
+      assert.deepEqual(await shown("/more"), [
+        '— 2 older messages match "ab" —',
+        "[ab] 2",
+        "[ab] 1",
+      ]);
+    } finally {
+      await terminal.quit();
+      await bob.client.close();
+    }
+  }, { searchLimits: { ...DEFAULT_SEARCH_LIMITS, scanLimit: 2 } });
+});
+
 // ------------------------------------------------------------ signing in
 
-Deno.test("signIn offers to register after AUTH_FAILED and asks for the password twice", async () => {
+Deno.test("PASSWORD_RULES tells the server's password lengths", () => {
+  assert.ok(PASSWORD_RULES.includes(`${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`));
+});
+
+Deno.test("signIn offers to register after AUTH_FAILED, tells the rules and asks for the password twice", async () => {
   await withServer(async (server) => {
     const port = server.addr.port;
     const client = await ChatClient.connect({ port });
@@ -594,10 +803,12 @@ Deno.test("signIn offers to register after AUTH_FAILED and asks for the password
       ]);
       assert.deepEqual(
         await signIn(client, { user: "dave", password: "guess" }, { prompter }),
-        { registered: true },
+        { registered: true, password: "correct horse" },
       );
       assert.deepEqual(prompter.asked, [
-        'No such user or wrong password. Register "dave" as a new user? [y/N]',
+        'Wrong password, or no user named "dave".',
+        'Is "dave" a new user you want to register? [y/N]',
+        PASSWORD_RULES,
         "New password",
         "Repeat the password",
         "The passwords do not match; try again.",
@@ -617,18 +828,94 @@ Deno.test("signIn offers to register after AUTH_FAILED and asks for the password
   });
 });
 
-Deno.test("signIn never asks without a prompter and fails clearly when the user declines or registering fails", async () => {
+Deno.test("signIn asks again after a wrong password, three tries in all, offering registration once", async () => {
+  await withServer(async (server) => {
+    const client = await ChatClient.connect({ port: server.addr.port });
+    try {
+      const prompter = scriptedPrompter([false, "alice12", "alice123"]);
+      assert.deepEqual(
+        await signIn(client, { user: "alice", password: "alice132" }, { prompter }),
+        { registered: false, password: "alice123" },
+      );
+      assert.deepEqual(prompter.asked, [
+        'Wrong password, or no user named "alice".',
+        'Is "alice" a new user you want to register? [y/N]',
+        "Password (try 2 of 3)",
+        'Wrong password, or no user named "alice".',
+        "Password (try 3 of 3)",
+      ]);
+      await client.join("lobby"); // logged in
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("signIn takes NAME_TAKEN after agreeing to register as a wrong password and asks again", async () => {
+  await withServer(async (server) => {
+    const client = await ChatClient.connect({ port: server.addr.port });
+    try {
+      // a mistyped password, and a yes to the offer: the name turns out to be taken
+      const prompter = scriptedPrompter([true, "correct horse", "correct horse", "alice123"]);
+      assert.deepEqual(
+        await signIn(client, { user: "alice", password: "alice12" }, { prompter }),
+        { registered: false, password: "alice123" },
+      );
+      assert.deepEqual(prompter.asked.slice(3), [
+        "New password",
+        "Repeat the password",
+        `"alice" is an existing user's name, so the password was wrong.`,
+        "Password (try 2 of 3)",
+      ]);
+      await client.join("lobby"); // logged in
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("signIn with register tells the rules before asking and asks again for a refused password", async () => {
+  await withServer(async (server) => {
+    const client = await ChatClient.connect({ port: server.addr.port });
+    try {
+      const prompter = scriptedPrompter(["short", "short", "correct horse", "correct horse"]);
+      assert.deepEqual(
+        await signIn(client, { user: "erin" }, { register: true, prompter }),
+        { registered: true, password: "correct horse" },
+      );
+      assert.deepEqual(prompter.asked, [
+        PASSWORD_RULES,
+        "New password",
+        "Repeat the password",
+        `That password is refused: password is shorter than 8 characters. ${PASSWORD_RULES}`,
+        "New password",
+        "Repeat the password",
+      ]);
+      await client.join("lobby"); // logged in
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+Deno.test("signIn never asks without a prompter and fails clearly after three tries or a refusal", async () => {
   await withServer(async (server) => {
     const client = await ChatClient.connect({ port: server.addr.port });
     try {
       const dave = { user: "dave", password: "guess" };
-      const loginFailed = { name: "SignInError", message: 'login as "dave" failed: AUTH_FAILED' };
-      await assert.rejects(signIn(client, dave), loginFailed);
-      const declining = scriptedPrompter([false]);
-      await assert.rejects(signIn(client, dave, { prompter: declining }), loginFailed);
-      assert.equal(declining.asked.length, 1);
+      await assert.rejects(signIn(client, dave), {
+        name: "SignInError",
+        message: 'login as "dave" failed: AUTH_FAILED',
+      });
+      const declining = scriptedPrompter([false, "guess 2", "guess 3"]);
+      await assert.rejects(signIn(client, dave, { prompter: declining }), {
+        name: "SignInError",
+        message: 'login as "dave" failed 3 times: AUTH_FAILED',
+      });
       await assert.rejects(
-        signIn(client, dave, { prompter: scriptedPrompter([true, "short", "short"]) }),
+        signIn(client, dave, {
+          prompter: scriptedPrompter([true, ...Array(6).fill("short")]),
+        }),
         {
           name: "SignInError",
           message: 'cannot register "dave": WEAK_PASSWORD (password is shorter than 8 characters)',
@@ -636,16 +923,21 @@ Deno.test("signIn never asks without a prompter and fails clearly when the user 
       );
       await assert.rejects(
         signIn(client, { user: "alice", password: "correct horse" }, { register: true }),
-        (error) =>
-          error instanceof SignInError &&
-          error.message.startsWith('cannot register "alice": NAME_TAKEN'),
+        {
+          name: "SignInError",
+          message: 'cannot register "alice": NAME_TAKEN (the name, or one too like it, is in use)',
+        },
       );
+      await assert.rejects(signIn(client, { user: "dave" }), {
+        name: "SignInError",
+        message: "no password given",
+      });
       // the connection is still usable: the right password logs in
       assert.deepEqual(
         await signIn(client, { user: "alice", password: "alice123" }, {
           prompter: scriptedPrompter([]),
         }),
-        { registered: false },
+        { registered: false, password: "alice123" },
       );
     } finally {
       await client.close();
@@ -742,7 +1034,8 @@ Deno.test("terminal client shows failed requests as one line and hints when not 
     await using alice = new ClientProcess(server.addr.port, ["--user", "alice"]);
     await alice.write("alice123\nhello?\n/join nowhere\n/leave\n/create lobby\n/quit\n");
     const { code, stdout, stderr } = await alice.finish();
-    assert.equal(code, 0);
+    assert.equal(code, 1, "hello? was not delivered");
+    assert.equal(stderr, "claptrap: 1 line was not delivered\n");
     assert.match(stdout, /! you are not in a room: \/join ROOM first/);
     assert.match(stdout, /! cannot join "nowhere": NO_SUCH_ROOM/);
     assert.match(stdout, /! cannot leave: NOT_IN_ROOM\n/);
@@ -799,13 +1092,14 @@ Deno.test("terminal client with --no-push polls for the room's messages", async 
   });
 });
 
-Deno.test("terminal client exits with status 1 and a clear message when the server shuts down", async () => {
+Deno.test("terminal client with --no-reconnect exits with status 1 and a clear message when the server shuts down", async () => {
   await withServer(async (server) => {
     await using alice = new ClientProcess(server.addr.port, [
       "--user",
       "alice",
       "--password",
       "alice123",
+      "--no-reconnect",
     ]);
     await alice.write("/join lobby\n");
     await alice.waitFor("* you joined lobby\n");
@@ -818,6 +1112,41 @@ Deno.test("terminal client exits with status 1 and a clear message when the serv
   });
 });
 
+Deno.test("terminal client connects again after the server restarts, back in its room, and sends what was typed meanwhile", async () => {
+  const dir = await Deno.makeTempDir();
+  const options: ServerOptions = { db: `${dir}/claptrap.db` };
+  try {
+    let port = 0;
+    await withServer(async (server) => {
+      port = server.addr.port;
+      await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+      await alice.write("/join lobby\nbefore the restart\n");
+      await alice.waitFor(/alice: before the restart\n/);
+      await server.close();
+      await alice.waitFor("! connection closed: server shutting down; connecting again…\n");
+      await alice.write("typed while the server was away\n");
+      await withServer(async () => {
+        await alice.waitFor("* connected again; back in lobby\n");
+        await alice.waitFor(/alice: typed while the server was away\n/);
+        await using bob = await Participant.login(port, "bob", "bob123");
+        await bob.client.join("lobby");
+        const { messages } = await bob.client.history();
+        assert.deepEqual(messages.map((m) => m.content), [
+          "before the restart",
+          "typed while the server was away",
+        ]);
+        await bob.client.send("welcome back");
+        await alice.waitFor(/bob: welcome back\n/);
+        await alice.write("/quit\n");
+        const { code, stdout, stderr } = await alice.finish({ keepStdin: true });
+        assert.equal(code, 0, stdout + stderr);
+      }, { ...options, port });
+    }, options);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("terminal client exits with status 1 when the connection is refused", async () => {
   const server = await startServer({ host: "127.0.0.1", port: 0, log: () => {} });
   const port = server.addr.port;
@@ -826,6 +1155,40 @@ Deno.test("terminal client exits with status 1 when the connection is refused", 
   const { code, stderr } = await alice.finish();
   assert.equal(code, 1);
   assert.equal(stderr, `claptrap: cannot connect to 127.0.0.1:${port}: connection refused\n`);
+});
+
+Deno.test("terminal client waits out RATE_LIMITED and delivers every piped line, in order", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("lobby");
+    await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+    const lines = Array.from({ length: 40 }, (_, i) => `line ${i + 1}`);
+    await alice.write(`/join lobby\n${lines.join("\n")}\n/quit\n`);
+    const { code, stdout, stderr } = await alice.finish();
+    assert.equal(code, 0, stdout + stderr);
+    assert.doesNotMatch(stdout, /RATE_LIMITED/);
+    const received: string[] = [];
+    while (received.length < lines.length) {
+      const event = await bob.expect("alice's messages", (e) => e.type === "message");
+      if (event.type === "message") received.push(event.content);
+    }
+    assert.deepEqual(received, lines);
+  }, { floodLimits: { ...DEFAULT_FLOOD_LIMITS, messages: { perSecond: 40, burst: 5 } } });
+});
+
+Deno.test("terminal client exits with status 1 when a piped line is finally not delivered", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+    // the second message would have to wait 100 s: too long, the client gives up on it
+    await alice.write("/join lobby\nfirst\nsecond\n/quit\n");
+    const { code, stdout, stderr } = await alice.finish();
+    assert.equal(code, 1, stdout + stderr);
+    assert.match(stdout, new RegExp(`${CLOCK} alice: first\n! cannot send: RATE_LIMITED \\(`));
+    assert.match(stdout, /\* logged out\n$/);
+    assert.equal(stderr, "claptrap: 1 line was not delivered\n");
+  }, { floodLimits: { ...DEFAULT_FLOOD_LIMITS, messages: { perSecond: 0.01, burst: 1 } } });
 });
 
 Deno.test("terminal client with --register creates the account and logs in with it", async () => {
@@ -969,7 +1332,7 @@ Deno.test("terminal client /search shows the room, the sender and the matches in
     assert.match(
       stdout,
       new RegExp(
-        `\n— 1 message match "FOX quick" —\n${CLOCK} 香港记者招待会 · bob: the \\[quick\\] brown \\[fox\\] jumps\n`,
+        `\n— 1 message matches "FOX quick" —\n${CLOCK} 香港记者招待会 · bob: the \\[quick\\] brown \\[fox\\] jumps\n`,
       ),
     );
     assert.ok(!stdout.includes("lobby ·"), "the lobby, where alice has not been, is not searched");
@@ -1021,7 +1384,8 @@ Deno.test("parseInput answers a missing argument in the CS168 style", () => {
   assert.equal(message("/join"), "/join requires a room name: /join ROOM");
   assert.equal(message("/create "), "/create requires a room name: /create ROOM");
   assert.equal(message("/connect"), "/connect requires a user name: /connect PEER");
-  assert.equal(message("/dm"), "/dm requires a user name and a message: /dm USER TEXT");
+  assert.equal(message("/dm"), "/dm requires a user name: /dm USER [TEXT]");
+  assert.equal(message("/close now"), "usage: /close (takes no argument)");
   assert.equal(message("/poem"), "/poem requires a sonnet number: /poem N");
   assert.equal(message("/kick"), "/kick requires a user name: /kick USER [REASON]");
   assert.equal(message("/who everyone"), "usage: /who (takes no argument)");
@@ -1057,8 +1421,8 @@ Deno.test("ChatTerminal shows direct messages, operator notices, and being kicke
       await terminal.handleLine("/join bob's room");
       await bob.expect("alice joining", (e) => e.type === "join");
 
-      await bob.client.dm("alice", "psst\nsecond line");
-      await transcript.waitFor(/✉ bob → you: psst$/);
+      await bob.client.dm("alice", "psst\u202e\nsecond line");
+      await transcript.waitFor(/✉ bob → you: psst<U\+202E>$/);
       await terminal.handleLine("/dm bob hush");
       const dm = await bob.expect("alice's dm", (e) => e.type === "dm");
       assert.equal(dm.type === "dm" && dm.content, "hush");
@@ -1066,7 +1430,7 @@ Deno.test("ChatTerminal shows direct messages, operator notices, and being kicke
       server.console("BROADCAST maintenance at noon");
       await transcript.waitFor(/! server notice: maintenance at noon$/);
 
-      await bob.client.kick("alice", { reason: "too loud" });
+      await bob.client.kick("alice", { reason: "too loud \u2066!" });
       await transcript.waitFor(/you were kicked/);
       assert.equal(terminal.room, null);
       await terminal.handleLine("still here?");
@@ -1076,16 +1440,85 @@ Deno.test("ChatTerminal shows direct messages, operator notices, and being kicke
       await terminal.handleLine("/join bob's room");
       assert.deepEqual(untimed(transcript.lines), [
         "* you joined bob's room",
-        "[T] ✉ bob → you: psst",
+        "[T] ✉ bob → you: psst<U+202E>",
         "           second line",
+        "* /dm bob opens your conversation with bob",
         "[T] ✉ you → bob: hush",
         "[T] ! server notice: maintenance at noon",
-        "[T] * you were kicked from bob's room by bob: too loud",
+        "[T] * you were kicked from bob's room by bob: too loud <U+2066>!",
         "! you are not in a room: /join ROOM first (/rooms lists them), or c PEER for a peer chat",
         "* you joined bob's room",
         "[T] * you were banned from bob's room by bob",
         `! cannot join "bob's room": BANNED (banned by bob); ` +
         "the room's owner or an admin can /unban you",
+      ]);
+    } finally {
+      await terminal.quit();
+    }
+  });
+});
+
+Deno.test("ChatTerminal /dm USER opens a conversation: its history, then typed lines go to USER until /close", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await using reporter = await Participant.login(port, "记者", "hongkong");
+    await bob.client.join("lobby");
+    const { terminal, transcript } = await terminalOf(port, "alice");
+    try {
+      await bob.client.dm("alice", "are you there?");
+      await transcript.waitFor(/✉ bob → you: are you there\?$/);
+      await terminal.handleLine("/join lobby");
+      await terminal.handleLine("/dm bob");
+      assert.equal(terminal.conversation, "bob");
+      await terminal.handleLine("yes, here");
+      const answer = await bob.expect("alice's answer", (e) => e.type === "dm");
+      assert.deepEqual(answer.type === "dm" && [answer.from, answer.content], [
+        "alice",
+        "yes, here",
+      ]);
+      await bob.client.dm("alice", "good");
+      await transcript.waitFor(/✉ bob → you: good$/);
+      await terminal.handleLine("/history");
+      await reporter.client.dm("alice", "a question");
+      await transcript.waitFor(/✉ 记者 → you: a question$/);
+      await terminal.handleLine("/dm 记者 later, please");
+      assert.equal(terminal.conversation, "bob", "/dm USER TEXT sends one message");
+      await terminal.handleLine("/dm alice");
+      await terminal.handleLine("/close");
+      assert.equal(terminal.conversation, null);
+      await terminal.handleLine("back in the room");
+      const inRoom = await bob.expect("alice in lobby", (e) => e.type === "message");
+      assert.equal(inRoom.type === "message" && inRoom.content, "back in the room");
+      await terminal.handleLine("/close");
+      await terminal.handleLine("/dm bob");
+      await terminal.handleLine("/join random");
+      assert.equal(terminal.conversation, null, "joining a room ends the conversation");
+      assert.deepEqual(untimed(transcript.lines), [
+        "[T] ✉ bob → you: are you there?",
+        "* /dm bob opens your conversation with bob",
+        "* you joined lobby",
+        "— start of your direct messages with bob —",
+        "— last 1 message in your direct messages with bob —",
+        "[T] ✉ bob → you: are you there?",
+        "* the lines you type now go to bob alone, /close to go back to lobby",
+        "[T] ✉ you → bob: yes, here",
+        "[T] ✉ bob → you: good",
+        "— start of your direct messages with bob —",
+        "[T] ✉ 记者 → you: a question",
+        "* /dm 记者 opens your conversation with 记者",
+        "[T] ✉ you → 记者: later, please",
+        "! you cannot send direct messages to yourself",
+        "* closed the conversation with bob; the lines you type go to lobby again",
+        "[T] alice: back in the room",
+        "! you are in no direct conversation (/dm USER opens one)",
+        "— start of your direct messages with bob —",
+        "— last 3 messages in your direct messages with bob —",
+        "[T] ✉ bob → you: are you there?",
+        "[T] ✉ you → bob: yes, here",
+        "[T] ✉ bob → you: good",
+        "* the lines you type now go to bob alone, /close to go back to lobby",
+        "* you joined random",
       ]);
     } finally {
       await terminal.quit();
@@ -1112,6 +1545,8 @@ Deno.test("ChatTerminal /kick, /ban and /unban act on the current room and need 
         ["den", "alice", "too loud", false],
       );
       await transcript.waitFor(/bob left den \(kicked by alice: too loud\)/);
+      await terminal.handleLine("/kick alice");
+      await terminal.handleLine("/ban nobody");
       await terminal.handleLine("/ban bob spam");
       await terminal.handleLine("/unban bob");
       await terminal.handleLine("/unban bob");
@@ -1128,6 +1563,8 @@ Deno.test("ChatTerminal /kick, /ban and /unban act on the current room and need 
         "* you joined den",
         '! cannot kick "记者": NO_SUCH_USER (记者 is not in den)',
         "* kicked bob from den",
+        '! cannot kick "alice": NOT_ALLOWED (you cannot kick yourself)',
+        '! cannot ban "nobody": NO_SUCH_USER (no user has that name)',
         "* banned bob from den",
         "* unbanned bob (they may join den again)",
         '! cannot unban "bob": NO_SUCH_USER (bob is not banned from den)',
@@ -1140,7 +1577,7 @@ Deno.test("ChatTerminal /kick, /ban and /unban act on the current room and need 
   });
 });
 
-Deno.test("ChatTerminal follows a peer chat it is pulled into and says when everyone else left", async () => {
+Deno.test("ChatTerminal follows a peer chat it is pulled into, lets in who asks, and says when everyone else left", async () => {
   await withServer(async (server) => {
     const port = server.addr.port;
     await using bob = await Participant.login(port, "bob", "bob123");
@@ -1148,13 +1585,19 @@ Deno.test("ChatTerminal follows a peer chat it is pulled into and says when ever
     const { terminal, transcript } = await terminalOf(port, "alice");
     try {
       await terminal.handleLine("/join lobby");
+      const busy = await bob.client.peerConnect("alice").catch((error) => error);
+      assert.equal(busy.status, "BUSY", "nobody is taken out of a public room");
+      await terminal.handleLine("/leave");
       await bob.client.peerConnect("alice");
       await transcript.waitFor(/bob connected with you/);
       assert.equal(terminal.inPeerChat, true);
       assert.notEqual(terminal.room, null);
       await bob.client.send("hi alice");
       await transcript.waitFor(/bob: hi alice$/);
-      await reporter.client.peerConnect("bob");
+      const asked = await reporter.client.peerConnect("bob");
+      assert.equal(asked.invited, true);
+      await transcript.waitFor(/记者 asks to join/);
+      await terminal.handleLine("/accept 记者");
       await transcript.waitFor(/记者 joined the peer chat/);
       await terminal.handleLine("who");
       await terminal.handleLine("hello both");
@@ -1168,23 +1611,66 @@ Deno.test("ChatTerminal follows a peer chat it is pulled into and says when ever
       const lines = untimed(transcript.lines);
       assert.deepEqual(lines.slice(0, 5), [
         "* you joined lobby",
-        "[T] * bob connected with you in a peer chat (you left lobby); type to chat, bye to leave",
+        "* you left lobby",
+        "[T] * bob connected with you in a peer chat; type to chat, bye to leave",
         "[T] bob: hi alice",
-        "[T] * 记者 joined the peer chat",
-        "online (3):",
+        "[T] * 记者 asks to join the peer chat: /accept 记者 or /decline 记者 (until " +
+        `${formatClock(asked.invited ? asked.expires : "")})`,
       ]);
+      // the response and the event that it caused, in either order
+      assert.deepEqual(lines.slice(5, 7).sort(), [
+        "* you let 记者 into the peer chat",
+        "[T] * 记者 joined the peer chat",
+      ]);
+      assert.equal(lines[7], "online (3):");
       // in the server's order
-      assert.deepEqual(lines.slice(5, 8).sort(), [
+      assert.deepEqual(lines.slice(8, 11).sort(), [
         "  alice  in a peer chat with bob, 记者",
         "  bob    in a peer chat with 记者, alice",
         "  记者     in a peer chat with bob, alice",
       ]);
-      assert.equal(lines[8], "[T] alice: hello both");
-      assert.match(lines[9], /^members of the peer chat \(3\): /);
-      assert.deepEqual(lines.slice(10), [
+      assert.equal(lines[11], "[T] alice: hello both");
+      assert.match(lines[12], /^members of the peer chat \(3\): /);
+      assert.deepEqual(lines.slice(13), [
         "[T] * bob left the peer chat",
         "[T] * 记者 left the peer chat",
         "[T] * everyone else left the peer chat; you are on your own",
+      ]);
+    } finally {
+      await terminal.quit();
+    }
+  });
+});
+
+Deno.test("ChatTerminal asks to join a peer chat, and says how the request ended", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await using reporter = await Participant.login(port, "记者", "hongkong");
+    const { terminal, transcript } = await terminalOf(port, "alice");
+    try {
+      await bob.client.peerConnect("记者");
+      await terminal.handleLine("/join lobby");
+      await terminal.handleLine("/connect bob");
+      await transcript.waitFor(/you asked its members/);
+      assert.equal(terminal.room, "lobby", "she waits where she was");
+      await bob.expect("alice's request", (e) => e.type === "peerInvite");
+      await bob.client.peerDecline("alice");
+      await transcript.waitFor(/declined/);
+      await terminal.handleLine("/connect bob");
+      await reporter.expect("alice's request", (e) => e.type === "peerInvite");
+      await reporter.expect("alice's second request", (e) => e.type === "peerInvite");
+      await reporter.client.peerAccept("alice");
+      await transcript.waitFor(/let you into/);
+      assert.equal(terminal.inPeerChat, true);
+      await terminal.handleLine("/accept bob");
+      const lines = untimed(transcript.lines);
+      assert.match(lines[1], /^\* bob is in a peer chat: you asked its members to let you in/);
+      assert.deepEqual(lines.slice(2), [
+        "[T] * bob declined your request to join the peer chat",
+        lines[3],
+        "[T] * 记者 let you into the peer chat (you left lobby); type to chat, bye to leave",
+        '! cannot accept "bob": NO_INVITATION (bob is not waiting to join (answered, expired or withdrawn))',
       ]);
     } finally {
       await terminal.quit();
@@ -1235,7 +1721,7 @@ Deno.test("terminal client runs an ICS session from piped stdin: who, time, p 2,
           `${CLOCK} bob: time to go\n` +
           `server time: ${DATE_TIME}\n` +
           String.raw`\* you left the peer chat\n` +
-          `— 1 message match "hello" —\n` +
+          `— 1 message matches "hello" —\n` +
           `${CLOCK} peer chat .* · alice: \\[hello\\] bob, what is the time\\?\n` +
           String.raw`\* logged out\n$`,
       ),
@@ -1256,12 +1742,29 @@ Deno.test("terminal client sends direct messages with /dm and shows those it get
     );
     await bob.client.dm("alice", "agreed");
     await alice.waitFor(new RegExp(`${CLOCK} ✉ bob → you: agreed\n`));
-    await alice.write("/dm 记者 hello\n/dm bob\n/quit\n");
-    const { code, stdout } = await alice.finish();
-    assert.equal(code, 0);
+    await alice.write("/dm 记者 hello\n/dm\n/dm bob\nwhat about q?\nq\n/close\n/quit\n");
+    const typed = await bob.expect("alice's conversation", (e) => e.type === "dm");
+    assert.equal(typed.type === "dm" && typed.content, "what about q?");
+    const q = await bob.expect("alice's q", (e) => e.type === "dm");
+    assert.equal(q.type === "dm" && q.content, "q", "in a conversation q is a message");
+    const { code, stdout, stderr } = await alice.finish();
+    assert.equal(code, 1, "the message to 记者 was not delivered");
+    assert.equal(stderr, "claptrap: 1 line was not delivered\n");
     assert.match(stdout, new RegExp(`${CLOCK} ✉ you → bob: just between us\n`));
     assert.match(stdout, /! cannot send to "记者": PEER_OFFLINE \(记者 is not online\)/);
-    assert.match(stdout, /! \/dm requires a user name and a message: \/dm USER TEXT\n/);
+    assert.match(stdout, /! \/dm requires a user name: \/dm USER \[TEXT\]\n/);
+    assert.match(
+      stdout,
+      new RegExp(
+        "— last 2 messages in your direct messages with bob —\n" +
+          `${CLOCK} ✉ you → bob: just between us\n` +
+          `${CLOCK} ✉ bob → you: agreed\n` +
+          "\\* the lines you type now go to bob alone, /close to go back to lobby\n" +
+          `${CLOCK} ✉ you → bob: what about q\\?\n` +
+          `${CLOCK} ✉ you → bob: q\n` +
+          "\\* closed the conversation with bob; the lines you type go to lobby again\n",
+      ),
+    );
   });
 });
 
@@ -1293,7 +1796,9 @@ Deno.test("terminal client answers the CS168 error cases with the way out", asyn
     ]);
     await alice.write("/join\n/join nowhere\nhello?\n/create lobby\n/list\n/quit\n");
     const { code, stdout, stderr } = await alice.finish();
-    assert.equal(code, 0, stdout + stderr);
+    // "hello?" went nowhere: a script learns it from the exit status
+    assert.equal(code, 1, stdout + stderr);
+    assert.equal(stderr, "claptrap: 1 line was not delivered\n");
     assert.match(
       stdout,
       new RegExp(

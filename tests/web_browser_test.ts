@@ -7,7 +7,7 @@
 
 import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
 import assert from "node:assert/strict";
-import type { Browser, Page } from "playwright-core";
+import type { Browser, Page } from "./playwright.ts";
 import type { ServerHandle } from "../server/server.ts";
 import { RawConnection } from "./helpers.ts";
 import { httpUrl, launchChromium, startWebTestServer, TcpProxy } from "./web_helpers.ts";
@@ -21,15 +21,27 @@ const browserTest = { sanitizeOps: false, sanitizeResources: false };
 async function openPage(
   browser: Browser,
   url: string,
-  viewport = { width: 1280, height: 800 },
+  options: {
+    viewport?: { width: number; height: number };
+    touch?: boolean;
+    /** Runs before the page loads (e.g. to route its WebSocket). */
+    beforeLoad?: (page: Page) => Promise<void>;
+  } = {},
 ): Promise<{ page: Page; problems: string[] }> {
-  const context = await browser.newContext({ viewport, locale: "en-GB", timezoneId: "UTC" });
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 800 },
+    hasTouch: options.touch,
+    isMobile: options.touch,
+    locale: "en-GB",
+    timezoneId: "UTC",
+  });
   const page = await context.newPage();
   const problems: string[] = [];
   page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
   page.on("console", (message) => {
     if (message.type() === "error") problems.push(`console: ${message.text()}`);
   });
+  await options.beforeLoad?.(page);
   await page.goto(url);
   return { page, problems };
 }
@@ -42,8 +54,9 @@ async function signIn(page: Page, user: string, password: string): Promise<void>
   await page.waitForSelector("#status[data-state=online]");
 }
 
-async function joinByDoubleClick(page: Page, room: string): Promise<void> {
-  await page.locator(".room", { hasText: room }).first().dblclick();
+/** Opens a room with one click, as a new user would. */
+async function joinByClick(page: Page, room: string): Promise<void> {
+  await page.locator(".room", { hasText: room }).first().click();
   await waitForTitle(page, `# ${room}`);
 }
 
@@ -57,6 +70,48 @@ async function waitForTitle(page: Page, prefix: string): Promise<void> {
         .startsWith(start),
     prefix,
   );
+}
+
+/** Types a message and sends it with Enter. */
+async function send(page: Page, text: string): Promise<void> {
+  await page.fill("#message-input", text);
+  await page.press("#message-input", "Enter");
+}
+
+/** The document of the page, in functions that run there (see waitForTitle). */
+type PageDocument = {
+  getElementById(id: string): {
+    scrollTop: number;
+    scrollHeight: number;
+    clientHeight: number;
+    hidden: boolean;
+  };
+};
+
+/**
+ * Where the message list is scrolled: whether at its end, and the id of the
+ * first message the reader sees.
+ */
+function view(page: Page): Promise<{ atEnd: boolean; firstId: number }> {
+  return page.locator("#messages").evaluate((box) => {
+    const top = box.getBoundingClientRect().top;
+    const first = [...box.querySelectorAll(".message[data-id]")]
+      .find((item) => item.getBoundingClientRect().bottom > top);
+    return {
+      atEnd: box.scrollHeight - box.scrollTop - box.clientHeight < 120,
+      firstId: Number(first?.getAttribute("data-id")),
+    };
+  });
+}
+
+/** Whether an element is inside the visible part of the message list. */
+function inView(page: Page, selector: string): Promise<boolean> {
+  return page.locator("#messages").evaluate((box, selector) => {
+    const item = box.querySelector(selector);
+    if (!item) return false;
+    const [outer, inner] = [box.getBoundingClientRect(), item.getBoundingClientRect()];
+    return inner.top >= outer.top && inner.bottom <= outer.bottom;
+  }, selector);
 }
 
 /** The texts of the messages shown, in order. */
@@ -126,7 +181,7 @@ Deno.test({
     assert.match(await lobbyCount.first().innerText(), /^2\s+members$/, "count and its label");
 
     // joining shows the history, the <script> message as text
-    await joinByDoubleClick(page, "lobby");
+    await joinByClick(page, "lobby");
     await waitForText(page, earlier[3]);
     assert.deepEqual(await shownTexts(page), earlier);
     assert.equal(await page.evaluate(() => (globalThis as { pwned?: number }).pwned), undefined);
@@ -208,7 +263,7 @@ Deno.test({
     for (let i = 1; i <= 60; i++) await post(bob, `before ${i}`);
     const { page, problems } = await openPage(browser, `http://127.0.0.1:${proxy.port}/`);
     await signIn(page, "ann", "ann-pw");
-    await joinByDoubleClick(page, "lobby");
+    await joinByClick(page, "lobby");
     await waitForText(page, "before 60");
     assert.equal((await shownTexts(page)).length, 50, "one page of history");
 
@@ -261,6 +316,289 @@ Deno.test({
     await browser.close();
     await bob.close();
     await proxy.close();
+    await server.close();
+  },
+});
+
+Deno.test({
+  name: "in Chromium: one click, or one tap on a phone, opens a room",
+  ...browserTest,
+  async fn() {
+    const server = await startWebTestServer();
+    const browser = await launchChromium();
+    const desk = await openPage(browser, httpUrl(server));
+    await signIn(desk.page, "ann", "ann-pw");
+    await joinByClick(desk.page, "random");
+    assert.match(await desk.page.textContent("#rooms-help") ?? "", /^Click or press Enter/);
+
+    const phone = await openPage(browser, httpUrl(server), {
+      viewport: { width: 390, height: 844 },
+      touch: true,
+    });
+    await signIn(phone.page, "bob", "bob-pw");
+    await phone.page.tap("#toggle-rooms");
+    await phone.page.locator(".room", { hasText: "lobby" }).tap();
+    await waitForTitle(phone.page, "# lobby");
+    assert.equal(await phone.page.locator("#rooms-panel").isVisible(), false, "the drawer closes");
+
+    assert.deepEqual([...desk.problems, ...phone.problems], []);
+    await browser.close();
+    await server.close();
+  },
+});
+
+Deno.test({
+  name:
+    "in Chromium: a direct message is a conversation with an unread mark, its history and a reply box",
+  ...browserTest,
+  async fn() {
+    const server = await startWebTestServer({ floodLimits: NO_FLOOD_LIMITS });
+    const browser = await launchChromium();
+    // carol wrote to ann before ann opened the page
+    const annTcp = await RawConnection.open(server);
+    await annTcp.login("ann");
+    const carol = await RawConnection.open(server);
+    await carol.login("carol");
+    assert.equal((await carol.request("DM", { To: "ann" }, "from the store")).params.Status, "OK");
+    assert.equal((await annTcp.request("LOGOUT")).params.Status, "OK");
+    await annTcp.close();
+
+    const ann = await openPage(browser, httpUrl(server));
+    await signIn(ann.page, "ann", "ann-pw");
+    await ann.page.locator("#direct-list .conversation", { hasText: "carol" }).waitFor();
+    await joinByClick(ann.page, "lobby");
+    const bob = await openPage(browser, httpUrl(server));
+    await signIn(bob.page, "bob", "bob-pw");
+    await joinByClick(bob.page, "lobby");
+
+    // bob starts a conversation from ann's name among the members
+    await bob.page.locator("#member-list button.member-name", { hasText: "ann" }).click();
+    await waitForTitle(bob.page, "@ ann");
+    await bob.page.locator("#empty-room", { hasText: "No messages yet" }).waitFor();
+    await send(bob.page, "hello ann");
+    await waitForText(bob.page, "hello ann");
+
+    // ann, reading the lobby, sees the conversation with an unread mark; nothing covers the room
+    const bobAtAnn = ann.page.locator("#direct-list .conversation", { hasText: "bob" });
+    await bobAtAnn.locator(".unread-count").waitFor();
+    assert.match(await bobAtAnn.innerText(), /1\s+unread/);
+    assert.deepEqual(await ann.page.locator("#direct-list .room-name").allTextContents(), [
+      "bob",
+      "carol",
+    ]);
+    assert.equal(await ann.page.title(), "# lobby · Claptrap");
+    assert.equal(await ann.page.locator("#notice").isVisible(), false);
+
+    // the conversations open with their history from the store; the mark goes
+    await ann.page.locator("#direct-list .conversation", { hasText: "carol" }).click();
+    await waitForTitle(ann.page, "@ carol");
+    await waitForText(ann.page, "from the store");
+    await bobAtAnn.click();
+    await waitForTitle(ann.page, "@ bob");
+    await waitForText(ann.page, "hello ann");
+    assert.equal(await bobAtAnn.locator(".unread-count").count(), 0);
+    await screenshot(ann.page, "web_direct.png");
+
+    // the composer writes to bob while his conversation is open
+    await send(ann.page, "hi bob");
+    await waitForText(bob.page, "hi bob");
+    await joinByClick(bob.page, "lobby");
+    await send(ann.page, "are you there?");
+    const annAtBob = bob.page.locator("#direct-list .conversation", { hasText: "ann" });
+    await annAtBob.locator(".unread-count").waitFor();
+    assert.equal(await bob.page.title(), "# lobby · Claptrap");
+    await carol.close();
+
+    // after a reload, the conversations and their history are back
+    await ann.page.reload();
+    // (signing in again before the server saw the old page go would be refused)
+    await bob.page.locator("#message-list .notice", { hasText: "ann left" }).waitFor();
+    await signIn(ann.page, "ann", "ann-pw");
+    await ann.page.locator("#direct-list .conversation", { hasText: "bob" }).click();
+    await waitForText(ann.page, "are you there?");
+    assert.deepEqual(await shownTexts(ann.page), ["hello ann", "hi bob", "are you there?"]);
+    assert.deepEqual(await ann.page.locator("#direct-list .room-name").allTextContents(), [
+      "bob",
+      "carol",
+    ]);
+
+    // the "new message" control; a message to someone offline says why it was not sent
+    await ann.page.fill("#new-direct", "江主席");
+    await ann.page.press("#new-direct", "Enter");
+    await waitForTitle(ann.page, "@ 江主席");
+    await send(ann.page, "are you online?");
+    await ann.page.locator("#pending-list .failed", { hasText: "江主席 is not online" }).waitFor();
+
+    assert.deepEqual([...ann.problems, ...bob.problems], []);
+    await browser.close();
+    await server.close();
+  },
+});
+
+Deno.test({
+  name:
+    "in Chromium: after a reconnection the reader stays where they were, and a message typed meanwhile is sent once",
+  ...browserTest,
+  async fn() {
+    const server = await startWebTestServer({ floodLimits: NO_FLOOD_LIMITS });
+    const proxy = new TcpProxy(server.httpAddr!.port);
+    const browser = await launchChromium();
+    const bob = await inRoom(server, "bob", "lobby");
+    for (let i = 1; i <= 250; i++) await post(bob, `m ${i}`);
+    // ann stays at the newest message; carol scrolls back into older messages
+    const url = `http://127.0.0.1:${proxy.port}/`;
+    const [ann, carol] = [await openPage(browser, url), await openPage(browser, url)];
+    for (const [{ page }, user] of [[ann, "ann"], [carol, "carol"]] as const) {
+      await signIn(page, user, `${user}-pw`);
+      await joinByClick(page, "lobby");
+      await waitForText(page, "m 250");
+      assert.equal((await view(page)).atEnd, true);
+    }
+    await carol.page.locator("#messages").evaluate((box) => box.scrollTop = 0);
+    await waitForText(carol.page, "m 151");
+    await carol.page.locator("#messages").evaluate((box) => {
+      const item = [...box.querySelectorAll(".message")]
+        .find((item) => item.textContent?.endsWith("m 180"))!;
+      box.scrollTop += item.getBoundingClientRect().top - box.getBoundingClientRect().top - 5;
+    });
+    const carolWas = await view(carol.page);
+    assert.equal(carolWas.atEnd, false);
+
+    // the network drops; bob writes meanwhile, and so does ann
+    proxy.refusing = true;
+    await proxy.cut();
+    for (const { page } of [ann, carol]) {
+      await page.waitForSelector("#status[data-state=reconnecting]");
+    }
+    for (let i = 1; i <= 3; i++) await post(bob, `away ${i}`);
+    await send(ann.page, "typed while away");
+    await ann.page.locator("#composer-error", { hasText: "Not connected" }).waitFor();
+    proxy.refusing = false;
+    for (const { page } of [ann, carol]) {
+      await page.waitForSelector("#status[data-state=online]", { timeout: 30_000 });
+      await waitForText(page, "away 3");
+    }
+
+    // carol sees the same messages where they were; nothing older was fetched
+    assert.deepEqual(await view(carol.page), carolWas);
+    assert.equal((await shownTexts(carol.page))[0], "m 151");
+
+    // ann is at the newest message, and what she typed went once the connection was back
+    assert.equal((await bob.nextOf("EVT_MSG")).content, "typed while away");
+    await waitForText(ann.page, "typed while away");
+    assert.equal(await ann.page.textContent("#composer-error"), "");
+    assert.equal(await ann.page.inputValue("#message-input"), "");
+    const texts = await shownTexts(ann.page);
+    assert.deepEqual(texts.slice(-4), ["away 1", "away 2", "away 3", "typed while away"]);
+    assert.equal(texts[0], "m 201", "no older messages fetched");
+    assert.equal((await view(ann.page)).atEnd, true);
+
+    // nothing twice: the next message bob gets is the next one ann writes
+    await send(ann.page, "back again");
+    assert.equal((await bob.nextOf("EVT_MSG")).content, "back again");
+    assert.equal((await shownTexts(ann.page)).filter((t) => t === "typed while away").length, 1);
+
+    const problems = [...ann.problems, ...carol.problems];
+    assert.deepEqual(problems.filter((p) => !/WebSocket|ERR_CONNECTION|net::/.test(p)), []);
+    await browser.close();
+    await bob.close();
+    await proxy.close();
+    await server.close();
+  },
+});
+
+Deno.test({
+  name:
+    "in Chromium: a search result opens its conversation at the matched message, read on to the live ones",
+  ...browserTest,
+  async fn() {
+    const server = await startWebTestServer({ floodLimits: NO_FLOOD_LIMITS });
+    const browser = await launchChromium();
+    const bob = await inRoom(server, "bob", "random");
+    for (let i = 1; i <= 200; i++) await post(bob, i === 40 ? "r 40 with a needle" : `r ${i}`);
+    let toPage: (text: string) => void = () => {
+      throw new Error("the page has no WebSocket");
+    };
+    const { page, problems } = await openPage(browser, httpUrl(server), {
+      // a route in the middle of the page's WebSocket, to send it events of a later version
+      beforeLoad: (page) =>
+        page.routeWebSocket(/\/ws$/, (ws) => {
+          ws.connectToServer();
+          toPage = (text) => ws.send(text);
+        }),
+    });
+    await signIn(page, "ann", "ann-pw");
+    await joinByClick(page, "random"); // search reads the rooms one has been in
+    await joinByClick(page, "lobby");
+    // events the page does not know are ignored
+    toPage(JSON.stringify({ method: "EVT_PEER_INVITE", params: { From: "bob", Room: "x" } }));
+    toPage(JSON.stringify({ method: "EVT_FROM_THE_FUTURE", params: {}, content: "?" }));
+
+    await page.fill("#search-input", "needle");
+    await page.press("#search-input", "Enter");
+    await page.getByRole("button", { name: "Open #random at this message" }).click();
+    await waitForTitle(page, "# random");
+    const matched = "#message-list .message.highlight";
+    assert.equal(
+      await page.locator(`${matched} .message-text`).textContent(),
+      "r 40 with a needle",
+    );
+    assert.equal(await inView(page, matched), true);
+    await page.locator("#jump-newest").waitFor();
+    assert.equal((await shownTexts(page)).includes("r 200"), false);
+
+    // scrolling down reads on, page by page, until the newest message; then it is live
+    await page.waitForFunction(
+      () => {
+        const { document } = globalThis as unknown as { document: PageDocument };
+        const box = document.getElementById("messages");
+        box.scrollTop = box.scrollHeight;
+        return document.getElementById("jump-newest").hidden;
+      },
+      null,
+      { polling: 100, timeout: 20_000 },
+    );
+    assert.deepEqual(
+      await shownTexts(page),
+      Array.from({ length: 200 }, (_, i) => `r ${i + 1}`).map((t) =>
+        t === "r 40" ? "r 40 with a needle" : t
+      ),
+    );
+    await post(bob, "r live");
+    await waitForText(page, "r live");
+
+    // opened there again, "jump to the newest" goes straight back to the live messages
+    await page.fill("#search-input", "needle");
+    await page.press("#search-input", "Enter");
+    await page.getByRole("button", { name: "Open #random at this message" }).click();
+    await page.locator(matched).waitFor();
+    await page.click("#jump-newest");
+    await page.locator("#jump-newest").waitFor({ state: "hidden" });
+    await waitForText(page, "r live");
+    assert.deepEqual(await shownTexts(page), [
+      ...Array.from({ length: 49 }, (_, i) => `r ${i + 152}`),
+      "r live",
+    ]);
+    assert.equal((await view(page)).atEnd, true);
+
+    // a direct message found opens its conversation there; "jump" goes to the newest
+    const carol = await RawConnection.open(server);
+    await carol.login("carol");
+    for (const text of ["a needle for ann", "and more", "the newest"]) {
+      assert.equal((await carol.request("DM", { To: "ann" }, text)).params.Status, "OK");
+    }
+    await page.fill("#search-input", "needle for");
+    await page.press("#search-input", "Enter");
+    await page.getByRole("button", { name: "Open the conversation with carol at this message" })
+      .click();
+    await waitForTitle(page, "@ carol");
+    assert.equal(await page.locator(`${matched} .message-text`).textContent(), "a needle for ann");
+    await waitForText(page, "the newest");
+    await screenshot(page, "web_search_opened.png");
+
+    assert.deepEqual(problems, []);
+    await browser.close();
+    await Promise.all([bob.close(), carol.close()]);
     await server.close();
   },
 });

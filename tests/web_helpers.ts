@@ -9,7 +9,7 @@ import { messageToJson, parseJsonMessage } from "../protocol/json_mapping.ts";
 import type { Message } from "../protocol/message.ts";
 import type { ServerHandle, ServerOptions } from "../server/server.ts";
 import { ACCOUNTS, startTestServer, withTimeout } from "./helpers.ts";
-import type { Browser } from "playwright-core";
+import type { Browser } from "./playwright.ts";
 
 /** A test server (see startTestServer) that also serves HTTP on a free port. */
 export function startWebTestServer(options: ServerOptions = {}): Promise<ServerHandle> {
@@ -159,7 +159,7 @@ export async function launchChromium(): Promise<Browser> {
   // it defers the probe to calls that launching Chromium never makes (they
   // open URLs in a desktop browser), so the tests keep narrow permissions.
   Deno.env.set("__IS_WSL_TEST__", "1");
-  const { chromium } = await import("playwright-core");
+  const { chromium } = await import("./playwright.ts");
   try {
     return await chromium.launch({
       executablePath: CHROMIUM_PATH,

@@ -31,6 +31,37 @@ function parseCounts(value) {
   });
 }
 
+// protocol/room_list.ts
+function parseRoomPage(response) {
+  const counts = parseCounts(response.params["Member-Counts"]);
+  const rooms = splitLines(response.content ?? "").map((name, i) => ({
+    name,
+    members: counts[i] ?? 0
+  }));
+  return {
+    rooms,
+    more: response.params.More === "yes"
+  };
+}
+async function readRoomPages(fetchPage, maxPages) {
+  const rooms = [];
+  let after;
+  for (let pages = 0; pages < maxPages; pages++) {
+    const page = parseRoomPage(await fetchPage(after));
+    rooms.push(...page.rooms);
+    if (!page.more) return {
+      rooms,
+      complete: true
+    };
+    if (page.rooms.length === 0) break;
+    after = page.rooms[page.rooms.length - 1].name;
+  }
+  return {
+    rooms,
+    complete: false
+  };
+}
+
 // protocol/byte_slab.ts
 var SLAB_SIZE = 8192;
 var slab = new ArrayBuffer(SLAB_SIZE);
@@ -273,93 +304,29 @@ var Connection = class _Connection {
   }
 };
 
-// web/src/dom.ts
-function h(tag, attributes = {}, ...children) {
-  const element = document.createElement(tag);
-  for (const [name, value] of Object.entries(attributes)) {
-    if (value === void 0 || value === false) continue;
-    element.setAttribute(name, value === true ? "" : String(value));
+// protocol/direct_room_name.ts
+function directRoomUsers(room) {
+  const users = [];
+  let current = "";
+  for (let i = 0; i < room.length; i++) {
+    const char = room[i];
+    if (char === "\\") {
+      if (i + 1 === room.length) return null;
+      current += room[++i];
+    } else if (char === "\u2194") {
+      if (!current.endsWith(" ") || room[i + 1] !== " ") return null;
+      users.push(current.slice(0, -1));
+      current = "";
+      i++;
+    } else {
+      current += char;
+    }
   }
-  for (const child of children) {
-    if (child === null || child === void 0 || child === false) continue;
-    element.append(typeof child === "string" ? document.createTextNode(child) : child);
-  }
-  return element;
-}
-function byId(id) {
-  const element = document.getElementById(id);
-  if (!element) throw new Error(`page element #${id} is missing`);
-  return element;
-}
-
-// web/src/format.ts
-function clockTime(iso, locale) {
-  return new Date(iso).toLocaleTimeString(locale, {
-    hour: "2-digit",
-    minute: "2-digit"
-  });
-}
-function fullTime(iso, locale) {
-  return new Date(iso).toLocaleString(locale, {
-    weekday: "long",
-    year: "numeric",
-    month: "long",
-    day: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit"
-  });
-}
-function dayKey(iso) {
-  const date = new Date(iso);
-  const pad = (n) => String(n).padStart(2, "0");
-  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
-}
-function dayLabel(iso, now = /* @__PURE__ */ new Date(), locale) {
-  const key = dayKey(iso);
-  if (key === dayKey(now.toISOString())) return "Today";
-  const yesterday = new Date(now);
-  yesterday.setDate(now.getDate() - 1);
-  if (key === dayKey(yesterday.toISOString())) return "Yesterday";
-  return new Date(iso).toLocaleDateString(locale, {
-    weekday: "long",
-    year: "numeric",
-    month: "long",
-    day: "numeric"
-  });
-}
-function sameGroup(earlier, later) {
-  return Date.parse(later) - Date.parse(earlier) < 5 * 6e4 && dayKey(earlier) === dayKey(later);
-}
-function colourIndex(name) {
-  let hash = 0;
-  for (const char of name) hash = hash * 31 + char.codePointAt(0) >>> 0;
-  return hash % 8;
-}
-function snippetParts(snippet) {
-  const parts = [];
-  const pattern = /\[([^\]]*)\]/g;
-  let at = 0;
-  for (const found of snippet.matchAll(pattern)) {
-    if (found.index > at) parts.push({
-      text: snippet.slice(at, found.index),
-      match: false
-    });
-    parts.push({
-      text: found[1],
-      match: true
-    });
-    at = found.index + found[0].length;
-  }
-  if (at < snippet.length) parts.push({
-    text: snippet.slice(at),
-    match: false
-  });
-  return parts;
-}
-function reconnectDelay(attempt, random = Math.random) {
-  const base = Math.min(1e4, 500 * 2 ** attempt);
-  return Math.round(base * (0.8 + 0.4 * random()));
+  users.push(current);
+  return users.length === 2 && users[0] !== "" && users[1] !== "" ? [
+    users[0],
+    users[1]
+  ] : null;
 }
 
 // web/src/timeline.ts
@@ -453,10 +420,291 @@ var Timeline = class {
   }
 };
 
+// web/src/conversation.ts
+var HELD_MAX = 1e3;
+var Conversation = class {
+  /** What it is. */
+  kind;
+  /** The room's or peer chat's name, or for a direct conversation the other user's name. */
+  name;
+  /** The messages held, a contiguous run of the conversation's messages. */
+  timeline = new Timeline();
+  /** Whether older messages than the oldest held exist. */
+  older = false;
+  /**
+   * Whether the reader chose to read from a past message (a search result):
+   * the timeline stays where it is until they reach the newest message.
+   */
+  reading = false;
+  /** Messages that arrived while it was not open. */
+  unread = 0;
+  /** The id of a message to point out (a search result). */
+  highlight = null;
+  /** Messages typed in it and not yet confirmed. */
+  pending = [];
+  /** Where the reader was when it was last shown: an anchor, or the newest message. */
+  place = null;
+  #generation = 0;
+  #synced = false;
+  #behind = false;
+  #held = [];
+  #heldLost = false;
+  /** A conversation the page has fetched nothing of yet. */
+  constructor(kind, name) {
+    this.kind = kind;
+    this.name = name;
+  }
+  /**
+   * Whether live messages reach it: it has been fetched since the page last
+   * (re)connected. When not, fetching ({@link hold} and pages) brings it up
+   * to date.
+   */
+  get synced() {
+    return this.#synced;
+  }
+  /** Counts the restarts: a page asked for before one does not belong to the new timeline. */
+  get generation() {
+    return this.#generation;
+  }
+  /** Whether newer messages than the newest held exist; live messages are held back meanwhile. */
+  get behind() {
+    return this.#behind;
+  }
+  /** Whether live messages go straight into the timeline. */
+  get live() {
+    return this.#synced && !this.#behind;
+  }
+  /** The connection dropped: live messages no longer reach it until it is fetched again. */
+  unsync() {
+    this.#synced = false;
+    this.#held = [];
+  }
+  /**
+   * Starts fetching: live messages are held back from now on, until a page
+   * reaches the newest message ({@link addPage} with `newer: false`).
+   */
+  hold() {
+    this.#synced = true;
+    this.#behind = true;
+    this.#held = [];
+    this.#heldLost = false;
+  }
+  /** Forgets the timeline, to fetch it again from another message; see {@link hold}. */
+  restart() {
+    this.#generation++;
+    this.timeline = new Timeline();
+    this.older = false;
+    this.hold();
+  }
+  /**
+   * A message that arrived live (pushed, or the answer to one's own send).
+   * Returns what it added to the timeline, or null when it added nothing:
+   * held back while behind, or left to the next fetch when not synced.
+   */
+  receive(message) {
+    if (!this.#synced) return null;
+    if (!this.#behind) return this.timeline.add([
+      message
+    ]);
+    if (this.#held.length < HELD_MAX) this.#held.push(message);
+    else {
+      this.#held = [];
+      this.#heldLost = true;
+    }
+    return null;
+  }
+  /**
+   * Adds a page of history, oldest first. `older` and `newer` say whether
+   * messages exist beyond the page on either side, where the request tells
+   * (a page before an id tells only about older ones, a page after an id
+   * only about newer ones). A page that reaches the newest message brings
+   * the held live messages in, and the conversation is live again; unless
+   * some were dropped (more than {@link HELD_MAX}), then one more page
+   * after the newest is needed.
+   */
+  addPage(messages, edges) {
+    if (edges.older !== void 0) this.older = edges.older;
+    if (edges.newer !== false || !this.#synced) return this.timeline.add(messages);
+    if (this.#heldLost) {
+      this.#held = [];
+      this.#heldLost = false;
+      return this.timeline.add(messages);
+    }
+    const result = this.timeline.add([
+      ...messages,
+      ...this.#held
+    ]);
+    this.#held = [];
+    this.#behind = false;
+    this.reading = false;
+    return result;
+  }
+};
+var Conversations = class {
+  #list = [];
+  /** The conversation of this kind and name, if known. */
+  find(kind, name) {
+    return this.#list.find((c) => c.kind === kind && c.name === name);
+  }
+  /** The conversation of this kind and name; a new one goes first. */
+  get(kind, name) {
+    let conversation = this.find(kind, name);
+    if (!conversation) {
+      conversation = new Conversation(kind, name);
+      this.#list.unshift(conversation);
+    }
+    return conversation;
+  }
+  /** Moves a conversation first: something happened in it. */
+  touch(conversation) {
+    const at = this.#list.indexOf(conversation);
+    if (at > 0) this.#list.unshift(...this.#list.splice(at, 1));
+  }
+  /** Adds conversations after those known (each name once), in the order given. */
+  append(kind, names) {
+    for (const name of names) {
+      if (!this.find(kind, name)) this.#list.push(new Conversation(kind, name));
+    }
+  }
+  /** Forgets a conversation. */
+  remove(conversation) {
+    this.#list = this.#list.filter((c) => c !== conversation);
+  }
+  /** The conversations, of one kind when given, most recently active first. */
+  list(kind) {
+    return kind === void 0 ? [
+      ...this.#list
+    ] : this.#list.filter((c) => c.kind === kind);
+  }
+  /** Forgets them all (signing out). */
+  clear() {
+    this.#list = [];
+  }
+};
+function directPartner(room, me) {
+  const users = directRoomUsers(room);
+  if (!users || !users.includes(me)) return null;
+  return users[0] === me ? users[1] : users[0];
+}
+
+// web/src/dom.ts
+function h(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) {
+    if (value === void 0 || value === false) continue;
+    element.setAttribute(name, value === true ? "" : String(value));
+  }
+  for (const child of children) {
+    if (child === null || child === void 0 || child === false) continue;
+    element.append(typeof child === "string" ? document.createTextNode(child) : child);
+  }
+  return element;
+}
+function byId(id) {
+  const element = document.getElementById(id);
+  if (!element) throw new Error(`page element #${id} is missing`);
+  return element;
+}
+
+// web/src/format.ts
+function clockTime(iso, locale) {
+  return new Date(iso).toLocaleTimeString(locale, {
+    hour: "2-digit",
+    minute: "2-digit"
+  });
+}
+function fullTime(iso, locale) {
+  return new Date(iso).toLocaleString(locale, {
+    weekday: "long",
+    year: "numeric",
+    month: "long",
+    day: "numeric",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit"
+  });
+}
+function dayKey(iso) {
+  const date = new Date(iso);
+  const pad = (n) => String(n).padStart(2, "0");
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
+}
+function dayLabel(iso, now = /* @__PURE__ */ new Date(), locale) {
+  const key = dayKey(iso);
+  if (key === dayKey(now.toISOString())) return "Today";
+  const yesterday = new Date(now);
+  yesterday.setDate(now.getDate() - 1);
+  if (key === dayKey(yesterday.toISOString())) return "Yesterday";
+  return new Date(iso).toLocaleDateString(locale, {
+    weekday: "long",
+    year: "numeric",
+    month: "long",
+    day: "numeric"
+  });
+}
+function sameGroup(earlier, later) {
+  return Date.parse(later) - Date.parse(earlier) < 5 * 6e4 && dayKey(earlier) === dayKey(later);
+}
+function colourIndex(name) {
+  let hash = 0;
+  for (const char of name) hash = hash * 31 + char.codePointAt(0) >>> 0;
+  return hash % 8;
+}
+function snippetParts(snippet) {
+  const parts = [];
+  const pattern = /\[([^\]]*)\]/g;
+  let at = 0;
+  for (const found of snippet.matchAll(pattern)) {
+    if (found.index > at) parts.push({
+      text: snippet.slice(at, found.index),
+      match: false
+    });
+    parts.push({
+      text: found[1],
+      match: true
+    });
+    at = found.index + found[0].length;
+  }
+  if (at < snippet.length) parts.push({
+    text: snippet.slice(at),
+    match: false
+  });
+  return parts;
+}
+function reconnectDelay(attempt, random = Math.random) {
+  const base = Math.min(1e4, 500 * 2 ** attempt);
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+
+// web/src/scroll_place.ts
+var END_SLACK = 120;
+function atEnd(view) {
+  return view.scrollHeight - view.scrollTop - view.clientHeight < END_SLACK;
+}
+function anchorAt(items, scrollTop) {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const middle = low + high >> 1;
+    if (items[middle].bottom > scrollTop) high = middle;
+    else low = middle + 1;
+  }
+  const item = items[low];
+  return item ? {
+    id: item.id,
+    offset: item.top - scrollTop
+  } : null;
+}
+function scrollTopFor(anchor, top) {
+  return top === void 0 ? null : Math.max(0, top - anchor.offset);
+}
+
 // web/src/app.ts
 var PAGE = 50;
 var GAP_PAGE = 200;
+var GAP_PAGES = 50;
 var ROOMS_REFRESH_MS = 15e3;
+var ROOM_PAGES = 10;
 var STATUS_TEXT = {
   AUTH_FAILED: "Wrong user name or password.",
   ALREADY_ONLINE: "This user is signed in elsewhere.",
@@ -470,6 +718,10 @@ var STATUS_TEXT = {
   BANNED: "You are banned from that room.",
   NOT_IN_ROOM: "Join a room first.",
   NOT_LOGIN: "Not signed in.",
+  PEER_OFFLINE: "Not delivered",
+  PEER_IS_SELF: "That is you.",
+  NO_SUCH_USER: "There is no such user.",
+  RATE_LIMITED: "Too fast: wait a moment",
   SERVER_ERROR: "The server could not store this; try again.",
   BAD_REQUEST: "The server refused the request"
 };
@@ -488,14 +740,17 @@ var App = class {
   #roomsTimer;
   #rooms = [];
   #activeRoom = 0;
-  /** The room the user is in, and whether it is a peer chat the server moved us into. */
-  #room = null;
-  #roomKind = "room";
-  #timeline = new Timeline();
-  #more = false;
-  #loadingOlder = false;
+  #conversations = new Conversations();
+  /** The room or peer chat the session is in (on the server), as a conversation. */
+  #here = null;
+  /** The members of {@link App.#here}. */
   #members = [];
-  #pending = [];
+  /** The conversation shown. */
+  #shown = null;
+  #loadingOlder = false;
+  #loadingNewer = false;
+  /** Whether the reader was at the newest message when the connection dropped. */
+  #atEndWhenLost = false;
   /** The last message rendered, for grouping appended messages. */
   #lastRendered = null;
   #el = {
@@ -511,6 +766,10 @@ var App = class {
     createForm: byId("create-room-form"),
     newRoom: byId("new-room"),
     createError: byId("create-room-error"),
+    directList: byId("direct-list"),
+    directForm: byId("new-direct-form"),
+    newDirect: byId("new-direct"),
+    directError: byId("new-direct-error"),
     roomTitle: byId("room-title"),
     roomInfo: byId("room-info"),
     messages: byId("messages"),
@@ -519,11 +778,13 @@ var App = class {
     messageList: byId("message-list"),
     pendingList: byId("pending-list"),
     emptyRoom: byId("empty-room"),
+    jumpNewest: byId("jump-newest"),
     composer: byId("composer"),
     input: byId("message-input"),
     sendButton: byId("send-button"),
     composerError: byId("composer-error"),
     membersPanel: byId("members-panel"),
+    membersTitle: byId("members-title"),
     memberList: byId("member-list"),
     memberCount: byId("member-count"),
     loginDialog: byId("login-dialog"),
@@ -544,6 +805,10 @@ var App = class {
     searchClose: byId("search-close"),
     notice: byId("notice")
   };
+  /** The name of the room or peer chat the session is in. */
+  get #room() {
+    return this.#here?.name ?? null;
+  }
   /** Wires the page up and asks the user to sign in. */
   start() {
     const el = this.#el;
@@ -558,8 +823,11 @@ var App = class {
       event.preventDefault();
       this.#createRoom();
     });
+    el.directForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.#startDirect();
+    });
     el.roomList.addEventListener("keydown", (event) => this.#roomListKey(event));
-    el.roomList.addEventListener("focus", () => this.#renderRooms());
     el.composer.addEventListener("submit", (event) => {
       event.preventDefault();
       this.#send();
@@ -573,8 +841,10 @@ var App = class {
     el.input.addEventListener("input", () => this.#fitInput());
     el.messages.addEventListener("scroll", () => {
       if (el.messages.scrollTop < 120) this.#loadOlder();
+      this.#loadNewerAtEnd();
     });
     el.loadOlder.addEventListener("click", () => this.#loadOlder());
+    el.jumpNewest.addEventListener("click", () => this.#jumpToNewest());
     el.searchForm.addEventListener("submit", (event) => {
       event.preventDefault();
       this.#search();
@@ -655,7 +925,10 @@ var App = class {
     el.me.textContent = user;
     this.#setState("online");
     this.#roomsTimer = setInterval(() => this.#refreshRooms(), ROOMS_REFRESH_MS);
-    await this.#refreshRooms();
+    await Promise.all([
+      this.#refreshRooms(),
+      this.#loadDirects()
+    ]);
     const last = localStorage.getItem(`claptrap.room.${user}`);
     if (last && this.#rooms.some((room) => room.name === last)) await this.#join(last);
     else el.roomList.focus();
@@ -688,7 +961,10 @@ var App = class {
       connection.close();
     }
     this.#credentials = null;
-    this.#leaveView();
+    this.#here = null;
+    this.#members = [];
+    this.#conversations.clear();
+    this.#show(null);
     this.#rooms = [];
     this.#renderRooms();
     this.#el.me.textContent = "";
@@ -699,8 +975,15 @@ var App = class {
   #onConnectionLost(reason) {
     this.#connection = null;
     if (this.#state === "signed-out") return;
-    for (const pending of this.#pending) {
-      if (pending.state === "sending") pending.state = "unconfirmed";
+    const shown = this.#shown;
+    if (shown && (!shown.behind || shown.reading)) {
+      this.#atEndWhenLost = shown.live && this.#atEnd();
+    }
+    for (const conversation of this.#conversations.list()) {
+      conversation.unsync();
+      for (const pending of conversation.pending) {
+        if (pending.state === "sending") pending.state = "unconfirmed";
+      }
     }
     this.#renderPending();
     this.#setState("reconnecting", reason ? `Connection lost (${reason})` : "Connection lost");
@@ -712,9 +995,12 @@ var App = class {
     this.#reconnectTimer = setTimeout(() => this.#reconnect(), delay);
   }
   /**
-   * Signs in again, re-enters the room and fetches what was posted while
-   * away: history pages back to the newest message already shown, merged by
-   * id, so nothing is lost and nothing appears twice.
+   * Signs in again, re-enters the room, and fetches what was posted while
+   * away in the conversations that need it (the one shown, the room, those
+   * with messages whose sending is unsettled): history pages forwards from
+   * the newest message held, merged by id, so nothing is lost, nothing
+   * appears twice and the reader stays where they were. Then sends what was
+   * typed while disconnected. Other conversations catch up when opened.
    */
   async #reconnect() {
     const credentials = this.#credentials;
@@ -735,8 +1021,16 @@ var App = class {
       this.#connection = connection;
       this.#reconnectAttempt = 0;
       await this.#refreshRooms();
-      if (this.#room !== null) await this.#resumeRoom(connection, this.#room);
+      await this.#resumeRoom(connection);
+      for (const conversation of this.#conversations.list()) {
+        const shown = conversation === this.#shown;
+        if (!shown && conversation !== this.#here && conversation.pending.length === 0) continue;
+        const failed = await this.#catchUp(conversation, shown && this.#atEndWhenLost);
+        if (this.#connection !== connection) return;
+        this.#settlePending(conversation, failed ? describe(failed) : null);
+      }
       this.#setState("online");
+      this.#sendQueued();
     } catch (error) {
       if (!(error instanceof ConnectionLost)) throw error;
       if (connection === this.#connection) this.#connection = null;
@@ -744,57 +1038,46 @@ var App = class {
       this.#reconnectSoon(reconnectDelay(this.#reconnectAttempt++));
     }
   }
-  async #resumeRoom(connection, room) {
-    if (this.#roomKind === "group") {
-      this.#addNotice("The peer chat ended when the connection was lost.");
-      this.#leaveView();
+  /** Re-enters the room the session was in; a peer chat ended with the connection. */
+  async #resumeRoom(connection) {
+    const here = this.#here;
+    if (!here) return;
+    if (here.kind === "group") {
+      this.#loseRoom("The peer chat ended when the connection was lost.");
       return;
     }
     const joined = await connection.request("JOIN_ROOM", {
-      "Room-Name": room
+      "Room-Name": here.name
     });
     if (joined.params.Status !== "OK") {
-      this.#addNotice(`Could not re-enter ${room}: ${describe(joined)}`);
-      this.#leaveView();
+      this.#loseRoom(`Could not re-enter ${here.name}: ${describe(joined)}`);
       return;
     }
-    await this.#fillGap(connection);
-    this.#reconcilePending();
     await this.#refreshMembers();
   }
-  /** Fetches history pages until they reach the newest message shown before the drop. */
-  async #fillGap(connection) {
-    const known = this.#timeline.newestId;
-    let before = null;
-    for (let page = 0; page < 50; page++) {
-      const params = {
-        Limit: String(known === 0 ? PAGE : GAP_PAGE)
-      };
-      if (before !== null) params.Before = String(before);
-      const response = await connection.request("HISTORY", params);
-      if (response.params.Status !== "OK") return;
-      const messages = historyMessages(response);
-      if (known === 0) this.#more = response.params.More === "yes";
-      this.#addMessages(messages);
-      if (known === 0 || response.params.More !== "yes" || messages.length === 0 || messages[0].id <= known) return;
-      before = messages[0].id;
-    }
-  }
   /**
-   * Sends that were not confirmed before the connection dropped: if the
-   * server stored one, it came back with the gap; otherwise it was not sent.
+   * Sends whose fate is open once the conversation caught up: one not
+   * confirmed before the connection dropped was stored if it came back
+   * with the history, else it was not sent; one typed while disconnected
+   * waits to be sent, unless the conversation cannot take it (`refusal`,
+   * or a room the session is no longer in).
    */
-  #reconcilePending() {
-    const mine = this.#timeline.messages().filter((m) => m.from === this.#credentials?.user);
-    this.#pending = this.#pending.filter((pending) => {
-      if (pending.state !== "unconfirmed") return true;
-      const stored = mine.find((m) => m.id > pending.afterId && m.content === pending.content);
-      if (stored) return false;
-      pending.state = "failed";
-      pending.error = "Not sent: the connection dropped.";
+  #settlePending(conversation, refusal) {
+    const me = this.#credentials?.user;
+    const mine = conversation.timeline.messages().filter((m) => m.from === me);
+    const closed = refusal ?? (conversation.kind !== "direct" && conversation !== this.#here ? "you left the room" : null);
+    conversation.pending = conversation.pending.filter((pending) => {
+      if (pending.state === "unconfirmed") {
+        if (mine.some((m) => m.id > pending.afterId && m.content === pending.content)) return false;
+        pending.state = "failed";
+        pending.error = "Not sent: the connection dropped.";
+      } else if (pending.state === "queued" && closed) {
+        pending.state = "failed";
+        pending.error = `Not sent: ${closed}.`;
+      }
       return true;
     });
-    this.#renderPending();
+    if (conversation === this.#shown) this.#renderPending();
   }
   #setState(state, text) {
     this.#state = state;
@@ -807,71 +1090,58 @@ var App = class {
     this.#el.status.dataset.state = state;
     this.#el.status.textContent = text ?? labels[state];
     this.#el.app.dataset.connection = state;
+    if (state === "online") this.#el.composerError.textContent = "";
     this.#renderComposer();
   }
   // ---- events ----------------------------------------------------------
   #onEvent(event) {
     const p = event.params;
+    const here = this.#here;
+    const inHere = here !== null && p.Room === here.name;
     switch (event.method) {
       case "EVT_MSG":
-        if (p.Room === this.#room) {
-          this.#addMessages([
-            {
-              id: Number(p.Id),
-              from: p.From,
-              time: p.Time,
-              content: event.content ?? ""
-            }
-          ]);
-        }
+        if (inHere) this.#receive(here, eventMessage(event));
         break;
+      case "EVT_DM": {
+        const conversation = this.#conversations.get("direct", p.From);
+        this.#conversations.touch(conversation);
+        this.#receive(conversation, eventMessage(event));
+        this.#renderDirects();
+        break;
+      }
       case "EVT_JOIN":
-        if (p.Room === this.#room) {
+        if (inHere) {
           if (!this.#members.includes(p.User)) this.#members.push(p.User);
-          this.#addNotice(`${p.User} joined`, p.Time);
+          this.#addNotice(here, `${p.User} joined`, p.Time);
           this.#renderMembers();
         } else if (p.Kind === "group") {
-          this.#enterView(p.Room, "group");
-          this.#addNotice(`${p.User} started a peer chat with you`, p.Time);
-          this.#loadHistory();
+          this.#enterRoom("group", p.Room);
+          this.#addNotice(this.#here, `${p.User} started a peer chat with you`, p.Time);
+          this.#show(this.#here);
+          this.#catchUp(this.#here, true);
           this.#refreshMembers();
         }
         this.#bumpCount(p.Room, 1);
         break;
       case "EVT_LEAVE":
-        if (p.Room === this.#room) {
+        if (inHere) {
           this.#members = this.#members.filter((member) => member !== p.User);
-          this.#addNotice(`${p.User} left${p.Reason ? ` (${p.Reason})` : ""}`, p.Time);
+          this.#addNotice(here, `${p.User} left${p.Reason ? ` (${p.Reason})` : ""}`, p.Time);
           this.#renderMembers();
         }
         this.#bumpCount(p.Room, -1);
         break;
       case "EVT_KICKED":
-        if (p.Room === this.#room) {
-          this.#addNotice(`You were ${p.Banned === "yes" ? "banned" : "removed"} from ${p.Room} by ${p.By}${p.Reason ? `: ${p.Reason}` : ""}`, p.Time);
-          this.#room = null;
-          this.#members = [];
-          this.#renderMembers();
-          this.#renderHeader();
-          this.#renderComposer();
+        if (inHere) {
+          this.#loseRoom(`You were ${p.Banned === "yes" ? "banned" : "removed"} from ${p.Room} by ${p.By}${p.Reason ? `: ${p.Reason}` : ""}`, p.Time);
           this.#refreshRooms();
         }
         break;
       case "EVT_GROUP_END":
-        if (p.Room === this.#room) {
-          this.#addNotice("Everyone else left the peer chat.", p.Time);
-          this.#room = null;
-          this.#members = [];
-          this.#renderMembers();
-          this.#renderHeader();
-          this.#renderComposer();
-        }
+        if (inHere) this.#loseRoom("Everyone else left the peer chat.", p.Time);
         break;
       case "EVT_NOTICE":
         this.#showNotice(`Server notice: ${event.content ?? ""}`);
-        break;
-      case "EVT_DM":
-        this.#showNotice(`Direct message from ${p.From}: ${event.content ?? ""}`);
         break;
       case "EVT_PING":
         this.#connection?.request("PING").catch(() => {
@@ -880,6 +1150,16 @@ var App = class {
       case "EVT_CLOSE":
         this.#setState("reconnecting", `Server closing: ${p.Reason ?? ""}`);
         break;
+    }
+  }
+  /**
+   * A message that arrived live in a conversation: shown when it is open,
+   * else counted as unread.
+   */
+  #receive(conversation, message) {
+    this.#apply(conversation, () => conversation.receive(message));
+    if (conversation !== this.#shown && message.from !== this.#credentials?.user) {
+      conversation.unread++;
     }
   }
   #bumpCount(room, by) {
@@ -899,15 +1179,16 @@ var App = class {
   async #refreshRooms() {
     const connection = this.#connection;
     if (!connection) return;
-    const response = await connection.request("LIST_ROOMS").catch(() => null);
-    if (!response || response.params.Status !== "OK") return;
-    const names = splitLines(response.content ?? "");
-    const counts = parseCounts(response.params["Member-Counts"]);
+    const list = await readRoomPages(async (after) => {
+      const response = await connection.request("LIST_ROOMS", after === void 0 ? {} : {
+        After: after
+      });
+      if (response.params.Status !== "OK") throw new Error(describe(response));
+      return response;
+    }, ROOM_PAGES).catch(() => null);
+    if (!list) return;
     const active = this.#rooms[this.#activeRoom]?.name;
-    this.#rooms = names.map((name, i) => ({
-      name,
-      members: counts[i] ?? 0
-    }));
+    this.#rooms = list.rooms;
     const keep = this.#rooms.findIndex((room) => room.name === (active ?? this.#room));
     this.#activeRoom = Math.max(0, keep);
     this.#renderRooms();
@@ -915,13 +1196,13 @@ var App = class {
   #renderRooms() {
     const list = this.#el.roomList;
     list.replaceChildren(...this.#rooms.map((room, i) => {
-      const current = room.name === this.#room;
+      const current = this.#shown !== null && this.#shown === this.#here && room.name === this.#room;
       const item = h("li", {
         id: `room-${i}`,
         role: "option",
         class: `room${current ? " current" : ""}${i === this.#activeRoom ? " active" : ""}`,
         "aria-selected": i === this.#activeRoom ? "true" : "false",
-        title: `${room.name}: double-click or press Enter to join`
+        title: `${room.name}: click or press Enter to join`
       }, h("span", {
         class: "room-hash",
         "aria-hidden": "true"
@@ -937,10 +1218,8 @@ var App = class {
       }, room.members === 1 ? " member" : " members")));
       item.addEventListener("click", () => {
         this.#activeRoom = i;
-        list.focus();
-        this.#renderRooms();
+        this.#join(room.name);
       });
-      item.addEventListener("dblclick", () => this.#join(room.name));
       return item;
     }));
     if (this.#rooms.length > 0) {
@@ -989,67 +1268,91 @@ var App = class {
       await this.#join(name.normalize("NFC"));
     }
   }
-  async #join(name) {
+  /**
+   * Opens a public room: enters it (JOIN_ROOM) unless the session is in it,
+   * and shows its newest messages, or with `at` the page ending at that
+   * message.
+   */
+  async #join(name, at) {
     const connection = this.#connection;
     if (!connection) return;
-    if (name === this.#room) {
-      this.#toggleDrawer(null);
-      this.#el.input.focus();
-      return;
+    if (this.#here?.kind !== "room" || this.#here.name !== name) {
+      const response = await connection.request("JOIN_ROOM", {
+        "Room-Name": name
+      }).catch(() => null);
+      if (!response) return;
+      if (response.params.Status !== "OK") {
+        this.#showNotice(`${name}: ${describe(response)}`);
+        return;
+      }
+      const previous = this.#room;
+      this.#enterRoom("room", name);
+      this.#bumpCount(previous ?? void 0, -1);
+      this.#bumpCount(name, 1);
+      if (this.#credentials) localStorage.setItem(`claptrap.room.${this.#credentials.user}`, name);
+      this.#refreshMembers();
     }
-    const response = await connection.request("JOIN_ROOM", {
-      "Room-Name": name
-    }).catch(() => null);
-    if (!response) return;
-    if (response.params.Status !== "OK") {
-      this.#showNotice(`${name}: ${describe(response)}`);
-      return;
-    }
-    const previous = this.#room;
-    this.#enterView(name, "room");
-    this.#bumpCount(previous ?? void 0, -1);
-    this.#bumpCount(name, 1);
-    if (this.#credentials) localStorage.setItem(`claptrap.room.${this.#credentials.user}`, name);
+    await this.#openConversation(this.#here, at);
+  }
+  /** The session is now in this room or peer chat; nothing of it is fetched yet. */
+  #enterRoom(kind, name) {
+    if (this.#here) this.#conversations.remove(this.#here);
+    this.#here = this.#conversations.get(kind, name);
+    this.#members = [];
+  }
+  /**
+   * The session is no longer in its room or peer chat: says why in it, and
+   * leaves it shown, read-only, if it is.
+   */
+  #loseRoom(why, time) {
+    const here = this.#here;
+    if (!here) return;
+    this.#addNotice(here, why, time);
+    if (here !== this.#shown) this.#showNotice(why);
+    this.#conversations.remove(here);
+    this.#here = null;
+    this.#members = [];
+    this.#renderMembers();
+    this.#renderComposer();
+    this.#renderRooms();
+  }
+  /**
+   * Shows a conversation and fetches what it lacks: the newest messages
+   * when it was not fetched since the page (re)connected, or with `at` the
+   * page ending at that message, pointed out. Resolves with the server's
+   * refusal, if any.
+   */
+  async #openConversation(conversation, at) {
+    if (conversation !== this.#shown) this.#show(conversation);
     this.#toggleDrawer(null);
     this.#el.input.focus();
-    await Promise.all([
-      this.#loadHistory(),
-      this.#refreshMembers()
-    ]);
+    if (at !== void 0) return await this.#openAt(conversation, at);
+    if (!conversation.synced) return await this.#catchUp(conversation, true);
+    return null;
   }
-  /** Shows a room the session is now in, empty until its history arrives. */
-  #enterView(name, kind) {
-    this.#room = name;
-    this.#roomKind = kind;
-    this.#timeline = new Timeline();
-    this.#more = false;
-    this.#members = [];
-    this.#pending = this.#pending.filter((pending) => pending.state === "sending");
+  /** Makes a conversation the one shown, where the reader left it. */
+  #show(conversation) {
+    const previous = this.#shown;
+    if (previous && previous !== conversation) previous.place = this.#readerPlace();
+    this.#shown = conversation;
+    if (conversation) conversation.unread = 0;
     this.#renderHeader();
     this.#renderMessages();
     this.#renderPending();
     this.#renderMembers();
     this.#renderRooms();
+    this.#renderDirects();
     this.#renderComposer();
-  }
-  #leaveView() {
-    this.#room = null;
-    this.#timeline = new Timeline();
-    this.#members = [];
-    this.#pending = [];
-    this.#more = false;
-    this.#renderHeader();
-    this.#renderMessages();
-    this.#renderPending();
-    this.#renderMembers();
-    this.#renderComposer();
+    const place = conversation?.place;
+    if (place && place !== "end") this.#restorePlace(place);
+    else this.#scrollToBottom();
   }
   #renderHeader() {
     const el = this.#el;
-    const title = this.#room === null ? "No room" : this.#roomKind === "group" ? "Peer chat" : `# ${this.#room}`;
-    el.roomTitle.textContent = title;
-    el.roomInfo.textContent = this.#room === null ? "Pick a room from the list" : `${this.#members.length} here now`;
-    document.title = this.#room === null ? "Claptrap" : `${title} \xB7 Claptrap`;
+    const open = this.#shown;
+    el.roomTitle.textContent = open ? conversationTitle(open) : "No room";
+    el.roomInfo.textContent = !open ? "Pick a room from the list" : open.kind === "direct" ? "Direct messages" : open === this.#here ? `${this.#members.length} here now` : "You are not in it";
+    document.title = open ? `${conversationTitle(open)} \xB7 Claptrap` : "Claptrap";
   }
   // ---- members -----------------------------------------------------------
   async #refreshMembers() {
@@ -1063,30 +1366,51 @@ var App = class {
   }
   /**
    * Who is here (online, in the room) and who wrote in what is shown but
-   * is not here now. Actions on a member (direct message, kick, ban) belong
-   * in {@link App.#memberActions}.
+   * is not here now; in a direct conversation, its two people. A name
+   * other than one's own opens the direct conversation with that user.
+   * Other actions on a member (kick, ban) belong in
+   * {@link App.#memberActions}.
    */
   #renderMembers() {
     const me = this.#credentials?.user;
+    const open = this.#shown;
+    const direct = open?.kind === "direct";
+    const members = direct ? [
+      me ?? "",
+      open.name
+    ] : open === this.#here ? this.#members : [];
     const here = [
-      ...this.#members
+      ...members
     ].sort((a, b) => a === me ? -1 : b === me ? 1 : a.localeCompare(b));
+    const writers = open ? open.timeline.messages().map((m) => m.from) : [];
     const away = [
-      ...new Set(this.#timeline.messages().map((m) => m.from))
-    ].filter((name) => !this.#members.includes(name)).sort((a, b) => a.localeCompare(b));
-    const item = (name, presence) => h("li", {
-      class: `member ${presence}`
-    }, h("span", {
-      class: "presence",
-      "aria-hidden": "true"
-    }), h("span", {
-      class: `member-name colour-${colourIndex(name)}`
-    }, name), name === me ? h("span", {
-      class: "you"
-    }, " (you)") : null, h("span", {
-      class: "visually-hidden"
-    }, presence === "here" ? ", here" : ", not here"), ...this.#memberActions(name));
-    const children = here.map((name) => item(name, "here"));
+      ...new Set(writers)
+    ].filter((name) => !members.includes(name)).sort((a, b) => a.localeCompare(b));
+    const item = (name, presence) => {
+      const colour = `member-name colour-${colourIndex(name)}`;
+      let label = h("span", {
+        class: colour
+      }, name);
+      if (name !== me) {
+        label = h("button", {
+          type: "button",
+          class: `${colour} link-name`,
+          title: `Message ${name}`
+        }, name);
+        label.addEventListener("click", () => this.#openDirect(name));
+      }
+      return h("li", {
+        class: `member ${presence}`
+      }, h("span", {
+        class: "presence",
+        "aria-hidden": "true"
+      }), label, name === me ? h("span", {
+        class: "you"
+      }, " (you)") : null, presence === "person" ? null : h("span", {
+        class: "visually-hidden"
+      }, presence === "here" ? ", here" : ", not here"), ...this.#memberActions(name));
+    };
+    const children = here.map((name) => item(name, direct ? "person" : "here"));
     if (away.length > 0) {
       children.push(h("li", {
         class: "member-heading",
@@ -1095,85 +1419,232 @@ var App = class {
       children.push(...away.map((name) => item(name, "away")));
     }
     this.#el.memberList.replaceChildren(...children);
+    this.#el.membersTitle.textContent = direct ? "People" : "Here";
     this.#el.memberCount.textContent = String(here.length);
     this.#renderHeader();
   }
   /**
-   * Buttons for acting on a member. Direct messages, peer chats and
-   * kick/ban (the server's issue 4 requests DM, PEER_CONNECT, KICK, BAN)
-   * are not offered by this page yet; they go here.
+   * Buttons for acting on a member. Peer chats and kick/ban (the server's
+   * PEER_CONNECT, KICK, BAN) are not offered by this page yet; they go here.
    */
   #memberActions(_name) {
     return [];
   }
+  // ---- direct conversations ----------------------------------------------
+  /** The users one has direct conversations with, as the server lists them. */
+  async #loadDirects() {
+    const response = await this.#connection?.request("LIST_DIRECT").catch(() => null);
+    if (!response || response.params.Status !== "OK") return;
+    this.#conversations.append("direct", splitLines(response.content ?? ""));
+    this.#renderDirects();
+  }
+  /** Opens the direct conversation with a user, new or not. */
+  #openDirect(user, at) {
+    const conversation = this.#conversations.get("direct", user);
+    return this.#openConversation(conversation, at);
+  }
+  /** The "new message" form: opens the conversation with the user named, if there is one. */
+  async #startDirect() {
+    const el = this.#el;
+    const user = el.newDirect.value.trim().normalize("NFC");
+    if (!user || !this.#connection) return;
+    el.directError.textContent = user === this.#credentials?.user ? STATUS_TEXT.PEER_IS_SELF : "";
+    if (user === this.#credentials?.user) return;
+    const known = this.#conversations.find("direct", user);
+    const refused = await this.#openDirect(user);
+    if (!refused) {
+      el.newDirect.value = "";
+      return;
+    }
+    el.directError.textContent = describe(refused);
+    const conversation = this.#conversations.find("direct", user);
+    if (!known && conversation) {
+      this.#conversations.remove(conversation);
+      if (this.#shown === conversation) this.#show(this.#here);
+      this.#renderDirects();
+    }
+  }
+  #renderDirects() {
+    this.#el.directList.replaceChildren(...this.#conversations.list("direct").map((conversation) => {
+      const open = conversation === this.#shown;
+      const unread = conversation.unread;
+      const button = h("button", {
+        type: "button",
+        class: `conversation${open ? " current" : ""}${unread > 0 ? " unread" : ""}`,
+        "aria-current": open ? "true" : void 0
+      }, h("span", {
+        class: "room-hash",
+        "aria-hidden": "true"
+      }, "@"), h("span", {
+        class: "room-name"
+      }, conversation.name), unread > 0 ? h("span", {
+        class: "unread-count"
+      }, String(unread), h("span", {
+        class: "visually-hidden"
+      }, " unread")) : null);
+      button.addEventListener("click", () => this.#openConversation(conversation));
+      return h("li", {}, button);
+    }));
+  }
   // ---- messages ------------------------------------------------------------
-  async #loadHistory() {
+  /**
+   * Fetches a page of the conversation's history (HISTORY, `With` for a
+   * direct one) and adds it: the newest messages, or those `before` or
+   * `after` an id. Resolves with the response, or null when the connection
+   * dropped, the session is no longer in the conversation's room, or the
+   * conversation restarted meanwhile (the page is then left out).
+   */
+  async #fetchPage(conversation, page) {
     const connection = this.#connection;
-    const room = this.#room;
-    if (!connection || room === null) return;
-    const response = await connection.request("HISTORY", {
-      Limit: String(PAGE)
-    }).catch(() => null);
-    if (!response || response.params.Status !== "OK" || room !== this.#room) return;
-    this.#more = response.params.More === "yes";
-    this.#addMessages(historyMessages(response));
-    this.#scrollToBottom();
+    const direct = conversation.kind === "direct";
+    if (!connection || !direct && conversation !== this.#here) return null;
+    const params = {
+      Limit: String(page.limit ?? PAGE)
+    };
+    if (page.before !== void 0) params.Before = String(page.before);
+    if (page.after !== void 0) params.After = String(page.after);
+    if (direct) params.With = conversation.name;
+    const generation = conversation.generation;
+    const response = await connection.request("HISTORY", params).catch(() => null);
+    if (!response || conversation.generation !== generation) return null;
+    if (!direct && response.params.Room !== conversation.name) return null;
+    if (response.params.Status !== "OK") return response;
+    const more = response.params.More === "yes";
+    const edges = page.after !== void 0 ? {
+      newer: more
+    } : page.before !== void 0 ? {
+      older: more
+    } : {
+      older: more,
+      newer: false
+    };
+    this.#apply(conversation, () => conversation.addPage(historyMessages(response), edges));
+    return response;
+  }
+  /**
+   * Brings a conversation up to its newest message: its newest page when
+   * it holds none, else pages forwards from the newest it holds; live
+   * messages that arrive meanwhile are held and merged by id. With `toEnd`,
+   * the view then shows the newest message. A conversation the reader
+   * opened at a past message stays there. Resolves with the server's
+   * refusal, if any.
+   */
+  async #catchUp(conversation, toEnd) {
+    const stay = conversation.reading && conversation.timeline.size > 0 && !conversation.pending.some((pending) => pending.state === "unconfirmed");
+    conversation.hold();
+    if (stay) return null;
+    for (let page = 0; conversation.behind && page < GAP_PAGES; page++) {
+      const response = await this.#fetchPage(conversation, conversation.timeline.size === 0 ? {} : {
+        after: conversation.timeline.newestId,
+        limit: GAP_PAGE
+      });
+      if (!response) return null;
+      if (response.params.Status !== "OK") return response;
+    }
+    if (conversation.behind) conversation.reading = true;
+    if (conversation === this.#shown) {
+      this.#renderHistoryEdge();
+      if (toEnd && conversation.live) this.#scrollToBottom();
+    }
+    return null;
+  }
+  /**
+   * Shows the page of a conversation that ends at message `id`, pointed
+   * out; the reader goes on towards the newest from there.
+   */
+  async #openAt(conversation, id) {
+    conversation.restart();
+    conversation.reading = true;
+    conversation.highlight = id;
+    this.#renderMessages();
+    const response = await this.#fetchPage(conversation, {
+      before: id + 1
+    });
+    if (response?.params.Status !== "OK" || conversation !== this.#shown) return response;
+    this.#el.messageList.querySelector(`[data-id="${id}"]`)?.scrollIntoView({
+      block: "center"
+    });
+    this.#loadNewerAtEnd();
+    return null;
+  }
+  /**
+   * When the reader reached the end of what is shown of a conversation they
+   * read from a past message, its next page.
+   */
+  async #loadNewerAtEnd() {
+    const conversation = this.#shown;
+    if (!conversation?.reading || !conversation.synced || conversation.timeline.size === 0 || this.#loadingNewer || !this.#atEnd()) return;
+    this.#loadingNewer = true;
+    const response = await this.#fetchPage(conversation, {
+      after: conversation.timeline.newestId
+    });
+    this.#loadingNewer = false;
+    this.#renderHistoryEdge();
+    if (response?.params.Status === "OK") this.#loadNewerAtEnd();
+  }
+  /** Leaves the past: the conversation's newest messages, live. */
+  #jumpToNewest() {
+    const conversation = this.#shown;
+    if (!conversation) return;
+    conversation.restart();
+    conversation.reading = false;
+    conversation.highlight = null;
+    this.#renderMessages();
+    this.#catchUp(conversation, true);
   }
   async #loadOlder() {
-    const connection = this.#connection;
-    const room = this.#room;
-    const oldest = this.#timeline.oldestId;
-    if (!connection || room === null || !this.#more || this.#loadingOlder || oldest === null) {
+    const conversation = this.#shown;
+    const oldest = conversation?.timeline.oldestId;
+    if (!conversation?.synced || !conversation.older || this.#loadingOlder || oldest == null) {
       return;
     }
     this.#loadingOlder = true;
     this.#el.loadOlder.textContent = "Loading\u2026";
-    try {
-      const response = await connection.request("HISTORY", {
-        Limit: String(PAGE),
-        Before: String(oldest)
-      });
-      if (response.params.Status !== "OK" || room !== this.#room) return;
-      this.#more = response.params.More === "yes";
-      const box = this.#el.messages;
-      const fromBottom = box.scrollHeight - box.scrollTop;
-      this.#addMessages(historyMessages(response));
-      box.scrollTop = box.scrollHeight - fromBottom;
-    } catch {
-    } finally {
-      this.#loadingOlder = false;
-      this.#el.loadOlder.textContent = "Load older messages";
-      this.#renderHistoryEdge();
-    }
+    await this.#fetchPage(conversation, {
+      before: oldest
+    });
+    this.#loadingOlder = false;
+    this.#el.loadOlder.textContent = "Load older messages";
+    this.#renderHistoryEdge();
   }
-  #addMessages(messages) {
-    const stick = this.#nearBottom();
-    const { added, appended } = this.#timeline.add(messages);
-    if (added.length === 0) {
+  /**
+   * Changes a conversation's timeline and shows the change if it is open:
+   * newer messages appended (followed when the reader was at the newest
+   * message), anything else re-rendered with the reader kept in place.
+   */
+  #apply(conversation, change) {
+    const open = conversation === this.#shown;
+    const follow = open && conversation.live && this.#atEnd();
+    const result = change();
+    if (!open || !result) return;
+    if (result.added.length === 0) {
       this.#renderHistoryEdge();
       return;
     }
-    if (appended) {
-      for (const message of added) this.#appendMessage(message);
+    if (result.appended) {
+      for (const message of result.added) this.#appendMessage(message);
     } else {
+      const anchor = this.#anchor();
       this.#renderMessages();
+      if (anchor) this.#restorePlace(anchor);
     }
-    if (added.some((m) => !this.#members.includes(m.from))) this.#renderMembers();
+    if (result.added.some((m) => !this.#members.includes(m.from))) this.#renderMembers();
     this.#renderHistoryEdge();
-    if (stick && appended) this.#scrollToBottom();
+    if (follow) this.#scrollToBottom();
   }
-  #addNotice(text, time = (/* @__PURE__ */ new Date()).toISOString()) {
-    const stick = this.#nearBottom();
-    const notice = this.#timeline.addNotice(text, time);
+  #addNotice(conversation, text, time = (/* @__PURE__ */ new Date()).toISOString()) {
+    const notice = conversation.timeline.addNotice(text, time);
+    if (conversation !== this.#shown) return;
+    const follow = conversation.live && this.#atEnd();
     this.#el.messageList.append(this.#noticeNode(notice.text, notice.time));
     this.#el.emptyRoom.hidden = true;
-    if (stick) this.#scrollToBottom();
+    if (follow) this.#scrollToBottom();
   }
   #renderMessages() {
     this.#lastRendered = null;
     const nodes = [];
     let previous = null;
-    for (const entry of this.#timeline.entries()) {
+    for (const entry of this.#shown?.timeline.entries() ?? []) {
       if (entry.kind === "notice") {
         nodes.push(this.#noticeNode(entry.notice.text, entry.notice.time));
       } else {
@@ -1204,12 +1675,13 @@ var App = class {
     }, dayLabel(message.time)));
     const continued = adjacent && !newDay && before?.from === message.from && sameGroup(before.time, message.time);
     const mine = message.from === this.#credentials?.user;
+    const highlight = message.id === this.#shown?.highlight;
     const time = h("time", {
       datetime: message.time,
       title: fullTime(message.time)
     }, clockTime(message.time));
     nodes.push(h("li", {
-      class: `message${continued ? " continued" : ""}${mine ? " mine" : ""}`,
+      class: `message${continued ? " continued" : ""}${mine ? " mine" : ""}${highlight ? " highlight" : ""}`,
       "data-id": message.id
     }, continued ? null : avatar(message.from), h("div", {
       class: "message-meta"
@@ -1232,84 +1704,138 @@ var App = class {
   }
   #renderHistoryEdge() {
     const el = this.#el;
-    const inRoom = this.#room !== null;
-    el.loadOlder.hidden = !inRoom || !this.#more;
-    el.historyStart.hidden = !inRoom || this.#more || this.#timeline.size === 0;
-    el.historyStart.textContent = this.#room === null ? "" : `This is the beginning of ${this.#roomKind === "group" ? "the peer chat" : `#${this.#room}`}.`;
-    el.emptyRoom.hidden = !inRoom || this.#timeline.size > 0 || el.messageList.childElementCount > 0;
-    el.emptyRoom.textContent = inRoom ? "No messages yet. Say hello!" : "";
+    const open = this.#shown;
+    const size = open?.timeline.size ?? 0;
+    el.loadOlder.hidden = !open?.older;
+    el.historyStart.hidden = !open || open.older || size === 0;
+    el.historyStart.textContent = !open ? "" : open.kind === "direct" ? `This is the beginning of your conversation with ${open.name}.` : `This is the beginning of ${open.kind === "group" ? "the peer chat" : `#${open.name}`}.`;
+    el.emptyRoom.hidden = !open || size > 0 || el.messageList.childElementCount > 0;
+    el.emptyRoom.textContent = open ? "No messages yet. Say hello!" : "";
+    el.jumpNewest.hidden = !open?.reading;
   }
-  #nearBottom() {
-    const box = this.#el.messages;
-    return box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+  /** Whether the view shows the end of what is loaded. */
+  #atEnd() {
+    return atEnd(this.#el.messages);
   }
   #scrollToBottom() {
     const box = this.#el.messages;
     box.scrollTop = box.scrollHeight;
   }
+  /** Where the reader is: at the newest message, or at a message of the list. */
+  #readerPlace() {
+    return this.#shown?.live && this.#atEnd() ? "end" : this.#anchor();
+  }
+  /** The first message the reader sees, and where. */
+  #anchor() {
+    const items = [];
+    for (const node of this.#el.messageList.querySelectorAll(".message")) {
+      items.push({
+        id: Number(node.dataset.id),
+        top: node.offsetTop,
+        bottom: node.offsetTop + node.offsetHeight
+      });
+    }
+    return anchorAt(items, this.#el.messages.scrollTop);
+  }
+  /** Scrolls back to where an anchor was. */
+  #restorePlace(place) {
+    const node = this.#el.messageList.querySelector(`[data-id="${place.id}"]`);
+    const top = scrollTopFor(place, node?.offsetTop);
+    if (top !== null) this.#el.messages.scrollTop = top;
+  }
   // ---- sending -------------------------------------------------------------
+  /** Whether messages can be written in the conversation shown. */
+  #canWrite() {
+    const open = this.#shown;
+    return open !== null && (open.kind === "direct" || open === this.#here);
+  }
   #renderComposer() {
     const el = this.#el;
-    const ready = this.#room !== null;
+    const open = this.#shown;
+    const ready = this.#canWrite();
     el.input.disabled = !ready;
     el.sendButton.disabled = !ready;
-    el.input.placeholder = !ready ? "Join a room to write" : `Message ${this.#roomKind === "group" ? "the peer chat" : `#${this.#room}`} (Enter sends, Shift+Enter: new line)`;
+    el.input.placeholder = !ready || !open ? "Join a room to write" : `Message ${open.kind === "direct" ? open.name : open.kind === "group" ? "the peer chat" : `#${open.name}`} (Enter sends, Shift+Enter: new line)`;
   }
   #fitInput() {
     const input = this.#el.input;
     input.style.height = "auto";
     input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
   }
-  async #send() {
+  /** Sends what is typed; while disconnected, queues it to be sent when the connection is back. */
+  #send() {
     const el = this.#el;
     const content = el.input.value;
-    if (content.trim() === "" || this.#room === null) return;
-    const connection = this.#connection;
-    if (!connection) {
-      el.composerError.textContent = "Not connected: your message is kept here until you are.";
-      return;
-    }
-    el.composerError.textContent = "";
+    const conversation = this.#shown;
+    if (content.trim() === "" || !conversation || !this.#canWrite()) return;
     el.input.value = "";
     this.#fitInput();
     const pending = {
       content,
-      state: "sending",
-      afterId: this.#timeline.newestId
+      state: "queued",
+      afterId: 0
     };
-    this.#pending.push(pending);
-    this.#renderPending();
-    this.#scrollToBottom();
-    const room = this.#room;
+    conversation.pending.push(pending);
+    if (this.#connection) {
+      el.composerError.textContent = "";
+      this.#deliver(conversation, pending);
+    } else {
+      el.composerError.textContent = "Not connected: your message will be sent when the connection is back.";
+      this.#renderPending();
+      this.#scrollToBottom();
+    }
+  }
+  /** Sends each message that was typed while disconnected, once. */
+  #sendQueued() {
+    for (const conversation of this.#conversations.list()) {
+      for (const pending of conversation.pending) {
+        if (pending.state === "queued") this.#deliver(conversation, pending);
+      }
+    }
+  }
+  /** Sends a message to its conversation: a room's SEND_MSG, or a DM to the other user. */
+  async #deliver(conversation, pending) {
+    const connection = this.#connection;
+    if (!connection) return;
+    pending.state = "sending";
+    pending.afterId = conversation.timeline.newestId;
+    if (conversation === this.#shown) {
+      if (conversation.reading) this.#jumpToNewest();
+      this.#renderPending();
+      this.#scrollToBottom();
+    }
+    const request = conversation.kind === "direct" ? connection.request("DM", {
+      To: conversation.name
+    }, pending.content) : connection.request("SEND_MSG", {}, pending.content);
     let response;
     try {
-      response = await connection.request("SEND_MSG", {}, content);
+      response = await request;
     } catch {
       return;
     }
     if (response.params.Status === "OK") {
-      this.#pending = this.#pending.filter((p) => p !== pending);
-      this.#renderPending();
-      if (room === this.#room) {
-        this.#addMessages([
-          {
-            id: Number(response.params.Id),
-            from: this.#credentials.user,
-            time: response.params.Time,
-            content
-          }
-        ]);
-      }
-      this.#scrollToBottom();
+      conversation.pending = conversation.pending.filter((p) => p !== pending);
+      if (conversation.kind === "direct") this.#conversations.touch(conversation);
+      this.#apply(conversation, () => conversation.receive({
+        id: Number(response.params.Id),
+        from: this.#credentials.user,
+        time: response.params.Time,
+        content: pending.content
+      }));
+      this.#renderDirects();
     } else {
       pending.state = "failed";
       pending.error = describe(response);
+    }
+    if (conversation === this.#shown) {
       this.#renderPending();
+      if (response.params.Status === "OK") this.#scrollToBottom();
     }
   }
   #renderPending() {
-    this.#el.pendingList.replaceChildren(...this.#pending.map((pending) => {
-      const label = pending.state === "sending" ? "Sending\u2026" : pending.state === "unconfirmed" ? "Waiting for the connection\u2026" : pending.error ?? "Not sent.";
+    const conversation = this.#shown;
+    this.#el.pendingList.replaceChildren(...(conversation?.pending ?? []).map((pending) => {
+      const label = pending.state === "sending" ? "Sending\u2026" : pending.state === "queued" ? "Will be sent when the connection is back" : pending.state === "unconfirmed" ? "Waiting for the connection\u2026" : pending.error ?? "Not sent.";
       const item = h("li", {
         class: `message mine pending ${pending.state}`
       }, avatar(this.#credentials?.user ?? ""), h("div", {
@@ -1327,7 +1853,7 @@ var App = class {
           class: "link-button"
         }, "Edit and resend");
         retry.addEventListener("click", () => {
-          this.#pending = this.#pending.filter((p) => p !== pending);
+          conversation.pending = conversation.pending.filter((p) => p !== pending);
           this.#el.input.value = pending.content;
           this.#fitInput();
           this.#renderPending();
@@ -1373,7 +1899,9 @@ var App = class {
       return;
     }
     const publicRooms = new Set(this.#rooms.map((room) => room.name));
-    el.searchResults.replaceChildren(...rows.map(([, room, from, time, snippet]) => {
+    const me = this.#credentials?.user ?? "";
+    el.searchResults.replaceChildren(...rows.map(([id, room, from, time, snippet]) => {
+      const partner = publicRooms.has(room) ? null : directPartner(room, me);
       const text = h("p", {
         class: "result-text"
       }, ...snippetParts(snippet).map((part) => part.match ? h("mark", {}, part.text) : document.createTextNode(part.text)));
@@ -1383,21 +1911,22 @@ var App = class {
         class: `sender colour-${colourIndex(from)}`
       }, from), h("span", {
         class: "result-room"
-      }, publicRooms.has(room) ? `#${room}` : "private"), h("time", {
+      }, publicRooms.has(room) ? `#${room}` : partner !== null ? `@${partner}` : "private"), h("time", {
         datetime: time,
         title: fullTime(time)
       }, `${dayLabel(time)} ${clockTime(time)}`));
       const item = h("li", {
         class: "result"
       }, meta, text);
-      if (publicRooms.has(room)) {
+      if (publicRooms.has(room) || partner !== null) {
         const open = h("button", {
           type: "button",
           class: "link-button"
-        }, `Open #${room}`);
+        }, partner === null ? `Open #${room} at this message` : `Open the conversation with ${partner} at this message`);
         open.addEventListener("click", () => {
           el.searchDialog.close();
-          this.#join(room);
+          if (partner === null) this.#join(room, Number(id));
+          else this.#openDirect(partner, Number(id));
         });
         item.append(open);
       }
@@ -1433,6 +1962,18 @@ function historyMessages(response) {
     time,
     content
   }));
+}
+function eventMessage(event) {
+  const p = event.params;
+  return {
+    id: Number(p.Id),
+    from: p.From,
+    time: p.Time,
+    content: event.content ?? ""
+  };
+}
+function conversationTitle(conversation) {
+  return conversation.kind === "direct" ? `@ ${conversation.name}` : conversation.kind === "group" ? "Peer chat" : `# ${conversation.name}`;
 }
 
 // web/src/main.ts

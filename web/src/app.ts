@@ -1,13 +1,21 @@
 /**
- * The page's controller: signing in, rooms, members, messages, search, and
- * reconnecting after a dropped connection without losing or repeating a
- * message. Every piece of user text goes into the page as text.
+ * The page's controller: signing in, rooms, direct conversations, members,
+ * messages, search, and reconnecting after a dropped connection without
+ * losing or repeating a message. Every piece of user text goes into the page
+ * as text.
  * @module
  */
 
-import { parseCounts, parseRows, splitLines } from "../../protocol/content.ts";
+import { parseRows, splitLines } from "../../protocol/content.ts";
 import type { Message } from "../../protocol/message.ts";
+import { readRoomPages } from "../../protocol/room_list.ts";
 import { Connection, ConnectionLost, webSocketUrl } from "./connection.ts";
+import {
+  type Conversation,
+  Conversations,
+  directPartner,
+  type PendingSend,
+} from "./conversation.ts";
 import { byId, h } from "./dom.ts";
 import {
   clockTime,
@@ -19,14 +27,19 @@ import {
   sameGroup,
   snippetParts,
 } from "./format.ts";
-import { type ChatMessage, type Entry, Timeline } from "./timeline.ts";
+import { type Anchor, anchorAt, atEnd, type Placed, scrollTopFor } from "./scroll_place.ts";
+import type { AddResult, ChatMessage, Entry } from "./timeline.ts";
 
-/** Messages per HISTORY page when joining and scrolling back. */
+/** Messages per HISTORY page when opening a conversation and scrolling back or forwards. */
 const PAGE = 50;
-/** Messages per HISTORY page when filling the gap after a reconnection. */
+/** Messages per HISTORY page when catching up after a reconnection. */
 const GAP_PAGE = 200;
+/** At most this many pages are fetched to catch up; the reader scrolls on from there. */
+const GAP_PAGES = 50;
 /** How often the room list (member counts) is refreshed, in ms. */
 const ROOMS_REFRESH_MS = 15_000;
+/** Most LIST_ROOMS pages (of up to 1,000 rooms) the room list shows. */
+const ROOM_PAGES = 10;
 
 const STATUS_TEXT: Record<string, string> = {
   AUTH_FAILED: "Wrong user name or password.",
@@ -41,6 +54,10 @@ const STATUS_TEXT: Record<string, string> = {
   BANNED: "You are banned from that room.",
   NOT_IN_ROOM: "Join a room first.",
   NOT_LOGIN: "Not signed in.",
+  PEER_OFFLINE: "Not delivered",
+  PEER_IS_SELF: "That is you.",
+  NO_SUCH_USER: "There is no such user.",
+  RATE_LIMITED: "Too fast: wait a moment",
   SERVER_ERROR: "The server could not store this; try again.",
   BAD_REQUEST: "The server refused the request",
 };
@@ -57,15 +74,6 @@ interface RoomInfo {
   members: number;
 }
 
-/** A message typed here and not yet confirmed by the server. */
-interface PendingSend {
-  content: string;
-  state: "sending" | "unconfirmed" | "failed";
-  error?: string;
-  /** The newest message id known when it was sent. */
-  afterId: number;
-}
-
 type ConnectionState = "signed-out" | "connecting" | "online" | "reconnecting";
 
 /** The web client. */
@@ -80,14 +88,17 @@ export class App {
 
   #rooms: RoomInfo[] = [];
   #activeRoom = 0;
-  /** The room the user is in, and whether it is a peer chat the server moved us into. */
-  #room: string | null = null;
-  #roomKind: "room" | "group" = "room";
-  #timeline = new Timeline();
-  #more = false;
-  #loadingOlder = false;
+  #conversations = new Conversations();
+  /** The room or peer chat the session is in (on the server), as a conversation. */
+  #here: Conversation | null = null;
+  /** The members of {@link App.#here}. */
   #members: string[] = [];
-  #pending: PendingSend[] = [];
+  /** The conversation shown. */
+  #shown: Conversation | null = null;
+  #loadingOlder = false;
+  #loadingNewer = false;
+  /** Whether the reader was at the newest message when the connection dropped. */
+  #atEndWhenLost = false;
   /** The last message rendered, for grouping appended messages. */
   #lastRendered: ChatMessage | null = null;
 
@@ -104,6 +115,10 @@ export class App {
     createForm: byId<HTMLFormElement>("create-room-form"),
     newRoom: byId<HTMLInputElement>("new-room"),
     createError: byId("create-room-error"),
+    directList: byId<HTMLUListElement>("direct-list"),
+    directForm: byId<HTMLFormElement>("new-direct-form"),
+    newDirect: byId<HTMLInputElement>("new-direct"),
+    directError: byId("new-direct-error"),
     roomTitle: byId("room-title"),
     roomInfo: byId("room-info"),
     messages: byId("messages"),
@@ -112,11 +127,13 @@ export class App {
     messageList: byId<HTMLOListElement>("message-list"),
     pendingList: byId<HTMLOListElement>("pending-list"),
     emptyRoom: byId("empty-room"),
+    jumpNewest: byId<HTMLButtonElement>("jump-newest"),
     composer: byId<HTMLFormElement>("composer"),
     input: byId<HTMLTextAreaElement>("message-input"),
     sendButton: byId<HTMLButtonElement>("send-button"),
     composerError: byId("composer-error"),
     membersPanel: byId("members-panel"),
+    membersTitle: byId("members-title"),
     memberList: byId<HTMLUListElement>("member-list"),
     memberCount: byId("member-count"),
     loginDialog: byId<HTMLDialogElement>("login-dialog"),
@@ -138,6 +155,11 @@ export class App {
     notice: byId("notice"),
   };
 
+  /** The name of the room or peer chat the session is in. */
+  get #room(): string | null {
+    return this.#here?.name ?? null;
+  }
+
   /** Wires the page up and asks the user to sign in. */
   start(): void {
     const el = this.#el;
@@ -152,8 +174,11 @@ export class App {
       event.preventDefault();
       this.#createRoom();
     });
+    el.directForm.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.#startDirect();
+    });
     el.roomList.addEventListener("keydown", (event) => this.#roomListKey(event));
-    el.roomList.addEventListener("focus", () => this.#renderRooms());
     el.composer.addEventListener("submit", (event) => {
       event.preventDefault();
       this.#send();
@@ -168,8 +193,10 @@ export class App {
     el.input.addEventListener("input", () => this.#fitInput());
     el.messages.addEventListener("scroll", () => {
       if (el.messages.scrollTop < 120) this.#loadOlder();
+      this.#loadNewerAtEnd();
     });
     el.loadOlder.addEventListener("click", () => this.#loadOlder());
+    el.jumpNewest.addEventListener("click", () => this.#jumpToNewest());
     el.searchForm.addEventListener("submit", (event) => {
       event.preventDefault();
       this.#search();
@@ -257,7 +284,7 @@ export class App {
     el.me.textContent = user;
     this.#setState("online");
     this.#roomsTimer = setInterval(() => this.#refreshRooms(), ROOMS_REFRESH_MS);
-    await this.#refreshRooms();
+    await Promise.all([this.#refreshRooms(), this.#loadDirects()]);
     const last = localStorage.getItem(`claptrap.room.${user}`);
     if (last && this.#rooms.some((room) => room.name === last)) await this.#join(last);
     else el.roomList.focus();
@@ -288,7 +315,10 @@ export class App {
       connection.close();
     }
     this.#credentials = null;
-    this.#leaveView();
+    this.#here = null;
+    this.#members = [];
+    this.#conversations.clear();
+    this.#show(null);
     this.#rooms = [];
     this.#renderRooms();
     this.#el.me.textContent = "";
@@ -301,8 +331,16 @@ export class App {
   #onConnectionLost(reason: string): void {
     this.#connection = null;
     if (this.#state === "signed-out") return;
-    for (const pending of this.#pending) {
-      if (pending.state === "sending") pending.state = "unconfirmed";
+    const shown = this.#shown;
+    // (a drop while catching up keeps what the reader had before)
+    if (shown && (!shown.behind || shown.reading)) {
+      this.#atEndWhenLost = shown.live && this.#atEnd();
+    }
+    for (const conversation of this.#conversations.list()) {
+      conversation.unsync();
+      for (const pending of conversation.pending) {
+        if (pending.state === "sending") pending.state = "unconfirmed";
+      }
     }
     this.#renderPending();
     this.#setState("reconnecting", reason ? `Connection lost (${reason})` : "Connection lost");
@@ -316,9 +354,12 @@ export class App {
   }
 
   /**
-   * Signs in again, re-enters the room and fetches what was posted while
-   * away: history pages back to the newest message already shown, merged by
-   * id, so nothing is lost and nothing appears twice.
+   * Signs in again, re-enters the room, and fetches what was posted while
+   * away in the conversations that need it (the one shown, the room, those
+   * with messages whose sending is unsettled): history pages forwards from
+   * the newest message held, merged by id, so nothing is lost, nothing
+   * appears twice and the reader stays where they were. Then sends what was
+   * typed while disconnected. Other conversations catch up when opened.
    */
   async #reconnect(): Promise<void> {
     const credentials = this.#credentials;
@@ -339,8 +380,16 @@ export class App {
       this.#connection = connection;
       this.#reconnectAttempt = 0;
       await this.#refreshRooms();
-      if (this.#room !== null) await this.#resumeRoom(connection, this.#room);
+      await this.#resumeRoom(connection);
+      for (const conversation of this.#conversations.list()) {
+        const shown = conversation === this.#shown;
+        if (!shown && conversation !== this.#here && conversation.pending.length === 0) continue;
+        const failed = await this.#catchUp(conversation, shown && this.#atEndWhenLost);
+        if (this.#connection !== connection) return; // dropped again: reconnecting anew
+        this.#settlePending(conversation, failed ? describe(failed) : null);
+      }
       this.#setState("online");
+      this.#sendQueued();
     } catch (error) {
       if (!(error instanceof ConnectionLost)) throw error;
       if (connection === this.#connection) this.#connection = null;
@@ -349,58 +398,46 @@ export class App {
     }
   }
 
-  async #resumeRoom(connection: Connection, room: string): Promise<void> {
-    if (this.#roomKind === "group") {
-      this.#addNotice("The peer chat ended when the connection was lost.");
-      this.#leaveView();
+  /** Re-enters the room the session was in; a peer chat ended with the connection. */
+  async #resumeRoom(connection: Connection): Promise<void> {
+    const here = this.#here;
+    if (!here) return;
+    if (here.kind === "group") {
+      this.#loseRoom("The peer chat ended when the connection was lost.");
       return;
     }
-    const joined = await connection.request("JOIN_ROOM", { "Room-Name": room });
+    const joined = await connection.request("JOIN_ROOM", { "Room-Name": here.name });
     if (joined.params.Status !== "OK") {
-      this.#addNotice(`Could not re-enter ${room}: ${describe(joined)}`);
-      this.#leaveView();
+      this.#loseRoom(`Could not re-enter ${here.name}: ${describe(joined)}`);
       return;
     }
-    await this.#fillGap(connection);
-    this.#reconcilePending();
     await this.#refreshMembers();
   }
 
-  /** Fetches history pages until they reach the newest message shown before the drop. */
-  async #fillGap(connection: Connection): Promise<void> {
-    const known = this.#timeline.newestId;
-    let before: number | null = null;
-    for (let page = 0; page < 50; page++) {
-      const params: Record<string, string> = { Limit: String(known === 0 ? PAGE : GAP_PAGE) };
-      if (before !== null) params.Before = String(before);
-      const response = await connection.request("HISTORY", params);
-      if (response.params.Status !== "OK") return;
-      const messages = historyMessages(response);
-      if (known === 0) this.#more = response.params.More === "yes";
-      this.#addMessages(messages);
-      if (
-        known === 0 || response.params.More !== "yes" || messages.length === 0 ||
-        messages[0].id <= known
-      ) return;
-      before = messages[0].id;
-    }
-  }
-
   /**
-   * Sends that were not confirmed before the connection dropped: if the
-   * server stored one, it came back with the gap; otherwise it was not sent.
+   * Sends whose fate is open once the conversation caught up: one not
+   * confirmed before the connection dropped was stored if it came back
+   * with the history, else it was not sent; one typed while disconnected
+   * waits to be sent, unless the conversation cannot take it (`refusal`,
+   * or a room the session is no longer in).
    */
-  #reconcilePending(): void {
-    const mine = this.#timeline.messages().filter((m) => m.from === this.#credentials?.user);
-    this.#pending = this.#pending.filter((pending) => {
-      if (pending.state !== "unconfirmed") return true;
-      const stored = mine.find((m) => m.id > pending.afterId && m.content === pending.content);
-      if (stored) return false;
-      pending.state = "failed";
-      pending.error = "Not sent: the connection dropped.";
+  #settlePending(conversation: Conversation, refusal: string | null): void {
+    const me = this.#credentials?.user;
+    const mine = conversation.timeline.messages().filter((m) => m.from === me);
+    const closed = refusal ??
+      (conversation.kind !== "direct" && conversation !== this.#here ? "you left the room" : null);
+    conversation.pending = conversation.pending.filter((pending) => {
+      if (pending.state === "unconfirmed") {
+        if (mine.some((m) => m.id > pending.afterId && m.content === pending.content)) return false;
+        pending.state = "failed";
+        pending.error = "Not sent: the connection dropped.";
+      } else if (pending.state === "queued" && closed) {
+        pending.state = "failed";
+        pending.error = `Not sent: ${closed}.`;
+      }
       return true;
     });
-    this.#renderPending();
+    if (conversation === this.#shown) this.#renderPending();
   }
 
   #setState(state: ConnectionState, text?: string): void {
@@ -414,6 +451,7 @@ export class App {
     this.#el.status.dataset.state = state;
     this.#el.status.textContent = text ?? labels[state];
     this.#el.app.dataset.connection = state;
+    if (state === "online") this.#el.composerError.textContent = "";
     this.#renderComposer();
   }
 
@@ -421,72 +459,58 @@ export class App {
 
   #onEvent(event: Message): void {
     const p = event.params;
+    const here = this.#here;
+    const inHere = here !== null && p.Room === here.name;
     switch (event.method) {
       case "EVT_MSG":
-        if (p.Room === this.#room) {
-          this.#addMessages([{
-            id: Number(p.Id),
-            from: p.From,
-            time: p.Time,
-            content: event.content ?? "",
-          }]);
-        }
+        if (inHere) this.#receive(here, eventMessage(event));
         break;
+      case "EVT_DM": {
+        const conversation = this.#conversations.get("direct", p.From);
+        this.#conversations.touch(conversation);
+        this.#receive(conversation, eventMessage(event));
+        this.#renderDirects();
+        break;
+      }
       case "EVT_JOIN":
-        if (p.Room === this.#room) {
+        if (inHere) {
           if (!this.#members.includes(p.User)) this.#members.push(p.User);
-          this.#addNotice(`${p.User} joined`, p.Time);
+          this.#addNotice(here, `${p.User} joined`, p.Time);
           this.#renderMembers();
         } else if (p.Kind === "group") {
           // another user started a peer chat with us: the server moved us into it
-          this.#enterView(p.Room, "group");
-          this.#addNotice(`${p.User} started a peer chat with you`, p.Time);
-          this.#loadHistory();
+          this.#enterRoom("group", p.Room);
+          this.#addNotice(this.#here!, `${p.User} started a peer chat with you`, p.Time);
+          this.#show(this.#here);
+          this.#catchUp(this.#here!, true);
           this.#refreshMembers();
         }
         this.#bumpCount(p.Room, +1);
         break;
       case "EVT_LEAVE":
-        if (p.Room === this.#room) {
+        if (inHere) {
           this.#members = this.#members.filter((member) => member !== p.User);
-          this.#addNotice(`${p.User} left${p.Reason ? ` (${p.Reason})` : ""}`, p.Time);
+          this.#addNotice(here, `${p.User} left${p.Reason ? ` (${p.Reason})` : ""}`, p.Time);
           this.#renderMembers();
         }
         this.#bumpCount(p.Room, -1);
         break;
       case "EVT_KICKED":
-        if (p.Room === this.#room) {
-          this.#addNotice(
+        if (inHere) {
+          this.#loseRoom(
             `You were ${p.Banned === "yes" ? "banned" : "removed"} from ${p.Room} by ${p.By}${
               p.Reason ? `: ${p.Reason}` : ""
             }`,
             p.Time,
           );
-          this.#room = null;
-          this.#members = [];
-          this.#renderMembers();
-          this.#renderHeader();
-          this.#renderComposer();
           this.#refreshRooms();
         }
         break;
       case "EVT_GROUP_END":
-        if (p.Room === this.#room) {
-          this.#addNotice("Everyone else left the peer chat.", p.Time);
-          this.#room = null;
-          this.#members = [];
-          this.#renderMembers();
-          this.#renderHeader();
-          this.#renderComposer();
-        }
+        if (inHere) this.#loseRoom("Everyone else left the peer chat.", p.Time);
         break;
       case "EVT_NOTICE":
         this.#showNotice(`Server notice: ${event.content ?? ""}`);
-        break;
-      case "EVT_DM":
-        // Direct messages have no pane of their own yet (see README, "Web client");
-        // they are shown, not lost, but cannot be answered from this page.
-        this.#showNotice(`Direct message from ${p.From}: ${event.content ?? ""}`);
         break;
       case "EVT_PING":
         this.#connection?.request("PING").catch(() => {});
@@ -495,6 +519,17 @@ export class App {
         this.#setState("reconnecting", `Server closing: ${p.Reason ?? ""}`);
         break;
         // unknown events are ignored, as the protocol asks
+    }
+  }
+
+  /**
+   * A message that arrived live in a conversation: shown when it is open,
+   * else counted as unread.
+   */
+  #receive(conversation: Conversation, message: ChatMessage): void {
+    this.#apply(conversation, () => conversation.receive(message));
+    if (conversation !== this.#shown && message.from !== this.#credentials?.user) {
+      conversation.unread++;
     }
   }
 
@@ -518,12 +553,17 @@ export class App {
   async #refreshRooms(): Promise<void> {
     const connection = this.#connection;
     if (!connection) return;
-    const response = await connection.request("LIST_ROOMS").catch(() => null);
-    if (!response || response.params.Status !== "OK") return;
-    const names = splitLines(response.content ?? "");
-    const counts = parseCounts(response.params["Member-Counts"]);
+    const list = await readRoomPages(async (after) => {
+      const response = await connection.request(
+        "LIST_ROOMS",
+        after === undefined ? {} : { After: after },
+      );
+      if (response.params.Status !== "OK") throw new Error(describe(response));
+      return response;
+    }, ROOM_PAGES).catch(() => null);
+    if (!list) return;
     const active = this.#rooms[this.#activeRoom]?.name;
-    this.#rooms = names.map((name, i) => ({ name, members: counts[i] ?? 0 }));
+    this.#rooms = list.rooms;
     const keep = this.#rooms.findIndex((room) => room.name === (active ?? this.#room));
     this.#activeRoom = Math.max(0, keep);
     this.#renderRooms();
@@ -532,7 +572,8 @@ export class App {
   #renderRooms(): void {
     const list = this.#el.roomList;
     list.replaceChildren(...this.#rooms.map((room, i) => {
-      const current = room.name === this.#room;
+      const current = this.#shown !== null && this.#shown === this.#here &&
+        room.name === this.#room;
       const item = h(
         "li",
         {
@@ -540,7 +581,7 @@ export class App {
           role: "option",
           class: `room${current ? " current" : ""}${i === this.#activeRoom ? " active" : ""}`,
           "aria-selected": i === this.#activeRoom ? "true" : "false",
-          title: `${room.name}: double-click or press Enter to join`,
+          title: `${room.name}: click or press Enter to join`,
         },
         h("span", { class: "room-hash", "aria-hidden": "true" }, "#"),
         h("span", { class: "room-name" }, room.name),
@@ -554,10 +595,8 @@ export class App {
       );
       item.addEventListener("click", () => {
         this.#activeRoom = i;
-        list.focus();
-        this.#renderRooms();
+        this.#join(room.name);
       });
-      item.addEventListener("dblclick", () => this.#join(room.name));
       return item;
     }));
     if (this.#rooms.length > 0) {
@@ -607,71 +646,102 @@ export class App {
     }
   }
 
-  async #join(name: string): Promise<void> {
+  /**
+   * Opens a public room: enters it (JOIN_ROOM) unless the session is in it,
+   * and shows its newest messages, or with `at` the page ending at that
+   * message.
+   */
+  async #join(name: string, at?: number): Promise<void> {
     const connection = this.#connection;
     if (!connection) return;
-    if (name === this.#room) {
-      this.#toggleDrawer(null);
-      this.#el.input.focus();
-      return;
+    if (this.#here?.kind !== "room" || this.#here.name !== name) {
+      const response = await connection.request("JOIN_ROOM", { "Room-Name": name }).catch(() =>
+        null
+      );
+      if (!response) return;
+      if (response.params.Status !== "OK") {
+        this.#showNotice(`${name}: ${describe(response)}`);
+        return;
+      }
+      const previous = this.#room;
+      this.#enterRoom("room", name);
+      this.#bumpCount(previous ?? undefined, -1);
+      this.#bumpCount(name, +1);
+      if (this.#credentials) localStorage.setItem(`claptrap.room.${this.#credentials.user}`, name);
+      this.#refreshMembers();
     }
-    const response = await connection.request("JOIN_ROOM", { "Room-Name": name }).catch(() => null);
-    if (!response) return;
-    if (response.params.Status !== "OK") {
-      this.#showNotice(`${name}: ${describe(response)}`);
-      return;
-    }
-    const previous = this.#room;
-    this.#enterView(name, "room");
-    this.#bumpCount(previous ?? undefined, -1);
-    this.#bumpCount(name, +1);
-    if (this.#credentials) localStorage.setItem(`claptrap.room.${this.#credentials.user}`, name);
-    this.#toggleDrawer(null);
-    this.#el.input.focus();
-    await Promise.all([this.#loadHistory(), this.#refreshMembers()]);
+    await this.#openConversation(this.#here!, at);
   }
 
-  /** Shows a room the session is now in, empty until its history arrives. */
-  #enterView(name: string, kind: "room" | "group"): void {
-    this.#room = name;
-    this.#roomKind = kind;
-    this.#timeline = new Timeline();
-    this.#more = false;
+  /** The session is now in this room or peer chat; nothing of it is fetched yet. */
+  #enterRoom(kind: "room" | "group", name: string): void {
+    if (this.#here) this.#conversations.remove(this.#here);
+    this.#here = this.#conversations.get(kind, name);
     this.#members = [];
-    this.#pending = this.#pending.filter((pending) => pending.state === "sending");
+  }
+
+  /**
+   * The session is no longer in its room or peer chat: says why in it, and
+   * leaves it shown, read-only, if it is.
+   */
+  #loseRoom(why: string, time?: string): void {
+    const here = this.#here;
+    if (!here) return;
+    this.#addNotice(here, why, time);
+    if (here !== this.#shown) this.#showNotice(why);
+    this.#conversations.remove(here);
+    this.#here = null;
+    this.#members = [];
+    this.#renderMembers();
+    this.#renderComposer();
+    this.#renderRooms();
+  }
+
+  /**
+   * Shows a conversation and fetches what it lacks: the newest messages
+   * when it was not fetched since the page (re)connected, or with `at` the
+   * page ending at that message, pointed out. Resolves with the server's
+   * refusal, if any.
+   */
+  async #openConversation(conversation: Conversation, at?: number): Promise<Message | null> {
+    if (conversation !== this.#shown) this.#show(conversation);
+    this.#toggleDrawer(null);
+    this.#el.input.focus();
+    if (at !== undefined) return await this.#openAt(conversation, at);
+    if (!conversation.synced) return await this.#catchUp(conversation, true);
+    return null;
+  }
+
+  /** Makes a conversation the one shown, where the reader left it. */
+  #show(conversation: Conversation | null): void {
+    const previous = this.#shown;
+    if (previous && previous !== conversation) previous.place = this.#readerPlace();
+    this.#shown = conversation;
+    if (conversation) conversation.unread = 0;
     this.#renderHeader();
     this.#renderMessages();
     this.#renderPending();
     this.#renderMembers();
     this.#renderRooms();
+    this.#renderDirects();
     this.#renderComposer();
-  }
-
-  #leaveView(): void {
-    this.#room = null;
-    this.#timeline = new Timeline();
-    this.#members = [];
-    this.#pending = [];
-    this.#more = false;
-    this.#renderHeader();
-    this.#renderMessages();
-    this.#renderPending();
-    this.#renderMembers();
-    this.#renderComposer();
+    const place = conversation?.place;
+    if (place && place !== "end") this.#restorePlace(place);
+    else this.#scrollToBottom();
   }
 
   #renderHeader(): void {
     const el = this.#el;
-    const title = this.#room === null
-      ? "No room"
-      : this.#roomKind === "group"
-      ? "Peer chat"
-      : `# ${this.#room}`;
-    el.roomTitle.textContent = title;
-    el.roomInfo.textContent = this.#room === null
+    const open = this.#shown;
+    el.roomTitle.textContent = open ? conversationTitle(open) : "No room";
+    el.roomInfo.textContent = !open
       ? "Pick a room from the list"
-      : `${this.#members.length} here now`;
-    document.title = this.#room === null ? "Claptrap" : `${title} · Claptrap`;
+      : open.kind === "direct"
+      ? "Direct messages"
+      : open === this.#here
+      ? `${this.#members.length} here now`
+      : "You are not in it";
+    document.title = open ? `${conversationTitle(open)} · Claptrap` : "Claptrap";
   }
 
   // ---- members -----------------------------------------------------------
@@ -688,118 +758,295 @@ export class App {
 
   /**
    * Who is here (online, in the room) and who wrote in what is shown but
-   * is not here now. Actions on a member (direct message, kick, ban) belong
-   * in {@link App.#memberActions}.
+   * is not here now; in a direct conversation, its two people. A name
+   * other than one's own opens the direct conversation with that user.
+   * Other actions on a member (kick, ban) belong in
+   * {@link App.#memberActions}.
    */
   #renderMembers(): void {
     const me = this.#credentials?.user;
-    const here = [...this.#members].sort((a, b) =>
-      a === me ? -1 : b === me ? 1 : a.localeCompare(b)
-    );
-    const away = [...new Set(this.#timeline.messages().map((m) => m.from))]
-      .filter((name) => !this.#members.includes(name))
+    const open = this.#shown;
+    const direct = open?.kind === "direct";
+    const members = direct ? [me ?? "", open.name] : open === this.#here ? this.#members : [];
+    const here = [...members].sort((a, b) => a === me ? -1 : b === me ? 1 : a.localeCompare(b));
+    const writers = open ? open.timeline.messages().map((m) => m.from) : [];
+    const away = [...new Set(writers)]
+      .filter((name) => !members.includes(name))
       .sort((a, b) => a.localeCompare(b));
-    const item = (name: string, presence: "here" | "away") =>
-      h(
+    const item = (name: string, presence: "here" | "away" | "person") => {
+      const colour = `member-name colour-${colourIndex(name)}`;
+      let label: HTMLElement = h("span", { class: colour }, name);
+      if (name !== me) {
+        label = h("button", {
+          type: "button",
+          class: `${colour} link-name`,
+          title: `Message ${name}`,
+        }, name);
+        label.addEventListener("click", () => this.#openDirect(name));
+      }
+      return h(
         "li",
         { class: `member ${presence}` },
         h("span", { class: "presence", "aria-hidden": "true" }),
-        h("span", { class: `member-name colour-${colourIndex(name)}` }, name),
+        label,
         name === me ? h("span", { class: "you" }, " (you)") : null,
-        h("span", { class: "visually-hidden" }, presence === "here" ? ", here" : ", not here"),
+        presence === "person"
+          ? null
+          : h("span", { class: "visually-hidden" }, presence === "here" ? ", here" : ", not here"),
         ...this.#memberActions(name),
       );
-    const children: Node[] = here.map((name) => item(name, "here"));
+    };
+    const children: Node[] = here.map((name) => item(name, direct ? "person" : "here"));
     if (away.length > 0) {
       children.push(h("li", { class: "member-heading", role: "presentation" }, "Not here now"));
       children.push(...away.map((name) => item(name, "away")));
     }
     this.#el.memberList.replaceChildren(...children);
+    this.#el.membersTitle.textContent = direct ? "People" : "Here";
     this.#el.memberCount.textContent = String(here.length);
     this.#renderHeader();
   }
 
   /**
-   * Buttons for acting on a member. Direct messages, peer chats and
-   * kick/ban (the server's issue 4 requests DM, PEER_CONNECT, KICK, BAN)
-   * are not offered by this page yet; they go here.
+   * Buttons for acting on a member. Peer chats and kick/ban (the server's
+   * PEER_CONNECT, KICK, BAN) are not offered by this page yet; they go here.
    */
   #memberActions(_name: string): Node[] {
     return [];
   }
 
+  // ---- direct conversations ----------------------------------------------
+
+  /** The users one has direct conversations with, as the server lists them. */
+  async #loadDirects(): Promise<void> {
+    const response = await this.#connection?.request("LIST_DIRECT").catch(() => null);
+    if (!response || response.params.Status !== "OK") return;
+    this.#conversations.append("direct", splitLines(response.content ?? ""));
+    this.#renderDirects();
+  }
+
+  /** Opens the direct conversation with a user, new or not. */
+  #openDirect(user: string, at?: number): Promise<Message | null> {
+    const conversation = this.#conversations.get("direct", user);
+    return this.#openConversation(conversation, at);
+  }
+
+  /** The "new message" form: opens the conversation with the user named, if there is one. */
+  async #startDirect(): Promise<void> {
+    const el = this.#el;
+    const user = el.newDirect.value.trim().normalize("NFC");
+    if (!user || !this.#connection) return;
+    el.directError.textContent = user === this.#credentials?.user ? STATUS_TEXT.PEER_IS_SELF : "";
+    if (user === this.#credentials?.user) return;
+    const known = this.#conversations.find("direct", user);
+    const refused = await this.#openDirect(user);
+    if (!refused) {
+      el.newDirect.value = "";
+      return;
+    }
+    el.directError.textContent = describe(refused);
+    const conversation = this.#conversations.find("direct", user);
+    if (!known && conversation) {
+      this.#conversations.remove(conversation);
+      if (this.#shown === conversation) this.#show(this.#here);
+      this.#renderDirects();
+    }
+  }
+
+  #renderDirects(): void {
+    this.#el.directList.replaceChildren(
+      ...this.#conversations.list("direct").map((conversation) => {
+        const open = conversation === this.#shown;
+        const unread = conversation.unread;
+        const button = h(
+          "button",
+          {
+            type: "button",
+            class: `conversation${open ? " current" : ""}${unread > 0 ? " unread" : ""}`,
+            "aria-current": open ? "true" : undefined,
+          },
+          h("span", { class: "room-hash", "aria-hidden": "true" }, "@"),
+          h("span", { class: "room-name" }, conversation.name),
+          unread > 0
+            ? h(
+              "span",
+              { class: "unread-count" },
+              String(unread),
+              h("span", { class: "visually-hidden" }, " unread"),
+            )
+            : null,
+        );
+        button.addEventListener("click", () => this.#openConversation(conversation));
+        return h("li", {}, button);
+      }),
+    );
+  }
+
   // ---- messages ------------------------------------------------------------
 
-  async #loadHistory(): Promise<void> {
+  /**
+   * Fetches a page of the conversation's history (HISTORY, `With` for a
+   * direct one) and adds it: the newest messages, or those `before` or
+   * `after` an id. Resolves with the response, or null when the connection
+   * dropped, the session is no longer in the conversation's room, or the
+   * conversation restarted meanwhile (the page is then left out).
+   */
+  async #fetchPage(
+    conversation: Conversation,
+    page: { before?: number; after?: number; limit?: number },
+  ): Promise<Message | null> {
     const connection = this.#connection;
-    const room = this.#room;
-    if (!connection || room === null) return;
-    const response = await connection.request("HISTORY", { Limit: String(PAGE) }).catch(() => null);
-    if (!response || response.params.Status !== "OK" || room !== this.#room) return;
-    this.#more = response.params.More === "yes";
-    this.#addMessages(historyMessages(response));
-    this.#scrollToBottom();
+    const direct = conversation.kind === "direct";
+    if (!connection || (!direct && conversation !== this.#here)) return null;
+    const params: Record<string, string> = { Limit: String(page.limit ?? PAGE) };
+    if (page.before !== undefined) params.Before = String(page.before);
+    if (page.after !== undefined) params.After = String(page.after);
+    if (direct) params.With = conversation.name;
+    const generation = conversation.generation;
+    const response = await connection.request("HISTORY", params).catch(() => null);
+    if (!response || conversation.generation !== generation) return null;
+    // a room's page answers for the room the session was in when it was asked
+    if (!direct && response.params.Room !== conversation.name) return null;
+    if (response.params.Status !== "OK") return response;
+    const more = response.params.More === "yes";
+    const edges = page.after !== undefined
+      ? { newer: more }
+      : page.before !== undefined
+      ? { older: more }
+      : { older: more, newer: false };
+    this.#apply(conversation, () => conversation.addPage(historyMessages(response), edges));
+    return response;
+  }
+
+  /**
+   * Brings a conversation up to its newest message: its newest page when
+   * it holds none, else pages forwards from the newest it holds; live
+   * messages that arrive meanwhile are held and merged by id. With `toEnd`,
+   * the view then shows the newest message. A conversation the reader
+   * opened at a past message stays there. Resolves with the server's
+   * refusal, if any.
+   */
+  async #catchUp(conversation: Conversation, toEnd: boolean): Promise<Message | null> {
+    const stay = conversation.reading && conversation.timeline.size > 0 &&
+      !conversation.pending.some((pending) => pending.state === "unconfirmed");
+    conversation.hold();
+    if (stay) return null;
+    for (let page = 0; conversation.behind && page < GAP_PAGES; page++) {
+      const response = await this.#fetchPage(
+        conversation,
+        conversation.timeline.size === 0
+          ? {}
+          : { after: conversation.timeline.newestId, limit: GAP_PAGE },
+      );
+      if (!response) return null;
+      if (response.params.Status !== "OK") return response;
+    }
+    if (conversation.behind) conversation.reading = true; // too far behind: read on from here
+    if (conversation === this.#shown) {
+      this.#renderHistoryEdge();
+      if (toEnd && conversation.live) this.#scrollToBottom();
+    }
+    return null;
+  }
+
+  /**
+   * Shows the page of a conversation that ends at message `id`, pointed
+   * out; the reader goes on towards the newest from there.
+   */
+  async #openAt(conversation: Conversation, id: number): Promise<Message | null> {
+    conversation.restart();
+    conversation.reading = true;
+    conversation.highlight = id;
+    this.#renderMessages();
+    const response = await this.#fetchPage(conversation, { before: id + 1 });
+    if (response?.params.Status !== "OK" || conversation !== this.#shown) return response;
+    this.#el.messageList.querySelector(`[data-id="${id}"]`)?.scrollIntoView({ block: "center" });
+    this.#loadNewerAtEnd();
+    return null;
+  }
+
+  /**
+   * When the reader reached the end of what is shown of a conversation they
+   * read from a past message, its next page.
+   */
+  async #loadNewerAtEnd(): Promise<void> {
+    const conversation = this.#shown;
+    if (
+      !conversation?.reading || !conversation.synced || conversation.timeline.size === 0 ||
+      this.#loadingNewer || !this.#atEnd()
+    ) return;
+    this.#loadingNewer = true;
+    const response = await this.#fetchPage(conversation, { after: conversation.timeline.newestId });
+    this.#loadingNewer = false;
+    this.#renderHistoryEdge();
+    if (response?.params.Status === "OK") this.#loadNewerAtEnd();
+  }
+
+  /** Leaves the past: the conversation's newest messages, live. */
+  #jumpToNewest(): void {
+    const conversation = this.#shown;
+    if (!conversation) return;
+    conversation.restart();
+    conversation.reading = false;
+    conversation.highlight = null;
+    this.#renderMessages();
+    this.#catchUp(conversation, true);
   }
 
   async #loadOlder(): Promise<void> {
-    const connection = this.#connection;
-    const room = this.#room;
-    const oldest = this.#timeline.oldestId;
-    if (!connection || room === null || !this.#more || this.#loadingOlder || oldest === null) {
+    const conversation = this.#shown;
+    const oldest = conversation?.timeline.oldestId;
+    if (!conversation?.synced || !conversation.older || this.#loadingOlder || oldest == null) {
       return;
     }
     this.#loadingOlder = true;
     this.#el.loadOlder.textContent = "Loading…";
-    try {
-      const response = await connection.request("HISTORY", {
-        Limit: String(PAGE),
-        Before: String(oldest),
-      });
-      if (response.params.Status !== "OK" || room !== this.#room) return;
-      this.#more = response.params.More === "yes";
-      const box = this.#el.messages;
-      const fromBottom = box.scrollHeight - box.scrollTop;
-      this.#addMessages(historyMessages(response));
-      box.scrollTop = box.scrollHeight - fromBottom;
-    } catch {
-      // the connection dropped; reconnecting will fill in
-    } finally {
-      this.#loadingOlder = false;
-      this.#el.loadOlder.textContent = "Load older messages";
-      this.#renderHistoryEdge();
-    }
+    await this.#fetchPage(conversation, { before: oldest });
+    this.#loadingOlder = false;
+    this.#el.loadOlder.textContent = "Load older messages";
+    this.#renderHistoryEdge();
   }
 
-  #addMessages(messages: ChatMessage[]): void {
-    const stick = this.#nearBottom();
-    const { added, appended } = this.#timeline.add(messages);
-    if (added.length === 0) {
+  /**
+   * Changes a conversation's timeline and shows the change if it is open:
+   * newer messages appended (followed when the reader was at the newest
+   * message), anything else re-rendered with the reader kept in place.
+   */
+  #apply(conversation: Conversation, change: () => AddResult | null): void {
+    const open = conversation === this.#shown;
+    const follow = open && conversation.live && this.#atEnd();
+    const result = change();
+    if (!open || !result) return;
+    if (result.added.length === 0) {
       this.#renderHistoryEdge();
       return;
     }
-    if (appended) {
-      for (const message of added) this.#appendMessage(message);
+    if (result.appended) {
+      for (const message of result.added) this.#appendMessage(message);
     } else {
+      const anchor = this.#anchor();
       this.#renderMessages();
+      if (anchor) this.#restorePlace(anchor);
     }
-    if (added.some((m) => !this.#members.includes(m.from))) this.#renderMembers();
+    if (result.added.some((m) => !this.#members.includes(m.from))) this.#renderMembers();
     this.#renderHistoryEdge();
-    if (stick && appended) this.#scrollToBottom();
+    if (follow) this.#scrollToBottom();
   }
 
-  #addNotice(text: string, time = new Date().toISOString()): void {
-    const stick = this.#nearBottom();
-    const notice = this.#timeline.addNotice(text, time);
+  #addNotice(conversation: Conversation, text: string, time = new Date().toISOString()): void {
+    const notice = conversation.timeline.addNotice(text, time);
+    if (conversation !== this.#shown) return;
+    const follow = conversation.live && this.#atEnd();
     this.#el.messageList.append(this.#noticeNode(notice.text, notice.time));
     this.#el.emptyRoom.hidden = true;
-    if (stick) this.#scrollToBottom();
+    if (follow) this.#scrollToBottom();
   }
 
   #renderMessages(): void {
     this.#lastRendered = null;
     const nodes: Node[] = [];
     let previous: Entry | null = null;
-    for (const entry of this.#timeline.entries()) {
+    for (const entry of this.#shown?.timeline.entries() ?? []) {
       if (entry.kind === "notice") {
         nodes.push(this.#noticeNode(entry.notice.text, entry.notice.time));
       } else {
@@ -834,6 +1081,7 @@ export class App {
     const continued = adjacent && !newDay && before?.from === message.from &&
       sameGroup(before.time, message.time);
     const mine = message.from === this.#credentials?.user;
+    const highlight = message.id === this.#shown?.highlight;
     const time = h(
       "time",
       { datetime: message.time, title: fullTime(message.time) },
@@ -842,7 +1090,9 @@ export class App {
     nodes.push(h(
       "li",
       {
-        class: `message${continued ? " continued" : ""}${mine ? " mine" : ""}`,
+        class: `message${continued ? " continued" : ""}${mine ? " mine" : ""}${
+          highlight ? " highlight" : ""
+        }`,
         "data-id": message.id,
       },
       continued ? null : avatar(message.from),
@@ -869,22 +1119,23 @@ export class App {
 
   #renderHistoryEdge(): void {
     const el = this.#el;
-    const inRoom = this.#room !== null;
-    el.loadOlder.hidden = !inRoom || !this.#more;
-    el.historyStart.hidden = !inRoom || this.#more || this.#timeline.size === 0;
-    el.historyStart.textContent = this.#room === null
+    const open = this.#shown;
+    const size = open?.timeline.size ?? 0;
+    el.loadOlder.hidden = !open?.older;
+    el.historyStart.hidden = !open || open.older || size === 0;
+    el.historyStart.textContent = !open
       ? ""
-      : `This is the beginning of ${
-        this.#roomKind === "group" ? "the peer chat" : `#${this.#room}`
-      }.`;
-    el.emptyRoom.hidden = !inRoom || this.#timeline.size > 0 ||
-      el.messageList.childElementCount > 0;
-    el.emptyRoom.textContent = inRoom ? "No messages yet. Say hello!" : "";
+      : open.kind === "direct"
+      ? `This is the beginning of your conversation with ${open.name}.`
+      : `This is the beginning of ${open.kind === "group" ? "the peer chat" : `#${open.name}`}.`;
+    el.emptyRoom.hidden = !open || size > 0 || el.messageList.childElementCount > 0;
+    el.emptyRoom.textContent = open ? "No messages yet. Say hello!" : "";
+    el.jumpNewest.hidden = !open?.reading;
   }
 
-  #nearBottom(): boolean {
-    const box = this.#el.messages;
-    return box.scrollHeight - box.scrollTop - box.clientHeight < 120;
+  /** Whether the view shows the end of what is loaded. */
+  #atEnd(): boolean {
+    return atEnd(this.#el.messages);
   }
 
   #scrollToBottom(): void {
@@ -892,17 +1143,53 @@ export class App {
     box.scrollTop = box.scrollHeight;
   }
 
+  /** Where the reader is: at the newest message, or at a message of the list. */
+  #readerPlace(): Anchor | "end" | null {
+    return this.#shown?.live && this.#atEnd() ? "end" : this.#anchor();
+  }
+
+  /** The first message the reader sees, and where. */
+  #anchor(): Anchor | null {
+    const items: Placed[] = [];
+    for (const node of this.#el.messageList.querySelectorAll<HTMLElement>(".message")) {
+      items.push({
+        id: Number(node.dataset.id),
+        top: node.offsetTop,
+        bottom: node.offsetTop + node.offsetHeight,
+      });
+    }
+    return anchorAt(items, this.#el.messages.scrollTop);
+  }
+
+  /** Scrolls back to where an anchor was. */
+  #restorePlace(place: Anchor): void {
+    const node = this.#el.messageList.querySelector<HTMLElement>(`[data-id="${place.id}"]`);
+    const top = scrollTopFor(place, node?.offsetTop);
+    if (top !== null) this.#el.messages.scrollTop = top;
+  }
+
   // ---- sending -------------------------------------------------------------
+
+  /** Whether messages can be written in the conversation shown. */
+  #canWrite(): boolean {
+    const open = this.#shown;
+    return open !== null && (open.kind === "direct" || open === this.#here);
+  }
 
   #renderComposer(): void {
     const el = this.#el;
-    const ready = this.#room !== null;
+    const open = this.#shown;
+    const ready = this.#canWrite();
     el.input.disabled = !ready;
     el.sendButton.disabled = !ready;
-    el.input.placeholder = !ready
+    el.input.placeholder = !ready || !open
       ? "Join a room to write"
       : `Message ${
-        this.#roomKind === "group" ? "the peer chat" : `#${this.#room}`
+        open.kind === "direct"
+          ? open.name
+          : open.kind === "group"
+          ? "the peer chat"
+          : `#${open.name}`
       } (Enter sends, Shift+Enter: new line)`;
   }
 
@@ -912,56 +1199,84 @@ export class App {
     input.style.height = `${Math.min(input.scrollHeight, 200)}px`;
   }
 
-  async #send(): Promise<void> {
+  /** Sends what is typed; while disconnected, queues it to be sent when the connection is back. */
+  #send(): void {
     const el = this.#el;
     const content = el.input.value;
-    if (content.trim() === "" || this.#room === null) return;
-    const connection = this.#connection;
-    if (!connection) {
-      el.composerError.textContent = "Not connected: your message is kept here until you are.";
-      return;
-    }
-    el.composerError.textContent = "";
+    const conversation = this.#shown;
+    if (content.trim() === "" || !conversation || !this.#canWrite()) return;
     el.input.value = "";
     this.#fitInput();
-    const pending: PendingSend = {
-      content,
-      state: "sending",
-      afterId: this.#timeline.newestId,
-    };
-    this.#pending.push(pending);
-    this.#renderPending();
-    this.#scrollToBottom();
-    const room = this.#room;
+    const pending: PendingSend = { content, state: "queued", afterId: 0 };
+    conversation.pending.push(pending);
+    if (this.#connection) {
+      el.composerError.textContent = "";
+      this.#deliver(conversation, pending);
+    } else {
+      el.composerError.textContent =
+        "Not connected: your message will be sent when the connection is back.";
+      this.#renderPending();
+      this.#scrollToBottom();
+    }
+  }
+
+  /** Sends each message that was typed while disconnected, once. */
+  #sendQueued(): void {
+    for (const conversation of this.#conversations.list()) {
+      for (const pending of conversation.pending) {
+        if (pending.state === "queued") this.#deliver(conversation, pending);
+      }
+    }
+  }
+
+  /** Sends a message to its conversation: a room's SEND_MSG, or a DM to the other user. */
+  async #deliver(conversation: Conversation, pending: PendingSend): Promise<void> {
+    const connection = this.#connection;
+    if (!connection) return;
+    pending.state = "sending";
+    pending.afterId = conversation.timeline.newestId;
+    if (conversation === this.#shown) {
+      if (conversation.reading) this.#jumpToNewest(); // writing goes back to the newest messages
+      this.#renderPending();
+      this.#scrollToBottom();
+    }
+    const request = conversation.kind === "direct"
+      ? connection.request("DM", { To: conversation.name }, pending.content)
+      : connection.request("SEND_MSG", {}, pending.content);
     let response: Message;
     try {
-      response = await connection.request("SEND_MSG", {}, content);
+      response = await request;
     } catch {
       return; // unconfirmed: settled after the reconnection
     }
     if (response.params.Status === "OK") {
-      this.#pending = this.#pending.filter((p) => p !== pending);
-      this.#renderPending();
-      if (room === this.#room) {
-        this.#addMessages([{
+      conversation.pending = conversation.pending.filter((p) => p !== pending);
+      if (conversation.kind === "direct") this.#conversations.touch(conversation);
+      this.#apply(conversation, () =>
+        conversation.receive({
           id: Number(response.params.Id),
           from: this.#credentials!.user,
           time: response.params.Time,
-          content,
-        }]);
-      }
-      this.#scrollToBottom();
+          content: pending.content,
+        }));
+      this.#renderDirects();
     } else {
       pending.state = "failed";
       pending.error = describe(response);
+    }
+    if (conversation === this.#shown) {
       this.#renderPending();
+      if (response.params.Status === "OK") this.#scrollToBottom();
     }
   }
 
   #renderPending(): void {
-    this.#el.pendingList.replaceChildren(...this.#pending.map((pending) => {
+    const conversation = this.#shown;
+    this.#el.pendingList.replaceChildren(...(conversation?.pending ?? []).map((pending) => {
       const label = pending.state === "sending"
         ? "Sending…"
+        : pending.state === "queued"
+        ? "Will be sent when the connection is back"
         : pending.state === "unconfirmed"
         ? "Waiting for the connection…"
         : pending.error ?? "Not sent.";
@@ -980,7 +1295,7 @@ export class App {
       if (pending.state === "failed") {
         const retry = h("button", { type: "button", class: "link-button" }, "Edit and resend");
         retry.addEventListener("click", () => {
-          this.#pending = this.#pending.filter((p) => p !== pending);
+          conversation!.pending = conversation!.pending.filter((p) => p !== pending);
           this.#el.input.value = pending.content;
           this.#fitInput();
           this.#renderPending();
@@ -1019,7 +1334,9 @@ export class App {
       return;
     }
     const publicRooms = new Set(this.#rooms.map((room) => room.name));
-    el.searchResults.replaceChildren(...rows.map(([, room, from, time, snippet]) => {
+    const me = this.#credentials?.user ?? "";
+    el.searchResults.replaceChildren(...rows.map(([id, room, from, time, snippet]) => {
+      const partner = publicRooms.has(room) ? null : directPartner(room, me);
       const text = h(
         "p",
         { class: "result-text" },
@@ -1031,7 +1348,11 @@ export class App {
         "div",
         { class: "message-meta" },
         h("span", { class: `sender colour-${colourIndex(from)}` }, from),
-        h("span", { class: "result-room" }, publicRooms.has(room) ? `#${room}` : "private"),
+        h(
+          "span",
+          { class: "result-room" },
+          publicRooms.has(room) ? `#${room}` : partner !== null ? `@${partner}` : "private",
+        ),
         h(
           "time",
           { datetime: time, title: fullTime(time) },
@@ -1039,11 +1360,18 @@ export class App {
         ),
       );
       const item = h("li", { class: "result" }, meta, text);
-      if (publicRooms.has(room)) {
-        const open = h("button", { type: "button", class: "link-button" }, `Open #${room}`);
+      if (publicRooms.has(room) || partner !== null) {
+        const open = h(
+          "button",
+          { type: "button", class: "link-button" },
+          partner === null
+            ? `Open #${room} at this message`
+            : `Open the conversation with ${partner} at this message`,
+        );
         open.addEventListener("click", () => {
           el.searchDialog.close();
-          this.#join(room);
+          if (partner === null) this.#join(room, Number(id));
+          else this.#openDirect(partner, Number(id));
         });
         item.append(open);
       }
@@ -1084,4 +1412,19 @@ function historyMessages(response: Message): ChatMessage[] {
     time,
     content,
   }));
+}
+
+/** The message of an EVT_MSG or EVT_DM. */
+function eventMessage(event: Message): ChatMessage {
+  const p = event.params;
+  return { id: Number(p.Id), from: p.From, time: p.Time, content: event.content ?? "" };
+}
+
+/** `# lobby`, `@ bob` or `Peer chat`: what a conversation is called in titles. */
+function conversationTitle(conversation: Conversation): string {
+  return conversation.kind === "direct"
+    ? `@ ${conversation.name}`
+    : conversation.kind === "group"
+    ? "Peer chat"
+    : `# ${conversation.name}`;
 }

@@ -10,7 +10,7 @@
  * (`attack_probe.ts`), so that the attackers' work does not count in its
  * latencies; the machine's cores are shared all the same.
  *
- * `deno task attack SCENARIO… [--seconds N] [--server-args="--flag value …"]`,
+ * `deno task bench:limits SCENARIO… [--seconds N] [--server-args="--flag value …"]`,
  * SCENARIO one of: history, joins, register, spray, decoy, parallel (all by
  * default).
  * @module
