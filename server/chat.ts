@@ -495,7 +495,6 @@ export class Chat {
   #admit(session: Session, user: string, push: boolean): StatusCode {
     if (session.user !== null) return Status.ALREADY_LOGIN;
     if (this.#gone.has(session)) return Status.AUTH_FAILED; // nobody hears it
-
     const earlier = this.#online.get(user);
     if (earlier && this.#duplicateLogin === "refuse") return Status.ALREADY_ONLINE;
     if (!earlier && this.#online.size >= this.#maxOnline) {

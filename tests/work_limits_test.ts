@@ -9,17 +9,7 @@ import { parseRows } from "../protocol/content.ts";
 import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
-import { RawConnection, startTestServer } from "./helpers.ts";
-
-async function inRoom(port: number, user: string, room = "lobby") {
-  const connection = await RawConnection.open(port);
-  await connection.login(user);
-  assert.equal((await connection.request("JOIN_ROOM", { "Room-Name": room })).params.Status, "OK");
-  return connection;
-}
-
-/** Practically no refill during a test: what is spent stays spent. */
-const NEVER = 0.000_001;
+import { inRoom, NEVER, RawConnection, startTestServer } from "./helpers.ts";
 
 /** The ids of a RESP_HISTORY's rows. */
 function ids(history: { content?: string }): number[] {
