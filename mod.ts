@@ -44,6 +44,7 @@ export {
   type ChatStore,
   type HistoryRange,
   type SearchOptions,
+  type StoredPage,
   type StoredState,
   StoreFailedError,
 } from "./store/store.ts";

@@ -98,6 +98,7 @@ async function main(args: string[]): Promise<void> {
       dbSync: options.dbSync,
       dbMaxBatch: options.dbMaxBatch,
       scryptCost: options.scryptCost,
+      scryptConcurrency: options.scryptConcurrency,
       globals,
       poems,
       admins: options.admins,
@@ -110,6 +111,15 @@ async function main(args: string[]): Promise<void> {
       floodLimits: {
         ...(options.loginThrottle ? DEFAULT_FLOOD_LIMITS : NO_FLOOD_LIMITS),
         messages: { perSecond: options.msgRate, burst: options.msgBurst },
+        joins: { perSecond: options.joinRate, burst: options.joinBurst },
+        registrationsPerAddress: {
+          perSecond: options.registerRate / 60,
+          burst: options.registerBurst,
+        },
+        registrations: {
+          perSecond: options.registerTotalRate / 60,
+          burst: Math.max(1, options.registerTotalRate),
+        },
       },
       maxConnectionsPerAddress: options.maxConnectionsPerIp,
       maxConnections: options.maxConnections,
@@ -118,6 +128,8 @@ async function main(args: string[]): Promise<void> {
       peerInviteTimeoutMs: options.peerInviteTimeoutMs,
       maxPeerInvites: options.maxPeerInvites,
       searchLimits: options.searchLimits,
+      maxHistoryBytes: options.maxHistoryBytes,
+      historyConcurrency: options.historyConcurrency,
       loginTimeoutMs: options.loginTimeoutMs,
       frameTimeoutMs: options.frameTimeoutMs,
       closeGraceMs: options.drainTimeoutMs,

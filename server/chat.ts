@@ -15,12 +15,24 @@ import { directRoomName, directRoomUsers } from "../protocol/direct_room_name.ts
 import { nameFormProblem, nameKey, nameProblem, nameSkeleton } from "../protocol/names.ts";
 import type { MessageRecord, RoomKind, SearchPage } from "../store/records.ts";
 import type { ChatStore, HistoryRange, StoredState } from "../store/store.ts";
-import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./flood_control.ts";
+import {
+  DEFAULT_FLOOD_LIMITS,
+  FloodControl,
+  type FloodLimits,
+  LOGIN_HELD,
+} from "./flood_control.ts";
 import { Moderation } from "./moderation.ts";
-import { decoyHash, DEFAULT_SCRYPT_COST, hashPassword, verifyPassword } from "./passwords.ts";
+import { Decoys } from "./decoys.ts";
+import {
+  DEFAULT_SCRYPT_CONCURRENCY,
+  DEFAULT_SCRYPT_COST,
+  type PasswordScheme,
+  SCRYPT,
+} from "./passwords.ts";
 import { type PollLogLimits, type Posted, Room } from "./room.ts";
 import { DEFAULT_SEARCH_LIMITS, type SearchLimits, SearchSlots } from "./search_slots.ts";
 import type { Session } from "./session.ts";
+import { WorkQueue } from "./work_queue.ts";
 
 /** What to do when a user logs in who is online on another connection. */
 export type DuplicateLoginPolicy = "refuse" | "replace";
@@ -41,10 +53,27 @@ export interface ChatOptions {
   duplicateLogin?: DuplicateLoginPolicy;
   /** scrypt cost N for new password hashes. */
   scryptCost?: number;
+  /**
+   * Password checks and hashes under way at once (scrypt keeps a core busy
+   * each); 64 times as many may wait. Default {@link DEFAULT_SCRYPT_CONCURRENCY}.
+   */
+  scryptConcurrency?: number;
+  /** How passwords are hashed and checked (injected for tests). Default {@link SCRYPT}. */
+  passwords?: PasswordScheme;
   /** Message rate and failed-login limits. Default {@link DEFAULT_FLOOD_LIMITS}. */
   floodLimits?: FloodLimits;
   /** Most rooms one user may own (create); admins are not limited. Default 100. */
   maxRoomsPerUser?: number;
+  /**
+   * Most bytes of message content in one HISTORY page (the first message
+   * comes whole). Default {@link DEFAULT_MAX_HISTORY_BYTES}.
+   */
+  maxHistoryBytes?: number;
+  /**
+   * Most HISTORY reads under way at once in the whole server; 64 times as
+   * many may wait. Default {@link DEFAULT_HISTORY_CONCURRENCY}.
+   */
+  historyConcurrency?: number;
   /** Most public rooms on the server; CREATE_ROOM beyond it is refused. Default 10,000. */
   maxRooms?: number;
   /** How requests to join a peer chat are bounded. Default {@link DEFAULT_INVITATION_LIMITS}. */
@@ -141,6 +170,21 @@ export interface RoomCount {
  */
 export const SEARCH_RETRY_MS = 500;
 
+/** Most bytes of content in a HISTORY page unless told otherwise: 1 MiB. */
+export const DEFAULT_MAX_HISTORY_BYTES = 1 << 20;
+
+/** Most HISTORY reads under way at once unless told otherwise. */
+export const DEFAULT_HISTORY_CONCURRENCY = 4;
+
+/** Jobs that may wait in a work queue for each one under way. */
+const WAITING_PER_RUNNING = 64;
+
+/** When to try again after the server was too busy to take the work. */
+const BUSY_RETRY_MS = 1000;
+
+/** The reason of a LOGIN or REGISTER refused because too many passwords wait to be checked. */
+const PASSWORDS_BUSY = "the server is busy checking passwords; try again";
+
 /** Shortest password REGISTER accepts, in characters. */
 export const MIN_PASSWORD_LENGTH = 8;
 /** Longest password accepted, in characters. */
@@ -195,6 +239,11 @@ function loggedName(user: string): string {
   return nameProblem(user) ? '"(invalid name)"' : JSON.stringify(user);
 }
 
+/** A work queue with `running` jobs under way at once, and its share of waiting ones. */
+function workQueue(running: number): WorkQueue {
+  return new WorkQueue({ running, waiting: running * WAITING_PER_RUNNING });
+}
+
 /** A room's name and member count, for listing. */
 function countOf(room: Room): RoomCount {
   return { name: room.name, members: room.members.size };
@@ -228,12 +277,20 @@ export class Chat {
   readonly #pollLog: PollLogLimits;
   readonly #duplicateLogin: DuplicateLoginPolicy;
   readonly #scryptCost: number;
-  readonly #decoy: string;
+  readonly #passwords: PasswordScheme;
+  readonly #passwordWork: WorkQueue;
+  readonly #decoys: Decoys;
+  /** Sessions whose connection is gone. */
+  readonly #gone = new WeakSet<Session>();
+  /** Per address, logins waiting for one under way to end. */
+  readonly #loginWaiters = new Map<string, (() => void)[]>();
   readonly #now: () => number;
   readonly #log: (line: string) => void;
   readonly #moderation: Moderation;
   readonly #flood: FloodControl;
   readonly #maxRoomsPerUser: number;
+  readonly #historyBytes: number;
+  readonly #historyReads: WorkQueue;
   readonly #maxRooms: number;
   readonly #searches: SearchSlots;
   readonly #scanLimit: number;
@@ -248,13 +305,17 @@ export class Chat {
     this.#pollLog = options.pollLog;
     this.#duplicateLogin = options.duplicateLogin ?? "refuse";
     this.#scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
-    this.#decoy = decoyHash(this.#scryptCost);
+    this.#passwords = options.passwords ?? SCRYPT;
+    this.#passwordWork = workQueue(options.scryptConcurrency ?? DEFAULT_SCRYPT_CONCURRENCY);
+    this.#decoys = new Decoys(options.state.passwordCosts, this.#scryptCost);
     this.#now = options.now ?? Date.now;
     this.#log = options.log ?? (() => {});
     this.#lastMessageId = options.state.lastMessageId;
     this.#moderation = new Moderation(options.admins ?? new Set(), options.state.bans);
     this.#flood = new FloodControl(options.floodLimits ?? DEFAULT_FLOOD_LIMITS);
     this.#maxRoomsPerUser = options.maxRoomsPerUser ?? DEFAULT_MAX_ROOMS_PER_USER;
+    this.#historyBytes = options.maxHistoryBytes ?? DEFAULT_MAX_HISTORY_BYTES;
+    this.#historyReads = workQueue(options.historyConcurrency ?? DEFAULT_HISTORY_CONCURRENCY);
     this.#maxRooms = options.maxRooms ?? DEFAULT_MAX_ROOMS;
     this.#invitationLimits = options.invitationLimits ?? DEFAULT_INVITATION_LIMITS;
     const searchLimits = options.searchLimits ?? DEFAULT_SEARCH_LIMITS;
@@ -293,14 +354,17 @@ export class Chat {
 
   /**
    * Creates an account (the name is NFC-normalised first). Refused
-   * registrations slow down further ones from the same address.
+   * registrations slow down further ones from the same address; accounts
+   * created are limited per address and in all.
    */
   async register(session: Session, username: string, password: string): Promise<Outcome> {
     const wait = this.#flood.registerWait(session.ip, this.#now());
     if (wait > 0) return rateLimited(wait, "too many refused registrations from this address");
-    const outcome = await this.#createAccount(username, password);
+    const outcome = await this.#createAccount(session.ip, username, password);
     if (outcome.status !== Status.OK) {
-      this.#flood.registerFailed(session.ip, this.#now());
+      if (outcome.status !== Status.RATE_LIMITED) {
+        this.#flood.registerFailed(session.ip, this.#now());
+      }
       this.#log(
         `register-refused session=${session.id} addr=${session.peer.address} status=${outcome.status}`,
       );
@@ -308,13 +372,27 @@ export class Chat {
     return outcome;
   }
 
-  async #createAccount(username: string, password: string): Promise<Outcome> {
+  async #createAccount(ip: string, username: string, password: string): Promise<Outcome> {
     const user = username.normalize("NFC");
     const problem = nameProblem(user);
     if (problem) return { status: Status.INVALID_NAME, reason: problem };
     const weakness = passwordProblem(password, user);
     if (weakness) return { status: Status.WEAK_PASSWORD, reason: weakness };
-    const passwordHash = await hashPassword(password, this.#scryptCost);
+    const { wait, perAddress } = this.#flood.registrationWait(ip, this.#now());
+    if (wait > 0) {
+      return rateLimited(
+        wait,
+        `too many new accounts ${perAddress ? "from this address" : "on this server"}; try later`,
+      );
+    }
+    const passwordHash = await this.#passwordWork.run(
+      () => this.#passwords.hash(password, this.#scryptCost),
+      this.#flood.isQuiet(ip, this.#now()),
+    );
+    if (passwordHash === null) {
+      this.#flood.registrationRefused(ip, this.#now());
+      return rateLimited(BUSY_RETRY_MS, PASSWORDS_BUSY);
+    }
     const created = await this.#store.createAccount({
       name: user,
       passwordHash,
@@ -322,7 +400,10 @@ export class Chat {
       disabled: false,
       createdAt: this.#now(),
     });
-    if (!created) return { status: Status.NAME_TAKEN };
+    if (!created) {
+      this.#flood.registrationRefused(ip, this.#now());
+      return { status: Status.NAME_TAKEN };
+    }
     this.#log(`registered user=${JSON.stringify(user)}`);
     return { status: Status.OK };
   }
@@ -330,6 +411,7 @@ export class Chat {
   /**
    * Logs a session in (the user name is NFC-normalised first). Unknown users
    * cost as much time as wrong passwords, so the answer does not tell which.
+   * Passwords wait their turn to be checked, those from quiet addresses first.
    */
   async login(
     session: Session,
@@ -341,13 +423,28 @@ export class Chat {
     const user = username.normalize("NFC");
     // an absurd name is no account: it must not become a megabyte-long key either
     const key = nameFormProblem(user) ? "(invalid name)" : nameKey(user);
-    const wait = this.#flood.beginLogin(key, session.ip, this.#now());
+    const ip = session.ip;
+    let urgent = this.#flood.isQuiet(ip, this.#now());
+    let wait;
+    while ((wait = this.#flood.beginLogin(key, ip, this.#now())) === LOGIN_HELD) {
+      await this.#loginEnded(ip);
+      urgent = false;
+    }
     if (wait > 0) {
       this.#log(`login-throttled session=${session.id} addr=${session.peer.address}`);
       return rateLimited(wait, "too many failed logins; wait before trying again");
     }
-    if (!(await this.#passwordMatches(user, password))) {
-      this.#flood.loginFailed(session.ip, this.#now());
+    let matches: boolean | null = null;
+    try {
+      matches = await this.#passwordMatches(user, password, urgent);
+    } finally {
+      if (matches === null) this.#flood.loginAbandoned(key, ip);
+      else if (matches) this.#flood.loginSucceeded(key, ip);
+      else this.#flood.loginFailed(ip, this.#now());
+      this.#wakeLogins(ip);
+    }
+    if (matches === null) return rateLimited(BUSY_RETRY_MS, PASSWORDS_BUSY);
+    if (!matches) {
       const failures = this.#flood.loginFailures(key, this.#now());
       this.#log(
         `login-failed session=${session.id} addr=${session.peer.address} user=${
@@ -356,27 +453,48 @@ export class Chat {
       );
       return { status: Status.AUTH_FAILED };
     }
-    this.#flood.loginSucceeded(key);
     return { status: this.#admit(session, user, push) };
   }
 
+  /** Resolves when a login attempt from `ip` has ended. */
+  #loginEnded(ip: string): Promise<void> {
+    return new Promise((resolve) => {
+      const waiting = this.#loginWaiters.get(ip);
+      if (waiting) waiting.push(resolve);
+      else this.#loginWaiters.set(ip, [resolve]);
+    });
+  }
+
+  #wakeLogins(ip: string): void {
+    const waiting = this.#loginWaiters.get(ip);
+    if (!waiting) return;
+    this.#loginWaiters.delete(ip);
+    for (const wake of waiting) wake();
+  }
+
   /**
-   * Whether `password` is the one of an enabled account `user`; as slow for
-   * unknown users and absurd input as for wrong passwords.
+   * Whether `password` is the one of an enabled account `user`, or null
+   * when the server was too busy to check it; as slow for unknown users and
+   * absurd input as for wrong passwords.
    */
-  async #passwordMatches(user: string, password: string): Promise<boolean> {
+  async #passwordMatches(user: string, password: string, urgent: boolean): Promise<boolean | null> {
     // accounts stored before the rules on invisible characters may break them, and still log in
     const plausible = nameFormProblem(user) === null &&
       password.length <= MAX_PASSWORD_LENGTH * 2;
     const account = plausible ? await this.#store.getAccount(user) : null;
-    const hash = account?.passwordHash ?? this.#decoy;
-    const matches = await verifyPassword(plausible ? password : "", hash);
+    const hash = account?.passwordHash ?? this.#decoys.for(plausible ? user : "");
+    const matches = await this.#passwordWork.run(
+      () => this.#passwords.verify(plausible ? password : "", hash),
+      urgent,
+    );
+    if (matches === null) return null;
     return account !== null && !account.disabled && matches;
   }
 
   /** Makes `user` the session's user, if the online rules allow it. */
   #admit(session: Session, user: string, push: boolean): StatusCode {
     if (session.user !== null) return Status.ALREADY_LOGIN;
+    if (this.#gone.has(session)) return Status.AUTH_FAILED; // nobody hears it
     const earlier = this.#online.get(user);
     if (earlier && this.#duplicateLogin === "refuse") return Status.ALREADY_ONLINE;
     if (!earlier && this.#online.size >= this.#maxOnline) {
@@ -418,8 +536,12 @@ export class Chat {
     return Status.OK;
   }
 
-  /** Forgets a session whose connection is gone (logs it out if needed). */
+  /**
+   * Forgets a session whose connection is gone (logs it out if needed); a
+   * login of it still being checked will not log it in.
+   */
   disconnect(session: Session, reason: string): void {
+    this.#gone.add(session);
     if (session.user !== null) this.logout(session, reason);
   }
 
@@ -509,7 +631,8 @@ export class Chat {
 
   /**
    * Moves a session into a public room, leaving the room or peer chat it was
-   * in; resolves once the membership is recorded.
+   * in, for one of the user's room-change tokens; resolves once the
+   * membership is recorded.
    */
   join(session: Session, name: string): Outcome | Promise<Outcome> {
     const room = this.#rooms.get(name.normalize("NFC"));
@@ -519,6 +642,8 @@ export class Chat {
     const ban = this.#moderation.banOf(room.name, session.user!);
     if (ban) return { status: Status.BANNED, reason: ban.reason || `banned by ${ban.bannedBy}` };
     if (session.room === room) return { status: Status.OK };
+    const wait = this.#flood.joinWait(session.user!, this.#now());
+    if (wait > 0) return rateLimited(wait, "too many room changes; slow down");
     return this.#enter(session, room).then(() => ({ status: Status.OK }));
   }
 
@@ -600,15 +725,16 @@ export class Chat {
   /**
    * A page of stored messages, oldest first: of the session's room or peer
    * chat (only those posted since the session joined it), or with
-   * `withUser` of the direct conversation with that user.
-   * `more` says whether messages beyond the page exist in the direction
-   * of paging: older ones, or with `range.after` newer ones.
+   * `withUser` of the direct conversation with that user; at most
+   * `maxHistoryBytes` of content. `more` says whether messages beyond the
+   * page exist in the direction of paging: older ones, or with
+   * `range.after` newer ones.
    */
   async history(
     session: Session,
     range: HistoryRange,
     withUser?: string,
-  ): Promise<{ status: StatusCode; room?: string; messages: MessageRecord[]; more: boolean }> {
+  ): Promise<Outcome & { room?: string; messages: MessageRecord[]; more: boolean }> {
     let place: { kind: RoomKind; name: string };
     let floor = 0;
     if (withUser !== undefined) {
@@ -624,14 +750,24 @@ export class Chat {
     } else {
       return { status: Status.NOT_IN_ROOM, messages: [], more: false };
     }
-    const page = await this.#store.history(place.kind, place.name, {
-      ...range,
-      floor,
-      limit: range.limit + 1,
-    });
-    const more = page.length > range.limit;
-    const messages = !more ? page : range.after === undefined ? page.slice(1) : page.slice(0, -1);
-    return { status: Status.OK, room: place.name, messages, more };
+    // the read may wait its turn: messages posted meanwhile are not part of the answer
+    const before = Math.min(range.before ?? Infinity, this.#lastMessageId + 1);
+    const page = await this.#historyReads.run(() =>
+      this.#store.history(place.kind, place.name, {
+        ...range,
+        before,
+        floor,
+        maxBytes: this.#historyBytes,
+      })
+    );
+    if (page === null) {
+      return {
+        ...rateLimited(BUSY_RETRY_MS, "the server is busy reading history; try again"),
+        messages: [],
+        more: false,
+      };
+    }
+    return { status: Status.OK, room: place.name, ...page };
   }
 
   /** The users the session's user has direct conversations with, the latest first. */

@@ -6,6 +6,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { DEFAULT_SCRYPT_CONCURRENCY } from "./passwords.ts";
 import { LOG_FORMATS, type LogFormat } from "./log_format.ts";
 import { DEFAULT_SEARCH_LIMITS, type SearchLimits } from "./search_slots.ts";
 
@@ -28,6 +29,7 @@ export interface ServerArgs {
   dbSync: "full" | "normal";
   dbMaxBatch: number | undefined;
   scryptCost: number;
+  scryptConcurrency: number;
   admins: string[];
   poems: string | null;
   duplicateLogin: "refuse" | "replace";
@@ -40,6 +42,14 @@ export interface ServerArgs {
   /** Messages per second per user; 0 for no limit. */
   msgRate: number;
   msgBurst: number;
+  /** Room changes per second per user; 0 for no limit. */
+  joinRate: number;
+  joinBurst: number;
+  /** Accounts created per minute from one address; 0 for no limit. */
+  registerRate: number;
+  registerBurst: number;
+  /** Accounts created per minute in the whole server; 0 for no limit. */
+  registerTotalRate: number;
   /** Whether failed logins slow down further attempts. */
   loginThrottle: boolean;
   /** 0 for no cap. */
@@ -54,6 +64,8 @@ export interface ServerArgs {
   maxPeerInvites: number;
   /** How many searches run at once, and how far each page looks. */
   searchLimits: SearchLimits;
+  maxHistoryBytes: number;
+  historyConcurrency: number;
   loginTimeoutMs: number;
   frameTimeoutMs: number;
   drainTimeoutMs: number;
@@ -108,6 +120,11 @@ Options:
   --scrypt-cost N         scrypt CPU/memory cost of new password hashes, a
                           power of two (default 16384; lower makes logins
                           cheaper and hashes weaker, e.g. for benchmarks)
+  --scrypt-concurrency N  password checks and hashes under way at once; 64
+                          times as many wait (logins from addresses without
+                          failures first), more are answered RATE_LIMITED
+                          (default: the number of CPU cores less one,
+                          at least 1)
   --admin NAME            a user who may kick and ban in every room
                           (repeatable; also "name password admin" lines
                           in globals.txt)
@@ -131,6 +148,17 @@ Options:
                           searches) per second per user; more are answered
                           RATE_LIMITED (default 10; 0: no limit)
   --msg-burst N           how many of those may come at once (default 50)
+  --join-rate N           room changes (JOIN_ROOM into another room) per
+                          second per user; more are answered RATE_LIMITED
+                          (default 1; 0: no limit)
+  --join-burst N          how many of those may come at once (default 10)
+  --register-rate N       accounts REGISTER may create per minute from one
+                          address; more are answered RATE_LIMITED
+                          (default 3; 0: no limit)
+  --register-burst N      how many of those may come at once (default 5)
+  --register-total-rate N accounts REGISTER may create per minute in the
+                          whole server, all of them at once if need be
+                          (default 60; 0: no limit)
   --no-login-throttle     do not slow down logins after failures (by
                           default: 5 free failures per account and 20 per
                           address, then delays from 1 s doubling to 5 min)
@@ -159,6 +187,12 @@ Options:
   --search-scan N         messages one page of search results looks
                           through at most (default ${DEFAULT_SEARCH_LIMITS.scanLimit}); older ones are
                           left for the next page
+  --max-history-bytes N   most bytes of message content in one HISTORY
+                          page, at most an eighth of --send-queue-bytes
+                          (default 1048576); More: yes says there is more
+  --history-concurrency N HISTORY reads under way at once; 64 times as
+                          many may wait, more are answered RATE_LIMITED
+                          (default 4)
   --login-timeout SECONDS connections not logged in this long are closed
                           (default 60)
   --frame-timeout SECONDS connections that leave a frame unfinished this
@@ -197,6 +231,7 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "db-sync": { type: "string", default: "full" },
       "db-max-batch": { type: "string" },
       "scrypt-cost": { type: "string", default: "16384" },
+      "scrypt-concurrency": { type: "string", default: String(DEFAULT_SCRYPT_CONCURRENCY) },
       admin: { type: "string", multiple: true, default: [] },
       poems: { type: "string" },
       "duplicate-login": { type: "string", default: "refuse" },
@@ -208,6 +243,11 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "max-message-chars": { type: "string", default: "16384" },
       "msg-rate": { type: "string", default: "10" },
       "msg-burst": { type: "string", default: "50" },
+      "join-rate": { type: "string", default: "1" },
+      "join-burst": { type: "string", default: "10" },
+      "register-rate": { type: "string", default: "3" },
+      "register-burst": { type: "string", default: "5" },
+      "register-total-rate": { type: "string", default: "60" },
       "no-login-throttle": { type: "boolean", default: false },
       "max-connections-per-ip": { type: "string", default: "64" },
       "max-connections": { type: "string", default: "10000" },
@@ -219,6 +259,8 @@ export function parseServerArgs(args: string[]): ServerArgs {
       "search-queue": { type: "string", default: String(DEFAULT_SEARCH_LIMITS.waiting) },
       "max-searches-per-user": { type: "string", default: String(DEFAULT_SEARCH_LIMITS.perUser) },
       "search-scan": { type: "string", default: String(DEFAULT_SEARCH_LIMITS.scanLimit) },
+      "max-history-bytes": { type: "string", default: String(1 << 20) },
+      "history-concurrency": { type: "string", default: "4" },
       "login-timeout": { type: "string", default: "60" },
       "frame-timeout": { type: "string", default: "30" },
       "drain-timeout": { type: "string", default: "5" },
@@ -275,11 +317,17 @@ export function parseServerArgs(args: string[]): ServerArgs {
     idleTimeoutMs: 1000 * integer("idle-timeout", values["idle-timeout"], 2, 86_400),
     console: !values["no-console"],
     scryptCost: powerOfTwo("scrypt-cost", values["scrypt-cost"], 2, 1 << 20),
+    scryptConcurrency: integer("scrypt-concurrency", values["scrypt-concurrency"], 1, 1024),
     maxFrameSize: integer("max-frame-size", values["max-frame-size"], 64, 2 ** 31),
     sendQueueBytes: integer("send-queue-bytes", values["send-queue-bytes"], 1024),
     maxMessageChars: integer("max-message-chars", values["max-message-chars"], 1, 1 << 24),
     msgRate: decimal("msg-rate", values["msg-rate"], 1_000_000),
     msgBurst: integer("msg-burst", values["msg-burst"], 1, 1_000_000),
+    joinRate: decimal("join-rate", values["join-rate"], 1_000_000),
+    joinBurst: integer("join-burst", values["join-burst"], 1, 1_000_000),
+    registerRate: decimal("register-rate", values["register-rate"], 1_000_000),
+    registerBurst: integer("register-burst", values["register-burst"], 1, 1_000_000),
+    registerTotalRate: decimal("register-total-rate", values["register-total-rate"], 1_000_000),
     loginThrottle: !values["no-login-throttle"],
     maxConnectionsPerIp: integer("max-connections-per-ip", values["max-connections-per-ip"], 0),
     maxConnections: integer("max-connections", values["max-connections"], 0),
@@ -294,6 +342,8 @@ export function parseServerArgs(args: string[]): ServerArgs {
       perUser: integer("max-searches-per-user", values["max-searches-per-user"], 1, 1024),
       scanLimit: integer("search-scan", values["search-scan"], 1, 100_000_000),
     },
+    maxHistoryBytes: integer("max-history-bytes", values["max-history-bytes"], 1024),
+    historyConcurrency: integer("history-concurrency", values["history-concurrency"], 1, 1024),
     loginTimeoutMs: 1000 * integer("login-timeout", values["login-timeout"], 1, 86_400),
     frameTimeoutMs: 1000 * integer("frame-timeout", values["frame-timeout"], 1, 86_400),
     drainTimeoutMs: 1000 * integer("drain-timeout", values["drain-timeout"], 0, 3_600),

@@ -196,6 +196,53 @@ Deno.test("readTlsFiles names the flag whose file is missing or holds the wrong 
   );
 });
 
+Deno.test("parseServerArgs reads the bounds on work and the rates of joins and registrations", () => {
+  const defaults = parseServerArgs([]);
+  assert.deepEqual(
+    [defaults.maxHistoryBytes, defaults.historyConcurrency, defaults.joinRate, defaults.joinBurst],
+    [1 << 20, 4, 1, 10],
+  );
+  assert.deepEqual(
+    [defaults.registerRate, defaults.registerBurst, defaults.registerTotalRate],
+    [3, 5, 60],
+  );
+  assert.equal(
+    defaults.scryptConcurrency,
+    Math.max(1, navigator.hardwareConcurrency - 1),
+    "one per core but one",
+  );
+  assert.equal(parseServerArgs(["--scrypt-concurrency", "3"]).scryptConcurrency, 3);
+  const args = parseServerArgs([
+    "--max-history-bytes",
+    "65536",
+    "--history-concurrency",
+    "2",
+    "--join-rate",
+    "0.5",
+    "--join-burst",
+    "3",
+    "--register-rate",
+    "0",
+    "--register-burst",
+    "1",
+    "--register-total-rate",
+    "600",
+  ]);
+  assert.deepEqual(
+    [args.maxHistoryBytes, args.historyConcurrency, args.joinRate, args.joinBurst],
+    [65536, 2, 0.5, 3],
+  );
+  assert.deepEqual([args.registerRate, args.registerBurst, args.registerTotalRate], [0, 1, 600]);
+  assert.throws(
+    () => parseServerArgs(["--history-concurrency", "0"]),
+    /--history-concurrency must be a whole number from 1 to 1024, got "0"/,
+  );
+  assert.throws(
+    () => parseServerArgs(["--max-history-bytes", "100"]),
+    /--max-history-bytes must be a whole number from 1024/,
+  );
+});
+
 Deno.test("parseServerArgs takes the listener limits: --max-connections, HTTP head bounds, --allow-host", () => {
   const defaults = parseServerArgs([]);
   assert.deepEqual(

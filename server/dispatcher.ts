@@ -35,6 +35,7 @@ import {
 import { StoreFailedError } from "../store/store.ts";
 import { type Chat, formatTime, type Outcome } from "./chat.ts";
 import type { Poems } from "./poems.ts";
+import { StoreRead } from "./request_queue.ts";
 import type { Session } from "./session.ts";
 
 /** The answer to a request whose outcome cannot be known: none. */
@@ -52,8 +53,11 @@ export interface DispatchOptions {
   maxMessageChars?: number;
 }
 
-/** A response, now or once the store has answered. */
-export type Reply = Message | Promise<Message>;
+/**
+ * A response, now or once the store has answered, or a large store read
+ * that the connection starts when its turn comes.
+ */
+export type Reply = Message | Promise<Message> | StoreRead;
 
 type Handler = (chat: Chat, session: Session, request: Message, options: DispatchOptions) => Reply;
 
@@ -253,7 +257,7 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       reply(Response.RESP_CREATE_ROOM, status, reason ? { Reason: reason } : {})
     );
   },
-  async HISTORY(chat, session, request) {
+  HISTORY(chat, session, request) {
     const limit = numberParam(request, "Limit", HISTORY_LIMITS.default, HISTORY_LIMITS.max);
     const before = numberParam(request, "Before", null, Number.MAX_SAFE_INTEGER);
     const after = numberParam(request, "After", null, Number.MAX_SAFE_INTEGER);
@@ -268,15 +272,24 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       ...(before === null ? {} : { before: before as number }),
       ...(after === null ? {} : { after: after as number }),
     };
-    const page = await chat.history(session, range, request.params.With);
-    if (page.status !== Status.OK) return reply(Response.RESP_HISTORY, page.status);
-    const rows = page.messages.map((m) => [String(m.id), m.sender, formatTime(m.time), m.content]);
-    return reply(
-      Response.RESP_HISTORY,
-      Status.OK,
-      { Room: page.room!, More: page.more ? "yes" : "no" },
-      formatRows(rows),
-    );
+    return new StoreRead(async () => {
+      // logged out meanwhile: the connection ended while the read waited its turn
+      if (session.user === null) return reply(Response.RESP_HISTORY, Status.NOT_LOGIN);
+      const page = await chat.history(session, range, request.params.With);
+      if (page.status !== Status.OK) return answer(Response.RESP_HISTORY, page);
+      const rows = page.messages.map((m) => [
+        String(m.id),
+        m.sender,
+        formatTime(m.time),
+        m.content,
+      ]);
+      return reply(
+        Response.RESP_HISTORY,
+        Status.OK,
+        { Room: page.room!, More: page.more ? "yes" : "no" },
+        formatRows(rows),
+      );
+    });
   },
   SEARCH(chat, session, request) {
     const limit = numberParam(request, "Limit", SEARCH_LIMITS.default, SEARCH_LIMITS.max);
@@ -432,8 +445,11 @@ export function dispatch(
     if (refused) return answer(spec.response, refused);
   }
   const response = HANDLERS[method](chat, session, request, options);
-  if (!(response instanceof Promise)) return response;
-  return failureAnswered(response, method, spec, options);
+  if (response instanceof Promise) return failureAnswered(response, method, spec, options);
+  if (response instanceof StoreRead) {
+    return new StoreRead(() => failureAnswered(response.start(), method, spec, options));
+  }
+  return response;
 }
 
 /**

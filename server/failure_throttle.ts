@@ -74,9 +74,20 @@ export class FailureThrottle {
     this.#failures.delete(key);
   }
 
+  /** Takes back one failure of `key`, recorded for an attempt that was never made. */
+  forgive(key: string): void {
+    const failures = this.#failures.get(key);
+    if (failures && --failures.count <= 0) this.#failures.delete(key);
+  }
+
   /** How many failures `key` has on record. */
   count(key: string, now: number): number {
     return this.#current(key, now)?.count ?? 0;
+  }
+
+  /** How long `key` would have to wait if `more` attempts failed now. */
+  waitAfter(key: string, more: number, now: number): number {
+    return this.#delayAfter(this.count(key, now) + more);
   }
 
   #delayAfter(count: number): number {

@@ -1,18 +1,25 @@
 /**
  * Flood control and the brute-force brake of one server: a message-rate
- * bucket per user, and growing delays after failed logins per account and
- * per address and after failed registrations per address. Pure: the clock
- * is passed in.
+ * bucket and a room-change bucket per user, registration buckets per
+ * address and in all, and growing delays after failed logins per account
+ * and per address and after failed registrations per address. Pure: the
+ * clock is passed in.
  * @module
  */
 
 import { type FailurePolicy, FailureThrottle } from "./failure_throttle.ts";
-import { type RateLimit, TokenBuckets } from "./token_bucket.ts";
+import { type RateLimit, TokenBucket, TokenBuckets } from "./token_bucket.ts";
 
 /** The limits, each with its default in {@link DEFAULT_FLOOD_LIMITS}. */
 export interface FloodLimits {
   /** Messages (and other costly requests) per user. */
   messages: RateLimit;
+  /** Room changes (JOIN_ROOM into another room) per user. */
+  joins: RateLimit;
+  /** Accounts created (REGISTER) per client address. */
+  registrationsPerAddress: RateLimit;
+  /** Accounts created (REGISTER) in the whole server. */
+  registrations: RateLimit;
   /** Failed logins per account. */
   loginsPerAccount: FailurePolicy;
   /** Failed logins and registrations per client address. */
@@ -24,6 +31,9 @@ const MINUTE = 60_000;
 /** What a server enforces unless told otherwise. */
 export const DEFAULT_FLOOD_LIMITS: FloodLimits = {
   messages: { perSecond: 10, burst: 50 },
+  joins: { perSecond: 1, burst: 10 },
+  registrationsPerAddress: { perSecond: 3 / 60, burst: 5 },
+  registrations: { perSecond: 60 / 60, burst: 60 },
   loginsPerAccount: {
     freeFailures: 5,
     firstDelayMs: 1_000,
@@ -41,6 +51,9 @@ export const DEFAULT_FLOOD_LIMITS: FloodLimits = {
 /** No limits at all: for benchmarks and tests that flood on purpose. */
 export const NO_FLOOD_LIMITS: FloodLimits = {
   messages: { perSecond: 0, burst: 0 },
+  joins: { perSecond: 0, burst: 0 },
+  registrationsPerAddress: { perSecond: 0, burst: 0 },
+  registrations: { perSecond: 0, burst: 0 },
   loginsPerAccount: { freeFailures: Infinity, firstDelayMs: 0, maxDelayMs: 0, forgetAfterMs: 0 },
   attemptsPerAddress: {
     freeFailures: Infinity,
@@ -50,14 +63,26 @@ export const NO_FLOOD_LIMITS: FloodLimits = {
   },
 };
 
+/** What {@link FloodControl.beginLogin} returns when the attempt must wait its address's turn. */
+export const LOGIN_HELD = -1;
+
 /** The flood-control state of one server. */
 export class FloodControl {
   readonly #messages: TokenBuckets;
+  readonly #joins: TokenBuckets;
+  readonly #registrationsPerAddress: TokenBuckets;
+  readonly #registrations: TokenBucket;
   readonly #accounts: FailureThrottle;
   readonly #addresses: FailureThrottle;
+  /** Login attempts under way per address. */
+  readonly #loginsUnderWay = new Map<string, number>();
 
   constructor(limits: FloodLimits = DEFAULT_FLOOD_LIMITS) {
     this.#messages = new TokenBuckets(limits.messages);
+    this.#joins = new TokenBuckets(limits.joins);
+    this.#registrationsPerAddress = new TokenBuckets(limits.registrationsPerAddress);
+    // full from the start: the first take refills it up to its burst
+    this.#registrations = new TokenBucket(limits.registrations, 0);
     this.#accounts = new FailureThrottle(limits.loginsPerAccount);
     this.#addresses = new FailureThrottle(limits.attemptsPerAddress);
   }
@@ -67,30 +92,84 @@ export class FloodControl {
     return this.#messages.take(user, now);
   }
 
+  /** Spends one of `user`'s room-change tokens: 0, or the ms until one is back. */
+  joinWait(user: string, now: number): number {
+    return this.#joins.take(user, now);
+  }
+
   /**
-   * Starts a login attempt: 0 when it may go ahead, or the ms to wait. An
-   * attempt that goes ahead counts as a failure of its account until
-   * {@link loginSucceeded} says otherwise, so that guesses in parallel
-   * cannot slip past the count. For the address only real failures count:
-   * many users behind one address may well log in at the same moment.
+   * Spends a registration token of `address` and one of the server's:
+   * 0, or the ms until there will be both (then nothing is spent, and
+   * `perAddress` says which was missing). Give them back with
+   * {@link registrationRefused} when no account was created.
+   */
+  registrationWait(address: string, now: number): { wait: number; perAddress: boolean } {
+    const perAddress = this.#registrationsPerAddress.take(address, now);
+    if (perAddress > 0) return { wait: perAddress, perAddress: true };
+    const total = this.#registrations.take(now);
+    if (total > 0) this.#registrationsPerAddress.giveBack(address, now);
+    return { wait: total, perAddress: false };
+  }
+
+  /** The registration whose tokens `registrationWait` spent created no account. */
+  registrationRefused(address: string, now: number): void {
+    this.#registrationsPerAddress.giveBack(address, now);
+    this.#registrations.giveBack(now);
+  }
+
+  /**
+   * Starts a login attempt: 0 when it may go ahead, the ms to wait when its
+   * account or address is throttled, or {@link LOGIN_HELD} when it may go
+   * ahead only once an attempt of its address under way has ended (were
+   * they all to fail, the address would be throttled). An attempt that goes
+   * ahead counts as a failure of its account, and as under way for its
+   * address, until it ends ({@link loginSucceeded}, {@link loginFailed},
+   * {@link loginAbandoned}): so guesses in parallel cannot slip past either
+   * count, while many users behind one address may still log in at once.
    */
   beginLogin(account: string, address: string, now: number): number {
     const wait = Math.max(
       this.#accounts.waitFor(account, now),
       this.#addresses.waitFor(address, now),
     );
-    if (wait === 0) this.#accounts.failed(account, now);
-    return wait;
+    if (wait > 0) return wait;
+    const underWay = this.#loginsUnderWay.get(address) ?? 0;
+    if (underWay > 0 && this.#addresses.waitAfter(address, underWay, now) > 0) return LOGIN_HELD;
+    this.#accounts.failed(account, now);
+    this.#loginsUnderWay.set(address, underWay + 1);
+    return 0;
+  }
+
+  /**
+   * Whether `address` has no failed login on record and none under way: its
+   * next login goes before the others when passwords wait to be checked.
+   */
+  isQuiet(address: string, now: number): boolean {
+    return !this.#loginsUnderWay.has(address) && this.#addresses.count(address, now) === 0;
   }
 
   /** The login begun with {@link beginLogin} succeeded. */
-  loginSucceeded(account: string): void {
+  loginSucceeded(account: string, address: string): void {
     this.#accounts.succeeded(account);
+    this.#ended(address);
   }
 
   /** The login begun with {@link beginLogin} failed. */
   loginFailed(address: string, now: number): void {
     this.#addresses.failed(address, now);
+    this.#ended(address);
+  }
+
+  /** The login begun with {@link beginLogin} was not checked after all (the server was busy). */
+  loginAbandoned(account: string, address: string): void {
+    this.#accounts.forgive(account);
+    this.#ended(address);
+  }
+
+  #ended(address: string): void {
+    const underWay = this.#loginsUnderWay.get(address)! - 1;
+    if (underWay > 0) this.#loginsUnderWay.set(address, underWay);
+    else this.#loginsUnderWay.delete(address);
   }
 
   /** Failed logins of `account` on record. */

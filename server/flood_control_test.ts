@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { FailureThrottle } from "./failure_throttle.ts";
-import { DEFAULT_FLOOD_LIMITS, FloodControl, NO_FLOOD_LIMITS } from "./flood_control.ts";
+import {
+  DEFAULT_FLOOD_LIMITS,
+  FloodControl,
+  LOGIN_HELD,
+  NO_FLOOD_LIMITS,
+} from "./flood_control.ts";
 import { TokenBucket, TokenBuckets } from "./token_bucket.ts";
 
 Deno.test("a token bucket allows its burst at once, then the rate", () => {
@@ -50,7 +55,7 @@ Deno.test("failure delays double up to the cap and are forgotten after a quiet s
   assert.equal(throttle.count("k", 10_000), 0);
 });
 
-Deno.test("a login attempt counts against its account until it succeeds; addresses count failures", () => {
+Deno.test("a login attempt counts against its account and its address until it ends", () => {
   const flood = new FloodControl({
     ...DEFAULT_FLOOD_LIMITS,
     loginsPerAccount: { freeFailures: 1, firstDelayMs: 1000, maxDelayMs: 1000, forgetAfterMs: 1e6 },
@@ -61,19 +66,24 @@ Deno.test("a login attempt counts against its account until it succeeds; address
       forgetAfterMs: 1e6,
     },
   });
+  assert.ok(flood.isQuiet("10.0.0.1", 0));
   assert.equal(flood.beginLogin("ann", "10.0.0.1", 0), 0);
+  assert.ok(!flood.isQuiet("10.0.0.1", 0), "an attempt under way");
   assert.equal(flood.beginLogin("ann", "10.0.0.1", 0), 0, "one free failure");
-  assert.equal(flood.beginLogin("ann", "10.0.0.1", 0), 1000, "the two in flight count");
-  flood.loginSucceeded("ann");
+  assert.equal(flood.beginLogin("ann", "10.0.0.1", 0), 1000, "the two under way count");
+  flood.loginSucceeded("ann", "10.0.0.1");
   assert.equal(flood.loginFailures("ann", 0), 0);
-  // many logins in flight from one address do not count against it...
-  for (const user of ["bob", "carol", "dave", "erin"]) {
-    assert.equal(flood.beginLogin(user, "10.0.0.1", 0), 0);
-  }
-  // ...its failures do
+  // the address: two free failures, so three attempts may be under way at once
+  assert.equal(flood.beginLogin("bob", "10.0.0.1", 0), 0);
+  assert.equal(flood.beginLogin("carol", "10.0.0.1", 0), 0);
+  assert.equal(flood.beginLogin("dave", "10.0.0.1", 0), LOGIN_HELD, "a fourth waits");
+  assert.equal(flood.beginLogin("dave", "10.0.0.2", 0), 0, "another address need not");
+  flood.loginSucceeded("bob", "10.0.0.1");
+  assert.equal(flood.beginLogin("erin", "10.0.0.1", 0), 0, "its turn came: one has ended");
   for (let i = 0; i < 3; i++) flood.loginFailed("10.0.0.1", 0);
-  assert.equal(flood.beginLogin("frank", "10.0.0.1", 0), 1000, "the address must wait");
-  assert.equal(flood.beginLogin("frank", "10.0.0.2", 0), 0, "another address need not");
+  assert.equal(flood.beginLogin("frank", "10.0.0.1", 0), 1000, "three failures: throttled");
+  flood.loginAbandoned("dave", "10.0.0.2");
+  assert.ok(flood.isQuiet("10.0.0.2", 0), "an abandoned attempt is no failure");
 });
 
 Deno.test("no flood limits means none", () => {
@@ -81,8 +91,36 @@ Deno.test("no flood limits means none", () => {
   for (let i = 0; i < 1000; i++) {
     assert.equal(flood.messageWait("ann", 0), 0);
     assert.equal(flood.beginLogin("ann", "a", 0), 0);
+    assert.equal(flood.beginLogin("bob", "a", 0), 0);
     flood.loginFailed("a", 0);
     flood.registerFailed("a", 0);
     assert.equal(flood.registerWait("a", 0), 0);
+    assert.equal(flood.joinWait("ann", 0), 0);
+    assert.equal(flood.registrationWait("a", 0).wait, 0);
   }
+});
+
+Deno.test("registrations spend a token of their address and one of the server, given back on refusal", () => {
+  const flood = new FloodControl({
+    ...NO_FLOOD_LIMITS,
+    registrationsPerAddress: { perSecond: 1 / 60, burst: 2 },
+    registrations: { perSecond: 1, burst: 3 },
+  });
+  assert.deepEqual(flood.registrationWait("a", 0), { wait: 0, perAddress: false });
+  assert.deepEqual(flood.registrationWait("a", 0), { wait: 0, perAddress: false });
+  assert.deepEqual(flood.registrationWait("a", 0), { wait: 60_000, perAddress: true });
+  flood.registrationRefused("a", 0); // the second one: NAME_TAKEN
+  assert.deepEqual(flood.registrationWait("a", 0), { wait: 0, perAddress: false }, "given back");
+  assert.deepEqual(flood.registrationWait("b", 0), { wait: 0, perAddress: false });
+  assert.deepEqual(
+    flood.registrationWait("b", 0),
+    { wait: 1000, perAddress: false },
+    "the server's three are spent",
+  );
+  assert.deepEqual(
+    flood.registrationWait("b", 1000),
+    { wait: 0, perAddress: false },
+    "b's second token came back when the server had none",
+  );
+  assert.equal(flood.registrationWait("b", 1000).perAddress, true, "b's two are spent now");
 });

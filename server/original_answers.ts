@@ -15,6 +15,7 @@ import {
   type OriginalRequest,
 } from "../protocol/original.ts";
 import type { Reply } from "./dispatcher.ts";
+import { StoreRead } from "./request_queue.ts";
 
 /**
  * How long one request of an original session may be held back in all, in
@@ -51,7 +52,9 @@ function attempt(
   lagged: number,
   tries: number,
 ): Uint8Array | Promise<Uint8Array> {
-  const response = options.answer();
+  const reply = options.answer();
+  // no original request is a large store read; were one, its turn would be now (all are barriers)
+  const response = reply instanceof StoreRead ? reply.start() : reply;
   const settle = (response: Message): Uint8Array | Promise<Uint8Array> => {
     const wait = lagBefore(response, lagged, tries);
     if (wait === null) return encode(request, response);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Message } from "../protocol/message.ts";
-import { RequestQueue } from "./request_queue.ts";
+import { RequestQueue, StoreRead } from "./request_queue.ts";
 
 const message = (method: string): Message => ({ method, params: {} });
 
@@ -61,4 +61,48 @@ Deno.test("a barrier holds back the requests after it until it is answered", asy
   await ready;
   assert.deepEqual(handled, ["LOGIN", "JOIN"]);
   assert.equal(queue.busy, false);
+});
+
+Deno.test("a store read waits until the connection's previous one is sent, holding back the rest", async () => {
+  const handled: string[] = [];
+  const sent: string[] = [];
+  const queue = new RequestQueue((m) => sent.push(m.method));
+  const reads = [deferred(), deferred()];
+  const read = (i: number) =>
+    new StoreRead(() => {
+      handled.push(`read ${i}`);
+      return reads[i].promise;
+    });
+  queue.push({ run: () => read(0), barrier: false });
+  queue.push({ run: () => (handled.push("TIME"), message("TIME")), barrier: false });
+  queue.push({ run: () => read(1), barrier: false });
+  queue.push({ run: () => (handled.push("PING"), message("PING")), barrier: false });
+  assert.deepEqual(handled, ["read 0", "TIME"], "the second read waits, and PING behind it");
+  assert.equal(queue.busy, true, "the transport should stop reading");
+  const ready = queue.ready();
+  reads[0].resolve(message("HISTORY 0"));
+  await ready;
+  assert.deepEqual(handled, ["read 0", "TIME", "read 1", "PING"]);
+  reads[1].resolve(message("HISTORY 1"));
+  await reads[1].promise;
+  await new Promise((r) => setTimeout(r, 0));
+  assert.deepEqual(sent, ["HISTORY 0", "TIME", "HISTORY 1", "PING"]);
+});
+
+Deno.test("a store read waits while the send queue holds more than the watermark", async () => {
+  const drain = deferred();
+  const backlog = { queuedBytes: 5000, drained: () => drain.promise.then(() => {}) };
+  const handled: string[] = [];
+  const queue = new RequestQueue(() => {}, { queue: backlog, limit: 16_384 });
+  queue.push({
+    run: () => new StoreRead(() => (handled.push("read"), Promise.resolve(message("HISTORY")))),
+    barrier: false,
+  });
+  queue.push({ run: () => (handled.push("TIME"), message("TIME")), barrier: false });
+  assert.deepEqual(handled, [], "nothing starts while the client has not read what it got");
+  const ready = queue.ready();
+  backlog.queuedBytes = 0;
+  drain.resolve(message("drained"));
+  await ready;
+  assert.deepEqual(handled, ["read", "TIME"]);
 });

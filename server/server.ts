@@ -11,7 +11,12 @@ import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
 import { AcceptLoop } from "./accept_loop.ts";
 import { ConnectionsPerAddress } from "./address_limit.ts";
-import { Chat, DEFAULT_INVITATION_LIMITS, type DuplicateLoginPolicy } from "./chat.ts";
+import {
+  Chat,
+  DEFAULT_INVITATION_LIMITS,
+  DEFAULT_MAX_HISTORY_BYTES,
+  type DuplicateLoginPolicy,
+} from "./chat.ts";
 import { type ConsoleResult, runConsoleCommand } from "./console.ts";
 import type { Globals } from "./globals.ts";
 import { type GlobalsImport, importGlobals } from "./globals_import.ts";
@@ -83,6 +88,12 @@ export interface ServerOptions {
   globals?: Globals;
   /** scrypt cost N for password hashes. Default 16384. */
   scryptCost?: number;
+  /**
+   * Password checks and hashes under way at once; 64 times as many may
+   * wait, those from addresses without failed logins first. Default: the
+   * number of CPU cores less one, at least 1.
+   */
+  scryptConcurrency?: number;
   /** Largest request frame, in bytes. Default 1 MiB. */
   maxFrameSize?: number;
   /** Most bytes queued for one client before it is dropped. Default 8 MiB. */
@@ -113,6 +124,13 @@ export interface ServerOptions {
    * of results looks through. Default {@link DEFAULT_SEARCH_LIMITS}.
    */
   searchLimits?: SearchLimits;
+  /**
+   * Most bytes of message content in one HISTORY page, the first message
+   * whole; at most an eighth of `sendQueueBytes`. Default 1 MiB.
+   */
+  maxHistoryBytes?: number;
+  /** Most HISTORY reads under way at once; 64 times as many may wait. Default 4. */
+  historyConcurrency?: number;
   /** Most simultaneous connections (TCP, HTTP and WebSocket) from one IP address; 0 for no cap. Default 64. */
   maxConnectionsPerAddress?: number;
   /**
@@ -232,9 +250,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       sync: options.dbSync,
       maxBatch: options.dbMaxBatch,
     });
+  const sendQueueBytes = options.sendQueueBytes ?? 8 * 1024 * 1024;
   const limits: ConnectionLimits = {
     maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
-    sendQueueBytes: options.sendQueueBytes ?? 8 * 1024 * 1024,
+    sendQueueBytes,
     closeGraceMs: options.closeGraceMs ?? 2_000,
     poems: options.poems ?? null,
     maxMessageChars: options.maxMessageChars,
@@ -269,6 +288,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         chars: options.pollLogChars ?? 16 * 1024 * 1024,
       },
       scryptCost,
+      scryptConcurrency: options.scryptConcurrency,
       floodLimits: options.floodLimits,
       maxRoomsPerUser: options.maxRoomsPerUser,
       maxRooms: options.maxRooms,
@@ -277,6 +297,13 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         perChat: options.maxPeerInvites ?? DEFAULT_INVITATION_LIMITS.perChat,
       },
       searchLimits: options.searchLimits,
+      // a page, escaped for the wire (at most four times its size in JSON),
+      // must fit in a send queue that holds a quarter already
+      maxHistoryBytes: Math.min(
+        options.maxHistoryBytes ?? DEFAULT_MAX_HISTORY_BYTES,
+        Math.floor(sendQueueBytes / 8),
+      ),
+      historyConcurrency: options.historyConcurrency,
       log,
     });
     if (options.httpPort != null) {

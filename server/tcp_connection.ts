@@ -205,7 +205,10 @@ export class TcpConnection implements Peer {
       limit: limits.sendQueueBytes,
       onWriteError: () => this.#abort("connection lost"),
     });
-    this.#requests = new RequestQueue<Message | Uint8Array>((response) => this.#respond(response));
+    this.#requests = new RequestQueue<Message | Uint8Array>((response) => this.#respond(response), {
+      queue: this.#queue,
+      limit: limits.sendQueueBytes,
+    });
     this.#dispatchOptions = dispatchOptionsOf(limits, log);
   }
 
@@ -339,12 +342,16 @@ export class TcpConnection implements Peer {
     });
   }
 
-  /** Closes at once, dropping what is queued. Core state is updated by run(). */
+  /**
+   * Closes at once, dropping what is queued, and logs the session out (so
+   * that requests still queued are not worked on for nobody).
+   */
   #abort(reason: string): void {
     if (this.#closeReason !== null) return;
     this.#closeReason = reason;
     this.#closing.abort();
     this.#queue.stop();
+    queueMicrotask(() => this.#chat.disconnect(this.#session, reason));
     this.#closeSocket();
   }
 

@@ -49,6 +49,13 @@ export class TokenBucket {
     return Math.ceil(((1 - this.#tokens) / this.#limit.perSecond) * 1000);
   }
 
+  /** Returns a token spent by {@link take} (never beyond the burst). */
+  giveBack(now: number): void {
+    if (this.#limit.perSecond <= 0) return;
+    this.#refill(now);
+    this.#tokens = Math.min(this.#limit.burst, this.#tokens + 1);
+  }
+
   /** Whether the bucket is full at `now`: forgetting it would change nothing. */
   isFull(now: number): boolean {
     this.#refill(now);
@@ -86,6 +93,11 @@ export class TokenBuckets {
       this.#buckets.set(key, bucket);
     }
     return bucket.take(now);
+  }
+
+  /** {@link TokenBucket.giveBack} on the bucket of `key`. */
+  giveBack(key: string, now: number): void {
+    this.#buckets.get(key)?.giveBack(now);
   }
 
   /** How many keys have a bucket. */

@@ -96,7 +96,10 @@ export class WebSocketConnection implements Peer {
       limit: limits.sendQueueBytes,
       onWriteError: () => this.#abort("connection lost"),
     });
-    this.#requests = new RequestQueue((response) => this.#respond(response));
+    this.#requests = new RequestQueue((response) => this.#respond(response), {
+      queue: this.#queue,
+      limit: limits.sendQueueBytes,
+    });
     this.#dispatchOptions = dispatchOptionsOf(limits, log);
   }
 

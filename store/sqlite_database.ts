@@ -20,7 +20,7 @@ import { migrate, StoreError } from "./schema.ts";
 import { MessageSearch } from "./message_search.ts";
 import { FileIdentity } from "./file_identity.ts";
 import { Statements } from "./statements.ts";
-import type { HistoryRange, SearchOptions, StoredState } from "./store.ts";
+import type { HistoryRange, SearchOptions, StoredPage, StoredState } from "./store.ts";
 
 /** How hard commits go to disk. */
 export type SyncMode = "full" | "normal";
@@ -238,7 +238,14 @@ export class SqliteDatabase {
       reason: b.reason,
       time: b.time,
     }));
-    return { rooms, bans, lastMessageId: this.#lastMessageId() };
+    // hashes read `scrypt$N$r$p$salt$key`: N begins at the 8th character
+    const costs = this.#all<{ cost: number; accounts: number }>(
+      `SELECT CAST(substr(password_hash, 8, instr(substr(password_hash, 8), '$') - 1) AS INTEGER)
+         AS cost, count(*) AS accounts
+       FROM accounts WHERE password_hash LIKE 'scrypt$%' GROUP BY cost HAVING cost > 0`,
+    );
+    const passwordCosts = new Map(costs.map((c) => [c.cost, c.accounts]));
+    return { rooms, bans, lastMessageId: this.#lastMessageId(), passwordCosts };
   }
 
   getAccount(name: string): AccountRecord | null {
@@ -471,29 +478,43 @@ export class SqliteDatabase {
     return step.up_to === null ? null : { upTo: step.up_to, count: step.n };
   }
 
-  history(kind: RoomKind, room: string, range: HistoryRange): MessageRecord[] {
-    type Row = { id: number; sender: string; time: number; content: string };
+  /**
+   * See `ChatStore.history`. First the ids and content sizes of the page
+   * and one message more (no content is read for that), then the content
+   * of those within `maxBytes`.
+   */
+  history(kind: RoomKind, room: string, range: HistoryRange): StoredPage {
     // a direct conversation exists only once its first message is stored
     const roomId = this.#roomIds.get(roomKey(kind, room));
-    if (roomId === undefined) return [];
-    const above = Math.max(range.after ?? 0, range.floor ?? 0);
-    const rows = range.after === undefined
-      ? this.#all<Row>(
-        `SELECT id, sender, time, content FROM messages
-         WHERE room_id = ? AND id < ? AND id > ? ORDER BY id DESC LIMIT ?`,
-        roomId,
-        range.before ?? Number.MAX_SAFE_INTEGER,
-        above,
-        range.limit,
-      ).reverse()
-      : this.#all<Row>(
-        `SELECT id, sender, time, content FROM messages
-         WHERE room_id = ? AND id > ? ORDER BY id LIMIT ?`,
-        roomId,
-        above,
-        range.limit,
-      );
-    return rows.map((r) => ({ ...r, kind, room }));
+    if (roomId === undefined) return { messages: [], more: false };
+    const sizes = this.#all<{ id: number; size: number }>(
+      `SELECT id, octet_length(content) AS size FROM messages
+       WHERE room_id = ? AND id > ? AND id < ?
+       ORDER BY id ${range.after === undefined ? "DESC" : ""} LIMIT ?`,
+      roomId,
+      Math.max(range.after ?? 0, range.floor ?? 0),
+      range.before ?? Number.MAX_SAFE_INTEGER,
+      range.limit + 1,
+    );
+    const maxBytes = range.maxBytes ?? Infinity;
+    let taken = 0;
+    let bytes = 0;
+    while (taken < Math.min(sizes.length, range.limit)) {
+      bytes += sizes[taken].size;
+      if (bytes > maxBytes && taken > 0) break;
+      taken++;
+    }
+    if (taken === 0) return { messages: [], more: false };
+    const ends = [sizes[0].id, sizes[taken - 1].id];
+    const rows = this.#all<{ id: number; sender: string; time: number; content: string }>(
+      `SELECT id, sender, time, content FROM messages
+       WHERE room_id = ? AND id BETWEEN ? AND ? ORDER BY id`,
+      roomId,
+      Math.min(...ends),
+      Math.max(...ends),
+    );
+    const messages = rows.map((r) => ({ ...r, kind, room }));
+    return { messages, more: taken < sizes.length };
   }
 
   directRooms(user: string): string[] {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteDatabase } from "./sqlite_database.ts";
 import { migrate, MIGRATIONS, SCHEMA_VERSION, StoreError } from "./schema.ts";
-import type { SearchOptions } from "./store.ts";
+import type { HistoryRange, SearchOptions } from "./store.ts";
 
 async function tempPath(): Promise<string> {
   const dir = await Deno.makeTempDir();
@@ -51,7 +51,7 @@ function postInLobby(db: SqliteDatabase, contents: string[]) {
 
 Deno.test("a new database gets the latest schema and an empty state", () => {
   const db = new SqliteDatabase(":memory:");
-  assert.deepEqual(db.load(), { rooms: [], bans: [], lastMessageId: 0 });
+  assert.deepEqual(db.load(), { rooms: [], bans: [], lastMessageId: 0, passwordCosts: new Map() });
   db.close();
 });
 
@@ -68,10 +68,10 @@ Deno.test("appendMessages stores any number of messages in order, in their rooms
   }));
   db.transaction(() => db.appendMessages(messages));
   assert.deepEqual(
-    db.history("room", "lobby", { limit: 100 }).map((m) => m.id),
+    db.history("room", "lobby", { limit: 100 }).messages.map((m) => m.id),
     messages.filter((m) => m.room === "lobby").map((m) => m.id),
   );
-  assert.equal(db.history("room", "香港记者招待会", { limit: 100 }).length, 37);
+  assert.equal(db.history("room", "香港记者招待会", { limit: 100 }).messages.length, 37);
   assert.equal(db.load().lastMessageId, 75);
   db.close();
 });
@@ -80,26 +80,45 @@ Deno.test("history returns the newest messages before an id, oldest first", () =
   const db = seeded();
   for (let id = 1; id <= 7; id++) post(db, id, "lobby", "ann", `m${id}`);
   post(db, 8, "香港记者招待会", "ann", "elsewhere");
-  assert.deepEqual(db.history("room", "lobby", { limit: 3 }).map((m) => m.content), [
-    "m5",
-    "m6",
-    "m7",
-  ]);
-  assert.deepEqual(db.history("room", "lobby", { before: 5, limit: 3 }).map((m) => m.content), [
-    "m2",
-    "m3",
-    "m4",
-  ]);
-  assert.deepEqual(db.history("room", "lobby", { before: 2, limit: 3 }).map((m) => m.content), [
-    "m1",
-  ]);
-  assert.deepEqual(db.history("room", "lobby", { before: 1, limit: 3 }), []);
-  assert.deepEqual(db.history("room", "lobby", { after: 4, limit: 2 }).map((m) => m.content), [
-    "m5",
-    "m6",
-  ]);
-  assert.deepEqual(db.history("room", "lobby", { after: 7, limit: 2 }), []);
+  const page = (range: HistoryRange) => {
+    const { messages, more } = db.history("room", "lobby", range);
+    return { contents: messages.map((m) => m.content), more };
+  };
+  assert.deepEqual(page({ limit: 3 }), { contents: ["m5", "m6", "m7"], more: true });
+  assert.deepEqual(page({ before: 5, limit: 3 }), { contents: ["m2", "m3", "m4"], more: true });
+  assert.deepEqual(page({ before: 4, limit: 3 }), { contents: ["m1", "m2", "m3"], more: false });
+  assert.deepEqual(page({ before: 2, limit: 3 }), { contents: ["m1"], more: false });
+  assert.deepEqual(page({ before: 1, limit: 3 }), { contents: [], more: false });
+  assert.deepEqual(page({ after: 4, limit: 2 }), { contents: ["m5", "m6"], more: true });
+  assert.deepEqual(page({ after: 5, limit: 2 }), { contents: ["m6", "m7"], more: false });
+  assert.deepEqual(page({ after: 7, limit: 2 }), { contents: [], more: false });
+  assert.deepEqual(page({ after: 2, before: 6, limit: 2 }), { contents: ["m3", "m4"], more: true });
+  assert.deepEqual(page({ after: 2, before: 6, limit: 3 }), {
+    contents: ["m3", "m4", "m5"],
+    more: false,
+  });
   assert.equal(db.load().lastMessageId, 8);
+  db.close();
+});
+
+Deno.test("history stops at maxBytes of content, but always gives one message", () => {
+  const db = seeded();
+  // 4, 3, 2, 1 UTF-8 bytes a character: each message is 4,000 bytes
+  const texts = ["😀", "€", "é", "e"].map((c) =>
+    c.repeat(4000 / new TextEncoder().encode(c).length)
+  );
+  texts.forEach((text, i) => post(db, i + 1, "lobby", "ann", text));
+  const ids = (range: HistoryRange) => {
+    const { messages, more } = db.history("room", "lobby", range);
+    return { ids: messages.map((m) => m.id), more };
+  };
+  assert.deepEqual(ids({ limit: 10, maxBytes: 8_000 }), { ids: [3, 4], more: true });
+  assert.deepEqual(ids({ limit: 10, maxBytes: 7_999 }), { ids: [4], more: true });
+  assert.deepEqual(ids({ limit: 10, maxBytes: 10 }), { ids: [4], more: true }, "one, whole");
+  assert.deepEqual(ids({ before: 3, limit: 10, maxBytes: 8_000 }), { ids: [1, 2], more: false });
+  assert.deepEqual(ids({ after: 1, limit: 10, maxBytes: 8_000 }), { ids: [2, 3], more: true });
+  assert.deepEqual(ids({ after: 1, limit: 10, maxBytes: 12_000 }), { ids: [2, 3, 4], more: false });
+  assert.deepEqual(ids({ limit: 10 }), { ids: [1, 2, 3, 4], more: false }, "no bound");
   db.close();
 });
 
@@ -342,7 +361,7 @@ Deno.test("data survives closing and reopening the file", async () => {
   db.close();
   const again = new SqliteDatabase(path);
   assert.deepEqual(again.load().rooms.map((r) => r.name), ["lobby", "香港记者招待会", "secret"]);
-  assert.equal(again.history("room", "lobby", { limit: 10 })[0].content, "persisted");
+  assert.equal(again.history("room", "lobby", { limit: 10 }).messages[0].content, "persisted");
   again.close();
   await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
 });
@@ -443,6 +462,23 @@ Deno.test("a corrupt or foreign file is refused, never replaced by a fresh datab
   await Deno.remove(path.replace(/\/claptrap.db$/, ""), { recursive: true });
 });
 
+Deno.test("load counts the accounts of each scrypt cost", () => {
+  const db = new SqliteDatabase(":memory:");
+  const hashes = ["scrypt$1024$8$1$c2FsdA==$a2V5", "scrypt$16384$8$1$c2FsdA==$a2V5", "broken"];
+  hashes.push("scrypt$16384$8$1$c2FsdA==$a2V5");
+  hashes.forEach((passwordHash, i) =>
+    db.createAccount({
+      name: `user${i}`,
+      passwordHash,
+      source: "registered",
+      disabled: i === 3,
+      createdAt: 0,
+    })
+  );
+  assert.deepEqual(db.load().passwordCosts, new Map([[1024, 1], [16384, 2]]));
+  db.close();
+});
+
 Deno.test("accounts: look-alike names count as taken, capital I for small l included", () => {
   const db = new SqliteDatabase(":memory:");
   const account = (name: string) => ({
@@ -501,7 +537,7 @@ Deno.test("a version-6 file: look-alike accounts stay, keys are remade, DMs spli
   assert.deepEqual(rooms("b ↔ c"), [[2, "a ↔ b \\↔ c"]]);
   assert.deepEqual(rooms("bob"), [[4, "ann ↔ bob"]], "a plain pair keeps its name");
   assert.deepEqual(
-    db.history("direct", "a \\↔ b ↔ c", { limit: 10 }).map((m) => m.id),
+    db.history("direct", "a \\↔ b ↔ c", { limit: 10 }).messages.map((m) => m.id),
     [1, 3],
   );
   assert.deepEqual(db.search("carol", "came", options({ limit: 10 })).hits.map((hit) => hit.id), [
@@ -561,8 +597,11 @@ Deno.test("search covers a peer chat from the user's latest joining on, other ro
     [3],
     "ann left and came back",
   );
-  assert.deepEqual(db.history("group", "peer chat 1", { limit: 10, floor: 1 }).map((m) => m.id), [
-    2,
-  ]);
+  assert.deepEqual(
+    db.history("group", "peer chat 1", { limit: 10, floor: 1 }).messages.map((m) => m.id),
+    [
+      2,
+    ],
+  );
   db.close();
 });

@@ -22,6 +22,7 @@ import {
   type ChatStore,
   type HistoryRange,
   type SearchOptions,
+  type StoredPage,
   type StoredState,
   StoreFailedError,
 } from "./store.ts";
@@ -122,7 +123,7 @@ export class SqliteStore implements ChatStore {
     return this.#writer.call("appendMessage", [message]);
   }
 
-  history(kind: RoomKind, room: string, range: HistoryRange): Promise<MessageRecord[]> {
+  history(kind: RoomKind, room: string, range: HistoryRange): Promise<StoredPage> {
     return this.#writer.call("history", [kind, room, range]);
   }
 

@@ -36,7 +36,7 @@ Deno.test("writes made in one turn are committed together (group commit)", async
   const batches = store.batchSizes.slice(1);
   assert.ok(batches.length < 10, `500 writes took ${batches.length} commits`);
   assert.equal(batches.reduce((a, b) => a + b, 0), 500);
-  assert.deepEqual((await store.history("room", "lobby", { limit: 3 })).map((m) => m.id), [
+  assert.deepEqual((await store.history("room", "lobby", { limit: 3 })).messages.map((m) => m.id), [
     498,
     499,
     500,
@@ -54,7 +54,10 @@ Deno.test("a failing operation fails alone; the rest of its batch is committed",
   ]);
   assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
   assert.ok((results[1] as PromiseRejectedResult).reason instanceof StoreError);
-  assert.deepEqual((await store.history("room", "lobby", { limit: 10 })).map((m) => m.id), [1, 3]);
+  assert.deepEqual(
+    (await store.history("room", "lobby", { limit: 10 })).messages.map((m) => m.id),
+    [1, 3],
+  );
   await store.close();
 });
 
@@ -67,7 +70,7 @@ Deno.test("operations resolve in the order they were called", async () => {
     ),
     store.appendMessage(message(1)).then(() => order.push("append")),
     store.history("room", "lobby", { limit: 5 }).then((page) =>
-      order.push(`history:${page.length}`)
+      order.push(`history:${page.messages.length}`)
     ),
     store.search("ann", "message", { limit: 5, before: null, scanLimit: 100 }).then((page) =>
       order.push(`search:${page.hits.length}`)

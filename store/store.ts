@@ -31,14 +31,27 @@ export interface SearchOptions {
 
 /** Which messages of a room {@link ChatStore.history} returns. */
 export interface HistoryRange {
-  /** Only messages with smaller ids, the newest of them. */
+  /** Only messages with smaller ids; the newest of them unless `after` is given. */
   before?: number;
-  /** Only messages with greater ids, the oldest of them; not with `before`. */
+  /** Only messages with greater ids, the oldest of them. */
   after?: number;
   /** No message with this id or a smaller one (what a peer chat's newcomer may not read). */
   floor?: number;
   /** Most messages. */
   limit: number;
+  /**
+   * Most bytes of content (UTF-8) in all; the first message comes whole
+   * whatever its size. Default no bound.
+   */
+  maxBytes?: number;
+}
+
+/** What {@link ChatStore.history} returns. */
+export interface StoredPage {
+  /** In ascending id order. */
+  messages: MessageRecord[];
+  /** Whether messages beyond the page exist in the direction of paging. */
+  more: boolean;
 }
 
 /** What the server needs at start-up. */
@@ -49,6 +62,8 @@ export interface StoredState {
   bans: BanRecord[];
   /** The highest message id used so far (0 for none). */
   lastMessageId: number;
+  /** How many accounts have a password hash of each scrypt cost N. */
+  passwordCosts: Map<number, number>;
 }
 
 /**
@@ -118,12 +133,12 @@ export interface ChatStore {
   /** Stores a posted message. */
   appendMessage(message: MessageRecord): Promise<void>;
   /**
-   * Up to `limit` messages of a room in ascending id order: with `after`,
-   * the oldest ones with greater ids; otherwise the newest ones with ids
-   * below `before` (all when absent). Never one with an id at or below
-   * `floor`.
+   * Up to `limit` messages of a room and `maxBytes` of their content, with
+   * ids between `after` and `before` (each optional) and above `floor`:
+   * with `after`, the oldest of them; otherwise the newest. Loads no
+   * content beyond what it returns.
    */
-  history(kind: RoomKind, room: string, range: HistoryRange): Promise<MessageRecord[]>;
+  history(kind: RoomKind, room: string, range: HistoryRange): Promise<StoredPage>;
   /** The names of the direct conversations of `user`, the one with the newest message first. */
   directRooms(user: string): Promise<string[]>;
   /**

@@ -57,6 +57,20 @@ export async function online(
   return c;
 }
 
+/** A token rate with practically no refill during a test: what is spent stays spent. */
+export const NEVER = 0.000_001;
+
+/** A raw connection logged in as `user` (a test account) and in `room`. */
+export async function inRoom(port: number, user: string, room = "lobby"): Promise<RawConnection> {
+  const connection = await RawConnection.open(port);
+  await connection.login(user);
+  const joined = await connection.request("JOIN_ROOM", { "Room-Name": room });
+  if (joined.params.Status !== "OK") {
+    throw new Error(`${user} joining ${room}: ${joined.params.Status}`);
+  }
+  return connection;
+}
+
 /** Rejects after `ms` unless `promise` settles first. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;

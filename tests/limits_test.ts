@@ -7,19 +7,9 @@ import assert from "node:assert/strict";
 import { frame } from "../protocol/frame.ts";
 import { encodeMessage } from "../protocol/message.ts";
 import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
-import { RawConnection, startTestServer } from "./helpers.ts";
+import { inRoom, NEVER, RawConnection, startTestServer } from "./helpers.ts";
 
 const text = new TextEncoder();
-
-/** Practically no refill during a test: what is spent stays spent. */
-const NEVER = 0.000_001;
-
-async function inRoom(port: number, user: string, room = "lobby") {
-  const connection = await RawConnection.open(port);
-  await connection.login(user);
-  assert.equal((await connection.request("JOIN_ROOM", { "Room-Name": room })).params.Status, "OK");
-  return connection;
-}
 
 async function loginStatus(port: number, user: string, password: string) {
   const connection = await RawConnection.open(port);
