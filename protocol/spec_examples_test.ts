@@ -195,6 +195,7 @@ Deno.test("every transcript line of the spec is a frame the encoders write, byte
 Deno.test("the spec's hex dumps are whole frames the encoder writes, and their layouts name their bytes", () => {
   const dumps = BLOCKS.flatMap((block, i) => block.kind === "claptrap-hex" ? [i] : []);
   assert.ok(dumps.length >= 3, "the spec has hex dumps");
+  let layouts = 0;
   for (const i of dumps) {
     const bytes: number[] = [];
     for (const line of BLOCKS[i].lines) {
@@ -214,10 +215,15 @@ Deno.test("the spec's hex dumps are whole frames the encoder writes, and their l
     const encoded = [encodeMessage(message), originalClientFrame(message)].map(show);
     assert.ok(encoded.includes(show(whole)), `${show(whole)}\nencoder: ${encoded[0]}`);
     const layout = BLOCKS[i + 1];
-    if (layout?.kind === "claptrap-layout") checkLayout(layout, whole);
+    if (layout?.kind === "claptrap-layout") {
+      checkLayout(layout, whole);
+      layouts++;
+    }
   }
+  assert.equal(layouts, blocks("claptrap-layout").length, "every layout follows its hex dump");
 });
 
+/** Checks that a layout's rows cover the frame's bytes in order, each naming its bytes. */
 function checkLayout(layout: Block, bytes: Uint8Array): void {
   let next = 0;
   for (const line of layout.lines) {
