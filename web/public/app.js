@@ -337,9 +337,9 @@ var ChatError = class extends Error {
   retryAfterMs;
   /** Describes the failed `method` from its `response`. */
   constructor(method, response) {
-    const { Status: status = "", Reason: reason, "Retry-After-Ms": retry } = response.params;
-    super(`${method} failed: ${status}${reason ? ` (${reason})` : ""}`);
-    this.status = status;
+    const { Status: status2 = "", Reason: reason, "Retry-After-Ms": retry } = response.params;
+    super(`${method} failed: ${status2}${reason ? ` (${reason})` : ""}`);
+    this.status = status2;
     this.reason = reason;
     if (retry !== void 0 && /^\d{1,15}$/.test(retry)) this.retryAfterMs = Number(retry);
   }
@@ -539,13 +539,13 @@ var ChatClient = class _ChatClient {
         Peer: peer
       }
     });
-    const { Status: status, Room: room = "", Expires: expires = "" } = response.params;
-    if (status === Status.INVITED) return {
+    const { Status: status2, Room: room = "", Expires: expires = "" } = response.params;
+    if (status2 === Status.INVITED) return {
       room,
       invited: true,
       expires
     };
-    if (status !== Status.OK) throw new ChatError(Request.PEER_CONNECT, response);
+    if (status2 !== Status.OK) throw new ChatError(Request.PEER_CONNECT, response);
     return {
       room,
       invited: false
@@ -1104,42 +1104,6 @@ var WebSocketTransport = class {
   }
 };
 
-// protocol/search_text.ts
-function searchTerms(query) {
-  const words = query.normalize("NFC").split(/[\s\p{Cc}]+/u);
-  return [
-    ...new Set(words.filter((word) => word !== ""))
-  ];
-}
-function splitSnippet(snippet, query) {
-  const terms = searchTerms(query).map((term) => term.toLowerCase()).sort((a, b) => b.length - a.length);
-  const parts = [];
-  let plain = "";
-  let i = 0;
-  while (i < snippet.length) {
-    const term = snippet[i] !== "[" ? void 0 : terms.find((t) => snippet[i + 1 + t.length] === "]" && snippet.slice(i + 1, i + 1 + t.length).toLowerCase() === t);
-    if (term === void 0) {
-      plain += snippet[i++];
-      continue;
-    }
-    if (plain !== "") parts.push({
-      text: plain,
-      match: false
-    });
-    plain = "";
-    parts.push({
-      text: snippet.slice(i + 1, i + 1 + term.length),
-      match: true
-    });
-    i += term.length + 2;
-  }
-  if (plain !== "") parts.push({
-    text: plain,
-    match: false
-  });
-  return parts;
-}
-
 // protocol/direct_room_name.ts
 function directRoomUsers(room) {
   const users = [];
@@ -1487,36 +1451,7 @@ function colourIndex(name) {
   return hash % 8;
 }
 
-// web/src/scroll_place.ts
-var END_SLACK = 120;
-function atEnd(view) {
-  return view.scrollHeight - view.scrollTop - view.clientHeight < END_SLACK;
-}
-function anchorAt(items, scrollTop) {
-  let low = 0;
-  let high = items.length;
-  while (low < high) {
-    const middle = low + high >> 1;
-    if (items[middle].bottom > scrollTop) high = middle;
-    else low = middle + 1;
-  }
-  const item = items[low];
-  return item ? {
-    id: item.id,
-    offset: item.top - scrollTop
-  } : null;
-}
-function scrollTopFor(anchor, top) {
-  return top === void 0 ? null : Math.max(0, top - anchor.offset);
-}
-
-// web/src/app.ts
-var PAGE = 50;
-var GAP_PAGE = 200;
-var GAP_PAGES = 50;
-var SEARCH_PAGE = 50;
-var ROOMS_REFRESH_MS = 15e3;
-var ROOM_PAGES = 10;
+// web/src/refusal_text.ts
 var STATUS_TEXT = {
   AUTH_FAILED: "Wrong user name or password.",
   ALREADY_ONLINE: "This user is signed in elsewhere.",
@@ -1541,6 +1476,185 @@ function describe(refusal) {
   const text = STATUS_TEXT[refusal.status] ?? `Failed (${refusal.status})`;
   return refusal.reason ? `${text.replace(/\.$/, "")}: ${refusal.reason}.` : text;
 }
+
+// web/src/scroll_place.ts
+var END_SLACK = 120;
+function atEnd(view) {
+  return view.scrollHeight - view.scrollTop - view.clientHeight < END_SLACK;
+}
+function anchorAt(items, scrollTop) {
+  let low = 0;
+  let high = items.length;
+  while (low < high) {
+    const middle = low + high >> 1;
+    if (items[middle].bottom > scrollTop) high = middle;
+    else low = middle + 1;
+  }
+  const item = items[low];
+  return item ? {
+    id: item.id,
+    offset: item.top - scrollTop
+  } : null;
+}
+function scrollTopFor(anchor, top) {
+  return top === void 0 ? null : Math.max(0, top - anchor.offset);
+}
+
+// protocol/search_text.ts
+function searchTerms(query) {
+  const words = query.normalize("NFC").split(/[\s\p{Cc}]+/u);
+  return [
+    ...new Set(words.filter((word) => word !== ""))
+  ];
+}
+function splitSnippet(snippet, query) {
+  const terms = searchTerms(query).map((term) => term.toLowerCase()).sort((a, b) => b.length - a.length);
+  const parts = [];
+  let plain = "";
+  let i = 0;
+  while (i < snippet.length) {
+    const term = snippet[i] !== "[" ? void 0 : terms.find((t) => snippet[i + 1 + t.length] === "]" && snippet.slice(i + 1, i + 1 + t.length).toLowerCase() === t);
+    if (term === void 0) {
+      plain += snippet[i++];
+      continue;
+    }
+    if (plain !== "") parts.push({
+      text: plain,
+      match: false
+    });
+    plain = "";
+    parts.push({
+      text: snippet.slice(i + 1, i + 1 + term.length),
+      match: true
+    });
+    i += term.length + 2;
+  }
+  if (plain !== "") parts.push({
+    text: plain,
+    match: false
+  });
+  return parts;
+}
+
+// web/src/search_dialog.ts
+var SearchDialog = class {
+  #host;
+  #el = {
+    form: byId("search-form"),
+    input: byId("search-input"),
+    dialog: byId("search-dialog"),
+    title: byId("search-title"),
+    results: byId("search-results"),
+    close: byId("search-close")
+  };
+  /** Searches begun: a page of an earlier search than the latest is left out. */
+  #searches = 0;
+  /** Wires the search box and the dialog up. */
+  constructor(host) {
+    this.#host = host;
+    const el = this.#el;
+    el.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.#search();
+    });
+    el.close.addEventListener("click", () => el.dialog.close());
+  }
+  #search() {
+    const el = this.#el;
+    const query = el.input.value.trim();
+    if (!query) return;
+    el.title.textContent = `Results for \u201C${query}\u201D`;
+    el.results.replaceChildren(status("Searching\u2026"));
+    if (!el.dialog.open) el.dialog.showModal();
+    this.#showPage(query, ++this.#searches);
+  }
+  /**
+   * Adds a page of a search's results: the newest matches, or those below
+   * `before`. The server looks through so many messages per page, so a
+   * page that found nothing need not be the last: the reader may search on.
+   */
+  async #showPage(query, search, before) {
+    const found = await this.#host.search(query, before);
+    if (search !== this.#searches) return;
+    const list = this.#el.results;
+    list.querySelector(".search-status")?.remove();
+    if (found === null || found instanceof ChatError) {
+      list.append(status(found === null ? "Not connected." : describe(found)));
+      return;
+    }
+    const rooms = this.#host.publicRooms();
+    list.append(...found.results.map((hit) => this.#result(hit, query, rooms)));
+    const next = found.next;
+    const newest = before === void 0;
+    if (next === null) {
+      if (found.results.length === 0) {
+        list.append(status(newest ? "Nothing found." : "No older matches."));
+      }
+      return;
+    }
+    const searchOn = h("button", {
+      type: "button",
+      class: "link-button"
+    }, "Search older messages");
+    searchOn.addEventListener("click", () => {
+      searchOn.replaceWith("Searching\u2026");
+      this.#showPage(query, search, next);
+    });
+    const nothing = found.results.length > 0 ? null : `No matches among the ${newest ? "newest" : "older"} messages searched. `;
+    list.append(status(nothing, searchOn));
+  }
+  /** One result: who wrote it where and when, the snippet, and a way to open it there. */
+  #result(hit, query, publicRooms) {
+    const { id, room, from, time, snippet } = hit;
+    const inRoom = publicRooms.has(room);
+    const partner = inRoom ? null : directPartner(room, this.#host.me());
+    const text = h("p", {
+      class: "result-text"
+    }, ...splitSnippet(snippet, query).map((part) => part.match ? h("mark", {}, part.text) : document.createTextNode(part.text)));
+    const meta = h("div", {
+      class: "message-meta"
+    }, h("span", {
+      class: `sender colour-${colourIndex(from)}`
+    }, from), h("span", {
+      class: "result-room"
+    }, inRoom ? `#${room}` : partner !== null ? `@${partner}` : "private"), h("time", {
+      datetime: time,
+      title: fullTime(time)
+    }, `${dayLabel(time)} ${clockTime(time)}`));
+    const item = h("li", {
+      class: "result"
+    }, meta, text);
+    if (inRoom || partner !== null) {
+      const open = h("button", {
+        type: "button",
+        class: "link-button"
+      }, partner === null ? `Open #${room} at this message` : `Open the conversation with ${partner} at this message`);
+      open.addEventListener("click", () => {
+        this.#el.dialog.close();
+        this.#host.open(partner === null ? {
+          room
+        } : {
+          partner
+        }, id);
+      });
+      item.append(open);
+    }
+    return item;
+  }
+};
+function status(...children) {
+  return h("li", {
+    class: "search-note search-status"
+  }, ...children);
+}
+
+// web/src/app.ts
+var PAGE = 50;
+var GAP_PAGE = 200;
+var GAP_PAGES = 50;
+var SEARCH_PAGE = 50;
+var ROOMS_REFRESH_MS = 15e3;
+var ROOM_PAGES = 10;
 function expected(error) {
   if (error instanceof ChatError || error instanceof ConnectionClosedError) return error;
   throw error;
@@ -1570,8 +1684,6 @@ var App = class {
   #atEndWhenLost = false;
   /** The last message rendered, for grouping appended messages. */
   #lastRendered = null;
-  /** Searches begun: a page of an earlier search than the latest is left out. */
-  #searches = 0;
   #el = {
     app: byId("app"),
     status: byId("status"),
@@ -1616,12 +1728,6 @@ var App = class {
     loginError: byId("login-error"),
     loginSubmit: byId("login-submit"),
     loginMode: byId("login-mode"),
-    searchForm: byId("search-form"),
-    searchInput: byId("search-input"),
-    searchDialog: byId("search-dialog"),
-    searchTitle: byId("search-title"),
-    searchResults: byId("search-results"),
-    searchClose: byId("search-close"),
     notice: byId("notice")
   };
   /** The name of the room or peer chat the session is in. */
@@ -1664,11 +1770,15 @@ var App = class {
     });
     el.loadOlder.addEventListener("click", () => this.#loadOlder());
     el.jumpNewest.addEventListener("click", () => this.#jumpToNewest());
-    el.searchForm.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.#search();
+    new SearchDialog({
+      search: (query, before) => this.#ask((client) => client.search(query, {
+        limit: SEARCH_PAGE,
+        before
+      })),
+      publicRooms: () => new Set(this.#rooms.map((room) => room.name)),
+      me: () => this.#credentials?.user ?? "",
+      open: (at, id) => "room" in at ? this.#join(at.room, id) : this.#openDirect(at.partner, id)
     });
-    el.searchClose.addEventListener("click", () => el.searchDialog.close());
     el.toggleRooms.addEventListener("click", () => this.#toggleDrawer("rooms"));
     el.toggleMembers.addEventListener("click", () => this.#toggleDrawer("members"));
     el.scrim.addEventListener("click", () => this.#toggleDrawer(null));
@@ -2661,88 +2771,6 @@ var App = class {
       return item;
     }));
   }
-  // ---- search --------------------------------------------------------------
-  #search() {
-    const el = this.#el;
-    const query = el.searchInput.value.trim();
-    if (!query) return;
-    el.searchTitle.textContent = `Results for \u201C${query}\u201D`;
-    el.searchResults.replaceChildren(searchStatus("Searching\u2026"));
-    if (!el.searchDialog.open) el.searchDialog.showModal();
-    this.#searchPage(query, ++this.#searches);
-  }
-  /**
-   * Adds a page of a search's results: the newest matches, or those below
-   * `before`. The server looks through so many messages per page, so a
-   * page that found nothing need not be the last: the reader may search on.
-   */
-  async #searchPage(query, search, before) {
-    const found = await this.#ask((client) => client.search(query, {
-      limit: SEARCH_PAGE,
-      before
-    }));
-    if (search !== this.#searches) return;
-    const list = this.#el.searchResults;
-    list.querySelector(".search-status")?.remove();
-    if (found === null || found instanceof ChatError) {
-      list.append(searchStatus(found === null ? "Not connected." : describe(found)));
-      return;
-    }
-    list.append(...found.results.map((hit) => this.#searchResult(hit, query)));
-    const next = found.next;
-    const newest = before === void 0;
-    if (next === null) {
-      if (found.results.length === 0) {
-        list.append(searchStatus(newest ? "Nothing found." : "No older matches."));
-      }
-      return;
-    }
-    const searchOn = h("button", {
-      type: "button",
-      class: "link-button"
-    }, "Search older messages");
-    searchOn.addEventListener("click", () => {
-      searchOn.replaceWith("Searching\u2026");
-      this.#searchPage(query, search, next);
-    });
-    const nothing = found.results.length > 0 ? null : `No matches among the ${newest ? "newest" : "older"} messages searched. `;
-    list.append(searchStatus(nothing, searchOn));
-  }
-  /** One search result: who wrote it where and when, the snippet, and a way to open it there. */
-  #searchResult(hit, query) {
-    const { id, room, from, time, snippet } = hit;
-    const publicRooms = new Set(this.#rooms.map((room2) => room2.name));
-    const partner = publicRooms.has(room) ? null : directPartner(room, this.#credentials?.user ?? "");
-    const text = h("p", {
-      class: "result-text"
-    }, ...splitSnippet(snippet, query).map((part) => part.match ? h("mark", {}, part.text) : document.createTextNode(part.text)));
-    const meta = h("div", {
-      class: "message-meta"
-    }, h("span", {
-      class: `sender colour-${colourIndex(from)}`
-    }, from), h("span", {
-      class: "result-room"
-    }, publicRooms.has(room) ? `#${room}` : partner !== null ? `@${partner}` : "private"), h("time", {
-      datetime: time,
-      title: fullTime(time)
-    }, `${dayLabel(time)} ${clockTime(time)}`));
-    const item = h("li", {
-      class: "result"
-    }, meta, text);
-    if (publicRooms.has(room) || partner !== null) {
-      const open = h("button", {
-        type: "button",
-        class: "link-button"
-      }, partner === null ? `Open #${room} at this message` : `Open the conversation with ${partner} at this message`);
-      open.addEventListener("click", () => {
-        this.#el.searchDialog.close();
-        if (partner === null) this.#join(room, id);
-        else this.#openDirect(partner, id);
-      });
-      item.append(open);
-    }
-    return item;
-  }
   // ---- narrow screens --------------------------------------------------------
   #toggleDrawer(which) {
     const el = this.#el;
@@ -2764,11 +2792,6 @@ function avatar(name) {
     class: `avatar colour-${colourIndex(name)}`,
     "aria-hidden": "true"
   }, h("span", {}, initial));
-}
-function searchStatus(...children) {
-  return h("li", {
-    class: "search-note search-status"
-  }, ...children);
 }
 function conversationTitle(conversation) {
   return conversation.kind === "direct" ? `@ ${conversation.name}` : conversation.kind === "group" ? "Peer chat" : `# ${conversation.name}`;

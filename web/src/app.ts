@@ -1,31 +1,22 @@
 /**
  * The page's controller: signing in, rooms, direct conversations, members,
- * messages, search, and reconnecting after a dropped connection without
- * losing or repeating a message. Every piece of user text goes into the page
- * as text.
+ * messages, and reconnecting after a dropped connection without losing or
+ * repeating a message, all through the client library's ChatClient over a
+ * WebSocket. Every piece of user text goes into the page as text.
  * @module
  */
 
-import {
-  ChatClient,
-  ChatError,
-  type RoomInfo,
-  type SearchResult,
-} from "../../client/chat_client.ts";
+import { ChatClient, ChatError, type RoomInfo } from "../../client/chat_client.ts";
 import type { ChatEvent } from "../../client/chat_event.ts";
 import { Reconnector, type TryOutcome } from "../../client/reconnector.ts";
 import { ConnectionClosedError } from "../../client/transport.ts";
 import { webSocket, webSocketUrl } from "../../client/websocket_transport.ts";
-import { splitSnippet } from "../../protocol/search_text.ts";
-import {
-  type Conversation,
-  Conversations,
-  directPartner,
-  type PendingSend,
-} from "./conversation.ts";
+import { type Conversation, Conversations, type PendingSend } from "./conversation.ts";
 import { byId, h } from "./dom.ts";
 import { clockTime, colourIndex, dayKey, dayLabel, fullTime, sameGroup } from "./format.ts";
+import { describe, STATUS_TEXT } from "./refusal_text.ts";
 import { type Anchor, anchorAt, atEnd, type Placed, scrollTopFor } from "./scroll_place.ts";
+import { SearchDialog } from "./search_dialog.ts";
 import type { AddResult, ChatMessage, Entry } from "./timeline.ts";
 
 /** Messages per HISTORY page when opening a conversation and scrolling back or forwards. */
@@ -40,33 +31,6 @@ const SEARCH_PAGE = 50;
 const ROOMS_REFRESH_MS = 15_000;
 /** Most LIST_ROOMS pages (of up to 1,000 rooms) the room list shows. */
 const ROOM_PAGES = 10;
-
-const STATUS_TEXT: Record<string, string> = {
-  AUTH_FAILED: "Wrong user name or password.",
-  ALREADY_ONLINE: "This user is signed in elsewhere.",
-  ALREADY_LOGIN: "Already signed in.",
-  SERVER_FULL: "The server is full; try again later.",
-  NAME_TAKEN: "That user name is taken.",
-  WEAK_PASSWORD: "That password is too weak",
-  INVALID_NAME: "That name is not allowed",
-  ROOM_EXISTS: "A room of that name exists already.",
-  NO_SUCH_ROOM: "There is no such room.",
-  BANNED: "You are banned from that room.",
-  NOT_IN_ROOM: "Join a room first.",
-  NOT_LOGIN: "Not signed in.",
-  PEER_OFFLINE: "Not delivered",
-  PEER_IS_SELF: "That is you.",
-  NO_SUCH_USER: "There is no such user.",
-  RATE_LIMITED: "Too fast: wait a moment",
-  SERVER_ERROR: "The server could not store this; try again.",
-  BAD_REQUEST: "The server refused the request",
-};
-
-/** A human sentence for a refused request. */
-function describe(refusal: ChatError): string {
-  const text = STATUS_TEXT[refusal.status] ?? `Failed (${refusal.status})`;
-  return refusal.reason ? `${text.replace(/\.$/, "")}: ${refusal.reason}.` : text;
-}
 
 /** A refusal (ChatError) or the end of the connection, as expected while chatting; else rethrown. */
 function expected(error: unknown): ChatError | ConnectionClosedError {
@@ -103,8 +67,6 @@ export class App {
   #atEndWhenLost = false;
   /** The last message rendered, for grouping appended messages. */
   #lastRendered: ChatMessage | null = null;
-  /** Searches begun: a page of an earlier search than the latest is left out. */
-  #searches = 0;
 
   readonly #el = {
     app: byId("app"),
@@ -150,12 +112,6 @@ export class App {
     loginError: byId("login-error"),
     loginSubmit: byId<HTMLButtonElement>("login-submit"),
     loginMode: byId<HTMLButtonElement>("login-mode"),
-    searchForm: byId<HTMLFormElement>("search-form"),
-    searchInput: byId<HTMLInputElement>("search-input"),
-    searchDialog: byId<HTMLDialogElement>("search-dialog"),
-    searchTitle: byId("search-title"),
-    searchResults: byId<HTMLOListElement>("search-results"),
-    searchClose: byId<HTMLButtonElement>("search-close"),
     notice: byId("notice"),
   };
 
@@ -201,11 +157,13 @@ export class App {
     });
     el.loadOlder.addEventListener("click", () => this.#loadOlder());
     el.jumpNewest.addEventListener("click", () => this.#jumpToNewest());
-    el.searchForm.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.#search();
+    new SearchDialog({
+      search: (query, before) =>
+        this.#ask((client) => client.search(query, { limit: SEARCH_PAGE, before })),
+      publicRooms: () => new Set(this.#rooms.map((room) => room.name)),
+      me: () => this.#credentials?.user ?? "",
+      open: (at, id) => "room" in at ? this.#join(at.room, id) : this.#openDirect(at.partner, id),
     });
-    el.searchClose.addEventListener("click", () => el.searchDialog.close());
     el.toggleRooms.addEventListener("click", () => this.#toggleDrawer("rooms"));
     el.toggleMembers.addEventListener("click", () => this.#toggleDrawer("members"));
     el.scrim.addEventListener("click", () => this.#toggleDrawer(null));
@@ -1302,100 +1260,6 @@ export class App {
     }));
   }
 
-  // ---- search --------------------------------------------------------------
-
-  #search(): void {
-    const el = this.#el;
-    const query = el.searchInput.value.trim();
-    if (!query) return;
-    el.searchTitle.textContent = `Results for “${query}”`;
-    el.searchResults.replaceChildren(searchStatus("Searching…"));
-    if (!el.searchDialog.open) el.searchDialog.showModal();
-    this.#searchPage(query, ++this.#searches);
-  }
-
-  /**
-   * Adds a page of a search's results: the newest matches, or those below
-   * `before`. The server looks through so many messages per page, so a
-   * page that found nothing need not be the last: the reader may search on.
-   */
-  async #searchPage(query: string, search: number, before?: number): Promise<void> {
-    const found = await this.#ask((client) => client.search(query, { limit: SEARCH_PAGE, before }));
-    if (search !== this.#searches) return; // another search began meanwhile
-    const list = this.#el.searchResults;
-    list.querySelector(".search-status")?.remove();
-    if (found === null || found instanceof ChatError) {
-      list.append(searchStatus(found === null ? "Not connected." : describe(found)));
-      return;
-    }
-    list.append(...found.results.map((hit) => this.#searchResult(hit, query)));
-    const next = found.next;
-    const newest = before === undefined;
-    if (next === null) {
-      if (found.results.length === 0) {
-        list.append(searchStatus(newest ? "Nothing found." : "No older matches."));
-      }
-      return;
-    }
-    const searchOn = h("button", { type: "button", class: "link-button" }, "Search older messages");
-    searchOn.addEventListener("click", () => {
-      searchOn.replaceWith("Searching…");
-      this.#searchPage(query, search, next);
-    });
-    const nothing = found.results.length > 0
-      ? null
-      : `No matches among the ${newest ? "newest" : "older"} messages searched. `;
-    list.append(searchStatus(nothing, searchOn));
-  }
-
-  /** One search result: who wrote it where and when, the snippet, and a way to open it there. */
-  #searchResult(hit: SearchResult, query: string): HTMLElement {
-    const { id, room, from, time, snippet } = hit;
-    const publicRooms = new Set(this.#rooms.map((room) => room.name));
-    const partner = publicRooms.has(room)
-      ? null
-      : directPartner(room, this.#credentials?.user ?? "");
-    const text = h(
-      "p",
-      { class: "result-text" },
-      ...splitSnippet(snippet, query).map((part) =>
-        part.match ? h("mark", {}, part.text) : document.createTextNode(part.text)
-      ),
-    );
-    const meta = h(
-      "div",
-      { class: "message-meta" },
-      h("span", { class: `sender colour-${colourIndex(from)}` }, from),
-      h(
-        "span",
-        { class: "result-room" },
-        publicRooms.has(room) ? `#${room}` : partner !== null ? `@${partner}` : "private",
-      ),
-      h(
-        "time",
-        { datetime: time, title: fullTime(time) },
-        `${dayLabel(time)} ${clockTime(time)}`,
-      ),
-    );
-    const item = h("li", { class: "result" }, meta, text);
-    if (publicRooms.has(room) || partner !== null) {
-      const open = h(
-        "button",
-        { type: "button", class: "link-button" },
-        partner === null
-          ? `Open #${room} at this message`
-          : `Open the conversation with ${partner} at this message`,
-      );
-      open.addEventListener("click", () => {
-        this.#el.searchDialog.close();
-        if (partner === null) this.#join(room, id);
-        else this.#openDirect(partner, id);
-      });
-      item.append(open);
-    }
-    return item;
-  }
-
   // ---- narrow screens --------------------------------------------------------
 
   #toggleDrawer(which: "rooms" | "members" | null): void {
@@ -1419,11 +1283,6 @@ function avatar(name: string): HTMLElement {
     { class: `avatar colour-${colourIndex(name)}`, "aria-hidden": "true" },
     h("span", {}, initial),
   );
-}
-
-/** The line at the end of the search results: what the search came to, and what follows. */
-function searchStatus(...children: (string | Node | null)[]): HTMLElement {
-  return h("li", { class: "search-note search-status" }, ...children);
 }
 
 /** `# lobby`, `@ bob` or `Peer chat`: what a conversation is called in titles. */
