@@ -11,7 +11,7 @@ import { type MessageLine, parseMessageLines, parseRows, splitLines } from "../p
 import type { Message } from "../protocol/message.ts";
 import { Event, isEventMethod, PROTOCOL_VERSION, Request, Status } from "../protocol/methods.ts";
 import { parseRoomPage, readRoomPages, type RoomPage } from "../protocol/room_list.ts";
-import { type ChatEvent, decodeEvent } from "./chat_event.ts";
+import { type ChatEvent, decodeEvent, type PlaceKind } from "./chat_event.ts";
 import { ConnectionClosedError, type Transport } from "./transport.ts";
 
 /**
@@ -99,7 +99,7 @@ export interface Pong {
 }
 
 /** Where a user is: a public room, a peer chat (`group`), or neither. */
-export type Place = "room" | "group" | "idle";
+export type Place = PlaceKind | "idle";
 
 /** An online user, from {@link ChatClient.who}. */
 export interface WhoEntry {

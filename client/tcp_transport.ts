@@ -155,8 +155,9 @@ class TcpTransport implements Transport {
     } catch (error) {
       if (!this.#closing) reason = `protocol error: ${(error as Error).message}`;
     }
-    if (this.#closing) reason = "closed by client";
-    else {
+    if (this.#closing) {
+      reason = "closed by client";
+    } else {
       this.#closing = true;
       this.#closeConn();
     }

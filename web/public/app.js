@@ -1862,7 +1862,12 @@ var App = class {
     const client = await ChatClient.connect(webSocket(webSocketUrl(location)));
     (async () => {
       for await (const event of client.events()) {
-        if (this.#state !== "signed-out") this.#onEvent(event);
+        if (this.#state === "signed-out") continue;
+        try {
+          this.#onEvent(event);
+        } catch (error) {
+          reportError(error);
+        }
       }
     })();
     client.closed.then(() => {

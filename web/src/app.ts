@@ -255,7 +255,12 @@ export class App {
     const client = await ChatClient.connect(webSocket(webSocketUrl(location)));
     (async () => {
       for await (const event of client.events()) {
-        if (this.#state !== "signed-out") this.#onEvent(event);
+        if (this.#state === "signed-out") continue;
+        try {
+          this.#onEvent(event);
+        } catch (error) {
+          reportError(error); // as an uncaught error, and the next events are shown still
+        }
       }
     })();
     client.closed.then(() => {
