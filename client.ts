@@ -9,11 +9,13 @@
  */
 
 import process from "node:process";
-import { ChatClient, ChatError, TlsError } from "./client/chat_client.ts";
-import { CLIENT_USAGE, type ClientArgs, parseClientArgs } from "./client/client_cli.ts";
-import { type Prompter, signIn, SignInError } from "./client/sign_in.ts";
+import { ChatClient, ChatError } from "./client/chat_client.ts";
+import { reconnectDelay } from "./client/reconnector.ts";
+import { type ConnectOptions, tcp, TlsError } from "./client/tcp_transport.ts";
+import { CLIENT_USAGE, type ClientArgs, parseClientArgs } from "./client/terminal/client_cli.ts";
+import { type Prompter, signIn, SignInError } from "./client/terminal/sign_in.ts";
 import { Status } from "./protocol/methods.ts";
-import { runTtySession } from "./client/tty_session.ts";
+import { runTtySession } from "./client/terminal/tty_session.ts";
 import {
   ChatTerminal,
   readLines,
@@ -21,8 +23,7 @@ import {
   SecretInput,
   type SecretState,
   type TerminalOptions,
-} from "./client/terminal.ts";
-import { reconnectDelay } from "./web/src/format.ts";
+} from "./client/terminal/terminal.ts";
 
 /** How often a client logged in with `--no-push` asks for new messages, in ms. */
 const POLL_MS = 1_000;
@@ -35,7 +36,7 @@ const POLL_MS = 1_000;
 const KEEPALIVE_MS = 30_000;
 /**
  * How many times a script's client tries to connect again after losing the
- * connection (about 45 s with the web page's backoff); at a keyboard it
+ * connection (about 45 s with reconnectDelay's backoff); at a keyboard it
  * tries until the user quits.
  */
 const PIPED_RECONNECT_ATTEMPTS = 8;
@@ -45,9 +46,14 @@ function fail(message: string, code = 1): never {
   Deno.exit(code);
 }
 
+/** Where --host, --port, --tls and --ca say to connect. */
+function tcpOptions(args: ClientArgs, caCerts: string[] | undefined): ConnectOptions {
+  return { host: args.host, port: args.port, tls: args.tls, caCerts };
+}
+
 async function connect(args: ClientArgs, caCerts: string[] | undefined): Promise<ChatClient> {
   try {
-    return await ChatClient.connect({ host: args.host, port: args.port, tls: args.tls, caCerts });
+    return await ChatClient.connect(tcp(tcpOptions(args, caCerts)));
   } catch (error) {
     fail(`cannot connect to ${args.host}:${args.port}: ${whyNotConnected(error, args)}`);
   }
@@ -74,12 +80,7 @@ async function reopen(
   caCerts: string[] | undefined,
   credentials: { user: string; password: string },
 ): Promise<ChatClient> {
-  const client = await ChatClient.connect({
-    host: args.host,
-    port: args.port,
-    tls: args.tls,
-    caCerts,
-  });
+  const client = await ChatClient.connect(tcp(tcpOptions(args, caCerts)));
   try {
     await hello(client);
     await client.login(credentials.user, credentials.password, { push: args.push });
@@ -266,7 +267,7 @@ async function main(argv: string[]): Promise<void> {
       ? {
         reconnect: {
           open: async () => current = await reopen(args, caCerts, { user, password }),
-          // the web page's backoff: 0.5 s doubling to 10 s
+          // the backoff the web page uses too: 0.5 s doubling to 10 s
           delayMs: reconnectDelay,
           attempts: lines ? PIPED_RECONNECT_ATTEMPTS : Infinity,
         },

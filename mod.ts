@@ -4,14 +4,14 @@
  *
  * @example Start a server and talk to it
  * ```ts
- * import { ChatClient, startServer } from "./mod.ts";
+ * import { ChatClient, startServer, tcp } from "./mod.ts";
  * const server = await startServer({
  *   host: "127.0.0.1",
  *   port: 0,
  *   globals: { accounts: new Map([["ann", "pw"]]), rooms: ["lobby"] },
  *   log: () => {},
  * });
- * const client = await ChatClient.connect({ port: server.addr.port });
+ * const client = await ChatClient.connect(tcp({ port: server.addr.port }));
  * await client.login("ann", "pw");
  * await client.join("lobby");
  * await client.send("hello");
@@ -63,23 +63,35 @@ export type {
 export {
   ChatClient,
   ChatError,
-  type ChatEvent,
-  type ConnectOptions,
   type HelloResult,
   type HistoryMessage,
   type HistoryPage,
   MAX_ROOM_PAGES,
   type ModerationOptions,
-  type PeerAnswer,
   type PeerConnection,
   type Place,
-  type PlaceKind,
   type Poem,
   type Pong,
   type RoomInfo,
   type SearchResult,
   type SearchResultPage,
-  TlsError,
   type WhoEntry,
 } from "./client/chat_client.ts";
+export type { ChatEvent, PeerAnswer, PlaceKind } from "./client/chat_event.ts";
+export {
+  ConnectionClosedError,
+  type Transport,
+  type TransportReceiver,
+} from "./client/transport.ts";
+export {
+  CLIENT_MAX_FRAME_SIZE,
+  type ConnectOptions,
+  tcp,
+  TlsError,
+} from "./client/tcp_transport.ts";
+export {
+  webSocket,
+  WEBSOCKET_OPEN_TIMEOUT_MS,
+  webSocketUrl,
+} from "./client/websocket_transport.ts";
 export * from "./protocol/mod.ts";

@@ -15,6 +15,7 @@
 import net from "node:net";
 import { parseArgs } from "node:util";
 import { ChatClient } from "../client/chat_client.ts";
+import { tcp } from "../client/tcp_transport.ts";
 import { parseStat, parseStatus, readProc } from "./proc.ts";
 import { median } from "./stats.ts";
 
@@ -94,7 +95,7 @@ interface Pinger {
 }
 
 async function tcpPinger(port: number, user: number): Promise<Pinger> {
-  const client = await ChatClient.connect({ port });
+  const client = await ChatClient.connect(tcp({ port }));
   await client.login(`u${user}`, `password${user}`);
   const times: number[] = [];
   let running = true;
@@ -393,7 +394,7 @@ async function fanOut(root: string, receivers: number, messages: number, webSock
       await joined;
       sockets.push(socket);
     } else {
-      const client = await ChatClient.connect({ port: server.port });
+      const client = await ChatClient.connect(tcp({ port: server.port }));
       await client.login(`u${user}`, `password${user}`, { push: true });
       await client.join("lobby");
       (async () => {
@@ -402,7 +403,7 @@ async function fanOut(root: string, receivers: number, messages: number, webSock
       clients.push(client);
     }
   }
-  const sender = await ChatClient.connect({ port: server.port });
+  const sender = await ChatClient.connect(tcp({ port: server.port }));
   await sender.login("u0", "password0");
   await sender.join("lobby");
   const cpu = async () => parseStat(await readProc(`/proc/${server.pid}/stat`)).cpuSeconds;

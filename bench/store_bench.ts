@@ -18,7 +18,7 @@
 import { parseArgs } from "node:util";
 import { FrameDecoder } from "../protocol/frame.ts";
 import { encodeMessage, parseMessage } from "../protocol/message.ts";
-import { readLines } from "../client/terminal.ts";
+import { readLines } from "../client/terminal/terminal.ts";
 import { listeningPort } from "../server/log_format.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import { LatencyHistogram, median } from "./stats.ts";

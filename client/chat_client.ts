@@ -1,18 +1,18 @@
 /**
  * The Claptrap client library: one connection to a server, requests that
  * resolve to their responses (pipelined, answered in order) and an async
- * iterator of pushed events.
+ * iterator of pushed events. Transport-free and browser-safe: the messages
+ * go over a {@link Transport}, Claptrap frames over TCP (`tcp`, Deno) or
+ * JSON over a WebSocket (`webSocket`, browsers and Deno).
  * @module
  */
 
 import { type MessageLine, parseMessageLines, parseRows, splitLines } from "../protocol/content.ts";
-import { FrameDecoder } from "../protocol/frame.ts";
-import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
+import type { Message } from "../protocol/message.ts";
 import { Event, isEventMethod, PROTOCOL_VERSION, Request, Status } from "../protocol/methods.ts";
 import { parseRoomPage, readRoomPages, type RoomPage } from "../protocol/room_list.ts";
-
-/** Largest frame the client accepts from a server by default (16 MiB). */
-export const CLIENT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
+import { type ChatEvent, decodeEvent, type PlaceKind } from "./chat_event.ts";
+import { ConnectionClosedError, type Transport } from "./transport.ts";
 
 /**
  * Most LIST_ROOMS pages {@link ChatClient.rooms} reads (a page holds up to
@@ -20,69 +20,6 @@ export const CLIENT_MAX_FRAME_SIZE = 16 * 1024 * 1024;
  * cannot keep the client asking.
  */
 export const MAX_ROOM_PAGES = 1_000;
-
-/** Where to connect. */
-export interface ConnectOptions {
-  /** Server host. Default `127.0.0.1`. */
-  host?: string;
-  /** Server port. Default 6666. */
-  port?: number;
-  /** Largest frame accepted from the server. Default 16 MiB. */
-  maxFrameSize?: number;
-  /** Connect over TLS. Default false, unless `caCerts` is given. */
-  tls?: boolean;
-  /**
-   * Certificates (PEM) to trust besides the system's, e.g. a server's
-   * self-signed one. Giving them implies `tls`.
-   */
-  caCerts?: string[];
-}
-
-/**
- * The TLS handshake with the server failed. The message says why in words
- * (e.g. that the server's certificate is not trusted); `cause` is Deno's error.
- */
-export class TlsError extends Error {
-  /** Always `TlsError`. */
-  override name = "TlsError";
-  /** rustls's name of the problem, e.g. `UnknownIssuer`, when it gave one. */
-  readonly problem: string | null;
-
-  /** Describes `error`, Deno's, from connecting over TLS to `host`. */
-  constructor(error: Error, host: string) {
-    // e.g. "invalid peer certificate: UnknownIssuer", or "...: Other(OtherError(CaUsedAsEndEntity))"
-    const problem = error.message.match(/invalid peer certificate: (?:\w+\()*(\w+)/)?.[1] ?? null;
-    super(describeTlsFailure(error.message, problem, host), { cause: error });
-    this.problem = problem;
-  }
-}
-
-/** One line on why a TLS handshake failed, from Deno's message and rustls's problem name. */
-function describeTlsFailure(message: string, problem: string | null, host: string): string {
-  switch (problem) {
-    case null:
-      return /corrupt message|InvalidContentType|close_notify|unexpected EOF/i.test(message)
-        ? `the server does not speak TLS there (${message})`
-        : `TLS handshake failed: ${message}`;
-    case "UnknownIssuer":
-      return "the server's certificate is not trusted: it is self-signed or from an unknown " +
-        "certificate authority (UnknownIssuer)";
-    case "BadSignature":
-      return "the server's certificate is not trusted: it is not signed by the trusted " +
-        "certificate of its issuer's name (BadSignature)";
-    case "CaUsedAsEndEntity":
-      return "the server's certificate is a CA certificate, which cannot be a server's own " +
-        "(CaUsedAsEndEntity)";
-    case "NotValidForName":
-      return `the server's certificate is not valid for ${host} (NotValidForName)`;
-    case "Expired":
-      return "the server's certificate has expired (Expired)";
-    case "NotValidYet":
-      return "the server's certificate is not valid yet (NotValidYet)";
-    default:
-      return `the server's certificate is not accepted (${problem})`;
-  }
-}
 
 /** A room as listed by the server. */
 export interface RoomInfo {
@@ -161,12 +98,6 @@ export interface Pong {
   time: string;
 }
 
-/**
- * Whether a room event happened in a public room (`room`) or in a peer chat
- * (`group`).
- */
-export type PlaceKind = "room" | "group";
-
 /** Where a user is: a public room, a peer chat (`group`), or neither. */
 export type Place = PlaceKind | "idle";
 
@@ -191,9 +122,6 @@ export type PeerConnection =
    */
   | { room: string; invited: true; expires: string };
 
-/** How a request to join a peer chat ended. */
-export type PeerAnswer = "accepted" | "declined" | "expired" | "withdrawn";
-
 /** A poem of the server's corpus, from {@link ChatClient.poem}. */
 export interface Poem {
   /** Its number, from 1. */
@@ -211,51 +139,6 @@ export interface ModerationOptions {
   /** Why, told to the user and the room. */
   reason?: string;
 }
-
-/**
- * Something the server pushed.
- *
- * - `message`, `join`, `leave`: in the user's room or peer chat (`kind`
- *   says which; the client always sets it, `room` when the server did not
- *   say). A `leave` has a `reason` when the user did not leave by choice.
- * - `dm`: a direct message to this user.
- * - `kicked`: this user was removed from `room` (and `banned` from it).
- * - `groupEnd`: everyone else left the peer chat, so this user is out of it too.
- * - `peerInvite`: `from` asks to join this user's peer chat `room`, until
- *   `expires`; {@link ChatClient.peerAccept} or {@link ChatClient.peerDecline}
- *   answer.
- * - `peerAnswer`: how `from`'s request to join the peer chat `room` ended,
- *   and `by` whom when a member answered; to the one who asked (who is in
- *   `room` once `accepted`) and to the members (unless accepted).
- * - `notice`: a notice from the server's operator to everyone.
- * - `close`: the server is closing the connection, saying why.
- */
-export type ChatEvent =
-  | {
-    type: "message";
-    room: string;
-    kind?: PlaceKind;
-    from: string;
-    time: string;
-    id: number;
-    content: string;
-  }
-  | { type: "join"; room: string; kind?: PlaceKind; user: string; time: string }
-  | { type: "leave"; room: string; kind?: PlaceKind; user: string; time: string; reason?: string }
-  | { type: "dm"; from: string; to: string; time: string; id: number; content: string }
-  | { type: "kicked"; room: string; by: string; reason: string; banned: boolean; time: string }
-  | { type: "groupEnd"; room: string; time: string }
-  | { type: "peerInvite"; room: string; from: string; expires: string; time: string }
-  | {
-    type: "peerAnswer";
-    room: string;
-    from: string;
-    answer: PeerAnswer;
-    by?: string;
-    time: string;
-  }
-  | { type: "notice"; time: string; content: string }
-  | { type: "close"; reason: string };
 
 /** A response whose status was not OK. */
 export class ChatError extends Error {
@@ -284,7 +167,7 @@ interface Pending {
 }
 
 /**
- * A connection to a Claptrap server.
+ * A connection to a Claptrap server, over a {@link Transport}.
  *
  * The server may push `EVT_PING` to a silent push connection; the client
  * answers it with a `PING` of its own (and swallows the `PONG`), so that an
@@ -294,6 +177,7 @@ interface Pending {
  * ```ts
  * import assert from "node:assert/strict";
  * import { ChatClient } from "./chat_client.ts";
+ * import { tcp } from "./tcp_transport.ts";
  * import { startServer } from "../server/server.ts";
  * const server = await startServer({
  *   host: "127.0.0.1",
@@ -301,8 +185,8 @@ interface Pending {
  *   globals: { accounts: new Map([["ann", "pw1"], ["bob", "pw2"]]), rooms: ["lobby"] },
  *   log: () => {},
  * });
- * const ann = await ChatClient.connect({ port: server.addr.port });
- * const bob = await ChatClient.connect({ port: server.addr.port });
+ * const ann = await ChatClient.connect(tcp({ port: server.addr.port }));
+ * const bob = await ChatClient.connect(tcp({ port: server.addr.port }));
  * await ann.login("ann", "pw1");
  * await bob.login("bob", "pw2");
  * await ann.join("lobby");
@@ -320,15 +204,12 @@ interface Pending {
  * ```
  */
 export class ChatClient {
-  readonly #conn: Deno.Conn;
-  readonly #tls: boolean;
-  readonly #decoder: FrameDecoder;
+  readonly #transport: Transport;
   readonly #pending: Pending[] = [];
   readonly #events: ChatEvent[] = [];
   #eventWaiter: (() => void) | null = null;
   #closedReason: string | null = null;
   #serverCloseReason: string | null = null;
-  #writing: Promise<void> = Promise.resolve();
   /** The answer to the HELLO sent on connecting. */
   readonly #greeting: Promise<Message>;
   /** Resolves with the reason once the connection has ended. */
@@ -336,13 +217,19 @@ export class ChatClient {
 
   /**
    * Says HELLO with this library's version at once, pipelined with what
-   * follows: without it the server would speak the original dialect.
+   * follows: without it a TCP server would speak the original dialect.
    */
-  private constructor(conn: Deno.Conn, maxFrameSize: number, tls: boolean) {
-    this.#conn = conn;
-    this.#tls = tls;
-    this.#decoder = new FrameDecoder({ maxFrameSize });
-    this.closed = this.#readLoop();
+  private constructor(transport: Transport) {
+    this.#transport = transport;
+    let ended!: (reason: string) => void;
+    this.closed = new Promise((resolve) => ended = resolve);
+    transport.start({
+      message: (message) => this.#handle(message),
+      ended: (reason) => {
+        this.#shutdown(this.#serverCloseReason ?? reason);
+        ended(this.#closedReason!);
+      },
+    });
     this.#greeting = this.request({
       method: Request.HELLO,
       params: { Version: PROTOCOL_VERSION },
@@ -351,40 +238,28 @@ export class ChatClient {
   }
 
   /**
-   * Connects to a server, over TLS when `tls` or `caCerts` is given; the TLS
-   * handshake is complete when this resolves.
-   * @throws {TlsError} when the TLS handshake fails, e.g. on an untrusted certificate.
+   * Starts a session over a transport once it is open: `tcp(options)` for
+   * Claptrap frames over TCP or TLS, `webSocket(url)` for JSON over a
+   * WebSocket.
+   * @throws what opening the transport throws, e.g. `TlsError` when a TLS
+   * handshake fails.
    */
-  static async connect(options: ConnectOptions = {}): Promise<ChatClient> {
-    const hostname = options.host ?? "127.0.0.1";
-    const port = options.port ?? 6666;
-    const maxFrameSize = options.maxFrameSize ?? CLIENT_MAX_FRAME_SIZE;
-    if (!options.tls && !options.caCerts) {
-      const conn = await Deno.connect({ hostname, port });
-      conn.setNoDelay(true);
-      return new ChatClient(conn, maxFrameSize, false);
-    }
-    const conn = await Deno.connectTls({ hostname, port, caCerts: options.caCerts });
-    try {
-      // Deno runs the handshake lazily; run it now so that its failure is this call's
-      await conn.handshake();
-    } catch (error) {
-      conn.close();
-      throw new TlsError(error as Error, hostname);
-    }
-    return new ChatClient(conn, maxFrameSize, true);
+  static async connect(transport: Transport | Promise<Transport>): Promise<ChatClient> {
+    return new ChatClient(await transport);
   }
 
-  /** Sends a request and resolves to its response, whatever its status. */
+  /**
+   * Sends a request and resolves to its response, whatever its status.
+   * @throws {ConnectionClosedError} when the connection ends first.
+   */
   request(message: Message): Promise<Message> {
     if (this.#closedReason !== null) {
-      return Promise.reject(new Error(`connection closed: ${this.#closedReason}`));
+      return Promise.reject(new ConnectionClosedError(this.#closedReason));
     }
-    const bytes = encodeMessage(message);
     const response = new Promise<Message>((resolve, reject) =>
       this.#pending.push({ resolve, reject })
     );
-    this.#writing = this.#writing.then(() => this.#writeAll(bytes)).catch(() => {});
+    this.#transport.send(message);
     return response;
   }
 
@@ -415,13 +290,13 @@ export class ChatClient {
   }
 
   /**
-   * Every room with its member count, in creation order, read page by page
-   * (at most {@link MAX_ROOM_PAGES} pages).
+   * Every room with its member count, in creation order, read page by page:
+   * at most `maxPages` pages (default and most {@link MAX_ROOM_PAGES}).
    */
-  async rooms(): Promise<RoomInfo[]> {
+  async rooms(options: { maxPages?: number } = {}): Promise<RoomInfo[]> {
     const list = await readRoomPages(
       (after) => this.#ok(Request.LIST_ROOMS, after === undefined ? {} : { After: after }),
-      MAX_ROOM_PAGES,
+      Math.min(options.maxPages ?? MAX_ROOM_PAGES, MAX_ROOM_PAGES),
     );
     return list.rooms;
   }
@@ -441,6 +316,14 @@ export class ChatClient {
   /** The members of the current room. */
   async members(): Promise<string[]> {
     return splitLines((await this.#ok(Request.LIST_MEMBERS)).content ?? "");
+  }
+
+  /**
+   * The users this user has a direct conversation with (see
+   * {@link ChatClient.dm}), the one with the newest message first.
+   */
+  async directPartners(): Promise<string[]> {
+    return splitLines((await this.#ok(Request.LIST_DIRECT)).content ?? "");
   }
 
   /** Enters a room, leaving the current one. */
@@ -698,13 +581,8 @@ export class ChatClient {
     }
   }
 
-  /** Closes the connection. */
+  /** Closes the connection; resolves once it is closed. */
   close(): Promise<string> {
-    if (this.#tls && this.#closedReason === null) {
-      // close_notify: without it the server sees the end as an error (UnexpectedEof);
-      // not awaited, so that a server that stopped reading cannot hold up the close
-      this.#conn.closeWrite().catch(() => {});
-    }
     this.#shutdown("closed by client");
     return this.closed;
   }
@@ -719,117 +597,22 @@ export class ChatClient {
     return response;
   }
 
-  async #writeAll(bytes: Uint8Array): Promise<void> {
-    let written = 0;
-    while (written < bytes.length) written += await this.#conn.write(bytes.subarray(written));
-  }
-
-  async #readLoop(): Promise<string> {
-    const buffer = new Uint8Array(64 * 1024);
-    let reason = "connection closed by server";
-    try {
-      while (this.#closedReason === null) {
-        const n = await this.#conn.read(buffer);
-        if (n === null) break;
-        for (const payload of this.#decoder.push(buffer.subarray(0, n))) {
-          this.#handle(parseMessage(payload));
-        }
-        if (this.#decoder.error) throw this.#decoder.error;
-      }
-    } catch (error) {
-      if (this.#closedReason === null) reason = `protocol error: ${(error as Error).message}`;
-    }
-    this.#shutdown(this.#serverCloseReason ?? reason);
-    return this.#closedReason!;
-  }
-
   #handle(message: Message): void {
+    if (this.#closedReason !== null) return;
     if (!isEventMethod(message.method)) {
       const pending = this.#pending.shift();
-      if (!pending) throw new SyntaxError(`unexpected ${message.method} with no request pending`);
-      pending.resolve(message);
+      if (pending) pending.resolve(message);
+      else this.#shutdown(`protocol error: unexpected ${message.method} with no request pending`);
       return;
     }
-    const p = message.params;
-    const kind: PlaceKind = p.Kind === "group" ? "group" : "room";
-    switch (message.method) {
-      case Event.EVT_MSG:
-        this.#push({
-          type: "message",
-          room: p.Room,
-          kind,
-          from: p.From,
-          time: p.Time,
-          id: Number(p.Id),
-          content: message.content ?? "",
-        });
-        break;
-      case Event.EVT_JOIN:
-        this.#push({ type: "join", room: p.Room, kind, user: p.User, time: p.Time });
-        break;
-      case Event.EVT_LEAVE:
-        this.#push({
-          type: "leave",
-          room: p.Room,
-          kind,
-          user: p.User,
-          time: p.Time,
-          ...(p.Reason ? { reason: p.Reason } : {}),
-        });
-        break;
-      case Event.EVT_DM:
-        this.#push({
-          type: "dm",
-          from: p.From,
-          to: p.To,
-          time: p.Time,
-          id: Number(p.Id),
-          content: message.content ?? "",
-        });
-        break;
-      case Event.EVT_KICKED:
-        this.#push({
-          type: "kicked",
-          room: p.Room,
-          by: p.By ?? "",
-          reason: p.Reason ?? "",
-          banned: p.Banned === "yes",
-          time: p.Time,
-        });
-        break;
-      case Event.EVT_GROUP_END:
-        this.#push({ type: "groupEnd", room: p.Room, time: p.Time });
-        break;
-      case Event.EVT_NOTICE:
-        this.#push({ type: "notice", time: p.Time, content: message.content ?? "" });
-        break;
-      case Event.EVT_PEER_INVITE:
-        this.#push({
-          type: "peerInvite",
-          room: p.Room,
-          from: p.From,
-          expires: p.Expires ?? "",
-          time: p.Time,
-        });
-        break;
-      case Event.EVT_PEER_ANSWER:
-        this.#push({
-          type: "peerAnswer",
-          room: p.Room,
-          from: p.From,
-          answer: p.Answer as PeerAnswer,
-          ...(p.By ? { by: p.By } : {}),
-          time: p.Time,
-        });
-        break;
-      case Event.EVT_PING:
-        this.#answerPing();
-        break;
-      case Event.EVT_CLOSE:
-        this.#serverCloseReason = p.Reason ?? "closed by server";
-        this.#push({ type: "close", reason: p.Reason ?? "" });
-        break;
+    if (message.method === Event.EVT_PING) {
+      this.#answerPing();
+      return;
     }
+    const event = decodeEvent(message);
+    if (event === null) return; // unknown events are ignored, as the protocol asks
+    if (event.type === "close") this.#serverCloseReason = event.reason || "closed by server";
+    this.#push(event);
   }
 
   /**
@@ -840,7 +623,7 @@ export class ChatClient {
   #answerPing(): void {
     if (this.#closedReason !== null) return;
     this.request({ method: Request.PING, params: {} }).catch(() => {
-      // the connection ended; #readLoop reports that
+      // the connection ended; the transport reports that
     });
   }
 
@@ -850,16 +633,13 @@ export class ChatClient {
     this.#eventWaiter = null;
   }
 
+  /** Ends the session: closes the transport, fails what is pending, ends the events. */
   #shutdown(reason: string): void {
     if (this.#closedReason !== null) return;
     this.#closedReason = reason;
-    try {
-      this.#conn.close();
-    } catch {
-      // already closed
-    }
+    this.#transport.close();
     for (const pending of this.#pending.splice(0)) {
-      pending.reject(new Error(`connection closed: ${reason}`));
+      pending.reject(new ConnectionClosedError(reason));
     }
     this.#eventWaiter?.();
     this.#eventWaiter = null;

@@ -13,3 +13,4 @@ export * from "./names.ts";
 export * from "./message_text.ts";
 export * from "./original.ts";
 export * from "./room_list.ts";
+export * from "./search_text.ts";

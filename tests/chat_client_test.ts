@@ -11,6 +11,7 @@ import {
   type ChatEvent,
   type ServerHandle,
   type ServerOptions,
+  tcp,
 } from "../mod.ts";
 import { ACCOUNTS, RawConnection, startTestServer, withTimeout } from "./helpers.ts";
 import { SECOND_POEM, testPoems } from "./poem_corpus.ts";
@@ -26,7 +27,7 @@ async function withServer(
   const server = await startTestServer(options);
   const clients: ChatClient[] = [];
   const connect = async () => {
-    const client = await ChatClient.connect({ port: server.addr.port });
+    const client = await ChatClient.connect(tcp({ port: server.addr.port }));
     clients.push(client);
     return client;
   };

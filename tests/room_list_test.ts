@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { parseCounts, splitLines } from "../protocol/content.ts";
 import type { Message } from "../protocol/message.ts";
 import { ChatClient } from "../client/chat_client.ts";
+import { tcp } from "../client/tcp_transport.ts";
 import { ACCOUNTS, RawConnection, startTestServer } from "./helpers.ts";
 import { OriginalClient } from "./original_client.ts";
 import { JsonSocket, startWebTestServer } from "./web_helpers.ts";
@@ -98,7 +99,7 @@ Deno.test("LIST_ROOMS refuses a Limit out of range and an After that names no ro
 Deno.test("ChatClient.rooms reads every page, roomPage one", async () => {
   const names = roomNames(2_001);
   const server = await startTestServer(manyRooms(names.length));
-  const client = await ChatClient.connect({ port: server.addr.port });
+  const client = await ChatClient.connect(tcp({ port: server.addr.port }));
   try {
     await client.login("ann", ACCOUNTS.get("ann")!);
     const rooms = await client.rooms();

@@ -7,6 +7,7 @@
  */
 
 import { ChatClient, ChatError } from "../client/chat_client.ts";
+import { tcp } from "../client/tcp_transport.ts";
 import { Status } from "../protocol/methods.ts";
 import { withTimeout } from "./helpers.ts";
 
@@ -381,7 +382,7 @@ export class SoakClient {
     let lastError = "";
     while (Date.now() < giveUp) {
       const generation = this.#world.generation();
-      const connecting = ChatClient.connect({ port: this.#world.port() });
+      const connecting = ChatClient.connect(tcp({ port: this.#world.port() }));
       let client: ChatClient | null = null;
       try {
         client = await withTimeout(connecting, REQUEST_TIMEOUT_MS, `${this.user} connect`);

@@ -11,6 +11,7 @@
 
 import assert from "node:assert/strict";
 import { ChatClient, type HistoryMessage } from "../client/chat_client.ts";
+import { tcp } from "../client/tcp_transport.ts";
 import { withTimeout } from "./helpers.ts";
 import { type ServerProcess, spawnServer } from "./server_process.ts";
 import {
@@ -67,7 +68,7 @@ async function until(done: () => boolean, ms: number, what: () => string): Promi
 
 /** Every message of every room, oldest first, read by paging HISTORY backwards. */
 async function readAllHistory(port: number): Promise<Map<string, HistoryMessage[]>> {
-  const client = await ChatClient.connect({ port });
+  const client = await ChatClient.connect(tcp({ port }));
   try {
     await client.login(...AUDITOR, { push: false });
     const rooms = new Map<string, HistoryMessage[]>();

@@ -12,10 +12,11 @@ import {
   type ServerHandle,
   type ServerOptions,
   startServer,
+  tcp,
 } from "../mod.ts";
 import { FrameDecoder } from "../protocol/frame.ts";
 import { encodeMessage, parseMessage } from "../protocol/message.ts";
-import { parseClientArgs } from "../client/client_cli.ts";
+import { parseClientArgs } from "../client/terminal/client_cli.ts";
 import {
   COMMANDS,
   commandUsage,
@@ -23,8 +24,8 @@ import {
   ICS_MENU,
   parseInput,
   splitName,
-} from "../client/commands.ts";
-import { PASSWORD_RULES, type Prompter, signIn } from "../client/sign_in.ts";
+} from "../client/terminal/commands.ts";
+import { PASSWORD_RULES, type Prompter, signIn } from "../client/terminal/sign_in.ts";
 import {
   ChatTerminal,
   displayLines,
@@ -33,8 +34,7 @@ import {
   readLines,
   sanitize,
   SecretInput,
-  splitSnippet,
-} from "../client/terminal.ts";
+} from "../client/terminal/terminal.ts";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../server/chat.ts";
 import { testPoems } from "./poem_corpus.ts";
 import { DEFAULT_SEARCH_LIMITS } from "../server/search_slots.ts";
@@ -92,7 +92,7 @@ class Participant implements AsyncDisposable {
 
   /** Connects and logs in with push on. */
   static async login(port: number, user: string, password: string): Promise<Participant> {
-    const client = await ChatClient.connect({ port });
+    const client = await ChatClient.connect(tcp({ port }));
     await client.login(user, password);
     return new Participant(client);
   }
@@ -273,7 +273,7 @@ async function terminalOf(
   port: number,
   user: string,
 ): Promise<{ terminal: ChatTerminal; transcript: Transcript }> {
-  const client = await ChatClient.connect({ port });
+  const client = await ChatClient.connect(tcp({ port }));
   await client.login(user, ACCOUNTS.get(user)!);
   const transcript = new Transcript();
   return { terminal: new ChatTerminal(client, transcript.write, { user }), transcript };
@@ -354,16 +354,6 @@ Deno.test("parseInput tells messages from commands and keeps the rest of the lin
   );
 });
 
-Deno.test("splitSnippet marks only bracketed words of the query, ignoring case", () => {
-  const parts = (snippet: string, query: string) =>
-    splitSnippet(snippet, query).map(({ text, match }) => match ? `<${text}>` : text).join("");
-  assert.equal(parts("the [Quick] brown [fox]", "quick FOX"), "the <Quick> brown <fox>");
-  assert.equal(parts("[x] and [quick] [quickest]", "quick quickest"), "[x] and <quick> <quickest>");
-  assert.equal(parts("…rly [记者] here", "记者"), "…rly <记者> here");
-  assert.equal(parts("[unclosed quick", "quick"), "[unclosed quick");
-  assert.deepEqual(splitSnippet("", "quick"), []);
-});
-
 Deno.test("formatStamp adds the date for times on another day", () => {
   const time = "2026-11-23T09:10:32.123Z";
   assert.equal(formatStamp(time, new Date(time)), formatClock(time));
@@ -421,7 +411,7 @@ Deno.test("ChatTerminal shows others' multi-line messages with indented continua
   await withServer(async (server) => {
     const port = server.addr.port;
     await using bob = await Participant.login(port, "bob", "bob123");
-    const client = await ChatClient.connect({ port });
+    const client = await ChatClient.connect(tcp({ port }));
     await client.login("alice", "alice123");
     const transcript = new Transcript();
     const terminal = new ChatTerminal(client, transcript.write, { user: "alice" });
@@ -448,7 +438,7 @@ Deno.test("ChatTerminal shows others' multi-line messages with indented continua
 
 Deno.test("ChatTerminal reports a lost connection once and resolves ended with the reason", async () => {
   await withServer(async (server) => {
-    const client = await ChatClient.connect({ port: server.addr.port });
+    const client = await ChatClient.connect(tcp({ port: server.addr.port }));
     await client.login("alice", "alice123");
     const lines: string[] = [];
     const terminal = new ChatTerminal(client, (line) => lines.push(line), { user: "alice" });
@@ -470,11 +460,11 @@ Deno.test("ChatTerminal connects again, rejoins its room, shows what was said me
   const open = async () => {
     attempts++;
     await serverBack;
-    const client = await ChatClient.connect({ port });
+    const client = await ChatClient.connect(tcp({ port }));
     await client.login("alice", "alice123");
     return client;
   };
-  const client = await ChatClient.connect({ port });
+  const client = await ChatClient.connect(tcp({ port }));
   await client.login("alice", "alice123");
   const transcript = new Transcript();
   const terminal = new ChatTerminal(client, transcript.write, {
@@ -523,7 +513,7 @@ Deno.test("ChatTerminal connects again, rejoins its room, shows what was said me
 Deno.test("ChatTerminal does not come back after an operator's kick, and stops when the password is refused or after its attempts", async () => {
   const other = await startServer(SERVER);
   const wrongPassword = async () => {
-    const client = await ChatClient.connect({ port: other.addr.port });
+    const client = await ChatClient.connect(tcp({ port: other.addr.port }));
     try {
       await client.login("alice", "changed!");
       return client;
@@ -556,7 +546,7 @@ Deno.test("ChatTerminal does not come back after an operator's kick, and stops w
   try {
     for (const { end, open, reason, lines } of cases) {
       const server = await startServer(SERVER);
-      const client = await ChatClient.connect({ port: server.addr.port });
+      const client = await ChatClient.connect(tcp({ port: server.addr.port }));
       await client.login("alice", "alice123");
       const transcript = new Transcript();
       const terminal = new ChatTerminal(client, transcript.write, {
@@ -580,7 +570,7 @@ Deno.test("ChatTerminal shows the room's last messages on joining and pages back
     await using bob = await Participant.login(port, "bob", "bob123");
     await bob.client.join("lobby");
     for (let i = 1; i <= 12; i++) await bob.client.send(`m${i}`);
-    const client = await ChatClient.connect({ port });
+    const client = await ChatClient.connect(tcp({ port }));
     await client.login("alice", "alice123");
     const transcript = new Transcript();
     const terminal = new ChatTerminal(client, transcript.write, { user: "alice" });
@@ -622,7 +612,7 @@ for (const push of [true, false]) {
         const port = server.addr.port;
         await using bob = await Participant.login(port, "bob", "bob123");
         await bob.client.join("lobby");
-        const client = await ChatClient.connect({ port });
+        const client = await ChatClient.connect(tcp({ port }));
         await client.login("alice", "alice123", { push });
         const transcript = new Transcript();
         const terminal = new ChatTerminal(client, transcript.write, {
@@ -656,7 +646,7 @@ Deno.test("ChatTerminal polling shows the messages before the join, then new one
     await using bob = await Participant.login(port, "bob", "bob123");
     await bob.client.join("random");
     await bob.client.send("before");
-    const client = await ChatClient.connect({ port });
+    const client = await ChatClient.connect(tcp({ port }));
     await client.login("alice", "alice123", { push: false });
     const transcript = new Transcript();
     const terminal = new ChatTerminal(client, transcript.write, { user: "alice", pollMs: 20 });
@@ -685,7 +675,7 @@ Deno.test("ChatTerminal shows search results with the room and the matches in co
     await using bob = await Participant.login(port, "bob", "bob123");
     await bob.client.join("random");
     await bob.client.send("the quick [brown] fox\njumps");
-    const client = await ChatClient.connect({ port });
+    const client = await ChatClient.connect(tcp({ port }));
     await client.login("alice", "alice123");
     const transcript = new Transcript();
     const terminal = new ChatTerminal(client, transcript.write, { user: "alice", color: true });
@@ -719,7 +709,7 @@ async function searchingAlice(port: number, texts: string[]) {
   const bob = await Participant.login(port, "bob", "bob123");
   await bob.client.join("random");
   for (const text of texts) await bob.client.send(text);
-  const client = await ChatClient.connect({ port });
+  const client = await ChatClient.connect(tcp({ port }));
   await client.login("alice", "alice123");
   const transcript = new Transcript();
   const terminal = new ChatTerminal(client, transcript.write, { user: "alice" });
@@ -792,7 +782,7 @@ Deno.test("PASSWORD_RULES tells the server's password lengths", () => {
 Deno.test("signIn offers to register after AUTH_FAILED, tells the rules and asks for the password twice", async () => {
   await withServer(async (server) => {
     const port = server.addr.port;
-    const client = await ChatClient.connect({ port });
+    const client = await ChatClient.connect(tcp({ port }));
     try {
       const prompter = scriptedPrompter([
         true,
@@ -819,7 +809,7 @@ Deno.test("signIn offers to register after AUTH_FAILED, tells the rules and asks
     } finally {
       await client.close();
     }
-    const again = await ChatClient.connect({ port });
+    const again = await ChatClient.connect(tcp({ port }));
     try {
       await again.login("dave", "correct horse");
     } finally {
@@ -830,7 +820,7 @@ Deno.test("signIn offers to register after AUTH_FAILED, tells the rules and asks
 
 Deno.test("signIn asks again after a wrong password, three tries in all, offering registration once", async () => {
   await withServer(async (server) => {
-    const client = await ChatClient.connect({ port: server.addr.port });
+    const client = await ChatClient.connect(tcp({ port: server.addr.port }));
     try {
       const prompter = scriptedPrompter([false, "alice12", "alice123"]);
       assert.deepEqual(
@@ -853,7 +843,7 @@ Deno.test("signIn asks again after a wrong password, three tries in all, offerin
 
 Deno.test("signIn takes NAME_TAKEN after agreeing to register as a wrong password and asks again", async () => {
   await withServer(async (server) => {
-    const client = await ChatClient.connect({ port: server.addr.port });
+    const client = await ChatClient.connect(tcp({ port: server.addr.port }));
     try {
       // a mistyped password, and a yes to the offer: the name turns out to be taken
       const prompter = scriptedPrompter([true, "correct horse", "correct horse", "alice123"]);
@@ -876,7 +866,7 @@ Deno.test("signIn takes NAME_TAKEN after agreeing to register as a wrong passwor
 
 Deno.test("signIn with register tells the rules before asking and asks again for a refused password", async () => {
   await withServer(async (server) => {
-    const client = await ChatClient.connect({ port: server.addr.port });
+    const client = await ChatClient.connect(tcp({ port: server.addr.port }));
     try {
       const prompter = scriptedPrompter(["short", "short", "correct horse", "correct horse"]);
       assert.deepEqual(
@@ -900,7 +890,7 @@ Deno.test("signIn with register tells the rules before asking and asks again for
 
 Deno.test("signIn never asks without a prompter and fails clearly after three tries or a refusal", async () => {
   await withServer(async (server) => {
-    const client = await ChatClient.connect({ port: server.addr.port });
+    const client = await ChatClient.connect(tcp({ port: server.addr.port }));
     try {
       const dave = { user: "dave", password: "guess" };
       await assert.rejects(signIn(client, dave), {
@@ -1216,7 +1206,7 @@ Deno.test("terminal client with --register creates the account and logs in with 
     assert.ok(!piped.stdout.includes("battery staple"), "the password is not printed");
 
     for (const [user, password] of [["dave", "correct horse"], ["erin", "battery staple"]]) {
-      const client = await ChatClient.connect({ port });
+      const client = await ChatClient.connect(tcp({ port }));
       try {
         await client.login(user, password);
       } finally {

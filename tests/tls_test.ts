@@ -7,7 +7,9 @@
  */
 
 import assert from "node:assert/strict";
-import { ChatClient, type ChatEvent, TlsError } from "../client/chat_client.ts";
+import { ChatClient } from "../client/chat_client.ts";
+import type { ChatEvent } from "../client/chat_event.ts";
+import { tcp, TlsError } from "../client/tcp_transport.ts";
 import { messageToJson, parseJsonMessage } from "../protocol/json_mapping.ts";
 import { encodeMessage, type Message } from "../protocol/message.ts";
 import { type ServerHandle, type ServerOptions, TlsConfigError } from "../server/server.ts";
@@ -40,7 +42,9 @@ async function loggedIn(
   certificate: TestCertificate,
   user: string,
 ): Promise<ChatClient> {
-  const client = await ChatClient.connect({ port: server.addr.port, caCerts: [certificate.cert] });
+  const client = await ChatClient.connect(
+    tcp({ port: server.addr.port, caCerts: [certificate.cert] }),
+  );
   await client.login(user, ACCOUNTS.get(user)!);
   return client;
 }
@@ -133,7 +137,7 @@ Deno.test("a client that does not trust the certificate gets a TlsError saying s
   const port = server.addr.port;
 
   const trusting = (caCerts?: string[]) =>
-    ChatClient.connect({ port, tls: true, caCerts }).then(
+    ChatClient.connect(tcp({ port, tls: true, caCerts })).then(
       () => assert.fail("connected without trusting the certificate"),
       (error) => error,
     );
@@ -183,7 +187,7 @@ Deno.test("TlsError names rustls's problem, also when Deno nests it", () => {
 
 Deno.test("a TLS client at a plain TCP port is told the server does not speak TLS there", async () => {
   const server = await startTestServer();
-  const error = await ChatClient.connect({ port: server.addr.port, tls: true }).then(
+  const error = await ChatClient.connect(tcp({ port: server.addr.port, tls: true })).then(
     () => assert.fail("a TLS handshake with a plain server succeeded"),
     (error) => error,
   );
@@ -483,7 +487,7 @@ Deno.test("server.ts with --tls-cert and --tls-key serves the chat over TLS", as
     certificate.keyFile,
   ]);
   try {
-    const ann = await ChatClient.connect({ port: child.port, caCerts: [certificate.cert] });
+    const ann = await ChatClient.connect(tcp({ port: child.port, caCerts: [certificate.cert] }));
     await ann.login("ann", ACCOUNTS.get("ann")!);
     assert.deepEqual((await ann.rooms()).map((room) => room.name), [
       "lobby",

@@ -6,9 +6,9 @@
 
 import assert from "node:assert/strict";
 import { PassThrough } from "node:stream";
-import { ChatClient, type ServerHandle, startServer } from "../mod.ts";
-import { ChatTerminal, type Reconnection } from "../client/terminal.ts";
-import { runTtySession } from "../client/tty_session.ts";
+import { ChatClient, type ServerHandle, startServer, tcp } from "../mod.ts";
+import { ChatTerminal, type Reconnection } from "../client/terminal/terminal.ts";
+import { runTtySession } from "../client/terminal/tty_session.ts";
 import { withTimeout } from "./helpers.ts";
 
 const ACCOUNTS = new Map([["alice", "alice123"], ["bob", "bob123"]]);
@@ -106,7 +106,7 @@ class Screen {
 
 /** Connects to `port` and logs in as `user`. */
 async function logIn(port: number, user: string): Promise<ChatClient> {
-  const client = await ChatClient.connect({ port });
+  const client = await ChatClient.connect(tcp({ port }));
   await client.login(user, ACCOUNTS.get(user)!);
   return client;
 }

@@ -6,6 +6,7 @@
  */
 
 import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
+import { DEFAULT_SEARCH_LIMITS } from "../server/search_slots.ts";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "./playwright.ts";
 import type { ServerHandle } from "../server/server.ts";
@@ -599,6 +600,97 @@ Deno.test({
     assert.deepEqual(problems, []);
     await browser.close();
     await Promise.all([bob.close(), carol.close()]);
+    await server.close();
+  },
+});
+
+Deno.test({
+  name:
+    "in Chromium: a search page that found nothing among the newest messages searched offers to search older ones",
+  ...browserTest,
+  async fn() {
+    const server = await startWebTestServer({
+      floodLimits: NO_FLOOD_LIMITS,
+      searchLimits: { ...DEFAULT_SEARCH_LIMITS, scanLimit: 5 },
+    });
+    const browser = await launchChromium();
+    const bob = await inRoom(server, "bob", "lobby");
+    await post(bob, "zq is the older match");
+    for (let i = 1; i <= 8; i++) await post(bob, `filler ${i}`);
+    const { page, problems } = await openPage(browser, httpUrl(server));
+    await signIn(page, "ann", "ann-pw");
+    await joinByClick(page, "lobby"); // search reads the rooms one has been in
+
+    // a two-letter word is looked for in every message: the first page looks through five
+    await page.fill("#search-input", "zq");
+    await page.press("#search-input", "Enter");
+    const searchOn = page.getByRole("button", { name: "Search older messages" });
+    await searchOn.waitFor();
+    assert.equal(await page.locator("#search-results .result").count(), 0);
+    assert.match(
+      await page.locator("#search-results .search-note").first().innerText(),
+      /^No matches among the newest messages searched/,
+    );
+    await searchOn.click();
+    await page.locator("#search-results .result").first().waitFor();
+    assert.equal(await page.locator("#search-results .result mark").textContent(), "zq");
+    assert.equal(await searchOn.count(), 0, "nothing older is left to search");
+
+    assert.deepEqual(problems, []);
+    await browser.close();
+    await bob.close();
+    await server.close();
+  },
+});
+
+Deno.test({
+  name:
+    "in Chromium: the network coming back while the page reconnects starts no second reconnection",
+  ...browserTest,
+  async fn() {
+    const server = await startWebTestServer();
+    const proxy = new TcpProxy(server.httpAddr!.port);
+    const browser = await launchChromium();
+    const sockets: string[] = [];
+    let socketOpened = () => {};
+    const { page, problems } = await openPage(browser, `http://127.0.0.1:${proxy.port}/`, {
+      beforeLoad: (page) => {
+        page.on("websocket", (socket) => {
+          sockets.push(socket.url());
+          socketOpened();
+        });
+        return Promise.resolve();
+      },
+    });
+    await signIn(page, "ann", "ann-pw");
+    await joinByClick(page, "lobby");
+    assert.equal(sockets.length, 1);
+
+    // the network drops; the page's next try at reconnecting hangs on a slow network
+    proxy.holding = true;
+    const tried = new Promise<void>((resolve) => socketOpened = resolve);
+    await proxy.cut();
+    await page.waitForSelector("#status[data-state=reconnecting]");
+    await tried;
+    assert.equal(sockets.length, 2);
+
+    // meanwhile the browser says it is online again: the try under way goes on alone
+    await page.evaluate(() => globalThis.dispatchEvent(new Event("online")));
+    await page.evaluate(() => new Promise((resolve) => setTimeout(resolve, 0)));
+    await proxy.release();
+    await page.waitForSelector("#status[data-state=online]", { timeout: 30_000 });
+    assert.equal(sockets.length, 2, "one WebSocket for the sign-in, one for the reconnection");
+
+    // and it is really online: what it sends arrives
+    const bob = await inRoom(server, "bob", "lobby");
+    await send(page, "still here");
+    assert.equal((await bob.nextOf("EVT_MSG")).content, "still here");
+    assert.equal(await page.getAttribute("#status", "data-state"), "online");
+
+    assert.deepEqual(problems.filter((p) => !/WebSocket|ERR_CONNECTION|net::/.test(p)), []);
+    await browser.close();
+    await bob.close();
+    await proxy.close();
     await server.close();
   },
 });

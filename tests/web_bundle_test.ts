@@ -23,3 +23,9 @@ Deno.test("web/public/app.js is the bundle of web/src (run `deno task bundle` af
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("the web page's bundle uses no Deno API: the client library it shares with the terminal is browser-safe", async () => {
+  const bundle = await Deno.readTextFile(`${ROOT}web/public/app.js`);
+  assert.ok(bundle.includes("// client/chat_client.ts"), "the page uses ChatClient");
+  assert.doesNotMatch(bundle, /\bDeno\b/);
+});

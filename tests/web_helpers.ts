@@ -186,40 +186,45 @@ export async function launchChromium(): Promise<Browser> {
 
 /**
  * A TCP proxy on 127.0.0.1 in front of a port, whose connections a test can
- * cut (a dropped network) and whose new connections it can refuse for a
- * while (the network still down).
+ * cut (a dropped network), whose new connections it can refuse for a while
+ * (the network still down) or hold unanswered until it releases them (a
+ * slow network).
  */
 export class TcpProxy {
   readonly #listener: Deno.TcpListener;
+  readonly #targetPort: number;
   readonly #conns = new Set<Deno.Conn>();
   readonly #pipes = new Set<Promise<unknown>>();
+  readonly #held: Deno.Conn[] = [];
   readonly #accepting: Promise<void>;
   /** While true, new connections are closed at once. */
   refusing = false;
+  /** While true, new connections wait, unanswered, for {@link TcpProxy.release}. */
+  holding = false;
 
   /** Listens on a free port of 127.0.0.1 and forwards to `targetPort`. */
   constructor(targetPort: number) {
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     this.#listener = listener;
+    this.#targetPort = targetPort;
     this.#accepting = (async () => {
       for await (const conn of listener) {
-        if (this.refusing) {
-          conn.close();
-          continue;
-        }
-        const target = await Deno.connect({ hostname: "127.0.0.1", port: targetPort });
-        this.#conns.add(conn);
-        this.#conns.add(target);
-        for (const [from, to] of [[conn, target], [target, conn]]) {
-          const pipe = from.readable.pipeTo(to.writable).catch(() => {}).finally(() => {
-            this.#drop(from);
-            this.#drop(to);
-          });
-          this.#pipes.add(pipe);
-          pipe.finally(() => this.#pipes.delete(pipe));
-        }
+        if (this.refusing) conn.close();
+        else if (this.holding) this.#held.push(conn);
+        else await this.#forward(conn);
       }
     })().catch(() => {});
+  }
+
+  /** How many connections wait to be released. */
+  get held(): number {
+    return this.#held.length;
+  }
+
+  /** Stops holding new connections and forwards those held. */
+  async release(): Promise<void> {
+    this.holding = false;
+    for (const conn of this.#held.splice(0)) await this.#forward(conn);
   }
 
   /** The port to connect to. */
@@ -237,7 +242,22 @@ export class TcpProxy {
   async close(): Promise<void> {
     this.#listener.close();
     await this.#accepting;
+    for (const conn of this.#held.splice(0)) conn.close();
     await this.cut();
+  }
+
+  async #forward(conn: Deno.Conn): Promise<void> {
+    const target = await Deno.connect({ hostname: "127.0.0.1", port: this.#targetPort });
+    this.#conns.add(conn);
+    this.#conns.add(target);
+    for (const [from, to] of [[conn, target], [target, conn]]) {
+      const pipe = from.readable.pipeTo(to.writable).catch(() => {}).finally(() => {
+        this.#drop(from);
+        this.#drop(to);
+      });
+      this.#pipes.add(pipe);
+      pipe.finally(() => this.#pipes.delete(pipe));
+    }
   }
 
   #drop(conn: Deno.Conn): void {

@@ -17,6 +17,13 @@ function parseRows(text, fields) {
     return row.map(unescapeField);
   });
 }
+function parseMessageLines(text) {
+  return parseRows(text, 3).map(([from, time, content]) => ({
+    from,
+    time,
+    content
+  }));
+}
 function splitLines(text) {
   if (text === "") return [];
   const lines = text.split("\n");
@@ -29,6 +36,155 @@ function parseCounts(value) {
     if (!/^\d+$/.test(n)) throw new SyntaxError(`Cannot parse Member-Counts: ${JSON.stringify(n)}`);
     return Number(n);
   });
+}
+
+// protocol/methods.ts
+var Request = {
+  LOGIN: "LOGIN",
+  LOGOUT: "LOGOUT",
+  LIST_ROOMS: "LIST_ROOMS",
+  LIST_MEMBERS: "LIST_MEMBERS",
+  JOIN_ROOM: "JOIN_ROOM",
+  EXIT_ROOM: "EXIT_ROOM",
+  SEND_MSG: "SEND_MSG",
+  RECV_MSG: "RECV_MSG",
+  CREATE_ROOM: "CREATE_ROOM",
+  /** Creates an account. */
+  REGISTER: "REGISTER",
+  /** Older messages of the current room, page by page. */
+  HISTORY: "HISTORY",
+  /** Full-text search over the rooms one has been in. */
+  SEARCH: "SEARCH",
+  /** States the client's protocol version and capabilities. */
+  HELLO: "HELLO",
+  /** Asks for a PONG: a liveness check, or the answer to EVT_PING. */
+  PING: "PING",
+  /** The server's time. */
+  TIME: "TIME",
+  /** Online users and where each is. */
+  WHO: "WHO",
+  /** Leaves the current room (the same as EXIT_ROOM). */
+  LEAVE: "LEAVE",
+  /** Starts a private peer chat with an online user, or asks to join theirs. */
+  PEER_CONNECT: "PEER_CONNECT",
+  /** Leaves the peer chat ("bye"). */
+  PEER_BYE: "PEER_BYE",
+  /** Lets a user who asked to join (EVT_PEER_INVITE) into one's peer chat. */
+  PEER_ACCEPT: "PEER_ACCEPT",
+  /** Turns down a user who asked to join one's peer chat. */
+  PEER_DECLINE: "PEER_DECLINE",
+  /** A direct message to one user. */
+  DM: "DM",
+  /** The users one has direct conversations with. */
+  LIST_DIRECT: "LIST_DIRECT",
+  /** A sonnet by number. */
+  POEM: "POEM",
+  /** Removes a user from a room (owners and admins). */
+  KICK: "KICK",
+  /** Removes a user from a room and keeps them out (owners and admins). */
+  BAN: "BAN",
+  /** Lets a banned user back into a room (owners and admins). */
+  UNBAN: "UNBAN"
+};
+var Event = {
+  /** A message posted in the room: Room, From, Time, Id; content is the text. */
+  EVT_MSG: "EVT_MSG",
+  /** A user entered the room: Room, User, Time. */
+  EVT_JOIN: "EVT_JOIN",
+  /** A user left the room: Room, User, Time, and Reason when not by choice. */
+  EVT_LEAVE: "EVT_LEAVE",
+  /** The server is closing this connection: Reason, Time. */
+  EVT_CLOSE: "EVT_CLOSE",
+  /** A direct message to this user: From, To, Time, Id; content is the text. */
+  EVT_DM: "EVT_DM",
+  /** This user was removed from a room: Room, By, Reason, Time, Banned (yes/no). */
+  EVT_KICKED: "EVT_KICKED",
+  /** Everyone else left the peer chat; this user is out of it too: Room, Time. */
+  EVT_GROUP_END: "EVT_GROUP_END",
+  /** A notice from the server operator to everyone: Time; content is the text. */
+  EVT_NOTICE: "EVT_NOTICE",
+  /** The server asks for any request (PING, say) to show the connection is alive: Time. */
+  EVT_PING: "EVT_PING",
+  /**
+   * To the members of a peer chat: `From` asks to join it (PEER_ACCEPT or
+   * PEER_DECLINE answer): Room, Kind, From, Expires, Time.
+   */
+  EVT_PEER_INVITE: "EVT_PEER_INVITE",
+  /**
+   * How a request to join a peer chat ended: Room, Kind, From (who asked),
+   * Answer (accepted, declined, expired, withdrawn), By (who answered),
+   * Time. To the one who asked, and unless accepted to the members (but
+   * the one who answered).
+   */
+  EVT_PEER_ANSWER: "EVT_PEER_ANSWER"
+};
+var Status = {
+  OK: "OK",
+  AUTH_FAILED: "AUTH_FAILED",
+  NOT_LOGIN: "NOT_LOGIN",
+  NOT_IN_ROOM: "NOT_IN_ROOM",
+  NO_SUCH_ROOM: "NO_SUCH_ROOM",
+  NO_NEW_MSG: "NO_NEW_MSG",
+  /** Malformed frame or message, unknown method, missing parameter; see `Reason`. */
+  BAD_REQUEST: "BAD_REQUEST",
+  /** LOGIN refused: MAX_ONLINE users are logged in already. */
+  SERVER_FULL: "SERVER_FULL",
+  /** LOGIN on a connection that is logged in already. */
+  ALREADY_LOGIN: "ALREADY_LOGIN",
+  /** LOGIN as a user who is online on another connection. */
+  ALREADY_ONLINE: "ALREADY_ONLINE",
+  /** CREATE_ROOM of a name that exists. */
+  ROOM_EXISTS: "ROOM_EXISTS",
+  /** A name that is empty, too long, has control characters or surrounding white space. */
+  INVALID_NAME: "INVALID_NAME",
+  /** REGISTER of a name that exists, or a look-alike of one (case, width). */
+  NAME_TAKEN: "NAME_TAKEN",
+  /** REGISTER with a password that is too short, too long or too guessable. */
+  WEAK_PASSWORD: "WEAK_PASSWORD",
+  /** The server could not complete the request (storage failed); nothing was changed. */
+  SERVER_ERROR: "SERVER_ERROR",
+  /** HELLO from a client of another major protocol version; `Version` says the server's. */
+  VERSION_MISMATCH: "VERSION_MISMATCH",
+  /** PEER_CONNECT to oneself. */
+  PEER_IS_SELF: "PEER_IS_SELF",
+  /** PEER_CONNECT or DM to a user who does not exist or is not online. */
+  PEER_OFFLINE: "PEER_OFFLINE",
+  /** PEER_BYE, PEER_ACCEPT or PEER_DECLINE when not in a peer chat. */
+  NOT_IN_GROUP: "NOT_IN_GROUP",
+  /**
+   * PEER_CONNECT to a user in a public room, or to a peer chat with too
+   * many requests to join waiting; see `Reason`.
+   */
+  BUSY: "BUSY",
+  /**
+   * PEER_CONNECT to a user in a peer chat: its members were asked to let
+   * the requester in; `Room` and `Expires` say where and until when, and
+   * EVT_PEER_ANSWER tells how it ended.
+   */
+  INVITED: "INVITED",
+  /** PEER_ACCEPT or PEER_DECLINE of a user whose request to join is not waiting. */
+  NO_INVITATION: "NO_INVITATION",
+  /** POEM with a number outside the corpus. */
+  NO_SUCH_POEM: "NO_SUCH_POEM",
+  /** POEM on a server started without a poem corpus. */
+  NO_POEMS: "NO_POEMS",
+  /** KICK, BAN or UNBAN by someone who neither owns the room nor is an admin. */
+  NOT_ALLOWED: "NOT_ALLOWED",
+  /** JOIN_ROOM of a room one is banned from. */
+  BANNED: "BANNED",
+  /** KICK of a user who is not in the room; UNBAN of one who is not banned. */
+  NO_SUCH_USER: "NO_SUCH_USER",
+  /**
+   * Too many requests of this kind (messages too fast, too many failed
+   * logins); `Retry-After-Ms` says when to try again.
+   */
+  RATE_LIMITED: "RATE_LIMITED",
+  /** The connection was refused: too many from the same address. Then the server closes. */
+  TOO_MANY_CONNECTIONS: "TOO_MANY_CONNECTIONS"
+};
+var PROTOCOL_VERSION = "2.0";
+function isEventMethod(method) {
+  return method.startsWith("EVT_");
 }
 
 // protocol/room_list.ts
@@ -61,6 +217,680 @@ async function readRoomPages(fetchPage, maxPages) {
     complete: false
   };
 }
+
+// client/chat_event.ts
+function decodeEvent(message) {
+  const p = message.params;
+  const kind = p.Kind === "group" ? "group" : "room";
+  switch (message.method) {
+    case Event.EVT_MSG:
+      return {
+        type: "message",
+        room: p.Room,
+        kind,
+        from: p.From,
+        time: p.Time,
+        id: Number(p.Id),
+        content: message.content ?? ""
+      };
+    case Event.EVT_JOIN:
+      return {
+        type: "join",
+        room: p.Room,
+        kind,
+        user: p.User,
+        time: p.Time
+      };
+    case Event.EVT_LEAVE:
+      return {
+        type: "leave",
+        room: p.Room,
+        kind,
+        user: p.User,
+        time: p.Time,
+        ...p.Reason ? {
+          reason: p.Reason
+        } : {}
+      };
+    case Event.EVT_DM:
+      return {
+        type: "dm",
+        from: p.From,
+        to: p.To,
+        time: p.Time,
+        id: Number(p.Id),
+        content: message.content ?? ""
+      };
+    case Event.EVT_KICKED:
+      return {
+        type: "kicked",
+        room: p.Room,
+        by: p.By ?? "",
+        reason: p.Reason ?? "",
+        banned: p.Banned === "yes",
+        time: p.Time
+      };
+    case Event.EVT_GROUP_END:
+      return {
+        type: "groupEnd",
+        room: p.Room,
+        time: p.Time
+      };
+    case Event.EVT_NOTICE:
+      return {
+        type: "notice",
+        time: p.Time,
+        content: message.content ?? ""
+      };
+    case Event.EVT_PEER_INVITE:
+      return {
+        type: "peerInvite",
+        room: p.Room,
+        from: p.From,
+        expires: p.Expires ?? "",
+        time: p.Time
+      };
+    case Event.EVT_PEER_ANSWER:
+      return {
+        type: "peerAnswer",
+        room: p.Room,
+        from: p.From,
+        answer: p.Answer,
+        ...p.By ? {
+          by: p.By
+        } : {},
+        time: p.Time
+      };
+    case Event.EVT_CLOSE:
+      return {
+        type: "close",
+        reason: p.Reason ?? ""
+      };
+    default:
+      return null;
+  }
+}
+
+// client/transport.ts
+var ConnectionClosedError = class extends Error {
+  /** Always `ConnectionClosedError`. */
+  name = "ConnectionClosedError";
+  /** Why it ended, e.g. `server shutting down` or `closed by client`. */
+  reason;
+  /** The connection ended for `reason`. */
+  constructor(reason) {
+    super(`connection closed: ${reason}`);
+    this.reason = reason;
+  }
+};
+
+// client/chat_client.ts
+var MAX_ROOM_PAGES = 1e3;
+var ChatError = class extends Error {
+  /** Always `ChatError`. */
+  name = "ChatError";
+  /** The response's Status, e.g. `AUTH_FAILED`. */
+  status;
+  /** The response's Reason, when it gave one. */
+  reason;
+  /** With RATE_LIMITED: the response's Retry-After-Ms, when trying again may succeed. */
+  retryAfterMs;
+  /** Describes the failed `method` from its `response`. */
+  constructor(method, response) {
+    const { Status: status2 = "", Reason: reason, "Retry-After-Ms": retry } = response.params;
+    super(`${method} failed: ${status2}${reason ? ` (${reason})` : ""}`);
+    this.status = status2;
+    this.reason = reason;
+    if (retry !== void 0 && /^\d{1,15}$/.test(retry)) this.retryAfterMs = Number(retry);
+  }
+};
+var ChatClient = class _ChatClient {
+  #transport;
+  #pending = [];
+  #events = [];
+  #eventWaiter = null;
+  #closedReason = null;
+  #serverCloseReason = null;
+  /** The answer to the HELLO sent on connecting. */
+  #greeting;
+  /** Resolves with the reason once the connection has ended. */
+  closed;
+  /**
+   * Says HELLO with this library's version at once, pipelined with what
+   * follows: without it a TCP server would speak the original dialect.
+   */
+  constructor(transport) {
+    this.#transport = transport;
+    let ended;
+    this.closed = new Promise((resolve) => ended = resolve);
+    transport.start({
+      message: (message) => this.#handle(message),
+      ended: (reason) => {
+        this.#shutdown(this.#serverCloseReason ?? reason);
+        ended(this.#closedReason);
+      }
+    });
+    this.#greeting = this.request({
+      method: Request.HELLO,
+      params: {
+        Version: PROTOCOL_VERSION
+      }
+    });
+    this.#greeting.catch(() => {
+    });
+  }
+  /**
+   * Starts a session over a transport once it is open: `tcp(options)` for
+   * Claptrap frames over TCP or TLS, `webSocket(url)` for JSON over a
+   * WebSocket.
+   * @throws what opening the transport throws, e.g. `TlsError` when a TLS
+   * handshake fails.
+   */
+  static async connect(transport) {
+    return new _ChatClient(await transport);
+  }
+  /**
+   * Sends a request and resolves to its response, whatever its status.
+   * @throws {ConnectionClosedError} when the connection ends first.
+   */
+  request(message) {
+    if (this.#closedReason !== null) {
+      return Promise.reject(new ConnectionClosedError(this.#closedReason));
+    }
+    const response = new Promise((resolve, reject) => this.#pending.push({
+      resolve,
+      reject
+    }));
+    this.#transport.send(message);
+    return response;
+  }
+  /**
+   * Logs in. With `push` (the default) the server pushes messages and
+   * join/leave notices, read with {@link ChatClient.events}.
+   * @throws {ChatError} AUTH_FAILED, SERVER_FULL, ALREADY_ONLINE, …
+   */
+  async login(username, password, options = {}) {
+    await this.#ok(Request.LOGIN, {
+      Username: username,
+      Password: password,
+      Push: options.push === false ? "off" : "on"
+    });
+  }
+  /**
+   * Creates an account; log in with it afterwards. Allowed before logging in.
+   * @throws {ChatError} NAME_TAKEN, INVALID_NAME or WEAK_PASSWORD (with a reason), …
+   */
+  async register(username, password) {
+    await this.#ok(Request.REGISTER, {
+      Username: username,
+      Password: password
+    });
+  }
+  /** Logs out (the connection stays open). */
+  async logout() {
+    await this.#ok(Request.LOGOUT);
+  }
+  /**
+   * Every room with its member count, in creation order, read page by page:
+   * at most `maxPages` pages (default and most {@link MAX_ROOM_PAGES}).
+   */
+  async rooms(options = {}) {
+    const list = await readRoomPages((after) => this.#ok(Request.LIST_ROOMS, after === void 0 ? {} : {
+      After: after
+    }), Math.min(options.maxPages ?? MAX_ROOM_PAGES, MAX_ROOM_PAGES));
+    return list.rooms;
+  }
+  /**
+   * One page of the room list: at most `limit` rooms (the server's default
+   * and most: 1,000) after the room named `after`, or from the first.
+   * @throws {ChatError} BAD_REQUEST when `after` names no room or `limit` is out of range.
+   */
+  async roomPage(options = {}) {
+    const params = {};
+    if (options.after !== void 0) params.After = options.after;
+    if (options.limit !== void 0) params.Limit = String(options.limit);
+    return parseRoomPage(await this.#ok(Request.LIST_ROOMS, params));
+  }
+  /** The members of the current room. */
+  async members() {
+    return splitLines((await this.#ok(Request.LIST_MEMBERS)).content ?? "");
+  }
+  /**
+   * The users this user has a direct conversation with (see
+   * {@link ChatClient.dm}), the one with the newest message first.
+   */
+  async directPartners() {
+    return splitLines((await this.#ok(Request.LIST_DIRECT)).content ?? "");
+  }
+  /** Enters a room, leaving the current one. */
+  async join(room) {
+    await this.#ok(Request.JOIN_ROOM, {
+      "Room-Name": room
+    });
+  }
+  /** Leaves the current room or peer chat. */
+  async leave() {
+    await this.#ok(Request.EXIT_ROOM);
+  }
+  /**
+   * States the client's protocol version and capabilities, and learns the
+   * server's. Without arguments, the answer to the HELLO the client sent
+   * with its own version on connecting (nothing is sent again). Allowed
+   * before logging in; servers of the original protocol do not know it.
+   * @throws {ChatError} VERSION_MISMATCH when the server does not speak
+   * that major version (the reason says what it speaks), BAD_REQUEST for a
+   * malformed version.
+   */
+  async hello(version, capabilities) {
+    const params = {
+      Version: version ?? PROTOCOL_VERSION
+    };
+    if (capabilities !== void 0) params.Capabilities = capabilities.join(",");
+    const response = version === void 0 && capabilities === void 0 ? await this.#greeting : await this.request({
+      method: Request.HELLO,
+      params
+    });
+    if (response.params.Status !== Status.OK) throw new ChatError(Request.HELLO, response);
+    const listed = response.params.Capabilities ?? "";
+    return {
+      version: response.params.Version ?? "",
+      capabilities: listed === "" ? [] : listed.split(","),
+      server: response.params.Server ?? ""
+    };
+  }
+  /** Checks that the server answers; `token`, if given, comes back. Allowed before logging in. */
+  async ping(token) {
+    const response = await this.#ok(Request.PING, token === void 0 ? {} : {
+      Token: token
+    });
+    const pong = {
+      time: response.params.Time ?? ""
+    };
+    if (response.params.Token !== void 0) pong.token = response.params.Token;
+    return pong;
+  }
+  /** The server's time: ISO 8601 UTC. */
+  async time() {
+    return (await this.#ok(Request.TIME)).params.Time ?? "";
+  }
+  /** Every online user and where each is. */
+  async who() {
+    const response = await this.#ok(Request.WHO);
+    return parseRows(response.content ?? "", 3).map(([user, place, name]) => ({
+      user,
+      place,
+      name
+    }));
+  }
+  /**
+   * Starts a private peer chat with an online user who is in no room
+   * (leaving the current room or peer chat), or, when they are in a peer
+   * chat, asks its members to let this user in.
+   * @returns the peer chat's name (the `room` of its events), and whether
+   * this user is in it now or asked to join it.
+   * @throws {ChatError} BUSY (the peer is in a public room, or too many
+   * wait to join their peer chat), PEER_IS_SELF, PEER_OFFLINE (unknown or
+   * not online), …
+   */
+  async peerConnect(peer) {
+    const response = await this.request({
+      method: Request.PEER_CONNECT,
+      params: {
+        Peer: peer
+      }
+    });
+    const { Status: status2, Room: room = "", Expires: expires = "" } = response.params;
+    if (status2 === Status.INVITED) return {
+      room,
+      invited: true,
+      expires
+    };
+    if (status2 !== Status.OK) throw new ChatError(Request.PEER_CONNECT, response);
+    return {
+      room,
+      invited: false
+    };
+  }
+  /**
+   * Lets `user`, who asked to join (a `peerInvite` event), into this
+   * user's peer chat.
+   * @throws {ChatError} NO_INVITATION when their request is not waiting
+   * (answered, expired or withdrawn), NOT_IN_GROUP, …
+   */
+  async peerAccept(user) {
+    await this.#ok(Request.PEER_ACCEPT, {
+      Peer: user
+    });
+  }
+  /**
+   * Turns down `user`, who asked to join this user's peer chat.
+   * @throws {ChatError} NO_INVITATION, NOT_IN_GROUP, …
+   */
+  async peerDecline(user) {
+    await this.#ok(Request.PEER_DECLINE, {
+      Peer: user
+    });
+  }
+  /**
+   * Leaves the peer chat ("bye"); when one member is left, they get a
+   * `groupEnd` event.
+   * @throws {ChatError} NOT_IN_GROUP when not in a peer chat.
+   */
+  async peerBye() {
+    await this.#ok(Request.PEER_BYE);
+  }
+  /**
+   * Sends a direct message to an online user, who gets it as a `dm` event.
+   * @returns its id and server time.
+   * @throws {ChatError} PEER_OFFLINE (unknown or not online), PEER_IS_SELF, …
+   */
+  async dm(to, text) {
+    const response = await this.#ok(Request.DM, {
+      To: to
+    }, text);
+    return {
+      id: Number(response.params.Id),
+      time: response.params.Time
+    };
+  }
+  /**
+   * Poem number `n` (from 1) of the server's corpus.
+   * @throws {ChatError} NO_SUCH_POEM for a number out of range, NO_POEMS
+   * when the server has no corpus.
+   */
+  async poem(n) {
+    const response = await this.#ok(Request.POEM, {
+      Number: String(n)
+    });
+    return {
+      number: Number(response.params.Number),
+      title: response.params.Title ?? "",
+      text: response.content ?? ""
+    };
+  }
+  /**
+   * Removes a user from a room (default: the current one); they and the
+   * room are told, with the reason. Owners of the room and admins only.
+   * @throws {ChatError} NOT_ALLOWED (also for oneself), NO_SUCH_USER (not in the room),
+   * NOT_IN_ROOM, NO_SUCH_ROOM
+   */
+  async kick(user, options = {}) {
+    await this.#ok(Request.KICK, moderationParams(user, options));
+  }
+  /**
+   * Removes a user from a room (default: the current one) and keeps them
+   * out until {@link ChatClient.unban}. Owners of the room and admins only.
+   * @throws {ChatError} NOT_ALLOWED (also for oneself), NO_SUCH_USER (no such account),
+   * NOT_IN_ROOM, NO_SUCH_ROOM
+   */
+  async ban(user, options = {}) {
+    await this.#ok(Request.BAN, moderationParams(user, options));
+  }
+  /**
+   * Lets a banned user back into a room (default: the current one).
+   * Owners of the room and admins only.
+   * @throws {ChatError} NOT_ALLOWED, NO_SUCH_USER (not banned), NOT_IN_ROOM, NO_SUCH_ROOM
+   */
+  async unban(user, options = {}) {
+    await this.#ok(Request.UNBAN, moderationParams(user, {
+      room: options.room
+    }));
+  }
+  /** Creates a room. */
+  async create(room) {
+    await this.#ok(Request.CREATE_ROOM, {
+      "Room-Name": room
+    });
+  }
+  /** Posts a message to the current room; resolves to its id and server time. */
+  async send(text) {
+    const response = await this.#ok(Request.SEND_MSG, {}, text);
+    return {
+      id: Number(response.params.Id),
+      time: response.params.Time
+    };
+  }
+  /** Polls the messages posted in the room since the last poll (or the join). */
+  async recv() {
+    const response = await this.request({
+      method: Request.RECV_MSG,
+      params: {}
+    });
+    if (response.params.Status === Status.NO_NEW_MSG) return [];
+    if (response.params.Status !== Status.OK) throw new ChatError(Request.RECV_MSG, response);
+    return parseMessageLines(response.content ?? "");
+  }
+  /**
+   * Stored messages of the current room, or with `with` of the direct
+   * conversation with that user, oldest first: the newest `limit` (default
+   * 50, at most 500) with ids below `before` (default: all), or with `after`
+   * the oldest `limit` with ids above it. To page backwards, pass the
+   * smallest id received as `before`; forwards, the largest as `after`.
+   * @throws {ChatError} NOT_IN_ROOM, NO_SUCH_USER, BAD_REQUEST, …
+   */
+  async history(options = {}) {
+    const params = {};
+    if (options.before !== void 0) params.Before = String(options.before);
+    if (options.after !== void 0) params.After = String(options.after);
+    if (options.limit !== void 0) params.Limit = String(options.limit);
+    if (options.with !== void 0) params.With = options.with;
+    const response = await this.#ok(Request.HISTORY, params);
+    return {
+      room: response.params.Room ?? "",
+      more: response.params.More === "yes",
+      messages: parseRows(response.content ?? "", 4).map(([id, from, time, content]) => ({
+        id: Number(id),
+        from,
+        time,
+        content
+      }))
+    };
+  }
+  /**
+   * Searches the messages of the rooms the user has been in for all of the
+   * whitespace-separated words of `query` (case-insensitive, anywhere in a
+   * message): up to `limit` results (default 20, at most 100), newest
+   * first, with ids below `before` (default: the newest). To page, pass the
+   * page's `next` as `before`.
+   * @throws {ChatError} BAD_REQUEST for an empty query, RATE_LIMITED while
+   * the user's previous search is under way, …
+   */
+  async search(query, options = {}) {
+    const params = {
+      Query: query
+    };
+    if (options.limit !== void 0) params.Limit = String(options.limit);
+    if (options.before !== void 0) params.Before = String(options.before);
+    const response = await this.#ok(Request.SEARCH, params);
+    const { Total, Partial, More, Before } = response.params;
+    const rows = parseRows(response.content ?? "", 5);
+    return {
+      results: rows.map(([id, room, from, time, snippet]) => ({
+        id: Number(id),
+        room,
+        from,
+        time,
+        snippet
+      })),
+      total: Total === void 0 ? rows.length : parseInt(Total, 10),
+      partial: Partial === "yes",
+      next: More === "yes" && Before !== void 0 ? Number(Before) : null
+    };
+  }
+  /**
+   * Pushed events, in arrival order, until the connection ends. Events are
+   * buffered until read; iterate from one place only.
+   */
+  async *events() {
+    while (true) {
+      const event = this.#events.shift();
+      if (event) {
+        yield event;
+        continue;
+      }
+      if (this.#closedReason !== null) return;
+      await new Promise((resolve) => this.#eventWaiter = resolve);
+    }
+  }
+  /** Closes the connection; resolves once it is closed. */
+  close() {
+    this.#shutdown("closed by client");
+    return this.closed;
+  }
+  async #ok(method, params = {}, content) {
+    const response = await this.request({
+      method,
+      params,
+      content
+    });
+    if (response.params.Status !== Status.OK) throw new ChatError(method, response);
+    return response;
+  }
+  #handle(message) {
+    if (this.#closedReason !== null) return;
+    if (!isEventMethod(message.method)) {
+      const pending = this.#pending.shift();
+      if (pending) pending.resolve(message);
+      else this.#shutdown(`protocol error: unexpected ${message.method} with no request pending`);
+      return;
+    }
+    if (message.method === Event.EVT_PING) {
+      this.#answerPing();
+      return;
+    }
+    const event = decodeEvent(message);
+    if (event === null) return;
+    if (event.type === "close") this.#serverCloseReason = event.reason || "closed by server";
+    this.#push(event);
+  }
+  /**
+   * Answers EVT_PING with a PING. Responses come in request order, so the
+   * PONG settles this request's place in the pending queue, and is dropped
+   * there: no caller's request ever sees it.
+   */
+  #answerPing() {
+    if (this.#closedReason !== null) return;
+    this.request({
+      method: Request.PING,
+      params: {}
+    }).catch(() => {
+    });
+  }
+  #push(event) {
+    this.#events.push(event);
+    this.#eventWaiter?.();
+    this.#eventWaiter = null;
+  }
+  /** Ends the session: closes the transport, fails what is pending, ends the events. */
+  #shutdown(reason) {
+    if (this.#closedReason !== null) return;
+    this.#closedReason = reason;
+    this.#transport.close();
+    for (const pending of this.#pending.splice(0)) {
+      pending.reject(new ConnectionClosedError(reason));
+    }
+    this.#eventWaiter?.();
+    this.#eventWaiter = null;
+  }
+};
+function moderationParams(user, options) {
+  const params = {
+    User: user
+  };
+  if (options.room !== void 0) params["Room-Name"] = options.room;
+  if (options.reason !== void 0) params.Reason = options.reason;
+  return params;
+}
+
+// client/reconnector.ts
+function reconnectDelay(attempt, random = Math.random) {
+  const base = Math.min(1e4, 500 * 2 ** attempt);
+  return Math.round(base * (0.8 + 0.4 * random()));
+}
+var Reconnector = class {
+  #delayMs;
+  #attempts;
+  #waiting;
+  #run = null;
+  /** A reconnector that is not running. */
+  constructor(options = {}) {
+    this.#delayMs = options.delayMs ?? reconnectDelay;
+    this.#attempts = options.attempts ?? Infinity;
+    this.#waiting = options.waiting ?? (() => {
+    });
+  }
+  /** Whether tries are under way (or waited for). */
+  get running() {
+    return this.#run !== null;
+  }
+  /**
+   * Starts trying `connect` until a try connects or stops, or
+   * `attempts` tries did not connect; resolves with how that ended, or
+   * rejects with what a try threw.
+   *
+   * While tries are under way, it starts nothing and resolves with theirs:
+   * there is one reconnection at a time. Called during a try, it says that
+   * the connection that try makes was lost again, so a try follows even when
+   * that one connected.
+   */
+  start(connect) {
+    if (this.#run) {
+      if (this.#run.trying) this.#run.lostMeanwhile = true;
+      return this.#run.done.promise;
+    }
+    const run = {
+      done: Promise.withResolvers(),
+      stopped: false,
+      trying: false,
+      lostMeanwhile: false,
+      wake: () => {
+      }
+    };
+    this.#run = run;
+    this.#tries(run, connect).finally(() => {
+      if (this.#run === run) this.#run = null;
+    }).then(run.done.resolve, run.done.reject);
+    return run.done.promise;
+  }
+  /** The wait before the next try ends now (e.g. the network is back); a try under way goes on. */
+  wake() {
+    this.#run?.wake();
+  }
+  /** No more tries: the wait ends, and the run with it (a try under way finishes first). */
+  stop() {
+    const run = this.#run;
+    if (!run) return;
+    run.stopped = true;
+    run.wake();
+  }
+  async #tries(run, connect) {
+    for (let attempt = 0; attempt < this.#attempts; attempt++) {
+      const ms = this.#delayMs(attempt);
+      this.#waiting(ms);
+      await new Promise((resolve) => {
+        const timer = setTimeout(resolve, ms);
+        run.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      run.wake = () => {
+      };
+      if (run.stopped) return "stopped";
+      run.trying = true;
+      run.lostMeanwhile = false;
+      let outcome;
+      try {
+        outcome = await connect();
+      } finally {
+        run.trying = false;
+      }
+      if (outcome === "stop" || run.stopped) return "stopped";
+      if (outcome === "connected" && !run.lostMeanwhile) return "connected";
+    }
+    return "gave up";
+  }
+};
 
 // protocol/byte_slab.ts
 var SLAB_SIZE = 8192;
@@ -216,90 +1046,60 @@ function quoteShort(text) {
   return JSON.stringify(text.length > 40 ? text.slice(0, 40) + "\u2026" : text);
 }
 
-// web/src/connection.ts
-var ConnectionLost = class extends Error {
-  name = "ConnectionLost";
-};
+// client/websocket_transport.ts
+var WEBSOCKET_OPEN_TIMEOUT_MS = 1e4;
 function webSocketUrl(location2) {
   const scheme = location2.protocol === "https:" ? "wss:" : "ws:";
   return `${scheme}//${location2.host}/ws`;
 }
-var Connection = class _Connection {
+function webSocket(url, options = {}) {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    const timer = setTimeout(() => {
+      socket.close();
+      reject(new ConnectionClosedError("the server did not answer"));
+    }, options.timeoutMs ?? WEBSOCKET_OPEN_TIMEOUT_MS);
+    socket.onopen = () => {
+      clearTimeout(timer);
+      resolve(new WebSocketTransport(socket));
+    };
+    socket.onclose = () => {
+      clearTimeout(timer);
+      reject(new ConnectionClosedError("cannot reach the server"));
+    };
+  });
+}
+var WebSocketTransport = class {
   #socket;
-  #pending = [];
-  #deliberate = false;
-  #closed = false;
-  constructor(socket, handlers) {
+  #closing = false;
+  constructor(socket) {
     this.#socket = socket;
+  }
+  start(receiver) {
+    const socket = this.#socket;
+    let unreadable = null;
     socket.onmessage = (event) => {
+      if (unreadable !== null) return;
       let message;
       try {
         message = parseJsonMessage(String(event.data));
       } catch (error) {
-        console.error("claptrap: unreadable message from the server", error);
+        unreadable = `protocol error: ${error.message}`;
+        this.close();
         return;
       }
-      if (message.method.startsWith("EVT_")) handlers.onEvent(message);
-      else this.#pending.shift()?.resolve(message);
+      receiver.message(message);
     };
     socket.onclose = (event) => {
-      this.#closed = true;
-      for (const pending of this.#pending.splice(0)) {
-        pending.reject(new ConnectionLost(event.reason || "connection lost"));
-      }
-      handlers.onClose({
-        code: event.code,
-        reason: event.reason,
-        deliberate: this.#deliberate
-      });
+      receiver.ended(unreadable ?? (this.#closing ? "closed by client" : event.reason || "connection lost"));
     };
   }
-  /**
-   * Opens a connection.
-   * @throws {ConnectionLost} when it cannot be opened within `timeoutMs`.
-   */
-  static open(url, handlers, timeoutMs = 1e4) {
-    return new Promise((resolve, reject) => {
-      const socket = new WebSocket(url);
-      const timer = setTimeout(() => {
-        socket.close();
-        reject(new ConnectionLost("the server did not answer"));
-      }, timeoutMs);
-      socket.onopen = () => {
-        clearTimeout(timer);
-        resolve(new _Connection(socket, handlers));
-      };
-      socket.onclose = () => {
-        clearTimeout(timer);
-        reject(new ConnectionLost("cannot reach the server"));
-      };
-    });
+  send(message) {
+    if (this.#socket.readyState === WebSocket.OPEN) this.#socket.send(messageToJson(message));
   }
-  /** Whether the connection has ended. */
-  get closed() {
-    return this.#closed;
-  }
-  /**
-   * Sends a request; resolves with its response, whatever its status.
-   * @throws {ConnectionLost} when the connection ends first.
-   */
-  request(method, params = {}, content) {
-    if (this.#closed) return Promise.reject(new ConnectionLost("not connected"));
-    return new Promise((resolve, reject) => {
-      this.#pending.push({
-        resolve,
-        reject
-      });
-      this.#socket.send(messageToJson({
-        method,
-        params,
-        content
-      }));
-    });
-  }
-  /** Closes the connection on purpose (logging out). */
   close() {
-    this.#deliberate = true;
+    if (this.#closing) return;
+    this.#closing = true;
     this.#socket.close(1e3, "bye");
   }
 };
@@ -650,30 +1450,31 @@ function colourIndex(name) {
   for (const char of name) hash = hash * 31 + char.codePointAt(0) >>> 0;
   return hash % 8;
 }
-function snippetParts(snippet) {
-  const parts = [];
-  const pattern = /\[([^\]]*)\]/g;
-  let at = 0;
-  for (const found of snippet.matchAll(pattern)) {
-    if (found.index > at) parts.push({
-      text: snippet.slice(at, found.index),
-      match: false
-    });
-    parts.push({
-      text: found[1],
-      match: true
-    });
-    at = found.index + found[0].length;
-  }
-  if (at < snippet.length) parts.push({
-    text: snippet.slice(at),
-    match: false
-  });
-  return parts;
-}
-function reconnectDelay(attempt, random = Math.random) {
-  const base = Math.min(1e4, 500 * 2 ** attempt);
-  return Math.round(base * (0.8 + 0.4 * random()));
+
+// web/src/refusal_text.ts
+var STATUS_TEXT = {
+  AUTH_FAILED: "Wrong user name or password.",
+  ALREADY_ONLINE: "This user is signed in elsewhere.",
+  ALREADY_LOGIN: "Already signed in.",
+  SERVER_FULL: "The server is full; try again later.",
+  NAME_TAKEN: "That user name is taken.",
+  WEAK_PASSWORD: "That password is too weak",
+  INVALID_NAME: "That name is not allowed",
+  ROOM_EXISTS: "A room of that name exists already.",
+  NO_SUCH_ROOM: "There is no such room.",
+  BANNED: "You are banned from that room.",
+  NOT_IN_ROOM: "Join a room first.",
+  NOT_LOGIN: "Not signed in.",
+  PEER_OFFLINE: "Not delivered",
+  PEER_IS_SELF: "That is you.",
+  NO_SUCH_USER: "There is no such user.",
+  RATE_LIMITED: "Too fast: wait a moment",
+  SERVER_ERROR: "The server could not store this; try again.",
+  BAD_REQUEST: "The server refused the request"
+};
+function describe(refusal) {
+  const text = STATUS_TEXT[refusal.status] ?? `Failed (${refusal.status})`;
+  return refusal.reason ? `${text.replace(/\.$/, "")}: ${refusal.reason}.` : text;
 }
 
 // web/src/scroll_place.ts
@@ -699,44 +1500,174 @@ function scrollTopFor(anchor, top) {
   return top === void 0 ? null : Math.max(0, top - anchor.offset);
 }
 
+// protocol/search_text.ts
+function searchTerms(query) {
+  const words = query.normalize("NFC").split(/[\s\p{Cc}]+/u);
+  return [
+    ...new Set(words.filter((word) => word !== ""))
+  ];
+}
+function splitSnippet(snippet, query) {
+  const terms = searchTerms(query).map((term) => term.toLowerCase()).sort((a, b) => b.length - a.length);
+  const parts = [];
+  let plain = "";
+  let i = 0;
+  while (i < snippet.length) {
+    const term = snippet[i] !== "[" ? void 0 : terms.find((t) => snippet[i + 1 + t.length] === "]" && snippet.slice(i + 1, i + 1 + t.length).toLowerCase() === t);
+    if (term === void 0) {
+      plain += snippet[i++];
+      continue;
+    }
+    if (plain !== "") parts.push({
+      text: plain,
+      match: false
+    });
+    plain = "";
+    parts.push({
+      text: snippet.slice(i + 1, i + 1 + term.length),
+      match: true
+    });
+    i += term.length + 2;
+  }
+  if (plain !== "") parts.push({
+    text: plain,
+    match: false
+  });
+  return parts;
+}
+
+// web/src/search_dialog.ts
+var SearchDialog = class {
+  #host;
+  #el = {
+    form: byId("search-form"),
+    input: byId("search-input"),
+    dialog: byId("search-dialog"),
+    title: byId("search-title"),
+    results: byId("search-results"),
+    close: byId("search-close")
+  };
+  /** Searches begun: a page of an earlier search than the latest is left out. */
+  #searches = 0;
+  /** Wires the search box and the dialog up. */
+  constructor(host) {
+    this.#host = host;
+    const el = this.#el;
+    el.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.#search();
+    });
+    el.close.addEventListener("click", () => el.dialog.close());
+  }
+  #search() {
+    const el = this.#el;
+    const query = el.input.value.trim();
+    if (!query) return;
+    el.title.textContent = `Results for \u201C${query}\u201D`;
+    el.results.replaceChildren(status("Searching\u2026"));
+    if (!el.dialog.open) el.dialog.showModal();
+    this.#showPage(query, ++this.#searches);
+  }
+  /**
+   * Adds a page of a search's results: the newest matches, or those below
+   * `before`. The server looks through so many messages per page, so a
+   * page that found nothing need not be the last: the reader may search on.
+   */
+  async #showPage(query, search, before) {
+    const found = await this.#host.search(query, before);
+    if (search !== this.#searches) return;
+    const list = this.#el.results;
+    list.querySelector(".search-status")?.remove();
+    if (found === null || found instanceof ChatError) {
+      list.append(status(found === null ? "Not connected." : describe(found)));
+      return;
+    }
+    const rooms = this.#host.publicRooms();
+    list.append(...found.results.map((hit) => this.#result(hit, query, rooms)));
+    const next = found.next;
+    const newest = before === void 0;
+    if (next === null) {
+      if (found.results.length === 0) {
+        list.append(status(newest ? "Nothing found." : "No older matches."));
+      }
+      return;
+    }
+    const searchOn = h("button", {
+      type: "button",
+      class: "link-button"
+    }, "Search older messages");
+    searchOn.addEventListener("click", () => {
+      searchOn.replaceWith("Searching\u2026");
+      this.#showPage(query, search, next);
+    });
+    const nothing = found.results.length > 0 ? null : `No matches among the ${newest ? "newest" : "older"} messages searched. `;
+    list.append(status(nothing, searchOn));
+  }
+  /** One result: who wrote it where and when, the snippet, and a way to open it there. */
+  #result(hit, query, publicRooms) {
+    const { id, room, from, time, snippet } = hit;
+    const inRoom = publicRooms.has(room);
+    const partner = inRoom ? null : directPartner(room, this.#host.me());
+    const text = h("p", {
+      class: "result-text"
+    }, ...splitSnippet(snippet, query).map((part) => part.match ? h("mark", {}, part.text) : document.createTextNode(part.text)));
+    const meta = h("div", {
+      class: "message-meta"
+    }, h("span", {
+      class: `sender colour-${colourIndex(from)}`
+    }, from), h("span", {
+      class: "result-room"
+    }, inRoom ? `#${room}` : partner !== null ? `@${partner}` : "private"), h("time", {
+      datetime: time,
+      title: fullTime(time)
+    }, `${dayLabel(time)} ${clockTime(time)}`));
+    const item = h("li", {
+      class: "result"
+    }, meta, text);
+    if (inRoom || partner !== null) {
+      const open = h("button", {
+        type: "button",
+        class: "link-button"
+      }, partner === null ? `Open #${room} at this message` : `Open the conversation with ${partner} at this message`);
+      open.addEventListener("click", () => {
+        this.#el.dialog.close();
+        this.#host.open(partner === null ? {
+          room
+        } : {
+          partner
+        }, id);
+      });
+      item.append(open);
+    }
+    return item;
+  }
+};
+function status(...children) {
+  return h("li", {
+    class: "search-note search-status"
+  }, ...children);
+}
+
 // web/src/app.ts
 var PAGE = 50;
 var GAP_PAGE = 200;
 var GAP_PAGES = 50;
+var SEARCH_PAGE = 50;
 var ROOMS_REFRESH_MS = 15e3;
 var ROOM_PAGES = 10;
-var STATUS_TEXT = {
-  AUTH_FAILED: "Wrong user name or password.",
-  ALREADY_ONLINE: "This user is signed in elsewhere.",
-  ALREADY_LOGIN: "Already signed in.",
-  SERVER_FULL: "The server is full; try again later.",
-  NAME_TAKEN: "That user name is taken.",
-  WEAK_PASSWORD: "That password is too weak",
-  INVALID_NAME: "That name is not allowed",
-  ROOM_EXISTS: "A room of that name exists already.",
-  NO_SUCH_ROOM: "There is no such room.",
-  BANNED: "You are banned from that room.",
-  NOT_IN_ROOM: "Join a room first.",
-  NOT_LOGIN: "Not signed in.",
-  PEER_OFFLINE: "Not delivered",
-  PEER_IS_SELF: "That is you.",
-  NO_SUCH_USER: "There is no such user.",
-  RATE_LIMITED: "Too fast: wait a moment",
-  SERVER_ERROR: "The server could not store this; try again.",
-  BAD_REQUEST: "The server refused the request"
-};
-function describe(response) {
-  const { Status: status, Reason: reason } = response.params;
-  const text = STATUS_TEXT[status] ?? `Failed (${status})`;
-  return reason ? `${text.replace(/\.$/, "")}: ${reason}.` : text;
+function expected(error) {
+  if (error instanceof ChatError || error instanceof ConnectionClosedError) return error;
+  throw error;
 }
 var App = class {
-  #connection = null;
+  #client = null;
   #credentials = null;
   #state = "signed-out";
   #registering = false;
-  #reconnectAttempt = 0;
-  #reconnectTimer;
+  /** One reconnection at a time, the backoff saying how long till the next try. */
+  #reconnector = new Reconnector({
+    waiting: (ms) => this.#setState("reconnecting", `Reconnecting in ${Math.ceil(ms / 1e3)} s\u2026`)
+  });
   #roomsTimer;
   #rooms = [];
   #activeRoom = 0;
@@ -797,12 +1728,6 @@ var App = class {
     loginError: byId("login-error"),
     loginSubmit: byId("login-submit"),
     loginMode: byId("login-mode"),
-    searchForm: byId("search-form"),
-    searchInput: byId("search-input"),
-    searchDialog: byId("search-dialog"),
-    searchTitle: byId("search-title"),
-    searchResults: byId("search-results"),
-    searchClose: byId("search-close"),
     notice: byId("notice")
   };
   /** The name of the room or peer chat the session is in. */
@@ -845,20 +1770,22 @@ var App = class {
     });
     el.loadOlder.addEventListener("click", () => this.#loadOlder());
     el.jumpNewest.addEventListener("click", () => this.#jumpToNewest());
-    el.searchForm.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.#search();
+    new SearchDialog({
+      search: (query, before) => this.#ask((client) => client.search(query, {
+        limit: SEARCH_PAGE,
+        before
+      })),
+      publicRooms: () => new Set(this.#rooms.map((room) => room.name)),
+      me: () => this.#credentials?.user ?? "",
+      open: (at, id) => "room" in at ? this.#join(at.room, id) : this.#openDirect(at.partner, id)
     });
-    el.searchClose.addEventListener("click", () => el.searchDialog.close());
     el.toggleRooms.addEventListener("click", () => this.#toggleDrawer("rooms"));
     el.toggleMembers.addEventListener("click", () => this.#toggleDrawer("members"));
     el.scrim.addEventListener("click", () => this.#toggleDrawer(null));
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape") this.#toggleDrawer(null);
     });
-    globalThis.addEventListener("online", () => {
-      if (this.#state === "reconnecting") this.#reconnectSoon(0);
-    });
+    globalThis.addEventListener("online", () => this.#reconnector.wake());
     el.loginUser.value = localStorage.getItem("claptrap.user") ?? "";
     this.#showLogin("");
   }
@@ -893,25 +1820,18 @@ var App = class {
     el.loginSubmit.disabled = true;
     el.loginError.textContent = this.#registering ? "Creating the account\u2026" : "Signing in\u2026";
     this.#state = "connecting";
-    let connection = null;
+    let client = null;
     try {
-      connection = await this.#open();
-      if (this.#registering) {
-        const registered = await connection.request("REGISTER", {
-          Username: user,
-          Password: password
-        });
-        if (registered.params.Status !== "OK") throw new Error(describe(registered));
-      }
-      const login = await this.#login(connection, user, password);
-      if (login.params.Status !== "OK") throw new Error(describe(login));
+      client = await this.#open();
+      if (this.#registering) await client.register(user, password);
+      await client.login(user, password);
     } catch (error) {
-      connection?.close();
+      client?.close();
       this.#state = "signed-out";
-      this.#showLogin(error instanceof ConnectionLost ? `Cannot reach the server: ${error.message}` : error.message);
+      this.#showLogin(error instanceof ChatError ? describe(error) : error instanceof ConnectionClosedError ? `Cannot reach the server: ${error.reason}` : error.message);
       return;
     }
-    this.#connection = connection;
+    this.#client = client;
     this.#credentials = {
       user,
       password
@@ -933,32 +1853,52 @@ var App = class {
     if (last && this.#rooms.some((room) => room.name === last)) await this.#join(last);
     else el.roomList.focus();
   }
-  #open() {
-    let connection = null;
-    return Connection.open(webSocketUrl(location), {
-      onEvent: (event) => this.#onEvent(event),
-      onClose: (info) => {
-        if (connection && connection === this.#connection) this.#onConnectionLost(info.reason);
+  /**
+   * Connects to the page's server; its events are shown until the page
+   * signs out, and its end, while it is the page's connection, starts a
+   * reconnection.
+   */
+  async #open() {
+    const client = await ChatClient.connect(webSocket(webSocketUrl(location)));
+    (async () => {
+      for await (const event of client.events()) {
+        if (this.#state === "signed-out") continue;
+        try {
+          this.#onEvent(event);
+        } catch (error) {
+          reportError(error);
+        }
       }
-    }).then((opened) => connection = opened);
-  }
-  #login(connection, user, password) {
-    return connection.request("LOGIN", {
-      Username: user,
-      Password: password,
-      Push: "on"
+    })();
+    client.closed.then(() => {
+      if (client === this.#client) this.#onConnectionLost();
     });
+    return client;
+  }
+  /**
+   * Runs a request on the connection: resolves with its result, or its
+   * refusal, or null when there is no connection or it ended first.
+   */
+  async #ask(request) {
+    const client = this.#client;
+    if (!client) return null;
+    try {
+      return await request(client);
+    } catch (error) {
+      const failure = expected(error);
+      return failure instanceof ChatError ? failure : null;
+    }
   }
   async #signOut() {
-    const connection = this.#connection;
-    this.#connection = null;
+    const client = this.#client;
+    this.#client = null;
     this.#state = "signed-out";
-    clearTimeout(this.#reconnectTimer);
+    this.#reconnector.stop();
     clearInterval(this.#roomsTimer);
-    if (connection) {
-      await connection.request("LOGOUT").catch(() => {
+    if (client) {
+      await client.logout().catch(() => {
       });
-      connection.close();
+      client.close();
     }
     this.#credentials = null;
     this.#here = null;
@@ -972,8 +1912,8 @@ var App = class {
     this.#showLogin("");
   }
   // ---- reconnecting --------------------------------------------------------
-  #onConnectionLost(reason) {
-    this.#connection = null;
+  #onConnectionLost() {
+    this.#client = null;
     if (this.#state === "signed-out") return;
     const shown = this.#shown;
     if (shown && (!shown.behind || shown.reading)) {
@@ -986,71 +1926,67 @@ var App = class {
       }
     }
     this.#renderPending();
-    this.#setState("reconnecting", reason ? `Connection lost (${reason})` : "Connection lost");
-    this.#reconnectSoon(reconnectDelay(this.#reconnectAttempt++));
-  }
-  #reconnectSoon(delay) {
-    clearTimeout(this.#reconnectTimer);
-    this.#setState("reconnecting", `Reconnecting in ${Math.ceil(delay / 1e3)} s\u2026`);
-    this.#reconnectTimer = setTimeout(() => this.#reconnect(), delay);
+    this.#setState("reconnecting", "Connection lost");
+    this.#reconnector.start(() => this.#reconnect());
   }
   /**
-   * Signs in again, re-enters the room, and fetches what was posted while
-   * away in the conversations that need it (the one shown, the room, those
-   * with messages whose sending is unsettled): history pages forwards from
-   * the newest message held, merged by id, so nothing is lost, nothing
-   * appears twice and the reader stays where they were. Then sends what was
-   * typed while disconnected. Other conversations catch up when opened.
+   * One try at getting back: signs in again, re-enters the room, and
+   * fetches what was posted while away in the conversations that need it
+   * (the one shown, the room, those with messages whose sending is
+   * unsettled): history pages forwards from the newest message held, merged
+   * by id, so nothing is lost, nothing appears twice and the reader stays
+   * where they were. Then sends what was typed while disconnected. Other
+   * conversations catch up when opened.
    */
   async #reconnect() {
     const credentials = this.#credentials;
-    if (!credentials || this.#state !== "reconnecting") return;
+    if (!credentials || this.#state !== "reconnecting") return "stop";
     this.#setState("reconnecting", "Reconnecting\u2026");
-    let connection = null;
+    let client = null;
     try {
-      connection = await this.#open();
-      const login = await this.#login(connection, credentials.user, credentials.password);
-      const status = login.params.Status;
-      if (status === "AUTH_FAILED") {
-        connection.close();
-        await this.#signOut();
-        this.#showLogin("Signed out: the server no longer accepts your password.");
-        return;
+      client = await this.#open();
+      await client.login(credentials.user, credentials.password);
+      if (this.#state !== "reconnecting") {
+        client.close();
+        return "stop";
       }
-      if (status !== "OK") throw new ConnectionLost(describe(login));
-      this.#connection = connection;
-      this.#reconnectAttempt = 0;
+      this.#client = client;
       await this.#refreshRooms();
-      await this.#resumeRoom(connection);
+      await this.#resumeRoom(client);
       for (const conversation of this.#conversations.list()) {
         const shown = conversation === this.#shown;
         if (!shown && conversation !== this.#here && conversation.pending.length === 0) continue;
         const failed = await this.#catchUp(conversation, shown && this.#atEndWhenLost);
-        if (this.#connection !== connection) return;
+        if (this.#client !== client) return "retry";
         this.#settlePending(conversation, failed ? describe(failed) : null);
       }
       this.#setState("online");
       this.#sendQueued();
+      return "connected";
     } catch (error) {
-      if (!(error instanceof ConnectionLost)) throw error;
-      if (connection === this.#connection) this.#connection = null;
-      connection?.close();
-      this.#reconnectSoon(reconnectDelay(this.#reconnectAttempt++));
+      const failure = expected(error);
+      if (client === this.#client) this.#client = null;
+      client?.close();
+      if (!(failure instanceof ChatError) || failure.status !== "AUTH_FAILED") return "retry";
+      await this.#signOut();
+      this.#showLogin("Signed out: the server no longer accepts your password.");
+      return "stop";
     }
   }
   /** Re-enters the room the session was in; a peer chat ended with the connection. */
-  async #resumeRoom(connection) {
+  async #resumeRoom(client) {
     const here = this.#here;
     if (!here) return;
     if (here.kind === "group") {
       this.#loseRoom("The peer chat ended when the connection was lost.");
       return;
     }
-    const joined = await connection.request("JOIN_ROOM", {
-      "Room-Name": here.name
-    });
-    if (joined.params.Status !== "OK") {
-      this.#loseRoom(`Could not re-enter ${here.name}: ${describe(joined)}`);
+    try {
+      await client.join(here.name);
+    } catch (error) {
+      const failure = expected(error);
+      if (failure instanceof ConnectionClosedError) throw failure;
+      this.#loseRoom(`Could not re-enter ${here.name}: ${describe(failure)}`);
       return;
     }
     await this.#refreshMembers();
@@ -1095,60 +2031,59 @@ var App = class {
   }
   // ---- events ----------------------------------------------------------
   #onEvent(event) {
-    const p = event.params;
     const here = this.#here;
-    const inHere = here !== null && p.Room === here.name;
-    switch (event.method) {
-      case "EVT_MSG":
-        if (inHere) this.#receive(here, eventMessage(event));
+    const inHere = here !== null && "room" in event && event.room === here.name;
+    switch (event.type) {
+      case "message":
+        if (inHere) this.#receive(here, event);
         break;
-      case "EVT_DM": {
-        const conversation = this.#conversations.get("direct", p.From);
+      case "dm": {
+        const conversation = this.#conversations.get("direct", event.from);
         this.#conversations.touch(conversation);
-        this.#receive(conversation, eventMessage(event));
+        this.#receive(conversation, event);
         this.#renderDirects();
         break;
       }
-      case "EVT_JOIN":
+      case "join":
         if (inHere) {
-          if (!this.#members.includes(p.User)) this.#members.push(p.User);
-          this.#addNotice(here, `${p.User} joined`, p.Time);
+          if (!this.#members.includes(event.user)) this.#members.push(event.user);
+          this.#addNotice(here, `${event.user} joined`, event.time);
           this.#renderMembers();
-        } else if (p.Kind === "group") {
-          this.#enterRoom("group", p.Room);
-          this.#addNotice(this.#here, `${p.User} started a peer chat with you`, p.Time);
+        } else if (event.kind === "group") {
+          this.#enterRoom("group", event.room);
+          this.#addNotice(this.#here, `${event.user} started a peer chat with you`, event.time);
           this.#show(this.#here);
           this.#catchUp(this.#here, true);
           this.#refreshMembers();
         }
-        this.#bumpCount(p.Room, 1);
+        this.#bumpCount(event.room, 1);
         break;
-      case "EVT_LEAVE":
+      case "leave":
         if (inHere) {
-          this.#members = this.#members.filter((member) => member !== p.User);
-          this.#addNotice(here, `${p.User} left${p.Reason ? ` (${p.Reason})` : ""}`, p.Time);
+          this.#members = this.#members.filter((member) => member !== event.user);
+          const why = event.reason ? ` (${event.reason})` : "";
+          this.#addNotice(here, `${event.user} left${why}`, event.time);
           this.#renderMembers();
         }
-        this.#bumpCount(p.Room, -1);
+        this.#bumpCount(event.room, -1);
         break;
-      case "EVT_KICKED":
+      case "kicked":
         if (inHere) {
-          this.#loseRoom(`You were ${p.Banned === "yes" ? "banned" : "removed"} from ${p.Room} by ${p.By}${p.Reason ? `: ${p.Reason}` : ""}`, p.Time);
+          this.#loseRoom(`You were ${event.banned ? "banned" : "removed"} from ${event.room} by ${event.by}${event.reason ? `: ${event.reason}` : ""}`, event.time);
           this.#refreshRooms();
         }
         break;
-      case "EVT_GROUP_END":
-        if (inHere) this.#loseRoom("Everyone else left the peer chat.", p.Time);
+      case "groupEnd":
+        if (inHere) this.#loseRoom("Everyone else left the peer chat.", event.time);
         break;
-      case "EVT_NOTICE":
-        this.#showNotice(`Server notice: ${event.content ?? ""}`);
+      case "notice":
+        this.#showNotice(`Server notice: ${event.content}`);
         break;
-      case "EVT_PING":
-        this.#connection?.request("PING").catch(() => {
-        });
+      case "close":
+        this.#setState("reconnecting", `Server closing: ${event.reason}`);
         break;
-      case "EVT_CLOSE":
-        this.#setState("reconnecting", `Server closing: ${p.Reason ?? ""}`);
+      case "peerInvite":
+      case "peerAnswer":
         break;
     }
   }
@@ -1177,18 +2112,12 @@ var App = class {
   }
   // ---- rooms -----------------------------------------------------------
   async #refreshRooms() {
-    const connection = this.#connection;
-    if (!connection) return;
-    const list = await readRoomPages(async (after) => {
-      const response = await connection.request("LIST_ROOMS", after === void 0 ? {} : {
-        After: after
-      });
-      if (response.params.Status !== "OK") throw new Error(describe(response));
-      return response;
-    }, ROOM_PAGES).catch(() => null);
-    if (!list) return;
+    const rooms = await this.#ask((client) => client.rooms({
+      maxPages: ROOM_PAGES
+    }));
+    if (rooms === null || rooms instanceof ChatError) return;
     const active = this.#rooms[this.#activeRoom]?.name;
-    this.#rooms = list.rooms;
+    this.#rooms = rooms;
     const keep = this.#rooms.findIndex((room) => room.name === (active ?? this.#room));
     this.#activeRoom = Math.max(0, keep);
     this.#renderRooms();
@@ -1252,16 +2181,13 @@ var App = class {
   async #createRoom() {
     const el = this.#el;
     const name = el.newRoom.value.trim();
-    const connection = this.#connection;
-    if (!name || !connection) return;
+    if (!name || !this.#client) return;
     el.createError.textContent = "";
-    const response = await connection.request("CREATE_ROOM", {
-      "Room-Name": name
-    }).catch(() => null);
-    if (!response) {
+    const refused = await this.#ask((client) => client.create(name));
+    if (refused === null) {
       el.createError.textContent = "Not connected.";
-    } else if (response.params.Status !== "OK") {
-      el.createError.textContent = describe(response);
+    } else if (refused instanceof ChatError) {
+      el.createError.textContent = describe(refused);
     } else {
       el.newRoom.value = "";
       await this.#refreshRooms();
@@ -1274,20 +2200,17 @@ var App = class {
    * message.
    */
   async #join(name, at) {
-    const connection = this.#connection;
-    if (!connection) return;
+    if (!this.#client) return;
     if (this.#here?.kind !== "room" || this.#here.name !== name) {
-      const response = await connection.request("JOIN_ROOM", {
-        "Room-Name": name
-      }).catch(() => null);
-      if (!response) return;
-      if (response.params.Status !== "OK") {
-        this.#showNotice(`${name}: ${describe(response)}`);
+      const refused = await this.#ask((client) => client.join(name));
+      if (refused === null) return;
+      if (refused instanceof ChatError) {
+        this.#showNotice(`${name}: ${describe(refused)}`);
         return;
       }
       const previous = this.#room;
       this.#enterRoom("room", name);
-      this.#bumpCount(previous ?? void 0, -1);
+      this.#bumpCount(previous, -1);
       this.#bumpCount(name, 1);
       if (this.#credentials) localStorage.setItem(`claptrap.room.${this.#credentials.user}`, name);
       this.#refreshMembers();
@@ -1356,12 +2279,11 @@ var App = class {
   }
   // ---- members -----------------------------------------------------------
   async #refreshMembers() {
-    const connection = this.#connection;
     const room = this.#room;
-    if (!connection || room === null) return;
-    const response = await connection.request("LIST_MEMBERS").catch(() => null);
-    if (!response || response.params.Status !== "OK" || room !== this.#room) return;
-    this.#members = splitLines(response.content ?? "");
+    if (room === null) return;
+    const members = await this.#ask((client) => client.members());
+    if (members === null || members instanceof ChatError || room !== this.#room) return;
+    this.#members = members;
     this.#renderMembers();
   }
   /**
@@ -1433,9 +2355,9 @@ var App = class {
   // ---- direct conversations ----------------------------------------------
   /** The users one has direct conversations with, as the server lists them. */
   async #loadDirects() {
-    const response = await this.#connection?.request("LIST_DIRECT").catch(() => null);
-    if (!response || response.params.Status !== "OK") return;
-    this.#conversations.append("direct", splitLines(response.content ?? ""));
+    const partners = await this.#ask((client) => client.directPartners());
+    if (partners === null || partners instanceof ChatError) return;
+    this.#conversations.append("direct", partners);
     this.#renderDirects();
   }
   /** Opens the direct conversation with a user, new or not. */
@@ -1447,7 +2369,7 @@ var App = class {
   async #startDirect() {
     const el = this.#el;
     const user = el.newDirect.value.trim().normalize("NFC");
-    if (!user || !this.#connection) return;
+    if (!user || !this.#client) return;
     el.directError.textContent = user === this.#credentials?.user ? STATUS_TEXT.PEER_IS_SELF : "";
     if (user === this.#credentials?.user) return;
     const known = this.#conversations.find("direct", user);
@@ -1490,36 +2412,34 @@ var App = class {
   /**
    * Fetches a page of the conversation's history (HISTORY, `With` for a
    * direct one) and adds it: the newest messages, or those `before` or
-   * `after` an id. Resolves with the response, or null when the connection
-   * dropped, the session is no longer in the conversation's room, or the
-   * conversation restarted meanwhile (the page is then left out).
+   * `after` an id. Resolves with `added`, or a direct conversation's
+   * refusal, or null when the connection dropped, the session is no longer
+   * in the conversation's room, or the conversation restarted meanwhile
+   * (the page is then left out).
    */
   async #fetchPage(conversation, page) {
-    const connection = this.#connection;
     const direct = conversation.kind === "direct";
-    if (!connection || !direct && conversation !== this.#here) return null;
-    const params = {
-      Limit: String(page.limit ?? PAGE)
-    };
-    if (page.before !== void 0) params.Before = String(page.before);
-    if (page.after !== void 0) params.After = String(page.after);
-    if (direct) params.With = conversation.name;
+    if (!direct && conversation !== this.#here) return null;
     const generation = conversation.generation;
-    const response = await connection.request("HISTORY", params).catch(() => null);
-    if (!response || conversation.generation !== generation) return null;
-    if (!direct && response.params.Room !== conversation.name) return null;
-    if (response.params.Status !== "OK") return response;
-    const more = response.params.More === "yes";
+    const fetched = await this.#ask((client) => client.history({
+      limit: page.limit ?? PAGE,
+      before: page.before,
+      after: page.after,
+      with: direct ? conversation.name : void 0
+    }));
+    if (fetched === null || conversation.generation !== generation) return null;
+    if (fetched instanceof ChatError) return direct ? fetched : null;
+    if (!direct && fetched.room !== conversation.name) return null;
     const edges = page.after !== void 0 ? {
-      newer: more
+      newer: fetched.more
     } : page.before !== void 0 ? {
-      older: more
+      older: fetched.more
     } : {
-      older: more,
+      older: fetched.more,
       newer: false
     };
-    this.#apply(conversation, () => conversation.addPage(historyMessages(response), edges));
-    return response;
+    this.#apply(conversation, () => conversation.addPage(fetched.messages, edges));
+    return "added";
   }
   /**
    * Brings a conversation up to its newest message: its newest page when
@@ -1534,12 +2454,11 @@ var App = class {
     conversation.hold();
     if (stay) return null;
     for (let page = 0; conversation.behind && page < GAP_PAGES; page++) {
-      const response = await this.#fetchPage(conversation, conversation.timeline.size === 0 ? {} : {
+      const fetched = await this.#fetchPage(conversation, conversation.timeline.size === 0 ? {} : {
         after: conversation.timeline.newestId,
         limit: GAP_PAGE
       });
-      if (!response) return null;
-      if (response.params.Status !== "OK") return response;
+      if (fetched !== "added") return fetched;
     }
     if (conversation.behind) conversation.reading = true;
     if (conversation === this.#shown) {
@@ -1557,10 +2476,11 @@ var App = class {
     conversation.reading = true;
     conversation.highlight = id;
     this.#renderMessages();
-    const response = await this.#fetchPage(conversation, {
+    const fetched = await this.#fetchPage(conversation, {
       before: id + 1
     });
-    if (response?.params.Status !== "OK" || conversation !== this.#shown) return response;
+    if (fetched !== "added") return fetched;
+    if (conversation !== this.#shown) return null;
     this.#el.messageList.querySelector(`[data-id="${id}"]`)?.scrollIntoView({
       block: "center"
     });
@@ -1575,12 +2495,12 @@ var App = class {
     const conversation = this.#shown;
     if (!conversation?.reading || !conversation.synced || conversation.timeline.size === 0 || this.#loadingNewer || !this.#atEnd()) return;
     this.#loadingNewer = true;
-    const response = await this.#fetchPage(conversation, {
+    const fetched = await this.#fetchPage(conversation, {
       after: conversation.timeline.newestId
     });
     this.#loadingNewer = false;
     this.#renderHistoryEdge();
-    if (response?.params.Status === "OK") this.#loadNewerAtEnd();
+    if (fetched === "added") this.#loadNewerAtEnd();
   }
   /** Leaves the past: the conversation's newest messages, live. */
   #jumpToNewest() {
@@ -1776,7 +2696,7 @@ var App = class {
       afterId: 0
     };
     conversation.pending.push(pending);
-    if (this.#connection) {
+    if (this.#client) {
       el.composerError.textContent = "";
       this.#deliver(conversation, pending);
     } else {
@@ -1795,8 +2715,7 @@ var App = class {
   }
   /** Sends a message to its conversation: a room's SEND_MSG, or a DM to the other user. */
   async #deliver(conversation, pending) {
-    const connection = this.#connection;
-    if (!connection) return;
+    if (!this.#client) return;
     pending.state = "sending";
     pending.afterId = conversation.timeline.newestId;
     if (conversation === this.#shown) {
@@ -1804,32 +2723,25 @@ var App = class {
       this.#renderPending();
       this.#scrollToBottom();
     }
-    const request = conversation.kind === "direct" ? connection.request("DM", {
-      To: conversation.name
-    }, pending.content) : connection.request("SEND_MSG", {}, pending.content);
-    let response;
-    try {
-      response = await request;
-    } catch {
-      return;
-    }
-    if (response.params.Status === "OK") {
+    const sent = await this.#ask((client) => conversation.kind === "direct" ? client.dm(conversation.name, pending.content) : client.send(pending.content));
+    if (sent === null) return;
+    if (sent instanceof ChatError) {
+      pending.state = "failed";
+      pending.error = describe(sent);
+    } else {
       conversation.pending = conversation.pending.filter((p) => p !== pending);
       if (conversation.kind === "direct") this.#conversations.touch(conversation);
       this.#apply(conversation, () => conversation.receive({
-        id: Number(response.params.Id),
+        id: sent.id,
         from: this.#credentials.user,
-        time: response.params.Time,
+        time: sent.time,
         content: pending.content
       }));
       this.#renderDirects();
-    } else {
-      pending.state = "failed";
-      pending.error = describe(response);
     }
     if (conversation === this.#shown) {
       this.#renderPending();
-      if (response.params.Status === "OK") this.#scrollToBottom();
+      if (!(sent instanceof ChatError)) this.#scrollToBottom();
     }
   }
   #renderPending() {
@@ -1864,75 +2776,6 @@ var App = class {
       return item;
     }));
   }
-  // ---- search --------------------------------------------------------------
-  async #search() {
-    const el = this.#el;
-    const query = el.searchInput.value.trim();
-    if (!query) return;
-    const connection = this.#connection;
-    el.searchTitle.textContent = `Results for \u201C${query}\u201D`;
-    el.searchResults.replaceChildren(h("li", {
-      class: "search-note"
-    }, "Searching\u2026"));
-    if (!el.searchDialog.open) el.searchDialog.showModal();
-    const response = connection ? await connection.request("SEARCH", {
-      Query: query,
-      Limit: "50"
-    }).catch(() => null) : null;
-    if (!response) {
-      el.searchResults.replaceChildren(h("li", {
-        class: "search-note"
-      }, "Not connected."));
-      return;
-    }
-    if (response.params.Status !== "OK") {
-      el.searchResults.replaceChildren(h("li", {
-        class: "search-note"
-      }, describe(response)));
-      return;
-    }
-    const rows = parseRows(response.content ?? "", 5);
-    if (rows.length === 0) {
-      el.searchResults.replaceChildren(h("li", {
-        class: "search-note"
-      }, "Nothing found."));
-      return;
-    }
-    const publicRooms = new Set(this.#rooms.map((room) => room.name));
-    const me = this.#credentials?.user ?? "";
-    el.searchResults.replaceChildren(...rows.map(([id, room, from, time, snippet]) => {
-      const partner = publicRooms.has(room) ? null : directPartner(room, me);
-      const text = h("p", {
-        class: "result-text"
-      }, ...snippetParts(snippet).map((part) => part.match ? h("mark", {}, part.text) : document.createTextNode(part.text)));
-      const meta = h("div", {
-        class: "message-meta"
-      }, h("span", {
-        class: `sender colour-${colourIndex(from)}`
-      }, from), h("span", {
-        class: "result-room"
-      }, publicRooms.has(room) ? `#${room}` : partner !== null ? `@${partner}` : "private"), h("time", {
-        datetime: time,
-        title: fullTime(time)
-      }, `${dayLabel(time)} ${clockTime(time)}`));
-      const item = h("li", {
-        class: "result"
-      }, meta, text);
-      if (publicRooms.has(room) || partner !== null) {
-        const open = h("button", {
-          type: "button",
-          class: "link-button"
-        }, partner === null ? `Open #${room} at this message` : `Open the conversation with ${partner} at this message`);
-        open.addEventListener("click", () => {
-          el.searchDialog.close();
-          if (partner === null) this.#join(room, Number(id));
-          else this.#openDirect(partner, Number(id));
-        });
-        item.append(open);
-      }
-      return item;
-    }));
-  }
   // ---- narrow screens --------------------------------------------------------
   #toggleDrawer(which) {
     const el = this.#el;
@@ -1954,23 +2797,6 @@ function avatar(name) {
     class: `avatar colour-${colourIndex(name)}`,
     "aria-hidden": "true"
   }, h("span", {}, initial));
-}
-function historyMessages(response) {
-  return parseRows(response.content ?? "", 4).map(([id, from, time, content]) => ({
-    id: Number(id),
-    from,
-    time,
-    content
-  }));
-}
-function eventMessage(event) {
-  const p = event.params;
-  return {
-    id: Number(p.Id),
-    from: p.From,
-    time: p.Time,
-    content: event.content ?? ""
-  };
 }
 function conversationTitle(conversation) {
   return conversation.kind === "direct" ? `@ ${conversation.name}` : conversation.kind === "group" ? "Peer chat" : `# ${conversation.name}`;

@@ -1,33 +1,22 @@
 /**
  * The page's controller: signing in, rooms, direct conversations, members,
- * messages, search, and reconnecting after a dropped connection without
- * losing or repeating a message. Every piece of user text goes into the page
- * as text.
+ * messages, and reconnecting after a dropped connection without losing or
+ * repeating a message, all through the client library's ChatClient over a
+ * WebSocket. Every piece of user text goes into the page as text.
  * @module
  */
 
-import { parseRows, splitLines } from "../../protocol/content.ts";
-import type { Message } from "../../protocol/message.ts";
-import { readRoomPages } from "../../protocol/room_list.ts";
-import { Connection, ConnectionLost, webSocketUrl } from "./connection.ts";
-import {
-  type Conversation,
-  Conversations,
-  directPartner,
-  type PendingSend,
-} from "./conversation.ts";
+import { ChatClient, ChatError, type RoomInfo } from "../../client/chat_client.ts";
+import type { ChatEvent } from "../../client/chat_event.ts";
+import { Reconnector, type TryOutcome } from "../../client/reconnector.ts";
+import { ConnectionClosedError } from "../../client/transport.ts";
+import { webSocket, webSocketUrl } from "../../client/websocket_transport.ts";
+import { type Conversation, Conversations, type PendingSend } from "./conversation.ts";
 import { byId, h } from "./dom.ts";
-import {
-  clockTime,
-  colourIndex,
-  dayKey,
-  dayLabel,
-  fullTime,
-  reconnectDelay,
-  sameGroup,
-  snippetParts,
-} from "./format.ts";
+import { clockTime, colourIndex, dayKey, dayLabel, fullTime, sameGroup } from "./format.ts";
+import { describe, STATUS_TEXT } from "./refusal_text.ts";
 import { type Anchor, anchorAt, atEnd, type Placed, scrollTopFor } from "./scroll_place.ts";
+import { SearchDialog } from "./search_dialog.ts";
 import type { AddResult, ChatMessage, Entry } from "./timeline.ts";
 
 /** Messages per HISTORY page when opening a conversation and scrolling back or forwards. */
@@ -36,54 +25,31 @@ const PAGE = 50;
 const GAP_PAGE = 200;
 /** At most this many pages are fetched to catch up; the reader scrolls on from there. */
 const GAP_PAGES = 50;
+/** Results per SEARCH page. */
+const SEARCH_PAGE = 50;
 /** How often the room list (member counts) is refreshed, in ms. */
 const ROOMS_REFRESH_MS = 15_000;
 /** Most LIST_ROOMS pages (of up to 1,000 rooms) the room list shows. */
 const ROOM_PAGES = 10;
 
-const STATUS_TEXT: Record<string, string> = {
-  AUTH_FAILED: "Wrong user name or password.",
-  ALREADY_ONLINE: "This user is signed in elsewhere.",
-  ALREADY_LOGIN: "Already signed in.",
-  SERVER_FULL: "The server is full; try again later.",
-  NAME_TAKEN: "That user name is taken.",
-  WEAK_PASSWORD: "That password is too weak",
-  INVALID_NAME: "That name is not allowed",
-  ROOM_EXISTS: "A room of that name exists already.",
-  NO_SUCH_ROOM: "There is no such room.",
-  BANNED: "You are banned from that room.",
-  NOT_IN_ROOM: "Join a room first.",
-  NOT_LOGIN: "Not signed in.",
-  PEER_OFFLINE: "Not delivered",
-  PEER_IS_SELF: "That is you.",
-  NO_SUCH_USER: "There is no such user.",
-  RATE_LIMITED: "Too fast: wait a moment",
-  SERVER_ERROR: "The server could not store this; try again.",
-  BAD_REQUEST: "The server refused the request",
-};
-
-/** A human sentence for a failed response. */
-function describe(response: Message): string {
-  const { Status: status, Reason: reason } = response.params;
-  const text = STATUS_TEXT[status] ?? `Failed (${status})`;
-  return reason ? `${text.replace(/\.$/, "")}: ${reason}.` : text;
-}
-
-interface RoomInfo {
-  name: string;
-  members: number;
+/** A refusal (ChatError) or the end of the connection, as expected while chatting; else rethrown. */
+function expected(error: unknown): ChatError | ConnectionClosedError {
+  if (error instanceof ChatError || error instanceof ConnectionClosedError) return error;
+  throw error;
 }
 
 type ConnectionState = "signed-out" | "connecting" | "online" | "reconnecting";
 
 /** The web client. */
 export class App {
-  #connection: Connection | null = null;
+  #client: ChatClient | null = null;
   #credentials: { user: string; password: string } | null = null;
   #state: ConnectionState = "signed-out";
   #registering = false;
-  #reconnectAttempt = 0;
-  #reconnectTimer: ReturnType<typeof setTimeout> | undefined;
+  /** One reconnection at a time, the backoff saying how long till the next try. */
+  readonly #reconnector = new Reconnector({
+    waiting: (ms) => this.#setState("reconnecting", `Reconnecting in ${Math.ceil(ms / 1000)} s…`),
+  });
   #roomsTimer: ReturnType<typeof setInterval> | undefined;
 
   #rooms: RoomInfo[] = [];
@@ -146,12 +112,6 @@ export class App {
     loginError: byId("login-error"),
     loginSubmit: byId<HTMLButtonElement>("login-submit"),
     loginMode: byId<HTMLButtonElement>("login-mode"),
-    searchForm: byId<HTMLFormElement>("search-form"),
-    searchInput: byId<HTMLInputElement>("search-input"),
-    searchDialog: byId<HTMLDialogElement>("search-dialog"),
-    searchTitle: byId("search-title"),
-    searchResults: byId<HTMLOListElement>("search-results"),
-    searchClose: byId<HTMLButtonElement>("search-close"),
     notice: byId("notice"),
   };
 
@@ -197,20 +157,21 @@ export class App {
     });
     el.loadOlder.addEventListener("click", () => this.#loadOlder());
     el.jumpNewest.addEventListener("click", () => this.#jumpToNewest());
-    el.searchForm.addEventListener("submit", (event) => {
-      event.preventDefault();
-      this.#search();
+    new SearchDialog({
+      search: (query, before) =>
+        this.#ask((client) => client.search(query, { limit: SEARCH_PAGE, before })),
+      publicRooms: () => new Set(this.#rooms.map((room) => room.name)),
+      me: () => this.#credentials?.user ?? "",
+      open: (at, id) => "room" in at ? this.#join(at.room, id) : this.#openDirect(at.partner, id),
     });
-    el.searchClose.addEventListener("click", () => el.searchDialog.close());
     el.toggleRooms.addEventListener("click", () => this.#toggleDrawer("rooms"));
     el.toggleMembers.addEventListener("click", () => this.#toggleDrawer("members"));
     el.scrim.addEventListener("click", () => this.#toggleDrawer(null));
     document.addEventListener("keydown", (event) => {
       if (event.key === "Escape") this.#toggleDrawer(null);
     });
-    globalThis.addEventListener("online", () => {
-      if (this.#state === "reconnecting") this.#reconnectSoon(0);
-    });
+    // the network is back: the wait before the next try ends (a try under way goes on alone)
+    globalThis.addEventListener("online", () => this.#reconnector.wake());
     el.loginUser.value = localStorage.getItem("claptrap.user") ?? "";
     this.#showLogin("");
   }
@@ -251,29 +212,24 @@ export class App {
     el.loginSubmit.disabled = true;
     el.loginError.textContent = this.#registering ? "Creating the account…" : "Signing in…";
     this.#state = "connecting";
-    let connection: Connection | null = null;
+    let client: ChatClient | null = null;
     try {
-      connection = await this.#open();
-      if (this.#registering) {
-        const registered = await connection.request("REGISTER", {
-          Username: user,
-          Password: password,
-        });
-        if (registered.params.Status !== "OK") throw new Error(describe(registered));
-      }
-      const login = await this.#login(connection, user, password);
-      if (login.params.Status !== "OK") throw new Error(describe(login));
+      client = await this.#open();
+      if (this.#registering) await client.register(user, password);
+      await client.login(user, password);
     } catch (error) {
-      connection?.close();
+      client?.close();
       this.#state = "signed-out";
       this.#showLogin(
-        error instanceof ConnectionLost ? `Cannot reach the server: ${error.message}` : (
-          error as Error
-        ).message,
+        error instanceof ChatError
+          ? describe(error)
+          : error instanceof ConnectionClosedError
+          ? `Cannot reach the server: ${error.reason}`
+          : (error as Error).message,
       );
       return;
     }
-    this.#connection = connection;
+    this.#client = client;
     this.#credentials = { user, password };
     localStorage.setItem("claptrap.user", user);
     el.loginPassword.value = "";
@@ -290,29 +246,53 @@ export class App {
     else el.roomList.focus();
   }
 
-  #open(): Promise<Connection> {
-    let connection: Connection | null = null;
-    return Connection.open(webSocketUrl(location), {
-      onEvent: (event) => this.#onEvent(event),
-      onClose: (info) => {
-        if (connection && connection === this.#connection) this.#onConnectionLost(info.reason);
-      },
-    }).then((opened) => connection = opened);
+  /**
+   * Connects to the page's server; its events are shown until the page
+   * signs out, and its end, while it is the page's connection, starts a
+   * reconnection.
+   */
+  async #open(): Promise<ChatClient> {
+    const client = await ChatClient.connect(webSocket(webSocketUrl(location)));
+    (async () => {
+      for await (const event of client.events()) {
+        if (this.#state === "signed-out") continue;
+        try {
+          this.#onEvent(event);
+        } catch (error) {
+          reportError(error); // as an uncaught error, and the next events are shown still
+        }
+      }
+    })();
+    client.closed.then(() => {
+      if (client === this.#client) this.#onConnectionLost();
+    });
+    return client;
   }
 
-  #login(connection: Connection, user: string, password: string): Promise<Message> {
-    return connection.request("LOGIN", { Username: user, Password: password, Push: "on" });
+  /**
+   * Runs a request on the connection: resolves with its result, or its
+   * refusal, or null when there is no connection or it ended first.
+   */
+  async #ask<T>(request: (client: ChatClient) => Promise<T>): Promise<T | ChatError | null> {
+    const client = this.#client;
+    if (!client) return null;
+    try {
+      return await request(client);
+    } catch (error) {
+      const failure = expected(error);
+      return failure instanceof ChatError ? failure : null;
+    }
   }
 
   async #signOut(): Promise<void> {
-    const connection = this.#connection;
-    this.#connection = null;
+    const client = this.#client;
+    this.#client = null;
     this.#state = "signed-out";
-    clearTimeout(this.#reconnectTimer);
+    this.#reconnector.stop();
     clearInterval(this.#roomsTimer);
-    if (connection) {
-      await connection.request("LOGOUT").catch(() => {});
-      connection.close();
+    if (client) {
+      await client.logout().catch(() => {});
+      client.close();
     }
     this.#credentials = null;
     this.#here = null;
@@ -328,8 +308,8 @@ export class App {
 
   // ---- reconnecting --------------------------------------------------------
 
-  #onConnectionLost(reason: string): void {
-    this.#connection = null;
+  #onConnectionLost(): void {
+    this.#client = null;
     if (this.#state === "signed-out") return;
     const shown = this.#shown;
     // (a drop while catching up keeps what the reader had before)
@@ -343,72 +323,69 @@ export class App {
       }
     }
     this.#renderPending();
-    this.#setState("reconnecting", reason ? `Connection lost (${reason})` : "Connection lost");
-    this.#reconnectSoon(reconnectDelay(this.#reconnectAttempt++));
-  }
-
-  #reconnectSoon(delay: number): void {
-    clearTimeout(this.#reconnectTimer);
-    this.#setState("reconnecting", `Reconnecting in ${Math.ceil(delay / 1000)} s…`);
-    this.#reconnectTimer = setTimeout(() => this.#reconnect(), delay);
+    this.#setState("reconnecting", "Connection lost");
+    this.#reconnector.start(() => this.#reconnect());
   }
 
   /**
-   * Signs in again, re-enters the room, and fetches what was posted while
-   * away in the conversations that need it (the one shown, the room, those
-   * with messages whose sending is unsettled): history pages forwards from
-   * the newest message held, merged by id, so nothing is lost, nothing
-   * appears twice and the reader stays where they were. Then sends what was
-   * typed while disconnected. Other conversations catch up when opened.
+   * One try at getting back: signs in again, re-enters the room, and
+   * fetches what was posted while away in the conversations that need it
+   * (the one shown, the room, those with messages whose sending is
+   * unsettled): history pages forwards from the newest message held, merged
+   * by id, so nothing is lost, nothing appears twice and the reader stays
+   * where they were. Then sends what was typed while disconnected. Other
+   * conversations catch up when opened.
    */
-  async #reconnect(): Promise<void> {
+  async #reconnect(): Promise<TryOutcome> {
     const credentials = this.#credentials;
-    if (!credentials || this.#state !== "reconnecting") return;
+    if (!credentials || this.#state !== "reconnecting") return "stop";
     this.#setState("reconnecting", "Reconnecting…");
-    let connection: Connection | null = null;
+    let client: ChatClient | null = null;
     try {
-      connection = await this.#open();
-      const login = await this.#login(connection, credentials.user, credentials.password);
-      const status = login.params.Status;
-      if (status === "AUTH_FAILED") {
-        connection.close();
-        await this.#signOut();
-        this.#showLogin("Signed out: the server no longer accepts your password.");
-        return;
+      client = await this.#open();
+      await client.login(credentials.user, credentials.password);
+      if (this.#state !== "reconnecting") {
+        client.close(); // signed out meanwhile
+        return "stop";
       }
-      if (status !== "OK") throw new ConnectionLost(describe(login));
-      this.#connection = connection;
-      this.#reconnectAttempt = 0;
+      this.#client = client;
       await this.#refreshRooms();
-      await this.#resumeRoom(connection);
+      await this.#resumeRoom(client);
       for (const conversation of this.#conversations.list()) {
         const shown = conversation === this.#shown;
         if (!shown && conversation !== this.#here && conversation.pending.length === 0) continue;
         const failed = await this.#catchUp(conversation, shown && this.#atEndWhenLost);
-        if (this.#connection !== connection) return; // dropped again: reconnecting anew
+        if (this.#client !== client) return "retry"; // dropped again
         this.#settlePending(conversation, failed ? describe(failed) : null);
       }
       this.#setState("online");
       this.#sendQueued();
+      return "connected";
     } catch (error) {
-      if (!(error instanceof ConnectionLost)) throw error;
-      if (connection === this.#connection) this.#connection = null;
-      connection?.close();
-      this.#reconnectSoon(reconnectDelay(this.#reconnectAttempt++));
+      const failure = expected(error);
+      if (client === this.#client) this.#client = null;
+      client?.close();
+      if (!(failure instanceof ChatError) || failure.status !== "AUTH_FAILED") return "retry";
+      await this.#signOut();
+      this.#showLogin("Signed out: the server no longer accepts your password.");
+      return "stop";
     }
   }
 
   /** Re-enters the room the session was in; a peer chat ended with the connection. */
-  async #resumeRoom(connection: Connection): Promise<void> {
+  async #resumeRoom(client: ChatClient): Promise<void> {
     const here = this.#here;
     if (!here) return;
     if (here.kind === "group") {
       this.#loseRoom("The peer chat ended when the connection was lost.");
       return;
     }
-    const joined = await connection.request("JOIN_ROOM", { "Room-Name": here.name });
-    if (joined.params.Status !== "OK") {
-      this.#loseRoom(`Could not re-enter ${here.name}: ${describe(joined)}`);
+    try {
+      await client.join(here.name);
+    } catch (error) {
+      const failure = expected(error);
+      if (failure instanceof ConnectionClosedError) throw failure;
+      this.#loseRoom(`Could not re-enter ${here.name}: ${describe(failure)}`);
       return;
     }
     await this.#refreshMembers();
@@ -457,68 +434,67 @@ export class App {
 
   // ---- events ----------------------------------------------------------
 
-  #onEvent(event: Message): void {
-    const p = event.params;
+  #onEvent(event: ChatEvent): void {
     const here = this.#here;
-    const inHere = here !== null && p.Room === here.name;
-    switch (event.method) {
-      case "EVT_MSG":
-        if (inHere) this.#receive(here, eventMessage(event));
+    const inHere = here !== null && "room" in event && event.room === here.name;
+    switch (event.type) {
+      case "message":
+        if (inHere) this.#receive(here, event);
         break;
-      case "EVT_DM": {
-        const conversation = this.#conversations.get("direct", p.From);
+      case "dm": {
+        const conversation = this.#conversations.get("direct", event.from);
         this.#conversations.touch(conversation);
-        this.#receive(conversation, eventMessage(event));
+        this.#receive(conversation, event);
         this.#renderDirects();
         break;
       }
-      case "EVT_JOIN":
+      case "join":
         if (inHere) {
-          if (!this.#members.includes(p.User)) this.#members.push(p.User);
-          this.#addNotice(here, `${p.User} joined`, p.Time);
+          if (!this.#members.includes(event.user)) this.#members.push(event.user);
+          this.#addNotice(here, `${event.user} joined`, event.time);
           this.#renderMembers();
-        } else if (p.Kind === "group") {
+        } else if (event.kind === "group") {
           // another user started a peer chat with us: the server moved us into it
-          this.#enterRoom("group", p.Room);
-          this.#addNotice(this.#here!, `${p.User} started a peer chat with you`, p.Time);
+          this.#enterRoom("group", event.room);
+          this.#addNotice(this.#here!, `${event.user} started a peer chat with you`, event.time);
           this.#show(this.#here);
           this.#catchUp(this.#here!, true);
           this.#refreshMembers();
         }
-        this.#bumpCount(p.Room, +1);
+        this.#bumpCount(event.room, +1);
         break;
-      case "EVT_LEAVE":
+      case "leave":
         if (inHere) {
-          this.#members = this.#members.filter((member) => member !== p.User);
-          this.#addNotice(here, `${p.User} left${p.Reason ? ` (${p.Reason})` : ""}`, p.Time);
+          this.#members = this.#members.filter((member) => member !== event.user);
+          const why = event.reason ? ` (${event.reason})` : "";
+          this.#addNotice(here, `${event.user} left${why}`, event.time);
           this.#renderMembers();
         }
-        this.#bumpCount(p.Room, -1);
+        this.#bumpCount(event.room, -1);
         break;
-      case "EVT_KICKED":
+      case "kicked":
         if (inHere) {
           this.#loseRoom(
-            `You were ${p.Banned === "yes" ? "banned" : "removed"} from ${p.Room} by ${p.By}${
-              p.Reason ? `: ${p.Reason}` : ""
+            `You were ${event.banned ? "banned" : "removed"} from ${event.room} by ${event.by}${
+              event.reason ? `: ${event.reason}` : ""
             }`,
-            p.Time,
+            event.time,
           );
           this.#refreshRooms();
         }
         break;
-      case "EVT_GROUP_END":
-        if (inHere) this.#loseRoom("Everyone else left the peer chat.", p.Time);
+      case "groupEnd":
+        if (inHere) this.#loseRoom("Everyone else left the peer chat.", event.time);
         break;
-      case "EVT_NOTICE":
-        this.#showNotice(`Server notice: ${event.content ?? ""}`);
+      case "notice":
+        this.#showNotice(`Server notice: ${event.content}`);
         break;
-      case "EVT_PING":
-        this.#connection?.request("PING").catch(() => {});
+      case "close":
+        this.#setState("reconnecting", `Server closing: ${event.reason}`);
         break;
-      case "EVT_CLOSE":
-        this.#setState("reconnecting", `Server closing: ${p.Reason ?? ""}`);
-        break;
-        // unknown events are ignored, as the protocol asks
+      case "peerInvite":
+      case "peerAnswer":
+        break; // peer chats are not offered by this page yet
     }
   }
 
@@ -533,7 +509,7 @@ export class App {
     }
   }
 
-  #bumpCount(room: string | undefined, by: number): void {
+  #bumpCount(room: string | null, by: number): void {
     const info = this.#rooms.find((r) => r.name === room);
     if (!info) return;
     info.members = Math.max(0, info.members + by);
@@ -551,19 +527,10 @@ export class App {
   // ---- rooms -----------------------------------------------------------
 
   async #refreshRooms(): Promise<void> {
-    const connection = this.#connection;
-    if (!connection) return;
-    const list = await readRoomPages(async (after) => {
-      const response = await connection.request(
-        "LIST_ROOMS",
-        after === undefined ? {} : { After: after },
-      );
-      if (response.params.Status !== "OK") throw new Error(describe(response));
-      return response;
-    }, ROOM_PAGES).catch(() => null);
-    if (!list) return;
+    const rooms = await this.#ask((client) => client.rooms({ maxPages: ROOM_PAGES }));
+    if (rooms === null || rooms instanceof ChatError) return;
     const active = this.#rooms[this.#activeRoom]?.name;
-    this.#rooms = list.rooms;
+    this.#rooms = rooms;
     const keep = this.#rooms.findIndex((room) => room.name === (active ?? this.#room));
     this.#activeRoom = Math.max(0, keep);
     this.#renderRooms();
@@ -629,16 +596,13 @@ export class App {
   async #createRoom(): Promise<void> {
     const el = this.#el;
     const name = el.newRoom.value.trim();
-    const connection = this.#connection;
-    if (!name || !connection) return;
+    if (!name || !this.#client) return;
     el.createError.textContent = "";
-    const response = await connection.request("CREATE_ROOM", { "Room-Name": name }).catch(
-      () => null,
-    );
-    if (!response) {
+    const refused = await this.#ask((client) => client.create(name));
+    if (refused === null) {
       el.createError.textContent = "Not connected.";
-    } else if (response.params.Status !== "OK") {
-      el.createError.textContent = describe(response);
+    } else if (refused instanceof ChatError) {
+      el.createError.textContent = describe(refused);
     } else {
       el.newRoom.value = "";
       await this.#refreshRooms();
@@ -652,20 +616,17 @@ export class App {
    * message.
    */
   async #join(name: string, at?: number): Promise<void> {
-    const connection = this.#connection;
-    if (!connection) return;
+    if (!this.#client) return;
     if (this.#here?.kind !== "room" || this.#here.name !== name) {
-      const response = await connection.request("JOIN_ROOM", { "Room-Name": name }).catch(() =>
-        null
-      );
-      if (!response) return;
-      if (response.params.Status !== "OK") {
-        this.#showNotice(`${name}: ${describe(response)}`);
+      const refused = await this.#ask((client) => client.join(name));
+      if (refused === null) return;
+      if (refused instanceof ChatError) {
+        this.#showNotice(`${name}: ${describe(refused)}`);
         return;
       }
       const previous = this.#room;
       this.#enterRoom("room", name);
-      this.#bumpCount(previous ?? undefined, -1);
+      this.#bumpCount(previous, -1);
       this.#bumpCount(name, +1);
       if (this.#credentials) localStorage.setItem(`claptrap.room.${this.#credentials.user}`, name);
       this.#refreshMembers();
@@ -703,7 +664,7 @@ export class App {
    * page ending at that message, pointed out. Resolves with the server's
    * refusal, if any.
    */
-  async #openConversation(conversation: Conversation, at?: number): Promise<Message | null> {
+  async #openConversation(conversation: Conversation, at?: number): Promise<ChatError | null> {
     if (conversation !== this.#shown) this.#show(conversation);
     this.#toggleDrawer(null);
     this.#el.input.focus();
@@ -747,12 +708,11 @@ export class App {
   // ---- members -----------------------------------------------------------
 
   async #refreshMembers(): Promise<void> {
-    const connection = this.#connection;
     const room = this.#room;
-    if (!connection || room === null) return;
-    const response = await connection.request("LIST_MEMBERS").catch(() => null);
-    if (!response || response.params.Status !== "OK" || room !== this.#room) return;
-    this.#members = splitLines(response.content ?? "");
+    if (room === null) return;
+    const members = await this.#ask((client) => client.members());
+    if (members === null || members instanceof ChatError || room !== this.#room) return;
+    this.#members = members;
     this.#renderMembers();
   }
 
@@ -819,14 +779,14 @@ export class App {
 
   /** The users one has direct conversations with, as the server lists them. */
   async #loadDirects(): Promise<void> {
-    const response = await this.#connection?.request("LIST_DIRECT").catch(() => null);
-    if (!response || response.params.Status !== "OK") return;
-    this.#conversations.append("direct", splitLines(response.content ?? ""));
+    const partners = await this.#ask((client) => client.directPartners());
+    if (partners === null || partners instanceof ChatError) return;
+    this.#conversations.append("direct", partners);
     this.#renderDirects();
   }
 
   /** Opens the direct conversation with a user, new or not. */
-  #openDirect(user: string, at?: number): Promise<Message | null> {
+  #openDirect(user: string, at?: number): Promise<ChatError | null> {
     const conversation = this.#conversations.get("direct", user);
     return this.#openConversation(conversation, at);
   }
@@ -835,7 +795,7 @@ export class App {
   async #startDirect(): Promise<void> {
     const el = this.#el;
     const user = el.newDirect.value.trim().normalize("NFC");
-    if (!user || !this.#connection) return;
+    if (!user || !this.#client) return;
     el.directError.textContent = user === this.#credentials?.user ? STATUS_TEXT.PEER_IS_SELF : "";
     if (user === this.#credentials?.user) return;
     const known = this.#conversations.find("direct", user);
@@ -887,35 +847,37 @@ export class App {
   /**
    * Fetches a page of the conversation's history (HISTORY, `With` for a
    * direct one) and adds it: the newest messages, or those `before` or
-   * `after` an id. Resolves with the response, or null when the connection
-   * dropped, the session is no longer in the conversation's room, or the
-   * conversation restarted meanwhile (the page is then left out).
+   * `after` an id. Resolves with `added`, or a direct conversation's
+   * refusal, or null when the connection dropped, the session is no longer
+   * in the conversation's room, or the conversation restarted meanwhile
+   * (the page is then left out).
    */
   async #fetchPage(
     conversation: Conversation,
     page: { before?: number; after?: number; limit?: number },
-  ): Promise<Message | null> {
-    const connection = this.#connection;
+  ): Promise<"added" | ChatError | null> {
     const direct = conversation.kind === "direct";
-    if (!connection || (!direct && conversation !== this.#here)) return null;
-    const params: Record<string, string> = { Limit: String(page.limit ?? PAGE) };
-    if (page.before !== undefined) params.Before = String(page.before);
-    if (page.after !== undefined) params.After = String(page.after);
-    if (direct) params.With = conversation.name;
+    if (!direct && conversation !== this.#here) return null;
     const generation = conversation.generation;
-    const response = await connection.request("HISTORY", params).catch(() => null);
-    if (!response || conversation.generation !== generation) return null;
+    const fetched = await this.#ask((client) =>
+      client.history({
+        limit: page.limit ?? PAGE,
+        before: page.before,
+        after: page.after,
+        with: direct ? conversation.name : undefined,
+      })
+    );
+    if (fetched === null || conversation.generation !== generation) return null;
+    if (fetched instanceof ChatError) return direct ? fetched : null;
     // a room's page answers for the room the session was in when it was asked
-    if (!direct && response.params.Room !== conversation.name) return null;
-    if (response.params.Status !== "OK") return response;
-    const more = response.params.More === "yes";
+    if (!direct && fetched.room !== conversation.name) return null;
     const edges = page.after !== undefined
-      ? { newer: more }
+      ? { newer: fetched.more }
       : page.before !== undefined
-      ? { older: more }
-      : { older: more, newer: false };
-    this.#apply(conversation, () => conversation.addPage(historyMessages(response), edges));
-    return response;
+      ? { older: fetched.more }
+      : { older: fetched.more, newer: false };
+    this.#apply(conversation, () => conversation.addPage(fetched.messages, edges));
+    return "added";
   }
 
   /**
@@ -926,20 +888,19 @@ export class App {
    * opened at a past message stays there. Resolves with the server's
    * refusal, if any.
    */
-  async #catchUp(conversation: Conversation, toEnd: boolean): Promise<Message | null> {
+  async #catchUp(conversation: Conversation, toEnd: boolean): Promise<ChatError | null> {
     const stay = conversation.reading && conversation.timeline.size > 0 &&
       !conversation.pending.some((pending) => pending.state === "unconfirmed");
     conversation.hold();
     if (stay) return null;
     for (let page = 0; conversation.behind && page < GAP_PAGES; page++) {
-      const response = await this.#fetchPage(
+      const fetched = await this.#fetchPage(
         conversation,
         conversation.timeline.size === 0
           ? {}
           : { after: conversation.timeline.newestId, limit: GAP_PAGE },
       );
-      if (!response) return null;
-      if (response.params.Status !== "OK") return response;
+      if (fetched !== "added") return fetched;
     }
     if (conversation.behind) conversation.reading = true; // too far behind: read on from here
     if (conversation === this.#shown) {
@@ -953,13 +914,14 @@ export class App {
    * Shows the page of a conversation that ends at message `id`, pointed
    * out; the reader goes on towards the newest from there.
    */
-  async #openAt(conversation: Conversation, id: number): Promise<Message | null> {
+  async #openAt(conversation: Conversation, id: number): Promise<ChatError | null> {
     conversation.restart();
     conversation.reading = true;
     conversation.highlight = id;
     this.#renderMessages();
-    const response = await this.#fetchPage(conversation, { before: id + 1 });
-    if (response?.params.Status !== "OK" || conversation !== this.#shown) return response;
+    const fetched = await this.#fetchPage(conversation, { before: id + 1 });
+    if (fetched !== "added") return fetched;
+    if (conversation !== this.#shown) return null;
     this.#el.messageList.querySelector(`[data-id="${id}"]`)?.scrollIntoView({ block: "center" });
     this.#loadNewerAtEnd();
     return null;
@@ -976,10 +938,10 @@ export class App {
       this.#loadingNewer || !this.#atEnd()
     ) return;
     this.#loadingNewer = true;
-    const response = await this.#fetchPage(conversation, { after: conversation.timeline.newestId });
+    const fetched = await this.#fetchPage(conversation, { after: conversation.timeline.newestId });
     this.#loadingNewer = false;
     this.#renderHistoryEdge();
-    if (response?.params.Status === "OK") this.#loadNewerAtEnd();
+    if (fetched === "added") this.#loadNewerAtEnd();
   }
 
   /** Leaves the past: the conversation's newest messages, live. */
@@ -1209,7 +1171,7 @@ export class App {
     this.#fitInput();
     const pending: PendingSend = { content, state: "queued", afterId: 0 };
     conversation.pending.push(pending);
-    if (this.#connection) {
+    if (this.#client) {
       el.composerError.textContent = "";
       this.#deliver(conversation, pending);
     } else {
@@ -1231,8 +1193,7 @@ export class App {
 
   /** Sends a message to its conversation: a room's SEND_MSG, or a DM to the other user. */
   async #deliver(conversation: Conversation, pending: PendingSend): Promise<void> {
-    const connection = this.#connection;
-    if (!connection) return;
+    if (!this.#client) return;
     pending.state = "sending";
     pending.afterId = conversation.timeline.newestId;
     if (conversation === this.#shown) {
@@ -1240,33 +1201,30 @@ export class App {
       this.#renderPending();
       this.#scrollToBottom();
     }
-    const request = conversation.kind === "direct"
-      ? connection.request("DM", { To: conversation.name }, pending.content)
-      : connection.request("SEND_MSG", {}, pending.content);
-    let response: Message;
-    try {
-      response = await request;
-    } catch {
-      return; // unconfirmed: settled after the reconnection
-    }
-    if (response.params.Status === "OK") {
+    const sent = await this.#ask((client) =>
+      conversation.kind === "direct"
+        ? client.dm(conversation.name, pending.content)
+        : client.send(pending.content)
+    );
+    if (sent === null) return; // unconfirmed: settled after the reconnection
+    if (sent instanceof ChatError) {
+      pending.state = "failed";
+      pending.error = describe(sent);
+    } else {
       conversation.pending = conversation.pending.filter((p) => p !== pending);
       if (conversation.kind === "direct") this.#conversations.touch(conversation);
       this.#apply(conversation, () =>
         conversation.receive({
-          id: Number(response.params.Id),
+          id: sent.id,
           from: this.#credentials!.user,
-          time: response.params.Time,
+          time: sent.time,
           content: pending.content,
         }));
       this.#renderDirects();
-    } else {
-      pending.state = "failed";
-      pending.error = describe(response);
     }
     if (conversation === this.#shown) {
       this.#renderPending();
-      if (response.params.Status === "OK") this.#scrollToBottom();
+      if (!(sent instanceof ChatError)) this.#scrollToBottom();
     }
   }
 
@@ -1307,78 +1265,6 @@ export class App {
     }));
   }
 
-  // ---- search --------------------------------------------------------------
-
-  async #search(): Promise<void> {
-    const el = this.#el;
-    const query = el.searchInput.value.trim();
-    if (!query) return;
-    const connection = this.#connection;
-    el.searchTitle.textContent = `Results for “${query}”`;
-    el.searchResults.replaceChildren(h("li", { class: "search-note" }, "Searching…"));
-    if (!el.searchDialog.open) el.searchDialog.showModal();
-    const response = connection
-      ? await connection.request("SEARCH", { Query: query, Limit: "50" }).catch(() => null)
-      : null;
-    if (!response) {
-      el.searchResults.replaceChildren(h("li", { class: "search-note" }, "Not connected."));
-      return;
-    }
-    if (response.params.Status !== "OK") {
-      el.searchResults.replaceChildren(h("li", { class: "search-note" }, describe(response)));
-      return;
-    }
-    const rows = parseRows(response.content ?? "", 5);
-    if (rows.length === 0) {
-      el.searchResults.replaceChildren(h("li", { class: "search-note" }, "Nothing found."));
-      return;
-    }
-    const publicRooms = new Set(this.#rooms.map((room) => room.name));
-    const me = this.#credentials?.user ?? "";
-    el.searchResults.replaceChildren(...rows.map(([id, room, from, time, snippet]) => {
-      const partner = publicRooms.has(room) ? null : directPartner(room, me);
-      const text = h(
-        "p",
-        { class: "result-text" },
-        ...snippetParts(snippet).map((part) =>
-          part.match ? h("mark", {}, part.text) : document.createTextNode(part.text)
-        ),
-      );
-      const meta = h(
-        "div",
-        { class: "message-meta" },
-        h("span", { class: `sender colour-${colourIndex(from)}` }, from),
-        h(
-          "span",
-          { class: "result-room" },
-          publicRooms.has(room) ? `#${room}` : partner !== null ? `@${partner}` : "private",
-        ),
-        h(
-          "time",
-          { datetime: time, title: fullTime(time) },
-          `${dayLabel(time)} ${clockTime(time)}`,
-        ),
-      );
-      const item = h("li", { class: "result" }, meta, text);
-      if (publicRooms.has(room) || partner !== null) {
-        const open = h(
-          "button",
-          { type: "button", class: "link-button" },
-          partner === null
-            ? `Open #${room} at this message`
-            : `Open the conversation with ${partner} at this message`,
-        );
-        open.addEventListener("click", () => {
-          el.searchDialog.close();
-          if (partner === null) this.#join(room, Number(id));
-          else this.#openDirect(partner, Number(id));
-        });
-        item.append(open);
-      }
-      return item;
-    }));
-  }
-
   // ---- narrow screens --------------------------------------------------------
 
   #toggleDrawer(which: "rooms" | "members" | null): void {
@@ -1402,22 +1288,6 @@ function avatar(name: string): HTMLElement {
     { class: `avatar colour-${colourIndex(name)}`, "aria-hidden": "true" },
     h("span", {}, initial),
   );
-}
-
-/** The messages of a RESP_HISTORY, oldest first. */
-function historyMessages(response: Message): ChatMessage[] {
-  return parseRows(response.content ?? "", 4).map(([id, from, time, content]) => ({
-    id: Number(id),
-    from,
-    time,
-    content,
-  }));
-}
-
-/** The message of an EVT_MSG or EVT_DM. */
-function eventMessage(event: Message): ChatMessage {
-  const p = event.params;
-  return { id: Number(p.Id), from: p.From, time: p.Time, content: event.content ?? "" };
 }
 
 /** `# lobby`, `@ bob` or `Peer chat`: what a conversation is called in titles. */

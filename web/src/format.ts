@@ -1,5 +1,5 @@
 /**
- * Small pure helpers of the page: times, colours, search snippets. No DOM.
+ * Small pure helpers of the page: times and colours. No DOM.
  * @module
  */
 
@@ -53,27 +53,4 @@ export function colourIndex(name: string): number {
   let hash = 0;
   for (const char of name) hash = (hash * 31 + char.codePointAt(0)!) >>> 0;
   return hash % 8;
-}
-
-/**
- * Splits a SEARCH snippet into plain and matched parts: the server puts
- * every match between `[` and `]`.
- */
-export function snippetParts(snippet: string): { text: string; match: boolean }[] {
-  const parts: { text: string; match: boolean }[] = [];
-  const pattern = /\[([^\]]*)\]/g;
-  let at = 0;
-  for (const found of snippet.matchAll(pattern)) {
-    if (found.index > at) parts.push({ text: snippet.slice(at, found.index), match: false });
-    parts.push({ text: found[1], match: true });
-    at = found.index + found[0].length;
-  }
-  if (at < snippet.length) parts.push({ text: snippet.slice(at), match: false });
-  return parts;
-}
-
-/** The delay before reconnection attempt `attempt` (0-based): 0.5 s doubling to 10 s, ±20 %. */
-export function reconnectDelay(attempt: number, random: () => number = Math.random): number {
-  const base = Math.min(10_000, 500 * 2 ** attempt);
-  return Math.round(base * (0.8 + 0.4 * random()));
 }

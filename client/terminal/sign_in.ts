@@ -6,8 +6,8 @@
  * @module
  */
 
-import { Status } from "../protocol/methods.ts";
-import { type ChatClient, ChatError } from "./chat_client.ts";
+import { Status } from "../../protocol/methods.ts";
+import { type ChatClient, ChatError } from "../chat_client.ts";
 
 /** How the user is asked things during sign-in. */
 export interface Prompter {

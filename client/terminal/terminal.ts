@@ -6,16 +6,18 @@
  * @module
  */
 
-import { codePointName } from "../protocol/message_text.ts";
-import { Status } from "../protocol/methods.ts";
+import { codePointName } from "../../protocol/message_text.ts";
+import { Status } from "../../protocol/methods.ts";
+import { splitSnippet } from "../../protocol/search_text.ts";
+import { Reconnector } from "../reconnector.ts";
 import {
   type ChatClient,
   ChatError,
-  type ChatEvent,
   type HistoryMessage,
   type RoomInfo,
   type WhoEntry,
-} from "./chat_client.ts";
+} from "../chat_client.ts";
+import type { ChatEvent } from "../chat_event.ts";
 import {
   type CommandName,
   helpLines,
@@ -154,55 +156,6 @@ export function formatStamp(iso: string, now: Date = new Date()): string {
   return `${day(date)} ${formatClock(iso)}`;
 }
 
-/** A piece of a search snippet: plain text or a match of the query. */
-export interface SnippetPart {
-  /** The text, without the brackets that marked a match. */
-  text: string;
-  /** Whether it is a match of one of the query's words. */
-  match: boolean;
-}
-
-/**
- * Splits a search snippet into plain text and the matches the server put
- * between `[` and `]`. Only a bracketed word of `query` (ignoring case)
- * counts as a match, so brackets typed in a message stay text.
- *
- * @example
- * ```ts
- * import assert from "node:assert/strict";
- * import { splitSnippet } from "./terminal.ts";
- * const parts = splitSnippet("[x] the [Quick] fox", "quick");
- * assert.deepEqual(parts.map((p) => p.match), [false, true, false]);
- * assert.ok(parts[1].text === "Quick");
- * ```
- */
-export function splitSnippet(snippet: string, query: string): SnippetPart[] {
-  const words = [...new Set(query.normalize("NFC").toLowerCase().split(/\s+/))]
-    .filter((word) => word !== "")
-    .sort((a, b) => b.length - a.length);
-  const parts: SnippetPart[] = [];
-  let plain = "";
-  let i = 0;
-  while (i < snippet.length) {
-    const word = snippet[i] !== "["
-      ? undefined
-      : words.find((w) =>
-        snippet[i + 1 + w.length] === "]" &&
-        snippet.slice(i + 1, i + 1 + w.length).toLowerCase() === w
-      );
-    if (word === undefined) {
-      plain += snippet[i++];
-      continue;
-    }
-    if (plain !== "") parts.push({ text: plain, match: false });
-    plain = "";
-    parts.push({ text: snippet.slice(i + 1, i + 1 + word.length), match: true });
-    i += word.length + 2;
-  }
-  if (plain !== "") parts.push({ text: plain, match: false });
-  return parts;
-}
-
 /**
  * Makes names, reasons and other text from the network safe to print:
  * control characters (which could move the cursor or recolour the screen)
@@ -321,8 +274,8 @@ export class ChatTerminal {
    * whether one was made. Lines typed meanwhile wait for it.
    */
   #down: { back: Promise<boolean>; settle: (back: boolean) => void } | null = null;
-  /** Cuts the wait before the next attempt at connecting again short (on quitting). */
-  #wakeReconnect: () => void = () => {};
+  /** Tries at connecting again, when the options say how. */
+  readonly #reconnector: Reconnector | undefined;
   /**
    * The newest message of the current room shown (its id and time), from
    * which what was said while the connection was down is shown.
@@ -409,6 +362,7 @@ export class ChatTerminal {
     this.#color = options.color ?? false;
     this.#pollMs = options.pollMs ?? 0;
     this.#reconnect = options.reconnect;
+    this.#reconnector = options.reconnect && new Reconnector(options.reconnect);
     this.#watch(client);
     this.ended = this.#run();
   }
@@ -492,7 +446,7 @@ export class ChatTerminal {
   async quit(): Promise<void> {
     if (this.#quitting) return;
     this.#quitting = true;
-    this.#wakeReconnect();
+    this.#reconnector?.stop();
     this.#down?.settle(false);
     this.#stopPolling();
     await this.#pollLoop;
@@ -587,44 +541,37 @@ export class ChatTerminal {
    * @returns whether it got back in.
    */
   async #connectAgain(reconnect: Reconnection): Promise<boolean> {
-    const attempts = reconnect.attempts ?? Infinity;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, reconnect.delayMs(attempt));
-        this.#wakeReconnect = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      if (this.#quitting) return false;
+    const outcome = await this.#reconnector!.start(async () => {
       let client: ChatClient;
       try {
         client = await reconnect.open();
       } catch (error) {
         const refused = error instanceof ChatError &&
           (error.status === Status.AUTH_FAILED || error.status === Status.VERSION_MISMATCH);
-        if (!refused) continue;
+        if (!refused) return "retry";
         const why = error.reason ? ` (${sanitize(error.reason)})` : "";
         this.#error(`cannot log in again: ${error.status}${why}`);
-        return false;
+        return "stop";
       }
       if (this.#quitting) {
         await client.close();
-        return false;
+        return "stop";
       }
       this.#client = client;
       this.#closed = false;
       this.#watch(client);
       await this.#rejoin();
       // lost again meanwhile: #run goes on from there, and the lines typed keep waiting
-      if (this.#closed) return true;
+      if (this.#closed) return "connected";
       this.#down?.settle(true);
       this.#down = null;
       this.#startPolling();
-      return true;
+      return "connected";
+    });
+    if (outcome === "gave up") {
+      this.#error(`gave up connecting again after ${plural(reconnect.attempts!, "attempt")}`);
     }
-    this.#error(`gave up connecting again after ${plural(attempts, "attempt")}`);
-    return false;
+    return outcome === "connected";
   }
 
   /**
