@@ -6,11 +6,11 @@
 
 import { parseServerArgs, readTlsFiles, SERVER_USAGE } from "./server/cli.ts";
 import { type Globals, parseGlobals } from "./server/globals.ts";
-import { DEFAULT_FLOOD_LIMITS, NO_FLOOD_LIMITS } from "./server/flood_control.ts";
+import { DEFAULT_FLOOD_LIMITS, NO_FLOOD_LIMITS } from "./core/limits/flood_control.ts";
 import { stderrLogger } from "./server/log_format.ts";
 import { parsePoems, type Poems } from "./server/poems.ts";
 import { StoreError } from "./store/schema.ts";
-import { HttpListenError } from "./server/http_server.ts";
+import { HttpListenError } from "./server/http/http_server.ts";
 import { SamplePasswordsError } from "./server/sample_accounts.ts";
 import { type ServerHandle, startServer, TlsConfigError } from "./server/server.ts";
 

@@ -9,35 +9,35 @@ import { DEFAULT_MAX_FRAME_SIZE } from "../protocol/frame.ts";
 import type { SyncMode } from "../store/sqlite_database.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
-import { AcceptLoop } from "./accept_loop.ts";
-import { ConnectionsPerAddress } from "./address_limit.ts";
+import { AcceptLoop } from "./listeners/accept_loop.ts";
+import { ConnectionsPerAddress } from "./listeners/address_limit.ts";
 import {
   Chat,
   DEFAULT_INVITATION_LIMITS,
   DEFAULT_MAX_HISTORY_BYTES,
   type DuplicateLoginPolicy,
-} from "./chat.ts";
+} from "../core/chat.ts";
 import { type ConsoleResult, runConsoleCommand } from "./console.ts";
 import type { Globals } from "./globals.ts";
 import { type GlobalsImport, importGlobals } from "./globals_import.ts";
-import { HttpListenError, HttpServer, refuseHttp } from "./http_server.ts";
-import type { FloodLimits } from "./flood_control.ts";
-import { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./liveness.ts";
-import { logDescriptorLimits, readDescriptorLimits } from "./fd_limit.ts";
+import { HttpListenError, HttpServer, refuseHttp } from "./http/http_server.ts";
+import type { FloodLimits } from "../core/limits/flood_control.ts";
+import { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./connection/liveness.ts";
+import { logDescriptorLimits, readDescriptorLimits } from "./listeners/fd_limit.ts";
 import { stderrLogger } from "./log_format.ts";
-import { DEFAULT_SCRYPT_COST } from "./passwords.ts";
+import { DEFAULT_SCRYPT_COST } from "../core/passwords.ts";
 import type { Poems } from "./poems.ts";
 import { isLoopback, SamplePasswordsError, samplePasswordsIn } from "./sample_accounts.ts";
-import type { SearchLimits } from "./search_slots.ts";
-import { StaticFiles } from "./static_files.ts";
+import type { SearchLimits } from "../core/limits/search_slots.ts";
+import { StaticFiles } from "./http/static_files.ts";
 import {
   closeQuietly,
   type ConnectionLimits,
   livenessRulesOf,
   refuseConnection,
   TcpConnection,
-} from "./tcp_connection.ts";
-import { TlsHandshakes } from "./tls_handshakes.ts";
+} from "./adapters/claptrap/tcp_connection.ts";
+import { TlsHandshakes } from "./listeners/tls_handshakes.ts";
 
 /** Settings of {@link startServer}; every field has a default. */
 export interface ServerOptions {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
+import { NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "./playwright.ts";
 import type { ServerHandle } from "../server/server.ts";

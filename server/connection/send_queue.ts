@@ -5,7 +5,7 @@
  * @module
  */
 
-import { sharesBuffer } from "../protocol/byte_slab.ts";
+import { sharesBuffer } from "../../protocol/byte_slab.ts";
 
 /**
  * Chunks (frames, or runs of frames) held behind a pending write before

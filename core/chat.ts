@@ -20,7 +20,7 @@ import {
   FloodControl,
   type FloodLimits,
   LOGIN_HELD,
-} from "./flood_control.ts";
+} from "./limits/flood_control.ts";
 import { Moderation } from "./moderation.ts";
 import { Decoys } from "./decoys.ts";
 import {
@@ -30,9 +30,9 @@ import {
   SCRYPT,
 } from "./passwords.ts";
 import { type PollLogLimits, type Posted, Room } from "./room.ts";
-import { DEFAULT_SEARCH_LIMITS, type SearchLimits, SearchSlots } from "./search_slots.ts";
+import { DEFAULT_SEARCH_LIMITS, type SearchLimits, SearchSlots } from "./limits/search_slots.ts";
 import type { Session } from "./session.ts";
-import { WorkQueue } from "./work_queue.ts";
+import { WorkQueue } from "./limits/work_queue.ts";
 
 /** What to do when a user logs in who is online on another connection. */
 export type DuplicateLoginPolicy = "refuse" | "replace";

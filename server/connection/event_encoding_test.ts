@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { encodingOnce } from "./event_encoding.ts";
-import type { Message } from "../protocol/message.ts";
+import type { Message } from "../../protocol/message.ts";
 
 Deno.test("an event delivered to member after member is encoded once", () => {
   let encodings = 0;

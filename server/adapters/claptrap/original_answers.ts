@@ -7,15 +7,15 @@
  * @module
  */
 
-import type { Message } from "../protocol/message.ts";
-import { Status } from "../protocol/methods.ts";
+import type { Message } from "../../../protocol/message.ts";
+import { Status } from "../../../protocol/methods.ts";
 import {
   encodeOriginalMessage,
   originalAnswer,
   type OriginalRequest,
-} from "../protocol/original.ts";
+} from "../../../protocol/original.ts";
 import type { Reply } from "./dispatcher.ts";
-import { StoreRead } from "./request_queue.ts";
+import { StoreRead } from "../../connection/request_queue.ts";
 
 /**
  * How long one request of an original session may be held back in all, in

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import type { Message } from "../protocol/message.ts";
+import type { Message } from "../../protocol/message.ts";
 import { RequestQueue, StoreRead } from "./request_queue.ts";
 
 const message = (method: string): Message => ({ method, params: {} });

@@ -5,19 +5,19 @@
  * @module
  */
 
-import { FrameDecoder } from "../protocol/frame.ts";
-import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
-import { Event, Response, Status } from "../protocol/methods.ts";
-import { isOriginalRequest, type OriginalRequest } from "../protocol/original.ts";
-import { type Chat, formatTime } from "./chat.ts";
+import { FrameDecoder } from "../../../protocol/frame.ts";
+import { encodeMessage, type Message, parseMessage } from "../../../protocol/message.ts";
+import { Event, Response, Status } from "../../../protocol/methods.ts";
+import { isOriginalRequest, type OriginalRequest } from "../../../protocol/original.ts";
+import { type Chat, formatTime } from "../../../core/chat.ts";
 import { badRequest, dispatch, type DispatchOptions, isBarrier, type Reply } from "./dispatcher.ts";
-import { encodingOnce } from "./event_encoding.ts";
-import type { Poems } from "./poems.ts";
-import { DEFAULT_LIVENESS_RULES, Liveness, type LivenessRules } from "./liveness.ts";
+import { encodingOnce } from "../../connection/event_encoding.ts";
+import type { Poems } from "../../poems.ts";
+import { DEFAULT_LIVENESS_RULES, Liveness, type LivenessRules } from "../../connection/liveness.ts";
 import { answerOriginal } from "./original_answers.ts";
-import { RequestQueue } from "./request_queue.ts";
-import { placeBytes, SendQueue } from "./send_queue.ts";
-import { type Peer, Session } from "./session.ts";
+import { RequestQueue } from "../../connection/request_queue.ts";
+import { placeBytes, SendQueue } from "../../connection/send_queue.ts";
+import { type Peer, Session } from "../../../core/session.ts";
 
 /** Limits that apply to each TCP connection. */
 export interface ConnectionLimits {

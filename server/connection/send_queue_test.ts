@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { allocateBytes } from "../protocol/byte_slab.ts";
+import { allocateBytes } from "../../protocol/byte_slab.ts";
 import { type ByteSink, placeBytes, SendQueue } from "./send_queue.ts";
 
 /** A sink that records every buffer it is asked to write and takes it whole. */

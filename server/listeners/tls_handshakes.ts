@@ -4,7 +4,7 @@
  * @module
  */
 
-import { closeQuietly } from "./tcp_connection.ts";
+import { closeQuietly } from "../adapters/claptrap/tcp_connection.ts";
 
 /**
  * TLS connections accepted but not yet through their handshake. Deno runs

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { clientFrame } from "../tests/raw_websocket.ts";
+import { clientFrame } from "../../tests/raw_websocket.ts";
 import {
   CloseCode,
   encodeCloseFrame,

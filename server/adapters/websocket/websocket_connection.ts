@@ -10,16 +10,16 @@
  * @module
  */
 
-import { messageToJson, parseJsonMessage } from "../protocol/json_mapping.ts";
-import { type Message, utf8Length } from "../protocol/message.ts";
-import { Event } from "../protocol/methods.ts";
-import { type Chat, formatTime } from "./chat.ts";
-import { badRequest, dispatch, type DispatchOptions, isBarrier } from "./dispatcher.ts";
-import { encodingOnce } from "./event_encoding.ts";
-import { Liveness } from "./liveness.ts";
-import { RequestQueue } from "./request_queue.ts";
-import { placeBytes, SendQueue } from "./send_queue.ts";
-import { type Peer, Session } from "./session.ts";
+import { messageToJson, parseJsonMessage } from "../../../protocol/json_mapping.ts";
+import { type Message, utf8Length } from "../../../protocol/message.ts";
+import { Event } from "../../../protocol/methods.ts";
+import { type Chat, formatTime } from "../../../core/chat.ts";
+import { badRequest, dispatch, type DispatchOptions, isBarrier } from "../claptrap/dispatcher.ts";
+import { encodingOnce } from "../../connection/event_encoding.ts";
+import { Liveness } from "../../connection/liveness.ts";
+import { RequestQueue } from "../../connection/request_queue.ts";
+import { placeBytes, SendQueue } from "../../connection/send_queue.ts";
+import { type Peer, Session } from "../../../core/session.ts";
 import {
   closeQuietly,
   closeWhenFlushed,
@@ -27,7 +27,7 @@ import {
   dispatchOptionsOf,
   livenessRulesOf,
   readUntilEnd,
-} from "./tcp_connection.ts";
+} from "../claptrap/tcp_connection.ts";
 import {
   CloseCode,
   encodeCloseFrame,
@@ -36,7 +36,7 @@ import {
   Opcode,
   WebSocketDecoder,
   type WebSocketInput,
-} from "./websocket_frames.ts";
+} from "../../http/websocket_frames.ts";
 
 /** A JSON message as one text frame. */
 function textFrame(message: Message): Uint8Array {

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { Event } from "../protocol/methods.ts";
-import { formatTime } from "./chat.ts";
-import type { Peer } from "./session.ts";
+import { Event } from "../../protocol/methods.ts";
+import { formatTime } from "../../core/chat.ts";
+import type { Peer } from "../../core/session.ts";
 
 /** What a connection is due: a ping, or closing with a reason. */
 export type LivenessAction = { ping: true } | { close: string } | null;

@@ -3,7 +3,7 @@
  * @module
  */
 
-import type { Message } from "../protocol/message.ts";
+import type { Message } from "../../protocol/message.ts";
 
 /**
  * Wraps `encode` so that the same event object, delivered to one member of

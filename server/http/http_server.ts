@@ -10,12 +10,12 @@
  * @module
  */
 
-import type { Chat } from "./chat.ts";
+import type { Chat } from "../../core/chat.ts";
 import { headEnd, HttpRequestError, listsToken, parseRequestHead } from "./http_request.ts";
 import type { RequestHead } from "./http_request.ts";
 import { type StaticFiles, textResponse } from "./static_files.ts";
-import { closeQuietly, type ConnectionLimits } from "./tcp_connection.ts";
-import { WebSocketConnection } from "./websocket_connection.ts";
+import { closeQuietly, type ConnectionLimits } from "../adapters/claptrap/tcp_connection.ts";
+import { WebSocketConnection } from "../adapters/websocket/websocket_connection.ts";
 import { acceptKey } from "./websocket_frames.ts";
 
 /** The path of the WebSocket endpoint. */

@@ -3,7 +3,7 @@ import type { Message } from "../protocol/message.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import { Status } from "../protocol/methods.ts";
 import { Chat, type PeerOutcome } from "./chat.ts";
-import { DEFAULT_FLOOD_LIMITS, type FloodLimits, NO_FLOOD_LIMITS } from "./flood_control.ts";
+import { DEFAULT_FLOOD_LIMITS, type FloodLimits, NO_FLOOD_LIMITS } from "./limits/flood_control.ts";
 import { hashPassword, type PasswordScheme } from "./passwords.ts";
 import { Session } from "./session.ts";
 

@@ -47,7 +47,7 @@ export const CONTENT_TYPES: Readonly<Record<string, string>> = {
 };
 
 /** The folder of the web client's files in this project. */
-export const WEB_ROOT: URL = new URL("../web/public/", import.meta.url);
+export const WEB_ROOT: URL = new URL("../../web/public/", import.meta.url);
 
 interface StaticFile {
   body: Uint8Array<ArrayBuffer>;

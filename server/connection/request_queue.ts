@@ -11,7 +11,7 @@
  * @module
  */
 
-import type { Message } from "../protocol/message.ts";
+import type { Message } from "../../protocol/message.ts";
 
 /**
  * An answer that reads much from the store (HISTORY): `start` is called

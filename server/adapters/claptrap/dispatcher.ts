@@ -11,15 +11,15 @@ import {
   formatMessageLines,
   formatNameList,
   formatRows,
-} from "../protocol/content.ts";
-import type { Message } from "../protocol/message.ts";
+} from "../../../protocol/content.ts";
+import type { Message } from "../../../protocol/message.ts";
 import {
   formatCtime,
   formatOriginalMemberList,
   formatOriginalMessages,
   formatOriginalRoomList,
-} from "../protocol/original.ts";
-import { DEFAULT_MAX_MESSAGE_CHARS, messageProblem } from "../protocol/message_text.ts";
+} from "../../../protocol/original.ts";
+import { DEFAULT_MAX_MESSAGE_CHARS, messageProblem } from "../../../protocol/message_text.ts";
 import {
   CAPABILITIES,
   isRequestMethod,
@@ -31,12 +31,12 @@ import {
   type ResponseMethod,
   Status,
   type StatusCode,
-} from "../protocol/methods.ts";
-import { StoreFailedError } from "../store/store.ts";
-import { type Chat, formatTime, type Outcome } from "./chat.ts";
-import type { Poems } from "./poems.ts";
-import { StoreRead } from "./request_queue.ts";
-import type { Session } from "./session.ts";
+} from "../../../protocol/methods.ts";
+import { StoreFailedError } from "../../../store/store.ts";
+import { type Chat, formatTime, type Outcome } from "../../../core/chat.ts";
+import type { Poems } from "../../poems.ts";
+import { StoreRead } from "../../connection/request_queue.ts";
+import type { Session } from "../../../core/session.ts";
 
 /** The answer to a request whose outcome cannot be known: none. */
 const NEVER_ANSWERED: Promise<Message> = new Promise(() => {});
