@@ -8,13 +8,20 @@
  * @module
  */
 
-import type { Message } from "../protocol/message.ts";
 import { codePointName } from "../protocol/message_text.ts";
-import { Event, Status, type StatusCode } from "../protocol/methods.ts";
+import { Status, type StatusCode } from "../protocol/methods.ts";
 import { directRoomName, directRoomUsers } from "../protocol/direct_room_name.ts";
 import { nameFormProblem, nameKey, nameProblem, nameSkeleton } from "../protocol/names.ts";
 import type { MessageRecord, RoomKind, SearchPage } from "../store/records.ts";
 import type { ChatStore, HistoryRange, StoredState } from "../store/store.ts";
+import {
+  type ChatEvent,
+  type InvitationAnswer,
+  type LeaveCause,
+  LEFT,
+  LOGGED_OUT,
+  MOVED,
+} from "./events.ts";
 import {
   DEFAULT_FLOOD_LIMITS,
   FloodControl,
@@ -102,9 +109,6 @@ export interface Outcome {
 /** The outcome of a direct message: its id and time when it was sent. */
 export type DirectOutcome = Outcome & { id?: number; time?: number };
 
-/** How a request to join a peer chat (an invitation) ended. */
-export type InvitationAnswer = "accepted" | "declined" | "expired" | "withdrawn";
-
 /** The outcome of PEER_CONNECT. */
 export interface PeerOutcome extends Outcome {
   /** With OK, the peer chat the requester is in; with INVITED, the one it asked to join. */
@@ -190,15 +194,6 @@ export const MIN_PASSWORD_LENGTH = 8;
 /** Longest password accepted, in characters. */
 export const MAX_PASSWORD_LENGTH = 1024;
 
-let lastFormatted = { ms: NaN, text: "" };
-
-/** Formats a server time for the wire: ISO 8601 in UTC with milliseconds. */
-export function formatTime(ms: number): string {
-  // under load many messages share a millisecond; toISOString showed in profiles
-  if (ms !== lastFormatted.ms) lastFormatted = { ms, text: new Date(ms).toISOString() };
-  return lastFormatted.text;
-}
-
 /** Returns why a password is too weak for REGISTER, or null. */
 export function passwordProblem(password: string, user: string): string | null {
   const length = [...password].length;
@@ -255,6 +250,7 @@ function rateLimited(waitMs: number, reason: string): Outcome {
 }
 
 export { directRoomName };
+export type { InvitationAnswer };
 
 /** The state of one chat server. */
 export class Chat {
@@ -366,7 +362,7 @@ export class Chat {
         this.#flood.registerFailed(session.ip, this.#now());
       }
       this.#log(
-        `register-refused session=${session.id} addr=${session.peer.address} status=${outcome.status}`,
+        `register-refused session=${session.id} addr=${session.sink.address} status=${outcome.status}`,
       );
     }
     return outcome;
@@ -431,7 +427,7 @@ export class Chat {
       urgent = false;
     }
     if (wait > 0) {
-      this.#log(`login-throttled session=${session.id} addr=${session.peer.address}`);
+      this.#log(`login-throttled session=${session.id} addr=${session.sink.address}`);
       return rateLimited(wait, "too many failed logins; wait before trying again");
     }
     let matches: boolean | null = null;
@@ -447,7 +443,7 @@ export class Chat {
     if (!matches) {
       const failures = this.#flood.loginFailures(key, this.#now());
       this.#log(
-        `login-failed session=${session.id} addr=${session.peer.address} user=${
+        `login-failed session=${session.id} addr=${session.sink.address} user=${
           loggedName(user)
         } failures=${failures}`,
       );
@@ -502,8 +498,9 @@ export class Chat {
       return Status.SERVER_FULL;
     }
     if (earlier) {
-      earlier.peer.close("logged in from elsewhere");
-      this.logout(earlier, "logged in from elsewhere");
+      const reason = "logged in from elsewhere";
+      earlier.sink.close(reason);
+      this.#logout(earlier, { kind: "disconnected", reason });
     }
     session.user = user;
     session.push = push;
@@ -522,11 +519,16 @@ export class Chat {
     return wait === 0 ? null : rateLimited(wait, "too many messages; slow down");
   }
 
-  /** Logs a session out, leaving its room. */
-  logout(session: Session, reason?: string): StatusCode {
+  /** Logs a session out (LOGOUT), leaving its room. */
+  logout(session: Session): StatusCode {
+    return this.#logout(session, LOGGED_OUT);
+  }
+
+  #logout(session: Session, cause: LeaveCause): StatusCode {
     if (session.user === null) return Status.NOT_LOGIN;
-    this.#leave(session, reason);
+    this.#leave(session, cause);
     if (this.#online.get(session.user) === session) this.#online.delete(session.user);
+    const reason = cause.kind === "disconnected" ? cause.reason : "";
     this.#log(
       `logout session=${session.id} user=${JSON.stringify(session.user)}` +
         (reason ? ` reason=${JSON.stringify(reason)}` : ""),
@@ -542,7 +544,7 @@ export class Chat {
    */
   disconnect(session: Session, reason: string): void {
     this.#gone.add(session);
-    if (session.user !== null) this.logout(session, reason);
+    if (session.user !== null) this.#logout(session, { kind: "disconnected", reason });
   }
 
   /**
@@ -650,7 +652,7 @@ export class Chat {
   /** Takes a session out of its room or peer chat. */
   exitRoom(session: Session): StatusCode {
     if (!session.room) return Status.NOT_IN_ROOM;
-    this.#leave(session);
+    this.#leave(session, LEFT);
     return Status.OK;
   }
 
@@ -666,7 +668,7 @@ export class Chat {
       user: session.user!,
       place: session.room?.kind ?? "idle",
       name: session.room?.name ?? "",
-      address: session.peer.address,
+      address: session.sink.address,
     }));
   }
 
@@ -685,13 +687,12 @@ export class Chat {
       this.#broadcast(
         room,
         {
-          method: Event.EVT_MSG,
-          params: this.#placeParams(room, {
-            From: posted.from,
-            Time: formatTime(posted.time),
-            Id: String(posted.id),
-          }),
-          content,
+          type: "message",
+          place: room.place,
+          id: posted.id,
+          from: posted.from,
+          time: posted.time,
+          text: content,
         },
         session,
         posted.id,
@@ -862,12 +863,11 @@ export class Chat {
     invitation.timer = setTimeout(() => this.#answerInvitation(invitation, "expired"), timeoutMs);
     this.#invitations.set(session, invitation);
     this.#broadcast(group, {
-      method: Event.EVT_PEER_INVITE,
-      params: this.#placeParams(group, {
-        From: user,
-        Expires: formatTime(invitation.expires),
-        Time: formatTime(this.#now()),
-      }),
+      type: "invitation-asked",
+      place: group.place,
+      from: user,
+      expires: invitation.expires,
+      time: this.#now(),
     });
     this.#log(`peer-invite room=${JSON.stringify(group.name)} by=${JSON.stringify(user)}`);
     return invitedOutcome(invitation);
@@ -916,11 +916,15 @@ export class Chat {
     if (this.#invitations.get(requester) !== invitation) return;
     this.#invitations.delete(requester);
     clearTimeout(invitation.timer);
-    const params: Record<string, string> = { From: invitation.user, Answer: answer };
-    if (by) params.By = by.user!;
-    params.Time = formatTime(this.#now());
-    const event = { method: Event.EVT_PEER_ANSWER, params: this.#placeParams(group, params) };
-    if (requester.push && requester.user === invitation.user) requester.peer.deliver(event);
+    const event: ChatEvent = {
+      type: "invitation-answered",
+      place: group.place,
+      from: invitation.user,
+      answer,
+      by: by ? by.user! : null,
+      time: this.#now(),
+    };
+    if (requester.push && requester.user === invitation.user) requester.sink.deliver(event);
     if (answer !== "accepted") this.#broadcast(group, event, by);
     this.#log(
       `peer-answer room=${JSON.stringify(group.name)} from=${
@@ -940,7 +944,7 @@ export class Chat {
   /** Leaves the session's peer chat ("bye"). */
   peerBye(session: Session): StatusCode {
     if (session.room?.kind !== "group") return Status.NOT_IN_GROUP;
-    this.#leave(session);
+    this.#leave(session, LEFT);
     return Status.OK;
   }
 
@@ -968,10 +972,13 @@ export class Chat {
     ]);
     return stored.then(() => {
       if (recipient.push && recipient.user === to) {
-        recipient.peer.deliver({
-          method: Event.EVT_DM,
-          params: { From: from, To: to, Time: formatTime(record.time), Id: String(record.id) },
-          content,
+        recipient.sink.deliver({
+          type: "direct",
+          id: record.id,
+          from,
+          to,
+          time: record.time,
+          text: content,
         });
       }
       return { status: Status.OK, id: record.id, time: record.time };
@@ -1053,23 +1060,19 @@ export class Chat {
   kickFromServer(user: string, reason: string): boolean {
     const session = this.#online.get(user.normalize("NFC"));
     if (!session) return false;
-    session.peer.close(reason);
-    this.logout(session, reason);
+    session.sink.close(reason);
+    this.#logout(session, { kind: "disconnected", reason });
     this.#log(`kicked-by-operator user=${JSON.stringify(user)}`);
     return true;
   }
 
   /** Operator: a notice to every push connection; returns how many got it. */
   broadcast(text: string): number {
-    const notice: Message = {
-      method: Event.EVT_NOTICE,
-      params: { Time: formatTime(this.#now()) },
-      content: text,
-    };
+    const notice: ChatEvent = { type: "notice", time: this.#now(), text };
     let reached = 0;
     for (const session of this.#online.values()) {
       if (session.push) {
-        session.peer.deliver(notice);
+        session.sink.deliver(notice);
         reached++;
       }
     }
@@ -1097,26 +1100,21 @@ export class Chat {
     return `peer chat ${this.#now().toString(36)}.${++this.#groupsCreated}`;
   }
 
-  /** Room and, for a peer chat, Kind parameters of an event. */
-  #placeParams(room: Room, params: Record<string, string>): Record<string, string> {
-    return room.kind === "group"
-      ? { Room: room.name, Kind: "group", ...params }
-      : { Room: room.name, ...params };
-  }
-
   /**
    * Moves a session into a room; resolves once the membership is stored
    * (for a peer chat, with the last message id before the joining: the
    * session reads only what came after).
    */
   #enter(session: Session, room: Room): Promise<void> {
-    this.#leave(session);
+    this.#leave(session, MOVED);
     room.add(session);
     session.room = room;
     session.joinedAfter = this.#lastMessageId;
     this.#broadcast(room, {
-      method: Event.EVT_JOIN,
-      params: this.#placeParams(room, { User: session.user!, Time: formatTime(this.#now()) }),
+      type: "joined",
+      place: room.place,
+      user: session.user!,
+      time: this.#now(),
     }, session);
     const joinedAfter = room.kind === "group" ? session.joinedAfter : 0;
     return this.#store.addMembership(room.kind, room.name, session.user!, this.#now(), joinedAfter);
@@ -1126,43 +1124,41 @@ export class Chat {
    * Takes a session out of its place, telling the rest; a peer chat of one
    * ends. Any request of the session's to join a peer chat is withdrawn.
    */
-  #leave(session: Session, reason?: string): void {
+  #leave(session: Session, cause: LeaveCause): void {
     const room = session.room;
     const request = this.#invitations.size > 0 ? this.#invitations.get(session) : undefined;
     if (request) this.#answerInvitation(request, "withdrawn");
     if (!room) return;
     room.remove(session);
     session.room = null;
-    const params: Record<string, string> = { User: session.user!, Time: formatTime(this.#now()) };
-    if (reason) params.Reason = reason;
-    this.#broadcast(room, { method: Event.EVT_LEAVE, params: this.#placeParams(room, params) });
+    this.#broadcast(room, {
+      type: "left",
+      place: room.place,
+      user: session.user!,
+      time: this.#now(),
+      cause,
+    });
     if (room.kind === "group" && room.members.size === 1) {
       const [last] = room.members;
       room.remove(last);
       last.room = null;
       if (this.#invitations.size > 0) this.#withdrawInvitationsTo(room);
       if (last.push) {
-        last.peer.deliver({
-          method: Event.EVT_GROUP_END,
-          params: { Room: room.name, Time: formatTime(this.#now()) },
-        });
+        last.sink.deliver({ type: "peer-chat-ended", place: room.place, time: this.#now() });
       }
     }
   }
 
   #removeFrom(session: Session, room: Room, by: string, reason: string, banned: boolean): void {
-    const why = `${banned ? "banned" : "kicked"} by ${by}${reason ? `: ${reason}` : ""}`;
-    this.#leave(session, why);
+    this.#leave(session, { kind: banned ? "banned" : "kicked", by, reason });
     if (session.push) {
-      session.peer.deliver({
-        method: Event.EVT_KICKED,
-        params: {
-          Room: room.name,
-          By: by,
-          Reason: reason,
-          Banned: banned ? "yes" : "no",
-          Time: formatTime(this.#now()),
-        },
+      session.sink.deliver({
+        type: "removed",
+        place: room.place,
+        by,
+        reason,
+        banned,
+        time: this.#now(),
       });
     }
   }
@@ -1171,9 +1167,9 @@ export class Chat {
    * Delivers one event object to every pushing member but `except`; for a
    * message (`id`), only to members who joined before it was posted.
    */
-  #broadcast(room: Room, event: Message, except?: Session, id = Infinity): void {
+  #broadcast(room: Room, event: ChatEvent, except?: Session, id = Infinity): void {
     for (const member of room.members) {
-      if (member.push && member !== except && member.joinedAfter < id) member.peer.deliver(event);
+      if (member.push && member !== except && member.joinedAfter < id) member.sink.deliver(event);
     }
   }
 }

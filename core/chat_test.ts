@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import type { Message } from "../protocol/message.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import { Status } from "../protocol/methods.ts";
 import { Chat, type PeerOutcome } from "./chat.ts";
 import { DEFAULT_FLOOD_LIMITS, type FloodLimits, NO_FLOOD_LIMITS } from "./limits/flood_control.ts";
 import { hashPassword, type PasswordScheme } from "./passwords.ts";
+import type { ChatEvent } from "./events.ts";
 import { Session } from "./session.ts";
 
 /** A chat on an in-memory store with the accounts `users` (password `pw-NAME`). */
@@ -28,8 +28,8 @@ async function chatWith(users: string[]): Promise<{ chat: Chat; store: SqliteSto
 }
 
 /** A session logged in as `user` whose events land in `events`. */
-async function login(chat: Chat, user: string): Promise<{ session: Session; events: Message[] }> {
-  const events: Message[] = [];
+async function login(chat: Chat, user: string): Promise<{ session: Session; events: ChatEvent[] }> {
+  const events: ChatEvent[] = [];
   const session = new Session({
     address: "127.0.0.1:1",
     deliver: (event) => events.push(event),

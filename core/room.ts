@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Place } from "./events.ts";
 import type { Session } from "./session.ts";
 
 /** A message posted in a room, as kept for polling members. */
@@ -37,6 +38,8 @@ export class Room {
   readonly name: string;
   /** Who created it (may kick and ban), or null for a preset room or a group. */
   readonly owner: string | null;
+  /** Its kind and name, one object for every event that happens in it. */
+  readonly place: Place;
   readonly members: Set<Session> = new Set();
   /** Sequence number the next posted message will get. */
   nextSeq = 0;
@@ -54,6 +57,7 @@ export class Room {
     this.kind = kind;
     this.name = name;
     this.owner = owner;
+    this.place = { kind, name };
     this.#limits = limits;
   }
 

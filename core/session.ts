@@ -4,15 +4,15 @@
  * @module
  */
 
-import type { Message } from "../protocol/message.ts";
+import type { ChatEvent } from "./events.ts";
 import type { Room } from "./room.ts";
 
-/** What a transport gives the core to reach one connection. */
-export interface Peer {
+/** What an adapter gives the core to reach one connection: where the session's events go. */
+export interface SessionSink {
   /** A printable address for logs, e.g. `127.0.0.1:50412`. */
   readonly address: string;
-  /** Queues an event frame for the connection; never blocks. */
-  deliver(event: Message): void;
+  /** Queues an event for the connection, in its wire format; never blocks. */
+  deliver(event: ChatEvent): void;
   /** Closes the connection after telling the client why. */
   close(reason: string): void;
 }
@@ -23,7 +23,7 @@ let lastId = 0;
 export class Session {
   /** Unique per process, for logs. */
   readonly id: number = ++lastId;
-  readonly peer: Peer;
+  readonly sink: SessionSink;
   /** The logged-in user, or null before LOGIN and after LOGOUT. */
   user: string | null = null;
   /** Whether events are pushed to this connection (`Push: on` at LOGIN). */
@@ -47,14 +47,14 @@ export class Session {
   original: boolean;
 
   /** @param options `original`: whether the session starts in the original dialect (TCP). */
-  constructor(peer: Peer, options: { original?: boolean } = {}) {
-    this.peer = peer;
+  constructor(sink: SessionSink, options: { original?: boolean } = {}) {
+    this.sink = sink;
     this.original = options.original ?? false;
   }
 
-  /** The client's IP address: the peer's address without its port. */
+  /** The client's IP address: the sink's address without its port. */
   get ip(): string {
-    const address = this.peer.address;
+    const address = this.sink.address;
     const colon = address.lastIndexOf(":");
     return colon < 0 ? address : address.slice(0, colon);
   }

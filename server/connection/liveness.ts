@@ -5,10 +5,6 @@
  * @module
  */
 
-import { Event } from "../../protocol/methods.ts";
-import { formatTime } from "../../core/chat.ts";
-import type { Peer } from "../../core/session.ts";
-
 /** What a connection is due: a ping, or closing with a reason. */
 export type LivenessAction = { ping: true } | { close: string } | null;
 
@@ -99,16 +95,16 @@ export class Liveness {
     return null;
   }
 
-  /** Does what {@link Liveness.due} says to `peer`: sends EVT_PING or closes it. */
+  /** Does what {@link Liveness.due} says to `connection`: pings or closes it. */
   check(
     now: number,
     rules: LivenessRules,
     state: ConnectionState,
-    peer: Pick<Peer, "deliver" | "close">,
+    connection: { ping(now: number): void; close(reason: string): void },
   ): void {
     const due = this.due(now, rules, state);
-    if (due && "close" in due) peer.close(due.close);
-    else if (due) peer.deliver({ method: Event.EVT_PING, params: { Time: formatTime(now) } });
+    if (due && "close" in due) connection.close(due.close);
+    else if (due) connection.ping(now);
   }
 }
 

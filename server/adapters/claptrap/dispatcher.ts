@@ -33,7 +33,8 @@ import {
   type StatusCode,
 } from "../../../protocol/methods.ts";
 import { StoreFailedError } from "../../../store/store.ts";
-import { type Chat, formatTime, type Outcome } from "../../../core/chat.ts";
+import type { Chat, Outcome } from "../../../core/chat.ts";
+import { formatTime } from "../../../protocol/time.ts";
 import type { Poems } from "../../poems.ts";
 import { StoreRead } from "../../connection/request_queue.ts";
 import type { Session } from "../../../core/session.ts";

@@ -7,9 +7,10 @@
 
 import { FrameDecoder } from "../../../protocol/frame.ts";
 import { encodeMessage, type Message, parseMessage } from "../../../protocol/message.ts";
-import { Event, Response, Status } from "../../../protocol/methods.ts";
+import { Response, Status } from "../../../protocol/methods.ts";
 import { isOriginalRequest, type OriginalRequest } from "../../../protocol/original.ts";
-import { type Chat, formatTime } from "../../../core/chat.ts";
+import type { Chat } from "../../../core/chat.ts";
+import { closeMessage, eventMessage, pingMessage } from "./event_messages.ts";
 import { badRequest, dispatch, type DispatchOptions, isBarrier, type Reply } from "./dispatcher.ts";
 import { encodingOnce } from "../../connection/event_encoding.ts";
 import type { Poems } from "../../poems.ts";
@@ -17,7 +18,8 @@ import { DEFAULT_LIVENESS_RULES, Liveness, type LivenessRules } from "../../conn
 import { answerOriginal } from "./original_answers.ts";
 import { RequestQueue } from "../../connection/request_queue.ts";
 import { placeBytes, SendQueue } from "../../connection/send_queue.ts";
-import { type Peer, Session } from "../../../core/session.ts";
+import { Session, type SessionSink } from "../../../core/session.ts";
+import type { ChatEvent } from "../../../core/events.ts";
 
 /** Limits that apply to each TCP connection. */
 export interface ConnectionLimits {
@@ -166,10 +168,12 @@ export function closeQuietly(conn: Deno.Conn): void {
 }
 
 /** Each event object is encoded once, however many connections it goes to. */
-const encodeEvent = encodingOnce((event) => placeBytes(encodeMessage(event)));
+const encodeEvent = encodingOnce((event: ChatEvent) =>
+  placeBytes(encodeMessage(eventMessage(event)))
+);
 
 /** One client connected over TCP. */
-export class TcpConnection implements Peer {
+export class TcpConnection implements SessionSink {
   readonly address: string;
   readonly #conn: Deno.Conn;
   readonly #chat: Chat;
@@ -232,7 +236,7 @@ export class TcpConnection implements Peer {
     this.#log(`disconnect session=${this.#session.id} reason=${JSON.stringify(reason)}`);
   }
 
-  deliver(event: Message): void {
+  deliver(event: ChatEvent): void {
     if (this.#closeReason !== null) return;
     if (!this.#queue.pushPlaced(encodeEvent(event))) {
       this.#abort(`send queue exceeded ${this.#limits.sendQueueBytes} bytes`);
@@ -252,14 +256,19 @@ export class TcpConnection implements Peer {
     }, this);
   }
 
+  /** Sends EVT_PING (see {@link TcpConnection.checkLiveness}). */
+  ping(now: number): void {
+    if (this.#closeReason !== null) return;
+    if (!this.#queue.push(encodeMessage(pingMessage(now)))) {
+      this.#abort(`send queue exceeded ${this.#limits.sendQueueBytes} bytes`);
+    }
+  }
+
   close(reason: string): void {
     if (this.#closeReason !== null) return;
     if (this.#session.push) {
       this.#queue.push(
-        encodeMessage({
-          method: Event.EVT_CLOSE,
-          params: { Reason: reason, Time: formatTime(this.#chat.now()) },
-        }),
+        encodeMessage(closeMessage(reason, this.#chat.now())),
         true,
       );
     }

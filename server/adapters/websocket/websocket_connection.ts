@@ -12,14 +12,15 @@
 
 import { messageToJson, parseJsonMessage } from "../../../protocol/json_mapping.ts";
 import { type Message, utf8Length } from "../../../protocol/message.ts";
-import { Event } from "../../../protocol/methods.ts";
-import { type Chat, formatTime } from "../../../core/chat.ts";
+import type { Chat } from "../../../core/chat.ts";
+import { closeMessage, eventMessage, pingMessage } from "../claptrap/event_messages.ts";
 import { badRequest, dispatch, type DispatchOptions, isBarrier } from "../claptrap/dispatcher.ts";
 import { encodingOnce } from "../../connection/event_encoding.ts";
 import { Liveness } from "../../connection/liveness.ts";
 import { RequestQueue } from "../../connection/request_queue.ts";
 import { placeBytes, SendQueue } from "../../connection/send_queue.ts";
-import { type Peer, Session } from "../../../core/session.ts";
+import { Session, type SessionSink } from "../../../core/session.ts";
+import type { ChatEvent } from "../../../core/events.ts";
 import {
   closeQuietly,
   closeWhenFlushed,
@@ -45,10 +46,10 @@ function textFrame(message: Message): Uint8Array {
 }
 
 /** Each event object is encoded once, however many connections it goes to. */
-const encodeEvent = encodingOnce((event) => placeBytes(textFrame(event)));
+const encodeEvent = encodingOnce((event: ChatEvent) => placeBytes(textFrame(eventMessage(event))));
 
 /** One client connected over WebSocket. */
-export class WebSocketConnection implements Peer {
+export class WebSocketConnection implements SessionSink {
   readonly address: string;
   readonly #conn: Deno.Conn;
   readonly #chat: Chat;
@@ -129,7 +130,7 @@ export class WebSocketConnection implements Peer {
     this.#log(`disconnect session=${this.#session.id} reason=${JSON.stringify(reason)}`);
   }
 
-  deliver(event: Message): void {
+  deliver(event: ChatEvent): void {
     if (this.#closeReason !== null) return;
     if (!this.#queue.pushPlaced(encodeEvent(event))) this.#sendQueueExceeded();
   }
@@ -147,14 +148,17 @@ export class WebSocketConnection implements Peer {
     }, this);
   }
 
+  /** Sends EVT_PING (see {@link WebSocketConnection.checkLiveness}). */
+  ping(now: number): void {
+    if (this.#closeReason !== null) return;
+    if (!this.#queue.push(textFrame(pingMessage(now)))) this.#sendQueueExceeded();
+  }
+
   close(reason: string): void {
     if (this.#closeReason !== null) return;
     if (this.#session.push) {
       this.#queue.push(
-        textFrame({
-          method: Event.EVT_CLOSE,
-          params: { Reason: reason, Time: formatTime(this.#chat.now()) },
-        }),
+        textFrame(closeMessage(reason, this.#chat.now())),
         true,
       );
     }
