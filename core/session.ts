@@ -38,18 +38,9 @@ export class Session {
    * even when they reach the room (on disk) after the join.
    */
   joinedAfter = 0;
-  /**
-   * Whether the client speaks the original protocol: it gets the original
-   * server's bytes for the original requests (`protocol/original.ts`). A
-   * TCP session is original until it says HELLO with major version 2; a
-   * WebSocket session never is.
-   */
-  original: boolean;
 
-  /** @param options `original`: whether the session starts in the original dialect (TCP). */
-  constructor(sink: SessionSink, options: { original?: boolean } = {}) {
+  constructor(sink: SessionSink) {
     this.sink = sink;
-    this.original = options.original ?? false;
   }
 
   /** The client's IP address: the sink's address without its port. */

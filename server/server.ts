@@ -22,7 +22,9 @@ import type { Globals } from "./globals.ts";
 import { type GlobalsImport, importGlobals } from "./globals_import.ts";
 import { HttpListenError, HttpServer, refuseHttp } from "./http/http_server.ts";
 import type { FloodLimits } from "../core/limits/flood_control.ts";
+import type { ConnectionLimits, ServedConnection } from "./connection/connection.ts";
 import { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./connection/liveness.ts";
+import { closeQuietly } from "./connection/socket.ts";
 import { logDescriptorLimits, readDescriptorLimits } from "./listeners/fd_limit.ts";
 import { stderrLogger } from "./log_format.ts";
 import { DEFAULT_SCRYPT_COST } from "../core/passwords.ts";
@@ -30,13 +32,9 @@ import type { Poems } from "./poems.ts";
 import { isLoopback, SamplePasswordsError, samplePasswordsIn } from "./sample_accounts.ts";
 import type { SearchLimits } from "../core/limits/search_slots.ts";
 import { StaticFiles } from "./http/static_files.ts";
-import {
-  closeQuietly,
-  type ConnectionLimits,
-  livenessRulesOf,
-  refuseConnection,
-  TcpConnection,
-} from "./adapters/claptrap/tcp_connection.ts";
+import type { ClaptrapContext } from "./adapters/claptrap/dispatcher.ts";
+import { claptrapTcpConnection, refuseConnection } from "./adapters/claptrap/tcp_wire.ts";
+import { webSocketConnection } from "./adapters/websocket/websocket_wire.ts";
 import { TlsHandshakes } from "./listeners/tls_handshakes.ts";
 
 /** Settings of {@link startServer}; every field has a default. */
@@ -255,10 +253,6 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
     sendQueueBytes,
     closeGraceMs: options.closeGraceMs ?? 2_000,
-    poems: options.poems ?? null,
-    maxMessageChars: options.maxMessageChars,
-    loginTimeoutMs: options.loginTimeoutMs,
-    frameTimeoutMs: options.frameTimeoutMs,
   };
   const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
   const perAddress = new ConnectionsPerAddress(
@@ -268,6 +262,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   let listener: Deno.TcpListener | Deno.TlsListener | undefined;
   let httpListener: Deno.TcpListener | Deno.TlsListener | undefined;
   let chat: Chat;
+  let claptrap: ClaptrapContext;
   let http: HttpServer | null = null;
   let imported: GlobalsImport | null = null;
   try {
@@ -306,6 +301,13 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       historyConcurrency: options.historyConcurrency,
       log,
     });
+    claptrap = {
+      chat,
+      maxReplyChars: limits.maxFrameSize / 8,
+      log,
+      poems: options.poems ?? null,
+      maxMessageChars: options.maxMessageChars,
+    };
     if (options.httpPort != null) {
       try {
         httpListener = listen(host, options.httpPort, options.tls);
@@ -316,8 +318,8 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         );
       }
       http = new HttpServer({
-        chat,
-        limits,
+        websocket: (conn, address) => webSocketConnection(conn, claptrap, limits, address),
+        closeGraceMs: limits.closeGraceMs,
         allowOrigins: options.allowOrigins ?? [],
         allowHosts: [...(options.allowHosts ?? []), host],
         files: await StaticFiles.load(),
@@ -346,12 +348,15 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     log(`globals accounts=${accounts} checked=${checked} hashed=${hashed}`);
   }
 
-  const pingAfter = options.pingIntervalMs ?? DEFAULT_LIVENESS_RULES.pingAfter;
-  const idleLimit = options.idleTimeoutMs ?? DEFAULT_LIVENESS_RULES.idleLimit;
-  const rules = livenessRulesOf(limits, pingAfter, idleLimit);
-  const connections = new Map<TcpConnection, Promise<void>>();
+  const rules: LivenessRules = {
+    pingAfter: options.pingIntervalMs ?? DEFAULT_LIVENESS_RULES.pingAfter,
+    idleLimit: options.idleTimeoutMs ?? DEFAULT_LIVENESS_RULES.idleLimit,
+    loginTimeout: options.loginTimeoutMs ?? DEFAULT_LIVENESS_RULES.loginTimeout,
+    frameTimeout: options.frameTimeoutMs ?? DEFAULT_LIVENESS_RULES.frameTimeout,
+  };
+  const connections = new Map<ServedConnection, Promise<void>>();
   const serveTcp = (conn: Deno.Conn) => {
-    const connection = new TcpConnection(conn, chat, limits, log);
+    const connection = claptrapTcpConnection(conn, claptrap, limits);
     const ended = connection.run().finally(() => connections.delete(connection));
     connections.set(connection, ended);
     return ended;
@@ -371,10 +376,8 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     : null;
   const liveness = setInterval(() => {
     const now = Date.now();
-    for (const connection of connections.keys()) {
-      connection.checkLiveness(now, pingAfter, idleLimit);
-    }
-    http?.checkLiveness(now, pingAfter, idleLimit);
+    for (const connection of connections.keys()) connection.checkLiveness(now, rules);
+    http?.checkLiveness(now, rules);
   }, livenessInterval(rules));
 
   let closing: Promise<void> | null = null;

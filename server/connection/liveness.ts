@@ -94,18 +94,6 @@ export class Liveness {
     }
     return null;
   }
-
-  /** Does what {@link Liveness.due} says to `connection`: pings or closes it. */
-  check(
-    now: number,
-    rules: LivenessRules,
-    state: ConnectionState,
-    connection: { ping(now: number): void; close(reason: string): void },
-  ): void {
-    const due = this.due(now, rules, state);
-    if (due && "close" in due) connection.close(due.close);
-    else if (due) connection.ping(now);
-  }
 }
 
 function seconds(ms: number): number {

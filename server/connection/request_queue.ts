@@ -22,13 +22,16 @@ export class StoreRead<Answer = Message> {
   constructor(readonly start: () => Promise<Answer>) {}
 }
 
+/** An answer now, an answer later, or a large store read to start when its turn comes. */
+export type Answered<Answer = Message> = Answer | Promise<Answer> | StoreRead<Answer>;
+
 /**
  * One request to handle: how to answer it, and whether later ones wait for
  * it. The answer is a message, or whatever the transport queues (e.g.
  * bytes already encoded).
  */
 export interface QueuedRequest<Answer = Message> {
-  run(): Answer | Promise<Answer> | StoreRead<Answer>;
+  run(): Answered<Answer>;
   barrier: boolean;
 }
 

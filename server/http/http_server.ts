@@ -5,17 +5,17 @@
  * bytes and in time; only GET and HEAD are served, and no request body is
  * read. A WebSocket upgrade is accepted only from a page of the server's
  * own origin or of an allowed origin, at a host name the server serves
- * (no DNS rebinding); each socket becomes a {@link WebSocketConnection} on
- * the same chat core as TCP.
+ * (no DNS rebinding); each socket becomes a WebSocket connection, made by
+ * the WebSocket adapter, on the same chat core as TCP.
  * @module
  */
 
-import type { Chat } from "../../core/chat.ts";
 import { headEnd, HttpRequestError, listsToken, parseRequestHead } from "./http_request.ts";
 import type { RequestHead } from "./http_request.ts";
 import { type StaticFiles, textResponse } from "./static_files.ts";
-import { closeQuietly, type ConnectionLimits } from "../adapters/claptrap/tcp_connection.ts";
-import { WebSocketConnection } from "../adapters/websocket/websocket_connection.ts";
+import type { ServedConnection } from "../connection/connection.ts";
+import type { LivenessRules } from "../connection/liveness.ts";
+import { closeQuietly } from "../connection/socket.ts";
 import { acceptKey } from "./websocket_frames.ts";
 
 /** The path of the WebSocket endpoint. */
@@ -28,10 +28,10 @@ export const DEFAULT_MAX_HEADER_BYTES = 16 * 1024;
 
 /** Settings of an {@link HttpServer}. */
 export interface HttpServerOptions {
-  /** The chat core that WebSocket clients join. */
-  chat: Chat;
-  /** Limits of each WebSocket connection (the same as TCP's). */
-  limits: ConnectionLimits;
+  /** Makes the connection of an accepted WebSocket upgrade, from the client at `address`. */
+  websocket: (conn: Deno.Conn, address: string) => ServedConnection;
+  /** How long a closing connection may take to flush, in milliseconds. */
+  closeGraceMs: number;
   /** Origins, besides the server's own, whose pages may open a WebSocket. */
   allowOrigins: readonly string[];
   /**
@@ -229,7 +229,7 @@ async function serialize(response: Response, head: boolean, close: boolean): Pro
 /** What one HTTP connection is doing, for shutdown. */
 interface Served {
   conn: Deno.Conn;
-  websocket: WebSocketConnection | null;
+  websocket: ServedConnection | null;
 }
 
 /** Serves HTTP on the connections it is given; also their WebSockets. */
@@ -263,11 +263,9 @@ export class HttpServer {
     return done;
   }
 
-  /** Pings silent WebSocket push connections and closes idle ones, as for TCP (times in ms). */
-  checkLiveness(now: number, pingAfter: number, idleLimit: number): void {
-    for (const { websocket } of this.#served.keys()) {
-      websocket?.checkLiveness(now, pingAfter, idleLimit);
-    }
+  /** Pings silent WebSocket push connections and closes idle ones, as for TCP. */
+  checkLiveness(now: number, rules: LivenessRules): void {
+    for (const { websocket } of this.#served.keys()) websocket?.checkLiveness(now, rules);
   }
 
   /**
@@ -326,8 +324,7 @@ export class HttpServer {
       if (path === WEBSOCKET_PATH) {
         const upgraded = this.#upgrade(head, address);
         if (upgraded instanceof Response) return this.#finalAnswer(conn, upgraded, head);
-        const { chat, limits, log } = this.#options;
-        const websocket = new WebSocketConnection(conn, chat, limits, log, address);
+        const websocket = this.#options.websocket(conn, address);
         served.websocket = websocket;
         return websocket.run(upgraded, pending);
       }
@@ -372,7 +369,7 @@ export class HttpServer {
         .then(() => conn.closeWrite())
         .catch(() => {})
         .finally(() => {
-          closeTimer = setTimeout(() => closeQuietly(conn), this.#options.limits.closeGraceMs);
+          closeTimer = setTimeout(() => closeQuietly(conn), this.#options.closeGraceMs);
         });
     }, this.#headerTimeoutMs);
     const chunk = new Uint8Array(4096);
@@ -454,7 +451,7 @@ export class HttpServer {
 
   /** Answers with `response`, then closes the connection. */
   #finalAnswer(conn: Deno.Conn, response: Response, head: RequestHead | null): Promise<void> {
-    const graceMs = this.#options.limits.closeGraceMs;
+    const graceMs = this.#options.closeGraceMs;
     return answerAndClose(conn, response, head?.method === "HEAD", graceMs);
   }
 

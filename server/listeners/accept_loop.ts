@@ -8,7 +8,7 @@
  * @module
  */
 
-import { closeQuietly } from "../adapters/claptrap/tcp_connection.ts";
+import { closeQuietly } from "../connection/socket.ts";
 
 /** How long to wait before accepting again when descriptors ran out, in ms. */
 export const DESCRIPTOR_BACKOFF_MS = 100;

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { closeQuietly } from "../adapters/claptrap/tcp_connection.ts";
+import { closeQuietly } from "../connection/socket.ts";
 
 /**
  * TLS connections accepted but not yet through their handshake. Deno runs

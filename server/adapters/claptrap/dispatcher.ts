@@ -36,14 +36,16 @@ import { StoreFailedError } from "../../../store/store.ts";
 import type { Chat, Outcome } from "../../../core/chat.ts";
 import { formatTime } from "../../../protocol/time.ts";
 import type { Poems } from "../../poems.ts";
-import { StoreRead } from "../../connection/request_queue.ts";
+import { type Answered, StoreRead } from "../../connection/request_queue.ts";
 import type { Session } from "../../../core/session.ts";
 
 /** The answer to a request whose outcome cannot be known: none. */
 const NEVER_ANSWERED: Promise<Message> = new Promise(() => {});
 
-/** Settings of the dispatcher. */
-export interface DispatchOptions {
+/** What the request table works with: the chat, and the settings of the dispatcher. */
+export interface ClaptrapContext {
+  /** The chat core. */
+  chat: Chat;
   /** Most characters of message content in one NEW_MSG response. */
   maxReplyChars: number;
   /** Receives a line when a request fails inside the server. */
@@ -54,13 +56,29 @@ export interface DispatchOptions {
   maxMessageChars?: number;
 }
 
+/** A connection as the request table sees it: its session, and the dialect it speaks. */
+export interface ClaptrapClient {
+  readonly session: Session;
+  /**
+   * Whether the client speaks the original protocol: it gets the original
+   * server's formats (`protocol/original.ts`). A TCP session does until it
+   * says HELLO with major version 2; a WebSocket session never does.
+   */
+  original: boolean;
+}
+
 /**
  * A response, now or once the store has answered, or a large store read
  * that the connection starts when its turn comes.
  */
-export type Reply = Message | Promise<Message> | StoreRead;
+export type Reply = Answered<Message>;
 
-type Handler = (chat: Chat, session: Session, request: Message, options: DispatchOptions) => Reply;
+type Handler = (
+  chat: Chat,
+  client: ClaptrapClient,
+  request: Message,
+  context: ClaptrapContext,
+) => Reply;
 
 /** Messages a HISTORY returns when it gives no Limit, and at most. */
 export const HISTORY_LIMITS = { default: 50, max: 500 } as const;
@@ -122,7 +140,7 @@ function answer(method: ResponseMethod, outcome: Outcome, params: Record<string,
 function contentRefusal(
   request: Message,
   method: ResponseMethod,
-  options: DispatchOptions,
+  options: ClaptrapContext,
 ): Message | null {
   const problem = messageProblem(
     request.content ?? "",
@@ -158,14 +176,14 @@ function numberParam(
 }
 
 function moderationHandler(action: "kick" | "ban" | "unban", method: ResponseMethod): Handler {
-  return async (chat, session, request) => {
+  return async (chat, { session }, request) => {
     const { User, Reason, "Room-Name": room } = request.params;
     return answer(method, await chat.moderate(session, action, User, { room, reason: Reason }));
   };
 }
 
 const HANDLERS: Record<RequestMethod, Handler> = {
-  LOGIN(chat, session, request) {
+  LOGIN(chat, { session }, request) {
     const push = request.params.Push ?? "off";
     if (push !== "on" && push !== "off") {
       return badRequest(`Push must be "on" or "off"`, Response.RESP_LOGIN);
@@ -174,15 +192,15 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     return chat.login(session, Username, Password, push === "on")
       .then((outcome) => answer(Response.RESP_LOGIN, outcome));
   },
-  REGISTER(chat, session, request) {
+  REGISTER(chat, { session }, request) {
     return chat.register(session, request.params.Username, request.params.Password)
       .then((outcome) => answer(Response.RESP_REGISTER, outcome));
   },
-  LOGOUT(chat, session) {
+  LOGOUT(chat, { session }) {
     return reply(Response.RESP_LOGOUT, chat.logout(session));
   },
-  LIST_ROOMS(chat, session, request) {
-    if (session.original) {
+  LIST_ROOMS(chat, client, request) {
+    if (client.original) {
       const rooms = chat.roomsOccupiedFirst(ORIGINAL_ROOM_ROWS);
       return reply(Response.RESP_LIST_ROOMS, Status.OK, {}, formatOriginalRoomList(rooms));
     }
@@ -200,25 +218,25 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       formatNameList(page.rooms.map((room) => room.name)),
     );
   },
-  LIST_MEMBERS(chat, session) {
-    const members = chat.members(session);
+  LIST_MEMBERS(chat, client) {
+    const members = chat.members(client.session);
     if (!members) return reply(Response.RESP_LIST_MEMBERS, Status.NOT_IN_ROOM);
-    const list = session.original ? formatOriginalMemberList(members) : formatNameList(members);
+    const list = client.original ? formatOriginalMemberList(members) : formatNameList(members);
     return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, list);
   },
-  JOIN_ROOM(chat, session, request) {
+  JOIN_ROOM(chat, { session }, request) {
     return answerEither(
       chat.join(session, request.params["Room-Name"]),
       (outcome) => answer(Response.RESP_JOIN_ROOM, outcome),
     );
   },
-  EXIT_ROOM(chat, session) {
+  EXIT_ROOM(chat, { session }) {
     return reply(Response.RESP_EXIT_ROOM, chat.exitRoom(session));
   },
-  LEAVE(chat, session) {
+  LEAVE(chat, { session }) {
     return reply(Response.RESP_LEAVE, chat.exitRoom(session));
   },
-  SEND_MSG(chat, session, request, options) {
+  SEND_MSG(chat, { session }, request, options) {
     const refusal = contentRefusal(request, Response.RESP_SEND_MSG, options);
     if (refusal) return refusal;
     const result = chat.post(session, request.content!);
@@ -232,9 +250,9 @@ const HANDLERS: Record<RequestMethod, Handler> = {
         : reply(Response.RESP_SEND_MSG, r.status)
     );
   },
-  async RECV_MSG(chat, session, _request, options) {
-    const original = session.original;
-    const { status, messages, missed } = await chat.receive(session, options.maxReplyChars);
+  async RECV_MSG(chat, client, _request, context) {
+    const original = client.original;
+    const { status, messages, missed } = await chat.receive(client.session, context.maxReplyChars);
     if (status !== Status.OK) return reply(Response.NO_NEW_MSG, status);
     if (original) {
       const records = messages.map((m) => ({
@@ -253,12 +271,12 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     }));
     return reply(Response.NEW_MSG, Status.OK, params, formatMessageLines(lines));
   },
-  CREATE_ROOM(chat, session, request) {
+  CREATE_ROOM(chat, { session }, request) {
     return chat.createRoom(session, request.params["Room-Name"]).then(({ status, reason }) =>
       reply(Response.RESP_CREATE_ROOM, status, reason ? { Reason: reason } : {})
     );
   },
-  HISTORY(chat, session, request) {
+  HISTORY(chat, { session }, request) {
     const limit = numberParam(request, "Limit", HISTORY_LIMITS.default, HISTORY_LIMITS.max);
     const before = numberParam(request, "Before", null, Number.MAX_SAFE_INTEGER);
     const after = numberParam(request, "After", null, Number.MAX_SAFE_INTEGER);
@@ -292,7 +310,7 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       );
     });
   },
-  SEARCH(chat, session, request) {
+  SEARCH(chat, { session }, request) {
     const limit = numberParam(request, "Limit", SEARCH_LIMITS.default, SEARCH_LIMITS.max);
     const before = numberParam(request, "Before", null, Number.MAX_SAFE_INTEGER);
     for (const value of [limit, before]) {
@@ -324,7 +342,7 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       return reply(Response.RESP_SEARCH, Status.OK, params, formatRows(rows));
     });
   },
-  HELLO(_chat, session, request) {
+  HELLO(_chat, client, request) {
     const version = request.params.Version.match(/^(\d{1,4})\.(\d{1,4})$/);
     if (!version) {
       return badRequest("Version must be MAJOR.MINOR, e.g. 2.0", Response.RESP_HELLO);
@@ -337,10 +355,10 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       });
     }
     // the one place where a session leaves the original dialect, for good
-    if (Number(version[1]) === 2) session.original = false;
+    if (Number(version[1]) === 2) client.original = false;
     return reply(Response.RESP_HELLO, Status.OK, { ...ours, Capabilities: CAPABILITIES.join(",") });
   },
-  PING(chat, _session, request) {
+  PING(chat, _client, request) {
     const token = request.params.Token;
     return reply(Response.PONG, Status.OK, {
       ...(token === undefined ? {} : { Token: token }),
@@ -354,7 +372,7 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     const rows = chat.who().map((w) => [w.user, w.place, w.name]);
     return reply(Response.RESP_WHO, Status.OK, {}, formatRows(rows));
   },
-  PEER_CONNECT(chat, session, request) {
+  PEER_CONNECT(chat, { session }, request) {
     return answerEither(chat.peerConnect(session, request.params.Peer), (outcome) => {
       const params: Record<string, string> = {};
       if (outcome.room) params.Room = outcome.room;
@@ -362,23 +380,23 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       return answer(Response.RESP_PEER_CONNECT, outcome, params);
     });
   },
-  PEER_BYE(chat, session) {
+  PEER_BYE(chat, { session }) {
     return reply(Response.RESP_PEER_BYE, chat.peerBye(session));
   },
-  PEER_ACCEPT(chat, session, request) {
+  PEER_ACCEPT(chat, { session }, request) {
     return answerEither(
       chat.peerAccept(session, request.params.Peer),
       (outcome) => answer(Response.RESP_PEER_ACCEPT, outcome),
     );
   },
-  PEER_DECLINE(chat, session, request) {
+  PEER_DECLINE(chat, { session }, request) {
     return answer(Response.RESP_PEER_DECLINE, chat.peerDecline(session, request.params.Peer));
   },
-  async LIST_DIRECT(chat, session) {
+  async LIST_DIRECT(chat, { session }) {
     const partners = await chat.directPartners(session);
     return reply(Response.RESP_LIST_DIRECT, Status.OK, {}, formatNameList(partners));
   },
-  DM(chat, session, request, options) {
+  DM(chat, { session }, request, options) {
     const refusal = contentRefusal(request, Response.RESP_DM, options);
     if (refusal) return refusal;
     return answerEither(
@@ -393,7 +411,7 @@ const HANDLERS: Record<RequestMethod, Handler> = {
         ),
     );
   },
-  POEM(_chat, _session, request, options) {
+  POEM(_chat, _client, request, options) {
     if (!options.poems) {
       return reply(Response.RESP_POEM, Status.NO_POEMS, {
         Reason: "this server has no poem corpus (--poems)",
@@ -424,13 +442,14 @@ export function isBarrier(request: Message): boolean {
   return isRequestMethod(request.method) && REQUESTS[request.method].barrier === true;
 }
 
-/** Answers one parsed request on behalf of a session. */
+/** Answers one parsed request of a client. */
 export function dispatch(
-  chat: Chat,
-  session: Session,
+  context: ClaptrapContext,
+  client: ClaptrapClient,
   request: Message,
-  options: DispatchOptions,
 ): Reply {
+  const chat = context.chat;
+  const session = client.session;
   const method = request.method;
   if (!isRequestMethod(method)) {
     return badRequest(`unknown method ${JSON.stringify(method.slice(0, 40))}`);
@@ -445,10 +464,10 @@ export function dispatch(
     const refused = chat.admit(session);
     if (refused) return answer(spec.response, refused);
   }
-  const response = HANDLERS[method](chat, session, request, options);
-  if (response instanceof Promise) return failureAnswered(response, method, spec, options);
+  const response = HANDLERS[method](chat, client, request, context);
+  if (response instanceof Promise) return failureAnswered(response, method, spec, context);
   if (response instanceof StoreRead) {
-    return new StoreRead(() => failureAnswered(response.start(), method, spec, options));
+    return new StoreRead(() => failureAnswered(response.start(), method, spec, context));
   }
   return response;
 }
@@ -477,7 +496,7 @@ function failureAnswered(
   response: Promise<Message>,
   method: string,
   spec: RequestSpec,
-  options: DispatchOptions,
+  options: ClaptrapContext,
 ): Promise<Message> {
   return response.catch((error) => {
     if (error instanceof StoreFailedError) return NEVER_ANSWERED;
