@@ -40,7 +40,7 @@ export type { FailurePolicy } from "./core/limits/failure_throttle.ts";
 export { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./server/connection/liveness.ts";
 export { type LogFormat, stderrLogger } from "./server/log_format.ts";
 export { type Globals, GlobalsError, parseGlobals } from "./server/globals.ts";
-export type { DuplicateLoginPolicy } from "./core/chat.ts";
+export type { DuplicateLoginPolicy } from "./core/presence.ts";
 export { SamplePasswordsError } from "./server/sample_accounts.ts";
 export type { ConsoleResult } from "./server/console.ts";
 export { parsePoems, type Poems } from "./server/poems.ts";

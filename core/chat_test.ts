@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import { Status } from "../protocol/methods.ts";
-import { Chat, type PeerOutcome } from "./chat.ts";
+import { Chat } from "./chat.ts";
+import type { PeerOutcome } from "./invitations.ts";
 import { DEFAULT_FLOOD_LIMITS, type FloodLimits, NO_FLOOD_LIMITS } from "./limits/flood_control.ts";
 import { hashPassword, type PasswordScheme } from "./passwords.ts";
 import type { ChatEvent } from "./events.ts";

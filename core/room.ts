@@ -1,11 +1,12 @@
 /**
- * A chat room: its members and the short log that polling (RECV_MSG)
- * members read from. No I/O.
+ * A chat room: its members, the fan-out of its events, and the short log
+ * that polling (RECV_MSG) members read from. No I/O.
  * @module
  */
 
-import type { Place } from "./events.ts";
-import type { Session } from "./session.ts";
+import type { ChatEvent, Place } from "./events.ts";
+import type { Audience } from "./fanout_bus.ts";
+import type { Membership } from "./session.ts";
 
 /** A message posted in a room, as kept for polling members. */
 export interface Posted {
@@ -36,13 +37,18 @@ export interface PollLogLimits {
 export class Room {
   readonly kind: "room" | "group";
   readonly name: string;
-  /** Who created it (may kick and ban), or null for a preset room or a group. */
+  /** Who created it (may kick and ban), or null for a preset room or a peer chat. */
   readonly owner: string | null;
   /** Its kind and name, one object for every event that happens in it. */
   readonly place: Place;
-  readonly members: Set<Session> = new Set();
+  /** Its members, as the fan-out bus addresses them. */
+  readonly audience: Audience;
   /** Sequence number the next posted message will get. */
   nextSeq = 0;
+  /** The members in the order they came in; changed in place. */
+  readonly #members: Membership[] = [];
+  /** A copy of {@link Room.#members} that nothing changes, made when asked for after a change. */
+  #snapshot: readonly Membership[] | null = null;
   #pollers = 0;
   #log: Posted[] = [];
   #logChars = 0;
@@ -58,29 +64,63 @@ export class Room {
     this.name = name;
     this.owner = owner;
     this.place = { kind, name };
+    this.audience = { kind: "place", place: this.place };
     this.#limits = limits;
   }
 
+  /**
+   * The members, in the order they came in: an array that is never changed,
+   * so that a fan-out goes on over it while members come and go. It is
+   * copied once after each change, not once per event.
+   */
+  get members(): readonly Membership[] {
+    return this.#snapshot ??= this.#members.slice();
+  }
+
+  /** How many members it has. */
+  get size(): number {
+    return this.#members.length;
+  }
+
   /** Adds a member; a polling one starts reading at the next message. */
-  add(session: Session): void {
-    this.members.add(session);
-    if (!session.push) {
+  add(membership: Membership): void {
+    this.#members.push(membership);
+    this.#snapshot = null;
+    if (!membership.session.push) {
       this.#pollers++;
-      session.cursor = this.nextSeq;
+      membership.cursor = this.nextSeq;
     }
   }
 
   /** Removes a member. */
-  remove(session: Session): void {
-    if (!this.members.delete(session)) return;
-    if (!session.push && --this.#pollers === 0) this.#clearLog();
+  remove(membership: Membership): void {
+    const at = this.#members.indexOf(membership);
+    if (at < 0) return;
+    this.#members.splice(at, 1);
+    this.#snapshot = null;
+    if (!membership.session.push && --this.#pollers === 0) this.#clearLog();
   }
 
-  /** Records a posted message; returns it with its sequence number. */
-  post(id: number, from: string, time: number, content: string): Posted {
-    const posted = { seq: this.nextSeq++, id, from, time, content };
-    if (this.#pollers > 0) this.#append(posted);
-    return posted;
+  /**
+   * Delivers one event object to every pushing member but the session
+   * `exceptSession` (an id; 0 for none); a posted message only to members
+   * who came in before it was posted, and into the log for polling members.
+   */
+  deliver(event: ChatEvent, exceptSession: number): void {
+    let id = Infinity;
+    if (event.type === "message") {
+      id = event.id;
+      const seq = this.nextSeq++;
+      if (this.#pollers > 0) {
+        this.#append({ seq, id, from: event.from, time: event.time, content: event.text });
+      }
+    }
+    for (const membership of this.members) {
+      const session = membership.session;
+      if (session.push && session.id !== exceptSession && membership.joinedAfter < id) {
+        session.sink.deliver(event);
+      }
+    }
   }
 
   /**

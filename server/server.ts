@@ -11,12 +11,10 @@ import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
 import { AcceptLoop } from "./listeners/accept_loop.ts";
 import { ConnectionsPerAddress } from "./listeners/address_limit.ts";
-import {
-  Chat,
-  DEFAULT_INVITATION_LIMITS,
-  DEFAULT_MAX_HISTORY_BYTES,
-  type DuplicateLoginPolicy,
-} from "../core/chat.ts";
+import { Chat } from "../core/chat.ts";
+import { DEFAULT_INVITATION_LIMITS } from "../core/invitations.ts";
+import { DEFAULT_MAX_HISTORY_BYTES } from "../core/messaging.ts";
+import type { DuplicateLoginPolicy } from "../core/presence.ts";
 import { type ConsoleResult, runConsoleCommand } from "./console.ts";
 import type { Globals } from "./globals.ts";
 import { type GlobalsImport, importGlobals } from "./globals_import.ts";
@@ -299,6 +297,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         Math.floor(sendQueueBytes / 8),
       ),
       historyConcurrency: options.historyConcurrency,
+      maxMessageChars: options.maxMessageChars,
       log,
     });
     claptrap = {
@@ -306,7 +305,6 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       maxReplyChars: limits.maxFrameSize / 8,
       log,
       poems: options.poems ?? null,
-      maxMessageChars: options.maxMessageChars,
     };
     if (options.httpPort != null) {
       try {

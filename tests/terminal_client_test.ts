@@ -35,7 +35,7 @@ import {
   SecretInput,
   splitSnippet,
 } from "../client/terminal.ts";
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../core/chat.ts";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../core/accounts.ts";
 import { testPoems } from "./poem_corpus.ts";
 import { DEFAULT_SEARCH_LIMITS } from "../core/limits/search_slots.ts";
 

@@ -6,6 +6,9 @@
  * @module
  */
 
+/** Jobs that may wait for each one under way, unless told otherwise. */
+export const WAITING_PER_RUNNING = 64;
+
 /** How much work a {@link WorkQueue} takes. */
 export interface WorkLimits {
   /** Jobs under way at once. */

@@ -289,7 +289,9 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   #closeAfterFlush(reason: string): void {
     this.#closeReason = reason;
     this.#closing?.abort();
-    this.#leaveChatSoon(reason);
+    // out of the chat now, not when the socket is finally closed (a client
+    // that does not read may never let it close)
+    this.#chat.disconnect(this.session, reason);
     this.#graceTimer = closeWhenFlushed(this.#conn, this.#queue, this.#limits.closeGraceMs, {
       closed: () => this.#socketClosed,
       close: () => this.#closeSocket(),
@@ -309,17 +311,10 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
     this.#closeReason = reason;
     this.#closing?.abort();
     this.#queue.stop();
-    this.#leaveChatSoon(reason);
+    // out of the chat now, not when the socket is finally closed (a client
+    // that does not read may never let it close)
+    this.#chat.disconnect(this.session, reason);
     this.#closeSocket();
-  }
-
-  /**
-   * Logs the session out now rather than when the socket is finally closed
-   * (a client that does not read may never let it close); deferred so that
-   * a broadcast under way is not changed beneath it.
-   */
-  #leaveChatSoon(reason: string): void {
-    queueMicrotask(() => this.#chat.disconnect(this.session, reason));
   }
 
   #closeSocket(): void {

@@ -19,7 +19,6 @@ import {
   formatOriginalMessages,
   formatOriginalRoomList,
 } from "../../../protocol/original.ts";
-import { DEFAULT_MAX_MESSAGE_CHARS, messageProblem } from "../../../protocol/message_text.ts";
 import {
   CAPABILITIES,
   isRequestMethod,
@@ -33,7 +32,8 @@ import {
   type StatusCode,
 } from "../../../protocol/methods.ts";
 import { StoreFailedError } from "../../../store/store.ts";
-import type { Chat, Outcome } from "../../../core/chat.ts";
+import type { Chat } from "../../../core/chat.ts";
+import type { Outcome } from "../../../core/outcome.ts";
 import { formatTime } from "../../../protocol/time.ts";
 import type { Poems } from "../../poems.ts";
 import { type Answered, StoreRead } from "../../connection/request_queue.ts";
@@ -52,8 +52,6 @@ export interface ClaptrapContext {
   log: (line: string) => void;
   /** The poem corpus for POEM, if the server has one. */
   poems?: Poems | null;
-  /** Longest message content, in characters. Default {@link DEFAULT_MAX_MESSAGE_CHARS}. */
-  maxMessageChars?: number;
 }
 
 /** A connection as the request table sees it: its session, and the dialect it speaks. */
@@ -91,25 +89,6 @@ export const LIST_ROOMS_LIMITS = { default: 1_000, max: 1_000 } as const;
 export const ORIGINAL_ROOM_ROWS = 1_000;
 /** Results a SEARCH returns when it gives no Limit, and at most. */
 export const SEARCH_LIMITS = { default: 20, max: 100 } as const;
-/**
- * The longest SEARCH query, in characters and in words: a long query over
- * repetitive text kept the store busy for seconds (found by fuzzing).
- */
-export const SEARCH_QUERY_LIMITS = { chars: 256, words: 16 } as const;
-
-/** Why a SEARCH query is refused, or null. */
-function queryProblem(query: string): string | null {
-  const words = query.split(/[\s\p{Cc}]+/u).filter((word) => word !== "");
-  if (words.length === 0) return "empty query";
-  if (query.length > SEARCH_QUERY_LIMITS.chars && [...query].length > SEARCH_QUERY_LIMITS.chars) {
-    return `query is longer than ${SEARCH_QUERY_LIMITS.chars} characters`;
-  }
-  if (words.length > SEARCH_QUERY_LIMITS.words) {
-    return `query has more than ${SEARCH_QUERY_LIMITS.words} words`;
-  }
-  return null;
-}
-
 /** Builds a response with a Status and optional further parameters and content. */
 export function reply(
   method: ResponseMethod,
@@ -134,19 +113,6 @@ function answer(method: ResponseMethod, outcome: Outcome, params: Record<string,
   if (outcome.reason) extra.Reason = outcome.reason;
   if (outcome.retryAfterMs !== undefined) extra["Retry-After-Ms"] = String(outcome.retryAfterMs);
   return reply(method, outcome.status, { ...extra, ...params });
-}
-
-/** Why a message's content is refused, as a BAD_REQUEST response; null when it is fine. */
-function contentRefusal(
-  request: Message,
-  method: ResponseMethod,
-  options: ClaptrapContext,
-): Message | null {
-  const problem = messageProblem(
-    request.content ?? "",
-    options.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS,
-  );
-  return problem ? badRequest(problem, method) : null;
 }
 
 /** Answers now or later, whichever the outcome is. */
@@ -236,18 +202,16 @@ const HANDLERS: Record<RequestMethod, Handler> = {
   LEAVE(chat, { session }) {
     return reply(Response.RESP_LEAVE, chat.exitRoom(session));
   },
-  SEND_MSG(chat, { session }, request, options) {
-    const refusal = contentRefusal(request, Response.RESP_SEND_MSG, options);
-    if (refusal) return refusal;
-    const result = chat.post(session, request.content!);
-    if (!(result instanceof Promise)) return reply(Response.RESP_SEND_MSG, result.status);
-    return result.then((r) =>
-      "posted" in r
-        ? reply(Response.RESP_SEND_MSG, Status.OK, {
-          Id: String(r.posted.id),
-          Time: formatTime(r.posted.time),
-        })
-        : reply(Response.RESP_SEND_MSG, r.status)
+  SEND_MSG(chat, { session }, request) {
+    return answerEither(
+      chat.post(session, request.content ?? ""),
+      (outcome) =>
+        "id" in outcome
+          ? reply(Response.RESP_SEND_MSG, Status.OK, {
+            Id: String(outcome.id),
+            Time: formatTime(outcome.time),
+          })
+          : answer(Response.RESP_SEND_MSG, outcome),
     );
   },
   async RECV_MSG(chat, client, _request, context) {
@@ -316,14 +280,10 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     for (const value of [limit, before]) {
       if (typeof value === "string") return badRequest(value, Response.RESP_SEARCH);
     }
-    const problem = queryProblem(request.params.Query);
-    if (problem) return badRequest(problem, Response.RESP_SEARCH);
-    const outcome = chat.search(
-      session,
-      request.params.Query,
-      limit as number,
-      before as number | null,
-    );
+    const outcome = chat.search(session, request.params.Query, {
+      limit: limit as number,
+      before: before as number | null,
+    });
     return answerEither(outcome, ({ page, ...refused }) => {
       if (!page) return answer(Response.RESP_SEARCH, refused);
       const rows = page.hits.map((h) => [
@@ -396,11 +356,9 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     const partners = await chat.directPartners(session);
     return reply(Response.RESP_LIST_DIRECT, Status.OK, {}, formatNameList(partners));
   },
-  DM(chat, { session }, request, options) {
-    const refusal = contentRefusal(request, Response.RESP_DM, options);
-    if (refusal) return refusal;
+  DM(chat, { session }, request) {
     return answerEither(
-      chat.direct(session, request.params.To, request.content!),
+      chat.direct(session, request.params.To, request.content ?? ""),
       (outcome) =>
         answer(
           Response.RESP_DM,
@@ -461,7 +419,7 @@ export function dispatch(
     return reply(spec.response, Status.NOT_LOGIN);
   }
   if (spec.limited) {
-    const refused = chat.admit(session);
+    const refused = chat.takeMessageToken(session);
     if (refused) return answer(spec.response, refused);
   }
   const response = HANDLERS[method](chat, client, request, context);
