@@ -3,6 +3,9 @@ import { DatabaseSync } from "node:sqlite";
 import { StoreError } from "./schema.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import { StoreFailedError } from "./store.ts";
+import { storeContract } from "./store_contract.ts";
+
+storeContract("SqliteStore", () => SqliteStore.open(":memory:"));
 
 const message = (id: number, room = "lobby") => ({
   kind: "room" as const,

@@ -78,6 +78,15 @@ export class StoreFailedError extends StoreError {
   override name = "StoreFailedError";
 }
 
+/** The error of a globals.txt account whose name looks like that of an existing account. */
+export function globalsClashError(name: string, existing: string): StoreError {
+  return new StoreError(
+    `globals account ${JSON.stringify(name)} looks like the existing account ${
+      JSON.stringify(existing)
+    }`,
+  );
+}
+
 /**
  * Durable storage. Every write resolves once it is on disk; writes and
  * reads are carried out in the order they were called (searches may run
