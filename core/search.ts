@@ -6,6 +6,7 @@
  */
 
 import type { SearchPage } from "../store/records.ts";
+import { searchWords } from "../store/search_query.ts";
 import type { ChatStore } from "../store/store.ts";
 import { DEFAULT_SEARCH_LIMITS, type SearchLimits, SearchSlots } from "./limits/search_slots.ts";
 import { type Outcome, rateLimited } from "./outcome.ts";
@@ -37,9 +38,8 @@ export interface SearchPageWanted {
 /** A search's outcome, now or once the store has answered. */
 export type SearchAnswer = SearchOutcome | Promise<SearchOutcome>;
 
-/** Why a query is refused, or null. */
-function queryProblem(query: string): string | null {
-  const words = query.split(/[\s\p{Cc}]+/u).filter((word) => word !== "");
+/** Why a query of these words is refused, or null. */
+function queryProblem(query: string, words: readonly string[]): string | null {
   if (words.length === 0) return "empty query";
   if (query.length > SEARCH_QUERY_LIMITS.chars && [...query].length > SEARCH_QUERY_LIMITS.chars) {
     return `query is longer than ${SEARCH_QUERY_LIMITS.chars} characters`;
@@ -70,13 +70,14 @@ export class Search {
    * too many searches are waiting (see {@link SearchSlots}).
    */
   search(session: Session, query: string, { limit, before }: SearchPageWanted): SearchAnswer {
-    const problem = queryProblem(query);
+    const words = searchWords(query);
+    const problem = queryProblem(query, words);
     if (problem) return { status: "BAD_REQUEST", reason: problem };
     const user = session.user!;
     const turn = this.#slots.enter(user);
     if (typeof turn === "string") return rateLimited(SEARCH_RETRY_MS, turn);
     const options = { limit, before, scanLimit: this.#scanLimit };
-    return turn.then(() => this.#store.search(user, query, options))
+    return turn.then(() => this.#store.search(user, words, options))
       .finally(() => this.#slots.leave(user))
       .then((page) => ({ status: "OK", page }));
   }

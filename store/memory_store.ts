@@ -197,12 +197,11 @@ export class MemoryStore implements ChatStore {
 
   /**
    * Looks through the newest `scanLimit` messages the user may read below
-   * `before` for those that contain every term of the query, ignoring case.
+   * `before` for those that contain every one of `words`, ignoring case.
    */
-  search(user: string, query: string, options: SearchOptions): Promise<SearchPage> {
+  search(user: string, words: readonly string[], options: SearchOptions): Promise<SearchPage> {
     return this.#do(() => {
-      const terms = [...new Set(query.normalize("NFC").split(/[\s\p{Cc}]+/u))]
-        .filter((term) => term !== "");
+      const terms = [...new Set(words)];
       if (terms.length === 0) return { hits: [], total: 0, partial: false, next: null };
       const folded = terms.map((term) => term.toLowerCase());
       const below = options.before ?? Number.MAX_SAFE_INTEGER;

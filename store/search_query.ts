@@ -9,6 +9,23 @@ export const INDEXED_TERM_LENGTH = 3;
 /** How many characters of a term the index looks for; the rest is checked by LIKE. */
 export const INDEXED_PREFIX = 12;
 
+/**
+ * The words of a query: what a user typed, NFC-normalised, split at white
+ * space and control characters (a NUL would end an FTS5 query string
+ * early). The one rule: the chat core bounds a query by its words, and the
+ * store searches for them.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { searchWords } from "./search_query.ts";
+ * assert.deepEqual(searchWords(" tea\tfor\u0000two "), ["tea", "for", "two"]);
+ * ```
+ */
+export function searchWords(query: string): string[] {
+  return query.normalize("NFC").split(/[\s\p{Cc}]+/u).filter((word) => word !== "");
+}
+
 /** A parsed search: every term must occur in a message. */
 export interface SearchTerms {
   /**
@@ -30,23 +47,21 @@ export interface SearchTerms {
 }
 
 /**
- * Splits a query into terms separated by white space or control characters, all of which must match
- * (case-insensitively, anywhere in a message). Quotes and FTS5 operators
- * are taken literally.
+ * The search for the words of a query (see {@link searchWords}), all of
+ * which must match (case-insensitively, anywhere in a message). Quotes and
+ * FTS5 operators are taken literally.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseSearchQuery } from "./search_query.ts";
- * const query = parseSearchQuery('记者 招待会 "or"');
+ * const query = parseSearchQuery(["记者", "招待会", '"or"']);
  * assert.equal(query.match, '"招待会" """or" "or"""');
  * assert.deepEqual(query.likes, ["%记者%", '%"or"%']);
  * ```
  */
-export function parseSearchQuery(query: string): SearchTerms {
-  // control characters separate terms too: a NUL would end the FTS5 query string early
-  const words = query.normalize("NFC").split(/[\s\p{Cc}]+/u);
-  const terms = [...new Set(words.filter((t) => t !== ""))];
+export function parseSearchQuery(words: readonly string[]): SearchTerms {
+  const terms = [...new Set(words)];
   const trigrams = new Set<string>();
   const likes: string[] = [];
   const folded: string[] = [];

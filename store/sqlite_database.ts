@@ -530,9 +530,9 @@ export class SqliteDatabase {
    * One page of a search (see {@link MessageSearch.search}), after bringing
    * the full-text index up to date, so that it sees every stored message.
    */
-  search(user: string, query: string, options: SearchOptions): SearchPage {
+  search(user: string, words: readonly string[], options: SearchOptions): SearchPage {
     this.indexAll();
-    return this.#search.search(user, query, options);
+    return this.#search.search(user, words, options);
   }
 
   /**

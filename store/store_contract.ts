@@ -181,7 +181,7 @@ export function storeContract(name: string, open: () => Promise<ChatStore>): voi
     await store.appendMessage(message(++id, "peers", "bob", "hello world, before ann", "group"));
     await store.addMembership("group", "peers", "ann", 0, id);
     await store.appendMessage(message(++id, "peers", "bob", "hello world, after ann", "group"));
-    const page = await store.search("ann", "WORLD hello", {
+    const page = await store.search("ann", ["WORLD", "hello"], {
       limit: 10,
       before: null,
       scanLimit: 1000,
@@ -207,7 +207,7 @@ export function storeContract(name: string, open: () => Promise<ChatStore>): voi
       const found: number[] = [];
       let before: number | null = null;
       for (let pages = 0; pages < 100; pages++) {
-        const page = await store.search("ann", "match", { limit, before, scanLimit });
+        const page = await store.search("ann", ["match"], { limit, before, scanLimit });
         found.push(...page.hits.map((hit) => hit.id));
         assert.ok(page.hits.length <= limit);
         if (page.next === null) break;

@@ -98,10 +98,10 @@ Deno.test("a user's second SEARCH under way is RATE_LIMITED, and so is one beyon
   const held = new Promise<void>((resolve) => release = resolve);
   const asked: string[] = [];
   const storeSearch = store.search.bind(store);
-  store.search = async (user, query, options) => {
-    asked.push(query);
+  store.search = async (user, words, options) => {
+    asked.push(words.join(" "));
     await held;
-    return storeSearch(user, query, options);
+    return storeSearch(user, words, options);
   };
   const server = await startTestServer({
     store,
