@@ -35,7 +35,7 @@ export {
   NO_FLOOD_LIMITS,
 } from "./core/limits/flood_control.ts";
 export type { RateLimit } from "./core/limits/token_bucket.ts";
-export { DEFAULT_SEARCH_LIMITS, type SearchLimits } from "./core/limits/search_slots.ts";
+export { DEFAULT_SEARCH_LIMITS, type SearchLimits } from "./core/search.ts";
 export type { FailurePolicy } from "./core/limits/failure_throttle.ts";
 export { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./server/connection/liveness.ts";
 export { type LogFormat, stderrLogger } from "./server/log_format.ts";

@@ -116,7 +116,7 @@ export class Accounts {
     }
     const passwordHash = await this.#work.run(
       () => this.#options.passwords.hash(password, this.#options.scryptCost),
-      this.#flood.isQuiet(ip, now()),
+      { urgent: this.#flood.isQuiet(ip, now()) },
     );
     if (passwordHash === null) {
       this.#flood.registrationRefused(ip, now());
@@ -215,7 +215,7 @@ export class Accounts {
     const hash = account?.passwordHash ?? this.#decoys.for(plausible ? user : "");
     const matches = await this.#work.run(
       () => this.#options.passwords.verify(plausible ? password : "", hash),
-      urgent,
+      { urgent },
     );
     if (matches === null) return null;
     return account !== null && !account.disabled && matches;

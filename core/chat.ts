@@ -23,7 +23,6 @@ import {
   type PeerOutcome,
 } from "./invitations.ts";
 import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./limits/flood_control.ts";
-import type { SearchLimits } from "./limits/search_slots.ts";
 import { SessionDelivery } from "./local_delivery.ts";
 import { MessageIds } from "./message_ids.ts";
 import {
@@ -47,7 +46,7 @@ import { PeerChats } from "./peer_chats.ts";
 import { type DuplicateLoginPolicy, Presence } from "./presence.ts";
 import type { PollLogLimits } from "./room.ts";
 import { DEFAULT_MAX_ROOMS, DEFAULT_MAX_ROOMS_PER_USER, type RoomCount, Rooms } from "./rooms.ts";
-import { Search, type SearchAnswer, type SearchPageWanted } from "./search.ts";
+import { Search, type SearchAnswer, type SearchLimits, type SearchPageWanted } from "./search.ts";
 import type { Session } from "./session.ts";
 
 /** Settings of a {@link Chat}. */

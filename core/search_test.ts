@@ -33,5 +33,29 @@ Deno.test("a user's second search while one is under way is RATE_LIMITED", async
   });
   const found = await first;
   assert.deepEqual(found.page?.hits.map((hit) => hit.snippet), ["[needle] in a haystack"]);
+  assert.equal((await chat.search(ann.session, "hay", page)).status, "OK", "free again");
   assert.equal((await chat.search(bob.session, "needle", page)).page?.total, 0, "not in the room");
+});
+
+Deno.test("searches beyond those under way and waiting server-wide are RATE_LIMITED", async () => {
+  const { chat, store } = await testChat({
+    users: ["ann", "bob", "cy"],
+    searchLimits: { perUser: 1, running: 1, waiting: 1, scanLimit: 100 },
+  });
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => release = resolve);
+  const search = store.search.bind(store);
+  store.search = async (...args) => (await held, search(...args));
+  const [ann, bob, cy] = await Promise.all(["ann", "bob", "cy"].map((user) => online(chat, user)));
+  const page = { limit: 10, before: null };
+  const running = chat.search(ann.session, "x", page);
+  const waiting = chat.search(bob.session, "x", page);
+  assert.deepEqual(chat.search(cy.session, "x", page), {
+    status: "RATE_LIMITED",
+    reason: "the server is busy with other searches; try again shortly",
+    retryAfterMs: 500,
+  });
+  release();
+  assert.deepEqual([(await running).status, (await waiting).status], ["OK", "OK"]);
+  assert.equal((await chat.search(cy.session, "x", page)).status, "OK");
 });

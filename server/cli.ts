@@ -8,7 +8,7 @@
 import { parseArgs } from "node:util";
 import { DEFAULT_SCRYPT_CONCURRENCY } from "../core/passwords.ts";
 import { LOG_FORMATS, type LogFormat } from "./log_format.ts";
-import { DEFAULT_SEARCH_LIMITS, type SearchLimits } from "../core/limits/search_slots.ts";
+import { DEFAULT_SEARCH_LIMITS, type SearchLimits } from "../core/search.ts";
 
 /** What the command line asks for. */
 export interface ServerArgs {

@@ -28,7 +28,7 @@ import { stderrLogger } from "./log_format.ts";
 import { DEFAULT_SCRYPT_COST } from "../core/passwords.ts";
 import type { Poems } from "./poems.ts";
 import { isLoopback, SamplePasswordsError, samplePasswordsIn } from "./sample_accounts.ts";
-import type { SearchLimits } from "../core/limits/search_slots.ts";
+import type { SearchLimits } from "../core/search.ts";
 import { StaticFiles } from "./http/static_files.ts";
 import type { ClaptrapContext } from "./adapters/claptrap/dispatcher.ts";
 import { claptrapTcpConnection, refuseConnection } from "./adapters/claptrap/tcp_wire.ts";

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { parseRows } from "../protocol/content.ts";
 import { encodeMessage } from "../protocol/message.ts";
 import { NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
-import { DEFAULT_SEARCH_LIMITS } from "../core/limits/search_slots.ts";
+import { DEFAULT_SEARCH_LIMITS } from "../core/search.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import { RawConnection, startTestServer, withTimeout } from "./helpers.ts";
 

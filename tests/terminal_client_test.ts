@@ -37,7 +37,7 @@ import {
 } from "../client/terminal.ts";
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../core/accounts.ts";
 import { testPoems } from "./poem_corpus.ts";
-import { DEFAULT_SEARCH_LIMITS } from "../core/limits/search_slots.ts";
+import { DEFAULT_SEARCH_LIMITS } from "../core/search.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const ACCOUNTS = new Map([["alice", "alice123"], ["bob", "bob123"], ["记者", "hongkong"]]);

@@ -1,8 +1,9 @@
 /**
- * A bounded queue for costly work shared by all connections (password
- * hashing, large store reads): at most so many jobs under way at once, at
- * most so many waiting, and urgent jobs before the others. Work beyond the
- * bound is refused at once instead of piling up.
+ * The bounded queue for costly work shared by all connections (password
+ * hashing, history reads, searches): at most so many jobs under way at
+ * once, at most so many waiting, and urgent jobs before the others. Work
+ * beyond the bound is refused at once instead of piling up. Jobs may count
+ * for a key (a user), so that a caller can bound each key's share.
  * @module
  */
 
@@ -17,6 +18,14 @@ export interface WorkLimits {
   waiting: number;
 }
 
+/** How a job is queued. */
+export interface JobOptions {
+  /** Whether it goes before the ordinary jobs waiting (and may take the place of one). */
+  urgent?: boolean;
+  /** Whom it counts for, under way or waiting (see {@link WorkQueue.jobsOf}). */
+  key?: string;
+}
+
 interface Waiting {
   start(): void;
   refuse(): void;
@@ -28,6 +37,8 @@ export class WorkQueue {
   #running = 0;
   readonly #urgent: Waiting[] = [];
   readonly #ordinary: Waiting[] = [];
+  /** Jobs under way or waiting, per key. */
+  readonly #jobsOf = new Map<string, number>();
 
   constructor(limits: WorkLimits) {
     this.#limits = limits;
@@ -41,6 +52,16 @@ export class WorkQueue {
   /** Jobs waiting for a turn. */
   get waiting(): number {
     return this.#urgent.length + this.#ordinary.length;
+  }
+
+  /** Whether an ordinary job would be refused now: as many under way and waiting as may be. */
+  get full(): boolean {
+    return this.#running >= this.#limits.running && this.waiting >= this.#limits.waiting;
+  }
+
+  /** The jobs of `key` under way or waiting. */
+  jobsOf(key: string): number {
+    return this.#jobsOf.get(key) ?? 0;
   }
 
   /**
@@ -60,33 +81,50 @@ export class WorkQueue {
    * const job = (name: string) => () => Promise.resolve(order.push(name));
    * const first = queue.run(job("first"));
    * const second = queue.run(job("second"));
-   * const urgent = queue.run(job("urgent"), true);
+   * const urgent = queue.run(job("urgent"), { urgent: true });
    * assert.equal(await second, null, "refused: the urgent job took its place");
    * await Promise.all([first, urgent]);
    * assert.deepEqual(order, ["first", "urgent"]);
    * ```
    */
-  run<T>(work: () => Promise<T>, urgent = false): Promise<T | null> {
-    if (this.#running < this.#limits.running) return this.#start(work);
+  run<T>(work: () => Promise<T>, options: JobOptions = {}): Promise<T | null> {
+    const { urgent = false, key } = options;
+    if (this.#running < this.#limits.running) return this.#start(work, key);
     if (this.waiting >= this.#limits.waiting) {
       if (!urgent || this.#ordinary.length === 0) return Promise.resolve(null);
       this.#ordinary.pop()!.refuse();
     }
+    this.#count(key, 1);
     return new Promise<T | null>((resolve, reject) => {
       (urgent ? this.#urgent : this.#ordinary).push({
-        start: () => this.#start(work).then(resolve, reject),
-        refuse: () => resolve(null),
+        start: () => {
+          this.#count(key, -1);
+          this.#start(work, key).then(resolve, reject);
+        },
+        refuse: () => {
+          this.#count(key, -1);
+          resolve(null);
+        },
       });
     });
   }
 
-  async #start<T>(work: () => Promise<T>): Promise<T> {
+  async #start<T>(work: () => Promise<T>, key: string | undefined): Promise<T> {
     this.#running++;
+    this.#count(key, 1);
     try {
       return await work();
     } finally {
       this.#running--;
+      this.#count(key, -1);
       (this.#urgent.shift() ?? this.#ordinary.shift())?.start();
     }
+  }
+
+  #count(key: string | undefined, change: number): void {
+    if (key === undefined) return;
+    const jobs = this.jobsOf(key) + change;
+    if (jobs === 0) this.#jobsOf.delete(key);
+    else this.#jobsOf.set(key, jobs);
   }
 }

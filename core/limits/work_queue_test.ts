@@ -40,7 +40,7 @@ Deno.test("urgent jobs go before ordinary ones that waited longer", async () => 
   queue.run(job("running"));
   queue.run(job("ordinary 1"));
   queue.run(job("ordinary 2"));
-  queue.run(job("urgent"), true);
+  queue.run(job("urgent"), { urgent: true });
   await finish("running");
   await finish("urgent");
   await finish("ordinary 1");
@@ -55,10 +55,17 @@ Deno.test("a full work queue refuses ordinary work; urgent work takes the newest
   const older = queue.run(job("older"));
   const newer = queue.run(job("newer"));
   assert.equal(await queue.run(job("refused")), null, "no room: refused at once");
-  const urgent = [queue.run(job("urgent 1"), true), queue.run(job("urgent 2"), true)];
+  const urgent = [
+    queue.run(job("urgent 1"), { urgent: true }),
+    queue.run(job("urgent 2"), { urgent: true }),
+  ];
   assert.equal(await newer, null, "the newest ordinary job gave way");
   assert.equal(await older, null, "and then the older one");
-  assert.equal(await queue.run(job("urgent 3"), true), null, "no ordinary job left to displace");
+  assert.equal(
+    await queue.run(job("urgent 3"), { urgent: true }),
+    null,
+    "no ordinary job left to displace",
+  );
   await finish("running");
   await finish("urgent 1");
   await finish("urgent 2");
@@ -77,4 +84,18 @@ Deno.test("a job that fails frees its place for the next", async () => {
   });
   await assert.rejects(thrown, RangeError);
   assert.equal(queue.running, 0);
+});
+
+Deno.test("a job counts for its key while it waits or runs, and the queue says when it is full", async () => {
+  const started: string[] = [];
+  const { job, finish } = gatedJobs(started);
+  const queue = new WorkQueue({ running: 1, waiting: 1 });
+  queue.run(job("a"), { key: "ann" });
+  assert.equal(queue.full, false);
+  queue.run(job("b"), { key: "ann" });
+  assert.deepEqual([queue.jobsOf("ann"), queue.jobsOf("bob"), queue.full], [2, 0, true]);
+  await finish("a");
+  assert.deepEqual([queue.jobsOf("ann"), queue.full], [1, false]);
+  await finish("b");
+  assert.equal(queue.jobsOf("ann"), 0);
 });
