@@ -121,7 +121,7 @@ async function main(args: string[]): Promise<void> {
           burst: Math.max(1, options.registerTotalRate),
         },
       },
-      maxConnectionsPerAddress: options.maxConnectionsPerIp,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress,
       maxConnections: options.maxConnections,
       maxRoomsPerUser: options.maxRoomsPerUser,
       maxRooms: options.maxRooms,
@@ -132,7 +132,7 @@ async function main(args: string[]): Promise<void> {
       historyConcurrency: options.historyConcurrency,
       loginTimeoutMs: options.loginTimeoutMs,
       frameTimeoutMs: options.frameTimeoutMs,
-      closeGraceMs: options.drainTimeoutMs,
+      closeGraceMs: options.closeGraceMs,
       log: stderrLogger(options.logFormat),
       tls,
     });

@@ -5,15 +5,12 @@
  * @module
  */
 
-import { DEFAULT_MAX_FRAME_SIZE } from "../protocol/frame.ts";
 import type { SyncMode } from "../store/sqlite_database.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
 import { AcceptLoop } from "./listeners/accept_loop.ts";
 import { ConnectionsPerAddress } from "./listeners/address_limit.ts";
 import { Chat } from "../core/chat.ts";
-import { DEFAULT_INVITATION_LIMITS } from "../core/invitations.ts";
-import { DEFAULT_MAX_HISTORY_BYTES } from "../core/messaging.ts";
 import type { DuplicateLoginPolicy } from "../core/presence.ts";
 import { type ConsoleResult, runConsoleCommand } from "./console.ts";
 import type { Globals } from "./globals.ts";
@@ -21,11 +18,10 @@ import { type GlobalsImport, importGlobals } from "./globals_import.ts";
 import { HttpListenError, HttpServer, refuseHttp } from "./http/http_server.ts";
 import type { FloodLimits } from "../core/limits/flood_control.ts";
 import type { ConnectionLimits, ServedConnection } from "./connection/connection.ts";
-import { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./connection/liveness.ts";
+import type { LivenessRules } from "./connection/liveness.ts";
 import { closeQuietly } from "./connection/socket.ts";
 import { logDescriptorLimits, readDescriptorLimits } from "./listeners/fd_limit.ts";
 import { stderrLogger } from "./log_format.ts";
-import { DEFAULT_SCRYPT_COST } from "../core/passwords.ts";
 import type { Poems } from "./poems.ts";
 import { isLoopback, SamplePasswordsError, samplePasswordsIn } from "./sample_accounts.ts";
 import type { SearchLimits } from "../core/search.ts";
@@ -34,6 +30,14 @@ import type { ClaptrapContext } from "./adapters/claptrap/dispatcher.ts";
 import { claptrapTcpConnection, refuseConnection } from "./adapters/claptrap/tcp_wire.ts";
 import { webSocketConnection } from "./adapters/websocket/websocket_wire.ts";
 import { TlsHandshakes } from "./listeners/tls_handshakes.ts";
+import {
+  DEFAULT_HOST,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  serverDefault,
+} from "./options.ts";
+
+export { DEFAULT_HOST, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS };
 
 /** Settings of {@link startServer}; every field has a default. */
 export interface ServerOptions {
@@ -100,7 +104,7 @@ export interface ServerOptions {
   pollLogChars?: number;
   /**
    * How long closing connections may take to flush what is queued for them,
-   * at shutdown and when one is closed, in ms. Default 2,000.
+   * at shutdown and when one is closed, in ms. Default 5,000.
    */
   closeGraceMs?: number;
   /** Longest message content, in characters. Default 16,384. */
@@ -194,9 +198,6 @@ export class TlsConfigError extends Error {
 /** Writes a log line to stderr, prefixed with the time. */
 export const logToStderr: (line: string) => void = stderrLogger("text");
 
-/** The address a server listens on unless told otherwise: this machine only. */
-export const DEFAULT_HOST = "127.0.0.1";
-
 /**
  * The web page's address as a person would open it: `localhost` for a
  * loopback or wildcard address, which a browser on this machine reaches.
@@ -210,12 +211,6 @@ function pageUrl(addr: Deno.NetAddr, tls: boolean): string {
     : hostname;
   return `${tls ? "https" : "http"}://${host}:${addr.port}/`;
 }
-
-/** Most connections from one address unless told otherwise. */
-export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
-
-/** Most connections over every listener unless told otherwise. */
-export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 /**
  * Opens the store, brings globals.txt into it, and starts listening on TCP.
@@ -234,27 +229,27 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
  * ```
  */
 export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
-  const host = options.host ?? DEFAULT_HOST;
+  const host = options.host ?? serverDefault("host");
   if (!options.allowSamplePasswords && !isLoopback(host) && options.globals) {
     const exposed = samplePasswordsIn(options.globals.accounts);
     if (exposed.length > 0) throw new SamplePasswordsError(host, exposed);
   }
   const log = options.log ?? logToStderr;
-  const scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
+  const scryptCost = options.scryptCost ?? serverDefault("scryptCost");
   const store = options.store ??
     await SqliteStore.open(options.db ?? ":memory:", {
       sync: options.dbSync,
       maxBatch: options.dbMaxBatch,
     });
-  const sendQueueBytes = options.sendQueueBytes ?? 8 * 1024 * 1024;
+  const sendQueueBytes = options.sendQueueBytes ?? serverDefault("sendQueueBytes");
   const limits: ConnectionLimits = {
-    maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
+    maxFrameSize: options.maxFrameSize ?? serverDefault("maxFrameSize"),
     sendQueueBytes,
-    closeGraceMs: options.closeGraceMs ?? 2_000,
+    closeGraceMs: options.closeGraceMs ?? serverDefault("closeGraceMs"),
   };
-  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const maxConnections = options.maxConnections ?? serverDefault("maxConnections");
   const perAddress = new ConnectionsPerAddress(
-    options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    options.maxConnectionsPerAddress ?? serverDefault("maxConnectionsPerAddress"),
     maxConnections,
   );
   let listener: Deno.TcpListener | Deno.TlsListener | undefined;
@@ -266,14 +261,14 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   try {
     // bound first, so that a port in use or an unusable TLS key is reported at
     // once, not after a slow globals.txt import; connections wait to be accepted
-    listener = listen(host, options.port ?? 6666, options.tls);
+    listener = listen(host, options.port ?? serverDefault("port"), options.tls);
     if (options.globals) {
       imported = await importGlobals(store, options.globals, { scryptCost, now: Date.now() });
     }
     chat = new Chat({
       store,
       state: await store.load(),
-      maxOnline: options.maxOnline ?? 10_000,
+      maxOnline: options.maxOnline ?? serverDefault("maxOnline"),
       admins: new Set([...(options.globals?.admins ?? []), ...(options.admins ?? [])]),
       duplicateLogin: options.duplicateLogin,
       pollLog: {
@@ -286,14 +281,14 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       maxRoomsPerUser: options.maxRoomsPerUser,
       maxRooms: options.maxRooms,
       invitationLimits: {
-        timeoutMs: options.peerInviteTimeoutMs ?? DEFAULT_INVITATION_LIMITS.timeoutMs,
-        perChat: options.maxPeerInvites ?? DEFAULT_INVITATION_LIMITS.perChat,
+        timeoutMs: options.peerInviteTimeoutMs ?? serverDefault("peerInviteTimeoutMs"),
+        perChat: options.maxPeerInvites ?? serverDefault("maxPeerInvites"),
       },
       searchLimits: options.searchLimits,
       // a page, escaped for the wire (at most four times its size in JSON),
       // must fit in a send queue that holds a quarter already
       maxHistoryBytes: Math.min(
-        options.maxHistoryBytes ?? DEFAULT_MAX_HISTORY_BYTES,
+        options.maxHistoryBytes ?? serverDefault("maxHistoryBytes"),
         Math.floor(sendQueueBytes / 8),
       ),
       historyConcurrency: options.historyConcurrency,
@@ -347,10 +342,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   }
 
   const rules: LivenessRules = {
-    pingAfter: options.pingIntervalMs ?? DEFAULT_LIVENESS_RULES.pingAfter,
-    idleLimit: options.idleTimeoutMs ?? DEFAULT_LIVENESS_RULES.idleLimit,
-    loginTimeout: options.loginTimeoutMs ?? DEFAULT_LIVENESS_RULES.loginTimeout,
-    frameTimeout: options.frameTimeoutMs ?? DEFAULT_LIVENESS_RULES.frameTimeout,
+    pingAfter: options.pingIntervalMs ?? serverDefault("pingIntervalMs"),
+    idleLimit: options.idleTimeoutMs ?? serverDefault("idleTimeoutMs"),
+    loginTimeout: options.loginTimeoutMs ?? serverDefault("loginTimeoutMs"),
+    frameTimeout: options.frameTimeoutMs ?? serverDefault("frameTimeoutMs"),
   };
   const connections = new Map<ServedConnection, Promise<void>>();
   const serveTcp = (conn: Deno.Conn) => {
