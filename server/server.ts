@@ -8,7 +8,6 @@
 import type { SyncMode } from "../store/sqlite_database.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
-import { AcceptLoop } from "./listeners/accept_loop.ts";
 import { ConnectionsPerAddress } from "./listeners/address_limit.ts";
 import { Chat } from "../core/chat.ts";
 import type { DuplicateLoginPolicy } from "../core/presence.ts";
@@ -29,7 +28,7 @@ import { StaticFiles } from "./http/static_files.ts";
 import type { ClaptrapContext } from "./adapters/claptrap/dispatcher.ts";
 import { claptrapTcpConnection, refuseConnection } from "./adapters/claptrap/tcp_wire.ts";
 import { webSocketConnection } from "./adapters/websocket/websocket_wire.ts";
-import { TlsHandshakes } from "./listeners/tls_handshakes.ts";
+import { listen, Listening, TlsConfigError } from "./listeners/listening.ts";
 import {
   DEFAULT_HOST,
   DEFAULT_MAX_CONNECTIONS,
@@ -37,7 +36,12 @@ import {
   serverDefault,
 } from "./options.ts";
 
-export { DEFAULT_HOST, DEFAULT_MAX_CONNECTIONS, DEFAULT_MAX_CONNECTIONS_PER_ADDRESS };
+export {
+  DEFAULT_HOST,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  TlsConfigError,
+};
 
 /** Settings of {@link startServer}; every field has a default. */
 export interface ServerOptions {
@@ -187,12 +191,6 @@ export interface ServerHandle {
    * that were waiting for the store.
    */
   readonly failure: string | null;
-}
-
-/** The TLS certificate or key cannot be used; the message says why. */
-export class TlsConfigError extends Error {
-  /** Always `TlsConfigError`. */
-  override name = "TlsConfigError";
 }
 
 /** Writes a log line to stderr, prefixed with the time. */
@@ -404,115 +402,6 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       return failure;
     },
   };
-}
-
-/** What a {@link Listening} does with the connections it accepts. */
-interface ListeningHandlers {
-  /** Serves a connection within the caps (after its TLS handshake); resolves when it ends. */
-  serve(conn: Deno.Conn): Promise<void>;
-  /**
-   * Turns away a connection over a cap, with `reason`; `plain` is false for
-   * a TLS connection, whose handshake has not run.
-   */
-  refuse(conn: Deno.Conn, reason: string, plain: boolean): Promise<void> | void;
-}
-
-/**
- * One listener of the server: its accept loop, the connection caps shared
- * by all listeners, and the TLS handshake; counts each connection from
- * accept until it ends.
- */
-class Listening {
-  readonly #loop: AcceptLoop<Deno.Conn>;
-  readonly #handshakes: TlsHandshakes;
-  /** Connections being served or refused, until they end. */
-  readonly #open = new Set<Promise<void>>();
-
-  constructor(
-    listener: Deno.TcpListener | Deno.TlsListener,
-    name: string,
-    perAddress: ConnectionsPerAddress,
-    handshakeTimeoutMs: number,
-    log: (line: string) => void,
-    handlers: ListeningHandlers,
-  ) {
-    const serve = (conn: Deno.Conn) => {
-      const ended = handlers.serve(conn).finally(() => {
-        perAddress.closed((conn.remoteAddr as Deno.NetAddr).hostname);
-        this.#open.delete(ended);
-      });
-      this.#open.add(ended);
-    };
-    this.#handshakes = new TlsHandshakes(
-      serve,
-      (conn) => perAddress.closed(conn.remoteAddr.hostname),
-      handshakeTimeoutMs,
-      log,
-    );
-    const accept = (conn: Deno.Conn) => {
-      const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
-      const plain = "setNoDelay" in conn;
-      if (!perAddress.open(hostname)) {
-        const reason = perAddress.reason(hostname);
-        log(`connection-refused addr=${hostname}:${port} reason=${JSON.stringify(reason)}`);
-        const refused = handlers.refuse(conn, reason, plain);
-        if (refused) {
-          this.#open.add(refused);
-          refused.finally(() => this.#open.delete(refused));
-        }
-        return;
-      }
-      if (plain) {
-        (conn as Deno.TcpConn).setNoDelay(true);
-        serve(conn);
-      } else {
-        // Deno's TlsConn has no setNoDelay, so Nagle stays on: cheap, as the
-        // send queue writes at most once per turn of the event loop
-        this.#handshakes.add(conn as Deno.TlsConn);
-      }
-    };
-    this.#loop = new AcceptLoop<Deno.Conn>(listener, accept, name, log);
-  }
-
-  /** Stops accepting and drops the connections still in their TLS handshake. */
-  async close(): Promise<void> {
-    await this.#loop.close();
-    await this.#handshakes.close();
-  }
-
-  /** Resolves when every connection served has ended. */
-  async finished(): Promise<void> {
-    await Promise.all(this.#open);
-  }
-}
-
-/**
- * Listens on TCP, over TLS when `tls` is given.
- * @throws {TlsConfigError} when the certificate or key cannot be used.
- */
-function listen(
-  hostname: string,
-  port: number,
-  tls: { cert: string; key: string } | undefined,
-): Deno.TcpListener | Deno.TlsListener {
-  if (!tls) return Deno.listen({ hostname, port });
-  try {
-    return Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
-  } catch (error) {
-    if (isListenError(error)) throw error;
-    throw new TlsConfigError(
-      `cannot use the TLS certificate and key: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-}
-
-/** Whether an error of Deno.listenTls is about the address rather than the certificate. */
-function isListenError(error: unknown): boolean {
-  return error instanceof Deno.errors.AddrInUse ||
-    error instanceof Deno.errors.AddrNotAvailable ||
-    error instanceof Deno.errors.PermissionDenied ||
-    error instanceof Deno.errors.NotCapable;
 }
 
 /** How often to check connections' liveness: often enough for the shortest limit. */

@@ -5,7 +5,7 @@ import { closeMessage, eventMessage, pingMessage } from "./event_messages.ts";
 
 const T = "1970-01-01T00:00:01.000Z";
 const room = { kind: "room", name: "lobby" } as const;
-const group = { kind: "group", name: "peer chat x.1" } as const;
+const peerChat = { kind: "group", name: "peer chat x.1" } as const;
 
 /** The message of `event`, checked to keep its parameters in the order given. */
 function rendered(event: ChatEvent, expected: Message): void {
@@ -22,7 +22,7 @@ Deno.test("a posted message becomes EVT_MSG, with Kind in a peer chat", () => {
     params: { Room: "lobby", From: "ann", Time: T, Id: "7" },
     content: "hi",
   });
-  rendered({ ...posted, place: group }, {
+  rendered({ ...posted, place: peerChat }, {
     method: "EVT_MSG",
     params: { Room: "peer chat x.1", Kind: "group", From: "ann", Time: T, Id: "7" },
     content: "hi",
@@ -54,7 +54,7 @@ Deno.test("EVT_LEAVE says why only for a removal or a disconnection", () => {
 });
 
 Deno.test("joins, removals and the end of a peer chat", () => {
-  rendered({ type: "joined", place: group, user: "bob", time: 1000 }, {
+  rendered({ type: "joined", place: peerChat, user: "bob", time: 1000 }, {
     method: "EVT_JOIN",
     params: { Room: "peer chat x.1", Kind: "group", User: "bob", Time: T },
   });
@@ -62,18 +62,23 @@ Deno.test("joins, removals and the end of a peer chat", () => {
     method: "EVT_KICKED",
     params: { Room: "lobby", By: "ann", Reason: "", Banned: "yes", Time: T },
   });
-  rendered({ type: "peer-chat-ended", place: group, time: 1000 }, {
+  rendered({ type: "peer-chat-ended", place: peerChat, time: 1000 }, {
     method: "EVT_GROUP_END",
     params: { Room: "peer chat x.1", Time: T },
   });
 });
 
 Deno.test("requests to join a peer chat and their answers", () => {
-  rendered({ type: "invitation-asked", place: group, from: "cy", expires: 1000, time: 1000 }, {
+  rendered({ type: "invitation-asked", place: peerChat, from: "cy", expires: 1000, time: 1000 }, {
     method: "EVT_PEER_INVITE",
     params: { Room: "peer chat x.1", Kind: "group", From: "cy", Expires: T, Time: T },
   });
-  const answered = { type: "invitation-answered", place: group, from: "cy", time: 1000 } as const;
+  const answered = {
+    type: "invitation-answered",
+    place: peerChat,
+    from: "cy",
+    time: 1000,
+  } as const;
   rendered({ ...answered, answer: "declined", by: "ann" }, {
     method: "EVT_PEER_ANSWER",
     params: {
