@@ -29,14 +29,18 @@ export {
   startServer,
   TlsConfigError,
 } from "./server/server.ts";
-export { DEFAULT_FLOOD_LIMITS, type FloodLimits, NO_FLOOD_LIMITS } from "./server/flood_control.ts";
-export type { RateLimit } from "./server/token_bucket.ts";
-export { DEFAULT_SEARCH_LIMITS, type SearchLimits } from "./server/search_slots.ts";
-export type { FailurePolicy } from "./server/failure_throttle.ts";
-export { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./server/liveness.ts";
+export {
+  DEFAULT_FLOOD_LIMITS,
+  type FloodLimits,
+  NO_FLOOD_LIMITS,
+} from "./core/limits/flood_control.ts";
+export type { RateLimit } from "./core/limits/token_bucket.ts";
+export { DEFAULT_SEARCH_LIMITS, type SearchLimits } from "./core/search.ts";
+export type { FailurePolicy } from "./core/limits/failure_throttle.ts";
+export { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./server/connection/liveness.ts";
 export { type LogFormat, stderrLogger } from "./server/log_format.ts";
 export { type Globals, GlobalsError, parseGlobals } from "./server/globals.ts";
-export type { DuplicateLoginPolicy } from "./server/chat.ts";
+export type { DuplicateLoginPolicy } from "./core/presence.ts";
 export { SamplePasswordsError } from "./server/sample_accounts.ts";
 export type { ConsoleResult } from "./server/console.ts";
 export { parsePoems, type Poems } from "./server/poems.ts";

@@ -6,11 +6,11 @@
 
 import { parseServerArgs, readTlsFiles, SERVER_USAGE } from "./server/cli.ts";
 import { type Globals, parseGlobals } from "./server/globals.ts";
-import { DEFAULT_FLOOD_LIMITS, NO_FLOOD_LIMITS } from "./server/flood_control.ts";
+import { DEFAULT_FLOOD_LIMITS, NO_FLOOD_LIMITS } from "./core/limits/flood_control.ts";
 import { stderrLogger } from "./server/log_format.ts";
 import { parsePoems, type Poems } from "./server/poems.ts";
 import { StoreError } from "./store/schema.ts";
-import { HttpListenError } from "./server/http_server.ts";
+import { HttpListenError } from "./server/http/http_server.ts";
 import { SamplePasswordsError } from "./server/sample_accounts.ts";
 import { type ServerHandle, startServer, TlsConfigError } from "./server/server.ts";
 
@@ -121,7 +121,7 @@ async function main(args: string[]): Promise<void> {
           burst: Math.max(1, options.registerTotalRate),
         },
       },
-      maxConnectionsPerAddress: options.maxConnectionsPerIp,
+      maxConnectionsPerAddress: options.maxConnectionsPerAddress,
       maxConnections: options.maxConnections,
       maxRoomsPerUser: options.maxRoomsPerUser,
       maxRooms: options.maxRooms,
@@ -132,7 +132,7 @@ async function main(args: string[]): Promise<void> {
       historyConcurrency: options.historyConcurrency,
       loginTimeoutMs: options.loginTimeoutMs,
       frameTimeoutMs: options.frameTimeoutMs,
-      closeGraceMs: options.drainTimeoutMs,
+      closeGraceMs: options.closeGraceMs,
       log: stderrLogger(options.logFormat),
       tls,
     });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { parseDescriptorLimits } from "../server/fd_limit.ts";
+import { parseDescriptorLimits } from "../server/listeners/fd_limit.ts";
 
 /** CPU time and memory of one process. */
 export interface ProcessSample {

@@ -334,7 +334,9 @@ async function waitForPort(port: number, timeoutMs: number): Promise<number> {
  * address, login brake), since a benchmark floods on purpose, from one address.
  */
 async function benchFlags(root: string): Promise<string[]> {
-  const cli = await Deno.readTextFile(`${root}/server/cli.ts`).catch(() => "");
+  // the flags are in cli.ts, or (since the option table) in options.ts
+  const read = (path: string) => Deno.readTextFile(`${root}/${path}`).catch(() => "");
+  const cli = (await read("server/cli.ts")) + (await read("server/options.ts"));
   const has = (flag: string) => cli.includes(`"${flag}"`);
   return [
     ...(has("no-http") ? ["--no-http"] : []),

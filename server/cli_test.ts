@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseServerArgs, readTlsFiles } from "./cli.ts";
-import { DEFAULT_SEARCH_LIMITS } from "./search_slots.ts";
+import { DEFAULT_SEARCH_LIMITS } from "../core/search.ts";
 
 Deno.test("parseServerArgs takes PORT and MAX_ONLINE positionally, as the original did", () => {
   const args = parseServerArgs(["7000", "5"]);

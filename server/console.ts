@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { Chat } from "./chat.ts";
+import type { Chat } from "../core/chat.ts";
 
 /** What a console command asks of the server beyond the chat. */
 export interface ConsoleResult {

@@ -8,7 +8,7 @@ import type { AccountRecord } from "../store/records.ts";
 import type { ChatStore } from "../store/store.ts";
 import type { Globals } from "./globals.ts";
 import { mapWithLimit } from "./map_with_limit.ts";
-import { hashPassword, verifyPassword } from "./passwords.ts";
+import { hashPassword, verifyPassword } from "../core/passwords.ts";
 
 /** What an import did, for the start-up log. */
 export interface GlobalsImport {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { Globals } from "./globals.ts";
 import { importGlobals } from "./globals_import.ts";
-import { verifyPassword } from "./passwords.ts";
+import { verifyPassword } from "../core/passwords.ts";
 
 const OPTIONS = { scryptCost: 1024, now: 1 };
 

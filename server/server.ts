@@ -5,39 +5,43 @@
  * @module
  */
 
-import { DEFAULT_MAX_FRAME_SIZE } from "../protocol/frame.ts";
 import type { SyncMode } from "../store/sqlite_database.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
-import { AcceptLoop } from "./accept_loop.ts";
-import { ConnectionsPerAddress } from "./address_limit.ts";
-import {
-  Chat,
-  DEFAULT_INVITATION_LIMITS,
-  DEFAULT_MAX_HISTORY_BYTES,
-  type DuplicateLoginPolicy,
-} from "./chat.ts";
+import { ConnectionsPerAddress } from "./listeners/address_limit.ts";
+import { Chat } from "../core/chat.ts";
+import type { DuplicateLoginPolicy } from "../core/presence.ts";
 import { type ConsoleResult, runConsoleCommand } from "./console.ts";
 import type { Globals } from "./globals.ts";
 import { type GlobalsImport, importGlobals } from "./globals_import.ts";
-import { HttpListenError, HttpServer, refuseHttp } from "./http_server.ts";
-import type { FloodLimits } from "./flood_control.ts";
-import { DEFAULT_LIVENESS_RULES, type LivenessRules } from "./liveness.ts";
-import { logDescriptorLimits, readDescriptorLimits } from "./fd_limit.ts";
+import { HttpListenError, HttpServer, refuseHttp } from "./http/http_server.ts";
+import type { FloodLimits } from "../core/limits/flood_control.ts";
+import type { ConnectionLimits, ServedConnection } from "./connection/connection.ts";
+import type { LivenessRules } from "./connection/liveness.ts";
+import { closeQuietly } from "./connection/socket.ts";
+import { logDescriptorLimits, readDescriptorLimits } from "./listeners/fd_limit.ts";
 import { stderrLogger } from "./log_format.ts";
-import { DEFAULT_SCRYPT_COST } from "./passwords.ts";
 import type { Poems } from "./poems.ts";
 import { isLoopback, SamplePasswordsError, samplePasswordsIn } from "./sample_accounts.ts";
-import type { SearchLimits } from "./search_slots.ts";
-import { StaticFiles } from "./static_files.ts";
+import type { SearchLimits } from "../core/search.ts";
+import { StaticFiles } from "./http/static_files.ts";
+import type { ClaptrapContext } from "./adapters/claptrap/dispatcher.ts";
+import { claptrapTcpConnection, refuseConnection } from "./adapters/claptrap/tcp_wire.ts";
+import { webSocketConnection } from "./adapters/websocket/websocket_wire.ts";
+import { listen, Listening, TlsConfigError } from "./listeners/listening.ts";
 import {
-  closeQuietly,
-  type ConnectionLimits,
-  livenessRulesOf,
-  refuseConnection,
-  TcpConnection,
-} from "./tcp_connection.ts";
-import { TlsHandshakes } from "./tls_handshakes.ts";
+  DEFAULT_HOST,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  serverDefault,
+} from "./options.ts";
+
+export {
+  DEFAULT_HOST,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  TlsConfigError,
+};
 
 /** Settings of {@link startServer}; every field has a default. */
 export interface ServerOptions {
@@ -104,7 +108,7 @@ export interface ServerOptions {
   pollLogChars?: number;
   /**
    * How long closing connections may take to flush what is queued for them,
-   * at shutdown and when one is closed, in ms. Default 2,000.
+   * at shutdown and when one is closed, in ms. Default 5,000.
    */
   closeGraceMs?: number;
   /** Longest message content, in characters. Default 16,384. */
@@ -189,17 +193,8 @@ export interface ServerHandle {
   readonly failure: string | null;
 }
 
-/** The TLS certificate or key cannot be used; the message says why. */
-export class TlsConfigError extends Error {
-  /** Always `TlsConfigError`. */
-  override name = "TlsConfigError";
-}
-
 /** Writes a log line to stderr, prefixed with the time. */
 export const logToStderr: (line: string) => void = stderrLogger("text");
-
-/** The address a server listens on unless told otherwise: this machine only. */
-export const DEFAULT_HOST = "127.0.0.1";
 
 /**
  * The web page's address as a person would open it: `localhost` for a
@@ -214,12 +209,6 @@ function pageUrl(addr: Deno.NetAddr, tls: boolean): string {
     : hostname;
   return `${tls ? "https" : "http"}://${host}:${addr.port}/`;
 }
-
-/** Most connections from one address unless told otherwise. */
-export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 64;
-
-/** Most connections over every listener unless told otherwise. */
-export const DEFAULT_MAX_CONNECTIONS = 10_000;
 
 /**
  * Opens the store, brings globals.txt into it, and starts listening on TCP.
@@ -238,49 +227,46 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
  * ```
  */
 export async function startServer(options: ServerOptions = {}): Promise<ServerHandle> {
-  const host = options.host ?? DEFAULT_HOST;
+  const host = options.host ?? serverDefault("host");
   if (!options.allowSamplePasswords && !isLoopback(host) && options.globals) {
     const exposed = samplePasswordsIn(options.globals.accounts);
     if (exposed.length > 0) throw new SamplePasswordsError(host, exposed);
   }
   const log = options.log ?? logToStderr;
-  const scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
+  const scryptCost = options.scryptCost ?? serverDefault("scryptCost");
   const store = options.store ??
     await SqliteStore.open(options.db ?? ":memory:", {
       sync: options.dbSync,
       maxBatch: options.dbMaxBatch,
     });
-  const sendQueueBytes = options.sendQueueBytes ?? 8 * 1024 * 1024;
+  const sendQueueBytes = options.sendQueueBytes ?? serverDefault("sendQueueBytes");
   const limits: ConnectionLimits = {
-    maxFrameSize: options.maxFrameSize ?? DEFAULT_MAX_FRAME_SIZE,
+    maxFrameSize: options.maxFrameSize ?? serverDefault("maxFrameSize"),
     sendQueueBytes,
-    closeGraceMs: options.closeGraceMs ?? 2_000,
-    poems: options.poems ?? null,
-    maxMessageChars: options.maxMessageChars,
-    loginTimeoutMs: options.loginTimeoutMs,
-    frameTimeoutMs: options.frameTimeoutMs,
+    closeGraceMs: options.closeGraceMs ?? serverDefault("closeGraceMs"),
   };
-  const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+  const maxConnections = options.maxConnections ?? serverDefault("maxConnections");
   const perAddress = new ConnectionsPerAddress(
-    options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+    options.maxConnectionsPerAddress ?? serverDefault("maxConnectionsPerAddress"),
     maxConnections,
   );
   let listener: Deno.TcpListener | Deno.TlsListener | undefined;
   let httpListener: Deno.TcpListener | Deno.TlsListener | undefined;
   let chat: Chat;
+  let claptrap: ClaptrapContext;
   let http: HttpServer | null = null;
   let imported: GlobalsImport | null = null;
   try {
     // bound first, so that a port in use or an unusable TLS key is reported at
     // once, not after a slow globals.txt import; connections wait to be accepted
-    listener = listen(host, options.port ?? 6666, options.tls);
+    listener = listen(host, options.port ?? serverDefault("port"), options.tls);
     if (options.globals) {
       imported = await importGlobals(store, options.globals, { scryptCost, now: Date.now() });
     }
     chat = new Chat({
       store,
       state: await store.load(),
-      maxOnline: options.maxOnline ?? 10_000,
+      maxOnline: options.maxOnline ?? serverDefault("maxOnline"),
       admins: new Set([...(options.globals?.admins ?? []), ...(options.admins ?? [])]),
       duplicateLogin: options.duplicateLogin,
       pollLog: {
@@ -293,19 +279,26 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       maxRoomsPerUser: options.maxRoomsPerUser,
       maxRooms: options.maxRooms,
       invitationLimits: {
-        timeoutMs: options.peerInviteTimeoutMs ?? DEFAULT_INVITATION_LIMITS.timeoutMs,
-        perChat: options.maxPeerInvites ?? DEFAULT_INVITATION_LIMITS.perChat,
+        timeoutMs: options.peerInviteTimeoutMs ?? serverDefault("peerInviteTimeoutMs"),
+        perChat: options.maxPeerInvites ?? serverDefault("maxPeerInvites"),
       },
       searchLimits: options.searchLimits,
       // a page, escaped for the wire (at most four times its size in JSON),
       // must fit in a send queue that holds a quarter already
       maxHistoryBytes: Math.min(
-        options.maxHistoryBytes ?? DEFAULT_MAX_HISTORY_BYTES,
+        options.maxHistoryBytes ?? serverDefault("maxHistoryBytes"),
         Math.floor(sendQueueBytes / 8),
       ),
       historyConcurrency: options.historyConcurrency,
+      maxMessageChars: options.maxMessageChars,
       log,
     });
+    claptrap = {
+      chat,
+      maxReplyChars: limits.maxFrameSize / 8,
+      log,
+      poems: options.poems ?? null,
+    };
     if (options.httpPort != null) {
       try {
         httpListener = listen(host, options.httpPort, options.tls);
@@ -316,8 +309,8 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         );
       }
       http = new HttpServer({
-        chat,
-        limits,
+        websocket: (conn, address) => webSocketConnection(conn, claptrap, limits, address),
+        closeGraceMs: limits.closeGraceMs,
         allowOrigins: options.allowOrigins ?? [],
         allowHosts: [...(options.allowHosts ?? []), host],
         files: await StaticFiles.load(),
@@ -346,12 +339,15 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     log(`globals accounts=${accounts} checked=${checked} hashed=${hashed}`);
   }
 
-  const pingAfter = options.pingIntervalMs ?? DEFAULT_LIVENESS_RULES.pingAfter;
-  const idleLimit = options.idleTimeoutMs ?? DEFAULT_LIVENESS_RULES.idleLimit;
-  const rules = livenessRulesOf(limits, pingAfter, idleLimit);
-  const connections = new Map<TcpConnection, Promise<void>>();
+  const rules: LivenessRules = {
+    pingAfter: options.pingIntervalMs ?? serverDefault("pingIntervalMs"),
+    idleLimit: options.idleTimeoutMs ?? serverDefault("idleTimeoutMs"),
+    loginTimeout: options.loginTimeoutMs ?? serverDefault("loginTimeoutMs"),
+    frameTimeout: options.frameTimeoutMs ?? serverDefault("frameTimeoutMs"),
+  };
+  const connections = new Map<ServedConnection, Promise<void>>();
   const serveTcp = (conn: Deno.Conn) => {
-    const connection = new TcpConnection(conn, chat, limits, log);
+    const connection = claptrapTcpConnection(conn, claptrap, limits);
     const ended = connection.run().finally(() => connections.delete(connection));
     connections.set(connection, ended);
     return ended;
@@ -371,10 +367,8 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     : null;
   const liveness = setInterval(() => {
     const now = Date.now();
-    for (const connection of connections.keys()) {
-      connection.checkLiveness(now, pingAfter, idleLimit);
-    }
-    http?.checkLiveness(now, pingAfter, idleLimit);
+    for (const connection of connections.keys()) connection.checkLiveness(now, rules);
+    http?.checkLiveness(now, rules);
   }, livenessInterval(rules));
 
   let closing: Promise<void> | null = null;
@@ -408,115 +402,6 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       return failure;
     },
   };
-}
-
-/** What a {@link Listening} does with the connections it accepts. */
-interface ListeningHandlers {
-  /** Serves a connection within the caps (after its TLS handshake); resolves when it ends. */
-  serve(conn: Deno.Conn): Promise<void>;
-  /**
-   * Turns away a connection over a cap, with `reason`; `plain` is false for
-   * a TLS connection, whose handshake has not run.
-   */
-  refuse(conn: Deno.Conn, reason: string, plain: boolean): Promise<void> | void;
-}
-
-/**
- * One listener of the server: its accept loop, the connection caps shared
- * by all listeners, and the TLS handshake; counts each connection from
- * accept until it ends.
- */
-class Listening {
-  readonly #loop: AcceptLoop<Deno.Conn>;
-  readonly #handshakes: TlsHandshakes;
-  /** Connections being served or refused, until they end. */
-  readonly #open = new Set<Promise<void>>();
-
-  constructor(
-    listener: Deno.TcpListener | Deno.TlsListener,
-    name: string,
-    perAddress: ConnectionsPerAddress,
-    handshakeTimeoutMs: number,
-    log: (line: string) => void,
-    handlers: ListeningHandlers,
-  ) {
-    const serve = (conn: Deno.Conn) => {
-      const ended = handlers.serve(conn).finally(() => {
-        perAddress.closed((conn.remoteAddr as Deno.NetAddr).hostname);
-        this.#open.delete(ended);
-      });
-      this.#open.add(ended);
-    };
-    this.#handshakes = new TlsHandshakes(
-      serve,
-      (conn) => perAddress.closed(conn.remoteAddr.hostname),
-      handshakeTimeoutMs,
-      log,
-    );
-    const accept = (conn: Deno.Conn) => {
-      const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
-      const plain = "setNoDelay" in conn;
-      if (!perAddress.open(hostname)) {
-        const reason = perAddress.reason(hostname);
-        log(`connection-refused addr=${hostname}:${port} reason=${JSON.stringify(reason)}`);
-        const refused = handlers.refuse(conn, reason, plain);
-        if (refused) {
-          this.#open.add(refused);
-          refused.finally(() => this.#open.delete(refused));
-        }
-        return;
-      }
-      if (plain) {
-        (conn as Deno.TcpConn).setNoDelay(true);
-        serve(conn);
-      } else {
-        // Deno's TlsConn has no setNoDelay, so Nagle stays on: cheap, as the
-        // send queue writes at most once per turn of the event loop
-        this.#handshakes.add(conn as Deno.TlsConn);
-      }
-    };
-    this.#loop = new AcceptLoop<Deno.Conn>(listener, accept, name, log);
-  }
-
-  /** Stops accepting and drops the connections still in their TLS handshake. */
-  async close(): Promise<void> {
-    await this.#loop.close();
-    await this.#handshakes.close();
-  }
-
-  /** Resolves when every connection served has ended. */
-  async finished(): Promise<void> {
-    await Promise.all(this.#open);
-  }
-}
-
-/**
- * Listens on TCP, over TLS when `tls` is given.
- * @throws {TlsConfigError} when the certificate or key cannot be used.
- */
-function listen(
-  hostname: string,
-  port: number,
-  tls: { cert: string; key: string } | undefined,
-): Deno.TcpListener | Deno.TlsListener {
-  if (!tls) return Deno.listen({ hostname, port });
-  try {
-    return Deno.listenTls({ hostname, port, cert: tls.cert, key: tls.key });
-  } catch (error) {
-    if (isListenError(error)) throw error;
-    throw new TlsConfigError(
-      `cannot use the TLS certificate and key: ${(error as Error).message}`,
-      { cause: error },
-    );
-  }
-}
-
-/** Whether an error of Deno.listenTls is about the address rather than the certificate. */
-function isListenError(error: unknown): boolean {
-  return error instanceof Deno.errors.AddrInUse ||
-    error instanceof Deno.errors.AddrNotAvailable ||
-    error instanceof Deno.errors.PermissionDenied ||
-    error instanceof Deno.errors.NotCapable;
 }
 
 /** How often to check connections' liveness: often enough for the shortest limit. */

@@ -51,14 +51,14 @@ export class MessageSearch {
   }
 
   /**
-   * The messages the user may read that contain every term of `query`
+   * The messages the user may read that contain every one of `words`
    * (see {@link parseSearchQuery}), newest first: up to `limit` of them,
    * how many there are among the messages looked through, and where the
    * next page starts. Call with the full-text index up to date. Reads in
    * one transaction (unless called inside one), so its counts agree.
    */
-  search(user: string, query: string, options: SearchOptions): SearchPage {
-    const { match, likes, folded, terms } = parseSearchQuery(query);
+  search(user: string, words: readonly string[], options: SearchOptions): SearchPage {
+    const { match, likes, folded, terms } = parseSearchQuery(words);
     if (terms.length === 0) return { hits: [], total: 0, partial: false, next: null };
     if (this.#db.isTransaction) return this.#search(user, match, likes, folded, terms, options);
     this.#db.exec("BEGIN");
@@ -198,8 +198,8 @@ export class SearchReader {
   }
 
   /** See {@link MessageSearch.search}. */
-  search(user: string, query: string, options: SearchOptions): SearchPage {
-    return this.#search.search(user, query, options);
+  search(user: string, words: readonly string[], options: SearchOptions): SearchPage {
+    return this.#search.search(user, words, options);
   }
 
   /** Closes the connection. */

@@ -8,7 +8,7 @@
 export interface AccountRecord {
   /** The user name, NFC-normalised. */
   readonly name: string;
-  /** The encoded password hash (see server/passwords.ts); never the password. */
+  /** The encoded password hash (see core/passwords.ts); never the password. */
   readonly passwordHash: string;
   /** Where it came from: imported from globals.txt, or created by REGISTER. */
   readonly source: "globals" | "registered";

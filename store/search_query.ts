@@ -30,23 +30,21 @@ export interface SearchTerms {
 }
 
 /**
- * Splits a query into terms separated by white space or control characters, all of which must match
- * (case-insensitively, anywhere in a message). Quotes and FTS5 operators
- * are taken literally.
+ * The search for the words of a query (`searchTerms` of `protocol/search_text.ts`), all of
+ * which must match (case-insensitively, anywhere in a message). Quotes and
+ * FTS5 operators are taken literally.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { parseSearchQuery } from "./search_query.ts";
- * const query = parseSearchQuery('记者 招待会 "or"');
+ * const query = parseSearchQuery(["记者", "招待会", '"or"']);
  * assert.equal(query.match, '"招待会" """or" "or"""');
  * assert.deepEqual(query.likes, ["%记者%", '%"or"%']);
  * ```
  */
-export function parseSearchQuery(query: string): SearchTerms {
-  // control characters separate terms too: a NUL would end the FTS5 query string early
-  const words = query.normalize("NFC").split(/[\s\p{Cc}]+/u);
-  const terms = [...new Set(words.filter((t) => t !== ""))];
+export function parseSearchQuery(words: readonly string[]): SearchTerms {
+  const terms = [...new Set(words)];
   const trigrams = new Set<string>();
   const likes: string[] = [];
   const folded: string[] = [];

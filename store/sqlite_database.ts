@@ -20,7 +20,13 @@ import { migrate, StoreError } from "./schema.ts";
 import { MessageSearch } from "./message_search.ts";
 import { FileIdentity } from "./file_identity.ts";
 import { Statements } from "./statements.ts";
-import type { HistoryRange, SearchOptions, StoredPage, StoredState } from "./store.ts";
+import {
+  globalsClashError,
+  type HistoryRange,
+  type SearchOptions,
+  type StoredPage,
+  type StoredState,
+} from "./store.ts";
 
 /** How hard commits go to disk. */
 export type SyncMode = "full" | "normal";
@@ -290,13 +296,7 @@ export class SqliteDatabase {
   syncGlobalsAccounts(accounts: readonly AccountRecord[], seal: string | null): void {
     for (const account of accounts) {
       const clash = this.#lookAlike(account.name);
-      if (clash !== undefined) {
-        throw new StoreError(
-          `globals account ${JSON.stringify(account.name)} looks like the existing account ${
-            JSON.stringify(clash)
-          }`,
-        );
-      }
+      if (clash !== undefined) throw globalsClashError(account.name, clash);
       this.#run(
         `INSERT INTO accounts (name, name_key, name_skeleton, password_hash, source, disabled,
            created_at)
@@ -530,9 +530,9 @@ export class SqliteDatabase {
    * One page of a search (see {@link MessageSearch.search}), after bringing
    * the full-text index up to date, so that it sees every stored message.
    */
-  search(user: string, query: string, options: SearchOptions): SearchPage {
+  search(user: string, words: readonly string[], options: SearchOptions): SearchPage {
     this.indexAll();
-    return this.#search.search(user, query, options);
+    return this.#search.search(user, words, options);
   }
 
   /**

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { SqliteDatabase } from "./sqlite_database.ts";
 import { migrate, MIGRATIONS, SCHEMA_VERSION, StoreError } from "./schema.ts";
+import { searchTerms } from "../protocol/search_text.ts";
 import type { HistoryRange, SearchOptions } from "./store.ts";
 
 async function tempPath(): Promise<string> {
@@ -41,7 +42,7 @@ function options(given: Partial<SearchOptions> = {}): SearchOptions {
 
 /** The ids of the first page of a search. */
 function found(db: SqliteDatabase, user: string, query: string): number[] {
-  return db.search(user, query, options()).hits.map((h) => h.id);
+  return db.search(user, searchTerms(query), options()).hits.map((h) => h.id);
 }
 
 /** Ann's messages in the lobby, with ids 1, 2, … in order. */
@@ -129,11 +130,11 @@ Deno.test("search finds substrings in any script, newest first, with matches mar
   post(db, 2, "香港记者招待会", "江主席", "记者问题太简单");
   post(db, 3, "lobby", "bob", "conference conference conference");
   post(db, 4, "lobby", "bob", "nothing to see");
-  const { hits } = db.search("ann", "conference", options());
+  const { hits } = db.search("ann", searchTerms("conference"), options());
   assert.deepEqual(hits.map((h) => h.id), [3, 1]);
   assert.equal(hits[1].snippet, "the press [conference] starts at noon");
   assert.equal(hits[1].room, "lobby");
-  const chinese = db.search("ann", "记者", options()).hits;
+  const chinese = db.search("ann", searchTerms("记者"), options()).hits;
   assert.deepEqual(chinese.map((h) => [h.room, h.sender, h.snippet]), [
     ["香港记者招待会", "江主席", "[记者]问题太简单"],
   ]);
@@ -166,10 +167,10 @@ const TEA = ["tea, tea, tea!", "some tea", "tea and more tea", "no match here", 
 Deno.test("search pages newest first, with how many match and where the next page starts", () => {
   const db = seeded();
   postInLobby(db, TEA);
-  const first = db.search("ann", "tea", options({ limit: 2 }));
+  const first = db.search("ann", searchTerms("tea"), options({ limit: 2 }));
   assert.deepEqual(first.hits.map((h) => h.id), [5, 3]);
   assert.deepEqual([first.total, first.partial, first.next], [4, false, 3]);
-  const second = db.search("ann", "tea", options({ limit: 2, before: 3 }));
+  const second = db.search("ann", searchTerms("tea"), options({ limit: 2, before: 3 }));
   assert.deepEqual(second.hits.map((h) => h.id), [2, 1]);
   assert.deepEqual([second.total, second.partial, second.next], [2, false, null]);
   db.close();
@@ -178,10 +179,10 @@ Deno.test("search pages newest first, with how many match and where the next pag
 Deno.test("a page looks through at most scanLimit index candidates, and says that older are left", () => {
   const db = seeded();
   postInLobby(db, TEA);
-  const first = db.search("ann", "tea", options({ scanLimit: 2 }));
+  const first = db.search("ann", searchTerms("tea"), options({ scanLimit: 2 }));
   assert.deepEqual(first.hits.map((h) => h.id), [5, 3], "the newest two candidates");
   assert.deepEqual([first.total, first.partial, first.next], [2, true, 3]);
-  const second = db.search("ann", "tea", options({ scanLimit: 2, before: 3 }));
+  const second = db.search("ann", searchTerms("tea"), options({ scanLimit: 2, before: 3 }));
   assert.deepEqual(second.hits.map((h) => h.id), [2, 1]);
   assert.deepEqual([second.total, second.partial, second.next], [2, false, null]);
   db.close();
@@ -194,13 +195,13 @@ Deno.test("short terms look through the newest scanLimit messages of the user's 
   post(db, 3, "lobby", "ann", "not this");
   for (let id = 4; id <= 60; id++) post(db, id, "secret", "carol", "ab, but not for ann");
   post(db, 61, "lobby", "ann", "ab three");
-  const first = db.search("ann", "ab", options({ scanLimit: 2 }));
+  const first = db.search("ann", searchTerms("ab"), options({ scanLimit: 2 }));
   assert.deepEqual(first.hits.map((h) => h.id), [61], "61 and 3 looked through");
   assert.deepEqual([first.total, first.partial, first.next], [1, true, 3]);
-  const second = db.search("ann", "ab", options({ scanLimit: 2, before: 3 }));
+  const second = db.search("ann", searchTerms("ab"), options({ scanLimit: 2, before: 3 }));
   assert.deepEqual(second.hits.map((h) => h.id), [2, 1], "past carol's 57 messages");
   assert.deepEqual([second.total, second.partial, second.next], [2, false, null]);
-  const all = db.search("ann", "AB", options({ limit: 1 }));
+  const all = db.search("ann", searchTerms("AB"), options({ limit: 1 }));
   assert.deepEqual([all.hits.map((h) => h.id), all.total, all.partial, all.next], [
     [61],
     3,
@@ -226,7 +227,7 @@ Deno.test("search takes quotes and operators literally", () => {
   for (const query of ['"NEAR"', "OR AND", "*", "100%_", 'NEAR"', "%"]) {
     assert.deepEqual(found(db, "ann", query), [1], query);
   }
-  assert.deepEqual(db.search("ann", "   ", options()), {
+  assert.deepEqual(db.search("ann", searchTerms("   "), options()), {
     hits: [],
     total: 0,
     partial: false,
@@ -530,7 +531,9 @@ Deno.test("a version-6 file: look-alike accounts stay, keys are remade, DMs spli
   assert.equal(db.getAccount("\u0430lice")?.passwordHash, "h2", "both stay, and may log in");
   assert.equal(db.createAccount({ ...db.getAccount("alice")!, name: "ALICE" }), false);
   const rooms = (user: string) =>
-    db.search(user, "pair", options({ limit: 10 })).hits.map((hit) => [hit.id, hit.room]).sort();
+    db.search(user, searchTerms("pair"), options({ limit: 10 })).hits.map((
+      hit,
+    ) => [hit.id, hit.room]).sort();
   assert.deepEqual(rooms("c"), [[1, "a \\↔ b ↔ c"]]);
   assert.deepEqual(rooms("a ↔ b"), [[1, "a \\↔ b ↔ c"]]);
   assert.deepEqual(rooms("a"), [[2, "a ↔ b \\↔ c"]]);
@@ -540,11 +543,14 @@ Deno.test("a version-6 file: look-alike accounts stay, keys are remade, DMs spli
     db.history("direct", "a \\↔ b ↔ c", { limit: 10 }).messages.map((m) => m.id),
     [1, 3],
   );
-  assert.deepEqual(db.search("carol", "came", options({ limit: 10 })).hits.map((hit) => hit.id), [
-    6,
-  ]);
   assert.deepEqual(
-    db.search("bob", "came", options({ limit: 10 })).hits.map((hit) => hit.id).sort(),
+    db.search("carol", searchTerms("came"), options({ limit: 10 })).hits.map((hit) => hit.id),
+    [
+      6,
+    ],
+  );
+  assert.deepEqual(
+    db.search("bob", searchTerms("came"), options({ limit: 10 })).hits.map((hit) => hit.id).sort(),
     [5, 6],
   );
   db.close();
@@ -584,16 +590,16 @@ Deno.test("search covers a peer chat from the user's latest joining on, other ro
     db.addMembership("room", "lobby", "bob", 10);
   });
   assert.deepEqual(
-    db.search("bob", "word", options({ limit: 10 })).hits.map((hit) => hit.id).sort(),
+    db.search("bob", searchTerms("word"), options({ limit: 10 })).hits.map((hit) => hit.id).sort(),
     [2, 3],
   );
   assert.deepEqual(
-    db.search("ann", "word", options({ limit: 10 })).hits.map((hit) => hit.id).sort(),
+    db.search("ann", searchTerms("word"), options({ limit: 10 })).hits.map((hit) => hit.id).sort(),
     [1, 2, 3],
   );
   db.transaction(() => db.addMembership("group", "peer chat 1", "ann", 11, 2));
   assert.deepEqual(
-    db.search("ann", "word", options({ limit: 10 })).hits.map((hit) => hit.id),
+    db.search("ann", searchTerms("word"), options({ limit: 10 })).hits.map((hit) => hit.id),
     [3],
     "ann left and came back",
   );

@@ -3,6 +3,9 @@ import { DatabaseSync } from "node:sqlite";
 import { StoreError } from "./schema.ts";
 import { SqliteStore } from "./sqlite_store.ts";
 import { StoreFailedError } from "./store.ts";
+import { storeContract } from "./store_contract.ts";
+
+storeContract("SqliteStore", () => SqliteStore.open(":memory:"));
 
 const message = (id: number, room = "lobby") => ({
   kind: "room" as const,
@@ -26,7 +29,7 @@ async function fileStore(): Promise<{ store: SqliteStore; path: string }> {
 
 /** The ids of the first page of ann's search for `query`. */
 async function found(store: SqliteStore, query: string): Promise<number[]> {
-  return (await store.search("ann", query, SEARCH)).hits.map((hit) => hit.id);
+  return (await store.search("ann", [query], SEARCH)).hits.map((hit) => hit.id);
 }
 
 Deno.test("writes made in one turn are committed together (group commit)", async () => {
@@ -72,7 +75,7 @@ Deno.test("operations resolve in the order they were called", async () => {
     store.history("room", "lobby", { limit: 5 }).then((page) =>
       order.push(`history:${page.messages.length}`)
     ),
-    store.search("ann", "message", { limit: 5, before: null, scanLimit: 100 }).then((page) =>
+    store.search("ann", ["message"], { limit: 5, before: null, scanLimit: 100 }).then((page) =>
       order.push(`search:${page.hits.length}`)
     ),
   ]);

@@ -10,6 +10,33 @@
 import { SearchReader } from "./message_search.ts";
 import { leavesStateUnknown, type OpenOptions, SqliteDatabase } from "./sqlite_database.ts";
 import type { MessageRecord, RoomKind } from "./records.ts";
+import { StoreError } from "./schema.ts";
+
+/**
+ * The operations a batch may run: methods of {@link SqliteDatabase}, by
+ * name, each with its own arguments and result. A search reader runs
+ * `search` only.
+ */
+export type StoreOperations = Pick<
+  SqliteDatabase,
+  | "load"
+  | "getAccount"
+  | "createAccount"
+  | "globalsSeal"
+  | "syncGlobalsAccounts"
+  | "createRoom"
+  | "addMembership"
+  | "ban"
+  | "unban"
+  | "appendMessage"
+  | "history"
+  | "directRooms"
+  | "search"
+  | "indexAll"
+>;
+
+/** The name of a store operation. */
+export type OperationName = keyof StoreOperations;
 
 /**
  * The messages a batch appends, field by field: the i-th `appendMessage`
@@ -31,7 +58,7 @@ export interface MessageColumns {
  */
 export type WorkerRequest =
   | { type: "open"; path: string; options: OpenOptions; reader?: boolean }
-  | { type: "batch"; ops: string[]; args: unknown[][]; messages: MessageColumns }
+  | { type: "batch"; ops: OperationName[]; args: unknown[][]; messages: MessageColumns }
   | { type: "close" };
 
 /**
@@ -62,7 +89,7 @@ export type WorkerReply =
  * Operations that need no transaction of their own: reads, and bringing
  * the full-text index up to date (which commits without waiting for the disk).
  */
-const READS = new Set([
+const READS: ReadonlySet<OperationName> = new Set<OperationName>([
   "load",
   "getAccount",
   "globalsSeal",
@@ -144,9 +171,8 @@ function stop(error: unknown): void {
  * own savepoint, so only the failing one fails — unless the failure leaves
  * what is on disk unknown: then nothing is tried again, and it is thrown.
  */
-function run(db: SqliteDatabase | SearchReader, ops: string[], args: unknown[][]): Outcomes {
-  // deno-lint-ignore no-explicit-any
-  const call = (i: number) => (db as any)[ops[i]](...args[i]);
+function run(db: SqliteDatabase | SearchReader, ops: OperationName[], args: unknown[][]): Outcomes {
+  const call = (i: number) => perform(db, ops[i], args[i]);
   if (!(db instanceof SqliteDatabase) || ops.every((op) => READS.has(op))) {
     return attemptEach(ops.length, call);
   }
@@ -165,10 +191,22 @@ function run(db: SqliteDatabase | SearchReader, ops: string[], args: unknown[][]
   }
 }
 
+/**
+ * Runs one operation with its arguments (as the store sent them, checked by
+ * its types there); a search reader only searches.
+ */
+function perform(db: SqliteDatabase | SearchReader, op: OperationName, args: unknown[]): unknown {
+  if (db instanceof SearchReader && op !== "search") {
+    throw new StoreError(`a search reader does not ${op}`);
+  }
+  const operation = (db as StoreOperations)[op] as (...args: unknown[]) => unknown;
+  return operation.apply(db, args);
+}
+
 /** Runs every operation; consecutive appended messages go in together. */
 function runAll(
   db: SqliteDatabase,
-  ops: string[],
+  ops: OperationName[],
   args: unknown[][],
   call: (i: number) => unknown,
 ): unknown[] {

@@ -78,6 +78,15 @@ export class StoreFailedError extends StoreError {
   override name = "StoreFailedError";
 }
 
+/** The error of a globals.txt account whose name looks like that of an existing account. */
+export function globalsClashError(name: string, existing: string): StoreError {
+  return new StoreError(
+    `globals account ${JSON.stringify(name)} looks like the existing account ${
+      JSON.stringify(existing)
+    }`,
+  );
+}
+
 /**
  * Durable storage. Every write resolves once it is on disk; writes and
  * reads are carried out in the order they were called (searches may run
@@ -142,14 +151,15 @@ export interface ChatStore {
   /** The names of the direct conversations of `user`, the one with the newest message first. */
   directRooms(user: string): Promise<string[]>;
   /**
-   * Full-text search over the messages of the rooms `user` has been in and
-   * is not banned from (in a peer chat, only those after the user's latest
-   * joining), newest first, one page at a time: the page looks through at
-   * most `options.scanLimit` messages below `options.before`. Sees every
+   * Full-text search for the messages holding every one of `words` (see
+   * `searchTerms`) in the rooms `user` has been in and is not banned from
+   * (in a peer chat, only those after the user's latest joining), newest
+   * first, one page at a time: the page looks through at most
+   * `options.scanLimit` messages below `options.before`. Sees every
    * message whose write had resolved before the call; it need not wait for
    * writes still in flight.
    */
-  search(user: string, query: string, options: SearchOptions): Promise<SearchPage>;
+  search(user: string, words: readonly string[], options: SearchOptions): Promise<SearchPage>;
   /** Finishes pending writes and releases the storage. */
   close(): Promise<void>;
 }

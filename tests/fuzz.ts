@@ -25,7 +25,7 @@ import { FrameDecoder } from "../protocol/frame.ts";
 import { type Message, parseMessage } from "../protocol/message.ts";
 import { Event, REQUESTS, Response, Status } from "../protocol/methods.ts";
 import { ORIGINAL_ANSWERS, type OriginalRequest } from "../protocol/original.ts";
-import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
+import { NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
 import { type ServerHandle, type ServerOptions, startServer } from "../server/server.ts";
 import {
   deriveSeed,

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { frame } from "../protocol/frame.ts";
 import { encodeMessage } from "../protocol/message.ts";
-import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
+import { NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
 import { inRoom, NEVER, RawConnection, startTestServer } from "./helpers.ts";
 
 const text = new TextEncoder();

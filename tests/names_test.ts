@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseRows } from "../protocol/content.ts";
-import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
+import { NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
 import { online, RawConnection, startTestServer } from "./helpers.ts";
 
 /** REGISTER's status and reason for `name`, with a good password. */

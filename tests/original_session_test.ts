@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { parseRows } from "../protocol/content.ts";
 import { frame } from "../protocol/frame.ts";
 import { formatCtime } from "../protocol/original.ts";
-import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
+import { NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
 import { ACCOUNTS, RawConnection, startTestServer } from "./helpers.ts";
 import {
   OriginalClient,

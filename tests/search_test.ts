@@ -7,8 +7,8 @@
 import assert from "node:assert/strict";
 import { parseRows } from "../protocol/content.ts";
 import { encodeMessage } from "../protocol/message.ts";
-import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
-import { DEFAULT_SEARCH_LIMITS } from "../server/search_slots.ts";
+import { NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
+import { DEFAULT_SEARCH_LIMITS } from "../core/search.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import { RawConnection, startTestServer, withTimeout } from "./helpers.ts";
 
@@ -98,10 +98,10 @@ Deno.test("a user's second SEARCH under way is RATE_LIMITED, and so is one beyon
   const held = new Promise<void>((resolve) => release = resolve);
   const asked: string[] = [];
   const storeSearch = store.search.bind(store);
-  store.search = async (user, query, options) => {
-    asked.push(query);
+  store.search = async (user, words, options) => {
+    asked.push(words.join(" "));
     await held;
-    return storeSearch(user, query, options);
+    return storeSearch(user, words, options);
   };
   const server = await startTestServer({
     store,

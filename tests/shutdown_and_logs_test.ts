@@ -5,7 +5,7 @@
  * connection.
  */
 import assert from "node:assert/strict";
-import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
+import { NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
 import { RawConnection, startTestServer, withTimeout } from "./helpers.ts";
 import { spawnServer } from "./server_process.ts";
 import { startWebTestServer } from "./web_helpers.ts";

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
+import { NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
 import { RawConnection, startTestServer } from "./helpers.ts";
 
 Deno.test("a client that stops reading is dropped with a reason and the room is told", async () => {

@@ -35,9 +35,9 @@ import {
   sanitize,
   SecretInput,
 } from "../client/terminal/terminal.ts";
-import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../server/chat.ts";
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from "../core/accounts.ts";
 import { testPoems } from "./poem_corpus.ts";
-import { DEFAULT_SEARCH_LIMITS } from "../server/search_slots.ts";
+import { DEFAULT_SEARCH_LIMITS } from "../core/search.ts";
 
 const ROOT = new URL("../", import.meta.url);
 const ACCOUNTS = new Map([["alice", "alice123"], ["bob", "bob123"], ["记者", "hongkong"]]);

@@ -5,8 +5,8 @@
  * @module
  */
 
-import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
-import { DEFAULT_SEARCH_LIMITS } from "../server/search_slots.ts";
+import { NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
+import { DEFAULT_SEARCH_LIMITS } from "../core/search.ts";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "./playwright.ts";
 import type { ServerHandle } from "../server/server.ts";

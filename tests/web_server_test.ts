@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
+import { NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
 import { parseRows } from "../protocol/content.ts";
-import { CONTENT_SECURITY_POLICY } from "../server/static_files.ts";
+import { CONTENT_SECURITY_POLICY } from "../server/http/static_files.ts";
 import { ACCOUNTS, RawConnection, ROOMS, withTimeout } from "./helpers.ts";
 import { serverCommand, writeTestGlobals } from "./server_process.ts";
 import { httpUrl, JsonSocket, rawHttp, startWebTestServer } from "./web_helpers.ts";

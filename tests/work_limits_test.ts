@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { parseRows } from "../protocol/content.ts";
-import { NO_FLOOD_LIMITS } from "../server/flood_control.ts";
+import { NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
 import { inRoom, NEVER, RawConnection, startTestServer } from "./helpers.ts";

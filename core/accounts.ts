@@ -1,0 +1,223 @@
+/**
+ * Accounts: registering, and checking a login's password. Passwords are
+ * hashed and checked in a bounded queue (scrypt keeps a core busy), those
+ * from quiet addresses first; unknown names are checked against decoys, so
+ * that a failure takes as long whether the account exists or not; failures
+ * slow down further attempts (see `limits/flood_control.ts`). Coming online
+ * once the password is right is presence's business (`presence.ts`).
+ * @module
+ */
+
+import { nameFormProblem, nameKey, nameProblem } from "../protocol/names.ts";
+import type { ChatStore } from "../store/store.ts";
+import { Decoys } from "./decoys.ts";
+import { type FloodControl, LOGIN_HELD } from "./limits/flood_control.ts";
+import { WAITING_PER_RUNNING, WorkQueue } from "./limits/work_queue.ts";
+import { BUSY_RETRY_MS, type Outcome, rateLimited } from "./outcome.ts";
+import type { PasswordScheme } from "./passwords.ts";
+import type { Session } from "./session.ts";
+
+/** Shortest password REGISTER accepts, in characters. */
+export const MIN_PASSWORD_LENGTH = 8;
+/** Longest password accepted, in characters. */
+export const MAX_PASSWORD_LENGTH = 1024;
+
+/** The reason of a LOGIN or REGISTER refused because too many passwords wait to be checked. */
+const PASSWORDS_BUSY = "the server is busy checking passwords; try again";
+
+/** Returns why a password is too weak for REGISTER, or null. */
+export function passwordProblem(password: string, user: string): string | null {
+  const length = [...password].length;
+  if (length < MIN_PASSWORD_LENGTH) {
+    return `password is shorter than ${MIN_PASSWORD_LENGTH} characters`;
+  }
+  if (length > MAX_PASSWORD_LENGTH) {
+    return `password is longer than ${MAX_PASSWORD_LENGTH} characters`;
+  }
+  if ([...user].length >= 3 && password.toLowerCase().includes(user.toLowerCase())) {
+    return "password contains the user name";
+  }
+  if (new Set(password).size < 3) return "password has fewer than 3 different characters";
+  if (/\p{Cc}/u.test(password)) return "password contains a control character";
+  return null;
+}
+
+/** A user name for a log line: quoted, or a placeholder when it is no valid name. */
+function loggedName(user: string): string {
+  return nameProblem(user) ? '"(invalid name)"' : JSON.stringify(user);
+}
+
+/** Settings of {@link Accounts}. */
+export interface AccountsOptions {
+  store: ChatStore;
+  /** How passwords are hashed and checked. */
+  passwords: PasswordScheme;
+  /** scrypt cost N of new password hashes. */
+  scryptCost: number;
+  /** Password checks and hashes under way at once; 64 times as many may wait. */
+  scryptConcurrency: number;
+  /** How many accounts have a password hash of each scrypt cost (for the decoys). */
+  passwordCosts: ReadonlyMap<number, number>;
+  /** The server's flood control, which throttles failed logins and registrations. */
+  flood: FloodControl;
+  now: () => number;
+  log: (line: string) => void;
+}
+
+/** Registering and checking passwords. */
+export class Accounts {
+  readonly #options: AccountsOptions;
+  readonly #flood: FloodControl;
+  readonly #work: WorkQueue;
+  readonly #decoys: Decoys;
+  /** Per address, logins waiting for one under way to end. */
+  readonly #loginWaiters = new Map<string, (() => void)[]>();
+
+  constructor(options: AccountsOptions) {
+    this.#options = options;
+    this.#flood = options.flood;
+    const running = options.scryptConcurrency;
+    this.#work = new WorkQueue({ running, waiting: running * WAITING_PER_RUNNING });
+    this.#decoys = new Decoys(options.passwordCosts, options.scryptCost);
+  }
+
+  /**
+   * Creates an account (the name is NFC-normalised first). Refused
+   * registrations slow down further ones from the same address; accounts
+   * created are limited per address and in all.
+   */
+  async register(session: Session, username: string, password: string): Promise<Outcome> {
+    const { now, log } = this.#options;
+    const wait = this.#flood.registerWait(session.ip, now());
+    if (wait > 0) return rateLimited(wait, "too many refused registrations from this address");
+    const outcome = await this.#createAccount(session.ip, username, password);
+    if (outcome.status !== "OK") {
+      if (outcome.status !== "RATE_LIMITED") this.#flood.registerFailed(session.ip, now());
+      log(
+        `register-refused session=${session.id} addr=${session.sink.address} status=${outcome.status}`,
+      );
+    }
+    return outcome;
+  }
+
+  async #createAccount(ip: string, username: string, password: string): Promise<Outcome> {
+    const { now, store } = this.#options;
+    const user = username.normalize("NFC");
+    const problem = nameProblem(user);
+    if (problem) return { status: "INVALID_NAME", reason: problem };
+    const weakness = passwordProblem(password, user);
+    if (weakness) return { status: "WEAK_PASSWORD", reason: weakness };
+    const { wait, perAddress } = this.#flood.registrationWait(ip, now());
+    if (wait > 0) {
+      return rateLimited(
+        wait,
+        `too many new accounts ${perAddress ? "from this address" : "on this server"}; try later`,
+      );
+    }
+    const passwordHash = await this.#work.run(
+      () => this.#options.passwords.hash(password, this.#options.scryptCost),
+      { urgent: this.#flood.isQuiet(ip, now()) },
+    );
+    if (passwordHash === null) {
+      this.#flood.registrationRefused(ip, now());
+      return rateLimited(BUSY_RETRY_MS, PASSWORDS_BUSY);
+    }
+    const created = await store.createAccount({
+      name: user,
+      passwordHash,
+      source: "registered",
+      disabled: false,
+      createdAt: now(),
+    });
+    if (!created) {
+      this.#flood.registrationRefused(ip, now());
+      return { status: "NAME_TAKEN" };
+    }
+    this.#options.log(`registered user=${JSON.stringify(user)}`);
+    return { status: "OK" };
+  }
+
+  /**
+   * Checks a login's password (the user name is NFC-normalised first):
+   * the user name when it is right, else the outcome refusing the login.
+   * Unknown users cost as much time as wrong passwords, so the answer does
+   * not tell which. Passwords wait their turn to be checked, those from
+   * quiet addresses first.
+   */
+  async authenticate(
+    session: Session,
+    username: string,
+    password: string,
+  ): Promise<string | Outcome> {
+    const { now, log } = this.#options;
+    const user = username.normalize("NFC");
+    // an absurd name is no account: it must not become a megabyte-long key either
+    const key = nameFormProblem(user) ? "(invalid name)" : nameKey(user);
+    const ip = session.ip;
+    let urgent = this.#flood.isQuiet(ip, now());
+    let wait;
+    while ((wait = this.#flood.beginLogin(key, ip, now())) === LOGIN_HELD) {
+      await this.#loginEnded(ip);
+      urgent = false;
+    }
+    if (wait > 0) {
+      log(`login-throttled session=${session.id} addr=${session.sink.address}`);
+      return rateLimited(wait, "too many failed logins; wait before trying again");
+    }
+    let matches: boolean | null = null;
+    try {
+      matches = await this.#passwordMatches(user, password, urgent);
+    } finally {
+      if (matches === null) this.#flood.loginAbandoned(key, ip);
+      else if (matches) this.#flood.loginSucceeded(key, ip);
+      else this.#flood.loginFailed(ip, now());
+      this.#wakeLogins(ip);
+    }
+    if (matches === null) return rateLimited(BUSY_RETRY_MS, PASSWORDS_BUSY);
+    if (!matches) {
+      const failures = this.#flood.loginFailures(key, now());
+      log(
+        `login-failed session=${session.id} addr=${session.sink.address} user=${
+          loggedName(user)
+        } failures=${failures}`,
+      );
+      return { status: "AUTH_FAILED" };
+    }
+    return user;
+  }
+
+  /** Resolves when a login attempt from `ip` has ended. */
+  #loginEnded(ip: string): Promise<void> {
+    return new Promise((resolve) => {
+      const waiting = this.#loginWaiters.get(ip);
+      if (waiting) waiting.push(resolve);
+      else this.#loginWaiters.set(ip, [resolve]);
+    });
+  }
+
+  #wakeLogins(ip: string): void {
+    const waiting = this.#loginWaiters.get(ip);
+    if (!waiting) return;
+    this.#loginWaiters.delete(ip);
+    for (const wake of waiting) wake();
+  }
+
+  /**
+   * Whether `password` is the one of an enabled account `user`, or null
+   * when the server was too busy to check it; as slow for unknown users and
+   * absurd input as for wrong passwords.
+   */
+  async #passwordMatches(user: string, password: string, urgent: boolean): Promise<boolean | null> {
+    // accounts stored before the rules on invisible characters may break them, and still log in
+    const plausible = nameFormProblem(user) === null &&
+      password.length <= MAX_PASSWORD_LENGTH * 2;
+    const account = plausible ? await this.#options.store.getAccount(user) : null;
+    const hash = account?.passwordHash ?? this.#decoys.for(plausible ? user : "");
+    const matches = await this.#work.run(
+      () => this.#options.passwords.verify(plausible ? password : "", hash),
+      { urgent },
+    );
+    if (matches === null) return null;
+    return account !== null && !account.disabled && matches;
+  }
+}

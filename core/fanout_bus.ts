@@ -1,0 +1,53 @@
+/**
+ * The fan-out bus: every event a session may receive is published on it,
+ * addressed to a place, to a user or to everyone, and the bus hands it to
+ * the sessions of this node that it is addressed to. In one process the bus
+ * is a direct call ({@link InProcessBus}); a cluster of servers puts a bus
+ * between them here (PostgreSQL LISTEN/NOTIFY, Redis), and the chat rules
+ * do not change. Publishing allocates nothing: the event object is the one
+ * every recipient shares.
+ * @module
+ */
+
+import type { ChatEvent, Place } from "./events.ts";
+
+/** Whom an event is for. */
+export type Audience =
+  /** The members of a room or peer chat. */
+  | { readonly kind: "place"; readonly place: Place }
+  /** The sessions of one user. */
+  | { readonly kind: "user"; readonly user: string }
+  /** Every session that takes events. */
+  | { readonly kind: "everyone" };
+
+/** The audience of notices, made once. */
+export const EVERYONE: Audience = { kind: "everyone" };
+
+/** Where the chat publishes its events. */
+export interface FanoutBus {
+  /**
+   * Sends `event` to `to`, leaving out the session with the id
+   * `exceptSession` (0 for none: the one that caused it, e.g. the poster).
+   * Events reach each session in the order they were published.
+   */
+  publish(to: Audience, event: ChatEvent, exceptSession: number): void;
+}
+
+/** What a node does with the events published for its sessions. */
+export interface LocalDelivery {
+  /** Gives `event` to the sessions of this node in `to`, but `exceptSession`. */
+  deliver(to: Audience, event: ChatEvent, exceptSession: number): void;
+}
+
+/** The bus of a single server: publishing delivers at once. */
+export class InProcessBus implements FanoutBus {
+  readonly #local: LocalDelivery;
+
+  constructor(local: LocalDelivery) {
+    this.#local = local;
+  }
+
+  publish(to: Audience, event: ChatEvent, exceptSession: number): void {
+    this.#local.deliver(to, event, exceptSession);
+  }
+}

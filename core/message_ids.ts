@@ -1,0 +1,25 @@
+/**
+ * The ids of messages: unique and increasing across the server, given out
+ * when a message is posted, before it is stored. No I/O.
+ * @module
+ */
+
+/** The message ids of one server. */
+export class MessageIds {
+  #last: number;
+
+  /** @param last the highest id used so far (stored) */
+  constructor(last: number) {
+    this.#last = last;
+  }
+
+  /** The last id given out. */
+  get last(): number {
+    return this.#last;
+  }
+
+  /** Gives out the next id. */
+  next(): number {
+    return ++this.#last;
+  }
+}

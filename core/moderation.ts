@@ -1,0 +1,147 @@
+/**
+ * Moderation: who may moderate which room, who is banned where, and
+ * kicking, banning and unbanning. The owner of a public room and the
+ * server's admins may; bans are stored, and kept here in step. No I/O but
+ * through the store.
+ * @module
+ */
+
+import { codePointName } from "../protocol/message_text.ts";
+import { nameProblem } from "../protocol/names.ts";
+import type { BanRecord } from "../store/records.ts";
+import type { ChatStore } from "../store/store.ts";
+import type { FanoutBus } from "./fanout_bus.ts";
+import type { Memberships } from "./memberships.ts";
+import type { Outcome } from "./outcome.ts";
+import type { Room } from "./room.ts";
+import type { Rooms } from "./rooms.ts";
+import type { Membership, Session } from "./session.ts";
+
+/** Longest reason a moderator may give for a kick or ban, in characters. */
+export const MAX_MODERATION_REASON = 200;
+
+/** What a moderator does to a user. */
+export type ModerationAction = "kick" | "ban" | "unban";
+
+/** Settings of {@link Moderation}. */
+export interface ModerationOptions {
+  /** Users who may kick and ban in every room. */
+  admins: ReadonlySet<string>;
+  /** The bans stored. */
+  bans: readonly BanRecord[];
+  store: ChatStore;
+  bus: FanoutBus;
+  rooms: Rooms;
+  memberships: Memberships;
+  now: () => number;
+  log: (line: string) => void;
+}
+
+/** Admins, bans, and moderators' actions. */
+export class Moderation {
+  readonly #options: ModerationOptions;
+  readonly #bans = new Map<string, Map<string, BanRecord>>();
+
+  constructor(options: ModerationOptions) {
+    this.#options = options;
+    for (const ban of options.bans) this.#ban(ban);
+  }
+
+  /** Whether `user` may kick and ban in a room owned by `owner`. */
+  mayModerate(user: string, owner: string | null): boolean {
+    return user === owner || this.#options.admins.has(user);
+  }
+
+  /** The ban keeping `user` out of `room`, if any. */
+  banOf(room: string, user: string): BanRecord | undefined {
+    return this.#bans.get(room)?.get(user);
+  }
+
+  /**
+   * Removes a user from a public room (the session's, or `options.room`);
+   * with `ban`, also keeps them out; `unban` lets them in again. Owners of
+   * the room and admins only.
+   */
+  async moderate(
+    session: Session,
+    action: ModerationAction,
+    targetName: string,
+    options: { room?: string; reason?: string },
+  ): Promise<Outcome> {
+    const { store, rooms, now, log } = this.#options;
+    const room = options.room === undefined ? session.room : rooms.get(options.room) ?? null;
+    if (!room) {
+      return options.room === undefined ? { status: "NOT_IN_ROOM" } : { status: "NO_SUCH_ROOM" };
+    }
+    const by = session.user!;
+    if (room.kind !== "room" || !this.mayModerate(by, room.owner)) {
+      return { status: "NOT_ALLOWED", reason: "only the room's owner and admins may" };
+    }
+    const target = targetName.normalize("NFC");
+    const reason = options.reason ?? "";
+    const problem = reasonProblem(reason);
+    if (problem) return { status: "BAD_REQUEST", reason: problem };
+    if (action !== "unban" && target === by) {
+      return { status: "NOT_ALLOWED", reason: `you cannot ${action} yourself` };
+    }
+    const inRoom = room.members.find((member) => member.session.user === target);
+    if (action === "kick" && !inRoom) return { status: "NO_SUCH_USER" };
+    if (action === "ban" && !inRoom && !(await this.#accountExists(target))) {
+      return { status: "NO_SUCH_USER", reason: "no user has that name" };
+    }
+    if (action === "unban") {
+      if (!this.banOf(room.name, target)) return { status: "NO_SUCH_USER" };
+      await store.unban(room.name, target);
+      this.#bans.get(room.name)?.delete(target);
+    }
+    if (action === "ban") {
+      const ban = { room: room.name, user: target, bannedBy: by, reason, time: now() };
+      await store.ban(ban);
+      this.#ban(ban);
+    }
+    // in the room still (or again) once the ban is stored
+    const membership = inRoom?.session.memberships.get(room);
+    if (action !== "unban" && membership) {
+      this.#remove(membership, room, by, reason, action === "ban");
+    }
+    log(
+      `${action} room=${JSON.stringify(room.name)} user=${JSON.stringify(target)} by=${
+        JSON.stringify(by)
+      }`,
+    );
+    return { status: "OK" };
+  }
+
+  /** Records a ban. */
+  #ban(ban: BanRecord): void {
+    let room = this.#bans.get(ban.room);
+    if (!room) this.#bans.set(ban.room, room = new Map());
+    room.set(ban.user, ban);
+  }
+
+  /** Takes a member out of a room, telling the room why and them that they were. */
+  #remove(membership: Membership, room: Room, by: string, reason: string, banned: boolean): void {
+    const { memberships, bus, now } = this.#options;
+    const user = membership.session.user!;
+    memberships.leave(membership, { kind: banned ? "banned" : "kicked", by, reason });
+    bus.publish(
+      { kind: "user", user },
+      { type: "removed", place: room.place, by, reason, banned, time: now() },
+      0,
+    );
+  }
+
+  /** Whether an account (enabled or not) has exactly this name; never looks up an absurd one. */
+  async #accountExists(user: string): Promise<boolean> {
+    return nameProblem(user) === null && await this.#options.store.getAccount(user) !== null;
+  }
+}
+
+/** Why a moderator's reason is refused, or null. */
+function reasonProblem(reason: string): string | null {
+  if ([...reason].length > MAX_MODERATION_REASON) {
+    return `Reason is longer than ${MAX_MODERATION_REASON} characters`;
+  }
+  const control = /\p{Cc}/u.exec(reason);
+  return control ? `Reason contains the control character ${codePointName(control[0])}` : null;
+}

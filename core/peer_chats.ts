@@ -1,0 +1,122 @@
+/**
+ * Peer chats: private conversations that two online users start
+ * (PEER_CONNECT), which others may ask to join (see `invitations.ts`), and
+ * which end when everyone else has left (PEER_BYE). No I/O but through the
+ * store.
+ * @module
+ */
+
+import { nameProblem } from "../protocol/names.ts";
+import type { ChatStore } from "../store/store.ts";
+import { LEFT } from "./events.ts";
+import type { Invitation, Invitations, PeerOutcome } from "./invitations.ts";
+import type { Memberships } from "./memberships.ts";
+import type { ChatStatus, Outcome } from "./outcome.ts";
+import { offlineReason, type Presence } from "./presence.ts";
+import type { Rooms } from "./rooms.ts";
+import type { Session } from "./session.ts";
+
+/** Settings of {@link PeerChats}. */
+export interface PeerChatsOptions {
+  store: ChatStore;
+  presence: Presence;
+  rooms: Rooms;
+  memberships: Memberships;
+  invitations: Invitations;
+  now: () => number;
+  log: (line: string) => void;
+}
+
+/** Why PEER_ACCEPT or PEER_DECLINE found nothing to answer. */
+function noInvitationReason(user: string): string {
+  return nameProblem(user)
+    ? "no such request to join is waiting"
+    : `${user} is not waiting to join this peer chat`;
+}
+
+/** Starting, joining and leaving peer chats. */
+export class PeerChats {
+  readonly #options: PeerChatsOptions;
+
+  constructor(options: PeerChatsOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Connects the session with an online peer in a private peer chat. A
+   * peer in no room is moved into a new peer chat of the two; a peer in a
+   * public room is BUSY (nobody is taken out of a public room by someone
+   * else); a peer in another peer chat gets the requester's request to join
+   * it (INVITED), which its members answer with {@link PeerChats.accept} or
+   * {@link PeerChats.decline}, or which expires. Resolves once the
+   * memberships are stored.
+   */
+  connect(session: Session, peerName: string): PeerOutcome | Promise<PeerOutcome> {
+    const { presence, rooms, memberships, invitations, store, now, log } = this.#options;
+    const peer = peerName.normalize("NFC");
+    if (peer === session.user) return { status: "PEER_IS_SELF" };
+    const target = presence.sessionOf(peer);
+    if (!target) return { status: "PEER_OFFLINE", reason: offlineReason(peer) };
+    const place = target.room;
+    if (place?.kind === "room") {
+      return { status: "BUSY", reason: `${peer} is in a public room; try again later` };
+    }
+    if (place && place === session.room) return { status: "OK", room: place.name };
+    if (place) return invitations.ask(session, place);
+    const peerChat = rooms.newPeerChat();
+    const created = store.createRoom({
+      kind: "group",
+      name: peerChat.name,
+      createdBy: null,
+      createdAt: now(),
+    });
+    log(`peer-chat room=${JSON.stringify(peerChat.name)} by=${JSON.stringify(session.user)}`);
+    const entered = [memberships.moveTo(target, peerChat), memberships.moveTo(session, peerChat)];
+    return Promise.all([created, ...entered]).then(() => ({
+      status: "OK",
+      room: peerChat.name,
+    }));
+  }
+
+  /**
+   * Lets a user who asked to join (PEER_CONNECT) into the session's peer
+   * chat: they leave where they are and come in. Resolves once their
+   * membership is stored.
+   */
+  accept(session: Session, userName: string): Outcome | Promise<Outcome> {
+    const invitation = this.#invitationTo(session, userName);
+    if (!("peerChat" in invitation)) return invitation;
+    this.#options.invitations.answer(invitation, "accepted", session);
+    return this.#options.memberships.moveTo(invitation.requester, invitation.peerChat)
+      .then(() => ({ status: "OK" }));
+  }
+
+  /** Turns down a user who asked to join the session's peer chat. */
+  decline(session: Session, userName: string): Outcome {
+    const invitation = this.#invitationTo(session, userName);
+    if (!("peerChat" in invitation)) return invitation;
+    this.#options.invitations.answer(invitation, "declined", session);
+    return { status: "OK" };
+  }
+
+  /** Leaves the session's peer chat ("bye"). */
+  bye(session: Session): ChatStatus {
+    const current = session.current;
+    if (current?.room.kind !== "group") return "NOT_IN_GROUP";
+    this.#options.memberships.leave(current, LEFT);
+    return "OK";
+  }
+
+  /** The waiting request of `userName` to join the session's peer chat, or why there is none. */
+  #invitationTo(session: Session, userName: string): Invitation | Outcome {
+    const peerChat = session.room;
+    if (peerChat?.kind !== "group") return { status: "NOT_IN_GROUP" };
+    const user = userName.normalize("NFC");
+    const requester = this.#options.presence.sessionOf(user);
+    const invitation = requester && this.#options.invitations.of(requester);
+    if (invitation?.peerChat !== peerChat) {
+      return { status: "NO_INVITATION", reason: noInvitationReason(user) };
+    }
+    return invitation;
+  }
+}

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import type { PeerOutcome } from "./invitations.ts";
+import { online, testChat } from "./testing.ts";
+
+Deno.test("the answer to a request to join a peer chat can be awaited, as an ICS reply waits", async () => {
+  const { chat } = await testChat({ users: ["ann", "bob", "carol"] });
+  const ann = await online(chat, "ann");
+  const bob = await online(chat, "bob");
+  const carol = await online(chat, "carol");
+  await chat.peerConnect(ann.session, "bob");
+
+  const asked = await chat.peerConnect(carol.session, "bob") as PeerOutcome;
+  assert.equal(asked.status, "INVITED");
+  const answer = asked.invitation!.answer;
+  let settled = false;
+  answer.then(() => settled = true);
+  await Promise.resolve();
+  assert.equal(settled, false, "undecided until a member answers");
+  await chat.peerAccept(ann.session, "carol");
+  assert.equal(await answer, "accepted");
+  assert.equal(carol.session.room, ann.session.room, "and then the requester is in");
+
+  chat.logout(carol.session);
+  const again = await online(chat, "carol");
+  const second = await chat.peerConnect(again.session, "ann") as PeerOutcome;
+  chat.peerDecline(bob.session, "carol");
+  assert.equal(await second.invitation!.answer, "declined");
+  const third = await chat.peerConnect(again.session, "ann") as PeerOutcome;
+  chat.logout(again.session);
+  assert.equal(await third.invitation!.answer, "withdrawn", "the requester logged out");
+
+  for (const { session } of [ann, bob]) chat.logout(session);
+});
+
+Deno.test("a request to join a peer chat is told to its members, and bounded", async () => {
+  const { chat } = await testChat({
+    users: ["ann", "bob", "cy", "dee"],
+    rooms: ["lobby"],
+    invitationLimits: { timeoutMs: 60_000, perChat: 1 },
+  });
+  const [ann, bob, cy, dee] = await Promise.all(
+    ["ann", "bob", "cy", "dee"].map((user) => online(chat, user)),
+  );
+  await chat.join(dee.session, "lobby");
+  assert.deepEqual(await chat.peerConnect(ann.session, "dee"), {
+    status: "BUSY",
+    reason: "dee is in a public room; try again later",
+  });
+  await chat.peerConnect(ann.session, "bob");
+  bob.sink.take();
+  const asked = await chat.peerConnect(cy.session, "ann") as PeerOutcome;
+  assert.equal(asked.status, "INVITED");
+  assert.deepEqual([ann.sink.take(), bob.sink.take()], [["invitation-asked cy"], [
+    "invitation-asked cy",
+  ]]);
+  assert.deepEqual(await chat.peerConnect(dee.session, "bob"), {
+    status: "BUSY",
+    reason: "that peer chat has 1 requests to join waiting; try again later",
+  });
+  assert.equal(chat.peerDecline(ann.session, "cy").status, "OK");
+  assert.deepEqual(cy.sink.take(), ["invitation-answered cy declined"]);
+  assert.deepEqual(
+    bob.sink.take(),
+    ["invitation-answered cy declined"],
+    "not to ann, who answered",
+  );
+  assert.deepEqual(ann.sink.take(), []);
+  assert.deepEqual(chat.peerDecline(ann.session, "cy"), {
+    status: "NO_INVITATION",
+    reason: "cy is not waiting to join this peer chat",
+  });
+  assert.equal(await asked.invitation!.answer, "declined");
+});

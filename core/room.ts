@@ -1,0 +1,165 @@
+/**
+ * A chat room: its members, the fan-out of its events, and the short log
+ * that polling (RECV_MSG) members read from. No I/O.
+ * @module
+ */
+
+import type { ChatEvent, Place } from "./events.ts";
+import type { Audience } from "./fanout_bus.ts";
+import type { Membership } from "./session.ts";
+
+/** A message posted in a room, as kept for polling members. */
+export interface Posted {
+  /** Position in the room's sequence; increases by one per message. */
+  readonly seq: number;
+  /** The message's id, unique across the server. */
+  readonly id: number;
+  readonly from: string;
+  /** Server time in milliseconds since the epoch. */
+  readonly time: number;
+  readonly content: string;
+}
+
+/** Bounds of a room's poll log. */
+export interface PollLogLimits {
+  /** Most messages kept for polling members. */
+  readonly messages: number;
+  /** Most UTF-16 code units of content kept for polling members. */
+  readonly chars: number;
+}
+
+/**
+ * A room: a public one, or a private peer chat (`group`). Messages are kept
+ * only while a member polls (RECV_MSG), and then only within
+ * {@link PollLogLimits}: a poller that falls further behind misses the
+ * oldest messages and is told how many.
+ */
+export class Room {
+  readonly kind: "room" | "group";
+  readonly name: string;
+  /** Who created it (may kick and ban), or null for a preset room or a peer chat. */
+  readonly owner: string | null;
+  /** Its kind and name, one object for every event that happens in it. */
+  readonly place: Place;
+  /** Its members, as the fan-out bus addresses them. */
+  readonly audience: Audience;
+  /** Sequence number the next posted message will get. */
+  nextSeq = 0;
+  /** The members in the order they came in; changed in place. */
+  readonly #members: Membership[] = [];
+  /** A copy of {@link Room.#members} that nothing changes, made when asked for after a change. */
+  #snapshot: readonly Membership[] | null = null;
+  #pollers = 0;
+  #log: Posted[] = [];
+  #logChars = 0;
+  readonly #limits: PollLogLimits;
+
+  constructor(
+    kind: "room" | "group",
+    name: string,
+    owner: string | null,
+    limits: PollLogLimits,
+  ) {
+    this.kind = kind;
+    this.name = name;
+    this.owner = owner;
+    this.place = { kind, name };
+    this.audience = { kind: "place", place: this.place };
+    this.#limits = limits;
+  }
+
+  /**
+   * The members, in the order they came in: an array that is never changed,
+   * so that a fan-out goes on over it while members come and go. It is
+   * copied once after each change, not once per event.
+   */
+  get members(): readonly Membership[] {
+    return this.#snapshot ??= this.#members.slice();
+  }
+
+  /** How many members it has. */
+  get size(): number {
+    return this.#members.length;
+  }
+
+  /** Adds a member; a polling one starts reading at the next message. */
+  add(membership: Membership): void {
+    this.#members.push(membership);
+    this.#snapshot = null;
+    if (!membership.session.push) {
+      this.#pollers++;
+      membership.cursor = this.nextSeq;
+    }
+  }
+
+  /** Removes a member. */
+  remove(membership: Membership): void {
+    const at = this.#members.indexOf(membership);
+    if (at < 0) return;
+    this.#members.splice(at, 1);
+    this.#snapshot = null;
+    if (!membership.session.push && --this.#pollers === 0) this.#clearLog();
+  }
+
+  /**
+   * Delivers one event object to every pushing member but the session
+   * `exceptSession` (an id; 0 for none); a posted message only to members
+   * who came in before it was posted, and into the log for polling members.
+   */
+  deliver(event: ChatEvent, exceptSession: number): void {
+    let id = Infinity;
+    if (event.type === "message") {
+      id = event.id;
+      const seq = this.nextSeq++;
+      if (this.#pollers > 0) {
+        this.#append({ seq, id, from: event.from, time: event.time, content: event.text });
+      }
+    }
+    for (const membership of this.members) {
+      const session = membership.session;
+      if (session.push && session.id !== exceptSession && membership.joinedAfter < id) {
+        session.sink.deliver(event);
+      }
+    }
+  }
+
+  /**
+   * The messages a polling member has not read, from its cursor on, at most
+   * `maxChars` of content (but always at least one message), and how many
+   * it missed because the log had dropped them.
+   */
+  unread(
+    cursor: number,
+    joinedAfter: number,
+    maxChars: number,
+  ): { messages: Posted[]; missed: number } {
+    const firstKept = this.nextSeq - this.#log.length;
+    const missed = Math.max(0, firstKept - cursor);
+    const messages: Posted[] = [];
+    let chars = 0;
+    for (let i = Math.max(0, cursor - firstKept); i < this.#log.length; i++) {
+      const posted = this.#log[i];
+      if (posted.id <= joinedAfter) continue;
+      chars += posted.content.length;
+      if (messages.length > 0 && chars > maxChars) break;
+      messages.push(posted);
+    }
+    return { messages, missed };
+  }
+
+  #append(posted: Posted): void {
+    this.#log.push(posted);
+    this.#logChars += posted.content.length;
+    while (
+      this.#log.length > this.#limits.messages ||
+      (this.#logChars > this.#limits.chars && this.#log.length > 1)
+    ) {
+      this.#logChars -= this.#log.shift()!.content.length;
+    }
+  }
+
+  #clearLog(): void {
+    this.#log = [];
+    this.#logChars = 0;
+  }
+}

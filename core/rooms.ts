@@ -1,0 +1,211 @@
+/**
+ * The rooms of one server: the public rooms (listed page by page in the
+ * order they were created, created by users within bounds, no two with
+ * names that look the same) and the peer chats under way. No I/O but
+ * through the store.
+ * @module
+ */
+
+import { nameKey, nameProblem, nameSkeleton } from "../protocol/names.ts";
+import type { RoomRecord } from "../store/records.ts";
+import type { ChatStore } from "../store/store.ts";
+import type { Place } from "./events.ts";
+import type { Outcome } from "./outcome.ts";
+import { type PollLogLimits, Room } from "./room.ts";
+
+/** Most rooms a user may own unless told otherwise. */
+export const DEFAULT_MAX_ROOMS_PER_USER = 100;
+/** Most public rooms a server holds unless told otherwise. */
+export const DEFAULT_MAX_ROOMS = 10_000;
+
+/** A public room and how many are in it now. */
+export interface RoomCount {
+  name: string;
+  members: number;
+}
+
+/** Settings of {@link Rooms}. */
+export interface RoomsOptions {
+  store: ChatStore;
+  /** The public rooms stored, in the order they were created. */
+  stored: readonly RoomRecord[];
+  /** Bounds of each room's log for polling members. */
+  pollLog: PollLogLimits;
+  /** Most public rooms. */
+  maxRooms: number;
+  /** Most rooms one user may own (create), unless `isAdmin` says they are an admin. */
+  maxRoomsPerUser: number;
+  /** Whether a user is an admin, whom `maxRoomsPerUser` does not bound. */
+  isAdmin: (user: string) => boolean;
+  now: () => number;
+  log: (line: string) => void;
+}
+
+/** The public rooms and the peer chats. */
+export class Rooms {
+  readonly #options: RoomsOptions;
+  readonly #rooms = new Map<string, Room>();
+  /** The public rooms in the order they were created (stored), for listing page by page. */
+  readonly #listed: Room[] = [];
+  /** Where each public room is in {@link Rooms.#listed}, by name. */
+  readonly #listedAt = new Map<string, number>();
+  /**
+   * The public rooms by `k:` and their name's nameKey, and by `s:` and its
+   * nameSkeleton: {@link Rooms.create} refuses a look-alike of a room.
+   */
+  readonly #byKey = new Map<string, Room>();
+  /**
+   * The peer chats, by their place object: in one process every event of a
+   * peer chat carries the place of its room, and a peer chat nobody is in
+   * any more is forgotten by itself.
+   */
+  readonly #peerChats = new WeakMap<Place, Room>();
+  #peerChatsMade = 0;
+
+  constructor(options: RoomsOptions) {
+    this.#options = options;
+    for (const { name, createdBy } of options.stored) {
+      const room = new Room("room", name, createdBy, options.pollLog);
+      this.#add(room);
+      this.#list(room);
+    }
+  }
+
+  /** The public room of a name (NFC-normalised first). */
+  get(name: string): Room | undefined {
+    return this.#rooms.get(name.normalize("NFC"));
+  }
+
+  /** The public room or peer chat of a place, if it exists. */
+  at(place: Place): Room | undefined {
+    return place.kind === "room" ? this.#rooms.get(place.name) : this.#peerChats.get(place);
+  }
+
+  /** A new peer chat, with no members yet. */
+  newPeerChat(): Room {
+    const name = `peer chat ${this.#options.now().toString(36)}.${++this.#peerChatsMade}`;
+    const room = new Room("group", name, null, this.#options.pollLog);
+    this.#peerChats.set(room.place, room);
+    return room;
+  }
+
+  /**
+   * One page of the public rooms, in creation order, with their member
+   * counts: at most `limit` rooms after the one named `after` (from the
+   * first when null), and whether more follow. Null when `after` names no
+   * room.
+   */
+  page(after: string | null, limit: number): { rooms: RoomCount[]; more: boolean } | null {
+    let start = 0;
+    if (after !== null) {
+      const at = this.#listedAt.get(after.normalize("NFC"));
+      if (at === undefined) return null;
+      start = at + 1;
+    }
+    const end = Math.min(start + limit, this.#listed.length);
+    const rooms: RoomCount[] = [];
+    for (let i = start; i < end; i++) rooms.push(countOf(this.#listed[i]));
+    return { rooms, more: end < this.#listed.length };
+  }
+
+  /**
+   * At most `limit` public rooms with their member counts: the rooms that
+   * have members first, then empty ones, each in creation order.
+   */
+  occupiedFirst(limit: number): RoomCount[] {
+    const occupied: RoomCount[] = [];
+    const empty: RoomCount[] = [];
+    for (const room of this.#listed) {
+      if (room.size > 0) {
+        occupied.push(countOf(room));
+        if (occupied.length === limit) break;
+      } else if (empty.length < limit) {
+        empty.push(countOf(room));
+      }
+    }
+    return occupied.concat(empty.slice(0, limit - occupied.length));
+  }
+
+  /** Creates a public room owned by `createdBy` (the name is NFC-normalised first). */
+  async create(createdBy: string, name: string): Promise<Outcome> {
+    const normalised = name.normalize("NFC");
+    const problem = nameProblem(normalised);
+    if (problem) return { status: "INVALID_NAME", reason: problem };
+    if (this.#rooms.has(normalised)) return { status: "ROOM_EXISTS" };
+    const alike = roomKeys(normalised).map((key) => this.#byKey.get(key)).find(Boolean);
+    if (alike) {
+      return {
+        status: "ROOM_EXISTS",
+        reason: `the room ${JSON.stringify(alike.name)} has a name that looks the same`,
+      };
+    }
+    const { maxRooms, maxRoomsPerUser } = this.#options;
+    if (!this.#options.isAdmin(createdBy) && this.#ownedBy(createdBy) >= maxRoomsPerUser) {
+      return {
+        status: "NOT_ALLOWED",
+        reason: `you own ${maxRoomsPerUser} rooms, the most one user may`,
+      };
+    }
+    if (this.#rooms.size >= maxRooms) {
+      return {
+        status: "NOT_ALLOWED",
+        reason: `this server has ${maxRooms} rooms, the most it holds`,
+      };
+    }
+    // taken at once, so that a second CREATE_ROOM meanwhile sees it
+    const room = new Room("room", normalised, createdBy, this.#options.pollLog);
+    this.#add(room);
+    try {
+      await this.#options.store.createRoom({
+        kind: "room",
+        name: normalised,
+        createdBy,
+        createdAt: this.#options.now(),
+      });
+    } catch (error) {
+      this.#remove(room);
+      throw error;
+    }
+    this.#list(room);
+    this.#options.log(
+      `room-created room=${JSON.stringify(normalised)} by=${JSON.stringify(createdBy)}`,
+    );
+    return { status: "OK" };
+  }
+
+  #add(room: Room): void {
+    this.#rooms.set(room.name, room);
+    for (const key of roomKeys(room.name)) {
+      if (!this.#byKey.has(key)) this.#byKey.set(key, room);
+    }
+  }
+
+  #remove(room: Room): void {
+    this.#rooms.delete(room.name);
+    for (const key of roomKeys(room.name)) {
+      if (this.#byKey.get(key) === room) this.#byKey.delete(key);
+    }
+  }
+
+  /** Adds a stored public room to the end of the listing. */
+  #list(room: Room): void {
+    this.#listedAt.set(room.name, this.#listed.length);
+    this.#listed.push(room);
+  }
+
+  #ownedBy(user: string): number {
+    let owned = 0;
+    for (const room of this.#rooms.values()) if (room.owner === user) owned++;
+    return owned;
+  }
+}
+
+/** The keys under which a room's name counts as taken by {@link Rooms.create}. */
+function roomKeys(name: string): string[] {
+  return [`k:${nameKey(name)}`, `s:${nameSkeleton(name)}`];
+}
+
+/** A room's name and member count, for listing. */
+function countOf(room: Room): RoomCount {
+  return { name: room.name, members: room.size };
+}

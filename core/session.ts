@@ -1,0 +1,74 @@
+/**
+ * A session: one client connection as the chat core sees it, whatever the
+ * wire, and its memberships: the places it is in. No I/O.
+ * @module
+ */
+
+import type { ChatEvent } from "./events.ts";
+import type { Room } from "./room.ts";
+
+/** What an adapter gives the core to reach one connection: where the session's events go. */
+export interface SessionSink {
+  /** A printable address for logs, e.g. `127.0.0.1:50412`. */
+  readonly address: string;
+  /** Queues an event for the connection, in its wire format; never blocks. */
+  deliver(event: ChatEvent): void;
+  /** Closes the connection after telling the client why. */
+  close(reason: string): void;
+}
+
+/** A session's place in a room or peer chat, and what it has read there. */
+export class Membership {
+  readonly session: Session;
+  readonly room: Room;
+  /**
+   * The last message id given out before the session came in: messages up
+   * to it were posted before, so it never gets them, even when they reach
+   * the room (on disk) after it came in.
+   */
+  readonly joinedAfter: number;
+  /** For a polling session: the sequence number of the next message to read. */
+  cursor = 0;
+
+  constructor(session: Session, room: Room, joinedAfter: number) {
+    this.session = session;
+    this.room = room;
+    this.joinedAfter = joinedAfter;
+  }
+}
+
+let lastId = 0;
+
+/** One connection's chat state. */
+export class Session {
+  /** Unique per process, never 0: for logs, and to leave a session out of a fan-out. */
+  readonly id: number = ++lastId;
+  readonly sink: SessionSink;
+  /** The logged-in user, or null before LOGIN and after LOGOUT. */
+  user: string | null = null;
+  /** Whether events are pushed to this connection (`Push: on` at LOGIN). */
+  push = false;
+  /**
+   * The places the session is in. Today at most one: coming into a place
+   * leaves the others (protocol 2.1 will keep several).
+   */
+  readonly memberships = new Map<Room, Membership>();
+  /** The membership requests act on when they name no place: the one entered last. */
+  current: Membership | null = null;
+
+  constructor(sink: SessionSink) {
+    this.sink = sink;
+  }
+
+  /** The room or peer chat requests act on, if any. */
+  get room(): Room | null {
+    return this.current?.room ?? null;
+  }
+
+  /** The client's IP address: the sink's address without its port. */
+  get ip(): string {
+    const address = this.sink.address;
+    const colon = address.lastIndexOf(":");
+    return colon < 0 ? address : address.slice(0, colon);
+  }
+}
