@@ -6,19 +6,20 @@
  */
 
 /**
- * The terms of a SEARCH `Query`: split at white space and control
- * characters, each once, in NFC.
+ * The terms of a SEARCH `Query`: NFC-normalised, split at white space and
+ * control characters (a NUL would end an FTS5 query string early). The one
+ * rule, for the server (which bounds a query by its words and searches for
+ * them) and for clients (which mark them).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { searchTerms } from "./search_text.ts";
- * assert.deepEqual(searchTerms("  quick\tfox quick "), ["quick", "fox"]);
+ * assert.deepEqual(searchTerms("  quick\tfox\u0000quick "), ["quick", "fox", "quick"]);
  * ```
  */
 export function searchTerms(query: string): string[] {
-  const words = query.normalize("NFC").split(/[\s\p{Cc}]+/u);
-  return [...new Set(words.filter((word) => word !== ""))];
+  return query.normalize("NFC").split(/[\s\p{Cc}]+/u).filter((word) => word !== "");
 }
 
 /** A piece of a search snippet: plain text or a match of the query. */
