@@ -1502,10 +1502,7 @@ function scrollTopFor(anchor, top) {
 
 // protocol/search_text.ts
 function searchTerms(query) {
-  const words = query.normalize("NFC").split(/[\s\p{Cc}]+/u);
-  return [
-    ...new Set(words.filter((word) => word !== ""))
-  ];
+  return query.normalize("NFC").split(/[\s\p{Cc}]+/u).filter((word) => word !== "");
 }
 function splitSnippet(snippet, query) {
   const terms = searchTerms(query).map((term) => term.toLowerCase()).sort((a, b) => b.length - a.length);
