@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Transport } from "./options.ts";
 import { median } from "./stats.ts";
 
 /** The result of one run, as written by `--json`. */
@@ -12,6 +13,13 @@ export interface BenchResult {
   label: string;
   /** `claptrap` or `ngircd` (IRC). */
   server: "claptrap" | "ngircd";
+  /** How the clients connected: `tcp`, or `websocket` (Claptrap's JSON mapping on `/ws`). */
+  transport: Transport;
+  /**
+   * Claptrap started by the bench: whether every answered write was
+   * fsynced (a file database with `--db-sync full`, the default); else null.
+   */
+  durableCommits: boolean | null;
   /** Whether the bench started the server. */
   spawned: boolean;
   /** When the run started, ISO 8601. */
@@ -26,6 +34,8 @@ export interface BenchResult {
     /** Message limit; 0 for none. */
     messages: number;
     durationSeconds: number;
+    /** Seconds of sending before the measured phase (0: none). */
+    warmupSeconds: number;
     /** Seconds idle after set-up before the second memory sample (0: none). */
     settleSeconds: number;
     workers: number;
@@ -35,12 +45,16 @@ export interface BenchResult {
   };
   /** Seconds to connect, log in and join every client. */
   setupSeconds: number;
-  /** Messages sent. */
+  /** Messages sent, warm-up included. */
   sent: number;
   /** Deliveries those messages should make. */
   expected: number;
-  /** Deliveries received. */
+  /** Deliveries received, warm-up included. */
   delivered: number;
+  /** Messages sent after the warm-up (all of them without one): what the CPU is divided by. */
+  measuredSent: number;
+  /** Deliveries received after the warm-up, until the end of the drain. */
+  measuredDelivered: number;
   /** Expected deliveries not received (negative: more than expected). */
   lost: number;
   /** Errors seen by the clients. */
@@ -49,9 +63,9 @@ export interface BenchResult {
   errorSamples: string[];
   /** Claptrap: RESP_SEND_MSG OK received; IRC: null. */
   acked: number | null;
-  /** Seconds from the start of sending until the last delivery (or the drain timeout). */
+  /** Seconds from the end of the warm-up (the start of sending) until the last delivery (or the drain timeout). */
   measuredSeconds: number;
-  /** Seconds spent sending. */
+  /** Seconds spent sending after the warm-up. */
   sendSeconds: number;
   /**
    * Claptrap: seconds from the last delivery until the closing search was
@@ -62,7 +76,7 @@ export interface BenchResult {
   deliveriesPerSecond: number;
   /** Messages sent per second over {@link BenchResult.sendSeconds}. */
   messagesPerSecond: number;
-  /** Send→receive latency of every delivery, in ms. */
+  /** Send→receive latency of every delivery of a message sent after the warm-up, in ms. */
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number; samples: number };
   /** Deliveries stamped after they were read (clock skew between workers). */
   negativeLatencies: number;
@@ -77,6 +91,11 @@ export interface BenchResult {
     busiestThreadPercent: number | null;
     /** Server CPU µs per delivery. */
     cpuMicrosPerDelivery: number | null;
+    /**
+     * Server CPU µs per message posted: all its threads (Claptrap: the
+     * store worker and, through the closing search, the index too).
+     */
+    cpuMicrosPerMessage: number | null;
     /** Deliveries per server CPU second. */
     deliveriesPerCpuSecond: number | null;
     /** RSS before any client connected, KiB. */
@@ -186,17 +205,25 @@ export function formatCount(value: number | null): string {
 /** The human summary of one run. */
 export function formatSummary(r: BenchResult): string {
   const s = r.serverStats;
+  const warmup = r.shape.warmupSeconds;
   const lines = [
     `${r.label}: ${r.shape.clients} clients in ${r.shape.rooms} room(s), ${r.shape.size}-byte messages, ${
       r.shape.rate > 0 ? `${formatNumber(r.shape.rate)} msg/s offered` : "full speed"
-    }, ${r.shape.workers} workers`,
+    }, ${r.shape.workers} workers${r.transport === "websocket" ? ", over WebSocket" : ""}`,
     `  set-up          ${r.setupSeconds.toFixed(2)} s`,
   ];
+  if (r.durableCommits !== null) {
+    lines.push(
+      `  store           ${
+        r.durableCommits ? "durable commits (file database, --db-sync full)" : "not durable"
+      }`,
+    );
+  }
   if (r.shape.durationSeconds > 0) {
     lines.push(
-      `  sent            ${formatNumber(r.sent)} messages (${
-        formatCount(r.messagesPerSecond)
-      }/s over ${r.sendSeconds.toFixed(2)} s)`,
+      `  sent            ${formatNumber(r.sent)} messages${
+        warmup > 0 ? `, ${formatNumber(r.measuredSent)} after a ${warmup} s warm-up` : ""
+      } (${formatCount(r.messagesPerSecond)}/s over ${r.sendSeconds.toFixed(2)} s)`,
       `  delivered       ${formatNumber(r.delivered)} of ${formatNumber(r.expected)} (${
         formatCount(r.deliveriesPerSecond)
       }/s over ${r.measuredSeconds.toFixed(2)} s)`,
@@ -209,7 +236,9 @@ export function formatSummary(r: BenchResult): string {
       } ms, p99 ${r.latencyMs.p99.toFixed(2)} ms, max ${r.latencyMs.max.toFixed(2)} ms`,
       `  server CPU      ${formatNumber(s.cpuSeconds, 2)} s (${formatNumber(s.cpuPercent)}%), ${
         formatNumber(s.cpuMicrosPerDelivery, 3)
-      } µs/delivery, ${formatCount(s.deliveriesPerCpuSecond)} deliveries/CPU-s`,
+      } µs/delivery, ${formatNumber(s.cpuMicrosPerMessage, 2)} µs/message posted, ${
+        formatCount(s.deliveriesPerCpuSecond)
+      } deliveries/CPU-s`,
       `  generator CPU   ${r.generator.cpuSeconds.toFixed(2)} s (${
         formatNumber(r.generator.cpuPercent)
       }%, busiest worker ${formatNumber(r.generator.busiestWorkerPercent)}%)`,
