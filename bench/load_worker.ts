@@ -1,9 +1,9 @@
 /**
  * A Web Worker of the load generator: it runs a share of the clients (one
  * TCP connection each: Claptrap framed, Claptrap's JSON over WebSocket, or
- * IRC), sends on command and times every delivery. Counters live in a SharedArrayBuffer so that the main thread
- * and the other workers see them without messages: the window of
- * deliveries in flight is global.
+ * IRC), sends on command and times every delivery. Counters live in a
+ * SharedArrayBuffer so that the main thread and the other workers see them
+ * without messages: the window of deliveries in flight is global.
  * @module
  */
 
