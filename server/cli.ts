@@ -111,12 +111,16 @@ Options:
   --globals PATH          preset accounts and rooms (default ./globals.txt,
                           skipped when that file does not exist)
   --db PATH               SQLite database (default ./claptrap.db; :memory:
-                          keeps nothing)
+                          keeps nothing), or a PostgreSQL database as
+                          postgres://USER@HOST:PORT/DB (the password from
+                          PGPASSWORD; run with deno task start:postgres,
+                          which adds --allow-env)
   --db-sync MODE          full: every answered write is fsynced (default);
                           normal: survives a crash of the server, not of
                           the machine
-  --db-max-batch N        most writes per commit (default: no limit; 1 turns
-                          group commit off, for benchmarks)
+  --db-max-batch N        most writes per commit (default: no limit, 1024
+                          for PostgreSQL; 1 turns group commit off, for
+                          benchmarks)
   --scrypt-cost N         scrypt CPU/memory cost of new password hashes, a
                           power of two (default 16384; lower makes logins
                           cheaper and hashes weaker, e.g. for benchmarks)

@@ -7,7 +7,7 @@
 
 import { DEFAULT_MAX_FRAME_SIZE } from "../protocol/frame.ts";
 import type { SyncMode } from "../store/sqlite_database.ts";
-import { SqliteStore } from "../store/sqlite_store.ts";
+import { openStore } from "../store/open_store.ts";
 import type { ChatStore } from "../store/store.ts";
 import { AcceptLoop } from "./accept_loop.ts";
 import { ConnectionsPerAddress } from "./address_limit.ts";
@@ -75,12 +75,16 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /**
    * The SQLite database file, created when missing; `:memory:` for one that
-   * vanishes with the server. Default `:memory:`. Ignored when `store` is given.
+   * vanishes with the server; or a `postgres://` URL (see
+   * store/open_store.ts). Default `:memory:`. Ignored when `store` is given.
    */
   db?: string;
   /** How commits reach the disk: `full` (fsync, default) or `normal`. */
   dbSync?: SyncMode;
-  /** Most writes per transaction; 1 turns group commit off (benchmarks). Default no limit. */
+  /**
+   * Most writes per transaction; 1 turns group commit off (benchmarks).
+   * Default no limit for SQLite, 1,024 for PostgreSQL.
+   */
   dbMaxBatch?: number;
   /** A store to use instead of opening `db`; the server closes it when it stops. */
   store?: ChatStore;
@@ -246,7 +250,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const log = options.log ?? logToStderr;
   const scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
   const store = options.store ??
-    await SqliteStore.open(options.db ?? ":memory:", {
+    await openStore(options.db ?? ":memory:", {
       sync: options.dbSync,
       maxBatch: options.dbMaxBatch,
     });
