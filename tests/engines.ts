@@ -19,8 +19,11 @@ export interface PostgresEngine {
   readonly port: number;
   /** Its data directory. */
   readonly dataDir: string;
-  /** A `postgres://` URL of a new empty database (UTF-8, C.UTF-8 character classes). */
-  createDatabase(): Promise<string>;
+  /**
+   * A `postgres://` URL of a new empty database (UTF-8, C.UTF-8 character
+   * classes unless `options`, more of CREATE DATABASE, say otherwise).
+   */
+  createDatabase(options?: string): Promise<string>;
   /** Stops it at once, as a crash would (no checkpoint: it recovers at the next start). */
   crash(): Promise<void>;
   /** Starts it again after {@link PostgresEngine.crash}, on the same port. */
@@ -104,10 +107,14 @@ function freePort(): number {
   return port;
 }
 
-/** Who runs PostgreSQL: nobody else when not root; else a system user (postgres, or nobody). */
-function postgresUser(): string | null {
-  if (Deno.uid() !== 0) return null;
-  const passwd = Deno.readTextFileSync("/etc/passwd");
+/**
+ * Who runs PostgreSQL: the test's own user unless that is root; as root, a
+ * system user (postgres, or nobody). Asked of `id`, which needs no
+ * `--allow-sys`.
+ */
+async function postgresUser(): Promise<string | null> {
+  if ((await runCommand("id", ["-u"])).trim() !== "0") return null;
+  const passwd = await Deno.readTextFile("/etc/passwd");
   return /^postgres:/m.test(passwd) ? "postgres" : "nobody";
 }
 
@@ -160,7 +167,7 @@ export function startPostgres(): Promise<PostgresEngine> {
 }
 
 async function launchPostgres(bin: string): Promise<PostgresEngine> {
-  const user = postgresUser();
+  const user = await postgresUser();
   const root = await Deno.makeTempDir({ prefix: "claptrap-postgres-" });
   const dataDir = `${root}/data`;
   const socketDir = `${root}/socket`;
@@ -232,7 +239,7 @@ async function launchPostgres(bin: string): Promise<PostgresEngine> {
   return {
     port,
     dataDir,
-    async createDatabase() {
+    async createDatabase(options = "") {
       const name = `claptrap_${++databases}`;
       await run(user, `${bin}/psql`, [
         "--host",
@@ -245,7 +252,7 @@ async function launchPostgres(bin: string): Promise<PostgresEngine> {
         "postgres",
         "--quiet",
         "--command",
-        `CREATE DATABASE ${name}`,
+        `CREATE DATABASE ${name} ${options}`,
       ]);
       return `postgres://claptrap:claptrap-pw@127.0.0.1:${port}/${name}`;
     },

@@ -80,19 +80,21 @@ const MIGRATION_LOCK = 0x436c6170; // "Clap"
  * Brings the database up to {@link POSTGRES_SCHEMA_VERSION}, all pending
  * migrations in one transaction. `upTo` stops earlier (for tests).
  * @throws {StoreError} when the database is newer than this code, or
- * cannot hold what Claptrap stores (not UTF-8).
+ * cannot hold and search what Claptrap stores (not UTF-8).
  */
 export async function migratePostgres(
   sql: Sql,
   where: string,
   upTo = POSTGRES_SCHEMA_VERSION,
 ): Promise<void> {
-  const [{ encoding }] = await sql.unsafe<{ encoding: string }[]>(
-    "SELECT pg_encoding_to_char(encoding) AS encoding FROM pg_database WHERE datname = current_database()",
+  const [{ encoding, ctype }] = await sql.unsafe<{ encoding: string; ctype: string }[]>(
+    `SELECT pg_encoding_to_char(encoding) AS encoding, datctype AS ctype
+     FROM pg_database WHERE datname = current_database()`,
   );
-  if (encoding !== "UTF8") {
+  // under a ctype that is not UTF-8, pg_trgm takes no Chinese character for a letter
+  if (encoding !== "UTF8" || !/utf-?8/i.test(ctype)) {
     throw new StoreError(
-      `${where} has the encoding ${encoding}; Claptrap needs a UTF8 database (CREATE DATABASE … ENCODING 'UTF8' LC_CTYPE 'C.UTF-8' TEMPLATE template0)`,
+      `${where} has the encoding ${encoding} and LC_CTYPE ${ctype}; Claptrap needs UTF8 and a UTF-8 LC_CTYPE (createdb --encoding UTF8 --locale C.UTF-8 --template template0 NAME)`,
     );
   }
   await sql.unsafe("BEGIN");
