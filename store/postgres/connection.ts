@@ -20,6 +20,14 @@ export const PostgresError = postgres.PostgresError;
 const CONNECT_TIMEOUT_S = 5;
 
 /**
+ * Seconds between attempts to connect again. The package's own delay grows
+ * with each failure up to 20 s, and a request waits for it: while
+ * PostgreSQL was down, requests took up to that long to fail, and as long
+ * to work again once it was back.
+ */
+const RECONNECT_DELAY_S = 0.2;
+
+/**
  * Connections to the database at `url` (a `postgres://` or `postgresql://`
  * URL; what it leaves out comes from PGHOST, PGUSER, PGPASSWORD, …), at
  * most `max` at once. Connections are made when first needed and made
@@ -30,6 +38,7 @@ export function connect(url: string, max: number): Sql {
   return postgres(url, {
     max,
     connect_timeout: CONNECT_TIMEOUT_S,
+    backoff: () => RECONNECT_DELAY_S,
     onnotice: () => {},
     types: {
       bigint: {
