@@ -142,6 +142,7 @@ export class PostgresStore implements ChatStore {
     this.#scheduled = false;
     this.#next();
   };
+  #batches = 0;
   #unresolved: Unresolved[] = [];
   #outcomeTimer: ReturnType<typeof setTimeout> | null = null;
   #closed: StoreError | null = null;
@@ -316,7 +317,7 @@ export class PostgresStore implements ChatStore {
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     }
     for (let tries = 0; this.#unresolved.length > 0 && tries < 5; tries++) {
-      if (!await this.#resolveOutcomes()) await delay(OUTCOME_RETRY_MS);
+      if (!await this.#resolveOutcomes().catch(() => false)) await delay(OUTCOME_RETRY_MS);
     }
     if (this.#outcomeTimer !== null) clearTimeout(this.#outcomeTimer);
     // still not known: never reported as failed (see StoreFailedError)
@@ -333,7 +334,6 @@ export class PostgresStore implements ChatStore {
   get batches(): number {
     return this.#batches;
   }
-  #batches = 0;
 
   #call<T>(op: Op, args: unknown[]): Promise<T> {
     if (this.#closed) return Promise.reject(this.#closed);
