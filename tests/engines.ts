@@ -139,6 +139,27 @@ async function runCommand(program: string, args: string[]): Promise<string> {
   return text;
 }
 
+/**
+ * Runs the shell command `stop` once this process has ended, however it
+ * ended: a test run killed (a timeout, Ctrl-C) fires no unload event, and
+ * would leave its engines running. A process of its own session, so that
+ * it outlives this one and is no child the test sanitizers see.
+ */
+async function watchdog(stop: string): Promise<void> {
+  const { success } = await new Deno.Command("setsid", {
+    args: [
+      "--fork",
+      "sh",
+      "-c",
+      `while kill -0 ${Deno.pid} 2>/dev/null; do sleep 1; done; ${stop}`,
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).output();
+  if (!success) throw new Error("cannot start the engines' watchdog (setsid)");
+}
+
 let postgres: Promise<PostgresEngine> | null = null;
 let redis: Promise<RedisEngine> | null = null;
 /** Work to do, synchronously, when the test module is unloaded. */
@@ -235,6 +256,10 @@ async function launchPostgres(bin: string): Promise<PostgresEngine> {
     stopNow().outputSync();
     Deno.removeSync(root, { recursive: true });
   });
+  await watchdog(
+    `${user === null ? "" : `runuser -u ${user} -- `}${pgCtl} stop --mode immediate ` +
+      `--pgdata '${dataDir}'; rm -rf '${root}'`,
+  );
   let databases = 0;
   return {
     port,
@@ -303,6 +328,7 @@ async function launchRedis(program: string): Promise<RedisEngine> {
       Deno.removeSync(dir, { recursive: true });
     }
   });
+  await watchdog(`kill -9 "$(cat '${pidFile}')"; rm -rf '${dir}'`);
   // daemonized: it answers once it listens
   for (let tries = 0;; tries++) {
     try {
