@@ -346,7 +346,9 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
   option({
     flag: "db",
     arg: "PATH",
-    help: "SQLite database; :memory: keeps nothing, and is the library's default",
+    help: "SQLite database; :memory: keeps nothing, and is the library's default; or a " +
+      "PostgreSQL database as postgres://USER@HOST:PORT/DB (the password from PGPASSWORD; run " +
+      "with deno task start:postgres, which adds --allow-env)",
     read: TEXT,
     default: "./claptrap.db",
     set: (args, value) => args.db = value,
@@ -364,7 +366,8 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
   option({
     flag: "db-max-batch",
     arg: "N",
-    help: "most writes per commit; 1 turns group commit off, for benchmarks",
+    help: "most writes per commit; 1 turns group commit off, for benchmarks; PostgreSQL's " +
+      "default is 1024",
     read: integer(1),
     shown: "no limit",
     set: (args, value) => args.dbMaxBatch = value,

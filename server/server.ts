@@ -6,7 +6,7 @@
  */
 
 import type { SyncMode } from "../store/sqlite_database.ts";
-import { SqliteStore } from "../store/sqlite_store.ts";
+import { openStore } from "../store/open_store.ts";
 import type { ChatStore } from "../store/store.ts";
 import { ConnectionsPerAddress } from "./listeners/address_limit.ts";
 import { Chat } from "../core/chat.ts";
@@ -79,12 +79,16 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /**
    * The SQLite database file, created when missing; `:memory:` for one that
-   * vanishes with the server. Default `:memory:`. Ignored when `store` is given.
+   * vanishes with the server; or a `postgres://` URL (see
+   * store/open_store.ts). Default `:memory:`. Ignored when `store` is given.
    */
   db?: string;
   /** How commits reach the disk: `full` (fsync, default) or `normal`. */
   dbSync?: SyncMode;
-  /** Most writes per transaction; 1 turns group commit off (benchmarks). Default no limit. */
+  /**
+   * Most writes per transaction; 1 turns group commit off (benchmarks).
+   * Default no limit for SQLite, 1,024 for PostgreSQL.
+   */
   dbMaxBatch?: number;
   /** A store to use instead of opening `db`; the server closes it when it stops. */
   store?: ChatStore;
@@ -235,7 +239,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const log = options.log ?? logToStderr;
   const scryptCost = options.scryptCost ?? serverDefault("scryptCost");
   const store = options.store ??
-    await SqliteStore.open(options.db ?? ":memory:", {
+    await openStore(options.db ?? ":memory:", {
       sync: options.dbSync,
       maxBatch: options.dbMaxBatch,
     });
