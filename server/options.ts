@@ -37,6 +37,8 @@ export interface ServerArgs {
   db: string;
   dbSync: "full" | "normal";
   dbMaxBatch: number | undefined;
+  /** Undefined when not given: PostgreSQL's LISTEN/NOTIFY for a postgres:// database. */
+  bus: string | undefined;
   scryptCost: number;
   scryptConcurrency: number;
   admins: string[];
@@ -371,6 +373,15 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     read: integer(1),
     shown: "no limit",
     set: (args, value) => args.dbMaxBatch = value,
+  }),
+  option({
+    flag: "bus",
+    arg: "URL",
+    help: "with --db postgres://, how the servers sharing it hear of each other's messages: " +
+      "postgres (LISTEN/NOTIFY) or a redis:// URL (pub/sub)",
+    read: TEXT,
+    shown: "postgres",
+    set: (args, value) => args.bus = value,
   }),
   option({
     flag: "scrypt-cost",
@@ -713,6 +724,7 @@ export function defaultArgs(): ServerArgs {
     db: "",
     dbSync: "full",
     dbMaxBatch: undefined,
+    bus: undefined,
     scryptCost: 0,
     scryptConcurrency: 0,
     admins: [],

@@ -6,6 +6,7 @@
 
 import { StoreError } from "./schema.ts";
 import { SqliteStore } from "./sqlite_store.ts";
+import type { SequencedMessage } from "./records.ts";
 import type { ChatStore } from "./store.ts";
 import type { SyncMode } from "./sqlite_database.ts";
 
@@ -15,6 +16,13 @@ export interface StoreOptions {
   sync?: SyncMode;
   /** Most writes per commit (group commit); 1 turns it off. */
   maxBatch?: number;
+  /** PostgreSQL only: see `PostgresStoreOptions.assignIds`. */
+  assignIds?: boolean;
+  /** PostgreSQL only: see `PostgresStoreOptions.announce`. */
+  announce?: {
+    readonly channel: string;
+    payloads(messages: readonly SequencedMessage[]): string[];
+  };
 }
 
 /**
@@ -43,7 +51,8 @@ export async function openStore(db: string, options: StoreOptions = {}): Promise
     throw new StoreError(`cannot load the PostgreSQL store: ${(error as Error).message}`);
   }
   try {
-    return await module.PostgresStore.open(db, { maxBatch: options.maxBatch });
+    const { maxBatch, assignIds, announce } = options;
+    return await module.PostgresStore.open(db, { maxBatch, assignIds, announce });
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) {
       throw new StoreError(

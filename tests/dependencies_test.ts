@@ -33,7 +33,15 @@ async function deno(args: string[], env: Record<string, string> = {}) {
 }
 
 Deno.test("the server, its store worker and the client import only local files and node: built-ins", async () => {
-  for (const root of ["server.ts", "store/sqlite_worker.ts", "store/open_store.ts", "client.ts"]) {
+  for (
+    const root of [
+      "server.ts",
+      "store/sqlite_worker.ts",
+      "store/open_store.ts",
+      "server/cluster/open_cluster.ts",
+      "client.ts",
+    ]
+  ) {
     const { code, stdout, stderr } = await deno(["info", "--json", root]);
     assert.equal(code, 0, stderr);
     const graph = JSON.parse(stdout);
@@ -59,6 +67,25 @@ Deno.test("deno task start and deno task client download nothing into an empty D
   } finally {
     await Deno.remove(denoDir, { recursive: true });
   }
+});
+
+/** The npm packages `module` imports, without the `npm:` prefix. */
+async function npmPackages(module: string): Promise<string[]> {
+  const { code, stdout, stderr } = await deno(["info", "--json", "--lock=tests/deno.lock", module]);
+  assert.equal(code, 0, stderr);
+  const graph = JSON.parse(stdout);
+  return graph.modules
+    .map((module: { specifier: string }) => module.specifier)
+    .filter((specifier: string) => specifier.startsWith("npm:"))
+    .map((specifier: string) => specifier.replace(/^npm:\/?/, ""));
+}
+
+Deno.test("the cluster's Redis link imports the redis package alone, pinned and locked", async () => {
+  const packages = await npmPackages("server/cluster/redis_link.ts");
+  assert.deepEqual(packages.map((p) => p.replace(/@[^@]*$/, "")), ["redis"]);
+  assert.match(packages[0], /^redis@\d+\.\d+\.\d+$/, "pinned to one version");
+  const lock = JSON.parse(await Deno.readTextFile(`${ROOT}tests/deno.lock`));
+  assert.ok(lock.npm[packages[0]]?.integrity, `${packages[0]} is not in tests/deno.lock`);
 });
 
 Deno.test("the PostgreSQL store imports one npm package, pinned, and tests/deno.lock locks it", async () => {

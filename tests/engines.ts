@@ -10,6 +10,9 @@
  * @module
  */
 
+/** What `deno task start:postgres` adds to `deno task start` (for `spawnServer`'s denoFlags). */
+export const START_POSTGRES_FLAGS = ["--lock=tests/deno.lock", "--frozen", "--allow-env"];
+
 /** Where Debian puts PostgreSQL's programs (not on PATH). */
 const POSTGRES_ROOT = "/usr/lib/postgresql";
 
@@ -34,6 +37,10 @@ export interface PostgresEngine {
 export interface RedisEngine {
   /** Its port on 127.0.0.1. */
   readonly port: number;
+  /** Kills it (SIGKILL), as a crash would. */
+  crash(): Promise<void>;
+  /** Starts it again after {@link RedisEngine.crash}, on the same port. */
+  start(): Promise<void>;
 }
 
 /** The directory of the newest PostgreSQL's programs, or null when none is installed. */
@@ -303,24 +310,30 @@ async function launchRedis(program: string): Promise<RedisEngine> {
   const port = freePort();
   const dir = await Deno.makeTempDir({ prefix: "claptrap-redis-" });
   const pidFile = `${dir}/redis.pid`;
-  await runCommand(program, [
-    "--port",
-    String(port),
-    "--bind",
-    "127.0.0.1",
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--dir",
-    dir,
-    "--daemonize",
-    "yes",
-    "--pidfile",
-    pidFile,
-    "--logfile",
-    `${dir}/log`,
-  ]);
+  const start = async () => {
+    await launch();
+    await answering(port);
+  };
+  const launch = () =>
+    runCommand(program, [
+      "--port",
+      String(port),
+      "--bind",
+      "127.0.0.1",
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--dir",
+      dir,
+      "--daemonize",
+      "yes",
+      "--pidfile",
+      pidFile,
+      "--logfile",
+      `${dir}/log`,
+    ]);
+  await launch();
   cleanups.push(() => {
     try {
       Deno.kill(Number(Deno.readTextFileSync(pidFile).trim()), "SIGKILL");
@@ -329,12 +342,33 @@ async function launchRedis(program: string): Promise<RedisEngine> {
     }
   });
   await watchdog(`kill -9 "$(cat '${pidFile}')"; rm -rf '${dir}'`);
-  // daemonized: it answers once it listens
+  await answering(port);
+  return {
+    port,
+    async crash() {
+      Deno.kill(Number(await Deno.readTextFile(pidFile)), "SIGKILL");
+      // gone once the port refuses
+      for (let tries = 0; tries < 100; tries++) {
+        try {
+          (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+        } catch {
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      throw new Error("redis-server did not stop");
+    },
+    start,
+  };
+}
+
+/** Waits until a daemonized engine listens on `port`. */
+async function answering(port: number): Promise<void> {
   for (let tries = 0;; tries++) {
     try {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port });
       conn.close();
-      return { port };
+      return;
     } catch (error) {
       if (tries >= 100) throw error;
       await new Promise((resolve) => setTimeout(resolve, 50));

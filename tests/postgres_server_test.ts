@@ -7,12 +7,9 @@
 import assert from "node:assert/strict";
 import { ChatClient, ChatError } from "../client/chat_client.ts";
 import { tcp } from "../client/tcp_transport.ts";
-import { engineTest, POSTGRES_MISSING, startPostgres } from "./engines.ts";
+import { engineTest, POSTGRES_MISSING, START_POSTGRES_FLAGS, startPostgres } from "./engines.ts";
 import { spawnServer } from "./server_process.ts";
 import { ACCOUNTS } from "./helpers.ts";
-
-/** What `deno task start:postgres` adds to `deno task start`. */
-const START_POSTGRES_FLAGS = ["--lock=tests/deno.lock", "--frozen", "--allow-env"];
 
 async function annInLobby(port: number): Promise<ChatClient> {
   const client = await ChatClient.connect(tcp({ port }));

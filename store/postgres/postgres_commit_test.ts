@@ -42,7 +42,7 @@ engineTest(
   async () => {
     const { store } = await newStore();
     const posted = Array.from({ length: 300 }, (_, i) => message(i + 1, ROOMS[(i * 7) % 3]));
-    const stored = await Promise.all(posted.map((m) => store.appendSequenced(m)));
+    const stored = await Promise.all(posted.map((m) => store.appendMessage(m)));
     for (const room of ROOMS) {
       const seqs = posted.flatMap((m, i) => m.room === room ? [stored[i].seq] : []);
       assert.deepEqual(seqs, seqs.map((_, i) => i + 1), room);
@@ -84,7 +84,7 @@ engineTest(
         await Promise.all(rooms.flatMap((room, r) =>
           Array.from({ length: 5 }, (_, k) => {
             const id = ((round * ROOMS.length + r) * 5 + k) * stores.length + s + 1;
-            return store.appendSequenced(message(id, room)).then(({ seq }) => ids.set(id, seq));
+            return store.appendMessage(message(id, room)).then(({ seq }) => ids.set(id, seq));
           })
         ));
       }
@@ -125,7 +125,7 @@ engineTest(
     const again = await PostgresStore.open(url);
     assert.equal((await again.getAccount("ann"))?.passwordHash, "h");
     assert.equal((await again.load()).lastMessageId, 1);
-    assert.deepEqual(await again.appendSequenced(message(2, "lobby")), { seq: 2 });
+    assert.deepEqual(await again.appendMessage(message(2, "lobby")), { id: 2, seq: 2 });
     await again.close();
   },
 );

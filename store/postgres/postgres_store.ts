@@ -32,7 +32,10 @@ import type {
   MessageRecord,
   RoomKind,
   RoomRecord,
+  RoomSequence,
   SearchPage,
+  SequencedMessage,
+  StoredMessage,
 } from "../records.ts";
 import { StoreError } from "../schema.ts";
 import { messagesWithin } from "../history_page.ts";
@@ -55,28 +58,22 @@ export interface PostgresStoreOptions {
   maxBatch?: number;
   /** Most connections searches use at once. Default 4. */
   searchConnections?: number;
-}
-
-/** What a stored message got: its room's sequence number (1, 2, … in commit order). */
-export interface StoredMessage {
-  /** The room's sequence number of the message. */
-  readonly seq: number;
-}
-
-/** A stored message with its room's sequence number. */
-export interface SequencedMessage extends MessageRecord {
-  /** Its room's sequence number: 1, 2, … in commit order. */
-  readonly seq: number;
-}
-
-/** A room and the sequence number of its latest message (0 for none). */
-export interface RoomSequence {
-  /** The room's kind. */
-  readonly kind: RoomKind;
-  /** The room's name. */
-  readonly name: string;
-  /** The sequence number of its latest stored message. */
-  readonly lastSeq: number;
+  /**
+   * Whether messages get their ids from the database (a sequence, taken
+   * under the locks of their rooms, so that a room's ids increase in its
+   * commit order) rather than keep the ids they were given: for servers
+   * that share the database. Default false.
+   */
+  assignIds?: boolean;
+  /**
+   * Announces each batch's messages with NOTIFY on `channel`, in the
+   * batch's transaction (so that listeners hear of them once they are
+   * committed, and only then): `payloads` turns them into the payloads.
+   */
+  announce?: {
+    readonly channel: string;
+    payloads(messages: readonly SequencedMessage[]): string[];
+  };
 }
 
 /** Operations that write nothing: a batch of these alone needs no transaction. */
@@ -132,6 +129,8 @@ export class PostgresStore implements ChatStore {
   /** The database, as logs may show it (no password). */
   readonly #where: string;
   readonly #maxBatch: number;
+  readonly #assignIds: boolean;
+  readonly #announce: PostgresStoreOptions["announce"];
   /** Room ids by kind and name, of committed rooms (rooms are never removed). */
   readonly #roomIds = new Map<string, number>();
   /** Room ids created by the batch in flight, kept once it commits. */
@@ -154,11 +153,13 @@ export class PostgresStore implements ChatStore {
   /** Never resolves: this store stops for nothing (see the module's notes). */
   readonly failure: Promise<StoreFailedError> = new Promise(() => {});
 
-  private constructor(writer: Sql, searcher: Sql, where: string, maxBatch: number) {
+  private constructor(writer: Sql, searcher: Sql, where: string, options: PostgresStoreOptions) {
     this.#writer = writer;
     this.#searcher = searcher;
     this.#where = where;
-    this.#maxBatch = maxBatch;
+    this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.#assignIds = options.assignIds ?? false;
+    this.#announce = options.announce;
   }
 
   /**
@@ -171,15 +172,11 @@ export class PostgresStore implements ChatStore {
     const where = describe(url);
     const writer = connect(url, 1);
     const searcher = connect(url, options.searchConnections ?? 4);
-    const store = new PostgresStore(
-      writer,
-      searcher,
-      where,
-      options.maxBatch ?? DEFAULT_MAX_BATCH,
-    );
+    const store = new PostgresStore(writer, searcher, where, options);
     try {
       await migratePostgres(writer, where);
       await store.#refreshNameKeys();
+      if (store.#assignIds) await catchUpMessageIds(writer);
     } catch (error) {
       await Promise.all([writer.end({ timeout: 1 }), searcher.end({ timeout: 1 })]);
       if (error instanceof StoreError) throw error;
@@ -230,15 +227,11 @@ export class PostgresStore implements ChatStore {
     return this.#call("unban", [room, user]);
   }
 
-  appendMessage(message: MessageRecord): Promise<void> {
-    return this.#call("appendMessage", [message]);
-  }
-
   /**
-   * {@link PostgresStore.appendMessage} for the cluster's fan-out: resolves,
-   * after the COMMIT, with the message's sequence number in its room.
+   * Resolves, after the COMMIT, with the message's id (its own, or with
+   * `assignIds` the database's) and its sequence number in its room.
    */
-  appendSequenced(message: MessageRecord): Promise<StoredMessage> {
+  appendMessage(message: MessageRecord): Promise<StoredMessage> {
     return this.#call("appendMessage", [message]);
   }
 
@@ -416,6 +409,7 @@ export class PostgresStore implements ChatStore {
         xid = await this.#begin(false);
         await this.#performEach(batch, values, errors);
       }
+      if (this.#announce) await this.#notify(this.#announce, batch, values, errors);
     } catch (error) {
       // a connection still open must not stay in this transaction
       await this.#writer.unsafe("ROLLBACK").catch(() => {});
@@ -452,6 +446,26 @@ export class PostgresStore implements ChatStore {
     }
   }
 
+  /** NOTIFYs the messages the batch stored, in its transaction. */
+  async #notify(
+    announce: NonNullable<PostgresStoreOptions["announce"]>,
+    batch: Queued[],
+    values: unknown[],
+    errors: (Error | undefined)[],
+  ): Promise<void> {
+    const stored: SequencedMessage[] = [];
+    batch.forEach((queued, i) => {
+      if (queued.op !== "appendMessage" || errors[i] !== undefined) return;
+      const { id, seq } = values[i] as StoredMessage;
+      stored.push({ ...(queued.args[0] as MessageRecord), id, seq });
+    });
+    if (stored.length === 0) return;
+    await this.#query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [
+      announce.channel,
+      announce.payloads(stored),
+    ]);
+  }
+
   #committed(): void {
     for (const [key, id] of this.#newRoomIds) this.#roomIds.set(key, id);
     this.#newRoomIds.clear();
@@ -470,9 +484,8 @@ export class PostgresStore implements ChatStore {
       const messages = batch.slice(i, end).map((queued) => queued.args[0] as MessageRecord);
       const stored = await this.#appendMessages(messages);
       for (let k = 0; k < messages.length; k++) {
-        const seq = stored.get(messages[k].id);
-        if (seq === undefined) throw new OperationError(this.#noRoom(messages[k]));
-        values[i + k] = { seq };
+        if (stored[k] === undefined) throw new OperationError(this.#noRoom(messages[k]));
+        values[i + k] = stored[k];
       }
       i = end;
     }
@@ -521,10 +534,9 @@ export class PostgresStore implements ChatStore {
         return this.#unban(args[0] as string, args[1] as string);
       case "appendMessage": {
         const message = args[0] as MessageRecord;
-        return this.#appendMessages([message]).then((stored) => {
-          const seq = stored.get(message.id);
-          if (seq === undefined) throw new OperationError(this.#noRoom(message));
-          return { seq };
+        return this.#appendMessages([message]).then(([stored]) => {
+          if (stored === undefined) throw new OperationError(this.#noRoom(message));
+          return stored;
         });
       }
       case "history":
@@ -790,11 +802,14 @@ export class PostgresStore implements ChatStore {
 
   /**
    * Inserts messages in one statement, after locking their rooms' rows in
-   * id order and numbering each room's messages on from its `last_seq`.
-   * The sequence number of each message stored, by id; a message whose
-   * room does not exist is left out.
+   * id order and numbering each room's messages on from its `last_seq`
+   * (and with `assignIds`, taking their ids from the sequence then). The
+   * id and sequence number of each message, in order; undefined for a
+   * message whose room does not exist.
    */
-  async #appendMessages(messages: readonly MessageRecord[]): Promise<Map<number, number>> {
+  async #appendMessages(
+    messages: readonly MessageRecord[],
+  ): Promise<(StoredMessage | undefined)[]> {
     const wanted = new Map<string, { kind: RoomKind; name: string }>();
     for (const m of messages) wanted.set(roomKey(m.kind, m.room), { kind: m.kind, name: m.room });
     const places = [...wanted.values()];
@@ -806,19 +821,21 @@ export class PostgresStore implements ChatStore {
       [places.map((p) => p.kind), places.map((p) => p.name)],
     );
     const found = new Map(rooms.map((r) => [roomKey(r.kind, r.name), r]));
-    const stored = new Map<number, number>();
+    const stored: (StoredMessage | undefined)[] = new Array(messages.length).fill(undefined);
+    const given = this.#assignIds ? await this.#newIds(messages, found) : null;
     const ids: number[] = [];
     const roomIds: number[] = [];
     const seqs: number[] = [];
     const senders: string[] = [];
     const times: number[] = [];
     const contents: string[] = [];
-    for (const message of messages) {
+    for (const [k, message] of messages.entries()) {
       const room = found.get(roomKey(message.kind, message.room));
       if (room === undefined) continue;
       const seq = ++room.last;
-      stored.set(message.id, seq);
-      ids.push(message.id);
+      const id = given === null ? message.id : given[ids.length];
+      stored[k] = { id, seq };
+      ids.push(id);
       roomIds.push(room.id);
       seqs.push(seq);
       senders.push(message.sender);
@@ -845,6 +862,21 @@ export class PostgresStore implements ChatStore {
       ],
     );
     return stored;
+  }
+
+  /** Ids from the sequence, in increasing order, for the messages whose rooms exist. */
+  async #newIds(
+    messages: readonly MessageRecord[],
+    rooms: Map<string, unknown>,
+  ): Promise<number[]> {
+    let count = 0;
+    for (const m of messages) if (rooms.has(roomKey(m.kind, m.room))) count++;
+    if (count === 0) return [];
+    const rows = await this.#query<{ id: number }>(
+      "SELECT nextval('message_ids') AS id FROM generate_series(1, $1::int4)",
+      [count],
+    );
+    return rows.map((row) => row.id).sort((a, b) => a - b);
   }
 
   #noRoom(message: MessageRecord): string {
@@ -983,6 +1015,17 @@ function settle(batch: Queued[], values: unknown[], errors: (Error | undefined)[
     if (error === undefined) queued.resolve(values[i]);
     else queued.reject(error);
   });
+}
+
+/**
+ * Moves the message id sequence past the highest stored id, in case
+ * servers that kept their own ids wrote there since.
+ */
+async function catchUpMessageIds(sql: Sql): Promise<void> {
+  await sql.unsafe(
+    `SELECT setval('message_ids', m) FROM (SELECT max(id) AS m FROM messages) AS stored
+     WHERE m > (SELECT last_value FROM message_ids)`,
+  );
 }
 
 function delay(ms: number): Promise<void> {

@@ -68,6 +68,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      time bigint NOT NULL,
      PRIMARY KEY (room_id, "user")
    );`,
+  // 2: message ids from the database, for servers that share it (the
+  // store's assignIds), going on from the highest stored one
+  `CREATE SEQUENCE message_ids AS bigint OWNED BY messages.id;
+   SELECT setval('message_ids', max(id)) FROM messages HAVING max(id) IS NOT NULL;`,
 ];
 
 /** The schema version this code writes. */
