@@ -43,6 +43,11 @@ export interface Wire<Answer> {
   receive(chunk: Uint8Array): number;
   /** Whether part of a frame is buffered, waiting for the rest. */
   readonly partial: boolean;
+  /**
+   * The client has sent its last byte: a wire that holds input back (one
+   * without framing, gathering a message) hands it on now.
+   */
+  inputEnded?(): void;
   /** The bytes of an answer to a request. */
   encodeAnswer(answer: Answer): Uint8Array;
   /**
@@ -191,6 +196,7 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
         this.#receive(chunk);
       },
     );
+    this.#wire.inputEnded?.();
     const reason = this.#closeReason ?? error ?? this.#endReason;
     this.#closing?.abort();
     this.#chat.disconnect(this.session, reason);

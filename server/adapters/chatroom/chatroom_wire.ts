@@ -36,6 +36,15 @@ export const HOST = "Host";
  */
 export const CHATROOM_SPACING: WriteSpacing = { ms: 50, maxBytes: 1400 };
 
+/**
+ * One send of the client may reach us in several reads (a long message, a
+ * busy machine): bytes that come within this many ms of the last are one
+ * message. People type slower.
+ */
+export const GATHER_MS = 20;
+/** Most characters gathered into one message; more is cut off as a message of its own. */
+const GATHER_LIMIT = 64 * 1024;
+
 const OK = new TextEncoder().encode("OK");
 const NOT_UNIQUE = new TextEncoder().encode("NOT_UNIQUE");
 const NOTHING = new Uint8Array(0);
@@ -91,7 +100,7 @@ function chatroomNameProblem(name: string): string | null {
 /** The Multi-Client Chatroom wire of one connection. */
 export class ChatroomWire implements Wire<Uint8Array> {
   readonly encodeEvent = encodeEvent;
-  /** Without framing, a read is never part of a message. */
+  /** A message being gathered is sent after {@link GATHER_MS}, never held as a frame. */
   readonly partial = false;
   readonly #link: Link<Uint8Array>;
   readonly #chat: Chat;
@@ -100,6 +109,10 @@ export class ChatroomWire implements Wire<Uint8Array> {
   /** Keeps a character split between two reads whole. */
   readonly #decoder = new TextDecoder();
   #named = false;
+  /** The text of the reads gathered into the next message. */
+  #gathered = "";
+  #gathering: ReturnType<typeof setTimeout> | undefined;
+  readonly #takeLater = () => this.#take();
 
   constructor(link: Link<Uint8Array>, chat: Chat, room: string, log: (line: string) => void) {
     this.#link = link;
@@ -111,7 +124,23 @@ export class ChatroomWire implements Wire<Uint8Array> {
   receive(chunk: Uint8Array): number {
     // once closing, input is read and dropped, so that the close is a FIN, not a reset
     if (!this.#link.accepting) return 0;
-    const text = this.#decoder.decode(chunk, { stream: true }).trimEnd();
+    this.#gathered += this.#decoder.decode(chunk, { stream: true });
+    clearTimeout(this.#gathering);
+    if (this.#gathered.length >= GATHER_LIMIT) this.#take();
+    else this.#gathering = setTimeout(this.#takeLater, GATHER_MS);
+    return 0;
+  }
+
+  inputEnded(): void {
+    if (this.#gathered !== "") this.#take();
+  }
+
+  /** Takes what was gathered: the name, then messages. */
+  #take(): void {
+    clearTimeout(this.#gathering);
+    const text = this.#gathered.trimEnd();
+    this.#gathered = "";
+    if (!this.#link.accepting) return;
     if (!this.#named) {
       this.#named = true;
       this.#link.request(() => this.#admit(text), true);
@@ -120,7 +149,6 @@ export class ChatroomWire implements Wire<Uint8Array> {
     } else if (text !== "") {
       this.#link.request(() => this.#post(text), false);
     }
-    return 1;
   }
 
   encodeAnswer(answer: Uint8Array): Uint8Array {
