@@ -12,7 +12,7 @@ import { parsePoems, type Poems } from "./server/poems.ts";
 import { StoreError } from "./store/schema.ts";
 import { HttpListenError } from "./server/http/http_server.ts";
 import { SamplePasswordsError } from "./server/sample_accounts.ts";
-import { type ServerHandle, startServer, TlsConfigError } from "./server/server.ts";
+import { ListenError, type ServerHandle, startServer, TlsConfigError } from "./server/server.ts";
 
 function fail(message: string): never {
   console.error(`claptrap: ${message}`);
@@ -134,11 +134,15 @@ async function main(args: string[]): Promise<void> {
       loginTimeoutMs: options.loginTimeoutMs,
       frameTimeoutMs: options.frameTimeoutMs,
       closeGraceMs: options.closeGraceMs,
+      chatroomPort: options.chatroomPort,
+      chatroomRoom: options.chatroomRoom,
+      cs168Port: options.cs168Port,
       log: stderrLogger(options.logFormat),
       tls,
     });
   } catch (error) {
     if (error instanceof StoreError || error instanceof HttpListenError) fail(error.message);
+    if (error instanceof ListenError) fail(error.message);
     if (error instanceof TlsConfigError || error instanceof SamplePasswordsError) {
       fail(error.message);
     }

@@ -81,6 +81,12 @@ export interface ServerArgs {
   frameTimeoutMs: number;
   closeGraceMs: number;
   logFormat: LogFormat;
+  /** Port of the Multi-Client Chatroom listener; null: off. */
+  chatroomPort: number | null;
+  /** The Multi-Client Chatroom listener's one room. */
+  chatroomRoom: string;
+  /** Port of the CS168 Chat listener; null: off. */
+  cs168Port: number | null;
   /** The TLS certificate chain file (PEM); null for plain TCP and HTTP. */
   tlsCert: string | null;
   /** The TLS private key file (PEM); given exactly when `tlsCert` is. */
@@ -692,6 +698,32 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     set: (args, value) => args.logFormat = value,
   }),
   option({
+    flag: "chatroom-port",
+    arg: "PORT",
+    help: "serve the Multi-Client Chatroom's GUI client (guests, one room) on PORT; 0 picks a " +
+      "free port",
+    read: PORT,
+    shown: "off",
+    set: (args, value) => args.chatroomPort = value,
+  }),
+  option({
+    flag: "chatroom-room",
+    arg: "NAME",
+    help: "the room of the Multi-Client Chatroom listener, made if missing",
+    read: TEXT,
+    default: "lobby",
+    set: (args, value) => args.chatroomRoom = value,
+    field: "chatroomRoom",
+  }),
+  option({
+    flag: "cs168-port",
+    arg: "PORT",
+    help: "serve the CS168 Chat client (guests, channels are rooms) on PORT; 0 picks a free port",
+    read: PORT,
+    shown: "off",
+    set: (args, value) => args.cs168Port = value,
+  }),
+  option({
     flag: "tls-cert",
     arg: "FILE",
     help: "serve TCP and HTTP over TLS (HTTPS, WSS) with the certificate chain in FILE (PEM); " +
@@ -759,6 +791,9 @@ export function defaultArgs(): ServerArgs {
     frameTimeoutMs: 0,
     closeGraceMs: 0,
     logFormat: "text",
+    chatroomPort: null,
+    chatroomRoom: "",
+    cs168Port: null,
     tlsCert: null,
     tlsKey: null,
     help: false,

@@ -33,6 +33,12 @@ import { claptrapTcpConnection, refuseConnection } from "./adapters/claptrap/tcp
 import { webSocketConnection } from "./adapters/websocket/websocket_wire.ts";
 import { listen, Listening, TlsConfigError } from "./listeners/listening.ts";
 import {
+  type AdapterListener,
+  type ListenerContext,
+  ListenError,
+} from "./listeners/adapter_listener.ts";
+import { ADAPTER_LISTENERS } from "./adapters/registry.ts";
+import {
   DEFAULT_HOST,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
@@ -43,6 +49,7 @@ export {
   DEFAULT_HOST,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  ListenError,
   TlsConfigError,
 };
 
@@ -173,6 +180,15 @@ export interface ServerOptions {
   /** Connections that leave a frame unfinished this long are closed, in ms. Default 30,000. */
   frameTimeoutMs?: number;
   /**
+   * Port of the Multi-Client Chatroom listener (guests, one room); 0 picks a
+   * free one; null or none: off. See docs/chatroom.md.
+   */
+  chatroomPort?: number | null;
+  /** The one room of the Multi-Client Chatroom listener, made if missing. Default `lobby`. */
+  chatroomRoom?: string;
+  /** Port of the CS168 Chat listener (guests); 0 picks a free one; null or none: off. */
+  cs168Port?: number | null;
+  /**
    * Receives one line per significant event, `event key=value …` (see
    * server/log_format.ts). Default: stderr with a timestamp.
    */
@@ -191,6 +207,8 @@ export interface ServerHandle {
   readonly addr: Deno.NetAddr;
   /** Where it serves HTTP, or null when it does not. */
   readonly httpAddr: Deno.NetAddr | null;
+  /** Where each adapter listener that is on listens, by its name (e.g. `chatroom`). */
+  readonly listeners: ReadonlyMap<string, Deno.NetAddr>;
   /** Stops accepting, tells connected push clients, closes every connection. */
   close(): Promise<void>;
   /** Runs an operator console command (HELP, LIST_USERS, KICK, BROADCAST, EXIT). */
@@ -270,6 +288,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   );
   let listener: Deno.TcpListener | Deno.TlsListener | undefined;
   let httpListener: Deno.TcpListener | Deno.TlsListener | undefined;
+  const adapterListeners: { adapter: AdapterListener; listener: Deno.TcpListener }[] = [];
   let chat: Chat;
   let claptrap: ClaptrapContext;
   let http: HttpServer | null = null;
@@ -278,6 +297,18 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     // bound first, so that a port in use or an unusable TLS key is reported at
     // once, not after a slow globals.txt import; connections wait to be accepted
     listener = listen(host, options.port ?? serverDefault("port"), options.tls);
+    for (const adapter of ADAPTER_LISTENERS) {
+      const port = adapter.port(options);
+      if (port == null) continue;
+      try {
+        adapterListeners.push({ adapter, listener: Deno.listen({ hostname: host, port }) });
+      } catch (error) {
+        throw new ListenError(
+          `cannot listen for ${adapter.name} on ${host}:${port}: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
+    }
     if (options.globals) {
       imported = await importGlobals(store, options.globals, { scryptCost, now: Date.now() });
     }
@@ -319,6 +350,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       await clusterBus.start();
       log(`cluster node=${cluster!.node} bus=${options.bus ?? "postgres"}`);
     }
+    for (const { adapter } of adapterListeners) await adapter.prepare?.(chat, options);
     claptrap = {
       chat,
       maxReplyChars: limits.maxFrameSize / 8,
@@ -349,6 +381,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     listener?.close();
     httpListener?.close();
     await clusterBus?.close();
+    for (const { listener } of adapterListeners) listener.close();
     await store.close();
     throw error;
   }
@@ -358,6 +391,12 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   if (httpAddr) {
     log(`listening http=${httpAddr.hostname}:${httpAddr.port}`);
     log(`web-client url=${pageUrl(httpAddr, options.tls !== undefined)}`);
+  }
+  const listeners = new Map<string, Deno.NetAddr>();
+  for (const { adapter, listener } of adapterListeners) {
+    const { hostname, port } = listener.addr;
+    listeners.set(adapter.name, listener.addr);
+    log(`listening ${adapter.name}=${hostname}:${port}`);
   }
   if (options.tls) log("tls on");
   logDescriptorLimits(readDescriptorLimits(), maxConnections, log);
@@ -373,12 +412,20 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     frameTimeout: options.frameTimeoutMs ?? serverDefault("frameTimeoutMs"),
   };
   const connections = new Map<ServedConnection, Promise<void>>();
-  const serveTcp = (conn: Deno.Conn) => {
-    const connection = claptrapTcpConnection(conn, claptrap, limits);
+  const serveConnection = (connection: ServedConnection) => {
     const ended = connection.run().finally(() => connections.delete(connection));
     connections.set(connection, ended);
     return ended;
   };
+  const serveTcp = (conn: Deno.Conn) =>
+    serveConnection(claptrapTcpConnection(conn, claptrap, limits));
+  const context: ListenerContext = { chat, limits, log, options };
+  const adapterPorts = adapterListeners.map(({ adapter, listener }) =>
+    new Listening(listener, adapter.name, perAddress, rules.loginTimeout, log, {
+      serve: (conn) => serveConnection(adapter.connect(conn, context)),
+      refuse: (conn, reason) => adapter.refuse ? adapter.refuse(conn, reason) : closeQuietly(conn),
+    })
+  );
   const chatPort = new Listening(listener, "tcp", perAddress, rules.loginTimeout, log, {
     serve: serveTcp,
     refuse: (conn, reason, plain) => refuseConnection(conn, reason, plain),
@@ -402,10 +449,18 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const close = (reason = "server shutting down") => {
     closing ??= (async () => {
       clearInterval(liveness);
-      await Promise.all([chatPort.close(), httpPort?.close()]);
+      await Promise.all([
+        chatPort.close(),
+        httpPort?.close(),
+        ...adapterPorts.map((p) => p.close()),
+      ]);
       for (const connection of connections.keys()) connection.close(reason);
       await Promise.all([...connections.values(), http?.close(reason, limits.closeGraceMs)]);
-      await Promise.all([chatPort.finished(), httpPort?.finished()]);
+      await Promise.all([
+        chatPort.finished(),
+        httpPort?.finished(),
+        ...adapterPorts.map((port) => port.finished()),
+      ]);
       await clusterBus?.close();
       await store.close();
       log("stopped");
@@ -423,6 +478,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   return {
     addr,
     httpAddr,
+    listeners,
     close: () => close().then(resolveFinished),
     console: (line) => runConsoleCommand(chat, line),
     finished,

@@ -373,6 +373,9 @@ export function storeContract(
       store.syncGlobalsAccounts([account("ANN", "globals")], null),
       /looks like the existing account "аnn"/,
     );
+    assert.equal(await store.accountLike("ann"), "аnn", "a look-alike's name");
+    assert.equal(await store.accountLike("lan"), "lan", "the account itself");
+    assert.equal(await store.accountLike("bob"), null);
   });
 
   test("load counts the accounts of each scrypt cost", async (store) => {

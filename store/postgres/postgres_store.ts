@@ -77,7 +77,14 @@ export interface PostgresStoreOptions {
 }
 
 /** Operations that write nothing: a batch of these alone needs no transaction. */
-const READS = new Set(["load", "getAccount", "globalsSeal", "history", "directRooms"]);
+const READS = new Set([
+  "load",
+  "getAccount",
+  "accountLike",
+  "globalsSeal",
+  "history",
+  "directRooms",
+]);
 
 /** Default of {@link PostgresStoreOptions.maxBatch}. */
 const DEFAULT_MAX_BATCH = 1024;
@@ -89,6 +96,7 @@ type Op =
   | "load"
   | "getAccount"
   | "createAccount"
+  | "accountLike"
   | "globalsSeal"
   | "syncGlobalsAccounts"
   | "createRoom"
@@ -195,6 +203,10 @@ export class PostgresStore implements ChatStore {
 
   createAccount(account: AccountRecord): Promise<boolean> {
     return this.#call("createAccount", [account]);
+  }
+
+  accountLike(name: string): Promise<string | null> {
+    return this.#call("accountLike", [name]);
   }
 
   globalsSeal(): Promise<string | null> {
@@ -520,6 +532,8 @@ export class PostgresStore implements ChatStore {
         return this.#getAccount(args[0] as string);
       case "createAccount":
         return this.#createAccount(args[0] as AccountRecord);
+      case "accountLike":
+        return this.#accountLike(args[0] as string);
       case "globalsSeal":
         return this.#globalsSeal();
       case "syncGlobalsAccounts":
@@ -636,6 +650,10 @@ export class PostgresStore implements ChatStore {
   }
 
   /** An account other than `name` whose name counts as the same: equal nameKey or nameSkeleton. */
+  async #accountLike(name: string): Promise<string | null> {
+    return (await this.#getAccount(name))?.name ?? await this.#lookAlike(name) ?? null;
+  }
+
   async #lookAlike(name: string): Promise<string | undefined> {
     const [row] = await this.#query<{ name: string }>(
       `SELECT name FROM accounts WHERE (name_key = $1 OR name_skeleton = $2) AND name <> $3
