@@ -94,6 +94,8 @@ class RoomOrder {
   /** The highest sequence number known to be committed. */
   committed: number;
   readonly held = new Map<number, Held>();
+  /** Posters with posts in flight here, and how many: their server publishes those itself. */
+  readonly posting = new Map<string, number>();
   filling = false;
   timer: ReturnType<typeof setTimeout> | null = null;
 
@@ -173,6 +175,13 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     }
   }
 
+  posting(place: Place, sender: string, change: 1 | -1): void {
+    const posting = this.#orderOf(place).posting;
+    const count = (posting.get(sender) ?? 0) + change;
+    if (count > 0) posting.set(sender, count);
+    else posting.delete(sender);
+  }
+
   share(change: SharedChange): void {
     this.#link.send({ kind: "change", change });
   }
@@ -242,7 +251,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     if (seq <= order.delivered) return; // nobody here to give it to
     order.held.set(seq, { event, except });
     this.#drain(order);
-    if (order.held.size > 0) this.#awaitGap(order);
+    this.#awaitGap(order);
   }
 
   #heard(order: RoomOrder, seq: number): void {
@@ -293,7 +302,13 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
         const { kind, name } = order.place;
         const missing = await this.#log.messagesAfter(kind, name, order.delivered, FETCH_LIMIT);
         if (missing.length === 0) break;
+        let mine = false;
         for (const message of missing) {
+          // perhaps posted here and not yet published: its publishing leaves its poster out
+          if (order.posting.has(message.sender) && !order.held.has(message.seq)) {
+            mine = true;
+            break;
+          }
           this.#node.sawMessage(message.id);
           if (message.seq > order.delivered && !order.held.has(message.seq)) {
             order.held.set(message.seq, { event: eventOf(order, message), except: 0 });
@@ -301,6 +316,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
           if (message.seq > order.committed) order.committed = message.seq;
         }
         this.#drain(order);
+        if (mine) break;
       }
     } catch (error) {
       // the store is away: the next comparison tries again

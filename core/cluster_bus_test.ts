@@ -130,6 +130,30 @@ Deno.test("a message posted here keeps its poster out, and is announced", async 
   await bus.close();
 });
 
+Deno.test("a gap fill leaves a post still in flight here to its own publishing, which keeps its poster out", async () => {
+  const { bus, delivered, log, receiver } = testBus();
+  await bus.start();
+  bus.posting(LOBBY, "ann", 1);
+  log.push({ ...stored(1), sender: "bob" }, stored(2)); // 2: ann's post here, not yet published
+  receiver().committed([{ kind: "room", name: "lobby", lastSeq: 2 }]);
+  await until(() => delivered.length === 1);
+  await new Promise((resolve) => setTimeout(resolve, 50)); // more gap fills come and go
+  assert.deepEqual(delivered, ["1/0"], "the store's copy of 2 waits for its publishing");
+  const posted: MessagePosted = {
+    type: "message",
+    place: LOBBY,
+    id: 102,
+    seq: 2,
+    from: "ann",
+    time: 2,
+    text: "m2",
+  };
+  bus.publish({ kind: "place", place: LOBBY }, posted, 7);
+  bus.posting(LOBBY, "ann", -1);
+  assert.deepEqual(delivered, ["1/0", "2/7"]);
+  await bus.close();
+});
+
 Deno.test("rooms nobody here is in are passed over without reading the store", async () => {
   const { bus, delivered, reads, receiver } = testBus({ lobby: 0 });
   await bus.start();

@@ -49,6 +49,12 @@ export interface FanoutBus {
   publish(to: Audience, event: ChatEvent, exceptSession: number): void;
   /** Tells the other servers of a change this one made (nothing to do for one server). */
   share(change: SharedChange): void;
+  /**
+   * Counts a post of `sender` to `place` in flight here (`change` 1 as it
+   * goes to the store, -1 once published or failed), for a bus that may
+   * read committed messages before their poster's server publishes them.
+   */
+  posting?(place: Place, sender: string, change: 1 | -1): void;
 }
 
 /** What a node does with the events published for its sessions. */

@@ -93,6 +93,8 @@ export class Messaging {
     const room = session.room;
     if (!room) return { status: "NOT_IN_ROOM" };
     const record = this.record(room.kind, room.name, session.user!, text);
+    const bus = this.#options.bus;
+    bus.posting?.(room.place, record.sender, 1);
     const done = this.#options.store.appendMessage(record).then((stored): PostOutcome => {
       const { sender, time } = record;
       let id = record.id;
@@ -101,7 +103,7 @@ export class Messaging {
         ({ id, seq } = stored);
         this.#options.ids.observe(id);
       }
-      this.#options.bus.publish(room.audience, {
+      bus.publish(room.audience, {
         type: "message",
         place: room.place,
         id,
@@ -110,7 +112,11 @@ export class Messaging {
         time,
         text,
       }, session.id);
+      bus.posting?.(room.place, sender, -1);
       return { status: "OK", id, time };
+    }, (error) => {
+      bus.posting?.(room.place, record.sender, -1);
+      throw error;
     });
     this.#lastPost = done;
     return done;
