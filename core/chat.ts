@@ -11,6 +11,7 @@
  */
 
 import { DEFAULT_MAX_MESSAGE_CHARS } from "../protocol/message_text.ts";
+import { nameProblem } from "../protocol/names.ts";
 import type { ChatStore, HistoryRange, StoredState } from "../store/store.ts";
 import { Accounts } from "./accounts.ts";
 import { DirectMessages, type DirectOutcome } from "./direct_messages.ts";
@@ -119,6 +120,7 @@ export interface Whereabouts {
 /** The state of one chat server. */
 export class Chat {
   readonly #now: () => number;
+  readonly #store: ChatStore;
   readonly #log: (line: string) => void;
   readonly #flood: FloodControl;
   readonly #presence: Presence;
@@ -135,6 +137,7 @@ export class Chat {
 
   constructor(options: ChatOptions) {
     const { store, state } = options;
+    this.#store = store;
     const now = this.#now = options.now ?? Date.now;
     const log = this.#log = options.log ?? (() => {});
     const admins = options.admins ?? new Set();
@@ -224,8 +227,15 @@ export class Chat {
     return this.#presence.count;
   }
 
-  /** Creates an account (see {@link Accounts.register}). */
+  /**
+   * Creates an account (see {@link Accounts.register}), unless a guest
+   * online goes by the name or a look-alike.
+   */
   register(session: Session, username: string, password: string): Promise<Outcome> {
+    const user = username.normalize("NFC");
+    if (nameProblem(user) === null && this.#presence.isHeld(user)) {
+      return Promise.resolve({ status: "NAME_TAKEN", reason: "someone online goes by that name" });
+    }
     return this.#accounts.register(session, username, password);
   }
 
@@ -244,6 +254,51 @@ export class Chat {
     const user = await this.#accounts.authenticate(session, username, password);
     if (typeof user !== "string") return user;
     return { status: this.#presence.admit(session, user, push) };
+  }
+
+  /**
+   * Logs a session in as a guest: by name alone (NFC-normalised first),
+   * under the rules of names. The name is the guest's only while connected:
+   * it may not be, or look like, the name of an account (NAME_TAKEN) or of
+   * anyone online (ALREADY_ONLINE); INVALID_NAME says what is wrong with it.
+   * Refusals slow down further attempts from the address, as failed logins
+   * do. A guest's rooms are owned by nobody (see {@link Chat.createRoom}),
+   * and guests have no direct messages (see {@link Chat.direct}).
+   */
+  async loginGuest(session: Session, name: string, push: boolean): Promise<Outcome> {
+    if (session.user !== null) return { status: "ALREADY_LOGIN" };
+    const wait = this.#flood.guestWait(session.ip, this.#now());
+    if (wait > 0) return rateLimited(wait, "too many refused logins; wait before trying again");
+    const outcome = await this.#admitGuest(session, name.normalize("NFC"), push);
+    if (outcome.status !== "OK") {
+      this.#flood.guestRefused(session.ip, this.#now());
+      this.#log(`guest-refused session=${session.id} status=${outcome.status}`);
+    }
+    return outcome;
+  }
+
+  async #admitGuest(session: Session, user: string, push: boolean): Promise<Outcome> {
+    const problem = nameProblem(user);
+    if (problem) return { status: "INVALID_NAME", reason: problem };
+    if (this.#presence.isHeld(user)) return guestOnline(user);
+    // held while the store looks, so that no REGISTER or other guest takes it meanwhile
+    this.#presence.hold(user);
+    let account: string | null;
+    try {
+      account = await this.#store.accountLike(user);
+    } finally {
+      this.#presence.release(user);
+    }
+    if (account !== null) {
+      return {
+        status: "NAME_TAKEN",
+        reason: account === user
+          ? "that name is an account's; log in with its password"
+          : "that name looks like an account's",
+      };
+    }
+    const status = this.#presence.admit(session, user, push, true);
+    return status === "ALREADY_ONLINE" ? guestOnline(user) : { status };
   }
 
   /**
@@ -282,9 +337,13 @@ export class Chat {
     return this.#rooms.occupiedFirst(limit);
   }
 
-  /** Creates a room owned by the session's user (see {@link Rooms.create}). */
+  /**
+   * Creates a room owned by the session's user (see {@link Rooms.create}).
+   * A guest's room is owned by nobody: a guest's name may belong to someone
+   * else once they leave, and with it the right to kick and ban there.
+   */
   createRoom(session: Session, name: string): Promise<Outcome> {
-    return this.#rooms.create(session.user!, name);
+    return this.#rooms.create(session.user!, name, session.guest ? session.ip : undefined);
   }
 
   /**
@@ -374,8 +433,15 @@ export class Chat {
     return this.#peerChats.bye(session);
   }
 
-  /** Sends a direct message to an online user (see {@link DirectMessages.send}). */
+  /**
+   * Sends a direct message to an online user (see {@link DirectMessages.send}).
+   * Guests neither send nor get them: direct conversations are kept by name,
+   * and a guest's name may be someone else's later.
+   */
   direct(session: Session, toName: string, text: string): DirectOutcome | Promise<DirectOutcome> {
+    if (session.guest || this.#presence.sessionOf(toName.normalize("NFC"))?.guest) {
+      return { status: "NOT_ALLOWED", reason: "guests have no direct messages" };
+    }
     return this.#direct.send(session, toName, text);
   }
 
@@ -418,6 +484,7 @@ export class Chat {
     this.#memberships.leaveAll(session, cause);
     this.#presence.remove(session);
     const reason = cause.kind === "disconnected" ? cause.reason : "";
+    session.guest = false;
     this.#log(
       `logout session=${session.id} user=${JSON.stringify(session.user)}` +
         (reason ? ` reason=${JSON.stringify(reason)}` : ""),
@@ -426,4 +493,9 @@ export class Chat {
     session.push = false;
     return "OK";
   }
+}
+
+/** A guest login refused because someone online goes by the name or a look-alike. */
+function guestOnline(user: string): Outcome {
+  return { status: "ALREADY_ONLINE", reason: `${user} or a look-alike name is online` };
 }

@@ -3,11 +3,14 @@
  * rules of coming online — the most users at once, and what a second login
  * of an online user does — apart from membership (who is in which room).
  * Today a user has at most one session; a cluster of servers will keep
- * presence across its nodes behind the same methods. No I/O.
+ * presence across its nodes behind the same methods. It also holds the
+ * names of guests (logged in by name alone), which are theirs while they
+ * are connected: no one else may go by the name or a look-alike then.
+ * No I/O.
  * @module
  */
 
-import { nameProblem } from "../protocol/names.ts";
+import { likenessKeys, nameProblem } from "../protocol/names.ts";
 import type { ChatStatus } from "./outcome.ts";
 import type { Session } from "./session.ts";
 
@@ -39,6 +42,11 @@ export class Presence {
   readonly #online = new Map<string, Session>();
   /** Sessions whose connection is gone. */
   readonly #gone = new WeakSet<Session>();
+  /**
+   * How many online users, and guest logins under way, go by a name of each
+   * `k:`nameKey and `s:`nameSkeleton: a guest may not take a look-alike.
+   */
+  readonly #held = new Map<string, number>();
   readonly #options: PresenceOptions;
 
   constructor(options: PresenceOptions) {
@@ -60,12 +68,40 @@ export class Presence {
     return this.#online.values();
   }
 
-  /** Makes `user` the session's user, if the rules allow it; the status says. */
-  admit(session: Session, user: string, push: boolean): ChatStatus {
+  /**
+   * Whether someone online, or a guest logging in, goes by `user` or a name
+   * that counts as the same (equal nameKey or nameSkeleton).
+   */
+  isHeld(user: string): boolean {
+    return likenessKeys(user).some((key) => this.#held.has(key));
+  }
+
+  /** Holds `user` for a guest login under way, until {@link Presence.release}. */
+  hold(user: string): void {
+    for (const key of likenessKeys(user)) this.#held.set(key, (this.#held.get(key) ?? 0) + 1);
+  }
+
+  /** Lets go of a name held by {@link Presence.hold} (or by an online user). */
+  release(user: string): void {
+    for (const key of likenessKeys(user)) {
+      const holders = this.#held.get(key)! - 1;
+      if (holders > 0) this.#held.set(key, holders);
+      else this.#held.delete(key);
+    }
+  }
+
+  /**
+   * Makes `user` the session's user, if the rules allow it; the status says.
+   * A guest never replaces anyone, and takes no name that someone online goes
+   * by or that looks the same.
+   */
+  admit(session: Session, user: string, push: boolean, guest = false): ChatStatus {
     if (session.user !== null) return "ALREADY_LOGIN";
     if (this.#gone.has(session)) return "AUTH_FAILED"; // nobody hears it
     const earlier = this.#online.get(user);
-    if (earlier && this.#options.duplicateLogin === "refuse") return "ALREADY_ONLINE";
+    if (guest ? this.isHeld(user) : earlier && this.#options.duplicateLogin === "refuse") {
+      return "ALREADY_ONLINE";
+    }
     if (!earlier && this.#online.size >= this.#options.maxOnline) {
       this.#options.log(`login-refused session=${session.id} reason=server-full`);
       return "SERVER_FULL";
@@ -73,14 +109,21 @@ export class Presence {
     if (earlier) this.#options.replace(earlier, REPLACED);
     session.user = user;
     session.push = push;
+    session.guest = guest;
     this.#online.set(user, session);
-    this.#options.log(`login session=${session.id} user=${JSON.stringify(user)} push=${push}`);
+    this.hold(user);
+    this.#options.log(
+      `login session=${session.id} user=${JSON.stringify(user)} push=${push}` +
+        (guest ? " guest=true" : ""),
+    );
     return "OK";
   }
 
   /** Takes the session's user offline (its user is still set). */
   remove(session: Session): void {
-    if (this.#online.get(session.user!) === session) this.#online.delete(session.user!);
+    if (this.#online.get(session.user!) !== session) return;
+    this.#online.delete(session.user!);
+    this.release(session.user!);
   }
 
   /** The session's connection is gone: a login of it still being checked will not log it in. */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Presence } from "./presence.ts";
 import { Session } from "./session.ts";
 import { online, RecordingSink, testChat } from "./testing.ts";
 
@@ -42,4 +43,30 @@ Deno.test("the operator's kick and notice reach the connections", async () => {
   assert.equal(bob.sink.closedFor, "kicked by the operator");
   assert.equal(chat.kickFromServer("bob", "again"), false);
   assert.equal(chat.onlineCount, 1);
+});
+
+Deno.test("presence never admits a guest under a name someone online goes by, nor replaces", () => {
+  const closed: string[] = [];
+  const presence = new Presence({
+    maxOnline: 10,
+    duplicateLogin: "replace",
+    replace: (earlier) => closed.push(earlier.user!),
+    log: () => {},
+  });
+  const ann = new Session(new RecordingSink());
+  assert.equal(presence.admit(ann, "ann", true), "OK");
+  assert.equal(
+    presence.admit(new Session(new RecordingSink()), "ann", true, true),
+    "ALREADY_ONLINE",
+  );
+  assert.equal(
+    presence.admit(new Session(new RecordingSink()), "ANN", true, true),
+    "ALREADY_ONLINE",
+  );
+  assert.deepEqual(closed, []);
+  presence.remove(ann);
+  assert.equal(presence.isHeld("Ann"), false);
+  const guest = new Session(new RecordingSink());
+  assert.equal(presence.admit(guest, "Ann", true, true), "OK");
+  assert.equal(guest.guest, true);
 });

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { nameKey, nameProblem, nameSkeleton } from "../protocol/names.ts";
+import { likenessKeys, nameProblem } from "../protocol/names.ts";
 import type { RoomRecord } from "../store/records.ts";
 import type { ChatStore } from "../store/store.ts";
 import type { Place } from "./events.ts";
@@ -60,6 +60,8 @@ export class Rooms {
    * any more is forgotten by itself.
    */
   readonly #peerChats = new WeakMap<Place, Room>();
+  /** How many rooms guests made since start, per client address. */
+  readonly #byGuests = new Map<string, number>();
   #peerChatsMade = 0;
 
   constructor(options: RoomsOptions) {
@@ -126,13 +128,18 @@ export class Rooms {
     return occupied.concat(empty.slice(0, limit - occupied.length));
   }
 
-  /** Creates a public room owned by `createdBy` (the name is NFC-normalised first). */
-  async create(createdBy: string, name: string): Promise<Outcome> {
+  /**
+   * Creates a public room owned by `createdBy` (the name is NFC-normalised
+   * first). A guest's room (`guestAddress` given: the guest's address) is
+   * owned by nobody, since the name may be someone else's later; the rooms
+   * guests create count against `maxRoomsPerUser` per address instead.
+   */
+  async create(createdBy: string, name: string, guestAddress?: string): Promise<Outcome> {
     const normalised = name.normalize("NFC");
     const problem = nameProblem(normalised);
     if (problem) return { status: "INVALID_NAME", reason: problem };
     if (this.#rooms.has(normalised)) return { status: "ROOM_EXISTS" };
-    const alike = roomKeys(normalised).map((key) => this.#byKey.get(key)).find(Boolean);
+    const alike = likenessKeys(normalised).map((key) => this.#byKey.get(key)).find(Boolean);
     if (alike) {
       return {
         status: "ROOM_EXISTS",
@@ -140,7 +147,14 @@ export class Rooms {
       };
     }
     const { maxRooms, maxRoomsPerUser } = this.#options;
-    if (!this.#options.isAdmin(createdBy) && this.#ownedBy(createdBy) >= maxRoomsPerUser) {
+    if (guestAddress !== undefined) {
+      if ((this.#byGuests.get(guestAddress) ?? 0) >= maxRoomsPerUser) {
+        return {
+          status: "NOT_ALLOWED",
+          reason: `guests from your address made ${maxRoomsPerUser} rooms, the most they may`,
+        };
+      }
+    } else if (!this.#options.isAdmin(createdBy) && this.#ownedBy(createdBy) >= maxRoomsPerUser) {
       return {
         status: "NOT_ALLOWED",
         reason: `you own ${maxRoomsPerUser} rooms, the most one user may`,
@@ -152,37 +166,47 @@ export class Rooms {
         reason: `this server has ${maxRooms} rooms, the most it holds`,
       };
     }
+    const owner = guestAddress === undefined ? createdBy : null;
     // taken at once, so that a second CREATE_ROOM meanwhile sees it
-    const room = new Room("room", normalised, createdBy, this.#options.pollLog);
+    const room = new Room("room", normalised, owner, this.#options.pollLog);
     this.#add(room);
+    if (guestAddress !== undefined) this.#countGuestRoom(guestAddress, 1);
     try {
       await this.#options.store.createRoom({
         kind: "room",
         name: normalised,
-        createdBy,
+        createdBy: owner,
         createdAt: this.#options.now(),
       });
     } catch (error) {
       this.#remove(room);
+      if (guestAddress !== undefined) this.#countGuestRoom(guestAddress, -1);
       throw error;
     }
     this.#list(room);
     this.#options.log(
-      `room-created room=${JSON.stringify(normalised)} by=${JSON.stringify(createdBy)}`,
+      `room-created room=${JSON.stringify(normalised)} by=${JSON.stringify(createdBy)}` +
+        (owner === null ? " guest=true" : ""),
     );
     return { status: "OK" };
   }
 
+  #countGuestRoom(address: string, change: number): void {
+    const count = (this.#byGuests.get(address) ?? 0) + change;
+    if (count > 0) this.#byGuests.set(address, count);
+    else this.#byGuests.delete(address);
+  }
+
   #add(room: Room): void {
     this.#rooms.set(room.name, room);
-    for (const key of roomKeys(room.name)) {
+    for (const key of likenessKeys(room.name)) {
       if (!this.#byKey.has(key)) this.#byKey.set(key, room);
     }
   }
 
   #remove(room: Room): void {
     this.#rooms.delete(room.name);
-    for (const key of roomKeys(room.name)) {
+    for (const key of likenessKeys(room.name)) {
       if (this.#byKey.get(key) === room) this.#byKey.delete(key);
     }
   }
@@ -198,11 +222,6 @@ export class Rooms {
     for (const room of this.#rooms.values()) if (room.owner === user) owned++;
     return owned;
   }
-}
-
-/** The keys under which a room's name counts as taken by {@link Rooms.create}. */
-function roomKeys(name: string): string[] {
-  return [`k:${nameKey(name)}`, `s:${nameSkeleton(name)}`];
 }
 
 /** A room's name and member count, for listing. */

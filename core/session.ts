@@ -48,6 +48,8 @@ export class Session {
   user: string | null = null;
   /** Whether events are pushed to this connection (`Push: on` at LOGIN). */
   push = false;
+  /** Whether the user is a guest: logged in by name alone, the name theirs while connected. */
+  guest = false;
   /**
    * The places the session is in. Today at most one: coming into a place
    * leaves the others (protocol 2.1 will keep several).

@@ -117,3 +117,12 @@ export function nameKey(name: string): string {
 export function nameSkeleton(name: string): string {
   return skeleton(name.normalize("NFKC"));
 }
+
+/**
+ * The keys under which a name counts as taken by another: `k:` and its
+ * {@link nameKey}, `s:` and its {@link nameSkeleton}. Two names count as
+ * the same when they share a key.
+ */
+export function likenessKeys(name: string): [string, string] {
+  return [`k:${nameKey(name)}`, `s:${nameSkeleton(name)}`];
+}

@@ -80,6 +80,10 @@ export class MemoryStore implements ChatStore {
     });
   }
 
+  accountLike(name: string): Promise<string | null> {
+    return this.#do(() => this.#accounts.has(name) ? name : this.#lookAlike(name) ?? null);
+  }
+
   globalsSeal(): Promise<string | null> {
     return this.#do(() => this.#seal);
   }

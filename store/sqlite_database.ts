@@ -276,6 +276,11 @@ export class SqliteDatabase {
     return true;
   }
 
+  /** An account that is `name` or counts as the same (see `ChatStore.accountLike`). */
+  accountLike(name: string): string | null {
+    return this.getAccount(name)?.name ?? this.#lookAlike(name) ?? null;
+  }
+
   /** An account other than `name` whose name counts as the same: equal nameKey or nameSkeleton. */
   #lookAlike(name: string): string | undefined {
     return this.#get<{ name: string }>(

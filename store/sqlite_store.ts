@@ -95,6 +95,10 @@ export class SqliteStore implements ChatStore {
     return this.#writer.call("createAccount", account);
   }
 
+  accountLike(name: string): Promise<string | null> {
+    return this.#writer.call("accountLike", name);
+  }
+
   globalsSeal(): Promise<string | null> {
     return this.#writer.call("globalsSeal");
   }

@@ -22,6 +22,7 @@ export type StoreOperations = Pick<
   | "load"
   | "getAccount"
   | "createAccount"
+  | "accountLike"
   | "globalsSeal"
   | "syncGlobalsAccounts"
   | "createRoom"
@@ -92,6 +93,7 @@ export type WorkerReply =
 const READS: ReadonlySet<OperationName> = new Set<OperationName>([
   "load",
   "getAccount",
+  "accountLike",
   "globalsSeal",
   "history",
   "directRooms",

@@ -106,6 +106,12 @@ export interface ChatStore {
   /** Creates an account; false when its name, or a look-alike of it, is taken. */
   createAccount(account: AccountRecord): Promise<boolean>;
   /**
+   * The name of an account (disabled ones included) that is `name` (NFC) or
+   * counts as the same (equal nameKey or nameSkeleton), or null: whether a
+   * guest may go by `name`.
+   */
+  accountLike(name: string): Promise<string | null>;
+  /**
    * What {@link ChatStore.syncGlobalsAccounts} last kept as `seal`: a hash
    * that lets the next start see that globals.txt and the stored accounts
    * are as they were, without checking each password again. Null when none.

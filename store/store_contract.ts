@@ -63,6 +63,9 @@ export function storeContract(name: string, open: () => Promise<ChatStore>): voi
     assert.equal(await store.createAccount(account("ann")), false, "case");
     assert.equal(await store.createAccount(account("Ａnn")), false, "width");
     assert.equal(await store.getAccount("ann"), null);
+    assert.equal(await store.accountLike("Ann"), "Ann");
+    assert.equal(await store.accountLike("\u0430nn"), "Ann", "Cyrillic а");
+    assert.equal(await store.accountLike("Bob"), null);
     await store.createAccount(account("bob", "scrypt$2048$8$1$$y"));
     assert.deepEqual((await store.load()).passwordCosts, new Map([[1024, 1], [2048, 1]]));
   });

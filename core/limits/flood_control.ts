@@ -22,7 +22,7 @@ export interface FloodLimits {
   registrations: RateLimit;
   /** Failed logins per account. */
   loginsPerAccount: FailurePolicy;
-  /** Failed logins and registrations per client address. */
+  /** Failed logins, registrations and guest logins per client address. */
   attemptsPerAddress: FailurePolicy;
 }
 
@@ -184,6 +184,16 @@ export class FloodControl {
 
   /** A registration from `address` was refused. */
   registerFailed(address: string, now: number): void {
+    this.#addresses.failed(address, now);
+  }
+
+  /** 0 when `address` may try a guest login now, else the ms to wait. */
+  guestWait(address: string, now: number): number {
+    return this.#addresses.waitFor(address, now);
+  }
+
+  /** A guest login from `address` was refused (a name taken, or no valid name). */
+  guestRefused(address: string, now: number): void {
     this.#addresses.failed(address, now);
   }
 }
