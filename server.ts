@@ -89,6 +89,7 @@ async function main(args: string[]): Promise<void> {
       allowSamplePasswords: options.allowSamplePasswords,
       port: options.port,
       httpPort: options.httpPort,
+      icsPort: options.icsPort,
       allowOrigins: options.allowOrigins,
       allowHosts: options.allowHosts,
       httpHeaderTimeoutMs: options.httpHeaderTimeoutMs,

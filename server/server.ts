@@ -28,6 +28,7 @@ import { StaticFiles } from "./http/static_files.ts";
 import type { ClaptrapContext } from "./adapters/claptrap/dispatcher.ts";
 import { claptrapTcpConnection, refuseConnection } from "./adapters/claptrap/tcp_wire.ts";
 import { webSocketConnection } from "./adapters/websocket/websocket_wire.ts";
+import { icsConnection } from "./adapters/ics/ics_wire.ts";
 import { listen, Listening, TlsConfigError } from "./listeners/listening.ts";
 import {
   DEFAULT_HOST,
@@ -60,6 +61,12 @@ export interface ServerOptions {
    * same host; 0 picks a free one; null serves no HTTP. Default null.
    */
   httpPort?: number | null;
+  /**
+   * TCP port of the ICS chat's listener (its original client's protocol,
+   * see docs/ics.md), on the same host; 0 picks a free one; null: none.
+   * Default null.
+   */
+  icsPort?: number | null;
   /**
    * Origins besides the server's own whose pages may open a WebSocket, e.g.
    * `https://chat.example.com`. Default none.
@@ -178,6 +185,8 @@ export interface ServerHandle {
   readonly addr: Deno.NetAddr;
   /** Where it serves HTTP, or null when it does not. */
   readonly httpAddr: Deno.NetAddr | null;
+  /** Where it serves the ICS chat, or null when it does not. */
+  readonly icsAddr: Deno.NetAddr | null;
   /** Stops accepting, tells connected push clients, closes every connection. */
   close(): Promise<void>;
   /** Runs an operator console command (HELP, LIST_USERS, KICK, BROADCAST, EXIT). */
@@ -252,6 +261,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   );
   let listener: Deno.TcpListener | Deno.TlsListener | undefined;
   let httpListener: Deno.TcpListener | Deno.TlsListener | undefined;
+  let icsListener: Deno.TcpListener | undefined;
   let chat: Chat;
   let claptrap: ClaptrapContext;
   let http: HttpServer | null = null;
@@ -260,6 +270,9 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     // bound first, so that a port in use or an unusable TLS key is reported at
     // once, not after a slow globals.txt import; connections wait to be accepted
     listener = listen(host, options.port ?? serverDefault("port"), options.tls);
+    if (options.icsPort != null) {
+      icsListener = Deno.listen({ hostname: host, port: options.icsPort });
+    }
     if (options.globals) {
       imported = await importGlobals(store, options.globals, { scryptCost, now: Date.now() });
     }
@@ -322,12 +335,15 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   } catch (error) {
     listener?.close();
     httpListener?.close();
+    icsListener?.close();
     await store.close();
     throw error;
   }
   const addr = listener.addr as Deno.NetAddr;
   const httpAddr = (httpListener?.addr ?? null) as Deno.NetAddr | null;
+  const icsAddr = icsListener?.addr ?? null;
   log(`listening addr=${addr.hostname}:${addr.port}`);
+  if (icsAddr) log(`listening ics=${icsAddr.hostname}:${icsAddr.port}`);
   if (httpAddr) {
     log(`listening http=${httpAddr.hostname}:${httpAddr.port}`);
     log(`web-client url=${pageUrl(httpAddr, options.tls !== undefined)}`);
@@ -346,12 +362,12 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     frameTimeout: options.frameTimeoutMs ?? serverDefault("frameTimeoutMs"),
   };
   const connections = new Map<ServedConnection, Promise<void>>();
-  const serveTcp = (conn: Deno.Conn) => {
-    const connection = claptrapTcpConnection(conn, claptrap, limits);
+  const served = (connection: ServedConnection) => {
     const ended = connection.run().finally(() => connections.delete(connection));
     connections.set(connection, ended);
     return ended;
   };
+  const serveTcp = (conn: Deno.Conn) => served(claptrapTcpConnection(conn, claptrap, limits));
   const chatPort = new Listening(listener, "tcp", perAddress, rules.loginTimeout, log, {
     serve: serveTcp,
     refuse: (conn, reason, plain) => refuseConnection(conn, reason, plain),
@@ -365,6 +381,13 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       },
     })
     : null;
+  // the ICS chat has no frame to refuse with: a connection over a cap is just closed
+  const icsPort = icsListener
+    ? new Listening(icsListener, "ics", perAddress, rules.loginTimeout, log, {
+      serve: (conn) => served(icsConnection(conn, claptrap, limits)),
+      refuse: (conn) => closeQuietly(conn),
+    })
+    : null;
   const liveness = setInterval(() => {
     const now = Date.now();
     for (const connection of connections.keys()) connection.checkLiveness(now, rules);
@@ -375,10 +398,10 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const close = (reason = "server shutting down") => {
     closing ??= (async () => {
       clearInterval(liveness);
-      await Promise.all([chatPort.close(), httpPort?.close()]);
+      await Promise.all([chatPort.close(), httpPort?.close(), icsPort?.close()]);
       for (const connection of connections.keys()) connection.close(reason);
       await Promise.all([...connections.values(), http?.close(reason, limits.closeGraceMs)]);
-      await Promise.all([chatPort.finished(), httpPort?.finished()]);
+      await Promise.all([chatPort.finished(), httpPort?.finished(), icsPort?.finished()]);
       await store.close();
       log("stopped");
     })();
@@ -395,6 +418,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   return {
     addr,
     httpAddr,
+    icsAddr,
     close: () => close().then(resolveFinished),
     console: (line) => runConsoleCommand(chat, line),
     finished,
