@@ -7,7 +7,7 @@
 
 import assert from "node:assert/strict";
 import { ChatClient, type ChatEvent, type ServerHandle, type ServerOptions, tcp } from "../mod.ts";
-import { DEFAULT_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
+import { DEFAULT_FLOOD_LIMITS, NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
 import { MemoryStore } from "../store/memory_store.ts";
 import type { SearchOptions } from "../store/store.ts";
 import { ACCOUNTS, NEVER, online, startTestServer, withTimeout } from "./helpers.ts";
@@ -237,6 +237,37 @@ Deno.test("nothing comes between an ICS request and its answer: an event meanwhi
     (await alice.next()).text,
     '{"action": "connect", "status": "request", "from": "bob"}',
   );
+  alice.close();
+  await bob.close();
+  await server.close();
+});
+
+Deno.test("events held for an unanswered ICS request count against the send-queue bound", async () => {
+  const store = new GatedSearchStore();
+  const lines: string[] = [];
+  const { server, ics } = await icsServer({
+    store,
+    sendQueueBytes: 64 * 1024,
+    floodLimits: NO_FLOOD_LIMITS,
+    log: (line) => lines.push(line),
+  });
+  const alice = await IcsConnection.login(ics, "alice");
+  const bob = await online(server.addr.port, "bob");
+  assert.equal((await bob.request("PEER_CONNECT", { Peer: "alice" })).params.Status, "OK");
+  await alice.next();
+  await alice.send({ action: "search", target: "anything" }); // never answered
+  const line = "y".repeat(16_000);
+  let ended = null;
+  for (let i = 0; i < 20 && !ended; i++) {
+    assert.equal((await bob.request("SEND_MSG", {}, line)).params.Status, "OK");
+    ended = await bob.frameWithin(0);
+  }
+  assert.equal(ended?.method, "EVT_LEAVE");
+  assert.match(ended.params.Reason, /send queue exceeded 65536 bytes/);
+  await bob.nextOf("EVT_GROUP_END");
+  assert.ok(lines.some((l) => l.includes("send queue exceeded 65536 bytes")), lines.join("\n"));
+  assert.deepEqual(await alice.untilClosed(), [], "nothing held was sent before the answer");
+  store.gate.resolve();
   alice.close();
   await bob.close();
   await server.close();
