@@ -405,3 +405,19 @@ Deno.test("an ICS user asking to join a busy peer chat hears busy, and is brough
   await Promise.all([bob.client.close(), carol.client.close()]);
   await server.close();
 });
+
+Deno.test("the operator's KICK of a chatting ICS user tells it why in its chat, and ends the chat for the other", async () => {
+  const { server, ics } = await icsServer();
+  const alice = await IcsConnection.login(ics, "alice");
+  const dora = await IcsConnection.login(ics, "dora");
+  await alice.request({ action: "connect", target: "dora" });
+  await dora.next();
+  server.console("KICK alice flooding");
+  const [farewell] = await alice.untilClosed();
+  assert.equal(farewell.json.from, "*** ");
+  assert.match(farewell.json.message, /^connection closed: .*flooding/);
+  assert.equal((await dora.next()).text, '{"action": "disconnect"}');
+  alice.close();
+  dora.close();
+  await server.close();
+});
