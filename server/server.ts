@@ -29,7 +29,7 @@ import type { ClaptrapContext } from "./adapters/claptrap/dispatcher.ts";
 import { claptrapTcpConnection, refuseConnection } from "./adapters/claptrap/tcp_wire.ts";
 import { webSocketConnection } from "./adapters/websocket/websocket_wire.ts";
 import { icsConnection } from "./adapters/ics/ics_wire.ts";
-import { listen, Listening, TlsConfigError } from "./listeners/listening.ts";
+import { listen, ListenError, Listening, TlsConfigError } from "./listeners/listening.ts";
 import {
   DEFAULT_HOST,
   DEFAULT_MAX_CONNECTIONS,
@@ -41,6 +41,7 @@ export {
   DEFAULT_HOST,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  ListenError,
   TlsConfigError,
 };
 
@@ -225,6 +226,7 @@ function pageUrl(addr: Deno.NetAddr, tls: boolean): string {
  * machines and `globals` holds a sample password (see `allowSamplePasswords`).
  * @throws {StoreError} when the database cannot be used.
  * @throws {TlsConfigError} when the TLS certificate or key cannot be used.
+ * @throws {ListenError} when the ICS port cannot be listened on.
  *
  * @example A server on a free port of 127.0.0.1
  * ```ts
@@ -271,7 +273,16 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     // once, not after a slow globals.txt import; connections wait to be accepted
     listener = listen(host, options.port ?? serverDefault("port"), options.tls);
     if (options.icsPort != null) {
-      icsListener = Deno.listen({ hostname: host, port: options.icsPort });
+      try {
+        icsListener = Deno.listen({ hostname: host, port: options.icsPort });
+      } catch (error) {
+        throw new ListenError(
+          `cannot listen for the ICS chat on ${host}:${options.icsPort}: ${
+            (error as Error).message
+          }`,
+          { cause: error },
+        );
+      }
     }
     if (options.globals) {
       imported = await importGlobals(store, options.globals, { scryptCost, now: Date.now() });

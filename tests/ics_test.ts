@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { ChatClient, type ChatEvent, type ServerHandle, type ServerOptions, tcp } from "../mod.ts";
+import { ListenError } from "../server/server.ts";
 import { DEFAULT_FLOOD_LIMITS, NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
 import { MemoryStore } from "../store/memory_store.ts";
 import type { SearchOptions } from "../store/store.ts";
@@ -420,4 +421,16 @@ Deno.test("the operator's KICK of a chatting ICS user tells it why in its chat, 
   alice.close();
   dora.close();
   await server.close();
+});
+
+Deno.test("an ICS port in use stops the start with a clear error, naming the ICS chat", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  await assert.rejects(
+    () => startTestServer({ icsPort: port }),
+    (error: Error) =>
+      error instanceof ListenError &&
+      error.message.startsWith(`cannot listen for the ICS chat on 127.0.0.1:${port}: `),
+  );
+  taken.close();
 });
