@@ -89,7 +89,6 @@ async function main(args: string[]): Promise<void> {
       allowSamplePasswords: options.allowSamplePasswords,
       port: options.port,
       httpPort: options.httpPort,
-      icsPort: options.icsPort,
       allowOrigins: options.allowOrigins,
       allowHosts: options.allowHosts,
       httpHeaderTimeoutMs: options.httpHeaderTimeoutMs,
@@ -134,16 +133,16 @@ async function main(args: string[]): Promise<void> {
       loginTimeoutMs: options.loginTimeoutMs,
       frameTimeoutMs: options.frameTimeoutMs,
       closeGraceMs: options.closeGraceMs,
+      chatroomPort: options.chatroomPort,
+      chatroomRoom: options.chatroomRoom,
+      cs168Port: options.cs168Port,
+      icsPort: options.icsPort,
       log: stderrLogger(options.logFormat),
       tls,
     });
   } catch (error) {
-    if (
-      error instanceof StoreError || error instanceof HttpListenError ||
-      error instanceof ListenError
-    ) {
-      fail(error.message);
-    }
+    if (error instanceof StoreError || error instanceof HttpListenError) fail(error.message);
+    if (error instanceof ListenError) fail(error.message);
     if (error instanceof TlsConfigError || error instanceof SamplePasswordsError) {
       fail(error.message);
     }

@@ -346,6 +346,12 @@ export class Chat {
     return this.#rooms.create(session.user!, name, session.guest ? session.ip : undefined);
   }
 
+  /** Makes a public room owned by nobody unless it exists (a listener's own room). */
+  async ensureRoom(name: string): Promise<Outcome> {
+    if (this.#rooms.get(name)) return { status: "OK" };
+    return await this.#rooms.create(null, name);
+  }
+
   /**
    * Moves a session into a public room, leaving the room or peer chat it was
    * in, for one of the user's room-change tokens; resolves once the

@@ -130,11 +130,12 @@ export class Rooms {
 
   /**
    * Creates a public room owned by `createdBy` (the name is NFC-normalised
-   * first). A guest's room (`guestAddress` given: the guest's address) is
-   * owned by nobody, since the name may be someone else's later; the rooms
-   * guests create count against `maxRoomsPerUser` per address instead.
+   * first); null: by the server, owned by nobody and within no user's bound.
+   * A guest's room (`guestAddress` given: the guest's address) is owned by
+   * nobody, since the name may be someone else's later; the rooms guests
+   * create count against `maxRoomsPerUser` per address instead.
    */
-  async create(createdBy: string, name: string, guestAddress?: string): Promise<Outcome> {
+  async create(createdBy: string | null, name: string, guestAddress?: string): Promise<Outcome> {
     const normalised = name.normalize("NFC");
     const problem = nameProblem(normalised);
     if (problem) return { status: "INVALID_NAME", reason: problem };
@@ -154,7 +155,10 @@ export class Rooms {
           reason: `guests from your address made ${maxRoomsPerUser} rooms, the most they may`,
         };
       }
-    } else if (!this.#options.isAdmin(createdBy) && this.#ownedBy(createdBy) >= maxRoomsPerUser) {
+    } else if (
+      createdBy !== null && !this.#options.isAdmin(createdBy) &&
+      this.#ownedBy(createdBy) >= maxRoomsPerUser
+    ) {
       return {
         status: "NOT_ALLOWED",
         reason: `you own ${maxRoomsPerUser} rooms, the most one user may`,
@@ -185,7 +189,7 @@ export class Rooms {
     }
     this.#list(room);
     this.#options.log(
-      `room-created room=${JSON.stringify(normalised)} by=${JSON.stringify(createdBy)}` +
+      `room-created room=${JSON.stringify(normalised)} by=${JSON.stringify(createdBy ?? "")}` +
         (owner === null ? " guest=true" : ""),
     );
     return { status: "OK" };

@@ -27,8 +27,6 @@ export interface ServerArgs {
   port: number;
   /** HTTP port of the web client; null with --no-http. */
   httpPort: number | null;
-  /** TCP port of the ICS chat's listener; null when not given. */
-  icsPort: number | null;
   /** Origins besides the server's own whose pages may use the WebSocket. */
   allowOrigins: string[];
   /** Host names besides addresses and localhost under which the WebSocket is served. */
@@ -81,6 +79,14 @@ export interface ServerArgs {
   frameTimeoutMs: number;
   closeGraceMs: number;
   logFormat: LogFormat;
+  /** Port of the Multi-Client Chatroom listener; null: off. */
+  chatroomPort: number | null;
+  /** The Multi-Client Chatroom listener's one room. */
+  chatroomRoom: string;
+  /** Port of the CS168 Chat listener; null: off. */
+  cs168Port: number | null;
+  /** Port of the ICS chat listener; null: off. */
+  icsPort: number | null;
   /** The TLS certificate chain file (PEM); null for plain TCP and HTTP. */
   tlsCert: string | null;
   /** The TLS private key file (PEM); given exactly when `tlsCert` is. */
@@ -290,15 +296,6 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     set: (args, value) => args.httpPort = value,
   }),
   flagSwitch("no-http", "do not serve the web client", (args) => args.httpPort = null),
-  option({
-    flag: "ics-port",
-    arg: "PORT",
-    help: "TCP port for the ICS chat's original client (docs/ics.md), whose users log in as " +
-      "guests by name alone; 0 picks a free port",
-    read: PORT,
-    shown: "off",
-    set: (args, value) => args.icsPort = value,
-  }),
   option({
     flag: "allow-origin",
     arg: "ORIGIN",
@@ -689,6 +686,41 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     set: (args, value) => args.logFormat = value,
   }),
   option({
+    flag: "chatroom-port",
+    arg: "PORT",
+    help: "serve the Multi-Client Chatroom's GUI client (guests, one room) on PORT; 0 picks a " +
+      "free port",
+    read: PORT,
+    shown: "off",
+    set: (args, value) => args.chatroomPort = value,
+  }),
+  option({
+    flag: "chatroom-room",
+    arg: "NAME",
+    help: "the room of the Multi-Client Chatroom listener, made if missing",
+    read: TEXT,
+    default: "lobby",
+    set: (args, value) => args.chatroomRoom = value,
+    field: "chatroomRoom",
+  }),
+  option({
+    flag: "cs168-port",
+    arg: "PORT",
+    help: "serve the CS168 Chat client (guests, channels are rooms) on PORT; 0 picks a free port",
+    read: PORT,
+    shown: "off",
+    set: (args, value) => args.cs168Port = value,
+  }),
+  option({
+    flag: "ics-port",
+    arg: "PORT",
+    help: "serve the ICS chat client (guests, its groups are peer chats) on PORT; 0 picks a free " +
+      "port",
+    read: PORT,
+    shown: "off",
+    set: (args, value) => args.icsPort = value,
+  }),
+  option({
     flag: "tls-cert",
     arg: "FILE",
     help: "serve TCP and HTTP over TLS (HTTPS, WSS) with the certificate chain in FILE (PEM); " +
@@ -714,7 +746,6 @@ export function defaultArgs(): ServerArgs {
     allowSamplePasswords: false,
     port: 0,
     httpPort: null,
-    icsPort: null,
     allowOrigins: [],
     allowHosts: [],
     maxOnline: 0,
@@ -756,6 +787,10 @@ export function defaultArgs(): ServerArgs {
     frameTimeoutMs: 0,
     closeGraceMs: 0,
     logFormat: "text",
+    chatroomPort: null,
+    chatroomRoom: "",
+    cs168Port: null,
+    icsPort: null,
     tlsCert: null,
     tlsKey: null,
     help: false,

@@ -28,8 +28,13 @@ import { StaticFiles } from "./http/static_files.ts";
 import type { ClaptrapContext } from "./adapters/claptrap/dispatcher.ts";
 import { claptrapTcpConnection, refuseConnection } from "./adapters/claptrap/tcp_wire.ts";
 import { webSocketConnection } from "./adapters/websocket/websocket_wire.ts";
-import { icsConnection } from "./adapters/ics/ics_wire.ts";
-import { listen, ListenError, Listening, TlsConfigError } from "./listeners/listening.ts";
+import { listen, Listening, TlsConfigError } from "./listeners/listening.ts";
+import {
+  type AdapterListener,
+  type ListenerContext,
+  ListenError,
+} from "./listeners/adapter_listener.ts";
+import { ADAPTER_LISTENERS } from "./adapters/registry.ts";
 import {
   DEFAULT_HOST,
   DEFAULT_MAX_CONNECTIONS,
@@ -62,12 +67,6 @@ export interface ServerOptions {
    * same host; 0 picks a free one; null serves no HTTP. Default null.
    */
   httpPort?: number | null;
-  /**
-   * TCP port of the ICS chat's listener (its original client's protocol,
-   * see docs/ics.md), on the same host; 0 picks a free one; null: none.
-   * Default null.
-   */
-  icsPort?: number | null;
   /**
    * Origins besides the server's own whose pages may open a WebSocket, e.g.
    * `https://chat.example.com`. Default none.
@@ -168,6 +167,20 @@ export interface ServerOptions {
   /** Connections that leave a frame unfinished this long are closed, in ms. Default 30,000. */
   frameTimeoutMs?: number;
   /**
+   * Port of the Multi-Client Chatroom listener (guests, one room); 0 picks a
+   * free one; null or none: off. See docs/chatroom.md.
+   */
+  chatroomPort?: number | null;
+  /** The one room of the Multi-Client Chatroom listener, made if missing. Default `lobby`. */
+  chatroomRoom?: string;
+  /** Port of the CS168 Chat listener (guests); 0 picks a free one; null or none: off. */
+  cs168Port?: number | null;
+  /**
+   * Port of the ICS chat listener (guests, peer chats; see docs/ics.md); 0
+   * picks a free one; null or none: off.
+   */
+  icsPort?: number | null;
+  /**
    * Receives one line per significant event, `event key=value …` (see
    * server/log_format.ts). Default: stderr with a timestamp.
    */
@@ -186,8 +199,8 @@ export interface ServerHandle {
   readonly addr: Deno.NetAddr;
   /** Where it serves HTTP, or null when it does not. */
   readonly httpAddr: Deno.NetAddr | null;
-  /** Where it serves the ICS chat, or null when it does not. */
-  readonly icsAddr: Deno.NetAddr | null;
+  /** Where each adapter listener that is on listens, by its name (e.g. `chatroom`). */
+  readonly listeners: ReadonlyMap<string, Deno.NetAddr>;
   /** Stops accepting, tells connected push clients, closes every connection. */
   close(): Promise<void>;
   /** Runs an operator console command (HELP, LIST_USERS, KICK, BROADCAST, EXIT). */
@@ -226,7 +239,6 @@ function pageUrl(addr: Deno.NetAddr, tls: boolean): string {
  * machines and `globals` holds a sample password (see `allowSamplePasswords`).
  * @throws {StoreError} when the database cannot be used.
  * @throws {TlsConfigError} when the TLS certificate or key cannot be used.
- * @throws {ListenError} when the ICS port cannot be listened on.
  *
  * @example A server on a free port of 127.0.0.1
  * ```ts
@@ -263,7 +275,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   );
   let listener: Deno.TcpListener | Deno.TlsListener | undefined;
   let httpListener: Deno.TcpListener | Deno.TlsListener | undefined;
-  let icsListener: Deno.TcpListener | undefined;
+  const adapterListeners: { adapter: AdapterListener; listener: Deno.TcpListener }[] = [];
   let chat: Chat;
   let claptrap: ClaptrapContext;
   let http: HttpServer | null = null;
@@ -272,14 +284,14 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     // bound first, so that a port in use or an unusable TLS key is reported at
     // once, not after a slow globals.txt import; connections wait to be accepted
     listener = listen(host, options.port ?? serverDefault("port"), options.tls);
-    if (options.icsPort != null) {
+    for (const adapter of ADAPTER_LISTENERS) {
+      const port = adapter.port(options);
+      if (port == null) continue;
       try {
-        icsListener = Deno.listen({ hostname: host, port: options.icsPort });
+        adapterListeners.push({ adapter, listener: Deno.listen({ hostname: host, port }) });
       } catch (error) {
         throw new ListenError(
-          `cannot listen for the ICS chat on ${host}:${options.icsPort}: ${
-            (error as Error).message
-          }`,
+          `cannot listen for ${adapter.name} on ${host}:${port}: ${(error as Error).message}`,
           { cause: error },
         );
       }
@@ -317,6 +329,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       maxMessageChars: options.maxMessageChars,
       log,
     });
+    for (const { adapter } of adapterListeners) await adapter.prepare?.(chat, options);
     claptrap = {
       chat,
       maxReplyChars: limits.maxFrameSize / 8,
@@ -346,18 +359,22 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   } catch (error) {
     listener?.close();
     httpListener?.close();
-    icsListener?.close();
+    for (const { listener } of adapterListeners) listener.close();
     await store.close();
     throw error;
   }
   const addr = listener.addr as Deno.NetAddr;
   const httpAddr = (httpListener?.addr ?? null) as Deno.NetAddr | null;
-  const icsAddr = icsListener?.addr ?? null;
   log(`listening addr=${addr.hostname}:${addr.port}`);
-  if (icsAddr) log(`listening ics=${icsAddr.hostname}:${icsAddr.port}`);
   if (httpAddr) {
     log(`listening http=${httpAddr.hostname}:${httpAddr.port}`);
     log(`web-client url=${pageUrl(httpAddr, options.tls !== undefined)}`);
+  }
+  const listeners = new Map<string, Deno.NetAddr>();
+  for (const { adapter, listener } of adapterListeners) {
+    const { hostname, port } = listener.addr;
+    listeners.set(adapter.name, listener.addr);
+    log(`listening ${adapter.name}=${hostname}:${port}`);
   }
   if (options.tls) log("tls on");
   logDescriptorLimits(readDescriptorLimits(), maxConnections, log);
@@ -373,12 +390,20 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     frameTimeout: options.frameTimeoutMs ?? serverDefault("frameTimeoutMs"),
   };
   const connections = new Map<ServedConnection, Promise<void>>();
-  const served = (connection: ServedConnection) => {
+  const serveConnection = (connection: ServedConnection) => {
     const ended = connection.run().finally(() => connections.delete(connection));
     connections.set(connection, ended);
     return ended;
   };
-  const serveTcp = (conn: Deno.Conn) => served(claptrapTcpConnection(conn, claptrap, limits));
+  const serveTcp = (conn: Deno.Conn) =>
+    serveConnection(claptrapTcpConnection(conn, claptrap, limits));
+  const context: ListenerContext = { chat, limits, log, options };
+  const adapterPorts = adapterListeners.map(({ adapter, listener }) =>
+    new Listening(listener, adapter.name, perAddress, rules.loginTimeout, log, {
+      serve: (conn) => serveConnection(adapter.connect(conn, context)),
+      refuse: (conn, reason) => adapter.refuse ? adapter.refuse(conn, reason) : closeQuietly(conn),
+    })
+  );
   const chatPort = new Listening(listener, "tcp", perAddress, rules.loginTimeout, log, {
     serve: serveTcp,
     refuse: (conn, reason, plain) => refuseConnection(conn, reason, plain),
@@ -392,13 +417,6 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       },
     })
     : null;
-  // the ICS chat has no frame to refuse with: a connection over a cap is just closed
-  const icsPort = icsListener
-    ? new Listening(icsListener, "ics", perAddress, rules.loginTimeout, log, {
-      serve: (conn) => served(icsConnection(conn, claptrap, limits)),
-      refuse: (conn) => closeQuietly(conn),
-    })
-    : null;
   const liveness = setInterval(() => {
     const now = Date.now();
     for (const connection of connections.keys()) connection.checkLiveness(now, rules);
@@ -409,10 +427,18 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const close = (reason = "server shutting down") => {
     closing ??= (async () => {
       clearInterval(liveness);
-      await Promise.all([chatPort.close(), httpPort?.close(), icsPort?.close()]);
+      await Promise.all([
+        chatPort.close(),
+        httpPort?.close(),
+        ...adapterPorts.map((p) => p.close()),
+      ]);
       for (const connection of connections.keys()) connection.close(reason);
       await Promise.all([...connections.values(), http?.close(reason, limits.closeGraceMs)]);
-      await Promise.all([chatPort.finished(), httpPort?.finished(), icsPort?.finished()]);
+      await Promise.all([
+        chatPort.finished(),
+        httpPort?.finished(),
+        ...adapterPorts.map((port) => port.finished()),
+      ]);
       await store.close();
       log("stopped");
     })();
@@ -429,7 +455,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   return {
     addr,
     httpAddr,
-    icsAddr,
+    listeners,
     close: () => close().then(resolveFinished),
     console: (line) => runConsoleCommand(chat, line),
     finished,

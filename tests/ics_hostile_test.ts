@@ -17,7 +17,7 @@ const encoder = new TextEncoder();
 async function icsServer(options: ServerOptions = {}) {
   const lines: string[] = [];
   const server = await startTestServer({ icsPort: 0, log: (line) => lines.push(line), ...options });
-  const ics = server.icsAddr!.port;
+  const ics = server.listeners.get("ics")!.port;
   const bystander = await IcsConnection.login(ics, "bystander");
   /** The bystander is still answered at once. */
   const unharmed = async () => {

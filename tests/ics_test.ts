@@ -20,7 +20,7 @@ async function icsServer(
   options: ServerOptions = {},
 ): Promise<{ server: ServerHandle; ics: number }> {
   const server = await startTestServer({ icsPort: 0, ...options });
-  return { server, ics: server.icsAddr!.port };
+  return { server, ics: server.listeners.get("ics")!.port };
 }
 
 /** The local time as the ICS client shows it, for `ms`. */
@@ -423,14 +423,14 @@ Deno.test("the operator's KICK of a chatting ICS user tells it why in its chat, 
   await server.close();
 });
 
-Deno.test("an ICS port in use stops the start with a clear error, naming the ICS chat", async () => {
+Deno.test("an ICS port in use stops the start with a clear error naming the listener", async () => {
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (taken.addr as Deno.NetAddr).port;
   await assert.rejects(
     () => startTestServer({ icsPort: port }),
     (error: Error) =>
       error instanceof ListenError &&
-      error.message.startsWith(`cannot listen for the ICS chat on 127.0.0.1:${port}: `),
+      error.message.startsWith(`cannot listen for ics on 127.0.0.1:${port}: `),
   );
   taken.close();
 });

@@ -16,7 +16,7 @@ import type { ChatEvent } from "../../core/events.ts";
 import { Session, type SessionSink } from "../../core/session.ts";
 import { Liveness, type LivenessRules } from "./liveness.ts";
 import { type Answered, RequestQueue } from "./request_queue.ts";
-import { type PlacedBytes, SendQueue } from "./send_queue.ts";
+import { type PlacedBytes, SendQueue, type WriteSpacing } from "./send_queue.ts";
 import { closeQuietly, closeWhenFlushed, readUntilEnd } from "./socket.ts";
 
 /** Limits that apply to each connection, on every wire. */
@@ -43,6 +43,11 @@ export interface Wire<Answer> {
   receive(chunk: Uint8Array): number;
   /** Whether part of a frame is buffered, waiting for the rest. */
   readonly partial: boolean;
+  /**
+   * The client has sent its last byte: a wire that holds input back (one
+   * without framing, gathering a message) hands it on now.
+   */
+  inputEnded?(): void;
   /** The bytes of an answer to a request; none (empty) for a request that gets no reply. */
   encodeAnswer(answer: Answer): Uint8Array;
   /**
@@ -123,10 +128,12 @@ export interface ConnectionOptions<Answer> {
   /** The reason when the client goes away without a word. */
   endReason: string;
   /**
-   * The server's liveness rules changed for this connection, e.g. no pings
-   * and no idle timeout for a client that has no keep-alive.
+   * The client never pings and cannot answer a ping: it is neither pinged
+   * nor closed for silence (the login and frame timeouts still apply).
    */
-  liveness?: Partial<LivenessRules>;
+  quiet?: boolean;
+  /** Writes one frame at a time, spaced (a wire whose client takes each read as a message). */
+  spacing?: WriteSpacing;
 }
 
 /** One client connection; the chat core reaches it as the session's sink. */
@@ -139,13 +146,13 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   readonly #log: (line: string) => void;
   readonly #via: string;
   readonly #endReason: string;
+  readonly #quiet: boolean;
   readonly #wire: Wire<Answer>;
   /** The wire's event encoder, read once. */
   readonly #encodeEvent: (event: ChatEvent) => PlacedBytes;
   readonly #queue: SendQueue;
   readonly #requests: RequestQueue<Answer>;
   readonly #liveness = new Liveness(Date.now());
-  readonly #livenessRules: Partial<LivenessRules> | null;
   /** Whether the wire holds or screens events ({@link Wire.holdsEvents}, {@link Wire.screen}). */
   readonly #screened: boolean;
   /** Requests not answered yet, counted when the wire holds events. */
@@ -174,11 +181,13 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
     this.#log = options.log;
     this.#via = options.via ?? "";
     this.#endReason = options.endReason;
+    this.#quiet = options.quiet ?? false;
     this.address = options.address;
     this.session = new Session(this);
     this.#queue = new SendQueue(conn, {
       limit: options.limits.sendQueueBytes,
       onWriteError: () => this.#abort("connection lost"),
+      spacing: options.spacing,
     });
     this.#requests = new RequestQueue<Answer>((answer) => this.#respond(answer), {
       queue: this.#queue,
@@ -186,7 +195,6 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
     });
     this.#wire = options.wire(this);
     this.#encodeEvent = this.#wire.encodeEvent;
-    this.#livenessRules = options.liveness ?? null;
     this.#screened = this.#wire.holdsEvents === true || this.#wire.screen !== undefined;
   }
 
@@ -208,6 +216,7 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
         this.#receive(chunk);
       },
     );
+    this.#wire.inputEnded?.();
     const reason = this.#closeReason ?? error ?? this.#endReason;
     this.#closing?.abort();
     this.#chat.disconnect(this.session, reason);
@@ -261,11 +270,11 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
    * silent, not logged in or stuck in a frame for too long (see {@link LivenessRules}).
    */
   checkLiveness(now: number, rules: LivenessRules): void {
-    if (this.#livenessRules !== null) rules = { ...rules, ...this.#livenessRules };
     const due = this.#liveness.due(now, rules, {
       push: this.session.push,
       loggedIn: this.session.user !== null,
       partialSince: this.#partialSince,
+      quiet: this.#quiet,
     });
     if (due && "close" in due) this.close(due.close);
     else if (due) this.send(this.#wire.encodePing(now));

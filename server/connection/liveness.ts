@@ -34,6 +34,11 @@ export interface ConnectionState {
   loggedIn: boolean;
   /** When the incomplete frame now buffered began to arrive; null when none is. */
   partialSince: number | null;
+  /**
+   * The client never pings and cannot answer a ping (a wire without them):
+   * it is neither pinged nor closed for silence.
+   */
+  quiet?: boolean;
 }
 
 /** The silence of one connection. */
@@ -76,7 +81,7 @@ export class Liveness {
   due(now: number, rules: LivenessRules, state: ConnectionState): LivenessAction {
     if (state.loggedIn) this.#anonymousSince = null;
     else this.#anonymousSince ??= now;
-    const silent = now - this.#lastHeard;
+    const silent = state.quiet ? 0 : now - this.#lastHeard;
     if (silent >= rules.idleLimit) {
       return { close: `idle timeout: nothing received for ${seconds(silent)} s` };
     }

@@ -41,10 +41,21 @@ export interface ByteSink {
   write(bytes: Uint8Array): Promise<number>;
 }
 
+/**
+ * Writes one at a time, for clients that take each read as one message
+ * (a wire without framing): each frame queued is written alone, in pieces
+ * of at most `maxBytes` cut before a UTF-8 character, `ms` after the last.
+ */
+export interface WriteSpacing {
+  readonly ms: number;
+  readonly maxBytes: number;
+}
+
 /** A bounded FIFO of frames drained by one writer. */
 export class SendQueue {
   readonly #sink: ByteSink;
   readonly #limit: number;
+  readonly #spacing: WriteSpacing | undefined;
   readonly #onWriteError: (error: unknown) => void;
   #chunks: PlacedBytes[] = [];
   /**
@@ -72,14 +83,16 @@ export class SendQueue {
   /**
    * @param sink where the bytes go
    * @param options `limit`: most bytes queued (not yet written) at once;
-   * `onWriteError`: called once when a write fails, after which the queue stops.
+   * `onWriteError`: called once when a write fails, after which the queue stops;
+   * `spacing`: frames written one at a time (see {@link WriteSpacing}).
    */
   constructor(
     sink: ByteSink,
-    options: { limit: number; onWriteError: (error: unknown) => void },
+    options: { limit: number; onWriteError: (error: unknown) => void; spacing?: WriteSpacing },
   ) {
     this.#sink = sink;
     this.#limit = options.limit;
+    this.#spacing = options.spacing;
     this.#onWriteError = options.onWriteError;
   }
 
@@ -89,8 +102,9 @@ export class SendQueue {
   }
 
   /**
-   * Queues a frame. Returns false, queueing nothing, when it would take the
-   * queue over its limit (unless `force`) or the queue is stopped.
+   * Queues a frame (an empty one is nothing to send). Returns false,
+   * queueing nothing, when it would take the queue over its limit (unless
+   * `force`) or the queue is stopped.
    */
   push(bytes: Uint8Array, force = false): boolean {
     return this.pushPlaced(placeBytes(bytes), force);
@@ -100,10 +114,14 @@ export class SendQueue {
   pushPlaced(frame: PlacedBytes, force = false): boolean {
     if (this.#stopped) return false;
     const length = frame.end - frame.start;
+    if (length === 0) return true;
     if (!force && this.#bytes + length > this.#limit) return false;
     this.#bytes += length;
     const run = this.#run;
-    if (run !== null && frame.buffer === run.buffer && frame.start === this.#runEnd) {
+    if (
+      run !== null && frame.buffer === run.buffer && frame.start === this.#runEnd &&
+      this.#spacing === undefined
+    ) {
       this.#runEnd = frame.end;
     } else {
       this.#endRun();
@@ -134,6 +152,11 @@ export class SendQueue {
       start: run.start,
       end,
     };
+    if (this.#spacing !== undefined) {
+      // written one by one: a copy of a shared frame, not the slab it lies in, waits its turn
+      this.#chunks.push(sharesBuffer(chunk.bytes) ? placeBytes(chunk.bytes.slice()) : chunk);
+      return;
+    }
     this.#chunks.push(chunk);
     if (this.#writing && sharesBuffer(chunk.bytes) && ++this.#loose >= MAX_LOOSE_CHUNKS) {
       this.#chunks.push(placeBytes(concat(this.#chunks.splice(-this.#loose))));
@@ -158,6 +181,7 @@ export class SendQueue {
   }
 
   async #flush(): Promise<void> {
+    if (this.#spacing) return this.#flushSpaced(this.#spacing);
     try {
       while ((this.#chunks.length > 0 || this.#run !== null) && !this.#stopped) {
         this.#endRun();
@@ -184,12 +208,53 @@ export class SendQueue {
     this.#wakeDrainWaiters();
   }
 
+  /** Writes each frame alone, in pieces, each piece `spacing.ms` after the last. */
+  async #flushSpaced(spacing: WriteSpacing): Promise<void> {
+    try {
+      while ((this.#chunks.length > 0 || this.#run !== null) && !this.#stopped) {
+        this.#endRun();
+        const frame = this.#chunks.shift()!.bytes;
+        for (let at = 0; at < frame.length && !this.#stopped;) {
+          const end = pieceEnd(frame, at, spacing.maxBytes);
+          this.#writing = true;
+          for (let written = at; written < end;) {
+            written += await this.#sink.write(frame.subarray(written, end));
+          }
+          this.#writing = false;
+          if (!this.#stopped) this.#bytes -= end - at;
+          at = end;
+          await new Promise((resolve) => setTimeout(resolve, spacing.ms));
+        }
+      }
+    } catch (error) {
+      if (!this.#stopped) {
+        this.stop();
+        this.#onWriteError(error);
+      }
+    } finally {
+      this.#flushing = false;
+      this.#writing = false;
+    }
+    this.#wakeDrainWaiters();
+  }
+
   #wakeDrainWaiters(): void {
     if (this.#bytes !== 0 && !this.#stopped) return;
     const waiters = this.#drainWaiters;
     this.#drainWaiters = [];
     for (const wake of waiters) wake();
   }
+}
+
+/**
+ * Where a piece of `bytes` from `start` of at most `maxBytes` ends: before
+ * a UTF-8 continuation byte, so that no character is cut in two.
+ */
+export function pieceEnd(bytes: Uint8Array, start: number, maxBytes: number): number {
+  let end = Math.min(bytes.length, start + maxBytes);
+  if (end === bytes.length) return end;
+  while (end > start + 1 && (bytes[end] & 0xc0) === 0x80) end--;
+  return end;
 }
 
 /**

@@ -210,3 +210,26 @@ function allocateText(text: string): Uint8Array {
   new TextEncoder().encodeInto(text, bytes);
   return bytes;
 }
+
+Deno.test("a spaced queue writes each frame alone, in pieces cut between characters", async () => {
+  const sink = recordingSink();
+  const queue = new SendQueue(sink, {
+    limit: 1 << 20,
+    onWriteError: (error) => assert.fail(String(error)),
+    spacing: { ms: 1, maxBytes: 4 },
+  });
+  const slabbed = allocateBytes(2);
+  slabbed.set(frame("ok"));
+  queue.push(slabbed);
+  queue.push(frame(""));
+  queue.push(frame("&a&b"));
+  queue.push(frame("aé€x"));
+  await queue.drained();
+  assert.deepEqual(sink.writes.map((w) => new TextDecoder().decode(w)), [
+    "ok",
+    "&a&b",
+    "aé",
+    "€x",
+  ]);
+  assert.equal(queue.queuedBytes, 0);
+});

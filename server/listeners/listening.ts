@@ -15,12 +15,6 @@ export class TlsConfigError extends Error {
   override name = "TlsConfigError";
 }
 
-/** A listener besides the chat port could not listen; the message says which, where and why. */
-export class ListenError extends Error {
-  /** Always `ListenError`. */
-  override name = "ListenError";
-}
-
 /** What a {@link Listening} does with the connections it accepts. */
 export interface ListeningHandlers {
   /** Serves a connection within the caps (after its TLS handshake); resolves when it ends. */

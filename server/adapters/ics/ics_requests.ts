@@ -12,8 +12,8 @@ import type { SearchOutcome } from "../../../core/search.ts";
 import type { Session } from "../../../core/session.ts";
 import { encodeIcsFrame, formatIcsTime, type IcsRequest } from "../../../protocol/ics.ts";
 import { searchTerms, splitSnippet } from "../../../protocol/search_text.ts";
-import { StoreFailedError } from "../../../store/store.ts";
 import { poemNumbered, type Poems } from "../../poems.ts";
+import { storeSafe } from "../store_safe.ts";
 
 /** What the ICS requests work with. */
 export interface IcsContext {
@@ -201,18 +201,12 @@ export function whoText(whereabouts: readonly Whereabouts[]): string {
     `Rooms: ------------\n${dict(places.room)}\n`;
 }
 
-/** The answer that never comes: the store failed, and the request may have been carried out. */
-const NEVER_ANSWERED: Promise<IcsAnswer> = new Promise(() => {});
-
 /** An answer, or a clear one when the request failed inside the server. */
 function guarded(
   answer: Promise<IcsAnswer>,
   context: IcsContext,
   request: IcsRequest,
 ): Promise<IcsAnswer> {
-  return answer.catch((error) => {
-    if (error instanceof StoreFailedError) return NEVER_ANSWERED;
-    context.log(`request-failed ics=${request.action} error=${JSON.stringify(String(error))}`);
-    return encodeIcsFrame({ action: request.action, status: "error", results: "" });
-  });
+  const failed = encodeIcsFrame({ action: request.action, status: "error", results: "" });
+  return storeSafe(answer, context.log, `ics-${request.action}`, failed);
 }

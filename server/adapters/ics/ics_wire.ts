@@ -25,6 +25,7 @@ import {
 } from "../../connection/connection.ts";
 import { encodingOnce } from "../../connection/event_encoding.ts";
 import { placeBytes } from "../../connection/send_queue.ts";
+import type { AdapterListener } from "../../listeners/adapter_listener.ts";
 import {
   answerIcs,
   type IcsAnswer,
@@ -169,6 +170,17 @@ export function icsConnection(
     via: " via=ics",
     endReason: "connection closed by client",
     // the client sends nothing unless its user types, and has no frame for a ping
-    liveness: { pingAfter: Infinity, idleLimit: Infinity },
+    quiet: true,
   });
 }
+
+/**
+ * The ICS chat's listener (`--ics-port`). A connection over a cap is just
+ * closed: the protocol has no frame to refuse with.
+ */
+export const ICS_LISTENER: AdapterListener = {
+  name: "ics",
+  port: (options) => options.icsPort,
+  connect: (conn, { chat, limits, log, options }) =>
+    icsConnection(conn, { chat, log, poems: options.poems }, limits),
+};
