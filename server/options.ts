@@ -87,6 +87,8 @@ export interface ServerArgs {
   chatroomRoom: string;
   /** Port of the CS168 Chat listener; null: off. */
   cs168Port: number | null;
+  /** Port of the ICS chat listener; null: off. */
+  icsPort: number | null;
   /** The TLS certificate chain file (PEM); null for plain TCP and HTTP. */
   tlsCert: string | null;
   /** The TLS private key file (PEM); given exactly when `tlsCert` is. */
@@ -724,6 +726,15 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     set: (args, value) => args.cs168Port = value,
   }),
   option({
+    flag: "ics-port",
+    arg: "PORT",
+    help: "serve the ICS chat client (guests, its groups are peer chats) on PORT; 0 picks a free " +
+      "port",
+    read: PORT,
+    shown: "off",
+    set: (args, value) => args.icsPort = value,
+  }),
+  option({
     flag: "tls-cert",
     arg: "FILE",
     help: "serve TCP and HTTP over TLS (HTTPS, WSS) with the certificate chain in FILE (PEM); " +
@@ -794,6 +805,7 @@ export function defaultArgs(): ServerArgs {
     chatroomPort: null,
     chatroomRoom: "",
     cs168Port: null,
+    icsPort: null,
     tlsCert: null,
     tlsKey: null,
     help: false,

@@ -67,3 +67,21 @@ export function parsePoems(text: string, file: string): Poems {
   if (poems.length === 0) throw new SyntaxError(`${file}: no poem headings such as "I." found`);
   return { title, poems };
 }
+
+/**
+ * The poem whose number `number` gives in ASCII digits, or null when the
+ * corpus has none of that number.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parsePoems, poemNumbered } from "./poems.ts";
+ * const corpus = parsePoems("One Poem\n\nI.\n\nRoses are red\n", "p.txt");
+ * assert.equal(poemNumbered(corpus, "1")?.heading, "I.");
+ * assert.equal(poemNumbered(corpus, "²"), null);
+ * ```
+ */
+export function poemNumbered(corpus: Poems, number: string): Poems["poems"][number] | null {
+  const n = /^\d{1,9}$/.test(number) ? Number(number) : NaN;
+  return n >= 1 && n <= corpus.poems.length ? corpus.poems[n - 1] : null;
+}

@@ -189,6 +189,11 @@ export interface ServerOptions {
   /** Port of the CS168 Chat listener (guests); 0 picks a free one; null or none: off. */
   cs168Port?: number | null;
   /**
+   * Port of the ICS chat listener (guests, peer chats; see docs/ics.md); 0
+   * picks a free one; null or none: off.
+   */
+  icsPort?: number | null;
+  /**
    * Receives one line per significant event, `event key=value …` (see
    * server/log_format.ts). Default: stderr with a timestamp.
    */

@@ -48,7 +48,7 @@ export interface Wire<Answer> {
    * without framing, gathering a message) hands it on now.
    */
   inputEnded?(): void;
-  /** The bytes of an answer to a request. */
+  /** The bytes of an answer to a request; none (empty) for a request that gets no reply. */
   encodeAnswer(answer: Answer): Uint8Array;
   /**
    * The bytes of an event: one function for every connection of the wire,
@@ -62,6 +62,18 @@ export interface Wire<Answer> {
    * at `now`; `push` says whether the session takes events.
    */
   farewell(reason: string, push: boolean, now: number): readonly Uint8Array[];
+  /**
+   * Set by a wire whose client reads each answer right after its request
+   * (ICS): events that come while a request of the client's is unanswered
+   * wait, and follow the answer.
+   */
+  readonly holdsEvents?: boolean;
+  /**
+   * Whether to send an event now, asked as it is about to be queued (after
+   * it has waited, if it did); for a wire whose client can show only some
+   * events in some states. Without it, every event is sent.
+   */
+  screen?(event: ChatEvent): boolean;
 }
 
 /** What a {@link Wire} hands its requests to: its connection. */
@@ -141,6 +153,13 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   readonly #queue: SendQueue;
   readonly #requests: RequestQueue<Answer>;
   readonly #liveness = new Liveness(Date.now());
+  /** Whether the wire holds or screens events ({@link Wire.holdsEvents}, {@link Wire.screen}). */
+  readonly #screened: boolean;
+  /** Requests not answered yet, counted when the wire holds events. */
+  #unanswered = 0;
+  /** Events waiting for the answers, with their bytes; bytes counted against the send queue. */
+  #held: { event: ChatEvent; bytes: PlacedBytes }[] = [];
+  #heldBytes = 0;
   /** The answer to lost framing, after which the connection closes; and what follows it. */
   #lastWords: { answer: Answer; reason: string; farewell: Uint8Array | undefined } | null = null;
   #closeReason: string | null = null;
@@ -176,6 +195,7 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
     });
     this.#wire = options.wire(this);
     this.#encodeEvent = this.#wire.encodeEvent;
+    this.#screened = this.#wire.holdsEvents === true || this.#wire.screen !== undefined;
   }
 
   /**
@@ -206,7 +226,43 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
 
   deliver(event: ChatEvent): void {
     if (this.#closeReason !== null) return;
+    if (this.#screened) return this.#deliverScreened(event);
     if (!this.#queue.pushPlaced(this.#encodeEvent(event))) this.#sendQueueExceeded();
+  }
+
+  /** Delivers an event for a wire that holds or screens events. */
+  #deliverScreened(event: ChatEvent): void {
+    if (this.#unanswered === 0) return this.#sendScreened(event, null);
+    const bytes = this.#encodeEvent(event);
+    this.#heldBytes += bytes.end - bytes.start;
+    if (this.#heldBytes + this.#queue.queuedBytes > this.#limits.sendQueueBytes) {
+      return this.#sendQueueExceeded();
+    }
+    this.#held.push({ event, bytes });
+  }
+
+  /** Sends an event unless the wire's screen stops it; `bytes` when encoded already. */
+  #sendScreened(event: ChatEvent, bytes: PlacedBytes | null): void {
+    if (this.#wire.screen?.(event) === false) return;
+    if (!this.#queue.pushPlaced(bytes ?? this.#encodeEvent(event))) this.#sendQueueExceeded();
+  }
+
+  /** Counts a request to be answered, when the wire holds events meanwhile. */
+  #asked(): void {
+    if (this.#wire.holdsEvents) this.#unanswered++;
+  }
+
+  /** One more request is answered: the events held for the answers go once all are. */
+  #answered(): void {
+    if (!this.#wire.holdsEvents || --this.#unanswered > 0) return;
+    const held = this.#held;
+    if (held.length === 0) return;
+    this.#held = [];
+    this.#heldBytes = 0;
+    for (const { event, bytes } of held) {
+      if (this.#closeReason !== null) return;
+      this.#sendScreened(event, bytes);
+    }
   }
 
   /**
@@ -244,16 +300,19 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   }
 
   request(answer: () => Answered<Answer>, barrier: boolean): void {
+    this.#asked();
     this.#requests.push({ run: answer, barrier });
   }
 
   answer(answer: Answer): void {
+    this.#asked();
     this.#requests.push({ run: () => answer, barrier: false });
   }
 
   fail(lastWords: Answer, reason: string, farewell?: Uint8Array): void {
     if (!this.accepting) return;
     this.#lastWords = { answer: lastWords, reason, farewell };
+    this.#asked();
     // answered after everything before it; #respond closes once it is queued
     this.#requests.push({ run: () => lastWords, barrier: true });
   }
@@ -285,12 +344,15 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
 
   #respond(answer: Answer): void {
     if (this.#closeReason !== null) return;
-    if (!this.#queue.push(this.#wire.encodeAnswer(answer))) {
+    const bytes = this.#wire.encodeAnswer(answer);
+    if (bytes.length !== 0 && !this.#queue.push(bytes)) {
       this.#sendQueueExceeded();
     } else if (answer === this.#lastWords?.answer) {
       const { reason, farewell } = this.#lastWords;
       if (farewell) this.#queue.push(farewell, true);
       this.#closeAfterFlush(reason);
+    } else if (this.#screened) {
+      this.#answered();
     }
   }
 

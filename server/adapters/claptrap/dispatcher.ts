@@ -35,7 +35,7 @@ import { StoreFailedError } from "../../../store/store.ts";
 import type { Chat } from "../../../core/chat.ts";
 import type { Outcome } from "../../../core/outcome.ts";
 import { formatTime } from "../../../protocol/time.ts";
-import type { Poems } from "../../poems.ts";
+import { poemNumbered, type Poems } from "../../poems.ts";
 import { type Answered, StoreRead } from "../../connection/request_queue.ts";
 import type { Session } from "../../../core/session.ts";
 
@@ -375,18 +375,16 @@ const HANDLERS: Record<RequestMethod, Handler> = {
         Reason: "this server has no poem corpus (--poems)",
       });
     }
-    const count = options.poems.poems.length;
-    const number = /^\d{1,9}$/.test(request.params.Number) ? Number(request.params.Number) : NaN;
-    if (!(number >= 1 && number <= count)) {
+    const poem = poemNumbered(options.poems, request.params.Number);
+    if (!poem) {
       return reply(Response.RESP_POEM, Status.NO_SUCH_POEM, {
-        Reason: `poems are numbered 1 to ${count}`,
+        Reason: `poems are numbered 1 to ${options.poems.poems.length}`,
       });
     }
-    const poem = options.poems.poems[number - 1];
     return reply(
       Response.RESP_POEM,
       Status.OK,
-      { Number: String(number), Title: poem.heading },
+      { Number: String(Number(request.params.Number)), Title: poem.heading },
       poem.text,
     );
   },
