@@ -135,12 +135,17 @@ Deno.test("CS168: a guest may not take an account's name or an online user's, an
     assert.deepEqual(refused.frames(), [answer]);
     refused.close();
   }
+  const kay = await Cs168Client.connect(port, "Kay");
+  await kay.line("/join lobby");
+  await alice.waitFor("Kay has joined");
   alice.close();
+  await kay.waitFor("Alice has left"); // the server has let the name go
   const again = await Cs168Client.connect(port, "alice");
   await again.line("/join lobby");
   await mark(again, 1);
   assert.equal(again.frames().length, 1, "the name is free once its guest has gone");
   again.close();
+  kay.close();
   await server.close();
 });
 
