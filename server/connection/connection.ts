@@ -47,9 +47,10 @@ export interface Wire<Answer> {
   encodeAnswer(answer: Answer): Uint8Array;
   /**
    * The bytes of an event: one function for every connection of the wire,
-   * which encodes an event once however many connections it goes to.
+   * which encodes an event once however many connections it goes to; null
+   * when the connection is not to be told of it.
    */
-  readonly encodeEvent: (event: ChatEvent) => PlacedBytes;
+  readonly encodeEvent: (event: ChatEvent) => PlacedBytes | null;
   /** The bytes of a keep-alive ping at `now` (ms since the epoch). */
   encodePing(now: number): Uint8Array;
   /**
@@ -110,6 +111,12 @@ export interface ConnectionOptions<Answer> {
   via?: string;
   /** The reason when the client goes away without a word. */
   endReason: string;
+  /**
+   * Milliseconds after bytes arrive from the client during which nothing is
+   * written to it (answers and events wait, in order). Default 0. For
+   * clients that break when an answer comes within microseconds (CS 544).
+   */
+  writeDelayMs?: number;
 }
 
 /** One client connection; the chat core reaches it as the session's sink. */
@@ -122,9 +129,10 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   readonly #log: (line: string) => void;
   readonly #via: string;
   readonly #endReason: string;
+  readonly #writeDelayMs: number;
   readonly #wire: Wire<Answer>;
   /** The wire's event encoder, read once. */
-  readonly #encodeEvent: (event: ChatEvent) => PlacedBytes;
+  readonly #encodeEvent: (event: ChatEvent) => PlacedBytes | null;
   readonly #queue: SendQueue;
   readonly #requests: RequestQueue<Answer>;
   readonly #liveness = new Liveness(Date.now());
@@ -149,6 +157,7 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
     this.#log = options.log;
     this.#via = options.via ?? "";
     this.#endReason = options.endReason;
+    this.#writeDelayMs = options.writeDelayMs ?? 0;
     this.address = options.address;
     this.session = new Session(this);
     this.#queue = new SendQueue(conn, {
@@ -178,6 +187,7 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
       () => this.#socketClosed,
       (chunk) => {
         this.#liveness.heard(Date.now());
+        if (this.#writeDelayMs > 0) this.#queue.holdFor(this.#writeDelayMs);
         this.#receive(chunk);
       },
     );
@@ -190,7 +200,8 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
 
   deliver(event: ChatEvent): void {
     if (this.#closeReason !== null) return;
-    if (!this.#queue.pushPlaced(this.#encodeEvent(event))) this.#sendQueueExceeded();
+    const bytes = this.#encodeEvent(event);
+    if (bytes !== null && !this.#queue.pushPlaced(bytes)) this.#sendQueueExceeded();
   }
 
   /**
