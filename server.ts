@@ -12,7 +12,7 @@ import { parsePoems, type Poems } from "./server/poems.ts";
 import { StoreError } from "./store/schema.ts";
 import { HttpListenError } from "./server/http/http_server.ts";
 import { SamplePasswordsError } from "./server/sample_accounts.ts";
-import { type ServerHandle, startServer, TlsConfigError } from "./server/server.ts";
+import { ListenError, type ServerHandle, startServer, TlsConfigError } from "./server/server.ts";
 
 function fail(message: string): never {
   console.error(`claptrap: ${message}`);
@@ -89,6 +89,7 @@ async function main(args: string[]): Promise<void> {
       allowSamplePasswords: options.allowSamplePasswords,
       port: options.port,
       httpPort: options.httpPort,
+      cs544Port: options.cs544Port,
       allowOrigins: options.allowOrigins,
       allowHosts: options.allowHosts,
       httpHeaderTimeoutMs: options.httpHeaderTimeoutMs,
@@ -137,7 +138,12 @@ async function main(args: string[]): Promise<void> {
       tls,
     });
   } catch (error) {
-    if (error instanceof StoreError || error instanceof HttpListenError) fail(error.message);
+    if (
+      error instanceof StoreError || error instanceof HttpListenError ||
+      error instanceof ListenError
+    ) {
+      fail(error.message);
+    }
     if (error instanceof TlsConfigError || error instanceof SamplePasswordsError) {
       fail(error.message);
     }

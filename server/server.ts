@@ -28,7 +28,14 @@ import { StaticFiles } from "./http/static_files.ts";
 import type { ClaptrapContext } from "./adapters/claptrap/dispatcher.ts";
 import { claptrapTcpConnection, refuseConnection } from "./adapters/claptrap/tcp_wire.ts";
 import { webSocketConnection } from "./adapters/websocket/websocket_wire.ts";
-import { listen, Listening, TlsConfigError } from "./listeners/listening.ts";
+import { cs544Connection, cs544Liveness, refuseCs544 } from "./adapters/cs544/cs544_wire.ts";
+import {
+  listen,
+  ListenError,
+  Listening,
+  listenPlain,
+  TlsConfigError,
+} from "./listeners/listening.ts";
 import {
   DEFAULT_HOST,
   DEFAULT_MAX_CONNECTIONS,
@@ -40,6 +47,7 @@ export {
   DEFAULT_HOST,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+  ListenError,
   TlsConfigError,
 };
 
@@ -60,6 +68,11 @@ export interface ServerOptions {
    * same host; 0 picks a free one; null serves no HTTP. Default null.
    */
   httpPort?: number | null;
+  /**
+   * Port of the CS 544 Chat Service Protocol listener (docs/cs544.md), on
+   * the same host; 0 picks a free one; null has none. Default null.
+   */
+  cs544Port?: number | null;
   /**
    * Origins besides the server's own whose pages may open a WebSocket, e.g.
    * `https://chat.example.com`. Default none.
@@ -178,6 +191,8 @@ export interface ServerHandle {
   readonly addr: Deno.NetAddr;
   /** Where it serves HTTP, or null when it does not. */
   readonly httpAddr: Deno.NetAddr | null;
+  /** Where it serves the CS 544 protocol, or null when it does not. */
+  readonly cs544Addr: Deno.NetAddr | null;
   /** Stops accepting, tells connected push clients, closes every connection. */
   close(): Promise<void>;
   /** Runs an operator console command (HELP, LIST_USERS, KICK, BROADCAST, EXIT). */
@@ -252,6 +267,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   );
   let listener: Deno.TcpListener | Deno.TlsListener | undefined;
   let httpListener: Deno.TcpListener | Deno.TlsListener | undefined;
+  let cs544Listener: Deno.TcpListener | undefined;
   let chat: Chat;
   let claptrap: ClaptrapContext;
   let http: HttpServer | null = null;
@@ -260,6 +276,9 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     // bound first, so that a port in use or an unusable TLS key is reported at
     // once, not after a slow globals.txt import; connections wait to be accepted
     listener = listen(host, options.port ?? serverDefault("port"), options.tls);
+    if (options.cs544Port != null) {
+      cs544Listener = listenPlain("CS 544", host, options.cs544Port);
+    }
     if (options.globals) {
       imported = await importGlobals(store, options.globals, { scryptCost, now: Date.now() });
     }
@@ -322,16 +341,19 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   } catch (error) {
     listener?.close();
     httpListener?.close();
+    cs544Listener?.close();
     await store.close();
     throw error;
   }
   const addr = listener.addr as Deno.NetAddr;
   const httpAddr = (httpListener?.addr ?? null) as Deno.NetAddr | null;
+  const cs544Addr = cs544Listener?.addr ?? null;
   log(`listening addr=${addr.hostname}:${addr.port}`);
   if (httpAddr) {
     log(`listening http=${httpAddr.hostname}:${httpAddr.port}`);
     log(`web-client url=${pageUrl(httpAddr, options.tls !== undefined)}`);
   }
+  if (cs544Addr) log(`listening cs544=${cs544Addr.hostname}:${cs544Addr.port}`);
   if (options.tls) log("tls on");
   logDescriptorLimits(readDescriptorLimits(), maxConnections, log);
   if (imported) {
@@ -345,17 +367,23 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     loginTimeout: options.loginTimeoutMs ?? serverDefault("loginTimeoutMs"),
     frameTimeout: options.frameTimeoutMs ?? serverDefault("frameTimeoutMs"),
   };
-  const connections = new Map<ServedConnection, Promise<void>>();
-  const serveTcp = (conn: Deno.Conn) => {
-    const connection = claptrapTcpConnection(conn, claptrap, limits);
+  const connections = new Map<ServedConnection, { ended: Promise<void>; rules: LivenessRules }>();
+  const serve = (connection: ServedConnection, connectionRules = rules) => {
     const ended = connection.run().finally(() => connections.delete(connection));
-    connections.set(connection, ended);
+    connections.set(connection, { ended, rules: connectionRules });
     return ended;
   };
   const chatPort = new Listening(listener, "tcp", perAddress, rules.loginTimeout, log, {
-    serve: serveTcp,
+    serve: (conn) => serve(claptrapTcpConnection(conn, claptrap, limits)),
     refuse: (conn, reason, plain) => refuseConnection(conn, reason, plain),
   });
+  const quietRules = cs544Liveness(rules);
+  const cs544Port = cs544Listener
+    ? new Listening(cs544Listener, "cs544", perAddress, rules.loginTimeout, log, {
+      serve: (conn) => serve(cs544Connection(conn, claptrap, limits), quietRules),
+      refuse: (conn, reason) => refuseCs544(conn, reason),
+    })
+    : null;
   const httpPort = http && httpListener
     ? new Listening(httpListener, "http", perAddress, rules.loginTimeout, log, {
       serve: (conn) => http.serve(conn),
@@ -367,7 +395,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     : null;
   const liveness = setInterval(() => {
     const now = Date.now();
-    for (const connection of connections.keys()) connection.checkLiveness(now, rules);
+    for (const [connection, served] of connections) connection.checkLiveness(now, served.rules);
     http?.checkLiveness(now, rules);
   }, livenessInterval(rules));
 
@@ -375,10 +403,13 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   const close = (reason = "server shutting down") => {
     closing ??= (async () => {
       clearInterval(liveness);
-      await Promise.all([chatPort.close(), httpPort?.close()]);
+      await Promise.all([chatPort.close(), httpPort?.close(), cs544Port?.close()]);
       for (const connection of connections.keys()) connection.close(reason);
-      await Promise.all([...connections.values(), http?.close(reason, limits.closeGraceMs)]);
-      await Promise.all([chatPort.finished(), httpPort?.finished()]);
+      await Promise.all([
+        ...[...connections.values()].map((served) => served.ended),
+        http?.close(reason, limits.closeGraceMs),
+      ]);
+      await Promise.all([chatPort.finished(), httpPort?.finished(), cs544Port?.finished()]);
       await store.close();
       log("stopped");
     })();
@@ -395,6 +426,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   return {
     addr,
     httpAddr,
+    cs544Addr,
     close: () => close().then(resolveFinished),
     console: (line) => runConsoleCommand(chat, line),
     finished,

@@ -15,6 +15,12 @@ export class TlsConfigError extends Error {
   override name = "TlsConfigError";
 }
 
+/** A listener of another protocol cannot listen on its port; the message names it. */
+export class ListenError extends Error {
+  /** Always `ListenError`. */
+  override name = "ListenError";
+}
+
 /** What a {@link Listening} does with the connections it accepts. */
 export interface ListeningHandlers {
   /** Serves a connection within the caps (after its TLS handshake); resolves when it ends. */
@@ -122,4 +128,20 @@ function isListenError(error: unknown): boolean {
     error instanceof Deno.errors.AddrNotAvailable ||
     error instanceof Deno.errors.PermissionDenied ||
     error instanceof Deno.errors.NotCapable;
+}
+
+/**
+ * Listens on plain TCP for the listener of another protocol, `name` (e.g.
+ * `CS 544`), whose clients do not speak TLS.
+ * @throws {ListenError} naming the listener when it cannot
+ */
+export function listenPlain(name: string, hostname: string, port: number): Deno.TcpListener {
+  try {
+    return Deno.listen({ hostname, port });
+  } catch (error) {
+    throw new ListenError(
+      `cannot listen for ${name} on ${hostname}:${port}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
 }
