@@ -94,9 +94,21 @@ export class Cs544TestClient {
     return (await this.nextReceived(ms)).response;
   }
 
-  /** The next response with when it arrived. */
-  nextReceived(ms = 5_000): Promise<Received> {
-    return withTimeout(this.#take(), ms, "a CS 544 response");
+  /** The next response with when it arrived; fails after `ms`, taking none. */
+  async nextReceived(ms = 5_000): Promise<Received> {
+    const deadline = performance.now() + ms;
+    while (this.#received.length === 0) {
+      if (this.#ended) throw new Error("the server closed the connection");
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`timed out after ${ms} ms: a CS 544 response`);
+      let wake!: () => void;
+      const woken = new Promise<void>((resolve) => this.#wakers.add(wake = resolve));
+      const timer = setTimeout(wake, left);
+      await woken;
+      clearTimeout(timer);
+      this.#wakers.delete(wake);
+    }
+    return this.#received.shift()!;
   }
 
   /** The next response with one of `codes`, skipping others (as the client's waits do). */
@@ -129,21 +141,17 @@ export class Cs544TestClient {
 
   /** Closes the connection (as `-logout` does). */
   close(): Promise<void> {
+    this.#closeConn();
+    this.#resume?.();
+    return this.#reading;
+  }
+
+  #closeConn(): void {
     try {
       this.conn.close();
     } catch {
       // closed already
     }
-    this.#resume?.();
-    return this.#reading;
-  }
-
-  async #take(): Promise<Received> {
-    while (this.#received.length === 0) {
-      if (this.#ended) throw new Error("the server closed the connection");
-      await new Promise<void>((resolve) => this.#wakers.add(resolve));
-    }
-    return this.#received.shift()!;
   }
 
   async #readLoop(): Promise<void> {
@@ -165,6 +173,8 @@ export class Cs544TestClient {
     } catch {
       // closed by the test, or reset
     } finally {
+      // as the original client does when the server closes
+      this.#closeConn();
       this.#ended = true;
       this.#wake();
     }

@@ -123,7 +123,8 @@ const HANDLERS: Readonly<Record<string, Handler>> = {
     const session = client.session;
     const created = chat.takeMessageToken(session) ?? await chat.createRoom(session, name);
     if (created.status === "ROOM_EXISTS" && !created.reason) {
-      return refuse(client, Cs544Code.GROUP_REFUSED, "Group name already exists");
+      // the client's own words say it
+      return [refusal(client, Cs544Code.GROUP_REFUSED, "Group name already exists")];
     }
     if (created.status !== "OK") {
       return refuse(
@@ -264,13 +265,19 @@ function refuse(
   parameters: Record<string, string> = {},
 ): Cs544Answer {
   if (code === Cs544Code.NOTICE) return [noticePdu(text)];
-  const refusal = {
-    code,
-    channel: "CC",
-    parameters: { username: client.spelling ?? "", ...parameters },
-    payload: text,
-  } as const;
-  return code === Cs544Code.GROUP_REFUSED ? [noticePdu(text), refusal] : [refusal];
+  const answer = refusal(client, code, text, parameters);
+  return code === Cs544Code.GROUP_REFUSED ? [noticePdu(text), answer] : [answer];
+}
+
+/** One refusal with `code`, naming the client as it spells itself. */
+function refusal(
+  client: Cs544Client,
+  code: Cs544CodeValue,
+  text: string,
+  parameters: Record<string, string> = {},
+): Cs544Response {
+  const username = client.spelling ?? "";
+  return { code, channel: "CC", parameters: { username, ...parameters }, payload: text };
 }
 
 /** `200`, after a `100` saying why when the client's own words would not. */
