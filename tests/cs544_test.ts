@@ -572,3 +572,32 @@ Deno.test("the operator's KICK and the server's shutdown close CS 544 connection
 function inRoom(port: number, user: string, room: string) {
   return online(port, user, { room });
 }
+
+Deno.test("answers about the client itself echo its own spelling of its name, not the normalised one", async () => {
+  await withServer({ admins: ["carol"] }, async (server, _port, open) => {
+    const nfd = "Jose\u0301";
+    const jose = await open.anonymous();
+    assert.equal(await jose.auth(nfd, "correct horse 42", "NWUA"), "110");
+    await jose.send("LIST");
+    assert.deepEqual((await jose.next()).parameters, { username: nfd });
+    await jose.send("JOIN", { chat_name: "lobby" });
+    assert.deepEqual((await jose.next()).parameters, { username: nfd, chat_name: "lobby" });
+    const ann = await online(server.addr.port, "ann", { room: "lobby" });
+    const joined = await jose.next();
+    assert.equal(joined.parameters.username, "ann");
+    // the others know the account's name
+    await jose.say("hola");
+    const message = await ann.nextOf("EVT_MSG");
+    assert.deepEqual([message.params.From, message.content], ["José", "hola"]);
+    await ann.close();
+    assert.deepEqual((await jose.next()).parameters, { username: "ann" });
+    // kicked by an admin: the 192 names it as it spells itself
+    const carol = await online(server.addr.port, "carol", { room: "lobby" });
+    await jose.next(); // carol's 180
+    assert.equal((await carol.request("KICK", { User: "José" })).params.Status, "OK");
+    assert.deepEqual((await jose.next()).parameters, { kicked_user: nfd });
+    await carol.close();
+    await jose.send("LEVE");
+    assert.deepEqual((await jose.next()).parameters, { username: nfd });
+  });
+});
