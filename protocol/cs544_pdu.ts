@@ -124,34 +124,41 @@ export function stringParameter(request: Cs544Request, name: string): string | n
 }
 
 /**
- * A response as one line, LF included.
+ * Responses as lines, each ending in LF, in one buffer.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { Cs544Code, encodeCs544Response } from "./cs544_pdu.ts";
- * const bytes = encodeCs544Response({
+ * import { Cs544Code, encodeCs544Responses } from "./cs544_pdu.ts";
+ * const bytes = encodeCs544Responses([{
  *   code: Cs544Code.LOGGED_IN,
  *   channel: "CC",
  *   parameters: {},
  *   payload: "",
- * });
+ * }]);
  * assert.equal(
  *   new TextDecoder().decode(bytes),
  *   '{"response_code":"110","version":1,"channel":"CC","parameters":{},"payload":""}\n',
  * );
  * ```
  */
-export function encodeCs544Response(response: Cs544Response): Uint8Array {
-  return encoder.encode(
-    JSON.stringify({
+export function encodeCs544Responses(responses: readonly Cs544Response[]): Uint8Array {
+  let text = "";
+  for (const response of responses) {
+    text += JSON.stringify({
       response_code: response.code,
       version: CS544_VERSION,
       channel: response.channel,
       parameters: response.parameters,
       payload: response.payload,
-    }) + "\n",
-  );
+    }) + "\n";
+  }
+  return encoder.encode(text);
+}
+
+/** One response as a line, LF included. */
+export function encodeCs544Response(response: Cs544Response): Uint8Array {
+  return encodeCs544Responses([response]);
 }
 
 /** A request as the original client writes it, as one line, LF included. */

@@ -3,6 +3,7 @@ import {
   Cs544Code,
   encodeCs544Request,
   encodeCs544Response,
+  encodeCs544Responses,
   parseCs544Request,
   parseCs544Response,
   stringParameter,
@@ -139,4 +140,12 @@ Deno.test("parseCs544Response refuses a line without a known code", () => {
     SyntaxError,
   );
   assert.throws(() => parseCs544Response('{"response_code": "100"}'), SyntaxError);
+});
+
+Deno.test("several responses are as many lines in one buffer, and none is no bytes", () => {
+  const notice = { code: Cs544Code.NOTICE, channel: "CC", parameters: {}, payload: "why" } as const;
+  const refusal = { ...notice, code: Cs544Code.LOGIN_REFUSED, payload: "" } as const;
+  const lines = new TextDecoder().decode(encodeCs544Responses([notice, refusal])).split("\n");
+  assert.deepEqual(lines.map((line) => line && parseCs544Response(line).code), ["100", "200", ""]);
+  assert.equal(encodeCs544Responses([]).length, 0);
 });

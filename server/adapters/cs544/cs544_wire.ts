@@ -17,6 +17,7 @@ import {
   type Cs544Request,
   type Cs544Response,
   encodeCs544Response,
+  encodeCs544Responses,
   parseCs544Request,
 } from "../../../protocol/cs544_pdu.ts";
 import { LineDecoder } from "../../../protocol/line_decoder.ts";
@@ -92,16 +93,7 @@ export class Cs544Wire implements Wire<Cs544Answer>, Cs544Client {
   }
 
   encodeAnswer(answer: Cs544Answer): Uint8Array {
-    if (answer.length === 1) return encodeCs544Response(answer[0]);
-    if (answer.length === 0) return NOTHING;
-    const lines = answer.map(encodeCs544Response);
-    const bytes = new Uint8Array(lines.reduce((sum, line) => sum + line.length, 0));
-    let at = 0;
-    for (const line of lines) {
-      bytes.set(line, at);
-      at += line.length;
-    }
-    return bytes;
+    return encodeCs544Responses(answer);
   }
 
   /** Never called: the protocol has no keep-alive, so CS 544 connections are not pinged. */
