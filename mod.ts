@@ -62,6 +62,7 @@ export type {
   RoomRecord,
   SearchHit,
   SearchPage,
+  StoredMessage,
 } from "./store/records.ts";
 
 export {

@@ -98,6 +98,7 @@ async function main(args: string[]): Promise<void> {
       db: options.db,
       dbSync: options.dbSync,
       dbMaxBatch: options.dbMaxBatch,
+      bus: options.bus,
       scryptCost: options.scryptCost,
       scryptConcurrency: options.scryptConcurrency,
       globals,

@@ -1,9 +1,11 @@
 /**
- * `deno task bench:compare`: Claptrap against ngircd on this machine. Runs
- * every shape against both servers, alternating, several times each (a
- * fresh server and a fresh load generator per run), and prints one table of
- * medians and ratios. Installs nothing: it says how to get ngircd when it
- * is missing.
+ * `deno task bench:compare`: Claptrap against ngircd on this machine, its
+ * WebSocket against its TCP, and optionally against another checkout of
+ * itself (before/after). Runs every shape on each side in turn, rotating
+ * the order, several times each (a fresh server and a fresh load generator
+ * per run), and prints tables of medians and ratios and the verdicts on
+ * the project's targets. Installs nothing: it says how to get ngircd when
+ * it is missing.
  * @module
  */
 
@@ -11,10 +13,11 @@ import { parseArgs } from "node:util";
 import { cpuModel, openFileLimit, sampleMachine, totalMemoryKiB } from "./proc.ts";
 import {
   type BenchResult,
-  type CompareRow,
   compareRows,
-  formatCompareTable,
+  formatReport,
   type Shape,
+  type ShapeRuns,
+  targetVerdicts,
 } from "./report.ts";
 import { DEFAULT_SERVER_ROOT } from "./options.ts";
 import { ngircdVersion } from "./servers.ts";
@@ -47,8 +50,9 @@ export const SHAPES: readonly Shape[] = [
   },
   {
     name: "100x1-5k/s",
-    description: "100 clients in 1 room, 64 B, 5,000 messages/s in total",
-    args: ["--clients", "100", "--rooms", "1", "--rate", "5000"],
+    description:
+      "100 clients in 1 room, 64 B, 5,000 messages/s in total, measured after a 10 s warm-up",
+    args: ["--clients", "100", "--rooms", "1", "--rate", "5000", "--warmup", "10"],
     kind: "latency",
   },
   {
@@ -57,16 +61,37 @@ export const SHAPES: readonly Shape[] = [
     args: ["--clients", "5000", "--rooms", "50", "--idle", "--settle", "40", "--timeout", "150"],
     kind: "memory",
   },
+  {
+    name: "ws-10x1",
+    description: "10 clients in 1 room over WebSocket, 64 B, full speed; against TCP",
+    args: ["--clients", "10", "--rooms", "1"],
+    kind: "throughput",
+    transport: "websocket",
+  },
+  {
+    name: "ws-100x1",
+    description: "100 clients in 1 room over WebSocket, 64 B, full speed; against TCP",
+    args: ["--clients", "100", "--rooms", "1"],
+    kind: "throughput",
+    transport: "websocket",
+  },
 ];
+
+/** The sides of a shape: the Claptrap under test, the baseline checkout, the anchor. */
+export type Side = "claptrap" | "baseline" | "anchor";
 
 const USAGE = `Usage: deno task bench:compare [options]
 
-Runs each shape against Claptrap and ngircd, alternating, --runs times each,
-and prints the medians and the ratio Claptrap/ngircd. Needs ngircd
-(apt-get install -y ngircd). Takes about 15 minutes with the defaults.
+Runs each shape on each side, rotating the order, --runs times each, and
+prints the medians, the ratios and the verdicts on the project's targets.
+The sides: this Claptrap; with --baseline-root, another checkout of it (the
+"before" of a change, run the same way); and the anchor: ngircd, or for
+the WebSocket shapes (ws-…) this Claptrap over TCP with the same load.
+Needs ngircd (apt-get install -y ngircd). Takes about 20 minutes with the
+defaults, half as long again with a baseline.
 
 Options:
-  --runs N             runs per shape and server (default 3)
+  --runs N             runs per shape and side (default 3)
   --shapes A,B         only these shapes (default all: ${SHAPES.map((s) => s.name).join(", ")})
   --duration SECONDS   sending time of each run (default 5)
   --workers N          load-generator workers (default 2)
@@ -75,10 +100,13 @@ Options:
   --retries N          run again (up to N times) a run during which other
                        processes took more than 15% of a core; the least
                        disturbed attempt counts (default 2)
-  --json FILE          write every run's result and the table as JSON
-  --markdown FILE      write the table as Markdown
+  --json FILE          write every run's result, the tables and the verdicts as JSON
+  --markdown FILE      write the tables and the verdicts as Markdown
   --server-root DIR    Claptrap checkout to run (default this one)
-  --server-arg ARG     extra argument for server.ts (repeatable)
+  --baseline-root DIR  another Claptrap checkout (a directory with its own
+                       server.ts), run in the same rotation: its own column
+                       and the ratio current/baseline
+  --server-arg ARG     extra argument for both checkouts' server.ts (repeatable)
   --ngircd PATH        ngircd executable (default ngircd)
   -h, --help           show this help
 `;
@@ -98,6 +126,7 @@ async function main(args: string[]): Promise<number> {
       json: { type: "string" },
       markdown: { type: "string" },
       "server-root": { type: "string", default: DEFAULT_SERVER_ROOT },
+      "baseline-root": { type: "string" },
       "server-arg": { type: "string", multiple: true, default: [] },
       ngircd: { type: "string", default: "ngircd" },
       help: { type: "boolean", short: "h", default: false },
@@ -118,8 +147,12 @@ async function main(args: string[]): Promise<number> {
       `unknown shape in ${values.shapes}; shapes: ${SHAPES.map((s) => s.name).join(", ")}`,
     );
   }
+  const baselineRoot = values["baseline-root"]?.replace(/\/$/, "");
+  if (baselineRoot !== undefined && !(await isFile(`${baselineRoot}/server.ts`))) {
+    return usage(`--baseline-root ${baselineRoot} has no server.ts`);
+  }
   const ngircd = await ngircdVersion(values.ngircd);
-  if (!ngircd) {
+  if (!ngircd && shapes.some((shape) => shape.transport !== "websocket")) {
     console.error(
       `bench:compare: ngircd not found (${values.ngircd}). Install it with:\n\n` +
         `  apt-get update && apt-get install -y ngircd\n\n` +
@@ -142,41 +175,44 @@ async function main(args: string[]): Promise<number> {
     memoryGiB: Math.round((await totalMemoryKiB()) / 1024 / 1024),
     deno: Deno.version.deno,
     ngircd,
+    serverRoot: values["server-root"],
+    baselineRoot: baselineRoot ?? null,
   };
   console.log(
     `${machine.cores} cores (${machine.cpu}), ${machine.memoryGiB} GiB; deno ${machine.deno}; ${ngircd}`,
   );
-  const common = [
-    "--duration",
-    values.duration,
-    "--workers",
-    values.workers,
-    "--quiet",
-    "--server-root",
-    values["server-root"],
-    ...values["server-arg"].map((arg) => `--server-arg=${arg}`),
-  ];
-  const results = new Map<string, { claptrap: BenchResult[]; ngircd: BenchResult[] }>();
-  const total = shapes.length * runs * 2;
+  const setting: RunSetting = {
+    duration: values.duration,
+    workers: values.workers,
+    serverRoot: values["server-root"],
+    baselineRoot: baselineRoot ?? null,
+    serverArgs: values["server-arg"],
+    ngircd: values.ngircd,
+  };
+  const sides: Side[] = baselineRoot === undefined
+    ? ["claptrap", "anchor"]
+    : ["claptrap", "baseline", "anchor"];
+  const all: ShapeRuns[] = [];
+  const total = shapes.length * runs * sides.length;
   let done = 0;
   for (const shape of shapes) {
-    const byServer = { claptrap: [] as BenchResult[], ngircd: [] as BenchResult[] };
-    results.set(shape.name, byServer);
+    const bySide: Record<Side, BenchResult[]> = { claptrap: [], baseline: [], anchor: [] };
+    all.push({
+      shape,
+      claptrap: bySide.claptrap,
+      baseline: baselineRoot === undefined ? null : bySide.baseline,
+      anchor: bySide.anchor,
+    });
     for (let run = 0; run < runs; run++) {
-      // alternate which server goes first
-      const order = run % 2 === 0
-        ? ["claptrap", "ngircd"] as const
-        : ["ngircd", "claptrap"] as const;
-      for (const server of order) {
-        const serverArgs = server === "claptrap"
-          ? common
-          : [...common.filter((a) => !a.startsWith("--server-arg=")), "--ngircd", values.ngircd];
+      for (const side of rotation(sides, run)) {
+        const label = `${sideName(shape, side)} ${shape.name}`;
+        const args = [...runArgs(shape, side, setting), "--label", label];
         let best: BenchResult | null = null;
         for (let attempt = 0; attempt <= retries; attempt++) {
           const calm = await waitForCalm(calmSeconds);
-          const result = await runOne(shape, server, serverArgs);
+          const result = await runOne(label, args);
           console.log(
-            `[${done + 1}/${total}] ${shape.name} ${server} run ${run + 1}${
+            `[${done + 1}/${total}] ${label} run ${run + 1}${
               attempt > 0 ? ` (again, ${attempt})` : ""
             }: ${oneLine(shape, result)}${calm ? "" : " (machine was busy before this run)"}`,
           );
@@ -184,25 +220,21 @@ async function main(args: string[]): Promise<number> {
           if (disturbance(result) <= DISTURBED) break;
         }
         done++;
-        byServer[server].push(best!);
+        bySide[side].push(best!);
       }
     }
   }
-  const rows: CompareRow[] = [];
-  for (const shape of shapes) {
-    const { claptrap, ngircd } = results.get(shape.name)!;
-    rows.push(...compareRows(shape, claptrap, ngircd));
-  }
-  const table = formatCompareTable(rows);
-  const all = [...results.values()].flatMap((r) => [...r.claptrap, ...r.ngircd]);
-  const disturbed = all.filter((r) => disturbance(r) > DISTURBED).length;
-  console.log(`\nMedians of ${runs} run(s) per shape and server; ratio = Claptrap / ngircd.`);
-  if (disturbed > 0) {
-    console.log(`${disturbed} of ${all.length} runs had other processes above ${DISTURBED}% CPU.`);
-  }
+  const results = all.flatMap((r) => [...r.claptrap, ...(r.baseline ?? []), ...r.anchor]);
+  const disturbed = results.filter((r) => disturbance(r) > DISTURBED).length;
+  const report = formatReport(all, runs, baselineRoot !== undefined);
   console.log();
-  console.log(table);
-  const failures = all.filter((r) => r.failure !== null || r.lost !== 0 || r.errors !== 0);
+  if (disturbed > 0) {
+    console.log(
+      `${disturbed} of ${results.length} runs had other processes above ${DISTURBED}% CPU.\n`,
+    );
+  }
+  console.log(report);
+  const failures = results.filter((r) => r.failure !== null || r.lost !== 0 || r.errors !== 0);
   for (const failed of failures) {
     console.log(
       `problem in ${failed.label}: ${
@@ -210,14 +242,101 @@ async function main(args: string[]): Promise<number> {
       } ${failed.errorSamples.slice(0, 3).join("; ")}`,
     );
   }
-  if (values.markdown) await Deno.writeTextFile(values.markdown, table + "\n");
+  if (values.markdown) await Deno.writeTextFile(values.markdown, report + "\n");
   if (values.json) {
     await Deno.writeTextFile(
       values.json,
-      JSON.stringify({ machine, shapes, rows, runs: Object.fromEntries(results) }, null, 2) + "\n",
+      JSON.stringify(
+        {
+          machine,
+          shapes,
+          rows: all.flatMap(compareRows),
+          verdicts: targetVerdicts(all),
+          runs: Object.fromEntries(all.map((r) => [r.shape.name, r])),
+        },
+        null,
+        2,
+      ) + "\n",
     );
   }
   return failures.length === 0 ? 0 : 1;
+}
+
+/** What every run of a comparison shares. */
+export interface RunSetting {
+  /** Sending time, seconds (text, as given). */
+  duration: string;
+  /** Load-generator workers (text, as given). */
+  workers: string;
+  /** The Claptrap checkout under test. */
+  serverRoot: string;
+  /** The baseline checkout, or null. */
+  baselineRoot: string | null;
+  /** Extra server.ts arguments, for both checkouts. */
+  serverArgs: string[];
+  /** The ngircd executable. */
+  ngircd: string;
+}
+
+/**
+ * The bench.ts arguments of one run of `shape` on `side`: Claptrap (the
+ * shape's transport) from its checkout, the baseline the same way from
+ * its own, and the anchor: ngircd, or Claptrap over TCP for a WebSocket
+ * shape.
+ */
+export function runArgs(shape: Shape, side: Side, setting: RunSetting): string[] {
+  const common = [
+    ...shape.args,
+    "--duration",
+    setting.duration,
+    "--workers",
+    setting.workers,
+    "--quiet",
+  ];
+  const claptrap = (root: string) => [
+    "--server-root",
+    root,
+    ...setting.serverArgs.map((arg) => `--server-arg=${arg}`),
+  ];
+  const websocket = shape.transport === "websocket" ? ["--transport", "websocket"] : [];
+  if (side === "claptrap") return [...common, ...claptrap(setting.serverRoot), ...websocket];
+  if (side === "baseline") {
+    if (setting.baselineRoot === null) throw new TypeError("no baseline checkout to run");
+    return [...common, ...claptrap(setting.baselineRoot), ...websocket];
+  }
+  if (shape.transport === "websocket") return [...common, ...claptrap(setting.serverRoot)];
+  return [...common, "--server", "ngircd", "--ngircd", setting.ngircd];
+}
+
+/**
+ * The order of the sides in run `run`: rotated by one each run, so that
+ * each side goes first, second… equally often (with two sides: alternating).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { rotation } from "./compare.ts";
+ * assert.deepEqual(rotation(["a", "b", "c"], 1), ["b", "c", "a"]);
+ * assert.deepEqual(rotation(["a", "b"], 3), ["b", "a"]);
+ * ```
+ */
+export function rotation<T>(sides: readonly T[], run: number): T[] {
+  const shift = run % sides.length;
+  return [...sides.slice(shift), ...sides.slice(0, shift)];
+}
+
+function sideName(shape: Shape, side: Side): string {
+  if (side === "claptrap") return shape.transport === "websocket" ? "claptrap-ws" : "claptrap";
+  if (side === "baseline") return shape.transport === "websocket" ? "baseline-ws" : "baseline";
+  return shape.transport === "websocket" ? "claptrap-tcp" : "ngircd";
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
 }
 
 /** Other processes' CPU (percent of one core) above which a run counts as disturbed. */
@@ -237,7 +356,7 @@ function usage(message: string): number {
 }
 
 /** One run of bench.ts in its own process; its result from --json. */
-async function runOne(shape: Shape, server: "claptrap" | "ngircd", common: string[]) {
+async function runOne(label: string, args: string[]): Promise<BenchResult> {
   const json = await Deno.makeTempFile({ prefix: "bench-", suffix: ".json" });
   try {
     const output = await new Deno.Command(Deno.execPath(), {
@@ -248,14 +367,9 @@ async function runOne(shape: Shape, server: "claptrap" | "ngircd", common: strin
         "--allow-write",
         "--allow-run",
         BENCH,
-        "--server",
-        server,
-        "--label",
-        `${server} ${shape.name}`,
         "--json",
         json,
-        ...shape.args,
-        ...common,
+        ...args,
       ],
       stdin: "null",
       stdout: "piped",
@@ -265,7 +379,7 @@ async function runOne(shape: Shape, server: "claptrap" | "ngircd", common: strin
       return JSON.parse(await Deno.readTextFile(json)) as BenchResult;
     } catch {
       throw new Error(
-        `bench.ts for ${server} ${shape.name} wrote no result (exit ${output.code}):\n` +
+        `bench.ts for ${label} wrote no result (exit ${output.code}):\n` +
           new TextDecoder().decode(output.stderr).slice(-2000),
       );
     }
@@ -286,9 +400,9 @@ function oneLine(shape: Shape, r: BenchResult): string {
   const ms = (v: number) => v.toFixed(2);
   return `${Math.round(r.deliveriesPerSecond).toLocaleString("en-US")} deliveries/s, ${
     r.serverStats.cpuMicrosPerDelivery?.toFixed(3)
-  } µs CPU/delivery, p50 ${ms(r.latencyMs.p50)} p99 ${
-    ms(r.latencyMs.p99)
-  } ms, ${lostErrors}; ${r.bottleneck}`;
+  } µs CPU/delivery, ${r.serverStats.cpuMicrosPerMessage?.toFixed(2)} µs CPU/message, p50 ${
+    ms(r.latencyMs.p50)
+  } p99 ${ms(r.latencyMs.p99)} ms, ${lostErrors}; ${r.bottleneck}`;
 }
 
 /** Waits until the machine is nearly idle for a second; false if it never was. */

@@ -1,15 +1,16 @@
 /**
  * A Web Worker of the load generator: it runs a share of the clients (one
- * TCP connection each, Claptrap or IRC), sends on command and times every
- * delivery. Counters live in a SharedArrayBuffer so that the main thread
- * and the other workers see them without messages: the window of
- * deliveries in flight is global.
+ * TCP connection each: Claptrap framed, Claptrap's JSON over WebSocket, or
+ * IRC), sends on command and times every delivery. Counters live in a
+ * SharedArrayBuffer so that the main thread and the other workers see them
+ * without messages: the window of deliveries in flight is global.
  * @module
  */
 
+import { messageToJson, parseJsonMessage } from "../protocol/json_mapping.ts";
 import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
 import { isErrorNumeric, parseIrcLine, privmsgTextOffset } from "./irc.ts";
-import { account, roomName } from "./options.ts";
+import { account, roomName, type Transport } from "./options.ts";
 import {
   claptrapTemplate,
   ircTemplate,
@@ -18,10 +19,20 @@ import {
   repeatTemplate,
   type SendTemplate,
   STAMP_MARK,
+  websocketTemplate,
   writeStamp,
 } from "./payload.ts";
-import { FrameScanner, LineScanner } from "./scanners.ts";
+import { FrameScanner, LineScanner, WebSocketScanner } from "./scanners.ts";
 import { type HistogramData, LatencyHistogram } from "./stats.ts";
+import {
+  checkUpgradeAnswer,
+  headEnd,
+  maskedFrame,
+  newKey,
+  newMask,
+  Opcode,
+  upgradeRequest,
+} from "./websocket.ts";
 
 /** Int32 slots per worker in the shared counters. */
 export const SLOT = 8;
@@ -53,7 +64,9 @@ export interface WorkerConfig {
   workers: number;
   /** Wire protocol. */
   protocol: "claptrap" | "irc";
-  /** Server port on 127.0.0.1. */
+  /** Claptrap: framed over TCP, or JSON over WebSocket. */
+  transport: Transport;
+  /** Server port on 127.0.0.1 (the HTTP port for WebSocket). */
   port: number;
   /** Global indexes of this worker's clients. */
   clients: number[];
@@ -67,7 +80,7 @@ export interface WorkerConfig {
   rate: number;
   /** Messages this worker sends at most; 0 for no limit. */
   messages: number;
-  /** Longest sending phase in ms; 0 sends nothing. */
+  /** Longest sending phase in ms, warm-up included; 0 sends nothing. */
   durationMs: number;
   /** Deliveries in flight allowed over all workers (unlimited rate). */
   window: number;
@@ -86,7 +99,11 @@ export interface WorkerConfig {
 /** Messages from the main thread. */
 export type ToWorker =
   | { type: "start"; config: WorkerConfig; shared: SharedArrayBuffer }
-  | { type: "go" }
+  | {
+    type: "go";
+    /** Deliveries of messages stamped before this (µs since the epoch: the warm-up) are not timed. */
+    measureFromUs: number;
+  }
   | { type: "finish" };
 
 /** What a worker reports at the end. */
@@ -130,6 +147,8 @@ class Load {
   negative = 0;
   errorCount = 0;
   quitting = false;
+  /** Deliveries of messages stamped before this are counted but not timed. */
+  measureFromUs = 0;
   #sending = false;
   #goAt = 0;
   #endAt = 0;
@@ -162,6 +181,7 @@ class Load {
   /** One stamped message read at `nowUs`. */
   delivered(stampUs: number, nowUs: number): void {
     this.received++;
+    if (stampUs < this.measureFromUs) return;
     const latency = nowUs - stampUs;
     if (latency < 0) this.negative++;
     this.histogram.record(latency);
@@ -178,8 +198,12 @@ class Load {
 
   async setUp(): Promise<void> {
     const { config } = this;
+    const Kind = config.protocol === "irc"
+      ? IrcClient
+      : config.transport === "websocket"
+      ? WebSocketClient
+      : FramedClient;
     for (let i = 0; i < config.clients.length; i++) {
-      const Kind = config.protocol === "claptrap" ? ClaptrapClient : IrcClient;
       this.clients.push(new Kind(this, config.clients[i], config.rooms[i], config.fanouts[i]));
     }
     let next = 0;
@@ -194,8 +218,9 @@ class Load {
     await Promise.all(Array.from({ length: config.connectConcurrency }, lane));
   }
 
-  go(): void {
+  go(measureFromUs: number): void {
     const { config } = this;
+    this.measureFromUs = measureFromUs;
     if (config.durationMs <= 0) {
       this.#stopSending();
       return;
@@ -336,6 +361,7 @@ abstract class Client {
   #batch: Uint8Array = new Uint8Array(0);
   #messageBytes = 0;
   #stampOffsets: number[] = [];
+  #stampMask: Uint8Array | null = null;
   #reading: Promise<void> = Promise.resolve();
 
   constructor(load: Load, index: number, room: number, fanout: number) {
@@ -367,12 +393,15 @@ abstract class Client {
     const repeated = repeatTemplate(template, batch);
     this.#batch = repeated.bytes;
     this.#stampOffsets = repeated.stampOffsets;
+    this.#stampMask = template.stampMask ?? null;
     this.#messageBytes = template.bytes.length;
   }
 
   /** Sends `count` messages stamped `nowUs` in one write. */
   send(count: number, nowUs: number): void {
-    for (let i = 0; i < count; i++) writeStamp(this.#batch, this.#stampOffsets[i], nowUs);
+    for (let i = 0; i < count; i++) {
+      writeStamp(this.#batch, this.#stampOffsets[i], nowUs, this.#stampMask);
+    }
     const bytes = count * this.#messageBytes === this.#batch.length
       ? this.#batch
       : this.#batch.subarray(0, count * this.#messageBytes);
@@ -450,14 +479,21 @@ abstract class Client {
 const E = 0x45, V = 0x56, T = 0x54, US = 0x5f, M = 0x4d, S = 0x53, G = 0x47, LF = 0x0a;
 const SEND_OK = encoder.encode("RESP_SEND_MSG\nStatus: OK\n");
 
-/** A client speaking the Claptrap protocol with push delivery. */
-class ClaptrapClient extends Client {
-  readonly #scanner = new FrameScanner();
+/**
+ * A client speaking the Claptrap protocol with push delivery; subclasses
+ * carry its messages over TCP frames or over WebSocket.
+ */
+abstract class ClaptrapClient extends Client {
   readonly #waiters: { resolve(m: Message): void; reject(e: Error): void }[] = [];
+  /** When the bytes being scanned were read, µs since the epoch. */
+  protected now = 0;
+
+  /** The bytes of a request on this client's transport. */
+  protected abstract encode(message: Message): Uint8Array;
 
   async setUp(): Promise<void> {
     const { user, password } = account(this.index);
-    // without HELLO 2.0 the server would answer in the original dialect
+    // without HELLO 2.0 a TCP session would be answered in the original dialect
     await this.#request("HELLO", { Version: "2.0" });
     await this.#request("LOGIN", { Username: user, Password: password, Push: "on" });
     await this.#request("JOIN_ROOM", { "Room-Name": roomName(this.room) });
@@ -467,52 +503,30 @@ class ClaptrapClient extends Client {
     const response = new Promise<Message>((resolve, reject) =>
       this.#waiters.push({ resolve, reject })
     );
-    await this.write(encodeMessage({ method, params }));
+    await this.write(this.encode({ method, params }));
     const { params: got } = await response;
     if (got.Status !== "OK") {
       throw new Error(`client ${this.index}: ${method} failed: ${got.Status} ${got.Reason ?? ""}`);
     }
   }
 
-  template(): SendTemplate {
-    return claptrapTemplate(this.load.config.size);
-  }
-
   rejectWaiters(error: Error): void {
     for (const waiter of this.#waiters.splice(0)) waiter.reject(error);
   }
 
-  onChunk(chunk: Uint8Array, nowUs: number): void {
-    this.#now = nowUs;
-    try {
-      this.#scanner.push(chunk, this.#onPayload);
-    } catch (error) {
-      this.failed(`bad frame: ${(error as Error).message}`);
-    }
+  /** A stamp found in a delivery, or -1 for a delivery without one. */
+  protected stamped(stamp: number): void {
+    if (stamp < 0) this.load.error(`client ${this.index}: EVT_MSG without a stamp`);
+    else this.load.delivered(stamp, this.now);
   }
 
-  #now = 0;
-
-  readonly #onPayload = (b: Uint8Array, s: number, e: number): void => {
-    if (b[s] === E && b[s + 1] === V && b[s + 2] === T && b[s + 3] === US) {
-      if (b[s + 4] === M && b[s + 5] === S && b[s + 6] === G && b[s + 7] === LF) {
-        const stamp = readStamp(b, e - this.load.config.size);
-        if (stamp < 0) this.load.error(`client ${this.index}: EVT_MSG without a stamp`);
-        else this.load.delivered(stamp, this.#now);
-      }
-      return; // EVT_JOIN, EVT_LEAVE, EVT_CLOSE
-    }
-    if (startsWith(b, s, e, SEND_OK)) {
+  /** A message that is not a delivery or a send's OK: set-up answers, events. */
+  protected other(message: Message): void {
+    if (message.method === "RESP_SEND_MSG" && message.params.Status === "OK") {
       this.load.acked++;
       return;
     }
-    let message: Message;
-    try {
-      message = parseMessage(b.subarray(s, e));
-    } catch (error) {
-      this.load.error(`client ${this.index}: ${(error as Error).message}`);
-      return;
-    }
+    if (message.method.startsWith("EVT_")) return; // EVT_JOIN, EVT_LEAVE, EVT_CLOSE
     const waiter = this.#waiters.shift();
     if (waiter) waiter.resolve(message);
     else if (!this.load.quitting) {
@@ -522,7 +536,164 @@ class ClaptrapClient extends Client {
         }`.trim(),
       );
     }
+  }
+}
+
+/** Claptrap frames over TCP. */
+class FramedClient extends ClaptrapClient {
+  readonly #scanner = new FrameScanner();
+
+  protected encode(message: Message): Uint8Array {
+    return encodeMessage(message);
+  }
+
+  template(): SendTemplate {
+    return claptrapTemplate(this.load.config.size);
+  }
+
+  onChunk(chunk: Uint8Array, nowUs: number): void {
+    this.now = nowUs;
+    try {
+      this.#scanner.push(chunk, this.#onPayload);
+    } catch (error) {
+      this.failed(`bad frame: ${(error as Error).message}`);
+    }
+  }
+
+  readonly #onPayload = (b: Uint8Array, s: number, e: number): void => {
+    if (b[s] === E && b[s + 1] === V && b[s + 2] === T && b[s + 3] === US) {
+      if (b[s + 4] === M && b[s + 5] === S && b[s + 6] === G && b[s + 7] === LF) {
+        this.stamped(readStamp(b, e - this.load.config.size));
+      }
+      return; // EVT_JOIN, EVT_LEAVE, EVT_CLOSE
+    }
+    if (startsWith(b, s, e, SEND_OK)) {
+      this.load.acked++;
+      return;
+    }
+    try {
+      this.other(parseMessage(b.subarray(s, e)));
+    } catch (error) {
+      this.load.error(`client ${this.index}: ${(error as Error).message}`);
+    }
   };
+}
+
+const EVT_MSG_JSON = encoder.encode('{"method":"EVT_MSG"');
+const SEND_OK_JSON = encoder.encode('{"method":"RESP_SEND_MSG","params":{"Status":"OK"');
+const QUOTE = 0x22, BRACE = 0x7d;
+
+/**
+ * Claptrap's JSON mapping over WebSocket, as the web page speaks it: an
+ * upgrade on the HTTP port's `/ws`, then one masked text frame per
+ * request. A delivery's stamp is read in place where the content ends the
+ * JSON text (`…,"content":"T…"}`), as the server writes it; anything else
+ * is decoded and parsed.
+ */
+class WebSocketClient extends ClaptrapClient {
+  readonly #scanner = new WebSocketScanner();
+  readonly #mask = newMask();
+  readonly #key = newKey();
+  /** Bytes of the upgrade's answer so far; null once it is complete. */
+  #head: Uint8Array | null = new Uint8Array(0);
+  #upgraded: { resolve(): void; reject(e: Error): void } | null = null;
+
+  override async setUp(): Promise<void> {
+    const upgraded = new Promise<void>((resolve, reject) => {
+      this.#upgraded = { resolve, reject };
+    });
+    await this.writeText(upgradeRequest(`127.0.0.1:${this.load.config.port}`, this.#key));
+    await upgraded;
+    await super.setUp();
+  }
+
+  protected encode(message: Message): Uint8Array {
+    return maskedFrame(Opcode.TEXT, encoder.encode(messageToJson(message)), this.#mask);
+  }
+
+  template(): SendTemplate {
+    return websocketTemplate(this.load.config.size, this.#mask);
+  }
+
+  override rejectWaiters(error: Error): void {
+    this.#upgraded?.reject(error);
+    this.#upgraded = null;
+    super.rejectWaiters(error);
+  }
+
+  onChunk(chunk: Uint8Array, nowUs: number): void {
+    this.now = nowUs;
+    let bytes = chunk;
+    if (this.#head) {
+      bytes = this.#readHead(chunk);
+      if (this.#head) return;
+    }
+    try {
+      this.#scanner.push(bytes, this.#onPayload);
+    } catch (error) {
+      this.failed((error as Error).message);
+    }
+  }
+
+  /** Takes the upgrade's answer from the front of `chunk`; returns the bytes after it. */
+  #readHead(chunk: Uint8Array): Uint8Array {
+    const head = new Uint8Array(this.#head!.length + chunk.length);
+    head.set(this.#head!);
+    head.set(chunk, this.#head!.length);
+    const end = headEnd(head);
+    if (end === -1) {
+      if (head.length > 16384) this.failed("WebSocket upgrade answer too long");
+      else this.#head = head;
+      return chunk.subarray(chunk.length);
+    }
+    this.#head = null;
+    try {
+      checkUpgradeAnswer(decoder.decode(head.subarray(0, end)), this.#key);
+      this.#upgraded?.resolve();
+      this.#upgraded = null;
+    } catch (error) {
+      this.failed((error as Error).message);
+    }
+    return head.subarray(end);
+  }
+
+  readonly #onPayload = (b: Uint8Array, s: number, e: number): void => {
+    const opcode = this.#scanner.opcode;
+    if (opcode === Opcode.TEXT) {
+      if (startsWith(b, s, e, EVT_MSG_JSON) && b[e - 2] === QUOTE && b[e - 1] === BRACE) {
+        const stamp = readStamp(b, e - 2 - this.load.config.size);
+        if (stamp >= 0) {
+          this.load.delivered(stamp, this.now);
+          return;
+        }
+      } else if (startsWith(b, s, e, SEND_OK_JSON)) {
+        this.load.acked++;
+        return;
+      }
+      this.#parsed(b.subarray(s, e));
+    } else if (opcode === Opcode.PING) {
+      this.write(maskedFrame(Opcode.PONG, b.slice(s, e), this.#mask));
+    } else if (opcode === Opcode.CLOSE && !this.load.quitting) {
+      const code = e - s >= 2 ? (b[s] << 8) | b[s + 1] : "none";
+      this.failed(
+        `WebSocket closed by the server (${code} ${decoder.decode(b.subarray(s + 2, e))})`,
+      );
+    }
+  };
+
+  /** A text message off the fast path: decoded and parsed. */
+  #parsed(payload: Uint8Array): void {
+    let message: Message;
+    try {
+      message = parseJsonMessage(decoder.decode(payload));
+    } catch (error) {
+      this.load.error(`client ${this.index}: ${(error as Error).message}`);
+      return;
+    }
+    if (message.method === "EVT_MSG") {
+      this.stamped(readStamp(encoder.encode(message.content ?? ""), 0));
+    } else this.other(message);
+  }
 }
 
 function startsWith(b: Uint8Array, s: number, e: number, prefix: Uint8Array): boolean {
@@ -638,7 +809,7 @@ function main(scope: WorkerScope): void {
         (error) => scope.postMessage({ type: "fatal", message: (error as Error).message }),
       );
     } else if (message.type === "go") {
-      load?.go();
+      load?.go(message.measureFromUs);
     } else if (message.type === "finish" && load) {
       const finishing = load;
       scope.postMessage({ type: "result", result: finishing.result() });

@@ -16,10 +16,18 @@ export const DEFAULT_SERVER_ROOT: string = new URL("../", import.meta.url).pathn
 /** The wire protocol spoken to the server under test. */
 export type Protocol = "claptrap" | "irc";
 
+/**
+ * How Claptrap clients reach the server: framed messages over TCP, or the
+ * JSON mapping over WebSocket on the HTTP port (`/ws`).
+ */
+export type Transport = "tcp" | "websocket";
+
 /** What one benchmark run does. */
 export interface BenchOptions {
   /** The protocol: Claptrap, or IRC for ngircd. */
   protocol: Protocol;
+  /** Claptrap: TCP or WebSocket (IRC: always TCP). */
+  transport: Transport;
   /** Start the server as a child (true) or attach to `port` (false). */
   spawn: boolean;
   /** Port of the server to attach to (when not spawning). */
@@ -38,6 +46,12 @@ export interface BenchOptions {
   rate: number;
   /** Longest sending phase, in seconds; 0 sends nothing (memory shapes). */
   duration: number;
+  /**
+   * Seconds of sending, at the same rate, before the measured phase:
+   * deliveries of messages sent then are not timed, and the CPU counts
+   * from its end.
+   */
+  warmup: number;
   /** Web Workers that run the clients. */
   workers: number;
   /**
@@ -97,6 +111,9 @@ Server (default: start server.ts as a child):
                              e.g. --deno-flag=--cpu-prof
   --server-root DIR          Claptrap checkout whose server.ts is started
                              (default this one), e.g. an older commit
+  --transport tcp|websocket  how Claptrap clients connect: framed messages
+                             over TCP (default), or the JSON mapping over
+                             WebSocket on the server's HTTP port (/ws)
   --ngircd PATH              ngircd executable (default ngircd)
   --ngircd-conf PATH         ngircd configuration (default bench/ngircd.conf)
   --write-globals FILE       write the accounts and rooms for --clients and
@@ -111,6 +128,8 @@ Load:
                              as the window allows)
   --messages N               messages in total (default 0: until --duration)
   --duration SECONDS         longest sending phase (default 5)
+  --warmup SECONDS           send this long first, at the same rate, and
+                             measure only after it (default 0)
   --idle                     send nothing: connect, log in, join, measure memory
   --settle SECONDS           also measure memory at rest: this long after start-up
                              (before any client) and after set-up (default 0:
@@ -152,6 +171,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     allowPositionals: true,
     options: {
       server: { type: "string", default: "claptrap" },
+      transport: { type: "string", default: "tcp" },
       target: { type: "string" },
       pid: { type: "string", default: "0" },
       "server-arg": { type: "string", multiple: true, default: [] },
@@ -169,6 +189,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       rate: { type: "string", default: "0" },
       messages: { type: "string", default: "0" },
       duration: { type: "string", default: "5" },
+      warmup: { type: "string", default: "0" },
       idle: { type: "boolean", default: false },
       settle: { type: "string", default: "0" },
       workers: { type: "string", default: "2" },
@@ -197,12 +218,24 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       `--server must be claptrap or ngircd, got ${JSON.stringify(values.server)}`,
     );
   }
+  if (values.transport !== "tcp" && values.transport !== "websocket") {
+    throw new TypeError(
+      `--transport must be tcp or websocket, got ${JSON.stringify(values.transport)}`,
+    );
+  }
+  const transport = values.transport;
+  if (transport === "websocket" && (protocol !== "claptrap" || !spawn)) {
+    throw new TypeError("--transport websocket needs a Claptrap server started by the bench");
+  }
   const clients = integer("clients", values.clients, 1, 100_000);
   const rooms = integer("rooms", values.rooms, 1, clients);
   const duration = values.idle ? 0 : number("duration", values.duration, 0, 3600);
   const timeout = number("timeout", values.timeout, 1, 86_400);
+  const warmup = number("warmup", values.warmup, 0, 3600);
+  if (warmup > 0 && duration === 0) throw new TypeError("--warmup needs a sending phase");
   const options: BenchOptions = {
     protocol,
+    transport,
     spawn,
     port,
     pid: integer("pid", values.pid, 0, 2 ** 31),
@@ -212,6 +245,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     size: integer("size", values.size, STAMP_BYTES, 1 << 20),
     rate: number("rate", values.rate, 0, 1e8),
     duration,
+    warmup,
     workers: integer("workers", values.workers, 1, 64),
     window: integer("window", values.window, 1, 1 << 20),
     maxInFlight: integer("max-in-flight", values["max-in-flight"], 1, 2 ** 30),
@@ -220,7 +254,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     drain: number("drain", values.drain, 0, 600),
     settle: number("settle", values.settle, 0, 600),
     json: values.json,
-    label: values.label ?? defaultLabel(protocol, clients, rooms, values.idle),
+    label: values.label ?? defaultLabel(protocol, transport, clients, rooms, values.idle),
     serverArgs: values["server-arg"],
     denoFlags: values["deno-flag"],
     serverRoot: values["server-root"].replace(/\/$/, ""),
@@ -230,7 +264,9 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     quiet: values.quiet,
     help: values.help,
   };
-  if (duration * 1e6 > MAX_STAMP / 2) throw new TypeError("--duration is too long");
+  if ((duration + warmup) * 1e6 > MAX_STAMP / 2) {
+    throw new TypeError("--duration and --warmup are too long");
+  }
   if (!options.spawn && options.serverArgs.length + options.denoFlags.length > 0) {
     throw new TypeError("--server-arg and --deno-flag need a server started by the bench");
   }
@@ -261,8 +297,15 @@ export function parseTarget(target: string): { protocol: Protocol; port: number 
   };
 }
 
-function defaultLabel(protocol: Protocol, clients: number, rooms: number, idle: boolean): string {
-  return `${protocol === "claptrap" ? "claptrap" : "ngircd"} ${clients}x${rooms}${
+function defaultLabel(
+  protocol: Protocol,
+  transport: Transport,
+  clients: number,
+  rooms: number,
+  idle: boolean,
+): string {
+  const server = protocol === "claptrap" ? "claptrap" : "ngircd";
+  return `${server}${transport === "websocket" ? " ws" : ""} ${clients}x${rooms}${
     idle ? " idle" : ""
   }`;
 }
@@ -284,6 +327,29 @@ function number(name: string, text: string, min: number, max: number): number {
     );
   }
   return value;
+}
+
+/**
+ * Whether server.ts run with these extra arguments fsyncs every answered
+ * write: a file database (not `--db :memory:`) with `--db-sync full`, which
+ * is the default and what the `start` task does.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { durableCommits } from "./options.ts";
+ * assert.equal(durableCommits([]), true);
+ * assert.equal(durableCommits(["--db", ":memory:"]), false);
+ * assert.equal(durableCommits(["--db-sync=normal"]), false);
+ * ```
+ */
+export function durableCommits(serverArgs: readonly string[]): boolean {
+  const { values } = parseArgs({
+    args: [...serverArgs],
+    strict: false,
+    options: { db: { type: "string" }, "db-sync": { type: "string" } },
+  });
+  return values.db !== ":memory:" && (values["db-sync"] ?? "full") === "full";
 }
 
 /** Deliveries in flight allowed in total at full speed. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseGlobals } from "../server/globals.ts";
 import {
   clientsOfWorker,
+  durableCommits,
   globalsText,
   inFlightLimit,
   parseBenchArgs,
@@ -87,4 +88,35 @@ Deno.test("inFlightLimit keeps bytes in flight per client and caps the total", (
   assert.equal(inFlightLimit({ ...base, clients: 100, size: 1024 }), 12_800);
   assert.equal(inFlightLimit({ ...base, clients: 1000, size: 64 }), 1 << 18);
   assert.equal(inFlightLimit({ ...base, clients: 10, size: 1 << 20 }), 160);
+});
+
+Deno.test("parseBenchArgs takes --transport websocket for a Claptrap server it starts", () => {
+  const options = parseBenchArgs(["--transport", "websocket", "--clients", "10"]);
+  assert.equal(options.transport, "websocket");
+  assert.equal(options.label, "claptrap ws 10x1");
+  assert.equal(parseBenchArgs([]).transport, "tcp");
+  assert.throws(() => parseBenchArgs(["--transport", "ws"]), /tcp or websocket/);
+  assert.throws(
+    () => parseBenchArgs(["--transport", "websocket", "--server", "ngircd"]),
+    /needs a Claptrap server started by the bench/,
+  );
+  assert.throws(
+    () => parseBenchArgs(["--transport", "websocket", "--target", "claptrap://127.0.0.1:1"]),
+    /needs a Claptrap server started by the bench/,
+  );
+});
+
+Deno.test("parseBenchArgs takes a warm-up only with a sending phase", () => {
+  assert.equal(parseBenchArgs(["--rate", "5000", "--warmup", "10"]).warmup, 10);
+  assert.equal(parseBenchArgs([]).warmup, 0);
+  assert.throws(() => parseBenchArgs(["--idle", "--warmup", "10"]), /needs a sending phase/);
+  assert.throws(() => parseBenchArgs(["--warmup", "-1"]), TypeError);
+  assert.throws(() => parseBenchArgs(["--duration", "3000", "--warmup", "3000"]), /too long/);
+});
+
+Deno.test("durableCommits is false for an in-memory database or --db-sync normal", () => {
+  assert.equal(durableCommits([]), true);
+  assert.equal(durableCommits(["--db", "/tmp/x.db", "--db-sync", "full"]), true);
+  assert.equal(durableCommits(["--db=:memory:"]), false);
+  assert.equal(durableCommits(["--db-sync", "normal", "--msg-rate", "0"]), false);
 });

@@ -1,6 +1,7 @@
 /**
  * The bench messages: each one carries its send time, so every receiver can
- * measure send→receive latency. A message of S bytes is `T`, ten digits of
+ * measure send→receive latency. Claptrap frames, JSON over WebSocket or
+ * IRC lines. A message of S bytes is `T`, ten digits of
  * microseconds since the run's epoch, then `x` up to S bytes. Messages are
  * sent from prebuilt templates whose stamp is overwritten in place, so a
  * send allocates nothing. Pure: no I/O.
@@ -8,6 +9,7 @@
  */
 
 import { encodeMessage } from "../protocol/message.ts";
+import { maskAt, maskedFrame, maskedPayloadOffset, Opcode } from "./websocket.ts";
 
 /** Bytes of the stamp: `T` and ten decimal digits. */
 export const STAMP_BYTES = 11;
@@ -27,10 +29,17 @@ export const IRC_MAX_TEXT = 400;
 const ZERO = 0x30;
 
 /**
- * Writes `T` and `micros` as ten digits at `offset`.
+ * Writes `T` and `micros` as ten digits at `offset`, each byte XORed with
+ * the byte of `mask` at the same place when there is one (a masked
+ * WebSocket frame, see {@link SendTemplate.stampMask}).
  * @throws {RangeError} when `micros` is not within 0..{@link MAX_STAMP}.
  */
-export function writeStamp(target: Uint8Array, offset: number, micros: number): void {
+export function writeStamp(
+  target: Uint8Array,
+  offset: number,
+  micros: number,
+  mask: Uint8Array | null = null,
+): void {
   if (!(micros >= 0 && micros <= MAX_STAMP)) {
     throw new RangeError(`Cannot write stamp: ${micros} is not within 0..${MAX_STAMP}`);
   }
@@ -41,6 +50,7 @@ export function writeStamp(target: Uint8Array, offset: number, micros: number): 
     target[i] = ZERO + digit;
     v = (v - digit) / 10;
   }
+  if (mask) { for (let i = 0; i < STAMP_BYTES; i++) target[offset + i] ^= mask[i]; }
 }
 
 /**
@@ -76,6 +86,8 @@ export interface SendTemplate {
   bytes: Uint8Array;
   /** Offset of the stamp within {@link SendTemplate.bytes}. */
   stampOffset: number;
+  /** For a masked WebSocket frame: the mask bytes over the stamp, for {@link writeStamp}. */
+  stampMask?: Uint8Array;
 }
 
 function checkSize(size: number): void {
@@ -101,6 +113,36 @@ export function claptrapTemplate(size: number): SendTemplate {
   const content = "T" + "0".repeat(STAMP_BYTES - 1) + "x".repeat(size - STAMP_BYTES);
   const bytes = encodeMessage({ method: "SEND_MSG", params: {}, content });
   return { bytes, stampOffset: bytes.length - size };
+}
+
+/**
+ * A `SEND_MSG` request in the JSON mapping, `{"method":"SEND_MSG","content":…}`,
+ * as a WebSocket text frame masked with `mask`; its content is `size`
+ * bytes: the stamp, then padding. Write stamps with the template's
+ * `stampMask`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { websocketTemplate, writeStamp } from "./payload.ts";
+ * const mask = new Uint8Array([1, 2, 3, 4]);
+ * const { bytes, stampOffset, stampMask } = websocketTemplate(16, mask);
+ * writeStamp(bytes, stampOffset, 42, stampMask);
+ * const payload = bytes.subarray(6).map((b, i) => b ^ mask[i & 3]);
+ * assert.equal(new TextDecoder().decode(payload), '{"method":"SEND_MSG","content":"T0000000042xxxxx"}');
+ * ```
+ */
+export function websocketTemplate(size: number, mask: Uint8Array): SendTemplate {
+  checkSize(size);
+  const before = '{"method":"SEND_MSG","content":"';
+  const text = before + "T" + "0".repeat(STAMP_BYTES - 1) + "x".repeat(size - STAMP_BYTES) + '"}';
+  const payload = new TextEncoder().encode(text);
+  const bytes = maskedFrame(Opcode.TEXT, payload, mask);
+  return {
+    bytes,
+    stampOffset: maskedPayloadOffset(payload.length) + before.length,
+    stampMask: maskAt(mask, before.length, STAMP_BYTES),
+  };
 }
 
 /**
@@ -158,6 +200,7 @@ export function repeatTemplate(
   template: SendTemplate,
   count: number,
 ): { bytes: Uint8Array; stampOffsets: number[] } {
+  // each copy is a whole frame with the same mask, so one stampMask serves them all
   const one = template.bytes.length;
   const bytes = new Uint8Array(one * count);
   const stampOffsets: number[] = [];

@@ -10,6 +10,7 @@ import {
   readStamp,
   repeatTemplate,
   STAMP_BYTES,
+  websocketTemplate,
   writeStamp,
 } from "./payload.ts";
 
@@ -66,4 +67,25 @@ Deno.test("repeatTemplate lays out copies with their stamp offsets", () => {
     writeStamp(bytes, offset, i);
     assert.equal(readStamp(bytes, offset), i);
   });
+});
+
+Deno.test("websocketTemplate copies carry masked JSON SEND_MSG requests with their stamps", () => {
+  const mask = new Uint8Array([0x9f, 0x01, 0x7e, 0x42]);
+  for (const size of [64, 1024]) {
+    const template = websocketTemplate(size, mask);
+    const { bytes, stampOffsets } = repeatTemplate(template, 3);
+    stampOffsets.forEach((offset, i) => writeStamp(bytes, offset, 1000 + i, template.stampMask));
+    const one = template.bytes.length;
+    const header = size < 100 ? 6 : 8;
+    for (let i = 0; i < 3; i++) {
+      const frame = bytes.subarray(i * one, (i + 1) * one);
+      assert.equal(frame[0], 0x81);
+      assert.deepEqual([...frame.subarray(header - 4, header)], [...mask]);
+      const payload = frame.slice(header).map((b, j) => b ^ mask[j & 3]);
+      const json = JSON.parse(new TextDecoder().decode(payload));
+      assert.equal(json.method, "SEND_MSG");
+      assert.equal(json.content.length, size);
+      assert.equal(json.content.slice(0, STAMP_BYTES), `T${String(1000 + i).padStart(10, "0")}`);
+    }
+  }
 });

@@ -16,6 +16,7 @@ import {
 import {
   type BenchOptions,
   clientsOfWorker,
+  durableCommits,
   inFlightLimit,
   probeAccount,
   roomOf,
@@ -92,6 +93,7 @@ export async function runBench(
         : null;
     }
     const port = server?.port ?? options.port;
+    const clientPort = options.transport === "websocket" ? server!.httpPort! : port;
     const pid = server?.pid ?? (options.pid || null);
     result.serverStats.pid = pid;
     // a second of calm: the server settles, and other load on the machine shows
@@ -118,7 +120,7 @@ export async function runBench(
       return total;
     };
     const setupStart = performance.now();
-    const inbox = options.workers > 0 ? startWorkers(options, port, shared, workers) : [];
+    const inbox = options.workers > 0 ? startWorkers(options, clientPort, shared, workers) : [];
     const ready = Promise.all(inbox.map((box) => box.next("ready")));
     const setupProgress = setInterval(() => {
       progress(
@@ -150,11 +152,17 @@ export async function runBench(
         options.clients;
     }
 
-    // send and drain
+    // send (the warm-up first), then drain
     if (options.duration > 0) {
-      const before = await samples(pid);
+      let before = options.warmup > 0 ? null : await samples(pid);
       const goAt = performance.now();
-      for (const worker of workers) worker.postMessage({ type: "go" } satisfies ToWorker);
+      const measureAt = goAt + options.warmup * 1000;
+      const measureFromUs = options.warmup > 0 ? Math.round(measureAt * 1000) : 0;
+      for (const worker of workers) {
+        worker.postMessage({ type: "go", measureFromUs } satisfies ToWorker);
+      }
+      let sentBefore = 0;
+      let deliveredBefore = 0;
       let lastReport = goAt;
       let lastDelivered = 0;
       let sendEnd = 0;
@@ -165,9 +173,18 @@ export async function runBench(
         options.protocol !== "claptrap" || sum(Counter.ACKED) >= sum(Counter.SENT);
       for (;;) {
         await sleep(sendEnd ? 5 : 20);
-        const now = performance.now();
+        let now = performance.now();
         if (now > deadline.at) throw new Error("hard timeout while sending");
-        if (!sendEnd && sum(Counter.DONE) === options.workers) sendEnd = now;
+        if (!before && now >= measureAt) {
+          sentBefore = sum(Counter.SENT);
+          deliveredBefore = sum(Counter.RECEIVED);
+          before = await samples(pid);
+          now = performance.now();
+        }
+        if (!sendEnd && sum(Counter.DONE) === options.workers) {
+          if (!before) throw new Error("sending ended during the warm-up (--messages too few)");
+          sendEnd = now;
+        }
         const delivered = sum(Counter.RECEIVED);
         const expected = sum(Counter.EXPECTED);
         if (sendEnd && delivered >= expected && acknowledged()) {
@@ -181,11 +198,13 @@ export async function runBench(
         if (now - lastReport >= 1000) {
           const rate = (delivered - lastDelivered) / ((now - lastReport) / 1000);
           progress(
-            `[${options.label}] ${((now - goAt) / 1000).toFixed(1)} s: sent ${
-              formatNumber(sum(Counter.SENT))
-            }, delivered ${formatNumber(delivered)} (${formatCount(rate)}/s), in flight ${
-              formatNumber(expected - delivered)
-            }, errors ${sum(Counter.ERRORS)}${sendEnd ? ", draining" : ""}`,
+            `[${options.label}] ${((now - goAt) / 1000).toFixed(1)} s${
+              before ? "" : " (warm-up)"
+            }: sent ${formatNumber(sum(Counter.SENT))}, delivered ${formatNumber(delivered)} (${
+              formatCount(rate)
+            }/s), in flight ${formatNumber(expected - delivered)}, errors ${sum(Counter.ERRORS)}${
+              sendEnd ? ", draining" : ""
+            }`,
             false,
           );
           lastReport = now;
@@ -202,10 +221,12 @@ export async function runBench(
           result.errorSamples.push(`not counted: ${(error as Error).message}`);
         }
       }
+      result.measuredSent = sum(Counter.SENT) - sentBefore;
+      result.measuredDelivered = sum(Counter.RECEIVED) - deliveredBefore;
       const after = await samples(pid);
-      result.sendSeconds = (sendEnd - goAt) / 1000;
-      result.measuredSeconds = (drainedAt - goAt) / 1000;
-      measure(result, before, after, options);
+      result.sendSeconds = (sendEnd - measureAt) / 1000;
+      result.measuredSeconds = (drainedAt - measureAt) / 1000;
+      measure(result, before!, after, options);
     }
 
     // collect
@@ -250,6 +271,7 @@ async function startServer(options: BenchOptions, deadline: Deadline): Promise<S
       rooms: options.rooms,
       serverArgs: options.serverArgs,
       denoFlags: options.denoFlags,
+      http: options.transport === "websocket",
       startTimeoutMs,
     });
   }
@@ -282,6 +304,7 @@ function startWorkers(
       worker: w,
       workers: options.workers,
       protocol: options.protocol,
+      transport: options.transport,
       port,
       clients,
       rooms,
@@ -292,7 +315,7 @@ function startWorkers(
         ? Math.floor(options.messages / options.workers) +
           (w < options.messages % options.workers ? 1 : 0)
         : 0,
-      durationMs: options.duration * 1000,
+      durationMs: (options.warmup + options.duration) * 1000,
       window: inFlightLimit(options),
       batch: options.batch,
       epochMs: performance.timeOrigin,
@@ -433,13 +456,16 @@ function summarise(result: BenchResult, workers: WorkerResult[], options: BenchO
   };
   result.lost = result.expected - result.delivered;
   if (result.measuredSeconds > 0) {
-    result.deliveriesPerSecond = result.delivered / result.measuredSeconds;
+    result.deliveriesPerSecond = result.measuredDelivered / result.measuredSeconds;
   }
-  if (result.sendSeconds > 0) result.messagesPerSecond = result.sent / result.sendSeconds;
+  if (result.sendSeconds > 0) result.messagesPerSecond = result.measuredSent / result.sendSeconds;
   const s = result.serverStats;
-  if (s.cpuSeconds !== null && result.delivered > 0) {
-    s.cpuMicrosPerDelivery = (s.cpuSeconds * 1e6) / result.delivered;
-    s.deliveriesPerCpuSecond = s.cpuSeconds > 0 ? result.delivered / s.cpuSeconds : null;
+  if (s.cpuSeconds !== null && result.measuredDelivered > 0) {
+    s.cpuMicrosPerDelivery = (s.cpuSeconds * 1e6) / result.measuredDelivered;
+    s.deliveriesPerCpuSecond = s.cpuSeconds > 0 ? result.measuredDelivered / s.cpuSeconds : null;
+  }
+  if (s.cpuSeconds !== null && result.measuredSent > 0) {
+    s.cpuMicrosPerMessage = (s.cpuSeconds * 1e6) / result.measuredSent;
   }
   if (result.acked !== null && options.duration > 0 && result.acked !== result.sent) {
     result.errorSamples.push(`${result.sent - result.acked} SEND_MSG without RESP_SEND_MSG OK`);
@@ -450,6 +476,10 @@ function emptyResult(options: BenchOptions, startedAt: string): BenchResult {
   return {
     label: options.label,
     server: options.protocol === "claptrap" ? "claptrap" : "ngircd",
+    transport: options.transport,
+    durableCommits: options.protocol === "claptrap" && options.spawn
+      ? durableCommits(options.serverArgs)
+      : null,
     spawned: options.spawn,
     startedAt,
     shape: {
@@ -459,6 +489,7 @@ function emptyResult(options: BenchOptions, startedAt: string): BenchResult {
       rate: options.rate,
       messages: options.messages,
       durationSeconds: options.duration,
+      warmupSeconds: options.warmup,
       settleSeconds: options.settle,
       workers: options.workers,
       window: inFlightLimit(options),
@@ -468,6 +499,8 @@ function emptyResult(options: BenchOptions, startedAt: string): BenchResult {
     sent: 0,
     expected: 0,
     delivered: 0,
+    measuredSent: 0,
+    measuredDelivered: 0,
     lost: 0,
     errors: 0,
     errorSamples: [],
@@ -485,6 +518,7 @@ function emptyResult(options: BenchOptions, startedAt: string): BenchResult {
       cpuPercent: null,
       busiestThreadPercent: null,
       cpuMicrosPerDelivery: null,
+      cpuMicrosPerMessage: null,
       deliveriesPerCpuSecond: null,
       baselineRssKiB: null,
       readyRssKiB: null,

@@ -1,7 +1,7 @@
 /**
  * Zero-copy splitters for the load generator's receive path: Claptrap
- * frames and IRC lines are reported as ranges of the buffer they arrived
- * in, so a delivery costs no allocation. Only the tail of a read that ends
+ * frames, WebSocket frames and IRC lines are reported as ranges of the
+ * buffer they arrived in, so a delivery costs no allocation. Only the tail of a read that ends
  * inside a frame or line is copied. Pure: no I/O.
  * @module
  */
@@ -10,6 +10,94 @@ import { HEADER_SIZE, MAGIC } from "../protocol/frame.ts";
 
 /** Receives one payload or line: `bytes[start..end)`, valid only during the call. */
 export type RangeHandler = (bytes: Uint8Array, start: number, end: number) => void;
+
+/** The bytes of an incomplete frame or line, kept from one read to the next. */
+class Carry {
+  /** The kept bytes are `bytes[0..length)`. */
+  bytes: Uint8Array;
+  length = 0;
+
+  constructor(capacity: number) {
+    this.bytes = new Uint8Array(capacity);
+  }
+
+  /** Appends `more`, growing the buffer when needed. */
+  keep(more: Uint8Array): void {
+    const needed = this.length + more.length;
+    if (needed > this.bytes.length) {
+      const grown = new Uint8Array(Math.max(needed, this.bytes.length * 2));
+      grown.set(this.bytes.subarray(0, this.length));
+      this.bytes = grown;
+    }
+    this.bytes.set(more, this.length);
+    this.length = needed;
+  }
+}
+
+/**
+ * Splits a stream of length-prefixed frames into payloads; a subclass says
+ * how long a frame is from its first bytes. Only the tail of a read that
+ * ends inside a frame is copied.
+ */
+abstract class PrefixedFrameScanner {
+  readonly #carry = new Carry(4096);
+  /** Header bytes of the frame last measured: its payload starts there. */
+  protected header = 0;
+
+  /**
+   * The whole length of the frame at `bytes[at]` (header included), with
+   * {@link PrefixedFrameScanner.header} set; or, when the `available` bytes
+   * cannot tell yet, minus the bytes it needs to tell.
+   * @throws {SyntaxError|RangeError} on a frame the scanner cannot take
+   */
+  protected abstract measure(bytes: Uint8Array, at: number, available: number): number;
+
+  /**
+   * Feeds bytes; calls `onPayload` for each frame they complete, in order.
+   * @throws {SyntaxError|RangeError} on a frame the scanner cannot take
+   */
+  push(chunk: Uint8Array, onPayload: RangeHandler): void {
+    let offset = 0;
+    if (this.#carry.length > 0) {
+      offset = this.#completeCarried(chunk, onPayload);
+      if (offset < 0) return;
+    }
+    const length = chunk.length;
+    while (offset < length) {
+      const frameLength = this.measure(chunk, offset, length - offset);
+      if (frameLength <= 0 || length - offset < frameLength) break;
+      onPayload(chunk, offset + this.header, offset + frameLength);
+      offset += frameLength;
+    }
+    if (offset < length) this.#carry.keep(chunk.subarray(offset));
+  }
+
+  /** Bytes held for an incomplete frame. */
+  get buffered(): number {
+    return this.#carry.length;
+  }
+
+  /** Completes the carried frame from `chunk`; returns where the rest starts, or -1. */
+  #completeCarried(chunk: Uint8Array, onPayload: RangeHandler): number {
+    const carry = this.#carry;
+    let offset = 0;
+    let frameLength = this.measure(carry.bytes, 0, carry.length);
+    while (frameLength <= 0) {
+      const take = Math.min(-frameLength - carry.length, chunk.length - offset);
+      carry.keep(chunk.subarray(offset, offset + take));
+      offset += take;
+      if (carry.length < -frameLength) return -1;
+      frameLength = this.measure(carry.bytes, 0, carry.length);
+    }
+    const take = Math.min(frameLength - carry.length, chunk.length - offset);
+    carry.keep(chunk.subarray(offset, offset + take));
+    offset += take;
+    if (carry.length < frameLength) return -1;
+    carry.length = 0;
+    onPayload(carry.bytes, this.header, frameLength);
+    return offset;
+  }
+}
 
 /**
  * Splits a stream of Claptrap frames into payloads.
@@ -28,61 +116,18 @@ export type RangeHandler = (bytes: Uint8Array, start: number, end: number) => vo
  * assert.deepEqual(payloads, [[65], [66, 67]]);
  * ```
  */
-export class FrameScanner {
+export class FrameScanner extends PrefixedFrameScanner {
   readonly #maxFrameSize: number;
-  #carry = new Uint8Array(4096);
-  #carried = 0;
 
   /** @param maxFrameSize largest Packet-Length accepted (default 16 MiB) */
   constructor(maxFrameSize = 16 << 20) {
+    super();
     this.#maxFrameSize = maxFrameSize;
+    this.header = HEADER_SIZE;
   }
 
-  /**
-   * Feeds bytes; calls `onPayload` for each frame they complete, in order.
-   * @throws {SyntaxError} on a wrong magic; {RangeError} on a bad length.
-   */
-  push(chunk: Uint8Array, onPayload: RangeHandler): void {
-    let offset = 0;
-    if (this.#carried > 0) {
-      offset = this.#completeCarried(chunk, onPayload);
-      if (offset < 0) return;
-    }
-    const length = chunk.length;
-    while (length - offset >= HEADER_SIZE) {
-      const frameLength = this.#check(chunk, offset);
-      if (length - offset < frameLength) break;
-      onPayload(chunk, offset + HEADER_SIZE, offset + frameLength);
-      offset += frameLength;
-    }
-    if (offset < length) this.#keep(chunk.subarray(offset));
-  }
-
-  /** Bytes held for an incomplete frame. */
-  get buffered(): number {
-    return this.#carried;
-  }
-
-  /** Completes the carried frame from `chunk`; returns where the rest starts, or -1. */
-  #completeCarried(chunk: Uint8Array, onPayload: RangeHandler): number {
-    let offset = 0;
-    if (this.#carried < HEADER_SIZE) {
-      const take = Math.min(HEADER_SIZE - this.#carried, chunk.length);
-      this.#keep(chunk.subarray(0, take));
-      offset = take;
-      if (this.#carried < HEADER_SIZE) return -1;
-    }
-    const frameLength = this.#check(this.#carry, 0);
-    const take = Math.min(frameLength - this.#carried, chunk.length - offset);
-    this.#keep(chunk.subarray(offset, offset + take));
-    offset += take;
-    if (this.#carried < frameLength) return -1;
-    this.#carried = 0;
-    onPayload(this.#carry, HEADER_SIZE, frameLength);
-    return offset;
-  }
-
-  #check(bytes: Uint8Array, at: number): number {
+  protected measure(bytes: Uint8Array, at: number, available: number): number {
+    if (available < HEADER_SIZE) return -HEADER_SIZE;
     for (let i = 0; i < MAGIC.length; i++) {
       if (bytes[at + i] !== MAGIC[i]) throw new SyntaxError("Cannot parse frame: bad magic");
     }
@@ -93,16 +138,74 @@ export class FrameScanner {
     }
     return frameLength;
   }
+}
 
-  #keep(bytes: Uint8Array): void {
-    const needed = this.#carried + bytes.length;
-    if (needed > this.#carry.length) {
-      const grown = new Uint8Array(Math.max(needed, this.#carry.length * 2));
-      grown.set(this.#carry.subarray(0, this.#carried));
-      this.#carry = grown;
+/**
+ * Splits a stream of WebSocket frames from a server (RFC 6455 §5: never
+ * masked) into payloads; {@link WebSocketScanner.opcode} tells the kind of
+ * the frame being reported. Fragmented messages are refused: the Claptrap
+ * server sends every message in one frame.
+ *
+ * @example A text frame and a ping, split inside the ping's header
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { WebSocketScanner } from "./scanners.ts";
+ * const bytes = new Uint8Array([0x81, 2, 104, 105, 0x89, 1, 7]);
+ * const got: [number, number[]][] = [];
+ * const scanner = new WebSocketScanner();
+ * const collect = (b: Uint8Array, s: number, e: number) => got.push([scanner.opcode, [...b.subarray(s, e)]]);
+ * scanner.push(bytes.subarray(0, 5), collect);
+ * scanner.push(bytes.subarray(5), collect);
+ * assert.deepEqual(got, [[1, [104, 105]], [9, [7]]]);
+ * ```
+ */
+export class WebSocketScanner extends PrefixedFrameScanner {
+  readonly #maxPayload: number;
+  #opcode = 0;
+
+  /** @param maxPayload largest payload accepted (default 16 MiB) */
+  constructor(maxPayload = 16 << 20) {
+    super();
+    this.#maxPayload = maxPayload;
+  }
+
+  /** The opcode of the frame whose payload is being reported (1 text, 8 close, 9 ping…). */
+  get opcode(): number {
+    return this.#opcode;
+  }
+
+  protected measure(bytes: Uint8Array, at: number, available: number): number {
+    if (available < 2) return -2;
+    const first = bytes[at];
+    const second = bytes[at + 1];
+    if ((first & 0x80) === 0 || (first & 0x0f) === 0) {
+      throw new RangeError("Cannot parse WebSocket frame: fragmented message");
     }
-    this.#carry.set(bytes, this.#carried);
-    this.#carried = needed;
+    if ((first & 0x70) !== 0 || (second & 0x80) !== 0) {
+      throw new SyntaxError(
+        "Cannot parse WebSocket frame: reserved bits or a mask from the server",
+      );
+    }
+    let length = second & 0x7f;
+    let header = 2;
+    if (length === 126) {
+      if (available < 4) return -4;
+      header = 4;
+      length = (bytes[at + 2] << 8) | bytes[at + 3];
+    } else if (length === 127) {
+      if (available < 10) return -10;
+      header = 10;
+      length = (bytes[at + 2] | bytes[at + 3] | bytes[at + 4] | bytes[at + 5]) !== 0
+        ? Infinity
+        : bytes[at + 6] * 0x1000000 +
+          ((bytes[at + 7] << 16) | (bytes[at + 8] << 8) | bytes[at + 9]);
+    }
+    if (length > this.#maxPayload) {
+      throw new RangeError(`Cannot parse WebSocket frame: payload of ${length} bytes`);
+    }
+    this.#opcode = first & 0x0f;
+    this.header = header;
+    return header + length;
   }
 }
 
@@ -127,8 +230,7 @@ const CR = 0x0d;
  */
 export class LineScanner {
   readonly #maxLine: number;
-  #carry = new Uint8Array(1024);
-  #carried = 0;
+  readonly #carry = new Carry(1024);
 
   /** @param maxLine longest line accepted, in bytes (default 64 KiB) */
   constructor(maxLine = 64 * 1024) {
@@ -141,18 +243,19 @@ export class LineScanner {
    */
   push(chunk: Uint8Array, onLine: RangeHandler): void {
     let offset = 0;
-    if (this.#carried > 0) {
+    const carry = this.#carry;
+    if (carry.length > 0) {
       const end = chunk.indexOf(LF);
       if (end === -1) {
         this.#keep(chunk);
         return;
       }
       this.#keep(chunk.subarray(0, end));
-      const lineEnd = this.#carried > 0 && this.#carry[this.#carried - 1] === CR
-        ? this.#carried - 1
-        : this.#carried;
-      this.#carried = 0;
-      onLine(this.#carry, 0, lineEnd);
+      const lineEnd = carry.length > 0 && carry.bytes[carry.length - 1] === CR
+        ? carry.length - 1
+        : carry.length;
+      carry.length = 0;
+      onLine(carry.bytes, 0, lineEnd);
       offset = end + 1;
     }
     for (;;) {
@@ -165,16 +268,9 @@ export class LineScanner {
   }
 
   #keep(bytes: Uint8Array): void {
-    const needed = this.#carried + bytes.length;
-    if (needed > this.#maxLine) {
+    if (this.#carry.length + bytes.length > this.#maxLine) {
       throw new RangeError(`Cannot parse line: longer than ${this.#maxLine} bytes`);
     }
-    if (needed > this.#carry.length) {
-      const grown = new Uint8Array(Math.max(needed, this.#carry.length * 2));
-      grown.set(this.#carry.subarray(0, this.#carried));
-      this.#carry = grown;
-    }
-    this.#carry.set(bytes, this.#carried);
-    this.#carried = needed;
+    this.#carry.keep(bytes);
   }
 }

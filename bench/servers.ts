@@ -16,6 +16,8 @@ export interface ServerProcess {
   readonly pid: number;
   /** The port it listens on, on 127.0.0.1. */
   readonly port: number;
+  /** Claptrap started with its HTTP listener: that port (WebSocket at `/ws`); else null. */
+  readonly httpPort: number | null;
   /** Lines it has written to stdout and stderr so far. */
   readonly logLines: () => number;
   /** Bytes it has written to stdout and stderr so far. */
@@ -81,6 +83,23 @@ export function rescopeFlags(flags: readonly string[], root: string, dir: string
 }
 
 /**
+ * The port of the server's `listening http=HOST:PORT` line (text log
+ * format, the default), or null for any other line.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { httpListeningPort } from "./servers.ts";
+ * assert.equal(httpListeningPort("2026-11-23T10:54:12.345Z listening http=127.0.0.1:8080"), 8080);
+ * assert.equal(httpListeningPort("2026-11-23T10:54:12.345Z listening addr=127.0.0.1:6666"), null);
+ * ```
+ */
+export function httpListeningPort(line: string): number | null {
+  const match = / listening http=\S*:(\d{1,5})$/.exec(line);
+  return match ? Number(match[1]) : null;
+}
+
+/**
  * A copy of an ngircd configuration listening on 127.0.0.1:`port` only.
  *
  * @example
@@ -122,6 +141,8 @@ export interface ClaptrapStart {
   serverArgs: string[];
   /** Extra flags for deno run. */
   denoFlags: string[];
+  /** Also serve HTTP (and WebSocket) on a free port, for WebSocket clients. */
+  http: boolean;
   /** Longest wait for the server to listen, in ms. */
   startTimeoutMs: number;
 }
@@ -130,7 +151,8 @@ export interface ClaptrapStart {
  * Starts `server.ts` of `root` on a free port of 127.0.0.1, with the flags
  * of its `start` task, in a temporary directory holding the generated
  * `globals.txt`: whatever the server writes (a database, say) stays there
- * and is removed afterwards. Waits for its `listening` line.
+ * and is removed afterwards. Waits for its `listening` line (and, with
+ * `http`, its `listening http=` line).
  */
 export async function startClaptrap(options: ClaptrapStart): Promise<ServerProcess> {
   const { root } = options;
@@ -149,8 +171,8 @@ export async function startClaptrap(options: ClaptrapStart): Promise<ServerProce
     "0",
     "--globals",
     `${dir}/globals.txt`,
-    // no web page, no console; cheap password hashes so thousands of bench users log in fast
-    ...(await benchFlags(root)),
+    // no web page unless asked, no console; cheap password hashes so thousands of bench users log in fast
+    ...(await benchFlags(root, options.http)),
     ...(options.clients > 10_000 ? ["--max-online", String(options.clients)] : []),
     ...options.serverArgs,
   ];
@@ -162,12 +184,19 @@ export async function startClaptrap(options: ClaptrapStart): Promise<ServerProce
     stderr: "piped",
   }).spawn();
   let listening!: (port: number) => void;
+  let httpListening!: (port: number) => void;
   const port = new Promise<number>((resolve) => listening = resolve);
+  const httpPort = new Promise<number>((resolve) => httpListening = resolve);
   const output = drainOutput(child, (line) => {
     const port = listeningPort(line);
     if (port !== null) listening(port);
+    const http = httpListeningPort(line);
+    if (http !== null) httpListening(http);
   });
-  return await started(child, dir, output, port, options.startTimeoutMs, "server.ts");
+  const ports = options.http
+    ? Promise.all([port, httpPort]).then(([tcp, http]) => ({ port: tcp, httpPort: http }))
+    : port.then((tcp) => ({ port: tcp, httpPort: null }));
+  return await started(child, dir, output, ports, options.startTimeoutMs, "server.ts");
 }
 
 /** Options of {@link startNgircd}. */
@@ -194,7 +223,10 @@ export async function startNgircd(options: NgircdStart): Promise<ServerProcess> 
     stderr: "piped",
   }).spawn();
   const output = drainOutput(child, () => {});
-  const accepting = waitForPort(port, options.startTimeoutMs);
+  const accepting = waitForPort(port, options.startTimeoutMs).then((port) => ({
+    port,
+    httpPort: null,
+  }));
   return await started(child, dir, output, accepting, options.startTimeoutMs, "ngircd");
 }
 
@@ -244,14 +276,14 @@ async function started(
   child: Deno.ChildProcess,
   dir: string,
   output: Output,
-  port: Promise<number>,
+  ports: Promise<{ port: number; httpPort: number | null }>,
   timeoutMs: number,
   name: string,
 ): Promise<ServerProcess> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const exited = child.status.then((status) => status.code);
   const outcome = await Promise.race([
-    port.then((p) => ({ port: p })),
+    ports,
     exited.then((code) => ({ exited: code })),
     new Promise<{ timeout: true }>((resolve) => {
       timer = setTimeout(() => resolve({ timeout: true }), timeoutMs);
@@ -297,6 +329,7 @@ async function started(
   return {
     pid: child.pid,
     port: outcome.port,
+    httpPort: outcome.httpPort,
     logLines: () => output.lines,
     logBytes: () => output.bytes,
     tail: () => [...output.tail],
@@ -329,21 +362,44 @@ async function waitForPort(port: number, timeoutMs: number): Promise<number> {
 
 /**
  * The flags a benchmark wants, for a server.ts that has them (older
- * checkouts, `--server-root`, lack some): no web page or console, cheap
- * password hashes, and no flood control (message rate, connections per
- * address, login brake), since a benchmark floods on purpose, from one address.
+ * checkouts, `--server-root`, lack some): no web page (or, with `http`,
+ * one on a free port) and no console, cheap password hashes, and no flood
+ * control (message rate, connections per address, login brake), since a
+ * benchmark floods on purpose, from one address. What the server has is
+ * read from its `--help`, and from `server/cli.ts` where older checkouts
+ * kept the flags.
  */
-async function benchFlags(root: string): Promise<string[]> {
-  // the flags are in cli.ts, or (since the option table) in options.ts
+async function benchFlags(root: string, http: boolean): Promise<string[]> {
+  // the flags are in --help, in cli.ts, or (since the option table) in options.ts
   const read = (path: string) => Deno.readTextFile(`${root}/${path}`).catch(() => "");
-  const cli = (await read("server/cli.ts")) + (await read("server/options.ts"));
-  const has = (flag: string) => cli.includes(`"${flag}"`);
+  const [help, cli, options] = await Promise.all([
+    serverHelp(root),
+    read("server/cli.ts"),
+    read("server/options.ts"),
+  ]);
+  const source = cli + options;
+  const has = (flag: string) => help.includes(`--${flag}`) || source.includes(`"${flag}"`);
   return [
-    ...(has("no-http") ? ["--no-http"] : []),
+    ...(http ? ["--http-port", "0"] : has("no-http") ? ["--no-http"] : []),
     ...(has("no-console") ? ["--no-console"] : []),
     ...(has("scrypt-cost") ? ["--scrypt-cost", "16"] : []),
     ...(has("msg-rate")
       ? ["--msg-rate", "0", "--max-connections-per-ip", "0", "--no-login-throttle"]
       : []),
   ];
+}
+
+/** What `server.ts --help` of `root` prints, or "" when it cannot be run. */
+async function serverHelp(root: string): Promise<string> {
+  try {
+    const output = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--config", `${root}/deno.json`, "--allow-read", `${root}/server.ts`, "--help"],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return new TextDecoder().decode(output.stdout);
+  } catch {
+    return "";
+  }
 }

@@ -15,7 +15,14 @@ import type { ChatStore, HistoryRange, StoredState } from "../store/store.ts";
 import { Accounts } from "./accounts.ts";
 import { DirectMessages, type DirectOutcome } from "./direct_messages.ts";
 import { type LeaveCause, LEFT, LOGGED_OUT } from "./events.ts";
-import { EVERYONE, type FanoutBus, InProcessBus, type LocalDelivery } from "./fanout_bus.ts";
+import {
+  EVERYONE,
+  type FanoutBus,
+  InProcessBus,
+  type LocalDelivery,
+  type NodeChat,
+  type SharedChange,
+} from "./fanout_bus.ts";
 import {
   DEFAULT_INVITATION_LIMITS,
   type InvitationLimits,
@@ -95,10 +102,11 @@ export interface ChatOptions {
   /** How many searches run at once, and how far each looks. Default `DEFAULT_SEARCH_LIMITS`. */
   searchLimits?: SearchLimits;
   /**
-   * Makes the fan-out bus, given where it delivers on this server. Default:
-   * an {@link InProcessBus}.
+   * Makes the fan-out bus, given where it delivers on this server and what
+   * a bus between servers may ask of this one. Default: an
+   * {@link InProcessBus}.
    */
-  bus?: (local: LocalDelivery) => FanoutBus;
+  bus?: (local: LocalDelivery, node: NodeChat) => FanoutBus;
   /** The clock, in milliseconds since the epoch (injected for tests). */
   now?: () => number;
   /** Receives one line per significant event. */
@@ -153,12 +161,18 @@ export class Chat {
       maxRooms: options.maxRooms ?? DEFAULT_MAX_ROOMS,
       maxRoomsPerUser: options.maxRoomsPerUser ?? DEFAULT_MAX_ROOMS_PER_USER,
       isAdmin: (user) => admins.has(user),
+      share: (change) => this.#bus.share(change),
       now,
       log,
     });
     const local = this.#local = new SessionDelivery(rooms, presence);
-    const bus = this.#bus = options.bus?.(local) ?? new InProcessBus(local);
     const ids = new MessageIds(state.lastMessageId);
+    const node: NodeChat = {
+      membersOf: (place) => rooms.at(place)?.size ?? 0,
+      apply: (change) => this.#apply(change),
+      sawMessage: (id) => ids.observe(id),
+    };
+    const bus = this.#bus = options.bus?.(local, node) ?? new InProcessBus(local);
     const invitations = new Invitations({
       bus,
       limits: options.invitationLimits ?? DEFAULT_INVITATION_LIMITS,
@@ -389,13 +403,41 @@ export class Chat {
     return this.#moderation.moderate(session, action, targetName, options);
   }
 
-  /** Operator: disconnects an online user, telling them why. False when not online. */
+  /**
+   * Operator: disconnects an online user, telling them why, and has the
+   * other servers of a cluster do so too. False when not online here.
+   */
   kickFromServer(user: string, reason: string): boolean {
-    const session = this.#presence.sessionOf(user.normalize("NFC"));
+    const name = user.normalize("NFC");
+    this.#bus.share({ type: "operator-kick", user: name, reason });
+    return this.#kickHere(name, reason);
+  }
+
+  /** Disconnects the user's session on this server; false when there is none. */
+  #kickHere(user: string, reason: string): boolean {
+    const session = this.#presence.sessionOf(user);
     if (!session) return false;
     this.#close(session, reason);
     this.#log(`kicked-by-operator user=${JSON.stringify(user)}`);
     return true;
+  }
+
+  /** Takes over a change another server of the cluster made. */
+  #apply(change: SharedChange): void {
+    switch (change.type) {
+      case "room-created":
+        this.#rooms.adopt(change.room);
+        break;
+      case "banned":
+        this.#moderation.adoptBan(change.ban);
+        break;
+      case "unbanned":
+        this.#moderation.adoptUnban(change.room, change.user);
+        break;
+      case "operator-kick":
+        this.#kickHere(change.user, change.reason);
+        break;
+    }
   }
 
   /** Operator: a notice to every push connection; returns how many got it. */

@@ -49,14 +49,15 @@ export class DirectMessages {
     }
     const name = directRoomName(from, to);
     const record = messaging.record("direct", name, from, text);
-    const { id, time } = record;
+    const time = record.time;
     const stored = Promise.all([
       store.createRoom({ kind: "direct", name, createdBy: null, createdAt: time }),
       store.addMembership("direct", name, from, time),
       store.addMembership("direct", name, to, time),
       store.appendMessage(record),
     ]);
-    return stored.then(() => {
+    return stored.then(([, , , appended]) => {
+      const id = appended ? appended.id : record.id;
       bus.publish({ kind: "user", user: to }, { type: "direct", id, from, to, time, text }, 0);
       return { status: "OK", id, time };
     });

@@ -39,6 +39,11 @@ export interface MessagePosted {
   readonly place: Place;
   /** Unique and increasing across the server. */
   readonly id: number;
+  /**
+   * Its number in the place's sequence (1, 2, … in commit order) when the
+   * store keeps one, as a store that servers share does; 0 otherwise.
+   */
+  readonly seq: number;
   readonly from: string;
   readonly time: number;
   readonly text: string;

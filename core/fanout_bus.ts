@@ -9,6 +9,7 @@
  * @module
  */
 
+import type { BanRecord, RoomRecord } from "../store/records.ts";
 import type { ChatEvent, Place } from "./events.ts";
 
 /** Whom an event is for. */
@@ -23,6 +24,21 @@ export type Audience =
 /** The audience of notices, made once. */
 export const EVERYONE: Audience = { kind: "everyone" };
 
+/**
+ * A change of the state every server keeps, made on one of them, that the
+ * others take over (stored already: they only bring what they hold in
+ * memory up to date), or an operator's act on a user wherever they are.
+ */
+export type SharedChange =
+  /** A public room was created. */
+  | { readonly type: "room-created"; readonly room: RoomRecord }
+  /** A user was banned from a public room (and is to be taken out of it). */
+  | { readonly type: "banned"; readonly ban: BanRecord }
+  /** A ban was lifted. */
+  | { readonly type: "unbanned"; readonly room: string; readonly user: string }
+  /** The operator disconnects a user (console KICK). */
+  | { readonly type: "operator-kick"; readonly user: string; readonly reason: string };
+
 /** Where the chat publishes its events. */
 export interface FanoutBus {
   /**
@@ -31,12 +47,24 @@ export interface FanoutBus {
    * Events reach each session in the order they were published.
    */
   publish(to: Audience, event: ChatEvent, exceptSession: number): void;
+  /** Tells the other servers of a change this one made (nothing to do for one server). */
+  share(change: SharedChange): void;
 }
 
 /** What a node does with the events published for its sessions. */
 export interface LocalDelivery {
   /** Gives `event` to the sessions of this node in `to`, but `exceptSession`. */
   deliver(to: Audience, event: ChatEvent, exceptSession: number): void;
+}
+
+/** What a bus between servers needs of this server's chat besides delivery. */
+export interface NodeChat {
+  /** How many of this server's sessions are in a place (0 when it knows no such place). */
+  membersOf(place: Place): number;
+  /** Takes over a change another server made. */
+  apply(change: SharedChange): void;
+  /** Takes note of a message id another server's message got. */
+  sawMessage(id: number): void;
 }
 
 /** The bus of a single server: publishing delivers at once. */
@@ -50,4 +78,6 @@ export class InProcessBus implements FanoutBus {
   publish(to: Audience, event: ChatEvent, exceptSession: number): void {
     this.#local.deliver(to, event, exceptSession);
   }
+
+  share(): void {}
 }

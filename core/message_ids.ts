@@ -18,6 +18,11 @@ export class MessageIds {
     return this.#last;
   }
 
+  /** Takes note of an id given out elsewhere (by a store shared with other servers). */
+  observe(id: number): void {
+    if (id > this.#last) this.#last = id;
+  }
+
   /** Gives out the next id. */
   next(): number {
     return ++this.#last;

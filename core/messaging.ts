@@ -93,12 +93,19 @@ export class Messaging {
     const room = session.room;
     if (!room) return { status: "NOT_IN_ROOM" };
     const record = this.record(room.kind, room.name, session.user!, text);
-    const done = this.#options.store.appendMessage(record).then((): PostOutcome => {
-      const { id, sender, time } = record;
+    const done = this.#options.store.appendMessage(record).then((stored): PostOutcome => {
+      const { sender, time } = record;
+      let id = record.id;
+      let seq = 0;
+      if (stored) {
+        ({ id, seq } = stored);
+        this.#options.ids.observe(id);
+      }
       this.#options.bus.publish(room.audience, {
         type: "message",
         place: room.place,
         id,
+        seq,
         from: sender,
         time,
         text,

@@ -19,6 +19,7 @@ Deno.test("a posted message reaches the other members once stored, not the poste
     type: "message",
     place: { kind: "room", name: "lobby" },
     id: (outcome as { id: number }).id + 1,
+    seq: 0,
     from: "bob",
     time: event.time,
     text: "hi",

@@ -68,7 +68,7 @@ export class Moderation {
     targetName: string,
     options: { room?: string; reason?: string },
   ): Promise<Outcome> {
-    const { store, rooms, now, log } = this.#options;
+    const { store, bus, rooms, now, log } = this.#options;
     const room = options.room === undefined ? session.room : rooms.get(options.room) ?? null;
     if (!room) {
       return options.room === undefined ? { status: "NOT_IN_ROOM" } : { status: "NO_SUCH_ROOM" };
@@ -93,11 +93,13 @@ export class Moderation {
       if (!this.banOf(room.name, target)) return { status: "NO_SUCH_USER" };
       await store.unban(room.name, target);
       this.#bans.get(room.name)?.delete(target);
+      bus.share({ type: "unbanned", room: room.name, user: target });
     }
     if (action === "ban") {
       const ban = { room: room.name, user: target, bannedBy: by, reason, time: now() };
       await store.ban(ban);
       this.#ban(ban);
+      bus.share({ type: "banned", ban });
     }
     // in the room still (or again) once the ban is stored
     const membership = inRoom?.session.memberships.get(room);
@@ -110,6 +112,23 @@ export class Moderation {
       }`,
     );
     return { status: "OK" };
+  }
+
+  /**
+   * Takes over a ban another server made: records it, and takes the user
+   * out of the room if they are in it here.
+   */
+  adoptBan(ban: BanRecord): void {
+    this.#ban(ban);
+    const room = this.#options.rooms.get(ban.room);
+    const inRoom = room?.members.find((member) => member.session.user === ban.user);
+    const membership = inRoom?.session.memberships.get(room!);
+    if (membership) this.#remove(membership, room!, ban.bannedBy, ban.reason, true);
+  }
+
+  /** Takes over the lifting of a ban on another server. */
+  adoptUnban(room: string, user: string): void {
+    this.#bans.get(room)?.delete(user);
   }
 
   /** Records a ban. */

@@ -10,6 +10,7 @@ import { nameKey, nameProblem, nameSkeleton } from "../protocol/names.ts";
 import type { RoomRecord } from "../store/records.ts";
 import type { ChatStore } from "../store/store.ts";
 import type { Place } from "./events.ts";
+import type { SharedChange } from "./fanout_bus.ts";
 import type { Outcome } from "./outcome.ts";
 import { type PollLogLimits, Room } from "./room.ts";
 
@@ -37,6 +38,8 @@ export interface RoomsOptions {
   maxRoomsPerUser: number;
   /** Whether a user is an admin, whom `maxRoomsPerUser` does not bound. */
   isAdmin: (user: string) => boolean;
+  /** Tells the other servers of a change (a room created here). */
+  share: (change: SharedChange) => void;
   now: () => number;
   log: (line: string) => void;
 }
@@ -155,22 +158,42 @@ export class Rooms {
     // taken at once, so that a second CREATE_ROOM meanwhile sees it
     const room = new Room("room", normalised, createdBy, this.#options.pollLog);
     this.#add(room);
+    const record = {
+      kind: "room" as const,
+      name: normalised,
+      createdBy,
+      createdAt: this.#options.now(),
+    };
+    let created;
     try {
-      await this.#options.store.createRoom({
-        kind: "room",
-        name: normalised,
-        createdBy,
-        createdAt: this.#options.now(),
-      });
+      created = await this.#options.store.createRoom(record);
     } catch (error) {
       this.#remove(room);
       throw error;
     }
+    if (!created) {
+      // another server sharing the store created it meanwhile
+      this.#remove(room);
+      return { status: "ROOM_EXISTS" };
+    }
     this.#list(room);
+    this.#options.share({ type: "room-created", room: record });
     this.#options.log(
       `room-created room=${JSON.stringify(normalised)} by=${JSON.stringify(createdBy)}`,
     );
     return { status: "OK" };
+  }
+
+  /**
+   * Takes over a public room another server created (see
+   * {@link Rooms.create}); false when one of the name is known already.
+   */
+  adopt(record: RoomRecord): boolean {
+    if (this.#rooms.has(record.name)) return false;
+    const room = new Room("room", record.name, record.createdBy, this.#options.pollLog);
+    this.#add(room);
+    this.#list(room);
+    return true;
   }
 
   #add(room: Room): void {

@@ -39,6 +39,8 @@ export interface ServerArgs {
   db: string;
   dbSync: "full" | "normal";
   dbMaxBatch: number | undefined;
+  /** Undefined when not given: PostgreSQL's LISTEN/NOTIFY for a postgres:// database. */
+  bus: string | undefined;
   scryptCost: number;
   scryptConcurrency: number;
   admins: string[];
@@ -357,7 +359,9 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
   option({
     flag: "db",
     arg: "PATH",
-    help: "SQLite database; :memory: keeps nothing, and is the library's default",
+    help: "SQLite database; :memory: keeps nothing, and is the library's default; or a " +
+      "PostgreSQL database as postgres://USER@HOST:PORT/DB (the password from PGPASSWORD; run " +
+      "with deno task start:postgres, which adds --allow-env)",
     read: TEXT,
     default: "./claptrap.db",
     set: (args, value) => args.db = value,
@@ -375,10 +379,20 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
   option({
     flag: "db-max-batch",
     arg: "N",
-    help: "most writes per commit; 1 turns group commit off, for benchmarks",
+    help: "most writes per commit; 1 turns group commit off, for benchmarks; PostgreSQL's " +
+      "default is 1024",
     read: integer(1),
     shown: "no limit",
     set: (args, value) => args.dbMaxBatch = value,
+  }),
+  option({
+    flag: "bus",
+    arg: "URL",
+    help: "with --db postgres://, how the servers sharing it hear of each other's messages: " +
+      "postgres (LISTEN/NOTIFY) or a redis:// URL (pub/sub)",
+    read: TEXT,
+    shown: "postgres",
+    set: (args, value) => args.bus = value,
   }),
   option({
     flag: "scrypt-cost",
@@ -722,6 +736,7 @@ export function defaultArgs(): ServerArgs {
     db: "",
     dbSync: "full",
     dbMaxBatch: undefined,
+    bus: undefined,
     scryptCost: 0,
     scryptConcurrency: 0,
     admins: [],

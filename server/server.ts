@@ -6,7 +6,10 @@
  */
 
 import type { SyncMode } from "../store/sqlite_database.ts";
-import { SqliteStore } from "../store/sqlite_store.ts";
+import { isPostgresUrl, openStore } from "../store/open_store.ts";
+import { StoreError } from "../store/schema.ts";
+import { ClusterBus } from "../core/cluster_bus.ts";
+import { openCluster } from "./cluster/open_cluster.ts";
 import type { ChatStore } from "../store/store.ts";
 import { ConnectionsPerAddress } from "./listeners/address_limit.ts";
 import { Chat } from "../core/chat.ts";
@@ -92,13 +95,23 @@ export interface ServerOptions {
   idleTimeoutMs?: number;
   /**
    * The SQLite database file, created when missing; `:memory:` for one that
-   * vanishes with the server. Default `:memory:`. Ignored when `store` is given.
+   * vanishes with the server; or a `postgres://` URL (see
+   * store/open_store.ts). Default `:memory:`. Ignored when `store` is given.
    */
   db?: string;
   /** How commits reach the disk: `full` (fsync, default) or `normal`. */
   dbSync?: SyncMode;
-  /** Most writes per transaction; 1 turns group commit off (benchmarks). Default no limit. */
+  /**
+   * Most writes per transaction; 1 turns group commit off (benchmarks).
+   * Default no limit for SQLite, 1,024 for PostgreSQL.
+   */
   dbMaxBatch?: number;
+  /**
+   * With a `postgres://` `db`, how the servers sharing it hear of each
+   * other's messages (cluster mode): `postgres` (LISTEN/NOTIFY, the
+   * default) or a `redis://` URL (pub/sub). Not for SQLite.
+   */
+  bus?: string;
   /** A store to use instead of opening `db`; the server closes it when it stops. */
   store?: ChatStore;
   /** Preset accounts and rooms, brought into the store at start-up. Default none. */
@@ -249,11 +262,16 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   }
   const log = options.log ?? logToStderr;
   const scryptCost = options.scryptCost ?? serverDefault("scryptCost");
-  const store = options.store ??
-    await SqliteStore.open(options.db ?? ":memory:", {
-      sync: options.dbSync,
-      maxBatch: options.dbMaxBatch,
-    });
+  const db = options.db ?? ":memory:";
+  if (options.bus !== undefined && (options.store || !isPostgresUrl(db))) {
+    throw new StoreError("--bus needs --db postgres://… (servers sharing a PostgreSQL database)");
+  }
+  const cluster = !options.store && isPostgresUrl(db)
+    ? await openCluster(db, { bus: options.bus, maxBatch: options.dbMaxBatch, log })
+    : null;
+  let clusterBus = null as ClusterBus | null; // made by the chat, below
+  const store = options.store ?? cluster?.store ??
+    await openStore(db, { sync: options.dbSync, maxBatch: options.dbMaxBatch });
   const sendQueueBytes = options.sendQueueBytes ?? serverDefault("sendQueueBytes");
   const limits: ConnectionLimits = {
     maxFrameSize: options.maxFrameSize ?? serverDefault("maxFrameSize"),
@@ -310,8 +328,16 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       ),
       historyConcurrency: options.historyConcurrency,
       maxMessageChars: options.maxMessageChars,
+      bus: cluster
+        ? (local, node) =>
+          clusterBus = new ClusterBus(local, node, cluster.link, cluster.store, { log })
+        : undefined,
       log,
     });
+    if (clusterBus) {
+      await clusterBus.start();
+      log(`cluster node=${cluster!.node} bus=${options.bus ?? "postgres"}`);
+    }
     claptrap = {
       chat,
       maxReplyChars: limits.maxFrameSize / 8,
@@ -342,6 +368,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     listener?.close();
     httpListener?.close();
     cs544Listener?.close();
+    await clusterBus?.close();
     await store.close();
     throw error;
   }
@@ -410,6 +437,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         http?.close(reason, limits.closeGraceMs),
       ]);
       await Promise.all([chatPort.finished(), httpPort?.finished(), cs544Port?.finished()]);
+      await clusterBus?.close();
       await store.close();
       log("stopped");
     })();

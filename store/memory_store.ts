@@ -16,7 +16,7 @@ import type {
   SearchPage,
 } from "./records.ts";
 import { StoreError } from "./schema.ts";
-import { markMatches } from "./search_query.ts";
+import { INDEXED_TERM_LENGTH, markMatches } from "./search_query.ts";
 import {
   type ChatStore,
   globalsClashError,
@@ -204,6 +204,8 @@ export class MemoryStore implements ChatStore {
       const terms = [...new Set(words)];
       if (terms.length === 0) return { hits: [], total: 0, partial: false, next: null };
       const folded = terms.map((term) => term.toLowerCase());
+      // as with a trigram index, terms long enough for one narrow the candidates looked through
+      const indexed = folded.filter((term) => [...term].length >= INDEXED_TERM_LENGTH);
       const below = options.before ?? Number.MAX_SAFE_INTEGER;
       const matches: MessageRecord[] = [];
       let looked = 0;
@@ -212,13 +214,14 @@ export class MemoryStore implements ChatStore {
       for (let i = this.#messages.length - 1; i >= 0; i--) {
         const message = this.#messages[i];
         if (message.id >= below || !this.#readable(user, message)) continue;
+        const content = message.content.toLowerCase();
+        if (!indexed.every((term) => content.includes(term))) continue;
         if (looked === options.scanLimit) {
           partial = true;
           break;
         }
         looked++;
         lowest = message.id;
-        const content = message.content.toLowerCase();
         if (folded.every((term) => content.includes(term))) matches.push(message);
       }
       const hits = matches.slice(0, options.limit).map((m) => ({

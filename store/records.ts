@@ -53,6 +53,35 @@ export interface MessageRecord {
   readonly content: string;
 }
 
+/**
+ * What a store shared by several servers made of an appended message: the
+ * id it gave it (unique across the servers, increasing in each room's
+ * commit order) and its number in its room's sequence (1, 2, … in commit
+ * order).
+ */
+export interface StoredMessage {
+  /** The id the store gave the message. */
+  readonly id: number;
+  /** Its room's sequence number. */
+  readonly seq: number;
+}
+
+/** A stored message with its room's sequence number. */
+export interface SequencedMessage extends MessageRecord {
+  /** Its room's sequence number: 1, 2, … in commit order. */
+  readonly seq: number;
+}
+
+/** A room and the sequence number of its latest message. */
+export interface RoomSequence {
+  /** The room's kind. */
+  readonly kind: RoomKind;
+  /** The room's name. */
+  readonly name: string;
+  /** The sequence number of its latest stored message. */
+  readonly lastSeq: number;
+}
+
 /** A search result. */
 export interface SearchHit {
   /** The message's id. */

@@ -84,7 +84,8 @@ function isAscii(text: string): boolean {
   return true;
 }
 
-function likePattern(term: string): string {
+/** A LIKE pattern (escape character `\`) that matches text containing `term`. */
+export function likePattern(term: string): string {
   return `%${term.replace(/[\\%_]/g, (c) => "\\" + c)}%`;
 }
 

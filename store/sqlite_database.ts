@@ -16,6 +16,7 @@ import type {
   SearchPage,
 } from "./records.ts";
 import { IndexBacklog, type IndexStep } from "./index_backlog.ts";
+import { messagesWithin } from "./history_page.ts";
 import { migrate, StoreError } from "./schema.ts";
 import { MessageSearch } from "./message_search.ts";
 import { FileIdentity } from "./file_identity.ts";
@@ -496,14 +497,7 @@ export class SqliteDatabase {
       range.before ?? Number.MAX_SAFE_INTEGER,
       range.limit + 1,
     );
-    const maxBytes = range.maxBytes ?? Infinity;
-    let taken = 0;
-    let bytes = 0;
-    while (taken < Math.min(sizes.length, range.limit)) {
-      bytes += sizes[taken].size;
-      if (bytes > maxBytes && taken > 0) break;
-      taken++;
-    }
+    const taken = messagesWithin(sizes, range.limit, range.maxBytes);
     if (taken === 0) return { messages: [], more: false };
     const ends = [sizes[0].id, sizes[taken - 1].id];
     const rows = this.#all<{ id: number; sender: string; time: number; content: string }>(

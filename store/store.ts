@@ -12,6 +12,7 @@ import type {
   RoomKind,
   RoomRecord,
   SearchPage,
+  StoredMessage,
 } from "./records.ts";
 import { StoreError } from "./schema.ts";
 
@@ -139,8 +140,12 @@ export interface ChatStore {
   ban(ban: BanRecord): Promise<void>;
   /** Lifts a ban; false when there was none. */
   unban(room: string, user: string): Promise<boolean>;
-  /** Stores a posted message. */
-  appendMessage(message: MessageRecord): Promise<void>;
+  /**
+   * Stores a posted message. A store that several servers share gives it
+   * an id of its own and its room's sequence number, and resolves with
+   * them; the others keep its id and resolve with nothing.
+   */
+  appendMessage(message: MessageRecord): Promise<StoredMessage | void>;
   /**
    * Up to `limit` messages of a room and `maxBytes` of their content, with
    * ids between `after` and `before` (each optional) and above `floor`:

@@ -29,6 +29,10 @@ export interface ServerCommandOptions {
   descriptorLimit?: number;
   /** Run it with `--allow-all` rather than the task's permissions (Deno reads /proc only so). */
   allowAll?: boolean;
+  /** More flags for `deno run`, e.g. those `deno task start:postgres` adds. */
+  denoFlags?: string[];
+  /** More environment variables for it (it inherits the test's). */
+  env?: Record<string, string>;
 }
 
 /** The command that runs `server.ts` with the task's permissions. */
@@ -37,6 +41,7 @@ export function serverCommand(args: string[], options: ServerCommandOptions = {}
     Deno.execPath(),
     "run",
     ...(options.allowAll ? ["--allow-all"] : ["--allow-net", "--allow-read", "--allow-write"]),
+    ...(options.denoFlags ?? []),
     `${ROOT}server.ts`,
     ...args,
   ];
@@ -46,6 +51,7 @@ export function serverCommand(args: string[], options: ServerCommandOptions = {}
   return new Deno.Command(command, {
     args: commandArgs,
     cwd: ROOT,
+    env: options.env,
     stdin: options.stdin ?? "null",
     stdout: "piped",
     stderr: "piped",

@@ -16,7 +16,7 @@ function rendered(event: ChatEvent, expected: Message): void {
 }
 
 Deno.test("a posted message becomes EVT_MSG, with Kind in a peer chat", () => {
-  const posted = { type: "message", id: 7, from: "ann", time: 1000, text: "hi" } as const;
+  const posted = { type: "message", id: 7, seq: 0, from: "ann", time: 1000, text: "hi" } as const;
   rendered({ ...posted, place: room }, {
     method: "EVT_MSG",
     params: { Room: "lobby", From: "ann", Time: T, Id: "7" },

@@ -10,6 +10,7 @@ Deno.test("a message is a 140 whose payload is (sender) text, as its client writ
     type: "message",
     place: room,
     id: 7,
+    seq: 0,
     from: "ann",
     time: 0,
     text: "hi",

@@ -1,0 +1,356 @@
+/**
+ * The fan-out bus of a server that shares its store with others (cluster
+ * mode). A message committed on any server reaches the members on every
+ * server, each room strictly in its sequence order (the store numbers a
+ * room's messages 1, 2, … in commit order) and once: the link between the
+ * servers (PostgreSQL NOTIFY or Redis) is never trusted for order or
+ * completeness. A server holds back a message that comes early, drops one
+ * it has delivered, fills a gap from the store after a short wait, and
+ * compares each room's last sequence number in the store with what it
+ * delivered after every reconnection of the link and every second (every
+ * quarter second while the link is down: polling instead). Other events,
+ * and the changes of shared state (rooms, bans, operator kicks), go over
+ * the link as they are, best effort. No I/O but through the link and the
+ * store.
+ * @module
+ */
+
+import type { RoomKind, RoomSequence, SequencedMessage } from "../store/records.ts";
+import type { ChatEvent, MessagePosted, Place } from "./events.ts";
+import type { Audience, FanoutBus, LocalDelivery, NodeChat, SharedChange } from "./fanout_bus.ts";
+
+/** What goes over the link besides messages: an event for another server's sessions, or a change. */
+export type ClusterNote =
+  | { readonly kind: "event"; readonly to: Audience; readonly event: ChatEvent }
+  | { readonly kind: "change"; readonly change: SharedChange };
+
+/** What a link hands to the bus: what the other servers sent, and how the link is. */
+export interface ClusterReceiver {
+  /** Messages another server committed, in each room's order. */
+  messages(messages: readonly SequencedMessage[]): void;
+  /** Rooms whose messages up to `lastSeq` were committed but came without content. */
+  committed(rooms: readonly RoomSequence[]): void;
+  /** A note another server sent. */
+  note(note: ClusterNote): void;
+  /** The link is (again) connected: what it may have missed is to be looked for. */
+  up(): void;
+  /** The link is down: the bus polls the store until it is up again. */
+  down(): void;
+}
+
+/** The connection between the servers. */
+export interface ClusterLink {
+  /** Connects and starts handing what other servers send to `receiver`. */
+  start(receiver: ClusterReceiver): Promise<void>;
+  /**
+   * Tells the other servers of a message this one committed; nothing to do
+   * when the store announced it in its transaction.
+   */
+  announce(message: MessagePosted): void;
+  /** Sends a note to the other servers, best effort. */
+  send(note: ClusterNote): void;
+  /** Disconnects. */
+  close(): Promise<void>;
+}
+
+/** Where the bus reads what it missed: the store's sequences (see `PostgresStore`). */
+export interface SequencedLog {
+  /** Up to `limit` messages of a room after `afterSeq`, in sequence order. */
+  messagesAfter(
+    kind: RoomKind,
+    room: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<SequencedMessage[]>;
+  /** Every room with messages and its last sequence number. */
+  lastSequences(): Promise<RoomSequence[]>;
+}
+
+/** Timings of a {@link ClusterBus}, in milliseconds. */
+export interface ClusterTimings {
+  /** How long a message that came early waits for the ones before it. Default 20. */
+  gapWaitMs?: number;
+  /** How often the rooms are compared with the store while the link is up. Default 1,000. */
+  reconcileMs?: number;
+  /** How often the store is polled while the link is down. Default 250. */
+  pollMs?: number;
+}
+
+/** Most messages read from the store at once to fill a gap. */
+const FETCH_LIMIT = 1000;
+
+/** A message waiting for those before it, and the session it leaves out. */
+interface Held {
+  readonly event: MessagePosted;
+  readonly except: number;
+}
+
+/** One room's delivery on this server: what it delivered, what waits. */
+class RoomOrder {
+  readonly place: Place;
+  readonly audience: Audience;
+  /** The sequence number of the last message delivered (or passed over: nobody here). */
+  delivered: number;
+  /** The highest sequence number known to be committed. */
+  committed: number;
+  readonly held = new Map<number, Held>();
+  filling = false;
+  timer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(place: Place, delivered: number) {
+    this.place = place;
+    this.audience = { kind: "place", place };
+    this.delivered = this.committed = delivered;
+  }
+}
+
+/** The bus of one server of a cluster. */
+export class ClusterBus implements FanoutBus, ClusterReceiver {
+  readonly #local: LocalDelivery;
+  readonly #node: NodeChat;
+  readonly #link: ClusterLink;
+  readonly #log: SequencedLog;
+  readonly #gapWaitMs: number;
+  readonly #reconcileMs: number;
+  readonly #pollMs: number;
+  readonly #say: (line: string) => void;
+  /** Rooms by kind and name. */
+  readonly #orders = new Map<string, RoomOrder>();
+  /** The same, by the place objects of this server's rooms (no key made per post). */
+  readonly #byPlace = new WeakMap<Place, RoomOrder>();
+  #linkUp = false;
+  #reconciling = false;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
+
+  constructor(
+    local: LocalDelivery,
+    node: NodeChat,
+    link: ClusterLink,
+    log: SequencedLog,
+    options: ClusterTimings & { log?: (line: string) => void } = {},
+  ) {
+    this.#local = local;
+    this.#node = node;
+    this.#link = link;
+    this.#log = log;
+    this.#gapWaitMs = options.gapWaitMs ?? 20;
+    this.#reconcileMs = options.reconcileMs ?? 1000;
+    this.#pollMs = options.pollMs ?? 250;
+    this.#say = options.log ?? (() => {});
+  }
+
+  /**
+   * Connects the link, then compares the rooms with the store once (with
+   * nobody here yet, what is stored counts as delivered) and every second
+   * from then on.
+   */
+  async start(): Promise<void> {
+    await this.#link.start(this);
+    await this.#reconcile();
+  }
+
+  /** Stops comparing and disconnects the link. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    for (const order of this.#orders.values()) {
+      if (order.timer !== null) clearTimeout(order.timer);
+    }
+    await this.#link.close();
+  }
+
+  publish(to: Audience, event: ChatEvent, exceptSession: number): void {
+    if (event.type === "message" && event.seq > 0 && to.kind === "place") {
+      this.#offer(this.#orderOf(to.place), event, exceptSession);
+      if (to.place.kind === "room") this.#link.announce(event);
+      return;
+    }
+    this.#local.deliver(to, event, exceptSession);
+    // peer chats are of one server; their events stay on it
+    if (to.kind !== "place" || to.place.kind === "room") {
+      this.#link.send({ kind: "event", to, event });
+    }
+  }
+
+  share(change: SharedChange): void {
+    this.#link.send({ kind: "change", change });
+  }
+
+  messages(messages: readonly SequencedMessage[]): void {
+    for (const message of messages) {
+      if (message.kind === "direct") continue;
+      this.#node.sawMessage(message.id);
+      const order = this.#order(message.kind, message.room);
+      this.#offer(order, eventOf(order, message), 0);
+    }
+  }
+
+  committed(rooms: readonly RoomSequence[]): void {
+    for (const room of rooms) {
+      if (room.kind === "direct") continue;
+      const order = this.#order(room.kind, room.name);
+      this.#heard(order, room.lastSeq);
+      this.#awaitGap(order);
+    }
+  }
+
+  note(note: ClusterNote): void {
+    if (note.kind === "change") this.#node.apply(note.change);
+    else this.#local.deliver(note.to, note.event, 0);
+  }
+
+  up(): void {
+    const wasUp = this.#linkUp;
+    this.#linkUp = true;
+    if (!wasUp) this.#say("cluster-bus up");
+    this.#reconcile();
+  }
+
+  down(): void {
+    if (this.#linkUp) this.#say("cluster-bus down: polling the store");
+    this.#linkUp = false;
+    this.#schedule();
+  }
+
+  /** The order of a place of this server, found by its object or else by name. */
+  #orderOf(place: Place): RoomOrder {
+    let order = this.#byPlace.get(place);
+    if (order === undefined) {
+      order = this.#order(place.kind, place.name);
+      this.#byPlace.set(place, order);
+    }
+    return order;
+  }
+
+  #order(kind: Place["kind"], name: string): RoomOrder {
+    const key = `${kind}\u0000${name}`;
+    let order = this.#orders.get(key);
+    if (order === undefined) {
+      // a room heard of only now: created since the start, its messages numbered from 1
+      order = new RoomOrder({ kind, name }, 0);
+      this.#orders.set(key, order);
+    }
+    return order;
+  }
+
+  /** Delivers a message in its turn, holds it back until then, or drops it when delivered. */
+  #offer(order: RoomOrder, event: MessagePosted, except: number): void {
+    const seq = event.seq;
+    if (seq <= order.delivered || order.held.has(seq)) return;
+    this.#heard(order, seq);
+    if (seq <= order.delivered) return; // nobody here to give it to
+    order.held.set(seq, { event, except });
+    this.#drain(order);
+    if (order.held.size > 0) this.#awaitGap(order);
+  }
+
+  #heard(order: RoomOrder, seq: number): void {
+    if (seq > order.committed) order.committed = seq;
+    if (this.#node.membersOf(order.place) === 0) this.#passOver(order);
+  }
+
+  /** Nobody here is in the room: what was committed counts as delivered. */
+  #passOver(order: RoomOrder): void {
+    order.delivered = order.committed;
+    order.held.clear();
+  }
+
+  #drain(order: RoomOrder): void {
+    for (
+      let next = order.held.get(order.delivered + 1);
+      next;
+      next = order.held.get(order.delivered + 1)
+    ) {
+      order.held.delete(++order.delivered);
+      this.#local.deliver(order.audience, next.event, next.except);
+    }
+    if (order.held.size === 0 && order.timer !== null) {
+      clearTimeout(order.timer);
+      order.timer = null;
+    }
+  }
+
+  /** Fills the room's gap from the store unless the missing messages come within the wait. */
+  #awaitGap(order: RoomOrder): void {
+    if (order.timer !== null || order.committed <= order.delivered) return;
+    order.timer = setTimeout(() => {
+      order.timer = null;
+      if (order.committed > order.delivered) this.#fill(order);
+    }, this.#gapWaitMs);
+  }
+
+  /** Reads the room's messages after the last one delivered from the store, and delivers them. */
+  async #fill(order: RoomOrder): Promise<void> {
+    if (order.filling || this.#closed) return;
+    order.filling = true;
+    try {
+      while (order.committed > order.delivered && !this.#closed) {
+        if (this.#node.membersOf(order.place) === 0) {
+          this.#passOver(order);
+          break;
+        }
+        const { kind, name } = order.place;
+        const missing = await this.#log.messagesAfter(kind, name, order.delivered, FETCH_LIMIT);
+        if (missing.length === 0) break;
+        for (const message of missing) {
+          this.#node.sawMessage(message.id);
+          if (message.seq > order.delivered && !order.held.has(message.seq)) {
+            order.held.set(message.seq, { event: eventOf(order, message), except: 0 });
+          }
+          if (message.seq > order.committed) order.committed = message.seq;
+        }
+        this.#drain(order);
+      }
+    } catch (error) {
+      // the store is away: the next comparison tries again
+      this.#say(`cluster-bus gap-fill-failed room=${JSON.stringify(order.place.name)} ${error}`);
+    } finally {
+      order.filling = false;
+    }
+  }
+
+  /** Compares every room's last sequence number in the store with what was delivered. */
+  async #reconcile(): Promise<void> {
+    if (this.#reconciling || this.#closed) return;
+    this.#reconciling = true;
+    try {
+      const rooms = await this.#log.lastSequences();
+      const fills: Promise<void>[] = [];
+      for (const room of rooms) {
+        if (room.kind === "direct") continue;
+        const order = this.#order(room.kind, room.name);
+        this.#heard(order, room.lastSeq);
+        if (order.committed > order.delivered) fills.push(this.#fill(order));
+      }
+      await Promise.all(fills);
+    } catch (error) {
+      this.#say(`cluster-bus reconcile-failed ${error}`);
+    } finally {
+      this.#reconciling = false;
+      this.#schedule();
+    }
+  }
+
+  #schedule(): void {
+    if (this.#closed) return;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.#reconcile();
+    }, this.#linkUp ? this.#reconcileMs : this.#pollMs);
+  }
+}
+
+/** The event of a message read from the store or the link. */
+function eventOf(order: RoomOrder, message: SequencedMessage): MessagePosted {
+  return {
+    type: "message",
+    place: order.place,
+    id: message.id,
+    seq: message.seq,
+    from: message.sender,
+    time: message.time,
+    text: message.content,
+  };
+}

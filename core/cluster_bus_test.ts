@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import type { RoomSequence, SequencedMessage } from "../store/records.ts";
+import {
+  ClusterBus,
+  type ClusterLink,
+  type ClusterNote,
+  type ClusterReceiver,
+  type SequencedLog,
+} from "./cluster_bus.ts";
+import type { ChatEvent, MessagePosted, Place } from "./events.ts";
+import type { Audience, SharedChange } from "./fanout_bus.ts";
+
+const LOBBY: Place = { kind: "room", name: "lobby" };
+
+function stored(seq: number, room = "lobby"): SequencedMessage {
+  return { kind: "room", room, id: 100 + seq, seq, sender: "ann", time: seq, content: `m${seq}` };
+}
+
+/** A bus over a fake link and store; what it delivered here, as `seq/except` strings. */
+function testBus(members: Record<string, number> = { lobby: 1 }) {
+  const delivered: string[] = [];
+  const log: SequencedMessage[] = [];
+  const sent: ClusterNote[] = [];
+  const announced: MessagePosted[] = [];
+  const applied: SharedChange[] = [];
+  let reads = 0;
+  let receiver: ClusterReceiver | null = null;
+  const link: ClusterLink = {
+    start: (r) => {
+      receiver = r;
+      r.up();
+      return Promise.resolve();
+    },
+    announce: (event) => announced.push(event),
+    send: (note) => sent.push(note),
+    close: () => Promise.resolve(),
+  };
+  const store: SequencedLog = {
+    messagesAfter: (_kind, room, after, limit) => {
+      reads++;
+      return Promise.resolve(
+        log.filter((m) => m.room === room && m.seq > after).slice(0, limit),
+      );
+    },
+    lastSequences: () => {
+      const last = new Map<string, number>();
+      for (const m of log) last.set(m.room, Math.max(last.get(m.room) ?? 0, m.seq));
+      return Promise.resolve(
+        [...last].map(([name, lastSeq]): RoomSequence => ({ kind: "room", name, lastSeq })),
+      );
+    },
+  };
+  const bus = new ClusterBus(
+    {
+      deliver: (_to: Audience, event: ChatEvent, except: number) =>
+        delivered.push(event.type === "message" ? `${event.seq}/${except}` : event.type),
+    },
+    {
+      membersOf: (place) => members[place.name] ?? 0,
+      apply: (change) => applied.push(change),
+      sawMessage: () => {},
+    },
+    link,
+    store,
+    { gapWaitMs: 10, reconcileMs: 60_000, pollMs: 20 },
+  );
+  return {
+    bus,
+    delivered,
+    log,
+    sent,
+    announced,
+    applied,
+    reads: () => reads,
+    receiver: () => receiver!,
+  };
+}
+
+function until(condition: () => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const poll = () => {
+      if (condition()) resolve();
+      else if (Date.now() - started > 5_000) reject(new Error("timed out waiting"));
+      else setTimeout(poll, 5);
+    };
+    poll();
+  });
+}
+
+Deno.test("a room's messages are delivered in sequence order and once, however they come", async () => {
+  const { bus, delivered } = testBus();
+  await bus.start();
+  bus.messages([stored(2), stored(1), stored(1)]);
+  bus.messages([stored(3), stored(2)]);
+  assert.deepEqual(delivered, ["1/0", "2/0", "3/0"]);
+  await bus.close();
+});
+
+Deno.test("a gap is filled from the store after a short wait", async () => {
+  const { bus, delivered, log } = testBus();
+  await bus.start();
+  log.push(stored(1), stored(2), stored(3));
+  bus.messages([stored(3)]);
+  assert.deepEqual(delivered, [], "3 waits for 1 and 2");
+  await until(() => delivered.length === 3);
+  assert.deepEqual(delivered, ["1/0", "2/0", "3/0"]);
+  bus.messages([stored(1), stored(2)]);
+  assert.equal(delivered.length, 3, "what came late is dropped");
+  await bus.close();
+});
+
+Deno.test("a message posted here keeps its poster out, and is announced", async () => {
+  const { bus, delivered, log, announced } = testBus();
+  await bus.start();
+  log.push(stored(1), stored(2));
+  const posted: MessagePosted = {
+    type: "message",
+    place: LOBBY,
+    id: 102,
+    seq: 2,
+    from: "ann",
+    time: 2,
+    text: "m2",
+  };
+  bus.publish({ kind: "place", place: LOBBY }, posted, 7);
+  assert.equal(announced.length, 1);
+  await until(() => delivered.length === 2);
+  assert.deepEqual(delivered, ["1/0", "2/7"], "the store's copy of 2 did not replace it");
+  await bus.close();
+});
+
+Deno.test("rooms nobody here is in are passed over without reading the store", async () => {
+  const { bus, delivered, reads, receiver } = testBus({ lobby: 0 });
+  await bus.start();
+  bus.messages([stored(5)]);
+  receiver().committed([{ kind: "room", name: "lobby", lastSeq: 9 }]);
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.deepEqual(delivered, []);
+  assert.equal(reads(), 0);
+  await bus.close();
+});
+
+Deno.test("a room whose messages came without content is read from the store", async () => {
+  const { bus, delivered, log, receiver } = testBus();
+  await bus.start();
+  log.push(stored(1), stored(2));
+  receiver().committed([{ kind: "room", name: "lobby", lastSeq: 2 }]);
+  await until(() => delivered.length === 2);
+  assert.deepEqual(delivered, ["1/0", "2/0"]);
+  await bus.close();
+});
+
+Deno.test("while the link is down the store is polled, and a reconnection compares at once", async () => {
+  const { bus, delivered, log, receiver } = testBus();
+  await bus.start();
+  receiver().down();
+  log.push(stored(1));
+  await until(() => delivered.length === 1);
+  log.push(stored(2));
+  receiver().up();
+  await until(() => delivered.length === 2);
+  assert.deepEqual(delivered, ["1/0", "2/0"]);
+  await bus.close();
+});
+
+Deno.test("other events and changes go over the link; those that come from it are taken over", async () => {
+  const { bus, delivered, sent, applied, receiver } = testBus();
+  await bus.start();
+  const notice: ChatEvent = { type: "notice", time: 1, text: "hello" };
+  bus.publish({ kind: "everyone" }, notice, 0);
+  bus.share({ type: "operator-kick", user: "bob", reason: "" });
+  assert.deepEqual(sent.map((note) => note.kind), ["event", "change"]);
+  assert.deepEqual(delivered, ["notice"], "delivered here too");
+  receiver().note({ kind: "event", to: { kind: "everyone" }, event: notice });
+  receiver().note({ kind: "change", change: { type: "unbanned", room: "lobby", user: "bob" } });
+  assert.deepEqual(delivered, ["notice", "notice"]);
+  assert.deepEqual(applied, [{ type: "unbanned", room: "lobby", user: "bob" }]);
+  await bus.close();
+});

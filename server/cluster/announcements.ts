@@ -1,0 +1,143 @@
+/**
+ * What servers of a cluster send each other over the link (PostgreSQL
+ * NOTIFY or Redis), as JSON text: the messages a server committed, with
+ * their rooms' sequence numbers, and notes (events for sessions elsewhere,
+ * changes of shared state). Each payload names the server that sent it, so
+ * that a server passes over its own. Pure.
+ * @module
+ */
+
+import type { ClusterNote, ClusterReceiver } from "../../core/cluster_bus.ts";
+import type { MessagePosted } from "../../core/events.ts";
+import type { RoomSequence, SequencedMessage } from "../../store/records.ts";
+
+/** The channel every server of a cluster listens on. */
+export const CHANNEL = "claptrap_cluster";
+
+/** Most bytes of a NOTIFY payload (PostgreSQL refuses 8,000 or more). */
+export const NOTIFY_MAX_BYTES = 7_900;
+
+/** A message as it travels: kind, room, seq, id, sender, time, content. */
+type Entry = [string, string, number, number, string, number, string];
+
+/** What one payload held. */
+export interface Received {
+  /** The server that sent it. */
+  readonly node: string;
+  /** Messages committed there, in each room's order. */
+  readonly messages: SequencedMessage[];
+  /** Rooms whose messages up to a sequence number were too large to carry. */
+  readonly committed: RoomSequence[];
+  /** A note, if it was one. */
+  readonly note: ClusterNote | null;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * The payloads announcing `messages`, each at most `maxBytes` long; a
+ * message too large for one on its own goes as its room's sequence number
+ * only (receivers read it from the store).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { messagePayloads, readPayload } from "./announcements.ts";
+ * const message = { kind: "room" as const, room: "lobby", seq: 3, id: 7, sender: "ann", time: 1, content: "hi" };
+ * const [payload] = messagePayloads("node1", [message]);
+ * assert.deepEqual(readPayload(payload)?.messages, [message]);
+ * ```
+ */
+export function messagePayloads(
+  node: string,
+  messages: readonly SequencedMessage[],
+  maxBytes = NOTIFY_MAX_BYTES,
+): string[] {
+  const head = `{"n":${JSON.stringify(node)},"m":[`;
+  const payloads: string[] = [];
+  const too: RoomSequence[] = [];
+  let entries: string[] = [];
+  let bytes = head.length + 2;
+  for (const m of messages) {
+    const entry: Entry = [m.kind, m.room, m.seq, m.id, m.sender, m.time, m.content];
+    const text = JSON.stringify(entry);
+    const size = encoder.encode(text).length + 1;
+    if (head.length + 2 + size > maxBytes) {
+      too.push({ kind: m.kind, name: m.room, lastSeq: m.seq });
+      continue;
+    }
+    if (bytes + size > maxBytes) {
+      payloads.push(`${head}${entries.join(",")}]}`);
+      entries = [];
+      bytes = head.length + 2;
+    }
+    entries.push(text);
+    bytes += size;
+  }
+  if (entries.length > 0) payloads.push(`${head}${entries.join(",")}]}`);
+  if (too.length > 0) {
+    payloads.push(JSON.stringify({ n: node, c: too.map((r) => [r.kind, r.name, r.lastSeq]) }));
+  }
+  return payloads;
+}
+
+/** The payload of one message posted on `node` (for a link that carries one at a time). */
+export function postedPayloads(node: string, posted: readonly MessagePosted[]): string[] {
+  return messagePayloads(
+    node,
+    posted.map((event) => ({
+      kind: event.place.kind,
+      room: event.place.name,
+      seq: event.seq,
+      id: event.id,
+      sender: event.from,
+      time: event.time,
+      content: event.text,
+    })),
+    Infinity,
+  );
+}
+
+/** The payload of a note. */
+export function notePayload(node: string, note: ClusterNote): string {
+  return JSON.stringify({ n: node, e: note });
+}
+
+/** What a payload holds; null when it is not one of ours. */
+export function readPayload(text: string): Received | null {
+  let value;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (typeof value !== "object" || value === null || typeof value.n !== "string") return null;
+  const messages = Array.isArray(value.m)
+    ? (value.m as Entry[]).map(([kind, room, seq, id, sender, time, content]) => ({
+      kind: kind as SequencedMessage["kind"],
+      room,
+      seq,
+      id,
+      sender,
+      time,
+      content,
+    }))
+    : [];
+  const committed = Array.isArray(value.c)
+    ? (value.c as [string, string, number][]).map(([kind, name, lastSeq]) => ({
+      kind: kind as RoomSequence["kind"],
+      name,
+      lastSeq,
+    }))
+    : [];
+  return { node: value.n, messages, committed, note: value.e ?? null };
+}
+
+/** Hands what a payload from another server holds to `receiver`; passes over the server's own. */
+export function handOver(self: string, text: string, receiver: ClusterReceiver): void {
+  const received = readPayload(text);
+  if (received === null || received.node === self) return;
+  if (received.messages.length > 0) receiver.messages(received.messages);
+  if (received.committed.length > 0) receiver.committed(received.committed);
+  if (received.note !== null) receiver.note(received.note);
+}

@@ -1,0 +1,71 @@
+/**
+ * A server's part of a cluster: the PostgreSQL store the servers share
+ * (message ids from the database, each commit announced) and the link
+ * between them — PostgreSQL's LISTEN/NOTIFY unless `--bus` names a Redis.
+ * The links' modules are named through variables, so that Deno neither
+ * resolves nor downloads them (and their npm packages) for a server on
+ * SQLite.
+ * @module
+ */
+
+import type { ClusterLink, SequencedLog } from "../../core/cluster_bus.ts";
+import { StoreError } from "../../store/schema.ts";
+import { openStore } from "../../store/open_store.ts";
+import type { ChatStore } from "../../store/store.ts";
+import { CHANNEL, messagePayloads } from "./announcements.ts";
+
+const POSTGRES_LINK = "./postgres_link.ts";
+const REDIS_LINK = "./redis_link.ts";
+
+/** What a server of a cluster runs on. */
+export interface ClusterNode {
+  /** This server's name on the link (random, made at start). */
+  readonly node: string;
+  /** The shared store. */
+  readonly store: ChatStore & SequencedLog;
+  /** The link to the other servers, not started yet. */
+  readonly link: ClusterLink;
+}
+
+/** Options of {@link openCluster}. */
+export interface ClusterOptions {
+  /** `postgres` (default) or a `redis://` URL. */
+  bus?: string;
+  /** Most writes per commit. */
+  maxBatch?: number;
+  log: (line: string) => void;
+}
+
+/** Whether `bus` names a Redis server. */
+function isRedisUrl(bus: string): boolean {
+  return /^rediss?:\/\//i.test(bus);
+}
+
+/**
+ * Opens the shared store at the `postgres://` URL `db` and makes the link.
+ * @throws {StoreError} when the store cannot be opened, or `bus` is
+ * neither `postgres` nor a `redis://` URL.
+ */
+export async function openCluster(db: string, options: ClusterOptions): Promise<ClusterNode> {
+  const bus = options.bus ?? "postgres";
+  if (bus !== "postgres" && !isRedisUrl(bus)) {
+    throw new StoreError(`--bus takes postgres or a redis:// URL, not ${JSON.stringify(bus)}`);
+  }
+  const node = crypto.randomUUID().slice(0, 8);
+  const store = await openStore(db, {
+    maxBatch: options.maxBatch,
+    assignIds: true,
+    announce: bus === "postgres"
+      ? { channel: CHANNEL, payloads: (messages) => messagePayloads(node, messages) }
+      : undefined,
+  }) as ChatStore & SequencedLog;
+  try {
+    const link: ClusterLink = bus === "postgres"
+      ? new (await import(POSTGRES_LINK)).PostgresLink(db, node, options.log)
+      : new (await import(REDIS_LINK)).RedisLink(bus, node, options.log);
+    return { node, store, link };
+  } catch (error) {
+    await store.close();
+    throw new StoreError(`cannot make the cluster's link: ${(error as Error).message}`);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Connections to PostgreSQL through the `postgres` npm package, pinned.
+ * Only the PostgreSQL store imports this file, and the server imports that
+ * store only when a `postgres://` database is asked for (see
+ * server/open_store.ts), so that a default start fetches no package.
+ * @module
+ */
+
+// pinned here, not in deno.json: only this optional store needs it (tests/deno.lock locks it)
+// deno-lint-ignore no-import-prefix
+import postgres from "npm:postgres@3.4.10";
+
+/** A pool of connections (one connection when opened with `max: 1`). */
+export type Sql = postgres.Sql;
+
+/** An error PostgreSQL answered with. */
+export const PostgresError = postgres.PostgresError;
+
+/** How long a connection attempt may take before it fails (seconds). */
+const CONNECT_TIMEOUT_S = 5;
+
+/**
+ * Seconds between attempts to connect again. The package's own delay grows
+ * with each failure up to 20 s, and a request waits for it: while
+ * PostgreSQL was down, requests took up to that long to fail, and as long
+ * to work again once it was back.
+ */
+const RECONNECT_DELAY_S = 0.2;
+
+/**
+ * Connections to the database at `url` (a `postgres://` or `postgresql://`
+ * URL; what it leaves out comes from PGHOST, PGUSER, PGPASSWORD, …), at
+ * most `max` at once. Connections are made when first needed and made
+ * again after they are lost. `bigint` columns arrive as numbers (ids and
+ * times stay below 2^53).
+ */
+export function connect(url: string, max: number): Sql {
+  return postgres(url, {
+    max,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    backoff: () => RECONNECT_DELAY_S,
+    onnotice: () => {},
+    types: {
+      bigint: {
+        to: 20,
+        from: [20],
+        serialize: (value: number) => String(value),
+        parse: (value: string) => Number(value),
+      },
+    },
+    connection: { application_name: "claptrap" },
+  });
+}
+
+/**
+ * Whether `error` is PostgreSQL refusing one statement, its session going
+ * on (severity ERROR). Anything else — the connection lost, the server
+ * shutting down (FATAL), a timeout — leaves the transaction in flight
+ * behind: rolled back unless its COMMIT had been sent.
+ */
+export function isStatementError(error: unknown): boolean {
+  return error instanceof PostgresError && error.severity === "ERROR";
+}

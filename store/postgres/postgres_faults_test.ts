@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { engineTest, POSTGRES_MISSING, startPostgres } from "../../tests/engines.ts";
+import { chunkHas, TcpProxy } from "../../tests/tcp_proxy.ts";
+import type { MessageRecord } from "../records.ts";
+import { StoreError } from "../schema.ts";
+import { StoreFailedError } from "../store.ts";
+import { PostgresStore } from "./postgres_store.ts";
+
+function message(id: number): MessageRecord {
+  return { kind: "room", id, room: "lobby", sender: "ann", time: id, content: `message ${id}` };
+}
+
+async function lobbyStore(url: string): Promise<PostgresStore> {
+  const store = await PostgresStore.open(url);
+  await store.createRoom({ kind: "room", name: "lobby", createdBy: null, createdAt: 0 });
+  return store;
+}
+
+async function storedIds(store: PostgresStore): Promise<number[]> {
+  return (await store.history("room", "lobby", { limit: 100 })).messages.map((m) => m.id);
+}
+
+/** How a promise settled, without waiting for it. */
+function outcome(promise: Promise<unknown>): { state: string; error?: unknown } {
+  const seen: { state: string; error?: unknown } = { state: "pending" };
+  promise.then(
+    () => seen.state = "resolved",
+    (error) => Object.assign(seen, { state: "rejected", error }),
+  );
+  return seen;
+}
+
+engineTest(
+  POSTGRES_MISSING,
+  "while PostgreSQL is down writes and reads fail with an error, and work again once it is back",
+  async () => {
+    const engine = await startPostgres();
+    const store = await lobbyStore(await engine.createDatabase());
+    await store.appendMessage(message(1));
+    await engine.crash();
+    try {
+      await assert.rejects(store.appendMessage(message(2)), StoreError);
+      await assert.rejects(store.history("room", "lobby", { limit: 10 }), StoreError);
+      await assert.rejects(
+        store.search("ann", ["message"], { limit: 5, before: null, scanLimit: 10 }),
+      );
+    } finally {
+      await engine.start();
+    }
+    await store.appendMessage(message(3));
+    assert.deepEqual(await storedIds(store), [1, 3], "what failed is not stored");
+    await store.close();
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
+  "a write whose COMMIT's answer was lost is settled by what PostgreSQL did: committed, or not",
+  async () => {
+    const engine = await startPostgres();
+    const proxy = TcpProxy.start(engine.port);
+    const url = (await engine.createDatabase()).replace(`:${engine.port}/`, `:${proxy.port}/`);
+    const store = await lobbyStore(url);
+    try {
+      await store.appendMessage(message(1));
+
+      // the COMMIT reaches PostgreSQL, its answer never comes back
+      let cutOff!: () => void;
+      const committing = new Promise<void>((resolve) => cutOff = resolve);
+      proxy.watch = (chunk) => {
+        if (!chunkHas(chunk, "COMMIT")) return "pass";
+        proxy.refusing = true;
+        proxy.watch = null;
+        cutOff();
+        return "pass-then-cut-client";
+      };
+      const cut = store.appendMessage(message(2));
+      await committing;
+      const cutOutcome = outcome(cut);
+      // a write after it cannot reach PostgreSQL, and says so
+      await assert.rejects(store.appendMessage(message(3)), StoreError);
+      assert.equal(cutOutcome.state, "pending", "not answered while nobody knows");
+      proxy.refusing = false;
+      await cut;
+      assert.deepEqual(await storedIds(store), [1, 2]);
+
+      // the COMMIT never reaches PostgreSQL
+      proxy.watch = (chunk) => {
+        if (!chunkHas(chunk, "COMMIT")) return "pass";
+        proxy.watch = null;
+        return "drop-and-cut";
+      };
+      await assert.rejects(
+        store.appendMessage(message(4)),
+        (error: Error) =>
+          error instanceof StoreError && !(error instanceof StoreFailedError) &&
+          /lost during a commit, which did not happen/.test(error.message),
+      );
+      assert.deepEqual(await storedIds(store), [1, 2]);
+      await store.appendMessage(message(5));
+      assert.deepEqual(await storedIds(store), [1, 2, 5]);
+    } finally {
+      await store.close();
+      proxy.close();
+    }
+  },
+);

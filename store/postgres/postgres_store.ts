@@ -1,0 +1,1053 @@
+/**
+ * The store on PostgreSQL, for servers that share one database (cluster
+ * mode) or that want a database server rather than a file.
+ *
+ * Writes are queued and run in batches on one connection, each batch in
+ * one transaction (group commit): while one batch commits, the next one
+ * gathers. The messages a batch appends go in as one statement, each
+ * room's next sequence numbers taken under the lock of the room's row
+ * (locked in id order, so that two servers never deadlock), so that a
+ * room's sequence order is its commit order on every server. A write
+ * resolves only after its COMMIT.
+ *
+ * What PostgreSQL being away does:
+ * - A batch that fails before its COMMIT is sent was not committed: its
+ *   operations reject with a {@link StoreError} (the server answers
+ *   SERVER_ERROR), and the next batch connects again.
+ * - A batch whose connection is lost while its COMMIT is under way may
+ *   have committed. Its operations are then neither resolved nor rejected
+ *   until PostgreSQL says what became of the transaction
+ *   (`pg_xact_status` of the id the batch took at its start): asked
+ *   before every later batch and every second until it answers. Committed:
+ *   they resolve as if nothing had happened; rolled back: they reject. So
+ *   a write is never reported as failed when it may be stored, and never
+ *   as done when it is not.
+ * @module
+ */
+
+import { NAME_KEY_RULES, nameKey, nameSkeleton } from "../../protocol/names.ts";
+import type {
+  AccountRecord,
+  BanRecord,
+  MessageRecord,
+  RoomKind,
+  RoomRecord,
+  RoomSequence,
+  SearchPage,
+  SequencedMessage,
+  StoredMessage,
+} from "../records.ts";
+import { StoreError } from "../schema.ts";
+import { messagesWithin } from "../history_page.ts";
+import {
+  type ChatStore,
+  globalsClashError,
+  type HistoryRange,
+  type SearchOptions,
+  type StoredPage,
+  type StoredState,
+  StoreFailedError,
+} from "../store.ts";
+import { connect, isStatementError, type Sql } from "./connection.ts";
+import { migratePostgres } from "./schema.ts";
+import { searchMessages } from "./postgres_search.ts";
+
+/** Options of {@link PostgresStore.open}. */
+export interface PostgresStoreOptions {
+  /** Most operations per batch (one transaction); 1 turns group commit off. Default 1,024. */
+  maxBatch?: number;
+  /** Most connections searches use at once. Default 4. */
+  searchConnections?: number;
+  /**
+   * Whether messages get their ids from the database (a sequence, taken
+   * under the locks of their rooms, so that a room's ids increase in its
+   * commit order) rather than keep the ids they were given: for servers
+   * that share the database. Default false.
+   */
+  assignIds?: boolean;
+  /**
+   * Announces each batch's messages with NOTIFY on `channel`, in the
+   * batch's transaction (so that listeners hear of them once they are
+   * committed, and only then): `payloads` turns them into the payloads.
+   */
+  announce?: {
+    readonly channel: string;
+    payloads(messages: readonly SequencedMessage[]): string[];
+  };
+}
+
+/** Operations that write nothing: a batch of these alone needs no transaction. */
+const READS = new Set(["load", "getAccount", "globalsSeal", "history", "directRooms"]);
+
+/** Default of {@link PostgresStoreOptions.maxBatch}. */
+const DEFAULT_MAX_BATCH = 1024;
+
+/** How often a batch whose COMMIT's outcome is not known is asked about when idle. */
+const OUTCOME_RETRY_MS = 1000;
+
+type Op =
+  | "load"
+  | "getAccount"
+  | "createAccount"
+  | "globalsSeal"
+  | "syncGlobalsAccounts"
+  | "createRoom"
+  | "addMembership"
+  | "ban"
+  | "unban"
+  | "appendMessage"
+  | "history"
+  | "directRooms";
+
+interface Queued {
+  op: Op;
+  args: unknown[];
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+}
+
+/** Operations whose batch's COMMIT was cut off, waiting to hear whether it committed. */
+interface Unresolved {
+  /** The transaction's id, as text. */
+  xid: string;
+  batch: Queued[];
+  values: unknown[];
+  errors: (Error | undefined)[];
+}
+
+/** An operation failed on its own; the others of its batch go on. */
+class OperationError extends StoreError {
+  override name = "OperationError";
+}
+
+/** A Claptrap database on a PostgreSQL server. */
+export class PostgresStore implements ChatStore {
+  /** One connection: every write, and the reads that keep their order among them. */
+  readonly #writer: Sql;
+  /** A pool for searches, which run beside the writes. */
+  readonly #searcher: Sql;
+  /** The database, as logs may show it (no password). */
+  readonly #where: string;
+  readonly #maxBatch: number;
+  readonly #assignIds: boolean;
+  readonly #announce: PostgresStoreOptions["announce"];
+  /** Room ids by kind and name, of committed rooms (rooms are never removed). */
+  readonly #roomIds = new Map<string, number>();
+  /** Room ids created by the batch in flight, kept once it commits. */
+  #newRoomIds = new Map<string, number>();
+  #queue: Queued[] = [];
+  #running = false;
+  #scheduled = false;
+  readonly #sendScheduled = () => {
+    this.#scheduled = false;
+    this.#next();
+  };
+  #batches = 0;
+  #unresolved: Unresolved[] = [];
+  #outcomeTimer: ReturnType<typeof setTimeout> | null = null;
+  #closed: StoreError | null = null;
+  #idleWaiters: (() => void)[] = [];
+  /** Operations per batch of the latest (up to 1,000) batches, for benchmarks. */
+  readonly batchSizes: number[] = [];
+
+  /** Never resolves: this store stops for nothing (see the module's notes). */
+  readonly failure: Promise<StoreFailedError> = new Promise(() => {});
+
+  private constructor(writer: Sql, searcher: Sql, where: string, options: PostgresStoreOptions) {
+    this.#writer = writer;
+    this.#searcher = searcher;
+    this.#where = where;
+    this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
+    this.#assignIds = options.assignIds ?? false;
+    this.#announce = options.announce;
+  }
+
+  /**
+   * Connects to the database at `url` (`postgres://user:password@host:port/db`;
+   * what it leaves out comes from PGHOST, PGUSER, PGPASSWORD, …) and brings
+   * its schema up to date.
+   * @throws {StoreError} when it cannot connect, or the database cannot be used.
+   */
+  static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const where = describe(url);
+    const writer = connect(url, 1);
+    const searcher = connect(url, options.searchConnections ?? 4);
+    const store = new PostgresStore(writer, searcher, where, options);
+    try {
+      await migratePostgres(writer, where);
+      await store.#refreshNameKeys();
+      if (store.#assignIds) await catchUpMessageIds(writer);
+    } catch (error) {
+      await Promise.all([writer.end({ timeout: 1 }), searcher.end({ timeout: 1 })]);
+      if (error instanceof StoreError) throw error;
+      throw new StoreError(`cannot use database ${where}: ${(error as Error).message}`);
+    }
+    return store;
+  }
+
+  load(): Promise<StoredState> {
+    return this.#call("load", []);
+  }
+
+  getAccount(name: string): Promise<AccountRecord | null> {
+    return this.#call("getAccount", [name]);
+  }
+
+  createAccount(account: AccountRecord): Promise<boolean> {
+    return this.#call("createAccount", [account]);
+  }
+
+  globalsSeal(): Promise<string | null> {
+    return this.#call("globalsSeal", []);
+  }
+
+  syncGlobalsAccounts(accounts: readonly AccountRecord[], seal: string | null): Promise<void> {
+    return this.#call("syncGlobalsAccounts", [accounts, seal]);
+  }
+
+  createRoom(room: RoomRecord): Promise<boolean> {
+    return this.#call("createRoom", [room]);
+  }
+
+  addMembership(
+    kind: RoomKind,
+    room: string,
+    user: string,
+    since: number,
+    joinedAfter = 0,
+  ): Promise<void> {
+    return this.#call("addMembership", [kind, room, user, since, joinedAfter]);
+  }
+
+  ban(ban: BanRecord): Promise<void> {
+    return this.#call("ban", [ban]);
+  }
+
+  unban(room: string, user: string): Promise<boolean> {
+    return this.#call("unban", [room, user]);
+  }
+
+  /**
+   * Resolves, after the COMMIT, with the message's id (its own, or with
+   * `assignIds` the database's) and its sequence number in its room.
+   */
+  appendMessage(message: MessageRecord): Promise<StoredMessage> {
+    return this.#call("appendMessage", [message]);
+  }
+
+  history(kind: RoomKind, room: string, range: HistoryRange): Promise<StoredPage> {
+    return this.#call("history", [kind, room, range]);
+  }
+
+  directRooms(user: string): Promise<string[]> {
+    return this.#call("directRooms", [user]);
+  }
+
+  /** Runs on a connection of its own, beside the writes: it sees every committed message. */
+  search(user: string, words: readonly string[], options: SearchOptions): Promise<SearchPage> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    return searchMessages(this.#searcher, user, words, options).catch((error) => {
+      throw this.#storeError(error);
+    });
+  }
+
+  /**
+   * For the cluster's fan-out: up to `limit` messages of a room with
+   * sequence numbers above `afterSeq`, in sequence order (what a server
+   * fetches to fill a gap in what it delivered). Empty for a room that
+   * does not exist. Reads what is committed, beside the writes.
+   */
+  async messagesAfter(
+    kind: RoomKind,
+    room: string,
+    afterSeq: number,
+    limit: number,
+  ): Promise<SequencedMessage[]> {
+    if (this.#closed) throw this.#closed;
+    try {
+      const rows = await this.#searcher.unsafe<
+        { id: number; seq: number; sender: string; time: number; content: string }[]
+      >(
+        `SELECT m.id, m.seq, m.sender, m.time, m.content
+         FROM rooms r JOIN messages m ON m.room_id = r.id
+         WHERE r.kind = $1 AND r.name = $2 AND m.seq > $3::int8
+         ORDER BY m.seq LIMIT $4::int8`,
+        [kind, room, afterSeq, limit],
+        { prepare: true },
+      );
+      return rows.map((row) => ({ ...row, kind, room }));
+    } catch (error) {
+      throw this.#storeError(error);
+    }
+  }
+
+  /**
+   * For the cluster's fan-out: every room with messages, with the sequence
+   * number of its latest committed one (what a server compares with what
+   * it delivered, after a bus reconnection and every second or so).
+   */
+  async lastSequences(): Promise<RoomSequence[]> {
+    if (this.#closed) throw this.#closed;
+    try {
+      const rows = await this.#searcher.unsafe<{ kind: RoomKind; name: string; last: number }[]>(
+        "SELECT kind, name, last_seq AS last FROM rooms WHERE last_seq > 0",
+        [],
+        { prepare: true },
+      );
+      return rows.map((row) => ({ kind: row.kind, name: row.name, lastSeq: row.last }));
+    } catch (error) {
+      throw this.#storeError(error);
+    }
+  }
+
+  /**
+   * Finishes what is queued, waits (a few seconds at most) to hear what
+   * became of batches whose COMMIT was cut off, and closes the connections.
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = new StoreError("the store is closed");
+    while (this.#running || this.#queue.length > 0) {
+      await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    }
+    for (let tries = 0; this.#unresolved.length > 0 && tries < 5; tries++) {
+      if (!await this.#resolveOutcomes().catch(() => false)) await delay(OUTCOME_RETRY_MS);
+    }
+    if (this.#outcomeTimer !== null) clearTimeout(this.#outcomeTimer);
+    // still not known: never reported as failed (see StoreFailedError)
+    for (const unresolved of this.#unresolved.splice(0)) {
+      const error = new StoreFailedError(
+        `the database at ${this.#where} did not say whether a write was committed`,
+      );
+      for (const queued of unresolved.batch) queued.reject(error);
+    }
+    await Promise.all([this.#writer.end({ timeout: 2 }), this.#searcher.end({ timeout: 2 })]);
+  }
+
+  /** Batches sent so far. */
+  get batches(): number {
+    return this.#batches;
+  }
+
+  #call<T>(op: Op, args: unknown[]): Promise<T> {
+    if (this.#closed) return Promise.reject(this.#closed);
+    return new Promise<T>((resolve, reject) => {
+      this.#queue.push({ op, args, resolve: resolve as (value: unknown) => void, reject });
+      if (!this.#scheduled && !this.#running) {
+        this.#scheduled = true;
+        queueMicrotask(this.#sendScheduled);
+      }
+    });
+  }
+
+  #next(): void {
+    if (this.#running) return;
+    if (this.#queue.length === 0) {
+      for (const wake of this.#idleWaiters.splice(0)) wake();
+      return;
+    }
+    const batch = this.#queue.length <= this.#maxBatch
+      ? this.#queue
+      : this.#queue.slice(0, this.#maxBatch);
+    this.#queue = batch === this.#queue ? [] : this.#queue.slice(this.#maxBatch);
+    this.#running = true;
+    this.#batches++;
+    this.batchSizes.push(batch.length);
+    if (this.batchSizes.length > 1000) this.batchSizes.splice(0, 500);
+    this.#runBatch(batch).finally(() => {
+      this.#running = false;
+      this.#next();
+    });
+  }
+
+  /** Runs a batch and settles its operations (or leaves them unresolved: see the module). */
+  async #runBatch(batch: Queued[]): Promise<void> {
+    const values: unknown[] = new Array(batch.length).fill(undefined);
+    const errors: (Error | undefined)[] = new Array(batch.length).fill(undefined);
+    try {
+      if (this.#unresolved.length > 0) await this.#resolveOutcomes();
+      if (batch.every((queued) => READS.has(queued.op))) {
+        await Promise.all(batch.map(async (queued, i) => {
+          try {
+            values[i] = await this.#perform(queued);
+          } catch (error) {
+            if (!(error instanceof OperationError) && !isStatementError(error)) throw error;
+            errors[i] = this.#storeError(error);
+          }
+        }));
+      } else {
+        const committed = await this.#transaction(batch, values, errors);
+        if (!committed) return; // left unresolved
+      }
+    } catch (error) {
+      const failed = this.#storeError(error);
+      batch.forEach((queued) => queued.reject(failed));
+      return;
+    }
+    settle(batch, values, errors);
+  }
+
+  /**
+   * Runs the batch's operations in one transaction: all at once, and if
+   * one fails, again each in a savepoint of its own, so that it fails
+   * alone. Returns false when the COMMIT's outcome is not known (the batch
+   * is left unresolved). Throws when nothing was committed.
+   */
+  async #transaction(
+    batch: Queued[],
+    values: unknown[],
+    errors: (Error | undefined)[],
+  ): Promise<boolean> {
+    let xid = await this.#begin(true);
+    try {
+      try {
+        await this.#performAll(batch, values);
+      } catch (error) {
+        if (!(error instanceof OperationError) && !isStatementError(error)) throw error;
+        await this.#writer.unsafe("ROLLBACK");
+        values.fill(undefined);
+        xid = await this.#begin(false);
+        await this.#performEach(batch, values, errors);
+      }
+      if (this.#announce) await this.#notify(this.#announce, batch, values, errors);
+    } catch (error) {
+      // a connection still open must not stay in this transaction
+      await this.#writer.unsafe("ROLLBACK").catch(() => {});
+      throw error;
+    }
+    try {
+      await this.#writer.unsafe("COMMIT");
+    } catch (error) {
+      if (isStatementError(error)) throw error; // refused: rolled back
+      this.#unresolved.push({ xid, batch, values, errors });
+      this.#scheduleOutcomes();
+      return false;
+    }
+    this.#committed();
+    return true;
+  }
+
+  /**
+   * Begins a transaction; its id. On the first try, a connection found
+   * broken (PostgreSQL restarted since it was last used) is made again
+   * once: nothing was sent on it.
+   */
+  async #begin(retry: boolean): Promise<string> {
+    this.#newRoomIds.clear();
+    try {
+      const [, [{ xid }]] = await Promise.all([
+        this.#writer.unsafe("BEGIN"),
+        this.#writer.unsafe<{ xid: string }[]>("SELECT pg_current_xact_id()::text AS xid"),
+      ]);
+      return xid;
+    } catch (error) {
+      if (!retry || isStatementError(error)) throw error;
+      return this.#begin(false);
+    }
+  }
+
+  /** NOTIFYs the messages the batch stored, in its transaction. */
+  async #notify(
+    announce: NonNullable<PostgresStoreOptions["announce"]>,
+    batch: Queued[],
+    values: unknown[],
+    errors: (Error | undefined)[],
+  ): Promise<void> {
+    const stored: SequencedMessage[] = [];
+    batch.forEach((queued, i) => {
+      if (queued.op !== "appendMessage" || errors[i] !== undefined) return;
+      const { id, seq } = values[i] as StoredMessage;
+      stored.push({ ...(queued.args[0] as MessageRecord), id, seq });
+    });
+    if (stored.length === 0) return;
+    await this.#query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [
+      announce.channel,
+      announce.payloads(stored),
+    ]);
+  }
+
+  #committed(): void {
+    for (const [key, id] of this.#newRoomIds) this.#roomIds.set(key, id);
+    this.#newRoomIds.clear();
+  }
+
+  /** Every operation of the batch; consecutive appended messages in one statement. */
+  async #performAll(batch: Queued[], values: unknown[]): Promise<void> {
+    for (let i = 0; i < batch.length;) {
+      if (batch[i].op !== "appendMessage") {
+        values[i] = await this.#perform(batch[i]);
+        i++;
+        continue;
+      }
+      let end = i;
+      while (end < batch.length && batch[end].op === "appendMessage") end++;
+      const messages = batch.slice(i, end).map((queued) => queued.args[0] as MessageRecord);
+      const stored = await this.#appendMessages(messages);
+      for (let k = 0; k < messages.length; k++) {
+        if (stored[k] === undefined) throw new OperationError(this.#noRoom(messages[k]));
+        values[i + k] = stored[k];
+      }
+      i = end;
+    }
+  }
+
+  /** Every operation of the batch in a savepoint of its own: one failing fails alone. */
+  async #performEach(
+    batch: Queued[],
+    values: unknown[],
+    errors: (Error | undefined)[],
+  ): Promise<void> {
+    for (let i = 0; i < batch.length; i++) {
+      await this.#writer.unsafe("SAVEPOINT op");
+      const rooms = new Map(this.#newRoomIds);
+      try {
+        values[i] = await this.#perform(batch[i]);
+        await this.#writer.unsafe("RELEASE SAVEPOINT op");
+      } catch (error) {
+        if (!(error instanceof OperationError) && !isStatementError(error)) throw error;
+        await this.#writer.unsafe("ROLLBACK TO SAVEPOINT op");
+        this.#newRoomIds = rooms;
+        errors[i] = this.#storeError(error);
+      }
+    }
+  }
+
+  #perform({ op, args }: Queued): Promise<unknown> {
+    switch (op) {
+      case "load":
+        return this.#load();
+      case "getAccount":
+        return this.#getAccount(args[0] as string);
+      case "createAccount":
+        return this.#createAccount(args[0] as AccountRecord);
+      case "globalsSeal":
+        return this.#globalsSeal();
+      case "syncGlobalsAccounts":
+        return this.#syncGlobalsAccounts(args[0] as AccountRecord[], args[1] as string | null);
+      case "createRoom":
+        return this.#createRoom(args[0] as RoomRecord);
+      case "addMembership":
+        return this.#addMembership(...(args as [RoomKind, string, string, number, number]));
+      case "ban":
+        return this.#ban(args[0] as BanRecord);
+      case "unban":
+        return this.#unban(args[0] as string, args[1] as string);
+      case "appendMessage": {
+        const message = args[0] as MessageRecord;
+        return this.#appendMessages([message]).then(([stored]) => {
+          if (stored === undefined) throw new OperationError(this.#noRoom(message));
+          return stored;
+        });
+      }
+      case "history":
+        return this.#history(...(args as [RoomKind, string, HistoryRange]));
+      case "directRooms":
+        return this.#directRooms(args[0] as string);
+    }
+  }
+
+  /** Runs one statement on the writer, prepared once. */
+  #query<T>(text: string, params: unknown[] = []): Promise<T[]> {
+    // deno-lint-ignore no-explicit-any
+    return this.#writer.unsafe(text, params as any[], { prepare: true }) as unknown as Promise<T[]>;
+  }
+
+  async #load(): Promise<StoredState> {
+    const rooms = await this.#query<
+      { name: string; created_by: string | null; created_at: number }
+    >(
+      "SELECT name, created_by, created_at FROM rooms WHERE kind = 'room' ORDER BY id",
+    );
+    const bans = await this.#query<
+      { room: string; user: string; banned_by: string; reason: string; time: number }
+    >(
+      `SELECT r.name AS room, b."user", b.banned_by, b.reason, b.time
+       FROM bans b JOIN rooms r ON r.id = b.room_id ORDER BY b.time`,
+    );
+    const [{ last }] = await this.#query<{ last: number | null }>(
+      "SELECT max(id) AS last FROM messages",
+    );
+    // hashes read `scrypt$N$r$p$salt$key`
+    const costs = await this.#query<{ cost: number; accounts: number }>(
+      `SELECT split_part(password_hash, '$', 2)::int8 AS cost, count(*) AS accounts
+       FROM accounts WHERE password_hash ~ '^scrypt\\$[0-9]{1,15}\\$'
+       GROUP BY cost HAVING split_part(password_hash, '$', 2)::int8 > 0`,
+    );
+    return {
+      rooms: rooms.map((r) => ({
+        kind: "room" as const,
+        name: r.name,
+        createdBy: r.created_by,
+        createdAt: r.created_at,
+      })),
+      bans: bans.map((b) => ({
+        room: b.room,
+        user: b.user,
+        bannedBy: b.banned_by,
+        reason: b.reason,
+        time: b.time,
+      })),
+      lastMessageId: last ?? 0,
+      passwordCosts: new Map(costs.map((c) => [c.cost, c.accounts])),
+    };
+  }
+
+  async #getAccount(name: string): Promise<AccountRecord | null> {
+    const [row] = await this.#query<AccountRow>(
+      "SELECT name, password_hash, source, disabled, created_at FROM accounts WHERE name = $1",
+      [name],
+    );
+    return row ? accountOf(row) : null;
+  }
+
+  /**
+   * Takes, until the commit, the locks of `name`'s keys: a server that
+   * checks a look-alike of it at the same time waits, so that two servers
+   * never both find the name free.
+   */
+  async #lockName(name: string): Promise<void> {
+    await this.#query(
+      `SELECT pg_advisory_xact_lock(h)
+       FROM unnest(ARRAY[hashtext('key ' || $1), hashtext('skeleton ' || $2)]) AS h ORDER BY h`,
+      [nameKey(name), nameSkeleton(name)],
+    );
+  }
+
+  async #createAccount(account: AccountRecord): Promise<boolean> {
+    await this.#lockName(account.name);
+    if (await this.#getAccount(account.name) || await this.#lookAlike(account.name) !== undefined) {
+      return false;
+    }
+    await this.#query(
+      `INSERT INTO accounts (name, name_key, name_skeleton, password_hash, source, disabled,
+         created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::int8)`,
+      [
+        account.name,
+        nameKey(account.name),
+        nameSkeleton(account.name),
+        account.passwordHash,
+        account.source,
+        account.disabled,
+        account.createdAt,
+      ],
+    );
+    return true;
+  }
+
+  /** An account other than `name` whose name counts as the same: equal nameKey or nameSkeleton. */
+  async #lookAlike(name: string): Promise<string | undefined> {
+    const [row] = await this.#query<{ name: string }>(
+      `SELECT name FROM accounts WHERE (name_key = $1 OR name_skeleton = $2) AND name <> $3
+       LIMIT 1`,
+      [nameKey(name), nameSkeleton(name), name],
+    );
+    return row?.name;
+  }
+
+  async #globalsSeal(): Promise<string | null> {
+    const [row] = await this.#query<{ value: string }>(
+      "SELECT value FROM settings WHERE name = 'globals seal'",
+    );
+    return row?.value ?? null;
+  }
+
+  async #syncGlobalsAccounts(accounts: readonly AccountRecord[], seal: string | null) {
+    for (const account of accounts) {
+      await this.#lockName(account.name);
+      const clash = await this.#lookAlike(account.name);
+      if (clash !== undefined) {
+        throw new OperationError(globalsClashError(account.name, clash).message);
+      }
+      await this.#query(
+        `INSERT INTO accounts (name, name_key, name_skeleton, password_hash, source, disabled,
+           created_at)
+         VALUES ($1, $2, $3, $4, 'globals', false, $5::int8)
+         ON CONFLICT (name) DO UPDATE SET
+           password_hash = excluded.password_hash, source = 'globals', disabled = false`,
+        [
+          account.name,
+          nameKey(account.name),
+          nameSkeleton(account.name),
+          account.passwordHash,
+          account.createdAt,
+        ],
+      );
+    }
+    await this.#query(
+      `UPDATE accounts SET disabled = true
+       WHERE source = 'globals' AND NOT (name = ANY ($1::text[]))`,
+      [accounts.map((a) => a.name)],
+    );
+    if (seal === null) await this.#query("DELETE FROM settings WHERE name = 'globals seal'");
+    else {
+      await this.#query(
+        `INSERT INTO settings VALUES ('globals seal', $1)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+        [seal],
+      );
+    }
+  }
+
+  /** Makes every account's name keys anew when they were made under other rules. */
+  async #refreshNameKeys(): Promise<void> {
+    const [row] = await this.#query<{ value: string }>(
+      "SELECT value FROM settings WHERE name = 'name keys'",
+    );
+    if (row?.value === NAME_KEY_RULES) return;
+    await this.#writer.unsafe("BEGIN");
+    try {
+      const accounts = await this.#query<{ name: string }>(
+        "SELECT name FROM accounts FOR UPDATE",
+      );
+      if (accounts.length > 0) {
+        await this.#query(
+          `UPDATE accounts SET name_key = k.key, name_skeleton = k.skeleton
+           FROM unnest($1::text[], $2::text[], $3::text[]) AS k(name, key, skeleton)
+           WHERE accounts.name = k.name`,
+          [
+            accounts.map((a) => a.name),
+            accounts.map((a) => nameKey(a.name)),
+            accounts.map((a) => nameSkeleton(a.name)),
+          ],
+        );
+      }
+      await this.#query(
+        `INSERT INTO settings VALUES ('name keys', $1)
+         ON CONFLICT (name) DO UPDATE SET value = excluded.value`,
+        [NAME_KEY_RULES],
+      );
+      await this.#writer.unsafe("COMMIT");
+    } catch (error) {
+      await this.#writer.unsafe("ROLLBACK").catch(() => {});
+      throw error;
+    }
+  }
+
+  async #createRoom(room: RoomRecord): Promise<boolean> {
+    const [row] = await this.#query<{ id: number }>(
+      `INSERT INTO rooms (kind, name, created_by, created_at) VALUES ($1, $2, $3, $4::int8)
+       ON CONFLICT (kind, name) DO NOTHING RETURNING id`,
+      [room.kind, room.name, room.createdBy, room.createdAt],
+    );
+    if (!row) return false;
+    this.#newRoomIds.set(roomKey(room.kind, room.name), row.id);
+    if (room.createdBy !== null) {
+      await this.#query(
+        `INSERT INTO memberships (room_id, "user", role, since) VALUES ($1::int8, $2, 'owner', $3::int8)
+         ON CONFLICT ("user", room_id) DO UPDATE SET role = 'owner', since = excluded.since,
+           joined_after = 0`,
+        [row.id, room.createdBy, room.createdAt],
+      );
+    }
+    return true;
+  }
+
+  /** The id of a room, or null when there is none. */
+  async #findRoom(kind: RoomKind, name: string): Promise<number | null> {
+    const key = roomKey(kind, name);
+    const known = this.#roomIds.get(key) ?? this.#newRoomIds.get(key);
+    if (known !== undefined) return known;
+    const [row] = await this.#query<{ id: number }>(
+      "SELECT id FROM rooms WHERE kind = $1 AND name = $2",
+      [kind, name],
+    );
+    if (!row) return null;
+    // committed: a room the batch created is in #newRoomIds (until a rollback undoes it)
+    this.#roomIds.set(key, row.id);
+    return row.id;
+  }
+
+  async #roomId(kind: RoomKind, name: string): Promise<number> {
+    const id = await this.#findRoom(kind, name);
+    if (id === null) {
+      throw new OperationError(`no ${kind} ${JSON.stringify(name)} in ${this.#where}`);
+    }
+    return id;
+  }
+
+  async #addMembership(
+    kind: RoomKind,
+    room: string,
+    user: string,
+    since: number,
+    joinedAfter = 0,
+  ): Promise<void> {
+    await this.#query(
+      `INSERT INTO memberships (room_id, "user", role, since, joined_after)
+       VALUES ($1::int8, $2, 'member', $3::int8, $4::int8)
+       ON CONFLICT ("user", room_id) DO UPDATE SET joined_after = excluded.joined_after
+       WHERE memberships.joined_after <> excluded.joined_after`,
+      [await this.#roomId(kind, room), user, since, joinedAfter],
+    );
+  }
+
+  async #ban(ban: BanRecord): Promise<void> {
+    await this.#query(
+      `INSERT INTO bans (room_id, "user", banned_by, reason, time)
+       VALUES ($1::int8, $2, $3, $4, $5::int8)
+       ON CONFLICT (room_id, "user") DO UPDATE SET banned_by = excluded.banned_by,
+         reason = excluded.reason, time = excluded.time`,
+      [await this.#roomId("room", ban.room), ban.user, ban.bannedBy, ban.reason, ban.time],
+    );
+  }
+
+  async #unban(room: string, user: string): Promise<boolean> {
+    const rows = await this.#query(
+      `DELETE FROM bans WHERE room_id = $1::int8 AND "user" = $2 RETURNING 1`,
+      [await this.#roomId("room", room), user],
+    );
+    return rows.length === 1;
+  }
+
+  /**
+   * Inserts messages in one statement, after locking their rooms' rows in
+   * id order and numbering each room's messages on from its `last_seq`
+   * (and with `assignIds`, taking their ids from the sequence then). The
+   * id and sequence number of each message, in order; undefined for a
+   * message whose room does not exist.
+   */
+  async #appendMessages(
+    messages: readonly MessageRecord[],
+  ): Promise<(StoredMessage | undefined)[]> {
+    const wanted = new Map<string, { kind: RoomKind; name: string }>();
+    for (const m of messages) wanted.set(roomKey(m.kind, m.room), { kind: m.kind, name: m.room });
+    const places = [...wanted.values()];
+    const rooms = await this.#query<{ id: number; kind: RoomKind; name: string; last: number }>(
+      `SELECT r.id, r.kind, r.name, r.last_seq AS last
+       FROM rooms r JOIN unnest($1::text[], $2::text[]) AS w(kind, name)
+         ON r.kind = w.kind AND r.name = w.name
+       ORDER BY r.id FOR NO KEY UPDATE OF r`,
+      [places.map((p) => p.kind), places.map((p) => p.name)],
+    );
+    const found = new Map(rooms.map((r) => [roomKey(r.kind, r.name), r]));
+    const stored: (StoredMessage | undefined)[] = new Array(messages.length).fill(undefined);
+    const given = this.#assignIds ? await this.#newIds(messages, found) : null;
+    const ids: number[] = [];
+    const roomIds: number[] = [];
+    const seqs: number[] = [];
+    const senders: string[] = [];
+    const times: number[] = [];
+    const contents: string[] = [];
+    for (const [k, message] of messages.entries()) {
+      const room = found.get(roomKey(message.kind, message.room));
+      if (room === undefined) continue;
+      const seq = ++room.last;
+      const id = given === null ? message.id : given[ids.length];
+      stored[k] = { id, seq };
+      ids.push(id);
+      roomIds.push(room.id);
+      seqs.push(seq);
+      senders.push(message.sender);
+      times.push(message.time);
+      contents.push(message.content);
+    }
+    if (ids.length === 0) return stored;
+    await this.#query(
+      `WITH numbered AS (
+         UPDATE rooms SET last_seq = n.last
+         FROM unnest($7::int8[], $8::int8[]) AS n(id, last) WHERE rooms.id = n.id)
+       INSERT INTO messages (id, room_id, seq, sender, time, content)
+       SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[],
+         $6::text[])`,
+      [
+        ids,
+        roomIds,
+        seqs,
+        senders,
+        times,
+        contents,
+        rooms.map((r) => r.id),
+        rooms.map((r) => r.last),
+      ],
+    );
+    return stored;
+  }
+
+  /** Ids from the sequence, in increasing order, for the messages whose rooms exist. */
+  async #newIds(
+    messages: readonly MessageRecord[],
+    rooms: Map<string, unknown>,
+  ): Promise<number[]> {
+    let count = 0;
+    for (const m of messages) if (rooms.has(roomKey(m.kind, m.room))) count++;
+    if (count === 0) return [];
+    const rows = await this.#query<{ id: number }>(
+      "SELECT nextval('message_ids') AS id FROM generate_series(1, $1::int4)",
+      [count],
+    );
+    return rows.map((row) => row.id).sort((a, b) => a - b);
+  }
+
+  #noRoom(message: MessageRecord): string {
+    return `no ${message.kind} ${JSON.stringify(message.room)} in ${this.#where}`;
+  }
+
+  /**
+   * See `ChatStore.history`: first the ids and content sizes of the page
+   * and one message more (no content is read for that), then the content
+   * of those within `maxBytes`.
+   */
+  async #history(kind: RoomKind, room: string, range: HistoryRange): Promise<StoredPage> {
+    // a direct conversation exists only once its first message is stored
+    const roomId = await this.#findRoom(kind, room);
+    if (roomId === null) return { messages: [], more: false };
+    const newest = range.after === undefined;
+    const sizes = await this.#query<{ id: number; size: number }>(
+      `SELECT id, octet_length(content) AS size FROM messages
+       WHERE room_id = $1::int8 AND id > $2::int8 AND id < $3::int8
+       ORDER BY id ${newest ? "DESC" : ""} LIMIT $4::int8`,
+      [
+        roomId,
+        Math.max(range.after ?? 0, range.floor ?? 0),
+        range.before ?? Number.MAX_SAFE_INTEGER,
+        range.limit + 1,
+      ],
+    );
+    const taken = messagesWithin(sizes, range.limit, range.maxBytes);
+    if (taken === 0) return { messages: [], more: false };
+    const ends = [sizes[0].id, sizes[taken - 1].id];
+    const rows = await this.#query<{ id: number; sender: string; time: number; content: string }>(
+      `SELECT id, sender, time, content FROM messages
+       WHERE room_id = $1::int8 AND id BETWEEN $2::int8 AND $3::int8 ORDER BY id`,
+      [roomId, Math.min(...ends), Math.max(...ends)],
+    );
+    const messages = rows.map((r) => ({
+      id: r.id,
+      kind,
+      room,
+      sender: r.sender,
+      time: r.time,
+      content: r.content,
+    }));
+    return { messages, more: taken < sizes.length };
+  }
+
+  async #directRooms(user: string): Promise<string[]> {
+    const rows = await this.#query<{ name: string }>(
+      `SELECT r.name FROM memberships m JOIN rooms r ON r.id = m.room_id
+       WHERE m."user" = $1 AND r.kind = 'direct'
+       ORDER BY (SELECT max(id) FROM messages WHERE room_id = r.id) DESC NULLS LAST`,
+      [user],
+    );
+    return rows.map((row) => row.name);
+  }
+
+  /**
+   * Asks what became of the transactions whose COMMIT was cut off, and
+   * settles the operations of those that PostgreSQL knows the end of.
+   * Returns whether none is left. Throws when PostgreSQL cannot be asked.
+   */
+  async #resolveOutcomes(): Promise<boolean> {
+    const rows = await this.#query<{ xid: string; status: string | null }>(
+      "SELECT x AS xid, pg_xact_status(x::xid8) AS status FROM unnest($1::text[]) AS x",
+      [this.#unresolved.map((u) => u.xid)],
+    );
+    const status = new Map(rows.map((row) => [row.xid, row.status]));
+    this.#unresolved = this.#unresolved.filter((unresolved) => {
+      const outcome = status.get(unresolved.xid);
+      if (outcome === "committed") {
+        settle(unresolved.batch, unresolved.values, unresolved.errors);
+        return false;
+      }
+      if (outcome === "aborted") {
+        const error = new StoreError(
+          `the connection to ${this.#where} was lost during a commit, which did not happen`,
+        );
+        for (const queued of unresolved.batch) queued.reject(error);
+        return false;
+      }
+      return true; // in progress (or too old to tell: asked again)
+    });
+    return this.#unresolved.length === 0;
+  }
+
+  /** Asks again about unresolved commits every second while there are any. */
+  #scheduleOutcomes(): void {
+    if (this.#outcomeTimer !== null) return;
+    this.#outcomeTimer = setTimeout(() => {
+      this.#outcomeTimer = null;
+      if (this.#unresolved.length === 0) return;
+      // between batches only: the writer is one connection, in a transaction while a batch runs
+      if (this.#running) return this.#scheduleOutcomes();
+      this.#running = true;
+      this.#resolveOutcomes().catch(() => false).then(() => {
+        this.#running = false;
+        if (this.#unresolved.length > 0) this.#scheduleOutcomes();
+        this.#next();
+      });
+    }, OUTCOME_RETRY_MS);
+  }
+
+  /** The error an operation rejects with: a StoreError that says where and why. */
+  #storeError(error: unknown): StoreError {
+    if (error instanceof StoreError) return error;
+    const message = error instanceof Error ? error.message : String(error);
+    return new StoreError(`database ${this.#where}: ${message}`);
+  }
+}
+
+interface AccountRow {
+  name: string;
+  password_hash: string;
+  source: "globals" | "registered";
+  disabled: boolean;
+  created_at: number;
+}
+
+function accountOf(row: AccountRow): AccountRecord {
+  return {
+    name: row.name,
+    passwordHash: row.password_hash,
+    source: row.source,
+    disabled: row.disabled,
+    createdAt: row.created_at,
+  };
+}
+
+function roomKey(kind: RoomKind, name: string): string {
+  return `${kind}:${name}`;
+}
+
+function settle(batch: Queued[], values: unknown[], errors: (Error | undefined)[]): void {
+  batch.forEach((queued, i) => {
+    const error = errors[i];
+    if (error === undefined) queued.resolve(values[i]);
+    else queued.reject(error);
+  });
+}
+
+/**
+ * Moves the message id sequence past the highest stored id, in case
+ * servers that kept their own ids wrote there since.
+ */
+async function catchUpMessageIds(sql: Sql): Promise<void> {
+  await sql.unsafe(
+    `SELECT setval('message_ids', m) FROM (SELECT max(id) AS m FROM messages) AS stored
+     WHERE m > (SELECT last_value FROM message_ids)`,
+  );
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * A database URL as logs may show it: without its password.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { describe } from "./postgres_store.ts";
+ * assert.equal(describe("postgres://ann:secret@db:5432/chat"), "postgres://ann@db:5432/chat");
+ * ```
+ */
+export function describe(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.password = "";
+    return parsed.href;
+  } catch {
+    return "the PostgreSQL database";
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * The PostgreSQL schema as a list of forward migrations, applied by the
+ * first node that opens the database (under an advisory lock, so that
+ * nodes starting together apply each one once). `claptrap_schema` records
+ * how many have been applied.
+ * @module
+ */
+
+import { StoreError } from "../schema.ts";
+import type { Sql } from "./connection.ts";
+
+/** Each entry moves the schema from version i to i + 1. */
+export const POSTGRES_MIGRATIONS: readonly string[] = [
+  // 1: everything the SQLite schema holds at its version 9, plus what a
+  // cluster of servers needs: each room's messages numbered 1, 2, … in
+  // commit order (seq, with the room's last_seq), and a trigram index for
+  // search (pg_trgm is a trusted extension: the database's owner may create
+  // it). Times are milliseconds since the epoch, as the records have them.
+  `CREATE EXTENSION IF NOT EXISTS pg_trgm;
+   CREATE TABLE accounts (
+     name text PRIMARY KEY,
+     name_key text NOT NULL,
+     name_skeleton text NOT NULL,
+     password_hash text NOT NULL,
+     source text NOT NULL CHECK (source IN ('globals', 'registered')),
+     disabled boolean NOT NULL DEFAULT false,
+     created_at bigint NOT NULL
+   );
+   CREATE INDEX accounts_by_key ON accounts (name_key);
+   CREATE INDEX accounts_by_skeleton ON accounts (name_skeleton);
+   CREATE TABLE settings (
+     name text PRIMARY KEY,
+     value text NOT NULL
+   );
+   CREATE TABLE rooms (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     kind text NOT NULL CHECK (kind IN ('room', 'group', 'direct')),
+     name text NOT NULL,
+     created_by text,
+     created_at bigint NOT NULL,
+     last_seq bigint NOT NULL DEFAULT 0,
+     UNIQUE (kind, name)
+   );
+   CREATE TABLE messages (
+     id bigint PRIMARY KEY,
+     room_id bigint NOT NULL REFERENCES rooms (id),
+     seq bigint NOT NULL,
+     sender text NOT NULL,
+     time bigint NOT NULL,
+     content text NOT NULL,
+     UNIQUE (room_id, seq)
+   );
+   CREATE INDEX messages_by_room ON messages (room_id, id);
+   CREATE INDEX messages_trigrams ON messages USING gin (content gin_trgm_ops);
+   CREATE TABLE memberships (
+     room_id bigint NOT NULL REFERENCES rooms (id),
+     "user" text NOT NULL,
+     role text NOT NULL CHECK (role IN ('owner', 'member')),
+     since bigint NOT NULL,
+     joined_after bigint NOT NULL DEFAULT 0,
+     PRIMARY KEY ("user", room_id)
+   );
+   CREATE TABLE bans (
+     room_id bigint NOT NULL REFERENCES rooms (id),
+     "user" text NOT NULL,
+     banned_by text NOT NULL,
+     reason text NOT NULL,
+     time bigint NOT NULL,
+     PRIMARY KEY (room_id, "user")
+   );`,
+  // 2: message ids from the database, for servers that share it (the
+  // store's assignIds), going on from the highest stored one
+  `CREATE SEQUENCE message_ids AS bigint OWNED BY messages.id;
+   SELECT setval('message_ids', max(id)) FROM messages HAVING max(id) IS NOT NULL;`,
+];
+
+/** The schema version this code writes. */
+export const POSTGRES_SCHEMA_VERSION = POSTGRES_MIGRATIONS.length;
+
+/** Any number: the advisory lock that nodes take to migrate one at a time. */
+const MIGRATION_LOCK = 0x436c6170; // "Clap"
+
+/**
+ * Brings the database up to {@link POSTGRES_SCHEMA_VERSION}, all pending
+ * migrations in one transaction. `upTo` stops earlier (for tests).
+ * @throws {StoreError} when the database is newer than this code, or
+ * cannot hold and search what Claptrap stores (not UTF-8).
+ */
+export async function migratePostgres(
+  sql: Sql,
+  where: string,
+  upTo = POSTGRES_SCHEMA_VERSION,
+): Promise<void> {
+  const [{ encoding, ctype }] = await sql.unsafe<{ encoding: string; ctype: string }[]>(
+    `SELECT pg_encoding_to_char(encoding) AS encoding, datctype AS ctype
+     FROM pg_database WHERE datname = current_database()`,
+  );
+  // under a ctype that is not UTF-8, pg_trgm takes no Chinese character for a letter
+  if (encoding !== "UTF8" || !/utf-?8/i.test(ctype)) {
+    throw new StoreError(
+      `${where} has the encoding ${encoding} and LC_CTYPE ${ctype}; Claptrap needs UTF8 and a UTF-8 LC_CTYPE (createdb --encoding UTF8 --locale C.UTF-8 --template template0 NAME)`,
+    );
+  }
+  await sql.unsafe("BEGIN");
+  try {
+    await sql.unsafe("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);
+    await sql.unsafe(
+      "CREATE TABLE IF NOT EXISTS claptrap_schema (one int PRIMARY KEY CHECK (one = 1), version int NOT NULL)",
+    );
+    const rows = await sql.unsafe<{ version: number }[]>("SELECT version FROM claptrap_schema");
+    const version = rows[0]?.version ?? 0;
+    if (version > POSTGRES_SCHEMA_VERSION) {
+      throw new StoreError(
+        `${where} was written by a newer Claptrap (schema version ${version}; this one knows up to ${POSTGRES_SCHEMA_VERSION})`,
+      );
+    }
+    for (let v = version; v < upTo; v++) await sql.unsafe(POSTGRES_MIGRATIONS[v]);
+    if (upTo > version) {
+      await sql.unsafe(
+        `INSERT INTO claptrap_schema VALUES (1, $1)
+         ON CONFLICT (one) DO UPDATE SET version = excluded.version`,
+        [upTo],
+      );
+    }
+    await sql.unsafe("COMMIT");
+  } catch (error) {
+    await sql.unsafe("ROLLBACK").catch(() => {});
+    throw error;
+  }
+}

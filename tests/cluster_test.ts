@@ -1,0 +1,218 @@
+/**
+ * Cluster mode: several servers (processes, as operators run them) on one
+ * private PostgreSQL, with PostgreSQL's LISTEN/NOTIFY or a private Redis
+ * as the bus; and rooms, bans and the operator console across servers (in
+ * this process).
+ */
+
+import assert from "node:assert/strict";
+import { ChatClient, type ChatEvent, type ServerHandle, startServer, tcp } from "../mod.ts";
+import {
+  engineTest,
+  POSTGRES_MISSING,
+  REDIS_MISSING,
+  START_POSTGRES_FLAGS,
+  startPostgres,
+  startRedis,
+} from "./engines.ts";
+import { ACCOUNTS, ROOMS, TEST_SCRYPT_COST } from "./helpers.ts";
+import { type ServerProcess, spawnServer } from "./server_process.ts";
+
+/** Each poster's messages. */
+const PER_POSTER = 40;
+
+/** Servers on a new database, each a process; `bus` as --bus (PostgreSQL's NOTIFY when absent). */
+async function cluster(count: number, bus?: string): Promise<ServerProcess[]> {
+  const url = await (await startPostgres()).createDatabase();
+  const args = ["--db", url, "--scrypt-cost", String(TEST_SCRYPT_COST), "--msg-rate", "0"];
+  if (bus) args.push("--bus", bus);
+  // one after the other: the first creates the schema and imports the globals
+  const servers: ServerProcess[] = [];
+  for (let i = 0; i < count; i++) {
+    servers.push(await spawnServer(args, { denoFlags: START_POSTGRES_FLAGS }));
+  }
+  return servers;
+}
+
+async function stop(servers: ServerProcess[]): Promise<void> {
+  for (const server of servers) server.kill("SIGTERM");
+  await Promise.all(servers.map((server) => server.exited));
+}
+
+/** A user logged in on the server at `port`, in the lobby, taking pushed events. */
+async function member(port: number, user: string): Promise<ChatClient> {
+  const client = await ChatClient.connect(tcp({ port }));
+  await client.login(user, ACCOUNTS.get(user)!, { push: true });
+  await client.join("lobby");
+  return client;
+}
+
+/** The ids of the messages pushed to a client, in arrival order, as they come. */
+function received(client: ChatClient): number[] {
+  const ids: number[] = [];
+  (async () => {
+    for await (const event of client.events()) {
+      if (event.type === "message" && event.room === "lobby") ids.push(event.id);
+    }
+  })();
+  return ids;
+}
+
+/** Waits until `condition` holds, for up to `ms`. */
+async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Every member got every acknowledged message of the others once, in the room's order. */
+async function checkDelivery(
+  members: ChatClient[],
+  got: number[][],
+  sent: number[][],
+): Promise<void> {
+  const everything = sent.flat().sort((a, b) => a - b);
+  for (const [m, ids] of got.entries()) {
+    const others = everything.filter((id) => !sent[m].includes(id));
+    await until(() => ids.length >= others.length, 15_000, `member ${m}'s messages`);
+    await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more comes
+    assert.deepEqual(ids, others, `member ${m}: each once, in the room's order`);
+  }
+  // and HISTORY on each server holds them all, in that order
+  for (const client of members) {
+    const page = await client.history({ limit: 500 });
+    assert.deepEqual(page.messages.map((m) => m.id), everything);
+  }
+}
+
+engineTest(
+  POSTGRES_MISSING,
+  "messages posted on one server reach the members on the others in the room's order, each once (PostgreSQL NOTIFY)",
+  async () => {
+    const servers = await cluster(3);
+    const users = ["ann", "bob", "carol"];
+    const members = await Promise.all(users.map((user, i) => member(servers[i].port, user)));
+    try {
+      const got = members.map(received);
+      const sent: number[][] = [[], [], []];
+      const posted = await Promise.all(members.map(async (poster, p) => {
+        for (let i = 0; i < PER_POSTER; i++) {
+          sent[p].push((await poster.send(`message ${i} from ${users[p]}`)).id);
+        }
+      }));
+      assert.equal(posted.length, 3);
+      await checkDelivery(members, got, sent);
+    } finally {
+      await Promise.all(members.map((client) => client.close()));
+      await stop(servers);
+    }
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING ?? REDIS_MISSING,
+  "with Redis as the bus, killing and restarting Redis loses and repeats no acknowledged message",
+  async () => {
+    const redis = await startRedis();
+    const servers = await cluster(3, `redis://127.0.0.1:${redis.port}`);
+    const users = ["ann", "bob", "carol"];
+    const members = await Promise.all(users.map((user, i) => member(servers[i].port, user)));
+    try {
+      const got = members.map(received);
+      const sent: number[][] = [[], [], []];
+      let killed = false;
+      await Promise.all(members.map(async (poster, p) => {
+        for (let i = 0; i < PER_POSTER; i++) {
+          sent[p].push((await poster.send(`message ${i} from ${users[p]}`)).id);
+          if (p === 0 && i === PER_POSTER / 2) {
+            await redis.crash();
+            killed = true;
+          }
+          if (p === 0 && i === PER_POSTER / 2 + 10) await redis.start();
+          if (i % 8 === 7) await new Promise((resolve) => setTimeout(resolve, 30));
+        }
+      }));
+      assert.ok(killed);
+      await checkDelivery(members, got, sent);
+    } finally {
+      await Promise.all(members.map((client) => client.close()));
+      await stop(servers);
+    }
+  },
+);
+
+/** Servers in this process on a new database, with their consoles. */
+async function clusterHere(count: number): Promise<ServerHandle[]> {
+  const url = await (await startPostgres()).createDatabase();
+  const servers: ServerHandle[] = [];
+  for (let i = 0; i < count; i++) {
+    servers.push(
+      await startServer({
+        host: "127.0.0.1",
+        port: 0,
+        db: url,
+        scryptCost: TEST_SCRYPT_COST,
+        globals: { accounts: new Map(ACCOUNTS), rooms: ROOMS },
+        log: () => {},
+      }),
+    );
+  }
+  return servers;
+}
+
+/** The next pushed event of a type, waiting up to 10 s. */
+async function next(client: ChatClient, type: ChatEvent["type"]): Promise<ChatEvent> {
+  const timeout = new Promise<never>((_, reject) =>
+    setTimeout(() => reject(new Error(`no ${type} event`)), 10_000)
+  );
+  const found = (async () => {
+    for await (const event of client.events()) if (event.type === type) return event;
+    throw new Error("connection ended");
+  })();
+  return await Promise.race([found, timeout]);
+}
+
+engineTest(
+  POSTGRES_MISSING,
+  "rooms and bans made on one server hold on the others; the console's BROADCAST and KICK reach every server",
+  async () => {
+    const [a, b] = await clusterHere(2);
+    const ann = await ChatClient.connect(tcp({ port: a.addr.port }));
+    const bob = await ChatClient.connect(tcp({ port: b.addr.port }));
+    try {
+      await ann.login("ann", ACCOUNTS.get("ann")!, { push: true });
+      await bob.login("bob", ACCOUNTS.get("bob")!, { push: true });
+      await ann.create("made on a");
+      // the room shows on the other server once its note arrived
+      for (let tries = 0;; tries++) {
+        try {
+          await bob.join("made on a");
+          break;
+        } catch (error) {
+          if (tries > 100) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      }
+      await ann.join("made on a");
+      await ann.ban("bob", { reason: "testing" });
+      const kicked = await next(bob, "kicked");
+      assert.deepEqual([kicked.type === "kicked" && kicked.banned], [true]);
+      await assert.rejects(bob.join("made on a"), /BANNED/);
+
+      const notice = next(bob, "notice");
+      assert.deepEqual(a.console("BROADCAST hello everyone"), {
+        output: ["sent to 1 connection(s)"],
+      });
+      assert.equal((await notice).type, "notice");
+
+      const closed = next(bob, "close");
+      a.console("KICK bob enough");
+      assert.equal((await closed).type, "close");
+    } finally {
+      await Promise.all([ann.close(), bob.close()]);
+      await Promise.all([a.close(), b.close()]);
+    }
+  },
+);
