@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { Cs544Code } from "../protocol/cs544_pdu.ts";
-import type { ServerHandle, ServerOptions } from "../server/server.ts";
+import { ListenError, type ServerHandle, type ServerOptions } from "../server/server.ts";
 import { Cs544TestClient } from "./cs544_client.ts";
 import { DEFAULT_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
 import { ACCOUNTS, NEVER, online, ROOMS, startTestServer } from "./helpers.ts";
@@ -71,6 +71,17 @@ Deno.test("the CS 544 listener is off unless asked for, and logged where it list
     lines.join("\n"),
   );
   await server.close();
+});
+
+Deno.test("a CS 544 port in use stops start-up with a ListenError naming the listener", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  await assert.rejects(
+    startCs544Server({ cs544Port: taken.addr.port }),
+    (error: Error) =>
+      error instanceof ListenError &&
+      error.message.startsWith(`cannot listen for CS 544 on 127.0.0.1:${taken.addr.port}: `),
+  );
+  taken.close();
 });
 
 Deno.test("AUTH logs in with 110; a wrong password gets a 200 alone, in the client's own words", async () => {
