@@ -79,7 +79,7 @@ Deno.test("a CS 544 port in use stops start-up with a ListenError naming the lis
     startCs544Server({ cs544Port: taken.addr.port }),
     (error: Error) =>
       error instanceof ListenError &&
-      error.message.startsWith(`cannot listen for CS 544 on 127.0.0.1:${taken.addr.port}: `),
+      error.message.startsWith(`cannot listen for cs544 on 127.0.0.1:${taken.addr.port}: `),
   );
   taken.close();
 });
