@@ -137,6 +137,7 @@ async function main(args: string[]): Promise<void> {
       chatroomPort: options.chatroomPort,
       chatroomRoom: options.chatroomRoom,
       cs168Port: options.cs168Port,
+      cs544Port: options.cs544Port,
       icsPort: options.icsPort,
       log: stderrLogger(options.logFormat),
       tls,

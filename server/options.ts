@@ -27,6 +27,8 @@ export interface ServerArgs {
   port: number;
   /** HTTP port of the web client; null with --no-http. */
   httpPort: number | null;
+  /** Port of the CS 544 Chat Service Protocol listener; null when not given. */
+  cs544Port: number | null;
   /** Origins besides the server's own whose pages may use the WebSocket. */
   allowOrigins: string[];
   /** Host names besides addresses and localhost under which the WebSocket is served. */
@@ -298,6 +300,15 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     set: (args, value) => args.httpPort = value,
   }),
   flagSwitch("no-http", "do not serve the web client", (args) => args.httpPort = null),
+  option({
+    flag: "cs544-port",
+    arg: "PORT",
+    help: "serve the CS 544 Chat Service Protocol's own client on this port (docs/cs544.md); " +
+      "0 picks a free port",
+    read: PORT,
+    shown: "off",
+    set: (args, value) => args.cs544Port = value,
+  }),
   option({
     flag: "allow-origin",
     arg: "ORIGIN",
@@ -760,6 +771,7 @@ export function defaultArgs(): ServerArgs {
     allowSamplePasswords: false,
     port: 0,
     httpPort: null,
+    cs544Port: null,
     allowOrigins: [],
     allowHosts: [],
     maxOnline: 0,

@@ -189,6 +189,11 @@ export interface ServerOptions {
   /** Port of the CS168 Chat listener (guests); 0 picks a free one; null or none: off. */
   cs168Port?: number | null;
   /**
+   * Port of the CS 544 Chat Service Protocol listener (accounts; see
+   * docs/cs544.md); 0 picks a free one; null or none: off.
+   */
+  cs544Port?: number | null;
+  /**
    * Port of the ICS chat listener (guests, peer chats; see docs/ics.md); 0
    * picks a free one; null or none: off.
    */

@@ -52,9 +52,10 @@ export interface Wire<Answer> {
   encodeAnswer(answer: Answer): Uint8Array;
   /**
    * The bytes of an event: one function for every connection of the wire,
-   * which encodes an event once however many connections it goes to.
+   * which encodes an event once however many connections it goes to; null
+   * when the connection is not to be told of it.
    */
-  readonly encodeEvent: (event: ChatEvent) => PlacedBytes;
+  readonly encodeEvent: (event: ChatEvent) => PlacedBytes | null;
   /** The bytes of a keep-alive ping at `now` (ms since the epoch). */
   encodePing(now: number): Uint8Array;
   /**
@@ -134,6 +135,12 @@ export interface ConnectionOptions<Answer> {
   quiet?: boolean;
   /** Writes one frame at a time, spaced (a wire whose client takes each read as a message). */
   spacing?: WriteSpacing;
+  /**
+   * Milliseconds after bytes arrive from the client during which nothing is
+   * written to it (answers and events wait, in order). Default 0. For
+   * clients that break when an answer comes within microseconds (CS 544).
+   */
+  writeDelayMs?: number;
 }
 
 /** One client connection; the chat core reaches it as the session's sink. */
@@ -147,9 +154,10 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   readonly #via: string;
   readonly #endReason: string;
   readonly #quiet: boolean;
+  readonly #writeDelayMs: number;
   readonly #wire: Wire<Answer>;
   /** The wire's event encoder, read once. */
-  readonly #encodeEvent: (event: ChatEvent) => PlacedBytes;
+  readonly #encodeEvent: (event: ChatEvent) => PlacedBytes | null;
   readonly #queue: SendQueue;
   readonly #requests: RequestQueue<Answer>;
   readonly #liveness = new Liveness(Date.now());
@@ -182,6 +190,7 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
     this.#via = options.via ?? "";
     this.#endReason = options.endReason;
     this.#quiet = options.quiet ?? false;
+    this.#writeDelayMs = options.writeDelayMs ?? 0;
     this.address = options.address;
     this.session = new Session(this);
     this.#queue = new SendQueue(conn, {
@@ -213,6 +222,7 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
       () => this.#socketClosed,
       (chunk) => {
         this.#liveness.heard(Date.now());
+        if (this.#writeDelayMs > 0) this.#queue.holdFor(this.#writeDelayMs);
         this.#receive(chunk);
       },
     );
@@ -227,13 +237,15 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   deliver(event: ChatEvent): void {
     if (this.#closeReason !== null) return;
     if (this.#screened) return this.#deliverScreened(event);
-    if (!this.#queue.pushPlaced(this.#encodeEvent(event))) this.#sendQueueExceeded();
+    const bytes = this.#encodeEvent(event);
+    if (bytes !== null && !this.#queue.pushPlaced(bytes)) this.#sendQueueExceeded();
   }
 
   /** Delivers an event for a wire that holds or screens events. */
   #deliverScreened(event: ChatEvent): void {
     if (this.#unanswered === 0) return this.#sendScreened(event, null);
     const bytes = this.#encodeEvent(event);
+    if (bytes === null) return;
     this.#heldBytes += bytes.end - bytes.start;
     if (this.#heldBytes + this.#queue.queuedBytes > this.#limits.sendQueueBytes) {
       return this.#sendQueueExceeded();
@@ -244,7 +256,8 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   /** Sends an event unless the wire's screen stops it; `bytes` when encoded already. */
   #sendScreened(event: ChatEvent, bytes: PlacedBytes | null): void {
     if (this.#wire.screen?.(event) === false) return;
-    if (!this.#queue.pushPlaced(bytes ?? this.#encodeEvent(event))) this.#sendQueueExceeded();
+    const placed = bytes ?? this.#encodeEvent(event);
+    if (placed !== null && !this.#queue.pushPlaced(placed)) this.#sendQueueExceeded();
   }
 
   /** Counts a request to be answered, when the wire holds events meanwhile. */

@@ -73,6 +73,10 @@ export class SendQueue {
   #loose = 0;
   #stopped = false;
   #drainWaiters: (() => void)[] = [];
+  /** Nothing is written before this time (ms since the epoch); 0 when writes are not held. */
+  #heldUntil = 0;
+  /** Ends the wait for a hold early (when the queue stops). */
+  #endHold: (() => void) | null = null;
   /**
    * Made once: an arrow function written inside `push` would make V8
    * allocate a context for `this` on every call of `push`, one per frame
@@ -170,9 +174,19 @@ export class SendQueue {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
+  /**
+   * Writes nothing for the next `ms` milliseconds: what is queued meanwhile
+   * goes out after, in order, in one write. For clients that break when an
+   * answer comes too soon after they sent (CS 544).
+   */
+  holdFor(ms: number): void {
+    this.#heldUntil = Math.max(this.#heldUntil, Date.now() + ms);
+  }
+
   /** Drops what is queued and writes nothing more. */
   stop(): void {
     this.#stopped = true;
+    this.#endHold?.();
     this.#chunks = [];
     this.#run = null;
     this.#loose = 0;
@@ -184,6 +198,10 @@ export class SendQueue {
     if (this.#spacing) return this.#flushSpaced(this.#spacing);
     try {
       while ((this.#chunks.length > 0 || this.#run !== null) && !this.#stopped) {
+        if (this.#heldUntil !== 0) {
+          await this.#holdOver();
+          if (this.#stopped) break;
+        }
         this.#endRun();
         const bytes = concat(this.#chunks);
         this.#chunks = [];
@@ -236,6 +254,22 @@ export class SendQueue {
       this.#writing = false;
     }
     this.#wakeDrainWaiters();
+  }
+
+  /** Resolves when the hold is over (or the queue stopped). */
+  async #holdOver(): Promise<void> {
+    let wait: number;
+    while ((wait = this.#heldUntil - Date.now()) > 0 && !this.#stopped) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, wait);
+        this.#endHold = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#endHold = null;
+    }
+    this.#heldUntil = 0;
   }
 
   #wakeDrainWaiters(): void {

@@ -233,3 +233,31 @@ Deno.test("a spaced queue writes each frame alone, in pieces cut between charact
   ]);
   assert.equal(queue.queuedBytes, 0);
 });
+
+Deno.test("a held queue writes nothing until the hold is over, then all it got meanwhile in one write", async () => {
+  const sink = recordingSink();
+  const queue = queueOn(sink);
+  const start = Date.now();
+  queue.holdFor(40);
+  queue.push(frame("answer "));
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual(sink.writes, [], "nothing written during the hold");
+  queue.push(frame("event"));
+  await queue.drained();
+  assert.ok(Date.now() - start >= 40, "not before the hold is over");
+  assert.deepEqual(sink.writes.map((w) => new TextDecoder().decode(w)), ["answer event"]);
+  queue.push(frame("later"));
+  await queue.drained();
+  assert.equal(sink.writes.length, 2, "once the hold is over, writes go out as usual");
+});
+
+Deno.test("stopping a held queue ends its hold at once, writing nothing", async () => {
+  const sink = recordingSink();
+  const queue = queueOn(sink);
+  queue.holdFor(60_000);
+  queue.push(frame("never"));
+  await new Promise((resolve) => setTimeout(resolve, 1));
+  queue.stop();
+  await queue.drained();
+  assert.deepEqual(sink.writes, []);
+});
