@@ -1,7 +1,8 @@
 /**
  * One chat, many doors: a CS168 guest, a Multi-Client Chatroom guest, a
- * Claptrap user over TCP and a web user over WebSocket in one room, each
- * seeing everyone else's messages in its own format, in order.
+ * CS 544 user, a Claptrap user over TCP and a web user over WebSocket in
+ * one room, each seeing everyone else's messages in its own format, in
+ * order.
  */
 
 import assert from "node:assert/strict";
@@ -11,6 +12,7 @@ import { tcp } from "../client/tcp_transport.ts";
 import { webSocket } from "../client/websocket_transport.ts";
 import { ChatroomClient } from "./chatroom_client.ts";
 import { Cs168Client } from "./cs168_client.ts";
+import { Cs544TestClient } from "./cs544_client.ts";
 import { ACCOUNTS, withTimeout } from "./helpers.ts";
 import { startWebTestServer } from "./web_helpers.ts";
 
@@ -25,8 +27,8 @@ async function messagesOf(events: AsyncIterator<ChatEvent>, count: number): Prom
   return seen;
 }
 
-Deno.test("a CS168, a Chatroom, a Claptrap and a web user in one room see each other, in order", async () => {
-  const server = await startWebTestServer({ chatroomPort: 0, cs168Port: 0 });
+Deno.test("a CS168, a Chatroom, a CS 544, a Claptrap and a web user in one room see each other, in order", async () => {
+  const server = await startWebTestServer({ chatroomPort: 0, cs168Port: 0, cs544Port: 0 });
   const cs168 = await Cs168Client.connect(server.listeners.get("cs168")!.port, "Alice");
   await cs168.line("/join lobby");
   const room = (await ChatroomClient.join(server.listeners.get("chatroom")!.port, "kay")).client;
@@ -37,6 +39,10 @@ Deno.test("a CS168, a Chatroom, a Claptrap and a web user in one room see each o
   await bob.login("bob", ACCOUNTS.get("bob")!);
   await bob.join("lobby");
   await room.waitFor("[*] bob entered.");
+  const carol = await Cs544TestClient.loggedIn(server.listeners.get("cs544")!.port, "carol");
+  await carol.send("JOIN", { chat_name: "lobby" });
+  assert.equal((await carol.next()).code, "180");
+  await room.waitFor("[*] carol entered.");
   const annEvents = ann.events();
   const bobEvents = bob.events();
 
@@ -49,34 +55,53 @@ Deno.test("a CS168, a Chatroom, a Claptrap and a web user in one room see each o
   await cs168.waitFor("[ann] one from tcp");
   await bob.send("one from the web");
   await cs168.waitFor("[bob] one from the web");
-  await room.waitFor("bob > one from the web");
+  await carol.say("one from cs544");
+  await cs168.waitFor("[carol] one from cs544");
+  await room.waitFor("carol > one from cs544");
 
-  assert.deepEqual(await messagesOf(annEvents, 3), [
+  assert.deepEqual(await messagesOf(annEvents, 4), [
     "Alice: one from cs168",
     "kay: one from the chatroom",
     "bob: one from the web",
+    "carol: one from cs544",
   ]);
-  assert.deepEqual(await messagesOf(bobEvents, 3), [
+  assert.deepEqual(await messagesOf(bobEvents, 4), [
     "Alice: one from cs168",
     "kay: one from the chatroom",
     "ann: one from tcp",
+    "carol: one from cs544",
   ]);
   assert.deepEqual(
     cs168.frames().filter((frame) => frame.startsWith("[")),
-    ["[kay] one from the chatroom", "[ann] one from tcp", "[bob] one from the web"],
+    [
+      "[kay] one from the chatroom",
+      "[ann] one from tcp",
+      "[bob] one from the web",
+      "[carol] one from cs544",
+    ],
   );
   assert.deepEqual(room.messages().filter((m) => m.includes(" > ")), [
     "Alice > one from cs168",
     "ann > one from tcp",
     "bob > one from the web",
+    "carol > one from cs544",
+  ]);
+  const carolSaw: string[] = [];
+  for (let i = 0; i < 4; i++) carolSaw.push((await carol.nextOf(["140"])).payload as string);
+  assert.deepEqual(carolSaw, [
+    "(Alice) one from cs168",
+    "(kay) one from the chatroom",
+    "(ann) one from tcp",
+    "(bob) one from the web",
   ]);
   // the messages are the chat's: stored, and found by a search
   const found = await ann.search("one from");
-  assert.equal(found.results.length, 4);
+  assert.equal(found.results.length, 5);
 
   await ann.close();
   await bob.close();
   cs168.close();
   room.close();
+  await carol.close();
   await server.close();
 });
