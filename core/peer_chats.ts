@@ -57,6 +57,7 @@ export class PeerChats {
     if (peer === session.user) return { status: "PEER_IS_SELF" };
     const target = presence.sessionOf(peer);
     if (!target) return { status: "PEER_OFFLINE", reason: offlineReason(peer) };
+    if (!target.peerChats) return { status: "BUSY", reason: `${peer}'s client has no peer chats` };
     const place = target.room;
     if (place?.kind === "room") {
       return { status: "BUSY", reason: `${peer} is in a public room; try again later` };

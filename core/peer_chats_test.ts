@@ -71,3 +71,15 @@ Deno.test("a request to join a peer chat is told to its members, and bounded", a
   });
   assert.equal(await asked.invitation!.answer, "declined");
 });
+
+Deno.test("a user whose client has no peer chats is BUSY, and stays where it is", async () => {
+  const { chat } = await testChat({ users: ["ann", "bob"] });
+  const ann = await online(chat, "ann");
+  const bob = await online(chat, "bob");
+  bob.session.peerChats = false;
+  const outcome = await chat.peerConnect(ann.session, "bob") as PeerOutcome;
+  assert.equal(outcome.status, "BUSY");
+  assert.equal(outcome.reason, "bob's client has no peer chats");
+  assert.equal(bob.session.room, null);
+  for (const { session } of [ann, bob]) chat.logout(session);
+});

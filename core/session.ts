@@ -50,6 +50,8 @@ export class Session {
   push = false;
   /** Whether the user is a guest: logged in by name alone, the name theirs while connected. */
   guest = false;
+  /** Whether the session's client can be in a peer chat (the seeds' room-only clients cannot). */
+  peerChats = true;
   /**
    * The places the session is in. Today at most one: coming into a place
    * leaves the others (protocol 2.1 will keep several).

@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Cs168Client, FRAME, pad } from "./cs168_client.ts";
 import { ACCOUNTS, NEVER, startTestServer } from "./helpers.ts";
-import { ChatClient } from "../client/chat_client.ts";
+import { ChatClient, type ChatError } from "../client/chat_client.ts";
 import { tcp } from "../client/tcp_transport.ts";
 import type { ServerHandle, ServerOptions } from "../server/server.ts";
 import { DEFAULT_FLOOD_LIMITS, NO_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
@@ -184,6 +184,25 @@ Deno.test("CS168: the operator's notice and kick reach a guest; the others hear 
   await alice.waitFor("Kay has left");
   alice.close();
   kay.close();
+  await server.close();
+});
+
+Deno.test("CS168: a guest in no channel is not pulled into a peer chat: the asker hears BUSY", async () => {
+  const { server, port } = await cs168Server();
+  const alice = await Cs168Client.connect(port, "Alice");
+  await mark(alice, 1); // logged in, in no channel
+  const ann = await ChatClient.connect(tcp({ port: server.addr.port }));
+  await ann.login("ann", ACCOUNTS.get("ann")!);
+  await assert.rejects(
+    ann.peerConnect("Alice"),
+    (error: ChatError) =>
+      error.status === "BUSY" && error.reason === "Alice's client has no peer chats",
+  );
+  await alice.line("/create tas");
+  await mark(alice, 2);
+  assert.deepEqual(alice.frames().length, 2, "Alice heard nothing of it");
+  await ann.close();
+  alice.close();
   await server.close();
 });
 

@@ -135,6 +135,8 @@ export interface ConnectionOptions<Answer> {
   quiet?: boolean;
   /** Writes one frame at a time, spaced (a wire whose client takes each read as a message). */
   spacing?: WriteSpacing;
+  /** False when the client cannot show a peer chat: PEER_CONNECT to its user is BUSY. */
+  peerChats?: false;
   /**
    * Milliseconds after bytes arrive from the client during which nothing is
    * written to it (answers and events wait, in order). Default 0. For
@@ -193,6 +195,7 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
     this.#writeDelayMs = options.writeDelayMs ?? 0;
     this.address = options.address;
     this.session = new Session(this);
+    if (options.peerChats === false) this.session.peerChats = false;
     this.#queue = new SendQueue(conn, {
       limit: options.limits.sendQueueBytes,
       onWriteError: () => this.#abort("connection lost"),

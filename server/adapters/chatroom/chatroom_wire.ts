@@ -230,6 +230,7 @@ function chatroomConnection(conn: Deno.Conn, context: ListenerContext): Connecti
     wire: (link) => new ChatroomWire(link, context.chat, room, context.log),
     via: " via=chatroom",
     endReason: "connection closed by client",
+    peerChats: false,
     quiet: true,
     spacing: CHATROOM_SPACING,
   });

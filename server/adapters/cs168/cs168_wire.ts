@@ -263,6 +263,7 @@ function cs168Connection(conn: Deno.Conn, context: ListenerContext): Connection<
     wire: (link) => new Cs168Wire(link, context.chat, context.log),
     via: " via=cs168",
     endReason: "connection closed by client",
+    peerChats: false,
     quiet: true,
   });
 }

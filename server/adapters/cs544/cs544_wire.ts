@@ -149,6 +149,7 @@ export function cs544Connection(
     endReason: "connection closed by client",
     writeDelayMs: CS544_WRITE_DELAY_MS,
     // its client has no keep-alive: a logged-in one is never pinged or closed for silence
+    peerChats: false,
     quiet: true,
   });
 }
