@@ -54,14 +54,17 @@ export {
 } from "./store/store.ts";
 export type { SyncMode } from "./store/sqlite_database.ts";
 export { StoreError } from "./store/schema.ts";
-export type {
-  AccountRecord,
-  BanRecord,
-  MessageRecord,
-  RoomKind,
-  RoomRecord,
-  SearchHit,
-  SearchPage,
+export {
+  type AccountRecord,
+  type BanRecord,
+  MAX_COUNTED,
+  type MessageRecord,
+  type ReadCount,
+  type RoomKind,
+  type RoomRecord,
+  type SearchHit,
+  type SearchPage,
+  type TokenRecord,
 } from "./store/records.ts";
 
 export {
