@@ -69,7 +69,9 @@ export {
 
 export {
   ChatClient,
+  type ChatClientOptions,
   ChatError,
+  type ConversationState,
   type HelloResult,
   type HistoryMessage,
   type HistoryPage,
@@ -80,6 +82,7 @@ export {
   type Poem,
   type Pong,
   type RoomInfo,
+  type RoomState,
   type SearchResult,
   type SearchResultPage,
   type WhoEntry,
