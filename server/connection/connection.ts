@@ -96,6 +96,8 @@ export interface Link<Answer> {
   fail(lastWords: Answer, reason: string, farewell?: Uint8Array): void;
   /** Sends bytes now, ahead of answers not ready yet (a WebSocket pong). */
   send(bytes: Uint8Array): void;
+  /** Encodes the events from now on with `encode` instead of the wire's `encodeEvent`. */
+  encodeEventsWith(encode: (event: ChatEvent) => PlacedBytes): void;
   /**
    * The client has ended the conversation (a WebSocket close frame): `echo`
    * is sent unless closing has begun, and the connection closes once what is
@@ -148,8 +150,8 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   readonly #endReason: string;
   readonly #quiet: boolean;
   readonly #wire: Wire<Answer>;
-  /** The wire's event encoder, read once. */
-  readonly #encodeEvent: (event: ChatEvent) => PlacedBytes;
+  /** The wire's event encoder, read once (or as the wire changed it). */
+  #encodeEvent: (event: ChatEvent) => PlacedBytes;
   readonly #queue: SendQueue;
   readonly #requests: RequestQueue<Answer>;
   readonly #liveness = new Liveness(Date.now());
@@ -320,6 +322,10 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   send(bytes: Uint8Array): void {
     if (this.#closeReason !== null) return;
     if (!this.#queue.push(bytes)) this.#sendQueueExceeded();
+  }
+
+  encodeEventsWith(encode: (event: ChatEvent) => PlacedBytes): void {
+    this.#encodeEvent = encode;
   }
 
   clientClosed(echo: Uint8Array): void {
