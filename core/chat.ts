@@ -734,15 +734,24 @@ export class Chat {
       case "room-created":
         this.#rooms.adopt(change.room);
         break;
-      case "banned":
+      case "banned": {
+        // the banning server told everyone: here the user's sessions only leave
+        const room = this.#rooms.get(change.ban.room);
+        if (room) this.#memberships.adoptBelonging(room, change.ban.user, false);
         this.#moderation.adoptBan(change.ban);
         break;
+      }
       case "unbanned":
         this.#moderation.adoptUnban(change.room, change.user);
         break;
       case "operator-kick":
         this.#kickHere(change.user, change.reason);
         break;
+      case "belonging": {
+        const room = this.#rooms.get(change.room);
+        if (room) this.#memberships.adoptBelonging(room, change.user, change.belongs);
+        break;
+      }
     }
   }
 

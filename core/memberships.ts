@@ -51,6 +51,16 @@ export class Memberships {
     this.#belong(room, user);
   }
 
+  /**
+   * Takes over whether a user belongs to a public room from another server
+   * (which told everyone and stored it), so that mentions and member lists
+   * here see it and the user's next session here comes into the room.
+   */
+  adoptBelonging(room: Room, user: string, belongs: boolean): void {
+    if (belongs) this.#belong(room, user);
+    else this.#unbelong(room, user);
+  }
+
   /** The public rooms a user belongs to (2.1), in the order they came to belong. */
   roomsOf(user: string): ReadonlySet<Room> {
     return this.#belongs.get(user) ?? NO_ROOMS;
@@ -134,6 +144,7 @@ export class Memberships {
     let stored;
     if (room.kind === "room") {
       this.#belong(room, user);
+      bus.share({ type: "belonging", room: room.name, user, belongs: true });
       stored = store.setBelonging(room.name, user, true, time);
     } else {
       stored = store.addMembership(room.kind, room.name, user, time, joinedAfter);
@@ -163,7 +174,9 @@ export class Memberships {
       if (cause.kind === "left") bus.publish({ kind: "user", user }, left, asking?.id ?? 0);
       if (room.kind === "group" && room.users === 1) this.#end(room);
     }
-    return belonged ? store.setBelonging(room.name, user, false, now()) : Promise.resolve();
+    if (!belonged) return Promise.resolve();
+    bus.share({ type: "belonging", room: room.name, user, belongs: false });
+    return store.setBelonging(room.name, user, false, now());
   }
 
   /**
