@@ -54,20 +54,25 @@ export {
 } from "./store/store.ts";
 export type { SyncMode } from "./store/sqlite_database.ts";
 export { StoreError } from "./store/schema.ts";
-export type {
-  AccountRecord,
-  BanRecord,
-  MessageRecord,
-  RoomKind,
-  RoomRecord,
-  SearchHit,
-  SearchPage,
-  StoredMessage,
+export {
+  type AccountRecord,
+  type BanRecord,
+  MAX_COUNTED,
+  type MessageRecord,
+  type ReadCount,
+  type RoomKind,
+  type RoomRecord,
+  type SearchHit,
+  type SearchPage,
+  type StoredMessage,
+  type TokenRecord,
 } from "./store/records.ts";
 
 export {
   ChatClient,
+  type ChatClientOptions,
   ChatError,
+  type ConversationState,
   type HelloResult,
   type HistoryMessage,
   type HistoryPage,
@@ -78,6 +83,7 @@ export {
   type Poem,
   type Pong,
   type RoomInfo,
+  type RoomState,
   type SearchResult,
   type SearchResultPage,
   type WhoEntry,

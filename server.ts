@@ -125,6 +125,8 @@ async function main(args: string[]): Promise<void> {
       maxConnectionsPerAddress: options.maxConnectionsPerAddress,
       maxConnections: options.maxConnections,
       maxRoomsPerUser: options.maxRoomsPerUser,
+      maxDevices: options.maxDevices,
+      maxJoinedRooms: options.maxJoinedRooms,
       maxRooms: options.maxRooms,
       peerInviteTimeoutMs: options.peerInviteTimeoutMs,
       maxPeerInvites: options.maxPeerInvites,

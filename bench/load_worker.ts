@@ -72,6 +72,10 @@ export interface WorkerConfig {
   clients: number[];
   /** Room of each of this worker's clients (same order). */
   rooms: number[];
+  /** Rooms each client is in at once (protocol 2.1 when more than one), from its own on. */
+  roomsEach: number;
+  /** Rooms in all. */
+  roomCount: number;
   /** Deliveries each of this worker's clients' messages make (same order). */
   fanouts: number[];
   /** Bytes of each message's text. */
@@ -493,10 +497,14 @@ abstract class ClaptrapClient extends Client {
 
   async setUp(): Promise<void> {
     const { user, password } = account(this.index);
-    // without HELLO 2.0 a TCP session would be answered in the original dialect
-    await this.#request("HELLO", { Version: "2.0" });
+    const { roomsEach, roomCount } = this.load.config;
+    // without HELLO 2.0 the server would answer in the original dialect
+    await this.#request("HELLO", { Version: roomsEach > 1 ? "2.1" : "2.0" });
     await this.#request("LOGIN", { Username: user, Password: password, Push: "on" });
-    await this.#request("JOIN_ROOM", { "Room-Name": roomName(this.room) });
+    for (let k = roomsEach - 1; k >= 0; k--) {
+      // its own room last, so that it is the current one
+      await this.#request("JOIN_ROOM", { "Room-Name": roomName((this.room + k) % roomCount) });
+    }
   }
 
   async #request(method: string, params: Record<string, string>): Promise<void> {

@@ -38,6 +38,11 @@ export interface BenchOptions {
   clients: number;
   /** Rooms (IRC channels); client i joins room i mod rooms. */
   rooms: number;
+  /**
+   * Rooms each Claptrap client is in at once (protocol 2.1 when more than
+   * one): room i mod rooms and the ones after it.
+   */
+  roomsEach: number;
   /** Messages to send in total; 0 for as many as `duration` allows. */
   messages: number;
   /** Bytes of each message's text. */
@@ -123,6 +128,8 @@ Server (default: start server.ts as a child):
 Load:
   --clients N                connections (default 100)
   --rooms N                  rooms; client i joins room i mod N (default 1)
+  --rooms-each N             Claptrap: each client is in N rooms at once (protocol
+                             2.1), room i mod --rooms and the N-1 after it (default 1)
   --size BYTES               message text size (default 64, at least 11)
   --rate N                   messages per second in total (default 0: as fast
                              as the window allows)
@@ -185,6 +192,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       "write-globals": { type: "string" },
       clients: { type: "string", default: "100" },
       rooms: { type: "string", default: "1" },
+      "rooms-each": { type: "string", default: "1" },
       size: { type: "string", default: "64" },
       rate: { type: "string", default: "0" },
       messages: { type: "string", default: "0" },
@@ -241,6 +249,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     pid: integer("pid", values.pid, 0, 2 ** 31),
     clients,
     rooms,
+    roomsEach: integer("rooms-each", values["rooms-each"], 1, rooms),
     messages: integer("messages", values.messages, 0, 2 ** 31),
     size: integer("size", values.size, STAMP_BYTES, 1 << 20),
     rate: number("rate", values.rate, 0, 1e8),

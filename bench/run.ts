@@ -308,6 +308,8 @@ function startWorkers(
       port,
       clients,
       rooms,
+      roomsEach: options.roomsEach,
+      roomCount: options.rooms,
       fanouts: rooms.map((room) => sizes[room] - 1),
       size: options.size,
       rate: perWorkerRate,

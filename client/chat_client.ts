@@ -9,7 +9,10 @@
 
 import { type MessageLine, parseMessageLines, parseRows, splitLines } from "../protocol/content.ts";
 import type { Message } from "../protocol/message.ts";
-import { Event, isEventMethod, PROTOCOL_VERSION, Request, Status } from "../protocol/methods.ts";
+import { Event, isEventMethod, Request, Status } from "../protocol/methods.ts";
+
+/** The protocol version the client says it speaks, unless told to speak 2.1. */
+const CLIENT_VERSION = "2.0";
 import { parseRoomPage, readRoomPages, type RoomPage } from "../protocol/room_list.ts";
 import { type ChatEvent, decodeEvent, type PlaceKind } from "./chat_event.ts";
 import { ConnectionClosedError, type Transport } from "./transport.ts";
@@ -27,6 +30,38 @@ export interface RoomInfo {
   name: string;
   /** Users in it now. */
   members: number;
+}
+
+/** A room as a 2.1 session lists it: whether one belongs to it, and what one has not read. */
+export interface RoomState extends RoomInfo {
+  /** Whether the user belongs to it (is in it on every device, from session to session). */
+  joined: boolean;
+  /** Messages after the user's read position (0 when not joined; stops at 9999). */
+  unread: number;
+  /** Those of them that mention the user. */
+  mentions: number;
+}
+
+/** A direct conversation or peer chat, with what the user has not read in it (2.1). */
+export interface ConversationState {
+  /** The other user of a direct conversation, or the peer chat's name. */
+  name: string;
+  /** Users in a peer chat now; 2 for a direct conversation. */
+  members: number;
+  /** Messages after the user's read position (stops at 9999). */
+  unread: number;
+  /** Those of them that mention the user. */
+  mentions: number;
+}
+
+/** How {@link ChatClient.connect} starts a session. */
+export interface ChatClientOptions {
+  /**
+   * Speak protocol 2.1: several rooms at once that last from session to
+   * session, unread and mention counts, devices side by side, sign-in
+   * tokens. Default false (2.0).
+   */
+  v21?: boolean;
 }
 
 /** A message of a room's history. */
@@ -219,7 +254,11 @@ export class ChatClient {
    * Says HELLO with this library's version at once, pipelined with what
    * follows: without it a TCP server would speak the original dialect.
    */
-  private constructor(transport: Transport) {
+  /** Whether the session speaks protocol 2.1 (see {@link ChatClientOptions.v21}). */
+  readonly v21: boolean;
+
+  private constructor(transport: Transport, options: ChatClientOptions) {
+    this.v21 = options.v21 ?? false;
     this.#transport = transport;
     let ended!: (reason: string) => void;
     this.closed = new Promise((resolve) => ended = resolve);
@@ -232,7 +271,7 @@ export class ChatClient {
     });
     this.#greeting = this.request({
       method: Request.HELLO,
-      params: { Version: PROTOCOL_VERSION },
+      params: { Version: this.v21 ? "2.1" : CLIENT_VERSION },
     });
     this.#greeting.catch(() => {}); // a connection that ends is reported by the next request
   }
@@ -244,8 +283,11 @@ export class ChatClient {
    * @throws what opening the transport throws, e.g. `TlsError` when a TLS
    * handshake fails.
    */
-  static async connect(transport: Transport | Promise<Transport>): Promise<ChatClient> {
-    return new ChatClient(await transport);
+  static async connect(
+    transport: Transport | Promise<Transport>,
+    options: ChatClientOptions = {},
+  ): Promise<ChatClient> {
+    return new ChatClient(await transport, options);
   }
 
   /**
@@ -268,12 +310,40 @@ export class ChatClient {
    * join/leave notices, read with {@link ChatClient.events}.
    * @throws {ChatError} AUTH_FAILED, SERVER_FULL, ALREADY_ONLINE, …
    */
-  async login(username: string, password: string, options: { push?: boolean } = {}): Promise<void> {
-    await this.#ok(Request.LOGIN, {
+  async login(
+    username: string,
+    password: string,
+    options: { push?: boolean } = {},
+  ): Promise<string | undefined> {
+    const response = await this.#ok(Request.LOGIN, {
       Username: username,
       Password: password,
       Push: options.push === false ? "off" : "on",
     });
+    return response.params.Token;
+  }
+
+  /**
+   * 2.1: logs in again with the sign-in token an earlier {@link ChatClient.login}
+   * returned, instead of the password.
+   * @throws {ChatError} AUTH_FAILED when the token is wrong, revoked or expired.
+   */
+  async resume(username: string, token: string, options: { push?: boolean } = {}): Promise<void> {
+    await this.#ok(Request.LOGIN, {
+      Username: username,
+      Token: token,
+      Push: options.push === false ? "off" : "on",
+    });
+  }
+
+  /**
+   * Changes the password; every sign-in token of the user stops working.
+   * @returns the new token (2.1)
+   * @throws {ChatError} AUTH_FAILED (wrong old password), WEAK_PASSWORD, NOT_ALLOWED, …
+   */
+  async changePassword(old: string, password: string): Promise<string | undefined> {
+    const response = await this.#ok(Request.CHANGE_PASSWORD, { Old: old, New: password });
+    return response.params.Token;
   }
 
   /**
@@ -284,9 +354,76 @@ export class ChatClient {
     await this.#ok(Request.REGISTER, { Username: username, Password: password });
   }
 
-  /** Logs out (the connection stays open). */
-  async logout(): Promise<void> {
-    await this.#ok(Request.LOGOUT);
+  /**
+   * Logs out (the connection stays open); the session's sign-in token stops
+   * working. `everywhere`: every token of the user does, and their other
+   * sessions are closed.
+   */
+  async logout(options: { everywhere?: boolean } = {}): Promise<void> {
+    await this.#ok(Request.LOGOUT, options.everywhere ? { Everywhere: "yes" } : {});
+  }
+
+  /**
+   * 2.1: every room, whether the user belongs to it and what they have not
+   * read there, read page by page (at most {@link MAX_ROOM_PAGES}).
+   */
+  async roomStates(): Promise<RoomState[]> {
+    const rooms: RoomState[] = [];
+    let after: string | undefined;
+    for (let pages = 0; pages < MAX_ROOM_PAGES; pages++) {
+      const response = await this.#ok(
+        Request.LIST_ROOMS,
+        after === undefined ? {} : { After: after },
+      );
+      for (
+        const [name, members, joined, unread, mentions] of parseRows(response.content ?? "", 5)
+      ) {
+        rooms.push({
+          name,
+          members: Number(members),
+          joined: joined === "joined",
+          unread: Number(unread),
+          mentions: Number(mentions),
+        });
+      }
+      if (response.params.More !== "yes" || rooms.length === 0) break;
+      after = rooms[rooms.length - 1].name;
+    }
+    return rooms;
+  }
+
+  /** 2.1: the direct conversations, the latest first, with what the user has not read. */
+  async directStates(): Promise<ConversationState[]> {
+    const response = await this.#ok(Request.LIST_DIRECT);
+    return parseRows(response.content ?? "", 3).map(([name, unread, mentions]) => ({
+      name,
+      members: 2,
+      unread: Number(unread),
+      mentions: Number(mentions),
+    }));
+  }
+
+  /** 2.1: the peer chats the session is in, with what the user has not read. */
+  async peerChatStates(): Promise<ConversationState[]> {
+    const response = await this.#ok(Request.LIST_GROUPS);
+    return parseRows(response.content ?? "", 4).map(([name, members, unread, mentions]) => ({
+      name,
+      members: Number(members),
+      unread: Number(unread),
+      mentions: Number(mentions),
+    }));
+  }
+
+  /**
+   * 2.1: the user has read a room or peer chat (`room`, default the
+   * current one), or the direct conversation `with` a user, up to the
+   * message `id`; their other sessions get a `read` event.
+   */
+  async markRead(id: number, place: { room?: string; with?: string } = {}): Promise<void> {
+    const params: Record<string, string> = { Id: String(id) };
+    if (place.room !== undefined) params.Room = place.room;
+    if (place.with !== undefined) params.With = place.with;
+    await this.#ok(Request.MARK_READ, params);
   }
 
   /**
@@ -313,9 +450,22 @@ export class ChatClient {
     return parseRoomPage(await this.#ok(Request.LIST_ROOMS, params));
   }
 
-  /** The members of the current room. */
-  async members(): Promise<string[]> {
-    return splitLines((await this.#ok(Request.LIST_MEMBERS)).content ?? "");
+  /** The members of the current room (2.1: or of `room`), each once. */
+  async members(options: { room?: string } = {}): Promise<string[]> {
+    const response = await this.#ok(Request.LIST_MEMBERS, roomParam(options.room));
+    if (!this.v21) return splitLines(response.content ?? "");
+    return parseRows(response.content ?? "", 2).map(([name]) => name);
+  }
+
+  /** 2.1: who belongs to the current room (or `room`), online or not. */
+  async memberStates(
+    options: { room?: string } = {},
+  ): Promise<{ name: string; online: boolean }[]> {
+    const response = await this.#ok(Request.LIST_MEMBERS, roomParam(options.room));
+    return parseRows(response.content ?? "", 2).map(([name, state]) => ({
+      name,
+      online: state === "online",
+    }));
   }
 
   /**
@@ -326,14 +476,17 @@ export class ChatClient {
     return splitLines((await this.#ok(Request.LIST_DIRECT)).content ?? "");
   }
 
-  /** Enters a room, leaving the current one. */
+  /**
+   * Enters a room, leaving the current one; in 2.1, adds it beside the
+   * others (or switches to it) and makes it the current one.
+   */
   async join(room: string): Promise<void> {
     await this.#ok(Request.JOIN_ROOM, { "Room-Name": room });
   }
 
-  /** Leaves the current room or peer chat. */
-  async leave(): Promise<void> {
-    await this.#ok(Request.EXIT_ROOM);
+  /** Leaves the current room or peer chat (2.1: or `room`, on every device, for good). */
+  async leave(room?: string): Promise<void> {
+    await this.#ok(Request.EXIT_ROOM, roomParam(room));
   }
 
   /**
@@ -346,7 +499,7 @@ export class ChatClient {
    * malformed version.
    */
   async hello(version?: string, capabilities?: readonly string[]): Promise<HelloResult> {
-    const params: Record<string, string> = { Version: version ?? PROTOCOL_VERSION };
+    const params: Record<string, string> = { Version: version ?? CLIENT_VERSION };
     if (capabilities !== undefined) params.Capabilities = capabilities.join(",");
     const response = version === undefined && capabilities === undefined
       ? await this.#greeting
@@ -489,9 +642,12 @@ export class ChatClient {
     await this.#ok(Request.CREATE_ROOM, { "Room-Name": room });
   }
 
-  /** Posts a message to the current room; resolves to its id and server time. */
-  async send(text: string): Promise<{ id: number; time: string }> {
-    const response = await this.#ok(Request.SEND_MSG, {}, text);
+  /**
+   * Posts a message to the current room (2.1: or `room`); resolves to its
+   * id and server time.
+   */
+  async send(text: string, options: { room?: string } = {}): Promise<{ id: number; time: string }> {
+    const response = await this.#ok(Request.SEND_MSG, roomParam(options.room), text);
     return { id: Number(response.params.Id), time: response.params.Time };
   }
 
@@ -644,6 +800,11 @@ export class ChatClient {
     this.#eventWaiter?.();
     this.#eventWaiter = null;
   }
+}
+
+/** The `Room` parameter of a request, when a room is named. */
+function roomParam(room: string | undefined): Record<string, string> {
+  return room === undefined ? {} : { Room: room };
 }
 
 /** The parameters of KICK, BAN and UNBAN. */

@@ -30,8 +30,13 @@ export type PeerAnswer = "accepted" | "declined" | "expired" | "withdrawn";
  * - `peerAnswer`: how `from`'s request to join the peer chat `room` ended,
  *   and `by` whom when a member answered; to the one who asked (who is in
  *   `room` once `accepted`) and to the members (unless accepted).
+ * - `read` (2.1): the user read `room` (or the direct conversation
+ *   `with` a user) up to `id` on another of their sessions.
  * - `notice`: a notice from the server's operator to everyone.
  * - `close`: the server is closing the connection, saying why.
+ *
+ * In a 2.1 session, `message` and `dm` carry `mentions` when the text
+ * mentions anyone, and every room the user belongs to sends `message`s.
  */
 export type ChatEvent =
   | {
@@ -42,10 +47,31 @@ export type ChatEvent =
     time: string;
     id: number;
     content: string;
+    /** 2.1: the users the message mentions, when any. */
+    mentions?: string[];
   }
   | { type: "join"; room: string; kind?: PlaceKind; user: string; time: string }
   | { type: "leave"; room: string; kind?: PlaceKind; user: string; time: string; reason?: string }
-  | { type: "dm"; from: string; to: string; time: string; id: number; content: string }
+  | {
+    type: "dm";
+    from: string;
+    to: string;
+    time: string;
+    id: number;
+    content: string;
+    /** 2.1: the recipient, when the message mentions them. */
+    mentions?: string[];
+  }
+  | {
+    type: "read";
+    /** The room or peer chat read; absent for a direct conversation. */
+    room?: string;
+    kind?: PlaceKind;
+    /** The other user of the direct conversation read. */
+    with?: string;
+    id: number;
+    time: string;
+  }
   | { type: "kicked"; room: string; by: string; reason: string; banned: boolean; time: string }
   | { type: "groupEnd"; room: string; time: string }
   | { type: "peerInvite"; room: string; from: string; expires: string; time: string }
@@ -95,6 +121,7 @@ export function decodeEvent(message: Message): ChatEvent | null {
         time: p.Time,
         id: Number(p.Id),
         content: message.content ?? "",
+        ...mentionsOf(p.Mentions),
       };
     case Event.EVT_JOIN:
       return { type: "join", room: p.Room, kind, user: p.User, time: p.Time };
@@ -115,6 +142,14 @@ export function decodeEvent(message: Message): ChatEvent | null {
         time: p.Time,
         id: Number(p.Id),
         content: message.content ?? "",
+        ...mentionsOf(p.Mentions),
+      };
+    case Event.EVT_READ:
+      return {
+        type: "read",
+        ...(p.With === undefined ? { room: p.Room, kind } : { with: p.With }),
+        id: Number(p.Id),
+        time: p.Time,
       };
     case Event.EVT_KICKED:
       return {
@@ -151,4 +186,9 @@ export function decodeEvent(message: Message): ChatEvent | null {
     default:
       return null;
   }
+}
+
+/** The `mentions` of an event with a `Mentions` parameter (names separated by TAB). */
+function mentionsOf(value: string | undefined): { mentions?: string[] } {
+  return value ? { mentions: value.split("\t") } : {};
 }

@@ -16,6 +16,7 @@ import { WAITING_PER_RUNNING, WorkQueue } from "./limits/work_queue.ts";
 import { BUSY_RETRY_MS, type Outcome, rateLimited } from "./outcome.ts";
 import type { PasswordScheme } from "./passwords.ts";
 import type { Session } from "./session.ts";
+import { MAX_TOKEN_LENGTH, TOKEN_IDLE_MS, tokenHash } from "./tokens.ts";
 
 /** Shortest password REGISTER accepts, in characters. */
 export const MIN_PASSWORD_LENGTH = 8;
@@ -144,10 +145,62 @@ export class Accounts {
    * not tell which. Passwords wait their turn to be checked, those from
    * quiet addresses first.
    */
-  async authenticate(
+  authenticate(session: Session, username: string, password: string): Promise<string | Outcome> {
+    return this.#check(
+      session,
+      username,
+      (user, urgent) => this.#passwordMatches(user, password, urgent),
+    );
+  }
+
+  /**
+   * Checks a login with a sign-in token instead of a password (protocol
+   * 2.1), as {@link Accounts.authenticate} checks a password: the token
+   * must be the user's, unused for less than {@link TOKEN_IDLE_MS}, and a
+   * wrong one counts as a failed login. Its last use becomes now.
+   */
+  authenticateToken(session: Session, username: string, token: string): Promise<string | Outcome> {
+    return this.#check(session, username, async (user) => {
+      if (token.length > MAX_TOKEN_LENGTH || nameFormProblem(user) !== null) return false;
+      const { store, now } = this.#options;
+      const owner = await store.useToken(tokenHash(token), now(), TOKEN_IDLE_MS);
+      if (owner !== user) return false;
+      const account = await store.getAccount(user);
+      return account !== null && !account.disabled;
+    });
+  }
+
+  /**
+   * Changes the password of the session's user, once `old` is checked as a
+   * login's password is, and drops every token of theirs. Accounts from
+   * globals.txt change there.
+   */
+  async changePassword(session: Session, old: string, password: string): Promise<Outcome> {
+    const user = session.user!;
+    const checked = await this.authenticate(session, user, old);
+    if (typeof checked !== "string") return checked;
+    const weakness = passwordProblem(password, user);
+    if (weakness) return { status: "WEAK_PASSWORD", reason: weakness };
+    const { store, passwords, scryptCost, now, log } = this.#options;
+    const account = await store.getAccount(user);
+    if (account?.source !== "registered") {
+      return { status: "NOT_ALLOWED", reason: "this account's password is set in globals.txt" };
+    }
+    const passwordHash = await this.#work.run(
+      () => passwords.hash(password, scryptCost),
+      { urgent: this.#flood.isQuiet(session.ip, now()) },
+    );
+    if (passwordHash === null) return rateLimited(BUSY_RETRY_MS, PASSWORDS_BUSY);
+    await store.changePassword(user, passwordHash);
+    log(`password-changed user=${JSON.stringify(user)}`);
+    return { status: "OK" };
+  }
+
+  /** A login's check of a secret, `matches`, within the throttle of failed logins. */
+  async #check(
     session: Session,
     username: string,
-    password: string,
+    matches: (user: string, urgent: boolean) => Promise<boolean | null>,
   ): Promise<string | Outcome> {
     const { now, log } = this.#options;
     const user = username.normalize("NFC");
@@ -164,17 +217,17 @@ export class Accounts {
       log(`login-throttled session=${session.id} addr=${session.sink.address}`);
       return rateLimited(wait, "too many failed logins; wait before trying again");
     }
-    let matches: boolean | null = null;
+    let matched: boolean | null = null;
     try {
-      matches = await this.#passwordMatches(user, password, urgent);
+      matched = await matches(user, urgent);
     } finally {
-      if (matches === null) this.#flood.loginAbandoned(key, ip);
-      else if (matches) this.#flood.loginSucceeded(key, ip);
+      if (matched === null) this.#flood.loginAbandoned(key, ip);
+      else if (matched) this.#flood.loginSucceeded(key, ip);
       else this.#flood.loginFailed(ip, now());
       this.#wakeLogins(ip);
     }
-    if (matches === null) return rateLimited(BUSY_RETRY_MS, PASSWORDS_BUSY);
-    if (!matches) {
+    if (matched === null) return rateLimited(BUSY_RETRY_MS, PASSWORDS_BUSY);
+    if (!matched) {
       const failures = this.#flood.loginFailures(key, now());
       log(
         `login-failed session=${session.id} addr=${session.sink.address} user=${

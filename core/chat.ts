@@ -10,12 +10,13 @@
  * @module
  */
 
+import { directRoomName } from "../protocol/direct_room_name.ts";
 import { DEFAULT_MAX_MESSAGE_CHARS } from "../protocol/message_text.ts";
 import { nameProblem } from "../protocol/names.ts";
 import type { ChatStore, HistoryRange, StoredState } from "../store/store.ts";
 import { Accounts } from "./accounts.ts";
 import { DirectMessages, type DirectOutcome } from "./direct_messages.ts";
-import { type LeaveCause, LEFT, LOGGED_OUT } from "./events.ts";
+import { type ChatEvent, type LeaveCause, LEFT, LOGGED_OUT } from "./events.ts";
 import {
   EVERYONE,
   type FanoutBus,
@@ -51,11 +52,12 @@ import {
   SCRYPT,
 } from "./passwords.ts";
 import { PeerChats } from "./peer_chats.ts";
-import { type DuplicateLoginPolicy, Presence } from "./presence.ts";
+import { DEFAULT_MAX_DEVICES, type DuplicateLoginPolicy, Presence } from "./presence.ts";
 import type { PollLogLimits } from "./room.ts";
 import { DEFAULT_MAX_ROOMS, DEFAULT_MAX_ROOMS_PER_USER, type RoomCount, Rooms } from "./rooms.ts";
 import { Search, type SearchAnswer, type SearchLimits, type SearchPageWanted } from "./search.ts";
 import type { Session } from "./session.ts";
+import { newToken, tokenHash, TOKENS_PER_USER } from "./tokens.ts";
 
 /** Settings of a {@link Chat}. */
 export interface ChatOptions {
@@ -96,6 +98,10 @@ export interface ChatOptions {
    * many may wait. Default {@link DEFAULT_HISTORY_CONCURRENCY}.
    */
   historyConcurrency?: number;
+  /** Most 2.1 sessions (devices) of one user at once. Default {@link DEFAULT_MAX_DEVICES}. */
+  maxDevices?: number;
+  /** Most public rooms one user belongs to (2.1). Default {@link DEFAULT_MAX_JOINED_ROOMS}. */
+  maxJoinedRooms?: number;
   /** Most public rooms on the server; CREATE_ROOM beyond it is refused. Default 10,000. */
   maxRooms?: number;
   /** How requests to join a peer chat are bounded. Default {@link DEFAULT_INVITATION_LIMITS}. */
@@ -112,6 +118,38 @@ export interface ChatOptions {
   now?: () => number;
   /** Receives one line per significant event. */
   log?: (line: string) => void;
+}
+
+/** Most public rooms one user belongs to at once (2.1), unless told otherwise. */
+export const DEFAULT_MAX_JOINED_ROOMS = 100;
+
+/** The outcome of a login or a password change: in a 2.1 session, a new sign-in token. */
+export type LoginOutcome = Outcome & { token?: string };
+
+/** A public room on a page of the list, as a 2.1 session sees it. */
+export interface RoomRow extends RoomCount {
+  /** Whether the session's user belongs to it. */
+  joined: boolean;
+  /** Messages after the user's read position (0 unless joined). */
+  unread: number;
+  /** Those that mention the user. */
+  mentions: number;
+}
+
+/** A conversation (direct or peer chat) and what the session's user has not read in it. */
+export interface ConversationRow {
+  /** The other user of a direct conversation, or the name of a peer chat. */
+  name: string;
+  /** A peer chat's users present; 2 for a direct conversation. */
+  members: number;
+  unread: number;
+  mentions: number;
+}
+
+/** A member of a place (2.1): who belongs, or is in it, and whether they are online. */
+export interface MemberRow {
+  name: string;
+  online: boolean;
 }
 
 /** Where an online user is, for WHO. */
@@ -142,10 +180,13 @@ export class Chat {
   readonly #direct: DirectMessages;
   readonly #moderation: Moderation;
   readonly #search: Search;
+  readonly #ids: MessageIds;
+  readonly #maxJoinedRooms: number;
 
   constructor(options: ChatOptions) {
     const { store, state } = options;
     this.#store = store;
+    this.#maxJoinedRooms = options.maxJoinedRooms ?? DEFAULT_MAX_JOINED_ROOMS;
     const now = this.#now = options.now ?? Date.now;
     const log = this.#log = options.log ?? (() => {});
     const admins = options.admins ?? new Set();
@@ -154,6 +195,7 @@ export class Chat {
     const presence = this.#presence = new Presence({
       maxOnline: options.maxOnline,
       duplicateLogin: options.duplicateLogin ?? "refuse",
+      maxDevices: options.maxDevices ?? DEFAULT_MAX_DEVICES,
       replace: (earlier, reason) => this.#close(earlier, reason),
       log,
     });
@@ -169,7 +211,7 @@ export class Chat {
       log,
     });
     const local = this.#local = new SessionDelivery(rooms, presence);
-    const ids = new MessageIds(state.lastMessageId);
+    const ids = this.#ids = new MessageIds(state.lastMessageId);
     const node: NodeChat = {
       membersOf: (place) => rooms.at(place)?.size ?? 0,
       apply: (change) => this.#apply(change),
@@ -187,8 +229,13 @@ export class Chat {
       bus,
       invitations,
       ids,
+      presence,
       now,
     });
+    for (const { room, user } of state.belongings) {
+      const stored = rooms.get(room);
+      if (stored) memberships.restore(stored, user);
+    }
     this.#accounts = new Accounts({
       store,
       passwords: options.passwords ?? SCRYPT,
@@ -263,11 +310,57 @@ export class Chat {
     username: string,
     password: string,
     push: boolean,
-  ): Promise<Outcome> {
+  ): Promise<LoginOutcome> {
     if (session.user !== null) return { status: "ALREADY_LOGIN" };
     const user = await this.#accounts.authenticate(session, username, password);
     if (typeof user !== "string") return user;
-    return { status: this.#presence.admit(session, user, push) };
+    if (!session.v21) return { status: this.#presence.admit(session, user, push) };
+    const admitted = this.#admit(session, user, push);
+    return admitted.status === "OK" ? this.#withNewToken(session, admitted) : admitted;
+  }
+
+  /**
+   * Logs a 2.1 session in with a sign-in token instead of a password (see
+   * {@link Accounts.authenticateToken}); it keeps that token.
+   */
+  async resume(session: Session, username: string, token: string, push: boolean): Promise<Outcome> {
+    if (session.user !== null) return { status: "ALREADY_LOGIN" };
+    const user = await this.#accounts.authenticateToken(session, username, token);
+    if (typeof user !== "string") return user;
+    const admitted = this.#admit(session, user, push);
+    if (admitted.status === "OK") session.tokenHash = tokenHash(token);
+    return admitted;
+  }
+
+  /**
+   * Changes the password of the session's user (see
+   * {@link Accounts.changePassword}); every token of theirs is dropped, and
+   * a 2.1 session gets a new one.
+   */
+  async changePassword(session: Session, old: string, password: string): Promise<LoginOutcome> {
+    const outcome = await this.#accounts.changePassword(session, old, password);
+    if (outcome.status !== "OK" || !session.v21 || session.user === null) return outcome;
+    return this.#withNewToken(session, outcome);
+  }
+
+  /** A 2.1 session comes online, into every place its user belongs to. */
+  #admit(session: Session, user: string, push: boolean): Outcome {
+    const status = this.#presence.admit(session, user, push);
+    if (status === "ALREADY_ONLINE" && this.#presence.sessionsOf(user).every((s) => s.v21)) {
+      return { status, reason: "signed in on as many devices as one user may be" };
+    }
+    if (status === "OK") this.#memberships.arrive(session);
+    return { status };
+  }
+
+  /** The outcome with a new sign-in token of the session's user, which it keeps. */
+  async #withNewToken(session: Session, outcome: Outcome): Promise<LoginOutcome> {
+    const token = newToken();
+    const hash = tokenHash(token);
+    const user = session.user!;
+    await this.#store.saveToken({ hash, user, createdAt: this.#now() }, TOKENS_PER_USER);
+    session.tokenHash = hash;
+    return { ...outcome, token };
   }
 
   /**
@@ -325,9 +418,22 @@ export class Chat {
     return wait === 0 ? null : rateLimited(wait, "too many messages; slow down");
   }
 
-  /** Logs a session out (LOGOUT), leaving its room. */
-  logout(session: Session): ChatStatus {
-    return this.#logout(session, LOGGED_OUT);
+  /**
+   * Logs a session out (LOGOUT), leaving its room; the token it signed in
+   * with (2.1) is dropped. `everywhere`: every token of the user is, and
+   * their other sessions are closed.
+   */
+  logout(session: Session, everywhere = false): ChatStatus | Promise<ChatStatus> {
+    const { user, tokenHash } = session;
+    if (user === null) return "NOT_LOGIN";
+    if (everywhere) {
+      for (const other of this.#presence.sessionsOf(user)) {
+        if (other !== session) this.#close(other, "signed out everywhere");
+      }
+    }
+    const status = this.#logout(session, LOGGED_OUT);
+    if (!everywhere && tokenHash === null) return status;
+    return this.#store.dropTokens(user, everywhere ? undefined : tokenHash!).then(() => status);
   }
 
   /**
@@ -344,6 +450,76 @@ export class Chat {
   /** See {@link Rooms.page}. */
   roomPage(after: string | null, limit: number): { rooms: RoomCount[]; more: boolean } | null {
     return this.#rooms.page(after, limit);
+  }
+
+  /**
+   * A page of the public rooms as a 2.1 session lists them: whether its
+   * user belongs to each, and what they have not read there. Null when
+   * `after` names no room.
+   */
+  async roomRows(
+    session: Session,
+    after: string | null,
+    limit: number,
+  ): Promise<{ rooms: RoomRow[]; more: boolean } | null> {
+    const page = this.#rooms.page(after, limit);
+    if (!page) return null;
+    const user = session.user!;
+    const belongs = this.#memberships.roomsOf(user);
+    const joined = page.rooms.map(({ name }) => belongs.has(this.#rooms.get(name)!));
+    const names = page.rooms.filter((_, i) => joined[i]).map((room) => room.name);
+    const counts = await this.#store.readCounts("room", names, user);
+    let next = 0;
+    const rooms = page.rooms.map((room, i) => {
+      const { unread, mentions } = joined[i] ? counts[next++] : { unread: 0, mentions: 0 };
+      return { ...room, joined: joined[i], unread, mentions };
+    });
+    return { rooms, more: page.more };
+  }
+
+  /** The direct conversations of the session's user, the latest first, with what they have not read. */
+  async directRows(session: Session): Promise<ConversationRow[]> {
+    const user = session.user!;
+    const partners = await this.#direct.partners(session);
+    const names = partners.map((partner) => directRoomName(user, partner));
+    const counts = await this.#store.readCounts("direct", names, user);
+    return partners.map((name, i) => ({ name, members: 2, ...counts[i] }));
+  }
+
+  /** The peer chats the session is in, with what its user has not read there. */
+  async peerChatRows(session: Session): Promise<ConversationRow[]> {
+    const peerChats = [...session.memberships.keys()].filter((room) => room.kind === "group");
+    const names = peerChats.map((room) => room.name);
+    const counts = await this.#store.readCounts("group", names, session.user!);
+    return peerChats.map((room, i) => ({ name: room.name, members: room.users, ...counts[i] }));
+  }
+
+  /**
+   * Moves the read position of the session's user in a place up to the
+   * message `id`: a room or peer chat the session is in, or with `withUser`
+   * their direct conversation. Their other sessions are told.
+   */
+  async markRead(
+    session: Session,
+    place: { room?: string; withUser?: string },
+    id: number,
+  ): Promise<Outcome> {
+    const user = session.user!;
+    if (id > this.#ids.last) return { status: "BAD_REQUEST", reason: "Id names no message yet" };
+    let event: ChatEvent;
+    if (place.withUser !== undefined) {
+      const other = place.withUser.normalize("NFC");
+      if (nameProblem(other) || other === user) return { status: "NO_SUCH_USER" };
+      await this.#store.markRead("direct", directRoomName(user, other), user, id);
+      event = { type: "read", place: null, with: other, id, time: this.#now() };
+    } else {
+      const room = this.#memberships.find(session, place.room)?.room;
+      if (!room) return { status: "NOT_IN_ROOM" };
+      await this.#store.markRead(room.kind, room.name, user, id);
+      event = { type: "read", place: room.place, with: null, id, time: this.#now() };
+    }
+    this.#bus.publish({ kind: "user", user }, event, session.id);
+    return { status: "OK" };
   }
 
   /** See {@link Rooms.occupiedFirst}. */
@@ -381,21 +557,70 @@ export class Chat {
       return { status: "BANNED", reason: ban.reason || `banned by ${ban.bannedBy}` };
     }
     if (session.room === room) return { status: "OK" };
+    // a 2.1 session switches to a room its user belongs to
+    const membership = session.memberships.get(room);
+    if (membership) {
+      session.current = membership;
+      return { status: "OK" };
+    }
+    if (session.v21 && this.#memberships.roomsOf(session.user!).size >= this.#maxJoinedRooms) {
+      return {
+        status: "NOT_ALLOWED",
+        reason: `you are in ${this.#maxJoinedRooms} rooms, the most one user may; leave one first`,
+      };
+    }
     const wait = this.#flood.joinWait(session.user!, this.#now());
     if (wait > 0) return rateLimited(wait, "too many room changes; slow down");
-    return this.#memberships.moveTo(session, room).then(() => ({ status: "OK" }));
+    const joined = session.v21
+      ? this.#memberships.join(session, room, true)
+      : this.#memberships.moveTo(session, room);
+    return joined.then(() => ({ status: "OK" }));
   }
 
-  /** Takes a session out of its room or peer chat. */
-  exitRoom(session: Session): ChatStatus {
-    if (!session.current) return "NOT_IN_ROOM";
-    this.#memberships.leave(session.current, LEFT);
-    return "OK";
+  /**
+   * Takes a session out of its room or peer chat; a 2.1 session's user out
+   * of the one named `room` (by default the current one), with every
+   * session, and no longer belonging to it.
+   */
+  exitRoom(session: Session, room?: string): ChatStatus | Promise<ChatStatus> {
+    const membership = this.#memberships.find(session, room);
+    if (!membership) return "NOT_IN_ROOM";
+    if (!session.v21) {
+      this.#memberships.leave(membership, LEFT);
+      return "OK";
+    }
+    return this.#memberships.remove(session.user!, membership.room, LEFT, session)
+      .then(() => "OK");
   }
 
-  /** The members of the session's room, or null when it is in none. */
-  members(session: Session): string[] | null {
-    return session.room?.members.map((member) => member.session.user!) ?? null;
+  /**
+   * The users in the session's room (or, 2.1, the one named), each once,
+   * in the order they came; null when it is in none.
+   */
+  members(session: Session, room?: string): string[] | null {
+    const place = this.#memberships.find(session, room)?.room;
+    if (!place) return null;
+    const users = place.members.map((member) => member.session.user!);
+    return place.size === place.users ? users : [...new Set(users)];
+  }
+
+  /**
+   * The members of a place as a 2.1 session lists them: those who belong
+   * to a public room, online or not, then those in it who do not; null
+   * when the session is in no such place.
+   */
+  memberRows(session: Session, room?: string): MemberRow[] | null {
+    const place = this.#memberships.find(session, room)?.room;
+    if (!place) return null;
+    const rows = [...place.belonging.values()].map((name) => ({
+      name,
+      online: this.#presence.sessionsOf(name).length > 0,
+    }));
+    const listed = new Set(place.belonging.values());
+    for (const name of this.members(session, room)!) {
+      if (!listed.has(name)) rows.push({ name, online: true });
+    }
+    return rows;
   }
 
   /** Every online user and where each is. */
@@ -408,19 +633,28 @@ export class Chat {
     }));
   }
 
-  /** Posts a message to the session's room or peer chat (see {@link Messaging.post}). */
-  post(session: Session, text: string): PostOutcome | Promise<PostOutcome> {
-    return this.#messaging.post(session, text);
+  /**
+   * Posts a message to the session's room or peer chat, or (2.1) the one
+   * named `room` (see {@link Messaging.post}).
+   */
+  post(session: Session, text: string, room?: string): PostOutcome | Promise<PostOutcome> {
+    return this.#messaging.post(session, text, this.#memberships.find(session, room)?.room ?? null);
   }
 
   /** What a polling session has not read yet (see {@link Messaging.unread}). */
-  receive(session: Session, maxChars: number): Promise<Unread> {
-    return this.#messaging.unread(session, maxChars);
+  receive(session: Session, maxChars: number, room?: string): Promise<Unread> {
+    return this.#messaging.unread(session, maxChars, () => this.#memberships.find(session, room));
   }
 
   /** A page of stored messages (see {@link Messaging.history}). */
-  history(session: Session, range: HistoryRange, withUser?: string): Promise<HistoryPage> {
-    return this.#messaging.history(session, range, withUser);
+  history(
+    session: Session,
+    range: HistoryRange,
+    withUser?: string,
+    room?: string,
+  ): Promise<HistoryPage> {
+    const membership = this.#memberships.find(session, room);
+    return this.#messaging.history(session, range, withUser, membership);
   }
 
   /** The users the session's user has direct conversations with, the latest first. */
@@ -448,9 +682,9 @@ export class Chat {
     return this.#peerChats.decline(session, userName);
   }
 
-  /** Leaves the session's peer chat ("bye"). */
-  peerBye(session: Session): ChatStatus {
-    return this.#peerChats.bye(session);
+  /** Leaves the session's peer chat, or (2.1) the one named `room` ("bye"). */
+  peerBye(session: Session, room?: string): ChatStatus {
+    return this.#peerChats.bye(session, this.#memberships.find(session, room));
   }
 
   /**
@@ -485,11 +719,11 @@ export class Chat {
     return this.#kickHere(name, reason);
   }
 
-  /** Disconnects the user's session on this server; false when there is none. */
+  /** Disconnects the user's sessions on this server; false when there is none. */
   #kickHere(user: string, reason: string): boolean {
-    const session = this.#presence.sessionOf(user);
-    if (!session) return false;
-    this.#close(session, reason);
+    const sessions = this.#presence.sessionsOf(user);
+    if (sessions.length === 0) return false;
+    for (const session of sessions) this.#close(session, reason);
     this.#log(`kicked-by-operator user=${JSON.stringify(user)}`);
     return true;
   }
@@ -500,15 +734,24 @@ export class Chat {
       case "room-created":
         this.#rooms.adopt(change.room);
         break;
-      case "banned":
+      case "banned": {
+        // the banning server told everyone: here the user's sessions only leave
+        const room = this.#rooms.get(change.ban.room);
+        if (room) this.#memberships.adoptBelonging(room, change.ban.user, false);
         this.#moderation.adoptBan(change.ban);
         break;
+      }
       case "unbanned":
         this.#moderation.adoptUnban(change.room, change.user);
         break;
       case "operator-kick":
         this.#kickHere(change.user, change.reason);
         break;
+      case "belonging": {
+        const room = this.#rooms.get(change.room);
+        if (room) this.#memberships.adoptBelonging(room, change.user, change.belongs);
+        break;
+      }
     }
   }
 

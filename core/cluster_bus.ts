@@ -16,7 +16,7 @@
  */
 
 import type { RoomKind, RoomSequence, SequencedMessage } from "../store/records.ts";
-import type { ChatEvent, MessagePosted, Place } from "./events.ts";
+import { type ChatEvent, type MessagePosted, NO_MENTIONS, type Place } from "./events.ts";
 import type { Audience, FanoutBus, LocalDelivery, NodeChat, SharedChange } from "./fanout_bus.ts";
 
 /** What goes over the link besides messages: an event for another server's sessions, or a change. */
@@ -368,5 +368,6 @@ function eventOf(order: RoomOrder, message: SequencedMessage): MessagePosted {
     from: message.sender,
     time: message.time,
     text: message.content,
+    mentions: message.mentions ?? NO_MENTIONS,
   };
 }

@@ -122,6 +122,7 @@ Deno.test("a message posted here keeps its poster out, and is announced", async 
     from: "ann",
     time: 2,
     text: "m2",
+    mentions: [],
   };
   bus.publish({ kind: "place", place: LOBBY }, posted, 7);
   assert.equal(announced.length, 1);
@@ -147,6 +148,7 @@ Deno.test("a gap fill leaves a post still in flight here to its own publishing, 
     from: "ann",
     time: 2,
     text: "m2",
+    mentions: [],
   };
   bus.publish({ kind: "place", place: LOBBY }, posted, 7);
   bus.posting(LOBBY, "ann", -1);

@@ -6,8 +6,11 @@
  */
 
 import { directRoomName, directRoomUsers } from "../protocol/direct_room_name.ts";
+import { nameKey } from "../protocol/names.ts";
 import type { ChatStore } from "../store/store.ts";
+import { NO_MENTIONS } from "./events.ts";
 import type { FanoutBus } from "./fanout_bus.ts";
+import { findMentions } from "./mentions.ts";
 import type { Messaging } from "./messaging.ts";
 import type { Outcome } from "./outcome.ts";
 import { offlineReason, type Presence } from "./presence.ts";
@@ -48,7 +51,11 @@ export class DirectMessages {
       return { status: "PEER_OFFLINE", reason: offlineReason(to) };
     }
     const name = directRoomName(from, to);
-    const record = messaging.record("direct", name, from, text);
+    const toKey = text.includes("@") ? nameKey(to) : "";
+    const mentions = toKey === ""
+      ? NO_MENTIONS
+      : findMentions(text, (key) => key === toKey ? to : undefined, from);
+    const record = messaging.record("direct", name, from, text, mentions);
     const time = record.time;
     const stored = Promise.all([
       store.createRoom({ kind: "direct", name, createdBy: null, createdAt: time }),
@@ -58,7 +65,10 @@ export class DirectMessages {
     ]);
     return stored.then(([, , , appended]) => {
       const id = appended ? appended.id : record.id;
-      bus.publish({ kind: "user", user: to }, { type: "direct", id, from, to, time, text }, 0);
+      const event = { type: "direct", id, from, to, time, text, mentions } as const;
+      bus.publish({ kind: "user", user: to }, event, 0);
+      // the sender's other devices (2.1) see what was sent from this one
+      if (session.v21) bus.publish({ kind: "user", user: from }, event, session.id);
       return { status: "OK", id, time };
     });
   }

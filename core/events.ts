@@ -47,6 +47,8 @@ export interface MessagePosted {
   readonly from: string;
   readonly time: number;
   readonly text: string;
+  /** The users it mentions (see `mentions.ts`); told to 2.1 sessions only. */
+  readonly mentions: readonly string[];
 }
 
 /** Someone came into a place (to its other members). */
@@ -116,6 +118,23 @@ export interface DirectMessage {
   readonly to: string;
   readonly time: number;
   readonly text: string;
+  /** The recipient when the text mentions them, else none; told to 2.1 sessions only. */
+  readonly mentions: readonly string[];
+}
+
+/**
+ * The receiver's user has read a place up to a message, on another of
+ * their sessions (protocol 2.1).
+ */
+export interface ReadMoved {
+  readonly type: "read";
+  /** The room or peer chat; null for a direct conversation. */
+  readonly place: Place | null;
+  /** The other user of a direct conversation; null for a room or peer chat. */
+  readonly with: string | null;
+  /** The id of the last message read. */
+  readonly id: number;
+  readonly time: number;
 }
 
 /** A notice from the operator to everyone connected. */
@@ -135,7 +154,11 @@ export type ChatEvent =
   | InvitationAsked
   | InvitationAnswered
   | DirectMessage
+  | ReadMoved
   | Notice;
+
+/** The mentions of a message that mentions nobody, made once. */
+export const NO_MENTIONS: readonly string[] = Object.freeze([]);
 
 /** The causes without fields, made once. */
 export const LEFT: LeaveCause = { kind: "left" };

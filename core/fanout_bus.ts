@@ -36,6 +36,13 @@ export type SharedChange =
   | { readonly type: "banned"; readonly ban: BanRecord }
   /** A ban was lifted. */
   | { readonly type: "unbanned"; readonly room: string; readonly user: string }
+  /** A user came to belong to a public room, or no longer does (2.1). */
+  | {
+    readonly type: "belonging";
+    readonly room: string;
+    readonly user: string;
+    readonly belongs: boolean;
+  }
   /** The operator disconnects a user (console KICK). */
   | { readonly type: "operator-kick"; readonly user: string; readonly reason: string };
 

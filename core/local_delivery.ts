@@ -54,11 +54,11 @@ export class SessionDelivery implements LocalDelivery {
       case "place":
         this.#rooms.at(to.place)?.deliver(event, exceptSession);
         break;
-      case "user": {
-        const session = this.#presence.sessionOf(to.user);
-        if (session) give(session, event, exceptSession);
+      case "user":
+        for (const session of this.#presence.sessionsOf(to.user)) {
+          give(session, event, exceptSession);
+        }
         break;
-      }
       case "everyone":
         for (const session of this.#presence.sessions()) give(session, event, exceptSession);
         break;

@@ -2,16 +2,22 @@
  * Coming into places and leaving them: what the others are told, what is
  * stored, and what ends with it — a peer chat left with one member ends,
  * and a session that moves withdraws its request to join a peer chat.
- * Today a session is in one place at a time: coming into one leaves the
- * others. No I/O but through the store.
+ * A session of protocol 2.0 (or the original) is in one place at a time:
+ * coming into one leaves the others. A 2.1 session is in every place its
+ * user belongs to, beside the user's other 2.1 sessions; which public rooms
+ * a user belongs to is stored, and lasts from one session to the next
+ * (presence, who is connected, stays apart: a 2.1 session coming and going
+ * is told to nobody). No I/O but through the store.
  * @module
  */
 
+import { nameKey } from "../protocol/names.ts";
 import type { ChatStore } from "../store/store.ts";
 import { type LeaveCause, MOVED } from "./events.ts";
 import type { FanoutBus } from "./fanout_bus.ts";
 import type { Invitations } from "./invitations.ts";
 import type { MessageIds } from "./message_ids.ts";
+import type { Presence } from "./presence.ts";
 import type { Room } from "./room.ts";
 import { Membership, type Session } from "./session.ts";
 
@@ -21,15 +27,60 @@ export interface MembershipsOptions {
   bus: FanoutBus;
   invitations: Invitations;
   ids: MessageIds;
+  presence: Presence;
   now: () => number;
 }
+
+const NO_ROOMS: ReadonlySet<Room> = new Set();
+
+/** A settled promise's value, not wanted. */
+function ignore(): void {}
 
 /** Who is in which place. */
 export class Memberships {
   readonly #options: MembershipsOptions;
+  /** The public rooms each user belongs to (2.1), in the order they came to belong. */
+  readonly #belongs = new Map<string, Set<Room>>();
 
   constructor(options: MembershipsOptions) {
     this.#options = options;
+  }
+
+  /** Takes in that a user belongs to a public room, as stored. */
+  restore(room: Room, user: string): void {
+    this.#belong(room, user);
+  }
+
+  /**
+   * Takes over whether a user belongs to a public room from another server
+   * (which told everyone and stored it), so that mentions and member lists
+   * here see it and the user's next session here comes into the room.
+   */
+  adoptBelonging(room: Room, user: string, belongs: boolean): void {
+    if (belongs) this.#belong(room, user);
+    else this.#unbelong(room, user);
+  }
+
+  /** The public rooms a user belongs to (2.1), in the order they came to belong. */
+  roomsOf(user: string): ReadonlySet<Room> {
+    return this.#belongs.get(user) ?? NO_ROOMS;
+  }
+
+  /**
+   * The membership of a session that a request acts on: its current one,
+   * or in a 2.1 session the one in the place named `name` (a public room
+   * before a peer chat of the same name); null when it is in none.
+   */
+  find(session: Session, name?: string): Membership | null {
+    if (name === undefined || !session.v21) return session.current;
+    const wanted = name.normalize("NFC");
+    let found: Membership | null = null;
+    for (const membership of session.memberships.values()) {
+      if (membership.room.name !== wanted) continue;
+      if (membership.room.kind === "room") return membership;
+      found = membership;
+    }
+    return found;
   }
 
   /**
@@ -40,9 +91,7 @@ export class Memberships {
   moveTo(session: Session, room: Room): Promise<void> {
     const { store, bus, ids, now } = this.#options;
     this.leaveAll(session, MOVED);
-    const membership = new Membership(session, room, ids.last);
-    room.add(membership);
-    session.memberships.set(room, membership);
+    const membership = this.#add(session, room, ids.last);
     session.current = membership;
     bus.publish(room.audience, {
       type: "joined",
@@ -54,10 +103,96 @@ export class Memberships {
     return store.addMembership(room.kind, room.name, session.user!, now(), joinedAfter);
   }
 
-  /** Takes the session out of every place, and withdraws its request to join a peer chat. */
+  /**
+   * A 2.1 session comes online: into every public room its user belongs
+   * to, and every peer chat the user's other sessions are in, telling
+   * nobody. The first of them becomes its current place.
+   */
+  arrive(session: Session): void {
+    const user = session.user!;
+    const last = this.#options.ids.last;
+    for (const room of this.roomsOf(user)) this.#add(session, room, last);
+    for (const other of this.#options.presence.sessionsOf(user)) {
+      for (const { room, joinedAfter } of other.memberships.values()) {
+        if (room.kind === "group" && !session.memberships.has(room)) {
+          this.#add(session, room, joinedAfter);
+        }
+      }
+    }
+    session.current = session.memberships.values().next().value ?? null;
+  }
+
+  /**
+   * 2.1: the user of `session` comes into a room or peer chat with every
+   * one of their 2.1 sessions; it becomes the current place of `session`
+   * when `current`, and of any session that had none. Its members, the user's other
+   * sessions among them, are told. The user belongs to a public room from
+   * now on, and has read what was said before. Resolves once stored.
+   */
+  join(session: Session, room: Room, current: boolean): Promise<void> {
+    const { store, bus, ids, presence, now } = this.#options;
+    const user = session.user!;
+    const joinedAfter = ids.last;
+    for (const device of presence.sessionsOf(user)) {
+      if (device.memberships.has(room)) continue;
+      const membership = this.#add(device, room, joinedAfter);
+      if (device.current === null) device.current = membership;
+    }
+    if (current) session.current = session.memberships.get(room)!;
+    const time = now();
+    bus.publish(room.audience, { type: "joined", place: room.place, user, time }, session.id);
+    let stored;
+    if (room.kind === "room") {
+      this.#belong(room, user);
+      bus.share({ type: "belonging", room: room.name, user, belongs: true });
+      stored = store.setBelonging(room.name, user, true, time);
+    } else {
+      stored = store.addMembership(room.kind, room.name, user, time, joinedAfter);
+    }
+    const read = store.markRead(room.kind, room.name, user, joinedAfter);
+    return Promise.all([stored, read]).then(ignore);
+  }
+
+  /**
+   * Takes a user out of a place with all of their sessions (a 2.1 user
+   * leaving, or anyone kicked or banned): its members are told once, and
+   * when the user left on purpose their other sessions but `asking` too. A
+   * user who belonged to a public room belongs no more. Resolves once
+   * stored.
+   */
+  remove(user: string, room: Room, cause: LeaveCause, asking: Session | null): Promise<void> {
+    const { store, bus, presence, now } = this.#options;
+    const members = presence.sessionsOf(user).filter((session) => session.memberships.has(room));
+    // a session of one room at a time leaves as it always has
+    const single = members.length === 1 && !members[0].v21 ? members[0] : null;
+    if (single) this.leave(single.memberships.get(room)!, cause);
+    else for (const session of members) this.#remove(session.memberships.get(room)!);
+    const belonged = room.kind === "room" && this.#unbelong(room, user);
+    if (!single && (members.length > 0 || belonged)) {
+      const left = { type: "left", place: room.place, user, time: now(), cause } as const;
+      bus.publish(room.audience, left, 0);
+      if (cause.kind === "left") bus.publish({ kind: "user", user }, left, asking?.id ?? 0);
+      if (room.kind === "group" && room.users === 1) this.#end(room);
+    }
+    if (!belonged) return Promise.resolve();
+    bus.share({ type: "belonging", room: room.name, user, belongs: false });
+    return store.setBelonging(room.name, user, false, now());
+  }
+
+  /**
+   * Takes the session out of every place, and withdraws its request to
+   * join a peer chat. A 2.1 session goes silently, unless it is the last of
+   * its user in a peer chat: then the user leaves it.
+   */
   leaveAll(session: Session, cause: LeaveCause): void {
     this.#options.invitations.withdrawRequestOf(session);
-    for (const membership of session.memberships.values()) this.#leave(membership, cause);
+    for (const membership of session.memberships.values()) {
+      if (!session.v21 || (membership.room.kind === "group" && this.#lastOfUser(membership))) {
+        this.#leave(membership, cause);
+      } else {
+        this.#remove(membership);
+      }
+    }
   }
 
   /** Takes a session out of one place, and withdraws its request to join a peer chat. */
@@ -78,25 +213,56 @@ export class Memberships {
       time: now(),
       cause,
     }, 0);
-    if (room.kind === "group" && room.size === 1) this.#end(room);
+    if (room.kind === "group" && room.users === 1) this.#end(room);
   }
 
   /** Ends a peer chat left with one member, telling them. */
   #end(peerChat: Room): void {
-    const [last] = peerChat.members;
-    this.#remove(last);
+    const members = peerChat.members;
+    for (const member of members) this.#remove(member);
     this.#options.invitations.withdrawRequestsTo(peerChat);
     this.#options.bus.publish(
-      { kind: "user", user: last.session.user! },
+      { kind: "user", user: members[0].session.user! },
       { type: "peer-chat-ended", place: peerChat.place, time: this.#options.now() },
       0,
     );
   }
 
+  #add(session: Session, room: Room, joinedAfter: number): Membership {
+    const membership = new Membership(session, room, joinedAfter);
+    room.add(membership, this.#lastOfUser(membership));
+    session.memberships.set(room, membership);
+    return membership;
+  }
+
   #remove(membership: Membership): void {
     const { session, room } = membership;
-    room.remove(membership);
+    room.remove(membership, this.#lastOfUser(membership));
     session.memberships.delete(room);
     if (session.current === membership) session.current = null;
+  }
+
+  /** Whether no other session of the member's user is in its place. */
+  #lastOfUser({ session, room }: Membership): boolean {
+    const sessions = this.#options.presence.sessionsOf(session.user!);
+    if (sessions.length < 2) return true;
+    return !sessions.some((other) => other !== session && other.memberships.has(room));
+  }
+
+  #belong(room: Room, user: string): void {
+    room.belonging.set(nameKey(user), user);
+    const rooms = this.#belongs.get(user);
+    if (rooms) rooms.add(room);
+    else this.#belongs.set(user, new Set([room]));
+  }
+
+  /** Ends a user's belonging to a room; false when they did not belong. */
+  #unbelong(room: Room, user: string): boolean {
+    const rooms = this.#belongs.get(user);
+    if (!rooms?.delete(room)) return false;
+    if (rooms.size === 0) this.#belongs.delete(user);
+    const key = nameKey(user);
+    if (room.belonging.get(key) === user) room.belonging.delete(key);
+    return true;
   }
 }

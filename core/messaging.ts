@@ -8,15 +8,17 @@
 
 import { directRoomName } from "../protocol/direct_room_name.ts";
 import { messageProblem } from "../protocol/message_text.ts";
-import { nameProblem } from "../protocol/names.ts";
+import { nameKey, nameProblem } from "../protocol/names.ts";
 import type { MessageRecord, RoomKind } from "../store/records.ts";
 import type { ChatStore, HistoryRange } from "../store/store.ts";
+import { NO_MENTIONS } from "./events.ts";
 import type { FanoutBus } from "./fanout_bus.ts";
 import { WAITING_PER_RUNNING, WorkQueue } from "./limits/work_queue.ts";
 import type { MessageIds } from "./message_ids.ts";
 import { BUSY_RETRY_MS, type ChatStatus, type Outcome, rateLimited } from "./outcome.ts";
-import type { Posted } from "./room.ts";
-import type { Session } from "./session.ts";
+import { findMentions } from "./mentions.ts";
+import type { Posted, Room } from "./room.ts";
+import type { Membership, Session } from "./session.ts";
 
 /** Most bytes of content in a HISTORY page unless told otherwise: 1 MiB. */
 export const DEFAULT_MAX_HISTORY_BYTES = 1 << 20;
@@ -75,28 +77,36 @@ export class Messaging {
     return problem ? { status: "BAD_REQUEST", reason: problem } : null;
   }
 
-  /** A new message of `sender` in a place, with its id and the time now. */
-  record(kind: RoomKind, room: string, sender: string, content: string): MessageRecord {
+  /** A new message of `sender` in a place, with its id, the time now and its mentions. */
+  record(
+    kind: RoomKind,
+    room: string,
+    sender: string,
+    content: string,
+    mentions: readonly string[],
+  ): MessageRecord {
     const { ids, now } = this.#options;
-    return { id: ids.next(), kind, room, sender, time: now(), content };
+    return { id: ids.next(), kind, room, sender, time: now(), content, mentions };
   }
 
   /**
-   * Posts a message to the session's room or peer chat. The message gets
-   * its id at once; once the store has it on disk, it is published to the
-   * room (pushed to the others, kept for pollers) and the outcome resolves.
-   * The caller handles a rejection: the store failed, and nobody saw it.
+   * Posts a message to a room or peer chat the session is in (by default
+   * its current one). The message gets its id at once; once the store has
+   * it on disk, it is published to the room (pushed to the others, kept for
+   * pollers) and the outcome resolves. The caller handles a rejection: the
+   * store failed, and nobody saw it.
    */
-  post(session: Session, text: string): PostOutcome | Promise<PostOutcome> {
+  post(session: Session, text: string, room: Room | null): PostOutcome | Promise<PostOutcome> {
     const refused = this.refusal(text);
     if (refused) return refused;
-    const room = session.room;
     if (!room) return { status: "NOT_IN_ROOM" };
-    const record = this.record(room.kind, room.name, session.user!, text);
+    const sender = session.user!;
+    const mentions = text.includes("@") ? mentionsIn(room, text, sender) : NO_MENTIONS;
+    const record = this.record(room.kind, room.name, sender, text, mentions);
     const bus = this.#options.bus;
-    bus.posting?.(room.place, record.sender, 1);
+    bus.posting?.(room.place, sender, 1);
     const done = this.#options.store.appendMessage(record).then((stored): PostOutcome => {
-      const { sender, time } = record;
+      const time = record.time;
       let id = record.id;
       let seq = 0;
       if (stored) {
@@ -111,6 +121,7 @@ export class Messaging {
         from: sender,
         time,
         text,
+        mentions,
       }, session.id);
       bus.posting?.(room.place, sender, -1);
       return { status: "OK", id, time };
@@ -123,13 +134,18 @@ export class Messaging {
   }
 
   /**
-   * What a polling session has not read yet; advances its cursor. Waits
-   * for messages posted before the call to reach the room first.
+   * What a polling session has not read yet in a place (by default its
+   * current one); advances its cursor. Waits for messages posted before
+   * the call to reach the room first.
    */
-  async unread(session: Session, maxChars: number): Promise<Unread> {
-    if (!session.room) return { status: "NOT_IN_ROOM", messages: [], missed: 0 };
+  async unread(
+    session: Session,
+    maxChars: number,
+    place: () => Membership | null,
+  ): Promise<Unread> {
+    if (!place()) return { status: "NOT_IN_ROOM", messages: [], missed: 0 };
     await this.#lastPost.then(ignore, ignore);
-    const membership = session.current;
+    const membership = place();
     if (!membership) return { status: "NOT_IN_ROOM", messages: [], missed: 0 };
     if (session.push) return { status: "NO_NEW_MSG", messages: [], missed: 0 };
     const room = membership.room;
@@ -147,7 +163,12 @@ export class Messaging {
    * page exist in the direction of paging: older ones, or with
    * `range.after` newer ones.
    */
-  async history(session: Session, range: HistoryRange, withUser?: string): Promise<HistoryPage> {
+  async history(
+    session: Session,
+    range: HistoryRange,
+    withUser: string | undefined,
+    membership: Membership | null,
+  ): Promise<HistoryPage> {
     let place: { kind: RoomKind; name: string };
     let floor = 0;
     if (withUser !== undefined) {
@@ -156,10 +177,10 @@ export class Messaging {
         return { status: "NO_SUCH_USER", messages: [], more: false };
       }
       place = { kind: "direct", name: directRoomName(session.user!, other) };
-    } else if (session.current) {
-      place = session.current.room;
+    } else if (membership) {
+      place = membership.room;
       // a newcomer to a peer chat reads only what was said after joining
-      if (place.kind === "group") floor = session.current.joinedAfter;
+      if (place.kind === "group") floor = membership.joinedAfter;
     } else {
       return { status: "NOT_IN_ROOM", messages: [], more: false };
     }
@@ -178,4 +199,16 @@ export class Messaging {
     }
     return { status: "OK", room: place.name, ...page };
   }
+}
+
+/**
+ * The users a message in `room` mentions: of those who belong to a public
+ * room, of the members of a peer chat.
+ */
+function mentionsIn(room: Room, text: string, sender: string): readonly string[] {
+  if (room.kind === "room") return findMentions(text, (key) => room.belonging.get(key), sender);
+  const members = new Map(
+    room.members.map(({ session }) => [nameKey(session.user!), session.user!]),
+  );
+  return findMentions(text, (key) => members.get(key), sender);
 }

@@ -23,6 +23,7 @@ Deno.test("a posted message reaches the other members once stored, not the poste
     from: "bob",
     time: event.time,
     text: "hi",
+    mentions: [],
   });
 });
 
@@ -93,4 +94,66 @@ Deno.test("history reads the current room's stored messages, a peer chat's only 
   await chat.post(bob.session, "welcome");
   const seen = await chat.history(cy.session, { limit: 10 });
   assert.deepEqual(seen.messages.map((m) => m.content), ["welcome"]);
+});
+
+Deno.test("2.1: unread and mentions count after the read position, shared by devices", async () => {
+  const { chat } = await testChat({ users: ["ann", "Bob Lee"], rooms: ["lobby", "garden"] });
+  const phone = await online(chat, "ann", { v21: true });
+  const laptop = await online(chat, "ann", { v21: true });
+  const bob = await online(chat, "Bob Lee", { v21: true });
+  for (const room of ["lobby", "garden"]) {
+    await chat.join(phone.session, room);
+    await chat.join(bob.session, room);
+  }
+  const rows = async () =>
+    (await chat.roomRows(laptop.session, null, 10))!.rooms.map((r) =>
+      `${r.name} ${r.members} ${r.joined} ${r.unread} ${r.mentions}`
+    );
+  assert.deepEqual(await rows(), ["lobby 2 true 0 0", "garden 2 true 0 0"]);
+  await chat.post(bob.session, "hello", "lobby");
+  const posted = await chat.post(bob.session, "@ANN look", "lobby");
+  await chat.post(bob.session, "@ann @bob lee in the garden", "garden");
+  const [event] = phone.sink.events.splice(0).filter((e) => e.type === "message");
+  assert.deepEqual(event.type === "message" && event.mentions, []);
+  assert.deepEqual(await rows(), ["lobby 2 true 2 1", "garden 2 true 1 1"]);
+  laptop.sink.take();
+  const id = (posted as { id: number }).id;
+  assert.equal((await chat.markRead(phone.session, { room: "lobby" }, id)).status, "OK");
+  assert.deepEqual(laptop.sink.take(), [`read lobby ${id}`], "the other device is told");
+  assert.deepEqual(await rows(), ["lobby 2 true 0 0", "garden 2 true 1 1"]);
+  await chat.post(laptop.session, "I read it all", "garden");
+  assert.deepEqual(await rows(), ["lobby 2 true 0 0", "garden 2 true 0 0"], "posting reads");
+  assert.equal((await chat.markRead(phone.session, { room: "nowhere" }, 1)).status, "NOT_IN_ROOM");
+  assert.equal((await chat.markRead(phone.session, {}, id + 100)).status, "BAD_REQUEST");
+});
+
+Deno.test("2.1: messages carry whom they mention among those who belong", async () => {
+  const { chat } = await testChat({ users: ["ann", "bob", "cy"], rooms: ["lobby"] });
+  const ann = await online(chat, "ann", { v21: true });
+  const bob = await online(chat, "bob", { v21: true });
+  await online(chat, "cy");
+  for (const { session } of [ann, bob]) await chat.join(session, "lobby");
+  ann.sink.take();
+  await chat.post(bob.session, "@ann and @cy, not @bob");
+  const [event] = ann.sink.events;
+  assert.deepEqual(event.type === "message" && event.mentions, ["ann"]);
+});
+
+Deno.test("2.1: direct conversations count unread and mentions too", async () => {
+  const { chat } = await testChat({ users: ["ann", "bob"] });
+  const ann = await online(chat, "ann", { v21: true });
+  const bob = await online(chat, "bob", { v21: true });
+  const other = await online(chat, "bob", { v21: true });
+  await chat.direct(ann.session, "bob", "hi");
+  const sent = await chat.direct(ann.session, "bob", "@bob are you there");
+  assert.deepEqual(other.sink.take(), ["direct ann: hi", "direct ann: @bob are you there"]);
+  assert.deepEqual(await chat.directRows(bob.session), [
+    { name: "ann", members: 2, unread: 2, mentions: 1 },
+  ]);
+  assert.deepEqual(await chat.directRows(ann.session), [
+    { name: "bob", members: 2, unread: 0, mentions: 0 },
+  ]);
+  await chat.markRead(bob.session, { withUser: "ann" }, sent.id!);
+  assert.deepEqual(other.sink.take(), [`read ann ${sent.id}`]);
+  assert.deepEqual((await chat.directRows(bob.session))[0].unread, 0);
 });

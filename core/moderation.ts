@@ -7,7 +7,7 @@
  */
 
 import { codePointName } from "../protocol/message_text.ts";
-import { nameProblem } from "../protocol/names.ts";
+import { nameKey, nameProblem } from "../protocol/names.ts";
 import type { BanRecord } from "../store/records.ts";
 import type { ChatStore } from "../store/store.ts";
 import type { FanoutBus } from "./fanout_bus.ts";
@@ -15,7 +15,7 @@ import type { Memberships } from "./memberships.ts";
 import type { Outcome } from "./outcome.ts";
 import type { Room } from "./room.ts";
 import type { Rooms } from "./rooms.ts";
-import type { Membership, Session } from "./session.ts";
+import type { Session } from "./session.ts";
 
 /** Longest reason a moderator may give for a kick or ban, in characters. */
 export const MAX_MODERATION_REASON = 200;
@@ -84,7 +84,7 @@ export class Moderation {
     if (action !== "unban" && target === by) {
       return { status: "NOT_ALLOWED", reason: `you cannot ${action} yourself` };
     }
-    const inRoom = room.members.find((member) => member.session.user === target);
+    const inRoom = this.#inRoom(room, target);
     if (action === "kick" && !inRoom) return { status: "NO_SUCH_USER" };
     if (action === "ban" && !inRoom && !(await this.#accountExists(target))) {
       return { status: "NO_SUCH_USER", reason: "no user has that name" };
@@ -102,9 +102,8 @@ export class Moderation {
       bus.share({ type: "banned", ban });
     }
     // in the room still (or again) once the ban is stored
-    const membership = inRoom?.session.memberships.get(room);
-    if (action !== "unban" && membership) {
-      this.#remove(membership, room, by, reason, action === "ban");
+    if (action !== "unban" && this.#inRoom(room, target)) {
+      await this.#remove(target, room, by, reason, action === "ban");
     }
     log(
       `${action} room=${JSON.stringify(room.name)} user=${JSON.stringify(target)} by=${
@@ -121,9 +120,11 @@ export class Moderation {
   adoptBan(ban: BanRecord): void {
     this.#ban(ban);
     const room = this.#options.rooms.get(ban.room);
-    const inRoom = room?.members.find((member) => member.session.user === ban.user);
-    const membership = inRoom?.session.memberships.get(room!);
-    if (membership) this.#remove(membership, room!, ban.bannedBy, ban.reason, true);
+    if (room && this.#inRoom(room, ban.user)) {
+      this.#remove(ban.user, room, ban.bannedBy, ban.reason, true).catch((error) =>
+        this.#options.log(`ban-adopt-failed room=${JSON.stringify(ban.room)} ${error}`)
+      );
+    }
   }
 
   /** Takes over the lifting of a ban on another server. */
@@ -138,16 +139,30 @@ export class Moderation {
     room.set(ban.user, ban);
   }
 
-  /** Takes a member out of a room, telling the room why and them that they were. */
-  #remove(membership: Membership, room: Room, by: string, reason: string, banned: boolean): void {
+  /** Whether `user` is in a room, or (2.1) belongs to it. */
+  #inRoom(room: Room, user: string): boolean {
+    return room.belonging.get(nameKey(user)) === user ||
+      room.members.some((member) => member.session.user === user);
+  }
+
+  /**
+   * Takes a member out of a room (a 2.1 user with every session, and no
+   * longer belonging), telling the room why and them that they were.
+   */
+  #remove(user: string, room: Room, by: string, reason: string, banned: boolean): Promise<void> {
     const { memberships, bus, now } = this.#options;
-    const user = membership.session.user!;
-    memberships.leave(membership, { kind: banned ? "banned" : "kicked", by, reason });
+    const left = memberships.remove(
+      user,
+      room,
+      { kind: banned ? "banned" : "kicked", by, reason },
+      null,
+    );
     bus.publish(
       { kind: "user", user },
       { type: "removed", place: room.place, by, reason, banned, time: now() },
       0,
     );
+    return left;
   }
 
   /** Whether an account (enabled or not) has exactly this name; never looks up an absurd one. */

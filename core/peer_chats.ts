@@ -11,10 +11,11 @@ import type { ChatStore } from "../store/store.ts";
 import { LEFT } from "./events.ts";
 import type { Invitation, Invitations, PeerOutcome } from "./invitations.ts";
 import type { Memberships } from "./memberships.ts";
+import type { Room } from "./room.ts";
 import type { ChatStatus, Outcome } from "./outcome.ts";
 import { offlineReason, type Presence } from "./presence.ts";
 import type { Rooms } from "./rooms.ts";
-import type { Session } from "./session.ts";
+import type { Membership, Session } from "./session.ts";
 
 /** Settings of {@link PeerChats}. */
 export interface PeerChatsOptions {
@@ -52,13 +53,16 @@ export class PeerChats {
    * memberships are stored.
    */
   connect(session: Session, peerName: string): PeerOutcome | Promise<PeerOutcome> {
-    const { presence, rooms, memberships, invitations, store, now, log } = this.#options;
+    const { presence, rooms, invitations, store, now, log } = this.#options;
     const peer = peerName.normalize("NFC");
     if (peer === session.user) return { status: "PEER_IS_SELF" };
     const target = presence.sessionOf(peer);
     if (!target) return { status: "PEER_OFFLINE", reason: offlineReason(peer) };
     if (!target.peerChats) return { status: "BUSY", reason: `${peer}'s client has no peer chats` };
-    const place = target.room;
+    // a 2.1 user is in many places at once: never busy, never taken out of one
+    const shared = this.#sharedPeerChat(session, target);
+    if (shared) return { status: "OK", room: shared.name };
+    const place = target.v21 ? null : target.room;
     if (place?.kind === "room") {
       return { status: "BUSY", reason: `${peer} is in a public room; try again later` };
     }
@@ -72,7 +76,7 @@ export class PeerChats {
       createdAt: now(),
     });
     log(`peer-chat room=${JSON.stringify(peerChat.name)} by=${JSON.stringify(session.user)}`);
-    const entered = [memberships.moveTo(target, peerChat), memberships.moveTo(session, peerChat)];
+    const entered = [this.#enter(target, peerChat, false), this.#enter(session, peerChat, true)];
     return Promise.all([created, ...entered]).then(() => ({
       status: "OK",
       room: peerChat.name,
@@ -88,7 +92,7 @@ export class PeerChats {
     const invitation = this.#invitationTo(session, userName);
     if (!("peerChat" in invitation)) return invitation;
     this.#options.invitations.answer(invitation, "accepted", session);
-    return this.#options.memberships.moveTo(invitation.requester, invitation.peerChat)
+    return this.#enter(invitation.requester, invitation.peerChat, true)
       .then(() => ({ status: "OK" }));
   }
 
@@ -100,24 +104,49 @@ export class PeerChats {
     return { status: "OK" };
   }
 
-  /** Leaves the session's peer chat ("bye"). */
-  bye(session: Session): ChatStatus {
-    const current = session.current;
-    if (current?.room.kind !== "group") return "NOT_IN_GROUP";
-    this.#options.memberships.leave(current, LEFT);
+  /** Leaves a peer chat ("bye"): the session's current place, or (2.1) the one named. */
+  bye(session: Session, membership: Membership | null): ChatStatus {
+    if (membership?.room.kind !== "group") return "NOT_IN_GROUP";
+    if (session.v21) {
+      this.#options.memberships.remove(session.user!, membership.room, LEFT, session);
+    } else this.#options.memberships.leave(membership, LEFT);
     return "OK";
   }
 
-  /** The waiting request of `userName` to join the session's peer chat, or why there is none. */
+  /**
+   * The waiting request of `userName` to join a peer chat of the session
+   * (its current place, or any of a 2.1 session's), or why there is none.
+   */
   #invitationTo(session: Session, userName: string): Invitation | Outcome {
-    const peerChat = session.room;
-    if (peerChat?.kind !== "group") return { status: "NOT_IN_GROUP" };
-    const user = userName.normalize("NFC");
-    const requester = this.#options.presence.sessionOf(user);
-    const invitation = requester && this.#options.invitations.of(requester);
-    if (invitation?.peerChat !== peerChat) {
-      return { status: "NO_INVITATION", reason: noInvitationReason(user) };
+    if (session.room?.kind !== "group" && !this.#sharedPeerChat(session, null)) {
+      return { status: "NOT_IN_GROUP" };
     }
-    return invitation;
+    const user = userName.normalize("NFC");
+    for (const requester of this.#options.presence.sessionsOf(user)) {
+      const invitation = this.#options.invitations.of(requester);
+      const peerChat = invitation?.peerChat;
+      if (
+        peerChat && (session.v21 ? session.memberships.has(peerChat) : peerChat === session.room)
+      ) {
+        return invitation;
+      }
+    }
+    return { status: "NO_INVITATION", reason: noInvitationReason(user) };
+  }
+
+  /** A peer chat the session is in, and `other` too (when not null). */
+  #sharedPeerChat(session: Session, other: Session | null): Room | null {
+    for (const { room } of session.memberships.values()) {
+      if (room.kind === "group" && (other === null || other.memberships.has(room))) return room;
+    }
+    return null;
+  }
+
+  /** A session comes into a peer chat: a 2.1 user's sessions beside where they are. */
+  #enter(session: Session, peerChat: Room, current: boolean): Promise<void> {
+    const { memberships } = this.#options;
+    return session.v21
+      ? memberships.join(session, peerChat, current)
+      : memberships.moveTo(session, peerChat);
   }
 }

@@ -2,10 +2,11 @@
  * Presence: who is connected and logged in, as which session. It holds the
  * rules of coming online — the most users at once, and what a second login
  * of an online user does — apart from membership (who is in which room).
- * Today a user has at most one session; a cluster of servers will keep
- * presence across its nodes behind the same methods. It also holds the
- * names of guests (logged in by name alone), which are theirs while they
- * are connected: no one else may go by the name or a look-alike then.
+ * A user has one session, or several 2.1 sessions (devices); a cluster of
+ * servers will keep presence across its nodes behind the same methods.
+ * It also holds the names of guests (logged in by name alone), which are
+ * theirs while they are connected: no one else may go by the name or a
+ * look-alike then.
  * No I/O.
  * @module
  */
@@ -21,8 +22,14 @@ export type DuplicateLoginPolicy = "refuse" | "replace";
 export interface PresenceOptions {
   /** Most users logged in at once. */
   maxOnline: number;
-  /** `refuse`: ALREADY_ONLINE; `replace`: the older session is closed. */
+  /**
+   * `refuse`: ALREADY_ONLINE; `replace`: the older session is closed. For
+   * a 2.1 session beside the user's other 2.1 sessions, only once they are
+   * `maxDevices`.
+   */
   duplicateLogin: DuplicateLoginPolicy;
+  /** Most 2.1 sessions (devices) of one user online at once. */
+  maxDevices: number;
   /** Closes and logs out a session that a login replaces, for `reason`. */
   replace: (earlier: Session, reason: string) => void;
   /** Receives one line per significant event. */
@@ -37,9 +44,15 @@ export function offlineReason(user: string): string {
 /** The reason an older session is closed under the `replace` policy. */
 const REPLACED = "logged in from elsewhere";
 
+/** Most sessions (devices) of one user at once, unless told otherwise. */
+export const DEFAULT_MAX_DEVICES = 10;
+
+const NO_SESSIONS: readonly Session[] = [];
+
 /** The online users and their sessions. */
 export class Presence {
-  readonly #online = new Map<string, Session>();
+  /** Each online user's sessions, the earliest first; an array is replaced, never changed. */
+  readonly #online = new Map<string, readonly Session[]>();
   /** Sessions whose connection is gone. */
   readonly #gone = new WeakSet<Session>();
   /**
@@ -58,14 +71,19 @@ export class Presence {
     return this.#online.size;
   }
 
-  /** The session of an online user. */
+  /** The (earliest) session of an online user. */
   sessionOf(user: string): Session | undefined {
-    return this.#online.get(user);
+    return this.#online.get(user)?.[0];
+  }
+
+  /** Every session of a user, the earliest first: none when offline. */
+  sessionsOf(user: string): readonly Session[] {
+    return this.#online.get(user) ?? NO_SESSIONS;
   }
 
   /** The sessions of the online users. */
-  sessions(): IterableIterator<Session> {
-    return this.#online.values();
+  *sessions(): IterableIterator<Session> {
+    for (const sessions of this.#online.values()) yield* sessions;
   }
 
   /**
@@ -98,19 +116,25 @@ export class Presence {
   admit(session: Session, user: string, push: boolean, guest = false): ChatStatus {
     if (session.user !== null) return "ALREADY_LOGIN";
     if (this.#gone.has(session)) return "AUTH_FAILED"; // nobody hears it
-    const earlier = this.#online.get(user);
-    if (guest ? this.isHeld(user) : earlier && this.#options.duplicateLogin === "refuse") {
-      return "ALREADY_ONLINE";
-    }
-    if (!earlier && this.#online.size >= this.#options.maxOnline) {
+    const { duplicateLogin, maxDevices, maxOnline } = this.#options;
+    const earlier = this.sessionsOf(user);
+    // a guest replaces nobody, and may not take a look-alike of anyone online
+    if (guest && this.isHeld(user)) return "ALREADY_ONLINE";
+    // 2.1 sessions of a user live side by side, up to maxDevices; any other pair is a duplicate
+    const devices = session.v21 && earlier.every((other) => other.v21);
+    const replaced = devices
+      ? earlier.slice(0, Math.max(0, earlier.length - maxDevices + 1))
+      : earlier;
+    if (replaced.length > 0 && duplicateLogin === "refuse") return "ALREADY_ONLINE";
+    if (earlier.length === 0 && this.#online.size >= maxOnline) {
       this.#options.log(`login-refused session=${session.id} reason=server-full`);
       return "SERVER_FULL";
     }
-    if (earlier) this.#options.replace(earlier, REPLACED);
+    for (const other of replaced) this.#options.replace(other, REPLACED);
     session.user = user;
     session.push = push;
     session.guest = guest;
-    this.#online.set(user, session);
+    this.#online.set(user, [...this.sessionsOf(user), session]);
     this.hold(user);
     this.#options.log(
       `login session=${session.id} user=${JSON.stringify(user)} push=${push}` +
@@ -121,9 +145,12 @@ export class Presence {
 
   /** Takes the session's user offline (its user is still set). */
   remove(session: Session): void {
-    if (this.#online.get(session.user!) !== session) return;
-    this.#online.delete(session.user!);
-    this.release(session.user!);
+    const user = session.user!;
+    const sessions = this.sessionsOf(user);
+    if (!sessions.includes(session)) return;
+    if (sessions.length === 1) this.#online.delete(user);
+    else this.#online.set(user, sessions.filter((other) => other !== session));
+    this.release(user);
   }
 
   /** The session's connection is gone: a login of it still being checked will not log it in. */

@@ -49,6 +49,7 @@ Deno.test("presence never admits a guest under a name someone online goes by, no
   const closed: string[] = [];
   const presence = new Presence({
     maxOnline: 10,
+    maxDevices: 10,
     duplicateLogin: "replace",
     replace: (earlier) => closed.push(earlier.user!),
     log: () => {},
@@ -69,4 +70,41 @@ Deno.test("presence never admits a guest under a name someone online goes by, no
   const guest = new Session(new RecordingSink());
   assert.equal(presence.admit(guest, "Ann", true, true), "OK");
   assert.equal(guest.guest, true);
+});
+
+Deno.test("2.1 sessions of a user are devices side by side, up to maxDevices", async () => {
+  const { chat } = await testChat({ users: ["ann", "bob"], rooms: ["lobby"], maxDevices: 2 });
+  const phone = await online(chat, "ann", { v21: true });
+  const laptop = await online(chat, "ann", { v21: true });
+  await chat.join(phone.session, "lobby");
+  assert.equal(laptop.session.room?.name, "lobby", "every device is in the room");
+  assert.deepEqual(laptop.sink.take(), ["joined ann"], "and is told of it");
+  const bob = await online(chat, "bob", { v21: true });
+  await chat.join(bob.session, "lobby");
+  await chat.post(bob.session, "hi all");
+  assert.deepEqual([phone.sink.take().at(-1), laptop.sink.take().at(-1)], [
+    "message bob: hi all",
+    "message bob: hi all",
+  ]);
+  await chat.post(phone.session, "from the phone");
+  assert.deepEqual(laptop.sink.take(), ["message ann: from the phone"]);
+  bob.sink.take();
+  assert.deepEqual(chat.roomPage(null, 10)?.rooms, [{ name: "lobby", members: 2 }]);
+  const third = new Session(new RecordingSink());
+  third.v21 = true;
+  const refused = await chat.login(third, "ann", "pw-ann", true);
+  assert.equal(refused.status, "ALREADY_ONLINE");
+  const old = new Session(new RecordingSink());
+  assert.equal((await chat.login(old, "ann", "pw-ann", true)).status, "ALREADY_ONLINE");
+  assert.equal(chat.onlineCount, 2, "users, not sessions");
+  await chat.logout(phone.session);
+  assert.equal(laptop.session.room?.name, "lobby");
+  assert.deepEqual(bob.sink.take(), [], "ann is still there");
+});
+
+Deno.test("under replace, a device beyond maxDevices closes the oldest", async () => {
+  const { chat } = await testChat({ users: ["ann"], maxDevices: 1, duplicateLogin: "replace" });
+  const first = await online(chat, "ann", { v21: true });
+  await online(chat, "ann", { v21: true });
+  assert.equal(first.sink.closedFor, "logged in from elsewhere");
 });

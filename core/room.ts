@@ -45,11 +45,18 @@ export class Room {
   readonly audience: Audience;
   /** Sequence number the next posted message will get. */
   nextSeq = 0;
+  /**
+   * The users who belong to it (protocol 2.1; online or not), by the
+   * nameKey of their names: whom its messages may mention.
+   */
+  readonly belonging = new Map<string, string>();
   /** The members in the order they came in; changed in place. */
   readonly #members: Membership[] = [];
   /** A copy of {@link Room.#members} that nothing changes, made when asked for after a change. */
   #snapshot: readonly Membership[] | null = null;
   #pollers = 0;
+  /** How many users its members are: a 2.1 user may be in it with several sessions. */
+  #users = 0;
   #log: Posted[] = [];
   #logChars = 0;
   readonly #limits: PollLogLimits;
@@ -77,13 +84,22 @@ export class Room {
     return this.#snapshot ??= this.#members.slice();
   }
 
-  /** How many members it has. */
+  /** How many members (sessions) it has. */
   get size(): number {
     return this.#members.length;
   }
 
-  /** Adds a member; a polling one starts reading at the next message. */
-  add(membership: Membership): void {
+  /** How many users are in it. */
+  get users(): number {
+    return this.#users;
+  }
+
+  /**
+   * Adds a member; a polling one starts reading at the next message.
+   * `newUser`: no other session of its user is in the room.
+   */
+  add(membership: Membership, newUser = true): void {
+    if (newUser) this.#users++;
     this.#members.push(membership);
     this.#snapshot = null;
     if (!membership.session.push) {
@@ -92,10 +108,11 @@ export class Room {
     }
   }
 
-  /** Removes a member. */
-  remove(membership: Membership): void {
+  /** Removes a member; `lastOfUser`: no other session of its user stays. */
+  remove(membership: Membership, lastOfUser = true): void {
     const at = this.#members.indexOf(membership);
     if (at < 0) return;
+    if (lastOfUser) this.#users--;
     this.#members.splice(at, 1);
     this.#snapshot = null;
     if (!membership.session.push && --this.#pollers === 0) this.#clearLog();

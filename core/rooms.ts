@@ -19,7 +19,7 @@ export const DEFAULT_MAX_ROOMS_PER_USER = 100;
 /** Most public rooms a server holds unless told otherwise. */
 export const DEFAULT_MAX_ROOMS = 10_000;
 
-/** A public room and how many are in it now. */
+/** A public room and how many users are in it now. */
 export interface RoomCount {
   name: string;
   members: number;
@@ -254,5 +254,5 @@ export class Rooms {
 
 /** A room's name and member count, for listing. */
 function countOf(room: Room): RoomCount {
-  return { name: room.name, members: room.size };
+  return { name: room.name, members: room.users };
 }

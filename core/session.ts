@@ -53,8 +53,16 @@ export class Session {
   /** Whether the session's client can be in a peer chat (the seeds' room-only clients cannot). */
   peerChats = true;
   /**
-   * The places the session is in. Today at most one: coming into a place
-   * leaves the others (protocol 2.1 will keep several).
+   * Whether the session speaks protocol 2.1 (`HELLO` with `Version: 2.1`
+   * before LOGIN): it is in every place its user belongs to at once, beside
+   * the user's other 2.1 sessions (devices), and signs in with tokens.
+   */
+  v21 = false;
+  /** The hash of the sign-in token the session was given or signed in with (2.1), or null. */
+  tokenHash: string | null = null;
+  /**
+   * The places the session is in: at most one, unless it speaks 2.1 (then
+   * coming into a place leaves no other).
    */
   readonly memberships = new Map<Room, Membership>();
   /** The membership requests act on when they name no place: the one entered last. */

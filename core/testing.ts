@@ -63,6 +63,8 @@ function describe(event: ChatEvent): string {
       return `invitation-answered ${event.from} ${event.answer}`;
     case "direct":
       return `direct ${event.from}: ${event.text}`;
+    case "read":
+      return `read ${event.place?.name ?? event.with} ${event.id}`;
     case "notice":
       return `notice: ${event.text}`;
   }
@@ -99,14 +101,18 @@ export async function testChat(
   return { chat, store };
 }
 
-/** A session of `user`, logged in (with push unless told otherwise), and its sink. */
+/**
+ * A session of `user`, logged in (with push unless told otherwise; of
+ * protocol 2.1 with `v21`), and its sink.
+ */
 export async function online(
   chat: Chat,
   user: string,
-  options: { push?: boolean; address?: string } = {},
+  options: { push?: boolean; address?: string; v21?: boolean } = {},
 ): Promise<{ session: Session; sink: RecordingSink }> {
   const sink = new RecordingSink(options.address);
   const session = new Session(sink);
+  session.v21 = options.v21 ?? false;
   const outcome = await chat.login(session, user, `pw-${user}`, options.push ?? true);
   assert.equal(outcome.status, "OK", `${user} logs in`);
   return { session, sink };

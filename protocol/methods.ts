@@ -51,6 +51,12 @@ export const Request = {
   BAN: "BAN",
   /** Lets a banned user back into a room (owners and admins). */
   UNBAN: "UNBAN",
+  /** 2.1: moves one's read position in a room, peer chat or direct conversation. */
+  MARK_READ: "MARK_READ",
+  /** 2.1: the peer chats one is in, with what one has not read there. */
+  LIST_GROUPS: "LIST_GROUPS",
+  /** Changes one's password; every sign-in token of the user is dropped. */
+  CHANGE_PASSWORD: "CHANGE_PASSWORD",
 } as const;
 
 /** A request method. */
@@ -84,6 +90,9 @@ export const Response = {
   RESP_KICK: "RESP_KICK",
   RESP_BAN: "RESP_BAN",
   RESP_UNBAN: "RESP_UNBAN",
+  RESP_MARK_READ: "RESP_MARK_READ",
+  RESP_LIST_GROUPS: "RESP_LIST_GROUPS",
+  RESP_CHANGE_PASSWORD: "RESP_CHANGE_PASSWORD",
   NEW_MSG: "NEW_MSG",
   NO_NEW_MSG: "NO_NEW_MSG",
   /** Answer to a frame whose method is unknown or that could not be parsed. */
@@ -99,7 +108,10 @@ export type ResponseMethod = typeof Response[keyof typeof Response];
  * clients ignore events they do not know.
  */
 export const Event = {
-  /** A message posted in the room: Room, From, Time, Id; content is the text. */
+  /**
+   * A message posted in the room: Room, From, Time, Id, and in a 2.1
+   * session Mentions when it mentions anyone; content is the text.
+   */
   EVT_MSG: "EVT_MSG",
   /** A user entered the room: Room, User, Time. */
   EVT_JOIN: "EVT_JOIN",
@@ -129,6 +141,11 @@ export const Event = {
    * the one who answered).
    */
   EVT_PEER_ANSWER: "EVT_PEER_ANSWER",
+  /**
+   * 2.1: the user read a place up to a message on another of their
+   * sessions: Room (and Kind) or With, Id, Time.
+   */
+  EVT_READ: "EVT_READ",
 } as const;
 
 /** An event method. */
@@ -218,6 +235,8 @@ export interface RequestSpec {
   readonly barrier?: boolean;
   /** Whether it spends one of the user's message-rate tokens (RATE_LIMITED when none is left). */
   readonly limited?: boolean;
+  /** Required parameters that another one may stand for in a 2.1 session (LOGIN's Token). */
+  readonly alternatives?: Readonly<Record<string, string>>;
 }
 
 /** The request table: required parameters and response method of each request. */
@@ -227,6 +246,7 @@ export const REQUESTS: Readonly<Record<RequestMethod, RequestSpec>> = {
     response: "RESP_LOGIN",
     beforeLogin: true,
     barrier: true,
+    alternatives: { Password: "Token" },
   },
   LOGOUT: { required: [], response: "RESP_LOGOUT" },
   LIST_ROOMS: { required: [], response: "RESP_LIST_ROOMS" },
@@ -259,10 +279,17 @@ export const REQUESTS: Readonly<Record<RequestMethod, RequestSpec>> = {
   KICK: { required: ["User"], response: "RESP_KICK" },
   BAN: { required: ["User"], response: "RESP_BAN" },
   UNBAN: { required: ["User"], response: "RESP_UNBAN" },
+  MARK_READ: { required: ["Id"], response: "RESP_MARK_READ" },
+  LIST_GROUPS: { required: [], response: "RESP_LIST_GROUPS" },
+  CHANGE_PASSWORD: {
+    required: ["Old", "New"],
+    response: "RESP_CHANGE_PASSWORD",
+    barrier: true,
+  },
 };
 
-/** The protocol version this code speaks: MAJOR.MINOR. */
-export const PROTOCOL_VERSION = "2.0";
+/** The newest protocol version this code speaks: MAJOR.MINOR. */
+export const PROTOCOL_VERSION = "2.1";
 
 /** What this server can do beyond the original protocol, as HELLO lists it. */
 export const CAPABILITIES: readonly string[] = [
@@ -277,6 +304,15 @@ export const CAPABILITIES: readonly string[] = [
   "dm",
   "poem",
   "moderation",
+];
+
+/** What a 2.1 session can do beyond {@link CAPABILITIES}, as HELLO lists it. */
+export const CAPABILITIES_21: readonly string[] = [
+  "rooms",
+  "unread",
+  "mentions",
+  "devices",
+  "tokens",
 ];
 
 /** Whether `method` is a request method of the protocol. */

@@ -7,10 +7,12 @@
  * @module
  */
 
+import { DEFAULT_MAX_JOINED_ROOMS } from "../core/chat.ts";
 import { DEFAULT_FLOOD_LIMITS } from "../core/limits/flood_control.ts";
 import { DEFAULT_INVITATION_LIMITS } from "../core/invitations.ts";
 import { DEFAULT_HISTORY_CONCURRENCY, DEFAULT_MAX_HISTORY_BYTES } from "../core/messaging.ts";
 import { DEFAULT_SCRYPT_CONCURRENCY, DEFAULT_SCRYPT_COST } from "../core/passwords.ts";
+import { DEFAULT_MAX_DEVICES } from "../core/presence.ts";
 import { DEFAULT_MAX_ROOMS, DEFAULT_MAX_ROOMS_PER_USER } from "../core/rooms.ts";
 import { DEFAULT_SEARCH_LIMITS, type SearchLimits } from "../core/search.ts";
 import { DEFAULT_MAX_FRAME_SIZE } from "../protocol/frame.ts";
@@ -73,6 +75,8 @@ export interface ServerArgs {
   maxHttpHeaderBytes: number;
   maxRoomsPerUser: number;
   maxRooms: number;
+  maxDevices: number;
+  maxJoinedRooms: number;
   peerInviteTimeoutMs: number;
   maxPeerInvites: number;
   /** How many searches run at once, and how far each page looks. */
@@ -604,6 +608,24 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     field: "maxRooms",
   }),
   option({
+    flag: "max-devices",
+    arg: "N",
+    help: "protocol 2.1 sessions (devices) of one user online at once",
+    read: integer(1),
+    default: DEFAULT_MAX_DEVICES,
+    set: (args, value) => args.maxDevices = value,
+    field: "maxDevices",
+  }),
+  option({
+    flag: "max-joined-rooms",
+    arg: "N",
+    help: "public rooms one user belongs to at once (protocol 2.1)",
+    read: integer(1),
+    default: DEFAULT_MAX_JOINED_ROOMS,
+    set: (args, value) => args.maxJoinedRooms = value,
+    field: "maxJoinedRooms",
+  }),
+  option({
     flag: "peer-invite-timeout",
     arg: "SECONDS",
     help: "how long a request to join a peer chat waits for its members' answer",
@@ -805,6 +827,8 @@ export function defaultArgs(): ServerArgs {
     maxHttpHeaderBytes: 0,
     maxRoomsPerUser: 0,
     maxRooms: 0,
+    maxDevices: 0,
+    maxJoinedRooms: 0,
     peerInviteTimeoutMs: 0,
     maxPeerInvites: 0,
     searchLimits: { ...DEFAULT_SEARCH_LIMITS },

@@ -139,6 +139,10 @@ export interface ServerOptions {
   maxRoomsPerUser?: number;
   /** Most public rooms; CREATE_ROOM beyond it gets NOT_ALLOWED. Default 10,000. */
   maxRooms?: number;
+  /** Most protocol 2.1 sessions (devices) of one user at once. Default 10. */
+  maxDevices?: number;
+  /** Most public rooms one user belongs to (protocol 2.1). Default 100. */
+  maxJoinedRooms?: number;
   /** How long a request to join a peer chat waits for an answer, in ms. Default 60,000. */
   peerInviteTimeoutMs?: number;
   /** Most requests to join one peer chat waiting at once. Default 5. */
@@ -337,6 +341,8 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       floodLimits: options.floodLimits,
       maxRoomsPerUser: options.maxRoomsPerUser,
       maxRooms: options.maxRooms,
+      maxDevices: options.maxDevices,
+      maxJoinedRooms: options.maxJoinedRooms,
       invitationLimits: {
         timeoutMs: options.peerInviteTimeoutMs ?? serverDefault("peerInviteTimeoutMs"),
         perChat: options.maxPeerInvites ?? serverDefault("maxPeerInvites"),

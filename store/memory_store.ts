@@ -7,13 +7,16 @@
  */
 
 import { nameKey, nameSkeleton } from "../protocol/names.ts";
-import type {
-  AccountRecord,
-  BanRecord,
-  MessageRecord,
-  RoomKind,
-  RoomRecord,
-  SearchPage,
+import {
+  type AccountRecord,
+  type BanRecord,
+  MAX_COUNTED,
+  type MessageRecord,
+  type ReadCount,
+  type RoomKind,
+  type RoomRecord,
+  type SearchPage,
+  type TokenRecord,
 } from "./records.ts";
 import { StoreError } from "./schema.ts";
 import { INDEXED_TERM_LENGTH, markMatches } from "./search_query.ts";
@@ -35,6 +38,18 @@ interface StoredRoom {
   readonly bans: Map<string, BanRecord>;
   /** Its messages in ascending id order. */
   readonly messages: MessageRecord[];
+  /** Each member's read position: the id of the last message they have read. */
+  readonly readUpTo: Map<string, number>;
+  /** Since when each user who belongs to it does (protocol 2.1). */
+  readonly belongs: Map<string, number>;
+  /** The ids of the messages that mention each user, ascending. */
+  readonly mentions: Map<string, number[]>;
+}
+
+/** A token as kept: its record and its last use. */
+interface StoredToken {
+  readonly record: TokenRecord;
+  usedAt: number;
 }
 
 const encoder = new TextEncoder();
@@ -46,6 +61,8 @@ export class MemoryStore implements ChatStore {
   readonly #rooms = new Map<string, StoredRoom>();
   /** Every message, in ascending id order. */
   readonly #messages: MessageRecord[] = [];
+  /** Tokens by hash. */
+  readonly #tokens = new Map<string, StoredToken>();
   #seal: string | null = null;
   #closed = false;
 
@@ -64,7 +81,13 @@ export class MemoryStore implements ChatStore {
         if (cost > 0) passwordCosts.set(cost, (passwordCosts.get(cost) ?? 0) + 1);
       }
       const lastMessageId = this.#messages.at(-1)?.id ?? 0;
-      return { rooms, bans, lastMessageId, passwordCosts };
+      const belongings = [...this.#rooms.values()]
+        .flatMap((room) =>
+          [...room.belongs].map(([user, since]) => ({ room: room.record.name, user, since }))
+        )
+        .sort((a, b) => a.since - b.since)
+        .map(({ room, user }) => ({ room, user }));
+      return { rooms, bans, lastMessageId, passwordCosts, belongings };
     });
   }
 
@@ -129,6 +152,9 @@ export class MemoryStore implements ChatStore {
         members: new Map(),
         bans: new Map(),
         messages: [],
+        readUpTo: new Map(),
+        belongs: new Map(),
+        mentions: new Map(),
       };
       if (room.createdBy !== null) stored.members.set(room.createdBy, 0);
       this.#rooms.set(key, stored);
@@ -148,6 +174,81 @@ export class MemoryStore implements ChatStore {
     });
   }
 
+  setBelonging(room: string, user: string, belongs: boolean, since: number): Promise<void> {
+    return this.#do(() => {
+      const stored = this.#room("room", room);
+      if (!stored.members.has(user)) stored.members.set(user, 0);
+      if (!belongs) stored.belongs.delete(user);
+      else if (!stored.belongs.has(user)) stored.belongs.set(user, since);
+    });
+  }
+
+  markRead(kind: RoomKind, room: string, user: string, id: number): Promise<void> {
+    return this.#do(() => {
+      const stored = this.#rooms.get(roomKey(kind, room));
+      if (stored?.members.has(user)) this.#read(stored, user, id);
+    });
+  }
+
+  readCounts(kind: RoomKind, rooms: readonly string[], user: string): Promise<ReadCount[]> {
+    return this.#do(() =>
+      rooms.map((name) => {
+        const stored = this.#rooms.get(roomKey(kind, name));
+        if (!stored?.members.has(user)) return { unread: 0, mentions: 0 };
+        const read = stored.readUpTo.get(user) ?? 0;
+        const after = (ids: number[]) =>
+          Math.min(MAX_COUNTED, ids.filter((id) => id > read).length);
+        return {
+          unread: after(stored.messages.map((message) => message.id)),
+          mentions: after(stored.mentions.get(user) ?? []),
+        };
+      })
+    );
+  }
+
+  saveToken(token: TokenRecord, keep: number): Promise<void> {
+    return this.#do(() => {
+      this.#tokens.set(token.hash, { record: token, usedAt: token.createdAt });
+      const own = [...this.#tokens.values()].filter((t) => t.record.user === token.user)
+        .sort((a, b) => b.usedAt - a.usedAt);
+      for (const dropped of own.slice(keep)) this.#tokens.delete(dropped.record.hash);
+    });
+  }
+
+  useToken(hash: string, now: number, maxIdleMs: number): Promise<string | null> {
+    return this.#do(() => {
+      for (const [key, token] of this.#tokens) {
+        if (token.usedAt < now - maxIdleMs) this.#tokens.delete(key);
+      }
+      const token = this.#tokens.get(hash);
+      if (!token) return null;
+      token.usedAt = now;
+      return token.record.user;
+    });
+  }
+
+  dropTokens(user: string, hash?: string): Promise<void> {
+    return this.#do(() => {
+      for (const [key, token] of this.#tokens) {
+        if (token.record.user === user && (hash === undefined || key === hash)) {
+          this.#tokens.delete(key);
+        }
+      }
+    });
+  }
+
+  changePassword(user: string, passwordHash: string): Promise<boolean> {
+    return this.#do(() => {
+      const account = this.#accounts.get(user);
+      if (!account) return false;
+      this.#accounts.set(user, { ...account, passwordHash });
+      for (const [key, token] of this.#tokens) {
+        if (token.record.user === user) this.#tokens.delete(key);
+      }
+      return true;
+    });
+  }
+
   ban(ban: BanRecord): Promise<void> {
     return this.#do(() => {
       this.#room("room", ban.room).bans.set(ban.user, ban);
@@ -163,6 +264,12 @@ export class MemoryStore implements ChatStore {
       const room = this.#room(message.kind, message.room);
       insertById(this.#messages, message);
       insertById(room.messages, message);
+      for (const user of message.mentions ?? []) {
+        const ids = room.mentions.get(user);
+        if (ids) ids.push(message.id);
+        else room.mentions.set(user, [message.id]);
+      }
+      if (room.members.has(message.sender)) this.#read(room, message.sender, message.id);
     });
   }
 
@@ -245,6 +352,11 @@ export class MemoryStore implements ChatStore {
   close(): Promise<void> {
     this.#closed = true;
     return Promise.resolve();
+  }
+
+  /** Moves a member's read position up to `id`, never down. */
+  #read(room: StoredRoom, user: string, id: number): void {
+    if ((room.readUpTo.get(user) ?? 0) < id) room.readUpTo.set(user, id);
   }
 
   /** Whether `user` may find `message`: in a room they have been in and are not banned from. */

@@ -51,6 +51,32 @@ export interface MessageRecord {
   readonly time: number;
   /** The text. */
   readonly content: string;
+  /**
+   * The users it mentions (protocol 2.1): stored with it, so that their
+   * mention counts see it. Absent or empty when none; never read back.
+   */
+  readonly mentions?: readonly string[];
+}
+
+/** How much of a place one user has not read (protocol 2.1). */
+export interface ReadCount {
+  /** Messages after the user's read position, at most {@link MAX_COUNTED}. */
+  readonly unread: number;
+  /** Those of them that mention the user, at most {@link MAX_COUNTED}. */
+  readonly mentions: number;
+}
+
+/** Where unread and mention counts stop: a count of this many means at least this many. */
+export const MAX_COUNTED = 9_999;
+
+/** A sign-in token (protocol 2.1), kept only as the hash of its secret. */
+export interface TokenRecord {
+  /** The SHA-256 of the token, hex. */
+  readonly hash: string;
+  /** Whose it is. */
+  readonly user: string;
+  /** When it was made, milliseconds since the epoch. */
+  readonly createdAt: number;
 }
 
 /**

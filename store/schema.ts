@@ -125,6 +125,28 @@ export const MIGRATIONS: readonly (string | ((db: DatabaseSync) => void))[] = [
    WHERE room_id IN (SELECT id FROM rooms WHERE kind = 'group');`,
   // 9: direct conversations named so that no two pairs of users share one
   renameDirectRooms,
+  // 10: protocol 2.1. Belonging to a room (since when; 0 for not) apart
+  // from having been in it; each member's read position, where what was
+  // there before counts as read; the users each message mentions; sign-in
+  // tokens, as SHA-256 hashes, with their last use.
+  `ALTER TABLE memberships ADD COLUMN belongs_since INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE memberships ADD COLUMN read_up_to INTEGER NOT NULL DEFAULT 0;
+   UPDATE memberships SET read_up_to =
+     (SELECT coalesce(max(id), 0) FROM messages WHERE room_id = memberships.room_id);
+   CREATE TABLE mentions (
+     user TEXT NOT NULL,
+     room_id INTEGER NOT NULL REFERENCES rooms (id),
+     message_id INTEGER NOT NULL,
+     PRIMARY KEY (user, room_id, message_id)
+   ) STRICT, WITHOUT ROWID;
+   CREATE TABLE tokens (
+     hash TEXT PRIMARY KEY,
+     user TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     used_at INTEGER NOT NULL
+   ) STRICT, WITHOUT ROWID;
+   CREATE INDEX tokens_by_user ON tokens (user, used_at);
+   CREATE INDEX tokens_by_use ON tokens (used_at);`,
 ];
 
 /** The schema version this code writes. */

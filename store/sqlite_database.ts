@@ -7,13 +7,16 @@
 
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { NAME_KEY_RULES, nameKey, nameSkeleton } from "../protocol/names.ts";
-import type {
-  AccountRecord,
-  BanRecord,
-  MessageRecord,
-  RoomKind,
-  RoomRecord,
-  SearchPage,
+import {
+  type AccountRecord,
+  type BanRecord,
+  MAX_COUNTED,
+  type MessageRecord,
+  type ReadCount,
+  type RoomKind,
+  type RoomRecord,
+  type SearchPage,
+  type TokenRecord,
 } from "./records.ts";
 import { IndexBacklog, type IndexStep } from "./index_backlog.ts";
 import { messagesWithin } from "./history_page.ts";
@@ -252,7 +255,11 @@ export class SqliteDatabase {
        FROM accounts WHERE password_hash LIKE 'scrypt$%' GROUP BY cost HAVING cost > 0`,
     );
     const passwordCosts = new Map(costs.map((c) => [c.cost, c.accounts]));
-    return { rooms, bans, lastMessageId: this.#lastMessageId(), passwordCosts };
+    const belongings = this.#all<{ room: string; user: string }>(
+      `SELECT r.name AS room, m.user FROM memberships m JOIN rooms r ON r.id = m.room_id
+       WHERE m.belongs_since > 0 AND r.kind = 'room' ORDER BY m.belongs_since`,
+    );
+    return { rooms, bans, lastMessageId: this.#lastMessageId(), passwordCosts, belongings };
   }
 
   getAccount(name: string): AccountRecord | null {
@@ -367,6 +374,92 @@ export class SqliteDatabase {
     );
   }
 
+  setBelonging(room: string, user: string, belongs: boolean, since: number): void {
+    // since 0 would read as not belonging
+    const belongsSince = belongs ? Math.max(since, 1) : 0;
+    this.#run(
+      `INSERT INTO memberships (room_id, user, role, since, belongs_since)
+       VALUES (?, ?, 'member', ?, ?)
+       ON CONFLICT DO UPDATE SET belongs_since = excluded.belongs_since
+       WHERE (belongs_since > 0) <> (excluded.belongs_since > 0)`,
+      this.#roomId("room", room),
+      user,
+      since,
+      belongsSince,
+    );
+  }
+
+  markRead(kind: RoomKind, room: string, user: string, id: number): void {
+    const roomId = this.#roomIds.get(roomKey(kind, room));
+    if (roomId !== undefined) this.#statement(MARK_READ).run(id, user, roomId, id);
+  }
+
+  readCounts(kind: RoomKind, rooms: readonly string[], user: string): ReadCount[] {
+    return rooms.map((room) => {
+      const roomId = this.#roomIds.get(roomKey(kind, room));
+      const read = roomId === undefined ? undefined : this.#get<{ read_up_to: number }>(
+        "SELECT read_up_to FROM memberships WHERE user = ? AND room_id = ?",
+        user,
+        roomId,
+      )?.read_up_to;
+      if (read === undefined) return { unread: 0, mentions: 0 };
+      const count = (sql: string, ...params: (string | number)[]) =>
+        this.#get<{ n: number }>(
+          `SELECT count(*) AS n FROM (${sql} LIMIT ${MAX_COUNTED})`,
+          ...params,
+        )!
+          .n;
+      return {
+        unread: count("SELECT 1 FROM messages WHERE room_id = ? AND id > ?", roomId!, read),
+        mentions: count(
+          "SELECT 1 FROM mentions WHERE user = ? AND room_id = ? AND message_id > ?",
+          user,
+          roomId!,
+          read,
+        ),
+      };
+    });
+  }
+
+  saveToken(token: TokenRecord, keep: number): void {
+    this.#run(
+      "INSERT OR REPLACE INTO tokens (hash, user, created_at, used_at) VALUES (?, ?, ?, ?)",
+      token.hash,
+      token.user,
+      token.createdAt,
+      token.createdAt,
+    );
+    this.#run(
+      `DELETE FROM tokens WHERE hash IN (
+         SELECT hash FROM tokens WHERE user = ? ORDER BY used_at DESC LIMIT -1 OFFSET ?)`,
+      token.user,
+      keep,
+    );
+  }
+
+  useToken(hash: string, now: number, maxIdleMs: number): string | null {
+    this.#run("DELETE FROM tokens WHERE used_at < ?", now - maxIdleMs);
+    const row = this.#get<{ user: string }>("SELECT user FROM tokens WHERE hash = ?", hash);
+    if (!row) return null;
+    this.#run("UPDATE tokens SET used_at = ? WHERE hash = ?", now, hash);
+    return row.user;
+  }
+
+  dropTokens(user: string, hash?: string): void {
+    if (hash === undefined) this.#run("DELETE FROM tokens WHERE user = ?", user);
+    else this.#run("DELETE FROM tokens WHERE user = ? AND hash = ?", user, hash);
+  }
+
+  changePassword(user: string, passwordHash: string): boolean {
+    const changed = this.#run(
+      "UPDATE accounts SET password_hash = ? WHERE name = ?",
+      passwordHash,
+      user,
+    ).changes === 1;
+    if (changed) this.dropTokens(user);
+    return changed;
+  }
+
   ban(ban: BanRecord): void {
     this.#run(
       `INSERT OR REPLACE INTO bans (room_id, user, banned_by, reason, time) VALUES (?, ?, ?, ?, ?)`,
@@ -413,7 +506,18 @@ export class SqliteDatabase {
         statement.run(...params);
       }
     }
-    for (const message of messages) this.#backlog.add(message.id, message.content.length);
+    const read = this.#statement(MARK_READ);
+    const mention = this.#statement(
+      "INSERT OR IGNORE INTO mentions (user, room_id, message_id) VALUES (?, ?, ?)",
+    );
+    for (const message of messages) {
+      const roomId = this.#roomId(message.kind, message.room);
+      read.run(message.id, message.sender, roomId, message.id);
+      if (message.mentions) {
+        for (const user of message.mentions) mention.run(user, roomId, message.id);
+      }
+      this.#backlog.add(message.id, message.content.length);
+    }
     if (this.#ioErrorAtCommitOf !== undefined) {
       this.#ioErrorArmed ||= messages.some((m) => m.content === this.#ioErrorAtCommitOf);
     }
@@ -572,6 +676,10 @@ export class SqliteDatabase {
     return this.#statement(sql).all(...params) as T[];
   }
 }
+
+/** Moves a member's read position up (id, user, room id, id). */
+const MARK_READ =
+  "UPDATE memberships SET read_up_to = ? WHERE user = ? AND room_id = ? AND read_up_to < ?";
 
 /** Rows per INSERT, largest first (the last is 1), each with its statement's SQL. */
 const INSERT_SQL: readonly (readonly [number, string])[] = [64, 8, 1].map((rows) => [

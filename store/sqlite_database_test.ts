@@ -52,7 +52,13 @@ function postInLobby(db: SqliteDatabase, contents: string[]) {
 
 Deno.test("a new database gets the latest schema and an empty state", () => {
   const db = new SqliteDatabase(":memory:");
-  assert.deepEqual(db.load(), { rooms: [], bans: [], lastMessageId: 0, passwordCosts: new Map() });
+  assert.deepEqual(db.load(), {
+    rooms: [],
+    bans: [],
+    lastMessageId: 0,
+    passwordCosts: new Map(),
+    belongings: [],
+  });
   db.close();
 });
 

@@ -19,9 +19,11 @@ import type {
   AccountRecord,
   BanRecord,
   MessageRecord,
+  ReadCount,
   RoomKind,
   RoomRecord,
   SearchPage,
+  TokenRecord,
 } from "./records.ts";
 import { StoreError } from "./schema.ts";
 import {
@@ -119,6 +121,34 @@ export class SqliteStore implements ChatStore {
     joinedAfter = 0,
   ): Promise<void> {
     return this.#writer.call("addMembership", kind, room, user, since, joinedAfter);
+  }
+
+  setBelonging(room: string, user: string, belongs: boolean, since: number): Promise<void> {
+    return this.#writer.call("setBelonging", room, user, belongs, since);
+  }
+
+  markRead(kind: RoomKind, room: string, user: string, id: number): Promise<void> {
+    return this.#writer.call("markRead", kind, room, user, id);
+  }
+
+  readCounts(kind: RoomKind, rooms: readonly string[], user: string): Promise<ReadCount[]> {
+    return this.#writer.call("readCounts", kind, rooms, user);
+  }
+
+  saveToken(token: TokenRecord, keep: number): Promise<void> {
+    return this.#writer.call("saveToken", token, keep);
+  }
+
+  useToken(hash: string, now: number, maxIdleMs: number): Promise<string | null> {
+    return this.#writer.call("useToken", hash, now, maxIdleMs);
+  }
+
+  dropTokens(user: string, hash?: string): Promise<void> {
+    return this.#writer.call("dropTokens", user, hash);
+  }
+
+  changePassword(user: string, passwordHash: string): Promise<boolean> {
+    return this.#writer.call("changePassword", user, passwordHash);
   }
 
   ban(ban: BanRecord): Promise<void> {
@@ -348,6 +378,8 @@ function batchRequest(batch: readonly Queued[]): WorkerRequest & { type: "batch"
     senders: [],
     times: [],
     contents: [],
+    mentionsAt: [],
+    mentions: [],
   };
   for (const { op, args: opArgs } of batch) {
     ops.push(op);
@@ -362,6 +394,10 @@ function batchRequest(batch: readonly Queued[]): WorkerRequest & { type: "batch"
     messages.rooms.push(message.room);
     messages.senders.push(message.sender);
     messages.times.push(message.time);
+    if (message.mentions?.length) {
+      messages.mentionsAt.push(messages.ids.length - 1);
+      messages.mentions.push(message.mentions);
+    }
     messages.contents.push(message.content);
   }
   return { type: "batch", ops, args, messages };

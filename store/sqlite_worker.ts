@@ -27,6 +27,13 @@ export type StoreOperations = Pick<
   | "syncGlobalsAccounts"
   | "createRoom"
   | "addMembership"
+  | "setBelonging"
+  | "markRead"
+  | "readCounts"
+  | "saveToken"
+  | "useToken"
+  | "dropTokens"
+  | "changePassword"
   | "ban"
   | "unban"
   | "appendMessage"
@@ -50,6 +57,9 @@ export interface MessageColumns {
   senders: string[];
   times: number[];
   contents: string[];
+  /** The mentions of the messages that have any: `mentions[j]` is of the `mentionsAt[j]`-th. */
+  mentionsAt: number[];
+  mentions: (readonly string[])[];
 }
 
 /**
@@ -97,6 +107,7 @@ const READS: ReadonlySet<OperationName> = new Set<OperationName>([
   "globalsSeal",
   "history",
   "directRooms",
+  "readCounts",
   "search",
   "indexAll",
 ]);
@@ -230,8 +241,9 @@ function runAll(
 
 /** Gives each `appendMessage` of the batch its message as its argument. */
 function putMessagesInArgs({ ops, args, messages }: WorkerRequest & { type: "batch" }): void {
-  const { ids, kinds, rooms, senders, times, contents } = messages;
+  const { ids, kinds, rooms, senders, times, contents, mentionsAt, mentions } = messages;
   let k = 0;
+  let j = 0;
   for (let i = 0; i < ops.length; i++) {
     if (ops[i] !== "appendMessage") continue;
     const message: MessageRecord = {
@@ -241,6 +253,7 @@ function putMessagesInArgs({ ops, args, messages }: WorkerRequest & { type: "bat
       sender: senders[k],
       time: times[k],
       content: contents[k],
+      mentions: mentionsAt[j] === k ? mentions[j++] : undefined,
     };
     args[i] = [message];
     k++;

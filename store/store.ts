@@ -9,10 +9,12 @@ import type {
   AccountRecord,
   BanRecord,
   MessageRecord,
+  ReadCount,
   RoomKind,
   RoomRecord,
   SearchPage,
   StoredMessage,
+  TokenRecord,
 } from "./records.ts";
 import { StoreError } from "./schema.ts";
 
@@ -65,6 +67,11 @@ export interface StoredState {
   lastMessageId: number;
   /** How many accounts have a password hash of each scrypt cost N. */
   passwordCosts: Map<number, number>;
+  /**
+   * Who belongs to which public room (protocol 2.1 memberships, see
+   * {@link ChatStore.setBelonging}), in the order they came to belong.
+   */
+  belongings: { room: string; user: string }[];
 }
 
 /**
@@ -142,14 +149,49 @@ export interface ChatStore {
     since: number,
     joinedAfter?: number,
   ): Promise<void>;
+  /**
+   * Records whether `user` belongs to the public room `room` now (protocol
+   * 2.1: the rooms a user joined, until they leave, are kicked or banned).
+   * Apart from having been in it ({@link ChatStore.addMembership}, whose
+   * record it makes, since `since`, when there is none): leaving ends
+   * belonging, not what the user's SEARCH covers.
+   */
+  setBelonging(room: string, user: string, belongs: boolean, since: number): Promise<void>;
+  /**
+   * Moves the read position of `user` in a place up to the message `id`,
+   * never down; nothing when the user has never been in it.
+   */
+  markRead(kind: RoomKind, room: string, user: string, id: number): Promise<void>;
+  /**
+   * For each of `rooms` (of `kind`), how many messages follow the read
+   * position of `user`, and how many of those mention them; zeros for a
+   * place they have never been in. Each count stops at `MAX_COUNTED`.
+   */
+  readCounts(kind: RoomKind, rooms: readonly string[], user: string): Promise<ReadCount[]>;
+  /**
+   * Keeps a sign-in token, and drops the user's least recently used tokens
+   * beyond the newest `keep`.
+   */
+  saveToken(token: TokenRecord, keep: number): Promise<void>;
+  /**
+   * The user of the token with this hash, its last use now `now`; null when
+   * there is none. Drops every token unused for longer than `maxIdleMs`
+   * first.
+   */
+  useToken(hash: string, now: number, maxIdleMs: number): Promise<string | null>;
+  /** Drops the token with this hash if it is `user`'s, or with no hash all of `user`'s tokens. */
+  dropTokens(user: string, hash?: string): Promise<void>;
+  /** Replaces an account's password hash and drops its tokens; false when there is no account. */
+  changePassword(user: string, passwordHash: string): Promise<boolean>;
   /** Bans a user from a public room (replacing an earlier ban). */
   ban(ban: BanRecord): Promise<void>;
   /** Lifts a ban; false when there was none. */
   unban(room: string, user: string): Promise<boolean>;
   /**
-   * Stores a posted message. A store that several servers share gives it
-   * an id of its own and its room's sequence number, and resolves with
-   * them; the others keep its id and resolve with nothing.
+   * Stores a posted message with its mentions, and moves the sender's read
+   * position in its place up to it. A store that several servers share
+   * gives it an id of its own and its room's sequence number, and resolves
+   * with them; the others keep its id and resolve with nothing.
    */
   appendMessage(message: MessageRecord): Promise<StoredMessage | void>;
   /**

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { searchTerms } from "../protocol/search_text.ts";
-import type { AccountRecord, MessageRecord, RoomKind } from "./records.ts";
+import { type AccountRecord, MAX_COUNTED, type MessageRecord, type RoomKind } from "./records.ts";
 import { StoreError } from "./schema.ts";
 import type { ChatStore, HistoryRange, SearchOptions } from "./store.ts";
 
@@ -87,6 +87,7 @@ export function storeContract(
       bans: [],
       lastMessageId: 0,
       passwordCosts: new Map(),
+      belongings: [],
     });
     assert.equal(await store.getAccount("ann"), null);
     assert.equal(await store.globalsSeal(), null);
@@ -486,6 +487,93 @@ export function storeContract(
       const expected = Array.from({ length: 20 }, (_, i) => 60 - 3 * i);
       assert.deepEqual(found, expected, `limit ${limit}, scanLimit ${scanLimit}`);
     }
+  });
+
+  test("belonging starts and ends apart from having been in a room", async (store) => {
+    for (const name of ["a", "b"]) {
+      await store.createRoom({ kind: "room", name, createdBy: null, createdAt: 0 });
+    }
+    await store.setBelonging("b", "bob", true, 1);
+    await store.setBelonging("a", "ann", true, 2);
+    await store.setBelonging("b", "ann", true, 3);
+    await store.setBelonging("b", "ann", true, 4); // belongs already: still since 3
+    assert.deepEqual((await store.load()).belongings, [
+      { room: "b", user: "bob" },
+      { room: "a", user: "ann" },
+      { room: "b", user: "ann" },
+    ]);
+    await store.appendMessage(message(1, "b", "bob", "hello"));
+    await store.setBelonging("b", "ann", false, 5);
+    assert.deepEqual((await store.load()).belongings.map((b) => b.user), ["bob", "ann"]);
+    const page = await store.search("ann", ["hello"], { limit: 5, before: null, scanLimit: 10 });
+    assert.deepEqual(page.hits.map((hit) => hit.id), [1], "ann has still been in b");
+  });
+
+  test("read positions: unread and mentions after them; posting reads", async (store) => {
+    await store.createRoom({ kind: "room", name: "lobby", createdBy: null, createdAt: 0 });
+    await store.createRoom({ kind: "room", name: "other", createdBy: null, createdAt: 0 });
+    await store.setBelonging("lobby", "ann", true, 1);
+    await store.addMembership("room", "lobby", "bob", 1);
+    const counts = () => store.readCounts("room", ["lobby", "other", "none"], "ann");
+    assert.deepEqual(await counts(), [0, 0, 0].map(() => ({ unread: 0, mentions: 0 })));
+    await store.appendMessage(message(1, "lobby", "bob", "hi"));
+    await store.appendMessage({ ...message(2, "lobby", "bob", "@ann"), mentions: ["ann"] });
+    await store.appendMessage(message(3, "lobby", "bob", "there"));
+    assert.deepEqual((await counts())[0], { unread: 3, mentions: 1 });
+    await store.markRead("room", "lobby", "ann", 2);
+    await store.markRead("room", "lobby", "ann", 1); // never down
+    assert.deepEqual((await counts())[0], { unread: 1, mentions: 0 });
+    await store.appendMessage(message(4, "lobby", "bob", "more"));
+    await store.appendMessage(message(5, "lobby", "ann", "read it all"));
+    assert.deepEqual((await counts())[0], { unread: 0, mentions: 0 });
+    assert.deepEqual(await store.readCounts("room", ["lobby"], "bob"), [
+      { unread: 1, mentions: 0 },
+    ]);
+    await store.markRead("room", "other", "ann", 5); // never there: nothing
+    assert.deepEqual((await counts())[1], { unread: 0, mentions: 0 });
+  });
+
+  test("unread counts stop at MAX_COUNTED", async (store) => {
+    await store.createRoom({ kind: "direct", name: "ann ↔ bob", createdBy: null, createdAt: 0 });
+    await store.addMembership("direct", "ann ↔ bob", "ann", 0);
+    for (let id = 1; id <= MAX_COUNTED + 2; id++) {
+      await store.appendMessage({
+        ...message(id, "ann ↔ bob", "bob", "@ann", "direct"),
+        mentions: ["ann"],
+      });
+    }
+    assert.deepEqual(await store.readCounts("direct", ["ann ↔ bob"], "ann"), [
+      { unread: MAX_COUNTED, mentions: MAX_COUNTED },
+    ]);
+  });
+
+  test("tokens: kept by hash, used, expired when idle, dropped, bounded per user", async (store) => {
+    const token = (hash: string, user = "ann", createdAt = 1000) => ({ hash, user, createdAt });
+    await store.saveToken(token("h1"), 3);
+    await store.saveToken(token("h2", "ann", 2000), 3);
+    await store.saveToken(token("h3", "bob"), 3);
+    assert.equal(await store.useToken("h1", 3000, 10_000), "ann");
+    assert.equal(await store.useToken("nope", 3000, 10_000), null);
+    assert.equal(await store.useToken("h2", 12_500, 10_000), null, "unused since 2000");
+    assert.equal(await store.useToken("h1", 12_500, 10_000), "ann", "used at 3000");
+    await store.dropTokens("bob", "h1"); // not bob's
+    assert.equal(await store.useToken("h1", 12_600, 10_000), "ann");
+    await store.dropTokens("ann", "h1");
+    assert.equal(await store.useToken("h1", 12_700, 10_000), null);
+    for (let i = 0; i < 5; i++) await store.saveToken(token(`k${i}`, "carol", 20_000 + i), 2);
+    assert.equal(await store.useToken("k2", 20_010, 10_000), null, "beyond the newest 2");
+    assert.equal(await store.useToken("k4", 20_010, 10_000), "carol");
+    await store.dropTokens("carol");
+    assert.equal(await store.useToken("k4", 20_011, 10_000), null);
+  });
+
+  test("changing a password drops the account's tokens", async (store) => {
+    await store.createAccount(account("ann"));
+    await store.saveToken({ hash: "h", user: "ann", createdAt: 1 }, 5);
+    assert.equal(await store.changePassword("ann", "scrypt$1024$8$1$$new"), true);
+    assert.equal((await store.getAccount("ann"))?.passwordHash, "scrypt$1024$8$1$$new");
+    assert.equal(await store.useToken("h", 2, 1000), null);
+    assert.equal(await store.changePassword("nobody", "x"), false);
   });
 
   test("a closed store refuses work", async (store) => {

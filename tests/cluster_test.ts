@@ -216,3 +216,80 @@ engineTest(
     }
   },
 );
+
+engineTest(
+  POSTGRES_MISSING,
+  "protocol 2.1 across servers: belonging is shared, so a user on one is mentioned from the other (gap fills too) and counts it unread; a token made on one resumes on the other; a ban on one takes the user out once",
+  async () => {
+    const [a, b] = await clusterHere(2);
+    const open = (server: ServerHandle) =>
+      ChatClient.connect(tcp({ port: server.addr.port }), { v21: true });
+    const ann = await open(a);
+    const bob = await open(b);
+    const annElsewhere = await open(b);
+    /** Whether b lists `user` among those who belong to `room`. */
+    const belongsOnB = async (room: string, user: string) =>
+      (await bob.memberStates({ room })).some((member) => member.name === user);
+    /** Waits, asking every 20 ms for up to 5 s, until `condition` holds. */
+    const waitFor = async (condition: () => boolean | Promise<boolean>, what: string) => {
+      for (let tries = 0; !(await condition()); tries++) {
+        if (tries > 250) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    };
+    try {
+      const token = await ann.login("ann", ACCOUNTS.get("ann")!);
+      assert.equal(typeof token, "string");
+      await ann.join("lobby");
+      await bob.login("bob", ACCOUNTS.get("bob")!);
+      await bob.join("lobby");
+      // only those who belong to a room are mentioned: b has to have heard of it
+      await waitFor(() => belongsOnB("lobby", "ann"), "ann's belonging to reach b");
+      // the second is too large for a NOTIFY: a's gap fill reads it, mentions and all
+      for (const text of ["hello @ann", `@ann ${"long ".repeat(2_000)}`]) {
+        const message = next(ann, "message");
+        const sent = await bob.send(text, { room: "lobby" });
+        const got = await message;
+        assert.deepEqual(got.type === "message" && [got.room, got.from, got.id, got.mentions], [
+          "lobby",
+          "bob",
+          sent.id,
+          ["ann"],
+        ]);
+      }
+      const counts = async (client: ChatClient) => {
+        const lobby = (await client.roomStates()).find((room) => room.name === "lobby");
+        return lobby && [lobby.joined, lobby.unread, lobby.mentions];
+      };
+      assert.deepEqual(await counts(ann), [true, 2, 2]);
+      // the token was stored by a; b finds it in the database they share
+      await annElsewhere.resume("ann", token!);
+      assert.deepEqual(await counts(annElsewhere), [true, 2, 2]);
+      await annElsewhere.close();
+      await ann.leave("lobby");
+      await waitFor(async () => !(await belongsOnB("lobby", "ann")), "ann's leaving to reach b");
+
+      // a ban made on a takes carol out once: b only takes it over
+      const carol = await open(a);
+      await carol.login("carol", ACCOUNTS.get("carol")!);
+      await ann.create("made on a");
+      await carol.join("made on a");
+      await waitFor(() => bob.join("made on a").then(() => true, () => false), "the room on b");
+      await waitFor(() => belongsOnB("made on a", "carol"), "carol's belonging to reach b");
+      const leaving: string[] = [];
+      (async () => {
+        for await (const event of bob.events()) {
+          if (event.type === "leave" && event.room === "made on a") leaving.push(event.user);
+        }
+      })();
+      await ann.ban("carol", { room: "made on a" });
+      await waitFor(() => leaving.length > 0, "carol's leaving");
+      await new Promise((resolve) => setTimeout(resolve, 300)); // nothing more comes
+      assert.deepEqual(leaving, ["carol"]);
+      await carol.close();
+    } finally {
+      await Promise.all([ann.close(), bob.close(), annElsewhere.close()]);
+      await Promise.all([a.close(), b.close()]);
+    }
+  },
+);

@@ -17,8 +17,8 @@ export const CHANNEL = "claptrap_cluster";
 /** Most bytes of a NOTIFY payload (PostgreSQL refuses 8,000 or more). */
 export const NOTIFY_MAX_BYTES = 7_900;
 
-/** A message as it travels: kind, room, seq, id, sender, time, content. */
-type Entry = [string, string, number, number, string, number, string];
+/** A message as it travels: kind, room, seq, id, sender, time, content, and whom it mentions. */
+type Entry = [string, string, number, number, string, number, string, string[]?];
 
 /** What one payload held. */
 export interface Received {
@@ -60,6 +60,7 @@ export function messagePayloads(
   let bytes = head.length + 2;
   for (const m of messages) {
     const entry: Entry = [m.kind, m.room, m.seq, m.id, m.sender, m.time, m.content];
+    if (m.mentions && m.mentions.length > 0) entry.push([...m.mentions]);
     const text = JSON.stringify(entry);
     const size = encoder.encode(text).length + 1;
     if (head.length + 2 + size > maxBytes) {
@@ -93,6 +94,7 @@ export function postedPayloads(node: string, posted: readonly MessagePosted[]): 
       sender: event.from,
       time: event.time,
       content: event.text,
+      mentions: event.mentions,
     })),
     Infinity,
   );
@@ -113,7 +115,7 @@ export function readPayload(text: string): Received | null {
   }
   if (typeof value !== "object" || value === null || typeof value.n !== "string") return null;
   const messages = Array.isArray(value.m)
-    ? (value.m as Entry[]).map(([kind, room, seq, id, sender, time, content]) => ({
+    ? (value.m as Entry[]).map(([kind, room, seq, id, sender, time, content, mentions]) => ({
       kind: kind as SequencedMessage["kind"],
       room,
       seq,
@@ -121,6 +123,7 @@ export function readPayload(text: string): Received | null {
       sender,
       time,
       content,
+      ...(mentions ? { mentions } : {}),
     }))
     : [];
   const committed = Array.isArray(value.c)

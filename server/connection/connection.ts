@@ -97,6 +97,8 @@ export interface Link<Answer> {
   fail(lastWords: Answer, reason: string, farewell?: Uint8Array): void;
   /** Sends bytes now, ahead of answers not ready yet (a WebSocket pong). */
   send(bytes: Uint8Array): void;
+  /** Encodes the events from now on with `encode` instead of the wire's `encodeEvent`. */
+  encodeEventsWith(encode: (event: ChatEvent) => PlacedBytes): void;
   /**
    * The client has ended the conversation (a WebSocket close frame): `echo`
    * is sent unless closing has begun, and the connection closes once what is
@@ -158,8 +160,8 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   readonly #quiet: boolean;
   readonly #writeDelayMs: number;
   readonly #wire: Wire<Answer>;
-  /** The wire's event encoder, read once. */
-  readonly #encodeEvent: (event: ChatEvent) => PlacedBytes | null;
+  /** The wire's event encoder, read once (or as the wire changed it). */
+  #encodeEvent: (event: ChatEvent) => PlacedBytes | null;
   readonly #queue: SendQueue;
   readonly #requests: RequestQueue<Answer>;
   readonly #liveness = new Liveness(Date.now());
@@ -336,6 +338,10 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   send(bytes: Uint8Array): void {
     if (this.#closeReason !== null) return;
     if (!this.#queue.push(bytes)) this.#sendQueueExceeded();
+  }
+
+  encodeEventsWith(encode: (event: ChatEvent) => PlacedBytes): void {
+    this.#encodeEvent = encode;
   }
 
   clientClosed(echo: Uint8Array): void {

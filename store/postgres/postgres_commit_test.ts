@@ -129,3 +129,39 @@ engineTest(
     await again.close();
   },
 );
+
+engineTest(
+  POSTGRES_MISSING,
+  "posts committed together store their mentions and move their senders' read positions, which gap fills and counts see",
+  async () => {
+    const { store } = await newStore();
+    const users = ["ann", "bob", "carol"];
+    for (const user of users) {
+      for (const room of ROOMS.slice(0, 2)) await store.setBelonging(room, user, true, 1);
+    }
+    // mentions in the order the text has them, which is not the names' order
+    const mentionsOf = (i: number) => i % 3 === 0 ? ["carol", "ann"] : i % 5 === 0 ? ["bob"] : [];
+    const posted: MessageRecord[] = Array.from({ length: 60 }, (_, i) => ({
+      ...message(i + 1, ROOMS[i % 2]),
+      sender: users[(i * 7) % 3],
+      ...(mentionsOf(i).length > 0 ? { mentions: mentionsOf(i) } : {}),
+    }));
+    const before = store.batches;
+    await Promise.all(posted.map((m) => store.appendMessage(m)));
+    assert.ok(store.batches - before < 5, `60 posts took ${store.batches - before} commits`);
+    for (const room of ROOMS.slice(0, 2)) {
+      const inRoom = posted.filter((m) => m.room === room);
+      const after = await store.messagesAfter("room", room, 0, 100);
+      assert.deepEqual(after.map((m) => m.mentions), inRoom.map((m) => m.mentions), room);
+      for (const user of users) {
+        const read = Math.max(...inRoom.filter((m) => m.sender === user).map((m) => m.id));
+        const unread = inRoom.filter((m) => m.id > read);
+        assert.deepEqual(await store.readCounts("room", [room], user), [{
+          unread: unread.length,
+          mentions: unread.filter((m) => m.mentions?.includes(user)).length,
+        }], `${user} in ${room}`);
+      }
+    }
+    await store.close();
+  },
+);

@@ -26,16 +26,19 @@
  */
 
 import { NAME_KEY_RULES, nameKey, nameSkeleton } from "../../protocol/names.ts";
-import type {
-  AccountRecord,
-  BanRecord,
-  MessageRecord,
-  RoomKind,
-  RoomRecord,
-  RoomSequence,
-  SearchPage,
-  SequencedMessage,
-  StoredMessage,
+import {
+  type AccountRecord,
+  type BanRecord,
+  MAX_COUNTED,
+  type MessageRecord,
+  type ReadCount,
+  type RoomKind,
+  type RoomRecord,
+  type RoomSequence,
+  type SearchPage,
+  type SequencedMessage,
+  type StoredMessage,
+  type TokenRecord,
 } from "../records.ts";
 import { StoreError } from "../schema.ts";
 import { messagesWithin } from "../history_page.ts";
@@ -84,6 +87,7 @@ const READS = new Set([
   "globalsSeal",
   "history",
   "directRooms",
+  "readCounts",
 ]);
 
 /** Default of {@link PostgresStoreOptions.maxBatch}. */
@@ -101,6 +105,13 @@ type Op =
   | "syncGlobalsAccounts"
   | "createRoom"
   | "addMembership"
+  | "setBelonging"
+  | "markRead"
+  | "readCounts"
+  | "saveToken"
+  | "useToken"
+  | "dropTokens"
+  | "changePassword"
   | "ban"
   | "unban"
   | "appendMessage"
@@ -231,6 +242,34 @@ export class PostgresStore implements ChatStore {
     return this.#call("addMembership", [kind, room, user, since, joinedAfter]);
   }
 
+  setBelonging(room: string, user: string, belongs: boolean, since: number): Promise<void> {
+    return this.#call("setBelonging", [room, user, belongs, since]);
+  }
+
+  markRead(kind: RoomKind, room: string, user: string, id: number): Promise<void> {
+    return this.#call("markRead", [kind, room, user, id]);
+  }
+
+  readCounts(kind: RoomKind, rooms: readonly string[], user: string): Promise<ReadCount[]> {
+    return this.#call("readCounts", [kind, rooms, user]);
+  }
+
+  saveToken(token: TokenRecord, keep: number): Promise<void> {
+    return this.#call("saveToken", [token, keep]);
+  }
+
+  useToken(hash: string, now: number, maxIdleMs: number): Promise<string | null> {
+    return this.#call("useToken", [hash, now, maxIdleMs]);
+  }
+
+  dropTokens(user: string, hash?: string): Promise<void> {
+    return this.#call("dropTokens", [user, hash]);
+  }
+
+  changePassword(user: string, passwordHash: string): Promise<boolean> {
+    return this.#call("changePassword", [user, passwordHash]);
+  }
+
   ban(ban: BanRecord): Promise<void> {
     return this.#call("ban", [ban]);
   }
@@ -241,7 +280,9 @@ export class PostgresStore implements ChatStore {
 
   /**
    * Resolves, after the COMMIT, with the message's id (its own, or with
-   * `assignIds` the database's) and its sequence number in its room.
+   * `assignIds` the database's) and its sequence number in its room. Its
+   * mentions and its sender's read position go in with it, in the same
+   * statement as the batch's other messages.
    */
   appendMessage(message: MessageRecord): Promise<StoredMessage> {
     return this.#call("appendMessage", [message]);
@@ -266,8 +307,9 @@ export class PostgresStore implements ChatStore {
   /**
    * For the cluster's fan-out: up to `limit` messages of a room with
    * sequence numbers above `afterSeq`, in sequence order (what a server
-   * fetches to fill a gap in what it delivered). Empty for a room that
-   * does not exist. Reads what is committed, beside the writes.
+   * fetches to fill a gap in what it delivered), each with the users it
+   * mentions, as announced. Empty for a room that does not exist. Reads
+   * what is committed, beside the writes.
    */
   async messagesAfter(
     kind: RoomKind,
@@ -278,16 +320,30 @@ export class PostgresStore implements ChatStore {
     if (this.#closed) throw this.#closed;
     try {
       const rows = await this.#searcher.unsafe<
-        { id: number; seq: number; sender: string; time: number; content: string }[]
+        {
+          id: number;
+          seq: number;
+          sender: string;
+          time: number;
+          content: string;
+          mentions: string[];
+        }[]
       >(
-        `SELECT m.id, m.seq, m.sender, m.time, m.content
+        `SELECT m.id, m.seq, m.sender, m.time, m.content,
+           array(SELECT n."user" FROM mentions n WHERE n.room_id = m.room_id
+             AND n.message_id = m.id ORDER BY n.nth) AS mentions
          FROM rooms r JOIN messages m ON m.room_id = r.id
          WHERE r.kind = $1 AND r.name = $2 AND m.seq > $3::int8
          ORDER BY m.seq LIMIT $4::int8`,
         [kind, room, afterSeq, limit],
         { prepare: true },
       );
-      return rows.map((row) => ({ ...row, kind, room }));
+      return rows.map(({ mentions, ...row }) => ({
+        ...row,
+        kind,
+        room,
+        ...(mentions.length > 0 ? { mentions } : {}),
+      }));
     } catch (error) {
       throw this.#storeError(error);
     }
@@ -542,6 +598,20 @@ export class PostgresStore implements ChatStore {
         return this.#createRoom(args[0] as RoomRecord);
       case "addMembership":
         return this.#addMembership(...(args as [RoomKind, string, string, number, number]));
+      case "setBelonging":
+        return this.#setBelonging(...(args as [string, string, boolean, number]));
+      case "markRead":
+        return this.#markRead(...(args as [RoomKind, string, string, number]));
+      case "readCounts":
+        return this.#readCounts(...(args as [RoomKind, string[], string]));
+      case "saveToken":
+        return this.#saveToken(args[0] as TokenRecord, args[1] as number);
+      case "useToken":
+        return this.#useToken(...(args as [string, number, number]));
+      case "dropTokens":
+        return this.#dropTokens(args[0] as string, args[1] as string | undefined);
+      case "changePassword":
+        return this.#changePassword(args[0] as string, args[1] as string);
       case "ban":
         return this.#ban(args[0] as BanRecord);
       case "unban":
@@ -587,6 +657,10 @@ export class PostgresStore implements ChatStore {
        FROM accounts WHERE password_hash ~ '^scrypt\\$[0-9]{1,15}\\$'
        GROUP BY cost HAVING split_part(password_hash, '$', 2)::int8 > 0`,
     );
+    const belongings = await this.#query<{ room: string; user: string }>(
+      `SELECT r.name AS room, m."user" FROM memberships m JOIN rooms r ON r.id = m.room_id
+       WHERE m.belongs_since > 0 AND r.kind = 'room' ORDER BY m.belongs_since`,
+    );
     return {
       rooms: rooms.map((r) => ({
         kind: "room" as const,
@@ -603,6 +677,7 @@ export class PostgresStore implements ChatStore {
       })),
       lastMessageId: last ?? 0,
       passwordCosts: new Map(costs.map((c) => [c.cost, c.accounts])),
+      belongings: belongings.map((b) => ({ room: b.room, user: b.user })),
     };
   }
 
@@ -818,12 +893,98 @@ export class PostgresStore implements ChatStore {
     return rows.length === 1;
   }
 
+  async #setBelonging(room: string, user: string, belongs: boolean, since: number) {
+    // since 0 would read as not belonging
+    const belongsSince = belongs ? Math.max(since, 1) : 0;
+    await this.#query(
+      `INSERT INTO memberships (room_id, "user", role, since, belongs_since)
+       VALUES ($1::int8, $2, 'member', $3::int8, $4::int8)
+       ON CONFLICT ("user", room_id) DO UPDATE SET belongs_since = excluded.belongs_since
+       WHERE (memberships.belongs_since > 0) <> (excluded.belongs_since > 0)`,
+      [await this.#roomId("room", room), user, since, belongsSince],
+    );
+  }
+
+  async #markRead(kind: RoomKind, room: string, user: string, id: number): Promise<void> {
+    const roomId = await this.#findRoom(kind, room);
+    if (roomId === null) return;
+    await this.#query(
+      `UPDATE memberships SET read_up_to = $1::int8
+       WHERE "user" = $2 AND room_id = $3::int8 AND read_up_to < $1::int8`,
+      [id, user, roomId],
+    );
+  }
+
+  /** Every place's two counts in one statement, each a range of an index, cut off at MAX_COUNTED. */
+  async #readCounts(kind: RoomKind, rooms: readonly string[], user: string) {
+    const counts: ReadCount[] = rooms.map(() => ({ unread: 0, mentions: 0 }));
+    if (rooms.length === 0) return counts;
+    const rows = await this.#query<{ i: number; unread: number; mentions: number }>(
+      `SELECT w.i::int4 AS i,
+         (SELECT count(*)::int4 FROM (SELECT FROM messages
+           WHERE room_id = r.id AND id > m.read_up_to LIMIT ${MAX_COUNTED}) AS u) AS unread,
+         (SELECT count(*)::int4 FROM (SELECT FROM mentions
+           WHERE "user" = $3 AND room_id = r.id AND message_id > m.read_up_to
+           LIMIT ${MAX_COUNTED}) AS n) AS mentions
+       FROM unnest($2::text[]) WITH ORDINALITY AS w(name, i)
+       JOIN rooms r ON r.kind = $1 AND r.name = w.name
+       JOIN memberships m ON m.room_id = r.id AND m."user" = $3`,
+      [kind, rooms, user],
+    );
+    for (const { i, unread, mentions } of rows) counts[i - 1] = { unread, mentions };
+    return counts;
+  }
+
+  async #saveToken(token: TokenRecord, keep: number): Promise<void> {
+    await this.#query(
+      `INSERT INTO tokens (hash, "user", created_at, used_at) VALUES ($1, $2, $3::int8, $3::int8)
+       ON CONFLICT (hash) DO UPDATE SET "user" = excluded."user",
+         created_at = excluded.created_at, used_at = excluded.used_at`,
+      [token.hash, token.user, token.createdAt],
+    );
+    await this.#query(
+      `DELETE FROM tokens WHERE hash IN (
+         SELECT hash FROM tokens WHERE "user" = $1 ORDER BY used_at DESC OFFSET $2::int8)`,
+      [token.user, keep],
+    );
+  }
+
+  async #useToken(hash: string, now: number, maxIdleMs: number): Promise<string | null> {
+    // one snapshot: the update leaves alone the rows the delete takes
+    const [row] = await this.#query<{ user: string }>(
+      `WITH idle AS (DELETE FROM tokens WHERE used_at < $2::int8)
+       UPDATE tokens SET used_at = $3::int8 WHERE hash = $1 AND used_at >= $2::int8
+       RETURNING "user"`,
+      [hash, now - maxIdleMs, now],
+    );
+    return row?.user ?? null;
+  }
+
+  async #dropTokens(user: string, hash: string | undefined): Promise<void> {
+    await this.#query(
+      `DELETE FROM tokens WHERE "user" = $1 AND ($2::text IS NULL OR hash = $2)`,
+      [user, hash ?? null],
+    );
+  }
+
+  async #changePassword(user: string, passwordHash: string): Promise<boolean> {
+    const rows = await this.#query(
+      "UPDATE accounts SET password_hash = $2 WHERE name = $1 RETURNING 1",
+      [user, passwordHash],
+    );
+    if (rows.length === 0) return false;
+    await this.#dropTokens(user, undefined);
+    return true;
+  }
+
   /**
    * Inserts messages in one statement, after locking their rooms' rows in
    * id order and numbering each room's messages on from its `last_seq`
    * (and with `assignIds`, taking their ids from the sequence then). The
-   * id and sequence number of each message, in order; undefined for a
-   * message whose room does not exist.
+   * same statement stores whom they mention and moves each sender's read
+   * position up to their latest message. The id and sequence number of
+   * each message, in order; undefined for a message whose room does not
+   * exist.
    */
   async #appendMessages(
     messages: readonly MessageRecord[],
@@ -847,6 +1008,10 @@ export class PostgresStore implements ChatStore {
     const senders: string[] = [];
     const times: number[] = [];
     const contents: string[] = [];
+    const mentioned: string[] = [];
+    const mentionRooms: number[] = [];
+    const mentionIds: number[] = [];
+    const mentionNths: number[] = [];
     for (const [k, message] of messages.entries()) {
       const room = found.get(roomKey(message.kind, message.room));
       if (room === undefined) continue;
@@ -859,12 +1024,30 @@ export class PostgresStore implements ChatStore {
       senders.push(message.sender);
       times.push(message.time);
       contents.push(message.content);
+      if (message.mentions === undefined) continue;
+      for (const [nth, user] of message.mentions.entries()) {
+        mentioned.push(user);
+        mentionRooms.push(room.id);
+        mentionIds.push(id);
+        mentionNths.push(nth);
+      }
     }
     if (ids.length === 0) return stored;
     await this.#query(
       `WITH numbered AS (
          UPDATE rooms SET last_seq = n.last
-         FROM unnest($7::int8[], $8::int8[]) AS n(id, last) WHERE rooms.id = n.id)
+         FROM unnest($7::int8[], $8::int8[]) AS n(id, last) WHERE rooms.id = n.id),
+       mentioned AS (
+         INSERT INTO mentions ("user", room_id, message_id, nth)
+         SELECT * FROM unnest($9::text[], $10::int8[], $11::int8[], $12::int2[])
+         ON CONFLICT DO NOTHING),
+       read AS (
+         UPDATE memberships SET read_up_to = p.id
+         FROM (SELECT sender, room_id, max(id) AS id
+           FROM unnest($4::text[], $2::int8[], $1::int8[]) AS p(sender, room_id, id)
+           GROUP BY sender, room_id) AS p
+         WHERE memberships."user" = p.sender AND memberships.room_id = p.room_id
+           AND memberships.read_up_to < p.id)
        INSERT INTO messages (id, room_id, seq, sender, time, content)
        SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[],
          $6::text[])`,
@@ -877,6 +1060,10 @@ export class PostgresStore implements ChatStore {
         contents,
         rooms.map((r) => r.id),
         rooms.map((r) => r.last),
+        mentioned,
+        mentionRooms,
+        mentionIds,
+        mentionNths,
       ],
     );
     return stored;

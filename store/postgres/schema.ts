@@ -72,6 +72,33 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // store's assignIds), going on from the highest stored one
   `CREATE SEQUENCE message_ids AS bigint OWNED BY messages.id;
    SELECT setval('message_ids', max(id)) FROM messages HAVING max(id) IS NOT NULL;`,
+  // 3: protocol 2.1, as the SQLite schema's version 10: belonging to a room
+  // (since when; 0 for not) apart from having been in it; each member's
+  // read position, where what was there before counts as read; the users
+  // each message mentions (by user for mention counts; by message, in the
+  // order the text mentions them, for the cluster's gap fills); sign-in tokens, as SHA-256 hashes, with their
+  // last use.
+  `ALTER TABLE memberships ADD COLUMN belongs_since bigint NOT NULL DEFAULT 0,
+     ADD COLUMN read_up_to bigint NOT NULL DEFAULT 0;
+   UPDATE memberships SET read_up_to = last.id
+   FROM (SELECT room_id, max(id) AS id FROM messages GROUP BY room_id) AS last
+   WHERE last.room_id = memberships.room_id;
+   CREATE TABLE mentions (
+     "user" text NOT NULL,
+     room_id bigint NOT NULL REFERENCES rooms (id),
+     message_id bigint NOT NULL,
+     nth smallint NOT NULL,
+     PRIMARY KEY ("user", room_id, message_id)
+   );
+   CREATE INDEX mentions_by_message ON mentions (room_id, message_id, nth) INCLUDE ("user");
+   CREATE TABLE tokens (
+     hash text PRIMARY KEY,
+     "user" text NOT NULL,
+     created_at bigint NOT NULL,
+     used_at bigint NOT NULL
+   );
+   CREATE INDEX tokens_by_user ON tokens ("user", used_at);
+   CREATE INDEX tokens_by_use ON tokens (used_at);`,
 ];
 
 /** The schema version this code writes. */

@@ -3,7 +3,7 @@ import { engineTest, POSTGRES_MISSING, startPostgres } from "../../tests/engines
 import { StoreError } from "../schema.ts";
 import { connect } from "./connection.ts";
 import { PostgresStore } from "./postgres_store.ts";
-import { POSTGRES_SCHEMA_VERSION } from "./schema.ts";
+import { migratePostgres, POSTGRES_SCHEMA_VERSION } from "./schema.ts";
 
 engineTest(
   POSTGRES_MISSING,
@@ -59,5 +59,40 @@ engineTest(
         e.message.startsWith("cannot use database postgres://claptrap@") &&
         !e.message.includes("claptrap-pw"),
     );
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
+  "members of a database from before protocol 2.1 have read what was there before",
+  async () => {
+    const url = await (await startPostgres()).createDatabase();
+    const sql = connect(url, 1);
+    await migratePostgres(sql, url, 2);
+    await sql.unsafe(
+      `INSERT INTO rooms (kind, name, created_at, last_seq) VALUES ('room', 'lobby', 0, 2);
+       INSERT INTO memberships (room_id, "user", role, since) VALUES (1, 'ann', 'member', 0);
+       INSERT INTO messages (id, room_id, seq, sender, time, content)
+       VALUES (1, 1, 1, 'bob', 1, 'hi'), (2, 1, 2, 'bob', 2, 'hi again');`,
+    );
+    await sql.end();
+    const store = await PostgresStore.open(url);
+    assert.deepEqual(await store.readCounts("room", ["lobby"], "ann"), [{
+      unread: 0,
+      mentions: 0,
+    }]);
+    await store.appendMessage({
+      id: 3,
+      kind: "room",
+      room: "lobby",
+      sender: "bob",
+      time: 3,
+      content: "new",
+    });
+    assert.deepEqual(await store.readCounts("room", ["lobby"], "ann"), [{
+      unread: 1,
+      mentions: 0,
+    }]);
+    await store.close();
   },
 );

@@ -84,10 +84,19 @@ var Request = {
   /** Removes a user from a room and keeps them out (owners and admins). */
   BAN: "BAN",
   /** Lets a banned user back into a room (owners and admins). */
-  UNBAN: "UNBAN"
+  UNBAN: "UNBAN",
+  /** 2.1: moves one's read position in a room, peer chat or direct conversation. */
+  MARK_READ: "MARK_READ",
+  /** 2.1: the peer chats one is in, with what one has not read there. */
+  LIST_GROUPS: "LIST_GROUPS",
+  /** Changes one's password; every sign-in token of the user is dropped. */
+  CHANGE_PASSWORD: "CHANGE_PASSWORD"
 };
 var Event = {
-  /** A message posted in the room: Room, From, Time, Id; content is the text. */
+  /**
+   * A message posted in the room: Room, From, Time, Id, and in a 2.1
+   * session Mentions when it mentions anyone; content is the text.
+   */
   EVT_MSG: "EVT_MSG",
   /** A user entered the room: Room, User, Time. */
   EVT_JOIN: "EVT_JOIN",
@@ -116,7 +125,12 @@ var Event = {
    * Time. To the one who asked, and unless accepted to the members (but
    * the one who answered).
    */
-  EVT_PEER_ANSWER: "EVT_PEER_ANSWER"
+  EVT_PEER_ANSWER: "EVT_PEER_ANSWER",
+  /**
+   * 2.1: the user read a place up to a message on another of their
+   * sessions: Room (and Kind) or With, Id, Time.
+   */
+  EVT_READ: "EVT_READ"
 };
 var Status = {
   OK: "OK",
@@ -182,7 +196,6 @@ var Status = {
   /** The connection was refused: too many from the same address. Then the server closes. */
   TOO_MANY_CONNECTIONS: "TOO_MANY_CONNECTIONS"
 };
-var PROTOCOL_VERSION = "2.0";
 function isEventMethod(method) {
   return method.startsWith("EVT_");
 }
@@ -231,7 +244,8 @@ function decodeEvent(message) {
         from: p.From,
         time: p.Time,
         id: Number(p.Id),
-        content: message.content ?? ""
+        content: message.content ?? "",
+        ...mentionsOf(p.Mentions)
       };
     case Event.EVT_JOIN:
       return {
@@ -259,7 +273,20 @@ function decodeEvent(message) {
         to: p.To,
         time: p.Time,
         id: Number(p.Id),
-        content: message.content ?? ""
+        content: message.content ?? "",
+        ...mentionsOf(p.Mentions)
+      };
+    case Event.EVT_READ:
+      return {
+        type: "read",
+        ...p.With === void 0 ? {
+          room: p.Room,
+          kind
+        } : {
+          with: p.With
+        },
+        id: Number(p.Id),
+        time: p.Time
       };
     case Event.EVT_KICKED:
       return {
@@ -310,6 +337,11 @@ function decodeEvent(message) {
       return null;
   }
 }
+function mentionsOf(value) {
+  return value ? {
+    mentions: value.split("	")
+  } : {};
+}
 
 // client/transport.ts
 var ConnectionClosedError = class extends Error {
@@ -325,6 +357,7 @@ var ConnectionClosedError = class extends Error {
 };
 
 // client/chat_client.ts
+var CLIENT_VERSION = "2.0";
 var MAX_ROOM_PAGES = 1e3;
 var ChatError = class extends Error {
   /** Always `ChatError`. */
@@ -359,7 +392,10 @@ var ChatClient = class _ChatClient {
    * Says HELLO with this library's version at once, pipelined with what
    * follows: without it a TCP server would speak the original dialect.
    */
-  constructor(transport) {
+  /** Whether the session speaks protocol 2.1 (see {@link ChatClientOptions.v21}). */
+  v21;
+  constructor(transport, options) {
+    this.v21 = options.v21 ?? false;
     this.#transport = transport;
     let ended;
     this.closed = new Promise((resolve) => ended = resolve);
@@ -373,7 +409,7 @@ var ChatClient = class _ChatClient {
     this.#greeting = this.request({
       method: Request.HELLO,
       params: {
-        Version: PROTOCOL_VERSION
+        Version: this.v21 ? "2.1" : CLIENT_VERSION
       }
     });
     this.#greeting.catch(() => {
@@ -386,8 +422,8 @@ var ChatClient = class _ChatClient {
    * @throws what opening the transport throws, e.g. `TlsError` when a TLS
    * handshake fails.
    */
-  static async connect(transport) {
-    return new _ChatClient(await transport);
+  static async connect(transport, options = {}) {
+    return new _ChatClient(await transport, options);
   }
   /**
    * Sends a request and resolves to its response, whatever its status.
@@ -410,11 +446,36 @@ var ChatClient = class _ChatClient {
    * @throws {ChatError} AUTH_FAILED, SERVER_FULL, ALREADY_ONLINE, …
    */
   async login(username, password, options = {}) {
-    await this.#ok(Request.LOGIN, {
+    const response = await this.#ok(Request.LOGIN, {
       Username: username,
       Password: password,
       Push: options.push === false ? "off" : "on"
     });
+    return response.params.Token;
+  }
+  /**
+   * 2.1: logs in again with the sign-in token an earlier {@link ChatClient.login}
+   * returned, instead of the password.
+   * @throws {ChatError} AUTH_FAILED when the token is wrong, revoked or expired.
+   */
+  async resume(username, token, options = {}) {
+    await this.#ok(Request.LOGIN, {
+      Username: username,
+      Token: token,
+      Push: options.push === false ? "off" : "on"
+    });
+  }
+  /**
+   * Changes the password; every sign-in token of the user stops working.
+   * @returns the new token (2.1)
+   * @throws {ChatError} AUTH_FAILED (wrong old password), WEAK_PASSWORD, NOT_ALLOWED, …
+   */
+  async changePassword(old, password) {
+    const response = await this.#ok(Request.CHANGE_PASSWORD, {
+      Old: old,
+      New: password
+    });
+    return response.params.Token;
   }
   /**
    * Creates an account; log in with it afterwards. Allowed before logging in.
@@ -426,9 +487,73 @@ var ChatClient = class _ChatClient {
       Password: password
     });
   }
-  /** Logs out (the connection stays open). */
-  async logout() {
-    await this.#ok(Request.LOGOUT);
+  /**
+   * Logs out (the connection stays open); the session's sign-in token stops
+   * working. `everywhere`: every token of the user does, and their other
+   * sessions are closed.
+   */
+  async logout(options = {}) {
+    await this.#ok(Request.LOGOUT, options.everywhere ? {
+      Everywhere: "yes"
+    } : {});
+  }
+  /**
+   * 2.1: every room, whether the user belongs to it and what they have not
+   * read there, read page by page (at most {@link MAX_ROOM_PAGES}).
+   */
+  async roomStates() {
+    const rooms = [];
+    let after;
+    for (let pages = 0; pages < MAX_ROOM_PAGES; pages++) {
+      const response = await this.#ok(Request.LIST_ROOMS, after === void 0 ? {} : {
+        After: after
+      });
+      for (const [name, members, joined, unread, mentions] of parseRows(response.content ?? "", 5)) {
+        rooms.push({
+          name,
+          members: Number(members),
+          joined: joined === "joined",
+          unread: Number(unread),
+          mentions: Number(mentions)
+        });
+      }
+      if (response.params.More !== "yes" || rooms.length === 0) break;
+      after = rooms[rooms.length - 1].name;
+    }
+    return rooms;
+  }
+  /** 2.1: the direct conversations, the latest first, with what the user has not read. */
+  async directStates() {
+    const response = await this.#ok(Request.LIST_DIRECT);
+    return parseRows(response.content ?? "", 3).map(([name, unread, mentions]) => ({
+      name,
+      members: 2,
+      unread: Number(unread),
+      mentions: Number(mentions)
+    }));
+  }
+  /** 2.1: the peer chats the session is in, with what the user has not read. */
+  async peerChatStates() {
+    const response = await this.#ok(Request.LIST_GROUPS);
+    return parseRows(response.content ?? "", 4).map(([name, members, unread, mentions]) => ({
+      name,
+      members: Number(members),
+      unread: Number(unread),
+      mentions: Number(mentions)
+    }));
+  }
+  /**
+   * 2.1: the user has read a room or peer chat (`room`, default the
+   * current one), or the direct conversation `with` a user, up to the
+   * message `id`; their other sessions get a `read` event.
+   */
+  async markRead(id, place = {}) {
+    const params = {
+      Id: String(id)
+    };
+    if (place.room !== void 0) params.Room = place.room;
+    if (place.with !== void 0) params.With = place.with;
+    await this.#ok(Request.MARK_READ, params);
   }
   /**
    * Every room with its member count, in creation order, read page by page:
@@ -451,9 +576,19 @@ var ChatClient = class _ChatClient {
     if (options.limit !== void 0) params.Limit = String(options.limit);
     return parseRoomPage(await this.#ok(Request.LIST_ROOMS, params));
   }
-  /** The members of the current room. */
-  async members() {
-    return splitLines((await this.#ok(Request.LIST_MEMBERS)).content ?? "");
+  /** The members of the current room (2.1: or of `room`), each once. */
+  async members(options = {}) {
+    const response = await this.#ok(Request.LIST_MEMBERS, roomParam(options.room));
+    if (!this.v21) return splitLines(response.content ?? "");
+    return parseRows(response.content ?? "", 2).map(([name]) => name);
+  }
+  /** 2.1: who belongs to the current room (or `room`), online or not. */
+  async memberStates(options = {}) {
+    const response = await this.#ok(Request.LIST_MEMBERS, roomParam(options.room));
+    return parseRows(response.content ?? "", 2).map(([name, state]) => ({
+      name,
+      online: state === "online"
+    }));
   }
   /**
    * The users this user has a direct conversation with (see
@@ -462,15 +597,18 @@ var ChatClient = class _ChatClient {
   async directPartners() {
     return splitLines((await this.#ok(Request.LIST_DIRECT)).content ?? "");
   }
-  /** Enters a room, leaving the current one. */
+  /**
+   * Enters a room, leaving the current one; in 2.1, adds it beside the
+   * others (or switches to it) and makes it the current one.
+   */
   async join(room) {
     await this.#ok(Request.JOIN_ROOM, {
       "Room-Name": room
     });
   }
-  /** Leaves the current room or peer chat. */
-  async leave() {
-    await this.#ok(Request.EXIT_ROOM);
+  /** Leaves the current room or peer chat (2.1: or `room`, on every device, for good). */
+  async leave(room) {
+    await this.#ok(Request.EXIT_ROOM, roomParam(room));
   }
   /**
    * States the client's protocol version and capabilities, and learns the
@@ -483,7 +621,7 @@ var ChatClient = class _ChatClient {
    */
   async hello(version, capabilities) {
     const params = {
-      Version: version ?? PROTOCOL_VERSION
+      Version: version ?? CLIENT_VERSION
     };
     if (capabilities !== void 0) params.Capabilities = capabilities.join(",");
     const response = version === void 0 && capabilities === void 0 ? await this.#greeting : await this.request({
@@ -642,9 +780,12 @@ var ChatClient = class _ChatClient {
       "Room-Name": room
     });
   }
-  /** Posts a message to the current room; resolves to its id and server time. */
-  async send(text) {
-    const response = await this.#ok(Request.SEND_MSG, {}, text);
+  /**
+   * Posts a message to the current room (2.1: or `room`); resolves to its
+   * id and server time.
+   */
+  async send(text, options = {}) {
+    const response = await this.#ok(Request.SEND_MSG, roomParam(options.room), text);
     return {
       id: Number(response.params.Id),
       time: response.params.Time
@@ -793,6 +934,11 @@ var ChatClient = class _ChatClient {
     this.#eventWaiter = null;
   }
 };
+function roomParam(room) {
+  return room === void 0 ? {} : {
+    Room: room
+  };
+}
 function moderationParams(user, options) {
   const params = {
     User: user

@@ -6,7 +6,9 @@
 
 import type { Session } from "../../../core/session.ts";
 import type { Message } from "../../../protocol/message.ts";
+import type { ChatEvent } from "../../../core/events.ts";
 import type { Link } from "../../connection/connection.ts";
+import type { PlacedBytes } from "../../connection/send_queue.ts";
 import { type ClaptrapClient, type ClaptrapContext, dispatch, type Reply } from "./dispatcher.ts";
 
 /** A connection's Claptrap wire, whatever its framing. */
@@ -23,6 +25,14 @@ export abstract class ClaptrapWire<Answer> implements ClaptrapClient {
     this.session = link.session;
     this.#context = context;
     this.original = original;
+  }
+
+  /** How the wire encodes an event for a 2.1 session. */
+  protected abstract readonly encodeEvent21: (event: ChatEvent) => PlacedBytes;
+
+  speak21(): void {
+    this.session.v21 = true;
+    this.link.encodeEventsWith(this.encodeEvent21);
   }
 
   /** Answers a request with the request table. */

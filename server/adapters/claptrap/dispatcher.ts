@@ -21,6 +21,7 @@ import {
 } from "../../../protocol/original.ts";
 import {
   CAPABILITIES,
+  CAPABILITIES_21,
   isRequestMethod,
   PROTOCOL_VERSION,
   type RequestMethod,
@@ -32,7 +33,7 @@ import {
   type StatusCode,
 } from "../../../protocol/methods.ts";
 import { StoreFailedError } from "../../../store/store.ts";
-import type { Chat } from "../../../core/chat.ts";
+import type { Chat, LoginOutcome } from "../../../core/chat.ts";
 import type { Outcome } from "../../../core/outcome.ts";
 import { formatTime } from "../../../protocol/time.ts";
 import { poemNumbered, type Poems } from "../../poems.ts";
@@ -63,6 +64,8 @@ export interface ClaptrapClient {
    * says HELLO with major version 2; a WebSocket session never does.
    */
   original: boolean;
+  /** Makes the session one of protocol 2.1, its events told as to 2.1 sessions. */
+  speak21(): void;
 }
 
 /**
@@ -143,9 +146,28 @@ function numberParam(
 
 function moderationHandler(action: "kick" | "ban" | "unban", method: ResponseMethod): Handler {
   return async (chat, { session }, request) => {
-    const { User, Reason, "Room-Name": room } = request.params;
+    const { User, Reason } = request.params;
+    const room = request.params["Room-Name"] ?? (session.v21 ? request.params.Room : undefined);
     return answer(method, await chat.moderate(session, action, User, { room, reason: Reason }));
   };
+}
+
+/** Reads a `yes`/`no` parameter (absent: no); a string is the problem. */
+function yesNoParam(request: Message, name: string): boolean | string {
+  const value = request.params[name] ?? "no";
+  if (value !== "yes" && value !== "no") return `${name} must be "yes" or "no"`;
+  return value === "yes";
+}
+
+/** A status now or later as the response `method`. */
+function statusReply(method: ResponseMethod, status: StatusCode | Promise<StatusCode>): Reply {
+  return status instanceof Promise ? status.then((s) => reply(method, s)) : reply(method, status);
+}
+
+/** The answer to a LOGIN or a password change: with a new token when there is one. */
+function loginAnswer(method: ResponseMethod) {
+  return (outcome: LoginOutcome) =>
+    answer(method, outcome, outcome.token === undefined ? {} : { Token: outcome.token });
 }
 
 const HANDLERS: Record<RequestMethod, Handler> = {
@@ -154,16 +176,22 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     if (push !== "on" && push !== "off") {
       return badRequest(`Push must be "on" or "off"`, Response.RESP_LOGIN);
     }
-    const { Username, Password } = request.params;
+    const { Username, Password, Token } = request.params;
+    if (Password === undefined) {
+      return chat.resume(session, Username, Token, push === "on")
+        .then((outcome) => answer(Response.RESP_LOGIN, outcome));
+    }
     return chat.login(session, Username, Password, push === "on")
-      .then((outcome) => answer(Response.RESP_LOGIN, outcome));
+      .then(loginAnswer(Response.RESP_LOGIN));
   },
   REGISTER(chat, { session }, request) {
     return chat.register(session, request.params.Username, request.params.Password)
       .then((outcome) => answer(Response.RESP_REGISTER, outcome));
   },
-  LOGOUT(chat, { session }) {
-    return reply(Response.RESP_LOGOUT, chat.logout(session));
+  LOGOUT(chat, { session }, request) {
+    const everywhere = yesNoParam(request, "Everywhere");
+    if (typeof everywhere === "string") return badRequest(everywhere, Response.RESP_LOGOUT);
+    return statusReply(Response.RESP_LOGOUT, chat.logout(session, everywhere));
   },
   LIST_ROOMS(chat, client, request) {
     if (client.original) {
@@ -172,6 +200,21 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     }
     const limit = numberParam(request, "Limit", LIST_ROOMS_LIMITS.default, LIST_ROOMS_LIMITS.max);
     if (typeof limit === "string") return badRequest(limit, Response.RESP_LIST_ROOMS);
+    const session = client.session;
+    if (session.v21) {
+      return chat.roomRows(session, request.params.After ?? null, limit!).then((page) => {
+        if (!page) return badRequest("After names no room", Response.RESP_LIST_ROOMS);
+        const rows = page.rooms.map((room) => [
+          room.name,
+          String(room.members),
+          room.joined ? "joined" : "-",
+          String(room.unread),
+          String(room.mentions),
+        ]);
+        const more = page.more ? "yes" : "no";
+        return reply(Response.RESP_LIST_ROOMS, Status.OK, { More: more }, formatRows(rows));
+      });
+    }
     const page = chat.roomPage(request.params.After ?? null, limit!);
     if (!page) return badRequest("After names no room", Response.RESP_LIST_ROOMS);
     return reply(
@@ -184,8 +227,15 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       formatNameList(page.rooms.map((room) => room.name)),
     );
   },
-  LIST_MEMBERS(chat, client) {
-    const members = chat.members(client.session);
+  LIST_MEMBERS(chat, client, request) {
+    const { session } = client;
+    if (session.v21) {
+      const rows = chat.memberRows(session, request.params.Room);
+      if (!rows) return reply(Response.RESP_LIST_MEMBERS, Status.NOT_IN_ROOM);
+      const lines = rows.map((row) => [row.name, row.online ? "online" : "away"]);
+      return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, formatRows(lines));
+    }
+    const members = chat.members(session);
     if (!members) return reply(Response.RESP_LIST_MEMBERS, Status.NOT_IN_ROOM);
     const list = client.original ? formatOriginalMemberList(members) : formatNameList(members);
     return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, list);
@@ -196,15 +246,15 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       (outcome) => answer(Response.RESP_JOIN_ROOM, outcome),
     );
   },
-  EXIT_ROOM(chat, { session }) {
-    return reply(Response.RESP_EXIT_ROOM, chat.exitRoom(session));
+  EXIT_ROOM(chat, { session }, request) {
+    return statusReply(Response.RESP_EXIT_ROOM, chat.exitRoom(session, request.params.Room));
   },
-  LEAVE(chat, { session }) {
-    return reply(Response.RESP_LEAVE, chat.exitRoom(session));
+  LEAVE(chat, { session }, request) {
+    return statusReply(Response.RESP_LEAVE, chat.exitRoom(session, request.params.Room));
   },
   SEND_MSG(chat, { session }, request) {
     return answerEither(
-      chat.post(session, request.content ?? ""),
+      chat.post(session, request.content ?? "", request.params.Room),
       (outcome) =>
         "id" in outcome
           ? reply(Response.RESP_SEND_MSG, Status.OK, {
@@ -214,9 +264,13 @@ const HANDLERS: Record<RequestMethod, Handler> = {
           : answer(Response.RESP_SEND_MSG, outcome),
     );
   },
-  async RECV_MSG(chat, client, _request, context) {
+  async RECV_MSG(chat, client, request, context) {
     const original = client.original;
-    const { status, messages, missed } = await chat.receive(client.session, context.maxReplyChars);
+    const { status, messages, missed } = await chat.receive(
+      client.session,
+      context.maxReplyChars,
+      request.params.Room,
+    );
     if (status !== Status.OK) return reply(Response.NO_NEW_MSG, status);
     if (original) {
       const records = messages.map((m) => ({
@@ -258,7 +312,7 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     return new StoreRead(async () => {
       // logged out meanwhile: the connection ended while the read waited its turn
       if (session.user === null) return reply(Response.RESP_HISTORY, Status.NOT_LOGIN);
-      const page = await chat.history(session, range, request.params.With);
+      const page = await chat.history(session, range, request.params.With, request.params.Room);
       if (page.status !== Status.OK) return answer(Response.RESP_HISTORY, page);
       const rows = page.messages.map((m) => [
         String(m.id),
@@ -311,12 +365,26 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     if (!SPOKEN_MAJORS.has(Number(version[1]))) {
       return reply(Response.RESP_HELLO, Status.VERSION_MISMATCH, {
         ...ours,
-        Reason: `this server speaks Claptrap ${PROTOCOL_VERSION} and the original protocol 1.x`,
+        Reason:
+          `this server speaks Claptrap ${PROTOCOL_VERSION} (and 2.0) and the original protocol 1.x`,
       });
     }
     // the one place where a session leaves the original dialect, for good
     if (Number(version[1]) === 2) client.original = false;
-    return reply(Response.RESP_HELLO, Status.OK, { ...ours, Capabilities: CAPABILITIES.join(",") });
+    // a minor version is chosen before LOGIN, for the rest of the connection
+    const session = client.session;
+    if (Number(version[1]) === 2 && Number(version[2]) >= 1 && session.user === null) {
+      client.speak21();
+    }
+    if (!session.v21) {
+      return reply(Response.RESP_HELLO, Status.OK, {
+        ...ours,
+        Version: "2.0",
+        Capabilities: CAPABILITIES.join(","),
+      });
+    }
+    const capabilities = [...CAPABILITIES, ...CAPABILITIES_21].join(",");
+    return reply(Response.RESP_HELLO, Status.OK, { ...ours, Capabilities: capabilities });
   },
   PING(chat, _client, request) {
     const token = request.params.Token;
@@ -340,8 +408,8 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       return answer(Response.RESP_PEER_CONNECT, outcome, params);
     });
   },
-  PEER_BYE(chat, { session }) {
-    return reply(Response.RESP_PEER_BYE, chat.peerBye(session));
+  PEER_BYE(chat, { session }, request) {
+    return reply(Response.RESP_PEER_BYE, chat.peerBye(session, request.params.Room));
   },
   PEER_ACCEPT(chat, { session }, request) {
     return answerEither(
@@ -353,8 +421,36 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     return answer(Response.RESP_PEER_DECLINE, chat.peerDecline(session, request.params.Peer));
   },
   async LIST_DIRECT(chat, { session }) {
+    if (session.v21) {
+      const rows = (await chat.directRows(session))
+        .map((row) => [row.name, String(row.unread), String(row.mentions)]);
+      return reply(Response.RESP_LIST_DIRECT, Status.OK, {}, formatRows(rows));
+    }
     const partners = await chat.directPartners(session);
     return reply(Response.RESP_LIST_DIRECT, Status.OK, {}, formatNameList(partners));
+  },
+  async LIST_GROUPS(chat, { session }) {
+    const rows = (await chat.peerChatRows(session)).map((row) => [
+      row.name,
+      String(row.members),
+      String(row.unread),
+      String(row.mentions),
+    ]);
+    return reply(Response.RESP_LIST_GROUPS, Status.OK, {}, formatRows(rows));
+  },
+  MARK_READ(chat, { session }, request) {
+    const id = numberParam(request, "Id", null, Number.MAX_SAFE_INTEGER);
+    if (typeof id === "string") return badRequest(id, Response.RESP_MARK_READ);
+    const { Room: room, With: withUser } = request.params;
+    if (room !== undefined && withUser !== undefined) {
+      return badRequest("Room and With cannot be combined", Response.RESP_MARK_READ);
+    }
+    return chat.markRead(session, { room, withUser }, id!)
+      .then((outcome) => answer(Response.RESP_MARK_READ, outcome));
+  },
+  CHANGE_PASSWORD(chat, { session }, request) {
+    return chat.changePassword(session, request.params.Old, request.params.New)
+      .then(loginAnswer(Response.RESP_CHANGE_PASSWORD));
   },
   DM(chat, { session }, request) {
     return answerEither(
@@ -411,7 +507,7 @@ export function dispatch(
     return badRequest(`unknown method ${JSON.stringify(method.slice(0, 40))}`);
   }
   const spec = REQUESTS[method];
-  const missing = missingParams(spec, request);
+  const missing = missingParams(spec, request, session.v21);
   if (missing !== null) return badRequest(`missing parameter ${missing}`, spec.response);
   if (session.user === null && !spec.beforeLogin) {
     return reply(spec.response, Status.NOT_LOGIN);
@@ -432,10 +528,12 @@ export function dispatch(
  * The required parameters a request lacks, comma-separated, or null. A loop,
  * not `filter`: dispatch runs for every request.
  */
-function missingParams(spec: RequestSpec, request: Message): string | null {
+function missingParams(spec: RequestSpec, request: Message, v21: boolean): string | null {
   let missing: string | null = null;
   for (const name of spec.required) {
     if (request.params[name] !== undefined) continue;
+    const alternative = v21 ? spec.alternatives?.[name] : undefined;
+    if (alternative !== undefined && request.params[alternative] !== undefined) continue;
     missing = missing === null ? name : `${missing}, ${name}`;
   }
   return missing;

@@ -93,6 +93,15 @@ export function eventMessage(event: ChatEvent): Message {
         },
         content: event.text,
       };
+    case "read": {
+      const where: Record<string, string> = event.place === null
+        ? { With: event.with! }
+        : placeParams(event.place, {});
+      return {
+        method: Event.EVT_READ,
+        params: { ...where, Id: String(event.id), Time: formatTime(event.time) },
+      };
+    }
     case "notice":
       return {
         method: Event.EVT_NOTICE,
@@ -100,6 +109,35 @@ export function eventMessage(event: ChatEvent): Message {
         content: event.text,
       };
   }
+}
+
+/**
+ * The message telling a 2.1 session of `event`: as {@link eventMessage},
+ * and a message that mentions users says whom, in `Mentions` (their names
+ * separated by tabs, which no name holds). Null when it is told as to
+ * every other session, so that the encoding of that is shared.
+ */
+export function eventMessage21(event: ChatEvent): Message | null {
+  if ((event.type !== "message" && event.type !== "direct") || event.mentions.length === 0) {
+    return null;
+  }
+  const message = eventMessage(event);
+  message.params.Mentions = event.mentions.join("\t");
+  return message;
+}
+
+/**
+ * An event encoder for 2.1 sessions beside `encode`, the one for all
+ * others: an event told to both alike is encoded once for both.
+ */
+export function encoding21<T>(
+  encode: (event: ChatEvent) => T,
+  encodeMessage: (message: Message) => T,
+): (event: ChatEvent) => T {
+  return (event) => {
+    const message = eventMessage21(event);
+    return message === null ? encode(event) : encodeMessage(message);
+  };
 }
 
 /** EVT_PING, which a silent push connection is sent at `now`. */

@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import type { ChatEvent } from "../../../core/events.ts";
 import { encodeMessage, type Message } from "../../../protocol/message.ts";
-import { closeMessage, eventMessage, pingMessage } from "./event_messages.ts";
+import {
+  closeMessage,
+  encoding21,
+  eventMessage,
+  eventMessage21,
+  pingMessage,
+} from "./event_messages.ts";
 
 const T = "1970-01-01T00:00:01.000Z";
 const room = { kind: "room", name: "lobby" } as const;
@@ -16,7 +22,15 @@ function rendered(event: ChatEvent, expected: Message): void {
 }
 
 Deno.test("a posted message becomes EVT_MSG, with Kind in a peer chat", () => {
-  const posted = { type: "message", id: 7, seq: 0, from: "ann", time: 1000, text: "hi" } as const;
+  const posted = {
+    type: "message",
+    id: 7,
+    seq: 0,
+    from: "ann",
+    time: 1000,
+    text: "hi",
+    mentions: [],
+  } as const;
   rendered({ ...posted, place: room }, {
     method: "EVT_MSG",
     params: { Room: "lobby", From: "ann", Time: T, Id: "7" },
@@ -97,7 +111,15 @@ Deno.test("requests to join a peer chat and their answers", () => {
 });
 
 Deno.test("direct messages, notices, pings and the farewell", () => {
-  rendered({ type: "direct", id: 9, from: "ann", to: "bob", time: 1000, text: "psst" }, {
+  const direct = {
+    type: "direct",
+    id: 9,
+    from: "ann",
+    to: "bob",
+    time: 1000,
+    text: "psst",
+  } as const;
+  rendered({ ...direct, mentions: [] }, {
     method: "EVT_DM",
     params: { From: "ann", To: "bob", Time: T, Id: "9" },
     content: "psst",
@@ -111,5 +133,39 @@ Deno.test("direct messages, notices, pings and the farewell", () => {
   assert.deepEqual(closeMessage("bye", 1000), {
     method: "EVT_CLOSE",
     params: { Reason: "bye", Time: T },
+  });
+});
+
+Deno.test("2.1 sessions are told whom a message mentions, and of reading elsewhere", () => {
+  const posted = {
+    type: "message",
+    place: room,
+    id: 7,
+    seq: 0,
+    from: "ann",
+    time: 1000,
+    text: "@bob @Carol Lee hi",
+    mentions: ["bob", "Carol Lee"],
+  } as const;
+  assert.deepEqual(eventMessage21(posted)?.params, {
+    Room: "lobby",
+    From: "ann",
+    Time: T,
+    Id: "7",
+    Mentions: "bob\tCarol Lee",
+  });
+  assert.equal(eventMessage(posted).params.Mentions, undefined, "not to other sessions");
+  assert.equal(eventMessage21({ ...posted, mentions: [] }), null);
+  let encoded = 0;
+  const encode = encoding21((event) => `shared ${event.type}`, () => `own ${++encoded}`);
+  assert.equal(encode({ ...posted, mentions: [] }), "shared message");
+  assert.equal(encode(posted), "own 1");
+  rendered({ type: "read", place: peerChat, with: null, id: 5, time: 1000 }, {
+    method: "EVT_READ",
+    params: { Room: "peer chat x.1", Kind: "group", Id: "5", Time: T },
+  });
+  rendered({ type: "read", place: null, with: "bob", id: 5, time: 1000 }, {
+    method: "EVT_READ",
+    params: { With: "bob", Id: "5", Time: T },
   });
 });

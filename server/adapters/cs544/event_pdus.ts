@@ -90,6 +90,7 @@ export function eventPdu(event: ChatEvent): Cs544Response | null {
       );
     case "removed":
     case "invitation-answered":
+    case "read":
       return null;
   }
 }

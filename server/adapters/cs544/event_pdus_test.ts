@@ -14,6 +14,7 @@ Deno.test("a message is a 140 whose payload is (sender) text, as its client writ
     from: "ann",
     time: 0,
     text: "hi",
+    mentions: [],
   };
   assert.deepEqual(eventPdu(event), {
     code: "140",
@@ -96,6 +97,7 @@ Deno.test("what the protocol has no code for is a 100 its client prints, or noth
     to: "bob",
     time: 0,
     text: "psst",
+    mentions: [],
   };
   assert.equal(eventPdu(direct)?.payload, "(carol, to you only) psst");
   assert.equal(eventPdu({ type: "peer-chat-ended", place: group, time: 0 })?.code, "100");

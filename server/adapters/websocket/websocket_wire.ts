@@ -30,7 +30,7 @@ import {
 } from "../../http/websocket_frames.ts";
 import { ClaptrapWire } from "../claptrap/claptrap_wire.ts";
 import { badRequest, type ClaptrapContext, isBarrier } from "../claptrap/dispatcher.ts";
-import { closeMessage, eventMessage, pingMessage } from "../claptrap/event_messages.ts";
+import { closeMessage, encoding21, eventMessage, pingMessage } from "../claptrap/event_messages.ts";
 
 /** A JSON message as one text frame. */
 function textFrame(message: Message): Uint8Array {
@@ -41,9 +41,15 @@ function textFrame(message: Message): Uint8Array {
 /** Each event object is encoded once, as a whole frame, however many connections it goes to. */
 const encodeEvent = encodingOnce((event: ChatEvent) => placeBytes(textFrame(eventMessage(event))));
 
+/** The same for 2.1 sessions, sharing the frames of the events told to all alike. */
+const encodeEvent21 = encodingOnce(
+  encoding21(encodeEvent, (message) => placeBytes(textFrame(message))),
+);
+
 /** The JSON-over-WebSocket wire of one connection. */
 export class WebSocketWire extends ClaptrapWire<Message> implements Wire<Message> {
   readonly encodeEvent = encodeEvent;
+  protected readonly encodeEvent21 = encodeEvent21;
   readonly encodeAnswer = textFrame;
   readonly #decoder: WebSocketDecoder;
   readonly #maxFrameSize: number;
