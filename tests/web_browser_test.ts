@@ -10,7 +10,9 @@ import { DEFAULT_SEARCH_LIMITS } from "../core/search.ts";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "./playwright.ts";
 import type { ServerHandle } from "../server/server.ts";
-import { RawConnection } from "./helpers.ts";
+import { ChatClient } from "../client/chat_client.ts";
+import { tcp } from "../client/tcp_transport.ts";
+import { ACCOUNTS, RawConnection } from "./helpers.ts";
 import { httpUrl, launchChromium, startWebTestServer, TcpProxy } from "./web_helpers.ts";
 
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
@@ -63,7 +65,9 @@ async function joinByClick(page: Page, room: string): Promise<void> {
   const mine = page.locator("#room-list .room", { hasText: room });
   if (await mine.count() > 0) await mine.first().click();
   else {
-    if (await page.locator("#directory[open]").count() === 0) await page.click("#directory summary");
+    if (await page.locator("#directory[open]").count() === 0) {
+      await page.click("#directory summary");
+    }
     await page.locator("#directory-list .directory-room", { hasText: room }).first().click();
   }
   await waitForTitle(page, `# ${room}`);
@@ -345,7 +349,10 @@ Deno.test({
     const desk = await openPage(browser, httpUrl(server));
     await signIn(desk.page, "ann", "ann-pw");
     await joinByClick(desk.page, "random");
-    assert.match(await desk.page.textContent("#rooms-help") ?? "", /Click or press Enter to open one/);
+    assert.match(
+      await desk.page.textContent("#rooms-help") ?? "",
+      /Click or press Enter to open one/,
+    );
 
     const phone = await openPage(browser, httpUrl(server), {
       viewport: { width: 390, height: 844 },
@@ -705,6 +712,125 @@ Deno.test({
     await browser.close();
     await bob.close();
     await proxy.close();
+    await server.close();
+  },
+});
+
+/** The notifications a page showed, recorded by a stand-in for the Notification API. */
+async function recordNotifications(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const shown: { title: string; body?: string }[] = [];
+    (globalThis as unknown as { shownNotifications: typeof shown }).shownNotifications = shown;
+    (globalThis as unknown as { Notification: unknown }).Notification = class {
+      static permission = "granted";
+      static requestPermission() {
+        return Promise.resolve("granted");
+      }
+      onclick: unknown = null;
+      constructor(title: string, options?: { body?: string }) {
+        shown.push({ title, body: options?.body });
+      }
+      close() {}
+    };
+  });
+}
+
+/** Makes the page believe its tab is hidden (or visible again), as a switch of tabs would. */
+function setHidden(page: Page, hidden: boolean): Promise<void> {
+  return page.evaluate((hidden) => {
+    const { document } = globalThis as unknown as {
+      document: { dispatchEvent(event: Event): boolean };
+    };
+    Object.defineProperty(document, "visibilityState", {
+      value: hidden ? "hidden" : "visible",
+      configurable: true,
+    });
+    Object.defineProperty(document, "hidden", { value: hidden, configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  }, hidden);
+}
+
+Deno.test({
+  name:
+    "in Chromium: two rooms with unread and mention badges that rise and clear on both devices, a notification while hidden, a reload that stays signed in, sign out everywhere",
+  ...browserTest,
+  async fn() {
+    const server = await startWebTestServer({ floodLimits: NO_FLOOD_LIMITS });
+    const browser = await launchChromium();
+    const bob = await ChatClient.connect(tcp({ port: server.addr.port }), { v21: true });
+    await bob.login("bob", ACCOUNTS.get("bob")!);
+    await bob.join("lobby");
+    await bob.join("random");
+    const desk = await openPage(browser, httpUrl(server));
+    await signIn(desk.page, "ann", "ann-pw");
+    await joinByClick(desk.page, "lobby");
+    await joinByClick(desk.page, "random");
+    const sidebar = (page: Page) => page.locator("#room-list .room .room-name").allTextContents();
+    assert.deepEqual(await sidebar(desk.page), ["lobby", "random"]);
+
+    // a second device of the same user, side by side (no longer "signed in elsewhere")
+    const phone = await openPage(browser, httpUrl(server), {
+      beforeLoad: recordNotifications,
+    });
+    await signIn(phone.page, "ann", "ann-pw");
+    assert.deepEqual(await sidebar(phone.page), ["lobby", "random"]);
+    await phone.page.locator("#notify-toggle").check();
+
+    // bob writes in the lobby while ann reads random: the lobby's badges rise on both devices
+    await bob.send("anyone?", { room: "lobby" });
+    await bob.send("lunch, @Ann?", { room: "lobby" });
+    for (const { page } of [desk, phone]) {
+      const lobby = page.locator("#room-list .room", { hasText: "lobby" });
+      await lobby.locator(".unread-count", { hasText: /^2/ }).waitFor();
+      await lobby.locator(".mention-count", { hasText: /^@1/ }).waitFor();
+    }
+    assert.equal(await desk.page.title(), "(2) # random · Claptrap");
+
+    // opening the lobby on the desk reads it there and on the phone; the mention stands out
+    await joinByClick(desk.page, "lobby");
+    await waitForText(desk.page, "lunch, @Ann?");
+    assert.deepEqual(
+      await desk.page.locator("#message-list .message.mention .message-text").allTextContents(),
+      ["lunch, @Ann?"],
+    );
+    for (const { page } of [desk, phone]) {
+      await page.locator("#room-list .room .unread-count").waitFor({ state: "detached" });
+      assert.equal(await page.locator("#room-list .mention-count").count(), 0);
+    }
+    assert.equal(await desk.page.title(), "# lobby · Claptrap");
+
+    // with the phone's tab hidden, a mention is a desktop notification there
+    await setHidden(phone.page, true);
+    await bob.send("@ann did you see this?", { room: "random" });
+    await phone.page.waitForFunction(() =>
+      (globalThis as unknown as { shownNotifications: unknown[] }).shownNotifications.length > 0
+    );
+    assert.deepEqual(
+      await phone.page.evaluate(() =>
+        (globalThis as unknown as { shownNotifications: unknown[] }).shownNotifications
+      ),
+      [{ title: "bob in # random", body: "@ann did you see this?" }],
+    );
+    await screenshot(desk.page, "web_badges.png");
+
+    // a reload keeps the desk signed in, in its rooms, with the badge of what it has not read
+    await desk.page.reload();
+    await desk.page.waitForSelector("#status[data-state=online]");
+    assert.equal(await desk.page.locator("#login-dialog").isVisible(), false);
+    assert.deepEqual(await sidebar(desk.page), ["lobby", "random"]);
+    await desk.page.locator("#room-list .room", { hasText: "random" })
+      .locator(".mention-count", { hasText: /^@1/ }).waitFor();
+
+    // signing out everywhere signs out the phone too, and the next reload asks to sign in
+    await desk.page.click("#logout-everywhere");
+    await desk.page.waitForSelector("#login-dialog", { state: "visible" });
+    await phone.page.waitForSelector("#login-dialog", { state: "visible", timeout: 30_000 });
+    await desk.page.reload();
+    await desk.page.waitForSelector("#login-dialog", { state: "visible" });
+
+    assert.deepEqual([...desk.problems, ...phone.problems].filter((p) => !/WebSocket/.test(p)), []);
+    await browser.close();
+    await bob.close();
     await server.close();
   },
 });
