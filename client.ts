@@ -53,7 +53,7 @@ function tcpOptions(args: ClientArgs, caCerts: string[] | undefined): ConnectOpt
 
 async function connect(args: ClientArgs, caCerts: string[] | undefined): Promise<ChatClient> {
   try {
-    return await ChatClient.connect(tcp(tcpOptions(args, caCerts)));
+    return await ChatClient.connect(tcp(tcpOptions(args, caCerts)), { v21: true });
   } catch (error) {
     fail(`cannot connect to ${args.host}:${args.port}: ${whyNotConnected(error, args)}`);
   }
@@ -80,7 +80,7 @@ async function reopen(
   caCerts: string[] | undefined,
   credentials: { user: string; password: string },
 ): Promise<ChatClient> {
-  const client = await ChatClient.connect(tcp(tcpOptions(args, caCerts)));
+  const client = await ChatClient.connect(tcp(tcpOptions(args, caCerts)), { v21: true });
   try {
     await hello(client);
     await client.login(credentials.user, credentials.password, { push: args.push });
@@ -262,6 +262,7 @@ async function main(argv: string[]): Promise<void> {
   const options: TerminalOptions = {
     user,
     color: !Deno.noColor && screen,
+    bell: screen && args.bell,
     pollMs: args.push ? 0 : POLL_MS,
     ...args.reconnect
       ? {

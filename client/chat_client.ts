@@ -365,12 +365,14 @@ export class ChatClient {
 
   /**
    * 2.1: every room, whether the user belongs to it and what they have not
-   * read there, read page by page (at most {@link MAX_ROOM_PAGES}).
+   * read there, read page by page: at most `maxPages` pages (default and
+   * most {@link MAX_ROOM_PAGES}).
    */
-  async roomStates(): Promise<RoomState[]> {
+  async roomStates(options: { maxPages?: number } = {}): Promise<RoomState[]> {
     const rooms: RoomState[] = [];
     let after: string | undefined;
-    for (let pages = 0; pages < MAX_ROOM_PAGES; pages++) {
+    const most = Math.min(options.maxPages ?? MAX_ROOM_PAGES, MAX_ROOM_PAGES);
+    for (let pages = 0; pages < most; pages++) {
       const response = await this.#ok(
         Request.LIST_ROOMS,
         after === undefined ? {} : { After: after },
@@ -431,6 +433,9 @@ export class ChatClient {
    * at most `maxPages` pages (default and most {@link MAX_ROOM_PAGES}).
    */
   async rooms(options: { maxPages?: number } = {}): Promise<RoomInfo[]> {
+    if (this.v21) {
+      return (await this.roomStates(options)).map(({ name, members }) => ({ name, members }));
+    }
     const list = await readRoomPages(
       (after) => this.#ok(Request.LIST_ROOMS, after === undefined ? {} : { After: after }),
       Math.min(options.maxPages ?? MAX_ROOM_PAGES, MAX_ROOM_PAGES),
@@ -473,6 +478,7 @@ export class ChatClient {
    * {@link ChatClient.dm}), the one with the newest message first.
    */
   async directPartners(): Promise<string[]> {
+    if (this.v21) return (await this.directStates()).map((state) => state.name);
     return splitLines((await this.#ok(Request.LIST_DIRECT)).content ?? "");
   }
 
@@ -660,7 +666,7 @@ export class ChatClient {
   }
 
   /**
-   * Stored messages of the current room, or with `with` of the direct
+   * Stored messages of the current room (2.1: or of `room`), or with `with` of the direct
    * conversation with that user, oldest first: the newest `limit` (default
    * 50, at most 500) with ids below `before` (default: all), or with `after`
    * the oldest `limit` with ids above it. To page backwards, pass the
@@ -668,9 +674,15 @@ export class ChatClient {
    * @throws {ChatError} NOT_IN_ROOM, NO_SUCH_USER, BAD_REQUEST, …
    */
   async history(
-    options: { before?: number; after?: number; limit?: number; with?: string } = {},
+    options: {
+      before?: number;
+      after?: number;
+      limit?: number;
+      with?: string;
+      room?: string;
+    } = {},
   ): Promise<HistoryPage> {
-    const params: Record<string, string> = {};
+    const params: Record<string, string> = roomParam(options.room);
     if (options.before !== undefined) params.Before = String(options.before);
     if (options.after !== undefined) params.After = String(options.after);
     if (options.limit !== undefined) params.Limit = String(options.limit);

@@ -73,3 +73,28 @@ Deno.test("ChatClient in 2.1: rooms side by side, counts, read positions, tokens
     await server.close();
   }
 });
+
+Deno.test("ChatClient in 2.1: history, rooms and directPartners read the 2.1 rows of any room", async () => {
+  const server = await startTestServer();
+  const open = () => ChatClient.connect(tcp({ port: server.addr.port }), { v21: true });
+  const ann = await open();
+  const bob = await open();
+  try {
+    await ann.login("ann", ACCOUNTS.get("ann")!);
+    await bob.login("bob", ACCOUNTS.get("bob")!);
+    await ann.join("lobby");
+    await ann.join("random");
+    await ann.send("in the lobby", { room: "lobby" });
+    await bob.dm("ann", "hi");
+    const page = await ann.history({ room: "lobby" });
+    assert.deepEqual([page.room, page.messages.map((m) => m.content)], ["lobby", ["in the lobby"]]);
+    assert.deepEqual((await ann.rooms()).slice(0, 2), [
+      { name: "lobby", members: 1 },
+      { name: "random", members: 1 },
+    ]);
+    assert.deepEqual(await ann.directPartners(), ["bob"]);
+  } finally {
+    await Promise.all([ann.close(), bob.close()]);
+    await server.close();
+  }
+});

@@ -293,6 +293,7 @@ Deno.test("parseClientArgs has defaults and reads every flag", () => {
     register: false,
     push: true,
     reconnect: true,
+    bell: true,
     help: false,
   });
   assert.deepEqual(
@@ -305,11 +306,13 @@ Deno.test("parseClientArgs has defaults and reads every flag", () => {
       register: false,
       push: true,
       reconnect: true,
+      bell: true,
       help: false,
     },
   );
   assert.equal(parseClientArgs(["--no-push"]).push, false);
   assert.equal(parseClientArgs(["--no-reconnect"]).reconnect, false);
+  assert.equal(parseClientArgs(["--no-bell"]).bell, false);
   assert.equal(parseClientArgs(["--register"]).register, true);
   assert.equal(parseClientArgs(["-h"]).help, true);
 });
@@ -339,7 +342,8 @@ Deno.test("parseInput tells messages from commands and keeps the rest of the lin
   assert.deepEqual(parseInput("/quit"), { type: "command", name: "quit", arg: "" });
   assert.deepEqual(parseInput("/dance now"), { type: "unknown", name: "dance" });
   assert.equal(parseInput("/join ").type, "usage");
-  assert.equal(parseInput("/leave lobby").type, "usage");
+  assert.deepEqual(parseInput("/leave lobby"), { type: "command", name: "leave", arg: "lobby" });
+  assert.equal(parseInput("/switch").type, "usage");
   assert.deepEqual(parseInput("/history"), { type: "command", name: "history", arg: "" });
   assert.deepEqual(parseInput("/history 50"), { type: "command", name: "history", arg: "50" });
   assert.deepEqual(parseInput("/search  quick  fox "), {
@@ -966,8 +970,8 @@ Deno.test("terminal client sends piped lines to the room and shows what others s
     const { code, stdout, stderr } = await alice.finish({ keepStdin: true });
     assert.equal(code, 0, stdout + stderr);
     assert.match(stdout, /\* logged out\n$/);
-    const leave = await bob.expect("alice leaving", (e) => e.type === "leave");
-    assert.deepEqual(leave.type === "leave" && [leave.user, leave.reason], ["alice", undefined]);
+    // a 2.1 session going away tells nobody: alice belongs to lobby still, but is not in it now
+    assert.deepEqual(await bob.client.members(), ["bob"]);
   });
 });
 
@@ -985,8 +989,8 @@ Deno.test("terminal client reads the user name and password from piped stdin", a
     assert.match(stdout, /^logged in as alice;/);
     assert.match(stdout, /rooms \(3\):\n {2}lobby \(1 member\)\n {2}random \(empty\)\n/);
     assert.ok(!stdout.includes("alice123"), "the password is not printed");
-    const leave = await bob.expect("alice leaving", (e) => e.type === "leave");
-    assert.deepEqual(leave.type === "leave" && [leave.user, leave.reason], ["alice", undefined]);
+    // a 2.1 session going away tells nobody: alice belongs to lobby still, but is not in it now
+    assert.deepEqual(await bob.client.members(), ["bob"]);
   });
 });
 
@@ -1295,7 +1299,9 @@ Deno.test("terminal client shows a room's whole short history on /join, marked a
       new RegExp(
         `\\* you joined random\n— start of random —\n— last 2 messages in random —\n` +
           `${CLOCK} bob: first\n${CLOCK} bob: second\n {11}line\n` +
-          `\\* you joined lobby\n— start of lobby —\n\\* logged out\n$`,
+          `\\* you joined lobby\n` +
+          `\\* the lines you type go to lobby \\(you are in random too; /switch ROOM changes\\)\n` +
+          `— start of lobby —\n\\* logged out\n$`,
       ),
     );
   });
@@ -1844,8 +1850,133 @@ Deno.test("terminal client says HELLO first and exits with status 1 on VERSION_M
         "this server speaks Claptrap 3.0 only\n",
     );
     await within(serving, () => "the stand-in server to finish");
-    assert.deepEqual(seen, ["HELLO 2.0"], "HELLO is the first and only request");
+    assert.deepEqual(seen, ["HELLO 2.1"], "HELLO is the first and only request");
   } finally {
     listener.close();
   }
+});
+
+// ------------------------------------------------------------ protocol 2.1
+
+Deno.test("ChatTerminal in 2.1 sits in several rooms: other rooms' messages named, mentions marked, /rooms counts, /switch and /leave ROOM", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    const open = async () => {
+      const client = await ChatClient.connect(tcp({ port }), { v21: true });
+      await client.login("alice", "alice123");
+      return client;
+    };
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("lobby");
+    const client = await open();
+    const transcript = new Transcript();
+    const terminal = new ChatTerminal(client, transcript.write, { user: "alice", bell: true });
+    const laptop = await open();
+    try {
+      await terminal.start();
+      await terminal.handleLine("/join lobby");
+      await terminal.handleLine("/join random");
+      assert.equal(terminal.room, "random");
+      assert.match(
+        transcript.lines.at(-1)!,
+        /^\* the lines you type go to random \(you are in lobby too; \/switch ROOM changes\)$/,
+      );
+
+      // a message of another room comes with the room's name; a mention is marked and rings
+      await bob.client.send("lunch, @Alice?");
+      await transcript.waitFor(/lobby · bob: lunch, @Alice\? \(@ you\)/);
+      assert.ok(transcript.lines.at(-1)!.endsWith("\x07"), "the bell rings");
+      assert.equal(terminal.othersUnread, "lobby 1 (1 @)");
+      transcript.lines.length = 0;
+      await terminal.handleLine("/rooms");
+      assert.deepEqual(transcript.lines, [
+        "rooms (3):",
+        "  lobby (2 members, you are in it, 1 unread) 1 @ you",
+        "  random (1 member, you are here)",
+        "  香港记者招待会 (empty)",
+      ]);
+
+      // switching shows what was not read there, and reads it on every device
+      transcript.lines.length = 0;
+      await terminal.handleLine("/switch lobby");
+      assert.deepEqual(untimed(transcript.lines), [
+        "* the lines you type go to lobby (you are in random too; /switch ROOM changes)",
+        "— start of lobby —",
+        "— last 1 message in lobby —",
+        "[T] bob: lunch, @Alice? (@ you)\x07",
+      ]);
+      assert.equal(terminal.othersUnread, "");
+      await within(
+        (async () => {
+          while ((await laptop.roomStates())[0].unread !== 0) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+        })(),
+        () => "lobby read on the laptop",
+      );
+
+      // typed lines go to the current room; messages there are marked read as they come
+      await terminal.handleLine("sure");
+      const sent = await bob.expect("alice's message", (e) => e.type === "message");
+      assert.deepEqual(sent.type === "message" && [sent.room, sent.content], ["lobby", "sure"]);
+      await bob.client.send("12:30 then");
+      await transcript.waitFor(/^\[[\d:]+\] bob: 12:30 then$/);
+
+      // /leave ROOM leaves another room for good; /switch to it is refused
+      transcript.lines.length = 0;
+      await terminal.handleLine("/leave random");
+      await terminal.handleLine("/switch random");
+      assert.deepEqual(transcript.lines, [
+        "* you left random",
+        '! you are not in "random": /join random joins it',
+      ]);
+      assert.equal(terminal.room, "lobby");
+      assert.deepEqual(
+        (await laptop.roomStates()).map((room) => [room.name, room.joined]),
+        [["lobby", true], ["random", false], ["香港记者招待会", false]],
+      );
+      await terminal.quit();
+
+      // memberships last: the next session starts in lobby
+      const again = await open();
+      const next = new Transcript();
+      const second = new ChatTerminal(again, next.write, { user: "alice" });
+      await second.start();
+      assert.equal(second.room, "lobby");
+      assert.deepEqual(untimed(next.lines.slice(-4)), [
+        "— last 3 messages in lobby —",
+        "[T] bob: lunch, @Alice? (@ you)",
+        "[T] alice: sure",
+        "[T] bob: 12:30 then",
+      ]);
+      await second.quit();
+    } finally {
+      await Promise.all([client.close(), laptop.close()]);
+    }
+  });
+});
+
+Deno.test("terminal client speaks 2.1: /join adds rooms, other rooms' messages are named, /switch changes where lines go", async () => {
+  await withServer(async (server) => {
+    const port = server.addr.port;
+    await using bob = await Participant.login(port, "bob", "bob123");
+    await bob.client.join("lobby");
+    await using alice = new ClientProcess(port, ["--user", "alice", "--password", "alice123"]);
+    await alice.write("/join lobby\n/join random\n");
+    await alice.waitFor("* the lines you type go to random (you are in lobby too");
+    await bob.client.send("hi @alice");
+    await alice.waitFor(new RegExp(`${CLOCK} lobby · bob: hi @alice \\(@ you\\)\n`));
+    await alice.write("/rooms\n");
+    await alice.waitFor("  lobby (2 members, you are in it, 1 unread) 1 @ you\n");
+    await alice.write("/switch lobby\nhello bob\n");
+    const message = await bob.expect("alice's message", (e) => e.type === "message");
+    assert.deepEqual(
+      message.type === "message" && [message.room, message.content],
+      ["lobby", "hello bob"],
+    );
+    await alice.write("/quit\n");
+    const { code, stdout, stderr } = await alice.finish({ keepStdin: true });
+    assert.equal(code, 0, stdout + stderr);
+    assert.ok(!stdout.includes("\x07"), "no bell when stdout is no terminal");
+  });
 });

@@ -10,7 +10,9 @@ import { DEFAULT_SEARCH_LIMITS } from "../core/search.ts";
 import assert from "node:assert/strict";
 import type { Browser, Page } from "./playwright.ts";
 import type { ServerHandle } from "../server/server.ts";
-import { RawConnection } from "./helpers.ts";
+import { ChatClient } from "../client/chat_client.ts";
+import { tcp } from "../client/tcp_transport.ts";
+import { ACCOUNTS, RawConnection } from "./helpers.ts";
 import { httpUrl, launchChromium, startWebTestServer, TcpProxy } from "./web_helpers.ts";
 
 const ARTIFACTS = new URL("./artifacts/", import.meta.url);
@@ -55,20 +57,33 @@ async function signIn(page: Page, user: string, password: string): Promise<void>
   await page.waitForSelector("#status[data-state=online]");
 }
 
-/** Opens a room with one click, as a new user would. */
+/**
+ * Opens a room with one click, as a new user would: in the sidebar when one
+ * is in it, else in the room directory (opened first when closed).
+ */
 async function joinByClick(page: Page, room: string): Promise<void> {
-  await page.locator(".room", { hasText: room }).first().click();
+  const mine = page.locator("#room-list .room", { hasText: room });
+  if (await mine.count() > 0) await mine.first().click();
+  else {
+    if (await page.locator("#directory[open]").count() === 0) {
+      await page.click("#directory summary");
+    }
+    await page.locator("#directory-list .directory-room", { hasText: room }).first().click();
+  }
   await waitForTitle(page, `# ${room}`);
 }
 
-/** Waits until the page title (which names the room) starts with `prefix`. */
+/**
+ * Waits until the page title (which names the room, after the unread count
+ * if any) starts with `prefix`.
+ */
 async function waitForTitle(page: Page, prefix: string): Promise<void> {
   // runs in the page (these tests are type-checked without DOM types; the page's
   // Content-Security-Policy forbids evaluating strings)
   await page.waitForFunction(
     (start) =>
       (globalThis as unknown as { document: { title: string } }).document.title
-        .startsWith(start),
+        .replace(/^\(\d+\) /, "").startsWith(start),
     prefix,
   );
 }
@@ -174,11 +189,13 @@ Deno.test({
     await page.click("#login-submit");
     await page.waitForSelector("#status[data-state=online]");
     assert.equal(await page.textContent("#me"), "dora");
+    // someone new is in no room: the directory of every room, with who is in each, is open
+    assert.equal(await page.locator("#room-list .room").count(), 0);
     assert.deepEqual(
-      await page.locator(".room .room-name").allTextContents(),
+      await page.locator("#directory[open] .directory-room .room-name").allTextContents(),
       ["lobby", "random", "香港记者招待会"],
     );
-    const lobbyCount = page.locator(".room", { hasText: "lobby" }).locator(".room-count");
+    const lobbyCount = page.locator(".directory-room", { hasText: "lobby" }).locator(".room-count");
     assert.match(await lobbyCount.first().innerText(), /^2\s+members$/, "count and its label");
 
     // joining shows the history, the <script> message as text
@@ -234,16 +251,20 @@ Deno.test({
     await page.setViewportSize({ width: 390, height: 844 });
     assert.equal(await page.locator("#rooms-panel").isVisible(), false);
     await page.click("#toggle-rooms");
-    await page.locator("#room-list").focus();
-    await page.keyboard.press("Home");
-    await page.keyboard.press("ArrowDown");
-    await screenshot(page, "web_phone_rooms.png");
-    await page.keyboard.press("Enter");
+    await page.locator(".directory-room", { hasText: "random" }).click();
     await waitForTitle(page, "# random");
     assert.equal(await page.locator("#rooms-panel").isVisible(), false, "the drawer closes");
-    await page.fill("#message-input", "Anyone in random?");
+    await page.click("#toggle-rooms");
+    await page.locator("#room-list").focus();
+    await page.keyboard.press("End");
+    await page.keyboard.press("ArrowUp");
+    await screenshot(page, "web_phone_rooms.png");
+    await page.keyboard.press("Enter");
+    await waitForTitle(page, "# lobby");
+    assert.equal(await page.locator("#rooms-panel").isVisible(), false, "the drawer closes");
+    await page.fill("#message-input", "Anyone in lobby?");
     await page.press("#message-input", "Enter");
-    await waitForText(page, "Anyone in random?");
+    await waitForText(page, "Anyone in lobby?");
     await screenshot(page, "web_phone_chat.png");
 
     assert.deepEqual(problems, []);
@@ -283,14 +304,12 @@ Deno.test({
     proxy.refusing = true;
     await proxy.cut();
     await page.waitForSelector("#status[data-state=reconnecting]");
-    await bob.nextOf("EVT_LEAVE");
     for (let i = 1; i <= 5; i++) await post(bob, `while away ${i}`);
     await screenshot(page, "web_reconnecting.png");
     proxy.refusing = false;
 
     await page.waitForSelector("#status[data-state=online]", { timeout: 30_000 });
     await waitForText(page, "while away 5");
-    await bob.nextOf("EVT_JOIN");
     await post(bob, "live 2");
     await waitForText(page, "live 2");
 
@@ -330,7 +349,10 @@ Deno.test({
     const desk = await openPage(browser, httpUrl(server));
     await signIn(desk.page, "ann", "ann-pw");
     await joinByClick(desk.page, "random");
-    assert.match(await desk.page.textContent("#rooms-help") ?? "", /^Click or press Enter/);
+    assert.match(
+      await desk.page.textContent("#rooms-help") ?? "",
+      /Click or press Enter to open one/,
+    );
 
     const phone = await openPage(browser, httpUrl(server), {
       viewport: { width: 390, height: 844 },
@@ -338,7 +360,7 @@ Deno.test({
     });
     await signIn(phone.page, "bob", "bob-pw");
     await phone.page.tap("#toggle-rooms");
-    await phone.page.locator(".room", { hasText: "lobby" }).tap();
+    await phone.page.locator(".directory-room", { hasText: "lobby" }).tap();
     await waitForTitle(phone.page, "# lobby");
     assert.equal(await phone.page.locator("#rooms-panel").isVisible(), false, "the drawer closes");
 
@@ -387,7 +409,8 @@ Deno.test({
       "bob",
       "carol",
     ]);
-    assert.equal(await ann.page.title(), "# lobby · Claptrap");
+    // the tab's title counts what is unread: carol's message from before, and bob's
+    assert.equal(await ann.page.title(), "(2) # lobby · Claptrap");
     assert.equal(await ann.page.locator("#notice").isVisible(), false);
 
     // the conversations open with their history from the store; the mark goes
@@ -407,14 +430,12 @@ Deno.test({
     await send(ann.page, "are you there?");
     const annAtBob = bob.page.locator("#direct-list .conversation", { hasText: "ann" });
     await annAtBob.locator(".unread-count").waitFor();
-    assert.equal(await bob.page.title(), "# lobby · Claptrap");
+    assert.equal(await bob.page.title(), "(1) # lobby · Claptrap");
     await carol.close();
 
-    // after a reload, the conversations and their history are back
+    // after a reload, still signed in, the conversations and their history are back
     await ann.page.reload();
-    // (signing in again before the server saw the old page go would be refused)
-    await bob.page.locator("#message-list .notice", { hasText: "ann left" }).waitFor();
-    await signIn(ann.page, "ann", "ann-pw");
+    await ann.page.waitForSelector("#status[data-state=online]");
     await ann.page.locator("#direct-list .conversation", { hasText: "bob" }).click();
     await waitForText(ann.page, "are you there?");
     assert.deepEqual(await shownTexts(ann.page), ["hello ann", "hi bob", "are you there?"]);
@@ -691,6 +712,125 @@ Deno.test({
     await browser.close();
     await bob.close();
     await proxy.close();
+    await server.close();
+  },
+});
+
+/** The notifications a page showed, recorded by a stand-in for the Notification API. */
+async function recordNotifications(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const shown: { title: string; body?: string }[] = [];
+    (globalThis as unknown as { shownNotifications: typeof shown }).shownNotifications = shown;
+    (globalThis as unknown as { Notification: unknown }).Notification = class {
+      static permission = "granted";
+      static requestPermission() {
+        return Promise.resolve("granted");
+      }
+      onclick: unknown = null;
+      constructor(title: string, options?: { body?: string }) {
+        shown.push({ title, body: options?.body });
+      }
+      close() {}
+    };
+  });
+}
+
+/** Makes the page believe its tab is hidden (or visible again), as a switch of tabs would. */
+function setHidden(page: Page, hidden: boolean): Promise<void> {
+  return page.evaluate((hidden) => {
+    const { document } = globalThis as unknown as {
+      document: { dispatchEvent(event: Event): boolean };
+    };
+    Object.defineProperty(document, "visibilityState", {
+      value: hidden ? "hidden" : "visible",
+      configurable: true,
+    });
+    Object.defineProperty(document, "hidden", { value: hidden, configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  }, hidden);
+}
+
+Deno.test({
+  name:
+    "in Chromium: two rooms with unread and mention badges that rise and clear on both devices, a notification while hidden, a reload that stays signed in, sign out everywhere",
+  ...browserTest,
+  async fn() {
+    const server = await startWebTestServer({ floodLimits: NO_FLOOD_LIMITS });
+    const browser = await launchChromium();
+    const bob = await ChatClient.connect(tcp({ port: server.addr.port }), { v21: true });
+    await bob.login("bob", ACCOUNTS.get("bob")!);
+    await bob.join("lobby");
+    await bob.join("random");
+    const desk = await openPage(browser, httpUrl(server));
+    await signIn(desk.page, "ann", "ann-pw");
+    await joinByClick(desk.page, "lobby");
+    await joinByClick(desk.page, "random");
+    const sidebar = (page: Page) => page.locator("#room-list .room .room-name").allTextContents();
+    assert.deepEqual(await sidebar(desk.page), ["lobby", "random"]);
+
+    // a second device of the same user, side by side (no longer "signed in elsewhere")
+    const phone = await openPage(browser, httpUrl(server), {
+      beforeLoad: recordNotifications,
+    });
+    await signIn(phone.page, "ann", "ann-pw");
+    assert.deepEqual(await sidebar(phone.page), ["lobby", "random"]);
+    await phone.page.locator("#notify-toggle").check();
+
+    // bob writes in the lobby while ann reads random: the lobby's badges rise on both devices
+    await bob.send("anyone?", { room: "lobby" });
+    await bob.send("lunch, @Ann?", { room: "lobby" });
+    for (const { page } of [desk, phone]) {
+      const lobby = page.locator("#room-list .room", { hasText: "lobby" });
+      await lobby.locator(".unread-count", { hasText: /^2/ }).waitFor();
+      await lobby.locator(".mention-count", { hasText: /^@1/ }).waitFor();
+    }
+    assert.equal(await desk.page.title(), "(2) # random · Claptrap");
+
+    // opening the lobby on the desk reads it there and on the phone; the mention stands out
+    await joinByClick(desk.page, "lobby");
+    await waitForText(desk.page, "lunch, @Ann?");
+    assert.deepEqual(
+      await desk.page.locator("#message-list .message.mention .message-text").allTextContents(),
+      ["lunch, @Ann?"],
+    );
+    for (const { page } of [desk, phone]) {
+      await page.locator("#room-list .room .unread-count").waitFor({ state: "detached" });
+      assert.equal(await page.locator("#room-list .mention-count").count(), 0);
+    }
+    assert.equal(await desk.page.title(), "# lobby · Claptrap");
+
+    // with the phone's tab hidden, a mention is a desktop notification there
+    await setHidden(phone.page, true);
+    await bob.send("@ann did you see this?", { room: "random" });
+    await phone.page.waitForFunction(() =>
+      (globalThis as unknown as { shownNotifications: unknown[] }).shownNotifications.length > 0
+    );
+    assert.deepEqual(
+      await phone.page.evaluate(() =>
+        (globalThis as unknown as { shownNotifications: unknown[] }).shownNotifications
+      ),
+      [{ title: "bob in # random", body: "@ann did you see this?" }],
+    );
+    await screenshot(desk.page, "web_badges.png");
+
+    // a reload keeps the desk signed in, in its rooms, with the badge of what it has not read
+    await desk.page.reload();
+    await desk.page.waitForSelector("#status[data-state=online]");
+    assert.equal(await desk.page.locator("#login-dialog").isVisible(), false);
+    assert.deepEqual(await sidebar(desk.page), ["lobby", "random"]);
+    await desk.page.locator("#room-list .room", { hasText: "random" })
+      .locator(".mention-count", { hasText: /^@1/ }).waitFor();
+
+    // signing out everywhere signs out the phone too, and the next reload asks to sign in
+    await desk.page.click("#logout-everywhere");
+    await desk.page.waitForSelector("#login-dialog", { state: "visible" });
+    await phone.page.waitForSelector("#login-dialog", { state: "visible", timeout: 30_000 });
+    await desk.page.reload();
+    await desk.page.waitForSelector("#login-dialog", { state: "visible" });
+
+    assert.deepEqual([...desk.problems, ...phone.problems].filter((p) => !/WebSocket/.test(p)), []);
+    await browser.close();
+    await bob.close();
     await server.close();
   },
 });

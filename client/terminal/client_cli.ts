@@ -1,7 +1,7 @@
 /**
  * The terminal client's command line:
  * `client.ts [--host HOST] [--port PORT] [--tls] [--ca FILE] [--user NAME] [--password PW]
- * [--register] [--no-push] [--no-reconnect]`.
+ * [--register] [--no-push] [--no-reconnect] [--no-bell]`.
  * Pure parsing; the entry point does the I/O.
  * @module
  */
@@ -28,6 +28,8 @@ export interface ClientArgs {
   push: boolean;
   /** Whether to connect again after losing the connection (false: exit). */
   reconnect: boolean;
+  /** Whether a message that mentions the user rings the terminal bell (at a terminal). */
+  bell: boolean;
   /** Whether to show the help and exit. */
   help: boolean;
 }
@@ -35,7 +37,8 @@ export interface ClientArgs {
 /** The `--help` text. */
 export const CLIENT_USAGE = `Usage: client.ts [options]
 
-Claptrap terminal client. Asks for the user name and password when they are
+Claptrap terminal client; speaks protocol 2.1 (several rooms at once, unread
+counts, mentions). Asks for the user name and password when they are
 not given (and reads them as the first two lines of stdin when it is not a
 terminal). When a login fails at a terminal, it asks for the password again
 (three tries) and offers once to register the name as a new user. Type /help
@@ -57,6 +60,7 @@ Options:
   --no-reconnect   exit when the connection is lost (by default the client
                    connects again, keeping the room: at a keyboard until you
                    quit, from a script for about 45 s)
+  --no-bell        do not ring the terminal bell when a message mentions you
   -h, --help       show this help
 `;
 
@@ -86,6 +90,7 @@ export function parseClientArgs(args: string[]): ClientArgs {
       register: { type: "boolean", default: false },
       "no-push": { type: "boolean", default: false },
       "no-reconnect": { type: "boolean", default: false },
+      "no-bell": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -104,6 +109,7 @@ export function parseClientArgs(args: string[]): ClientArgs {
     register: values.register,
     push: !values["no-push"],
     reconnect: !values["no-reconnect"],
+    bell: !values["no-bell"],
     help: values.help,
   };
 }

@@ -22,16 +22,32 @@ export interface CommandSpec {
 /** Every slash command, in the order the help lists them. */
 export const COMMANDS = [
   { name: "help", summary: "show this list" },
-  { name: "rooms", summary: "list the rooms and how many are in each" },
+  {
+    name: "rooms",
+    summary: "list the rooms, how many are in each, and your unread messages and mentions",
+  },
   { name: "list", summary: "the same as /rooms" },
   {
     name: "join",
     arg: "ROOM",
     needs: "a room name",
-    summary: "enter a room (leaving the current one) and show its last messages",
+    summary: "join a room beside the ones you are in, make it the current one and show its " +
+      "last messages",
   },
+  {
+    name: "switch",
+    arg: "ROOM",
+    needs: "a room name",
+    summary: "make ROOM, one you are in, the current one: the lines you type go there",
+  },
+  { name: "room", arg: "ROOM", needs: "a room name", summary: "the same as /switch" },
   { name: "create", arg: "ROOM", needs: "a room name", summary: "create a room (you own it)" },
-  { name: "leave", summary: "leave the current room or peer chat (or direct conversation)" },
+  {
+    name: "leave",
+    arg: "ROOM",
+    optional: true,
+    summary: "leave ROOM for good (default: the current room, peer chat or direct conversation)",
+  },
   { name: "members", summary: "list who is in the current room or peer chat" },
   {
     name: "history",

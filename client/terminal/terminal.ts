@@ -15,9 +15,11 @@ import {
   ChatError,
   type HistoryMessage,
   type RoomInfo,
+  type RoomState,
   type WhoEntry,
 } from "../chat_client.ts";
 import type { ChatEvent } from "../chat_event.ts";
+import { mentionsUser } from "../mention.ts";
 import {
   type CommandName,
   helpLines,
@@ -45,6 +47,8 @@ export interface TerminalOptions {
    * restarts). Default none: the session ends with the connection.
    */
   reconnect?: Reconnection;
+  /** Ring the terminal bell (BEL) when a message mentions the user. Default false. */
+  bell?: boolean;
 }
 
 /**
@@ -80,6 +84,8 @@ const CATCH_UP = { page: 100, pages: 50 };
 const SEND_ATTEMPTS = 10;
 /** Longest Retry-After-Ms worth waiting for before sending a message again. */
 const MAX_RETRY_WAIT_MS = 30_000;
+/** Most unread messages shown on switching to a room (2.1); /history shows older ones. */
+const UNREAD_SHOWN = 50;
 
 const SGR = {
   bold: "1",
@@ -230,6 +236,12 @@ function messageKey(message: { from: string; time: string; content: string }): s
   return `${message.from}\t${message.time}\t${message.content}`;
 }
 
+/** What the user has not read in a room (2.1). */
+interface Unread {
+  unread: number;
+  mentions: number;
+}
+
 /** `2 members`, `1 member`, `empty`. */
 function memberCount(n: number): string {
   if (n === 0) return "empty";
@@ -260,7 +272,15 @@ export class ChatTerminal {
   readonly #user: string;
   readonly #color: boolean;
   readonly #pollMs: number;
-  /** The room or peer chat the user is in, or null. */
+  readonly #bell: boolean;
+  /**
+   * 2.1: the public rooms the user belongs to (in order of the room list),
+   * with what they have not read in each: messages of a room that is not
+   * the current one are shown with its name, and count as unread until the
+   * user switches to it.
+   */
+  readonly #joined = new Map<string, Unread>();
+  /** The room or peer chat the user is in (2.1: the current one, where typed lines go), or null. */
   #room: string | null = null;
   /** Whether #room is a peer chat rather than a public room. */
   #inGroup = false;
@@ -326,8 +346,10 @@ export class ChatTerminal {
     rooms: () => this.#rooms(),
     list: () => this.#rooms(),
     join: (room) => this.#join(room),
+    switch: (room) => this.#switch(room),
+    room: (room) => this.#switch(room),
     create: (room) => this.#create(room),
-    leave: () => this.#leave(),
+    leave: (room) => this.#leave(room),
     members: () => this.#members(),
     history: (n) => this.#history(n),
     search: (words) => this.#search(words),
@@ -361,6 +383,7 @@ export class ChatTerminal {
     this.#user = options.user.normalize("NFC");
     this.#color = options.color ?? false;
     this.#pollMs = options.pollMs ?? 0;
+    this.#bell = options.bell ?? false;
     this.#reconnect = options.reconnect;
     this.#reconnector = options.reconnect && new Reconnector(options.reconnect);
     this.#watch(client);
@@ -375,6 +398,19 @@ export class ChatTerminal {
   /** Whether {@link ChatTerminal.room} is a peer chat rather than a public room. */
   get inPeerChat(): boolean {
     return this.#inGroup;
+  }
+
+  /**
+   * 2.1: the rooms the user is in besides the current one that have unread
+   * messages, e.g. `random 3 (1 @), dev 1`; empty when there are none.
+   */
+  get othersUnread(): string {
+    const others: string[] = [];
+    for (const [room, { unread, mentions }] of this.#joined) {
+      if (room === this.#room || unread === 0) continue;
+      others.push(`${sanitize(room)} ${unread}${mentions > 0 ? ` (${mentions} @)` : ""}`);
+    }
+    return others.join(", ");
   }
 
   /** Whether the connection is down and a new one is being sought. */
@@ -403,10 +439,15 @@ export class ChatTerminal {
     return parseInput(line, this.#where).type === "message";
   }
 
-  /** Greets the user and lists the rooms. */
+  /**
+   * Greets the user and lists the rooms; in 2.1, then opens the first room
+   * the user belongs to.
+   */
   async start(): Promise<void> {
     this.#write(`logged in as ${sanitize(this.#user)}; /help lists the commands`);
     await this.#rooms();
+    const first = this.#joined.keys().next();
+    if (!first.done) await this.#open(first.value, false);
   }
 
   /**
@@ -590,6 +631,19 @@ export class ChatTerminal {
       this.#notice("connected again; the peer chat ended when the connection was lost");
       return;
     }
+    if (this.#client.v21) {
+      // the rooms one is in last; one may have been left, or been kicked, meanwhile
+      const states = await this.#attempt("cannot list the rooms", () => this.#client.roomStates());
+      this.#joined.clear();
+      for (const state of states?.value ?? []) {
+        if (state.joined) this.#joined.set(state.name, state);
+      }
+      if (states && !this.#joined.has(room)) {
+        this.#exit();
+        this.#notice(`connected again; you are no longer in ${sanitize(room)}`);
+        return;
+      }
+    }
     const joined = await this.#attempt(
       `connected again, but cannot join ${quote(room)}`,
       () => this.#client.join(room),
@@ -604,7 +658,7 @@ export class ChatTerminal {
     for (let page = 0, after = since.id; page < CATCH_UP.pages; page++) {
       const result = await this.#attempt(
         "cannot show what was said meanwhile",
-        () => this.#client.history({ after, limit: CATCH_UP.page }),
+        () => this.#client.history({ after, limit: CATCH_UP.page, room: this.#roomParam() }),
       );
       if (!result) break;
       missed.push(...result.value.messages);
@@ -617,28 +671,65 @@ export class ChatTerminal {
       this.#marker(`${plural(unseen.length, "message")} in ${sanitize(room)} while you were away`);
     }
     for (const message of unseen) {
-      this.#showMessage(message.time, message.from, message.content, formatStamp);
+      this.#showStored(message);
     }
     this.#rememberShown(missed);
+    const newest = missed.at(-1);
+    if (this.#client.v21 && newest) this.#markRead(room, newest.id);
   }
 
   #showEvent(event: ChatEvent): void {
     switch (event.type) {
-      case "message":
-        if (event.room !== this.#room) this.#showMessage(event.time, event.from, event.content);
-        else if (event.id > this.#contextNewest) {
+      case "message": {
+        const mention = event.from !== this.#user &&
+          mentionsUser(event.content, this.#user, event.mentions);
+        if (event.room !== this.#room) {
+          this.#countUnread(event.room, event.from, mention);
+          const where = this.#client.v21
+            ? `${
+              this.#paint("dim", `${sanitize(event.kind === "group" ? "peer chat" : event.room)} ·`)
+            } `
+            : "";
+          const from = this.#paint(
+            event.from === this.#user ? "green" : "cyan",
+            sanitize(event.from),
+          );
+          this.#showMessage(
+            event.time,
+            event.from,
+            event.content,
+            formatClock,
+            where + from,
+            mention,
+          );
+        } else if (event.id > this.#contextNewest) {
           this.#sawInRoom(event.id, event.time);
-          this.#showMessage(event.time, event.from, event.content);
+          this.#showMessage(event.time, event.from, event.content, formatClock, undefined, mention);
+          if (this.#client.v21 && event.from !== this.#user) this.#markRead(event.room, event.id);
+        }
+        break;
+      }
+      case "read":
+        if (event.room !== undefined && this.#joined.has(event.room)) {
+          this.#joined.set(event.room, { unread: 0, mentions: 0 });
         }
         break;
       case "join":
-        if (event.kind !== "group") {
+        if (event.kind !== "group" && event.user === this.#user && this.#client.v21) {
+          // joined on another device
+          if (!this.#joined.has(event.room)) {
+            this.#joined.set(event.room, { unread: 0, mentions: 0 });
+          }
+          this.#timedNotice(event.time, `you joined ${sanitize(event.room)} on another device`);
+        } else if (event.kind !== "group") {
           this.#timedNotice(event.time, `${sanitize(event.user)} joined ${sanitize(event.room)}`);
         } else if (event.room === this.#room) {
           this.#timedNotice(event.time, `${sanitize(event.user)} joined the peer chat`);
         } else {
-          // someone connected with this user, who is now in their peer chat
-          const left = this.#room !== null && !this.#inGroup ? this.#room : null;
+          // someone connected with this user, who is now in their peer chat (2.1: besides the rooms)
+          const left = this.#room !== null && !this.#inGroup && !this.#client.v21
+            ? this.#room
+            : null;
           this.#enter(event.room, true);
           const was = left === null ? "" : ` (you left ${sanitize(left)})`;
           this.#timedNotice(
@@ -649,6 +740,13 @@ export class ChatTerminal {
         }
         break;
       case "leave": {
+        if (event.user === this.#user && this.#client.v21 && event.kind !== "group") {
+          // left on another device
+          this.#joined.delete(event.room);
+          if (event.room === this.#room) this.#exit();
+          this.#timedNotice(event.time, `you left ${sanitize(event.room)} on another device`);
+          break;
+        }
         const why = event.reason ? ` (${event.reason})` : "";
         const where = event.kind === "group" ? "the peer chat" : event.room;
         this.#timedNotice(event.time, `${sanitize(event.user)} left ${sanitize(where + why)}`);
@@ -657,8 +755,10 @@ export class ChatTerminal {
       case "dm": {
         const from = event.from;
         if (event.id <= this.#conversationNewest && from === this.#conversation) break; // shown
-        this.#showDirect(event, event.to, formatClock);
-        if (from !== this.#conversation && !this.#toldHowToAnswer.has(from)) {
+        this.#showDirect(event, event.to, formatClock, event.mentions !== undefined);
+        if (
+          from !== this.#conversation && from !== this.#user && !this.#toldHowToAnswer.has(from)
+        ) {
           this.#toldHowToAnswer.add(from);
           const name = sanitize(from.includes(" ") ? `"${from}"` : from);
           this.#notice(`/dm ${name} opens your conversation with ${sanitize(from)}`);
@@ -666,6 +766,7 @@ export class ChatTerminal {
         break;
       }
       case "kicked": {
+        this.#joined.delete(event.room);
         if (event.room === this.#room && !this.#inGroup) this.#exit();
         const what = event.banned ? "banned" : "kicked";
         const why = event.reason ? `: ${event.reason}` : "";
@@ -723,22 +824,74 @@ export class ChatTerminal {
   }
 
   async #rooms(): Promise<void> {
-    const result = await this.#attempt("cannot list the rooms", () => this.#client.rooms());
-    if (result) this.#showRooms(result.value);
+    if (!this.#client.v21) {
+      const result = await this.#attempt("cannot list the rooms", () => this.#client.rooms());
+      if (result) this.#showRooms(result.value);
+      return;
+    }
+    const result = await this.#attempt("cannot list the rooms", () => this.#client.roomStates());
+    if (!result) return;
+    this.#joined.clear();
+    for (const room of result.value) {
+      if (room.joined) {
+        this.#joined.set(room.name, { unread: room.unread, mentions: room.mentions });
+      }
+    }
+    this.#showRooms(result.value);
   }
 
-  #showRooms(rooms: RoomInfo[]): void {
+  /** The room list; in 2.1 with the rooms one is in and what one has not read there. */
+  #showRooms(rooms: (RoomInfo | RoomState)[]): void {
     if (rooms.length === 0) {
       this.#write("no rooms yet; /create ROOM makes one");
       return;
     }
     this.#write(`rooms (${rooms.length}):`);
     for (const room of rooms) {
-      const here = room.name === this.#room ? ", you are here" : "";
-      this.#write(
-        `  ${sanitize(room.name)} ${this.#paint("dim", `(${memberCount(room.members)}${here})`)}`,
-      );
+      const notes = [memberCount(room.members)];
+      if (room.name === this.#room && !this.#inGroup) notes.push("you are here");
+      else if ("joined" in room && room.joined) notes.push("you are in it");
+      if ("unread" in room && room.unread > 0) notes.push(`${room.unread} unread`);
+      const mentions = "mentions" in room ? room.mentions : 0;
+      const mark = mentions > 0 ? ` ${this.#paint("highlight", `${mentions} @ you`)}` : "";
+      this.#write(`  ${sanitize(room.name)} ${this.#paint("dim", `(${notes.join(", ")})`)}${mark}`);
     }
+  }
+
+  /** 2.1: counts a message of a room that is not the current one as unread (one's own: all read). */
+  #countUnread(room: string, from: string, mention: boolean): void {
+    const counts = this.#joined.get(room);
+    if (!counts) return;
+    if (from === this.#user) this.#joined.set(room, { unread: 0, mentions: 0 });
+    else {this.#joined.set(room, {
+        unread: counts.unread + 1,
+        mentions: counts.mentions + +mention,
+      });}
+  }
+
+  /** 2.1: tells the server (and so the user's other devices) that the room is read up to `id`. */
+  #markRead(room: string, id: number): void {
+    this.#client.markRead(id, { room }).catch(() => {
+      // the next message read, or the next session, tells it again
+    });
+  }
+
+  /**
+   * `/switch ROOM` (2.1): makes a room the user is in the current one and
+   * shows what they have not read there. In 2.0, the same as /join.
+   */
+  async #switch(name: string): Promise<void> {
+    const room = name.normalize("NFC");
+    if (!this.#client.v21) return await this.#join(room);
+    if (room === this.#room && !this.#inGroup) {
+      this.#notice(`the lines you type go to ${sanitize(room)} already`);
+      return;
+    }
+    if (!this.#joined.has(room)) {
+      this.#error(`you are not in ${quote(room)}: /join ${sanitize(room)} joins it`);
+      return;
+    }
+    await this.#open(room, false);
   }
 
   /**
@@ -750,6 +903,15 @@ export class ChatTerminal {
    */
   async #join(name: string): Promise<void> {
     const room = name.normalize("NFC");
+    await this.#open(room, !this.#joined.has(room));
+  }
+
+  /**
+   * Joins a room (`joining`), or in 2.1 makes one the user is in the
+   * current one, and shows its latest messages (in 2.1, at least those
+   * unread), marking them read.
+   */
+  async #open(room: string, joining: boolean): Promise<void> {
     this.#held ??= [];
     await this.#pollRequest;
     try {
@@ -764,9 +926,26 @@ export class ChatTerminal {
       // what came about other rooms (the one left) happened before the join
       this.#release((event) => !("room" in event) || event.room !== room);
       if (!result) return;
+      const unread = this.#joined.get(room)?.unread ?? 0;
       this.#enter(room, false);
-      this.#notice(`you joined ${sanitize(room)}`);
-      this.#rememberShown(await this.#showOlder(JOIN_CONTEXT, true) ?? []);
+      if (this.#client.v21) this.#joined.set(room, { unread: 0, mentions: 0 });
+      if (joining) this.#notice(`you joined ${sanitize(room)}`);
+      const others = [...this.#joined.keys()].filter((other) => other !== room);
+      if (this.#client.v21 && (!joining || others.length > 0)) {
+        const also = others.length === 0
+          ? ""
+          : ` (you are in ${others.map(sanitize).join(", ")} too`;
+        this.#notice(
+          `the lines you type go to ${sanitize(room)}${also}${
+            also ? "; /switch ROOM changes)" : ""
+          }`,
+        );
+      }
+      const shown =
+        await this.#showOlder(Math.min(Math.max(unread, JOIN_CONTEXT), UNREAD_SHOWN), true) ?? [];
+      this.#rememberShown(shown);
+      const newest = shown.at(-1);
+      if (this.#client.v21 && newest) this.#markRead(room, newest.id);
     } finally {
       this.#release();
     }
@@ -829,6 +1008,7 @@ export class ChatTerminal {
           limit,
           ...before === null ? {} : { before },
           with: peer ?? undefined,
+          room: peer === null ? this.#roomParam() : undefined,
         }),
     );
     if (!result) return null;
@@ -843,7 +1023,7 @@ export class ChatTerminal {
     }
     for (const message of messages) {
       if (peer === null) {
-        this.#showMessage(message.time, message.from, message.content, formatStamp);
+        this.#showStored(message);
       } else {
         this.#showDirect(message, message.from === this.#user ? peer : this.#user, formatStamp);
       }
@@ -915,29 +1095,53 @@ export class ChatTerminal {
     if (next !== null) this.#marker("/more for older matches");
   }
 
-  async #leave(): Promise<void> {
-    if (this.#conversation !== null) {
+  /**
+   * `/leave [ROOM]`: closes the direct conversation, or leaves the current
+   * room or peer chat, or in 2.1 any room the user is in, for good.
+   */
+  async #leave(arg: string): Promise<void> {
+    if (this.#conversation !== null && arg === "") {
       this.#close();
       return;
     }
-    const result = await this.#attempt("cannot leave", () => this.#client.leave());
-    if (!result) return;
-    const room = this.#room;
-    const group = this.#inGroup;
-    this.#exit();
-    this.#notice(
-      group
-        ? "you left the peer chat"
-        : room === null
-        ? "you left the room"
-        : `you left ${sanitize(room)}`,
+    const named = arg === "" ? null : arg.normalize("NFC");
+    if (named !== null && named !== this.#room && !this.#client.v21) {
+      this.#error(`you are not in ${quote(named)}: /leave leaves the room you are in`);
+      return;
+    }
+    const room = named ?? this.#room;
+    const result = await this.#attempt(
+      "cannot leave",
+      () => this.#client.leave(this.#client.v21 ? room ?? undefined : undefined),
     );
+    if (!result) return;
+    const current = room === this.#room;
+    const group = current && this.#inGroup;
+    if (room !== null) this.#joined.delete(room);
+    if (current) this.#exit();
+    const left = group
+      ? "you left the peer chat"
+      : room === null
+      ? "you left the room"
+      : `you left ${sanitize(room)}`;
+    this.#notice(left);
+    const next = this.#joined.keys().next();
+    if (current && !next.done) await this.#open(next.value, false);
+  }
+
+  /** The `room` of a request in 2.1: the current room or peer chat, named. */
+  #roomParam(): string | undefined {
+    return this.#client.v21 && this.#room !== null ? this.#room : undefined;
   }
 
   async #members(): Promise<void> {
-    const result = await this.#attempt("cannot list the members", () => this.#client.members());
+    const result = await this.#attempt("cannot list the members", async () => {
+      if (!this.#client.v21) return (await this.#client.members()).map(sanitize);
+      const states = await this.#client.memberStates({ room: this.#roomParam() });
+      return states.map(({ name, online }) => `${sanitize(name)}${online ? "" : " (away)"}`);
+    });
     if (!result) return;
-    const names = result.value.map(sanitize);
+    const names = result.value;
     const where = this.#room === null
       ? ""
       : this.#inGroup
@@ -1143,11 +1347,12 @@ export class ChatTerminal {
     message: { from: string; time: string; content: string },
     to: string,
     clock = formatClock,
+    mention = false,
   ): void {
     const label = message.from === this.#user
       ? `✉ you → ${this.#paint("cyan", sanitize(to))}`
       : `✉ ${this.#paint("cyan", sanitize(message.from))} → you`;
-    this.#showMessage(message.time, message.from, message.content, clock, label);
+    this.#showMessage(message.time, message.from, message.content, clock, label, mention);
   }
 
   async #poem(arg: string): Promise<void> {
@@ -1175,7 +1380,7 @@ export class ChatTerminal {
       return;
     }
     const room = this.#room;
-    const options = reason === "" ? {} : { reason };
+    const options = { room: this.#roomParam(), ...reason === "" ? {} : { reason } };
     const result = await this.#attempt(
       `cannot ${action} ${quote(user)}`,
       () =>
@@ -1183,7 +1388,7 @@ export class ChatTerminal {
           ? this.#client.kick(user, options)
           : action === "ban"
           ? this.#client.ban(user, options)
-          : this.#client.unban(user),
+          : this.#client.unban(user, { room: options.room }),
       (error) =>
         error.status !== Status.NO_SUCH_USER
           ? undefined
@@ -1218,7 +1423,10 @@ export class ChatTerminal {
       this.#error(NOT_IN_A_ROOM);
       return;
     }
-    const result = await this.#deliver("cannot send", () => this.#client.send(text));
+    const result = await this.#deliver(
+      "cannot send",
+      () => this.#client.send(text, { room: this.#roomParam() }),
+    );
     if (!result) return;
     this.#sawInRoom(result.value.id, result.value.time);
     this.#showMessage(result.value.time, this.#user, text);
@@ -1340,8 +1548,19 @@ export class ChatTerminal {
   }
 
   /**
+   * Shows a stored message of the room, from the history, marked when it
+   * mentions the user (pushed ones say so themselves).
+   */
+  #showStored(message: HistoryMessage): void {
+    const mention = message.from !== this.#user && mentionsUser(message.content, this.#user);
+    this.#showMessage(message.time, message.from, message.content, formatStamp, undefined, mention);
+  }
+
+  /**
    * Shows a message: `[time] from: first line`, further lines indented.
-   * `label` replaces the painted sender (a direct message's `✉ a → b`).
+   * `label` replaces the painted sender (a direct message's `✉ a → b`). A
+   * message that mentions the user is highlighted, or without colour marked
+   * `(@ you)`, and rings the bell when the options say so.
    */
   #showMessage(
     time: string,
@@ -1349,11 +1568,19 @@ export class ChatTerminal {
     content: string,
     clock = formatClock,
     label?: string,
+    mention = false,
   ): void {
     const [first, ...rest] = displayLines(content);
     const name = label ?? this.#paint(from === this.#user ? "green" : "cyan", sanitize(from));
     const stamp = `[${clock(time)}]`;
-    this.#write(`${this.#paint("dim", stamp)} ${name}: ${first}`);
+    const text = !mention
+      ? first
+      : this.#color
+      ? this.#paint("highlight", first)
+      : `${first} (@ you)`;
+    this.#write(
+      `${this.#paint("dim", stamp)} ${name}: ${text}${mention && this.#bell ? "\x07" : ""}`,
+    );
     const indent = " ".repeat(stamp.length + 1);
     for (const line of rest) this.#write(indent + line);
   }

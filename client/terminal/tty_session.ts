@@ -132,5 +132,7 @@ export function runTtySession(
 function promptOf(terminal: ChatTerminal): string {
   if (terminal.conversation !== null) return `dm ${sanitize(terminal.conversation)}> `;
   if (terminal.inPeerChat) return "peer chat> ";
-  return terminal.room === null ? "> " : `${sanitize(terminal.room)}> `;
+  if (terminal.room === null) return "> ";
+  const others = terminal.othersUnread;
+  return `${sanitize(terminal.room)}${others === "" ? "" : ` [${others}]`}> `;
 }

@@ -499,12 +499,14 @@ var ChatClient = class _ChatClient {
   }
   /**
    * 2.1: every room, whether the user belongs to it and what they have not
-   * read there, read page by page (at most {@link MAX_ROOM_PAGES}).
+   * read there, read page by page: at most `maxPages` pages (default and
+   * most {@link MAX_ROOM_PAGES}).
    */
-  async roomStates() {
+  async roomStates(options = {}) {
     const rooms = [];
     let after;
-    for (let pages = 0; pages < MAX_ROOM_PAGES; pages++) {
+    const most = Math.min(options.maxPages ?? MAX_ROOM_PAGES, MAX_ROOM_PAGES);
+    for (let pages = 0; pages < most; pages++) {
       const response = await this.#ok(Request.LIST_ROOMS, after === void 0 ? {} : {
         After: after
       });
@@ -560,6 +562,12 @@ var ChatClient = class _ChatClient {
    * at most `maxPages` pages (default and most {@link MAX_ROOM_PAGES}).
    */
   async rooms(options = {}) {
+    if (this.v21) {
+      return (await this.roomStates(options)).map(({ name, members }) => ({
+        name,
+        members
+      }));
+    }
     const list = await readRoomPages((after) => this.#ok(Request.LIST_ROOMS, after === void 0 ? {} : {
       After: after
     }), Math.min(options.maxPages ?? MAX_ROOM_PAGES, MAX_ROOM_PAGES));
@@ -595,6 +603,7 @@ var ChatClient = class _ChatClient {
    * {@link ChatClient.dm}), the one with the newest message first.
    */
   async directPartners() {
+    if (this.v21) return (await this.directStates()).map((state) => state.name);
     return splitLines((await this.#ok(Request.LIST_DIRECT)).content ?? "");
   }
   /**
@@ -802,7 +811,7 @@ var ChatClient = class _ChatClient {
     return parseMessageLines(response.content ?? "");
   }
   /**
-   * Stored messages of the current room, or with `with` of the direct
+   * Stored messages of the current room (2.1: or of `room`), or with `with` of the direct
    * conversation with that user, oldest first: the newest `limit` (default
    * 50, at most 500) with ids below `before` (default: all), or with `after`
    * the oldest `limit` with ids above it. To page backwards, pass the
@@ -810,7 +819,7 @@ var ChatClient = class _ChatClient {
    * @throws {ChatError} NOT_IN_ROOM, NO_SUCH_USER, BAD_REQUEST, …
    */
   async history(options = {}) {
-    const params = {};
+    const params = roomParam(options.room);
     if (options.before !== void 0) params.Before = String(options.before);
     if (options.after !== void 0) params.After = String(options.after);
     if (options.limit !== void 0) params.Limit = String(options.limit);
@@ -946,6 +955,24 @@ function moderationParams(user, options) {
   if (options.room !== void 0) params["Room-Name"] = options.room;
   if (options.reason !== void 0) params.Reason = options.reason;
   return params;
+}
+
+// client/mention.ts
+var WORD_CHAR = /[\p{L}\p{N}\p{M}]/u;
+function fold(text) {
+  return text.normalize("NFKC").toLowerCase();
+}
+function mentionsUser(text, user, mentions) {
+  const name = fold(user);
+  if (mentions?.some((mentioned) => fold(mentioned) === name)) return true;
+  const folded = fold(text);
+  for (let at = folded.indexOf("@"); at >= 0; at = folded.indexOf("@", at + 1)) {
+    if (at > 0 && WORD_CHAR.test(folded[at - 1])) continue;
+    if (!folded.startsWith(name, at + 1)) continue;
+    const next = folded[at + 1 + name.length];
+    if (next === void 0 || !WORD_CHAR.test(next)) return true;
+  }
+  return false;
 }
 
 // client/reconnector.ts
@@ -1382,8 +1409,12 @@ var Conversation = class {
    * the timeline stays where it is until they reach the newest message.
    */
   reading = false;
-  /** Messages that arrived while it was not open. */
+  /** Messages after the user's read position (the server's count, kept up live). */
   unread = 0;
+  /** Those of them that mention the user. */
+  mentions = 0;
+  /** The id up to which the page said the user read it (MARK_READ). */
+  markedRead = 0;
   /** The id of a message to point out (a search result). */
   highlight = null;
   /** Messages typed in it and not yet confirmed. */
@@ -1797,10 +1828,20 @@ var GAP_PAGE = 200;
 var GAP_PAGES = 50;
 var SEARCH_PAGE = 50;
 var ROOMS_REFRESH_MS = 15e3;
+var SESSION_KEY = "claptrap.session";
+var NOTIFY_KEY = "claptrap.notify";
 var ROOM_PAGES = 10;
 function expected(error) {
   if (error instanceof ChatError || error instanceof ConnectionClosedError) return error;
   throw error;
+}
+function savedSession() {
+  try {
+    const saved = JSON.parse(localStorage.getItem(SESSION_KEY) ?? "null");
+    return typeof saved?.user === "string" && typeof saved?.token === "string" ? saved : null;
+  } catch {
+    return null;
+  }
 }
 var App = class {
   #client = null;
@@ -1812,12 +1853,13 @@ var App = class {
     waiting: (ms) => this.#setState("reconnecting", `Reconnecting in ${Math.ceil(ms / 1e3)} s\u2026`)
   });
   #roomsTimer;
+  /** Every room (the directory), with whether the user is in it and what they have not read. */
   #rooms = [];
+  /** The room of the sidebar's list that the keyboard is on. */
   #activeRoom = 0;
+  /** Public rooms and peer chats one is in, direct conversations one has. */
   #conversations = new Conversations();
-  /** The room or peer chat the session is in (on the server), as a conversation. */
-  #here = null;
-  /** The members of {@link App.#here}. */
+  /** Who belongs to the room or peer chat shown, and whether each is online. */
   #members = [];
   /** The conversation shown. */
   #shown = null;
@@ -1832,6 +1874,11 @@ var App = class {
     status: byId("status"),
     me: byId("me"),
     logout: byId("logout"),
+    logoutEverywhere: byId("logout-everywhere"),
+    leaveRoom: byId("leave-room"),
+    notifyToggle: byId("notify-toggle"),
+    directory: byId("directory"),
+    directoryList: byId("directory-list"),
     toggleRooms: byId("toggle-rooms"),
     toggleMembers: byId("toggle-members"),
     scrim: byId("scrim"),
@@ -1873,10 +1920,6 @@ var App = class {
     loginMode: byId("login-mode"),
     notice: byId("notice")
   };
-  /** The name of the room or peer chat the session is in. */
-  get #room() {
-    return this.#here?.name ?? null;
-  }
   /** Wires the page up and asks the user to sign in. */
   start() {
     const el = this.#el;
@@ -1887,6 +1930,13 @@ var App = class {
     el.loginMode.addEventListener("click", () => this.#setRegistering(!this.#registering));
     el.loginDialog.addEventListener("cancel", (event) => event.preventDefault());
     el.logout.addEventListener("click", () => this.#signOut());
+    el.logoutEverywhere.addEventListener("click", () => this.#signOut({
+      everywhere: true
+    }));
+    el.leaveRoom.addEventListener("click", () => this.#leave());
+    el.notifyToggle.checked = localStorage.getItem(NOTIFY_KEY) === "on";
+    el.notifyToggle.addEventListener("change", () => this.#setNotify(el.notifyToggle.checked));
+    document.addEventListener("visibilitychange", () => this.#onVisible());
     el.createForm.addEventListener("submit", (event) => {
       event.preventDefault();
       this.#createRoom();
@@ -1929,8 +1979,10 @@ var App = class {
       if (event.key === "Escape") this.#toggleDrawer(null);
     });
     globalThis.addEventListener("online", () => this.#reconnector.wake());
-    el.loginUser.value = localStorage.getItem("claptrap.user") ?? "";
-    this.#showLogin("");
+    const saved = savedSession();
+    el.loginUser.value = saved?.user ?? localStorage.getItem("claptrap.user") ?? "";
+    if (saved) this.#resume(saved);
+    else this.#showLogin("");
   }
   // ---- signing in and out ------------------------------------------------
   #setRegistering(registering) {
@@ -1964,36 +2016,60 @@ var App = class {
     el.loginError.textContent = this.#registering ? "Creating the account\u2026" : "Signing in\u2026";
     this.#state = "connecting";
     let client = null;
+    let token;
     try {
       client = await this.#open();
       if (this.#registering) await client.register(user, password);
-      await client.login(user, password);
+      token = await client.login(user, password);
     } catch (error) {
       client?.close();
       this.#state = "signed-out";
-      this.#showLogin(error instanceof ChatError ? describe(error) : error instanceof ConnectionClosedError ? `Cannot reach the server: ${error.reason}` : error.message);
+      this.#showLogin(failureText(error));
       return;
     }
-    this.#client = client;
-    this.#credentials = {
-      user,
-      password
-    };
-    localStorage.setItem("claptrap.user", user);
     el.loginPassword.value = "";
     el.loginPassword2.value = "";
     this.#setRegistering(false);
-    el.loginDialog.close();
+    await this.#begin(client, {
+      user,
+      token: token ?? ""
+    });
+  }
+  /** Signs in again with the saved token (a reload); on a refusal, asks to sign in. */
+  async #resume(saved) {
+    this.#state = "connecting";
+    this.#setState("connecting", "Signing in\u2026");
+    let client = null;
+    try {
+      client = await this.#open();
+      await client.resume(saved.user, saved.token);
+    } catch (error) {
+      client?.close();
+      this.#state = "signed-out";
+      this.#setState("signed-out");
+      if (error instanceof ChatError) localStorage.removeItem(SESSION_KEY);
+      this.#showLogin(error instanceof ChatError && error.status === "AUTH_FAILED" ? "Your sign-in has expired or was revoked; sign in again." : failureText(error));
+      return;
+    }
+    await this.#begin(client, saved);
+  }
+  /** Signed in: keeps the token for the next visit and shows the rooms. */
+  async #begin(client, session) {
+    const el = this.#el;
+    const { user } = session;
+    this.#client = client;
+    this.#credentials = session;
+    localStorage.setItem("claptrap.user", user);
+    localStorage.setItem(SESSION_KEY, JSON.stringify(session));
+    if (el.loginDialog.open) el.loginDialog.close();
     el.app.inert = false;
     el.me.textContent = user;
     this.#setState("online");
-    this.#roomsTimer = setInterval(() => this.#refreshRooms(), ROOMS_REFRESH_MS);
-    await Promise.all([
-      this.#refreshRooms(),
-      this.#loadDirects()
-    ]);
+    this.#roomsTimer = setInterval(() => this.#refreshStates(), ROOMS_REFRESH_MS);
+    await this.#refreshStates();
     const last = localStorage.getItem(`claptrap.room.${user}`);
-    if (last && this.#rooms.some((room) => room.name === last)) await this.#join(last);
+    const room = last ? this.#conversations.find("room", last) : void 0;
+    if (room) await this.#openConversation(room);
     else el.roomList.focus();
   }
   /**
@@ -2002,7 +2078,9 @@ var App = class {
    * reconnection.
    */
   async #open() {
-    const client = await ChatClient.connect(webSocket(webSocketUrl(location)));
+    const client = await ChatClient.connect(webSocket(webSocketUrl(location)), {
+      v21: true
+    });
     (async () => {
       for await (const event of client.events()) {
         if (this.#state === "signed-out") continue;
@@ -2032,24 +2110,29 @@ var App = class {
       return failure instanceof ChatError ? failure : null;
     }
   }
-  async #signOut() {
+  /**
+   * Signs out (`everywhere`: on every device, every saved sign-in revoked)
+   * and forgets the saved token.
+   */
+  async #signOut(options = {}) {
     const client = this.#client;
     this.#client = null;
     this.#state = "signed-out";
     this.#reconnector.stop();
     clearInterval(this.#roomsTimer);
+    localStorage.removeItem(SESSION_KEY);
     if (client) {
-      await client.logout().catch(() => {
+      await client.logout(options).catch(() => {
       });
       client.close();
     }
     this.#credentials = null;
-    this.#here = null;
     this.#members = [];
     this.#conversations.clear();
     this.#show(null);
     this.#rooms = [];
     this.#renderRooms();
+    this.#renderDirectory();
     this.#el.me.textContent = "";
     this.#setState("signed-out");
     this.#showLogin("");
@@ -2073,13 +2156,13 @@ var App = class {
     this.#reconnector.start(() => this.#reconnect());
   }
   /**
-   * One try at getting back: signs in again, re-enters the room, and
-   * fetches what was posted while away in the conversations that need it
-   * (the one shown, the room, those with messages whose sending is
-   * unsettled): history pages forwards from the newest message held, merged
-   * by id, so nothing is lost, nothing appears twice and the reader stays
-   * where they were. Then sends what was typed while disconnected. Other
-   * conversations catch up when opened.
+   * One try at getting back: signs in again with the token (the rooms one
+   * is in come back with it), and fetches what was posted while away in
+   * the conversations that need it (the one shown, those with messages
+   * whose sending is unsettled): history pages forwards from the newest
+   * message held, merged by id, so nothing is lost, nothing appears twice
+   * and the reader stays where they were. Then sends what was typed while
+   * disconnected. Other conversations catch up when opened.
    */
   async #reconnect() {
     const credentials = this.#credentials;
@@ -2088,17 +2171,17 @@ var App = class {
     let client = null;
     try {
       client = await this.#open();
-      await client.login(credentials.user, credentials.password);
+      await client.resume(credentials.user, credentials.token);
       if (this.#state !== "reconnecting") {
         client.close();
         return "stop";
       }
       this.#client = client;
-      await this.#refreshRooms();
-      await this.#resumeRoom(client);
+      await this.#refreshStates();
+      if (this.#shown && this.#shown.kind !== "direct") this.#refreshMembers();
       for (const conversation of this.#conversations.list()) {
         const shown = conversation === this.#shown;
-        if (!shown && conversation !== this.#here && conversation.pending.length === 0) continue;
+        if (!shown && conversation.pending.length === 0) continue;
         const failed = await this.#catchUp(conversation, shown && this.#atEndWhenLost);
         if (this.#client !== client) return "retry";
         this.#settlePending(conversation, failed ? describe(failed) : null);
@@ -2112,27 +2195,9 @@ var App = class {
       client?.close();
       if (!(failure instanceof ChatError) || failure.status !== "AUTH_FAILED") return "retry";
       await this.#signOut();
-      this.#showLogin("Signed out: the server no longer accepts your password.");
+      this.#showLogin("Signed out: your sign-in was revoked (signed out everywhere, or a new password).");
       return "stop";
     }
-  }
-  /** Re-enters the room the session was in; a peer chat ended with the connection. */
-  async #resumeRoom(client) {
-    const here = this.#here;
-    if (!here) return;
-    if (here.kind === "group") {
-      this.#loseRoom("The peer chat ended when the connection was lost.");
-      return;
-    }
-    try {
-      await client.join(here.name);
-    } catch (error) {
-      const failure = expected(error);
-      if (failure instanceof ConnectionClosedError) throw failure;
-      this.#loseRoom(`Could not re-enter ${here.name}: ${describe(failure)}`);
-      return;
-    }
-    await this.#refreshMembers();
   }
   /**
    * Sends whose fate is open once the conversation caught up: one not
@@ -2144,7 +2209,7 @@ var App = class {
   #settlePending(conversation, refusal) {
     const me = this.#credentials?.user;
     const mine = conversation.timeline.messages().filter((m) => m.from === me);
-    const closed = refusal ?? (conversation.kind !== "direct" && conversation !== this.#here ? "you left the room" : null);
+    const closed = refusal ?? (this.#canWriteIn(conversation) ? null : "you left the room");
     conversation.pending = conversation.pending.filter((pending) => {
       if (pending.state === "unconfirmed") {
         if (mine.some((m) => m.id > pending.afterId && m.content === pending.content)) return false;
@@ -2174,51 +2239,71 @@ var App = class {
   }
   // ---- events ----------------------------------------------------------
   #onEvent(event) {
-    const here = this.#here;
-    const inHere = here !== null && "room" in event && event.room === here.name;
+    const me = this.#credentials?.user;
     switch (event.type) {
-      case "message":
-        if (inHere) this.#receive(here, event);
-        break;
-      case "dm": {
-        const conversation = this.#conversations.get("direct", event.from);
-        this.#conversations.touch(conversation);
-        this.#receive(conversation, event);
-        this.#renderDirects();
+      case "message": {
+        const conversation = this.#conversations.find(event.kind ?? "room", event.room);
+        if (conversation) this.#receive(conversation, event);
+        else this.#refreshStates();
         break;
       }
-      case "join":
-        if (inHere) {
-          if (!this.#members.includes(event.user)) this.#members.push(event.user);
-          this.#addNotice(here, `${event.user} joined`, event.time);
-          this.#renderMembers();
-        } else if (event.kind === "group") {
-          this.#enterRoom("group", event.room);
-          this.#addNotice(this.#here, `${event.user} started a peer chat with you`, event.time);
-          this.#show(this.#here);
-          this.#catchUp(this.#here, true);
-          this.#refreshMembers();
+      case "dm": {
+        const conversation = this.#conversations.get("direct", event.from === me ? event.to : event.from);
+        this.#conversations.touch(conversation);
+        this.#receive(conversation, event);
+        break;
+      }
+      case "join": {
+        const kind = event.kind ?? "room";
+        let conversation = this.#conversations.find(kind, event.room);
+        if (event.user === me) {
+          if (!conversation) this.#placeJoined(kind, event.room);
+          break;
         }
-        this.#bumpCount(event.room, 1);
-        break;
-      case "leave":
-        if (inHere) {
-          this.#members = this.#members.filter((member) => member !== event.user);
-          const why = event.reason ? ` (${event.reason})` : "";
-          this.#addNotice(here, `${event.user} left${why}`, event.time);
-          this.#renderMembers();
+        if (!conversation && kind === "group") {
+          conversation = this.#placeJoined("group", event.room);
+          this.#addNotice(conversation, `${event.user} started a peer chat with you`, event.time);
+          this.#showNotice(`${event.user} started a peer chat with you.`);
+        } else if (conversation) {
+          this.#addNotice(conversation, `${event.user} joined`, event.time);
         }
-        this.#bumpCount(event.room, -1);
+        if (conversation && conversation === this.#shown) this.#refreshMembers();
         break;
-      case "kicked":
-        if (inHere) {
-          this.#loseRoom(`You were ${event.banned ? "banned" : "removed"} from ${event.room} by ${event.by}${event.reason ? `: ${event.reason}` : ""}`, event.time);
-          this.#refreshRooms();
+      }
+      case "leave": {
+        const conversation = this.#conversations.find(event.kind ?? "room", event.room);
+        if (!conversation) break;
+        if (event.user === me) {
+          this.#loseRoom(conversation, `You left ${event.room} on another device.`, event.time);
+          break;
+        }
+        const why = event.reason ? ` (${event.reason})` : "";
+        this.#addNotice(conversation, `${event.user} left${why}`, event.time);
+        if (conversation === this.#shown) this.#refreshMembers();
+        break;
+      }
+      case "kicked": {
+        const conversation = this.#conversations.find("room", event.room);
+        if (!conversation) break;
+        this.#loseRoom(conversation, `You were ${event.banned ? "banned" : "removed"} from ${event.room} by ${event.by}${event.reason ? `: ${event.reason}` : ""}`, event.time);
+        this.#refreshStates();
+        break;
+      }
+      case "groupEnd": {
+        const conversation = this.#conversations.find("group", event.room);
+        if (conversation) {
+          this.#loseRoom(conversation, "Everyone else left the peer chat.", event.time);
         }
         break;
-      case "groupEnd":
-        if (inHere) this.#loseRoom("Everyone else left the peer chat.", event.time);
+      }
+      case "read": {
+        const conversation = event.with !== void 0 ? this.#conversations.find("direct", event.with) : this.#conversations.find(event.kind ?? "room", event.room ?? "");
+        if (!conversation) break;
+        conversation.markedRead = Math.max(conversation.markedRead, event.id);
+        if (event.id >= conversation.timeline.newestId) this.#clearCounts(conversation);
+        else this.#refreshStates();
         break;
+      }
       case "notice":
         this.#showNotice(`Server notice: ${event.content}`);
         break;
@@ -2231,20 +2316,87 @@ var App = class {
     }
   }
   /**
-   * A message that arrived live in a conversation: shown when it is open,
-   * else counted as unread.
+   * A message that arrived live in a conversation: shown when it is open;
+   * read at once when open in a visible page, else counted as unread (and
+   * notified when it is a mention or a direct message). One's own message,
+   * from another device, marks the conversation read (the server did).
    */
   #receive(conversation, message) {
     this.#apply(conversation, () => conversation.receive(message));
-    if (conversation !== this.#shown && message.from !== this.#credentials?.user) {
-      conversation.unread++;
+    const me = this.#credentials?.user ?? "";
+    if (message.from === me) {
+      conversation.markedRead = Math.max(conversation.markedRead, message.id);
+      this.#clearCounts(conversation);
+      return;
     }
+    if (this.#reading(conversation)) {
+      this.#markRead(conversation, message.id);
+      return;
+    }
+    const mention = mentionsUser(message.content, me, message.mentions);
+    conversation.unread++;
+    if (mention) conversation.mentions++;
+    this.#renderCounts();
+    if (mention || conversation.kind === "direct") this.#notify(conversation, message);
   }
-  #bumpCount(room, by) {
-    const info = this.#rooms.find((r) => r.name === room);
-    if (!info) return;
-    info.members = Math.max(0, info.members + by);
-    this.#renderRooms();
+  /** Whether the user sees a conversation now: it is open and the page visible. */
+  #reading(conversation) {
+    return conversation === this.#shown && document.visibilityState === "visible";
+  }
+  /**
+   * Tells the server the user read a conversation up to `id` (default: its
+   * newest message held), which their other devices hear of; clears its
+   * badges.
+   */
+  #markRead(conversation, id = conversation.timeline.newestId) {
+    this.#clearCounts(conversation);
+    if (id <= conversation.markedRead) return;
+    conversation.markedRead = id;
+    const place = conversation.kind === "direct" ? {
+      with: conversation.name
+    } : {
+      room: conversation.name
+    };
+    this.#ask((client) => client.markRead(id, place));
+  }
+  #clearCounts(conversation) {
+    if (conversation.unread === 0 && conversation.mentions === 0) return;
+    conversation.unread = 0;
+    conversation.mentions = 0;
+    this.#renderCounts();
+  }
+  /** The page became visible or hidden: what is open is read once it is seen. */
+  #onVisible() {
+    const shown = this.#shown;
+    if (shown && this.#reading(shown) && shown.synced) this.#markRead(shown);
+  }
+  /** Turns desktop notifications on (asking the browser's permission) or off. */
+  async #setNotify(on) {
+    const toggle = this.#el.notifyToggle;
+    if (on && typeof Notification !== "undefined" && Notification.permission !== "granted") {
+      const permission = await Notification.requestPermission();
+      if (permission !== "granted") {
+        toggle.checked = false;
+        this.#showNotice("The browser does not allow this page to show notifications.");
+        return;
+      }
+    }
+    if (on) localStorage.setItem(NOTIFY_KEY, "on");
+    else localStorage.removeItem(NOTIFY_KEY);
+  }
+  /** A desktop notification of a mention or a direct message, while the page is hidden. */
+  #notify(conversation, message) {
+    if (document.visibilityState !== "hidden" || localStorage.getItem(NOTIFY_KEY) !== "on" || typeof Notification === "undefined" || Notification.permission !== "granted") return;
+    const where = conversation.kind === "direct" ? "" : ` in ${conversationTitle(conversation)}`;
+    const notification = new Notification(`${message.from}${where}`, {
+      body: message.content.slice(0, 200),
+      tag: `${conversation.kind}:${conversation.name}`
+    });
+    notification.onclick = () => {
+      globalThis.focus();
+      this.#openConversation(conversation);
+      notification.close();
+    };
   }
   #showNotice(text) {
     const notice = this.#el.notice;
@@ -2254,47 +2406,116 @@ var App = class {
     notice.dataset.timer = String(setTimeout(() => notice.hidden = true, 15e3));
   }
   // ---- rooms -----------------------------------------------------------
-  async #refreshRooms() {
-    const rooms = await this.#ask((client) => client.rooms({
-      maxPages: ROOM_PAGES
-    }));
-    if (rooms === null || rooms instanceof ChatError) return;
-    const active = this.#rooms[this.#activeRoom]?.name;
+  /**
+   * Asks the server for every room (with whether the user is in it) and
+   * the peer chats and direct conversations the user has, with what they
+   * have not read in each, and shows them.
+   */
+  async #refreshStates() {
+    const states = await this.#ask((client) => Promise.all([
+      client.roomStates({
+        maxPages: ROOM_PAGES
+      }),
+      client.peerChatStates(),
+      client.directStates()
+    ]));
+    if (states === null || states instanceof ChatError) return;
+    const [rooms, groups, directs] = states;
+    const active = this.#sidebarRooms()[this.#activeRoom]?.name;
     this.#rooms = rooms;
-    const keep = this.#rooms.findIndex((room) => room.name === (active ?? this.#room));
+    const places = [
+      ...rooms.filter((room) => room.joined).map((room) => ({
+        kind: "room",
+        ...room
+      })),
+      ...groups.map((group) => ({
+        kind: "group",
+        ...group
+      }))
+    ];
+    for (const kind of [
+      "room",
+      "group"
+    ]) {
+      for (const conversation of this.#conversations.list(kind)) {
+        if (!places.some((place) => place.kind === kind && place.name === conversation.name)) {
+          this.#loseRoom(conversation, `You are no longer in ${conversation.name}.`);
+        }
+      }
+    }
+    this.#conversations.append("direct", directs.map((direct) => direct.name));
+    for (const { kind, name, unread, mentions } of [
+      ...places,
+      ...directs.map((d) => ({
+        kind: "direct",
+        ...d
+      }))
+    ]) {
+      const conversation = this.#conversations.get(kind, name);
+      if (this.#reading(conversation)) {
+        if (unread > 0) this.#markRead(conversation);
+        continue;
+      }
+      conversation.unread = unread;
+      conversation.mentions = mentions;
+    }
+    const keep = this.#sidebarRooms().findIndex((room) => room.name === active);
     this.#activeRoom = Math.max(0, keep);
+    this.#renderCounts();
+    this.#renderDirectory();
+  }
+  /** A room or peer chat joined (here or on another device): in the sidebar from now on. */
+  #placeJoined(kind, name) {
+    const conversation = this.#conversations.get(kind, name);
     this.#renderRooms();
+    this.#refreshStates();
+    return conversation;
+  }
+  /** The sidebar's rooms: the public rooms one is in, in the directory's order, then peer chats. */
+  #sidebarRooms() {
+    const order = new Map(this.#rooms.map((room, i) => [
+      room.name,
+      i
+    ]));
+    const rooms = this.#conversations.list("room").sort((a, b) => (order.get(a.name) ?? Infinity) - (order.get(b.name) ?? Infinity));
+    return [
+      ...rooms,
+      ...this.#conversations.list("group")
+    ];
+  }
+  /** Every badge: the sidebar's rooms, the direct conversations, the tab's title. */
+  #renderCounts() {
+    this.#renderRooms();
+    this.#renderDirects();
+    this.#renderHeader();
   }
   #renderRooms() {
     const list = this.#el.roomList;
-    list.replaceChildren(...this.#rooms.map((room, i) => {
-      const current = this.#shown !== null && this.#shown === this.#here && room.name === this.#room;
+    const rooms = this.#sidebarRooms();
+    this.#activeRoom = Math.min(this.#activeRoom, Math.max(0, rooms.length - 1));
+    list.replaceChildren(...rooms.map((room, i) => {
+      const current = room === this.#shown;
       const item = h("li", {
         id: `room-${i}`,
         role: "option",
-        class: `room${current ? " current" : ""}${i === this.#activeRoom ? " active" : ""}`,
+        class: `room${current ? " current" : ""}${i === this.#activeRoom ? " active" : ""}${room.unread > 0 ? " unread" : ""}`,
         "aria-selected": i === this.#activeRoom ? "true" : "false",
-        title: `${room.name}: click or press Enter to join`
+        title: `${room.kind === "group" ? "Peer chat" : room.name}: click or press Enter to open`
       }, h("span", {
         class: "room-hash",
         "aria-hidden": "true"
-      }, "#"), h("span", {
+      }, room.kind === "group" ? "\u2042" : "#"), h("span", {
         class: "room-name"
-      }, room.name), current ? h("span", {
+      }, room.kind === "group" ? "Peer chat" : room.name), current ? h("span", {
         class: "visually-hidden"
-      }, " (current room)") : null, h("span", {
-        class: "room-count",
-        title: `${room.members} online in ${room.name}`
-      }, String(room.members), h("span", {
-        class: "visually-hidden"
-      }, room.members === 1 ? " member" : " members")));
+      }, " (open)") : null, ...badges(room));
       item.addEventListener("click", () => {
         this.#activeRoom = i;
-        this.#join(room.name);
+        this.#openConversation(room);
       });
       return item;
     }));
-    if (this.#rooms.length > 0) {
+    if (rooms.length > 0) {
       list.setAttribute("aria-activedescendant", `room-${this.#activeRoom}`);
       list.querySelector(".active")?.scrollIntoView({
         block: "nearest"
@@ -2303,8 +2524,35 @@ var App = class {
       list.removeAttribute("aria-activedescendant");
     }
   }
+  /** Every room, with how many are in it: where one finds rooms to join. */
+  #renderDirectory() {
+    const el = this.#el;
+    el.directoryList.replaceChildren(...this.#rooms.map((room) => {
+      const button = h("button", {
+        type: "button",
+        class: `directory-room${room.joined ? " joined" : ""}`,
+        title: room.joined ? `Open ${room.name}` : `Join ${room.name}`
+      }, h("span", {
+        class: "room-hash",
+        "aria-hidden": "true"
+      }, "#"), h("span", {
+        class: "room-name"
+      }, room.name), room.joined ? h("span", {
+        class: "joined-mark"
+      }, "\u2713", hidden(" (you are in it)")) : null, h("span", {
+        class: "room-count",
+        title: `${room.members} online in ${room.name}`
+      }, String(room.members), hidden(room.members === 1 ? " member" : " members")));
+      button.addEventListener("click", () => this.#join(room.name));
+      return h("li", {}, button);
+    }));
+    if (this.#conversations.list("room").length === 0 && this.#rooms.length > 0) {
+      el.directory.open = true;
+    }
+  }
   #roomListKey(event) {
-    const count = this.#rooms.length;
+    const rooms = this.#sidebarRooms();
+    const count = rooms.length;
     if (count === 0) return;
     const moves = {
       ArrowDown: this.#activeRoom + 1,
@@ -2318,7 +2566,7 @@ var App = class {
       this.#renderRooms();
     } else if (event.key === "Enter") {
       event.preventDefault();
-      this.#join(this.#rooms[this.#activeRoom].name);
+      this.#openConversation(rooms[this.#activeRoom]);
     }
   }
   async #createRoom() {
@@ -2333,75 +2581,86 @@ var App = class {
       el.createError.textContent = describe(refused);
     } else {
       el.newRoom.value = "";
-      await this.#refreshRooms();
       await this.#join(name.normalize("NFC"));
     }
   }
   /**
-   * Opens a public room: enters it (JOIN_ROOM) unless the session is in it,
-   * and shows its newest messages, or with `at` the page ending at that
-   * message.
+   * Opens a public room: joins it (JOIN_ROOM, beside the others) unless the
+   * user is in it, and shows its newest messages, or with `at` the page
+   * ending at that message.
    */
   async #join(name, at) {
     if (!this.#client) return;
-    if (this.#here?.kind !== "room" || this.#here.name !== name) {
+    let room = this.#conversations.find("room", name);
+    if (!room) {
       const refused = await this.#ask((client) => client.join(name));
       if (refused === null) return;
       if (refused instanceof ChatError) {
         this.#showNotice(`${name}: ${describe(refused)}`);
         return;
       }
-      const previous = this.#room;
-      this.#enterRoom("room", name);
-      this.#bumpCount(previous, -1);
-      this.#bumpCount(name, 1);
-      if (this.#credentials) localStorage.setItem(`claptrap.room.${this.#credentials.user}`, name);
-      this.#refreshMembers();
+      room = this.#placeJoined("room", name);
     }
-    await this.#openConversation(this.#here, at);
+    await this.#openConversation(room, at);
   }
-  /** The session is now in this room or peer chat; nothing of it is fetched yet. */
-  #enterRoom(kind, name) {
-    if (this.#here) this.#conversations.remove(this.#here);
-    this.#here = this.#conversations.get(kind, name);
-    this.#members = [];
+  /** Leaves the room or peer chat shown, for good (on every device). */
+  async #leave() {
+    const open = this.#shown;
+    if (!open || open.kind === "direct" || !this.#canWriteIn(open)) return;
+    const refused = await this.#ask((client) => client.leave(open.name));
+    if (refused === null) return;
+    if (refused instanceof ChatError) {
+      this.#showNotice(`${open.name}: ${describe(refused)}`);
+      return;
+    }
+    this.#loseRoom(open, `You left ${open.kind === "group" ? "the peer chat" : open.name}.`);
+    this.#refreshStates();
   }
   /**
-   * The session is no longer in its room or peer chat: says why in it, and
-   * leaves it shown, read-only, if it is.
+   * The user is no longer in a room or peer chat: says why in it, and
+   * leaves it shown, read-only, if it is; it goes from the sidebar.
    */
-  #loseRoom(why, time) {
-    const here = this.#here;
-    if (!here) return;
-    this.#addNotice(here, why, time);
-    if (here !== this.#shown) this.#showNotice(why);
-    this.#conversations.remove(here);
-    this.#here = null;
-    this.#members = [];
-    this.#renderMembers();
-    this.#renderComposer();
-    this.#renderRooms();
+  #loseRoom(conversation, why, time) {
+    this.#addNotice(conversation, why, time);
+    if (conversation !== this.#shown) this.#showNotice(why);
+    this.#conversations.remove(conversation);
+    if (conversation === this.#shown) {
+      this.#members = [];
+      this.#renderMembers();
+      this.#renderComposer();
+    }
+    this.#renderCounts();
   }
   /**
    * Shows a conversation and fetches what it lacks: the newest messages
    * when it was not fetched since the page (re)connected, or with `at` the
-   * page ending at that message, pointed out. Resolves with the server's
-   * refusal, if any.
+   * page ending at that message, pointed out. Marks it read. Resolves with
+   * the server's refusal, if any.
    */
   async #openConversation(conversation, at) {
-    if (conversation !== this.#shown) this.#show(conversation);
+    if (conversation !== this.#shown) {
+      this.#show(conversation);
+      if (conversation.kind !== "direct") {
+        this.#refreshMembers();
+        if (conversation.kind === "room" && this.#credentials) {
+          localStorage.setItem(`claptrap.room.${this.#credentials.user}`, conversation.name);
+        }
+      }
+    }
     this.#toggleDrawer(null);
     this.#el.input.focus();
-    if (at !== void 0) return await this.#openAt(conversation, at);
-    if (!conversation.synced) return await this.#catchUp(conversation, true);
-    return null;
+    const refused = at !== void 0 ? await this.#openAt(conversation, at) : conversation.synced ? null : await this.#catchUp(conversation, true);
+    if (this.#reading(conversation) && conversation.timeline.size > 0) {
+      this.#markRead(conversation);
+    }
+    return refused;
   }
   /** Makes a conversation the one shown, where the reader left it. */
   #show(conversation) {
     const previous = this.#shown;
     if (previous && previous !== conversation) previous.place = this.#readerPlace();
     this.#shown = conversation;
-    if (conversation) conversation.unread = 0;
+    this.#members = [];
     this.#renderHeader();
     this.#renderMessages();
     this.#renderPending();
@@ -2417,40 +2676,53 @@ var App = class {
     const el = this.#el;
     const open = this.#shown;
     el.roomTitle.textContent = open ? conversationTitle(open) : "No room";
-    el.roomInfo.textContent = !open ? "Pick a room from the list" : open.kind === "direct" ? "Direct messages" : open === this.#here ? `${this.#members.length} here now` : "You are not in it";
-    document.title = open ? `${conversationTitle(open)} \xB7 Claptrap` : "Claptrap";
+    const online = this.#members.filter((member) => member.online).length;
+    el.roomInfo.textContent = !open ? "Pick a room from the list" : open.kind === "direct" ? "Direct messages" : this.#canWriteIn(open) ? `${online} online` : "You are not in it";
+    el.leaveRoom.hidden = !open || open.kind === "direct" || !this.#canWriteIn(open);
+    const unread = this.#conversations.list().reduce((sum, conversation) => sum + conversation.unread, 0);
+    const title = open ? `${conversationTitle(open)} \xB7 Claptrap` : "Claptrap";
+    document.title = unread > 0 ? `(${unread}) ${title}` : title;
   }
   // ---- members -----------------------------------------------------------
   async #refreshMembers() {
-    const room = this.#room;
-    if (room === null) return;
-    const members = await this.#ask((client) => client.members());
-    if (members === null || members instanceof ChatError || room !== this.#room) return;
+    const open = this.#shown;
+    if (!open || open.kind === "direct" || !this.#canWriteIn(open)) return;
+    const members = await this.#ask((client) => client.memberStates({
+      room: open.name
+    }));
+    if (members === null || members instanceof ChatError || open !== this.#shown) return;
     this.#members = members;
     this.#renderMembers();
   }
   /**
-   * Who is here (online, in the room) and who wrote in what is shown but
-   * is not here now; in a direct conversation, its two people. A name
-   * other than one's own opens the direct conversation with that user.
-   * Other actions on a member (kick, ban) belong in
-   * {@link App.#memberActions}.
+   * Who belongs to the room shown, online first, then away, then who wrote
+   * in what is shown but does not belong to it now; in a direct
+   * conversation, its two people. A name other than one's own opens the
+   * direct conversation with that user. Other actions on a member (kick,
+   * ban) belong in {@link App.#memberActions}.
    */
   #renderMembers() {
     const me = this.#credentials?.user;
     const open = this.#shown;
     const direct = open?.kind === "direct";
     const members = direct ? [
-      me ?? "",
-      open.name
-    ] : open === this.#here ? this.#members : [];
-    const here = [
-      ...members
-    ].sort((a, b) => a === me ? -1 : b === me ? 1 : a.localeCompare(b));
+      {
+        name: me ?? "",
+        online: true
+      },
+      {
+        name: open.name,
+        online: true
+      }
+    ] : this.#members;
+    const names = members.map((member) => member.name);
+    const byName = (a, b) => a === me ? -1 : b === me ? 1 : a.localeCompare(b);
+    const here = members.filter((m) => m.online).map((m) => m.name).sort(byName);
     const writers = open ? open.timeline.messages().map((m) => m.from) : [];
     const away = [
-      ...new Set(writers)
-    ].filter((name) => !members.includes(name)).sort((a, b) => a.localeCompare(b));
+      ...members.filter((m) => !m.online).map((m) => m.name),
+      ...new Set(writers.filter((name) => !names.includes(name)))
+    ].sort(byName);
     const item = (name, presence) => {
       const colour = `member-name colour-${colourIndex(name)}`;
       let label = h("span", {
@@ -2471,20 +2743,18 @@ var App = class {
         "aria-hidden": "true"
       }), label, name === me ? h("span", {
         class: "you"
-      }, " (you)") : null, presence === "person" ? null : h("span", {
-        class: "visually-hidden"
-      }, presence === "here" ? ", here" : ", not here"), ...this.#memberActions(name));
+      }, " (you)") : null, presence === "person" ? null : hidden(presence === "here" ? ", online" : ", away"), ...this.#memberActions(name));
     };
     const children = here.map((name) => item(name, direct ? "person" : "here"));
     if (away.length > 0) {
       children.push(h("li", {
         class: "member-heading",
         role: "presentation"
-      }, "Not here now"));
+      }, "Away"));
       children.push(...away.map((name) => item(name, "away")));
     }
     this.#el.memberList.replaceChildren(...children);
-    this.#el.membersTitle.textContent = direct ? "People" : "Here";
+    this.#el.membersTitle.textContent = direct ? "People" : "Online";
     this.#el.memberCount.textContent = String(here.length);
     this.#renderHeader();
   }
@@ -2496,13 +2766,6 @@ var App = class {
     return [];
   }
   // ---- direct conversations ----------------------------------------------
-  /** The users one has direct conversations with, as the server lists them. */
-  async #loadDirects() {
-    const partners = await this.#ask((client) => client.directPartners());
-    if (partners === null || partners instanceof ChatError) return;
-    this.#conversations.append("direct", partners);
-    this.#renderDirects();
-  }
   /** Opens the direct conversation with a user, new or not. */
   #openDirect(user, at) {
     const conversation = this.#conversations.get("direct", user);
@@ -2525,28 +2788,23 @@ var App = class {
     const conversation = this.#conversations.find("direct", user);
     if (!known && conversation) {
       this.#conversations.remove(conversation);
-      if (this.#shown === conversation) this.#show(this.#here);
+      if (this.#shown === conversation) this.#show(null);
       this.#renderDirects();
     }
   }
   #renderDirects() {
     this.#el.directList.replaceChildren(...this.#conversations.list("direct").map((conversation) => {
       const open = conversation === this.#shown;
-      const unread = conversation.unread;
       const button = h("button", {
         type: "button",
-        class: `conversation${open ? " current" : ""}${unread > 0 ? " unread" : ""}`,
+        class: `conversation${open ? " current" : ""}${conversation.unread > 0 ? " unread" : ""}`,
         "aria-current": open ? "true" : void 0
       }, h("span", {
         class: "room-hash",
         "aria-hidden": "true"
       }, "@"), h("span", {
         class: "room-name"
-      }, conversation.name), unread > 0 ? h("span", {
-        class: "unread-count"
-      }, String(unread), h("span", {
-        class: "visually-hidden"
-      }, " unread")) : null);
+      }, conversation.name), ...badges(conversation));
       button.addEventListener("click", () => this.#openConversation(conversation));
       return h("li", {}, button);
     }));
@@ -2562,13 +2820,17 @@ var App = class {
    */
   async #fetchPage(conversation, page) {
     const direct = conversation.kind === "direct";
-    if (!direct && conversation !== this.#here) return null;
+    if (!this.#canWriteIn(conversation)) return null;
     const generation = conversation.generation;
     const fetched = await this.#ask((client) => client.history({
       limit: page.limit ?? PAGE,
       before: page.before,
       after: page.after,
-      with: direct ? conversation.name : void 0
+      ...direct ? {
+        with: conversation.name
+      } : {
+        room: conversation.name
+      }
     }));
     if (fetched === null || conversation.generation !== generation) return null;
     if (fetched instanceof ChatError) return direct ? fetched : null;
@@ -2691,7 +2953,9 @@ var App = class {
       this.#renderMessages();
       if (anchor) this.#restorePlace(anchor);
     }
-    if (result.added.some((m) => !this.#members.includes(m.from))) this.#renderMembers();
+    if (result.added.some((m) => !this.#members.some((member) => member.name === m.from))) {
+      this.#renderMembers();
+    }
     this.#renderHistoryEdge();
     if (follow) this.#scrollToBottom();
   }
@@ -2737,14 +3001,16 @@ var App = class {
       role: "separator"
     }, dayLabel(message.time)));
     const continued = adjacent && !newDay && before?.from === message.from && sameGroup(before.time, message.time);
-    const mine = message.from === this.#credentials?.user;
+    const me = this.#credentials?.user ?? "";
+    const mine = message.from === me;
+    const mention = !mine && mentionsUser(message.content, me, message.mentions);
     const highlight = message.id === this.#shown?.highlight;
     const time = h("time", {
       datetime: message.time,
       title: fullTime(message.time)
     }, clockTime(message.time));
     nodes.push(h("li", {
-      class: `message${continued ? " continued" : ""}${mine ? " mine" : ""}${highlight ? " highlight" : ""}`,
+      class: `message${continued ? " continued" : ""}${mine ? " mine" : ""}${mention ? " mention" : ""}${highlight ? " highlight" : ""}`,
       "data-id": message.id
     }, continued ? null : avatar(message.from), h("div", {
       class: "message-meta"
@@ -2809,8 +3075,11 @@ var App = class {
   // ---- sending -------------------------------------------------------------
   /** Whether messages can be written in the conversation shown. */
   #canWrite() {
-    const open = this.#shown;
-    return open !== null && (open.kind === "direct" || open === this.#here);
+    return this.#shown !== null && this.#canWriteIn(this.#shown);
+  }
+  /** Whether the user is in a conversation: a direct one, or a room or peer chat in the sidebar. */
+  #canWriteIn(conversation) {
+    return conversation.kind === "direct" || this.#conversations.find(conversation.kind, conversation.name) === conversation;
   }
   #renderComposer() {
     const el = this.#el;
@@ -2866,7 +3135,9 @@ var App = class {
       this.#renderPending();
       this.#scrollToBottom();
     }
-    const sent = await this.#ask((client) => conversation.kind === "direct" ? client.dm(conversation.name, pending.content) : client.send(pending.content));
+    const sent = await this.#ask((client) => conversation.kind === "direct" ? client.dm(conversation.name, pending.content) : client.send(pending.content, {
+      room: conversation.name
+    }));
     if (sent === null) return;
     if (sent instanceof ChatError) {
       pending.state = "failed";
@@ -2932,6 +3203,29 @@ var App = class {
     if (roomsOpen) el.roomList.focus();
   }
 };
+function hidden(text) {
+  return h("span", {
+    class: "visually-hidden"
+  }, text);
+}
+function badges(conversation) {
+  const nodes = [];
+  if (conversation.mentions > 0) {
+    nodes.push(h("span", {
+      class: "mention-count",
+      title: "Messages that mention you"
+    }, `@${conversation.mentions}`, hidden(conversation.mentions === 1 ? " mention" : " mentions")));
+  }
+  if (conversation.unread > 0) {
+    nodes.push(h("span", {
+      class: "unread-count"
+    }, String(conversation.unread), hidden(" unread")));
+  }
+  return nodes;
+}
+function failureText(error) {
+  return error instanceof ChatError ? describe(error) : error instanceof ConnectionClosedError ? `Cannot reach the server: ${error.reason}` : error.message;
+}
 function avatar(name) {
   const initial = [
     ...name

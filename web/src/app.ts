@@ -1,13 +1,16 @@
 /**
- * The page's controller: signing in, rooms, direct conversations, members,
- * messages, and reconnecting after a dropped connection without losing or
- * repeating a message, all through the client library's ChatClient over a
- * WebSocket. Every piece of user text goes into the page as text.
+ * The page's controller: signing in (and staying signed in with a token),
+ * the rooms, peer chats and direct conversations one is in with their
+ * unread and mention counts, members, messages, notifications, and
+ * reconnecting after a dropped connection without losing or repeating a
+ * message, all through the client library's ChatClient speaking protocol
+ * 2.1 over a WebSocket. Every piece of user text goes into the page as text.
  * @module
  */
 
-import { ChatClient, ChatError, type RoomInfo } from "../../client/chat_client.ts";
+import { ChatClient, ChatError, type RoomState } from "../../client/chat_client.ts";
 import type { ChatEvent } from "../../client/chat_event.ts";
+import { mentionsUser } from "../../client/mention.ts";
 import { Reconnector, type TryOutcome } from "../../client/reconnector.ts";
 import { ConnectionClosedError } from "../../client/transport.ts";
 import { webSocket, webSocketUrl } from "../../client/websocket_transport.ts";
@@ -27,8 +30,12 @@ const GAP_PAGE = 200;
 const GAP_PAGES = 50;
 /** Results per SEARCH page. */
 const SEARCH_PAGE = 50;
-/** How often the room list (member counts) is refreshed, in ms. */
+/** How often the room list (member, unread and mention counts) is refreshed, in ms. */
 const ROOMS_REFRESH_MS = 15_000;
+/** Where the page keeps the signed-in user and their sign-in token (localStorage). */
+const SESSION_KEY = "claptrap.session";
+/** Where the page keeps whether to notify (localStorage): `on` or absent. */
+const NOTIFY_KEY = "claptrap.notify";
 /** Most LIST_ROOMS pages (of up to 1,000 rooms) the room list shows. */
 const ROOM_PAGES = 10;
 
@@ -40,10 +47,26 @@ function expected(error: unknown): ChatError | ConnectionClosedError {
 
 type ConnectionState = "signed-out" | "connecting" | "online" | "reconnecting";
 
+/** Who is signed in, and the token that signs them in again (kept across reloads). */
+interface SignedIn {
+  user: string;
+  token: string;
+}
+
+/** The saved sign-in, if any. */
+function savedSession(): SignedIn | null {
+  try {
+    const saved = JSON.parse(localStorage.getItem(SESSION_KEY) ?? "null");
+    return typeof saved?.user === "string" && typeof saved?.token === "string" ? saved : null;
+  } catch {
+    return null;
+  }
+}
+
 /** The web client. */
 export class App {
   #client: ChatClient | null = null;
-  #credentials: { user: string; password: string } | null = null;
+  #credentials: SignedIn | null = null;
   #state: ConnectionState = "signed-out";
   #registering = false;
   /** One reconnection at a time, the backoff saying how long till the next try. */
@@ -52,13 +75,14 @@ export class App {
   });
   #roomsTimer: ReturnType<typeof setInterval> | undefined;
 
-  #rooms: RoomInfo[] = [];
+  /** Every room (the directory), with whether the user is in it and what they have not read. */
+  #rooms: RoomState[] = [];
+  /** The room of the sidebar's list that the keyboard is on. */
   #activeRoom = 0;
+  /** Public rooms and peer chats one is in, direct conversations one has. */
   #conversations = new Conversations();
-  /** The room or peer chat the session is in (on the server), as a conversation. */
-  #here: Conversation | null = null;
-  /** The members of {@link App.#here}. */
-  #members: string[] = [];
+  /** Who belongs to the room or peer chat shown, and whether each is online. */
+  #members: { name: string; online: boolean }[] = [];
   /** The conversation shown. */
   #shown: Conversation | null = null;
   #loadingOlder = false;
@@ -73,6 +97,11 @@ export class App {
     status: byId("status"),
     me: byId("me"),
     logout: byId<HTMLButtonElement>("logout"),
+    logoutEverywhere: byId<HTMLButtonElement>("logout-everywhere"),
+    leaveRoom: byId<HTMLButtonElement>("leave-room"),
+    notifyToggle: byId<HTMLInputElement>("notify-toggle"),
+    directory: byId<HTMLDetailsElement>("directory"),
+    directoryList: byId<HTMLUListElement>("directory-list"),
     toggleRooms: byId<HTMLButtonElement>("toggle-rooms"),
     toggleMembers: byId<HTMLButtonElement>("toggle-members"),
     scrim: byId("scrim"),
@@ -115,11 +144,6 @@ export class App {
     notice: byId("notice"),
   };
 
-  /** The name of the room or peer chat the session is in. */
-  get #room(): string | null {
-    return this.#here?.name ?? null;
-  }
-
   /** Wires the page up and asks the user to sign in. */
   start(): void {
     const el = this.#el;
@@ -130,6 +154,11 @@ export class App {
     el.loginMode.addEventListener("click", () => this.#setRegistering(!this.#registering));
     el.loginDialog.addEventListener("cancel", (event) => event.preventDefault());
     el.logout.addEventListener("click", () => this.#signOut());
+    el.logoutEverywhere.addEventListener("click", () => this.#signOut({ everywhere: true }));
+    el.leaveRoom.addEventListener("click", () => this.#leave());
+    el.notifyToggle.checked = localStorage.getItem(NOTIFY_KEY) === "on";
+    el.notifyToggle.addEventListener("change", () => this.#setNotify(el.notifyToggle.checked));
+    document.addEventListener("visibilitychange", () => this.#onVisible());
     el.createForm.addEventListener("submit", (event) => {
       event.preventDefault();
       this.#createRoom();
@@ -172,8 +201,10 @@ export class App {
     });
     // the network is back: the wait before the next try ends (a try under way goes on alone)
     globalThis.addEventListener("online", () => this.#reconnector.wake());
-    el.loginUser.value = localStorage.getItem("claptrap.user") ?? "";
-    this.#showLogin("");
+    const saved = savedSession();
+    el.loginUser.value = saved?.user ?? localStorage.getItem("claptrap.user") ?? "";
+    if (saved) this.#resume(saved);
+    else this.#showLogin("");
   }
 
   // ---- signing in and out ------------------------------------------------
@@ -213,36 +244,63 @@ export class App {
     el.loginError.textContent = this.#registering ? "Creating the account…" : "Signing in…";
     this.#state = "connecting";
     let client: ChatClient | null = null;
+    let token: string | undefined;
     try {
       client = await this.#open();
       if (this.#registering) await client.register(user, password);
-      await client.login(user, password);
+      token = await client.login(user, password);
     } catch (error) {
       client?.close();
       this.#state = "signed-out";
-      this.#showLogin(
-        error instanceof ChatError
-          ? describe(error)
-          : error instanceof ConnectionClosedError
-          ? `Cannot reach the server: ${error.reason}`
-          : (error as Error).message,
-      );
+      this.#showLogin(failureText(error));
       return;
     }
-    this.#client = client;
-    this.#credentials = { user, password };
-    localStorage.setItem("claptrap.user", user);
     el.loginPassword.value = "";
     el.loginPassword2.value = "";
     this.#setRegistering(false);
-    el.loginDialog.close();
+    await this.#begin(client, { user, token: token ?? "" });
+  }
+
+  /** Signs in again with the saved token (a reload); on a refusal, asks to sign in. */
+  async #resume(saved: SignedIn): Promise<void> {
+    this.#state = "connecting";
+    this.#setState("connecting", "Signing in…");
+    let client: ChatClient | null = null;
+    try {
+      client = await this.#open();
+      await client.resume(saved.user, saved.token);
+    } catch (error) {
+      client?.close();
+      this.#state = "signed-out";
+      this.#setState("signed-out");
+      if (error instanceof ChatError) localStorage.removeItem(SESSION_KEY);
+      this.#showLogin(
+        error instanceof ChatError && error.status === "AUTH_FAILED"
+          ? "Your sign-in has expired or was revoked; sign in again."
+          : failureText(error),
+      );
+      return;
+    }
+    await this.#begin(client, saved);
+  }
+
+  /** Signed in: keeps the token for the next visit and shows the rooms. */
+  async #begin(client: ChatClient, session: SignedIn): Promise<void> {
+    const el = this.#el;
+    const { user } = session;
+    this.#client = client;
+    this.#credentials = session;
+    localStorage.setItem("claptrap.user", user);
+    localStorage.setItem(SESSION_KEY, JSON.stringify(session));
+    if (el.loginDialog.open) el.loginDialog.close();
     el.app.inert = false;
     el.me.textContent = user;
     this.#setState("online");
-    this.#roomsTimer = setInterval(() => this.#refreshRooms(), ROOMS_REFRESH_MS);
-    await Promise.all([this.#refreshRooms(), this.#loadDirects()]);
+    this.#roomsTimer = setInterval(() => this.#refreshStates(), ROOMS_REFRESH_MS);
+    await this.#refreshStates();
     const last = localStorage.getItem(`claptrap.room.${user}`);
-    if (last && this.#rooms.some((room) => room.name === last)) await this.#join(last);
+    const room = last ? this.#conversations.find("room", last) : undefined;
+    if (room) await this.#openConversation(room);
     else el.roomList.focus();
   }
 
@@ -252,7 +310,7 @@ export class App {
    * reconnection.
    */
   async #open(): Promise<ChatClient> {
-    const client = await ChatClient.connect(webSocket(webSocketUrl(location)));
+    const client = await ChatClient.connect(webSocket(webSocketUrl(location)), { v21: true });
     (async () => {
       for await (const event of client.events()) {
         if (this.#state === "signed-out") continue;
@@ -284,23 +342,28 @@ export class App {
     }
   }
 
-  async #signOut(): Promise<void> {
+  /**
+   * Signs out (`everywhere`: on every device, every saved sign-in revoked)
+   * and forgets the saved token.
+   */
+  async #signOut(options: { everywhere?: boolean } = {}): Promise<void> {
     const client = this.#client;
     this.#client = null;
     this.#state = "signed-out";
     this.#reconnector.stop();
     clearInterval(this.#roomsTimer);
+    localStorage.removeItem(SESSION_KEY);
     if (client) {
-      await client.logout().catch(() => {});
+      await client.logout(options).catch(() => {});
       client.close();
     }
     this.#credentials = null;
-    this.#here = null;
     this.#members = [];
     this.#conversations.clear();
     this.#show(null);
     this.#rooms = [];
     this.#renderRooms();
+    this.#renderDirectory();
     this.#el.me.textContent = "";
     this.#setState("signed-out");
     this.#showLogin("");
@@ -328,13 +391,13 @@ export class App {
   }
 
   /**
-   * One try at getting back: signs in again, re-enters the room, and
-   * fetches what was posted while away in the conversations that need it
-   * (the one shown, the room, those with messages whose sending is
-   * unsettled): history pages forwards from the newest message held, merged
-   * by id, so nothing is lost, nothing appears twice and the reader stays
-   * where they were. Then sends what was typed while disconnected. Other
-   * conversations catch up when opened.
+   * One try at getting back: signs in again with the token (the rooms one
+   * is in come back with it), and fetches what was posted while away in
+   * the conversations that need it (the one shown, those with messages
+   * whose sending is unsettled): history pages forwards from the newest
+   * message held, merged by id, so nothing is lost, nothing appears twice
+   * and the reader stays where they were. Then sends what was typed while
+   * disconnected. Other conversations catch up when opened.
    */
   async #reconnect(): Promise<TryOutcome> {
     const credentials = this.#credentials;
@@ -343,17 +406,17 @@ export class App {
     let client: ChatClient | null = null;
     try {
       client = await this.#open();
-      await client.login(credentials.user, credentials.password);
+      await client.resume(credentials.user, credentials.token);
       if (this.#state !== "reconnecting") {
         client.close(); // signed out meanwhile
         return "stop";
       }
       this.#client = client;
-      await this.#refreshRooms();
-      await this.#resumeRoom(client);
+      await this.#refreshStates();
+      if (this.#shown && this.#shown.kind !== "direct") this.#refreshMembers();
       for (const conversation of this.#conversations.list()) {
         const shown = conversation === this.#shown;
-        if (!shown && conversation !== this.#here && conversation.pending.length === 0) continue;
+        if (!shown && conversation.pending.length === 0) continue;
         const failed = await this.#catchUp(conversation, shown && this.#atEndWhenLost);
         if (this.#client !== client) return "retry"; // dropped again
         this.#settlePending(conversation, failed ? describe(failed) : null);
@@ -367,28 +430,11 @@ export class App {
       client?.close();
       if (!(failure instanceof ChatError) || failure.status !== "AUTH_FAILED") return "retry";
       await this.#signOut();
-      this.#showLogin("Signed out: the server no longer accepts your password.");
+      this.#showLogin(
+        "Signed out: your sign-in was revoked (signed out everywhere, or a new password).",
+      );
       return "stop";
     }
-  }
-
-  /** Re-enters the room the session was in; a peer chat ended with the connection. */
-  async #resumeRoom(client: ChatClient): Promise<void> {
-    const here = this.#here;
-    if (!here) return;
-    if (here.kind === "group") {
-      this.#loseRoom("The peer chat ended when the connection was lost.");
-      return;
-    }
-    try {
-      await client.join(here.name);
-    } catch (error) {
-      const failure = expected(error);
-      if (failure instanceof ConnectionClosedError) throw failure;
-      this.#loseRoom(`Could not re-enter ${here.name}: ${describe(failure)}`);
-      return;
-    }
-    await this.#refreshMembers();
   }
 
   /**
@@ -401,8 +447,7 @@ export class App {
   #settlePending(conversation: Conversation, refusal: string | null): void {
     const me = this.#credentials?.user;
     const mine = conversation.timeline.messages().filter((m) => m.from === me);
-    const closed = refusal ??
-      (conversation.kind !== "direct" && conversation !== this.#here ? "you left the room" : null);
+    const closed = refusal ?? (this.#canWriteIn(conversation) ? null : "you left the room");
     conversation.pending = conversation.pending.filter((pending) => {
       if (pending.state === "unconfirmed") {
         if (mine.some((m) => m.id > pending.afterId && m.content === pending.content)) return false;
@@ -435,57 +480,85 @@ export class App {
   // ---- events ----------------------------------------------------------
 
   #onEvent(event: ChatEvent): void {
-    const here = this.#here;
-    const inHere = here !== null && "room" in event && event.room === here.name;
+    const me = this.#credentials?.user;
     switch (event.type) {
-      case "message":
-        if (inHere) this.#receive(here, event);
-        break;
-      case "dm": {
-        const conversation = this.#conversations.get("direct", event.from);
-        this.#conversations.touch(conversation);
-        this.#receive(conversation, event);
-        this.#renderDirects();
+      case "message": {
+        const conversation = this.#conversations.find(event.kind ?? "room", event.room);
+        if (conversation) this.#receive(conversation, event);
+        else this.#refreshStates(); // a place joined on another device, told of next
         break;
       }
-      case "join":
-        if (inHere) {
-          if (!this.#members.includes(event.user)) this.#members.push(event.user);
-          this.#addNotice(here, `${event.user} joined`, event.time);
-          this.#renderMembers();
-        } else if (event.kind === "group") {
-          // another user started a peer chat with us: the server moved us into it
-          this.#enterRoom("group", event.room);
-          this.#addNotice(this.#here!, `${event.user} started a peer chat with you`, event.time);
-          this.#show(this.#here);
-          this.#catchUp(this.#here!, true);
-          this.#refreshMembers();
+      case "dm": {
+        const conversation = this.#conversations.get(
+          "direct",
+          event.from === me ? event.to : event.from,
+        );
+        this.#conversations.touch(conversation);
+        this.#receive(conversation, event);
+        break;
+      }
+      case "join": {
+        const kind = event.kind ?? "room";
+        let conversation = this.#conversations.find(kind, event.room);
+        if (event.user === me) {
+          // joined on another device
+          if (!conversation) this.#placeJoined(kind, event.room);
+          break;
         }
-        this.#bumpCount(event.room, +1);
-        break;
-      case "leave":
-        if (inHere) {
-          this.#members = this.#members.filter((member) => member !== event.user);
-          const why = event.reason ? ` (${event.reason})` : "";
-          this.#addNotice(here, `${event.user} left${why}`, event.time);
-          this.#renderMembers();
+        if (!conversation && kind === "group") {
+          // another user started a peer chat with us: it is one of our places now
+          conversation = this.#placeJoined("group", event.room);
+          this.#addNotice(conversation, `${event.user} started a peer chat with you`, event.time);
+          this.#showNotice(`${event.user} started a peer chat with you.`);
+        } else if (conversation) {
+          this.#addNotice(conversation, `${event.user} joined`, event.time);
         }
-        this.#bumpCount(event.room, -1);
+        if (conversation && conversation === this.#shown) this.#refreshMembers();
         break;
-      case "kicked":
-        if (inHere) {
-          this.#loseRoom(
-            `You were ${event.banned ? "banned" : "removed"} from ${event.room} by ${event.by}${
-              event.reason ? `: ${event.reason}` : ""
-            }`,
-            event.time,
-          );
-          this.#refreshRooms();
+      }
+      case "leave": {
+        const conversation = this.#conversations.find(event.kind ?? "room", event.room);
+        if (!conversation) break;
+        if (event.user === me) {
+          this.#loseRoom(conversation, `You left ${event.room} on another device.`, event.time);
+          break;
+        }
+        const why = event.reason ? ` (${event.reason})` : "";
+        this.#addNotice(conversation, `${event.user} left${why}`, event.time);
+        if (conversation === this.#shown) this.#refreshMembers();
+        break;
+      }
+      case "kicked": {
+        const conversation = this.#conversations.find("room", event.room);
+        if (!conversation) break;
+        this.#loseRoom(
+          conversation,
+          `You were ${event.banned ? "banned" : "removed"} from ${event.room} by ${event.by}${
+            event.reason ? `: ${event.reason}` : ""
+          }`,
+          event.time,
+        );
+        this.#refreshStates();
+        break;
+      }
+      case "groupEnd": {
+        const conversation = this.#conversations.find("group", event.room);
+        if (conversation) {
+          this.#loseRoom(conversation, "Everyone else left the peer chat.", event.time);
         }
         break;
-      case "groupEnd":
-        if (inHere) this.#loseRoom("Everyone else left the peer chat.", event.time);
+      }
+      case "read": {
+        // read on another device
+        const conversation = event.with !== undefined
+          ? this.#conversations.find("direct", event.with)
+          : this.#conversations.find(event.kind ?? "room", event.room ?? "");
+        if (!conversation) break;
+        conversation.markedRead = Math.max(conversation.markedRead, event.id);
+        if (event.id >= conversation.timeline.newestId) this.#clearCounts(conversation);
+        else this.#refreshStates();
         break;
+      }
       case "notice":
         this.#showNotice(`Server notice: ${event.content}`);
         break;
@@ -494,26 +567,99 @@ export class App {
         break;
       case "peerInvite":
       case "peerAnswer":
-        break; // peer chats are not offered by this page yet
+        break; // asking to join peer chats is not offered by this page yet
     }
   }
 
   /**
-   * A message that arrived live in a conversation: shown when it is open,
-   * else counted as unread.
+   * A message that arrived live in a conversation: shown when it is open;
+   * read at once when open in a visible page, else counted as unread (and
+   * notified when it is a mention or a direct message). One's own message,
+   * from another device, marks the conversation read (the server did).
    */
   #receive(conversation: Conversation, message: ChatMessage): void {
     this.#apply(conversation, () => conversation.receive(message));
-    if (conversation !== this.#shown && message.from !== this.#credentials?.user) {
-      conversation.unread++;
+    const me = this.#credentials?.user ?? "";
+    if (message.from === me) {
+      conversation.markedRead = Math.max(conversation.markedRead, message.id);
+      this.#clearCounts(conversation);
+      return;
     }
+    if (this.#reading(conversation)) {
+      this.#markRead(conversation, message.id);
+      return;
+    }
+    const mention = mentionsUser(message.content, me, message.mentions);
+    conversation.unread++;
+    if (mention) conversation.mentions++;
+    this.#renderCounts();
+    if (mention || conversation.kind === "direct") this.#notify(conversation, message);
   }
 
-  #bumpCount(room: string | null, by: number): void {
-    const info = this.#rooms.find((r) => r.name === room);
-    if (!info) return;
-    info.members = Math.max(0, info.members + by);
-    this.#renderRooms();
+  /** Whether the user sees a conversation now: it is open and the page visible. */
+  #reading(conversation: Conversation): boolean {
+    return conversation === this.#shown && document.visibilityState === "visible";
+  }
+
+  /**
+   * Tells the server the user read a conversation up to `id` (default: its
+   * newest message held), which their other devices hear of; clears its
+   * badges.
+   */
+  #markRead(conversation: Conversation, id = conversation.timeline.newestId): void {
+    this.#clearCounts(conversation);
+    if (id <= conversation.markedRead) return;
+    conversation.markedRead = id;
+    const place = conversation.kind === "direct"
+      ? { with: conversation.name }
+      : { room: conversation.name };
+    this.#ask((client) => client.markRead(id, place));
+  }
+
+  #clearCounts(conversation: Conversation): void {
+    if (conversation.unread === 0 && conversation.mentions === 0) return;
+    conversation.unread = 0;
+    conversation.mentions = 0;
+    this.#renderCounts();
+  }
+
+  /** The page became visible or hidden: what is open is read once it is seen. */
+  #onVisible(): void {
+    const shown = this.#shown;
+    if (shown && this.#reading(shown) && shown.synced) this.#markRead(shown);
+  }
+
+  /** Turns desktop notifications on (asking the browser's permission) or off. */
+  async #setNotify(on: boolean): Promise<void> {
+    const toggle = this.#el.notifyToggle;
+    if (on && typeof Notification !== "undefined" && Notification.permission !== "granted") {
+      const permission = await Notification.requestPermission();
+      if (permission !== "granted") {
+        toggle.checked = false;
+        this.#showNotice("The browser does not allow this page to show notifications.");
+        return;
+      }
+    }
+    if (on) localStorage.setItem(NOTIFY_KEY, "on");
+    else localStorage.removeItem(NOTIFY_KEY);
+  }
+
+  /** A desktop notification of a mention or a direct message, while the page is hidden. */
+  #notify(conversation: Conversation, message: ChatMessage): void {
+    if (
+      document.visibilityState !== "hidden" || localStorage.getItem(NOTIFY_KEY) !== "on" ||
+      typeof Notification === "undefined" || Notification.permission !== "granted"
+    ) return;
+    const where = conversation.kind === "direct" ? "" : ` in ${conversationTitle(conversation)}`;
+    const notification = new Notification(`${message.from}${where}`, {
+      body: message.content.slice(0, 200),
+      tag: `${conversation.kind}:${conversation.name}`,
+    });
+    notification.onclick = () => {
+      globalThis.focus();
+      this.#openConversation(conversation);
+      notification.close();
+    };
   }
 
   #showNotice(text: string): void {
@@ -526,47 +672,107 @@ export class App {
 
   // ---- rooms -----------------------------------------------------------
 
-  async #refreshRooms(): Promise<void> {
-    const rooms = await this.#ask((client) => client.rooms({ maxPages: ROOM_PAGES }));
-    if (rooms === null || rooms instanceof ChatError) return;
-    const active = this.#rooms[this.#activeRoom]?.name;
+  /**
+   * Asks the server for every room (with whether the user is in it) and
+   * the peer chats and direct conversations the user has, with what they
+   * have not read in each, and shows them.
+   */
+  async #refreshStates(): Promise<void> {
+    const states = await this.#ask((client) =>
+      Promise.all([
+        client.roomStates({ maxPages: ROOM_PAGES }),
+        client.peerChatStates(),
+        client.directStates(),
+      ])
+    );
+    if (states === null || states instanceof ChatError) return;
+    const [rooms, groups, directs] = states;
+    const active = this.#sidebarRooms()[this.#activeRoom]?.name;
     this.#rooms = rooms;
-    const keep = this.#rooms.findIndex((room) => room.name === (active ?? this.#room));
+    const places = [
+      ...rooms.filter((room) => room.joined).map((room) => ({ kind: "room" as const, ...room })),
+      ...groups.map((group) => ({ kind: "group" as const, ...group })),
+    ];
+    for (const kind of ["room", "group"] as const) {
+      for (const conversation of this.#conversations.list(kind)) {
+        if (!places.some((place) => place.kind === kind && place.name === conversation.name)) {
+          this.#loseRoom(conversation, `You are no longer in ${conversation.name}.`);
+        }
+      }
+    }
+    this.#conversations.append("direct", directs.map((direct) => direct.name));
+    for (
+      const { kind, name, unread, mentions } of [
+        ...places,
+        ...directs.map((d) => ({ kind: "direct" as const, ...d })),
+      ]
+    ) {
+      const conversation = this.#conversations.get(kind, name);
+      if (this.#reading(conversation)) {
+        if (unread > 0) this.#markRead(conversation);
+        continue;
+      }
+      conversation.unread = unread;
+      conversation.mentions = mentions;
+    }
+    const keep = this.#sidebarRooms().findIndex((room) => room.name === active);
     this.#activeRoom = Math.max(0, keep);
+    this.#renderCounts();
+    this.#renderDirectory();
+  }
+
+  /** A room or peer chat joined (here or on another device): in the sidebar from now on. */
+  #placeJoined(kind: "room" | "group", name: string): Conversation {
+    const conversation = this.#conversations.get(kind, name);
     this.#renderRooms();
+    this.#refreshStates();
+    return conversation;
+  }
+
+  /** The sidebar's rooms: the public rooms one is in, in the directory's order, then peer chats. */
+  #sidebarRooms(): Conversation[] {
+    const order = new Map(this.#rooms.map((room, i) => [room.name, i]));
+    const rooms = this.#conversations.list("room")
+      .sort((a, b) => (order.get(a.name) ?? Infinity) - (order.get(b.name) ?? Infinity));
+    return [...rooms, ...this.#conversations.list("group")];
+  }
+
+  /** Every badge: the sidebar's rooms, the direct conversations, the tab's title. */
+  #renderCounts(): void {
+    this.#renderRooms();
+    this.#renderDirects();
+    this.#renderHeader();
   }
 
   #renderRooms(): void {
     const list = this.#el.roomList;
-    list.replaceChildren(...this.#rooms.map((room, i) => {
-      const current = this.#shown !== null && this.#shown === this.#here &&
-        room.name === this.#room;
+    const rooms = this.#sidebarRooms();
+    this.#activeRoom = Math.min(this.#activeRoom, Math.max(0, rooms.length - 1));
+    list.replaceChildren(...rooms.map((room, i) => {
+      const current = room === this.#shown;
       const item = h(
         "li",
         {
           id: `room-${i}`,
           role: "option",
-          class: `room${current ? " current" : ""}${i === this.#activeRoom ? " active" : ""}`,
+          class: `room${current ? " current" : ""}${i === this.#activeRoom ? " active" : ""}${
+            room.unread > 0 ? " unread" : ""
+          }`,
           "aria-selected": i === this.#activeRoom ? "true" : "false",
-          title: `${room.name}: click or press Enter to join`,
+          title: `${room.kind === "group" ? "Peer chat" : room.name}: click or press Enter to open`,
         },
-        h("span", { class: "room-hash", "aria-hidden": "true" }, "#"),
-        h("span", { class: "room-name" }, room.name),
-        current ? h("span", { class: "visually-hidden" }, " (current room)") : null,
-        h(
-          "span",
-          { class: "room-count", title: `${room.members} online in ${room.name}` },
-          String(room.members),
-          h("span", { class: "visually-hidden" }, room.members === 1 ? " member" : " members"),
-        ),
+        h("span", { class: "room-hash", "aria-hidden": "true" }, room.kind === "group" ? "⁂" : "#"),
+        h("span", { class: "room-name" }, room.kind === "group" ? "Peer chat" : room.name),
+        current ? h("span", { class: "visually-hidden" }, " (open)") : null,
+        ...badges(room),
       );
       item.addEventListener("click", () => {
         this.#activeRoom = i;
-        this.#join(room.name);
+        this.#openConversation(room);
       });
       return item;
     }));
-    if (this.#rooms.length > 0) {
+    if (rooms.length > 0) {
       list.setAttribute("aria-activedescendant", `room-${this.#activeRoom}`);
       list.querySelector(".active")?.scrollIntoView({ block: "nearest" });
     } else {
@@ -574,8 +780,39 @@ export class App {
     }
   }
 
+  /** Every room, with how many are in it: where one finds rooms to join. */
+  #renderDirectory(): void {
+    const el = this.#el;
+    el.directoryList.replaceChildren(...this.#rooms.map((room) => {
+      const button = h(
+        "button",
+        {
+          type: "button",
+          class: `directory-room${room.joined ? " joined" : ""}`,
+          title: room.joined ? `Open ${room.name}` : `Join ${room.name}`,
+        },
+        h("span", { class: "room-hash", "aria-hidden": "true" }, "#"),
+        h("span", { class: "room-name" }, room.name),
+        room.joined ? h("span", { class: "joined-mark" }, "✓", hidden(" (you are in it)")) : null,
+        h(
+          "span",
+          { class: "room-count", title: `${room.members} online in ${room.name}` },
+          String(room.members),
+          hidden(room.members === 1 ? " member" : " members"),
+        ),
+      );
+      button.addEventListener("click", () => this.#join(room.name));
+      return h("li", {}, button);
+    }));
+    // someone new is in no room yet: the directory is where they start
+    if (this.#conversations.list("room").length === 0 && this.#rooms.length > 0) {
+      el.directory.open = true;
+    }
+  }
+
   #roomListKey(event: KeyboardEvent): void {
-    const count = this.#rooms.length;
+    const rooms = this.#sidebarRooms();
+    const count = rooms.length;
     if (count === 0) return;
     const moves: Record<string, number> = {
       ArrowDown: this.#activeRoom + 1,
@@ -589,7 +826,7 @@ export class App {
       this.#renderRooms();
     } else if (event.key === "Enter") {
       event.preventDefault();
-      this.#join(this.#rooms[this.#activeRoom].name);
+      this.#openConversation(rooms[this.#activeRoom]);
     }
   }
 
@@ -605,72 +842,87 @@ export class App {
       el.createError.textContent = describe(refused);
     } else {
       el.newRoom.value = "";
-      await this.#refreshRooms();
       await this.#join(name.normalize("NFC"));
     }
   }
 
   /**
-   * Opens a public room: enters it (JOIN_ROOM) unless the session is in it,
-   * and shows its newest messages, or with `at` the page ending at that
-   * message.
+   * Opens a public room: joins it (JOIN_ROOM, beside the others) unless the
+   * user is in it, and shows its newest messages, or with `at` the page
+   * ending at that message.
    */
   async #join(name: string, at?: number): Promise<void> {
     if (!this.#client) return;
-    if (this.#here?.kind !== "room" || this.#here.name !== name) {
+    let room = this.#conversations.find("room", name);
+    if (!room) {
       const refused = await this.#ask((client) => client.join(name));
       if (refused === null) return;
       if (refused instanceof ChatError) {
         this.#showNotice(`${name}: ${describe(refused)}`);
         return;
       }
-      const previous = this.#room;
-      this.#enterRoom("room", name);
-      this.#bumpCount(previous, -1);
-      this.#bumpCount(name, +1);
-      if (this.#credentials) localStorage.setItem(`claptrap.room.${this.#credentials.user}`, name);
-      this.#refreshMembers();
+      room = this.#placeJoined("room", name);
     }
-    await this.#openConversation(this.#here!, at);
+    await this.#openConversation(room, at);
   }
 
-  /** The session is now in this room or peer chat; nothing of it is fetched yet. */
-  #enterRoom(kind: "room" | "group", name: string): void {
-    if (this.#here) this.#conversations.remove(this.#here);
-    this.#here = this.#conversations.get(kind, name);
-    this.#members = [];
+  /** Leaves the room or peer chat shown, for good (on every device). */
+  async #leave(): Promise<void> {
+    const open = this.#shown;
+    if (!open || open.kind === "direct" || !this.#canWriteIn(open)) return;
+    const refused = await this.#ask((client) => client.leave(open.name));
+    if (refused === null) return;
+    if (refused instanceof ChatError) {
+      this.#showNotice(`${open.name}: ${describe(refused)}`);
+      return;
+    }
+    this.#loseRoom(open, `You left ${open.kind === "group" ? "the peer chat" : open.name}.`);
+    this.#refreshStates();
   }
 
   /**
-   * The session is no longer in its room or peer chat: says why in it, and
-   * leaves it shown, read-only, if it is.
+   * The user is no longer in a room or peer chat: says why in it, and
+   * leaves it shown, read-only, if it is; it goes from the sidebar.
    */
-  #loseRoom(why: string, time?: string): void {
-    const here = this.#here;
-    if (!here) return;
-    this.#addNotice(here, why, time);
-    if (here !== this.#shown) this.#showNotice(why);
-    this.#conversations.remove(here);
-    this.#here = null;
-    this.#members = [];
-    this.#renderMembers();
-    this.#renderComposer();
-    this.#renderRooms();
+  #loseRoom(conversation: Conversation, why: string, time?: string): void {
+    this.#addNotice(conversation, why, time);
+    if (conversation !== this.#shown) this.#showNotice(why);
+    this.#conversations.remove(conversation);
+    if (conversation === this.#shown) {
+      this.#members = [];
+      this.#renderMembers();
+      this.#renderComposer();
+    }
+    this.#renderCounts();
   }
 
   /**
    * Shows a conversation and fetches what it lacks: the newest messages
    * when it was not fetched since the page (re)connected, or with `at` the
-   * page ending at that message, pointed out. Resolves with the server's
-   * refusal, if any.
+   * page ending at that message, pointed out. Marks it read. Resolves with
+   * the server's refusal, if any.
    */
   async #openConversation(conversation: Conversation, at?: number): Promise<ChatError | null> {
-    if (conversation !== this.#shown) this.#show(conversation);
+    if (conversation !== this.#shown) {
+      this.#show(conversation);
+      if (conversation.kind !== "direct") {
+        this.#refreshMembers();
+        if (conversation.kind === "room" && this.#credentials) {
+          localStorage.setItem(`claptrap.room.${this.#credentials.user}`, conversation.name);
+        }
+      }
+    }
     this.#toggleDrawer(null);
     this.#el.input.focus();
-    if (at !== undefined) return await this.#openAt(conversation, at);
-    if (!conversation.synced) return await this.#catchUp(conversation, true);
-    return null;
+    const refused = at !== undefined
+      ? await this.#openAt(conversation, at)
+      : conversation.synced
+      ? null
+      : await this.#catchUp(conversation, true);
+    if (this.#reading(conversation) && conversation.timeline.size > 0) {
+      this.#markRead(conversation);
+    }
+    return refused;
   }
 
   /** Makes a conversation the one shown, where the reader left it. */
@@ -678,7 +930,7 @@ export class App {
     const previous = this.#shown;
     if (previous && previous !== conversation) previous.place = this.#readerPlace();
     this.#shown = conversation;
-    if (conversation) conversation.unread = 0;
+    this.#members = [];
     this.#renderHeader();
     this.#renderMessages();
     this.#renderPending();
@@ -695,44 +947,54 @@ export class App {
     const el = this.#el;
     const open = this.#shown;
     el.roomTitle.textContent = open ? conversationTitle(open) : "No room";
+    const online = this.#members.filter((member) => member.online).length;
     el.roomInfo.textContent = !open
       ? "Pick a room from the list"
       : open.kind === "direct"
       ? "Direct messages"
-      : open === this.#here
-      ? `${this.#members.length} here now`
+      : this.#canWriteIn(open)
+      ? `${online} online`
       : "You are not in it";
-    document.title = open ? `${conversationTitle(open)} · Claptrap` : "Claptrap";
+    el.leaveRoom.hidden = !open || open.kind === "direct" || !this.#canWriteIn(open);
+    const unread = this.#conversations.list()
+      .reduce((sum, conversation) => sum + conversation.unread, 0);
+    const title = open ? `${conversationTitle(open)} · Claptrap` : "Claptrap";
+    document.title = unread > 0 ? `(${unread}) ${title}` : title;
   }
 
   // ---- members -----------------------------------------------------------
 
   async #refreshMembers(): Promise<void> {
-    const room = this.#room;
-    if (room === null) return;
-    const members = await this.#ask((client) => client.members());
-    if (members === null || members instanceof ChatError || room !== this.#room) return;
+    const open = this.#shown;
+    if (!open || open.kind === "direct" || !this.#canWriteIn(open)) return;
+    const members = await this.#ask((client) => client.memberStates({ room: open.name }));
+    if (members === null || members instanceof ChatError || open !== this.#shown) return;
     this.#members = members;
     this.#renderMembers();
   }
 
   /**
-   * Who is here (online, in the room) and who wrote in what is shown but
-   * is not here now; in a direct conversation, its two people. A name
-   * other than one's own opens the direct conversation with that user.
-   * Other actions on a member (kick, ban) belong in
-   * {@link App.#memberActions}.
+   * Who belongs to the room shown, online first, then away, then who wrote
+   * in what is shown but does not belong to it now; in a direct
+   * conversation, its two people. A name other than one's own opens the
+   * direct conversation with that user. Other actions on a member (kick,
+   * ban) belong in {@link App.#memberActions}.
    */
   #renderMembers(): void {
     const me = this.#credentials?.user;
     const open = this.#shown;
     const direct = open?.kind === "direct";
-    const members = direct ? [me ?? "", open.name] : open === this.#here ? this.#members : [];
-    const here = [...members].sort((a, b) => a === me ? -1 : b === me ? 1 : a.localeCompare(b));
+    const members = direct
+      ? [{ name: me ?? "", online: true }, { name: open.name, online: true }]
+      : this.#members;
+    const names = members.map((member) => member.name);
+    const byName = (a: string, b: string) => a === me ? -1 : b === me ? 1 : a.localeCompare(b);
+    const here = members.filter((m) => m.online).map((m) => m.name).sort(byName);
     const writers = open ? open.timeline.messages().map((m) => m.from) : [];
-    const away = [...new Set(writers)]
-      .filter((name) => !members.includes(name))
-      .sort((a, b) => a.localeCompare(b));
+    const away = [
+      ...members.filter((m) => !m.online).map((m) => m.name),
+      ...new Set(writers.filter((name) => !names.includes(name))),
+    ].sort(byName);
     const item = (name: string, presence: "here" | "away" | "person") => {
       const colour = `member-name colour-${colourIndex(name)}`;
       let label: HTMLElement = h("span", { class: colour }, name);
@@ -750,19 +1012,17 @@ export class App {
         h("span", { class: "presence", "aria-hidden": "true" }),
         label,
         name === me ? h("span", { class: "you" }, " (you)") : null,
-        presence === "person"
-          ? null
-          : h("span", { class: "visually-hidden" }, presence === "here" ? ", here" : ", not here"),
+        presence === "person" ? null : hidden(presence === "here" ? ", online" : ", away"),
         ...this.#memberActions(name),
       );
     };
     const children: Node[] = here.map((name) => item(name, direct ? "person" : "here"));
     if (away.length > 0) {
-      children.push(h("li", { class: "member-heading", role: "presentation" }, "Not here now"));
+      children.push(h("li", { class: "member-heading", role: "presentation" }, "Away"));
       children.push(...away.map((name) => item(name, "away")));
     }
     this.#el.memberList.replaceChildren(...children);
-    this.#el.membersTitle.textContent = direct ? "People" : "Here";
+    this.#el.membersTitle.textContent = direct ? "People" : "Online";
     this.#el.memberCount.textContent = String(here.length);
     this.#renderHeader();
   }
@@ -776,14 +1036,6 @@ export class App {
   }
 
   // ---- direct conversations ----------------------------------------------
-
-  /** The users one has direct conversations with, as the server lists them. */
-  async #loadDirects(): Promise<void> {
-    const partners = await this.#ask((client) => client.directPartners());
-    if (partners === null || partners instanceof ChatError) return;
-    this.#conversations.append("direct", partners);
-    this.#renderDirects();
-  }
 
   /** Opens the direct conversation with a user, new or not. */
   #openDirect(user: string, at?: number): Promise<ChatError | null> {
@@ -808,7 +1060,7 @@ export class App {
     const conversation = this.#conversations.find("direct", user);
     if (!known && conversation) {
       this.#conversations.remove(conversation);
-      if (this.#shown === conversation) this.#show(this.#here);
+      if (this.#shown === conversation) this.#show(null);
       this.#renderDirects();
     }
   }
@@ -817,24 +1069,18 @@ export class App {
     this.#el.directList.replaceChildren(
       ...this.#conversations.list("direct").map((conversation) => {
         const open = conversation === this.#shown;
-        const unread = conversation.unread;
         const button = h(
           "button",
           {
             type: "button",
-            class: `conversation${open ? " current" : ""}${unread > 0 ? " unread" : ""}`,
+            class: `conversation${open ? " current" : ""}${
+              conversation.unread > 0 ? " unread" : ""
+            }`,
             "aria-current": open ? "true" : undefined,
           },
           h("span", { class: "room-hash", "aria-hidden": "true" }, "@"),
           h("span", { class: "room-name" }, conversation.name),
-          unread > 0
-            ? h(
-              "span",
-              { class: "unread-count" },
-              String(unread),
-              h("span", { class: "visually-hidden" }, " unread"),
-            )
-            : null,
+          ...badges(conversation),
         );
         button.addEventListener("click", () => this.#openConversation(conversation));
         return h("li", {}, button);
@@ -857,19 +1103,18 @@ export class App {
     page: { before?: number; after?: number; limit?: number },
   ): Promise<"added" | ChatError | null> {
     const direct = conversation.kind === "direct";
-    if (!direct && conversation !== this.#here) return null;
+    if (!this.#canWriteIn(conversation)) return null;
     const generation = conversation.generation;
     const fetched = await this.#ask((client) =>
       client.history({
         limit: page.limit ?? PAGE,
         before: page.before,
         after: page.after,
-        with: direct ? conversation.name : undefined,
+        ...direct ? { with: conversation.name } : { room: conversation.name },
       })
     );
     if (fetched === null || conversation.generation !== generation) return null;
     if (fetched instanceof ChatError) return direct ? fetched : null;
-    // a room's page answers for the room the session was in when it was asked
     if (!direct && fetched.room !== conversation.name) return null;
     const edges = page.after !== undefined
       ? { newer: fetched.more }
@@ -990,7 +1235,9 @@ export class App {
       this.#renderMessages();
       if (anchor) this.#restorePlace(anchor);
     }
-    if (result.added.some((m) => !this.#members.includes(m.from))) this.#renderMembers();
+    if (result.added.some((m) => !this.#members.some((member) => member.name === m.from))) {
+      this.#renderMembers();
+    }
     this.#renderHistoryEdge();
     if (follow) this.#scrollToBottom();
   }
@@ -1042,7 +1289,9 @@ export class App {
     if (newDay) nodes.push(h("li", { class: "day", role: "separator" }, dayLabel(message.time)));
     const continued = adjacent && !newDay && before?.from === message.from &&
       sameGroup(before.time, message.time);
-    const mine = message.from === this.#credentials?.user;
+    const me = this.#credentials?.user ?? "";
+    const mine = message.from === me;
+    const mention = !mine && mentionsUser(message.content, me, message.mentions);
     const highlight = message.id === this.#shown?.highlight;
     const time = h(
       "time",
@@ -1053,8 +1302,8 @@ export class App {
       "li",
       {
         class: `message${continued ? " continued" : ""}${mine ? " mine" : ""}${
-          highlight ? " highlight" : ""
-        }`,
+          mention ? " mention" : ""
+        }${highlight ? " highlight" : ""}`,
         "data-id": message.id,
       },
       continued ? null : avatar(message.from),
@@ -1134,8 +1383,13 @@ export class App {
 
   /** Whether messages can be written in the conversation shown. */
   #canWrite(): boolean {
-    const open = this.#shown;
-    return open !== null && (open.kind === "direct" || open === this.#here);
+    return this.#shown !== null && this.#canWriteIn(this.#shown);
+  }
+
+  /** Whether the user is in a conversation: a direct one, or a room or peer chat in the sidebar. */
+  #canWriteIn(conversation: Conversation): boolean {
+    return conversation.kind === "direct" ||
+      this.#conversations.find(conversation.kind, conversation.name) === conversation;
   }
 
   #renderComposer(): void {
@@ -1204,7 +1458,7 @@ export class App {
     const sent = await this.#ask((client) =>
       conversation.kind === "direct"
         ? client.dm(conversation.name, pending.content)
-        : client.send(pending.content)
+        : client.send(pending.content, { room: conversation.name })
     );
     if (sent === null) return; // unconfirmed: settled after the reconnection
     if (sent instanceof ChatError) {
@@ -1278,6 +1532,42 @@ export class App {
     el.scrim.hidden = !roomsOpen && !membersOpen;
     if (roomsOpen) el.roomList.focus();
   }
+}
+
+/** Text for screen readers only. */
+function hidden(text: string): HTMLElement {
+  return h("span", { class: "visually-hidden" }, text);
+}
+
+/** A conversation's badges: how many messages are unread, and how many of them mention the user. */
+function badges(conversation: Conversation): Node[] {
+  const nodes: Node[] = [];
+  if (conversation.mentions > 0) {
+    nodes.push(h(
+      "span",
+      { class: "mention-count", title: "Messages that mention you" },
+      `@${conversation.mentions}`,
+      hidden(conversation.mentions === 1 ? " mention" : " mentions"),
+    ));
+  }
+  if (conversation.unread > 0) {
+    nodes.push(h(
+      "span",
+      { class: "unread-count" },
+      String(conversation.unread),
+      hidden(" unread"),
+    ));
+  }
+  return nodes;
+}
+
+/** What the sign-in form says when signing in failed. */
+function failureText(error: unknown): string {
+  return error instanceof ChatError
+    ? describe(error)
+    : error instanceof ConnectionClosedError
+    ? `Cannot reach the server: ${error.reason}`
+    : (error as Error).message;
 }
 
 /** A round badge with the first letter of a user name, in the user's colour. */

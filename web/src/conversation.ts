@@ -47,8 +47,12 @@ export class Conversation {
    * the timeline stays where it is until they reach the newest message.
    */
   reading = false;
-  /** Messages that arrived while it was not open. */
+  /** Messages after the user's read position (the server's count, kept up live). */
   unread = 0;
+  /** Those of them that mention the user. */
+  mentions = 0;
+  /** The id up to which the page said the user read it (MARK_READ). */
+  markedRead = 0;
   /** The id of a message to point out (a search result). */
   highlight: number | null = null;
   /** Messages typed in it and not yet confirmed. */

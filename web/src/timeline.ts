@@ -14,6 +14,8 @@ export interface ChatMessage {
   /** ISO 8601 UTC, as the server sent it. */
   readonly time: string;
   readonly content: string;
+  /** The users it mentions, when the server said (pushed messages). */
+  readonly mentions?: readonly string[];
 }
 
 /** A line about something that happened, not a message (a join, a leave). */
