@@ -51,6 +51,12 @@ import {
 } from "./passwords.ts";
 import { PeerChats } from "./peer_chats.ts";
 import { type DuplicateLoginPolicy, Presence } from "./presence.ts";
+import {
+  type ClusterPresence,
+  type ClusterRoster,
+  type NodeSessions,
+  REPLACED_ELSEWHERE,
+} from "./presence_claims.ts";
 import type { PollLogLimits } from "./room.ts";
 import { DEFAULT_MAX_ROOMS, DEFAULT_MAX_ROOMS_PER_USER, type RoomCount, Rooms } from "./rooms.ts";
 import { Search, type SearchAnswer, type SearchLimits, type SearchPageWanted } from "./search.ts";
@@ -107,6 +113,12 @@ export interface ChatOptions {
    * {@link InProcessBus}.
    */
   bus?: (local: LocalDelivery, node: NodeChat) => FanoutBus;
+  /**
+   * Makes the presence this server shares with the others of a cluster,
+   * given what it may ask of this server's sessions. Default none: the
+   * server's own sessions are all there is.
+   */
+  presence?: (sessions: NodeSessions) => ClusterPresence;
   /** The clock, in milliseconds since the epoch (injected for tests). */
   now?: () => number;
   /** Receives one line per significant event. */
@@ -140,6 +152,8 @@ export class Chat {
   readonly #direct: DirectMessages;
   readonly #moderation: Moderation;
   readonly #search: Search;
+  /** Who is online on the other servers of a cluster too; null for a server alone. */
+  readonly #roster: ClusterRoster | null;
 
   constructor(options: ChatOptions) {
     const { store, state } = options;
@@ -148,11 +162,18 @@ export class Chat {
     const admins = options.admins ?? new Set();
     const scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
     const flood = this.#flood = new FloodControl(options.floodLimits ?? DEFAULT_FLOOD_LIMITS);
+    const cluster = this.#roster = options.presence?.({
+      close: (user, reason) => this.#closeHere(user, reason),
+      closeAll: (reason) => {
+        for (const session of [...this.#presence.sessions()]) this.#close(session, reason);
+      },
+    }) ?? null;
     const presence = this.#presence = new Presence({
       maxOnline: options.maxOnline,
       duplicateLogin: options.duplicateLogin ?? "refuse",
       replace: (earlier, reason) => this.#close(earlier, reason),
       log,
+      claims: cluster ?? undefined,
     });
     const rooms = this.#rooms = new Rooms({
       store,
@@ -214,7 +235,7 @@ export class Chat {
       now,
       log,
     });
-    this.#direct = new DirectMessages({ store, bus, presence, messaging });
+    this.#direct = new DirectMessages({ store, bus, presence, messaging, roster: cluster });
     this.#moderation = new Moderation({
       admins,
       bans: state.bans,
@@ -222,6 +243,7 @@ export class Chat {
       bus,
       rooms,
       memberships,
+      roster: cluster,
       now,
       log,
     });
@@ -257,7 +279,7 @@ export class Chat {
     if (session.user !== null) return { status: "ALREADY_LOGIN" };
     const user = await this.#accounts.authenticate(session, username, password);
     if (typeof user !== "string") return user;
-    return { status: this.#presence.admit(session, user, push) };
+    return { status: await this.#presence.admit(session, user, push) };
   }
 
   /**
@@ -328,13 +350,19 @@ export class Chat {
     return "OK";
   }
 
-  /** The members of the session's room, or null when it is in none. */
-  members(session: Session): string[] | null {
-    return session.room?.members.map((member) => member.session.user!) ?? null;
+  /**
+   * The members of the session's room, or null when it is in none; in a
+   * cluster, those of a public room on every server.
+   */
+  members(session: Session): string[] | null | Promise<string[]> {
+    const room = session.room;
+    if (this.#roster && room?.kind === "room") return this.#roster.membersOf(room.place);
+    return room?.members.map((member) => member.session.user!) ?? null;
   }
 
-  /** Every online user and where each is. */
-  who(): Whereabouts[] {
+  /** Every online user and where each is (in a cluster, on every server). */
+  who(): Whereabouts[] | Promise<Whereabouts[]> {
+    if (this.#roster) return this.#roster.who();
     return [...this.#presence.sessions()].map((session) => ({
       user: session.user!,
       place: session.room?.kind ?? "idle",
@@ -405,20 +433,33 @@ export class Chat {
 
   /**
    * Operator: disconnects an online user, telling them why, and has the
-   * other servers of a cluster do so too. False when not online here.
+   * other servers of a cluster do so too. False when not online (in a
+   * cluster: on no server).
    */
-  kickFromServer(user: string, reason: string): boolean {
+  kickFromServer(user: string, reason: string): boolean | Promise<boolean> {
     const name = user.normalize("NFC");
+    if (this.#roster && !this.#presence.sessionOf(name)) {
+      return this.#roster.isOnline(name).then((online) => {
+        if (online) this.#bus.share({ type: "operator-kick", user: name, reason });
+        return online;
+      });
+    }
     this.#bus.share({ type: "operator-kick", user: name, reason });
     return this.#kickHere(name, reason);
   }
 
   /** Disconnects the user's session on this server; false when there is none. */
   #kickHere(user: string, reason: string): boolean {
+    if (!this.#closeHere(user, reason)) return false;
+    this.#log(`kicked-by-operator user=${JSON.stringify(user)}`);
+    return true;
+  }
+
+  /** Closes the user's session on this server, if any. */
+  #closeHere(user: string, reason: string): boolean {
     const session = this.#presence.sessionOf(user);
     if (!session) return false;
     this.#close(session, reason);
-    this.#log(`kicked-by-operator user=${JSON.stringify(user)}`);
     return true;
   }
 
@@ -434,17 +475,32 @@ export class Chat {
       case "unbanned":
         this.#moderation.adoptUnban(change.room, change.user);
         break;
+      case "kicked":
+        this.#moderation.adoptKick(change.room, change.user, change.by, change.reason);
+        break;
+      case "replaced":
+        this.#closeHere(change.user, REPLACED_ELSEWHERE);
+        break;
       case "operator-kick":
         this.#kickHere(change.user, change.reason);
         break;
     }
   }
 
-  /** Operator: a notice to every push connection; returns how many got it. */
-  broadcast(text: string): number {
+  /**
+   * Operator: a notice to every push connection; returns how many got it
+   * (in a cluster, on every server).
+   */
+  broadcast(text: string): number | Promise<number> {
+    this.#bus.publish(EVERYONE, { type: "notice", time: this.#now(), text }, 0);
+    if (this.#roster) {
+      return this.#roster.pushed().then((reached) => {
+        this.#log(`broadcast reached=${reached} cluster`);
+        return reached;
+      });
+    }
     let reached = 0;
     for (const session of this.#presence.sessions()) if (session.push) reached++;
-    this.#bus.publish(EVERYONE, { type: "notice", time: this.#now(), text }, 0);
     this.#log(`broadcast reached=${reached}`);
     return reached;
   }

@@ -202,13 +202,13 @@ engineTest(
       await assert.rejects(bob.join("made on a"), /BANNED/);
 
       const notice = next(bob, "notice");
-      assert.deepEqual(a.console("BROADCAST hello everyone"), {
-        output: ["sent to 1 connection(s)"],
+      assert.deepEqual(await a.console("BROADCAST hello everyone"), {
+        output: ["sent to 2 connection(s)"],
       });
       assert.equal((await notice).type, "notice");
 
       const closed = next(bob, "close");
-      a.console("KICK bob enough");
+      assert.deepEqual(await a.console("KICK bob enough"), { output: ["kicked bob"] });
       assert.equal((await closed).type, "close");
     } finally {
       await Promise.all([ann.close(), bob.close()]);

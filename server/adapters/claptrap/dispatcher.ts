@@ -32,7 +32,7 @@ import {
   type StatusCode,
 } from "../../../protocol/methods.ts";
 import { StoreFailedError } from "../../../store/store.ts";
-import type { Chat } from "../../../core/chat.ts";
+import type { Chat, Whereabouts } from "../../../core/chat.ts";
 import type { Outcome } from "../../../core/outcome.ts";
 import { formatTime } from "../../../protocol/time.ts";
 import type { Poems } from "../../poems.ts";
@@ -185,10 +185,13 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     );
   },
   LIST_MEMBERS(chat, client) {
+    const answer = (members: string[] | null) => {
+      if (!members) return reply(Response.RESP_LIST_MEMBERS, Status.NOT_IN_ROOM);
+      const list = client.original ? formatOriginalMemberList(members) : formatNameList(members);
+      return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, list);
+    };
     const members = chat.members(client.session);
-    if (!members) return reply(Response.RESP_LIST_MEMBERS, Status.NOT_IN_ROOM);
-    const list = client.original ? formatOriginalMemberList(members) : formatNameList(members);
-    return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, list);
+    return members instanceof Promise ? members.then(answer) : answer(members);
   },
   JOIN_ROOM(chat, { session }, request) {
     return answerEither(
@@ -329,8 +332,15 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     return reply(Response.RESP_TIME, Status.OK, { Time: formatTime(chat.now()) });
   },
   WHO(chat) {
-    const rows = chat.who().map((w) => [w.user, w.place, w.name]);
-    return reply(Response.RESP_WHO, Status.OK, {}, formatRows(rows));
+    const answer = (who: Whereabouts[]) =>
+      reply(
+        Response.RESP_WHO,
+        Status.OK,
+        {},
+        formatRows(who.map((w) => [w.user, w.place, w.name])),
+      );
+    const who = chat.who();
+    return who instanceof Promise ? who.then(answer) : answer(who);
   },
   PEER_CONNECT(chat, { session }, request) {
     return answerEither(chat.peerConnect(session, request.params.Peer), (outcome) => {
