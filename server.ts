@@ -53,7 +53,7 @@ async function runConsole(server: ServerHandle): Promise<void> {
     const parts = (partial + chunk).split("\n");
     partial = parts.pop()!;
     for (const line of parts) {
-      const result = server.console(line);
+      const result = await server.console(line);
       for (const output of result.output) console.error(output);
       if (result.exit) {
         await server.close();
@@ -98,6 +98,7 @@ async function main(args: string[]): Promise<void> {
       dbSync: options.dbSync,
       dbMaxBatch: options.dbMaxBatch,
       bus: options.bus,
+      clusterLeaseMs: options.clusterLeaseMs,
       scryptCost: options.scryptCost,
       scryptConcurrency: options.scryptConcurrency,
       globals,

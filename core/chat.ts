@@ -53,7 +53,13 @@ import {
 } from "./passwords.ts";
 import { PeerChats } from "./peer_chats.ts";
 import { DEFAULT_MAX_DEVICES, type DuplicateLoginPolicy, Presence } from "./presence.ts";
-import type { PollLogLimits } from "./room.ts";
+import {
+  type ClusterPresence,
+  type ClusterRoster,
+  type NodeSessions,
+  REPLACED_ELSEWHERE,
+} from "./presence_claims.ts";
+import type { PollLogLimits, Room } from "./room.ts";
 import { DEFAULT_MAX_ROOMS, DEFAULT_MAX_ROOMS_PER_USER, type RoomCount, Rooms } from "./rooms.ts";
 import { Search, type SearchAnswer, type SearchLimits, type SearchPageWanted } from "./search.ts";
 import type { Session } from "./session.ts";
@@ -114,6 +120,12 @@ export interface ChatOptions {
    * {@link InProcessBus}.
    */
   bus?: (local: LocalDelivery, node: NodeChat) => FanoutBus;
+  /**
+   * Makes the presence this server shares with the others of a cluster,
+   * given what it may ask of this server's sessions. Default none: the
+   * server's own sessions are all there is.
+   */
+  presence?: (sessions: NodeSessions) => ClusterPresence;
   /** The clock, in milliseconds since the epoch (injected for tests). */
   now?: () => number;
   /** Receives one line per significant event. */
@@ -182,6 +194,8 @@ export class Chat {
   readonly #search: Search;
   readonly #ids: MessageIds;
   readonly #maxJoinedRooms: number;
+  /** Who is online on the other servers of a cluster too; null for a server alone. */
+  readonly #roster: ClusterRoster | null;
 
   constructor(options: ChatOptions) {
     const { store, state } = options;
@@ -192,12 +206,19 @@ export class Chat {
     const admins = options.admins ?? new Set();
     const scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
     const flood = this.#flood = new FloodControl(options.floodLimits ?? DEFAULT_FLOOD_LIMITS);
+    const cluster = this.#roster = options.presence?.({
+      close: (user, reason) => this.#closeHere(user, reason),
+      closeAll: (reason) => {
+        for (const session of [...this.#presence.sessions()]) this.#close(session, reason);
+      },
+    }) ?? null;
     const presence = this.#presence = new Presence({
       maxOnline: options.maxOnline,
       duplicateLogin: options.duplicateLogin ?? "refuse",
       maxDevices: options.maxDevices ?? DEFAULT_MAX_DEVICES,
       replace: (earlier, reason) => this.#close(earlier, reason),
       log,
+      claims: cluster ?? undefined,
     });
     const rooms = this.#rooms = new Rooms({
       store,
@@ -264,7 +285,7 @@ export class Chat {
       now,
       log,
     });
-    this.#direct = new DirectMessages({ store, bus, presence, messaging });
+    this.#direct = new DirectMessages({ store, bus, presence, messaging, roster: cluster });
     this.#moderation = new Moderation({
       admins,
       bans: state.bans,
@@ -272,6 +293,7 @@ export class Chat {
       bus,
       rooms,
       memberships,
+      roster: cluster,
       now,
       log,
     });
@@ -314,8 +336,8 @@ export class Chat {
     if (session.user !== null) return { status: "ALREADY_LOGIN" };
     const user = await this.#accounts.authenticate(session, username, password);
     if (typeof user !== "string") return user;
-    if (!session.v21) return { status: this.#presence.admit(session, user, push) };
-    const admitted = this.#admit(session, user, push);
+    if (!session.v21) return { status: await this.#presence.admit(session, user, push) };
+    const admitted = await this.#admit(session, user, push);
     return admitted.status === "OK" ? this.#withNewToken(session, admitted) : admitted;
   }
 
@@ -327,7 +349,7 @@ export class Chat {
     if (session.user !== null) return { status: "ALREADY_LOGIN" };
     const user = await this.#accounts.authenticateToken(session, username, token);
     if (typeof user !== "string") return user;
-    const admitted = this.#admit(session, user, push);
+    const admitted = await this.#admit(session, user, push);
     if (admitted.status === "OK") session.tokenHash = tokenHash(token);
     return admitted;
   }
@@ -344,8 +366,8 @@ export class Chat {
   }
 
   /** A 2.1 session comes online, into every place its user belongs to. */
-  #admit(session: Session, user: string, push: boolean): Outcome {
-    const status = this.#presence.admit(session, user, push);
+  async #admit(session: Session, user: string, push: boolean): Promise<Outcome> {
+    const status = await this.#presence.admit(session, user, push);
     if (status === "ALREADY_ONLINE" && this.#presence.sessionsOf(user).every((s) => s.v21)) {
       return { status, reason: "signed in on as many devices as one user may be" };
     }
@@ -404,7 +426,7 @@ export class Chat {
           : "that name looks like an account's",
       };
     }
-    const status = this.#presence.admit(session, user, push, true);
+    const status = await this.#presence.admit(session, user, push, true);
     return status === "ALREADY_ONLINE" ? guestOnline(user) : { status };
   }
 
@@ -595,13 +617,14 @@ export class Chat {
 
   /**
    * The users in the session's room (or, 2.1, the one named), each once,
-   * in the order they came; null when it is in none.
+   * in the order they came; null when it is in none. In a cluster, those of
+   * a public room on every server.
    */
-  members(session: Session, room?: string): string[] | null {
+  members(session: Session, room?: string): string[] | null | Promise<string[]> {
     const place = this.#memberships.find(session, room)?.room;
     if (!place) return null;
-    const users = place.members.map((member) => member.session.user!);
-    return place.size === place.users ? users : [...new Set(users)];
+    if (this.#roster && place.kind === "room") return this.#roster.membersOf(place.place);
+    return membersHere(place);
   }
 
   /**
@@ -617,14 +640,15 @@ export class Chat {
       online: this.#presence.sessionsOf(name).length > 0,
     }));
     const listed = new Set(place.belonging.values());
-    for (const name of this.members(session, room)!) {
+    for (const name of membersHere(place)) {
       if (!listed.has(name)) rows.push({ name, online: true });
     }
     return rows;
   }
 
-  /** Every online user and where each is. */
-  who(): Whereabouts[] {
+  /** Every online user and where each is (in a cluster, on every server). */
+  who(): Whereabouts[] | Promise<Whereabouts[]> {
+    if (this.#roster) return this.#roster.who();
     return [...this.#presence.sessions()].map((session) => ({
       user: session.user!,
       place: session.room?.kind ?? "idle",
@@ -711,20 +735,33 @@ export class Chat {
 
   /**
    * Operator: disconnects an online user, telling them why, and has the
-   * other servers of a cluster do so too. False when not online here.
+   * other servers of a cluster do so too. False when not online (in a
+   * cluster: on no server).
    */
-  kickFromServer(user: string, reason: string): boolean {
+  kickFromServer(user: string, reason: string): boolean | Promise<boolean> {
     const name = user.normalize("NFC");
+    if (this.#roster && !this.#presence.sessionOf(name)) {
+      return this.#roster.isOnline(name).then((online) => {
+        if (online) this.#bus.share({ type: "operator-kick", user: name, reason });
+        return online;
+      });
+    }
     this.#bus.share({ type: "operator-kick", user: name, reason });
     return this.#kickHere(name, reason);
   }
 
   /** Disconnects the user's sessions on this server; false when there is none. */
   #kickHere(user: string, reason: string): boolean {
+    if (!this.#closeHere(user, reason)) return false;
+    this.#log(`kicked-by-operator user=${JSON.stringify(user)}`);
+    return true;
+  }
+
+  /** Closes the user's sessions on this server, if any. */
+  #closeHere(user: string, reason: string): boolean {
     const sessions = this.#presence.sessionsOf(user);
     if (sessions.length === 0) return false;
     for (const session of sessions) this.#close(session, reason);
-    this.#log(`kicked-by-operator user=${JSON.stringify(user)}`);
     return true;
   }
 
@@ -744,6 +781,15 @@ export class Chat {
       case "unbanned":
         this.#moderation.adoptUnban(change.room, change.user);
         break;
+      case "kicked": {
+        const room = this.#rooms.get(change.room);
+        if (room) this.#memberships.adoptBelonging(room, change.user, false);
+        this.#moderation.adoptKick(change.room, change.user, change.by, change.reason);
+        break;
+      }
+      case "replaced":
+        this.#closeHere(change.user, REPLACED_ELSEWHERE);
+        break;
       case "operator-kick":
         this.#kickHere(change.user, change.reason);
         break;
@@ -755,11 +801,20 @@ export class Chat {
     }
   }
 
-  /** Operator: a notice to every push connection; returns how many got it. */
-  broadcast(text: string): number {
+  /**
+   * Operator: a notice to every push connection; returns how many got it
+   * (in a cluster, on every server).
+   */
+  broadcast(text: string): number | Promise<number> {
+    this.#bus.publish(EVERYONE, { type: "notice", time: this.#now(), text }, 0);
+    if (this.#roster) {
+      return this.#roster.pushed().then((reached) => {
+        this.#log(`broadcast reached=${reached} cluster`);
+        return reached;
+      });
+    }
     let reached = 0;
     for (const session of this.#presence.sessions()) if (session.push) reached++;
-    this.#bus.publish(EVERYONE, { type: "notice", time: this.#now(), text }, 0);
     this.#log(`broadcast reached=${reached}`);
     return reached;
   }
@@ -789,4 +844,10 @@ export class Chat {
 /** A guest login refused because someone online goes by the name or a look-alike. */
 function guestOnline(user: string): Outcome {
   return { status: "ALREADY_ONLINE", reason: `${user} or a look-alike name is online` };
+}
+
+/** The users in a place on this server, each once, in the order they came. */
+function membersHere(place: Room): string[] {
+  const users = place.members.map((member) => member.session.user!);
+  return place.size === place.users ? users : [...new Set(users)];
 }

@@ -18,6 +18,7 @@
 import type { RoomKind, RoomSequence, SequencedMessage } from "../store/records.ts";
 import { type ChatEvent, type MessagePosted, NO_MENTIONS, type Place } from "./events.ts";
 import type { Audience, FanoutBus, LocalDelivery, NodeChat, SharedChange } from "./fanout_bus.ts";
+import type { PlaceWatcher } from "./presence_claims.ts";
 
 /** What goes over the link besides messages: an event for another server's sessions, or a change. */
 export type ClusterNote =
@@ -116,6 +117,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   readonly #reconcileMs: number;
   readonly #pollMs: number;
   readonly #say: (line: string) => void;
+  readonly #places: PlaceWatcher | null;
   /** Rooms by kind and name. */
   readonly #orders = new Map<string, RoomOrder>();
   /** The same, by the place objects of this server's rooms (no key made per post). */
@@ -130,7 +132,11 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     node: NodeChat,
     link: ClusterLink,
     log: SequencedLog,
-    options: ClusterTimings & { log?: (line: string) => void } = {},
+    options: ClusterTimings & {
+      log?: (line: string) => void;
+      /** Told who comes into and leaves which place here (the cluster's roster). */
+      places?: PlaceWatcher;
+    } = {},
   ) {
     this.#local = local;
     this.#node = node;
@@ -140,6 +146,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     this.#reconcileMs = options.reconcileMs ?? 1000;
     this.#pollMs = options.pollMs ?? 250;
     this.#say = options.log ?? (() => {});
+    this.#places = options.places ?? null;
   }
 
   /**
@@ -169,6 +176,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
       return;
     }
     this.#local.deliver(to, event, exceptSession);
+    if (this.#places !== null) this.#watch(to, event);
     // peer chats are of one server; their events stay on it
     if (to.kind !== "place" || to.place.kind === "room") {
       this.#link.send({ kind: "event", to, event });
@@ -180,6 +188,16 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     const count = (posting.get(sender) ?? 0) + change;
     if (count > 0) posting.set(sender, count);
     else posting.delete(sender);
+  }
+
+  /** Tells the roster of a session coming into or leaving a place. */
+  #watch(to: Audience, event: ChatEvent): void {
+    const places = this.#places!;
+    if (event.type === "joined") places.entered(event.user, event.place);
+    else if (event.type === "left") places.left(event.user, event.place);
+    else if (event.type === "peer-chat-ended" && to.kind === "user") {
+      places.left(to.user, event.place);
+    }
   }
 
   share(change: SharedChange): void {

@@ -14,6 +14,7 @@ import { findMentions } from "./mentions.ts";
 import type { Messaging } from "./messaging.ts";
 import type { Outcome } from "./outcome.ts";
 import { offlineReason, type Presence } from "./presence.ts";
+import type { ClusterRoster } from "./presence_claims.ts";
 import type { Session } from "./session.ts";
 
 /** The outcome of a direct message: its id and time when it was sent. */
@@ -24,6 +25,8 @@ export interface DirectMessagesOptions {
   store: ChatStore;
   bus: FanoutBus;
   presence: Presence;
+  /** Who is online on the other servers of a cluster, if any. */
+  roster?: ClusterRoster | null;
   /** Where messages get their ids, and text its rules. */
   messaging: Messaging;
 }
@@ -37,19 +40,29 @@ export class DirectMessages {
   }
 
   /**
-   * Sends a direct message to an online user: stored in their direct
-   * conversation, pushed to the recipient once on disk.
+   * Sends a direct message to an online user (in a cluster, on any
+   * server): stored in their direct conversation, pushed to the recipient
+   * once on disk.
    */
   send(session: Session, toName: string, text: string): DirectOutcome | Promise<DirectOutcome> {
-    const { store, bus, presence, messaging } = this.#options;
+    const { presence, messaging, roster } = this.#options;
     const refused = messaging.refusal(text);
     if (refused) return refused;
     const to = toName.normalize("NFC");
     const from = session.user!;
     if (to === from) return { status: "PEER_IS_SELF" };
-    if (!presence.sessionOf(to)) {
-      return { status: "PEER_OFFLINE", reason: offlineReason(to) };
-    }
+    if (presence.sessionOf(to)) return this.#send(session, from, to, text);
+    if (!roster) return { status: "PEER_OFFLINE", reason: offlineReason(to) };
+    return roster.isOnline(to).then((online) =>
+      online
+        ? this.#send(session, from, to, text)
+        : { status: "PEER_OFFLINE", reason: offlineReason(to) }
+    );
+  }
+
+  /** Stores a direct message, then pushes it to the recipient. */
+  #send(session: Session, from: string, to: string, text: string): Promise<DirectOutcome> {
+    const { store, bus, messaging } = this.#options;
     const name = directRoomName(from, to);
     const toKey = text.includes("@") ? nameKey(to) : "";
     const mentions = toKey === ""

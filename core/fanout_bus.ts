@@ -34,6 +34,14 @@ export type SharedChange =
   | { readonly type: "room-created"; readonly room: RoomRecord }
   /** A user was banned from a public room (and is to be taken out of it). */
   | { readonly type: "banned"; readonly ban: BanRecord }
+  /** A moderator removed a user from a public room (whose server takes them out). */
+  | {
+    readonly type: "kicked";
+    readonly room: string;
+    readonly user: string;
+    readonly by: string;
+    readonly reason: string;
+  }
   /** A ban was lifted. */
   | { readonly type: "unbanned"; readonly room: string; readonly user: string }
   /** A user came to belong to a public room, or no longer does (2.1). */
@@ -43,6 +51,8 @@ export type SharedChange =
     readonly user: string;
     readonly belongs: boolean;
   }
+  /** A login on another server took the user's name (`--duplicate-login replace`). */
+  | { readonly type: "replaced"; readonly user: string }
   /** The operator disconnects a user (console KICK). */
   | { readonly type: "operator-kick"; readonly user: string; readonly reason: string };
 

@@ -13,6 +13,7 @@ import type { ChatStore } from "../store/store.ts";
 import type { FanoutBus } from "./fanout_bus.ts";
 import type { Memberships } from "./memberships.ts";
 import type { Outcome } from "./outcome.ts";
+import type { ClusterRoster } from "./presence_claims.ts";
 import type { Room } from "./room.ts";
 import type { Rooms } from "./rooms.ts";
 import type { Session } from "./session.ts";
@@ -33,6 +34,8 @@ export interface ModerationOptions {
   bus: FanoutBus;
   rooms: Rooms;
   memberships: Memberships;
+  /** Who is where on the other servers of a cluster, if any. */
+  roster?: ClusterRoster | null;
   now: () => number;
   log: (line: string) => void;
 }
@@ -84,8 +87,11 @@ export class Moderation {
     if (action !== "unban" && target === by) {
       return { status: "NOT_ALLOWED", reason: `you cannot ${action} yourself` };
     }
-    const inRoom = this.#inRoom(room, target);
+    const inRoom = this.#inRoom(room, target) ||
+      // or in the room on another server of a cluster, which takes them out
+      (action === "kick" && await this.#options.roster?.isIn(target, room.place) === true);
     if (action === "kick" && !inRoom) return { status: "NO_SUCH_USER" };
+    if (action === "kick") bus.share({ type: "kicked", room: room.name, user: target, by, reason });
     if (action === "ban" && !inRoom && !(await this.#accountExists(target))) {
       return { status: "NO_SUCH_USER", reason: "no user has that name" };
     }
@@ -119,10 +125,20 @@ export class Moderation {
    */
   adoptBan(ban: BanRecord): void {
     this.#ban(ban);
-    const room = this.#options.rooms.get(ban.room);
-    if (room && this.#inRoom(room, ban.user)) {
-      this.#remove(ban.user, room, ban.bannedBy, ban.reason, true).catch((error) =>
-        this.#options.log(`ban-adopt-failed room=${JSON.stringify(ban.room)} ${error}`)
+    this.#removeHere(ban.room, ban.user, ban.bannedBy, ban.reason, true);
+  }
+
+  /** Takes over a kick on another server: takes the user out of the room if they are in it here. */
+  adoptKick(room: string, user: string, by: string, reason: string): void {
+    this.#removeHere(room, user, by, reason, false);
+  }
+
+  /** Takes a user out of a room of this server if they are in it. */
+  #removeHere(name: string, user: string, by: string, reason: string, banned: boolean): void {
+    const room = this.#options.rooms.get(name);
+    if (room && this.#inRoom(room, user)) {
+      this.#remove(user, room, by, reason, banned).catch((error) =>
+        this.#options.log(`removal-adopt-failed room=${JSON.stringify(name)} ${error}`)
       );
     }
   }

@@ -13,6 +13,7 @@
 
 import { likenessKeys, nameProblem } from "../protocol/names.ts";
 import type { ChatStatus } from "./outcome.ts";
+import type { PresenceClaims } from "./presence_claims.ts";
 import type { Session } from "./session.ts";
 
 /** What to do when a user logs in who is online on another connection. */
@@ -34,6 +35,8 @@ export interface PresenceOptions {
   replace: (earlier: Session, reason: string) => void;
   /** Receives one line per significant event. */
   log: (line: string) => void;
+  /** Claims of names across the servers of a cluster; none for a server alone. */
+  claims?: PresenceClaims;
 }
 
 /** Why a user is not reachable; never repeats an absurd name back at length. */
@@ -61,6 +64,12 @@ export class Presence {
    */
   readonly #held = new Map<string, number>();
   readonly #options: PresenceOptions;
+  /** Sessions whose claim is taken, being let in (cluster). */
+  readonly #claimed = new WeakSet<Session>();
+  /** The claim under way for each user (cluster): one at a time per name. */
+  readonly #claiming = new Map<string, Promise<unknown>>();
+  /** The session whose claim holds each user's name here (cluster), for its release. */
+  readonly #claimHolders = new Map<string, Session>();
 
   constructor(options: PresenceOptions) {
     this.#options = options;
@@ -111,9 +120,15 @@ export class Presence {
   /**
    * Makes `user` the session's user, if the rules allow it; the status says.
    * A guest never replaces anyone, and takes no name that someone online goes
-   * by or that looks the same.
+   * by or that looks the same. In a cluster, a user's first session here
+   * claims the name first (see {@link PresenceClaims}).
    */
-  admit(session: Session, user: string, push: boolean, guest = false): ChatStatus {
+  admit(
+    session: Session,
+    user: string,
+    push: boolean,
+    guest = false,
+  ): ChatStatus | Promise<ChatStatus> {
     if (session.user !== null) return "ALREADY_LOGIN";
     if (this.#gone.has(session)) return "AUTH_FAILED"; // nobody hears it
     const { duplicateLogin, maxDevices, maxOnline } = this.#options;
@@ -130,7 +145,13 @@ export class Presence {
       this.#options.log(`login-refused session=${session.id} reason=server-full`);
       return "SERVER_FULL";
     }
+    const claims = this.#options.claims;
+    const claimed = claims !== undefined && this.#claimed.delete(session);
+    if (claims && !claimed && replaced.length === earlier.length) {
+      return this.#claim(claims, session, user, push, guest);
+    }
     for (const other of replaced) this.#options.replace(other, REPLACED);
+    if (claimed) this.#claimHolders.set(user, session);
     session.user = user;
     session.push = push;
     session.guest = guest;
@@ -151,6 +172,40 @@ export class Presence {
     if (sessions.length === 1) this.#online.delete(user);
     else this.#online.set(user, sessions.filter((other) => other !== session));
     this.release(user);
+    if (sessions.length === 1 && this.#options.claims) {
+      // the name is this server's until the user's last session here goes
+      this.#options.claims.release(user, this.#claimHolders.get(user) ?? session);
+      this.#claimHolders.delete(user);
+    }
+  }
+
+  /** Claims the name, then lets the session in if the rules still allow it (or gives it up). */
+  #claim(
+    claims: PresenceClaims,
+    session: Session,
+    user: string,
+    push: boolean,
+    guest: boolean,
+  ): Promise<ChatStatus> {
+    const before = this.#claiming.get(user);
+    const again = () => this.admit(session, user, push, guest);
+    if (before) return before.then(again, again);
+    const claimed = claims.claim(user, session, push).then((status) => {
+      if (status !== "OK") return status;
+      this.#claimed.add(session);
+      const admitted = this.admit(session, user, push, guest) as ChatStatus;
+      if (admitted !== "OK") {
+        this.#claimed.delete(session);
+        if (this.sessionsOf(user).length === 0) claims.release(user, session);
+      }
+      return admitted;
+    });
+    const done = () => {
+      if (this.#claiming.get(user) === claimed) this.#claiming.delete(user);
+    };
+    this.#claiming.set(user, claimed);
+    claimed.then(done, done);
+    return claimed;
   }
 
   /** The session's connection is gone: a login of it still being checked will not log it in. */

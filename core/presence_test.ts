@@ -20,7 +20,10 @@ Deno.test("a second login of an online user is refused, or replaces the first", 
     assert.equal(first.sink.closedFor, "logged in from elsewhere");
     assert.equal(first.session.user, null);
     assert.deepEqual(bob.sink.take(), ["left ann (disconnected)"]);
-    assert.deepEqual(chat.who().map((w) => [w.user, w.place]), [["bob", "room"], ["ann", "idle"]]);
+    assert.deepEqual((await chat.who()).map((w) => [w.user, w.place]), [["bob", "room"], [
+      "ann",
+      "idle",
+    ]]);
   }
 });
 

@@ -34,47 +34,59 @@ export function splitName(text: string): [string, string] {
 
 /**
  * Runs one console line against the chat. Command names are case-insensitive.
+ * In a cluster, LIST_USERS, KICK and BROADCAST act on every server, and
+ * answer once the shared presence has been read.
  *
  * @example
  * ```ts ignore
  * const { output } = runConsoleCommand(chat, "LIST_USERS");
  * ```
  */
-export function runConsoleCommand(chat: Chat, line: string): ConsoleResult {
+export function runConsoleCommand(
+  chat: Chat,
+  line: string,
+): ConsoleResult | Promise<ConsoleResult> {
   const trimmed = line.trim();
   if (trimmed === "") return { output: [] };
   const [word, rest] = splitName(trimmed);
   switch (word.toUpperCase()) {
     case "HELP":
       return { output: CONSOLE_HELP };
-    case "LIST_USERS": {
-      const users = chat.who();
-      if (users.length === 0) return { output: ["nobody is online"] };
-      return {
-        output: [
-          `${users.length} online:`,
-          ...users.map((u) =>
-            `  ${u.user}  ${
-              u.place === "idle" ? "(in no room)" : `${u.place} ${u.name}`
-            }  ${u.address}`
-          ),
-        ],
-      };
-    }
+    case "LIST_USERS":
+      return either(chat.who(), (users) => {
+        if (users.length === 0) return { output: ["nobody is online"] };
+        return {
+          output: [
+            `${users.length} online:`,
+            ...users.map((u) =>
+              `  ${u.user}  ${
+                u.place === "idle" ? "(in no room)" : `${u.place} ${u.name}`
+              }  ${u.address}`
+            ),
+          ],
+        };
+      });
     case "KICK": {
       const [name, reason] = splitName(rest);
       if (name === "") return { output: ["usage: KICK name [reason]"] };
       const why = `kicked by the operator${reason ? `: ${reason}` : ""}`;
-      return {
-        output: [chat.kickFromServer(name, why) ? `kicked ${name}` : `${name} is not online`],
-      };
+      return either(chat.kickFromServer(name, why), (kicked) => ({
+        output: [kicked ? `kicked ${name}` : `${name} is not online`],
+      }));
     }
     case "BROADCAST":
       if (rest === "") return { output: ["usage: BROADCAST text"] };
-      return { output: [`sent to ${chat.broadcast(rest)} connection(s)`] };
+      return either(chat.broadcast(rest), (reached) => ({
+        output: [`sent to ${reached} connection(s)`],
+      }));
     case "EXIT":
       return { output: ["stopping"], exit: true };
     default:
       return { output: [`unknown command ${JSON.stringify(word)}; HELP lists the commands`] };
   }
+}
+
+/** `then` of a value that may be a promise: at once when it is not. */
+function either<T>(value: T | Promise<T>, then: (value: T) => ConsoleResult) {
+  return value instanceof Promise ? value.then(then) : then(value);
 }

@@ -43,6 +43,7 @@ export interface ServerArgs {
   dbMaxBatch: number | undefined;
   /** Undefined when not given: PostgreSQL's LISTEN/NOTIFY for a postgres:// database. */
   bus: string | undefined;
+  clusterLeaseMs: number;
   scryptCost: number;
   scryptConcurrency: number;
   admins: string[];
@@ -405,6 +406,16 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     read: TEXT,
     shown: "postgres",
     set: (args, value) => args.bus = value,
+  }),
+  option({
+    flag: "cluster-lease",
+    arg: "SECONDS",
+    help: "with --db postgres://, how long a server's claims of its users' names outlast its " +
+      "last renewal: a killed server's users may log in elsewhere after it",
+    read: seconds(2, 3600),
+    default: 10_000,
+    set: (args, value) => args.clusterLeaseMs = value,
+    field: "clusterLeaseMs",
   }),
   option({
     flag: "scrypt-cost",
@@ -802,6 +813,7 @@ export function defaultArgs(): ServerArgs {
     dbSync: "full",
     dbMaxBatch: undefined,
     bus: undefined,
+    clusterLeaseMs: 0,
     scryptCost: 0,
     scryptConcurrency: 0,
     admins: [],

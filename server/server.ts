@@ -106,6 +106,13 @@ export interface ServerOptions {
    * default) or a `redis://` URL (pub/sub). Not for SQLite.
    */
   bus?: string;
+  /**
+   * In a cluster, how long a server's claims of its users' names outlast
+   * its last renewal of its lease (renewed every quarter of it), in ms: a
+   * killed server's users may log in elsewhere once it has run out.
+   * Default 10,000.
+   */
+  clusterLeaseMs?: number;
   /** A store to use instead of opening `db`; the server closes it when it stops. */
   store?: ChatStore;
   /** Preset accounts and rooms, brought into the store at start-up. Default none. */
@@ -225,8 +232,12 @@ export interface ServerHandle {
   readonly listeners: ReadonlyMap<string, Deno.NetAddr>;
   /** Stops accepting, tells connected push clients, closes every connection. */
   close(): Promise<void>;
-  /** Runs an operator console command (HELP, LIST_USERS, KICK, BROADCAST, EXIT). */
-  console(line: string): ConsoleResult;
+  /**
+   * Runs an operator console command (HELP, LIST_USERS, KICK, BROADCAST,
+   * EXIT); in a cluster, LIST_USERS, KICK and BROADCAST read the shared
+   * presence first.
+   */
+  console(line: string): Promise<ConsoleResult>;
   /** Resolves once the server has stopped. */
   readonly finished: Promise<void>;
   /**
@@ -284,7 +295,14 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     throw new StoreError("--bus needs --db postgres://… (servers sharing a PostgreSQL database)");
   }
   const cluster = !options.store && isPostgresUrl(db)
-    ? await openCluster(db, { bus: options.bus, maxBatch: options.dbMaxBatch, log })
+    ? await openCluster(db, {
+      bus: options.bus,
+      maxBatch: options.dbMaxBatch,
+      maxOnline: options.maxOnline ?? serverDefault("maxOnline"),
+      duplicateLogin: options.duplicateLogin ?? serverDefault("duplicateLogin"),
+      leaseMs: options.clusterLeaseMs ?? serverDefault("clusterLeaseMs"),
+      log,
+    })
     : null;
   let clusterBus = null as ClusterBus | null; // made by the chat, below
   const store = options.store ?? cluster?.store ??
@@ -358,8 +376,12 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       maxMessageChars: options.maxMessageChars,
       bus: cluster
         ? (local, node) =>
-          clusterBus = new ClusterBus(local, node, cluster.link, cluster.store, { log })
+          clusterBus = new ClusterBus(local, node, cluster.link, cluster.store, {
+            log,
+            places: cluster.presence,
+          })
         : undefined,
+      presence: cluster ? (sessions) => cluster.presence.attach(sessions) : undefined,
       log,
     });
     if (clusterBus) {
@@ -398,6 +420,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     httpListener?.close();
     await clusterBus?.close();
     for (const { listener } of adapterListeners) listener.close();
+    await cluster?.presence.close();
     await store.close();
     throw error;
   }
@@ -478,6 +501,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         ...adapterPorts.map((port) => port.finished()),
       ]);
       await clusterBus?.close();
+      await cluster?.presence.close();
       await store.close();
       log("stopped");
     })();
@@ -496,7 +520,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     httpAddr,
     listeners,
     close: () => close().then(resolveFinished),
-    console: (line) => runConsoleCommand(chat, line),
+    console: async (line) => await runConsoleCommand(chat, line),
     finished,
     get failure() {
       return failure;

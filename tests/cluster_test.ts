@@ -6,38 +6,21 @@
  */
 
 import assert from "node:assert/strict";
-import { ChatClient, type ChatEvent, type ServerHandle, startServer, tcp } from "../mod.ts";
-import {
-  engineTest,
-  POSTGRES_MISSING,
-  REDIS_MISSING,
-  START_POSTGRES_FLAGS,
-  startPostgres,
-  startRedis,
-} from "./engines.ts";
-import { ACCOUNTS, ROOMS, TEST_SCRYPT_COST } from "./helpers.ts";
-import { type ServerProcess, spawnServer } from "./server_process.ts";
+import { ChatClient, type ChatEvent, type ServerHandle, tcp } from "../mod.ts";
+import { engineTest, POSTGRES_MISSING, REDIS_MISSING, startRedis } from "./engines.ts";
+import { ACCOUNTS } from "./helpers.ts";
+import { spawnCluster, startCluster, stopServers } from "./cluster_servers.ts";
+import type { ServerProcess } from "./server_process.ts";
 
 /** Each poster's messages. */
 const PER_POSTER = 40;
 
 /** Servers on a new database, each a process; `bus` as --bus (PostgreSQL's NOTIFY when absent). */
-async function cluster(count: number, bus?: string): Promise<ServerProcess[]> {
-  const url = await (await startPostgres()).createDatabase();
-  const args = ["--db", url, "--scrypt-cost", String(TEST_SCRYPT_COST), "--msg-rate", "0"];
-  if (bus) args.push("--bus", bus);
-  // one after the other: the first creates the schema and imports the globals
-  const servers: ServerProcess[] = [];
-  for (let i = 0; i < count; i++) {
-    servers.push(await spawnServer(args, { denoFlags: START_POSTGRES_FLAGS }));
-  }
-  return servers;
+function cluster(count: number, bus?: string): Promise<ServerProcess[]> {
+  return spawnCluster(count, ["--msg-rate", "0", ...(bus ? ["--bus", bus] : [])]);
 }
 
-async function stop(servers: ServerProcess[]): Promise<void> {
-  for (const server of servers) server.kill("SIGTERM");
-  await Promise.all(servers.map((server) => server.exited));
-}
+const stop = stopServers;
 
 /** A user logged in on the server at `port`, in the lobby, taking pushed events. */
 async function member(port: number, user: string): Promise<ChatClient> {
@@ -145,21 +128,7 @@ engineTest(
 
 /** Servers in this process on a new database, with their consoles. */
 async function clusterHere(count: number): Promise<ServerHandle[]> {
-  const url = await (await startPostgres()).createDatabase();
-  const servers: ServerHandle[] = [];
-  for (let i = 0; i < count; i++) {
-    servers.push(
-      await startServer({
-        host: "127.0.0.1",
-        port: 0,
-        db: url,
-        scryptCost: TEST_SCRYPT_COST,
-        globals: { accounts: new Map(ACCOUNTS), rooms: ROOMS },
-        log: () => {},
-      }),
-    );
-  }
-  return servers;
+  return (await startCluster(count)).servers;
 }
 
 /** The next pushed event of a type, waiting up to 10 s. */
@@ -202,13 +171,13 @@ engineTest(
       await assert.rejects(bob.join("made on a"), /BANNED/);
 
       const notice = next(bob, "notice");
-      assert.deepEqual(a.console("BROADCAST hello everyone"), {
-        output: ["sent to 1 connection(s)"],
+      assert.deepEqual(await a.console("BROADCAST hello everyone"), {
+        output: ["sent to 2 connection(s)"],
       });
       assert.equal((await notice).type, "notice");
 
       const closed = next(bob, "close");
-      a.console("KICK bob enough");
+      assert.deepEqual(await a.console("KICK bob enough"), { output: ["kicked bob"] });
       assert.equal((await closed).type, "close");
     } finally {
       await Promise.all([ann.close(), bob.close()]);

@@ -569,7 +569,7 @@ Deno.test("the operator's KICK and the server's shutdown close CS 544 connection
   const port = server.listeners.get("cs544")!.port;
   const ann = await Cs544TestClient.loggedIn(port, "ann");
   const bob = await Cs544TestClient.loggedIn(port, "bob");
-  assert.deepEqual(server.console("KICK ann flooding").output.length > 0, true);
+  assert.deepEqual((await server.console("KICK ann flooding")).output.length > 0, true);
   const [farewell] = await ann.untilClosed();
   assert.equal(farewell.code, "330");
   assert.match(String(farewell.payload), /^Connection closed by the server: .*flooding/);

@@ -701,7 +701,7 @@ async function backToBaseline(run: Run, server: ServerHandle): Promise<string | 
   const deadline = Date.now() + 5_000;
   const controls = CONTROLS.map(([user]) => user).sort();
   while (true) {
-    const online = server.console("LIST_USERS").output.slice(1)
+    const online = (await server.console("LIST_USERS")).output.slice(1)
       .map((line) => line.trim().split(/\s+/)[0]).sort();
     const same = online.length === controls.length && online.every((u, i) => u === controls[i]);
     if (same && run.openSessions.size === controls.length) {

@@ -278,7 +278,7 @@ Deno.test("an idle ICS client is sent nothing but the start of a chat; a chattin
   const { server, ics } = await icsServer();
   const alice = await IcsConnection.login(ics, "alice");
   const dora = await IcsConnection.login(ics, "dora");
-  assert.equal(server.console("BROADCAST maintenance at noon").output.length, 1);
+  assert.equal((await server.console("BROADCAST maintenance at noon")).output.length, 1);
   assert.equal(await alice.frameWithin(200), null);
   assert.match((await alice.request({ action: "time" })).json.results, ICS_TIME);
 

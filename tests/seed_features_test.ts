@@ -43,22 +43,22 @@ Deno.test("the operator lists users, kicks one with a reason, and broadcasts", a
   const ann = await online(server.addr.port, "ann", { room: "lobby" });
   const bob = await online(server.addr.port, "bob", { room: "lobby" });
   await ann.nextOf("EVT_JOIN");
-  const list = server.console("list_users").output;
+  const list = (await server.console("list_users")).output;
   assert.equal(list[0], "2 online:");
   assert.match(list[1], /^ {2}ann {2}room lobby {2}127\.0\.0\.1:\d+$/);
-  assert.deepEqual(server.console("BROADCAST maintenance at noon").output, [
+  assert.deepEqual((await server.console("BROADCAST maintenance at noon")).output, [
     "sent to 2 connection(s)",
   ]);
   const notice = await bob.nextOf("EVT_NOTICE");
   assert.equal(notice.content, "maintenance at noon");
-  assert.deepEqual(server.console("KICK bob being rude").output, ["kicked bob"]);
+  assert.deepEqual((await server.console("KICK bob being rude")).output, ["kicked bob"]);
   const closing = (await bob.untilClosed()).find((frame) => frame.method === "EVT_CLOSE");
   assert.equal(closing?.params.Reason, "kicked by the operator: being rude");
   const left = await ann.nextOf("EVT_LEAVE");
   assert.equal(left.params.Reason, "kicked by the operator: being rude");
-  assert.deepEqual(server.console("KICK nobody").output, ["nobody is not online"]);
-  assert.match(server.console("DANCE").output[0], /unknown command "DANCE"; HELP lists/);
-  assert.equal(server.console("EXIT").exit, true);
+  assert.deepEqual((await server.console("KICK nobody")).output, ["nobody is not online"]);
+  assert.match((await server.console("DANCE")).output[0], /unknown command "DANCE"; HELP lists/);
+  assert.equal((await server.console("EXIT")).exit, true);
   await ann.close();
   await bob.close();
   await server.close();

@@ -1774,7 +1774,7 @@ Deno.test("terminal client kicked by the operator shows the reason and exits wit
     ]);
     await alice.write("/join lobby\n");
     await alice.waitFor("* you joined lobby\n");
-    assert.deepEqual(server.console("KICK alice spam").output, ["kicked alice"]);
+    assert.deepEqual((await server.console("KICK alice spam")).output, ["kicked alice"]);
     const { code, stdout, stderr } = await alice.finish({ keepStdin: true });
     assert.equal(code, 1);
     assert.match(stdout, /! connection closed: kicked by the operator: spam\n$/);

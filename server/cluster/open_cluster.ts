@@ -1,7 +1,8 @@
 /**
  * A server's part of a cluster: the PostgreSQL store the servers share
- * (message ids from the database, each commit announced) and the link
- * between them — PostgreSQL's LISTEN/NOTIFY unless `--bus` names a Redis.
+ * (message ids from the database, each commit announced), the link
+ * between them — PostgreSQL's LISTEN/NOTIFY unless `--bus` names a Redis —
+ * and presence across them (claims of names under a lease).
  * The links' modules are named through variables, so that Deno neither
  * resolves nor downloads them (and their npm packages) for a server on
  * SQLite.
@@ -9,6 +10,8 @@
  */
 
 import type { ClusterLink, SequencedLog } from "../../core/cluster_bus.ts";
+import type { DuplicateLoginPolicy } from "../../core/presence.ts";
+import type { ClusterPresence, NodeSessions, PlaceWatcher } from "../../core/presence_claims.ts";
 import { StoreError } from "../../store/schema.ts";
 import { openStore } from "../../store/open_store.ts";
 import type { ChatStore } from "../../store/store.ts";
@@ -16,6 +19,15 @@ import { CHANNEL, messagePayloads } from "./announcements.ts";
 
 const POSTGRES_LINK = "./postgres_link.ts";
 const REDIS_LINK = "./redis_link.ts";
+const POSTGRES_PRESENCE = "./postgres_presence.ts";
+
+/** Presence across the servers (see postgres_presence.ts), leased already. */
+export interface NodePresence extends ClusterPresence, PlaceWatcher {
+  /** Gives this server's sessions, to close when their names are taken or the lease lost. */
+  attach(sessions: NodeSessions): NodePresence;
+  /** Gives up the lease and disconnects. */
+  close(): Promise<void>;
+}
 
 /** What a server of a cluster runs on. */
 export interface ClusterNode {
@@ -25,6 +37,8 @@ export interface ClusterNode {
   readonly store: ChatStore & SequencedLog;
   /** The link to the other servers, not started yet. */
   readonly link: ClusterLink;
+  /** Who is online on which server. */
+  readonly presence: NodePresence;
 }
 
 /** Options of {@link openCluster}. */
@@ -33,6 +47,12 @@ export interface ClusterOptions {
   bus?: string;
   /** Most writes per commit. */
   maxBatch?: number;
+  /** Most users online at once on all servers together. */
+  maxOnline: number;
+  /** What a login of a user online on another server does. */
+  duplicateLogin: DuplicateLoginPolicy;
+  /** How long a server's claims outlast its last renewal, in milliseconds. */
+  leaseMs: number;
   log: (line: string) => void;
 }
 
@@ -63,7 +83,18 @@ export async function openCluster(db: string, options: ClusterOptions): Promise<
     const link: ClusterLink = bus === "postgres"
       ? new (await import(POSTGRES_LINK)).PostgresLink(db, node, options.log)
       : new (await import(REDIS_LINK)).RedisLink(bus, node, options.log);
-    return { node, store, link };
+    const presence: NodePresence = await (await import(POSTGRES_PRESENCE)).PostgresPresence.open(
+      db,
+      {
+        node,
+        maxOnline: options.maxOnline,
+        replace: options.duplicateLogin === "replace",
+        leaseMs: options.leaseMs,
+        link,
+        log: options.log,
+      },
+    );
+    return { node, store, link, presence };
   } catch (error) {
     await store.close();
     throw new StoreError(`cannot make the cluster's link: ${(error as Error).message}`);

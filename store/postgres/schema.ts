@@ -76,8 +76,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // (since when; 0 for not) apart from having been in it; each member's
   // read position, where what was there before counts as read; the users
   // each message mentions (by user for mention counts; by message, in the
-  // order the text mentions them, for the cluster's gap fills); sign-in tokens, as SHA-256 hashes, with their
-  // last use.
+  // order the text mentions them, for the cluster's gap fills); sign-in
+  // tokens, as SHA-256 hashes, with their last use.
   `ALTER TABLE memberships ADD COLUMN belongs_since bigint NOT NULL DEFAULT 0,
      ADD COLUMN read_up_to bigint NOT NULL DEFAULT 0;
    UPDATE memberships SET read_up_to = last.id
@@ -99,6 +99,113 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    );
    CREATE INDEX tokens_by_user ON tokens ("user", used_at);
    CREATE INDEX tokens_by_use ON tokens (used_at);`,
+  // 4: presence across servers (server/cluster/postgres_presence.ts), in
+  // unlogged tables (no WAL, no fsync; emptied by crash recovery, which
+  // ends every lease): each server's lease and how many names it holds,
+  // each online name's claim, the places its session is in, and the names
+  // a replacing login took from a server (told to it when it renews).
+  // Claims are taken one at a time, under an advisory lock, so that
+  // MAX_ONLINE holds across servers.
+  `CREATE UNLOGGED TABLE claptrap_nodes (
+     node text PRIMARY KEY,
+     lease_until timestamptz NOT NULL,
+     online integer NOT NULL DEFAULT 0
+   );
+   CREATE UNLOGGED TABLE claptrap_claims (
+     name text PRIMARY KEY,
+     node text NOT NULL REFERENCES claptrap_nodes (node) ON DELETE CASCADE,
+     session bigint NOT NULL,
+     address text NOT NULL,
+     push boolean NOT NULL,
+     since timestamptz NOT NULL DEFAULT clock_timestamp()
+   );
+   CREATE INDEX claptrap_claims_by_node ON claptrap_claims (node);
+   CREATE UNLOGGED TABLE claptrap_places (
+     name text NOT NULL REFERENCES claptrap_claims (name) ON DELETE CASCADE,
+     kind text NOT NULL,
+     place text NOT NULL,
+     since timestamptz NOT NULL DEFAULT clock_timestamp(),
+     PRIMARY KEY (name, kind, place)
+   );
+   CREATE INDEX claptrap_places_by_place ON claptrap_places (kind, place);
+   CREATE UNLOGGED TABLE claptrap_taken (
+     node text NOT NULL REFERENCES claptrap_nodes (node) ON DELETE CASCADE,
+     name text NOT NULL
+   );
+   CREATE FUNCTION claptrap_register(p_node text, p_lease_ms integer) RETURNS void
+   LANGUAGE plpgsql AS $$
+   BEGIN
+     DELETE FROM claptrap_nodes WHERE node = p_node;
+     INSERT INTO claptrap_nodes (node, lease_until)
+       VALUES (p_node, clock_timestamp() + p_lease_ms * interval '1 millisecond');
+   END $$;
+   CREATE FUNCTION claptrap_renew(p_node text, p_lease_ms integer) RETURNS text[]
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     taken text[];
+   BEGIN
+     UPDATE claptrap_nodes SET lease_until = clock_timestamp() + p_lease_ms * interval '1 millisecond'
+       WHERE node = p_node AND lease_until > clock_timestamp();
+     IF NOT FOUND THEN
+       RETURN NULL;
+     END IF;
+     WITH gone AS (DELETE FROM claptrap_taken WHERE node = p_node RETURNING name)
+       SELECT coalesce(array_agg(name), '{}') INTO taken FROM gone;
+     DELETE FROM claptrap_nodes WHERE lease_until < clock_timestamp() - interval '1 minute';
+     RETURN taken;
+   END $$;
+   CREATE FUNCTION claptrap_claim(
+     p_name text, p_node text, p_session bigint, p_address text, p_push boolean,
+     p_max integer, p_replace boolean
+   ) RETURNS text
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     holder text;
+     live boolean;
+     total bigint;
+   BEGIN
+     PERFORM pg_advisory_xact_lock(1131176305);
+     PERFORM 1 FROM claptrap_nodes WHERE node = p_node AND lease_until > clock_timestamp();
+     IF NOT FOUND THEN
+       RETURN 'NO_LEASE';
+     END IF;
+     SELECT c.node, n.lease_until > clock_timestamp() INTO holder, live
+       FROM claptrap_claims c JOIN claptrap_nodes n ON n.node = c.node WHERE c.name = p_name;
+     IF holder = p_node THEN
+       UPDATE claptrap_claims SET session = p_session, address = p_address, push = p_push
+         WHERE name = p_name;
+       RETURN 'OK';
+     END IF;
+     IF live AND NOT p_replace THEN
+       RETURN 'ALREADY_ONLINE';
+     END IF;
+     IF live IS NOT TRUE THEN
+       SELECT coalesce(sum(online), 0) INTO total FROM claptrap_nodes
+         WHERE lease_until > clock_timestamp();
+       IF total >= p_max THEN
+         RETURN 'SERVER_FULL';
+       END IF;
+     END IF;
+     IF holder IS NOT NULL THEN
+       DELETE FROM claptrap_claims WHERE name = p_name;
+       UPDATE claptrap_nodes SET online = online - 1 WHERE node = holder;
+       IF live THEN
+         INSERT INTO claptrap_taken VALUES (holder, p_name);
+       END IF;
+     END IF;
+     INSERT INTO claptrap_claims (name, node, session, address, push)
+       VALUES (p_name, p_node, p_session, p_address, p_push);
+     UPDATE claptrap_nodes SET online = online + 1 WHERE node = p_node;
+     RETURN CASE WHEN live THEN 'TAKEN' ELSE 'OK' END;
+   END $$;
+   CREATE FUNCTION claptrap_release(p_name text, p_node text, p_session bigint) RETURNS void
+   LANGUAGE plpgsql AS $$
+   BEGIN
+     DELETE FROM claptrap_claims WHERE name = p_name AND node = p_node AND session = p_session;
+     IF FOUND THEN
+       UPDATE claptrap_nodes SET online = online - 1 WHERE node = p_node;
+     END IF;
+   END $$;`,
 ];
 
 /** The schema version this code writes. */

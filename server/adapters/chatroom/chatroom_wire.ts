@@ -193,8 +193,8 @@ export class ChatroomWire implements Wire<Uint8Array> {
     return NOTHING;
   }
 
-  #userList(): Uint8Array {
-    const members = this.#chat.members(this.#link.session);
+  async #userList(): Promise<Uint8Array> {
+    const members = await this.#chat.members(this.#link.session);
     if (members === null) return NOTHING; // refused
     return new TextEncoder().encode(`&${HOST}&${members.join("&")}`);
   }

@@ -33,7 +33,7 @@ import {
   type StatusCode,
 } from "../../../protocol/methods.ts";
 import { StoreFailedError } from "../../../store/store.ts";
-import type { Chat, LoginOutcome } from "../../../core/chat.ts";
+import type { Chat, LoginOutcome, Whereabouts } from "../../../core/chat.ts";
 import type { Outcome } from "../../../core/outcome.ts";
 import { formatTime } from "../../../protocol/time.ts";
 import { poemNumbered, type Poems } from "../../poems.ts";
@@ -235,10 +235,13 @@ const HANDLERS: Record<RequestMethod, Handler> = {
       const lines = rows.map((row) => [row.name, row.online ? "online" : "away"]);
       return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, formatRows(lines));
     }
+    const answer = (members: string[] | null) => {
+      if (!members) return reply(Response.RESP_LIST_MEMBERS, Status.NOT_IN_ROOM);
+      const list = client.original ? formatOriginalMemberList(members) : formatNameList(members);
+      return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, list);
+    };
     const members = chat.members(session);
-    if (!members) return reply(Response.RESP_LIST_MEMBERS, Status.NOT_IN_ROOM);
-    const list = client.original ? formatOriginalMemberList(members) : formatNameList(members);
-    return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, list);
+    return members instanceof Promise ? members.then(answer) : answer(members);
   },
   JOIN_ROOM(chat, { session }, request) {
     return answerEither(
@@ -397,8 +400,15 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     return reply(Response.RESP_TIME, Status.OK, { Time: formatTime(chat.now()) });
   },
   WHO(chat) {
-    const rows = chat.who().map((w) => [w.user, w.place, w.name]);
-    return reply(Response.RESP_WHO, Status.OK, {}, formatRows(rows));
+    const answer = (who: Whereabouts[]) =>
+      reply(
+        Response.RESP_WHO,
+        Status.OK,
+        {},
+        formatRows(who.map((w) => [w.user, w.place, w.name])),
+      );
+    const who = chat.who();
+    return who instanceof Promise ? who.then(answer) : answer(who);
   },
   PEER_CONNECT(chat, { session }, request) {
     return answerEither(chat.peerConnect(session, request.params.Peer), (outcome) => {

@@ -79,7 +79,9 @@ function answerLoggedIn(
     case "time":
       return encodeIcsFrame({ action: "time", results: formatIcsTime(chat.now()) });
     case "list":
-      return encodeIcsFrame({ action: "list", results: whoText(chat.who()) }, "results");
+      return Promise.resolve(chat.who()).then((who) =>
+        encodeIcsFrame({ action: "list", results: whoText(who) }, "results")
+      );
     case "connect":
       return connect(chat, client, request.target);
     case "exchange":

@@ -1,0 +1,72 @@
+/**
+ * Presence across the servers of a cluster: what {@link Presence} and the
+ * chat ask of it, and what it asks of the chat. A server alone has none of
+ * this (its presence is its own sessions, at no cost); servers sharing a
+ * PostgreSQL database claim each user's name in it before letting them in
+ * (see `server/cluster/postgres_presence.ts`), so that a name is online on
+ * one server at a time and MAX_ONLINE counts every server, and read from
+ * it who is online where. No I/O.
+ * @module
+ */
+
+import type { Whereabouts } from "./chat.ts";
+import type { Place } from "./events.ts";
+import type { Session } from "./session.ts";
+
+/** The reason given to a session whose name a login on another server took. */
+export const REPLACED_ELSEWHERE = "logged in from elsewhere";
+
+/** What a claim of a name answers. */
+export type ClaimStatus = "OK" | "ALREADY_ONLINE" | "SERVER_FULL";
+
+/**
+ * Claims of names, asked by {@link Presence}: a claim before a login is let
+ * in, a release once that session is offline. A claim of a name that this
+ * server holds for another session moves it to the new one (the older
+ * session is being replaced), so that release of the older session is then
+ * nothing to do.
+ */
+export interface PresenceClaims {
+  /**
+   * Claims `user` for `session` (whose address and `push` are recorded for
+   * WHO and BROADCAST): OK, ALREADY_ONLINE while another server holds it
+   * (unless logins replace older ones), SERVER_FULL at the cluster's
+   * MAX_ONLINE. Rejects when the claims cannot be reached.
+   */
+  claim(user: string, session: Session, push: boolean): Promise<ClaimStatus>;
+  /** Gives up the claim of `user` for `session`, if it still holds it. */
+  release(user: string, session: Session): void;
+}
+
+/** Who is online on every server of a cluster, and where. */
+export interface ClusterRoster {
+  /** Every online user and where each is, by name. */
+  who(): Promise<Whereabouts[]>;
+  /** The users in a public room on any server, in the order they came in. */
+  membersOf(place: Place): Promise<string[]>;
+  /** Whether `user` is online on some server. */
+  isOnline(user: string): Promise<boolean>;
+  /** Whether `user` is in `place` on some server. */
+  isIn(user: string, place: Place): Promise<boolean>;
+  /** How many online users take pushed events, on every server. */
+  pushed(): Promise<number>;
+}
+
+/** What a session's coming into and leaving places tells the roster (see `ClusterBus`). */
+export interface PlaceWatcher {
+  /** `user` came into `place` on this server. */
+  entered(user: string, place: Place): void;
+  /** `user` left `place` on this server. */
+  left(user: string, place: Place): void;
+}
+
+/** Presence across servers: claims and the roster. */
+export interface ClusterPresence extends PresenceClaims, ClusterRoster {}
+
+/** What presence across servers may ask of this server's chat. */
+export interface NodeSessions {
+  /** Closes the sessions of `user` here: another server holds the name now. */
+  close(user: string, reason: string): void;
+  /** Closes every session here: this server may no longer hold any name. */
+  closeAll(reason: string): void;
+}
