@@ -129,3 +129,20 @@ engineTest(
     await again.close();
   },
 );
+
+engineTest(
+  POSTGRES_MISSING,
+  "messagesAfter answers after the posts asked before it, so a server fills no gap with its own post before it was delivered",
+  async () => {
+    const { store } = await newStore();
+    for (let round = 1; round <= 5; round++) {
+      let answered = false;
+      const posted = store.appendMessage(message(round, "lobby")).then(() => answered = true);
+      const after = await store.messagesAfter("room", "lobby", round - 1, 10);
+      assert.equal(answered, true, "the post was answered first");
+      assert.deepEqual(after.map((m) => m.seq), [round]);
+      await posted;
+    }
+    await store.close();
+  },
+);

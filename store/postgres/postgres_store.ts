@@ -143,6 +143,10 @@ export class PostgresStore implements ChatStore {
     this.#next();
   };
   #batches = 0;
+  /** Batches answered so far. */
+  #answered = 0;
+  /** Readers waiting until `#answered` reaches a batch number. */
+  #answerWaiters: { batch: number; wake(): void }[] = [];
   #unresolved: Unresolved[] = [];
   #outcomeTimer: ReturnType<typeof setTimeout> | null = null;
   #closed: StoreError | null = null;
@@ -255,7 +259,10 @@ export class PostgresStore implements ChatStore {
    * For the cluster's fan-out: up to `limit` messages of a room with
    * sequence numbers above `afterSeq`, in sequence order (what a server
    * fetches to fill a gap in what it delivered). Empty for a room that
-   * does not exist. Reads what is committed, beside the writes.
+   * does not exist. Reads what is committed, beside the writes, once the
+   * writes asked for before it have been answered: a message this server
+   * committed is then already delivered here (its sender left out), never
+   * found first as a gap to fill (and given to its sender too).
    */
   async messagesAfter(
     kind: RoomKind,
@@ -264,6 +271,7 @@ export class PostgresStore implements ChatStore {
     limit: number,
   ): Promise<SequencedMessage[]> {
     if (this.#closed) throw this.#closed;
+    await this.#writesAnswered();
     try {
       const rows = await this.#searcher.unsafe<
         { id: number; seq: number; sender: string; time: number; content: string }[]
@@ -340,6 +348,13 @@ export class PostgresStore implements ChatStore {
     });
   }
 
+  /** Resolves once the batches running or queued now have been answered. */
+  #writesAnswered(): Promise<void> {
+    const batch = this.#batches + Math.ceil(this.#queue.length / this.#maxBatch);
+    if (this.#answered >= batch) return Promise.resolve();
+    return new Promise((wake) => this.#answerWaiters.push({ batch, wake }));
+  }
+
   #next(): void {
     if (this.#running) return;
     if (this.#queue.length === 0) {
@@ -356,6 +371,14 @@ export class PostgresStore implements ChatStore {
     if (this.batchSizes.length > 1000) this.batchSizes.splice(0, 500);
     this.#runBatch(batch).finally(() => {
       this.#running = false;
+      this.#answered++;
+      if (this.#answerWaiters.length > 0) {
+        this.#answerWaiters = this.#answerWaiters.filter((waiter) => {
+          if (waiter.batch > this.#answered) return true;
+          waiter.wake();
+          return false;
+        });
+      }
       this.#next();
     });
   }
