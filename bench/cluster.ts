@@ -13,7 +13,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { startPostgres } from "../tests/engines.ts";
+import { START_POSTGRES_FLAGS, startPostgres } from "../tests/engines.ts";
 import { rotation, runOne, waitForCalm } from "./compare.ts";
 import { DEFAULT_SERVER_ROOT } from "./options.ts";
 import type { BenchResult } from "./report.ts";
@@ -51,6 +51,7 @@ Options:
   --warmup SECONDS    sending before the measurement (default 2)
   --calm SECONDS      before each run, wait up to this long for an idle machine (default 10)
   --server-root DIR   Claptrap checkout to run (default this one)
+  --baseline-root DIR another checkout, run in the same rotation (before/after)
   --deno-flag FLAG    extra flag for the servers' deno run (repeatable), e.g. --cpu-prof
   --json FILE         write every run's result as JSON
   -h, --help          show this help
@@ -70,6 +71,7 @@ async function main(args: string[]): Promise<number> {
       warmup: { type: "string", default: "2" },
       calm: { type: "string", default: "10" },
       "server-root": { type: "string", default: DEFAULT_SERVER_ROOT },
+      "baseline-root": { type: "string" },
       "deno-flag": { type: "string", multiple: true, default: [] },
       json: { type: "string" },
       help: { type: "boolean", short: "h", default: false },
@@ -89,48 +91,35 @@ async function main(args: string[]): Promise<number> {
     console.error(`bench:cluster: bad --runs, --rates or --setups\n\n${USAGE}`);
     return 2;
   }
-  const root = values["server-root"].replace(/\/$/, "");
+  const checkouts: Checkout[] = [{ name: "this", root: values["server-root"].replace(/\/$/, "") }];
+  if (values["baseline-root"]) {
+    checkouts.push({ name: "baseline", root: values["baseline-root"].replace(/\/$/, "") });
+  }
   const engine = await startPostgres();
   const postmaster = Number(
     (await Deno.readTextFile(`${engine.dataDir}/postmaster.pid`)).split("\n")[0],
   );
-  const postgresFlags = ["--allow-env", `--lock=${root}/tests/deno.lock`, "--frozen"];
+  const turns = setups.flatMap((setup) => checkouts.map((checkout) => ({ setup, checkout })));
   const results = new Map<string, BenchResult[]>();
-  const total = rates.length * runs * setups.length;
+  const total = rates.length * runs * turns.length;
   let done = 0;
   for (const rate of rates) {
     for (let run = 0; run < runs; run++) {
-      for (const setup of rotation(setups, run)) {
-        const label = `${setup.name} ${rate}/s`;
+      for (const { setup, checkout } of rotation(turns, run)) {
+        const label = runLabel(setup, checkout, rate);
         const benchArgs = [
-          "--clients",
-          values.clients,
-          "--rooms",
-          "1",
-          "--rate",
-          String(rate),
-          "--duration",
-          values.duration,
-          "--warmup",
-          values.warmup,
-          "--timeout",
-          "120",
-          "--server-root",
-          root,
-          "--nodes",
-          String(setup.nodes),
-          "--label",
-          label,
+          ...["--clients", values.clients, "--rooms", "1", "--rate", String(rate)],
+          ...["--duration", values.duration, "--warmup", values.warmup, "--timeout", "120"],
+          ...["--server-root", checkout.root, "--nodes", String(setup.nodes), "--label", label],
           ...values["deno-flag"].map((flag) => `--deno-flag=${flag}`),
         ];
         if (setup.postgres) {
           const url = await engine.createDatabase();
           benchArgs.push(
-            "--server-arg=--db",
-            `--server-arg=${url}`,
-            "--engine-pid",
-            String(postmaster),
-            ...postgresFlags.map((flag) => `--deno-flag=${flag}`),
+            ...["--server-arg=--db", `--server-arg=${url}`, "--engine-pid", String(postmaster)],
+            ...START_POSTGRES_FLAGS.map((flag) =>
+              `--deno-flag=${flag.replace("=tests/", `=${checkout.root}/tests/`)}`
+            ),
           );
         }
         await waitForCalm(Number(values.calm));
@@ -143,12 +132,10 @@ async function main(args: string[]): Promise<number> {
     }
   }
   console.log();
-  console.log(clusterTable(setups, rates, results));
+  console.log(clusterTable(setups, checkouts, rates, results));
   if (values.json) {
-    await Deno.writeTextFile(
-      values.json,
-      JSON.stringify(Object.fromEntries(results), null, 2) + "\n",
-    );
+    const json = JSON.stringify(Object.fromEntries(results), null, 2);
+    await Deno.writeTextFile(values.json, json + "\n");
   }
   const failed = [...results.values()].flat().filter((r) =>
     r.failure !== null || r.lost !== 0 || r.errors !== 0
@@ -161,6 +148,17 @@ async function main(args: string[]): Promise<number> {
     );
   }
   return failed.length === 0 ? 0 : 1;
+}
+
+/** A Claptrap checkout whose servers are run. */
+interface Checkout {
+  /** `this`, or `baseline` (--baseline-root). */
+  readonly name: string;
+  readonly root: string;
+}
+
+function runLabel(setup: Setup, checkout: Checkout, rate: number): string {
+  return `${checkout.name === "this" ? "" : `${checkout.name} `}${setup.name} ${rate}/s`;
 }
 
 function summary(r: BenchResult): string {
@@ -177,34 +175,46 @@ function summary(r: BenchResult): string {
   }%`;
 }
 
-/** The table of medians: one row per setup and rate. */
-export function clusterTable(
+/**
+ * The table of medians: one row per rate, setup and checkout; CPU per
+ * delivery also as a multiple of the same checkout's SQLite server's.
+ */
+function clusterTable(
   setups: readonly Setup[],
+  checkouts: readonly Checkout[],
   rates: readonly number[],
   results: ReadonlyMap<string, readonly BenchResult[]>,
 ): string {
   const lines = [
-    "| setup | msg/s | servers' CPU µs/delivery | vs SQLite | µs/message | PostgreSQL µs/delivery | p50 ms | p99 ms |",
-    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    `| ${checkouts.length > 1 ? "checkout | " : ""}setup | msg/s | servers' CPU µs/delivery | ` +
+    "vs SQLite | µs/message | PostgreSQL µs/delivery | p50 ms | p99 ms |",
+    `| ${
+      checkouts.length > 1 ? "--- | " : ""
+    }--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
   ];
   for (const rate of rates) {
-    let sqlite = NaN;
-    for (const setup of setups) {
-      const runs = results.get(`${setup.name} ${rate}/s`) ?? [];
-      const pick = (f: (r: BenchResult) => number | null | undefined) =>
-        median(runs.filter((r) => r.failure === null).map((r) => f(r) ?? NaN));
-      const perDelivery = pick((r) => r.serverStats.cpuMicrosPerDelivery);
-      if (!setup.postgres) sqlite = perDelivery;
-      const engine = pick((r) => r.engine?.cpuMicrosPerDelivery);
-      lines.push(
-        `| ${setup.name} | ${rate} | ${perDelivery.toFixed(2)} | ${
-          Number.isNaN(sqlite) ? "" : `${(perDelivery / sqlite).toFixed(2)}×`
-        } | ${pick((r) => r.serverStats.cpuMicrosPerMessage).toFixed(1)} | ${
-          Number.isNaN(engine) ? "" : engine.toFixed(2)
-        } | ${pick((r) => r.latencyMs.p50).toFixed(2)} | ${
-          pick((r) => r.latencyMs.p99).toFixed(2)
-        } |`,
-      );
+    for (const checkout of checkouts) {
+      let sqlite = NaN;
+      for (const setup of setups) {
+        const runs = results.get(runLabel(setup, checkout, rate)) ?? [];
+        const pick = (f: (r: BenchResult) => number | null | undefined) =>
+          median(runs.filter((r) => r.failure === null).map((r) => f(r) ?? NaN));
+        const perDelivery = pick((r) => r.serverStats.cpuMicrosPerDelivery);
+        if (!setup.postgres) sqlite = perDelivery;
+        const engine = pick((r) => r.engine?.cpuMicrosPerDelivery);
+        const cells = [
+          ...(checkouts.length > 1 ? [checkout.name] : []),
+          setup.name,
+          String(rate),
+          perDelivery.toFixed(2),
+          Number.isNaN(sqlite) ? "" : `${(perDelivery / sqlite).toFixed(2)}×`,
+          pick((r) => r.serverStats.cpuMicrosPerMessage).toFixed(1),
+          Number.isNaN(engine) ? "" : engine.toFixed(2),
+          pick((r) => r.latencyMs.p50).toFixed(2),
+          pick((r) => r.latencyMs.p99).toFixed(2),
+        ];
+        lines.push(`| ${cells.join(" | ")} |`);
+      }
     }
   }
   return lines.join("\n");
