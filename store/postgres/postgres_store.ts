@@ -414,25 +414,40 @@ export class PostgresStore implements ChatStore {
    * Runs the batch's operations in one transaction: all at once, and if
    * one fails, again each in a savepoint of its own, so that it fails
    * alone. Returns false when the COMMIT's outcome is not known (the batch
-   * is left unresolved). Throws when nothing was committed.
+   * is left unresolved). Throws when nothing was committed. The first
+   * statements go out with the BEGIN, in one round trip: one connection
+   * runs them in order, and fails them all when it is found broken
+   * (PostgreSQL restarted since it was last used); nothing ran then, and
+   * the batch is tried once more on a new connection.
    */
   async #transaction(
     batch: Queued[],
     values: unknown[],
     errors: (Error | undefined)[],
+    retry = true,
   ): Promise<boolean> {
-    let xid = await this.#begin(true);
+    const begun = this.#begin();
+    const performed = this.#performAll(batch, values);
+    performed.catch(() => {}); // awaited below, once the BEGIN is answered
+    let xid: string;
+    try {
+      xid = await begun;
+    } catch (error) {
+      await performed.catch(() => {}); // failed with it
+      if (!retry || isStatementError(error)) throw error;
+      values.fill(undefined);
+      return this.#transaction(batch, values, errors, false);
+    }
     try {
       try {
-        await this.#performAll(batch, values);
+        await performed;
       } catch (error) {
         if (!(error instanceof OperationError) && !isStatementError(error)) throw error;
         await this.#writer.unsafe("ROLLBACK");
         values.fill(undefined);
-        xid = await this.#begin(false);
+        xid = await this.#begin();
         await this.#performEach(batch, values, errors);
       }
-      if (this.#announce) await this.#notify(this.#announce, batch, values, errors);
     } catch (error) {
       // a connection still open must not stay in this transaction
       await this.#writer.unsafe("ROLLBACK").catch(() => {});
@@ -450,43 +465,14 @@ export class PostgresStore implements ChatStore {
     return true;
   }
 
-  /**
-   * Begins a transaction; its id. On the first try, a connection found
-   * broken (PostgreSQL restarted since it was last used) is made again
-   * once: nothing was sent on it.
-   */
-  async #begin(retry: boolean): Promise<string> {
+  /** Begins a transaction; its id. */
+  async #begin(): Promise<string> {
     this.#newRoomIds.clear();
-    try {
-      const [, [{ xid }]] = await Promise.all([
-        this.#writer.unsafe("BEGIN"),
-        this.#writer.unsafe<{ xid: string }[]>("SELECT pg_current_xact_id()::text AS xid"),
-      ]);
-      return xid;
-    } catch (error) {
-      if (!retry || isStatementError(error)) throw error;
-      return this.#begin(false);
-    }
-  }
-
-  /** NOTIFYs the messages the batch stored, in its transaction. */
-  async #notify(
-    announce: NonNullable<PostgresStoreOptions["announce"]>,
-    batch: Queued[],
-    values: unknown[],
-    errors: (Error | undefined)[],
-  ): Promise<void> {
-    const stored: SequencedMessage[] = [];
-    batch.forEach((queued, i) => {
-      if (queued.op !== "appendMessage" || errors[i] !== undefined) return;
-      const { id, seq } = values[i] as StoredMessage;
-      stored.push({ ...(queued.args[0] as MessageRecord), id, seq });
-    });
-    if (stored.length === 0) return;
-    await this.#query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [
-      announce.channel,
-      announce.payloads(stored),
+    const [, [{ xid }]] = await Promise.all([
+      this.#writer.unsafe("BEGIN"),
+      this.#writer.unsafe<{ xid: string }[]>("SELECT pg_current_xact_id()::text AS xid"),
     ]);
+    return xid;
   }
 
   #committed(): void {
@@ -826,9 +812,12 @@ export class PostgresStore implements ChatStore {
   /**
    * Inserts messages in one statement, after locking their rooms' rows in
    * id order and numbering each room's messages on from its `last_seq`
-   * (and with `assignIds`, taking their ids from the sequence then). The
-   * id and sequence number of each message, in order; undefined for a
-   * message whose room does not exist.
+   * (and with `assignIds`, taking their ids from the sequence then); with
+   * `announce`, NOTIFYs them in the same transaction. Statements that need
+   * no answer before the next are sent together (one round trip each for
+   * the locks and the ids, and for the rows and their NOTIFY). The id and
+   * sequence number of each message, in order; undefined for a message
+   * whose room does not exist.
    */
   async #appendMessages(
     messages: readonly MessageRecord[],
@@ -836,16 +825,20 @@ export class PostgresStore implements ChatStore {
     const wanted = new Map<string, { kind: RoomKind; name: string }>();
     for (const m of messages) wanted.set(roomKey(m.kind, m.room), { kind: m.kind, name: m.room });
     const places = [...wanted.values()];
-    const rooms = await this.#query<{ id: number; kind: RoomKind; name: string; last: number }>(
-      `SELECT r.id, r.kind, r.name, r.last_seq AS last
-       FROM rooms r JOIN unnest($1::text[], $2::text[]) AS w(kind, name)
-         ON r.kind = w.kind AND r.name = w.name
-       ORDER BY r.id FOR NO KEY UPDATE OF r`,
-      [places.map((p) => p.kind), places.map((p) => p.name)],
-    );
+    // the ids are taken after the locks (the same connection runs them in order)
+    const [rooms, given] = await Promise.all([
+      this.#query<{ id: number; kind: RoomKind; name: string; last: number }>(
+        `SELECT r.id, r.kind, r.name, r.last_seq AS last
+         FROM rooms r JOIN unnest($1::text[], $2::text[]) AS w(kind, name)
+           ON r.kind = w.kind AND r.name = w.name
+         ORDER BY r.id FOR NO KEY UPDATE OF r`,
+        [places.map((p) => p.kind), places.map((p) => p.name)],
+      ),
+      this.#assignIds ? this.#newIds(messages.length) : null,
+    ]);
     const found = new Map(rooms.map((r) => [roomKey(r.kind, r.name), r]));
     const stored: (StoredMessage | undefined)[] = new Array(messages.length).fill(undefined);
-    const given = this.#assignIds ? await this.#newIds(messages, found) : null;
+    const announced: SequencedMessage[] = [];
     const ids: number[] = [];
     const roomIds: number[] = [];
     const seqs: number[] = [];
@@ -858,6 +851,7 @@ export class PostgresStore implements ChatStore {
       const seq = ++room.last;
       const id = given === null ? message.id : given[ids.length];
       stored[k] = { id, seq };
+      if (this.#announce) announced.push({ ...message, id, seq });
       ids.push(id);
       roomIds.push(room.id);
       seqs.push(seq);
@@ -866,35 +860,37 @@ export class PostgresStore implements ChatStore {
       contents.push(message.content);
     }
     if (ids.length === 0) return stored;
-    await this.#query(
-      `WITH numbered AS (
-         UPDATE rooms SET last_seq = n.last
-         FROM unnest($7::int8[], $8::int8[]) AS n(id, last) WHERE rooms.id = n.id)
-       INSERT INTO messages (id, room_id, seq, sender, time, content)
-       SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[],
-         $6::text[])`,
-      [
-        ids,
-        roomIds,
-        seqs,
-        senders,
-        times,
-        contents,
-        rooms.map((r) => r.id),
-        rooms.map((r) => r.last),
-      ],
-    );
+    await Promise.all([
+      this.#query(
+        `WITH numbered AS (
+           UPDATE rooms SET last_seq = n.last
+           FROM unnest($7::int8[], $8::int8[]) AS n(id, last) WHERE rooms.id = n.id)
+         INSERT INTO messages (id, room_id, seq, sender, time, content)
+         SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[],
+           $6::text[])`,
+        [
+          ids,
+          roomIds,
+          seqs,
+          senders,
+          times,
+          contents,
+          rooms.map((r) => r.id),
+          rooms.map((r) => r.last),
+        ],
+      ),
+      this.#announce
+        ? this.#query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [
+          this.#announce.channel,
+          this.#announce.payloads(announced),
+        ])
+        : null,
+    ]);
     return stored;
   }
 
-  /** Ids from the sequence, in increasing order, for the messages whose rooms exist. */
-  async #newIds(
-    messages: readonly MessageRecord[],
-    rooms: Map<string, unknown>,
-  ): Promise<number[]> {
-    let count = 0;
-    for (const m of messages) if (rooms.has(roomKey(m.kind, m.room))) count++;
-    if (count === 0) return [];
+  /** `count` ids from the sequence, in increasing order. */
+  async #newIds(count: number): Promise<number[]> {
     const rows = await this.#query<{ id: number }>(
       "SELECT nextval('message_ids') AS id FROM generate_series(1, $1::int4)",
       [count],
