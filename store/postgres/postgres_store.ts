@@ -813,11 +813,12 @@ export class PostgresStore implements ChatStore {
    * Inserts messages in one statement, after locking their rooms' rows in
    * id order and numbering each room's messages on from its `last_seq`
    * (and with `assignIds`, taking their ids from the sequence then); with
-   * `announce`, NOTIFYs them in the same transaction. Statements that need
-   * no answer before the next are sent together (one round trip each for
-   * the locks and the ids, and for the rows and their NOTIFY). The id and
-   * sequence number of each message, in order; undefined for a message
-   * whose room does not exist.
+   * `announce`, NOTIFYs them in the same transaction, sent with the rows
+   * (one round trip). The ids are asked for only once the locks are
+   * answered: sent together, they were not always taken after the locks
+   * (a room's ids then did not always increase in its sequence order). The
+   * id and sequence number of each message, in order; undefined for a
+   * message whose room does not exist.
    */
   async #appendMessages(
     messages: readonly MessageRecord[],
@@ -825,17 +826,14 @@ export class PostgresStore implements ChatStore {
     const wanted = new Map<string, { kind: RoomKind; name: string }>();
     for (const m of messages) wanted.set(roomKey(m.kind, m.room), { kind: m.kind, name: m.room });
     const places = [...wanted.values()];
-    // the ids are taken after the locks (the same connection runs them in order)
-    const [rooms, given] = await Promise.all([
-      this.#query<{ id: number; kind: RoomKind; name: string; last: number }>(
-        `SELECT r.id, r.kind, r.name, r.last_seq AS last
+    const rooms = await this.#query<{ id: number; kind: RoomKind; name: string; last: number }>(
+      `SELECT r.id, r.kind, r.name, r.last_seq AS last
          FROM rooms r JOIN unnest($1::text[], $2::text[]) AS w(kind, name)
            ON r.kind = w.kind AND r.name = w.name
          ORDER BY r.id FOR NO KEY UPDATE OF r`,
-        [places.map((p) => p.kind), places.map((p) => p.name)],
-      ),
-      this.#assignIds ? this.#newIds(messages.length) : null,
-    ]);
+      [places.map((p) => p.kind), places.map((p) => p.name)],
+    );
+    const given = this.#assignIds ? await this.#newIds(messages.length) : null;
     const found = new Map(rooms.map((r) => [roomKey(r.kind, r.name), r]));
     const stored: (StoredMessage | undefined)[] = new Array(messages.length).fill(undefined);
     const announced: SequencedMessage[] = [];
