@@ -7,65 +7,18 @@
 
 import assert from "node:assert/strict";
 import { ChatClient, type ChatEvent, type ServerHandle, startServer, tcp } from "../mod.ts";
+import { cluster, member, received, stop, until } from "./cluster_helpers.ts";
 import {
   engineTest,
   POSTGRES_MISSING,
   REDIS_MISSING,
-  START_POSTGRES_FLAGS,
   startPostgres,
   startRedis,
 } from "./engines.ts";
 import { ACCOUNTS, ROOMS, TEST_SCRYPT_COST } from "./helpers.ts";
-import { type ServerProcess, spawnServer } from "./server_process.ts";
 
 /** Each poster's messages. */
 const PER_POSTER = 40;
-
-/** Servers on a new database, each a process; `bus` as --bus (PostgreSQL's NOTIFY when absent). */
-async function cluster(count: number, bus?: string): Promise<ServerProcess[]> {
-  const url = await (await startPostgres()).createDatabase();
-  const args = ["--db", url, "--scrypt-cost", String(TEST_SCRYPT_COST), "--msg-rate", "0"];
-  if (bus) args.push("--bus", bus);
-  // one after the other: the first creates the schema and imports the globals
-  const servers: ServerProcess[] = [];
-  for (let i = 0; i < count; i++) {
-    servers.push(await spawnServer(args, { denoFlags: START_POSTGRES_FLAGS }));
-  }
-  return servers;
-}
-
-async function stop(servers: ServerProcess[]): Promise<void> {
-  for (const server of servers) server.kill("SIGTERM");
-  await Promise.all(servers.map((server) => server.exited));
-}
-
-/** A user logged in on the server at `port`, in the lobby, taking pushed events. */
-async function member(port: number, user: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(tcp({ port }));
-  await client.login(user, ACCOUNTS.get(user)!, { push: true });
-  await client.join("lobby");
-  return client;
-}
-
-/** The ids of the messages pushed to a client, in arrival order, as they come. */
-function received(client: ChatClient): number[] {
-  const ids: number[] = [];
-  (async () => {
-    for await (const event of client.events()) {
-      if (event.type === "message" && event.room === "lobby") ids.push(event.id);
-    }
-  })();
-  return ids;
-}
-
-/** Waits until `condition` holds, for up to `ms`. */
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Every member got every acknowledged message of the others once, in the room's order. */
 async function checkDelivery(
@@ -116,7 +69,7 @@ engineTest(
   "with Redis as the bus, killing and restarting Redis loses and repeats no acknowledged message",
   async () => {
     const redis = await startRedis();
-    const servers = await cluster(3, `redis://127.0.0.1:${redis.port}`);
+    const servers = await cluster(3, { bus: `redis://127.0.0.1:${redis.port}` });
     const users = ["ann", "bob", "carol"];
     const members = await Promise.all(users.map((user, i) => member(servers[i].port, user)));
     try {

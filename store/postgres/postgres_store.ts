@@ -414,38 +414,25 @@ export class PostgresStore implements ChatStore {
    * Runs the batch's operations in one transaction: all at once, and if
    * one fails, again each in a savepoint of its own, so that it fails
    * alone. Returns false when the COMMIT's outcome is not known (the batch
-   * is left unresolved). Throws when nothing was committed. The first
-   * statements go out with the BEGIN, in one round trip: one connection
-   * runs them in order, and fails them all when it is found broken
-   * (PostgreSQL restarted since it was last used); nothing ran then, and
-   * the batch is tried once more on a new connection.
+   * is left unresolved). Throws when nothing was committed. The BEGIN is
+   * answered before anything else is sent: the package holds what is sent
+   * while it connects apart from the connection, and sends it on the next
+   * one (outside any transaction) when that connection fails.
    */
   async #transaction(
     batch: Queued[],
     values: unknown[],
     errors: (Error | undefined)[],
-    retry = true,
   ): Promise<boolean> {
-    const begun = this.#begin();
-    const performed = this.#performAll(batch, values);
-    performed.catch(() => {}); // awaited below, once the BEGIN is answered
-    let xid: string;
-    try {
-      xid = await begun;
-    } catch (error) {
-      await performed.catch(() => {}); // failed with it
-      if (!retry || isStatementError(error)) throw error;
-      values.fill(undefined);
-      return this.#transaction(batch, values, errors, false);
-    }
+    let xid = await this.#begin(true);
     try {
       try {
-        await performed;
+        await this.#performAll(batch, values);
       } catch (error) {
         if (!(error instanceof OperationError) && !isStatementError(error)) throw error;
         await this.#writer.unsafe("ROLLBACK");
         values.fill(undefined);
-        xid = await this.#begin();
+        xid = await this.#begin(false);
         await this.#performEach(batch, values, errors);
       }
     } catch (error) {
@@ -465,14 +452,23 @@ export class PostgresStore implements ChatStore {
     return true;
   }
 
-  /** Begins a transaction; its id. */
-  async #begin(): Promise<string> {
+  /**
+   * Begins a transaction; its id. On the first try, a connection found
+   * broken (PostgreSQL restarted since it was last used) is made again
+   * once: nothing was sent on it.
+   */
+  async #begin(retry: boolean): Promise<string> {
     this.#newRoomIds.clear();
-    const [, [{ xid }]] = await Promise.all([
-      this.#writer.unsafe("BEGIN"),
-      this.#writer.unsafe<{ xid: string }[]>("SELECT pg_current_xact_id()::text AS xid"),
-    ]);
-    return xid;
+    try {
+      const [, [{ xid }]] = await Promise.all([
+        this.#writer.unsafe("BEGIN"),
+        this.#writer.unsafe<{ xid: string }[]>("SELECT pg_current_xact_id()::text AS xid"),
+      ]);
+      return xid;
+    } catch (error) {
+      if (!retry || isStatementError(error)) throw error;
+      return this.#begin(false);
+    }
   }
 
   #committed(): void {
@@ -815,10 +811,10 @@ export class PostgresStore implements ChatStore {
    * (and with `assignIds`, taking their ids from the sequence then); with
    * `announce`, NOTIFYs them in the same transaction, sent with the rows
    * (one round trip). The ids are asked for only once the locks are
-   * answered: sent together, they were not always taken after the locks
-   * (a room's ids then did not always increase in its sequence order). The
-   * id and sequence number of each message, in order; undefined for a
-   * message whose room does not exist.
+   * answered: sent with them, some were taken before the locks (a room's
+   * ids then did not always rise with its sequence). The id and sequence
+   * number of each message, in order; undefined for a message whose room
+   * does not exist.
    */
   async #appendMessages(
     messages: readonly MessageRecord[],
@@ -828,14 +824,14 @@ export class PostgresStore implements ChatStore {
     const places = [...wanted.values()];
     const rooms = await this.#query<{ id: number; kind: RoomKind; name: string; last: number }>(
       `SELECT r.id, r.kind, r.name, r.last_seq AS last
-         FROM rooms r JOIN unnest($1::text[], $2::text[]) AS w(kind, name)
-           ON r.kind = w.kind AND r.name = w.name
-         ORDER BY r.id FOR NO KEY UPDATE OF r`,
+       FROM rooms r JOIN unnest($1::text[], $2::text[]) AS w(kind, name)
+         ON r.kind = w.kind AND r.name = w.name
+       ORDER BY r.id FOR NO KEY UPDATE OF r`,
       [places.map((p) => p.kind), places.map((p) => p.name)],
     );
-    const given = this.#assignIds ? await this.#newIds(messages.length) : null;
     const found = new Map(rooms.map((r) => [roomKey(r.kind, r.name), r]));
     const stored: (StoredMessage | undefined)[] = new Array(messages.length).fill(undefined);
+    const given = this.#assignIds ? await this.#newIds(messages, found) : null;
     const announced: SequencedMessage[] = [];
     const ids: number[] = [];
     const roomIds: number[] = [];
@@ -887,8 +883,14 @@ export class PostgresStore implements ChatStore {
     return stored;
   }
 
-  /** `count` ids from the sequence, in increasing order. */
-  async #newIds(count: number): Promise<number[]> {
+  /** Ids from the sequence, in increasing order, for the messages whose rooms exist. */
+  async #newIds(
+    messages: readonly MessageRecord[],
+    rooms: Map<string, unknown>,
+  ): Promise<number[]> {
+    let count = 0;
+    for (const m of messages) if (rooms.has(roomKey(m.kind, m.room))) count++;
+    if (count === 0) return [];
     const rows = await this.#query<{ id: number }>(
       "SELECT nextval('message_ids') AS id FROM generate_series(1, $1::int4)",
       [count],
