@@ -8,10 +8,9 @@
  */
 
 import assert from "node:assert/strict";
-import { ChatClient, type HistoryMessage, webSocket } from "../mod.ts";
+import { type ChatClient, type HistoryMessage, webSocket } from "../mod.ts";
 import { cluster, member, received, stop, until } from "./cluster_helpers.ts";
 import { engineTest, POSTGRES_MISSING, startPostgres } from "./engines.ts";
-import { ACCOUNTS } from "./helpers.ts";
 
 /** Every message of the lobby, oldest first, paging backwards. */
 async function wholeHistory(client: ChatClient): Promise<HistoryMessage[]> {
@@ -21,6 +20,15 @@ async function wholeHistory(client: ChatClient): Promise<HistoryMessage[]> {
     all = [...page.messages, ...all];
     if (page.messages.length === 0 || !page.more) return all;
   }
+}
+
+/** `promise`, or a rejection after `ms`: a request left unanswered fails the test, not hangs it. */
+function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms: ${what}`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 /** What became of each message a poster sent: its id when answered OK, null when refused. */
@@ -169,15 +177,17 @@ engineTest(
         await engine.crash();
         // a post asked for while it is down is refused; a read fails too
         for (let i = 0; i < 3; i++) {
-          await assert.rejects(probe.send(`while down ${i}`), /SERVER_ERROR/);
+          const send = probe.send(`while down ${i}`);
+          await assert.rejects(within(send, 20_000, "a post while down"), /SERVER_ERROR/);
           outcomes.set(`while down ${i}`, null);
         }
-        await assert.rejects(probe.history({ limit: 5 }), /SERVER_ERROR/);
+        const read = probe.history({ limit: 5 });
+        await assert.rejects(within(read, 20_000, "a read while down"), /SERVER_ERROR/);
         await engine.start();
         restarted = true;
       })();
       // each posts until 30 of its posts were acknowledged after the restart
-      await Promise.all(clients.map(async (client, c) => {
+      const posting = Promise.all(clients.map(async (client, c) => {
         let acknowledgedSince = 0;
         for (let i = 0; acknowledgedSince < 30; i++) {
           if (i === 2000) throw new Error(`${users[c]} posted 2,000 messages`);
@@ -192,7 +202,8 @@ engineTest(
           if (i % 10 === 9) await new Promise((resolve) => setTimeout(resolve, 20));
         }
       }));
-      await restart;
+      await within(posting, 90_000, "posting through the restart");
+      await within(restart, 30_000, "the restart");
       assert.ok([...outcomes.values()].filter((id) => id === null).length >= 3);
       await checkStoredAndDelivered(
         probe,
