@@ -259,10 +259,11 @@ export class PostgresStore implements ChatStore {
    * For the cluster's fan-out: up to `limit` messages of a room with
    * sequence numbers above `afterSeq`, in sequence order (what a server
    * fetches to fill a gap in what it delivered). Empty for a room that
-   * does not exist. Reads what is committed, beside the writes, once the
-   * writes asked for before it have been answered: a message this server
-   * committed is then already delivered here (its sender left out), never
-   * found first as a gap to fill (and given to its sender too).
+   * does not exist. Reads what is committed, beside the writes, and
+   * answers once the writes under way by then have been answered: a
+   * message this server committed is then already delivered here (its
+   * sender left out), never found first as a gap to fill (and given to its
+   * sender too).
    */
   async messagesAfter(
     kind: RoomKind,
@@ -271,9 +272,9 @@ export class PostgresStore implements ChatStore {
     limit: number,
   ): Promise<SequencedMessage[]> {
     if (this.#closed) throw this.#closed;
-    await this.#writesAnswered();
+    let rows;
     try {
-      const rows = await this.#searcher.unsafe<
+      rows = await this.#searcher.unsafe<
         { id: number; seq: number; sender: string; time: number; content: string }[]
       >(
         `SELECT m.id, m.seq, m.sender, m.time, m.content
@@ -283,10 +284,11 @@ export class PostgresStore implements ChatStore {
         [kind, room, afterSeq, limit],
         { prepare: true },
       );
-      return rows.map((row) => ({ ...row, kind, room }));
     } catch (error) {
       throw this.#storeError(error);
     }
+    await this.#writesAnswered();
+    return rows.map((row) => ({ ...row, kind, room }));
   }
 
   /**
