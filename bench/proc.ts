@@ -159,7 +159,8 @@ export async function sampleProcess(pid: number): Promise<ProcessSample> {
 
 /** CPU time of every thread of process `pid`. */
 export async function sampleThreads(pid: number): Promise<ThreadSample[]> {
-  const text = await run("sh", ["-c", `cat /proc/${pid}/task/*/stat 2>/dev/null`]);
+  // a thread that ends meanwhile makes cat fail: the others still count
+  const text = await run("sh", ["-c", `cat /proc/${pid}/task/*/stat 2>/dev/null; true`]);
   return text.split("\n").filter((line) => line.trim() !== "").map((line) => parseStat(line));
 }
 
