@@ -356,7 +356,7 @@ function usage(message: string): number {
 }
 
 /** One run of bench.ts in its own process; its result from --json. */
-async function runOne(label: string, args: string[]): Promise<BenchResult> {
+export async function runOne(label: string, args: string[]): Promise<BenchResult> {
   const json = await Deno.makeTempFile({ prefix: "bench-", suffix: ".json" });
   try {
     const output = await new Deno.Command(Deno.execPath(), {
@@ -406,7 +406,7 @@ function oneLine(shape: Shape, r: BenchResult): string {
 }
 
 /** Waits until the machine is nearly idle for a second; false if it never was. */
-async function waitForCalm(seconds: number): Promise<boolean> {
+export async function waitForCalm(seconds: number): Promise<boolean> {
   const deadline = performance.now() + seconds * 1000;
   for (;;) {
     const before = await sampleMachine();

@@ -66,8 +66,11 @@ export interface WorkerConfig {
   protocol: "claptrap" | "irc";
   /** Claptrap: framed over TCP, or JSON over WebSocket. */
   transport: Transport;
-  /** Server port on 127.0.0.1 (the HTTP port for WebSocket). */
-  port: number;
+  /**
+   * Server ports on 127.0.0.1 (the HTTP ports for WebSocket), one per
+   * server: client i connects to ports[i mod ports.length].
+   */
+  ports: number[];
   /** Global indexes of this worker's clients. */
   clients: number[];
   /** Room of each of this worker's clients (same order). */
@@ -359,6 +362,8 @@ abstract class Client {
   readonly room: number;
   /** Deliveries each of its messages makes: the other members of its room. */
   readonly fanout: number;
+  /** The port of its server. */
+  readonly port: number;
   closed = false;
   #conn: Deno.Conn | null = null;
   #writing: Promise<void> = Promise.resolve();
@@ -373,11 +378,13 @@ abstract class Client {
     this.index = index;
     this.room = room;
     this.fanout = fanout;
+    const { ports } = load.config;
+    this.port = ports[index % ports.length];
   }
 
   /** Connects, logs in and joins its room. */
   async open(): Promise<void> {
-    const conn = await Deno.connect({ hostname: "127.0.0.1", port: this.load.config.port });
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port: this.port });
     conn.setNoDelay(true);
     this.#conn = conn;
     this.#reading = this.#readLoop(conn);
@@ -610,7 +617,7 @@ class WebSocketClient extends ClaptrapClient {
     const upgraded = new Promise<void>((resolve, reject) => {
       this.#upgraded = { resolve, reject };
     });
-    await this.writeText(upgradeRequest(`127.0.0.1:${this.load.config.port}`, this.#key));
+    await this.writeText(upgradeRequest(`127.0.0.1:${this.port}`, this.#key));
     await upgraded;
     await super.setUp();
   }

@@ -34,6 +34,16 @@ export interface BenchOptions {
   port: number;
   /** Pid of the attached server, for its CPU and memory; 0 when unknown. */
   pid: number;
+  /**
+   * Claptrap servers to start (a cluster when `serverArgs` name one shared
+   * `--db postgres://…`); client i connects to server i mod nodes.
+   */
+  nodes: number;
+  /**
+   * A database server's pid (PostgreSQL's postmaster) whose CPU, its
+   * children's included, is measured beside the servers'; 0 for none.
+   */
+  enginePid: number;
   /** Client connections. */
   clients: number;
   /** Rooms (IRC channels); client i joins room i mod rooms. */
@@ -110,6 +120,11 @@ Server (default: start server.ts as a child):
   --target URL               attach instead: claptrap://127.0.0.1:PORT or
                              irc://127.0.0.1:PORT (loopback only)
   --pid PID                  pid of the attached server, for /proc stats
+  --nodes N                  Claptrap servers to start (default 1); client i
+                             connects to server i mod N: a cluster when they
+                             share --server-arg=--db --server-arg=postgres://…
+  --engine-pid PID           also measure the CPU of this process and its
+                             children (PostgreSQL's postmaster)
   --server-arg ARG           extra argument for server.ts (repeatable),
                              e.g. --server-arg=--db --server-arg=:memory:
   --deno-flag FLAG           extra flag for deno run of server.ts (repeatable),
@@ -181,6 +196,8 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       transport: { type: "string", default: "tcp" },
       target: { type: "string" },
       pid: { type: "string", default: "0" },
+      nodes: { type: "string", default: "1" },
+      "engine-pid": { type: "string", default: "0" },
       "server-arg": { type: "string", multiple: true, default: [] },
       "deno-flag": { type: "string", multiple: true, default: [] },
       "server-root": { type: "string", default: DEFAULT_SERVER_ROOT },
@@ -247,6 +264,8 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     spawn,
     port,
     pid: integer("pid", values.pid, 0, 2 ** 31),
+    nodes: integer("nodes", values.nodes, 1, 16),
+    enginePid: integer("engine-pid", values["engine-pid"], 0, 2 ** 31),
     clients,
     rooms,
     roomsEach: integer("rooms-each", values["rooms-each"], 1, rooms),
@@ -275,6 +294,9 @@ export function parseBenchArgs(args: string[]): BenchOptions {
   };
   if ((duration + warmup) * 1e6 > MAX_STAMP / 2) {
     throw new TypeError("--duration and --warmup are too long");
+  }
+  if (options.nodes > 1 && (!options.spawn || protocol !== "claptrap")) {
+    throw new TypeError("--nodes needs Claptrap servers started by the bench");
   }
   if (!options.spawn && options.serverArgs.length + options.denoFlags.length > 0) {
     throw new TypeError("--server-arg and --deno-flag need a server started by the bench");

@@ -120,3 +120,15 @@ Deno.test("durableCommits is false for an in-memory database or --db-sync normal
   assert.equal(durableCommits(["--db=:memory:"]), false);
   assert.equal(durableCommits(["--db-sync", "normal", "--msg-rate", "0"]), false);
 });
+
+Deno.test("parseBenchArgs starts several Claptrap servers with --nodes, never for ngircd or a target", () => {
+  assert.equal(parseBenchArgs([]).nodes, 1);
+  assert.equal(parseBenchArgs(["--nodes", "3", "--engine-pid", "42"]).nodes, 3);
+  assert.equal(parseBenchArgs(["--engine-pid", "42"]).enginePid, 42);
+  assert.throws(() => parseBenchArgs(["--nodes", "2", "--server", "ngircd"]), /--nodes needs/);
+  assert.throws(
+    () => parseBenchArgs(["--nodes", "2", "--target", "claptrap://127.0.0.1:1"]),
+    /--nodes needs/,
+  );
+  assert.throws(() => parseBenchArgs(["--nodes", "0"]), TypeError);
+});

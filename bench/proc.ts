@@ -64,6 +64,36 @@ export function parseStat(line: string, ticksPerSecond = CLOCK_TICKS): ThreadSam
 }
 
 /**
+ * The CPU seconds of process `pid` and of its children, from the `stat`
+ * lines of every process: its own and its live children's utime + stime,
+ * and cutime + cstime for children that have ended (PostgreSQL's
+ * backends are the postmaster's children).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { treeCpuSeconds } from "./proc.ts";
+ * const stats = [
+ *   "10 (postgres) S 1 10 10 0 -1 0 0 0 0 0 100 50 30 20 20 0 1 0 0 0 0",
+ *   "11 (postgres) S 10 10 10 0 -1 0 0 0 0 0 200 100 0 0 20 0 1 0 0 0 0",
+ *   "12 (deno) S 1 12 12 0 -1 0 0 0 0 0 900 900 0 0 20 0 1 0 0 0 0",
+ * ].join("\n");
+ * assert.equal(treeCpuSeconds(stats, 10), 5);
+ * ```
+ */
+export function treeCpuSeconds(stats: string, pid: number, ticksPerSecond = CLOCK_TICKS): number {
+  let ticks = 0;
+  for (const line of stats.split("\n")) {
+    const close = line.lastIndexOf(")");
+    if (close === -1) continue;
+    const fields = line.slice(close + 2).trim().split(/\s+/);
+    if (Number(line.slice(0, line.indexOf(" "))) !== pid && Number(fields[1]) !== pid) continue;
+    ticks += Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+  }
+  return ticks / ticksPerSecond;
+}
+
+/**
  * Reads VmRSS and VmHWM (KiB) from the text of `/proc/PID/status`.
  *
  * @example
@@ -129,8 +159,15 @@ export async function sampleProcess(pid: number): Promise<ProcessSample> {
 
 /** CPU time of every thread of process `pid`. */
 export async function sampleThreads(pid: number): Promise<ThreadSample[]> {
-  const text = await run("sh", ["-c", `cat /proc/${pid}/task/*/stat 2>/dev/null`]);
+  // a thread that ends meanwhile makes cat fail: the others still count
+  const text = await run("sh", ["-c", `cat /proc/${pid}/task/*/stat 2>/dev/null; true`]);
   return text.split("\n").filter((line) => line.trim() !== "").map((line) => parseStat(line));
+}
+
+/** CPU seconds of process `pid` and its children (see {@link treeCpuSeconds}). */
+export async function sampleTree(pid: number): Promise<number> {
+  const text = await run("sh", ["-c", "cat /proc/[0-9]*/stat 2>/dev/null; true"]);
+  return treeCpuSeconds(text, pid);
 }
 
 /** CPU time of the whole machine. */

@@ -39,6 +39,8 @@ export interface BenchResult {
     /** Seconds idle after set-up before the second memory sample (0: none). */
     settleSeconds: number;
     workers: number;
+    /** Servers started, client i on server i mod nodes (absent: 1). */
+    nodes?: number;
     /** Deliveries in flight allowed in total at full speed. */
     window: number;
     batch: number;
@@ -80,7 +82,12 @@ export interface BenchResult {
   latencyMs: { p50: number; p90: number; p99: number; max: number; mean: number; samples: number };
   /** Deliveries stamped after they were read (clock skew between workers). */
   negativeLatencies: number;
-  /** The server process; null values when its pid is unknown. */
+  /**
+   * With `--engine-pid`: the database server (PostgreSQL, its backends
+   * included) during the measured time, beside the servers' own CPU.
+   */
+  engine?: { cpuSeconds: number; cpuMicrosPerDelivery: number; cpuMicrosPerMessage: number };
+  /** The server processes (all nodes summed); null values when the pid is unknown. */
   serverStats: {
     pid: number | null;
     /** CPU seconds (utime+stime) during the measured time. */
@@ -209,7 +216,9 @@ export function formatSummary(r: BenchResult): string {
   const lines = [
     `${r.label}: ${r.shape.clients} clients in ${r.shape.rooms} room(s), ${r.shape.size}-byte messages, ${
       r.shape.rate > 0 ? `${formatNumber(r.shape.rate)} msg/s offered` : "full speed"
-    }, ${r.shape.workers} workers${r.transport === "websocket" ? ", over WebSocket" : ""}`,
+    }, ${r.shape.workers} workers${r.transport === "websocket" ? ", over WebSocket" : ""}${
+      (r.shape.nodes ?? 1) > 1 ? `, ${r.shape.nodes} servers` : ""
+    }`,
     `  set-up          ${r.setupSeconds.toFixed(2)} s`,
   ];
   if (r.durableCommits !== null) {
@@ -239,6 +248,11 @@ export function formatSummary(r: BenchResult): string {
       } µs/delivery, ${formatNumber(s.cpuMicrosPerMessage, 2)} µs/message posted, ${
         formatCount(s.deliveriesPerCpuSecond)
       } deliveries/CPU-s`,
+      ...(r.engine === undefined ? [] : [
+        `  database CPU    ${formatNumber(r.engine.cpuSeconds, 2)} s, ${
+          formatNumber(r.engine.cpuMicrosPerDelivery, 3)
+        } µs/delivery, ${formatNumber(r.engine.cpuMicrosPerMessage, 2)} µs/message posted`,
+      ]),
       `  generator CPU   ${r.generator.cpuSeconds.toFixed(2)} s (${
         formatNumber(r.generator.cpuPercent)
       }%, busiest worker ${formatNumber(r.generator.busiestWorkerPercent)}%)`,

@@ -31,6 +31,7 @@ import {
   sampleMachine,
   sampleProcess,
   sampleThreads,
+  sampleTree,
   type ThreadSample,
 } from "./proc.ts";
 import { type BenchResult, bottleneck, formatCount, formatNumber } from "./report.ts";
@@ -76,7 +77,7 @@ export async function runBench(
   const deadline = new Deadline(options.timeout);
   const startedAt = new Date().toISOString();
   const workers: Worker[] = [];
-  let server: ServerProcess | null = null;
+  const servers: ServerProcess[] = [];
   const result = emptyResult(options, startedAt);
   try {
     const limit = await openFileLimit();
@@ -87,27 +88,33 @@ export async function runBench(
       );
     }
     if (options.spawn) {
-      server = await deadline.race(startServer(options, deadline), "starting the server");
+      // one after the other: the first sets up a shared database
+      for (let n = 0; n < options.nodes; n++) {
+        servers.push(await deadline.race(startServer(options, deadline), "starting the server"));
+      }
       result.versions.ngircd = options.protocol === "irc"
         ? await ngircdVersion(options.ngircd)
         : null;
     }
-    const port = server?.port ?? options.port;
-    const clientPort = options.transport === "websocket" ? server!.httpPort! : port;
-    const pid = server?.pid ?? (options.pid || null);
+    const port = servers[0]?.port ?? options.port;
+    const clientPorts = servers.length === 0
+      ? [port]
+      : servers.map((server) => options.transport === "websocket" ? server.httpPort! : server.port);
+    const pids = servers.length > 0 ? servers.map((server) => server.pid) : [options.pid];
+    const pid = pids[0] || null;
     result.serverStats.pid = pid;
     // a second of calm: the server settles, and other load on the machine shows
     const calm = await sampleMachine();
     await sleep(1000);
     const calmEnd = await sampleMachine();
     result.machine.backgroundPercent = busyPercent(calm, calmEnd, 1);
-    const baseline = pid ? await sampleProcess(pid) : null;
+    const baseline = pid ? await sampleServers(pids) : null;
     result.serverStats.baselineRssKiB = baseline?.rssKiB ?? null;
     // V8 and the allocator give memory back some seconds after a burst (start-up's, the logins')
     let settledBaseline: number | null = null;
     if (options.settle > 0 && pid) {
       await sleep(options.settle * 1000);
-      settledBaseline = (await sampleProcess(pid)).rssKiB;
+      settledBaseline = (await sampleServers(pids)).rssKiB;
       result.serverStats.settledBaselineRssKiB = settledBaseline;
     }
 
@@ -120,7 +127,7 @@ export async function runBench(
       return total;
     };
     const setupStart = performance.now();
-    const inbox = options.workers > 0 ? startWorkers(options, clientPort, shared, workers) : [];
+    const inbox = options.workers > 0 ? startWorkers(options, clientPorts, shared, workers) : [];
     const ready = Promise.all(inbox.map((box) => box.next("ready")));
     const setupProgress = setInterval(() => {
       progress(
@@ -139,14 +146,14 @@ export async function runBench(
       true,
     );
     await sleep(1000);
-    const idle = pid ? await sampleProcess(pid) : null;
+    const idle = pid ? await sampleServers(pids) : null;
     result.serverStats.readyRssKiB = idle?.rssKiB ?? null;
     if (baseline && idle) {
       result.serverStats.rssPerConnectionKiB = (idle.rssKiB - baseline.rssKiB) / options.clients;
     }
     if (settledBaseline !== null && pid) {
       await sleep(options.settle * 1000);
-      const settled = await sampleProcess(pid);
+      const settled = await sampleServers(pids);
       result.serverStats.settledRssKiB = settled.rssKiB;
       result.serverStats.settledRssPerConnectionKiB = (settled.rssKiB - settledBaseline) /
         options.clients;
@@ -154,7 +161,8 @@ export async function runBench(
 
     // send (the warm-up first), then drain
     if (options.duration > 0) {
-      let before = options.warmup > 0 ? null : await samples(pid);
+      const sample = () => samples(pid ? pids : [], options.enginePid);
+      let before = options.warmup > 0 ? null : await sample();
       const goAt = performance.now();
       const measureAt = goAt + options.warmup * 1000;
       const measureFromUs = options.warmup > 0 ? Math.round(measureAt * 1000) : 0;
@@ -178,7 +186,7 @@ export async function runBench(
         if (!before && now >= measureAt) {
           sentBefore = sum(Counter.SENT);
           deliveredBefore = sum(Counter.RECEIVED);
-          before = await samples(pid);
+          before = await sample();
           now = performance.now();
         }
         if (!sendEnd && sum(Counter.DONE) === options.workers) {
@@ -223,7 +231,7 @@ export async function runBench(
       }
       result.measuredSent = sum(Counter.SENT) - sentBefore;
       result.measuredDelivered = sum(Counter.RECEIVED) - deliveredBefore;
-      const after = await samples(pid);
+      const after = await sample();
       result.sendSeconds = (sendEnd - measureAt) / 1000;
       result.measuredSeconds = (drainedAt - measureAt) / 1000;
       measure(result, before!, after, options);
@@ -244,7 +252,7 @@ export async function runBench(
     result.acked = options.protocol === "claptrap" ? sum(Counter.ACKED) : null;
     summarise(result, results.map((m) => (m as { result: WorkerResult }).result), options);
     if (pid) {
-      const end = await sampleProcess(pid).catch(() => null);
+      const end = await sampleServers(pids).catch(() => null);
       result.serverStats.peakRssKiB = end?.peakRssKiB ?? null;
     }
     await deadline.race(Promise.all(inbox.map((box) => box.next("closed"))), "closing clients")
@@ -253,9 +261,9 @@ export async function runBench(
     result.failure = (error as Error).message;
   } finally {
     for (const worker of workers) worker.terminate();
-    if (server) {
-      result.serverStats.logLines = server.logLines();
-      await server.stop();
+    if (servers.length > 0) {
+      result.serverStats.logLines = servers.reduce((lines, server) => lines + server.logLines(), 0);
+      await Promise.all(servers.map((server) => server.stop()));
     }
   }
   progress("", true);
@@ -286,7 +294,7 @@ interface Inbox {
 /** Starts the workers and returns a way to await each one's messages. */
 function startWorkers(
   options: BenchOptions,
-  port: number,
+  ports: number[],
   shared: SharedArrayBuffer,
   workers: Worker[],
 ): Inbox[] {
@@ -305,7 +313,7 @@ function startWorkers(
       workers: options.workers,
       protocol: options.protocol,
       transport: options.transport,
-      port,
+      ports,
       clients,
       rooms,
       roomsEach: options.roomsEach,
@@ -371,20 +379,34 @@ function clamp(value: number, min: number, max: number): number {
 
 interface Samples {
   at: number;
+  /** The servers, summed. */
   server: ProcessSample | null;
   serverThreads: ThreadSample[];
   generatorThreads: ThreadSample[];
   machine: MachineSample;
+  /** The database server's CPU seconds (`--engine-pid`), or null. */
+  engine: number | null;
 }
 
-async function samples(pid: number | null): Promise<Samples> {
-  const [server, serverThreads, generatorThreads, machine] = await Promise.all([
-    pid ? sampleProcess(pid) : Promise.resolve(null),
-    pid ? sampleThreads(pid) : Promise.resolve([]),
+async function samples(pids: number[], enginePid: number): Promise<Samples> {
+  const [server, serverThreads, generatorThreads, machine, engine] = await Promise.all([
+    pids.length > 0 ? sampleServers(pids) : Promise.resolve(null),
+    Promise.all(pids.map(sampleThreads)).then((threads) => threads.flat()),
     sampleThreads(Deno.pid),
     sampleMachine(),
+    enginePid ? sampleTree(enginePid) : Promise.resolve(null),
   ]);
-  return { at: performance.now(), server, serverThreads, generatorThreads, machine };
+  return { at: performance.now(), server, serverThreads, generatorThreads, machine, engine };
+}
+
+/** CPU time and memory of the servers, summed. */
+async function sampleServers(pids: number[]): Promise<ProcessSample> {
+  const each = await Promise.all(pids.map(sampleProcess));
+  return {
+    cpuSeconds: each.reduce((sum, s) => sum + s.cpuSeconds, 0),
+    rssKiB: each.reduce((sum, s) => sum + s.rssKiB, 0),
+    peakRssKiB: each.reduce((sum, s) => sum + s.peakRssKiB, 0),
+  };
 }
 
 /** CPU used by each thread between two samples, by thread name and index. */
@@ -410,6 +432,10 @@ function measure(result: BenchResult, before: Samples, after: Samples, options: 
     serverThread = (busiest / wall) * 100;
     s.busiestThreadPercent = serverThread;
   }
+  if (before.engine !== null && after.engine !== null) {
+    const cpuSeconds = after.engine - before.engine;
+    result.engine = { cpuSeconds, cpuMicrosPerDelivery: 0, cpuMicrosPerMessage: 0 };
+  }
   const generator = threadDeltas(before.generatorThreads, after.generatorThreads);
   result.generator.cpuSeconds = generator.reduce((total, t) => total + t.cpuSeconds, 0);
   result.generator.cpuPercent = (result.generator.cpuSeconds / wall) * 100;
@@ -422,7 +448,8 @@ function measure(result: BenchResult, before: Samples, after: Samples, options: 
   result.machine.idlePercent = total > 0 ? (idle / total) * 100 : 0;
   result.machine.otherPercent = Math.max(
     0,
-    busy - (s.cpuPercent ?? 0) - result.generator.cpuPercent,
+    busy - (s.cpuPercent ?? 0) - result.generator.cpuPercent -
+      ((result.engine?.cpuSeconds ?? 0) / wall) * 100,
   );
   result.bottleneck = options.rate > 0 ? "fixed offered rate: " : "";
   result.bottleneck += bottleneck({
@@ -469,6 +496,11 @@ function summarise(result: BenchResult, workers: WorkerResult[], options: BenchO
   if (s.cpuSeconds !== null && result.measuredSent > 0) {
     s.cpuMicrosPerMessage = (s.cpuSeconds * 1e6) / result.measuredSent;
   }
+  if (result.engine !== undefined && result.measuredDelivered > 0 && result.measuredSent > 0) {
+    result.engine.cpuMicrosPerDelivery = (result.engine.cpuSeconds * 1e6) /
+      result.measuredDelivered;
+    result.engine.cpuMicrosPerMessage = (result.engine.cpuSeconds * 1e6) / result.measuredSent;
+  }
   if (result.acked !== null && options.duration > 0 && result.acked !== result.sent) {
     result.errorSamples.push(`${result.sent - result.acked} SEND_MSG without RESP_SEND_MSG OK`);
   }
@@ -494,6 +526,7 @@ function emptyResult(options: BenchOptions, startedAt: string): BenchResult {
       warmupSeconds: options.warmup,
       settleSeconds: options.settle,
       workers: options.workers,
+      nodes: options.nodes,
       window: inFlightLimit(options),
       batch: options.batch,
     },

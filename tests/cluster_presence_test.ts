@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { ChatClient, ChatError, type ChatEvent, tcp } from "../mod.ts";
 import { engineTest, POSTGRES_MISSING } from "./engines.ts";
 import { ACCOUNTS, withTimeout } from "./helpers.ts";
-import { spawnCluster, startCluster, stopServers } from "./cluster_servers.ts";
+import { cluster, startCluster, stop } from "./cluster_helpers.ts";
 
 /** Logs `user` in on the server at `port`: its client, or the status it was refused with. */
 async function login(port: number, user: string): Promise<ChatClient | string> {
@@ -50,7 +50,7 @@ engineTest(
   POSTGRES_MISSING,
   "racing logins of one name on three servers: exactly one wins, each time",
   async () => {
-    const servers = await spawnCluster(3);
+    const servers = await cluster(3);
     const clients: ChatClient[] = [];
     try {
       for (let round = 0; round < 5; round++) {
@@ -71,7 +71,7 @@ engineTest(
       ]);
     } finally {
       await Promise.all(clients.map((client) => client.close()));
-      await stopServers(servers);
+      await stop(servers);
     }
   },
 );
@@ -80,7 +80,7 @@ engineTest(
   POSTGRES_MISSING,
   "MAX_ONLINE counts the users of every server, under racing logins",
   async () => {
-    const servers = await spawnCluster(3, ["--max-online", "2"]);
+    const servers = await cluster(3, { args: ["--max-online", "2"] });
     const clients: ChatClient[] = [];
     try {
       const users = [...ACCOUNTS.keys()];
@@ -101,7 +101,7 @@ engineTest(
       clients.push(again);
     } finally {
       await Promise.all(clients.map((client) => client.close()));
-      await stopServers(servers);
+      await stop(servers);
     }
   },
 );
@@ -110,7 +110,7 @@ engineTest(
   POSTGRES_MISSING,
   "a killed server's users may log in elsewhere once its lease has run out",
   async () => {
-    const servers = await spawnCluster(2, ["--cluster-lease", "2"]);
+    const servers = await cluster(2, { args: ["--cluster-lease", "2"] });
     const [a, b] = servers;
     const clients: ChatClient[] = [];
     try {
@@ -123,7 +123,7 @@ engineTest(
       clients.push(await loginOnceFree(b.port, "ann", 15_000));
     } finally {
       await Promise.all(clients.map((client) => client.close()));
-      await stopServers([b]);
+      await stop([b]);
       try {
         a.kill("SIGKILL"); // when the test failed before it did
       } catch {

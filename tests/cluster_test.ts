@@ -6,49 +6,19 @@
  */
 
 import assert from "node:assert/strict";
-import { ChatClient, type ChatEvent, type ServerHandle, tcp } from "../mod.ts";
-import { engineTest, POSTGRES_MISSING, REDIS_MISSING, startRedis } from "./engines.ts";
-import { ACCOUNTS } from "./helpers.ts";
-import { spawnCluster, startCluster, stopServers } from "./cluster_servers.ts";
-import type { ServerProcess } from "./server_process.ts";
+import { ChatClient, type ChatEvent, type ServerHandle, startServer, tcp } from "../mod.ts";
+import { cluster, member, received, startCluster, stop, until } from "./cluster_helpers.ts";
+import {
+  engineTest,
+  POSTGRES_MISSING,
+  REDIS_MISSING,
+  startPostgres,
+  startRedis,
+} from "./engines.ts";
+import { ACCOUNTS, ROOMS, TEST_SCRYPT_COST } from "./helpers.ts";
 
 /** Each poster's messages. */
 const PER_POSTER = 40;
-
-/** Servers on a new database, each a process; `bus` as --bus (PostgreSQL's NOTIFY when absent). */
-function cluster(count: number, bus?: string): Promise<ServerProcess[]> {
-  return spawnCluster(count, ["--msg-rate", "0", ...(bus ? ["--bus", bus] : [])]);
-}
-
-const stop = stopServers;
-
-/** A user logged in on the server at `port`, in the lobby, taking pushed events. */
-async function member(port: number, user: string): Promise<ChatClient> {
-  const client = await ChatClient.connect(tcp({ port }));
-  await client.login(user, ACCOUNTS.get(user)!, { push: true });
-  await client.join("lobby");
-  return client;
-}
-
-/** The ids of the messages pushed to a client, in arrival order, as they come. */
-function received(client: ChatClient): number[] {
-  const ids: number[] = [];
-  (async () => {
-    for await (const event of client.events()) {
-      if (event.type === "message" && event.room === "lobby") ids.push(event.id);
-    }
-  })();
-  return ids;
-}
-
-/** Waits until `condition` holds, for up to `ms`. */
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Every member got every acknowledged message of the others once, in the room's order. */
 async function checkDelivery(
@@ -99,7 +69,7 @@ engineTest(
   "with Redis as the bus, killing and restarting Redis loses and repeats no acknowledged message",
   async () => {
     const redis = await startRedis();
-    const servers = await cluster(3, `redis://127.0.0.1:${redis.port}`);
+    const servers = await cluster(3, { bus: `redis://127.0.0.1:${redis.port}` });
     const users = ["ann", "bob", "carol"];
     const members = await Promise.all(users.map((user, i) => member(servers[i].port, user)));
     try {

@@ -165,3 +165,44 @@ engineTest(
     await store.close();
   },
 );
+
+engineTest(
+  POSTGRES_MISSING,
+  "messagesAfter answers after the posts under way meanwhile, so a server fills no gap with its own post before it was delivered",
+  async () => {
+    const { store } = await newStore();
+    for (let round = 1; round <= 5; round++) {
+      let answered = false;
+      const posted = store.appendMessage(message(round, "lobby")).then(() => answered = true);
+      const after = await store.messagesAfter("room", "lobby", round - 1, 10);
+      assert.equal(answered, true, "the post was answered first");
+      assert.ok(after.length <= 1 && (after[0]?.seq ?? round) === round);
+      await posted;
+    }
+    await store.close();
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
+  "with ids from the database, a room's ids increase in its sequence order whichever store posted",
+  async () => {
+    const { store: first, url } = await newStore();
+    await first.close();
+    const stores = await Promise.all(
+      [0, 1, 2].map(() => PostgresStore.open(url, { assignIds: true })),
+    );
+    await Promise.all(stores.map(async (store, s) => {
+      for (let i = 0; i < 100; i++) {
+        await Promise.all([0, 1].map((k) => store.appendMessage(message(0, ROOMS[k]))));
+        if (i % 10 === s) await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    }));
+    for (const room of ROOMS.slice(0, 2)) {
+      const ids = (await stores[0].messagesAfter("room", room, 0, 1000)).map((m) => m.id);
+      assert.equal(ids.length, 300);
+      assert.deepEqual(ids, [...ids].sort((a, b) => a - b), room);
+    }
+    await Promise.all(stores.map((store) => store.close()));
+  },
+);

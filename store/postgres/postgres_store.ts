@@ -162,6 +162,10 @@ export class PostgresStore implements ChatStore {
     this.#next();
   };
   #batches = 0;
+  /** Batches answered so far. */
+  #answered = 0;
+  /** Readers waiting until `#answered` reaches a batch number. */
+  #answerWaiters: { batch: number; wake(): void }[] = [];
   #unresolved: Unresolved[] = [];
   #outcomeTimer: ReturnType<typeof setTimeout> | null = null;
   #closed: StoreError | null = null;
@@ -309,7 +313,10 @@ export class PostgresStore implements ChatStore {
    * sequence numbers above `afterSeq`, in sequence order (what a server
    * fetches to fill a gap in what it delivered), each with the users it
    * mentions, as announced. Empty for a room that does not exist. Reads
-   * what is committed, beside the writes.
+   * what is committed, beside the writes, and answers once the writes under
+   * way by then have been answered: a message this server committed is then
+   * already delivered here (its sender left out), never found first as a gap
+   * to fill (and given to its sender too).
    */
   async messagesAfter(
     kind: RoomKind,
@@ -318,8 +325,9 @@ export class PostgresStore implements ChatStore {
     limit: number,
   ): Promise<SequencedMessage[]> {
     if (this.#closed) throw this.#closed;
+    let rows;
     try {
-      const rows = await this.#searcher.unsafe<
+      rows = await this.#searcher.unsafe<
         {
           id: number;
           seq: number;
@@ -338,15 +346,16 @@ export class PostgresStore implements ChatStore {
         [kind, room, afterSeq, limit],
         { prepare: true },
       );
-      return rows.map(({ mentions, ...row }) => ({
-        ...row,
-        kind,
-        room,
-        ...(mentions.length > 0 ? { mentions } : {}),
-      }));
     } catch (error) {
       throw this.#storeError(error);
     }
+    await this.#writesAnswered();
+    return rows.map(({ mentions, ...row }) => ({
+      ...row,
+      kind,
+      room,
+      ...(mentions.length > 0 ? { mentions } : {}),
+    }));
   }
 
   /**
@@ -408,6 +417,13 @@ export class PostgresStore implements ChatStore {
     });
   }
 
+  /** Resolves once the batches running or queued now have been answered. */
+  #writesAnswered(): Promise<void> {
+    const batch = this.#batches + Math.ceil(this.#queue.length / this.#maxBatch);
+    if (this.#answered >= batch) return Promise.resolve();
+    return new Promise((wake) => this.#answerWaiters.push({ batch, wake }));
+  }
+
   #next(): void {
     if (this.#running) return;
     if (this.#queue.length === 0) {
@@ -424,6 +440,14 @@ export class PostgresStore implements ChatStore {
     if (this.batchSizes.length > 1000) this.batchSizes.splice(0, 500);
     this.#runBatch(batch).finally(() => {
       this.#running = false;
+      this.#answered++;
+      if (this.#answerWaiters.length > 0) {
+        this.#answerWaiters = this.#answerWaiters.filter((waiter) => {
+          if (waiter.batch > this.#answered) return true;
+          waiter.wake();
+          return false;
+        });
+      }
       this.#next();
     });
   }
@@ -459,7 +483,10 @@ export class PostgresStore implements ChatStore {
    * Runs the batch's operations in one transaction: all at once, and if
    * one fails, again each in a savepoint of its own, so that it fails
    * alone. Returns false when the COMMIT's outcome is not known (the batch
-   * is left unresolved). Throws when nothing was committed.
+   * is left unresolved). Throws when nothing was committed. The BEGIN is
+   * answered before anything else is sent: the package holds what is sent
+   * while it connects apart from the connection, and sends it on the next
+   * one (outside any transaction) when that connection fails.
    */
   async #transaction(
     batch: Queued[],
@@ -477,7 +504,6 @@ export class PostgresStore implements ChatStore {
         xid = await this.#begin(false);
         await this.#performEach(batch, values, errors);
       }
-      if (this.#announce) await this.#notify(this.#announce, batch, values, errors);
     } catch (error) {
       // a connection still open must not stay in this transaction
       await this.#writer.unsafe("ROLLBACK").catch(() => {});
@@ -512,26 +538,6 @@ export class PostgresStore implements ChatStore {
       if (!retry || isStatementError(error)) throw error;
       return this.#begin(false);
     }
-  }
-
-  /** NOTIFYs the messages the batch stored, in its transaction. */
-  async #notify(
-    announce: NonNullable<PostgresStoreOptions["announce"]>,
-    batch: Queued[],
-    values: unknown[],
-    errors: (Error | undefined)[],
-  ): Promise<void> {
-    const stored: SequencedMessage[] = [];
-    batch.forEach((queued, i) => {
-      if (queued.op !== "appendMessage" || errors[i] !== undefined) return;
-      const { id, seq } = values[i] as StoredMessage;
-      stored.push({ ...(queued.args[0] as MessageRecord), id, seq });
-    });
-    if (stored.length === 0) return;
-    await this.#query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [
-      announce.channel,
-      announce.payloads(stored),
-    ]);
   }
 
   #committed(): void {
@@ -982,9 +988,12 @@ export class PostgresStore implements ChatStore {
    * id order and numbering each room's messages on from its `last_seq`
    * (and with `assignIds`, taking their ids from the sequence then). The
    * same statement stores whom they mention and moves each sender's read
-   * position up to their latest message. The id and sequence number of
-   * each message, in order; undefined for a message whose room does not
-   * exist.
+   * position up to their latest message; with `announce`, NOTIFYs them in
+   * the same transaction, sent with the rows (one round trip). The ids are
+   * asked for only once the locks are answered: sent with them, some were
+   * taken before the locks (a room's ids then did not always rise with its
+   * sequence). The id and sequence number of each message, in order;
+   * undefined for a message whose room does not exist.
    */
   async #appendMessages(
     messages: readonly MessageRecord[],
@@ -1002,6 +1011,7 @@ export class PostgresStore implements ChatStore {
     const found = new Map(rooms.map((r) => [roomKey(r.kind, r.name), r]));
     const stored: (StoredMessage | undefined)[] = new Array(messages.length).fill(undefined);
     const given = this.#assignIds ? await this.#newIds(messages, found) : null;
+    const announced: SequencedMessage[] = [];
     const ids: number[] = [];
     const roomIds: number[] = [];
     const seqs: number[] = [];
@@ -1018,6 +1028,7 @@ export class PostgresStore implements ChatStore {
       const seq = ++room.last;
       const id = given === null ? message.id : given[ids.length];
       stored[k] = { id, seq };
+      if (this.#announce) announced.push({ ...message, id, seq });
       ids.push(id);
       roomIds.push(room.id);
       seqs.push(seq);
@@ -1033,39 +1044,47 @@ export class PostgresStore implements ChatStore {
       }
     }
     if (ids.length === 0) return stored;
-    await this.#query(
-      `WITH numbered AS (
-         UPDATE rooms SET last_seq = n.last
-         FROM unnest($7::int8[], $8::int8[]) AS n(id, last) WHERE rooms.id = n.id),
-       mentioned AS (
-         INSERT INTO mentions ("user", room_id, message_id, nth)
-         SELECT * FROM unnest($9::text[], $10::int8[], $11::int8[], $12::int2[])
-         ON CONFLICT DO NOTHING),
-       read AS (
-         UPDATE memberships SET read_up_to = p.id
-         FROM (SELECT sender, room_id, max(id) AS id
-           FROM unnest($4::text[], $2::int8[], $1::int8[]) AS p(sender, room_id, id)
-           GROUP BY sender, room_id) AS p
-         WHERE memberships."user" = p.sender AND memberships.room_id = p.room_id
-           AND memberships.read_up_to < p.id)
-       INSERT INTO messages (id, room_id, seq, sender, time, content)
-       SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[],
-         $6::text[])`,
-      [
-        ids,
-        roomIds,
-        seqs,
-        senders,
-        times,
-        contents,
-        rooms.map((r) => r.id),
-        rooms.map((r) => r.last),
-        mentioned,
-        mentionRooms,
-        mentionIds,
-        mentionNths,
-      ],
-    );
+    await Promise.all([
+      this.#query(
+        `WITH numbered AS (
+           UPDATE rooms SET last_seq = n.last
+           FROM unnest($7::int8[], $8::int8[]) AS n(id, last) WHERE rooms.id = n.id),
+         mentioned AS (
+           INSERT INTO mentions ("user", room_id, message_id, nth)
+           SELECT * FROM unnest($9::text[], $10::int8[], $11::int8[], $12::int2[])
+           ON CONFLICT DO NOTHING),
+         read AS (
+           UPDATE memberships SET read_up_to = p.id
+           FROM (SELECT sender, room_id, max(id) AS id
+             FROM unnest($4::text[], $2::int8[], $1::int8[]) AS p(sender, room_id, id)
+             GROUP BY sender, room_id) AS p
+           WHERE memberships."user" = p.sender AND memberships.room_id = p.room_id
+             AND memberships.read_up_to < p.id)
+         INSERT INTO messages (id, room_id, seq, sender, time, content)
+         SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[],
+           $6::text[])`,
+        [
+          ids,
+          roomIds,
+          seqs,
+          senders,
+          times,
+          contents,
+          rooms.map((r) => r.id),
+          rooms.map((r) => r.last),
+          mentioned,
+          mentionRooms,
+          mentionIds,
+          mentionNths,
+        ],
+      ),
+      this.#announce
+        ? this.#query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [
+          this.#announce.channel,
+          this.#announce.payloads(announced),
+        ])
+        : null,
+    ]);
     return stored;
   }
 

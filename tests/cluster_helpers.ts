@@ -1,0 +1,116 @@
+/**
+ * What the cluster tests share: servers as processes (or in this process,
+ * with their consoles) on one new database of the test module's private
+ * PostgreSQL, members of the lobby that
+ * record the messages pushed to them, and checks of what was stored and
+ * delivered.
+ * @module
+ */
+
+import {
+  ChatClient,
+  type ServerHandle,
+  type ServerOptions,
+  startServer,
+  tcp,
+  type Transport,
+} from "../mod.ts";
+import { START_POSTGRES_FLAGS, startPostgres } from "./engines.ts";
+import { ACCOUNTS, ROOMS, TEST_SCRYPT_COST } from "./helpers.ts";
+import { type ServerProcess, spawnServer } from "./server_process.ts";
+import { TcpProxy } from "./tcp_proxy.ts";
+
+/**
+ * Servers on a new database, each a process; `bus` as --bus (PostgreSQL's
+ * NOTIFY when absent); with `http`, each serves WebSocket too; `args`: more
+ * flags for each.
+ */
+export async function cluster(
+  count: number,
+  options: { bus?: string; http?: boolean; args?: string[] } = {},
+): Promise<ServerProcess[]> {
+  const url = await (await startPostgres()).createDatabase();
+  const args = ["--db", url, "--scrypt-cost", String(TEST_SCRYPT_COST), "--msg-rate", "0"];
+  if (options.bus) args.push("--bus", options.bus);
+  args.push(...options.args ?? []);
+  // one after the other: the first creates the schema and imports the globals
+  const servers: ServerProcess[] = [];
+  for (let i = 0; i < count; i++) {
+    servers.push(
+      await spawnServer(args, { denoFlags: START_POSTGRES_FLAGS, http: options.http }),
+    );
+  }
+  return servers;
+}
+
+/** Stops the servers (SIGTERM) and waits for them to exit. */
+export async function stop(servers: ServerProcess[]): Promise<void> {
+  for (const server of servers) {
+    try {
+      server.kill("SIGTERM");
+    } catch {
+      // already gone (killed by the test)
+    }
+  }
+  await Promise.all(servers.map((server) => server.exited));
+}
+
+/** A user logged in on the server at `port` (or through `transport`), in the lobby, push on. */
+export async function member(
+  to: number | Promise<Transport>,
+  user: string,
+): Promise<ChatClient> {
+  const client = await ChatClient.connect(typeof to === "number" ? tcp({ port: to }) : to);
+  await client.login(user, ACCOUNTS.get(user)!, { push: true });
+  await client.join("lobby");
+  return client;
+}
+
+/** The ids of the lobby messages pushed to a client, in arrival order, as they come. */
+export function received(client: ChatClient): number[] {
+  const ids: number[] = [];
+  (async () => {
+    for await (const event of client.events()) {
+      if (event.type === "message" && event.room === "lobby") ids.push(event.id);
+    }
+  })();
+  return ids;
+}
+
+/** Waits until `condition` holds, for up to `ms`. */
+export async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * `count` servers in this process, with `options` more each; with
+ * `proxyFirst`, the first reaches PostgreSQL through a proxy (to cut it off).
+ */
+export async function startCluster(
+  count: number,
+  options: ServerOptions & { proxyFirst?: boolean } = {},
+): Promise<{ servers: ServerHandle[]; proxy: TcpProxy | null }> {
+  const { proxyFirst, ...more } = options;
+  const url = await (await startPostgres()).createDatabase();
+  const port = Number(new URL(url).port);
+  const proxy = proxyFirst ? TcpProxy.start(port) : null;
+  const servers: ServerHandle[] = [];
+  for (let i = 0; i < count; i++) {
+    servers.push(
+      await startServer({
+        host: "127.0.0.1",
+        port: 0,
+        db: i === 0 && proxy ? url.replace(`:${port}/`, `:${proxy.port}/`) : url,
+        scryptCost: TEST_SCRYPT_COST,
+        globals: { accounts: new Map(ACCOUNTS), rooms: ROOMS },
+        log: () => {},
+        ...more,
+      }),
+    );
+  }
+  return { servers, proxy };
+}
