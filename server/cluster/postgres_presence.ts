@@ -59,6 +59,8 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
   #closed = false;
   /** Releases that failed (the database away), by user: tried again at each renewal. */
   readonly #unreleased = new Map<string, number>();
+  /** The names this server claimed, with the session that holds each (to claim them again). */
+  readonly #holding = new Map<string, { session: Session; push: boolean }>();
 
   private constructor(sql: Sql, options: PostgresPresenceOptions) {
     this.#sql = sql;
@@ -94,6 +96,7 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
     const [{ answer }] = await this.#sql<{ answer: string }[]>`
       SELECT claptrap_claim(${user}, ${node}, ${session.id}, ${session.sink.address}, ${push},
         ${maxOnline}, ${replace}) AS answer`;
+    if (answer === "OK" || answer === "TAKEN") this.#holding.set(user, { session, push });
     switch (answer) {
       case "OK":
       case "ALREADY_ONLINE":
@@ -108,6 +111,7 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
   }
 
   release(user: string, session: Session): void {
+    if (this.#holding.get(user)?.session === session) this.#holding.delete(user);
     this.#release(user, session.id);
   }
 
@@ -212,7 +216,8 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
       const [{ taken }] = await this.#sql<{ taken: string[] | null }[]>`
         SELECT claptrap_renew(${node}, ${leaseMs}) AS taken`;
       if (this.#closed || !this.#leased) return;
-      if (taken === null) return this.#lose("the lease ran out");
+      // gone while this server kept it in time: crash recovery emptied the tables
+      if (taken === null) return await this.#retake();
       this.#keepUntil(sentAt);
       const unreleased = [...this.#unreleased];
       this.#unreleased.clear();
@@ -220,6 +225,30 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
       for (const user of taken) this.#sessions?.close(user, REPLACED_ELSEWHERE);
     } catch (error) {
       log(`cluster-lease renew-failed ${(error as Error).message}`);
+    }
+  }
+
+  /**
+   * Takes a new lease after the database lost this server's while it was
+   * kept in time (crash recovery empties unlogged tables), and claims the
+   * names held here again; a session whose name someone else took
+   * meanwhile is closed.
+   */
+  async #retake(): Promise<void> {
+    const { node, leaseMs, maxOnline, log } = this.#options;
+    const sentAt = performance.now();
+    await this.#sql`SELECT claptrap_register(${node}, ${leaseMs})`;
+    this.#keepUntil(sentAt);
+    this.#unreleased.clear(); // a new lease holds no name
+    log(`cluster-lease retaken node=${node} names=${this.#holding.size}`);
+    for (const [user, { session, push }] of [...this.#holding]) {
+      const [{ answer }] = await this.#sql<{ answer: string }[]>`
+        SELECT claptrap_claim(${user}, ${node}, ${session.id}, ${session.sink.address}, ${push},
+          ${maxOnline}, ${false}) AS answer`;
+      if (answer !== "OK") {
+        this.#holding.delete(user);
+        this.#sessions?.close(user, LEASE_LOST);
+      }
     }
   }
 
@@ -239,6 +268,7 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
     if (!this.#leased || this.#closed) return;
     this.#leased = false;
     this.#unreleased.clear(); // a new lease holds no name
+    this.#holding.clear();
     if (this.#watchdog !== null) clearTimeout(this.#watchdog);
     this.#watchdog = null;
     this.#options.log(`cluster-lease lost node=${this.#options.node}: ${why}; closing sessions`);
