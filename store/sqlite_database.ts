@@ -510,13 +510,20 @@ export class SqliteDatabase {
     const mention = this.#statement(
       "INSERT OR IGNORE INTO mentions (user, room_id, message_id) VALUES (?, ?, ?)",
     );
+    // each sender's read position moves once per room, to their latest message of the batch
+    const latest = new Map<number, Map<string, number>>();
     for (const message of messages) {
       const roomId = this.#roomId(message.kind, message.room);
-      read.run(message.id, message.sender, roomId, message.id);
+      let senders = latest.get(roomId);
+      if (senders === undefined) latest.set(roomId, senders = new Map());
+      if ((senders.get(message.sender) ?? 0) < message.id) senders.set(message.sender, message.id);
       if (message.mentions) {
         for (const user of message.mentions) mention.run(user, roomId, message.id);
       }
       this.#backlog.add(message.id, message.content.length);
+    }
+    for (const [roomId, senders] of latest) {
+      for (const [sender, id] of senders) read.run(id, sender, roomId, id);
     }
     if (this.#ioErrorAtCommitOf !== undefined) {
       this.#ioErrorArmed ||= messages.some((m) => m.content === this.#ioErrorAtCommitOf);

@@ -6,16 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import { ChatClient, type ChatEvent, type ServerHandle, startServer, tcp } from "../mod.ts";
+import { ChatClient, type ChatEvent, type ServerHandle, tcp } from "../mod.ts";
 import { cluster, member, received, startCluster, stop, until } from "./cluster_helpers.ts";
-import {
-  engineTest,
-  POSTGRES_MISSING,
-  REDIS_MISSING,
-  startPostgres,
-  startRedis,
-} from "./engines.ts";
-import { ACCOUNTS, ROOMS, TEST_SCRYPT_COST } from "./helpers.ts";
+import { engineTest, POSTGRES_MISSING, REDIS_MISSING, startRedis } from "./engines.ts";
+import { ACCOUNTS } from "./helpers.ts";
 
 /** Each poster's messages. */
 const PER_POSTER = 40;
