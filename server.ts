@@ -14,6 +14,9 @@ import { HttpListenError } from "./server/http/http_server.ts";
 import { SamplePasswordsError } from "./server/sample_accounts.ts";
 import { ListenError, type ServerHandle, startServer, TlsConfigError } from "./server/server.ts";
 
+/** How long a shutdown may take beyond the drain timeout before the process exits anyway. */
+const SHUTDOWN_SLACK_MS = 15_000;
+
 function fail(message: string): never {
   console.error(`claptrap: ${message}`);
   Deno.exit(2);
@@ -153,7 +156,15 @@ async function main(args: string[]): Promise<void> {
     }
     fail(`cannot listen on ${options.host}:${options.port}: ${(error as Error).message}`);
   }
-  const stop = () => server.close();
+  const stop = () => {
+    // bounded: a store or bus that never answers its close must not keep the process alive
+    const limitMs = options.closeGraceMs + SHUTDOWN_SLACK_MS;
+    setTimeout(() => {
+      console.error(`shutdown did not finish within ${limitMs / 1000} s; exiting`);
+      Deno.exit(1);
+    }, limitMs);
+    return server.close();
+  };
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   if (options.console && Deno.stdin.isTerminal()) runConsole(server);

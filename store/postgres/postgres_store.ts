@@ -510,6 +510,13 @@ export class PostgresStore implements ChatStore {
       throw error;
     }
     try {
+      // fails unless the connection is still in this transaction: after a lost connection the
+      // driver goes on on a new one, where COMMIT would only warn (not pipelined with the
+      // COMMIT: statements sent while the driver reconnects wait for PostgreSQL to come back)
+      await this.#writer.unsafe(
+        "SELECT 1 / coalesce(pg_current_xact_id_if_assigned()::text = $1, false)::int",
+        [xid],
+      );
       await this.#writer.unsafe("COMMIT");
     } catch (error) {
       if (isStatementError(error)) throw error; // refused: rolled back
