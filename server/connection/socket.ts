@@ -93,3 +93,9 @@ export function closeQuietly(conn: Deno.Conn): void {
     // closed already, by the peer or by us
   }
 }
+
+/** The peer's address of a TCP connection as logs and sessions show it, `host:port`. */
+export function remoteAddress(conn: Deno.Conn): string {
+  const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
+  return `${hostname}:${port}`;
+}

@@ -15,7 +15,7 @@ import type { RequestHead } from "./http_request.ts";
 import { type StaticFiles, textResponse } from "./static_files.ts";
 import type { ServedConnection } from "../connection/connection.ts";
 import type { LivenessRules } from "../connection/liveness.ts";
-import { closeQuietly } from "../connection/socket.ts";
+import { closeQuietly, remoteAddress } from "../connection/socket.ts";
 import { acceptKey } from "./websocket_frames.ts";
 
 /** The path of the WebSocket endpoint. */
@@ -292,8 +292,7 @@ export class HttpServer {
 
   async #serve(served: Served): Promise<void> {
     const { conn } = served;
-    const remote = conn.remoteAddr as Deno.NetAddr;
-    const address = `${remote.hostname}:${remote.port}`;
+    const address = remoteAddress(conn);
     let pending: Uint8Array = new Uint8Array(0);
     while (!this.#closing) {
       const read = await this.#readHead(conn, pending);

@@ -25,6 +25,7 @@ import {
 } from "../../listeners/adapter_listener.ts";
 import { serverDefault } from "../../options.ts";
 import { storeSafe } from "../store_safe.ts";
+import { remoteAddress } from "../../connection/socket.ts";
 
 /** The name the server speaks as, first in every user list; no guest may take it. */
 export const HOST = "Host";
@@ -220,13 +221,12 @@ export class ChatroomWire implements Wire<Uint8Array> {
 
 /** A Multi-Client Chatroom client's connection. */
 function chatroomConnection(conn: Deno.Conn, context: ListenerContext): Connection<Uint8Array> {
-  const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
   const room = context.options.chatroomRoom ?? serverDefault("chatroomRoom");
   return new Connection(conn, {
     chat: context.chat,
     limits: context.limits,
     log: context.log,
-    address: `${hostname}:${port}`,
+    address: remoteAddress(conn),
     wire: (link) => new ChatroomWire(link, context.chat, room, context.log),
     via: " via=chatroom",
     endReason: "connection closed by client",

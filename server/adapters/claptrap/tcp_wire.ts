@@ -22,7 +22,7 @@ import {
 import { encodingOnce } from "../../connection/event_encoding.ts";
 import type { Answered } from "../../connection/request_queue.ts";
 import { placeBytes } from "../../connection/send_queue.ts";
-import { closeQuietly } from "../../connection/socket.ts";
+import { closeQuietly, remoteAddress } from "../../connection/socket.ts";
 import { ClaptrapWire } from "./claptrap_wire.ts";
 import { badRequest, type ClaptrapContext, isBarrier } from "./dispatcher.ts";
 import { closeMessage, encoding21, eventMessage, pingMessage } from "./event_messages.ts";
@@ -111,12 +111,11 @@ export function claptrapTcpConnection(
   context: ClaptrapContext,
   limits: ConnectionLimits,
 ): Connection<TcpAnswer> {
-  const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
   return new Connection(conn, {
     chat: context.chat,
     limits,
     log: context.log,
-    address: `${hostname}:${port}`,
+    address: remoteAddress(conn),
     wire: (link) => new ClaptrapTcpWire(link, context, limits.maxFrameSize),
     endReason: "connection closed by client",
   });

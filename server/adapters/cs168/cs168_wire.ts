@@ -16,7 +16,7 @@ import type { Outcome } from "../../../core/outcome.ts";
 import { Connection, type Link, type Wire } from "../../connection/connection.ts";
 import { encodingOnce } from "../../connection/event_encoding.ts";
 import { pieceEnd, placeBytes } from "../../connection/send_queue.ts";
-import { closeQuietly } from "../../connection/socket.ts";
+import { closeQuietly, remoteAddress } from "../../connection/socket.ts";
 import type { AdapterListener, ListenerContext } from "../../listeners/adapter_listener.ts";
 import { storeSafe } from "../store_safe.ts";
 
@@ -254,12 +254,11 @@ export class Cs168Wire implements Wire<Uint8Array> {
 
 /** A CS168 client's connection. */
 function cs168Connection(conn: Deno.Conn, context: ListenerContext): Connection<Uint8Array> {
-  const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
   return new Connection(conn, {
     chat: context.chat,
     limits: context.limits,
     log: context.log,
-    address: `${hostname}:${port}`,
+    address: remoteAddress(conn),
     wire: (link) => new Cs168Wire(link, context.chat, context.log),
     via: " via=cs168",
     endReason: "connection closed by client",

@@ -30,7 +30,7 @@ import {
 import { encodingOnce } from "../../connection/event_encoding.ts";
 import type { AdapterListener } from "../../listeners/adapter_listener.ts";
 import { placeBytes, type PlacedBytes } from "../../connection/send_queue.ts";
-import { closeQuietly } from "../../connection/socket.ts";
+import { closeQuietly, remoteAddress } from "../../connection/socket.ts";
 import { eventPdu, noticePdu, removedPdu } from "./event_pdus.ts";
 import { answerRequest, type Cs544Answer, type Cs544Client, VERSION_MISMATCH } from "./requests.ts";
 
@@ -138,12 +138,11 @@ export function cs544Connection(
   context: { chat: Chat; log: (line: string) => void },
   limits: ConnectionLimits,
 ): Connection<Cs544Answer> {
-  const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
   return new Connection(conn, {
     chat: context.chat,
     limits,
     log: context.log,
-    address: `${hostname}:${port}`,
+    address: remoteAddress(conn),
     wire: (link) => new Cs544Wire(link, context.chat, limits.maxFrameSize),
     via: " via=cs544",
     endReason: "connection closed by client",

@@ -35,6 +35,7 @@ import {
   icsNotice,
   NO_REPLY,
 } from "./ics_requests.ts";
+import { remoteAddress } from "../../connection/socket.ts";
 
 /** What the client makes of a frame that starts or joins a chat. */
 function connectRequest(from: string): Uint8Array {
@@ -160,12 +161,11 @@ export function icsConnection(
   context: IcsContext,
   limits: ConnectionLimits,
 ): Connection<IcsAnswer> {
-  const { hostname, port } = conn.remoteAddr as Deno.NetAddr;
   return new Connection(conn, {
     chat: context.chat,
     limits,
     log: context.log,
-    address: `${hostname}:${port}`,
+    address: remoteAddress(conn),
     wire: (link) => new IcsWire(link, context, limits.maxFrameSize),
     via: " via=ics",
     endReason: "connection closed by client",
