@@ -138,6 +138,11 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 /** Sets a parameter as own data, so that a name like `__proto__` is kept. */
 function setParam(params: Record<string, string>, name: string, value: string): void {
+  // defining a property turns the object into a slow dictionary: only for the one name that needs it
+  if (name !== "__proto__") {
+    params[name] = value;
+    return;
+  }
   Object.defineProperty(params, name, {
     value,
     enumerable: true,

@@ -1194,6 +1194,10 @@ function isObject(value) {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 function setParam(params, name, value) {
+  if (name !== "__proto__") {
+    params[name] = value;
+    return;
+  }
   Object.defineProperty(params, name, {
     value,
     enumerable: true,
