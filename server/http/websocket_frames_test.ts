@@ -59,10 +59,13 @@ Deno.test("close frames: the code and reason are read, bad ones are faults", () 
 });
 
 Deno.test("server frames are unmasked, with the shortest length form; close reasons are cut whole", () => {
-  assert.deepEqual(encodeTextFrame("hé", 3), new Uint8Array([0x81, 3, 0x68, 0xc3, 0xa9]));
-  const medium = encodeTextFrame("x".repeat(300), 300);
+  assert.deepEqual(encodeTextFrame("hé"), new Uint8Array([0x81, 3, 0x68, 0xc3, 0xa9]));
+  const [first, second] = [encodeTextFrame("a"), encodeTextFrame("b")];
+  assert.equal(first.buffer, second.buffer, "small frames share the byte slab");
+  assert.equal(second.byteOffset, first.byteOffset + first.length, "and follow each other in it");
+  const medium = encodeTextFrame("x".repeat(300));
   assert.deepEqual([...medium.subarray(0, 4)], [0x81, 126, 1, 44]);
-  const long = encodeTextFrame("x".repeat(70_000), 70_000);
+  const long = encodeTextFrame("x".repeat(70_000));
   assert.deepEqual([...long.subarray(0, 10)], [0x81, 127, 0, 0, 0, 0, 0, 1, 0x11, 0x70]);
   const close = encodeCloseFrame(1001, "é".repeat(100));
   assert.equal(close[1], 2 + 122, "61 two-byte characters, not half of one");

@@ -10,7 +10,7 @@
 
 import type { ChatEvent } from "../../../core/events.ts";
 import { messageToJson, parseJsonMessage } from "../../../protocol/json_mapping.ts";
-import { type Message, utf8Length } from "../../../protocol/message.ts";
+import type { Message } from "../../../protocol/message.ts";
 import {
   Connection,
   type ConnectionLimits,
@@ -34,8 +34,7 @@ import { closeMessage, encoding21, eventMessage, pingMessage } from "../claptrap
 
 /** A JSON message as one text frame. */
 function textFrame(message: Message): Uint8Array {
-  const text = messageToJson(message);
-  return encodeTextFrame(text, utf8Length(text));
+  return encodeTextFrame(messageToJson(message));
 }
 
 /** Each event object is encoded once, as a whole frame, however many connections it goes to. */
