@@ -170,7 +170,7 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   /** Requests not answered yet, counted when the wire holds events. */
   #unanswered = 0;
   /** Events waiting for the answers, with their bytes; bytes counted against the send queue. */
-  #held: { event: ChatEvent; bytes: PlacedBytes }[] = [];
+  #held: { event: ChatEvent; bytes: PlacedBytes }[] | null = null;
   #heldBytes = 0;
   /** The answer to lost framing, after which the connection closes; and what follows it. */
   #lastWords: { answer: Answer; reason: string; farewell: Uint8Array | undefined } | null = null;
@@ -255,7 +255,7 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
     if (this.#heldBytes + this.#queue.queuedBytes > this.#limits.sendQueueBytes) {
       return this.#sendQueueExceeded();
     }
-    this.#held.push({ event, bytes });
+    (this.#held ??= []).push({ event, bytes });
   }
 
   /** Sends an event unless the wire's screen stops it; `bytes` when encoded already. */
@@ -274,8 +274,8 @@ export class Connection<Answer> implements SessionSink, Link<Answer>, ServedConn
   #answered(): void {
     if (!this.#wire.holdsEvents || --this.#unanswered > 0) return;
     const held = this.#held;
-    if (held.length === 0) return;
-    this.#held = [];
+    if (held === null) return;
+    this.#held = null;
     this.#heldBytes = 0;
     for (const { event, bytes } of held) {
       if (this.#closeReason !== null) return;

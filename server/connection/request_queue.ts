@@ -57,11 +57,12 @@ export const MAX_OUTSTANDING = 4096;
 export class RequestQueue<Answer = Message> {
   readonly #send: (response: Answer) => void;
   readonly #backlog: { queue: SendBacklog; watermark: number } | undefined;
-  #waiting: QueuedRequest<Answer>[] = [];
+  // the lists are null while empty: an idle connection keeps no array of its own
+  #waiting: QueuedRequest<Answer>[] | null = null;
   #blocked = false;
   /** Answers not sent yet, in request order. */
-  #outstanding: Slot<Answer>[] = [];
-  #readyWaiters: (() => void)[] = [];
+  #outstanding: Slot<Answer>[] | null = null;
+  #readyWaiters: (() => void)[] | null = null;
   /** A store read has started and its answer is not sent yet. */
   #reading = false;
   /** The store read waiting for its turn, holding back the requests after it. */
@@ -89,37 +90,50 @@ export class RequestQueue<Answer = Message> {
    * outstanding.
    */
   get busy(): boolean {
-    return this.#blocked || this.#held !== null || this.#outstanding.length >= MAX_OUTSTANDING;
+    return this.#blocked || this.#held !== null ||
+      (this.#outstanding?.length ?? 0) >= MAX_OUTSTANDING;
   }
 
   /** Resolves when {@link RequestQueue.busy} is false. */
   ready(): Promise<void> {
     if (!this.busy) return Promise.resolve();
-    return new Promise((resolve) => this.#readyWaiters.push(resolve));
+    return new Promise((resolve) => (this.#readyWaiters ??= []).push(resolve));
   }
 
   /** Adds a request; it is handled at once unless a barrier holds it back. */
   push(request: QueuedRequest<Answer>): void {
-    this.#waiting.push(request);
+    if (this.#waiting === null && !this.#blocked && this.#held === null) {
+      this.#handle(request);
+      return;
+    }
+    (this.#waiting ??= []).push(request);
     this.#pump();
   }
 
   #pump(): void {
-    while (!this.#blocked && this.#held === null && this.#waiting.length > 0) {
+    while (!this.#blocked && this.#held === null && this.#waiting !== null) {
       const request = this.#waiting.shift()!;
-      const response = request.run();
-      if (response instanceof StoreRead) {
-        this.#held = response;
-        if (!this.#startHeldRead()) return;
-      } else if (response instanceof Promise) {
-        this.#later(response, false);
-        if (request.barrier) this.#holdUntil(response);
-      } else if (this.#outstanding.length === 0) {
-        this.#send(response);
-      } else {
-        this.#outstanding.push({ response, read: false });
-      }
+      if (this.#waiting.length === 0) this.#waiting = null;
+      if (!this.#handle(request)) return;
     }
+  }
+
+  /** Runs a request and sends or keeps its answer; false when it is a read that must wait. */
+  #handle(request: QueuedRequest<Answer>): boolean {
+    const response = request.run();
+    if (response instanceof StoreRead) {
+      this.#held = response;
+      return this.#startHeldRead();
+    }
+    if (response instanceof Promise) {
+      this.#later(response, false);
+      if (request.barrier) this.#holdUntil(response);
+    } else if (this.#outstanding === null) {
+      this.#send(response);
+    } else {
+      this.#outstanding.push({ response, read: false });
+    }
+    return true;
   }
 
   /**
@@ -170,7 +184,7 @@ export class RequestQueue<Answer = Message> {
   /** Sends an answer given later once every answer before it is sent. */
   #later(response: Promise<Answer>, read: boolean): void {
     const slot: Slot<Answer> = { response: null, read };
-    this.#outstanding.push(slot);
+    (this.#outstanding ??= []).push(slot);
     response.then((message) => {
       slot.response = message;
       this.#sendReady();
@@ -179,6 +193,7 @@ export class RequestQueue<Answer = Message> {
 
   #sendReady(): void {
     const outstanding = this.#outstanding;
+    if (outstanding === null) return;
     let sent = 0;
     let readSent = false;
     while (sent < outstanding.length && outstanding[sent].response !== null) {
@@ -187,7 +202,8 @@ export class RequestQueue<Answer = Message> {
       readSent ||= slot.read;
     }
     if (sent === 0) return;
-    outstanding.splice(0, sent);
+    if (sent === outstanding.length) this.#outstanding = null;
+    else outstanding.splice(0, sent);
     if (readSent) {
       this.#reading = false;
       this.#resumeHeldRead();
@@ -196,7 +212,9 @@ export class RequestQueue<Answer = Message> {
   }
 
   #wakeIfReady(): void {
-    if (this.busy) return;
-    for (const wake of this.#readyWaiters.splice(0)) wake();
+    const waiters = this.#readyWaiters;
+    if (this.busy || waiters === null) return;
+    this.#readyWaiters = null;
+    for (const wake of waiters) wake();
   }
 }

@@ -57,7 +57,8 @@ export class SendQueue {
   readonly #limit: number;
   readonly #spacing: WriteSpacing | undefined;
   readonly #onWriteError: (error: unknown) => void;
-  #chunks: PlacedBytes[] = [];
+  // null while empty, as #drainWaiters: an idle connection keeps no array of its own
+  #chunks: PlacedBytes[] | null = null;
   /**
    * The last frames queued while they lie back to back in one buffer (as a
    * room's frames encoded in a row do in a slab): kept as the first of them
@@ -72,7 +73,7 @@ export class SendQueue {
   /** Chunks at the end of #chunks queued while writing and not copied together yet. */
   #loose = 0;
   #stopped = false;
-  #drainWaiters: (() => void)[] = [];
+  #drainWaiters: (() => void)[] | null = null;
   /** Nothing is written before this time (ms since the epoch); 0 when writes are not held. */
   #heldUntil = 0;
   /** Ends the wait for a hold early (when the queue stops). */
@@ -141,7 +142,7 @@ export class SendQueue {
 
   /** Separate buffers waiting to be written: frames, runs of them, or copies of several. */
   get heldBuffers(): number {
-    return this.#chunks.length + (this.#run === null ? 0 : 1);
+    return (this.#chunks?.length ?? 0) + (this.#run === null ? 0 : 1);
   }
 
   /** Queues the current run as one chunk. */
@@ -156,14 +157,15 @@ export class SendQueue {
       start: run.start,
       end,
     };
+    const chunks = this.#chunks ??= [];
     if (this.#spacing !== undefined) {
       // written one by one: a copy of a shared frame, not the slab it lies in, waits its turn
-      this.#chunks.push(sharesBuffer(chunk.bytes) ? placeBytes(chunk.bytes.slice()) : chunk);
+      chunks.push(sharesBuffer(chunk.bytes) ? placeBytes(chunk.bytes.slice()) : chunk);
       return;
     }
-    this.#chunks.push(chunk);
+    chunks.push(chunk);
     if (this.#writing && sharesBuffer(chunk.bytes) && ++this.#loose >= MAX_LOOSE_CHUNKS) {
-      this.#chunks.push(placeBytes(concat(this.#chunks.splice(-this.#loose))));
+      chunks.push(placeBytes(concat(chunks.splice(-this.#loose))));
       this.#loose = 0;
     }
   }
@@ -171,7 +173,7 @@ export class SendQueue {
   /** Resolves when everything queued so far is written (or the queue stopped). */
   drained(): Promise<void> {
     if (this.#bytes === 0 || this.#stopped) return Promise.resolve();
-    return new Promise((resolve) => this.#drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
   }
 
   /**
@@ -187,7 +189,7 @@ export class SendQueue {
   stop(): void {
     this.#stopped = true;
     this.#endHold?.();
-    this.#chunks = [];
+    this.#chunks = null;
     this.#run = null;
     this.#loose = 0;
     this.#bytes = 0;
@@ -197,14 +199,14 @@ export class SendQueue {
   async #flush(): Promise<void> {
     if (this.#spacing) return this.#flushSpaced(this.#spacing);
     try {
-      while ((this.#chunks.length > 0 || this.#run !== null) && !this.#stopped) {
+      while ((this.#chunks !== null || this.#run !== null) && !this.#stopped) {
         if (this.#heldUntil !== 0) {
           await this.#holdOver();
           if (this.#stopped) break;
         }
         this.#endRun();
-        const bytes = concat(this.#chunks);
-        this.#chunks = [];
+        const bytes = concat(this.#chunks!);
+        this.#chunks = null;
         this.#loose = 0;
         this.#writing = true;
         let written = 0;
@@ -229,9 +231,11 @@ export class SendQueue {
   /** Writes each frame alone, in pieces, each piece `spacing.ms` after the last. */
   async #flushSpaced(spacing: WriteSpacing): Promise<void> {
     try {
-      while ((this.#chunks.length > 0 || this.#run !== null) && !this.#stopped) {
+      while ((this.#chunks !== null || this.#run !== null) && !this.#stopped) {
         this.#endRun();
-        const frame = this.#chunks.shift()!.bytes;
+        const chunks = this.#chunks!;
+        const frame = chunks.shift()!.bytes;
+        if (chunks.length === 0) this.#chunks = null;
         for (let at = 0; at < frame.length && !this.#stopped;) {
           const end = pieceEnd(frame, at, spacing.maxBytes);
           this.#writing = true;
@@ -275,7 +279,8 @@ export class SendQueue {
   #wakeDrainWaiters(): void {
     if (this.#bytes !== 0 && !this.#stopped) return;
     const waiters = this.#drainWaiters;
-    this.#drainWaiters = [];
+    if (waiters === null) return;
+    this.#drainWaiters = null;
     for (const wake of waiters) wake();
   }
 }
