@@ -419,6 +419,8 @@ export class Chat {
       this.#presence.release(user);
     }
     if (account !== null) {
+      // the look-alike of a user online is refused as such (only guests are held in presence)
+      if (this.#presence.sessionsOf(account).length > 0) return guestOnline(user);
       return {
         status: "NAME_TAKEN",
         reason: account === user

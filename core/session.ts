@@ -37,6 +37,51 @@ export class Membership {
   }
 }
 
+/**
+ * A session's memberships by place, in the order it came into them. Most
+ * sessions are in one place; their one membership is kept without a Map
+ * (a Map costs about 250 bytes per idle connection).
+ */
+export class SessionMemberships {
+  #only: Membership | null = null;
+  #many: Map<Room, Membership> | null = null;
+
+  get size(): number {
+    return this.#many?.size ?? (this.#only === null ? 0 : 1);
+  }
+
+  has(room: Room): boolean {
+    return this.#many?.has(room) ?? this.#only?.room === room;
+  }
+
+  get(room: Room): Membership | undefined {
+    if (this.#many !== null) return this.#many.get(room);
+    return this.#only?.room === room ? this.#only : undefined;
+  }
+
+  set(room: Room, membership: Membership): void {
+    if (this.#many !== null) this.#many.set(room, membership);
+    else if (this.#only === null || this.#only.room === room) this.#only = membership;
+    else {
+      this.#many = new Map([[this.#only.room, this.#only], [room, membership]]);
+      this.#only = null;
+    }
+  }
+
+  delete(room: Room): void {
+    if (this.#many !== null) this.#many.delete(room);
+    else if (this.#only?.room === room) this.#only = null;
+  }
+
+  values(): IterableIterator<Membership> {
+    return this.#many?.values() ?? (this.#only === null ? [] : [this.#only]).values();
+  }
+
+  keys(): IterableIterator<Room> {
+    return this.#many?.keys() ?? (this.#only === null ? [] : [this.#only.room]).values();
+  }
+}
+
 let lastId = 0;
 
 /** One connection's chat state. */
@@ -64,7 +109,7 @@ export class Session {
    * The places the session is in: at most one, unless it speaks 2.1 (then
    * coming into a place leaves no other).
    */
-  readonly memberships = new Map<Room, Membership>();
+  readonly memberships = new SessionMemberships();
   /** The membership requests act on when they name no place: the one entered last. */
   current: Membership | null = null;
 
