@@ -66,6 +66,16 @@ export const NO_FLOOD_LIMITS: FloodLimits = {
 /** What {@link FloodControl.beginLogin} returns when the attempt must wait its address's turn. */
 export const LOGIN_HELD = -1;
 
+/** The per-user token buckets whose spending the servers of a cluster tell each other. */
+export type SharedBucket = "messages" | "joins";
+
+/** Tokens spent per user since they were last taken, by bucket. */
+export type Spending = Record<SharedBucket, Map<string, number>>;
+
+function tally(spent: Map<string, number>, user: string): void {
+  spent.set(user, (spent.get(user) ?? 0) + 1);
+}
+
 /** The flood-control state of one server. */
 export class FloodControl {
   readonly #messages: TokenBuckets;
@@ -76,6 +86,8 @@ export class FloodControl {
   readonly #addresses: FailureThrottle;
   /** Login attempts under way per address. */
   readonly #loginsUnderWay = new Map<string, number>();
+  /** Tokens spent here, kept only in a cluster (see {@link tallySpending}). */
+  #spent: Spending | null = null;
 
   constructor(limits: FloodLimits = DEFAULT_FLOOD_LIMITS) {
     this.#messages = new TokenBuckets(limits.messages);
@@ -89,12 +101,36 @@ export class FloodControl {
 
   /** Spends one of `user`'s message tokens: 0, or the ms until one is back. */
   messageWait(user: string, now: number): number {
-    return this.#messages.take(user, now);
+    const wait = this.#messages.take(user, now);
+    if (wait === 0 && this.#spent !== null) tally(this.#spent.messages, user);
+    return wait;
   }
 
   /** Spends one of `user`'s room-change tokens: 0, or the ms until one is back. */
   joinWait(user: string, now: number): number {
-    return this.#joins.take(user, now);
+    const wait = this.#joins.take(user, now);
+    if (wait === 0 && this.#spent !== null) tally(this.#spent.joins, user);
+    return wait;
+  }
+
+  /**
+   * From now on, counts the message and room-change tokens spent here, for
+   * {@link takeSpending} to hand to the other servers of a cluster.
+   */
+  tallySpending(): void {
+    this.#spent ??= { messages: new Map(), joins: new Map() };
+  }
+
+  /** The tokens spent here since the last call (empty maps when none were, or no tally is kept). */
+  takeSpending(): Spending {
+    const spent = this.#spent ?? { messages: new Map(), joins: new Map() };
+    if (this.#spent) this.#spent = { messages: new Map(), joins: new Map() };
+    return spent;
+  }
+
+  /** Takes `count` tokens of `user`'s bucket that were spent on another server. */
+  spentElsewhere(bucket: SharedBucket, user: string, count: number, now: number): void {
+    (bucket === "messages" ? this.#messages : this.#joins).debit(user, count, now);
   }
 
   /**
