@@ -70,7 +70,10 @@ export const LOGIN_HELD = -1;
 export type SharedBucket = "messages" | "joins";
 
 /** Tokens spent per user since they were last taken, by bucket. */
-export type Spending = Record<SharedBucket, Map<string, number>>;
+export type Spending = Record<SharedBucket, ReadonlyMap<string, number>>;
+
+/** No tokens spent. */
+const NONE: ReadonlyMap<string, number> = new Map();
 
 function tally(spent: Map<string, number>, user: string): void {
   spent.set(user, (spent.get(user) ?? 0) + 1);
@@ -86,10 +89,14 @@ export class FloodControl {
   readonly #addresses: FailureThrottle;
   /** Login attempts under way per address. */
   readonly #loginsUnderWay = new Map<string, number>();
-  /** Tokens spent here, kept only in a cluster (see {@link tallySpending}). */
-  #spent: Spending | null = null;
+  readonly #limits: FloodLimits;
+  /** Message tokens spent here, counted only in a cluster (see {@link tallySpending}). */
+  #spentMessages: Map<string, number> | null = null;
+  /** Room-change tokens spent here, likewise. */
+  #spentJoins: Map<string, number> | null = null;
 
   constructor(limits: FloodLimits = DEFAULT_FLOOD_LIMITS) {
+    this.#limits = limits;
     this.#messages = new TokenBuckets(limits.messages);
     this.#joins = new TokenBuckets(limits.joins);
     this.#registrationsPerAddress = new TokenBuckets(limits.registrationsPerAddress);
@@ -102,29 +109,32 @@ export class FloodControl {
   /** Spends one of `user`'s message tokens: 0, or the ms until one is back. */
   messageWait(user: string, now: number): number {
     const wait = this.#messages.take(user, now);
-    if (wait === 0 && this.#spent !== null) tally(this.#spent.messages, user);
+    if (wait === 0 && this.#spentMessages !== null) tally(this.#spentMessages, user);
     return wait;
   }
 
   /** Spends one of `user`'s room-change tokens: 0, or the ms until one is back. */
   joinWait(user: string, now: number): number {
     const wait = this.#joins.take(user, now);
-    if (wait === 0 && this.#spent !== null) tally(this.#spent.joins, user);
+    if (wait === 0 && this.#spentJoins !== null) tally(this.#spentJoins, user);
     return wait;
   }
 
   /**
-   * From now on, counts the message and room-change tokens spent here, for
-   * {@link takeSpending} to hand to the other servers of a cluster.
+   * From now on, counts the message and room-change tokens spent here (of
+   * the buckets that are on), for {@link takeSpending} to hand to the other
+   * servers of a cluster.
    */
   tallySpending(): void {
-    this.#spent ??= { messages: new Map(), joins: new Map() };
+    if (this.#limits.messages.perSecond > 0) this.#spentMessages ??= new Map();
+    if (this.#limits.joins.perSecond > 0) this.#spentJoins ??= new Map();
   }
 
-  /** The tokens spent here since the last call (empty maps when none were, or no tally is kept). */
+  /** The tokens spent here since the last call (none when no tally is kept). */
   takeSpending(): Spending {
-    const spent = this.#spent ?? { messages: new Map(), joins: new Map() };
-    if (this.#spent) this.#spent = { messages: new Map(), joins: new Map() };
+    const spent = { messages: this.#spentMessages ?? NONE, joins: this.#spentJoins ?? NONE };
+    if (this.#spentMessages?.size) this.#spentMessages = new Map();
+    if (this.#spentJoins?.size) this.#spentJoins = new Map();
     return spent;
   }
 
