@@ -263,7 +263,7 @@ export class Accounts {
     if (matched === null) return rateLimited(BUSY_RETRY_MS, PASSWORDS_BUSY);
     if (!matched) {
       // counted on every server before the client hears of it
-      await ended;
+      if (ended) await ended;
       const failures = this.#flood.loginFailures(key, now());
       log(
         `login-failed session=${session.id} addr=${session.sink.address} user=${

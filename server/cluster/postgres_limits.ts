@@ -41,6 +41,11 @@ function policy(p: FailurePolicy): [number, number, number, number] {
   return [Math.min(p.freeFailures, 2 ** 31 - 1), p.firstDelayMs, p.maxDelayMs, p.forgetAfterMs];
 }
 
+/** Whether a policy ever makes anyone wait (`--no-login-throttle` turns them off). */
+function throttles(p: FailurePolicy): boolean {
+  return Number.isFinite(p.freeFailures);
+}
+
 /** Shared limits in PostgreSQL. */
 export class PostgresLimits implements SharedLimits {
   readonly #sql: Sql;
@@ -66,6 +71,7 @@ export class PostgresLimits implements SharedLimits {
 
   async beginLogin(account: string, address: string, now: number): Promise<number> {
     const { loginsPerAccount, attemptsPerAddress } = this.#limits!;
+    if (!throttles(loginsPerAccount) && !throttles(attemptsPerAddress)) return 0;
     const [a, i] = [policy(loginsPerAccount), policy(attemptsPerAddress)];
     const [{ wait }] = await this.#sql<{ wait: number }[]>`
       SELECT claptrap_login_begin(${accountKey(account)}, ${addressKey(address)},
@@ -75,12 +81,15 @@ export class PostgresLimits implements SharedLimits {
   }
 
   loginEnded(account: string, address: string, end: LoginEnd, now: number): Promise<void> {
+    const { loginsPerAccount, attemptsPerAddress } = this.#limits!;
+    if (!throttles(loginsPerAccount) && !throttles(attemptsPerAddress)) return Promise.resolve();
     return this.#write(this.#sql`
       SELECT claptrap_login_end(${accountKey(account)}, ${addressKey(address)},
         ${this.#options.node}, ${end}, ${now}, ${this.#limits!.attemptsPerAddress.forgetAfterMs})`);
   }
 
   async addressWait(address: string, now: number): Promise<number> {
+    if (!throttles(this.#limits!.attemptsPerAddress)) return 0;
     const [free, first, max, forget] = policy(this.#limits!.attemptsPerAddress);
     const [{ wait }] = await this.#sql<{ wait: number }[]>`
       SELECT claptrap_failure_wait(${addressKey(address)}, ${now}, ${free}, ${first}, ${max},
@@ -89,6 +98,7 @@ export class PostgresLimits implements SharedLimits {
   }
 
   addressFailed(address: string, now: number): Promise<void> {
+    if (!throttles(this.#limits!.attemptsPerAddress)) return Promise.resolve();
     return this.#write(this.#sql`
       SELECT claptrap_failed(${addressKey(address)}, ${now},
         ${this.#limits!.attemptsPerAddress.forgetAfterMs})`);
