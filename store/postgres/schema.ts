@@ -213,6 +213,8 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // buckets per key, with when each will be full again (to sweep them).
   // The policies come with each call; an attempt takes advisory locks of
   // its account and address, so that attempts in parallel count one by one.
+  // A failure within the free ones makes no one wait, whatever the servers'
+  // clocks say.
   `CREATE UNLOGGED TABLE claptrap_failures (
      key text PRIMARY KEY,
      count integer NOT NULL,
@@ -243,9 +245,9 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    CREATE FUNCTION claptrap_failure_wait(
      p_key text, p_now bigint, p_free integer, p_first bigint, p_max bigint, p_forget bigint
    ) RETURNS bigint LANGUAGE sql STABLE AS $$
-     SELECT CASE WHEN f.count = 0 THEN 0
-       ELSE greatest(0, f.last + claptrap_delay(f.count, p_free, p_first, p_max) - p_now) END
-     FROM claptrap_failures_of(p_key, p_now, p_forget) f
+     SELECT CASE WHEN d.delay = 0 THEN 0 ELSE greatest(0, f.last + d.delay - p_now) END
+     FROM claptrap_failures_of(p_key, p_now, p_forget) f,
+       LATERAL (SELECT claptrap_delay(f.count, p_free, p_first, p_max) AS delay) d
    $$;
    CREATE FUNCTION claptrap_failed(p_key text, p_now bigint, p_forget bigint) RETURNS void
    LANGUAGE sql AS $$
