@@ -51,7 +51,7 @@ export class PostgresLimits implements SharedLimits {
   readonly #sql: Sql;
   readonly #options: PostgresLimitsOptions;
   #limits: FloodLimits | null = null;
-  #timers: ReturnType<typeof setInterval>[] = [];
+  readonly #timers: ReturnType<typeof setInterval>[] = [];
 
   /** Limits in the database at `url`, on a connection of their own (made when first needed). */
   constructor(url: string, options: PostgresLimitsOptions) {
