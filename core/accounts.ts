@@ -12,6 +12,7 @@ import { nameFormProblem, nameKey, nameProblem } from "../protocol/names.ts";
 import type { ChatStore } from "../store/store.ts";
 import { Decoys } from "./decoys.ts";
 import { type FloodControl, LOGIN_HELD } from "./limits/flood_control.ts";
+import type { LoginEnd, SharedLimits } from "./limits/shared_limits.ts";
 import { WAITING_PER_RUNNING, WorkQueue } from "./limits/work_queue.ts";
 import { BUSY_RETRY_MS, type Outcome, rateLimited } from "./outcome.ts";
 import type { PasswordScheme } from "./passwords.ts";
@@ -25,6 +26,9 @@ export const MAX_PASSWORD_LENGTH = 1024;
 
 /** The reason of a LOGIN or REGISTER refused because too many passwords wait to be checked. */
 const PASSWORDS_BUSY = "the server is busy checking passwords; try again";
+
+/** The reason of a LOGIN refused while logins of its address are checked on other servers. */
+const LOGINS_ELSEWHERE = "logins from this address are being checked; try again";
 
 /** Returns why a password is too weak for REGISTER, or null. */
 export function passwordProblem(password: string, user: string): string | null {
@@ -61,6 +65,8 @@ export interface AccountsOptions {
   passwordCosts: ReadonlyMap<number, number>;
   /** The server's flood control, which throttles failed logins and registrations. */
   flood: FloodControl;
+  /** The limits held with the other servers of a cluster, asked after `flood`; null alone. */
+  shared: SharedLimits | null;
   now: () => number;
   log: (line: string) => void;
 }
@@ -69,6 +75,7 @@ export interface AccountsOptions {
 export class Accounts {
   readonly #options: AccountsOptions;
   readonly #flood: FloodControl;
+  readonly #shared: SharedLimits | null;
   readonly #work: WorkQueue;
   readonly #decoys: Decoys;
   /** Per address, logins waiting for one under way to end. */
@@ -77,6 +84,7 @@ export class Accounts {
   constructor(options: AccountsOptions) {
     this.#options = options;
     this.#flood = options.flood;
+    this.#shared = options.shared;
     const running = options.scryptConcurrency;
     this.#work = new WorkQueue({ running, waiting: running * WAITING_PER_RUNNING });
     this.#decoys = new Decoys(options.passwordCosts, options.scryptCost);
@@ -89,11 +97,16 @@ export class Accounts {
    */
   async register(session: Session, username: string, password: string): Promise<Outcome> {
     const { now, log } = this.#options;
-    const wait = this.#flood.registerWait(session.ip, now());
+    const shared = this.#shared;
+    let wait = this.#flood.registerWait(session.ip, now());
+    if (wait === 0 && shared) wait = await shared.addressWait(session.ip, now());
     if (wait > 0) return rateLimited(wait, "too many refused registrations from this address");
     const outcome = await this.#createAccount(session.ip, username, password);
     if (outcome.status !== "OK") {
-      if (outcome.status !== "RATE_LIMITED") this.#flood.registerFailed(session.ip, now());
+      if (outcome.status !== "RATE_LIMITED") {
+        this.#flood.registerFailed(session.ip, now());
+        if (shared) await shared.addressFailed(session.ip, now());
+      }
       log(
         `register-refused session=${session.id} addr=${session.sink.address} status=${outcome.status}`,
       );
@@ -108,7 +121,7 @@ export class Accounts {
     if (problem) return { status: "INVALID_NAME", reason: problem };
     const weakness = passwordProblem(password, user);
     if (weakness) return { status: "WEAK_PASSWORD", reason: weakness };
-    const { wait, perAddress } = this.#flood.registrationWait(ip, now());
+    const { wait, perAddress } = await this.#registrationWait(ip);
     if (wait > 0) {
       return rateLimited(
         wait,
@@ -120,7 +133,7 @@ export class Accounts {
       { urgent: this.#flood.isQuiet(ip, now()) },
     );
     if (passwordHash === null) {
-      this.#flood.registrationRefused(ip, now());
+      await this.#registrationRefused(ip);
       return rateLimited(BUSY_RETRY_MS, PASSWORDS_BUSY);
     }
     const created = await store.createAccount({
@@ -131,11 +144,27 @@ export class Accounts {
       createdAt: now(),
     });
     if (!created) {
-      this.#flood.registrationRefused(ip, now());
+      await this.#registrationRefused(ip);
       return { status: "NAME_TAKEN" };
     }
     this.#options.log(`registered user=${JSON.stringify(user)}`);
     return { status: "OK" };
+  }
+
+  /** Spends the registration tokens of `ip` here and, in a cluster, the shared ones. */
+  async #registrationWait(ip: string): Promise<{ wait: number; perAddress: boolean }> {
+    const { now } = this.#options;
+    const local = this.#flood.registrationWait(ip, now());
+    if (local.wait > 0 || !this.#shared) return local;
+    const shared = await this.#shared.registrationWait(ip, now());
+    if (shared.wait > 0) this.#flood.registrationRefused(ip, now());
+    return shared;
+  }
+
+  /** Gives back the tokens {@link #registrationWait} spent. */
+  async #registrationRefused(ip: string): Promise<void> {
+    this.#flood.registrationRefused(ip, this.#options.now());
+    await this.#shared?.registrationRefused(ip, this.#options.now());
   }
 
   /**
@@ -213,21 +242,28 @@ export class Accounts {
       await this.#loginEnded(ip);
       urgent = false;
     }
-    if (wait > 0) {
+    if (wait === 0 && this.#shared) wait = await this.#sharedBegin(key, ip);
+    if (wait !== 0) {
       log(`login-throttled session=${session.id} addr=${session.sink.address}`);
+      if (wait === LOGIN_HELD) return rateLimited(BUSY_RETRY_MS, LOGINS_ELSEWHERE);
       return rateLimited(wait, "too many failed logins; wait before trying again");
     }
     let matched: boolean | null = null;
+    let ended: Promise<void> | undefined;
     try {
       matched = await matches(user, urgent);
     } finally {
-      if (matched === null) this.#flood.loginAbandoned(key, ip);
-      else if (matched) this.#flood.loginSucceeded(key, ip);
+      const end: LoginEnd = matched === null ? "abandoned" : matched ? "succeeded" : "failed";
+      if (end === "abandoned") this.#flood.loginAbandoned(key, ip);
+      else if (end === "succeeded") this.#flood.loginSucceeded(key, ip);
       else this.#flood.loginFailed(ip, now());
+      ended = this.#shared?.loginEnded(key, ip, end, now());
       this.#wakeLogins(ip);
     }
     if (matched === null) return rateLimited(BUSY_RETRY_MS, PASSWORDS_BUSY);
     if (!matched) {
+      // counted on every server before the client hears of it
+      if (ended) await ended;
       const failures = this.#flood.loginFailures(key, now());
       log(
         `login-failed session=${session.id} addr=${session.sink.address} user=${
@@ -237,6 +273,24 @@ export class Accounts {
       return { status: "AUTH_FAILED" };
     }
     return user;
+  }
+
+  /**
+   * Begins a login attempt that this server let go ahead in the cluster's
+   * counts too (see {@link SharedLimits.beginLogin}): 0, or the wait; when
+   * it may not go ahead, it ends here as never made.
+   */
+  async #sharedBegin(key: string, ip: string): Promise<number> {
+    let wait: number | undefined;
+    try {
+      wait = await this.#shared!.beginLogin(key, ip, this.#options.now());
+      return wait;
+    } finally {
+      if (wait !== 0) {
+        this.#flood.loginAbandoned(key, ip);
+        this.#wakeLogins(ip);
+      }
+    }
   }
 
   /** Resolves when a login attempt from `ip` has ended. */

@@ -31,7 +31,13 @@ import {
   Invitations,
   type PeerOutcome,
 } from "./invitations.ts";
-import { DEFAULT_FLOOD_LIMITS, FloodControl, type FloodLimits } from "./limits/flood_control.ts";
+import {
+  DEFAULT_FLOOD_LIMITS,
+  FloodControl,
+  type FloodLimits,
+  type SharedBucket,
+} from "./limits/flood_control.ts";
+import { type LimitsNode, type SharedLimits, SPENT_PER_NOTE } from "./limits/shared_limits.ts";
 import { SessionDelivery } from "./local_delivery.ts";
 import { MessageIds } from "./message_ids.ts";
 import {
@@ -126,6 +132,12 @@ export interface ChatOptions {
    * server's own sessions are all there is.
    */
   presence?: (sessions: NodeSessions) => ClusterPresence;
+  /**
+   * Makes the limits this server holds together with the others of a
+   * cluster, given the flood limits and what they may ask of this server.
+   * Default none: the server's own limits are all there are.
+   */
+  sharedLimits?: (limits: FloodLimits, node: LimitsNode) => SharedLimits;
   /** The clock, in milliseconds since the epoch (injected for tests). */
   now?: () => number;
   /** Receives one line per significant event. */
@@ -181,6 +193,8 @@ export class Chat {
   readonly #store: ChatStore;
   readonly #log: (line: string) => void;
   readonly #flood: FloodControl;
+  /** The limits held with the other servers of a cluster; null for a server alone. */
+  readonly #shared: SharedLimits | null;
   readonly #presence: Presence;
   readonly #rooms: Rooms;
   readonly #bus: FanoutBus;
@@ -205,7 +219,12 @@ export class Chat {
     const log = this.#log = options.log ?? (() => {});
     const admins = options.admins ?? new Set();
     const scryptCost = options.scryptCost ?? DEFAULT_SCRYPT_COST;
-    const flood = this.#flood = new FloodControl(options.floodLimits ?? DEFAULT_FLOOD_LIMITS);
+    const floodLimits = options.floodLimits ?? DEFAULT_FLOOD_LIMITS;
+    const flood = this.#flood = new FloodControl(floodLimits);
+    const shared = this.#shared = options.sharedLimits?.(floodLimits, {
+      shareSpent: () => this.#shareSpent(),
+    }) ?? null;
+    if (shared) flood.tallySpending();
     const cluster = this.#roster = options.presence?.({
       close: (user, reason) => this.#closeHere(user, reason),
       closeAll: (reason) => {
@@ -264,6 +283,7 @@ export class Chat {
       scryptConcurrency: options.scryptConcurrency ?? DEFAULT_SCRYPT_CONCURRENCY,
       passwordCosts: state.passwordCosts,
       flood,
+      shared,
       now,
       log,
     });
@@ -396,11 +416,13 @@ export class Chat {
    */
   async loginGuest(session: Session, name: string, push: boolean): Promise<Outcome> {
     if (session.user !== null) return { status: "ALREADY_LOGIN" };
-    const wait = this.#flood.guestWait(session.ip, this.#now());
+    let wait = this.#flood.guestWait(session.ip, this.#now());
+    if (wait === 0 && this.#shared) wait = await this.#shared.addressWait(session.ip, this.#now());
     if (wait > 0) return rateLimited(wait, "too many refused logins; wait before trying again");
     const outcome = await this.#admitGuest(session, name.normalize("NFC"), push);
     if (outcome.status !== "OK") {
       this.#flood.guestRefused(session.ip, this.#now());
+      if (this.#shared) await this.#shared.addressFailed(session.ip, this.#now());
       this.#log(`guest-refused session=${session.id} status=${outcome.status}`);
     }
     return outcome;
@@ -799,6 +821,22 @@ export class Chat {
         const room = this.#rooms.get(change.room);
         if (room) this.#memberships.adoptBelonging(room, change.user, change.belongs);
         break;
+      }
+      case "spent":
+        for (const [user, count] of change.spent) {
+          this.#flood.spentElsewhere(change.bucket, user, count, this.#now());
+        }
+        break;
+    }
+  }
+
+  /** Tells the other servers of a cluster what this one's users spent (see `LimitsNode`). */
+  #shareSpent(): void {
+    const spending = this.#flood.takeSpending();
+    for (const bucket of ["messages", "joins"] as SharedBucket[]) {
+      const spent = [...spending[bucket]];
+      for (let i = 0; i < spent.length; i += SPENT_PER_NOTE) {
+        this.#bus.share({ type: "spent", bucket, spent: spent.slice(i, i + SPENT_PER_NOTE) });
       }
     }
   }

@@ -11,6 +11,7 @@
 
 import type { BanRecord, RoomRecord } from "../store/records.ts";
 import type { ChatEvent, Place } from "./events.ts";
+import type { SharedBucket } from "./limits/flood_control.ts";
 
 /** Whom an event is for. */
 export type Audience =
@@ -54,7 +55,13 @@ export type SharedChange =
   /** A login on another server took the user's name (`--duplicate-login replace`). */
   | { readonly type: "replaced"; readonly user: string }
   /** The operator disconnects a user (console KICK). */
-  | { readonly type: "operator-kick"; readonly user: string; readonly reason: string };
+  | { readonly type: "operator-kick"; readonly user: string; readonly reason: string }
+  /** Tokens of a per-user bucket that users spent on the sending server: user, count. */
+  | {
+    readonly type: "spent";
+    readonly bucket: SharedBucket;
+    readonly spent: readonly (readonly [string, number])[];
+  };
 
 /** Where the chat publishes its events. */
 export interface FanoutBus {

@@ -382,6 +382,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
           })
         : undefined,
       presence: cluster ? (sessions) => cluster.presence.attach(sessions) : undefined,
+      sharedLimits: cluster ? (limits, node) => cluster.limits.attach(limits, node) : undefined,
       log,
     });
     if (clusterBus) {
@@ -420,6 +421,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     httpListener?.close();
     await clusterBus?.close();
     for (const { listener } of adapterListeners) listener.close();
+    await cluster?.limits.close();
     await cluster?.presence.close();
     await store.close();
     throw error;
@@ -501,6 +503,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
         ...adapterPorts.map((port) => port.finished()),
       ]);
       await clusterBus?.close();
+      await cluster?.limits.close();
       await cluster?.presence.close();
       await store.close();
       log("stopped");

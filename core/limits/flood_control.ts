@@ -66,6 +66,19 @@ export const NO_FLOOD_LIMITS: FloodLimits = {
 /** What {@link FloodControl.beginLogin} returns when the attempt must wait its address's turn. */
 export const LOGIN_HELD = -1;
 
+/** The per-user token buckets whose spending the servers of a cluster tell each other. */
+export type SharedBucket = "messages" | "joins";
+
+/** Tokens spent per user since they were last taken, by bucket. */
+export type Spending = Record<SharedBucket, ReadonlyMap<string, number>>;
+
+/** No tokens spent. */
+const NONE: ReadonlyMap<string, number> = new Map();
+
+function tally(spent: Map<string, number>, user: string): void {
+  spent.set(user, (spent.get(user) ?? 0) + 1);
+}
+
 /** The flood-control state of one server. */
 export class FloodControl {
   readonly #messages: TokenBuckets;
@@ -76,8 +89,14 @@ export class FloodControl {
   readonly #addresses: FailureThrottle;
   /** Login attempts under way per address. */
   readonly #loginsUnderWay = new Map<string, number>();
+  readonly #limits: FloodLimits;
+  /** Message tokens spent here, counted only in a cluster (see {@link tallySpending}). */
+  #spentMessages: Map<string, number> | null = null;
+  /** Room-change tokens spent here, likewise. */
+  #spentJoins: Map<string, number> | null = null;
 
   constructor(limits: FloodLimits = DEFAULT_FLOOD_LIMITS) {
+    this.#limits = limits;
     this.#messages = new TokenBuckets(limits.messages);
     this.#joins = new TokenBuckets(limits.joins);
     this.#registrationsPerAddress = new TokenBuckets(limits.registrationsPerAddress);
@@ -89,12 +108,39 @@ export class FloodControl {
 
   /** Spends one of `user`'s message tokens: 0, or the ms until one is back. */
   messageWait(user: string, now: number): number {
-    return this.#messages.take(user, now);
+    const wait = this.#messages.take(user, now);
+    if (wait === 0 && this.#spentMessages !== null) tally(this.#spentMessages, user);
+    return wait;
   }
 
   /** Spends one of `user`'s room-change tokens: 0, or the ms until one is back. */
   joinWait(user: string, now: number): number {
-    return this.#joins.take(user, now);
+    const wait = this.#joins.take(user, now);
+    if (wait === 0 && this.#spentJoins !== null) tally(this.#spentJoins, user);
+    return wait;
+  }
+
+  /**
+   * From now on, counts the message and room-change tokens spent here (of
+   * the buckets that are on), for {@link takeSpending} to hand to the other
+   * servers of a cluster.
+   */
+  tallySpending(): void {
+    if (this.#limits.messages.perSecond > 0) this.#spentMessages ??= new Map();
+    if (this.#limits.joins.perSecond > 0) this.#spentJoins ??= new Map();
+  }
+
+  /** The tokens spent here since the last call (none when no tally is kept). */
+  takeSpending(): Spending {
+    const spent = { messages: this.#spentMessages ?? NONE, joins: this.#spentJoins ?? NONE };
+    if (this.#spentMessages?.size) this.#spentMessages = new Map();
+    if (this.#spentJoins?.size) this.#spentJoins = new Map();
+    return spent;
+  }
+
+  /** Takes `count` tokens of `user`'s bucket that were spent on another server. */
+  spentElsewhere(bucket: SharedBucket, user: string, count: number, now: number): void {
+    (bucket === "messages" ? this.#messages : this.#joins).debit(user, count, now);
   }
 
   /**

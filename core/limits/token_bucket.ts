@@ -56,6 +56,16 @@ export class TokenBucket {
     this.#tokens = Math.min(this.#limit.burst, this.#tokens + 1);
   }
 
+  /**
+   * Takes `count` tokens spent elsewhere (on another server of a cluster),
+   * going below zero if need be: the next token then comes only once those
+   * are paid back.
+   */
+  debit(count: number, now: number): void {
+    this.#refill(now);
+    this.#tokens -= count;
+  }
+
   /** Whether the bucket is full at `now`: forgetting it would change nothing. */
   isFull(now: number): boolean {
     this.#refill(now);
@@ -86,13 +96,7 @@ export class TokenBuckets {
   /** {@link TokenBucket.take} on the bucket of `key`. */
   take(key: string, now: number): number {
     if (this.#limit.perSecond <= 0) return 0;
-    let bucket = this.#buckets.get(key);
-    if (!bucket) {
-      if (this.#buckets.size >= this.#sweepAt) this.#sweep(now);
-      bucket = new TokenBucket(this.#limit, now);
-      this.#buckets.set(key, bucket);
-    }
-    return bucket.take(now);
+    return this.#bucket(key, now).take(now);
   }
 
   /** {@link TokenBucket.giveBack} on the bucket of `key`. */
@@ -100,9 +104,25 @@ export class TokenBuckets {
     this.#buckets.get(key)?.giveBack(now);
   }
 
+  /** {@link TokenBucket.debit} on the bucket of `key`, made (full) if there was none. */
+  debit(key: string, count: number, now: number): void {
+    if (this.#limit.perSecond <= 0) return;
+    this.#bucket(key, now).debit(count, now);
+  }
+
   /** How many keys have a bucket. */
   get size(): number {
     return this.#buckets.size;
+  }
+
+  #bucket(key: string, now: number): TokenBucket {
+    let bucket = this.#buckets.get(key);
+    if (!bucket) {
+      if (this.#buckets.size >= this.#sweepAt) this.#sweep(now);
+      bucket = new TokenBucket(this.#limit, now);
+      this.#buckets.set(key, bucket);
+    }
+    return bucket;
   }
 
   #sweep(now: number): void {

@@ -2,7 +2,8 @@
  * A server's part of a cluster: the PostgreSQL store the servers share
  * (message ids from the database, each commit announced), the link
  * between them — PostgreSQL's LISTEN/NOTIFY unless `--bus` names a Redis —
- * and presence across them (claims of names under a lease).
+ * presence across them (claims of names under a lease), and the limits
+ * they hold together.
  * The links' modules are named through variables, so that Deno neither
  * resolves nor downloads them (and their npm packages) for a server on
  * SQLite.
@@ -10,6 +11,8 @@
  */
 
 import type { ClusterLink, SequencedLog } from "../../core/cluster_bus.ts";
+import type { FloodLimits } from "../../core/limits/flood_control.ts";
+import type { LimitsNode, SharedLimits } from "../../core/limits/shared_limits.ts";
 import type { DuplicateLoginPolicy } from "../../core/presence.ts";
 import type { ClusterPresence, NodeSessions, PlaceWatcher } from "../../core/presence_claims.ts";
 import { StoreError } from "../../store/schema.ts";
@@ -20,12 +23,21 @@ import { CHANNEL, messagePayloads } from "./announcements.ts";
 const POSTGRES_LINK = "./postgres_link.ts";
 const REDIS_LINK = "./redis_link.ts";
 const POSTGRES_PRESENCE = "./postgres_presence.ts";
+const POSTGRES_LIMITS = "./postgres_limits.ts";
 
 /** Presence across the servers (see postgres_presence.ts), leased already. */
 export interface NodePresence extends ClusterPresence, PlaceWatcher {
   /** Gives this server's sessions, to close when their names are taken or the lease lost. */
   attach(sessions: NodeSessions): NodePresence;
   /** Gives up the lease and disconnects. */
+  close(): Promise<void>;
+}
+
+/** The limits the servers hold together (see postgres_limits.ts). */
+export interface NodeLimits extends SharedLimits {
+  /** Takes the chat's flood limits, and has it share what its users spend. */
+  attach(limits: FloodLimits, node: LimitsNode): NodeLimits;
+  /** Stops sharing and disconnects. */
   close(): Promise<void>;
 }
 
@@ -39,6 +51,8 @@ export interface ClusterNode {
   readonly link: ClusterLink;
   /** Who is online on which server. */
   readonly presence: NodePresence;
+  /** The limits held with the other servers. */
+  readonly limits: NodeLimits;
 }
 
 /** Options of {@link openCluster}. */
@@ -94,7 +108,11 @@ export async function openCluster(db: string, options: ClusterOptions): Promise<
         log: options.log,
       },
     );
-    return { node, store, link, presence };
+    const limits: NodeLimits = new (await import(POSTGRES_LIMITS)).PostgresLimits(db, {
+      node,
+      log: options.log,
+    });
+    return { node, store, link, presence, limits };
   } catch (error) {
     await store.close();
     throw new StoreError(`cannot make the cluster's link: ${(error as Error).message}`);

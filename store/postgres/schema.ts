@@ -206,6 +206,125 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
        UPDATE claptrap_nodes SET online = online - 1 WHERE node = p_node;
      END IF;
    END $$;`,
+  // 5: the limits the servers hold together (server/cluster/postgres_limits.ts),
+  // unlogged as presence is: failures per key (an account, an address) with
+  // the time of the last, in the servers' milliseconds; login attempts under
+  // way per address and server (gone with the server's lease); token
+  // buckets per key, with when each will be full again (to sweep them).
+  // The policies come with each call; an attempt takes advisory locks of
+  // its account and address, so that attempts in parallel count one by one.
+  // A failure within the free ones makes no one wait, whatever the servers'
+  // clocks say.
+  `CREATE UNLOGGED TABLE claptrap_failures (
+     key text PRIMARY KEY,
+     count integer NOT NULL,
+     last bigint NOT NULL
+   );
+   CREATE UNLOGGED TABLE claptrap_attempts (
+     address text NOT NULL,
+     node text NOT NULL REFERENCES claptrap_nodes (node) ON DELETE CASCADE,
+     count integer NOT NULL,
+     PRIMARY KEY (address, node)
+   );
+   CREATE UNLOGGED TABLE claptrap_buckets (
+     key text PRIMARY KEY,
+     tokens double precision NOT NULL,
+     updated bigint NOT NULL,
+     full_at bigint NOT NULL
+   );
+   CREATE FUNCTION claptrap_delay(p_count integer, p_free integer, p_first bigint, p_max bigint)
+   RETURNS bigint LANGUAGE sql IMMUTABLE AS $$
+     SELECT CASE WHEN p_count <= p_free THEN 0
+       ELSE least(p_max, p_first * power(2, least(p_count - p_free - 1, 30)))::bigint END
+   $$;
+   CREATE FUNCTION claptrap_failures_of(p_key text, p_now bigint, p_forget bigint)
+   RETURNS TABLE (count integer, last bigint) LANGUAGE sql STABLE AS $$
+     SELECT coalesce(max(f.count), 0), coalesce(max(f.last), 0) FROM claptrap_failures f
+     WHERE f.key = p_key AND p_now - f.last < p_forget
+   $$;
+   CREATE FUNCTION claptrap_failure_wait(
+     p_key text, p_now bigint, p_free integer, p_first bigint, p_max bigint, p_forget bigint
+   ) RETURNS bigint LANGUAGE sql STABLE AS $$
+     SELECT CASE WHEN d.delay = 0 THEN 0 ELSE greatest(0, f.last + d.delay - p_now) END
+     FROM claptrap_failures_of(p_key, p_now, p_forget) f,
+       LATERAL (SELECT claptrap_delay(f.count, p_free, p_first, p_max) AS delay) d
+   $$;
+   CREATE FUNCTION claptrap_failed(p_key text, p_now bigint, p_forget bigint) RETURNS void
+   LANGUAGE sql AS $$
+     INSERT INTO claptrap_failures AS f (key, count, last) VALUES (p_key, 1, p_now)
+     ON CONFLICT (key) DO UPDATE
+       SET count = CASE WHEN p_now - f.last >= p_forget THEN 1 ELSE f.count + 1 END,
+         last = greatest(f.last, p_now)
+   $$;
+   CREATE FUNCTION claptrap_login_begin(
+     p_account text, p_address text, p_node text, p_now bigint,
+     a_free integer, a_first bigint, a_max bigint, a_forget bigint,
+     i_free integer, i_first bigint, i_max bigint, i_forget bigint
+   ) RETURNS bigint
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     wait bigint;
+     failures integer;
+     under integer;
+   BEGIN
+     PERFORM pg_advisory_xact_lock(1131176306, hashtext(p_account));
+     PERFORM pg_advisory_xact_lock(1131176307, hashtext(p_address));
+     wait := greatest(
+       claptrap_failure_wait(p_account, p_now, a_free, a_first, a_max, a_forget),
+       claptrap_failure_wait(p_address, p_now, i_free, i_first, i_max, i_forget));
+     IF wait > 0 THEN
+       RETURN wait;
+     END IF;
+     SELECT coalesce(sum(a.count), 0) INTO under FROM claptrap_attempts a
+       JOIN claptrap_nodes n ON n.node = a.node AND n.lease_until > clock_timestamp()
+       WHERE a.address = p_address;
+     SELECT f.count INTO failures FROM claptrap_failures_of(p_address, p_now, i_forget) f;
+     IF under > 0 AND claptrap_delay(failures + under, i_free, i_first, i_max) > 0 THEN
+       RETURN -1;
+     END IF;
+     PERFORM claptrap_failed(p_account, p_now, a_forget);
+     INSERT INTO claptrap_attempts AS a (address, node, count) VALUES (p_address, p_node, 1)
+       ON CONFLICT (address, node) DO UPDATE SET count = a.count + 1;
+     RETURN 0;
+   END $$;
+   CREATE FUNCTION claptrap_login_end(
+     p_account text, p_address text, p_node text, p_end text, p_now bigint, i_forget bigint
+   ) RETURNS void
+   LANGUAGE plpgsql AS $$
+   BEGIN
+     DELETE FROM claptrap_attempts WHERE address = p_address AND node = p_node AND count <= 1;
+     UPDATE claptrap_attempts SET count = count - 1 WHERE address = p_address AND node = p_node;
+     IF p_end = 'succeeded' THEN
+       DELETE FROM claptrap_failures WHERE key = p_account;
+     ELSIF p_end = 'failed' THEN
+       PERFORM claptrap_failed(p_address, p_now, i_forget);
+     ELSE
+       DELETE FROM claptrap_failures WHERE key = p_account AND count <= 1;
+       UPDATE claptrap_failures SET count = count - 1 WHERE key = p_account;
+     END IF;
+   END $$;
+   CREATE FUNCTION claptrap_take(
+     p_key text, p_rate double precision, p_burst double precision, p_now bigint, p_count integer
+   ) RETURNS bigint
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     t double precision;
+   BEGIN
+     INSERT INTO claptrap_buckets AS b (key, tokens, updated, full_at)
+       VALUES (p_key, p_burst, p_now, p_now)
+     ON CONFLICT (key) DO UPDATE
+       SET tokens = least(p_burst, b.tokens + greatest(0, p_now - b.updated) / 1000.0 * p_rate),
+         updated = greatest(b.updated, p_now)
+     RETURNING tokens INTO t;
+     IF p_count > 0 AND t < p_count THEN
+       RETURN ceil((p_count - t) / p_rate * 1000);
+     END IF;
+     t := least(p_burst, t - p_count);
+     UPDATE claptrap_buckets
+       SET tokens = t, full_at = updated + ceil((p_burst - t) / p_rate * 1000)::bigint
+       WHERE key = p_key;
+     RETURN 0;
+   END $$;`,
 ];
 
 /** The schema version this code writes. */
