@@ -15,6 +15,7 @@ import { DEFAULT_MAX_MESSAGE_CHARS } from "../protocol/message_text.ts";
 import { nameProblem } from "../protocol/names.ts";
 import type { ChatStore, HistoryRange, StoredState } from "../store/store.ts";
 import { Accounts } from "./accounts.ts";
+import { ClusterAsks, DEFAULT_CLUSTER_ANSWER_MS } from "./cluster_asks.ts";
 import { DirectMessages, type DirectOutcome } from "./direct_messages.ts";
 import { type ChatEvent, type LeaveCause, LEFT, LOGGED_OUT } from "./events.ts";
 import {
@@ -126,6 +127,11 @@ export interface ChatOptions {
    * server's own sessions are all there is.
    */
   presence?: (sessions: NodeSessions) => ClusterPresence;
+  /**
+   * How long this server waits for another server of its cluster to answer
+   * (PEER_CONNECT to a user there). Default {@link DEFAULT_CLUSTER_ANSWER_MS}.
+   */
+  clusterAnswerMs?: number;
   /** The clock, in milliseconds since the epoch (injected for tests). */
   now?: () => number;
   /** Receives one line per significant event. */
@@ -196,6 +202,8 @@ export class Chat {
   readonly #maxJoinedRooms: number;
   /** Who is online on the other servers of a cluster too; null for a server alone. */
   readonly #roster: ClusterRoster | null;
+  /** Questions to the other servers of a cluster; null for a server alone. */
+  readonly #asks: ClusterAsks | null;
 
   constructor(options: ChatOptions) {
     const { store, state } = options;
@@ -237,6 +245,7 @@ export class Chat {
       membersOf: (place) => rooms.at(place)?.size ?? 0,
       apply: (change) => this.#apply(change),
       sawMessage: (id) => ids.observe(id),
+      heard: (event) => this.#peerChats.heard(event),
     };
     const bus = this.#bus = options.bus?.(local, node) ?? new InProcessBus(local);
     const invitations = new Invitations({
@@ -251,6 +260,7 @@ export class Chat {
       invitations,
       ids,
       presence,
+      rooms,
       now,
     });
     for (const { room, user } of state.belongings) {
@@ -276,12 +286,20 @@ export class Chat {
       historyConcurrency: options.historyConcurrency ?? DEFAULT_HISTORY_CONCURRENCY,
       now,
     });
+    const asks = this.#asks = cluster
+      ? new ClusterAsks(
+        (id, question) => bus.share({ type: "peer-ask", id, question }),
+        options.clusterAnswerMs ?? DEFAULT_CLUSTER_ANSWER_MS,
+      )
+      : null;
     this.#peerChats = new PeerChats({
       store,
       presence,
       rooms,
       memberships,
       invitations,
+      bus,
+      cluster: cluster && asks && { roster: cluster, asks },
       now,
       log,
     });
@@ -513,7 +531,11 @@ export class Chat {
     const peerChats = [...session.memberships.keys()].filter((room) => room.kind === "group");
     const names = peerChats.map((room) => room.name);
     const counts = await this.#store.readCounts("group", names, session.user!);
-    return peerChats.map((room, i) => ({ name: room.name, members: room.users, ...counts[i] }));
+    return peerChats.map((room, i) => ({
+      name: room.name,
+      members: room.users + room.elsewhere.size,
+      ...counts[i],
+    }));
   }
 
   /**
@@ -624,7 +646,9 @@ export class Chat {
     const place = this.#memberships.find(session, room)?.room;
     if (!place) return null;
     if (this.#roster && place.kind === "room") return this.#roster.membersOf(place.place);
-    return membersHere(place);
+    return place.elsewhere.size > 0
+      ? [...membersHere(place), ...place.elsewhere]
+      : membersHere(place);
   }
 
   /**
@@ -798,6 +822,14 @@ export class Chat {
         if (room) this.#memberships.adoptBelonging(room, change.user, change.belongs);
         break;
       }
+      case "peer-ask":
+        this.#peerChats.answer(change.question).then((answer) => {
+          if (answer) this.#bus.share({ type: "peer-answer", id: change.id, answer });
+        }, (error) => this.#log(`peer-ask-failed ${error}`));
+        break;
+      case "peer-answer":
+        this.#asks?.answered(change.id, change.answer);
+        break;
     }
   }
 

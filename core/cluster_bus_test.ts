@@ -59,6 +59,7 @@ function testBus(members: Record<string, number> = { lobby: 1 }) {
       membersOf: (place) => members[place.name] ?? 0,
       apply: (change) => applied.push(change),
       sawMessage: () => {},
+      heard: () => {},
     },
     link,
     store,

@@ -8,12 +8,15 @@
 
 import { nameProblem } from "../protocol/names.ts";
 import type { ChatStore } from "../store/store.ts";
-import { LEFT } from "./events.ts";
+import type { ClusterAsks, PeerAnswer, PeerQuestion } from "./cluster_asks.ts";
+import { type ChatEvent, LEFT } from "./events.ts";
+import type { FanoutBus } from "./fanout_bus.ts";
 import type { Invitation, Invitations, PeerOutcome } from "./invitations.ts";
 import type { Memberships } from "./memberships.ts";
 import type { Room } from "./room.ts";
 import type { ChatStatus, Outcome } from "./outcome.ts";
 import { offlineReason, type Presence } from "./presence.ts";
+import type { ClusterRoster } from "./presence_claims.ts";
 import type { Rooms } from "./rooms.ts";
 import type { Membership, Session } from "./session.ts";
 
@@ -24,8 +27,24 @@ export interface PeerChatsOptions {
   rooms: Rooms;
   memberships: Memberships;
   invitations: Invitations;
+  bus: FanoutBus;
+  /**
+   * Who is online on the other servers of a cluster, and the questions put
+   * to them; null for a server alone.
+   */
+  cluster: { roster: ClusterRoster; asks: ClusterAsks } | null;
   now: () => number;
   log: (line: string) => void;
+}
+
+/** BUSY: the peer's client takes no peer chats. */
+function noPeerChats(peer: string): Outcome {
+  return { status: "BUSY", reason: `${peer}'s client has no peer chats` };
+}
+
+/** BUSY: the peer is in a public room. */
+function inPublicRoom(peer: string): Outcome {
+  return { status: "BUSY", reason: `${peer} is in a public room; try again later` };
 }
 
 /** Why PEER_ACCEPT or PEER_DECLINE found nothing to answer. */
@@ -53,21 +72,123 @@ export class PeerChats {
    * memberships are stored.
    */
   connect(session: Session, peerName: string): PeerOutcome | Promise<PeerOutcome> {
-    const { presence, rooms, invitations, store, now, log } = this.#options;
+    const { presence, invitations } = this.#options;
     const peer = peerName.normalize("NFC");
     if (peer === session.user) return { status: "PEER_IS_SELF" };
     const target = presence.sessionOf(peer);
-    if (!target) return { status: "PEER_OFFLINE", reason: offlineReason(peer) };
-    if (!target.peerChats) return { status: "BUSY", reason: `${peer}'s client has no peer chats` };
+    if (!target) {
+      if (this.#options.cluster) return this.#connectAcross(session, peer);
+      return { status: "PEER_OFFLINE", reason: offlineReason(peer) };
+    }
+    if (!target.peerChats) return noPeerChats(peer);
     // a 2.1 user is in many places at once: never busy, never taken out of one
     const shared = this.#sharedPeerChat(session, target);
     if (shared) return { status: "OK", room: shared.name };
     const place = target.v21 ? null : target.room;
-    if (place?.kind === "room") {
-      return { status: "BUSY", reason: `${peer} is in a public room; try again later` };
-    }
+    if (place?.kind === "room") return inPublicRoom(peer);
     if (place && place === session.room) return { status: "OK", room: place.name };
     if (place) return invitations.ask(session, place);
+    const { peerChat, created } = this.#newPeerChat(session.user!);
+    const entered = [this.#enter(target, peerChat, false), this.#enter(session, peerChat, true)];
+    return Promise.all([created, ...entered]).then(() => ({
+      status: "OK",
+      room: peerChat.name,
+    }));
+  }
+
+  /**
+   * PEER_CONNECT to a user online on another server of the cluster: that
+   * server takes its part (see {@link PeerChats.answer}) and says which
+   * peer chat the session is to come into; BUSY when it does not answer in
+   * time.
+   */
+  async #connectAcross(session: Session, peer: string): Promise<PeerOutcome> {
+    const { rooms, bus, cluster, now, log } = this.#options;
+    const { roster, asks } = cluster!;
+    for (const { room } of session.memberships.values()) {
+      if (room.kind === "group" && room.elsewhere.has(peer)) {
+        return { status: "OK", room: room.name };
+      }
+    }
+    if (!(await roster.isOnline(peer))) {
+      return { status: "PEER_OFFLINE", reason: offlineReason(peer) };
+    }
+    const user = session.user!;
+    const answer = await asks.ask({ kind: "connect", from: user, peer }, {
+      status: "BUSY",
+      reason: `${peer}'s server did not answer; try again later`,
+    });
+    if (answer.status !== "OK" || answer.room === undefined) {
+      return answer.reason === undefined
+        ? { status: answer.status }
+        : { status: answer.status, reason: answer.reason };
+    }
+    const peerChat = rooms.peerChat(answer.room);
+    for (const member of answer.members ?? []) peerChat.elsewhere.add(member);
+    if (session.user !== user) {
+      // gone meanwhile: the peer's server ends the peer chat when told
+      const time = now();
+      bus.publish(peerChat.audience, {
+        type: "left",
+        place: peerChat.place,
+        user,
+        time,
+        cause: LEFT,
+      }, 0);
+      rooms.forget(peerChat);
+      return { status: "NOT_LOGIN" };
+    }
+    log(`peer-chat-across room=${JSON.stringify(peerChat.name)} by=${JSON.stringify(user)}`);
+    await this.#enter(session, peerChat, true);
+    return { status: "OK", room: peerChat.name };
+  }
+
+  /**
+   * Takes this server's part of a question of another server of the
+   * cluster: PEER_CONNECT of a user there to a user here, who is moved into
+   * a new peer chat as by {@link PeerChats.connect}. Null when the peer is
+   * not online here (another server answers). Resolves once the peer chat
+   * and the peer's membership are stored.
+   */
+  async answer(question: PeerQuestion): Promise<PeerAnswer | null> {
+    const { from, peer } = question;
+    const target = this.#options.presence.sessionOf(peer);
+    if (!target) return null;
+    if (!target.peerChats) return noPeerChats(peer);
+    for (const { room } of target.memberships.values()) {
+      if (room.kind === "group" && room.elsewhere.has(from)) {
+        return { status: "OK", room: room.name };
+      }
+    }
+    const place = target.v21 ? null : target.room;
+    if (place?.kind === "room") return inPublicRoom(peer);
+    if (place) {
+      return {
+        status: "BUSY",
+        reason: `${peer} is in a peer chat, which users of other servers cannot ask to join yet`,
+      };
+    }
+    const { peerChat, created } = this.#newPeerChat(from);
+    peerChat.elsewhere.add(from);
+    await Promise.all([created, this.#enter(target, peerChat, false)]);
+    return { status: "OK", room: peerChat.name, members: [peer] };
+  }
+
+  /**
+   * Takes note of who came into and left a peer chat on another server of
+   * the cluster; a peer chat left with one member here ends.
+   */
+  heard(event: ChatEvent): void {
+    if (event.type !== "joined" && event.type !== "left") return;
+    const peerChat = this.#options.rooms.at(event.place);
+    if (!peerChat) return;
+    if (event.type === "joined") peerChat.elsewhere.add(event.user);
+    else if (peerChat.elsewhere.delete(event.user)) this.#options.memberships.endIfAlone(peerChat);
+  }
+
+  /** A new peer chat that `by` asked for, and its storing. */
+  #newPeerChat(by: string): { peerChat: Room; created: Promise<boolean> } {
+    const { rooms, store, now, log } = this.#options;
     const peerChat = rooms.newPeerChat();
     const created = store.createRoom({
       kind: "group",
@@ -75,12 +196,8 @@ export class PeerChats {
       createdBy: null,
       createdAt: now(),
     });
-    log(`peer-chat room=${JSON.stringify(peerChat.name)} by=${JSON.stringify(session.user)}`);
-    const entered = [this.#enter(target, peerChat, false), this.#enter(session, peerChat, true)];
-    return Promise.all([created, ...entered]).then(() => ({
-      status: "OK",
-      room: peerChat.name,
-    }));
+    log(`peer-chat room=${JSON.stringify(peerChat.name)} by=${JSON.stringify(by)}`);
+    return { peerChat, created };
   }
 
   /**

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { PeerOutcome } from "./invitations.ts";
-import { online, testChat } from "./testing.ts";
+import { online, testChat, testCluster } from "./testing.ts";
 
 Deno.test("the answer to a request to join a peer chat can be awaited, as an ICS reply waits", async () => {
   const { chat } = await testChat({ users: ["ann", "bob", "carol"] });
@@ -82,4 +82,56 @@ Deno.test("a user whose client has no peer chats is BUSY, and stays where it is"
   assert.equal(outcome.reason, "bob's client has no peer chats");
   assert.equal(bob.session.room, null);
   for (const { session } of [ann, bob]) chat.logout(session);
+});
+
+/** Lets what servers hand each other arrive. */
+function arrivals(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+Deno.test("PEER_CONNECT to a user on another server moves both into one peer chat, which PEER_BYE ends there", async () => {
+  const { chats: [a, b] } = await testCluster(2, { users: ["ann", "bob"] });
+  const ann = await online(a, "ann");
+  const bob = await online(b, "bob");
+  const connected = await a.peerConnect(ann.session, "bob");
+  assert.equal(connected.status, "OK");
+  assert.equal(ann.session.room?.name, connected.room);
+  assert.equal(bob.session.room?.name, connected.room, "bob is moved on his server");
+  await arrivals();
+  assert.deepEqual([ann.sink.take(), bob.sink.take()], [[], ["joined ann"]]);
+  assert.deepEqual(await a.peerChatRows(ann.session), [
+    { name: connected.room!, members: 2, unread: 0, mentions: 0 },
+  ]);
+
+  assert.equal(a.peerBye(ann.session), "OK");
+  await arrivals();
+  assert.deepEqual(bob.sink.take(), ["left ann (left)", "peer-chat-ended"]);
+  assert.equal(bob.session.room, null);
+  for (const [chat, { session }] of [[a, ann], [b, bob]] as const) chat.logout(session);
+});
+
+Deno.test("PEER_CONNECT across servers is BUSY when the peer's client has no peer chats, or its server does not answer", async () => {
+  const { chats: [a, b], cut } = await testCluster(2, {
+    users: ["ann", "bob"],
+    clusterAnswerMs: 50,
+  });
+  const ann = await online(a, "ann");
+  const bob = await online(b, "bob");
+  bob.session.peerChats = false;
+  assert.deepEqual(await a.peerConnect(ann.session, "bob"), {
+    status: "BUSY",
+    reason: "bob's client has no peer chats",
+  });
+  bob.session.peerChats = true;
+  cut(1);
+  assert.deepEqual(await a.peerConnect(ann.session, "bob"), {
+    status: "BUSY",
+    reason: "bob's server did not answer; try again later",
+  });
+  assert.equal(ann.session.room, null);
+  assert.deepEqual(await a.peerConnect(ann.session, "carol"), {
+    status: "PEER_OFFLINE",
+    reason: "carol is not online",
+  });
+  for (const [chat, { session }] of [[a, ann], [b, bob]] as const) chat.logout(session);
 });

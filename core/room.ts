@@ -50,6 +50,11 @@ export class Room {
    * nameKey of their names: whom its messages may mention.
    */
   readonly belonging = new Map<string, string>();
+  /**
+   * The users in a peer chat on other servers of a cluster (told by their
+   * servers as they come and leave): with {@link Room.users}, everyone in it.
+   */
+  readonly elsewhere = new Set<string>();
   /** The members in the order they came in; changed in place. */
   readonly #members: Membership[] = [];
   /** A copy of {@link Room.#members} that nothing changes, made when asked for after a change. */

@@ -1,0 +1,65 @@
+/**
+ * Questions this server puts to the others of a cluster about a user
+ * online on one of them (PEER_CONNECT to a user there), and their answers.
+ * A question goes to every server over the bus; the one holding the user
+ * answers. Each is answered, or given up after a time limit with a
+ * stand-in answer: a request never waits on a server that is gone. No I/O
+ * but through the bus.
+ * @module
+ */
+
+import type { ChatStatus } from "./outcome.ts";
+
+/** A question for the server of a user. */
+export interface PeerQuestion {
+  /** PEER_CONNECT of `from`, online here, to `peer`, online on the server asked. */
+  readonly kind: "connect";
+  readonly from: string;
+  readonly peer: string;
+}
+
+/** The answer of the server of a user to a {@link PeerQuestion}. */
+export interface PeerAnswer {
+  readonly status: ChatStatus;
+  readonly reason?: string;
+  /** With OK: the peer chat the asker is to come into. */
+  readonly room?: string;
+  /** With OK: the users in that peer chat on the answering server. */
+  readonly members?: readonly string[];
+}
+
+/** How long a server waits for another to answer, unless told otherwise: 5 s. */
+export const DEFAULT_CLUSTER_ANSWER_MS = 5_000;
+
+/** The questions waiting for an answer from another server. */
+export class ClusterAsks {
+  readonly #send: (id: string, question: PeerQuestion) => void;
+  readonly #timeoutMs: number;
+  readonly #waiting = new Map<string, (answer: PeerAnswer) => void>();
+
+  /** `send` puts a question to the other servers; answers come to {@link ClusterAsks.answered}. */
+  constructor(send: (id: string, question: PeerQuestion) => void, timeoutMs: number) {
+    this.#send = send;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  /** Puts `question` to the other servers; resolves with `unanswered` when none answers in time. */
+  ask(question: PeerQuestion, unanswered: PeerAnswer): Promise<PeerAnswer> {
+    const id = crypto.randomUUID();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => settle(unanswered), this.#timeoutMs);
+      const settle = (answer: PeerAnswer) => {
+        clearTimeout(timer);
+        this.#waiting.delete(id);
+        resolve(answer);
+      };
+      this.#waiting.set(id, settle);
+      this.#send(id, question);
+    });
+  }
+
+  /** The answer to the question `id`, from another server (nothing when it is not waiting). */
+  answered(id: string, answer: PeerAnswer): void {
+    this.#waiting.get(id)?.(answer);
+  }
+}
