@@ -251,6 +251,7 @@ export class Chat {
     const invitations = new Invitations({
       bus,
       limits: options.invitationLimits ?? DEFAULT_INVITATION_LIMITS,
+      forget: (peerChat) => rooms.forget(peerChat),
       now,
       log,
     });
@@ -726,7 +727,7 @@ export class Chat {
   }
 
   /** Turns down a user who asked to join the session's peer chat. */
-  peerDecline(session: Session, userName: string): Outcome {
+  peerDecline(session: Session, userName: string): Outcome | Promise<Outcome> {
     return this.#peerChats.decline(session, userName);
   }
 

@@ -1,6 +1,7 @@
 /**
  * Questions this server puts to the others of a cluster about a user
- * online on one of them (PEER_CONNECT to a user there), and their answers.
+ * online on one of them (PEER_CONNECT to a user there, PEER_ACCEPT and
+ * PEER_DECLINE of a request of a user there), and their answers.
  * A question goes to every server over the bus; the one holding the user
  * answers. Each is answered, or given up after a time limit with a
  * stand-in answer: a request never waits on a server that is gone. No I/O
@@ -11,20 +12,31 @@
 import type { ChatStatus } from "./outcome.ts";
 
 /** A question for the server of a user. */
-export interface PeerQuestion {
+export type PeerQuestion =
   /** PEER_CONNECT of `from`, online here, to `peer`, online on the server asked. */
-  readonly kind: "connect";
-  readonly from: string;
-  readonly peer: string;
-}
+  | { readonly kind: "connect"; readonly from: string; readonly peer: string }
+  /**
+   * PEER_ACCEPT or PEER_DECLINE of `by`, online here, of the request of
+   * `requester`, online on the server asked, to join the peer chat `room`.
+   */
+  | {
+    readonly kind: "answer";
+    readonly by: string;
+    readonly requester: string;
+    readonly room: string;
+    readonly answer: "accepted" | "declined";
+  };
 
 /** The answer of the server of a user to a {@link PeerQuestion}. */
 export interface PeerAnswer {
   readonly status: ChatStatus;
   readonly reason?: string;
-  /** With OK: the peer chat the asker is to come into. */
+  /**
+   * With OK to a connect: the peer chat the asker is to come into; with
+   * INVITED: the one it asks to join.
+   */
   readonly room?: string;
-  /** With OK: the users in that peer chat on the answering server. */
+  /** With it: the users in that peer chat. */
   readonly members?: readonly string[];
 }
 

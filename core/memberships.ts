@@ -247,7 +247,9 @@ export class Memberships {
     room.remove(membership, this.#lastOfUser(membership));
     session.memberships.delete(room);
     if (session.current === membership) session.current = null;
-    if (room.kind === "group" && room.size === 0) this.#options.rooms.forget(room);
+    if (room.kind === "group" && room.size === 0 && !this.#options.invitations.awaits(room)) {
+      this.#options.rooms.forget(room);
+    }
   }
 
   /** Whether no other session of the member's user is in its place. */

@@ -11,7 +11,12 @@ import type { ChatStore } from "../store/store.ts";
 import type { ClusterAsks, PeerAnswer, PeerQuestion } from "./cluster_asks.ts";
 import { type ChatEvent, LEFT } from "./events.ts";
 import type { FanoutBus } from "./fanout_bus.ts";
-import type { Invitation, Invitations, PeerOutcome } from "./invitations.ts";
+import {
+  answeredEvent,
+  type Invitation,
+  type Invitations,
+  type PeerOutcome,
+} from "./invitations.ts";
 import type { Memberships } from "./memberships.ts";
 import type { Room } from "./room.ts";
 import type { ChatStatus, Outcome } from "./outcome.ts";
@@ -35,6 +40,30 @@ export interface PeerChatsOptions {
   cluster: { roster: ClusterRoster; asks: ClusterAsks } | null;
   now: () => number;
   log: (line: string) => void;
+}
+
+/** A request to join a peer chat that the server of the user who asked keeps. */
+interface RequestElsewhere {
+  readonly across: Room;
+  readonly user: string;
+}
+
+/** BUSY: the server of `user` did not answer. */
+function unanswered(user: string): PeerAnswer {
+  return { status: "BUSY", reason: `${user}'s server did not answer; try again later` };
+}
+
+/** The outcome another server's answer comes to here. */
+function outcomeOf(answer: PeerAnswer): Outcome {
+  return answer.reason === undefined
+    ? { status: answer.status }
+    : { status: answer.status, reason: answer.reason };
+}
+
+/** The users in a peer chat, on every server. */
+function usersIn(peerChat: Room): string[] {
+  const here = new Set(peerChat.members.map(({ session }) => session.user!));
+  return [...here, ...peerChat.elsewhere];
 }
 
 /** BUSY: the peer's client takes no peer chats. */
@@ -99,11 +128,11 @@ export class PeerChats {
   /**
    * PEER_CONNECT to a user online on another server of the cluster: that
    * server takes its part (see {@link PeerChats.answer}) and says which
-   * peer chat the session is to come into; BUSY when it does not answer in
-   * time.
+   * peer chat the session is to come into, or ask to join; BUSY when it
+   * does not answer in time.
    */
   async #connectAcross(session: Session, peer: string): Promise<PeerOutcome> {
-    const { rooms, bus, cluster, now, log } = this.#options;
+    const { bus, invitations, cluster, now, log } = this.#options;
     const { roster, asks } = cluster!;
     for (const { room } of session.memberships.values()) {
       if (room.kind === "group" && room.elsewhere.has(peer)) {
@@ -114,29 +143,30 @@ export class PeerChats {
       return { status: "PEER_OFFLINE", reason: offlineReason(peer) };
     }
     const user = session.user!;
-    const answer = await asks.ask({ kind: "connect", from: user, peer }, {
-      status: "BUSY",
-      reason: `${peer}'s server did not answer; try again later`,
-    });
-    if (answer.status !== "OK" || answer.room === undefined) {
-      return answer.reason === undefined
-        ? { status: answer.status }
-        : { status: answer.status, reason: answer.reason };
+    const answer = await asks.ask({ kind: "connect", from: user, peer }, unanswered(peer));
+    if (answer.room === undefined || (answer.status !== "OK" && answer.status !== "INVITED")) {
+      return outcomeOf(answer);
     }
-    const peerChat = rooms.peerChat(answer.room);
-    for (const member of answer.members ?? []) peerChat.elsewhere.add(member);
+    const peerChat = this.#heardOf(answer.room, answer.members ?? []);
     if (session.user !== user) {
-      // gone meanwhile: the peer's server ends the peer chat when told
+      // gone meanwhile: the peer's server ends a new peer chat when told
       const time = now();
-      bus.publish(peerChat.audience, {
-        type: "left",
-        place: peerChat.place,
-        user,
-        time,
-        cause: LEFT,
-      }, 0);
-      rooms.forget(peerChat);
+      if (answer.status === "OK") {
+        bus.publish(peerChat.audience, {
+          type: "left",
+          place: peerChat.place,
+          user,
+          time,
+          cause: LEFT,
+        }, 0);
+      }
+      this.#forgetIfIdle(peerChat);
       return { status: "NOT_LOGIN" };
+    }
+    if (answer.status === "INVITED") {
+      const asked = invitations.ask(session, peerChat);
+      if (asked.status !== "INVITED") this.#forgetIfIdle(peerChat);
+      return asked;
     }
     log(`peer-chat-across room=${JSON.stringify(peerChat.name)} by=${JSON.stringify(user)}`);
     await this.#enter(session, peerChat, true);
@@ -145,14 +175,31 @@ export class PeerChats {
 
   /**
    * Takes this server's part of a question of another server of the
-   * cluster: PEER_CONNECT of a user there to a user here, who is moved into
-   * a new peer chat as by {@link PeerChats.connect}. Null when the peer is
-   * not online here (another server answers). Resolves once the peer chat
-   * and the peer's membership are stored.
+   * cluster. PEER_CONNECT of a user there to a user here: a peer in no room
+   * is moved into a new peer chat (as by {@link PeerChats.connect}; resolves
+   * once it and the membership are stored), the asker asks to join the
+   * peer chat of a peer in one (INVITED: its server keeps the request).
+   * PEER_ACCEPT or PEER_DECLINE of a member there of a request of a user
+   * here. Null when the user asked about is not online here (another
+   * server answers).
    */
   async answer(question: PeerQuestion): Promise<PeerAnswer | null> {
+    const { presence, invitations } = this.#options;
+    if (question.kind === "answer") {
+      const { requester, room, answer, by } = question;
+      const sessions = presence.sessionsOf(requester);
+      if (sessions.length === 0) return null;
+      for (const session of sessions) {
+        const invitation = invitations.of(session);
+        if (invitation?.peerChat.name !== room) continue;
+        invitations.answer(invitation, answer, { user: by, id: 0 }, true);
+        if (answer === "accepted") await this.#enter(session, invitation.peerChat, true);
+        return { status: "OK" };
+      }
+      return { status: "NO_INVITATION", reason: noInvitationReason(requester) };
+    }
     const { from, peer } = question;
-    const target = this.#options.presence.sessionOf(peer);
+    const target = presence.sessionOf(peer);
     if (!target) return null;
     if (!target.peerChats) return noPeerChats(peer);
     for (const { room } of target.memberships.values()) {
@@ -162,12 +209,7 @@ export class PeerChats {
     }
     const place = target.v21 ? null : target.room;
     if (place?.kind === "room") return inPublicRoom(peer);
-    if (place) {
-      return {
-        status: "BUSY",
-        reason: `${peer} is in a peer chat, which users of other servers cannot ask to join yet`,
-      };
-    }
+    if (place) return { status: "INVITED", room: place.name, members: usersIn(place) };
     const { peerChat, created } = this.#newPeerChat(from);
     peerChat.elsewhere.add(from);
     await Promise.all([created, this.#enter(target, peerChat, false)]);
@@ -175,15 +217,57 @@ export class PeerChats {
   }
 
   /**
-   * Takes note of who came into and left a peer chat on another server of
-   * the cluster; a peer chat left with one member here ends.
+   * Takes note of who came into, left and asks to join a peer chat on
+   * another server of the cluster. A peer chat left with one member here
+   * ends; one left with one member elsewhere ends there, and the requests
+   * here to join it are withdrawn.
    */
   heard(event: ChatEvent): void {
-    if (event.type !== "joined" && event.type !== "left") return;
-    const peerChat = this.#options.rooms.at(event.place);
+    const peerChat = event.type === "joined" || event.type === "left" ||
+        event.type === "invitation-asked" || event.type === "invitation-answered"
+      ? this.#options.rooms.at(event.place)
+      : undefined;
     if (!peerChat) return;
-    if (event.type === "joined") peerChat.elsewhere.add(event.user);
-    else if (peerChat.elsewhere.delete(event.user)) this.#options.memberships.endIfAlone(peerChat);
+    switch (event.type) {
+      case "joined":
+        peerChat.elsewhere.add(event.user);
+        peerChat.asking.delete(event.user);
+        break;
+      case "left":
+        if (!peerChat.elsewhere.delete(event.user)) break;
+        this.#options.memberships.endIfAlone(peerChat);
+        if (peerChat.size === 0 && peerChat.elsewhere.size < 2) {
+          this.#options.invitations.withdrawRequestsTo(peerChat);
+          this.#forgetIfIdle(peerChat);
+        }
+        break;
+      case "invitation-asked":
+        peerChat.asking.add(event.from);
+        break;
+      case "invitation-answered":
+        peerChat.asking.delete(event.from);
+        break;
+    }
+  }
+
+  /**
+   * The peer chat of a name that another server told of, with its users
+   * there (those elsewhere, when nobody here is in it yet).
+   */
+  #heardOf(name: string, users: readonly string[]): Room {
+    const peerChat = this.#options.rooms.peerChat(name);
+    if (peerChat.size > 0) return peerChat;
+    for (const user of users) {
+      if (this.#options.presence.sessionsOf(user).length === 0) peerChat.elsewhere.add(user);
+    }
+    return peerChat;
+  }
+
+  /** Forgets a peer chat that nobody here is in, or waits to join. */
+  #forgetIfIdle(peerChat: Room): void {
+    if (peerChat.size === 0 && !this.#options.invitations.awaits(peerChat)) {
+      this.#options.rooms.forget(peerChat);
+    }
   }
 
   /** A new peer chat that `by` asked for, and its storing. */
@@ -203,10 +287,11 @@ export class PeerChats {
   /**
    * Lets a user who asked to join (PEER_CONNECT) into the session's peer
    * chat: they leave where they are and come in. Resolves once their
-   * membership is stored.
+   * membership is stored (on their server, when it is another).
    */
   accept(session: Session, userName: string): Outcome | Promise<Outcome> {
     const invitation = this.#invitationTo(session, userName);
+    if ("across" in invitation) return this.#answerAcross(session, invitation, "accepted");
     if (!("peerChat" in invitation)) return invitation;
     this.#options.invitations.answer(invitation, "accepted", session);
     return this.#enter(invitation.requester, invitation.peerChat, true)
@@ -214,11 +299,36 @@ export class PeerChats {
   }
 
   /** Turns down a user who asked to join the session's peer chat. */
-  decline(session: Session, userName: string): Outcome {
+  decline(session: Session, userName: string): Outcome | Promise<Outcome> {
     const invitation = this.#invitationTo(session, userName);
+    if ("across" in invitation) return this.#answerAcross(session, invitation, "declined");
     if (!("peerChat" in invitation)) return invitation;
     this.#options.invitations.answer(invitation, "declined", session);
     return { status: "OK" };
+  }
+
+  /**
+   * Answers the request of a user on another server to join a peer chat:
+   * their server ends it (and lets them in); the members here and on other
+   * servers but the session are told of a decline.
+   */
+  async #answerAcross(
+    session: Session,
+    { across: peerChat, user }: RequestElsewhere,
+    answer: "accepted" | "declined",
+  ): Promise<Outcome> {
+    const { bus, cluster, now } = this.#options;
+    const by = session.user!;
+    const question = { kind: "answer", by, requester: user, room: peerChat.name, answer } as const;
+    const answered = await cluster!.asks.ask(question, unanswered(user));
+    if (answered.status === "OK") {
+      peerChat.asking.delete(user);
+      if (answer === "declined") {
+        const event = answeredEvent(peerChat.place, user, answer, by, now());
+        bus.publish(peerChat.audience, event, session.id);
+      }
+    }
+    return outcomeOf(answered);
   }
 
   /** Leaves a peer chat ("bye"): the session's current place, or (2.1) the one named. */
@@ -232,21 +342,22 @@ export class PeerChats {
 
   /**
    * The waiting request of `userName` to join a peer chat of the session
-   * (its current place, or any of a 2.1 session's), or why there is none.
+   * (its current place, or any of a 2.1 session's) — kept here, or by the
+   * server of a user elsewhere — or why there is none.
    */
-  #invitationTo(session: Session, userName: string): Invitation | Outcome {
+  #invitationTo(session: Session, userName: string): Invitation | RequestElsewhere | Outcome {
     if (session.room?.kind !== "group" && !this.#sharedPeerChat(session, null)) {
       return { status: "NOT_IN_GROUP" };
     }
     const user = userName.normalize("NFC");
+    const isOurs = (peerChat: Room) =>
+      session.v21 ? session.memberships.has(peerChat) : peerChat === session.room;
     for (const requester of this.#options.presence.sessionsOf(user)) {
       const invitation = this.#options.invitations.of(requester);
-      const peerChat = invitation?.peerChat;
-      if (
-        peerChat && (session.v21 ? session.memberships.has(peerChat) : peerChat === session.room)
-      ) {
-        return invitation;
-      }
+      if (invitation && isOurs(invitation.peerChat)) return invitation;
+    }
+    for (const { room } of session.memberships.values()) {
+      if (room.asking.has(user) && isOurs(room)) return { across: room, user };
     }
     return { status: "NO_INVITATION", reason: noInvitationReason(user) };
   }

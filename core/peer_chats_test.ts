@@ -57,7 +57,7 @@ Deno.test("a request to join a peer chat is told to its members, and bounded", a
     status: "BUSY",
     reason: "that peer chat has 1 requests to join waiting; try again later",
   });
-  assert.equal(chat.peerDecline(ann.session, "cy").status, "OK");
+  assert.equal((await chat.peerDecline(ann.session, "cy")).status, "OK");
   assert.deepEqual(cy.sink.take(), ["invitation-answered cy declined"]);
   assert.deepEqual(
     bob.sink.take(),
@@ -134,4 +134,73 @@ Deno.test("PEER_CONNECT across servers is BUSY when the peer's client has no pee
     reason: "carol is not online",
   });
   for (const [chat, { session }] of [[a, ann], [b, bob]] as const) chat.logout(session);
+});
+
+Deno.test("a request to join a peer chat across servers is answered by a member on any server", async () => {
+  const { chats: [a, b, c] } = await testCluster(3, { users: ["ann", "bob", "cy", "dee"] });
+  const ann = await online(a, "ann");
+  const bob = await online(b, "bob");
+  const cy = await online(c, "cy");
+  const dee = await online(a, "dee");
+  const { room } = await a.peerConnect(ann.session, "bob");
+  await arrivals();
+  bob.sink.take();
+
+  // cy (server c) asks to join through bob (server b); ann (server a) declines
+  const asked = await c.peerConnect(cy.session, "bob") as PeerOutcome;
+  assert.deepEqual([asked.status, asked.room], ["INVITED", room]);
+  await arrivals();
+  assert.deepEqual([ann.sink.take(), bob.sink.take()], [["invitation-asked cy"], [
+    "invitation-asked cy",
+  ]]);
+  assert.deepEqual(await a.peerDecline(ann.session, "cy"), { status: "OK" });
+  assert.equal(await asked.invitation!.answer, "declined");
+  await arrivals();
+  assert.deepEqual(cy.sink.take(), ["invitation-answered cy declined"]);
+  assert.deepEqual(bob.sink.take(), ["invitation-answered cy declined"]);
+  assert.deepEqual(ann.sink.take(), [], "not to ann, who answered");
+  assert.deepEqual(await b.peerAccept(bob.session, "cy"), {
+    status: "NO_INVITATION",
+    reason: "cy is not waiting to join this peer chat",
+  });
+
+  // again: bob (server b) lets cy in; then dee (server a, ann's) asks, cy accepts
+  const again = await c.peerConnect(cy.session, "ann") as PeerOutcome;
+  assert.equal(again.status, "INVITED");
+  await arrivals();
+  assert.deepEqual(await b.peerAccept(bob.session, "cy"), { status: "OK" });
+  assert.equal(await again.invitation!.answer, "accepted");
+  assert.equal(cy.session.room?.name, room);
+  await arrivals();
+  const seen = ["invitation-asked cy", "joined cy"];
+  assert.deepEqual([ann.sink.take(), bob.sink.take()], [seen, seen]);
+  const third = await a.peerConnect(dee.session, "ann") as PeerOutcome;
+  assert.equal(third.status, "INVITED");
+  await arrivals();
+  assert.deepEqual(await c.peerAccept(cy.session, "dee"), { status: "OK" });
+  await arrivals();
+  assert.deepEqual(await a.peerChatRows(dee.session), [
+    { name: room!, members: 4, unread: 0, mentions: 0 },
+  ]);
+
+  // everyone but one leaves, one on each server: the last is told it ended
+  for (const [chat, who] of [[a, ann], [b, bob], [a, dee]] as const) {
+    chat.peerBye(who.session);
+    await arrivals();
+  }
+  assert.deepEqual(cy.sink.take().slice(-2), ["left dee (left)", "peer-chat-ended"]);
+  assert.equal(cy.session.room, null);
+});
+
+Deno.test("a request to join a peer chat across servers is withdrawn when the peer chat ends", async () => {
+  const { chats: [a, b] } = await testCluster(2, { users: ["ann", "bob", "cy"] });
+  const ann = await online(a, "ann");
+  const bob = await online(a, "bob");
+  const cy = await online(b, "cy");
+  await a.peerConnect(ann.session, "bob");
+  const asked = await b.peerConnect(cy.session, "bob") as PeerOutcome;
+  assert.equal(asked.status, "INVITED");
+  a.peerBye(ann.session);
+  assert.equal(bob.session.room, null, "the peer chat ended");
+  assert.equal(await asked.invitation!.answer, "withdrawn");
 });

@@ -55,6 +55,8 @@ export class Room {
    * servers as they come and leave): with {@link Room.users}, everyone in it.
    */
   readonly elsewhere = new Set<string>();
+  /** The users on other servers waiting to join a peer chat, as their servers told. */
+  readonly asking = new Set<string>();
   /** The members in the order they came in; changed in place. */
   readonly #members: Membership[] = [];
   /** A copy of {@link Room.#members} that nothing changes, made when asked for after a change. */

@@ -10,6 +10,9 @@ import { engineTest, POSTGRES_MISSING } from "./engines.ts";
 import { ACCOUNTS } from "./helpers.ts";
 import { startCluster, until } from "./cluster_helpers.ts";
 
+/** A fourth user of the test accounts. */
+const DAVE = "江主席";
+
 /** A client of `user` logged in on the server at `port`, with every event it is pushed. */
 async function user(
   port: number,
@@ -131,6 +134,58 @@ engineTest(
       assert.equal(ended.type === "groupEnd" && ended.room, room);
     } finally {
       await Promise.all([ann.client.close(), bob.client.close()]);
+      await Promise.all([a.close(), b.close()]);
+    }
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
+  "a user on one server asks to join a peer chat on others; members on either server answer",
+  async () => {
+    const { servers: [a, b] } = await startCluster(2);
+    const ann = await user(a.addr.port, "ann");
+    const bob = await user(b.addr.port, "bob");
+    const carol = await user(a.addr.port, "carol");
+    const dave = await user(b.addr.port, DAVE);
+    try {
+      const { room } = await ann.client.peerConnect("bob");
+      await next(bob.events, (e) => e.type === "join" && e.user === "ann", "ann's coming in");
+
+      // carol (a) asks through bob (b); bob declines on b, ann is told on a
+      const asked = await carol.client.peerConnect("bob");
+      assert.deepEqual([asked.room, asked.invited], [room, true]);
+      await next(ann.events, (e) => e.type === "peerInvite" && e.from === "carol", "ann asked");
+      await next(bob.events, (e) => e.type === "peerInvite" && e.from === "carol", "bob asked");
+      await bob.client.peerDecline("carol");
+      const declined = await next(carol.events, (e) => e.type === "peerAnswer", "the answer");
+      assert.deepEqual(
+        declined.type === "peerAnswer" && [declined.room, declined.answer, declined.by],
+        [room, "declined", "bob"],
+      );
+      await next(ann.events, (e) => e.type === "peerAnswer", "ann told of the decline");
+      await assert.rejects(ann.client.peerAccept("carol"), /NO_INVITATION/);
+
+      // dave (b) asks through ann (a); ann accepts on a, and dave is in
+      await dave.client.peerConnect("ann");
+      await next(bob.events, (e) => e.type === "peerInvite" && e.from === DAVE, "bob asked");
+      await ann.client.peerAccept(DAVE);
+      const accepted = await next(dave.events, (e) => e.type === "peerAnswer", "the answer");
+      assert.equal(accepted.type === "peerAnswer" && accepted.answer, "accepted");
+      await next(bob.events, (e) => e.type === "join" && e.user === DAVE, "dave's coming in");
+      await next(ann.events, (e) => e.type === "join" && e.user === DAVE, "dave's coming in");
+      await dave.client.send("hello all");
+      for (const { events } of [ann, bob]) {
+        await until(() => said(events, room, DAVE).length === 1, 10_000, "dave's message");
+      }
+      assert.deepEqual((await ann.client.members()).sort(), ["ann", "bob", DAVE].sort());
+
+      // ann and bob leave: dave, on b, is told the peer chat ended
+      await ann.client.peerBye();
+      await bob.client.peerBye();
+      await next(dave.events, (e) => e.type === "groupEnd", "the end");
+    } finally {
+      await Promise.all([ann, bob, carol, dave].map(({ client }) => client.close()));
       await Promise.all([a.close(), b.close()]);
     }
   },
