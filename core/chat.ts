@@ -219,6 +219,9 @@ export class Chat {
       closeAll: (reason) => {
         for (const session of [...this.#presence.sessions()]) this.#close(session, reason);
       },
+      renewed: () => {
+        this.#peerChats.sweep().catch((error) => this.#log(`peer-chat-sweep-failed ${error}`));
+      },
     }) ?? null;
     const presence = this.#presence = new Presence({
       maxOnline: options.maxOnline,
@@ -300,6 +303,7 @@ export class Chat {
       memberships,
       invitations,
       bus,
+      local,
       cluster: cluster && asks && { roster: cluster, asks },
       now,
       log,

@@ -10,7 +10,7 @@ import { nameProblem } from "../protocol/names.ts";
 import type { ChatStore } from "../store/store.ts";
 import type { ClusterAsks, PeerAnswer, PeerQuestion } from "./cluster_asks.ts";
 import { type ChatEvent, LEFT } from "./events.ts";
-import type { FanoutBus } from "./fanout_bus.ts";
+import type { FanoutBus, LocalDelivery } from "./fanout_bus.ts";
 import {
   answeredEvent,
   type Invitation,
@@ -33,6 +33,8 @@ export interface PeerChatsOptions {
   memberships: Memberships;
   invitations: Invitations;
   bus: FanoutBus;
+  /** Delivery to the sessions here alone (of what only this server finds out). */
+  local: LocalDelivery;
   /**
    * Who is online on the other servers of a cluster, and the questions put
    * to them; null for a server alone.
@@ -83,9 +85,14 @@ function noInvitationReason(user: string): string {
     : `${user} is not waiting to join this peer chat`;
 }
 
+/** Why a user of a peer chat whose server is gone left, to its members on other servers. */
+export const SERVER_GONE = "their server left the cluster";
+
 /** Starting, joining and leaving peer chats. */
 export class PeerChats {
   readonly #options: PeerChatsOptions;
+  /** The users of peer chats here that the roster did not show at the last sweep. */
+  #missing = new Map<Room, Set<string>>();
 
   constructor(options: PeerChatsOptions) {
     this.#options = options;
@@ -216,12 +223,7 @@ export class PeerChats {
     return { status: "OK", room: peerChat.name, members: [peer] };
   }
 
-  /**
-   * Takes note of who came into, left and asks to join a peer chat on
-   * another server of the cluster. A peer chat left with one member here
-   * ends; one left with one member elsewhere ends there, and the requests
-   * here to join it are withdrawn.
-   */
+  /** Takes note of who came into, left and asks to join a peer chat on another server. */
   heard(event: ChatEvent): void {
     const peerChat = event.type === "joined" || event.type === "left" ||
         event.type === "invitation-asked" || event.type === "invitation-answered"
@@ -234,12 +236,7 @@ export class PeerChats {
         peerChat.asking.delete(event.user);
         break;
       case "left":
-        if (!peerChat.elsewhere.delete(event.user)) break;
-        this.#options.memberships.endIfAlone(peerChat);
-        if (peerChat.size === 0 && peerChat.elsewhere.size < 2) {
-          this.#options.invitations.withdrawRequestsTo(peerChat);
-          this.#forgetIfIdle(peerChat);
-        }
+        this.#leftElsewhere(peerChat, event.user);
         break;
       case "invitation-asked":
         peerChat.asking.add(event.from);
@@ -247,6 +244,54 @@ export class PeerChats {
       case "invitation-answered":
         peerChat.asking.delete(event.from);
         break;
+    }
+  }
+
+  /**
+   * Compares the users of the peer chats here who are on other servers
+   * with the roster of the cluster: one missing from it twice in a row
+   * (their server is gone, or the note of their leaving was lost) has left
+   * for the members here, and a peer chat left with one member here ends.
+   */
+  async sweep(): Promise<void> {
+    const { rooms, cluster, local, now } = this.#options;
+    const spanning = [...rooms.peerChats()].filter((peerChat) => peerChat.elsewhere.size > 0);
+    if (spanning.length === 0 && this.#missing.size === 0) return;
+    const present = await cluster!.roster.inPeerChats(spanning.map((peerChat) => peerChat.name));
+    const missing = new Map<Room, Set<string>>();
+    for (const peerChat of spanning) {
+      if (rooms.at(peerChat.place) !== peerChat) continue; // it ended meanwhile
+      const there = present.get(peerChat.name) ?? [];
+      for (const user of peerChat.elsewhere) {
+        if (there.includes(user)) continue;
+        if (!this.#missing.get(peerChat)?.has(user)) {
+          missing.get(peerChat)?.add(user) ?? missing.set(peerChat, new Set([user]));
+          continue;
+        }
+        local.deliver(peerChat.audience, {
+          type: "left",
+          place: peerChat.place,
+          user,
+          time: now(),
+          cause: { kind: "disconnected", reason: SERVER_GONE },
+        }, 0);
+        this.#leftElsewhere(peerChat, user);
+      }
+    }
+    this.#missing = missing;
+  }
+
+  /**
+   * A user on another server left a peer chat: one left with one member
+   * here ends; one left with one member elsewhere ends there, and the
+   * requests here to join it are withdrawn.
+   */
+  #leftElsewhere(peerChat: Room, user: string): void {
+    if (!peerChat.elsewhere.delete(user)) return;
+    this.#options.memberships.endIfAlone(peerChat);
+    if (peerChat.size === 0 && peerChat.elsewhere.size < 2) {
+      this.#options.invitations.withdrawRequestsTo(peerChat);
+      this.#forgetIfIdle(peerChat);
     }
   }
 

@@ -204,3 +204,31 @@ Deno.test("a request to join a peer chat across servers is withdrawn when the pe
   assert.equal(bob.session.room, null, "the peer chat ended");
   assert.equal(await asked.invitation!.answer, "withdrawn");
 });
+
+Deno.test("a peer chat ends for its members here when the server of the others is gone", async () => {
+  const { chats: [a, b], cut, expire, renew } = await testCluster(2, {
+    users: ["ann", "bob", "cy"],
+  });
+  const ann = await online(a, "ann");
+  const bob = await online(b, "bob");
+  const cy = await online(b, "cy");
+  await a.peerConnect(ann.session, "bob");
+  await arrivals();
+  assert.equal((await b.peerConnect(cy.session, "ann")).status, "INVITED");
+  await arrivals();
+  bob.sink.take();
+  renew();
+  await arrivals();
+  assert.deepEqual(bob.sink.take(), [], "everyone is where the roster says");
+
+  cut(0);
+  expire(0);
+  renew();
+  await arrivals();
+  assert.deepEqual(bob.sink.take(), [], "missing once may be the roster's delay");
+  renew();
+  await arrivals();
+  assert.deepEqual(bob.sink.take(), ["left ann (disconnected)", "peer-chat-ended"]);
+  assert.equal(bob.session.room, null);
+  assert.deepEqual(cy.sink.take(), ["invitation-answered cy withdrawn"]);
+});

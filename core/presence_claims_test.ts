@@ -51,6 +51,9 @@ class Claims implements ClusterPresence {
   isIn(): Promise<boolean> {
     return Promise.resolve(false);
   }
+  inPeerChats(): Promise<Map<string, string[]>> {
+    return Promise.resolve(new Map());
+  }
   pushed(): Promise<number> {
     return Promise.resolve(0);
   }

@@ -104,6 +104,11 @@ export class Rooms {
     return room;
   }
 
+  /** The peer chats that members here are in (or wait to join). */
+  peerChats(): IterableIterator<Room> {
+    return this.#peerChats.values();
+  }
+
   /** Forgets a peer chat once nobody here is in it. */
   forget(peerChat: Room): void {
     if (peerChat.size === 0 && this.#peerChats.get(peerChat.name) === peerChat) {

@@ -1,7 +1,8 @@
 /**
  * For tests of the chat core: a chat on the in-memory store, with accounts
  * whose passwords are kept in the clear, and fake connections that record
- * what the core sends them. No sockets.
+ * what the core sends them; several chats linked as the servers of a
+ * cluster. No sockets.
  * @module
  */
 
@@ -12,6 +13,7 @@ import type { ChatEvent } from "./events.ts";
 import type { Audience, FanoutBus, LocalDelivery, NodeChat, SharedChange } from "./fanout_bus.ts";
 import { NO_FLOOD_LIMITS } from "./limits/flood_control.ts";
 import type { PasswordScheme } from "./passwords.ts";
+import type { NodeSessions } from "./presence_claims.ts";
 import { Session, type SessionSink } from "./session.ts";
 
 /** Passwords kept in the clear (`plain$password`): no scrypt, so tests take no time. */
@@ -134,17 +136,25 @@ class LinkedBus implements FanoutBus {
   readonly local: LocalDelivery;
   readonly node: NodeChat;
   readonly #servers: LinkedBus[];
+  readonly #watch: (to: Audience, event: ChatEvent) => void;
   /** Whether the others hear this server (false: it is cut off, and they do not answer). */
   linked = true;
 
-  constructor(local: LocalDelivery, node: NodeChat, servers: LinkedBus[]) {
+  constructor(
+    local: LocalDelivery,
+    node: NodeChat,
+    servers: LinkedBus[],
+    watch: (to: Audience, event: ChatEvent) => void,
+  ) {
     this.local = local;
     this.node = node;
     this.#servers = servers;
+    this.#watch = watch;
   }
 
   publish(to: Audience, event: ChatEvent, exceptSession: number): void {
     this.local.deliver(to, event, exceptSession);
+    this.#watch(to, event);
     this.#others((other) => {
       other.local.deliver(to, event, 0);
       if (to.kind === "place" && to.place.kind === "group") other.node.heard(event);
@@ -164,46 +174,92 @@ class LinkedBus implements FanoutBus {
   }
 }
 
+/** The servers of a {@link testCluster}, and what may befall them. */
+export interface TestCluster {
+  chats: Chat[];
+  /** Cuts server `i` off: the others no longer hear it, nor it them. */
+  cut(i: number): void;
+  /** The lease of server `i` runs out: its users are in the roster no more. */
+  expire(i: number): void;
+  /** Every server renews its lease (and looks at the roster). */
+  renew(): void;
+}
+
 /**
  * `count` chats on one in-memory store, as the servers of a cluster: what
- * one publishes and shares reaches the others a moment later, and each
- * name is online on one of them at a time. `cut(i)` cuts server `i` off.
+ * one publishes and shares reaches the others a moment later, each name is
+ * online on one of them at a time, and a roster keeps who is in which peer
+ * chat.
  */
 export async function testCluster(
   count: number,
   options: { users?: string[]; rooms?: string[] } & Partial<ChatOptions> = {},
-): Promise<{ chats: Chat[]; cut: (server: number) => void }> {
+): Promise<TestCluster> {
   const { users = [], rooms = [], ...more } = options;
   const store = await testStore(users, rooms);
   const buses: LinkedBus[] = [];
+  const nodes: NodeSessions[] = [];
   const where = new Map<string, Chat>();
+  /** The users in each peer chat, by name. */
+  const inPeerChats = new Map<string, Set<string>>();
+  const watch = (to: Audience, event: ChatEvent) => {
+    if (event.type === "joined" && event.place.kind === "group") {
+      const users = inPeerChats.get(event.place.name);
+      if (users) users.add(event.user);
+      else inPeerChats.set(event.place.name, new Set([event.user]));
+    } else if (event.type === "left" && event.place.kind === "group") {
+      inPeerChats.get(event.place.name)?.delete(event.user);
+    } else if (event.type === "peer-chat-ended" && to.kind === "user") {
+      inPeerChats.get(event.place.name)?.delete(to.user);
+    }
+  };
   const chats: Chat[] = [];
   for (let i = 0; i < count; i++) {
     const chat: Chat = new Chat({
       ...await chatOptions(store, more),
       bus: (local, node) => {
-        const bus = new LinkedBus(local, node, buses);
+        const bus = new LinkedBus(local, node, buses, watch);
         buses.push(bus);
         return bus;
       },
-      presence: () => ({
-        claim: (user) => {
-          const holder = where.get(user);
-          if (holder && holder !== chat) return Promise.resolve("ALREADY_ONLINE");
-          where.set(user, chat);
-          return Promise.resolve("OK");
-        },
-        release: (user) => {
-          if (where.get(user) === chat) where.delete(user);
-        },
-        isOnline: (user) => Promise.resolve(where.has(user)),
-        who: () => Promise.resolve([]),
-        membersOf: () => Promise.resolve([]),
-        isIn: () => Promise.resolve(false),
-        pushed: () => Promise.resolve(0),
-      }),
+      presence: (sessions) => {
+        nodes.push(sessions);
+        return {
+          claim: (user) => {
+            const holder = where.get(user);
+            if (holder && holder !== chat) return Promise.resolve("ALREADY_ONLINE");
+            where.set(user, chat);
+            return Promise.resolve("OK");
+          },
+          release: (user) => {
+            if (where.get(user) === chat) where.delete(user);
+          },
+          isOnline: (user) => Promise.resolve(where.has(user)),
+          who: () => Promise.resolve([]),
+          membersOf: () => Promise.resolve([]),
+          isIn: () => Promise.resolve(false),
+          inPeerChats: (names) =>
+            Promise.resolve(
+              new Map(names.map((name) => [name, [...inPeerChats.get(name) ?? []]])),
+            ),
+          pushed: () => Promise.resolve(0),
+        };
+      },
     });
     chats.push(chat);
   }
-  return { chats, cut: (server) => buses[server].linked = false };
+  return {
+    chats,
+    cut: (i) => buses[i].linked = false,
+    expire: (i) => {
+      for (const [user, chat] of where) {
+        if (chat !== chats[i]) continue;
+        where.delete(user);
+        for (const users of inPeerChats.values()) users.delete(user);
+      }
+    },
+    renew: () => {
+      for (const [i, node] of nodes.entries()) if (buses[i].linked) node.renewed();
+    },
+  };
 }

@@ -1,14 +1,16 @@
 /**
  * Peer chats across the servers of a cluster (in this process, on a
  * private PostgreSQL): PEER_CONNECT to a user on another server, messages
- * both ways in order and once, BUSY, and PEER_BYE ending it on both sides.
+ * both ways in order and once, BUSY, requests to join answered on either
+ * side, PEER_BYE ending it on both sides, and a killed server's users
+ * leaving the peer chats on the others.
  */
 
 import assert from "node:assert/strict";
 import { ChatClient, type ChatEvent, tcp } from "../mod.ts";
 import { engineTest, POSTGRES_MISSING } from "./engines.ts";
 import { ACCOUNTS } from "./helpers.ts";
-import { startCluster, until } from "./cluster_helpers.ts";
+import { cluster, startCluster, stop, until } from "./cluster_helpers.ts";
 
 /** A fourth user of the test accounts. */
 const DAVE = "江主席";
@@ -187,6 +189,38 @@ engineTest(
     } finally {
       await Promise.all([ann, bob, carol, dave].map(({ client }) => client.close()));
       await Promise.all([a.close(), b.close()]);
+    }
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
+  "when a server is killed, its users leave the peer chats on the others once its lease runs out",
+  async () => {
+    const servers = await cluster(2, { args: ["--cluster-lease", "2"] });
+    const [a, b] = servers;
+    const ann = await user(a.port, "ann");
+    const bob = await user(b.port, "bob");
+    try {
+      const { room } = await ann.client.peerConnect("bob");
+      await next(bob.events, (e) => e.type === "join" && e.user === "ann", "ann's coming in");
+      a.kill("SIGKILL");
+      await a.exited;
+      const left = await next(bob.events, (e) => e.type === "leave", "ann's leaving");
+      assert.deepEqual(
+        left.type === "leave" && [left.room, left.user, left.reason],
+        [room, "ann", "their server left the cluster"],
+      );
+      await next(bob.events, (e) => e.type === "groupEnd", "the end");
+      await assert.rejects(bob.client.send("anyone?"), /NOT_IN_ROOM/);
+    } finally {
+      await Promise.all([ann.client.close(), bob.client.close()]);
+      await stop([b]);
+      try {
+        a.kill("SIGKILL"); // when the test failed before it did
+      } catch {
+        // killed already
+      }
     }
   },
 );

@@ -180,6 +180,21 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
     return rows.length > 0;
   }
 
+  async inPeerChats(names: readonly string[]): Promise<Map<string, string[]>> {
+    const rows = await this.#sql<{ name: string; place: string }[]>`
+      SELECT p.place, p.name FROM claptrap_places p
+      JOIN claptrap_claims c ON c.name = p.name
+      JOIN claptrap_nodes n ON n.node = c.node AND n.lease_until > clock_timestamp()
+      WHERE p.kind = 'group' AND p.place = ANY(${names as string[]}::text[])`;
+    const users = new Map<string, string[]>();
+    for (const { name, place } of rows) {
+      const those = users.get(place);
+      if (those) those.push(name);
+      else users.set(place, [name]);
+    }
+    return users;
+  }
+
   async pushed(): Promise<number> {
     const [{ count }] = await this.#sql<{ count: number }[]>`
       SELECT count(*)::int AS count FROM claptrap_claims c
@@ -223,6 +238,7 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
       this.#unreleased.clear();
       for (const [user, session] of unreleased) this.#release(user, session);
       for (const user of taken) this.#sessions?.close(user, REPLACED_ELSEWHERE);
+      this.#sessions?.renewed();
     } catch (error) {
       log(`cluster-lease renew-failed ${(error as Error).message}`);
     }
