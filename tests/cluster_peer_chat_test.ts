@@ -7,8 +7,8 @@
  */
 
 import assert from "node:assert/strict";
-import { ChatClient, type ChatEvent, tcp } from "../mod.ts";
-import { engineTest, POSTGRES_MISSING } from "./engines.ts";
+import { ChatClient, type ChatEvent, type ServerOptions, tcp } from "../mod.ts";
+import { engineTest, POSTGRES_MISSING, REDIS_MISSING, startRedis } from "./engines.ts";
 import { ACCOUNTS } from "./helpers.ts";
 import { cluster, startCluster, stop, until } from "./cluster_helpers.ts";
 
@@ -63,58 +63,71 @@ engineTest(
   },
 );
 
+/**
+ * Ann on one server connects with bob on another; they chat both ways, each
+ * getting the other's messages in order and once; ann's PEER_BYE ends it
+ * for bob.
+ */
+async function chatAcross(options: ServerOptions): Promise<void> {
+  const { servers: [a, b] } = await startCluster(2, options);
+  const ann = await user(a.addr.port, "ann");
+  const bob = await user(b.addr.port, "bob");
+  try {
+    await assert.rejects(ann.client.peerConnect("carol"), /PEER_OFFLINE/);
+    const { room, invited } = await ann.client.peerConnect("bob");
+    assert.equal(invited, false);
+    await next(bob.events, (e) => e.type === "join" && e.user === "ann", "ann's coming in");
+    assert.deepEqual(
+      await ann.client.peerConnect("bob"),
+      { room, invited: false },
+      "already together",
+    );
+    const words = Array.from({ length: 20 }, (_, i) => `m${i}`);
+    await Promise.all([
+      (async () => {
+        for (const word of words) await ann.client.send(`ann ${word}`);
+      })(),
+      (async () => {
+        for (const word of words) await bob.client.send(`bob ${word}`);
+      })(),
+    ]);
+    await until(() => said(bob.events, room, "ann").length >= 20, 10_000, "ann's messages");
+    await until(() => said(ann.events, room, "bob").length >= 20, 10_000, "bob's messages");
+    await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more comes
+    assert.deepEqual(said(bob.events, room, "ann"), words.map((w) => `ann ${w}`));
+    assert.deepEqual(said(ann.events, room, "bob"), words.map((w) => `bob ${w}`));
+    assert.deepEqual(said(ann.events, room, "ann"), [], "nobody is told their own message");
+    assert.deepEqual((await ann.client.members()).sort(), ["ann", "bob"]);
+    assert.deepEqual((await bob.client.members()).sort(), ["ann", "bob"]);
+    for (let tries = 0;; tries++) {
+      const who = await bob.client.who();
+      if (who.length === 2 && who.every((w) => w.place === "group" && w.name === room)) break;
+      assert.ok(tries < 500, `both in the peer chat in WHO: ${JSON.stringify(who)}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+
+    await ann.client.peerBye();
+    await next(bob.events, (e) => e.type === "leave" && e.user === "ann", "ann's leaving");
+    const ended = await next(bob.events, (e) => e.type === "groupEnd", "the end");
+    assert.equal(ended.type === "groupEnd" && ended.room, room);
+    await assert.rejects(bob.client.peerBye(), /NOT_IN_GROUP/);
+    await assert.rejects(bob.client.send("anyone?"), /NOT_IN_ROOM/);
+  } finally {
+    await Promise.all([ann.client.close(), bob.client.close()]);
+    await Promise.all([a.close(), b.close()]);
+  }
+}
+
 engineTest(
   POSTGRES_MISSING,
   "PEER_CONNECT reaches a user on another server: both chat in order, once, and PEER_BYE ends it on both",
-  async () => {
-    const { servers: [a, b] } = await startCluster(2);
-    const ann = await user(a.addr.port, "ann");
-    const bob = await user(b.addr.port, "bob");
-    try {
-      await assert.rejects(ann.client.peerConnect("carol"), /PEER_OFFLINE/);
-      const { room, invited } = await ann.client.peerConnect("bob");
-      assert.equal(invited, false);
-      await next(bob.events, (e) => e.type === "join" && e.user === "ann", "ann's coming in");
-      assert.deepEqual(
-        await ann.client.peerConnect("bob"),
-        { room, invited: false },
-        "already together",
-      );
-      const words = Array.from({ length: 20 }, (_, i) => `m${i}`);
-      await Promise.all([
-        (async () => {
-          for (const word of words) await ann.client.send(`ann ${word}`);
-        })(),
-        (async () => {
-          for (const word of words) await bob.client.send(`bob ${word}`);
-        })(),
-      ]);
-      await until(() => said(bob.events, room, "ann").length >= 20, 10_000, "ann's messages");
-      await until(() => said(ann.events, room, "bob").length >= 20, 10_000, "bob's messages");
-      await new Promise((resolve) => setTimeout(resolve, 200)); // nothing more comes
-      assert.deepEqual(said(bob.events, room, "ann"), words.map((w) => `ann ${w}`));
-      assert.deepEqual(said(ann.events, room, "bob"), words.map((w) => `bob ${w}`));
-      assert.deepEqual(said(ann.events, room, "ann"), [], "nobody is told their own message");
-      assert.deepEqual((await ann.client.members()).sort(), ["ann", "bob"]);
-      assert.deepEqual((await bob.client.members()).sort(), ["ann", "bob"]);
-      for (let tries = 0;; tries++) {
-        const who = await bob.client.who();
-        if (who.length === 2 && who.every((w) => w.place === "group" && w.name === room)) break;
-        assert.ok(tries < 500, `both in the peer chat in WHO: ${JSON.stringify(who)}`);
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
+  () => chatAcross({}),
+);
 
-      await ann.client.peerBye();
-      await next(bob.events, (e) => e.type === "leave" && e.user === "ann", "ann's leaving");
-      const ended = await next(bob.events, (e) => e.type === "groupEnd", "the end");
-      assert.equal(ended.type === "groupEnd" && ended.room, room);
-      await assert.rejects(bob.client.peerBye(), /NOT_IN_GROUP/);
-      await assert.rejects(bob.client.send("anyone?"), /NOT_IN_ROOM/);
-    } finally {
-      await Promise.all([ann.client.close(), bob.client.close()]);
-      await Promise.all([a.close(), b.close()]);
-    }
-  },
+engineTest(
+  POSTGRES_MISSING ?? REDIS_MISSING,
+  "a peer chat across servers with Redis as the bus",
+  async () => chatAcross({ bus: `redis://127.0.0.1:${(await startRedis()).port}` }),
 );
 
 engineTest(
