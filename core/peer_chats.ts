@@ -248,22 +248,24 @@ export class PeerChats {
   }
 
   /**
-   * Compares the users of the peer chats here who are on other servers
-   * with the roster of the cluster: one missing from it twice in a row
-   * (their server is gone, or the note of their leaving was lost) has left
-   * for the members here, and a peer chat left with one member here ends.
+   * Looks for the users of the peer chats here who are on other servers
+   * in the roster of the cluster: one not online there twice in a row
+   * (their server is gone and its lease ran out, or the note of their
+   * leaving was lost) has left for the members here, and a peer chat left
+   * with one member here ends. Twice: a crash of PostgreSQL empties the
+   * roster until each server's next renewal.
    */
   async sweep(): Promise<void> {
     const { rooms, cluster, local, now } = this.#options;
     const spanning = [...rooms.peerChats()].filter((peerChat) => peerChat.elsewhere.size > 0);
     if (spanning.length === 0 && this.#missing.size === 0) return;
-    const present = await cluster!.roster.inPeerChats(spanning.map((peerChat) => peerChat.name));
+    const users = new Set(spanning.flatMap((peerChat) => [...peerChat.elsewhere]));
+    const online = await cluster!.roster.onlineOf([...users]);
     const missing = new Map<Room, Set<string>>();
     for (const peerChat of spanning) {
       if (rooms.at(peerChat.place) !== peerChat) continue; // it ended meanwhile
-      const there = present.get(peerChat.name) ?? [];
       for (const user of peerChat.elsewhere) {
-        if (there.includes(user)) continue;
+        if (online.has(user)) continue;
         if (!this.#missing.get(peerChat)?.has(user)) {
           missing.get(peerChat)?.add(user) ?? missing.set(peerChat, new Set([user]));
           continue;

@@ -48,8 +48,8 @@ export interface ClusterRoster {
   isOnline(user: string): Promise<boolean>;
   /** Whether `user` is in `place` on some server. */
   isIn(user: string, place: Place): Promise<boolean>;
-  /** The users in each of the peer chats named, on every server, by peer chat. */
-  inPeerChats(names: readonly string[]): Promise<Map<string, string[]>>;
+  /** Those of `users` who are online on some server. */
+  onlineOf(users: readonly string[]): Promise<Set<string>>;
   /** How many online users take pushed events, on every server. */
   pushed(): Promise<number>;
 }

@@ -51,8 +51,8 @@ class Claims implements ClusterPresence {
   isIn(): Promise<boolean> {
     return Promise.resolve(false);
   }
-  inPeerChats(): Promise<Map<string, string[]>> {
-    return Promise.resolve(new Map());
+  onlineOf(): Promise<Set<string>> {
+    return Promise.resolve(new Set());
   }
   pushed(): Promise<number> {
     return Promise.resolve(0);

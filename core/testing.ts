@@ -136,25 +136,17 @@ class LinkedBus implements FanoutBus {
   readonly local: LocalDelivery;
   readonly node: NodeChat;
   readonly #servers: LinkedBus[];
-  readonly #watch: (to: Audience, event: ChatEvent) => void;
   /** Whether the others hear this server (false: it is cut off, and they do not answer). */
   linked = true;
 
-  constructor(
-    local: LocalDelivery,
-    node: NodeChat,
-    servers: LinkedBus[],
-    watch: (to: Audience, event: ChatEvent) => void,
-  ) {
+  constructor(local: LocalDelivery, node: NodeChat, servers: LinkedBus[]) {
     this.local = local;
     this.node = node;
     this.#servers = servers;
-    this.#watch = watch;
   }
 
   publish(to: Audience, event: ChatEvent, exceptSession: number): void {
     this.local.deliver(to, event, exceptSession);
-    this.#watch(to, event);
     this.#others((other) => {
       other.local.deliver(to, event, 0);
       if (to.kind === "place" && to.place.kind === "group") other.node.heard(event);
@@ -179,7 +171,7 @@ export interface TestCluster {
   chats: Chat[];
   /** Cuts server `i` off: the others no longer hear it, nor it them. */
   cut(i: number): void;
-  /** The lease of server `i` runs out: its users are in the roster no more. */
+  /** The lease of server `i` runs out: its users are online no more. */
   expire(i: number): void;
   /** Every server renews its lease (and looks at the roster). */
   renew(): void;
@@ -187,9 +179,8 @@ export interface TestCluster {
 
 /**
  * `count` chats on one in-memory store, as the servers of a cluster: what
- * one publishes and shares reaches the others a moment later, each name is
- * online on one of them at a time, and a roster keeps who is in which peer
- * chat.
+ * one publishes and shares reaches the others a moment later, and each
+ * name is online on one of them at a time.
  */
 export async function testCluster(
   count: number,
@@ -200,25 +191,12 @@ export async function testCluster(
   const buses: LinkedBus[] = [];
   const nodes: NodeSessions[] = [];
   const where = new Map<string, Chat>();
-  /** The users in each peer chat, by name. */
-  const inPeerChats = new Map<string, Set<string>>();
-  const watch = (to: Audience, event: ChatEvent) => {
-    if (event.type === "joined" && event.place.kind === "group") {
-      const users = inPeerChats.get(event.place.name);
-      if (users) users.add(event.user);
-      else inPeerChats.set(event.place.name, new Set([event.user]));
-    } else if (event.type === "left" && event.place.kind === "group") {
-      inPeerChats.get(event.place.name)?.delete(event.user);
-    } else if (event.type === "peer-chat-ended" && to.kind === "user") {
-      inPeerChats.get(event.place.name)?.delete(to.user);
-    }
-  };
   const chats: Chat[] = [];
   for (let i = 0; i < count; i++) {
     const chat: Chat = new Chat({
       ...await chatOptions(store, more),
       bus: (local, node) => {
-        const bus = new LinkedBus(local, node, buses, watch);
+        const bus = new LinkedBus(local, node, buses);
         buses.push(bus);
         return bus;
       },
@@ -238,10 +216,7 @@ export async function testCluster(
           who: () => Promise.resolve([]),
           membersOf: () => Promise.resolve([]),
           isIn: () => Promise.resolve(false),
-          inPeerChats: (names) =>
-            Promise.resolve(
-              new Map(names.map((name) => [name, [...inPeerChats.get(name) ?? []]])),
-            ),
+          onlineOf: (users) => Promise.resolve(new Set(users.filter((user) => where.has(user)))),
           pushed: () => Promise.resolve(0),
         };
       },
@@ -252,11 +227,7 @@ export async function testCluster(
     chats,
     cut: (i) => buses[i].linked = false,
     expire: (i) => {
-      for (const [user, chat] of where) {
-        if (chat !== chats[i]) continue;
-        where.delete(user);
-        for (const users of inPeerChats.values()) users.delete(user);
-      }
+      for (const [user, chat] of where) if (chat === chats[i]) where.delete(user);
     },
     renew: () => {
       for (const [i, node] of nodes.entries()) if (buses[i].linked) node.renewed();

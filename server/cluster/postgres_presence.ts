@@ -180,19 +180,12 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
     return rows.length > 0;
   }
 
-  async inPeerChats(names: readonly string[]): Promise<Map<string, string[]>> {
-    const rows = await this.#sql<{ name: string; place: string }[]>`
-      SELECT p.place, p.name FROM claptrap_places p
-      JOIN claptrap_claims c ON c.name = p.name
+  async onlineOf(users: readonly string[]): Promise<Set<string>> {
+    const rows = await this.#sql<{ name: string }[]>`
+      SELECT c.name FROM claptrap_claims c
       JOIN claptrap_nodes n ON n.node = c.node AND n.lease_until > clock_timestamp()
-      WHERE p.kind = 'group' AND p.place = ANY(${names as string[]}::text[])`;
-    const users = new Map<string, string[]>();
-    for (const { name, place } of rows) {
-      const those = users.get(place);
-      if (those) those.push(name);
-      else users.set(place, [name]);
-    }
-    return users;
+      WHERE c.name = ANY(${users as string[]}::text[])`;
+    return new Set(rows.map((row) => row.name));
   }
 
   async pushed(): Promise<number> {
