@@ -293,6 +293,7 @@ export class Chat {
     const asks = this.#asks = cluster
       ? new ClusterAsks(
         (id, question) => bus.share({ type: "peer-ask", id, question }),
+        (question, answer) => this.#peerChats.late(question, answer),
         options.clusterAnswerMs ?? DEFAULT_CLUSTER_ANSWER_MS,
       )
       : null;

@@ -43,15 +43,30 @@ export interface PeerAnswer {
 /** How long a server waits for another to answer, unless told otherwise: 5 s. */
 export const DEFAULT_CLUSTER_ANSWER_MS = 5_000;
 
+/** Most questions given up on that are remembered, for their answers that come late. */
+const GIVEN_UP = 1000;
+
 /** The questions waiting for an answer from another server. */
 export class ClusterAsks {
   readonly #send: (id: string, question: PeerQuestion) => void;
+  readonly #late: (question: PeerQuestion, answer: PeerAnswer) => void;
   readonly #timeoutMs: number;
   readonly #waiting = new Map<string, (answer: PeerAnswer) => void>();
+  /** The latest questions given up on, by id. */
+  readonly #givenUp = new Map<string, PeerQuestion>();
 
-  /** `send` puts a question to the other servers; answers come to {@link ClusterAsks.answered}. */
-  constructor(send: (id: string, question: PeerQuestion) => void, timeoutMs: number) {
+  /**
+   * `send` puts a question to the other servers; answers come to
+   * {@link ClusterAsks.answered}, and those to questions given up on go to
+   * `late` (to undo what the other server did).
+   */
+  constructor(
+    send: (id: string, question: PeerQuestion) => void,
+    late: (question: PeerQuestion, answer: PeerAnswer) => void,
+    timeoutMs: number,
+  ) {
     this.#send = send;
+    this.#late = late;
     this.#timeoutMs = timeoutMs;
   }
 
@@ -59,7 +74,11 @@ export class ClusterAsks {
   ask(question: PeerQuestion, unanswered: PeerAnswer): Promise<PeerAnswer> {
     const id = crypto.randomUUID();
     return new Promise((resolve) => {
-      const timer = setTimeout(() => settle(unanswered), this.#timeoutMs);
+      const timer = setTimeout(() => {
+        settle(unanswered);
+        this.#givenUp.set(id, question);
+        if (this.#givenUp.size > GIVEN_UP) this.#givenUp.delete(this.#givenUp.keys().next().value!);
+      }, this.#timeoutMs);
       const settle = (answer: PeerAnswer) => {
         clearTimeout(timer);
         this.#waiting.delete(id);
@@ -70,8 +89,13 @@ export class ClusterAsks {
     });
   }
 
-  /** The answer to the question `id`, from another server (nothing when it is not waiting). */
+  /** The answer to the question `id`, from another server (nothing when it is not ours). */
   answered(id: string, answer: PeerAnswer): void {
-    this.#waiting.get(id)?.(answer);
+    const waiting = this.#waiting.get(id);
+    if (waiting) return waiting(answer);
+    const question = this.#givenUp.get(id);
+    if (question === undefined) return;
+    this.#givenUp.delete(id);
+    this.#late(question, answer);
   }
 }

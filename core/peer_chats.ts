@@ -139,7 +139,7 @@ export class PeerChats {
    * does not answer in time.
    */
   async #connectAcross(session: Session, peer: string): Promise<PeerOutcome> {
-    const { bus, invitations, cluster, now, log } = this.#options;
+    const { invitations, cluster, log } = this.#options;
     const { roster, asks } = cluster!;
     for (const { room } of session.memberships.values()) {
       if (room.kind === "group" && room.elsewhere.has(peer)) {
@@ -154,22 +154,11 @@ export class PeerChats {
     if (answer.room === undefined || (answer.status !== "OK" && answer.status !== "INVITED")) {
       return outcomeOf(answer);
     }
-    const peerChat = this.#heardOf(answer.room, answer.members ?? []);
     if (session.user !== user) {
-      // gone meanwhile: the peer's server ends a new peer chat when told
-      const time = now();
-      if (answer.status === "OK") {
-        bus.publish(peerChat.audience, {
-          type: "left",
-          place: peerChat.place,
-          user,
-          time,
-          cause: LEFT,
-        }, 0);
-      }
-      this.#forgetIfIdle(peerChat);
+      this.late({ kind: "connect", from: user, peer }, answer); // gone meanwhile
       return { status: "NOT_LOGIN" };
     }
+    const peerChat = this.#heardOf(answer.room, answer.members ?? []);
     if (answer.status === "INVITED") {
       const asked = invitations.ask(session, peerChat);
       if (asked.status !== "INVITED") this.#forgetIfIdle(peerChat);
@@ -221,6 +210,25 @@ export class PeerChats {
     peerChat.elsewhere.add(from);
     await Promise.all([created, this.#enter(target, peerChat, false)]);
     return { status: "OK", room: peerChat.name, members: [peer] };
+  }
+
+  /**
+   * Undoes what another server did for a session that no longer waits for
+   * its answer (it was given up on, or the session is gone): a new peer
+   * chat made with the asker as its other member is left, and ends there.
+   */
+  late(question: PeerQuestion, answer: PeerAnswer): void {
+    if (question.kind !== "connect" || answer.status !== "OK" || answer.members === undefined) {
+      return;
+    }
+    const place = { kind: "group", name: answer.room! } as const;
+    this.#options.bus.publish({ kind: "place", place }, {
+      type: "left",
+      place,
+      user: question.from,
+      time: this.#options.now(),
+      cause: LEFT,
+    }, 0);
   }
 
   /** Takes note of who came into, left and asks to join a peer chat on another server. */

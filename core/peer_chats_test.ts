@@ -232,3 +232,22 @@ Deno.test("a peer chat ends for its members here when the server of the others i
   assert.equal(bob.session.room, null);
   assert.deepEqual(cy.sink.take(), ["invitation-answered cy withdrawn"]);
 });
+
+Deno.test("a peer chat that a peer's server made for an answer that came too late ends there", async () => {
+  const { chats: [a, b], lag } = await testCluster(2, {
+    users: ["ann", "bob"],
+    clusterAnswerMs: 30,
+  });
+  const ann = await online(a, "ann");
+  const bob = await online(b, "bob");
+  lag(1, 100);
+  assert.deepEqual(await a.peerConnect(ann.session, "bob"), {
+    status: "BUSY",
+    reason: "bob's server did not answer; try again later",
+  });
+  assert.notEqual(bob.session.room, null, "bob's server moved him all the same");
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  assert.deepEqual(bob.sink.take(), ["left ann (left)", "peer-chat-ended"]);
+  assert.equal(bob.session.room, null);
+  assert.equal(ann.session.room, null);
+});

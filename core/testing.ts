@@ -138,6 +138,8 @@ class LinkedBus implements FanoutBus {
   readonly #servers: LinkedBus[];
   /** Whether the others hear this server (false: it is cut off, and they do not answer). */
   linked = true;
+  /** How long what this server hands to the others takes to reach them, in ms. */
+  lagMs = 0;
 
   constructor(local: LocalDelivery, node: NodeChat, servers: LinkedBus[]) {
     this.local = local;
@@ -162,7 +164,7 @@ class LinkedBus implements FanoutBus {
     if (!this.linked) return;
     setTimeout(() => {
       for (const other of this.#servers) if (other !== this && other.linked) hand(other);
-    }, 0);
+    }, this.lagMs);
   }
 }
 
@@ -171,6 +173,8 @@ export interface TestCluster {
   chats: Chat[];
   /** Cuts server `i` off: the others no longer hear it, nor it them. */
   cut(i: number): void;
+  /** What server `i` hands to the others takes `ms` to reach them. */
+  lag(i: number, ms: number): void;
   /** The lease of server `i` runs out: its users are online no more. */
   expire(i: number): void;
   /** Every server renews its lease (and looks at the roster). */
@@ -226,6 +230,7 @@ export async function testCluster(
   return {
     chats,
     cut: (i) => buses[i].linked = false,
+    lag: (i, ms) => buses[i].lagMs = ms,
     expire: (i) => {
       for (const [user, chat] of where) if (chat === chats[i]) where.delete(user);
     },
