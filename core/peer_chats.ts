@@ -1,8 +1,11 @@
 /**
  * Peer chats: private conversations that two online users start
  * (PEER_CONNECT), which others may ask to join (see `invitations.ts`), and
- * which end when everyone else has left (PEER_BYE). No I/O but through the
- * store.
+ * which end when everyone else has left (PEER_BYE). In a cluster a peer
+ * chat spans servers: a request about a user on another server is that
+ * server's to take (see `cluster_asks.ts`), and each server keeps who of
+ * its peer chats is on the others, as their servers tell. No I/O but
+ * through the store and the bus.
  * @module
  */
 
