@@ -13,7 +13,7 @@
 
 import { nameKey } from "../protocol/names.ts";
 import type { ChatStore } from "../store/store.ts";
-import { type LeaveCause, MOVED } from "./events.ts";
+import { type LeaveCause, LEFT, MOVED } from "./events.ts";
 import type { FanoutBus } from "./fanout_bus.ts";
 import type { Invitations } from "./invitations.ts";
 import type { MessageIds } from "./message_ids.ts";
@@ -221,16 +221,27 @@ export class Memberships {
 
   /**
    * Ends a peer chat left with one member (here: its others on other
-   * servers of a cluster have left too), telling them.
+   * servers of a cluster have left too, as far as this server has heard),
+   * telling them. Their leaving is published too: it reaches nobody unless
+   * someone came in on another server meanwhile, whose peer chat then ends
+   * as well.
    */
   endIfAlone(peerChat: Room): void {
     if (peerChat.kind !== "group" || peerChat.users !== 1 || peerChat.elsewhere.size > 0) return;
+    const { bus, now } = this.#options;
     const members = peerChat.members;
     for (const member of members) this.#remove(member);
     this.#options.invitations.withdrawRequestsTo(peerChat);
-    this.#options.bus.publish(
-      { kind: "user", user: members[0].session.user! },
-      { type: "peer-chat-ended", place: peerChat.place, time: this.#options.now() },
+    const user = members[0].session.user!;
+    const time = now();
+    bus.publish(
+      peerChat.audience,
+      { type: "left", place: peerChat.place, user, time, cause: LEFT },
+      0,
+    );
+    bus.publish(
+      { kind: "user", user },
+      { type: "peer-chat-ended", place: peerChat.place, time },
       0,
     );
   }

@@ -251,3 +251,25 @@ Deno.test("a peer chat that a peer's server made for an answer that came too lat
   assert.equal(bob.session.room, null);
   assert.equal(ann.session.room, null);
 });
+
+Deno.test("a peer chat that ends on one server while someone comes in on another ends there too", async () => {
+  const { chats: [a, b, c], lag } = await testCluster(3, { users: ["ann", "bob", "dee"] });
+  const ann = await online(a, "ann");
+  const bob = await online(b, "bob");
+  const dee = await online(c, "dee");
+  await a.peerConnect(ann.session, "bob");
+  await arrivals();
+  assert.equal((await c.peerConnect(dee.session, "ann")).status, "INVITED");
+  await arrivals();
+  lag(2, 50); // dee's coming in reaches the others late
+  const accepted = a.peerAccept(ann.session, "dee");
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.notEqual(dee.session.room, null, "dee came in on c");
+  a.peerBye(ann.session); // b hears of it first: bob is alone there
+  await arrivals();
+  assert.equal(bob.session.room, null, "the peer chat ended for bob");
+  await accepted;
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(dee.session.room, null, "and for dee");
+  assert.deepEqual(dee.sink.take().slice(-2), ["left bob (left)", "peer-chat-ended"]);
+});
