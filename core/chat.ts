@@ -60,7 +60,7 @@ import {
   type NodeSessions,
   REPLACED_ELSEWHERE,
 } from "./presence_claims.ts";
-import type { PollLogLimits, Room } from "./room.ts";
+import type { PollLogLimits } from "./room.ts";
 import { DEFAULT_MAX_ROOMS, DEFAULT_MAX_ROOMS_PER_USER, type RoomCount, Rooms } from "./rooms.ts";
 import { Search, type SearchAnswer, type SearchLimits, type SearchPageWanted } from "./search.ts";
 import type { Session } from "./session.ts";
@@ -652,9 +652,7 @@ export class Chat {
     const place = this.#memberships.find(session, room)?.room;
     if (!place) return null;
     if (this.#roster && place.kind === "room") return this.#roster.membersOf(place.place);
-    return place.elsewhere.size > 0
-      ? [...membersHere(place), ...place.elsewhere]
-      : membersHere(place);
+    return place.userNames();
   }
 
   /**
@@ -670,7 +668,7 @@ export class Chat {
       online: this.#presence.sessionsOf(name).length > 0,
     }));
     const listed = new Set(place.belonging.values());
-    for (const name of membersHere(place)) {
+    for (const name of place.userNames()) {
       if (!listed.has(name)) rows.push({ name, online: true });
     }
     return rows;
@@ -882,10 +880,4 @@ export class Chat {
 /** A guest login refused because someone online goes by the name or a look-alike. */
 function guestOnline(user: string): Outcome {
   return { status: "ALREADY_ONLINE", reason: `${user} or a look-alike name is online` };
-}
-
-/** The users in a place on this server, each once, in the order they came. */
-function membersHere(place: Room): string[] {
-  const users = place.members.map((member) => member.session.user!);
-  return place.size === place.users ? users : [...new Set(users)];
 }

@@ -65,12 +65,6 @@ function outcomeOf(answer: PeerAnswer): Outcome {
     : { status: answer.status, reason: answer.reason };
 }
 
-/** The users in a peer chat, on every server. */
-function usersIn(peerChat: Room): string[] {
-  const here = new Set(peerChat.members.map(({ session }) => session.user!));
-  return [...here, ...peerChat.elsewhere];
-}
-
 /** BUSY: the peer's client takes no peer chats. */
 function noPeerChats(peer: string): Outcome {
   return { status: "BUSY", reason: `${peer}'s client has no peer chats` };
@@ -208,7 +202,7 @@ export class PeerChats {
     }
     const place = target.v21 ? null : target.room;
     if (place?.kind === "room") return inPublicRoom(peer);
-    if (place) return { status: "INVITED", room: place.name, members: usersIn(place) };
+    if (place) return { status: "INVITED", room: place.name, members: place.userNames() };
     const { peerChat, created } = this.#newPeerChat(from);
     peerChat.elsewhere.add(from);
     await Promise.all([created, this.#enter(target, peerChat, false)]);

@@ -102,6 +102,11 @@ Deno.test("PEER_CONNECT to a user on another server moves both into one peer cha
   assert.deepEqual(await a.peerChatRows(ann.session), [
     { name: connected.room!, members: 2, unread: 0, mentions: 0 },
   ]);
+  assert.deepEqual(b.members(bob.session), ["bob", "ann"]);
+  assert.deepEqual(a.memberRows(ann.session), [
+    { name: "ann", online: true },
+    { name: "bob", online: true },
+  ]);
 
   assert.equal(a.peerBye(ann.session), "OK");
   await arrivals();

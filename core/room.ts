@@ -102,6 +102,16 @@ export class Room {
   }
 
   /**
+   * The users in it, each once: those here in the order they came, then
+   * (a peer chat of a cluster) those on other servers.
+   */
+  userNames(): string[] {
+    const users = this.members.map((member) => member.session.user!);
+    const here = this.size === this.#users ? users : [...new Set(users)];
+    return this.elsewhere.size > 0 ? [...here, ...this.elsewhere] : here;
+  }
+
+  /**
    * Adds a member; a polling one starts reading at the next message.
    * `newUser`: no other session of its user is in the room.
    */
