@@ -15,6 +15,7 @@ import { DEFAULT_MAX_MESSAGE_CHARS } from "../protocol/message_text.ts";
 import { nameProblem } from "../protocol/names.ts";
 import type { ChatStore, HistoryRange, StoredState } from "../store/store.ts";
 import { Accounts } from "./accounts.ts";
+import { ClusterAsks, DEFAULT_CLUSTER_ANSWER_MS } from "./cluster_asks.ts";
 import { DirectMessages, type DirectOutcome } from "./direct_messages.ts";
 import { type ChatEvent, type LeaveCause, LEFT, LOGGED_OUT } from "./events.ts";
 import {
@@ -65,7 +66,7 @@ import {
   type NodeSessions,
   REPLACED_ELSEWHERE,
 } from "./presence_claims.ts";
-import type { PollLogLimits, Room } from "./room.ts";
+import type { PollLogLimits } from "./room.ts";
 import { DEFAULT_MAX_ROOMS, DEFAULT_MAX_ROOMS_PER_USER, type RoomCount, Rooms } from "./rooms.ts";
 import { Search, type SearchAnswer, type SearchLimits, type SearchPageWanted } from "./search.ts";
 import type { Session } from "./session.ts";
@@ -138,6 +139,11 @@ export interface ChatOptions {
    * Default none: the server's own limits are all there are.
    */
   sharedLimits?: (limits: FloodLimits, node: LimitsNode) => SharedLimits;
+  /**
+   * How long this server waits for another server of its cluster to answer
+   * (PEER_CONNECT to a user there). Default {@link DEFAULT_CLUSTER_ANSWER_MS}.
+   */
+  clusterAnswerMs?: number;
   /** The clock, in milliseconds since the epoch (injected for tests). */
   now?: () => number;
   /** Receives one line per significant event. */
@@ -210,6 +216,8 @@ export class Chat {
   readonly #maxJoinedRooms: number;
   /** Who is online on the other servers of a cluster too; null for a server alone. */
   readonly #roster: ClusterRoster | null;
+  /** Questions to the other servers of a cluster; null for a server alone. */
+  readonly #asks: ClusterAsks | null;
 
   constructor(options: ChatOptions) {
     const { store, state } = options;
@@ -229,6 +237,9 @@ export class Chat {
       close: (user, reason) => this.#closeHere(user, reason),
       closeAll: (reason) => {
         for (const session of [...this.#presence.sessions()]) this.#close(session, reason);
+      },
+      renewed: () => {
+        this.#peerChats.sweep().catch((error) => this.#log(`peer-chat-sweep-failed ${error}`));
       },
     }) ?? null;
     const presence = this.#presence = new Presence({
@@ -256,11 +267,13 @@ export class Chat {
       membersOf: (place) => rooms.at(place)?.size ?? 0,
       apply: (change) => this.#apply(change),
       sawMessage: (id) => ids.observe(id),
+      heard: (event) => this.#peerChats.heard(event),
     };
     const bus = this.#bus = options.bus?.(local, node) ?? new InProcessBus(local);
     const invitations = new Invitations({
       bus,
       limits: options.invitationLimits ?? DEFAULT_INVITATION_LIMITS,
+      forget: (peerChat) => rooms.forget(peerChat),
       now,
       log,
     });
@@ -270,6 +283,7 @@ export class Chat {
       invitations,
       ids,
       presence,
+      rooms,
       now,
     });
     for (const { room, user } of state.belongings) {
@@ -296,12 +310,22 @@ export class Chat {
       historyConcurrency: options.historyConcurrency ?? DEFAULT_HISTORY_CONCURRENCY,
       now,
     });
+    const asks = this.#asks = cluster
+      ? new ClusterAsks(
+        (id, question) => bus.share({ type: "peer-ask", id, question }),
+        (question, answer) => this.#peerChats.late(question, answer),
+        options.clusterAnswerMs ?? DEFAULT_CLUSTER_ANSWER_MS,
+      )
+      : null;
     this.#peerChats = new PeerChats({
       store,
       presence,
       rooms,
       memberships,
       invitations,
+      bus,
+      local,
+      cluster: cluster && asks && { roster: cluster, asks },
       now,
       log,
     });
@@ -537,7 +561,11 @@ export class Chat {
     const peerChats = [...session.memberships.keys()].filter((room) => room.kind === "group");
     const names = peerChats.map((room) => room.name);
     const counts = await this.#store.readCounts("group", names, session.user!);
-    return peerChats.map((room, i) => ({ name: room.name, members: room.users, ...counts[i] }));
+    return peerChats.map((room, i) => ({
+      name: room.name,
+      members: room.users + room.elsewhere.size,
+      ...counts[i],
+    }));
   }
 
   /**
@@ -648,7 +676,7 @@ export class Chat {
     const place = this.#memberships.find(session, room)?.room;
     if (!place) return null;
     if (this.#roster && place.kind === "room") return this.#roster.membersOf(place.place);
-    return membersHere(place);
+    return place.userNames();
   }
 
   /**
@@ -664,7 +692,7 @@ export class Chat {
       online: this.#presence.sessionsOf(name).length > 0,
     }));
     const listed = new Set(place.belonging.values());
-    for (const name of membersHere(place)) {
+    for (const name of place.userNames()) {
       if (!listed.has(name)) rows.push({ name, online: true });
     }
     return rows;
@@ -726,7 +754,7 @@ export class Chat {
   }
 
   /** Turns down a user who asked to join the session's peer chat. */
-  peerDecline(session: Session, userName: string): Outcome {
+  peerDecline(session: Session, userName: string): Outcome | Promise<Outcome> {
     return this.#peerChats.decline(session, userName);
   }
 
@@ -822,6 +850,14 @@ export class Chat {
         if (room) this.#memberships.adoptBelonging(room, change.user, change.belongs);
         break;
       }
+      case "peer-ask":
+        this.#peerChats.answer(change.question).then((answer) => {
+          if (answer) this.#bus.share({ type: "peer-answer", id: change.id, answer });
+        }, (error) => this.#log(`peer-ask-failed ${error}`));
+        break;
+      case "peer-answer":
+        this.#asks?.answered(change.id, change.answer);
+        break;
       case "spent":
         for (const [user, count] of change.spent) {
           this.#flood.spentElsewhere(change.bucket, user, count, this.#now());
@@ -884,10 +920,4 @@ export class Chat {
 /** A guest login refused because someone online goes by the name or a look-alike. */
 function guestOnline(user: string): Outcome {
   return { status: "ALREADY_ONLINE", reason: `${user} or a look-alike name is online` };
-}
-
-/** The users in a place on this server, each once, in the order they came. */
-function membersHere(place: Room): string[] {
-  const users = place.members.map((member) => member.session.user!);
-  return place.size === place.users ? users : [...new Set(users)];
 }

@@ -172,15 +172,12 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   publish(to: Audience, event: ChatEvent, exceptSession: number): void {
     if (event.type === "message" && event.seq > 0 && to.kind === "place") {
       this.#offer(this.#orderOf(to.place), event, exceptSession);
-      if (to.place.kind === "room") this.#link.announce(event);
+      this.#link.announce(event);
       return;
     }
     this.#local.deliver(to, event, exceptSession);
     if (this.#places !== null) this.#watch(to, event);
-    // peer chats are of one server; their events stay on it
-    if (to.kind !== "place" || to.place.kind === "room") {
-      this.#link.send({ kind: "event", to, event });
-    }
+    this.#link.send({ kind: "event", to, event });
   }
 
   posting(place: Place, sender: string, change: 1 | -1): void {
@@ -223,8 +220,9 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   }
 
   note(note: ClusterNote): void {
-    if (note.kind === "change") this.#node.apply(note.change);
-    else this.#local.deliver(note.to, note.event, 0);
+    if (note.kind === "change") return this.#node.apply(note.change);
+    this.#local.deliver(note.to, note.event, 0);
+    if (note.to.kind === "place" && note.to.place.kind === "group") this.#node.heard(note.event);
   }
 
   up(): void {

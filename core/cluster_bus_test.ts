@@ -23,6 +23,7 @@ function testBus(members: Record<string, number> = { lobby: 1 }) {
   const sent: ClusterNote[] = [];
   const announced: MessagePosted[] = [];
   const applied: SharedChange[] = [];
+  const heard: ChatEvent[] = [];
   let reads = 0;
   let receiver: ClusterReceiver | null = null;
   const link: ClusterLink = {
@@ -59,6 +60,7 @@ function testBus(members: Record<string, number> = { lobby: 1 }) {
       membersOf: (place) => members[place.name] ?? 0,
       apply: (change) => applied.push(change),
       sawMessage: () => {},
+      heard: (event) => heard.push(event),
     },
     link,
     store,
@@ -71,6 +73,7 @@ function testBus(members: Record<string, number> = { lobby: 1 }) {
     sent,
     announced,
     applied,
+    heard,
     reads: () => reads,
     receiver: () => receiver!,
   };
@@ -202,5 +205,33 @@ Deno.test("other events and changes go over the link; those that come from it ar
   receiver().note({ kind: "change", change: { type: "unbanned", room: "lobby", user: "bob" } });
   assert.deepEqual(delivered, ["notice", "notice"]);
   assert.deepEqual(applied, [{ type: "unbanned", room: "lobby", user: "bob" }]);
+  await bus.close();
+});
+
+Deno.test("a peer chat's messages and events go over the link, and those that come are heard", async () => {
+  const { bus, delivered, sent, announced, heard, receiver } = testBus({ "peer chat x.1": 1 });
+  await bus.start();
+  const place: Place = { kind: "group", name: "peer chat x.1" };
+  const to: Audience = { kind: "place", place };
+  const posted: MessagePosted = {
+    type: "message",
+    place,
+    id: 101,
+    seq: 1,
+    from: "ann",
+    time: 1,
+    text: "hi",
+    mentions: [],
+  };
+  bus.publish(to, posted, 7);
+  assert.deepEqual(announced, [posted], "for a link that carries messages itself");
+  const joined: ChatEvent = { type: "joined", place, user: "ann", time: 1 };
+  bus.publish(to, joined, 7);
+  assert.deepEqual(sent, [{ kind: "event", to, event: joined }]);
+  assert.deepEqual(heard, [], "its own events are not heard");
+  const left: ChatEvent = { type: "left", place, user: "bob", time: 2, cause: { kind: "left" } };
+  receiver().note({ kind: "event", to, event: left });
+  assert.deepEqual(delivered, ["1/7", "joined", "left"]);
+  assert.deepEqual(heard, [left]);
   await bus.close();
 });

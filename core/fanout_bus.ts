@@ -10,6 +10,7 @@
  */
 
 import type { BanRecord, RoomRecord } from "../store/records.ts";
+import type { PeerAnswer, PeerQuestion } from "./cluster_asks.ts";
 import type { ChatEvent, Place } from "./events.ts";
 import type { SharedBucket } from "./limits/flood_control.ts";
 
@@ -61,7 +62,11 @@ export type SharedChange =
     readonly type: "spent";
     readonly bucket: SharedBucket;
     readonly spent: readonly (readonly [string, number])[];
-  };
+  }
+  /** A question for the server of a user online there (see `cluster_asks.ts`). */
+  | { readonly type: "peer-ask"; readonly id: string; readonly question: PeerQuestion }
+  /** The answer of that server to the question `id`. */
+  | { readonly type: "peer-answer"; readonly id: string; readonly answer: PeerAnswer };
 
 /** Where the chat publishes its events. */
 export interface FanoutBus {
@@ -95,6 +100,11 @@ export interface NodeChat {
   apply(change: SharedChange): void;
   /** Takes note of a message id another server's message got. */
   sawMessage(id: number): void;
+  /**
+   * Takes note of an event of a peer chat that another server published,
+   * once delivered here: who came into it and who left.
+   */
+  heard(event: ChatEvent): void;
 }
 
 /** The bus of a single server: publishing delivers at once. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { InvitationAnswer } from "./events.ts";
+import type { InvitationAnswer, InvitationAnswered, Place } from "./events.ts";
 import type { FanoutBus } from "./fanout_bus.ts";
 import type { Outcome } from "./outcome.ts";
 import type { Room } from "./room.ts";
@@ -47,10 +47,18 @@ export interface Invitation {
   timer?: ReturnType<typeof setTimeout>;
 }
 
+/** Who answered a request: a session here, or (id 0) a member on another server. */
+export interface Answerer {
+  readonly user: string | null;
+  readonly id: number;
+}
+
 /** Settings of {@link Invitations}. */
 export interface InvitationsOptions {
   bus: FanoutBus;
   limits: InvitationLimits;
+  /** Forgets a peer chat nobody here is in once no request waits to join it. */
+  forget: (peerChat: Room) => void;
   now: () => number;
   log: (line: string) => void;
 }
@@ -116,26 +124,37 @@ export class Invitations {
     return invitedOutcome(invitation);
   }
 
+  /** Whether a request waits to join `peerChat`. */
+  awaits(peerChat: Room): boolean {
+    for (const invitation of this.#waiting.values()) {
+      if (invitation.peerChat === peerChat) return true;
+    }
+    return false;
+  }
+
   /**
    * Ends a waiting request, telling the requester and, unless accepted
-   * (then their coming in tells them), the members but the one who answered.
+   * (then their coming in tells them), the members but the one who answered
+   * — unless `membersTold`: a member on another server answered, and their
+   * server tells the members.
    */
-  answer(invitation: Invitation, answer: InvitationAnswer, by?: Session): void {
+  answer(
+    invitation: Invitation,
+    answer: InvitationAnswer,
+    by?: Answerer,
+    membersTold = false,
+  ): void {
     const { requester, peerChat } = invitation;
     if (this.#waiting.get(requester) !== invitation) return;
     this.#waiting.delete(requester);
     clearTimeout(invitation.timer);
     const { bus, now, log } = this.#options;
-    const event = {
-      type: "invitation-answered",
-      place: peerChat.place,
-      from: invitation.user,
-      answer,
-      by: by ? by.user! : null,
-      time: now(),
-    } as const;
+    const event = answeredEvent(peerChat.place, invitation.user, answer, by?.user ?? null, now());
     bus.publish({ kind: "user", user: invitation.user }, event, 0);
-    if (answer !== "accepted") bus.publish(peerChat.audience, event, by ? by.id : 0);
+    if (answer !== "accepted" && !membersTold) bus.publish(peerChat.audience, event, by?.id ?? 0);
+    if (answer !== "accepted" && peerChat.size === 0 && !this.awaits(peerChat)) {
+      this.#options.forget(peerChat);
+    }
     log(
       `peer-answer room=${JSON.stringify(peerChat.name)} from=${
         JSON.stringify(invitation.user)
@@ -158,6 +177,17 @@ export class Invitations {
       if (invitation.peerChat === peerChat) this.answer(invitation, "withdrawn");
     }
   }
+}
+
+/** The event of a request of `from` to join a peer chat that ended. */
+export function answeredEvent(
+  place: Place,
+  from: string,
+  answer: InvitationAnswer,
+  by: string | null,
+  time: number,
+): InvitationAnswered {
+  return { type: "invitation-answered", place, from, answer, by, time };
 }
 
 /** The INVITED outcome of a waiting request to join a peer chat. */

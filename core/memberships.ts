@@ -13,12 +13,13 @@
 
 import { nameKey } from "../protocol/names.ts";
 import type { ChatStore } from "../store/store.ts";
-import { type LeaveCause, MOVED } from "./events.ts";
+import { type LeaveCause, LEFT, MOVED } from "./events.ts";
 import type { FanoutBus } from "./fanout_bus.ts";
 import type { Invitations } from "./invitations.ts";
 import type { MessageIds } from "./message_ids.ts";
 import type { Presence } from "./presence.ts";
 import type { Room } from "./room.ts";
+import type { Rooms } from "./rooms.ts";
 import { Membership, type Session } from "./session.ts";
 
 /** Settings of {@link Memberships}. */
@@ -28,6 +29,8 @@ export interface MembershipsOptions {
   invitations: Invitations;
   ids: MessageIds;
   presence: Presence;
+  /** Forgets the peer chats nobody here is in any more. */
+  rooms: Rooms;
   now: () => number;
 }
 
@@ -172,7 +175,7 @@ export class Memberships {
       const left = { type: "left", place: room.place, user, time: now(), cause } as const;
       bus.publish(room.audience, left, 0);
       if (cause.kind === "left") bus.publish({ kind: "user", user }, left, asking?.id ?? 0);
-      if (room.kind === "group" && room.users === 1) this.#end(room);
+      this.endIfAlone(room);
     }
     if (!belonged) return Promise.resolve();
     bus.share({ type: "belonging", room: room.name, user, belongs: false });
@@ -213,17 +216,32 @@ export class Memberships {
       time: now(),
       cause,
     }, 0);
-    if (room.kind === "group" && room.users === 1) this.#end(room);
+    this.endIfAlone(room);
   }
 
-  /** Ends a peer chat left with one member, telling them. */
-  #end(peerChat: Room): void {
+  /**
+   * Ends a peer chat left with one member (here: its others on other
+   * servers of a cluster have left too, as far as this server has heard),
+   * telling them. Their leaving is published too: it reaches nobody unless
+   * someone came in on another server meanwhile, whose peer chat then ends
+   * as well.
+   */
+  endIfAlone(peerChat: Room): void {
+    if (peerChat.kind !== "group" || peerChat.users !== 1 || peerChat.elsewhere.size > 0) return;
+    const { bus, now } = this.#options;
     const members = peerChat.members;
     for (const member of members) this.#remove(member);
     this.#options.invitations.withdrawRequestsTo(peerChat);
-    this.#options.bus.publish(
-      { kind: "user", user: members[0].session.user! },
-      { type: "peer-chat-ended", place: peerChat.place, time: this.#options.now() },
+    const user = members[0].session.user!;
+    const time = now();
+    bus.publish(
+      peerChat.audience,
+      { type: "left", place: peerChat.place, user, time, cause: LEFT },
+      0,
+    );
+    bus.publish(
+      { kind: "user", user },
+      { type: "peer-chat-ended", place: peerChat.place, time },
       0,
     );
   }
@@ -240,6 +258,9 @@ export class Memberships {
     room.remove(membership, this.#lastOfUser(membership));
     session.memberships.delete(room);
     if (session.current === membership) session.current = null;
+    if (room.kind === "group" && room.size === 0 && !this.#options.invitations.awaits(room)) {
+      this.#options.rooms.forget(room);
+    }
   }
 
   /** Whether no other session of the member's user is in its place. */

@@ -203,12 +203,13 @@ export class Messaging {
 
 /**
  * The users a message in `room` mentions: of those who belong to a public
- * room, of the members of a peer chat.
+ * room, of the members of a peer chat (on every server).
  */
 function mentionsIn(room: Room, text: string, sender: string): readonly string[] {
   if (room.kind === "room") return findMentions(text, (key) => room.belonging.get(key), sender);
   const members = new Map(
     room.members.map(({ session }) => [nameKey(session.user!), session.user!]),
   );
+  for (const user of room.elsewhere) members.set(nameKey(user), user);
   return findMentions(text, (key) => members.get(key), sender);
 }

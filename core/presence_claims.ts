@@ -48,6 +48,8 @@ export interface ClusterRoster {
   isOnline(user: string): Promise<boolean>;
   /** Whether `user` is in `place` on some server. */
   isIn(user: string, place: Place): Promise<boolean>;
+  /** Those of `users` who are online on some server. */
+  onlineOf(users: readonly string[]): Promise<Set<string>>;
   /** How many online users take pushed events, on every server. */
   pushed(): Promise<number>;
 }
@@ -69,4 +71,9 @@ export interface NodeSessions {
   close(user: string, reason: string): void;
   /** Closes every session here: this server may no longer hold any name. */
   closeAll(reason: string): void;
+  /**
+   * This server's lease was renewed: the roster is as current as it gets,
+   * and the users of servers whose leases ran out are in it no more.
+   */
+  renewed(): void;
 }

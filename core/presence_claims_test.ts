@@ -51,6 +51,9 @@ class Claims implements ClusterPresence {
   isIn(): Promise<boolean> {
     return Promise.resolve(false);
   }
+  onlineOf(): Promise<Set<string>> {
+    return Promise.resolve(new Set());
+  }
   pushed(): Promise<number> {
     return Promise.resolve(0);
   }

@@ -50,6 +50,13 @@ export class Room {
    * nameKey of their names: whom its messages may mention.
    */
   readonly belonging = new Map<string, string>();
+  /**
+   * The users in a peer chat on other servers of a cluster (told by their
+   * servers as they come and leave): with {@link Room.users}, everyone in it.
+   */
+  readonly elsewhere = new Set<string>();
+  /** The users on other servers waiting to join a peer chat, as their servers told. */
+  readonly asking = new Set<string>();
   /** The members in the order they came in; changed in place. */
   readonly #members: Membership[] = [];
   /** A copy of {@link Room.#members} that nothing changes, made when asked for after a change. */
@@ -92,6 +99,16 @@ export class Room {
   /** How many users are in it. */
   get users(): number {
     return this.#users;
+  }
+
+  /**
+   * The users in it, each once: those here in the order they came, then
+   * (a peer chat of a cluster) those on other servers.
+   */
+  userNames(): string[] {
+    const users = this.members.map((member) => member.session.user!);
+    const here = this.size === this.#users ? users : [...new Set(users)];
+    return this.elsewhere.size > 0 ? [...here, ...this.elsewhere] : here;
   }
 
   /**

@@ -58,11 +58,13 @@ export class Rooms {
    */
   readonly #byKey = new Map<string, Room>();
   /**
-   * The peer chats, by their place object: in one process every event of a
-   * peer chat carries the place of its room, and a peer chat nobody is in
-   * any more is forgotten by itself.
+   * The peer chats that members here are in, by name (events of a peer
+   * chat from another server of a cluster name it); one that nobody here is
+   * in any more is forgotten (see {@link Rooms.forget}).
    */
-  readonly #peerChats = new WeakMap<Place, Room>();
+  readonly #peerChats = new Map<string, Room>();
+  /** Makes peer chat names of this server differ from those of others sharing its store. */
+  readonly #tag = Math.random().toString(36).slice(2, 6);
   /** How many rooms guests made since start, per client address. */
   readonly #byGuests = new Map<string, number>();
   #peerChatsMade = 0;
@@ -83,15 +85,35 @@ export class Rooms {
 
   /** The public room or peer chat of a place, if it exists. */
   at(place: Place): Room | undefined {
-    return place.kind === "room" ? this.#rooms.get(place.name) : this.#peerChats.get(place);
+    return (place.kind === "room" ? this.#rooms : this.#peerChats).get(place.name);
   }
 
   /** A new peer chat, with no members yet. */
   newPeerChat(): Room {
-    const name = `peer chat ${this.#options.now().toString(36)}.${++this.#peerChatsMade}`;
-    const room = new Room("group", name, null, this.#options.pollLog);
-    this.#peerChats.set(room.place, room);
+    const made = ++this.#peerChatsMade;
+    return this.peerChat(`peer chat ${this.#options.now().toString(36)}.${this.#tag}${made}`);
+  }
+
+  /** The peer chat of a name that members here are in, or a new one without members here. */
+  peerChat(name: string): Room {
+    let room = this.#peerChats.get(name);
+    if (room === undefined) {
+      room = new Room("group", name, null, this.#options.pollLog);
+      this.#peerChats.set(name, room);
+    }
     return room;
+  }
+
+  /** The peer chats that members here are in (or wait to join). */
+  peerChats(): IterableIterator<Room> {
+    return this.#peerChats.values();
+  }
+
+  /** Forgets a peer chat once nobody here is in it. */
+  forget(peerChat: Room): void {
+    if (peerChat.size === 0 && this.#peerChats.get(peerChat.name) === peerChat) {
+      this.#peerChats.delete(peerChat.name);
+    }
   }
 
   /**

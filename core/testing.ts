@@ -1,7 +1,8 @@
 /**
  * For tests of the chat core: a chat on the in-memory store, with accounts
  * whose passwords are kept in the clear, and fake connections that record
- * what the core sends them. No sockets.
+ * what the core sends them; several chats linked as the servers of a
+ * cluster. No sockets.
  * @module
  */
 
@@ -9,8 +10,10 @@ import assert from "node:assert/strict";
 import { MemoryStore } from "../store/memory_store.ts";
 import { Chat, type ChatOptions } from "./chat.ts";
 import type { ChatEvent } from "./events.ts";
+import type { Audience, FanoutBus, LocalDelivery, NodeChat, SharedChange } from "./fanout_bus.ts";
 import { NO_FLOOD_LIMITS } from "./limits/flood_control.ts";
 import type { PasswordScheme } from "./passwords.ts";
+import type { NodeSessions } from "./presence_claims.ts";
 import { Session, type SessionSink } from "./session.ts";
 
 /** Passwords kept in the clear (`plain$password`): no scrypt, so tests take no time. */
@@ -70,11 +73,8 @@ function describe(event: ChatEvent): string {
   }
 }
 
-/** A chat on a new in-memory store holding accounts (password `pw-NAME`) and public rooms. */
-export async function testChat(
-  options: { users?: string[]; rooms?: string[] } & Partial<ChatOptions> = {},
-): Promise<{ chat: Chat; store: MemoryStore }> {
-  const { users = [], rooms = [], ...chatOptions } = options;
+/** A new in-memory store holding accounts (password `pw-NAME`) and public rooms. */
+async function testStore(users: string[], rooms: string[]): Promise<MemoryStore> {
   const store = new MemoryStore();
   for (const name of users) {
     const passwordHash = await PLAIN_PASSWORDS.hash(`pw-${name}`, 1);
@@ -89,16 +89,29 @@ export async function testChat(
   for (const name of rooms) {
     await store.createRoom({ kind: "room", name, createdBy: null, createdAt: 0 });
   }
-  const chat = new Chat({
+  return store;
+}
+
+/** The options of a test chat on `store`, with `more`. */
+async function chatOptions(store: MemoryStore, more: Partial<ChatOptions>): Promise<ChatOptions> {
+  return {
     store,
     state: await store.load(),
     maxOnline: 100,
     pollLog: { messages: 100, chars: 1_000_000 },
     passwords: PLAIN_PASSWORDS,
     floodLimits: NO_FLOOD_LIMITS,
-    ...chatOptions,
-  });
-  return { chat, store };
+    ...more,
+  };
+}
+
+/** A chat on a new in-memory store holding accounts (password `pw-NAME`) and public rooms. */
+export async function testChat(
+  options: { users?: string[]; rooms?: string[] } & Partial<ChatOptions> = {},
+): Promise<{ chat: Chat; store: MemoryStore }> {
+  const { users = [], rooms = [], ...more } = options;
+  const store = await testStore(users, rooms);
+  return { chat: new Chat(await chatOptions(store, more)), store };
 }
 
 /**
@@ -116,4 +129,113 @@ export async function online(
   const outcome = await chat.login(session, user, `pw-${user}`, options.push ?? true);
   assert.equal(outcome.status, "OK", `${user} logs in`);
   return { session, sink };
+}
+
+/** One server of a {@link testCluster}: its bus hands what it publishes and shares to the others. */
+class LinkedBus implements FanoutBus {
+  readonly local: LocalDelivery;
+  readonly node: NodeChat;
+  readonly #servers: LinkedBus[];
+  /** Whether the others hear this server (false: it is cut off, and they do not answer). */
+  linked = true;
+  /** How long what this server hands to the others takes to reach them, in ms. */
+  lagMs = 0;
+
+  constructor(local: LocalDelivery, node: NodeChat, servers: LinkedBus[]) {
+    this.local = local;
+    this.node = node;
+    this.#servers = servers;
+  }
+
+  publish(to: Audience, event: ChatEvent, exceptSession: number): void {
+    this.local.deliver(to, event, exceptSession);
+    this.#others((other) => {
+      other.local.deliver(to, event, 0);
+      if (to.kind === "place" && to.place.kind === "group") other.node.heard(event);
+    });
+  }
+
+  share(change: SharedChange): void {
+    this.#others((other) => other.node.apply(change));
+  }
+
+  /** Hands something to the other servers a moment later, as a link between servers does. */
+  #others(hand: (other: LinkedBus) => void): void {
+    if (!this.linked) return;
+    setTimeout(() => {
+      for (const other of this.#servers) if (other !== this && other.linked) hand(other);
+    }, this.lagMs);
+  }
+}
+
+/** The servers of a {@link testCluster}, and what may befall them. */
+export interface TestCluster {
+  chats: Chat[];
+  /** Cuts server `i` off: the others no longer hear it, nor it them. */
+  cut(i: number): void;
+  /** What server `i` hands to the others takes `ms` to reach them. */
+  lag(i: number, ms: number): void;
+  /** The lease of server `i` runs out: its users are online no more. */
+  expire(i: number): void;
+  /** Every server renews its lease (and looks at the roster). */
+  renew(): void;
+}
+
+/**
+ * `count` chats on one in-memory store, as the servers of a cluster: what
+ * one publishes and shares reaches the others a moment later, and each
+ * name is online on one of them at a time.
+ */
+export async function testCluster(
+  count: number,
+  options: { users?: string[]; rooms?: string[] } & Partial<ChatOptions> = {},
+): Promise<TestCluster> {
+  const { users = [], rooms = [], ...more } = options;
+  const store = await testStore(users, rooms);
+  const buses: LinkedBus[] = [];
+  const nodes: NodeSessions[] = [];
+  const where = new Map<string, Chat>();
+  const chats: Chat[] = [];
+  for (let i = 0; i < count; i++) {
+    const chat: Chat = new Chat({
+      ...await chatOptions(store, more),
+      bus: (local, node) => {
+        const bus = new LinkedBus(local, node, buses);
+        buses.push(bus);
+        return bus;
+      },
+      presence: (sessions) => {
+        nodes.push(sessions);
+        return {
+          claim: (user) => {
+            const holder = where.get(user);
+            if (holder && holder !== chat) return Promise.resolve("ALREADY_ONLINE");
+            where.set(user, chat);
+            return Promise.resolve("OK");
+          },
+          release: (user) => {
+            if (where.get(user) === chat) where.delete(user);
+          },
+          isOnline: (user) => Promise.resolve(where.has(user)),
+          who: () => Promise.resolve([]),
+          membersOf: () => Promise.resolve([]),
+          isIn: () => Promise.resolve(false),
+          onlineOf: (users) => Promise.resolve(new Set(users.filter((user) => where.has(user)))),
+          pushed: () => Promise.resolve(0),
+        };
+      },
+    });
+    chats.push(chat);
+  }
+  return {
+    chats,
+    cut: (i) => buses[i].linked = false,
+    lag: (i, ms) => buses[i].lagMs = ms,
+    expire: (i) => {
+      for (const [user, chat] of where) if (chat === chats[i]) where.delete(user);
+    },
+    renew: () => {
+      for (const [i, node] of nodes.entries()) if (buses[i].linked) node.renewed();
+    },
+  };
 }

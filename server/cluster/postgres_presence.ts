@@ -180,6 +180,14 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
     return rows.length > 0;
   }
 
+  async onlineOf(users: readonly string[]): Promise<Set<string>> {
+    const rows = await this.#sql<{ name: string }[]>`
+      SELECT c.name FROM claptrap_claims c
+      JOIN claptrap_nodes n ON n.node = c.node AND n.lease_until > clock_timestamp()
+      WHERE c.name = ANY(${users as string[]}::text[])`;
+    return new Set(rows.map((row) => row.name));
+  }
+
   async pushed(): Promise<number> {
     const [{ count }] = await this.#sql<{ count: number }[]>`
       SELECT count(*)::int AS count FROM claptrap_claims c
@@ -223,6 +231,7 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
       this.#unreleased.clear();
       for (const [user, session] of unreleased) this.#release(user, session);
       for (const user of taken) this.#sessions?.close(user, REPLACED_ELSEWHERE);
+      this.#sessions?.renewed();
     } catch (error) {
       log(`cluster-lease renew-failed ${(error as Error).message}`);
     }

@@ -428,7 +428,10 @@ const HANDLERS: Record<RequestMethod, Handler> = {
     );
   },
   PEER_DECLINE(chat, { session }, request) {
-    return answer(Response.RESP_PEER_DECLINE, chat.peerDecline(session, request.params.Peer));
+    return answerEither(
+      chat.peerDecline(session, request.params.Peer),
+      (outcome) => answer(Response.RESP_PEER_DECLINE, outcome),
+    );
   },
   async LIST_DIRECT(chat, { session }) {
     if (session.v21) {
