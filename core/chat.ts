@@ -59,12 +59,7 @@ import {
 } from "./passwords.ts";
 import { PeerChats } from "./peer_chats.ts";
 import { DEFAULT_MAX_DEVICES, type DuplicateLoginPolicy, Presence } from "./presence.ts";
-import {
-  type ClusterPresence,
-  type ClusterRoster,
-  type NodeSessions,
-  REPLACED_ELSEWHERE,
-} from "./presence_claims.ts";
+import { type ClusterPresence, type NodeSessions, REPLACED_ELSEWHERE } from "./presence_claims.ts";
 import type { PollLogLimits, Room } from "./room.ts";
 import { DEFAULT_MAX_ROOMS, DEFAULT_MAX_ROOMS_PER_USER, type RoomCount, Rooms } from "./rooms.ts";
 import { Search, type SearchAnswer, type SearchLimits, type SearchPageWanted } from "./search.ts";
@@ -209,7 +204,7 @@ export class Chat {
   readonly #ids: MessageIds;
   readonly #maxJoinedRooms: number;
   /** Who is online on the other servers of a cluster too; null for a server alone. */
-  readonly #roster: ClusterRoster | null;
+  readonly #roster: ClusterPresence | null;
 
   constructor(options: ChatOptions) {
     const { store, state } = options;
@@ -474,8 +469,9 @@ export class Chat {
     if (user === null) return "NOT_LOGIN";
     if (everywhere) {
       for (const other of this.#presence.sessionsOf(user)) {
-        if (other !== session) this.#close(other, "signed out everywhere");
+        if (other !== session) this.#close(other, SIGNED_OUT);
       }
+      this.#bus.share({ type: "signed-out", user });
     }
     const status = this.#logout(session, LOGGED_OUT);
     if (!everywhere && tokenHash === null) return status;
@@ -811,8 +807,15 @@ export class Chat {
         this.#moderation.adoptKick(change.room, change.user, change.by, change.reason);
         break;
       }
-      case "replaced":
-        this.#closeHere(change.user, REPLACED_ELSEWHERE);
+      case "replaced": {
+        if (change.node === undefined) this.#closeHere(change.user, REPLACED_ELSEWHERE);
+        // one device too many, and its oldest is here
+        const oldest = change.node === this.#roster?.node && this.#presence.sessionOf(change.user);
+        if (oldest) this.#close(oldest, REPLACED_ELSEWHERE);
+        break;
+      }
+      case "signed-out":
+        this.#closeHere(change.user, SIGNED_OUT);
         break;
       case "operator-kick":
         this.#kickHere(change.user, change.reason);
@@ -880,6 +883,9 @@ export class Chat {
     return "OK";
   }
 }
+
+/** The reason the other sessions of a user who signs out everywhere are closed for. */
+const SIGNED_OUT = "signed out everywhere";
 
 /** A guest login refused because someone online goes by the name or a look-alike. */
 function guestOnline(user: string): Outcome {
