@@ -139,7 +139,7 @@ export class Presence {
     // a guest replaces nobody, and may not take a look-alike of another guest online
     if (guest && (earlier.length > 0 || this.isHeld(user))) return "ALREADY_ONLINE";
     // 2.1 sessions of a user live side by side, up to maxDevices; any other pair is a duplicate
-    const devices = session.v21 && earlier.every((other) => other.v21);
+    const devices = session.v21 && !guest && earlier.every((other) => other.v21);
     const claims = this.#options.claims;
     const claimed = claims && this.#claimed.get(session);
     if (claimed) this.#claimed.delete(session);

@@ -188,3 +188,48 @@ engineTest(
     }
   },
 );
+
+engineTest(
+  POSTGRES_MISSING,
+  "a kick or ban on one server of a member on another is told once, to the room and to them",
+  async () => {
+    const { servers: [a, b] } = await startCluster(2);
+    const ann = await admitted(a, "ann");
+    const bob = await device(b, "bob", true);
+    assert.ok(bob instanceof ChatClient);
+    const carol = await admitted(b, "carol");
+    const chairman = await device(b, "江主席", true);
+    assert.ok(chairman instanceof ChatClient);
+    const room = "ann's room";
+    try {
+      await ann.create(room);
+      await ann.join(room);
+      for (const client of [bob, carol, chairman]) {
+        for (let tries = 0;; tries++) {
+          if (await client.join(room).then(() => true, () => false)) break;
+          if (tries > 100) throw new Error("the room never reached b");
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      const [annEvents, bobEvents, carolEvents, chairmanEvents] = [ann, bob, carol, chairman].map(
+        recorded,
+      );
+      await ann.kick("carol", { room, reason: "a 2.1 member" });
+      await ann.ban("江主席", { room, reason: "a 2.0 member" });
+      await settled(bobEvents, "leave", 2);
+      for (const events of [annEvents, bobEvents]) {
+        assert.deepEqual(seen(events, "leave"), [`${room} carol`, `${room} 江主席`]);
+      }
+      assert.deepEqual(seen(carolEvents, "kicked"), [`${room} by ann`]);
+      assert.deepEqual(seen(chairmanEvents, "kicked"), [`${room} by ann`]);
+      // and the roster of who is where forgets them (LIST_MEMBERS of a 2.0 session reads it)
+      for (let tries = 0; (await bob.members()).sort().join() !== "ann,bob"; tries++) {
+        if (tries > 100) throw new Error(`still listed: ${await bob.members()}`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    } finally {
+      await Promise.all([ann, bob, carol, chairman].map((client) => client.close()));
+      await Promise.all([a.close(), b.close()]);
+    }
+  },
+);

@@ -149,10 +149,10 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
   }
 
   left(user: string, place: Place): void {
+    // whichever server tells it: a user's devices on others leave without telling the roster
     this.#quietly(this.#sql`
-      DELETE FROM claptrap_places p USING claptrap_claims c
-      WHERE p.name = ${user} AND p.kind = ${place.kind} AND p.place = ${place.name}
-        AND c.name = p.name AND c.node = ${this.#options.node}`);
+      DELETE FROM claptrap_places
+      WHERE name = ${user} AND kind = ${place.kind} AND place = ${place.name}`);
   }
 
   async who(): Promise<Whereabouts[]> {
