@@ -347,6 +347,7 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      PRIMARY KEY (name, node)
    );
    CREATE INDEX claptrap_claims_by_node ON claptrap_claims (node);
+   CREATE INDEX claptrap_claims_uncounted ON claptrap_claims (node) WHERE NOT counted;
    CREATE UNLOGGED TABLE claptrap_places (
      name text NOT NULL,
      kind text NOT NULL,
