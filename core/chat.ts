@@ -383,8 +383,13 @@ export class Chat {
   /** A 2.1 session comes online, into every place its user belongs to. */
   async #admit(session: Session, user: string, push: boolean): Promise<Outcome> {
     const status = await this.#presence.admit(session, user, push);
-    if (status === "ALREADY_ONLINE" && this.#presence.sessionsOf(user).every((s) => s.v21)) {
-      return { status, reason: "signed in on as many devices as one user may be" };
+    const here = this.#presence.sessionsOf(user);
+    if (status === "ALREADY_ONLINE" && here.every((s) => s.v21)) {
+      // none here: the cluster refused, and does not say why
+      const reason = here.length > 0
+        ? "signed in on as many devices as one user may be"
+        : "online elsewhere without 2.1, or on as many devices as one user may be";
+      return { status, reason };
     }
     if (status === "OK") this.#memberships.arrive(session);
     return { status };

@@ -214,7 +214,11 @@ export class Presence {
         this.#claimed.delete(session);
         const left = this.sessionsOf(user).length;
         if (left === 0) claims.release(user, session);
-        else if (devices > 0) claims.release(user, session, left);
+        else {
+          // the claim names this session now: the last one here to go gives it up by it
+          this.#claimHolders.set(user, session);
+          if (devices > 0) claims.release(user, session, left);
+        }
       }
       return admitted;
     });
