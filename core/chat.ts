@@ -814,9 +814,11 @@ export class Chat {
       }
       case "replaced": {
         if (change.node === undefined) this.#closeHere(change.user, REPLACED_ELSEWHERE);
-        // one device too many, and its oldest is here
-        const oldest = change.node === this.#roster?.node && this.#presence.sessionOf(change.user);
-        if (oldest) this.#close(oldest, REPLACED_ELSEWHERE);
+        else if (change.node === this.#roster?.node) {
+          // one device too many, and the oldest is here
+          const oldest = this.#presence.sessionOf(change.user);
+          if (oldest) this.#close(oldest, REPLACED_ELSEWHERE);
+        }
         break;
       }
       case "signed-out":

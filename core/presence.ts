@@ -123,7 +123,8 @@ export class Presence {
   /**
    * Makes `user` the session's user, if the rules allow it; the status says.
    * A guest never replaces anyone, and takes no name that someone online goes
-   * by or that looks the same. In a cluster, a user's first session here
+   * by or that looks the same. In a cluster, a user's first session here,
+   * and every 2.1 session (their devices are counted on every server),
    * claims the name first (see {@link PresenceClaims}).
    */
   admit(
