@@ -116,7 +116,7 @@ engineTest(
 
 engineTest(
   POSTGRES_MISSING,
-  "under --duplicate-login replace, a device beyond --max-devices closes the oldest on another server, and a 2.0 login closes every device",
+  "under --duplicate-login replace, a device beyond --max-devices closes the oldest, on another server or its own, and a 2.0 login closes every device",
   async () => {
     const { servers: [a, b] } = await startCluster(2, { maxDevices: 2, duplicateLogin: "replace" });
     const clients: ChatClient[] = [];
@@ -131,14 +131,20 @@ engineTest(
       await settled(oldestEvents, "close", 1);
       assert.deepEqual(seen(oldestEvents, "close"), ["logged in from elsewhere"]);
       assert.deepEqual(seen(secondEvents, "close"), [], "the second stays");
-      // a 2.0 session takes the name from every device
+      // both on b now: one more there closes b's oldest
       const thirdEvents = recorded(clients[2]);
+      clients.push(await admitted(b, "ann"));
+      await settled(secondEvents, "close", 1);
+      assert.deepEqual(seen(secondEvents, "close"), ["logged in from elsewhere"]);
+      assert.deepEqual(seen(thirdEvents, "close"), [], "the third stays");
+      // a 2.0 session takes the name from every device
+      const fourthEvents = recorded(clients[3]);
       const twoZero = await device(a, "ann", true);
       assert.ok(twoZero instanceof ChatClient, `${twoZero}`);
       clients.push(twoZero);
-      await settled(thirdEvents, "close", 1);
-      assert.deepEqual(seen(secondEvents, "close"), ["logged in from elsewhere"]);
+      await settled(fourthEvents, "close", 1);
       assert.deepEqual(seen(thirdEvents, "close"), ["logged in from elsewhere"]);
+      assert.deepEqual(seen(fourthEvents, "close"), ["logged in from elsewhere"]);
     } finally {
       await Promise.all(clients.map((client) => client.close()));
       await Promise.all([a.close(), b.close()]);
