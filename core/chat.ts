@@ -60,12 +60,7 @@ import {
 } from "./passwords.ts";
 import { PeerChats } from "./peer_chats.ts";
 import { DEFAULT_MAX_DEVICES, type DuplicateLoginPolicy, Presence } from "./presence.ts";
-import {
-  type ClusterPresence,
-  type ClusterRoster,
-  type NodeSessions,
-  REPLACED_ELSEWHERE,
-} from "./presence_claims.ts";
+import { type ClusterPresence, type NodeSessions, REPLACED_ELSEWHERE } from "./presence_claims.ts";
 import type { PollLogLimits } from "./room.ts";
 import { DEFAULT_MAX_ROOMS, DEFAULT_MAX_ROOMS_PER_USER, type RoomCount, Rooms } from "./rooms.ts";
 import { Search, type SearchAnswer, type SearchLimits, type SearchPageWanted } from "./search.ts";
@@ -215,7 +210,7 @@ export class Chat {
   readonly #ids: MessageIds;
   readonly #maxJoinedRooms: number;
   /** Who is online on the other servers of a cluster too; null for a server alone. */
-  readonly #roster: ClusterRoster | null;
+  readonly #roster: ClusterPresence | null;
   /** Questions to the other servers of a cluster; null for a server alone. */
   readonly #asks: ClusterAsks | null;
 
@@ -412,8 +407,13 @@ export class Chat {
   /** A 2.1 session comes online, into every place its user belongs to. */
   async #admit(session: Session, user: string, push: boolean): Promise<Outcome> {
     const status = await this.#presence.admit(session, user, push);
-    if (status === "ALREADY_ONLINE" && this.#presence.sessionsOf(user).every((s) => s.v21)) {
-      return { status, reason: "signed in on as many devices as one user may be" };
+    const here = this.#presence.sessionsOf(user);
+    if (status === "ALREADY_ONLINE" && here.every((s) => s.v21)) {
+      // none here: the cluster refused, and does not say why
+      const reason = here.length > 0
+        ? "signed in on as many devices as one user may be"
+        : "online elsewhere without 2.1, or on as many devices as one user may be";
+      return { status, reason };
     }
     if (status === "OK") this.#memberships.arrive(session);
     return { status };
@@ -498,8 +498,9 @@ export class Chat {
     if (user === null) return "NOT_LOGIN";
     if (everywhere) {
       for (const other of this.#presence.sessionsOf(user)) {
-        if (other !== session) this.#close(other, "signed out everywhere");
+        if (other !== session) this.#close(other, SIGNED_OUT);
       }
+      this.#bus.share({ type: "signed-out", user });
     }
     const status = this.#logout(session, LOGGED_OUT);
     if (!everywhere && tokenHash === null) return status;
@@ -839,8 +840,17 @@ export class Chat {
         this.#moderation.adoptKick(change.room, change.user, change.by, change.reason);
         break;
       }
-      case "replaced":
-        this.#closeHere(change.user, REPLACED_ELSEWHERE);
+      case "replaced": {
+        if (change.node === undefined) this.#closeHere(change.user, REPLACED_ELSEWHERE);
+        else if (change.node === this.#roster?.node) {
+          // one device too many, and the oldest is here
+          const oldest = this.#presence.sessionOf(change.user);
+          if (oldest) this.#close(oldest, REPLACED_ELSEWHERE);
+        }
+        break;
+      }
+      case "signed-out":
+        this.#closeHere(change.user, SIGNED_OUT);
         break;
       case "operator-kick":
         this.#kickHere(change.user, change.reason);
@@ -916,6 +926,9 @@ export class Chat {
     return "OK";
   }
 }
+
+/** The reason the other sessions of a user who signs out everywhere are closed for. */
+const SIGNED_OUT = "signed out everywhere";
 
 /** A guest login refused because someone online goes by the name or a look-alike. */
 function guestOnline(user: string): Outcome {

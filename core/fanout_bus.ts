@@ -53,8 +53,14 @@ export type SharedChange =
     readonly user: string;
     readonly belongs: boolean;
   }
-  /** A login on another server took the user's name (`--duplicate-login replace`). */
-  | { readonly type: "replaced"; readonly user: string }
+  /**
+   * A login on another server took the user's name (`--duplicate-login
+   * replace`); with `node`, that server closes its oldest session of the
+   * user (one device too many).
+   */
+  | { readonly type: "replaced"; readonly user: string; readonly node?: string }
+  /** The user signed out everywhere (LOGOUT with `Everywhere: yes`): their sessions end. */
+  | { readonly type: "signed-out"; readonly user: string }
   /** The operator disconnects a user (console KICK). */
   | { readonly type: "operator-kick"; readonly user: string; readonly reason: string }
   /** Tokens of a per-user bucket that users spent on the sending server: user, count. */

@@ -57,11 +57,23 @@ export class Memberships {
   /**
    * Takes over whether a user belongs to a public room from another server
    * (which told everyone and stored it), so that mentions and member lists
-   * here see it and the user's next session here comes into the room.
+   * here see it: the user's 2.1 sessions here come into the room (the
+   * current place of one in none), or leave it, telling nobody (that server
+   * tells the room and the user's sessions, after this).
    */
   adoptBelonging(room: Room, user: string, belongs: boolean): void {
     if (belongs) this.#belong(room, user);
-    else this.#unbelong(room, user);
+    else if (!this.#unbelong(room, user)) return;
+    const last = this.#options.ids.last;
+    for (const session of this.#options.presence.sessionsOf(user)) {
+      if (!session.v21) continue;
+      const membership = session.memberships.get(room);
+      if (!belongs && membership) this.#remove(membership);
+      else if (belongs && !membership) {
+        const added = this.#add(session, room, last);
+        if (session.current === null) session.current = added;
+      }
+    }
   }
 
   /** The public rooms a user belongs to (2.1), in the order they came to belong. */
@@ -143,15 +155,15 @@ export class Memberships {
     }
     if (current) session.current = session.memberships.get(room)!;
     const time = now();
-    bus.publish(room.audience, { type: "joined", place: room.place, user, time }, session.id);
-    let stored;
     if (room.kind === "room") {
       this.#belong(room, user);
+      // first, so that the user's sessions on other servers are in the room when it is told
       bus.share({ type: "belonging", room: room.name, user, belongs: true });
-      stored = store.setBelonging(room.name, user, true, time);
-    } else {
-      stored = store.addMembership(room.kind, room.name, user, time, joinedAfter);
     }
+    bus.publish(room.audience, { type: "joined", place: room.place, user, time }, session.id);
+    const stored = room.kind === "room"
+      ? store.setBelonging(room.name, user, true, time)
+      : store.addMembership(room.kind, room.name, user, time, joinedAfter);
     const read = store.markRead(room.kind, room.name, user, joinedAfter);
     return Promise.all([stored, read]).then(ignore);
   }
@@ -171,6 +183,8 @@ export class Memberships {
     if (single) this.leave(single.memberships.get(room)!, cause);
     else for (const session of members) this.#remove(session.memberships.get(room)!);
     const belonged = room.kind === "room" && this.#unbelong(room, user);
+    // first, so that the user's sessions on other servers are out of the room when it is told
+    if (belonged) bus.share({ type: "belonging", room: room.name, user, belongs: false });
     if (!single && (members.length > 0 || belonged)) {
       const left = { type: "left", place: room.place, user, time: now(), cause } as const;
       bus.publish(room.audience, left, 0);
@@ -178,7 +192,6 @@ export class Memberships {
       this.endIfAlone(room);
     }
     if (!belonged) return Promise.resolve();
-    bus.share({ type: "belonging", room: room.name, user, belongs: false });
     return store.setBelonging(room.name, user, false, now());
   }
 

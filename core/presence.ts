@@ -13,7 +13,7 @@
 
 import { likenessKeys, nameProblem } from "../protocol/names.ts";
 import type { ChatStatus } from "./outcome.ts";
-import type { PresenceClaims } from "./presence_claims.ts";
+import type { ClaimStatus, PresenceClaims } from "./presence_claims.ts";
 import type { Session } from "./session.ts";
 
 /** What to do when a user logs in who is online on another connection. */
@@ -67,8 +67,8 @@ export class Presence {
    */
   readonly #held = new Map<string, number>();
   readonly #options: PresenceOptions;
-  /** Sessions whose claim is taken, being let in (cluster). */
-  readonly #claimed = new WeakSet<Session>();
+  /** Sessions whose claim is taken, being let in (cluster), and what the claim answered. */
+  readonly #claimed = new WeakMap<Session, ClaimStatus>();
   /** The claim under way for each user (cluster): one at a time per name. */
   readonly #claiming = new Map<string, Promise<unknown>>();
   /** The session whose claim holds each user's name here (cluster), for its release. */
@@ -123,7 +123,8 @@ export class Presence {
   /**
    * Makes `user` the session's user, if the rules allow it; the status says.
    * A guest never replaces anyone, and takes no name that someone online goes
-   * by or that looks the same. In a cluster, a user's first session here
+   * by or that looks the same. In a cluster, a user's first session here,
+   * and every 2.1 session (their devices are counted on every server),
    * claims the name first (see {@link PresenceClaims}).
    */
   admit(
@@ -139,27 +140,35 @@ export class Presence {
     // a guest replaces nobody, and may not take a look-alike of another guest online
     if (guest && (earlier.length > 0 || this.isHeld(user))) return "ALREADY_ONLINE";
     // 2.1 sessions of a user live side by side, up to maxDevices; any other pair is a duplicate
-    const devices = session.v21 && earlier.every((other) => other.v21);
-    const replaced = devices
-      ? earlier.slice(0, Math.max(0, earlier.length - maxDevices + 1))
-      : earlier;
+    const devices = session.v21 && !guest && earlier.every((other) => other.v21);
+    const claims = this.#options.claims;
+    const claimed = claims && this.#claimed.get(session);
+    if (claimed) this.#claimed.delete(session);
+    let replaced = earlier;
+    if (devices && claims) {
+      // in a cluster the claim counts the user's devices on every server, and says which goes
+      replaced = claimed === "REPLACE_OLDEST" ? earlier.slice(0, 1) : NO_SESSIONS;
+    } else if (devices) {
+      replaced = earlier.slice(0, Math.max(0, earlier.length - maxDevices + 1));
+    }
     if (replaced.length > 0 && duplicateLogin === "refuse") return "ALREADY_ONLINE";
     if (earlier.length === 0 && this.#online.size >= maxOnline) {
       this.#options.log(`login-refused session=${session.id} reason=server-full`);
       return "SERVER_FULL";
     }
-    const claims = this.#options.claims;
-    const claimed = claims !== undefined && this.#claimed.delete(session);
-    if (claims && !claimed && replaced.length === earlier.length) {
-      return this.#claim(claims, session, user, push, guest);
+    if (claims && !claimed && (devices || replaced.length === earlier.length)) {
+      const held = devices ? earlier.length + 1 : session.v21 ? 1 : 0;
+      return this.#claim(claims, session, user, push, guest, held);
     }
-    for (const other of replaced) this.#options.replace(other, REPLACED);
     if (claimed) this.#claimHolders.set(user, session);
     session.user = user;
     session.push = push;
     session.guest = guest;
     // a literal of one, not a spread: a spread array keeps room for 17 (128 bytes more per user)
-    this.#online.set(user, earlier.length === 0 ? [session] : [...this.sessionsOf(user), session]);
+    if (earlier.length > 0) this.#online.delete(user); // the latest login last, as on its own
+    this.#online.set(user, earlier.length === 0 ? [session] : [...earlier, session]);
+    // in first, so that the claim's count of devices here holds once the replaced are gone
+    for (const other of replaced) this.#options.replace(other, REPLACED);
     if (guest) this.hold(user);
     this.#options.log(
       `login session=${session.id} user=${JSON.stringify(user)} push=${push}` +
@@ -176,10 +185,13 @@ export class Presence {
     if (sessions.length === 1) this.#online.delete(user);
     else this.#online.set(user, sessions.filter((other) => other !== session));
     if (session.guest) this.release(user);
-    if (sessions.length === 1 && this.#options.claims) {
+    const claims = this.#options.claims;
+    if (sessions.length === 1 && claims) {
       // the name is this server's until the user's last session here goes
-      this.#options.claims.release(user, this.#claimHolders.get(user) ?? session);
+      claims.release(user, this.#claimHolders.get(user) ?? session);
       this.#claimHolders.delete(user);
+    } else if (session.v21 && claims) {
+      claims.release(user, session, sessions.length - 1);
     }
   }
 
@@ -190,17 +202,24 @@ export class Presence {
     user: string,
     push: boolean,
     guest: boolean,
+    devices: number,
   ): Promise<ChatStatus> {
     const before = this.#claiming.get(user);
     const again = () => this.admit(session, user, push, guest);
     if (before) return before.then(again, again);
-    const claimed = claims.claim(user, session, push).then((status) => {
-      if (status !== "OK") return status;
-      this.#claimed.add(session);
+    const claimed = claims.claim(user, session, push, devices).then((status) => {
+      if (status !== "OK" && status !== "REPLACE_OLDEST") return status;
+      this.#claimed.set(session, status);
       const admitted = this.admit(session, user, push, guest) as ChatStatus;
       if (admitted !== "OK") {
         this.#claimed.delete(session);
-        if (this.sessionsOf(user).length === 0) claims.release(user, session);
+        const left = this.sessionsOf(user).length;
+        if (left === 0) claims.release(user, session);
+        else {
+          // the claim names this session now: the last one here to go gives it up by it
+          this.#claimHolders.set(user, session);
+          if (devices > 0) claims.release(user, session, left);
+        }
       }
       return admitted;
     });

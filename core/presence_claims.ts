@@ -16,26 +16,39 @@ import type { Session } from "./session.ts";
 /** The reason given to a session whose name a login on another server took. */
 export const REPLACED_ELSEWHERE = "logged in from elsewhere";
 
-/** What a claim of a name answers. */
-export type ClaimStatus = "OK" | "ALREADY_ONLINE" | "SERVER_FULL";
+/**
+ * What a claim of a name answers; REPLACE_OLDEST: OK, once this server's
+ * oldest session of the user is replaced (the user has as many devices as
+ * one may, and the oldest of them is here).
+ */
+export type ClaimStatus = "OK" | "ALREADY_ONLINE" | "SERVER_FULL" | "REPLACE_OLDEST";
 
 /**
  * Claims of names, asked by {@link Presence}: a claim before a login is let
  * in, a release once that session is offline. A claim of a name that this
  * server holds for another session moves it to the new one (the older
  * session is being replaced), so that release of the older session is then
- * nothing to do.
+ * nothing to do. A user's 2.1 sessions (devices) may be on several servers,
+ * each holding a claim of the name: every device's login claims, with how
+ * many devices the server will hold, and every device's logout says how
+ * many are left.
  */
 export interface PresenceClaims {
   /**
    * Claims `user` for `session` (whose address and `push` are recorded for
    * WHO and BROADCAST): OK, ALREADY_ONLINE while another server holds it
-   * (unless logins replace older ones), SERVER_FULL at the cluster's
-   * MAX_ONLINE. Rejects when the claims cannot be reached.
+   * (unless logins replace older ones) or the user has as many devices as
+   * one may, SERVER_FULL at the cluster's MAX_ONLINE. `devices`: the 2.1
+   * sessions of the user this server holds once `session` is in (0 for a
+   * session of 2.0 or the original protocol, which holds the name alone).
+   * Rejects when the claims cannot be reached.
    */
-  claim(user: string, session: Session, push: boolean): Promise<ClaimStatus>;
-  /** Gives up the claim of `user` for `session`, if it still holds it. */
-  release(user: string, session: Session): void;
+  claim(user: string, session: Session, push: boolean, devices?: number): Promise<ClaimStatus>;
+  /**
+   * Gives up the claim of `user` for `session`, if it still holds it; with
+   * `devices` (more than 0), keeps it for that many devices left here.
+   */
+  release(user: string, session: Session, devices?: number): void;
 }
 
 /** Who is online on every server of a cluster, and where. */
@@ -63,7 +76,10 @@ export interface PlaceWatcher {
 }
 
 /** Presence across servers: claims and the roster. */
-export interface ClusterPresence extends PresenceClaims, ClusterRoster {}
+export interface ClusterPresence extends PresenceClaims, ClusterRoster {
+  /** This server's name in the cluster (a note for one server names it). */
+  readonly node: string;
+}
 
 /** What presence across servers may ask of this server's chat. */
 export interface NodeSessions {

@@ -9,6 +9,7 @@ import { RecordingSink, testChat } from "./testing.ts";
  * a time; each claim answers when the test lets it.
  */
 class Claims implements ClusterPresence {
+  readonly node = "here";
   readonly held = new Map<string, number>();
   /** Names held on "another server". */
   readonly elsewhere = new Set<string>();

@@ -207,6 +207,7 @@ export async function testCluster(
       presence: (sessions) => {
         nodes.push(sessions);
         return {
+          node: `server${i}`,
           claim: (user) => {
             const holder = where.get(user);
             if (holder && holder !== chat) return Promise.resolve("ALREADY_ONLINE");

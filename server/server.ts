@@ -300,6 +300,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
       maxBatch: options.dbMaxBatch,
       maxOnline: options.maxOnline ?? serverDefault("maxOnline"),
       duplicateLogin: options.duplicateLogin ?? serverDefault("duplicateLogin"),
+      maxDevices: options.maxDevices ?? serverDefault("maxDevices"),
       leaseMs: options.clusterLeaseMs ?? serverDefault("clusterLeaseMs"),
       log,
     })

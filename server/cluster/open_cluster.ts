@@ -65,6 +65,8 @@ export interface ClusterOptions {
   maxOnline: number;
   /** What a login of a user online on another server does. */
   duplicateLogin: DuplicateLoginPolicy;
+  /** Most 2.1 sessions (devices) of one user on all servers together. */
+  maxDevices: number;
   /** How long a server's claims outlast its last renewal, in milliseconds. */
   leaseMs: number;
   log: (line: string) => void;
@@ -103,6 +105,7 @@ export async function openCluster(db: string, options: ClusterOptions): Promise<
         node,
         maxOnline: options.maxOnline,
         replace: options.duplicateLogin === "replace",
+        maxDevices: options.maxDevices,
         leaseMs: options.leaseMs,
         link,
         log: options.log,

@@ -40,6 +40,8 @@ export interface PostgresPresenceOptions {
   maxOnline: number;
   /** Whether a login takes a name from another server (`--duplicate-login replace`). */
   replace: boolean;
+  /** Most 2.1 sessions (devices) of one user on all servers together. */
+  maxDevices: number;
   /** How long a lease lasts, in milliseconds. */
   leaseMs: number;
   /** Where a name taken from another server is announced, for it to close that session. */
@@ -59,8 +61,8 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
   #closed = false;
   /** Releases that failed (the database away), by user: tried again at each renewal. */
   readonly #unreleased = new Map<string, number>();
-  /** The names this server claimed, with the session that holds each (to claim them again). */
-  readonly #holding = new Map<string, { session: Session; push: boolean }>();
+  /** The names this server claimed, with the session that holds each and its devices here. */
+  readonly #holding = new Map<string, { session: Session; push: boolean; devices: number }>();
 
   private constructor(sql: Sql, options: PostgresPresenceOptions) {
     this.#sql = sql;
@@ -84,40 +86,57 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
     return presence;
   }
 
+  /** This server's name in the cluster. */
+  get node(): string {
+    return this.#options.node;
+  }
+
   /** Gives this server's sessions, to close when their names are taken or the lease is lost. */
   attach(sessions: NodeSessions): this {
     this.#sessions = sessions;
     return this;
   }
 
-  async claim(user: string, session: Session, push: boolean): Promise<ClaimStatus> {
-    const { node, maxOnline, replace, link } = this.#options;
+  async claim(user: string, session: Session, push: boolean, devices = 0): Promise<ClaimStatus> {
+    const { link } = this.#options;
     if (!this.#leased) throw new Error("this server holds no lease in the cluster now");
-    const [{ answer }] = await this.#sql<{ answer: string }[]>`
-      SELECT claptrap_claim(${user}, ${node}, ${session.id}, ${session.sink.address}, ${push},
-        ${maxOnline}, ${replace}) AS answer`;
-    if (answer === "OK" || answer === "TAKEN") this.#holding.set(user, { session, push });
-    switch (answer) {
-      case "OK":
-      case "ALREADY_ONLINE":
-      case "SERVER_FULL":
-        return answer;
-      case "TAKEN":
-        link.send({ kind: "change", change: { type: "replaced", user } });
-        return "OK";
-      default:
-        throw new Error("this server's lease in the cluster ran out");
+    const answer = await this.#claim(user, session, push, devices, this.#options.replace);
+    if (answer === "NO_LEASE") throw new Error("this server's lease in the cluster ran out");
+    if (answer === "ALREADY_ONLINE" || answer === "SERVER_FULL") return answer;
+    this.#holding.set(user, { session, push, devices });
+    if (answer === "TAKEN") {
+      link.send({ kind: "change", change: { type: "replaced", user } });
+    } else if (answer.startsWith("DEVICE ")) {
+      // the oldest device of the user is on that server: it closes it
+      link.send({ kind: "change", change: { type: "replaced", user, node: answer.slice(7) } });
     }
+    return answer === "REPLACE_OLDEST" ? answer : "OK";
   }
 
-  release(user: string, session: Session): void {
-    if (this.#holding.get(user)?.session === session) this.#holding.delete(user);
-    this.#release(user, session.id);
+  #claim(
+    user: string,
+    session: Session,
+    push: boolean,
+    devices: number,
+    replace: boolean,
+  ): Promise<string> {
+    const { node, maxOnline, maxDevices } = this.#options;
+    return this.#sql<{ answer: string }[]>`
+      SELECT claptrap_claim(${user}, ${node}, ${session.id}, ${session.sink.address}, ${push},
+        ${maxOnline}, ${replace}, ${devices}, ${maxDevices}) AS answer`.then(([row]) => row.answer);
   }
 
-  #release(user: string, session: number): void {
-    this.#sql`SELECT claptrap_release(${user}, ${this.#options.node}, ${session})`.catch(() => {
-      if (this.#leased) this.#unreleased.set(user, session);
+  release(user: string, session: Session, devices = 0): void {
+    const holding = this.#holding.get(user);
+    if (devices > 0 && holding) holding.devices = devices;
+    else if (holding?.session === session) this.#holding.delete(user);
+    this.#release(user, session.id, devices);
+  }
+
+  #release(user: string, session: number, devices = 0): void {
+    const { node } = this.#options;
+    this.#sql`SELECT claptrap_release(${user}, ${node}, ${session}, ${devices})`.catch(() => {
+      if (this.#leased && devices === 0) this.#unreleased.set(user, session);
     });
   }
 
@@ -130,10 +149,10 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
   }
 
   left(user: string, place: Place): void {
+    // whichever server tells it: a user's devices on others leave without telling the roster
     this.#quietly(this.#sql`
-      DELETE FROM claptrap_places p USING claptrap_claims c
-      WHERE p.name = ${user} AND p.kind = ${place.kind} AND p.place = ${place.name}
-        AND c.name = p.name AND c.node = ${this.#options.node}`);
+      DELETE FROM claptrap_places
+      WHERE name = ${user} AND kind = ${place.kind} AND place = ${place.name}`);
   }
 
   async who(): Promise<Whereabouts[]> {
@@ -156,9 +175,10 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
   async membersOf(place: Place): Promise<string[]> {
     const rows = await this.#sql<{ name: string }[]>`
       SELECT p.name FROM claptrap_places p
-      JOIN claptrap_claims c ON c.name = p.name
-      JOIN claptrap_nodes n ON n.node = c.node AND n.lease_until > clock_timestamp()
-      WHERE p.kind = ${place.kind} AND p.place = ${place.name}
+      WHERE p.kind = ${place.kind} AND p.place = ${place.name} AND EXISTS (
+        SELECT 1 FROM claptrap_claims c
+        JOIN claptrap_nodes n ON n.node = c.node AND n.lease_until > clock_timestamp()
+        WHERE c.name = p.name)
       ORDER BY p.since, p.name`;
     return rows.map((row) => row.name);
   }
@@ -244,16 +264,14 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
    * meanwhile is closed.
    */
   async #retake(): Promise<void> {
-    const { node, leaseMs, maxOnline, log } = this.#options;
+    const { node, leaseMs, log } = this.#options;
     const sentAt = performance.now();
     await this.#sql`SELECT claptrap_register(${node}, ${leaseMs})`;
     this.#keepUntil(sentAt);
     this.#unreleased.clear(); // a new lease holds no name
     log(`cluster-lease retaken node=${node} names=${this.#holding.size}`);
-    for (const [user, { session, push }] of [...this.#holding]) {
-      const [{ answer }] = await this.#sql<{ answer: string }[]>`
-        SELECT claptrap_claim(${user}, ${node}, ${session.id}, ${session.sink.address}, ${push},
-          ${maxOnline}, ${false}) AS answer`;
+    for (const [user, { session, push, devices }] of [...this.#holding]) {
+      const answer = await this.#claim(user, session, push, devices, false);
       if (answer !== "OK") {
         this.#holding.delete(user);
         this.#sessions?.close(user, LEASE_LOST);

@@ -26,6 +26,7 @@ async function presences(count: number, maxOnline: number): Promise<PostgresPres
         node: `node${i}`,
         maxOnline,
         replace: false,
+        maxDevices: 10,
         leaseMs: 10_000,
         link: NO_LINK,
         log: () => {},

@@ -325,6 +325,188 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
        WHERE key = p_key;
      RETURN 0;
    END $$;`,
+  // 6: a user's 2.1 sessions (devices) on several servers: a claim per name
+  // and server, with how many devices the server holds (0: one session of
+  // 2.0 or the original protocol, which has the name alone). A user counts
+  // once towards MAX_ONLINE: by the claim that is `counted` (a server's
+  // `online` counts its counted claims), which passes to another server's
+  // claim when it goes. Where a user is no longer hangs on one claim: the
+  // places go with the name's last claim, or with a server whose lease ran
+  // out a minute ago.
+  `DROP TABLE claptrap_places;
+   DROP TABLE claptrap_claims;
+   CREATE UNLOGGED TABLE claptrap_claims (
+     name text NOT NULL,
+     node text NOT NULL REFERENCES claptrap_nodes (node) ON DELETE CASCADE,
+     session bigint NOT NULL,
+     address text NOT NULL,
+     push boolean NOT NULL,
+     devices integer NOT NULL,
+     counted boolean NOT NULL,
+     since timestamptz NOT NULL DEFAULT clock_timestamp(),
+     PRIMARY KEY (name, node)
+   );
+   CREATE INDEX claptrap_claims_by_node ON claptrap_claims (node);
+   CREATE INDEX claptrap_claims_uncounted ON claptrap_claims (node) WHERE NOT counted;
+   CREATE UNLOGGED TABLE claptrap_places (
+     name text NOT NULL,
+     kind text NOT NULL,
+     place text NOT NULL,
+     since timestamptz NOT NULL DEFAULT clock_timestamp(),
+     PRIMARY KEY (name, kind, place)
+   );
+   CREATE INDEX claptrap_places_by_place ON claptrap_places (kind, place);
+   UPDATE claptrap_nodes SET online = 0;
+   DROP FUNCTION claptrap_claim(text, text, bigint, text, boolean, integer, boolean);
+   DROP FUNCTION claptrap_release(text, text, bigint);
+   CREATE FUNCTION claptrap_count_again(p_name text) RETURNS void
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     heir text;
+   BEGIN
+     PERFORM 1 FROM claptrap_claims c JOIN claptrap_nodes n ON n.node = c.node
+       WHERE c.name = p_name AND c.counted AND n.lease_until > clock_timestamp();
+     IF FOUND THEN
+       RETURN;
+     END IF;
+     UPDATE claptrap_claims c SET counted = true
+       FROM claptrap_nodes n
+       WHERE c.name = p_name AND n.node = c.node AND n.lease_until > clock_timestamp()
+         AND c.node = (SELECT min(o.node) FROM claptrap_claims o JOIN claptrap_nodes m
+           ON m.node = o.node AND m.lease_until > clock_timestamp() WHERE o.name = p_name)
+       RETURNING c.node INTO heir;
+     UPDATE claptrap_nodes SET online = online + 1 WHERE node = heir;
+   END $$;
+   CREATE FUNCTION claptrap_drop_claim(p_name text, p_node text) RETURNS void
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     was_counted boolean;
+   BEGIN
+     DELETE FROM claptrap_claims WHERE name = p_name AND node = p_node
+       RETURNING counted INTO was_counted;
+     IF was_counted THEN
+       UPDATE claptrap_nodes SET online = online - 1 WHERE node = p_node;
+       PERFORM claptrap_count_again(p_name);
+     END IF;
+     PERFORM 1 FROM claptrap_claims WHERE name = p_name;
+     IF NOT FOUND THEN
+       DELETE FROM claptrap_places WHERE name = p_name;
+     END IF;
+   END $$;
+   CREATE FUNCTION claptrap_claim(
+     p_name text, p_node text, p_session bigint, p_address text, p_push boolean,
+     p_max integer, p_replace boolean, p_devices integer, p_max_devices integer
+   ) RETURNS text
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     single integer;
+     devices integer;
+     mine boolean;
+     first boolean;
+     oldest text;
+     total bigint;
+     answer text := 'OK';
+     other record;
+   BEGIN
+     PERFORM pg_advisory_xact_lock(1131176305);
+     PERFORM 1 FROM claptrap_nodes WHERE node = p_node AND lease_until > clock_timestamp();
+     IF NOT FOUND THEN
+       RETURN 'NO_LEASE';
+     END IF;
+     SELECT count(*) FILTER (WHERE c.devices = 0), coalesce(sum(c.devices), 0)
+       INTO single, devices
+       FROM claptrap_claims c JOIN claptrap_nodes n ON n.node = c.node
+       WHERE c.name = p_name AND c.node <> p_node AND n.lease_until > clock_timestamp();
+     IF single > 0 OR (devices > 0 AND p_devices = 0) THEN
+       -- another server's session and this one may not be online together
+       IF NOT p_replace THEN
+         RETURN 'ALREADY_ONLINE';
+       END IF;
+       FOR other IN SELECT c.node FROM claptrap_claims c JOIN claptrap_nodes n ON n.node = c.node
+         WHERE c.name = p_name AND c.node <> p_node AND n.lease_until > clock_timestamp()
+       LOOP
+         INSERT INTO claptrap_taken VALUES (other.node, p_name);
+       END LOOP;
+       answer := 'TAKEN';
+     ELSIF devices + p_devices > p_max_devices THEN
+       -- as many devices as one user may have: the oldest server's oldest goes, if any does
+       IF NOT p_replace THEN
+         RETURN 'ALREADY_ONLINE';
+       END IF;
+       SELECT c.node INTO oldest FROM claptrap_claims c JOIN claptrap_nodes n ON n.node = c.node
+         WHERE c.name = p_name AND n.lease_until > clock_timestamp() AND c.devices > 0
+         ORDER BY c.since, c.node LIMIT 1;
+       answer := CASE WHEN oldest = p_node THEN 'REPLACE_OLDEST' ELSE 'DEVICE ' || oldest END;
+     END IF;
+     -- a dead server's claim of the name goes; when taking, every other server's
+     FOR other IN SELECT c.node FROM claptrap_claims c JOIN claptrap_nodes n ON n.node = c.node
+       WHERE c.name = p_name AND c.node <> p_node
+         AND (answer = 'TAKEN' OR n.lease_until <= clock_timestamp())
+     LOOP
+       PERFORM claptrap_drop_claim(p_name, other.node);
+     END LOOP;
+     SELECT counted INTO mine FROM claptrap_claims WHERE name = p_name AND node = p_node;
+     IF mine IS NULL THEN
+       first := NOT EXISTS (SELECT 1 FROM claptrap_claims WHERE name = p_name);
+       IF first THEN
+         SELECT coalesce(sum(online), 0) INTO total FROM claptrap_nodes
+           WHERE lease_until > clock_timestamp();
+         IF total >= p_max THEN
+           RETURN 'SERVER_FULL';
+         END IF;
+         UPDATE claptrap_nodes SET online = online + 1 WHERE node = p_node;
+       END IF;
+       INSERT INTO claptrap_claims (name, node, session, address, push, devices, counted)
+         VALUES (p_name, p_node, p_session, p_address, p_push, p_devices, first);
+     ELSE
+       UPDATE claptrap_claims SET session = p_session, address = p_address, push = p_push,
+         devices = p_devices WHERE name = p_name AND node = p_node;
+     END IF;
+     RETURN answer;
+   END $$;
+   CREATE FUNCTION claptrap_release(
+     p_name text, p_node text, p_session bigint, p_devices integer
+   ) RETURNS void
+   LANGUAGE plpgsql AS $$
+   BEGIN
+     IF p_devices > 0 THEN
+       UPDATE claptrap_claims SET devices = p_devices
+         WHERE name = p_name AND node = p_node AND devices > 0;
+       RETURN;
+     END IF;
+     -- a device's claim goes with the last device here; a single session's only with it
+     PERFORM 1 FROM claptrap_claims WHERE name = p_name AND node = p_node
+       AND (session = p_session OR devices > 0);
+     IF FOUND THEN
+       PERFORM claptrap_drop_claim(p_name, p_node);
+     END IF;
+   END $$;
+   CREATE OR REPLACE FUNCTION claptrap_renew(p_node text, p_lease_ms integer) RETURNS text[]
+   LANGUAGE plpgsql AS $$
+   DECLARE
+     taken text[];
+     orphan record;
+   BEGIN
+     UPDATE claptrap_nodes SET lease_until = clock_timestamp() + p_lease_ms * interval '1 millisecond'
+       WHERE node = p_node AND lease_until > clock_timestamp();
+     IF NOT FOUND THEN
+       RETURN NULL;
+     END IF;
+     WITH gone AS (DELETE FROM claptrap_taken WHERE node = p_node RETURNING name)
+       SELECT coalesce(array_agg(name), '{}') INTO taken FROM gone;
+     -- a user counted by a server whose lease ran out is counted here
+     FOR orphan IN SELECT c.name FROM claptrap_claims c
+       WHERE c.node = p_node AND NOT c.counted
+     LOOP
+       PERFORM claptrap_count_again(orphan.name);
+     END LOOP;
+     DELETE FROM claptrap_nodes WHERE lease_until < clock_timestamp() - interval '1 minute';
+     IF FOUND THEN
+       DELETE FROM claptrap_places p
+         WHERE NOT EXISTS (SELECT 1 FROM claptrap_claims c WHERE c.name = p.name);
+     END IF;
+     RETURN taken;
+   END $$;`,
 ];
 
 /** The schema version this code writes. */
