@@ -1074,28 +1074,40 @@ export class PostgresStore implements ChatStore {
    * (and with `assignIds`, taking their ids from the sequence then). The
    * same statement stores whom they mention and moves each sender's read
    * position up to their latest message and, with `announce`, NOTIFYs them
-   * (in the transaction: heard once committed). The ids are
-   * asked for only once the locks are answered: sent with them, some were
-   * taken before the locks (a room's ids then did not always rise with its
-   * sequence). The id and sequence number of each message, in order;
+   * (in the transaction: heard once committed). Two round trips: the locks
+   * and the ids ({@link LOCK_ROOMS_TAKE_IDS}), the rest. The id and
+   * sequence number of each message, in order;
    * undefined for a message whose room does not exist.
    */
   async #appendMessages(
     messages: readonly MessageRecord[],
   ): Promise<(StoredMessage | undefined)[]> {
-    const wanted = new Map<string, { kind: RoomKind; name: string }>();
-    for (const m of messages) wanted.set(roomKey(m.kind, m.room), { kind: m.kind, name: m.room });
+    const wanted = new Map<string, { kind: RoomKind; name: string; count: number }>();
+    for (const m of messages) {
+      const key = roomKey(m.kind, m.room);
+      const place = wanted.get(key);
+      if (place === undefined) wanted.set(key, { kind: m.kind, name: m.room, count: 1 });
+      else place.count++;
+    }
     const places = [...wanted.values()];
-    const rooms = await this.#query<{ id: number; kind: RoomKind; name: string; last: number }>(
-      `SELECT r.id, r.kind, r.name, r.last_seq AS last
-       FROM rooms r JOIN unnest($1::text[], $2::text[]) AS w(kind, name)
-         ON r.kind = w.kind AND r.name = w.name
-       ORDER BY r.id FOR NO KEY UPDATE OF r`,
-      [places.map((p) => p.kind), places.map((p) => p.name)],
-    );
-    const found = new Map(rooms.map((r) => [roomKey(r.kind, r.name), r]));
+    const rows = await this.#query<
+      { id: number; kind: RoomKind | null; name: string; last: number; ids: number[] | null }
+    >(LOCK_ROOMS_TAKE_IDS, [
+      places.map((p) => p.kind),
+      places.map((p) => p.name),
+      places.map((p) => this.#assignIds ? p.count : 0),
+    ]);
+    let given: number[] = [];
+    const rooms: { id: number; last: number }[] = [];
+    const found = new Map<string, { id: number; last: number }>();
+    for (const row of rows) {
+      if (row.kind === null) given = row.ids!.sort((a, b) => a - b);
+      else {
+        rooms.push(row);
+        found.set(roomKey(row.kind, row.name), row);
+      }
+    }
     const stored: (StoredMessage | undefined)[] = new Array(messages.length).fill(undefined);
-    const given = this.#assignIds ? await this.#newIds(messages, found) : null;
     const announced: SequencedMessage[] = [];
     const ids: number[] = [];
     const roomIds: number[] = [];
@@ -1111,7 +1123,7 @@ export class PostgresStore implements ChatStore {
       const room = found.get(roomKey(message.kind, message.room));
       if (room === undefined) continue;
       const seq = ++room.last;
-      const id = given === null ? message.id : given[ids.length];
+      const id = this.#assignIds ? given[ids.length] : message.id;
       stored[k] = { id, seq };
       if (this.#announce) announced.push({ ...message, id, seq });
       ids.push(id);
@@ -1152,21 +1164,6 @@ export class PostgresStore implements ChatStore {
       );
     } else await this.#query(`${STORE_MESSAGES} ${INSERT_MESSAGES}`, params);
     return stored;
-  }
-
-  /** Ids from the sequence, in increasing order, for the messages whose rooms exist. */
-  async #newIds(
-    messages: readonly MessageRecord[],
-    rooms: Map<string, unknown>,
-  ): Promise<number[]> {
-    let count = 0;
-    for (const m of messages) if (rooms.has(roomKey(m.kind, m.room))) count++;
-    if (count === 0) return [];
-    const rows = await this.#query<{ id: number }>(
-      "SELECT nextval('message_ids') AS id FROM generate_series(1, $1::int4)",
-      [count],
-    );
-    return rows.map((row) => row.id).sort((a, b) => a - b);
   }
 
   #noRoom(message: MessageRecord): string {
@@ -1298,6 +1295,25 @@ function accountOf(row: AccountRow): AccountRecord {
     createdAt: row.created_at,
   };
 }
+
+/**
+ * Locks the rows of a batch's rooms ($1 kinds, $2 names), in id order (so
+ * that two servers never deadlock), and returns them with their last
+ * sequence numbers, then one row more holding the ids of $3 (per room; 0
+ * each without `assignIds`) messages from the sequence, taken once every
+ * lock is held (the count is a sum over all the locked rows, computed
+ * before the first id is taken): so that a room's ids increase in its
+ * sequence order whichever server posted. One round trip.
+ */
+const LOCK_ROOMS_TAKE_IDS = `WITH locked AS MATERIALIZED (
+    SELECT r.id, r.kind, r.name, r.last_seq AS last, w.count
+    FROM rooms r JOIN unnest($1::text[], $2::text[], $3::int4[]) AS w(kind, name, count)
+      ON r.kind = w.kind AND r.name = w.name
+    ORDER BY r.id FOR NO KEY UPDATE OF r)
+  SELECT id, kind, name, last, NULL::int8[] AS ids FROM locked
+  UNION ALL
+  SELECT NULL, NULL, NULL, NULL, array(SELECT nextval('message_ids')
+    FROM generate_series(1, (SELECT coalesce(sum(count), 0) FROM locked)::int4))`;
 
 /**
  * What storing a batch's messages does besides inserting them (numbering
