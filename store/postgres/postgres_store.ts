@@ -12,8 +12,9 @@
  *
  * What PostgreSQL being away does:
  * - A batch runs on one connection: its statements are sent one after
- *   the other, each once the one before is answered, and a connection that
- *   fails is never used again (the package would go on with the next
+ *   the other, each once the one before is answered (but for the first
+ *   one, sent with the BEGIN: it only locks and reads), and a connection
+ *   that fails is never used again (the package would go on with the next
  *   statements on a new connection, outside the transaction, and can leave
  *   a statement sent while its socket was closing unanswered for ever): the
  *   next batch makes a new one. A batch that takes longer than
@@ -566,7 +567,8 @@ export class PostgresStore implements ChatStore {
    * one fails, again each in a savepoint of its own, so that it fails
    * alone. Returns false when the COMMIT's outcome is not known (the batch
    * is left unresolved). Throws when nothing was committed. Each statement
-   * is sent once the one before it is answered (see the module's notes).
+   * is sent once the one before it is answered, but for the room locks sent
+   * with the BEGIN (see the module's notes).
    */
   async #transaction(
     batch: Queued[],
@@ -574,15 +576,14 @@ export class PostgresStore implements ChatStore {
     errors: (Error | undefined)[],
   ): Promise<boolean> {
     const transaction = ++this.#transactions;
-    await this.#begin(transaction, true);
     try {
       try {
-        await this.#performAll(batch, values);
+        await this.#performAll(batch, values, this.#begin(transaction));
       } catch (error) {
         if (!(error instanceof OperationError) && !isStatementError(error)) throw error;
         await this.#writer.unsafe("ROLLBACK");
         values.fill(undefined);
-        await this.#begin(transaction, false);
+        await this.#begin(transaction);
         await this.#performEach(batch, values, errors);
       }
     } catch (error) {
@@ -604,25 +605,16 @@ export class PostgresStore implements ChatStore {
   }
 
   /**
-   * Begins transaction number `transaction`, which marks the writer's row
-   * with its number (in one message: one round trip). On the first try, a
-   * connection found broken (PostgreSQL restarted since it was last used)
-   * is made again once: nothing was done on it.
+   * Sends the BEGIN of transaction number `transaction`, which marks the
+   * writer's row with its number (one message); its answer.
    */
-  async #begin(transaction: number, retry: boolean): Promise<void> {
+  #begin(transaction: number): Promise<unknown> {
     this.#newRoomIds.clear();
-    try {
-      // both values are ours (a number, a UUID): a simple query takes no parameters
-      await this.#writer.unsafe(
-        `BEGIN; INSERT INTO claptrap_writers VALUES ('${this.#writerId}', ${transaction}, now())
-         ON CONFLICT (id) DO UPDATE SET transaction = excluded.transaction, at = excluded.at`,
-      );
-    } catch (error) {
-      if (!retry || isStatementError(error)) throw error;
-      this.#dropWriter();
-      this.#renewWriter();
-      return this.#begin(transaction, false);
-    }
+    // both values are ours (a number, a UUID): a simple query takes no parameters
+    return this.#writer.unsafe(
+      `BEGIN; INSERT INTO claptrap_writers VALUES ('${this.#writerId}', ${transaction}, now())
+       ON CONFLICT (id) DO UPDATE SET transaction = excluded.transaction, at = excluded.at`,
+    ).execute();
   }
 
   #committed(): void {
@@ -630,10 +622,16 @@ export class PostgresStore implements ChatStore {
     this.#newRoomIds.clear();
   }
 
-  /** Every operation of the batch; consecutive appended messages in one statement. */
-  async #performAll(batch: Queued[], values: unknown[]): Promise<void> {
+  /**
+   * Every operation of the batch, after `begun` (the BEGIN, sent); consecutive
+   * appended messages in one statement.
+   */
+  async #performAll(batch: Queued[], values: unknown[], begun: Promise<unknown>): Promise<void> {
+    let unanswered: Promise<unknown> | null = begun;
     for (let i = 0; i < batch.length;) {
       if (batch[i].op !== "appendMessage") {
+        if (unanswered !== null) await unanswered;
+        unanswered = null;
         values[i] = await this.#perform(batch[i]);
         i++;
         continue;
@@ -641,7 +639,8 @@ export class PostgresStore implements ChatStore {
       let end = i;
       while (end < batch.length && batch[end].op === "appendMessage") end++;
       const messages = batch.slice(i, end).map((queued) => queued.args[0] as MessageRecord);
-      const stored = await this.#appendMessages(messages);
+      const stored = await this.#appendMessages(messages, unanswered);
+      unanswered = null;
       for (let k = 0; k < messages.length; k++) {
         if (stored[k] === undefined) throw new OperationError(this.#noRoom(messages[k]));
         values[i + k] = stored[k];
@@ -1075,12 +1074,16 @@ export class PostgresStore implements ChatStore {
    * same statement stores whom they mention and moves each sender's read
    * position up to their latest message and, with `announce`, NOTIFYs them
    * (in the transaction: heard once committed). Two round trips: the locks
-   * and the ids ({@link LOCK_ROOMS_TAKE_IDS}), the rest. The id and
+   * and the ids ({@link LOCK_ROOMS_TAKE_IDS}), sent right after `begun` when
+   * given (the BEGIN, unanswered: were the package to send this statement on
+   * another connection, outside the transaction, it would change nothing),
+   * then the rest. The id and
    * sequence number of each message, in order;
    * undefined for a message whose room does not exist.
    */
   async #appendMessages(
     messages: readonly MessageRecord[],
+    begun: Promise<unknown> | null = null,
   ): Promise<(StoredMessage | undefined)[]> {
     const wanted = new Map<string, { kind: RoomKind; name: string; count: number }>();
     for (const m of messages) {
@@ -1090,13 +1093,14 @@ export class PostgresStore implements ChatStore {
       else place.count++;
     }
     const places = [...wanted.values()];
-    const rows = await this.#query<
+    const locking = this.#query<
       { id: number; kind: RoomKind | null; name: string; last: number; ids: number[] | null }
     >(LOCK_ROOMS_TAKE_IDS, [
       places.map((p) => p.kind),
       places.map((p) => p.name),
       places.map((p) => this.#assignIds ? p.count : 0),
     ]);
+    const rows = begun === null ? await locking : (await Promise.all([begun, locking]))[1];
     let given: number[] = [];
     const rooms: { id: number; last: number }[] = [];
     const found = new Map<string, { id: number; last: number }>();
