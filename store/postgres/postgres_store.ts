@@ -627,6 +627,7 @@ export class PostgresStore implements ChatStore {
    * appended messages in one statement.
    */
   async #performAll(batch: Queued[], values: unknown[], begun: Promise<unknown>): Promise<void> {
+    begun.catch(() => {}); // awaited below, unless the batch fails before
     let unanswered: Promise<unknown> | null = begun;
     for (let i = 0; i < batch.length;) {
       if (batch[i].op !== "appendMessage") {
