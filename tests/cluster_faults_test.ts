@@ -157,19 +157,8 @@ engineTest(
   },
 );
 
-/**
- * Ignored for now: in about one run in three the PostgreSQL store's writer
- * stops answering after the restart (and once, before the store checked
- * that it is still in its transaction before COMMIT, an acknowledged post
- * was lost): its handling of a connection lost mid-transaction needs
- * fixing first. Run it with `CLAPTRAP_RUN_PG_RESTART_TEST=1`.
- */
-const PG_RESTART_KNOWN_HANG = Deno.env.get("CLAPTRAP_RUN_PG_RESTART_TEST") === "1"
-  ? POSTGRES_MISSING
-  : "the PostgreSQL store's writer can hang after a crash (a known bug, see above)";
-
 engineTest(
-  PG_RESTART_KNOWN_HANG,
+  POSTGRES_MISSING,
   "PostgreSQL restarted under load: posts are refused while it is down, never acknowledged, and reads and chats resume when it is back",
   async () => {
     const engine = await startPostgres();

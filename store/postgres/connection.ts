@@ -32,9 +32,10 @@ const RECONNECT_DELAY_S = 0.2;
  * URL; what it leaves out comes from PGHOST, PGUSER, PGPASSWORD, …), at
  * most `max` at once. Connections are made when first needed and made
  * again after they are lost. `bigint` columns arrive as numbers (ids and
- * times stay below 2^53).
+ * times stay below 2^53). `settings` are PostgreSQL settings for each
+ * connection's session.
  */
-export function connect(url: string, max: number): Sql {
+export function connect(url: string, max: number, settings: Record<string, string> = {}): Sql {
   return postgres(url, {
     max,
     connect_timeout: CONNECT_TIMEOUT_S,
@@ -48,7 +49,7 @@ export function connect(url: string, max: number): Sql {
         parse: (value: string) => Number(value),
       },
     },
-    connection: { application_name: "claptrap" },
+    connection: { application_name: "claptrap", ...settings },
   });
 }
 
@@ -60,4 +61,9 @@ export function connect(url: string, max: number): Sql {
  */
 export function isStatementError(error: unknown): boolean {
   return error instanceof PostgresError && error.severity === "ERROR";
+}
+
+/** Whether `error` is a `NOWAIT` lock request refused because another transaction holds the lock. */
+export function isLockBusy(error: unknown): boolean {
+  return error instanceof PostgresError && error.code === "55P03";
 }

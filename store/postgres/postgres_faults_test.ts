@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { engineTest, POSTGRES_MISSING, startPostgres } from "../../tests/engines.ts";
-import { chunkHas, TcpProxy } from "../../tests/tcp_proxy.ts";
+import { withTimeout } from "../../tests/helpers.ts";
+import { chunkHas, type ChunkVerdict, TcpProxy } from "../../tests/tcp_proxy.ts";
 import type { MessageRecord } from "../records.ts";
 import { StoreError } from "../schema.ts";
 import { StoreFailedError } from "../store.ts";
+import { connect } from "./connection.ts";
 import { PostgresStore } from "./postgres_store.ts";
 
 function message(id: number): MessageRecord {
@@ -18,6 +20,22 @@ async function lobbyStore(url: string): Promise<PostgresStore> {
 
 async function storedIds(store: PostgresStore): Promise<number[]> {
   return (await store.history("room", "lobby", { limit: 100 })).messages.map((m) => m.id);
+}
+
+/**
+ * Resolves once the next COMMIT through `proxy` is seen, which gets
+ * `verdict`; with `refuse`, the proxy refuses new connections from then on.
+ */
+function cutAtCommit(proxy: TcpProxy, verdict: ChunkVerdict, refuse = false): Promise<void> {
+  return new Promise((resolve) => {
+    proxy.watch = (chunk) => {
+      if (!chunkHas(chunk, "COMMIT")) return "pass";
+      proxy.watch = null;
+      if (refuse) proxy.refusing = true;
+      resolve();
+      return verdict;
+    };
+  });
 }
 
 /** How a promise settled, without waiting for it. */
@@ -65,15 +83,7 @@ engineTest(
       await store.appendMessage(message(1));
 
       // the COMMIT reaches PostgreSQL, its answer never comes back
-      let cutOff!: () => void;
-      const committing = new Promise<void>((resolve) => cutOff = resolve);
-      proxy.watch = (chunk) => {
-        if (!chunkHas(chunk, "COMMIT")) return "pass";
-        proxy.refusing = true;
-        proxy.watch = null;
-        cutOff();
-        return "pass-then-cut-client";
-      };
+      const committing = cutAtCommit(proxy, "pass-then-cut-client", true);
       const cut = store.appendMessage(message(2));
       await committing;
       const cutOutcome = outcome(cut);
@@ -85,11 +95,7 @@ engineTest(
       assert.deepEqual(await storedIds(store), [1, 2]);
 
       // the COMMIT never reaches PostgreSQL
-      proxy.watch = (chunk) => {
-        if (!chunkHas(chunk, "COMMIT")) return "pass";
-        proxy.watch = null;
-        return "drop-and-cut";
-      };
+      cutAtCommit(proxy, "drop-and-cut");
       await assert.rejects(
         store.appendMessage(message(4)),
         (error: Error) =>
@@ -102,6 +108,42 @@ engineTest(
     } finally {
       await store.close();
       proxy.close();
+    }
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
+  "a write cut off at its COMMIT as PostgreSQL crashes is refused once it is back, though its transaction id is given out again, and writes go on",
+  async () => {
+    const engine = await startPostgres();
+    const direct = await engine.createDatabase();
+    const admin = connect(direct, 1);
+    // WAL that no commit flushed stays in memory, and a crash loses it: the cut transaction
+    // leaves no trace, and its id goes to the next transaction
+    await admin.unsafe("ALTER SYSTEM SET wal_writer_delay = '10s'");
+    await admin.unsafe("SELECT pg_reload_conf()");
+    const proxy = TcpProxy.start(engine.port);
+    const store = await lobbyStore(direct.replace(`:${engine.port}/`, `:${proxy.port}/`));
+    try {
+      await store.appendMessage(message(1));
+      const committing = cutAtCommit(proxy, "drop-and-cut");
+      const cut = store.appendMessage(message(2));
+      await committing;
+      await engine.crash();
+      await engine.start();
+      await assert.rejects(
+        withTimeout(cut, 20_000, "the cut write"),
+        /lost during a commit, which did not happen/,
+      );
+      await store.appendMessage(message(3));
+      assert.deepEqual(await storedIds(store), [1, 3]);
+    } finally {
+      await store.close();
+      proxy.close();
+      await admin.unsafe("ALTER SYSTEM RESET wal_writer_delay").catch(() => {});
+      await admin.unsafe("SELECT pg_reload_conf()").catch(() => {});
+      await admin.end();
     }
   },
 );

@@ -11,17 +11,28 @@
  * resolves only after its COMMIT.
  *
  * What PostgreSQL being away does:
+ * - A batch runs on one connection: its statements are sent one after
+ *   the other, each once the one before is answered (but for the first
+ *   one, sent with the BEGIN: it only locks and reads), and a connection
+ *   that fails is never used again (the package would go on with the next
+ *   statements on a new connection, outside the transaction, and can leave
+ *   a statement sent while its socket was closing unanswered for ever): the
+ *   next batch makes a new one. A batch that takes longer than
+ *   {@link BATCH_TIMEOUT_MS} loses its connection the same way.
  * - A batch that fails before its COMMIT is sent was not committed: its
  *   operations reject with a {@link StoreError} (the server answers
- *   SERVER_ERROR), and the next batch connects again.
+ *   SERVER_ERROR).
  * - A batch whose connection is lost while its COMMIT is under way may
- *   have committed. Its operations are then neither resolved nor rejected
- *   until PostgreSQL says what became of the transaction
- *   (`pg_xact_status` of the id the batch took at its start): asked
- *   before every later batch and every second until it answers. Committed:
- *   they resolve as if nothing had happened; rolled back: they reject. So
- *   a write is never reported as failed when it may be stored, and never
- *   as done when it is not.
+ *   have committed. Each transaction sets the writer's row of
+ *   `claptrap_writers` to its own number; the batch's operations are
+ *   neither resolved nor rejected until that row can be read (locked, so
+ *   that a transaction still running on the lost connection is waited
+ *   for): before the next batch and every second. Its number: committed,
+ *   they resolve as if nothing had happened; another: they reject. Until
+ *   then later writes are refused. So a write is never reported as failed
+ *   when it may be stored, and never as done when it is not. (The
+ *   transaction's id cannot tell: after a crash, an id whose WAL was lost
+ *   is given to another transaction.)
  * @module
  */
 
@@ -51,7 +62,7 @@ import {
   type StoredState,
   StoreFailedError,
 } from "../store.ts";
-import { connect, isStatementError, type Sql } from "./connection.ts";
+import { connect, isLockBusy, isStatementError, type Sql } from "./connection.ts";
 import { migratePostgres } from "./schema.ts";
 import { searchMessages } from "./postgres_search.ts";
 
@@ -96,6 +107,20 @@ const DEFAULT_MAX_BATCH = 1024;
 /** How often a batch whose COMMIT's outcome is not known is asked about when idle. */
 const OUTCOME_RETRY_MS = 1000;
 
+/**
+ * How long a batch may take before its connection is closed (and the batch
+ * fails, or waits to learn its COMMIT's outcome): a bound on waiting for a
+ * connection that will not answer.
+ */
+const BATCH_TIMEOUT_MS = 15_000;
+
+/**
+ * The writer's session settings: a transaction left open by a connection
+ * that was lost before its COMMIT arrived ends (rolled back) after this
+ * long idle, releasing its locks (its room rows, its `claptrap_writers` row).
+ */
+const WRITER_SETTINGS = { idle_in_transaction_session_timeout: "10000" };
+
 type Op =
   | "load"
   | "getAccount"
@@ -127,8 +152,8 @@ interface Queued {
 
 /** Operations whose batch's COMMIT was cut off, waiting to hear whether it committed. */
 interface Unresolved {
-  /** The transaction's id, as text. */
-  xid: string;
+  /** The transaction's number, as it set the writer's row of `claptrap_writers`. */
+  transaction: number;
   batch: Queued[];
   values: unknown[];
   errors: (Error | undefined)[];
@@ -141,8 +166,17 @@ class OperationError extends StoreError {
 
 /** A Claptrap database on a PostgreSQL server. */
 export class PostgresStore implements ChatStore {
-  /** One connection: every write, and the reads that keep their order among them. */
-  readonly #writer: Sql;
+  /**
+   * One connection: every write, and the reads that keep their order among
+   * them. Made anew for the next batch once it failed (`#writerLost`).
+   */
+  #writer: Sql;
+  #writerLost = false;
+  readonly #url: string;
+  /** This writer's row in `claptrap_writers`. */
+  readonly #writerId = crypto.randomUUID();
+  /** Transactions begun, numbering them. */
+  #transactions = 0;
   /** A pool for searches, which run beside the writes. */
   readonly #searcher: Sql;
   /** The database, as logs may show it (no password). */
@@ -166,7 +200,7 @@ export class PostgresStore implements ChatStore {
   #answered = 0;
   /** Readers waiting until `#answered` reaches a batch number. */
   #answerWaiters: { batch: number; wake(): void }[] = [];
-  #unresolved: Unresolved[] = [];
+  #unresolved: Unresolved | null = null;
   #outcomeTimer: ReturnType<typeof setTimeout> | null = null;
   #closed: StoreError | null = null;
   #idleWaiters: (() => void)[] = [];
@@ -176,7 +210,14 @@ export class PostgresStore implements ChatStore {
   /** Never resolves: this store stops for nothing (see the module's notes). */
   readonly failure: Promise<StoreFailedError> = new Promise(() => {});
 
-  private constructor(writer: Sql, searcher: Sql, where: string, options: PostgresStoreOptions) {
+  private constructor(
+    url: string,
+    writer: Sql,
+    searcher: Sql,
+    where: string,
+    options: PostgresStoreOptions,
+  ) {
+    this.#url = url;
     this.#writer = writer;
     this.#searcher = searcher;
     this.#where = where;
@@ -193,11 +234,13 @@ export class PostgresStore implements ChatStore {
    */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const where = describe(url);
-    const writer = connect(url, 1);
+    const writer = connect(url, 1, WRITER_SETTINGS);
     const searcher = connect(url, options.searchConnections ?? 4);
-    const store = new PostgresStore(writer, searcher, where, options);
+    const store = new PostgresStore(url, writer, searcher, where, options);
     try {
       await migratePostgres(writer, where);
+      // the rows of writers that stopped without closing
+      await writer.unsafe("DELETE FROM claptrap_writers WHERE at < now() - interval '1 day'");
       await store.#refreshNameKeys();
       if (store.#assignIds) await catchUpMessageIds(writer);
     } catch (error) {
@@ -387,16 +430,23 @@ export class PostgresStore implements ChatStore {
     while (this.#running || this.#queue.length > 0) {
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     }
-    for (let tries = 0; this.#unresolved.length > 0 && tries < 5; tries++) {
-      if (!await this.#resolveOutcomes().catch(() => false)) await delay(OUTCOME_RETRY_MS);
+    for (let tries = 0; this.#unresolved !== null && tries < 5; tries++) {
+      this.#renewWriter();
+      if (!await this.#resolveOutcome().catch((error) => this.#writerFailed(error))) {
+        await delay(OUTCOME_RETRY_MS);
+      }
     }
     if (this.#outcomeTimer !== null) clearTimeout(this.#outcomeTimer);
-    // still not known: never reported as failed (see StoreFailedError)
-    for (const unresolved of this.#unresolved.splice(0)) {
+    if (this.#unresolved !== null) {
+      // still not known: never reported as failed (see StoreFailedError)
       const error = new StoreFailedError(
         `the database at ${this.#where} did not say whether a write was committed`,
       );
-      for (const queued of unresolved.batch) queued.reject(error);
+      for (const queued of this.#unresolved.batch) queued.reject(error);
+    } else {
+      this.#renewWriter();
+      await this.#query("DELETE FROM claptrap_writers WHERE id = $1", [this.#writerId])
+        .catch(() => {});
     }
     await Promise.all([this.#writer.end({ timeout: 2 }), this.#searcher.end({ timeout: 2 })]);
   }
@@ -456,8 +506,10 @@ export class PostgresStore implements ChatStore {
   async #runBatch(batch: Queued[]): Promise<void> {
     const values: unknown[] = new Array(batch.length).fill(undefined);
     const errors: (Error | undefined)[] = new Array(batch.length).fill(undefined);
+    this.#renewWriter();
+    const watchdog = setTimeout(() => this.#dropWriter(), BATCH_TIMEOUT_MS);
     try {
-      if (this.#unresolved.length > 0) await this.#resolveOutcomes();
+      if (this.#unresolved !== null) await this.#resolveOutcome();
       if (batch.every((queued) => READS.has(queued.op))) {
         await Promise.all(batch.map(async (queued, i) => {
           try {
@@ -468,59 +520,83 @@ export class PostgresStore implements ChatStore {
           }
         }));
       } else {
+        if (this.#unresolved !== null) {
+          throw new StoreError(
+            `whether an earlier write to ${this.#where} was committed is not known yet`,
+          );
+        }
         const committed = await this.#transaction(batch, values, errors);
         if (!committed) return; // left unresolved
       }
     } catch (error) {
+      this.#writerFailed(error);
       const failed = this.#storeError(error);
       batch.forEach((queued) => queued.reject(failed));
       return;
+    } finally {
+      clearTimeout(watchdog);
     }
     settle(batch, values, errors);
+  }
+
+  /**
+   * After an error on the writer: unless PostgreSQL refused a statement (its
+   * connection answered), the connection is not used again. Returns false.
+   */
+  #writerFailed(error: unknown): false {
+    if (!isStatementError(error) && !(error instanceof StoreError)) this.#dropWriter();
+    return false;
+  }
+
+  /** Closes the writer's connection at once: what was sent on it and is not answered fails. */
+  #dropWriter(): void {
+    if (this.#writerLost) return;
+    this.#writerLost = true;
+    this.#writer.end({ timeout: 0 }).catch(() => {});
+  }
+
+  /** A new writer connection in place of one dropped (connected when first used). */
+  #renewWriter(): void {
+    if (!this.#writerLost) return;
+    this.#writer = connect(this.#url, 1, WRITER_SETTINGS);
+    this.#writerLost = false;
   }
 
   /**
    * Runs the batch's operations in one transaction: all at once, and if
    * one fails, again each in a savepoint of its own, so that it fails
    * alone. Returns false when the COMMIT's outcome is not known (the batch
-   * is left unresolved). Throws when nothing was committed. The BEGIN is
-   * answered before anything else is sent: the package holds what is sent
-   * while it connects apart from the connection, and sends it on the next
-   * one (outside any transaction) when that connection fails.
+   * is left unresolved). Throws when nothing was committed. Each statement
+   * is sent once the one before it is answered, but for the room locks sent
+   * with the BEGIN (see the module's notes).
    */
   async #transaction(
     batch: Queued[],
     values: unknown[],
     errors: (Error | undefined)[],
   ): Promise<boolean> {
-    let xid = await this.#begin(true);
+    const transaction = ++this.#transactions;
     try {
       try {
-        await this.#performAll(batch, values);
+        await this.#performAll(batch, values, this.#begin(transaction));
       } catch (error) {
         if (!(error instanceof OperationError) && !isStatementError(error)) throw error;
         await this.#writer.unsafe("ROLLBACK");
         values.fill(undefined);
-        xid = await this.#begin(false);
+        await this.#begin(transaction);
         await this.#performEach(batch, values, errors);
       }
     } catch (error) {
-      // a connection still open must not stay in this transaction
-      await this.#writer.unsafe("ROLLBACK").catch(() => {});
+      // a connection that answered must not stay in this transaction (a lost one took it along)
+      if (isStatementError(error)) await this.#writer.unsafe("ROLLBACK").catch(() => {});
       throw error;
     }
     try {
-      // fails unless the connection is still in this transaction: after a lost connection the
-      // driver goes on on a new one, where COMMIT would only warn (not pipelined with the
-      // COMMIT: statements sent while the driver reconnects wait for PostgreSQL to come back)
-      await this.#writer.unsafe(
-        "SELECT 1 / coalesce(pg_current_xact_id_if_assigned()::text = $1, false)::int",
-        [xid],
-      );
       await this.#writer.unsafe("COMMIT");
     } catch (error) {
       if (isStatementError(error)) throw error; // refused: rolled back
-      this.#unresolved.push({ xid, batch, values, errors });
+      this.#dropWriter();
+      this.#unresolved = { transaction, batch, values, errors };
       this.#scheduleOutcomes();
       return false;
     }
@@ -529,22 +605,16 @@ export class PostgresStore implements ChatStore {
   }
 
   /**
-   * Begins a transaction; its id. On the first try, a connection found
-   * broken (PostgreSQL restarted since it was last used) is made again
-   * once: nothing was sent on it.
+   * Sends the BEGIN of transaction number `transaction`, which marks the
+   * writer's row with its number (one message); its answer.
    */
-  async #begin(retry: boolean): Promise<string> {
+  #begin(transaction: number): Promise<unknown> {
     this.#newRoomIds.clear();
-    try {
-      const [, [{ xid }]] = await Promise.all([
-        this.#writer.unsafe("BEGIN"),
-        this.#writer.unsafe<{ xid: string }[]>("SELECT pg_current_xact_id()::text AS xid"),
-      ]);
-      return xid;
-    } catch (error) {
-      if (!retry || isStatementError(error)) throw error;
-      return this.#begin(false);
-    }
+    // both values are ours (a number, a UUID): a simple query takes no parameters
+    return this.#writer.unsafe(
+      `BEGIN; INSERT INTO claptrap_writers VALUES ('${this.#writerId}', ${transaction}, now())
+       ON CONFLICT (id) DO UPDATE SET transaction = excluded.transaction, at = excluded.at`,
+    ).execute();
   }
 
   #committed(): void {
@@ -552,10 +622,17 @@ export class PostgresStore implements ChatStore {
     this.#newRoomIds.clear();
   }
 
-  /** Every operation of the batch; consecutive appended messages in one statement. */
-  async #performAll(batch: Queued[], values: unknown[]): Promise<void> {
+  /**
+   * Every operation of the batch, after `begun` (the BEGIN, sent); consecutive
+   * appended messages in one statement.
+   */
+  async #performAll(batch: Queued[], values: unknown[], begun: Promise<unknown>): Promise<void> {
+    begun.catch(() => {}); // awaited below, unless the batch fails before
+    let unanswered: Promise<unknown> | null = begun;
     for (let i = 0; i < batch.length;) {
       if (batch[i].op !== "appendMessage") {
+        if (unanswered !== null) await unanswered;
+        unanswered = null;
         values[i] = await this.#perform(batch[i]);
         i++;
         continue;
@@ -563,7 +640,8 @@ export class PostgresStore implements ChatStore {
       let end = i;
       while (end < batch.length && batch[end].op === "appendMessage") end++;
       const messages = batch.slice(i, end).map((queued) => queued.args[0] as MessageRecord);
-      const stored = await this.#appendMessages(messages);
+      const stored = await this.#appendMessages(messages, unanswered);
+      unanswered = null;
       for (let k = 0; k < messages.length; k++) {
         if (stored[k] === undefined) throw new OperationError(this.#noRoom(messages[k]));
         values[i + k] = stored[k];
@@ -995,29 +1073,46 @@ export class PostgresStore implements ChatStore {
    * id order and numbering each room's messages on from its `last_seq`
    * (and with `assignIds`, taking their ids from the sequence then). The
    * same statement stores whom they mention and moves each sender's read
-   * position up to their latest message; with `announce`, NOTIFYs them in
-   * the same transaction, sent with the rows (one round trip). The ids are
-   * asked for only once the locks are answered: sent with them, some were
-   * taken before the locks (a room's ids then did not always rise with its
-   * sequence). The id and sequence number of each message, in order;
+   * position up to their latest message and, with `announce`, NOTIFYs them
+   * (in the transaction: heard once committed). Two round trips: the locks
+   * and the ids ({@link LOCK_ROOMS_TAKE_IDS}), sent right after `begun` when
+   * given (the BEGIN, unanswered: were the package to send this statement on
+   * another connection, outside the transaction, it would change nothing),
+   * then the rest. The id and
+   * sequence number of each message, in order;
    * undefined for a message whose room does not exist.
    */
   async #appendMessages(
     messages: readonly MessageRecord[],
+    begun: Promise<unknown> | null = null,
   ): Promise<(StoredMessage | undefined)[]> {
-    const wanted = new Map<string, { kind: RoomKind; name: string }>();
-    for (const m of messages) wanted.set(roomKey(m.kind, m.room), { kind: m.kind, name: m.room });
+    const wanted = new Map<string, { kind: RoomKind; name: string; count: number }>();
+    for (const m of messages) {
+      const key = roomKey(m.kind, m.room);
+      const place = wanted.get(key);
+      if (place === undefined) wanted.set(key, { kind: m.kind, name: m.room, count: 1 });
+      else place.count++;
+    }
     const places = [...wanted.values()];
-    const rooms = await this.#query<{ id: number; kind: RoomKind; name: string; last: number }>(
-      `SELECT r.id, r.kind, r.name, r.last_seq AS last
-       FROM rooms r JOIN unnest($1::text[], $2::text[]) AS w(kind, name)
-         ON r.kind = w.kind AND r.name = w.name
-       ORDER BY r.id FOR NO KEY UPDATE OF r`,
-      [places.map((p) => p.kind), places.map((p) => p.name)],
-    );
-    const found = new Map(rooms.map((r) => [roomKey(r.kind, r.name), r]));
+    const locking = this.#query<
+      { id: number; kind: RoomKind | null; name: string; last: number; ids: number[] | null }
+    >(LOCK_ROOMS_TAKE_IDS, [
+      places.map((p) => p.kind),
+      places.map((p) => p.name),
+      places.map((p) => this.#assignIds ? p.count : 0),
+    ]);
+    const rows = begun === null ? await locking : (await Promise.all([begun, locking]))[1];
+    let given: number[] = [];
+    const rooms: { id: number; last: number }[] = [];
+    const found = new Map<string, { id: number; last: number }>();
+    for (const row of rows) {
+      if (row.kind === null) given = row.ids!.sort((a, b) => a - b);
+      else {
+        rooms.push(row);
+        found.set(roomKey(row.kind, row.name), row);
+      }
+    }
     const stored: (StoredMessage | undefined)[] = new Array(messages.length).fill(undefined);
-    const given = this.#assignIds ? await this.#newIds(messages, found) : null;
     const announced: SequencedMessage[] = [];
     const ids: number[] = [];
     const roomIds: number[] = [];
@@ -1033,7 +1128,7 @@ export class PostgresStore implements ChatStore {
       const room = found.get(roomKey(message.kind, message.room));
       if (room === undefined) continue;
       const seq = ++room.last;
-      const id = given === null ? message.id : given[ids.length];
+      const id = this.#assignIds ? given[ids.length] : message.id;
       stored[k] = { id, seq };
       if (this.#announce) announced.push({ ...message, id, seq });
       ids.push(id);
@@ -1051,63 +1146,29 @@ export class PostgresStore implements ChatStore {
       }
     }
     if (ids.length === 0) return stored;
-    await Promise.all([
-      this.#query(
-        `WITH numbered AS (
-           UPDATE rooms SET last_seq = n.last
-           FROM unnest($7::int8[], $8::int8[]) AS n(id, last) WHERE rooms.id = n.id),
-         mentioned AS (
-           INSERT INTO mentions ("user", room_id, message_id, nth)
-           SELECT * FROM unnest($9::text[], $10::int8[], $11::int8[], $12::int2[])
-           ON CONFLICT DO NOTHING),
-         read AS (
-           UPDATE memberships SET read_up_to = p.id
-           FROM (SELECT sender, room_id, max(id) AS id
-             FROM unnest($4::text[], $2::int8[], $1::int8[]) AS p(sender, room_id, id)
-             GROUP BY sender, room_id) AS p
-           WHERE memberships."user" = p.sender AND memberships.room_id = p.room_id
-             AND memberships.read_up_to < p.id)
-         INSERT INTO messages (id, room_id, seq, sender, time, content)
-         SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[],
-           $6::text[])`,
-        [
-          ids,
-          roomIds,
-          seqs,
-          senders,
-          times,
-          contents,
-          rooms.map((r) => r.id),
-          rooms.map((r) => r.last),
-          mentioned,
-          mentionRooms,
-          mentionIds,
-          mentionNths,
-        ],
-      ),
-      this.#announce
-        ? this.#query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p", [
-          this.#announce.channel,
-          this.#announce.payloads(announced),
-        ])
-        : null,
-    ]);
+    const params: unknown[] = [
+      ids,
+      roomIds,
+      seqs,
+      senders,
+      times,
+      contents,
+      rooms.map((r) => r.id),
+      rooms.map((r) => r.last),
+      mentioned,
+      mentionRooms,
+      mentionIds,
+      mentionNths,
+    ];
+    if (this.#announce) {
+      params.push(this.#announce.channel, this.#announce.payloads(announced));
+      await this.#query(
+        `${STORE_MESSAGES}, stored AS (${INSERT_MESSAGES})
+        SELECT count(pg_notify($13, p)) FROM unnest($14::text[]) AS p`,
+        params,
+      );
+    } else await this.#query(`${STORE_MESSAGES} ${INSERT_MESSAGES}`, params);
     return stored;
-  }
-
-  /** Ids from the sequence, in increasing order, for the messages whose rooms exist. */
-  async #newIds(
-    messages: readonly MessageRecord[],
-    rooms: Map<string, unknown>,
-  ): Promise<number[]> {
-    let count = 0;
-    for (const m of messages) if (rooms.has(roomKey(m.kind, m.room))) count++;
-    if (count === 0) return [];
-    const rows = await this.#query<{ id: number }>(
-      "SELECT nextval('message_ids') AS id FROM generate_series(1, $1::int4)",
-      [count],
-    );
-    return rows.map((row) => row.id).sort((a, b) => a - b);
   }
 
   #noRoom(message: MessageRecord): string {
@@ -1165,46 +1226,50 @@ export class PostgresStore implements ChatStore {
   }
 
   /**
-   * Asks what became of the transactions whose COMMIT was cut off, and
-   * settles the operations of those that PostgreSQL knows the end of.
-   * Returns whether none is left. Throws when PostgreSQL cannot be asked.
+   * Asks what became of the transaction whose COMMIT was cut off, and
+   * settles its operations once PostgreSQL knows: the writer's row, read
+   * under its lock (so after the transaction, if it still runs), holds the
+   * transaction's number if and only if it committed (no later one began).
+   * Returns whether it is settled. Throws when PostgreSQL cannot be asked.
    */
-  async #resolveOutcomes(): Promise<boolean> {
-    const rows = await this.#query<{ xid: string; status: string | null }>(
-      "SELECT x AS xid, pg_xact_status(x::xid8) AS status FROM unnest($1::text[]) AS x",
-      [this.#unresolved.map((u) => u.xid)],
-    );
-    const status = new Map(rows.map((row) => [row.xid, row.status]));
-    this.#unresolved = this.#unresolved.filter((unresolved) => {
-      const outcome = status.get(unresolved.xid);
-      if (outcome === "committed") {
-        settle(unresolved.batch, unresolved.values, unresolved.errors);
-        return false;
-      }
-      if (outcome === "aborted") {
-        const error = new StoreError(
-          `the connection to ${this.#where} was lost during a commit, which did not happen`,
-        );
-        for (const queued of unresolved.batch) queued.reject(error);
-        return false;
-      }
-      return true; // in progress (or too old to tell: asked again)
-    });
-    return this.#unresolved.length === 0;
+  async #resolveOutcome(): Promise<boolean> {
+    const unresolved = this.#unresolved;
+    if (unresolved === null) return true;
+    let rows;
+    try {
+      rows = await this.#query<{ transaction: number }>(
+        "SELECT transaction FROM claptrap_writers WHERE id = $1 FOR UPDATE NOWAIT",
+        [this.#writerId],
+      );
+    } catch (error) {
+      if (isLockBusy(error)) return false; // still running, on the lost connection
+      throw error;
+    }
+    this.#unresolved = null;
+    if (rows[0]?.transaction === unresolved.transaction) {
+      settle(unresolved.batch, unresolved.values, unresolved.errors);
+    } else {
+      const error = new StoreError(
+        `the connection to ${this.#where} was lost during a commit, which did not happen`,
+      );
+      for (const queued of unresolved.batch) queued.reject(error);
+    }
+    return true;
   }
 
-  /** Asks again about unresolved commits every second while there are any. */
+  /** Asks again about an unresolved commit every second while there is one. */
   #scheduleOutcomes(): void {
     if (this.#outcomeTimer !== null) return;
     this.#outcomeTimer = setTimeout(() => {
       this.#outcomeTimer = null;
-      if (this.#unresolved.length === 0) return;
+      if (this.#unresolved === null) return;
       // between batches only: the writer is one connection, in a transaction while a batch runs
       if (this.#running) return this.#scheduleOutcomes();
       this.#running = true;
-      this.#resolveOutcomes().catch(() => false).then(() => {
+      this.#renewWriter();
+      this.#resolveOutcome().catch((error) => this.#writerFailed(error)).then(() => {
         this.#running = false;
-        if (this.#unresolved.length > 0) this.#scheduleOutcomes();
+        if (this.#unresolved !== null) this.#scheduleOutcomes();
         this.#next();
       });
     }, OUTCOME_RETRY_MS);
@@ -1235,6 +1300,49 @@ function accountOf(row: AccountRow): AccountRecord {
     createdAt: row.created_at,
   };
 }
+
+/**
+ * Locks the rows of a batch's rooms ($1 kinds, $2 names), in id order (so
+ * that two servers never deadlock), and returns them with their last
+ * sequence numbers, then one row more holding the ids of $3 (per room; 0
+ * each without `assignIds`) messages from the sequence, taken once every
+ * lock is held (the count is a sum over all the locked rows, computed
+ * before the first id is taken): so that a room's ids increase in its
+ * sequence order whichever server posted. One round trip.
+ */
+const LOCK_ROOMS_TAKE_IDS = `WITH locked AS MATERIALIZED (
+    SELECT r.id, r.kind, r.name, r.last_seq AS last, w.count
+    FROM rooms r JOIN unnest($1::text[], $2::text[], $3::int4[]) AS w(kind, name, count)
+      ON r.kind = w.kind AND r.name = w.name
+    ORDER BY r.id FOR NO KEY UPDATE OF r)
+  SELECT id, kind, name, last, NULL::int8[] AS ids FROM locked
+  UNION ALL
+  SELECT NULL, NULL, NULL, NULL, array(SELECT nextval('message_ids')
+    FROM generate_series(1, (SELECT coalesce(sum(count), 0) FROM locked)::int4))`;
+
+/**
+ * What storing a batch's messages does besides inserting them (numbering
+ * each room on, storing mentions, moving each sender's read position), as
+ * the CTEs of one statement with {@link INSERT_MESSAGES}.
+ */
+const STORE_MESSAGES = `WITH numbered AS (
+    UPDATE rooms SET last_seq = n.last
+    FROM unnest($7::int8[], $8::int8[]) AS n(id, last) WHERE rooms.id = n.id),
+  mentioned AS (
+    INSERT INTO mentions ("user", room_id, message_id, nth)
+    SELECT * FROM unnest($9::text[], $10::int8[], $11::int8[], $12::int2[])
+    ON CONFLICT DO NOTHING),
+  read AS (
+    UPDATE memberships SET read_up_to = p.id
+    FROM (SELECT sender, room_id, max(id) AS id
+      FROM unnest($4::text[], $2::int8[], $1::int8[]) AS p(sender, room_id, id)
+      GROUP BY sender, room_id) AS p
+    WHERE memberships."user" = p.sender AND memberships.room_id = p.room_id
+      AND memberships.read_up_to < p.id)`;
+
+/** The messages' rows, after {@link STORE_MESSAGES}. */
+const INSERT_MESSAGES = `INSERT INTO messages (id, room_id, seq, sender, time, content)
+  SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[], $6::text[])`;
 
 function roomKey(kind: RoomKind, name: string): string {
   return `${kind}:${name}`;

@@ -507,6 +507,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      END IF;
      RETURN taken;
    END $$;`,
+  // 7: each writer's latest transaction (a store's writer, while it is
+  // open, by a random id): a transaction sets it to its own number, so
+  // that after a lost COMMIT the row says whether it committed (a
+  // transaction id cannot: one whose WAL a crash lost is given out again).
+  `CREATE TABLE claptrap_writers (
+     id text PRIMARY KEY,
+     transaction bigint NOT NULL,
+     at timestamptz NOT NULL
+   );`,
 ];
 
 /** The schema version this code writes. */
