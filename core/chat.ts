@@ -263,6 +263,7 @@ export class Chat {
       apply: (change) => this.#apply(change),
       sawMessage: (id) => ids.observe(id),
       heard: (event) => this.#peerChats.heard(event),
+      relinked: () => this.#catchUp(),
     };
     const bus = this.#bus = options.bus?.(local, node) ?? new InProcessBus(local);
     const invitations = new Invitations({
@@ -874,6 +875,19 @@ export class Chat {
         }
         break;
     }
+  }
+
+  /**
+   * After the link between the servers was down: the public rooms and bans
+   * made on other servers meanwhile, from the store (their notes may be
+   * lost). A ban lifted meanwhile holds here until this server restarts.
+   */
+  #catchUp(): void {
+    this.#store.load().then((state) => {
+      const rooms = state.rooms.filter((room) => this.#rooms.adopt(room)).length;
+      const bans = this.#moderation.adoptNewBans(state.bans);
+      this.#log(`cluster-catch-up rooms=${rooms} bans=${bans}`);
+    }, (error) => this.#log(`cluster-catch-up-failed ${JSON.stringify(String(error))}`));
   }
 
   /** Tells the other servers of a cluster what this one's users spent (see `LimitsNode`). */

@@ -123,6 +123,8 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   /** The same, by the place objects of this server's rooms (no key made per post). */
   readonly #byPlace = new WeakMap<Place, RoomOrder>();
   #linkUp = false;
+  /** The link went down since it was last up (or before it ever was). */
+  #wentDown = false;
   #reconciling = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
@@ -229,12 +231,17 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     const wasUp = this.#linkUp;
     this.#linkUp = true;
     if (!wasUp) this.#say("cluster-bus up");
+    if (this.#wentDown) {
+      this.#wentDown = false;
+      this.#node.relinked();
+    }
     this.#reconcile();
   }
 
   down(): void {
     if (this.#linkUp) this.#say("cluster-bus down: polling the store");
     this.#linkUp = false;
+    this.#wentDown = true;
     this.#schedule();
   }
 

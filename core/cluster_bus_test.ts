@@ -24,6 +24,7 @@ function testBus(members: Record<string, number> = { lobby: 1 }) {
   const announced: MessagePosted[] = [];
   const applied: SharedChange[] = [];
   const heard: ChatEvent[] = [];
+  let relinks = 0;
   let reads = 0;
   let receiver: ClusterReceiver | null = null;
   const link: ClusterLink = {
@@ -61,6 +62,7 @@ function testBus(members: Record<string, number> = { lobby: 1 }) {
       apply: (change) => applied.push(change),
       sawMessage: () => {},
       heard: (event) => heard.push(event),
+      relinked: () => relinks++,
     },
     link,
     store,
@@ -75,6 +77,7 @@ function testBus(members: Record<string, number> = { lobby: 1 }) {
     applied,
     heard,
     reads: () => reads,
+    relinks: () => relinks,
     receiver: () => receiver!,
   };
 }
@@ -233,5 +236,21 @@ Deno.test("a peer chat's messages and events go over the link, and those that co
   receiver().note({ kind: "event", to, event: left });
   assert.deepEqual(delivered, ["1/7", "joined", "left"]);
   assert.deepEqual(heard, [left]);
+  await bus.close();
+});
+
+Deno.test("when the link comes back after it was down, the chat is told to catch up; not at the start", async () => {
+  const { bus, relinks, receiver } = testBus();
+  await bus.start();
+  assert.equal(relinks(), 0, "the chat loaded the store itself at its start");
+  receiver().up();
+  assert.equal(relinks(), 0, "up again without having been down");
+  receiver().down();
+  receiver().down();
+  assert.equal(relinks(), 0);
+  receiver().up();
+  assert.equal(relinks(), 1);
+  receiver().up();
+  assert.equal(relinks(), 1);
   await bus.close();
 });

@@ -111,6 +111,11 @@ export interface NodeChat {
    * once delivered here: who came into it and who left.
    */
   heard(event: ChatEvent): void;
+  /**
+   * The link between the servers is back after it was down: changes other
+   * servers shared meanwhile may be lost, so take over what the store holds.
+   */
+  relinked(): void;
 }
 
 /** The bus of a single server: publishing delivers at once. */

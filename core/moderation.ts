@@ -128,6 +128,13 @@ export class Moderation {
     this.#removeHere(ban.room, ban.user, ban.bannedBy, ban.reason, true);
   }
 
+  /** Takes over the stored bans this server does not know yet (see {@link adoptBan}); how many. */
+  adoptNewBans(bans: readonly BanRecord[]): number {
+    const fresh = bans.filter((ban) => !this.#bans.get(ban.room)?.has(ban.user));
+    for (const ban of fresh) this.adoptBan(ban);
+    return fresh.length;
+  }
+
   /** Takes over a kick on another server: takes the user out of the room if they are in it here. */
   adoptKick(room: string, user: string, by: string, reason: string): void {
     this.#removeHere(room, user, by, reason, false);

@@ -90,6 +90,52 @@ engineTest(
   },
 );
 
+engineTest(
+  POSTGRES_MISSING ?? REDIS_MISSING,
+  "a room created and a ban made while the bus was down reach the other servers once it is back",
+  async () => {
+    const redis = await startRedis();
+    const { servers: [a, b] } = await startCluster(2, { bus: `redis://127.0.0.1:${redis.port}` });
+    const ann = await ChatClient.connect(tcp({ port: a.addr.port }));
+    const bob = await ChatClient.connect(tcp({ port: b.addr.port }));
+    let down = false;
+    try {
+      await ann.login("ann", ACCOUNTS.get("ann")!, { push: true });
+      await bob.login("bob", ACCOUNTS.get("bob")!, { push: true });
+      await redis.crash();
+      down = true;
+      await ann.create("made while down");
+      await ann.join("made while down");
+      await ann.ban("carol", { reason: "while down" });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await assert.rejects(bob.join("made while down"), /NO_SUCH_ROOM/, "no note came");
+      await redis.start();
+      down = false;
+      for (let tries = 0;; tries++) {
+        try {
+          await bob.join("made while down");
+          break;
+        } catch (error) {
+          if (tries > 200) throw error;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+      }
+      // the ban holds on b too: carol may not come in there
+      const carol = await ChatClient.connect(tcp({ port: b.addr.port }));
+      try {
+        await carol.login("carol", ACCOUNTS.get("carol")!);
+        await assert.rejects(carol.join("made while down"), /BANNED/);
+      } finally {
+        await carol.close();
+      }
+    } finally {
+      await Promise.all([ann.close(), bob.close()]);
+      await Promise.all([a.close(), b.close()]);
+      if (down) await redis.start(); // for the tests after this one
+    }
+  },
+);
+
 /** Servers in this process on a new database, with their consoles. */
 async function clusterHere(count: number): Promise<ServerHandle[]> {
   return (await startCluster(count)).servers;
