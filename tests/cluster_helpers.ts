@@ -77,6 +77,18 @@ export function received(client: ChatClient): number[] {
   return ids;
 }
 
+/** Joins a room made on another server, trying again until its note has arrived (up to 10 s). */
+export async function joinWhenThere(client: ChatClient, room: string): Promise<void> {
+  for (let tries = 0;; tries++) {
+    try {
+      return void await client.join(room);
+    } catch (error) {
+      if (tries > 200) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+}
+
 /** Waits until `condition` holds, for up to `ms`. */
 export async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;

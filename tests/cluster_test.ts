@@ -7,7 +7,15 @@
 
 import assert from "node:assert/strict";
 import { ChatClient, type ChatEvent, type ServerHandle, tcp } from "../mod.ts";
-import { cluster, member, received, startCluster, stop, until } from "./cluster_helpers.ts";
+import {
+  cluster,
+  joinWhenThere,
+  member,
+  received,
+  startCluster,
+  stop,
+  until,
+} from "./cluster_helpers.ts";
 import { engineTest, POSTGRES_MISSING, REDIS_MISSING, startRedis } from "./engines.ts";
 import { ACCOUNTS } from "./helpers.ts";
 
@@ -111,15 +119,7 @@ engineTest(
       await assert.rejects(bob.join("made while down"), /NO_SUCH_ROOM/, "no note came");
       await redis.start();
       down = false;
-      for (let tries = 0;; tries++) {
-        try {
-          await bob.join("made while down");
-          break;
-        } catch (error) {
-          if (tries > 200) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }
+      await joinWhenThere(bob, "made while down");
       // the ban holds on b too: carol may not come in there
       const carol = await ChatClient.connect(tcp({ port: b.addr.port }));
       try {
@@ -165,15 +165,7 @@ engineTest(
       await bob.login("bob", ACCOUNTS.get("bob")!, { push: true });
       await ann.create("made on a");
       // the room shows on the other server once its note arrived
-      for (let tries = 0;; tries++) {
-        try {
-          await bob.join("made on a");
-          break;
-        } catch (error) {
-          if (tries > 100) throw error;
-          await new Promise((resolve) => setTimeout(resolve, 20));
-        }
-      }
+      await joinWhenThere(bob, "made on a");
       await ann.join("made on a");
       await ann.ban("bob", { reason: "testing" });
       const kicked = await next(bob, "kicked");
