@@ -61,7 +61,7 @@ import {
 import { PeerChats } from "./peer_chats.ts";
 import { DEFAULT_MAX_DEVICES, type DuplicateLoginPolicy, Presence } from "./presence.ts";
 import { type ClusterPresence, type NodeSessions, REPLACED_ELSEWHERE } from "./presence_claims.ts";
-import type { PollLogLimits } from "./room.ts";
+import type { PollLogLimits, Room } from "./room.ts";
 import { DEFAULT_MAX_ROOMS, DEFAULT_MAX_ROOMS_PER_USER, type RoomCount, Rooms } from "./rooms.ts";
 import { Search, type SearchAnswer, type SearchLimits, type SearchPageWanted } from "./search.ts";
 import type { Session } from "./session.ts";
@@ -826,9 +826,8 @@ export class Chat {
         this.#rooms.adopt(change.room);
         break;
       case "banned": {
-        // the banning server told everyone: here the user's sessions only leave
         const room = this.#rooms.get(change.ban.room);
-        if (room) this.#memberships.adoptBelonging(room, change.ban.user, false);
+        if (room) this.#leaveRemoved(room, change.ban.user, change.told);
         this.#moderation.adoptBan(change.ban);
         break;
       }
@@ -837,7 +836,7 @@ export class Chat {
         break;
       case "kicked": {
         const room = this.#rooms.get(change.room);
-        if (room) this.#memberships.adoptBelonging(room, change.user, false);
+        if (room) this.#leaveRemoved(room, change.user, change.told);
         this.#moderation.adoptKick(change.room, change.user, change.by, change.reason);
         break;
       }
@@ -875,6 +874,20 @@ export class Chat {
         }
         break;
     }
+  }
+
+  /**
+   * A user removed from a room on another server no longer belongs to it
+   * here, and their sessions here leave it silently, when that server told
+   * the room. When it did not (the user's joining had not reached it), the
+   * server holding the user's sessions in the room takes them out as a
+   * removal here would, telling the room (the moderation's adopt… after
+   * this); should the user be in it on several such servers, each tells.
+   */
+  #leaveRemoved(room: Room, user: string, told: boolean): void {
+    const here = !told &&
+      this.#presence.sessionsOf(user).some((session) => session.memberships.has(room));
+    if (!here) this.#memberships.adoptBelonging(room, user, false);
   }
 
   /**

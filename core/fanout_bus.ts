@@ -34,15 +34,20 @@ export const EVERYONE: Audience = { kind: "everyone" };
 export type SharedChange =
   /** A public room was created. */
   | { readonly type: "room-created"; readonly room: RoomRecord }
-  /** A user was banned from a public room (and is to be taken out of it). */
-  | { readonly type: "banned"; readonly ban: BanRecord }
-  /** A moderator removed a user from a public room (whose server takes them out). */
+  /**
+   * A user was banned from a public room (and is to be taken out of it).
+   * `told`: the banning server took the user out and told the room (false
+   * when it did not know them to be in it: their server does).
+   */
+  | { readonly type: "banned"; readonly ban: BanRecord; readonly told: boolean }
+  /** A moderator removed a user from a public room (whose server takes them out); `told` likewise. */
   | {
     readonly type: "kicked";
     readonly room: string;
     readonly user: string;
     readonly by: string;
     readonly reason: string;
+    readonly told: boolean;
   }
   /** A ban was lifted. */
   | { readonly type: "unbanned"; readonly room: string; readonly user: string }

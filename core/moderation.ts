@@ -91,7 +91,10 @@ export class Moderation {
       // or in the room on another server of a cluster, which takes them out
       (action === "kick" && await this.#options.roster?.isIn(target, room.place) === true);
     if (action === "kick" && !inRoom) return { status: "NO_SUCH_USER" };
-    if (action === "kick") bus.share({ type: "kicked", room: room.name, user: target, by, reason });
+    if (action === "kick") {
+      const told = this.#inRoom(room, target); // taken out below, at once
+      bus.share({ type: "kicked", room: room.name, user: target, by, reason, told });
+    }
     if (action === "ban" && !inRoom && !(await this.#accountExists(target))) {
       return { status: "NO_SUCH_USER", reason: "no user has that name" };
     }
@@ -105,7 +108,7 @@ export class Moderation {
       const ban = { room: room.name, user: target, bannedBy: by, reason, time: now() };
       await store.ban(ban);
       this.#ban(ban);
-      bus.share({ type: "banned", ban });
+      bus.share({ type: "banned", ban, told: this.#inRoom(room, target) });
     }
     // in the room still (or again) once the ban is stored
     if (action !== "unban" && this.#inRoom(room, target)) {

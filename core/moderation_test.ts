@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { online, testChat } from "./testing.ts";
+import { online, testChat, testCluster } from "./testing.ts";
 
 Deno.test("the owner kicks: the room hears why, the user that they were", async () => {
   const { chat } = await testChat({ users: ["ann", "bob", "cy"] });
@@ -72,4 +72,26 @@ Deno.test("a moderator's reason is bounded and has no control characters", async
     status: "NOT_ALLOWED",
     reason: "you cannot ban yourself",
   });
+});
+
+Deno.test("a ban on one server of a member whose joining has not reached it yet is told by the member's server, once", async () => {
+  const { chats: [a, b], lag } = await testCluster(2, { users: ["ann", "bob", "cy"] });
+  const settle = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
+  const ann = await online(a, "ann");
+  const bob = await online(b, "bob");
+  const cy = await online(b, "cy", { v21: true });
+  assert.equal((await a.createRoom(ann.session, "den")).status, "OK");
+  await a.join(ann.session, "den");
+  await settle();
+  lag(1, 100); // what b hands to a (cy's joining among it) arrives late
+  await b.join(bob.session, "den");
+  await b.join(cy.session, "den");
+  for (const { sink } of [ann, bob, cy]) sink.take();
+  assert.equal((await a.moderate(ann.session, "ban", "cy", { room: "den" })).status, "OK");
+  await settle(300);
+  const leaving = (events: string[]) => events.filter((event) => event.startsWith("left cy"));
+  assert.equal(leaving(bob.sink.take()).length, 1, "the room on b hears it once");
+  assert.equal(leaving(ann.sink.take()).length, 1, "and on a, once b's notes arrive");
+  assert.equal(cy.session.room, null);
+  assert.equal((await b.join(cy.session, "den")).status, "BANNED");
 });
