@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { ChatClient, ChatError, type ChatEvent, type ServerHandle, tcp } from "../mod.ts";
-import { startCluster, until } from "./cluster_helpers.ts";
+import { joinWhenThere, startCluster, until } from "./cluster_helpers.ts";
 import { engineTest, POSTGRES_MISSING } from "./engines.ts";
 import { ACCOUNTS } from "./helpers.ts";
 
@@ -210,13 +210,7 @@ engineTest(
     try {
       await ann.create(room);
       await ann.join(room);
-      for (const client of [bob, carol, chairman]) {
-        for (let tries = 0;; tries++) {
-          if (await client.join(room).then(() => true, () => false)) break;
-          if (tries > 100) throw new Error("the room never reached b");
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
-      }
+      for (const client of [bob, carol, chairman]) await joinWhenThere(client, room);
       const [annEvents, bobEvents, carolEvents, chairmanEvents] = [ann, bob, carol, chairman].map(
         recorded,
       );

@@ -334,14 +334,7 @@ export function encodeFrame(opcode: number, payload: Uint8Array): Uint8Array {
  */
 export function encodeTextFrame(text: string): Uint8Array {
   const most = SLAB_HEADER + text.length * 3;
-  if (most > MAX_SLAB_ALLOCATION) {
-    const payload = encoder.encode(text);
-    const header = headerLength(payload.length);
-    const frame = new Uint8Array(header + payload.length);
-    writeHeader(frame, 0, Opcode.TEXT, payload.length);
-    frame.set(payload, header);
-    return frame;
-  }
+  if (most > MAX_SLAB_ALLOCATION) return encodeFrame(Opcode.TEXT, encoder.encode(text));
   const slab = slabToWrite(most);
   const start = slabFreeFrom();
   const { written } = encoder.encodeInto(text, slab.subarray(start + SLAB_HEADER, start + most));
