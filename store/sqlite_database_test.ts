@@ -617,3 +617,49 @@ Deno.test("search covers a peer chat from the user's latest joining on, other ro
   );
   db.close();
 });
+
+Deno.test("the read positions posting moved are written at close, and made again after a crash", async () => {
+  const path = await tempPath();
+  const readUpTo = (user: string) => {
+    const raw = new DatabaseSync(path);
+    const row = raw.prepare("SELECT read_up_to FROM memberships WHERE user = ?").get(user);
+    raw.close();
+    return (row as { read_up_to: number }).read_up_to;
+  };
+  const closed = seeded(path);
+  closed.transaction(() => closed.addMembership("room", "lobby", "bob", 5));
+  post(closed, 1, "lobby", "ann", "one");
+  post(closed, 2, "lobby", "bob", "two");
+  assert.deepEqual(closed.readCounts("room", ["lobby"], "ann"), [{ unread: 1, mentions: 0 }]);
+  closed.close();
+  assert.deepEqual([readUpTo("ann"), readUpTo("bob")], [1, 2]);
+
+  // a server killed before it wrote them: the messages are stored, the positions not
+  const crashed = new SqliteDatabase(path, { postedReadsEveryMs: 3_600_000 });
+  post(crashed, 3, "lobby", "ann", "three");
+  post(crashed, 4, "lobby", "ann", "four");
+  post(crashed, 5, "lobby", "bob", "five");
+  assert.deepEqual([readUpTo("ann"), readUpTo("bob")], [1, 2]);
+  const reopened = new SqliteDatabase(path);
+  assert.deepEqual(reopened.readCounts("room", ["lobby"], "ann"), [{ unread: 1, mentions: 0 }]);
+  assert.deepEqual(reopened.readCounts("room", ["lobby"], "bob"), [{ unread: 0, mentions: 0 }]);
+  assert.deepEqual([readUpTo("ann"), readUpTo("bob")], [4, 5]);
+  reopened.close();
+  crashed.close();
+});
+
+Deno.test("the read positions posting moved are written with a later batch once their time is up", async () => {
+  const path = await tempPath();
+  const db = new SqliteDatabase(path, { postedReadsEveryMs: 0 });
+  db.transaction(() =>
+    db.createRoom({ kind: "room", name: "lobby", createdBy: null, createdAt: 1 })
+  );
+  db.transaction(() => db.addMembership("room", "lobby", "ann", 2));
+  post(db, 1, "lobby", "ann", "one");
+  post(db, 2, "lobby", "bob", "two");
+  const raw = new DatabaseSync(path);
+  const row = raw.prepare("SELECT read_up_to FROM memberships WHERE user = 'ann'").get();
+  assert.equal((row as { read_up_to: number }).read_up_to, 1);
+  raw.close();
+  db.close();
+});
