@@ -416,7 +416,10 @@ export class Chat {
         : "online elsewhere without 2.1, or on as many devices as one user may be";
       return { status, reason };
     }
-    if (status === "OK") this.#memberships.arrive(session);
+    if (status === "OK") {
+      this.#memberships.arrive(session);
+      this.#roster?.arrived(user, [...session.memberships.keys()].map((room) => room.place));
+    }
     return { status };
   }
 
@@ -686,18 +689,23 @@ export class Chat {
    * to a public room, online or not, then those in it who do not; null
    * when the session is in no such place.
    */
-  memberRows(session: Session, room?: string): MemberRow[] | null {
+  memberRows(session: Session, room?: string): MemberRow[] | null | Promise<MemberRow[]> {
     const place = this.#memberships.find(session, room)?.room;
     if (!place) return null;
-    const rows = [...place.belonging.values()].map((name) => ({
-      name,
-      online: this.#presence.sessionsOf(name).length > 0,
-    }));
-    const listed = new Set(place.belonging.values());
-    for (const name of place.userNames()) {
-      if (!listed.has(name)) rows.push({ name, online: true });
+    const belonging = [...place.belonging.values()];
+    const here = (name: string) => this.#presence.sessionsOf(name).length > 0;
+    if (!this.#roster || place.kind !== "room") {
+      return memberRowsOf(belonging, here, place.userNames());
     }
-    return rows;
+    // in a cluster, online or in the room on any server (this one's sessions count at once)
+    const online = this.#roster.onlineOf(belonging);
+    return Promise.all([online, this.#roster.membersOf(place.place)]).then(([online, inRoom]) =>
+      memberRowsOf(
+        belonging,
+        (name) => online.has(name) || here(name),
+        [...new Set([...inRoom, ...place.userNames()])],
+      )
+    );
   }
 
   /** Every online user and where each is (in a cluster, on every server). */
@@ -952,6 +960,21 @@ export class Chat {
     session.push = false;
     return "OK";
   }
+}
+
+/**
+ * The rows of a 2.1 member list: the names in `belonging` (online or not),
+ * then the others `present` in the place, online.
+ */
+function memberRowsOf(
+  belonging: readonly string[],
+  online: (name: string) => boolean,
+  present: readonly string[],
+): MemberRow[] {
+  const rows = belonging.map((name) => ({ name, online: online(name) }));
+  const listed = new Set(belonging);
+  for (const name of present) if (!listed.has(name)) rows.push({ name, online: true });
+  return rows;
 }
 
 /** The reason the other sessions of a user who signs out everywhere are closed for. */

@@ -65,6 +65,12 @@ export interface ClusterRoster {
   onlineOf(users: readonly string[]): Promise<Set<string>>;
   /** How many online users take pushed events, on every server. */
   pushed(): Promise<number>;
+  /**
+   * A 2.1 session of `user` came online here, into `places` (the rooms
+   * its user belongs to), telling nobody: the bus carries no event of it,
+   * so the roster is told here. Best effort, in the background.
+   */
+  arrived(user: string, places: readonly Place[]): void;
 }
 
 /** What a session's coming into and leaving places tells the roster (see `ClusterBus`). */

@@ -58,6 +58,7 @@ class Claims implements ClusterPresence {
   pushed(): Promise<number> {
     return Promise.resolve(0);
   }
+  arrived(): void {}
 }
 
 async function clusterChat(options: { duplicateLogin?: "refuse" | "replace" } = {}) {

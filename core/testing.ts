@@ -223,6 +223,7 @@ export async function testCluster(
           isIn: () => Promise.resolve(false),
           onlineOf: (users) => Promise.resolve(new Set(users.filter((user) => where.has(user)))),
           pushed: () => Promise.resolve(0),
+          arrived: () => {},
         };
       },
     });

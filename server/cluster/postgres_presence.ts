@@ -148,6 +148,18 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
       ON CONFLICT (name, kind, place) DO UPDATE SET since = excluded.since`);
   }
 
+  arrived(user: string, places: readonly Place[]): void {
+    if (places.length === 0) return;
+    // a device coming online beside others of the user's keeps their order of coming in
+    this.#quietly(this.#sql`
+      INSERT INTO claptrap_places (name, kind, place)
+      SELECT ${user}, kind, place
+      FROM unnest(${places.map((p) => p.kind)}::text[], ${places.map((p) => p.name)}::text[])
+        AS p (kind, place)
+      WHERE EXISTS (SELECT 1 FROM claptrap_claims WHERE name = ${user} AND node = ${this.#options.node})
+      ON CONFLICT (name, kind, place) DO NOTHING`);
+  }
+
   left(user: string, place: Place): void {
     // whichever server tells it: a user's devices on others leave without telling the roster
     this.#quietly(this.#sql`
