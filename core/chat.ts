@@ -835,7 +835,7 @@ export class Chat {
         break;
       case "banned": {
         const room = this.#rooms.get(change.ban.room);
-        if (room) this.#leaveRemoved(room, change.ban.user, change.told);
+        if (room) this.#leaveRemoved(room, change.ban.user, change.told, change.teller);
         this.#moderation.adoptBan(change.ban);
         break;
       }
@@ -844,7 +844,7 @@ export class Chat {
         break;
       case "kicked": {
         const room = this.#rooms.get(change.room);
-        if (room) this.#leaveRemoved(room, change.user, change.told);
+        if (room) this.#leaveRemoved(room, change.user, change.told, change.teller);
         this.#moderation.adoptKick(change.room, change.user, change.by, change.reason);
         break;
       }
@@ -887,15 +887,19 @@ export class Chat {
   /**
    * A user removed from a room on another server no longer belongs to it
    * here, and their sessions here leave it silently, when that server told
-   * the room. When it did not (the user's joining had not reached it), the
-   * server holding the user's sessions in the room takes them out as a
-   * removal here would, telling the room (the moderation's adopt… after
-   * this); should the user be in it on several such servers, each tells.
+   * the room. When it did not (it did not know them to be in it: a 2.0
+   * session elsewhere, or a 2.1 user whose joining had not reached it),
+   * the `teller` it chose of the servers where the user is takes them out
+   * as a removal there would, telling the room once (the moderation's
+   * adopt… after this); with none chosen, each server holding the user's
+   * sessions in the room does.
    */
-  #leaveRemoved(room: Room, user: string, told: boolean): void {
-    const here = !told &&
-      this.#presence.sessionsOf(user).some((session) => session.memberships.has(room));
-    if (!here) this.#memberships.adoptBelonging(room, user, false);
+  #leaveRemoved(room: Room, user: string, told: boolean, teller: string | undefined): void {
+    const tells = !told &&
+      (teller === undefined
+        ? this.#presence.sessionsOf(user).some((session) => session.memberships.has(room))
+        : teller === this.#roster?.node);
+    if (!tells) this.#memberships.adoptBelonging(room, user, false);
   }
 
   /**

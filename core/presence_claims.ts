@@ -59,8 +59,11 @@ export interface ClusterRoster {
   membersOf(place: Place): Promise<string[]>;
   /** Whether `user` is online on some server. */
   isOnline(user: string): Promise<boolean>;
-  /** Whether `user` is in `place` on some server. */
-  isIn(user: string, place: Place): Promise<boolean>;
+  /**
+   * The servers (their nodes) where `user` is in `place`, in the same order
+   * whichever server asks; empty when on none.
+   */
+  serversIn(user: string, place: Place): Promise<string[]>;
   /** Those of `users` who are online on some server. */
   onlineOf(users: readonly string[]): Promise<Set<string>>;
   /** How many online users take pushed events, on every server. */

@@ -203,13 +203,14 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
     return rows.length > 0;
   }
 
-  async isIn(user: string, place: Place): Promise<boolean> {
-    const rows = await this.#sql`
-      SELECT 1 FROM claptrap_places p
+  async serversIn(user: string, place: Place): Promise<string[]> {
+    const rows = await this.#sql<{ node: string }[]>`
+      SELECT c.node FROM claptrap_places p
       JOIN claptrap_claims c ON c.name = p.name
       JOIN claptrap_nodes n ON n.node = c.node AND n.lease_until > clock_timestamp()
-      WHERE p.name = ${user} AND p.kind = ${place.kind} AND p.place = ${place.name}`;
-    return rows.length > 0;
+      WHERE p.name = ${user} AND p.kind = ${place.kind} AND p.place = ${place.name}
+      ORDER BY c.node`;
+    return rows.map((row) => row.node);
   }
 
   async onlineOf(users: readonly string[]): Promise<Set<string>> {
