@@ -698,8 +698,8 @@ export class Chat {
       return memberRowsOf(belonging, here, place.userNames());
     }
     // in a cluster, online or in the room on any server (this one's sessions count at once)
-    const online = this.#roster.onlineOf(belonging);
-    return Promise.all([online, this.#roster.membersOf(place.place)]).then(([online, inRoom]) =>
+    const asked = [this.#roster.onlineOf(belonging), this.#roster.membersOf(place.place)] as const;
+    return Promise.all(asked).then(([online, inRoom]) =>
       memberRowsOf(
         belonging,
         (name) => online.has(name) || here(name),

@@ -87,13 +87,14 @@ export class Moderation {
     if (action !== "unban" && target === by) {
       return { status: "NOT_ALLOWED", reason: `you cannot ${action} yourself` };
     }
+    const here = this.#inRoom(room, target);
     const roster = this.#options.roster;
-    // in the room on other servers of a cluster (one of which takes them out and tells it)
-    const servers = action === "unban" || !roster || this.#inRoom(room, target)
+    // or in the room on other servers of a cluster (one of which takes them out and tells it)
+    const servers = here || action === "unban" || !roster
       ? []
       : await roster.serversIn(target, room.place);
     const teller = servers.find((node) => node !== roster?.node);
-    const inRoom = this.#inRoom(room, target) || servers.length > 0;
+    const inRoom = here || servers.length > 0;
     if (action === "kick" && !inRoom) return { status: "NO_SUCH_USER" };
     if (action === "kick") {
       const told = this.#inRoom(room, target); // taken out below, at once
