@@ -416,7 +416,10 @@ export class Chat {
         : "online elsewhere without 2.1, or on as many devices as one user may be";
       return { status, reason };
     }
-    if (status === "OK") this.#memberships.arrive(session);
+    if (status === "OK") {
+      this.#memberships.arrive(session);
+      this.#roster?.arrived(user, [...session.memberships.keys()].map((room) => room.place));
+    }
     return { status };
   }
 
@@ -686,18 +689,23 @@ export class Chat {
    * to a public room, online or not, then those in it who do not; null
    * when the session is in no such place.
    */
-  memberRows(session: Session, room?: string): MemberRow[] | null {
+  memberRows(session: Session, room?: string): MemberRow[] | null | Promise<MemberRow[]> {
     const place = this.#memberships.find(session, room)?.room;
     if (!place) return null;
-    const rows = [...place.belonging.values()].map((name) => ({
-      name,
-      online: this.#presence.sessionsOf(name).length > 0,
-    }));
-    const listed = new Set(place.belonging.values());
-    for (const name of place.userNames()) {
-      if (!listed.has(name)) rows.push({ name, online: true });
+    const belonging = [...place.belonging.values()];
+    const here = (name: string) => this.#presence.sessionsOf(name).length > 0;
+    if (!this.#roster || place.kind !== "room") {
+      return memberRowsOf(belonging, here, place.userNames());
     }
-    return rows;
+    // in a cluster, online or in the room on any server (this one's sessions count at once)
+    const asked = [this.#roster.onlineOf(belonging), this.#roster.membersOf(place.place)] as const;
+    return Promise.all(asked).then(([online, inRoom]) =>
+      memberRowsOf(
+        belonging,
+        (name) => online.has(name) || here(name),
+        [...new Set([...inRoom, ...place.userNames()])],
+      )
+    );
   }
 
   /** Every online user and where each is (in a cluster, on every server). */
@@ -827,7 +835,7 @@ export class Chat {
         break;
       case "banned": {
         const room = this.#rooms.get(change.ban.room);
-        if (room) this.#leaveRemoved(room, change.ban.user, change.told);
+        if (room) this.#leaveRemoved(room, change.ban.user, change.told, change.teller);
         this.#moderation.adoptBan(change.ban);
         break;
       }
@@ -836,7 +844,7 @@ export class Chat {
         break;
       case "kicked": {
         const room = this.#rooms.get(change.room);
-        if (room) this.#leaveRemoved(room, change.user, change.told);
+        if (room) this.#leaveRemoved(room, change.user, change.told, change.teller);
         this.#moderation.adoptKick(change.room, change.user, change.by, change.reason);
         break;
       }
@@ -879,15 +887,19 @@ export class Chat {
   /**
    * A user removed from a room on another server no longer belongs to it
    * here, and their sessions here leave it silently, when that server told
-   * the room. When it did not (the user's joining had not reached it), the
-   * server holding the user's sessions in the room takes them out as a
-   * removal here would, telling the room (the moderation's adopt… after
-   * this); should the user be in it on several such servers, each tells.
+   * the room. When it did not (it did not know them to be in it: a 2.0
+   * session elsewhere, or a 2.1 user whose joining had not reached it),
+   * the `teller` it chose of the servers where the user is takes them out
+   * as a removal there would, telling the room once (the moderation's
+   * adopt… after this); with none chosen, each server holding the user's
+   * sessions in the room does.
    */
-  #leaveRemoved(room: Room, user: string, told: boolean): void {
-    const here = !told &&
-      this.#presence.sessionsOf(user).some((session) => session.memberships.has(room));
-    if (!here) this.#memberships.adoptBelonging(room, user, false);
+  #leaveRemoved(room: Room, user: string, told: boolean, teller: string | undefined): void {
+    const tells = !told &&
+      (teller === undefined
+        ? this.#presence.sessionsOf(user).some((session) => session.memberships.has(room))
+        : teller === this.#roster?.node);
+    if (!tells) this.#memberships.adoptBelonging(room, user, false);
   }
 
   /**
@@ -952,6 +964,21 @@ export class Chat {
     session.push = false;
     return "OK";
   }
+}
+
+/**
+ * The rows of a 2.1 member list: the names in `belonging` (online or not),
+ * then the others `present` in the place, online.
+ */
+function memberRowsOf(
+  belonging: readonly string[],
+  online: (name: string) => boolean,
+  present: readonly string[],
+): MemberRow[] {
+  const rows = belonging.map((name) => ({ name, online: online(name) }));
+  const listed = new Set(belonging);
+  for (const name of present) if (!listed.has(name)) rows.push({ name, online: true });
+  return rows;
 }
 
 /** The reason the other sessions of a user who signs out everywhere are closed for. */

@@ -37,10 +37,21 @@ export type SharedChange =
   /**
    * A user was banned from a public room (and is to be taken out of it).
    * `told`: the banning server took the user out and told the room (false
-   * when it did not know them to be in it: their server does).
+   * when it did not know them to be in it: their server does). `teller`,
+   * when not told: the one server that tells the room, of those where the
+   * user is in it (a 2.1 user may be on several); absent when the banning
+   * server found none, and then each of those tells.
    */
-  | { readonly type: "banned"; readonly ban: BanRecord; readonly told: boolean }
-  /** A moderator removed a user from a public room (whose server takes them out); `told` likewise. */
+  | {
+    readonly type: "banned";
+    readonly ban: BanRecord;
+    readonly told: boolean;
+    readonly teller?: string;
+  }
+  /**
+   * A moderator removed a user from a public room (whose server takes them
+   * out); `told` and `teller` likewise.
+   */
   | {
     readonly type: "kicked";
     readonly room: string;
@@ -48,6 +59,7 @@ export type SharedChange =
     readonly by: string;
     readonly reason: string;
     readonly told: boolean;
+    readonly teller?: string;
   }
   /** A ban was lifted. */
   | { readonly type: "unbanned"; readonly room: string; readonly user: string }

@@ -13,7 +13,7 @@ import type { ChatStore } from "../store/store.ts";
 import type { FanoutBus } from "./fanout_bus.ts";
 import type { Memberships } from "./memberships.ts";
 import type { Outcome } from "./outcome.ts";
-import type { ClusterRoster } from "./presence_claims.ts";
+import type { ClusterPresence } from "./presence_claims.ts";
 import type { Room } from "./room.ts";
 import type { Rooms } from "./rooms.ts";
 import type { Session } from "./session.ts";
@@ -35,7 +35,7 @@ export interface ModerationOptions {
   rooms: Rooms;
   memberships: Memberships;
   /** Who is where on the other servers of a cluster, if any. */
-  roster?: ClusterRoster | null;
+  roster?: ClusterPresence | null;
   now: () => number;
   log: (line: string) => void;
 }
@@ -87,13 +87,18 @@ export class Moderation {
     if (action !== "unban" && target === by) {
       return { status: "NOT_ALLOWED", reason: `you cannot ${action} yourself` };
     }
-    const inRoom = this.#inRoom(room, target) ||
-      // or in the room on another server of a cluster, which takes them out
-      (action === "kick" && await this.#options.roster?.isIn(target, room.place) === true);
+    const here = this.#inRoom(room, target);
+    const roster = this.#options.roster;
+    // or in the room on other servers of a cluster (one of which takes them out and tells it)
+    const servers = here || action === "unban" || !roster
+      ? []
+      : await roster.serversIn(target, room.place);
+    const teller = servers.find((node) => node !== roster?.node);
+    const inRoom = here || servers.length > 0;
     if (action === "kick" && !inRoom) return { status: "NO_SUCH_USER" };
     if (action === "kick") {
       const told = this.#inRoom(room, target); // taken out below, at once
-      bus.share({ type: "kicked", room: room.name, user: target, by, reason, told });
+      bus.share({ type: "kicked", room: room.name, user: target, by, reason, told, teller });
     }
     if (action === "ban" && !inRoom && !(await this.#accountExists(target))) {
       return { status: "NO_SUCH_USER", reason: "no user has that name" };
@@ -108,7 +113,7 @@ export class Moderation {
       const ban = { room: room.name, user: target, bannedBy: by, reason, time: now() };
       await store.ban(ban);
       this.#ban(ban);
-      bus.share({ type: "banned", ban, told: this.#inRoom(room, target) });
+      bus.share({ type: "banned", ban, told: this.#inRoom(room, target), teller });
     }
     // in the room still (or again) once the ban is stored
     if (action !== "unban" && this.#inRoom(room, target)) {

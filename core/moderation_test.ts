@@ -95,3 +95,37 @@ Deno.test("a ban on one server of a member whose joining has not reached it yet 
   assert.equal(cy.session.room, null);
   assert.equal((await b.join(cy.session, "den")).status, "BANNED");
 });
+
+Deno.test("a ban of a 2.1 member in the room on two other servers, whose joining has not reached the banning one, is told to the room once", async () => {
+  const { chats: [a, b, c], lag } = await testCluster(3, { users: ["ann", "bob", "cy", "dan"] });
+  const settle = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
+  const ann = await online(a, "ann");
+  const bob = await online(b, "bob");
+  const dan = await online(c, "dan");
+  const cyOnB = await online(b, "cy", { v21: true });
+  const cyOnC = await online(c, "cy", { v21: true });
+  assert.equal((await a.createRoom(ann.session, "den")).status, "OK");
+  await a.join(ann.session, "den");
+  await settle();
+  await b.join(bob.session, "den");
+  await c.join(dan.session, "den");
+  await settle();
+  lag(1, 100, 0); // what b hands to a (cy's joining among it) arrives late; c has it at once
+  await b.join(cyOnB.session, "den");
+  await settle();
+  assert.equal(cyOnC.session.room?.name, "den", "cy's device on c came in with her");
+  for (const { sink } of [ann, bob, dan, cyOnB, cyOnC]) sink.take();
+  assert.equal((await a.moderate(ann.session, "ban", "cy", { room: "den" })).status, "OK");
+  await settle(300);
+  const leaving = (events: string[]) => events.filter((event) => event.startsWith("left cy"));
+  assert.equal(leaving(ann.sink.take()).length, 1, "the room on a hears it once");
+  assert.equal(leaving(bob.sink.take()).length, 1, "on b once");
+  assert.equal(leaving(dan.sink.take()).length, 1, "on c once");
+  for (const cy of [cyOnB, cyOnC]) {
+    assert.deepEqual(cy.sink.take().filter((event) => event.startsWith("removed")), [
+      "removed by ann, banned",
+    ], "each of cy's devices hears it once");
+    assert.equal(cy.session.room, null, "and is out of the room");
+  }
+  assert.equal((await c.join(cyOnC.session, "den")).status, "BANNED");
+});

@@ -59,12 +59,21 @@ export interface ClusterRoster {
   membersOf(place: Place): Promise<string[]>;
   /** Whether `user` is online on some server. */
   isOnline(user: string): Promise<boolean>;
-  /** Whether `user` is in `place` on some server. */
-  isIn(user: string, place: Place): Promise<boolean>;
+  /**
+   * The servers (their nodes) where `user` is in `place`, in the same order
+   * whichever server asks; empty when on none.
+   */
+  serversIn(user: string, place: Place): Promise<string[]>;
   /** Those of `users` who are online on some server. */
   onlineOf(users: readonly string[]): Promise<Set<string>>;
   /** How many online users take pushed events, on every server. */
   pushed(): Promise<number>;
+  /**
+   * A 2.1 session of `user` came online here, into `places` (the rooms
+   * its user belongs to), telling nobody: the bus carries no event of it,
+   * so the roster is told here. Best effort, in the background.
+   */
+  arrived(user: string, places: readonly Place[]): void;
 }
 
 /** What a session's coming into and leaving places tells the roster (see `ClusterBus`). */

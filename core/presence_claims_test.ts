@@ -49,8 +49,8 @@ class Claims implements ClusterPresence {
   isOnline(user: string): Promise<boolean> {
     return Promise.resolve(this.elsewhere.has(user) || this.held.has(user));
   }
-  isIn(): Promise<boolean> {
-    return Promise.resolve(false);
+  serversIn(): Promise<string[]> {
+    return Promise.resolve([]);
   }
   onlineOf(): Promise<Set<string>> {
     return Promise.resolve(new Set());
@@ -58,6 +58,7 @@ class Claims implements ClusterPresence {
   pushed(): Promise<number> {
     return Promise.resolve(0);
   }
+  arrived(): void {}
 }
 
 async function clusterChat(options: { duplicateLogin?: "refuse" | "replace" } = {}) {

@@ -140,6 +140,8 @@ class LinkedBus implements FanoutBus {
   linked = true;
   /** How long what this server hands to the others takes to reach them, in ms. */
   lagMs = 0;
+  /** The same for some of them. */
+  readonly lagTo = new Map<LinkedBus, number>();
 
   constructor(local: LocalDelivery, node: NodeChat, servers: LinkedBus[]) {
     this.local = local;
@@ -162,9 +164,12 @@ class LinkedBus implements FanoutBus {
   /** Hands something to the other servers a moment later, as a link between servers does. */
   #others(hand: (other: LinkedBus) => void): void {
     if (!this.linked) return;
-    setTimeout(() => {
-      for (const other of this.#servers) if (other !== this && other.linked) hand(other);
-    }, this.lagMs);
+    for (const other of this.#servers) {
+      if (other === this) continue;
+      setTimeout(() => {
+        if (other.linked) hand(other);
+      }, this.lagTo.get(other) ?? this.lagMs);
+    }
   }
 }
 
@@ -173,8 +178,8 @@ export interface TestCluster {
   chats: Chat[];
   /** Cuts server `i` off: the others no longer hear it, nor it them. */
   cut(i: number): void;
-  /** What server `i` hands to the others takes `ms` to reach them. */
-  lag(i: number, ms: number): void;
+  /** What server `i` hands to the others (or to server `to` only) takes `ms` to reach them. */
+  lag(i: number, ms: number, to?: number): void;
   /** The lease of server `i` runs out: its users are online no more. */
   expire(i: number): void;
   /** Every server renews its lease (and looks at the roster). */
@@ -184,7 +189,8 @@ export interface TestCluster {
 /**
  * `count` chats on one in-memory store, as the servers of a cluster: what
  * one publishes and shares reaches the others a moment later, and each
- * name is online on one of them at a time.
+ * name is online on one of them at a time (a user's 2.1 sessions aside:
+ * those may be on several).
  */
 export async function testCluster(
   count: number,
@@ -194,7 +200,9 @@ export async function testCluster(
   const store = await testStore(users, rooms);
   const buses: LinkedBus[] = [];
   const nodes: NodeSessions[] = [];
-  const where = new Map<string, Chat>();
+  /** The servers holding each name, with how many devices each holds (0: one 2.0 session). */
+  const where = new Map<string, Map<Chat, number>>();
+  const node = (i: number) => `server${i}`;
   const chats: Chat[] = [];
   for (let i = 0; i < count; i++) {
     const chat: Chat = new Chat({
@@ -207,22 +215,31 @@ export async function testCluster(
       presence: (sessions) => {
         nodes.push(sessions);
         return {
-          node: `server${i}`,
-          claim: (user) => {
-            const holder = where.get(user);
-            if (holder && holder !== chat) return Promise.resolve("ALREADY_ONLINE");
-            where.set(user, chat);
+          node: node(i),
+          claim: (user, _session, _push, devices = 0) => {
+            const holders = where.get(user) ?? new Map<Chat, number>();
+            for (const [holder, held] of holders) {
+              if (holder !== chat && (held === 0 || devices === 0)) {
+                return Promise.resolve("ALREADY_ONLINE");
+              }
+            }
+            where.set(user, holders.set(chat, devices));
             return Promise.resolve("OK");
           },
-          release: (user) => {
-            if (where.get(user) === chat) where.delete(user);
+          release: (user, _session, devices = 0) => {
+            const holders = where.get(user);
+            if (devices > 0) holders?.set(chat, devices);
+            else if (holders?.delete(chat) && holders.size === 0) where.delete(user);
           },
           isOnline: (user) => Promise.resolve(where.has(user)),
           who: () => Promise.resolve([]),
           membersOf: () => Promise.resolve([]),
-          isIn: () => Promise.resolve(false),
+          // where the user is online, wherever they are there (no places are kept)
+          serversIn: (user) =>
+            Promise.resolve([...where.get(user)?.keys() ?? []].map((c) => node(chats.indexOf(c)))),
           onlineOf: (users) => Promise.resolve(new Set(users.filter((user) => where.has(user)))),
           pushed: () => Promise.resolve(0),
+          arrived: () => {},
         };
       },
     });
@@ -231,9 +248,15 @@ export async function testCluster(
   return {
     chats,
     cut: (i) => buses[i].linked = false,
-    lag: (i, ms) => buses[i].lagMs = ms,
+    lag: (i, ms, to) => {
+      if (to === undefined) buses[i].lagMs = ms;
+      else buses[i].lagTo.set(buses[to], ms);
+    },
     expire: (i) => {
-      for (const [user, chat] of where) if (chat === chats[i]) where.delete(user);
+      for (const [user, holders] of where) {
+        holders.delete(chats[i]);
+        if (holders.size === 0) where.delete(user);
+      }
     },
     renew: () => {
       for (const [i, node] of nodes.entries()) if (buses[i].linked) node.renewed();

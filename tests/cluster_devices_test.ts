@@ -9,7 +9,8 @@
 import assert from "node:assert/strict";
 import { ChatClient, ChatError, type ChatEvent, type ServerHandle, tcp } from "../mod.ts";
 import { joinWhenThere, startCluster, until } from "./cluster_helpers.ts";
-import { engineTest, POSTGRES_MISSING } from "./engines.ts";
+import { DelayRelay } from "./delay_relay.ts";
+import { engineTest, POSTGRES_MISSING, REDIS_MISSING, startRedis } from "./engines.ts";
 import { ACCOUNTS } from "./helpers.ts";
 
 /** A device of `user` on `server` (a 2.1 session unless `v20`), or the status it was refused. */
@@ -230,6 +231,57 @@ engineTest(
     } finally {
       await Promise.all([ann, bob, carol, chairman].map((client) => client.close()));
       await Promise.all([a.close(), b.close()]);
+    }
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING ?? REDIS_MISSING,
+  "a ban of a member in the room through devices on two servers, made on a third that has not heard of her joining, is told to the room once",
+  async () => {
+    const redis = await startRedis();
+    // the first server hears the bus (Redis) a second late, and is heard as late
+    const relay = new DelayRelay(redis.port, 1000);
+    const { servers: [a, b, c] } = await startCluster(3, {
+      each: (i) => ({ bus: `redis://127.0.0.1:${i === 0 ? relay.port : redis.port}` }),
+    });
+    const ann = await device(a, "ann", true);
+    const bob = await device(b, "bob", true);
+    const chairman = await device(c, "江主席", true);
+    assert.ok(ann instanceof ChatClient && bob instanceof ChatClient);
+    assert.ok(chairman instanceof ChatClient);
+    const [carolOnB, carolOnC] = [await admitted(b, "carol"), await admitted(c, "carol")];
+    const room = "ann's room";
+    try {
+      await ann.create(room);
+      await ann.join(room);
+      for (const client of [bob, chairman]) await joinWhenThere(client, room);
+      const [annEvents, bobEvents, chairmanEvents, onBEvents, onCEvents] = [
+        ann,
+        bob,
+        chairman,
+        carolOnB,
+        carolOnC,
+      ].map(recorded);
+      await carolOnB.join(room);
+      // the roster has her in the room, on b and c; a's bus has not told it yet
+      for (let tries = 0; !(await ann.members()).includes("carol"); tries++) {
+        if (tries > 100) throw new Error("carol never in the roster");
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      await ann.ban("carol", { room, reason: "on two servers" });
+      await settled(annEvents, "leave", 1);
+      for (const events of [annEvents, bobEvents, chairmanEvents]) {
+        assert.deepEqual(seen(events, "leave"), [`${room} carol`], "the room hears it once");
+      }
+      for (const events of [onBEvents, onCEvents]) {
+        assert.deepEqual(seen(events, "kicked"), [`${room} by ann`], "each device once");
+      }
+      await assert.rejects(carolOnC.send("still here?", { room }), /NOT_IN_ROOM/);
+    } finally {
+      await Promise.all([ann, bob, chairman, carolOnB, carolOnC].map((client) => client.close()));
+      await Promise.all([a.close(), b.close(), c.close()]);
+      await relay.close();
     }
   },
 );

@@ -99,14 +99,15 @@ export async function until(condition: () => boolean, ms: number, what: string):
 }
 
 /**
- * `count` servers in this process, with `options` more each; with
- * `proxyFirst`, the first reaches PostgreSQL through a proxy (to cut it off).
+ * `count` servers in this process, with `options` more each, and
+ * `each(i)` more for server i; with `proxyFirst`, the first reaches
+ * PostgreSQL through a proxy (to cut it off).
  */
 export async function startCluster(
   count: number,
-  options: ServerOptions & { proxyFirst?: boolean } = {},
+  options: ServerOptions & { proxyFirst?: boolean; each?: (i: number) => ServerOptions } = {},
 ): Promise<{ servers: ServerHandle[]; proxy: TcpProxy | null }> {
-  const { proxyFirst, ...more } = options;
+  const { proxyFirst, each, ...more } = options;
   const url = await (await startPostgres()).createDatabase();
   const port = Number(new URL(url).port);
   const proxy = proxyFirst ? TcpProxy.start(port) : null;
@@ -121,6 +122,7 @@ export async function startCluster(
         globals: { accounts: new Map(ACCOUNTS), rooms: ROOMS },
         log: () => {},
         ...more,
+        ...each?.(i),
       }),
     );
   }

@@ -211,6 +211,52 @@ engineTest(
 
 engineTest(
   POSTGRES_MISSING,
+  "a 2.1 member online on another server is listed online everywhere, also after signing in again into their rooms, and away once gone",
+  async () => {
+    const { servers: [a, b] } = await startCluster(2);
+    const signIn = async (port: number, user: string, v21 = true) => {
+      const client = await ChatClient.connect(tcp({ port }), { v21 });
+      await client.login(user, ACCOUNTS.get(user)!, { push: true });
+      return client;
+    };
+    let ann = await signIn(a.addr.port, "ann");
+    const bob = await signIn(b.addr.port, "bob");
+    const carol = await signIn(b.addr.port, "carol", false);
+    /** How ann is listed on b: by bob (2.1, online or away) and by carol (2.0, there or not). */
+    const annOnB = async () => {
+      const row = (await bob.memberStates({ room: "random" })).find((row) => row.name === "ann");
+      const there = (await carol.members()).includes("ann");
+      return `${row ? (row.online ? "online" : "away") : "unlisted"}, ${there ? "in" : "out"}`;
+    };
+    const until = async (wanted: string, what: string) => {
+      for (let tries = 0; (await annOnB()) !== wanted; tries++) {
+        if (tries > 200) throw new Error(`${what}: ann is ${await annOnB()} on b`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    };
+    try {
+      await ann.join("random");
+      await bob.join("random");
+      await carol.join("random");
+      await until("online, in", "ann joined on a");
+      await ann.close();
+      await until("away, out", "ann signed out of a");
+      // signing in again, ann comes into the rooms she belongs to, telling nobody
+      ann = await signIn(a.addr.port, "ann");
+      await until("online, in", "ann signed in again on a");
+      const who = (await carol.who()).find((entry) => entry.user === "ann");
+      assert.equal(`${who?.place} ${who?.name}`, "room random", "WHO on b sees her there");
+      await ann.close();
+      await until("away, out", "ann gone again");
+    } finally {
+      await Promise.all([ann.close(), bob.close(), carol.close()]);
+      await Promise.all([a.close(), b.close()]);
+    }
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
   "a room's owner on one server kicks a member on another, and direct messages cross servers",
   async () => {
     const { servers: [a, b] } = await startCluster(2);

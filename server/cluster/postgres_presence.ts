@@ -148,6 +148,18 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
       ON CONFLICT (name, kind, place) DO UPDATE SET since = excluded.since`);
   }
 
+  arrived(user: string, places: readonly Place[]): void {
+    if (places.length === 0) return;
+    // a device coming online beside others of the user's keeps their order of coming in
+    this.#quietly(this.#sql`
+      INSERT INTO claptrap_places (name, kind, place)
+      SELECT ${user}, kind, place
+      FROM unnest(${places.map((p) => p.kind)}::text[], ${places.map((p) => p.name)}::text[])
+        AS p (kind, place)
+      WHERE EXISTS (SELECT 1 FROM claptrap_claims WHERE name = ${user} AND node = ${this.#options.node})
+      ON CONFLICT (name, kind, place) DO NOTHING`);
+  }
+
   left(user: string, place: Place): void {
     // whichever server tells it: a user's devices on others leave without telling the roster
     this.#quietly(this.#sql`
@@ -191,13 +203,14 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
     return rows.length > 0;
   }
 
-  async isIn(user: string, place: Place): Promise<boolean> {
-    const rows = await this.#sql`
-      SELECT 1 FROM claptrap_places p
+  async serversIn(user: string, place: Place): Promise<string[]> {
+    const rows = await this.#sql<{ node: string }[]>`
+      SELECT c.node FROM claptrap_places p
       JOIN claptrap_claims c ON c.name = p.name
       JOIN claptrap_nodes n ON n.node = c.node AND n.lease_until > clock_timestamp()
-      WHERE p.name = ${user} AND p.kind = ${place.kind} AND p.place = ${place.name}`;
-    return rows.length > 0;
+      WHERE p.name = ${user} AND p.kind = ${place.kind} AND p.place = ${place.name}
+      ORDER BY c.node`;
+    return rows.map((row) => row.node);
   }
 
   async onlineOf(users: readonly string[]): Promise<Set<string>> {

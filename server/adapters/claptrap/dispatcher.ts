@@ -33,7 +33,7 @@ import {
   type StatusCode,
 } from "../../../protocol/methods.ts";
 import { StoreFailedError } from "../../../store/store.ts";
-import type { Chat, LoginOutcome, Whereabouts } from "../../../core/chat.ts";
+import type { Chat, LoginOutcome, MemberRow, Whereabouts } from "../../../core/chat.ts";
 import type { Outcome } from "../../../core/outcome.ts";
 import { formatTime } from "../../../protocol/time.ts";
 import { poemNumbered, type Poems } from "../../poems.ts";
@@ -230,10 +230,13 @@ const HANDLERS: Record<RequestMethod, Handler> = {
   LIST_MEMBERS(chat, client, request) {
     const { session } = client;
     if (session.v21) {
+      const answerRows = (rows: MemberRow[] | null) => {
+        if (!rows) return reply(Response.RESP_LIST_MEMBERS, Status.NOT_IN_ROOM);
+        const lines = rows.map((row) => [row.name, row.online ? "online" : "away"]);
+        return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, formatRows(lines));
+      };
       const rows = chat.memberRows(session, request.params.Room);
-      if (!rows) return reply(Response.RESP_LIST_MEMBERS, Status.NOT_IN_ROOM);
-      const lines = rows.map((row) => [row.name, row.online ? "online" : "away"]);
-      return reply(Response.RESP_LIST_MEMBERS, Status.OK, {}, formatRows(lines));
+      return rows instanceof Promise ? rows.then(answerRows) : answerRows(rows);
     }
     const answer = (members: string[] | null) => {
       if (!members) return reply(Response.RESP_LIST_MEMBERS, Status.NOT_IN_ROOM);
