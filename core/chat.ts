@@ -405,6 +405,19 @@ export class Chat {
     return this.#withNewToken(session, outcome);
   }
 
+  /**
+   * The public rooms a user belongs to but is banned from (a ban that
+   * crossed their joining between servers) are theirs no more.
+   */
+  #forgetBannedRooms(user: string): void {
+    for (const room of [...this.#memberships.roomsOf(user)]) {
+      if (!this.#moderation.banOf(room.name, user)) continue;
+      this.#memberships.forget(room, user).catch((error) =>
+        this.#log(`forget-banned-room-failed room=${JSON.stringify(room.name)} ${error}`)
+      );
+    }
+  }
+
   /** A 2.1 session comes online, into every place its user belongs to. */
   async #admit(session: Session, user: string, push: boolean): Promise<Outcome> {
     const status = await this.#presence.admit(session, user, push);
@@ -417,6 +430,7 @@ export class Chat {
       return { status, reason };
     }
     if (status === "OK") {
+      this.#forgetBannedRooms(user);
       this.#memberships.arrive(session);
       this.#roster?.arrived(user, [...session.memberships.keys()].map((room) => room.place));
     }

@@ -76,6 +76,18 @@ export class Memberships {
     }
   }
 
+  /**
+   * Ends a user's belonging to a public room without telling anyone, here
+   * and on the other servers: for one who is banned from it (the ban and
+   * their joining crossed between servers). Resolves once stored.
+   */
+  forget(room: Room, user: string): Promise<void> {
+    if (!this.#unbelong(room, user)) return Promise.resolve();
+    const { store, bus, now } = this.#options;
+    bus.share({ type: "belonging", room: room.name, user, belongs: false });
+    return store.setBelonging(room.name, user, false, now());
+  }
+
   /** The public rooms a user belongs to (2.1), in the order they came to belong. */
   roomsOf(user: string): ReadonlySet<Room> {
     return this.#belongs.get(user) ?? NO_ROOMS;

@@ -129,3 +129,24 @@ Deno.test("a ban of a 2.1 member in the room on two other servers, whose joining
   }
   assert.equal((await c.join(cyOnC.session, "den")).status, "BANNED");
 });
+
+Deno.test("a 2.1 member banned on another server while their joining was on its way is not in the room at their next sign-in", async () => {
+  const { chats: [a, b], lag, store } = await testCluster(2, { users: ["ann", "cy"] });
+  const settle = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
+  const ann = await online(a, "ann");
+  assert.equal((await a.createRoom(ann.session, "den")).status, "OK");
+  await a.join(ann.session, "den");
+  await settle();
+  lag(1, 100); // what b hands to a (cy's joining among it) arrives late
+  const cy = await online(b, "cy", { v21: true });
+  await b.join(cy.session, "den");
+  b.disconnect(cy.session, "gone");
+  await settle();
+  assert.equal((await a.moderate(ann.session, "ban", "cy", { room: "den" })).status, "OK");
+  await settle(300);
+  const again = await online(a, "cy", { v21: true });
+  assert.deepEqual([...again.session.memberships.keys()].map((room) => room.name), []);
+  await settle();
+  const stored = (await store.load()).belongings.filter((b) => b.user === "cy");
+  assert.deepEqual(stored, [], "nor does the store keep her belonging");
+});

@@ -176,6 +176,8 @@ class LinkedBus implements FanoutBus {
 /** The servers of a {@link testCluster}, and what may befall them. */
 export interface TestCluster {
   chats: Chat[];
+  /** The store they share. */
+  store: MemoryStore;
   /** Cuts server `i` off: the others no longer hear it, nor it them. */
   cut(i: number): void;
   /** What server `i` hands to the others (or to server `to` only) takes `ms` to reach them. */
@@ -247,6 +249,7 @@ export async function testCluster(
   }
   return {
     chats,
+    store,
     cut: (i) => buses[i].linked = false,
     lag: (i, ms, to) => {
       if (to === undefined) buses[i].lagMs = ms;
