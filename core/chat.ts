@@ -917,16 +917,20 @@ export class Chat {
   }
 
   /**
-   * After the link between the servers was down: the public rooms and bans
-   * made on other servers meanwhile, from the store (their notes may be
-   * lost). A ban lifted meanwhile holds here until this server restarts.
+   * After the link between the servers was down: the public rooms made and
+   * the bans made or lifted on other servers meanwhile, from the store
+   * (their notes may be lost).
    */
   #catchUp(): void {
+    const catchUpBans = this.#moderation.catchUpBans();
     this.#store.load().then((state) => {
       const rooms = state.rooms.filter((room) => this.#rooms.adopt(room)).length;
-      const bans = this.#moderation.adoptNewBans(state.bans);
-      this.#log(`cluster-catch-up rooms=${rooms} bans=${bans}`);
-    }, (error) => this.#log(`cluster-catch-up-failed ${JSON.stringify(String(error))}`));
+      const bans = catchUpBans(state.bans);
+      this.#log(`cluster-catch-up rooms=${rooms} bans=${bans.made} unbans=${bans.lifted}`);
+    }, (error) => {
+      catchUpBans(null);
+      this.#log(`cluster-catch-up-failed ${JSON.stringify(String(error))}`);
+    });
   }
 
   /** Tells the other servers of a cluster what this one's users spent (see `LimitsNode`). */

@@ -44,6 +44,10 @@ export interface ModerationOptions {
 export class Moderation {
   readonly #options: ModerationOptions;
   readonly #bans = new Map<string, Map<string, BanRecord>>();
+  /** Catch-ups under way (see {@link Moderation.catchUpBans}). */
+  #catchingUp = 0;
+  /** While one is: the bans made or lifted here since it began, by room and user. */
+  #changedMeanwhile: Set<string> | null = null;
 
   constructor(options: ModerationOptions) {
     this.#options = options;
@@ -106,7 +110,7 @@ export class Moderation {
     if (action === "unban") {
       if (!this.banOf(room.name, target)) return { status: "NO_SUCH_USER" };
       await store.unban(room.name, target);
-      this.#bans.get(room.name)?.delete(target);
+      this.#lift(room.name, target);
       bus.share({ type: "unbanned", room: room.name, user: target });
     }
     if (action === "ban") {
@@ -136,11 +140,41 @@ export class Moderation {
     this.#removeHere(ban.room, ban.user, ban.bannedBy, ban.reason, true);
   }
 
-  /** Takes over the stored bans this server does not know yet (see {@link adoptBan}); how many. */
-  adoptNewBans(bans: readonly BanRecord[]): number {
-    const fresh = bans.filter((ban) => !this.#bans.get(ban.room)?.has(ban.user));
-    for (const ban of fresh) this.adoptBan(ban);
-    return fresh.length;
+  /**
+   * Begins taking over the bans stored, after the link between the servers
+   * was down (notes of bans and unbans may be lost): give the function
+   * returned the bans the store holds, read after this call (or null when
+   * reading failed). A ban made or lifted here meanwhile is left as it is
+   * (the store may have been read before it); others are made (see
+   * {@link adoptBan}) or lifted to agree with the store. A ban is in the
+   * store before it is here (and out of it before it leaves here), so none
+   * known at the call is missing from the store unless it was lifted.
+   */
+  catchUpBans(): (stored: readonly BanRecord[] | null) => { made: number; lifted: number } {
+    this.#catchingUp++;
+    const changed = this.#changedMeanwhile ??= new Set();
+    return (stored) => {
+      if (--this.#catchingUp === 0) this.#changedMeanwhile = null;
+      const counts = { made: 0, lifted: 0 };
+      if (stored === null) return counts;
+      const kept = new Set<string>();
+      for (const ban of stored) {
+        const key = banKey(ban.room, ban.user);
+        kept.add(key);
+        if (changed.has(key) || this.#bans.get(ban.room)?.has(ban.user)) continue;
+        this.adoptBan(ban);
+        counts.made++;
+      }
+      for (const [room, bans] of this.#bans) {
+        for (const user of bans.keys()) {
+          const key = banKey(room, user);
+          if (kept.has(key) || changed.has(key)) continue;
+          bans.delete(user);
+          counts.lifted++;
+        }
+      }
+      return counts;
+    };
   }
 
   /** Takes over a kick on another server: takes the user out of the room if they are in it here. */
@@ -160,11 +194,17 @@ export class Moderation {
 
   /** Takes over the lifting of a ban on another server. */
   adoptUnban(room: string, user: string): void {
+    this.#lift(room, user);
+  }
+
+  #lift(room: string, user: string): void {
     this.#bans.get(room)?.delete(user);
+    this.#changedMeanwhile?.add(banKey(room, user));
   }
 
   /** Records a ban. */
   #ban(ban: BanRecord): void {
+    this.#changedMeanwhile?.add(banKey(ban.room, ban.user));
     let room = this.#bans.get(ban.room);
     if (!room) this.#bans.set(ban.room, room = new Map());
     room.set(ban.user, ban);
@@ -209,4 +249,8 @@ function reasonProblem(reason: string): string | null {
   }
   const control = /\p{Cc}/u.exec(reason);
   return control ? `Reason contains the control character ${codePointName(control[0])}` : null;
+}
+
+function banKey(room: string, user: string): string {
+  return `${room}\u0000${user}`;
 }

@@ -1,3 +1,5 @@
+import { Moderation, type ModerationOptions } from "./moderation.ts";
+import type { Rooms } from "./rooms.ts";
 import assert from "node:assert/strict";
 import { online, testChat, testCluster } from "./testing.ts";
 
@@ -149,4 +151,51 @@ Deno.test("a 2.1 member banned on another server while their joining was on its 
   await settle();
   const stored = (await store.load()).belongings.filter((b) => b.user === "cy");
   assert.deepEqual(stored, [], "nor does the store keep her belonging");
+});
+
+Deno.test("a server cut off from the others takes over the bans made and lifted meanwhile once linked again", async () => {
+  const { chats: [a, b], cut, relink } = await testCluster(2, { users: ["ann", "bob", "cy"] });
+  const settle = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
+  const ann = await online(a, "ann");
+  const bob = await online(b, "bob");
+  const cy = await online(b, "cy");
+  assert.equal((await a.createRoom(ann.session, "den")).status, "OK");
+  assert.equal((await a.moderate(ann.session, "ban", "bob", { room: "den" })).status, "OK");
+  await settle();
+  assert.equal((await b.join(bob.session, "den")).status, "BANNED");
+  cut(1);
+  assert.equal((await a.moderate(ann.session, "unban", "bob", { room: "den" })).status, "OK");
+  assert.equal((await a.moderate(ann.session, "ban", "cy", { room: "den" })).status, "OK");
+  await settle();
+  assert.equal((await b.join(bob.session, "den")).status, "BANNED", "b has not heard yet");
+  relink(1);
+  await settle();
+  assert.equal((await b.join(bob.session, "den")).status, "OK");
+  assert.equal((await b.join(cy.session, "den")).status, "BANNED");
+});
+
+Deno.test("a catch-up leaves alone the bans made and lifted while the store was read", () => {
+  const ban = (user: string) => ({ room: "den", user, bannedBy: "ann", reason: "", time: 1 });
+  const moderation = new Moderation({
+    admins: new Set(),
+    bans: [ban("bob"), ban("cy")],
+    rooms: { get: () => undefined } as unknown as Rooms,
+    now: () => 1,
+    log: () => {},
+  } as unknown as ModerationOptions);
+  const finish = moderation.catchUpBans();
+  moderation.adoptBan(ban("dan")); // made after the store was read
+  moderation.adoptUnban("den", "cy"); // lifted after the store was read
+  // as read before: bob's and cy's bans, not dan's
+  assert.deepEqual(finish([ban("bob"), ban("cy")]), { made: 0, lifted: 0 });
+  assert.ok(moderation.banOf("den", "bob"));
+  assert.equal(moderation.banOf("den", "cy"), undefined);
+  assert.ok(moderation.banOf("den", "dan"));
+  // a catch-up with nothing changed meanwhile agrees with the store
+  assert.deepEqual(moderation.catchUpBans()([ban("cy")]), { made: 1, lifted: 2 });
+  assert.deepEqual(["bob", "cy", "dan"].map((u) => moderation.banOf("den", u) !== undefined), [
+    false,
+    true,
+    false,
+  ]);
 });

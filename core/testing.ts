@@ -180,6 +180,8 @@ export interface TestCluster {
   store: MemoryStore;
   /** Cuts server `i` off: the others no longer hear it, nor it them. */
   cut(i: number): void;
+  /** Links server `i` again after a cut; it catches up as after a bus outage. */
+  relink(i: number): void;
   /** What server `i` hands to the others (or to server `to` only) takes `ms` to reach them. */
   lag(i: number, ms: number, to?: number): void;
   /** The lease of server `i` runs out: its users are online no more. */
@@ -251,6 +253,10 @@ export async function testCluster(
     chats,
     store,
     cut: (i) => buses[i].linked = false,
+    relink: (i) => {
+      buses[i].linked = true;
+      buses[i].node.relinked();
+    },
     lag: (i, ms, to) => {
       if (to === undefined) buses[i].lagMs = ms;
       else buses[i].lagTo.set(buses[to], ms);
