@@ -917,18 +917,24 @@ export class Chat {
   }
 
   /**
-   * After the link between the servers was down: the public rooms made and
-   * the bans made or lifted on other servers meanwhile, from the store
-   * (their notes may be lost).
+   * After the link between the servers was down: the public rooms made,
+   * the bans made or lifted and who came to belong or left on other servers
+   * meanwhile, from the store (their notes may be lost).
    */
   #catchUp(): void {
     const catchUpBans = this.#moderation.catchUpBans();
+    const catchUpBelonging = this.#memberships.catchUpBelonging();
     this.#store.load().then((state) => {
       const rooms = state.rooms.filter((room) => this.#rooms.adopt(room)).length;
       const bans = catchUpBans(state.bans);
-      this.#log(`cluster-catch-up rooms=${rooms} bans=${bans.made} unbans=${bans.lifted}`);
+      const belonging = catchUpBelonging(state.belongings, (name) => this.#rooms.get(name));
+      this.#log(
+        `cluster-catch-up rooms=${rooms} bans=${bans.made} unbans=${bans.lifted} ` +
+          `joined=${belonging.joined} left=${belonging.left}`,
+      );
     }, (error) => {
       catchUpBans(null);
+      catchUpBelonging(null, () => undefined);
       this.#log(`cluster-catch-up-failed ${JSON.stringify(String(error))}`);
     });
   }

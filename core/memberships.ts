@@ -44,6 +44,10 @@ export class Memberships {
   readonly #options: MembershipsOptions;
   /** The public rooms each user belongs to (2.1), in the order they came to belong. */
   readonly #belongs = new Map<string, Set<Room>>();
+  /** Catch-ups under way (see {@link Memberships.catchUpBelonging}). */
+  #catchingUp = 0;
+  /** While one is: the rooms whose belonging changed here since it began, by user. */
+  #changedMeanwhile: Map<string, Set<Room>> | null = null;
 
   constructor(options: MembershipsOptions) {
     this.#options = options;
@@ -86,6 +90,47 @@ export class Memberships {
     const { store, bus, now } = this.#options;
     bus.share({ type: "belonging", room: room.name, user, belongs: false });
     return store.setBelonging(room.name, user, false, now());
+  }
+
+  /**
+   * Begins taking over who belongs to which public room as stored, after
+   * the link between the servers was down (notes of belonging may be
+   * lost): give the function returned the belongings the store holds, read
+   * after this call, and how to find a room by name (or null when reading
+   * failed). A belonging that changed here meanwhile is left as it is;
+   * others are taken over as from another server (see {@link adoptBelonging}).
+   */
+  catchUpBelonging(): (
+    stored: readonly { room: string; user: string }[] | null,
+    roomNamed: (name: string) => Room | undefined,
+  ) => { joined: number; left: number } {
+    this.#catchingUp++;
+    const changed = this.#changedMeanwhile ??= new Map();
+    return (stored, roomNamed) => {
+      if (--this.#catchingUp === 0) this.#changedMeanwhile = null;
+      const counts = { joined: 0, left: 0 };
+      if (stored === null) return counts;
+      const meanwhile = (room: Room, user: string) => changed.get(user)?.has(room) === true;
+      const kept = new Map<string, Set<Room>>();
+      for (const { room: name, user } of stored) {
+        const room = roomNamed(name);
+        if (room === undefined) continue;
+        const rooms = kept.get(user);
+        if (rooms) rooms.add(room);
+        else kept.set(user, new Set([room]));
+        if (this.#belongs.get(user)?.has(room) || meanwhile(room, user)) continue;
+        this.adoptBelonging(room, user, true);
+        counts.joined++;
+      }
+      for (const [user, rooms] of [...this.#belongs]) {
+        for (const room of [...rooms]) {
+          if (kept.get(user)?.has(room) || meanwhile(room, user)) continue;
+          this.adoptBelonging(room, user, false);
+          counts.left++;
+        }
+      }
+      return counts;
+    };
   }
 
   /** The public rooms a user belongs to (2.1), in the order they came to belong. */
@@ -296,6 +341,7 @@ export class Memberships {
   }
 
   #belong(room: Room, user: string): void {
+    this.#changed(room, user);
     room.belonging.set(nameKey(user), user);
     const rooms = this.#belongs.get(user);
     if (rooms) rooms.add(room);
@@ -306,9 +352,19 @@ export class Memberships {
   #unbelong(room: Room, user: string): boolean {
     const rooms = this.#belongs.get(user);
     if (!rooms?.delete(room)) return false;
+    this.#changed(room, user);
     if (rooms.size === 0) this.#belongs.delete(user);
     const key = nameKey(user);
     if (room.belonging.get(key) === user) room.belonging.delete(key);
     return true;
+  }
+
+  /** Notes a change of belonging while a catch-up is under way. */
+  #changed(room: Room, user: string): void {
+    const changed = this.#changedMeanwhile;
+    if (changed === null) return;
+    const rooms = changed.get(user);
+    if (rooms) rooms.add(room);
+    else changed.set(user, new Set([room]));
   }
 }

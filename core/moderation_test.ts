@@ -199,3 +199,30 @@ Deno.test("a catch-up leaves alone the bans made and lifted while the store was 
     false,
   ]);
 });
+
+Deno.test("a server cut off from the others takes over who came to belong to a room and who left meanwhile once linked again", async () => {
+  const { chats: [a, b], cut, relink } = await testCluster(2, {
+    users: ["ann", "bob", "cy", "dan"],
+  });
+  const settle = (ms = 20) => new Promise((resolve) => setTimeout(resolve, ms));
+  const ann = await online(a, "ann", { v21: true });
+  const dan = await online(a, "dan", { v21: true });
+  const bob = await online(b, "bob", { v21: true });
+  assert.equal((await a.createRoom(ann.session, "den")).status, "OK");
+  await settle();
+  for (const [chat, { session }] of [[a, ann], [a, dan], [b, bob]] as const) {
+    assert.equal((await chat.join(session, "den")).status, "OK");
+  }
+  await settle();
+  const listed = async () => (await b.memberRows(bob.session, "den"))!.map((row) => row.name);
+  assert.deepEqual((await listed()).sort(), ["ann", "bob", "dan"]);
+  cut(1);
+  const cy = await online(a, "cy", { v21: true });
+  assert.equal((await a.join(cy.session, "den")).status, "OK");
+  assert.equal(await a.exitRoom(dan.session, "den"), "OK");
+  await settle();
+  assert.deepEqual((await listed()).sort(), ["ann", "bob", "dan"], "b has not heard yet");
+  relink(1);
+  await settle();
+  assert.deepEqual((await listed()).sort(), ["ann", "bob", "cy"]);
+});
