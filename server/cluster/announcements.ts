@@ -136,11 +136,42 @@ export function readPayload(text: string): Received | null {
   return { node: value.n, messages, committed, note: value.e ?? null };
 }
 
-/** Hands what a payload from another server holds to `receiver`; passes over the server's own. */
+/**
+ * Hands what a payload from another server holds to `receiver`; passes
+ * over the server's own (every server hears its own NOTIFYs) without
+ * parsing them: each payload begins with its server's name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { handOver, messagePayloads } from "./announcements.ts";
+ * const message = { kind: "room" as const, room: "lobby", seq: 1, id: 1, sender: "ann", time: 1, content: "hi" };
+ * const [payload] = messagePayloads("a", [message]);
+ * const heard: unknown[] = [];
+ * const receiver = { messages: (m: readonly unknown[]) => void heard.push(...m), committed() {}, note() {}, up() {}, down() {} };
+ * handOver("a", payload, receiver);
+ * assert.equal(heard.length, 0);
+ * handOver("b", payload, receiver);
+ * assert.deepEqual(heard, [message]);
+ * ```
+ */
 export function handOver(self: string, text: string, receiver: ClusterReceiver): void {
+  if (text.startsWith(ownPrefix(self))) return;
   const received = readPayload(text);
   if (received === null || received.node === self) return;
   if (received.messages.length > 0) receiver.messages(received.messages);
   if (received.committed.length > 0) receiver.committed(received.committed);
   if (received.note !== null) receiver.note(received.note);
+}
+
+let prefixOf = "";
+let prefix = "";
+
+/** How the payloads of server `node` begin (the last asked for is kept: a server asks for its own). */
+function ownPrefix(node: string): string {
+  if (node !== prefixOf) {
+    prefixOf = node;
+    prefix = `{"n":${JSON.stringify(node)},`;
+  }
+  return prefix;
 }
