@@ -173,14 +173,15 @@ Deno.test("server memory stays bounded while a client that never reads is floode
   };
   // The first 64 MB take the heap to its working size (garbage awaiting
   // collection included); if the server kept what it cannot deliver, the
-  // next 256 MB would add as much again. Collection timing varies, so the
-  // bound is half of that.
+  // next 256 MB would add as much again. Collection timing varies (growths
+  // of 15 to 141 MiB were seen for one and the same server), so the bound
+  // is three quarters of that.
   await offer(64);
   const settled = await peakRssKiB(server.pid);
   await offer(256);
   const growthMiB = ((await peakRssKiB(server.pid)) - settled) / 1024;
   assert.ok(
-    growthMiB < 128,
+    growthMiB < 192,
     `peak RSS grew by ${growthMiB.toFixed(1)} MiB while another 256 MB were offered`,
   );
   assert.ok(
