@@ -13,6 +13,7 @@
 
 import { nameKey } from "../protocol/names.ts";
 import type { ChatStore } from "../store/store.ts";
+import { ChangesMeanwhile, roomUserKey } from "./changes_meanwhile.ts";
 import { type LeaveCause, LEFT, MOVED } from "./events.ts";
 import type { FanoutBus } from "./fanout_bus.ts";
 import type { Invitations } from "./invitations.ts";
@@ -44,10 +45,8 @@ export class Memberships {
   readonly #options: MembershipsOptions;
   /** The public rooms each user belongs to (2.1), in the order they came to belong. */
   readonly #belongs = new Map<string, Set<Room>>();
-  /** Catch-ups under way (see {@link Memberships.catchUpBelonging}). */
-  #catchingUp = 0;
-  /** While one is: the rooms whose belonging changed here since it began, by user. */
-  #changedMeanwhile: Map<string, Set<Room>> | null = null;
+  /** Belonging changed while a catch-up runs (see {@link Memberships.catchUpBelonging}). */
+  readonly #meanwhile = new ChangesMeanwhile();
 
   constructor(options: MembershipsOptions) {
     this.#options = options;
@@ -104,13 +103,12 @@ export class Memberships {
     stored: readonly { room: string; user: string }[] | null,
     roomNamed: (name: string) => Room | undefined,
   ) => { joined: number; left: number } {
-    this.#catchingUp++;
-    const changed = this.#changedMeanwhile ??= new Map();
+    const end = this.#meanwhile.begin();
     return (stored, roomNamed) => {
-      if (--this.#catchingUp === 0) this.#changedMeanwhile = null;
+      const changed = end();
       const counts = { joined: 0, left: 0 };
       if (stored === null) return counts;
-      const meanwhile = (room: Room, user: string) => changed.get(user)?.has(room) === true;
+      const meanwhile = (room: Room, user: string) => changed.has(roomUserKey(room.name, user));
       const kept = new Map<string, Set<Room>>();
       for (const { room: name, user } of stored) {
         const room = roomNamed(name);
@@ -341,7 +339,7 @@ export class Memberships {
   }
 
   #belong(room: Room, user: string): void {
-    this.#changed(room, user);
+    this.#meanwhile.note(room.name, user);
     room.belonging.set(nameKey(user), user);
     const rooms = this.#belongs.get(user);
     if (rooms) rooms.add(room);
@@ -352,19 +350,10 @@ export class Memberships {
   #unbelong(room: Room, user: string): boolean {
     const rooms = this.#belongs.get(user);
     if (!rooms?.delete(room)) return false;
-    this.#changed(room, user);
+    this.#meanwhile.note(room.name, user);
     if (rooms.size === 0) this.#belongs.delete(user);
     const key = nameKey(user);
     if (room.belonging.get(key) === user) room.belonging.delete(key);
     return true;
-  }
-
-  /** Notes a change of belonging while a catch-up is under way. */
-  #changed(room: Room, user: string): void {
-    const changed = this.#changedMeanwhile;
-    if (changed === null) return;
-    const rooms = changed.get(user);
-    if (rooms) rooms.add(room);
-    else changed.set(user, new Set([room]));
   }
 }

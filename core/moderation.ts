@@ -10,6 +10,7 @@ import { codePointName } from "../protocol/message_text.ts";
 import { nameKey, nameProblem } from "../protocol/names.ts";
 import type { BanRecord } from "../store/records.ts";
 import type { ChatStore } from "../store/store.ts";
+import { ChangesMeanwhile, roomUserKey } from "./changes_meanwhile.ts";
 import type { FanoutBus } from "./fanout_bus.ts";
 import type { Memberships } from "./memberships.ts";
 import type { Outcome } from "./outcome.ts";
@@ -44,10 +45,8 @@ export interface ModerationOptions {
 export class Moderation {
   readonly #options: ModerationOptions;
   readonly #bans = new Map<string, Map<string, BanRecord>>();
-  /** Catch-ups under way (see {@link Moderation.catchUpBans}). */
-  #catchingUp = 0;
-  /** While one is: the bans made or lifted here since it began, by room and user. */
-  #changedMeanwhile: Set<string> | null = null;
+  /** Bans made or lifted while a catch-up runs (see {@link Moderation.catchUpBans}). */
+  readonly #meanwhile = new ChangesMeanwhile();
 
   constructor(options: ModerationOptions) {
     this.#options = options;
@@ -151,15 +150,14 @@ export class Moderation {
    * known at the call is missing from the store unless it was lifted.
    */
   catchUpBans(): (stored: readonly BanRecord[] | null) => { made: number; lifted: number } {
-    this.#catchingUp++;
-    const changed = this.#changedMeanwhile ??= new Set();
+    const end = this.#meanwhile.begin();
     return (stored) => {
-      if (--this.#catchingUp === 0) this.#changedMeanwhile = null;
+      const changed = end();
       const counts = { made: 0, lifted: 0 };
       if (stored === null) return counts;
       const kept = new Set<string>();
       for (const ban of stored) {
-        const key = banKey(ban.room, ban.user);
+        const key = roomUserKey(ban.room, ban.user);
         kept.add(key);
         if (changed.has(key) || this.#bans.get(ban.room)?.has(ban.user)) continue;
         this.adoptBan(ban);
@@ -167,7 +165,7 @@ export class Moderation {
       }
       for (const [room, bans] of this.#bans) {
         for (const user of bans.keys()) {
-          const key = banKey(room, user);
+          const key = roomUserKey(room, user);
           if (kept.has(key) || changed.has(key)) continue;
           bans.delete(user);
           counts.lifted++;
@@ -199,12 +197,12 @@ export class Moderation {
 
   #lift(room: string, user: string): void {
     this.#bans.get(room)?.delete(user);
-    this.#changedMeanwhile?.add(banKey(room, user));
+    this.#meanwhile.note(room, user);
   }
 
   /** Records a ban. */
   #ban(ban: BanRecord): void {
-    this.#changedMeanwhile?.add(banKey(ban.room, ban.user));
+    this.#meanwhile.note(ban.room, ban.user);
     let room = this.#bans.get(ban.room);
     if (!room) this.#bans.set(ban.room, room = new Map());
     room.set(ban.user, ban);
@@ -249,8 +247,4 @@ function reasonProblem(reason: string): string | null {
   }
   const control = /\p{Cc}/u.exec(reason);
   return control ? `Reason contains the control character ${codePointName(control[0])}` : null;
-}
-
-function banKey(room: string, user: string): string {
-  return `${room}\u0000${user}`;
 }

@@ -221,7 +221,7 @@ export class SqliteDatabase {
       this.#postedReads.clear();
     }
     for (const read of this.#stagedReads) {
-      const key = `${read.roomId}\u0000${read.user}`;
+      const key = postedReadKey(read.roomId, read.user);
       const kept = this.#postedReads.get(key);
       if (kept === undefined || kept.id < read.id) this.#postedReads.set(key, read);
       if (read.id > this.#postedReadsCover) this.#postedReadsCover = read.id;
@@ -231,7 +231,7 @@ export class SqliteDatabase {
 
   /** The message a sender's posting moved their read position to and is not written yet; else 0. */
   #postedRead(roomId: number, user: string): number {
-    let id = this.#postedReads.get(`${roomId}\u0000${user}`)?.id ?? 0;
+    let id = this.#postedReads.get(postedReadKey(roomId, user))?.id ?? 0;
     for (const read of this.#stagedReads) {
       if (read.roomId === roomId && read.user === user && read.id > id) id = read.id;
     }
@@ -807,6 +807,10 @@ interface PostedRead {
   readonly roomId: number;
   readonly user: string;
   readonly id: number;
+}
+
+function postedReadKey(roomId: number, user: string): string {
+  return `${roomId}\u0000${user}`;
 }
 
 function roomKey(kind: RoomKind, name: string): string {
