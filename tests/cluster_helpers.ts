@@ -9,6 +9,7 @@
 
 import {
   ChatClient,
+  type ChatEvent,
   type ServerHandle,
   type ServerOptions,
   startServer,
@@ -16,7 +17,7 @@ import {
   type Transport,
 } from "../mod.ts";
 import { START_POSTGRES_FLAGS, startPostgres } from "./engines.ts";
-import { ACCOUNTS, ROOMS, TEST_SCRYPT_COST } from "./helpers.ts";
+import { ACCOUNTS, ROOMS, TEST_SCRYPT_COST, withTimeout } from "./helpers.ts";
 import { type ServerProcess, spawnServer } from "./server_process.ts";
 import { TcpProxy } from "./tcp_proxy.ts";
 
@@ -127,4 +128,19 @@ export async function startCluster(
     );
   }
   return { servers, proxy };
+}
+
+/**
+ * The next pushed event of a type, waiting up to 10 s. It is listened to
+ * from the start, so that a test failing before it awaits the event fails
+ * with its own error, not with this one left unhandled.
+ */
+export function nextEvent(client: ChatClient, type: ChatEvent["type"]): Promise<ChatEvent> {
+  const found = (async () => {
+    for await (const event of client.events()) if (event.type === type) return event;
+    throw new Error("connection ended");
+  })();
+  const event = withTimeout(found, 10_000, `a ${type} event`);
+  event.catch(() => {});
+  return event;
 }

@@ -7,10 +7,10 @@
  */
 
 import assert from "node:assert/strict";
-import { ChatClient, ChatError, type ChatEvent, tcp } from "../mod.ts";
+import { ChatClient, ChatError, tcp } from "../mod.ts";
 import { engineTest, POSTGRES_MISSING } from "./engines.ts";
 import { ACCOUNTS, withTimeout } from "./helpers.ts";
-import { cluster, startCluster, stop } from "./cluster_helpers.ts";
+import { cluster, nextEvent, startCluster, stop } from "./cluster_helpers.ts";
 
 /** Logs `user` in on the server at `port`: its client, or the status it was refused with. */
 async function login(port: number, user: string): Promise<ChatClient | string> {
@@ -332,13 +332,4 @@ async function until(condition: () => Promise<boolean>, what: string): Promise<v
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-/** The next pushed event of a type, waiting up to 10 s. */
-function nextEvent(client: ChatClient, type: ChatEvent["type"]): Promise<ChatEvent> {
-  const found = (async () => {
-    for await (const event of client.events()) if (event.type === type) return event;
-    throw new Error("connection ended");
-  })();
-  return withTimeout(found, 10_000, `a ${type} event`);
 }

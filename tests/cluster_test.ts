@@ -6,11 +6,12 @@
  */
 
 import assert from "node:assert/strict";
-import { ChatClient, type ChatEvent, type ServerHandle, tcp } from "../mod.ts";
+import { ChatClient, type ServerHandle, tcp } from "../mod.ts";
 import {
   cluster,
   joinWhenThere,
   member,
+  nextEvent,
   received,
   startCluster,
   stop,
@@ -141,18 +142,6 @@ async function clusterHere(count: number): Promise<ServerHandle[]> {
   return (await startCluster(count)).servers;
 }
 
-/** The next pushed event of a type, waiting up to 10 s. */
-async function next(client: ChatClient, type: ChatEvent["type"]): Promise<ChatEvent> {
-  const timeout = new Promise<never>((_, reject) =>
-    setTimeout(() => reject(new Error(`no ${type} event`)), 10_000)
-  );
-  const found = (async () => {
-    for await (const event of client.events()) if (event.type === type) return event;
-    throw new Error("connection ended");
-  })();
-  return await Promise.race([found, timeout]);
-}
-
 engineTest(
   POSTGRES_MISSING,
   "rooms and bans made on one server hold on the others; the console's BROADCAST and KICK reach every server",
@@ -168,17 +157,17 @@ engineTest(
       await joinWhenThere(bob, "made on a");
       await ann.join("made on a");
       await ann.ban("bob", { reason: "testing" });
-      const kicked = await next(bob, "kicked");
+      const kicked = await nextEvent(bob, "kicked");
       assert.deepEqual([kicked.type === "kicked" && kicked.banned], [true]);
       await assert.rejects(bob.join("made on a"), /BANNED/);
 
-      const notice = next(bob, "notice");
+      const notice = nextEvent(bob, "notice");
       assert.deepEqual(await a.console("BROADCAST hello everyone"), {
         output: ["sent to 2 connection(s)"],
       });
       assert.equal((await notice).type, "notice");
 
-      const closed = next(bob, "close");
+      const closed = nextEvent(bob, "close");
       assert.deepEqual(await a.console("KICK bob enough"), { output: ["kicked bob"] });
       assert.equal((await closed).type, "close");
     } finally {
@@ -218,7 +207,7 @@ engineTest(
       await waitFor(() => belongsOnB("lobby", "ann"), "ann's belonging to reach b");
       // the second is too large for a NOTIFY: a's gap fill reads it, mentions and all
       for (const text of ["hello @ann", `@ann ${"long ".repeat(2_000)}`]) {
-        const message = next(ann, "message");
+        const message = nextEvent(ann, "message");
         const sent = await bob.send(text, { room: "lobby" });
         const got = await message;
         assert.deepEqual(got.type === "message" && [got.room, got.from, got.id, got.mentions], [

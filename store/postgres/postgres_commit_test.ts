@@ -174,6 +174,7 @@ engineTest(
     for (let round = 1; round <= 5; round++) {
       let answered = false;
       const posted = store.appendMessage(message(round, "lobby")).then(() => answered = true);
+      posted.catch(() => {}); // awaited below, unless a check fails first
       const after = await store.messagesAfter("room", "lobby", round - 1, 10);
       assert.equal(answered, true, "the post was answered first");
       assert.ok(after.length <= 1 && (after[0]?.seq ?? round) === round);

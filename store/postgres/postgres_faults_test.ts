@@ -85,8 +85,8 @@ engineTest(
       // the COMMIT reaches PostgreSQL, its answer never comes back
       const committing = cutAtCommit(proxy, "pass-then-cut-client", true);
       const cut = store.appendMessage(message(2));
-      await committing;
       const cutOutcome = outcome(cut);
+      await committing;
       // a write after it cannot reach PostgreSQL, and says so
       await assert.rejects(store.appendMessage(message(3)), StoreError);
       assert.equal(cutOutcome.state, "pending", "not answered while nobody knows");
@@ -129,12 +129,12 @@ engineTest(
       await store.appendMessage(message(1));
       const committing = cutAtCommit(proxy, "drop-and-cut");
       const cut = store.appendMessage(message(2));
-      await committing;
       // the store may settle the cut write while PostgreSQL is still starting: listen from now on
       const refused = assert.rejects(
         withTimeout(cut, 30_000, "the cut write"),
         /lost during a commit, which did not happen/,
       );
+      await committing;
       await engine.crash();
       await engine.start();
       await refused;
