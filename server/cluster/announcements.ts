@@ -54,32 +54,62 @@ export function messagePayloads(
   maxBytes = NOTIFY_MAX_BYTES,
 ): string[] {
   const head = `{"n":${JSON.stringify(node)},"m":[`;
-  const payloads: string[] = [];
-  const too: RoomSequence[] = [];
-  let entries: string[] = [];
-  let bytes = head.length + 2;
+  const payloads = new PayloadPacker(head, maxBytes);
+  // a room's messages come in its order: the last too large for a payload is its highest
+  const tooLarge = new Map<string, string>();
   for (const m of messages) {
     const entry: Entry = [m.kind, m.room, m.seq, m.id, m.sender, m.time, m.content];
     if (m.mentions && m.mentions.length > 0) entry.push([...m.mentions]);
     const text = JSON.stringify(entry);
-    const size = encoder.encode(text).length + 1;
-    if (head.length + 2 + size > maxBytes) {
-      too.push({ kind: m.kind, name: m.room, lastSeq: m.seq });
-      continue;
+    if (!payloads.add(text)) {
+      tooLarge.set(`${m.kind} ${m.room}`, JSON.stringify([m.kind, m.room, m.seq]));
     }
-    if (bytes + size > maxBytes) {
-      payloads.push(`${head}${entries.join(",")}]}`);
-      entries = [];
-      bytes = head.length + 2;
+  }
+  if (tooLarge.size === 0) return payloads.done();
+  // one entry per room, in as many payloads as they need: one entry per message made a batch
+  // of hundreds of large messages a payload NOTIFY refused, and the batch was done again one
+  // message per savepoint
+  const committed = new PayloadPacker(`{"n":${JSON.stringify(node)},"c":[`, maxBytes);
+  for (const entry of tooLarge.values()) committed.add(entry);
+  return [...payloads.done(), ...committed.done()];
+}
+
+/** Packs JSON entries into payloads `head` + entries + `]}` of at most `maxBytes` each. */
+class PayloadPacker {
+  readonly #head: string;
+  readonly #maxBytes: number;
+  /** Bytes of a payload with no entry. */
+  readonly #empty: number;
+  readonly #payloads: string[] = [];
+  #entries: string[] = [];
+  #bytes = 0;
+
+  constructor(head: string, maxBytes: number) {
+    this.#head = head;
+    this.#maxBytes = maxBytes;
+    this.#empty = this.#bytes = encoder.encode(head).length + 2;
+  }
+
+  /** Adds an entry; false when it is too large for a payload on its own. */
+  add(entry: string): boolean {
+    const size = encoder.encode(entry).length + 1;
+    if (this.#empty + size > this.#maxBytes) return false;
+    if (this.#bytes + size > this.#maxBytes) {
+      this.#payloads.push(`${this.#head}${this.#entries.join(",")}]}`);
+      this.#entries = [];
+      this.#bytes = this.#empty;
     }
-    entries.push(text);
-    bytes += size;
+    this.#entries.push(entry);
+    this.#bytes += size;
+    return true;
   }
-  if (entries.length > 0) payloads.push(`${head}${entries.join(",")}]}`);
-  if (too.length > 0) {
-    payloads.push(JSON.stringify({ n: node, c: too.map((r) => [r.kind, r.name, r.lastSeq]) }));
+
+  /** The payloads. */
+  done(): string[] {
+    if (this.#entries.length > 0) this.#payloads.push(`${this.#head}${this.#entries.join(",")}]}`);
+    this.#entries = [];
+    return this.#payloads;
   }
-  return payloads;
 }
 
 /** The payload of one message posted on `node` (for a link that carries one at a time). */
