@@ -257,7 +257,7 @@ engineTest(
 
 engineTest(
   POSTGRES_MISSING,
-  "a room's owner on one server kicks a member on another, and direct messages cross servers",
+  "a room's owner on one server kicks a member on another, and direct messages cross servers, however long",
   async () => {
     const { servers: [a, b] } = await startCluster(2);
     const ann = await ChatClient.connect(tcp({ port: a.addr.port }));
@@ -291,6 +291,24 @@ engineTest(
       await bob.dm("ann", "psst");
       const got = await dm;
       assert.equal(got.type === "dm" && got.content, "psst");
+      // one too large for a NOTIFY payload is kept in the database and read there, and the one
+      // sent after it still comes second
+      const long = "long ".repeat(2_000);
+      const twoDms = (async () => {
+        const seen: string[] = [];
+        for await (const event of ann.events()) {
+          if (event.type === "dm") seen.push(event.content);
+          if (seen.length === 2) break;
+        }
+        return seen;
+      })();
+      twoDms.catch(() => {});
+      await bob.dm("ann", long);
+      await bob.dm("ann", "and a short one");
+      assert.deepEqual(await withTimeout(twoDms, 10_000, "the two direct messages"), [
+        long,
+        "and a short one",
+      ]);
       await assert.rejects(bob.dm("carol", "anyone?"), /PEER_OFFLINE/);
     } finally {
       await Promise.all([ann.close(), bob.close()]);

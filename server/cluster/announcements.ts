@@ -30,6 +30,8 @@ export interface Received {
   readonly committed: RoomSequence[];
   /** A note, if it was one. */
   readonly note: ClusterNote | null;
+  /** The id of a note too large for the link, kept in the database to be read there; or null. */
+  readonly storedNote: number | null;
 }
 
 const encoder = new TextEncoder();
@@ -135,6 +137,14 @@ export function notePayload(node: string, note: ClusterNote): string {
   return JSON.stringify({ n: node, e: note });
 }
 
+/**
+ * How the payload that points at the stored note `id` begins; the
+ * database appends the id and the closing brace (see postgres_link.ts).
+ */
+export function storedNotePrefix(node: string): string {
+  return `{"n":${JSON.stringify(node)},"l":`;
+}
+
 /** What a payload holds; null when it is not one of ours. */
 export function readPayload(text: string): Received | null {
   let value;
@@ -163,7 +173,8 @@ export function readPayload(text: string): Received | null {
       lastSeq,
     }))
     : [];
-  return { node: value.n, messages, committed, note: value.e ?? null };
+  const storedNote = Number.isSafeInteger(value.l) ? value.l as number : null;
+  return { node: value.n, messages, committed, note: value.e ?? null, storedNote };
 }
 
 /**
@@ -186,9 +197,19 @@ export function readPayload(text: string): Received | null {
  * ```
  */
 export function handOver(self: string, text: string, receiver: ClusterReceiver): void {
-  if (text.startsWith(ownPrefix(self))) return;
+  const received = fromOthers(self, text);
+  if (received !== null) giveTo(received, receiver);
+}
+
+/** What a payload holds, when another server sent it; null for the server's own, or one not ours. */
+export function fromOthers(self: string, text: string): Received | null {
+  if (text.startsWith(ownPrefix(self))) return null;
   const received = readPayload(text);
-  if (received === null || received.node === self) return;
+  return received === null || received.node === self ? null : received;
+}
+
+/** Hands what a payload held to `receiver`. */
+export function giveTo(received: Received, receiver: ClusterReceiver): void {
   if (received.messages.length > 0) receiver.messages(received.messages);
   if (received.committed.length > 0) receiver.committed(received.committed);
   if (received.note !== null) receiver.note(received.note);

@@ -3,7 +3,14 @@ import { connect } from "../../store/postgres/connection.ts";
 import { PostgresStore } from "../../store/postgres/postgres_store.ts";
 import type { SequencedMessage } from "../../store/records.ts";
 import { engineTest, POSTGRES_MISSING, startPostgres } from "../../tests/engines.ts";
-import { CHANNEL, messagePayloads, NOTIFY_MAX_BYTES, readPayload } from "./announcements.ts";
+import {
+  CHANNEL,
+  fromOthers,
+  messagePayloads,
+  NOTIFY_MAX_BYTES,
+  readPayload,
+  storedNotePrefix,
+} from "./announcements.ts";
 
 function message(room: string, seq: number, content: string): SequencedMessage {
   return { kind: "room", room, seq, id: 1_000 + seq, sender: "ann", time: seq, content };
@@ -50,6 +57,16 @@ Deno.test("a batch of many large messages in many rooms still makes payloads tha
   }
   const committed = payloads.flatMap((payload) => readPayload(payload)!.committed);
   assert.deepEqual(committed, rooms.map((name) => ({ kind: "room", name, lastSeq: 2 })));
+});
+
+Deno.test("a payload pointing at a stored note gives its id, and a server passes over its own", () => {
+  const payload = `${storedNotePrefix("node-1")}42}`;
+  assert.equal(fromOthers("node-2", payload)?.storedNote, 42);
+  assert.equal(fromOthers("node-1", payload), null);
+  assert.equal(
+    readPayload(messagePayloads("node-1", [message("lobby", 1, "hi")])[0])?.storedNote,
+    null,
+  );
 });
 
 engineTest(

@@ -3,20 +3,41 @@
  * LISTEN/NOTIFY, the default. Messages are announced by the store, with
  * NOTIFY in the transaction that commits them (see `PostgresStore`'s
  * `announce`): a listener hears of them once they are committed, never
- * before. Notes go with NOTIFY of their own. Imports the `postgres`
- * package: loaded only for a cluster (see open_cluster.ts).
+ * before. Notes go with NOTIFY of their own; one too large for a NOTIFY
+ * payload is kept in the database (schema migration 8) and its NOTIFY
+ * carries the row's id: the listeners read it, and hand over what they
+ * hear meanwhile after it, so that notes keep their order. Imports the
+ * `postgres` package: loaded only for a cluster (see open_cluster.ts).
  * @module
  */
 
 import type { ClusterLink, ClusterNote, ClusterReceiver } from "../../core/cluster_bus.ts";
 import { connect, type Sql } from "../../store/postgres/connection.ts";
-import { CHANNEL, handOver, notePayload, NOTIFY_MAX_BYTES } from "./announcements.ts";
+import {
+  CHANNEL,
+  fromOthers,
+  giveTo,
+  notePayload,
+  NOTIFY_MAX_BYTES,
+  storedNotePrefix,
+} from "./announcements.ts";
+
+/** How long reading a stored note may take before it is given up (and logged). */
+const STORED_NOTE_READ_MS = 5_000;
+
+/**
+ * Most payloads held while a stored note is read; more are dropped (and
+ * logged): messages come again from the store's comparison every second.
+ */
+const MAX_HELD = 10_000;
 
 /** LISTEN/NOTIFY on the cluster's database. */
 export class PostgresLink implements ClusterLink {
   readonly #sql: Sql;
   readonly #node: string;
   readonly #log: (line: string) => void;
+  /** Payloads heard while a stored note is read, in order; null while none is. */
+  #held: string[] | null = null;
 
   /** A link for the server `node` through the database at `url`. */
   constructor(url: string, node: string, log: (line: string) => void) {
@@ -29,9 +50,49 @@ export class PostgresLink implements ClusterLink {
     // the package listens again after a lost connection, and says so with onlisten
     await this.#sql.listen(
       CHANNEL,
-      (payload) => handOver(this.#node, payload, receiver),
+      (payload) => this.#heard(payload, receiver),
       () => receiver.up(),
     );
+  }
+
+  #heard(payload: string, receiver: ClusterReceiver): void {
+    if (this.#held !== null) {
+      if (this.#held.length < MAX_HELD) this.#held.push(payload);
+      else this.#log("cluster-bus held-payload-dropped");
+      return;
+    }
+    const received = fromOthers(this.#node, payload);
+    if (received === null) return;
+    const id = received.storedNote;
+    if (id === null) return giveTo(received, receiver);
+    this.#held = [];
+    this.#readStored(id).then((text) => {
+      const stored = text === null ? null : fromOthers(this.#node, text);
+      if (stored !== null) giveTo(stored, receiver);
+      else this.#log(`cluster-bus stored-note-missing id=${id}`);
+    }).catch((error) =>
+      this.#log(`cluster-bus stored-note-unread id=${id} ${(error as Error).message}`)
+    ).finally(() => {
+      const held = this.#held!;
+      this.#held = null;
+      for (const payload of held) this.#heard(payload, receiver);
+    });
+  }
+
+  async #readStored(id: number): Promise<string | null> {
+    let timer!: ReturnType<typeof setTimeout>;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("timed out")), STORED_NOTE_READ_MS);
+    });
+    try {
+      const rows = await Promise.race([
+        this.#sql<{ payload: string }[]>`SELECT payload FROM claptrap_notes WHERE id = ${id}`,
+        timeout,
+      ]);
+      return rows[0]?.payload ?? null;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   announce(): void {
@@ -40,13 +101,15 @@ export class PostgresLink implements ClusterLink {
 
   send(note: ClusterNote): void {
     const payload = notePayload(this.#node, note);
-    if (new TextEncoder().encode(payload).length > NOTIFY_MAX_BYTES) {
-      this.#log(`cluster-bus note-too-large kind=${note.kind} bytes=${payload.length}`);
-      return;
-    }
-    this.#sql.notify(CHANNEL, payload).catch((error) =>
-      this.#log(`cluster-bus notify-failed ${(error as Error).message}`)
-    );
+    // on the link's one connection, in order with the notes before and after it
+    const sent = new TextEncoder().encode(payload).length <= NOTIFY_MAX_BYTES
+      ? this.#sql.notify(CHANNEL, payload)
+      : this.#sql`
+        WITH kept AS (INSERT INTO claptrap_notes (payload) VALUES (${payload}) RETURNING id),
+          swept AS (DELETE FROM claptrap_notes WHERE at < now() - interval '1 minute')
+        SELECT pg_notify(${CHANNEL}, ${storedNotePrefix(this.#node)}::text || id::text || '}')
+        FROM kept`;
+    sent.catch((error) => this.#log(`cluster-bus notify-failed ${(error as Error).message}`));
   }
 
   async close(): Promise<void> {

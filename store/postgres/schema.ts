@@ -516,6 +516,17 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      transaction bigint NOT NULL,
      at timestamptz NOT NULL
    );`,
+  // 8: notes between servers too large for a NOTIFY payload (a direct
+  // message or a notice of thousands of characters): the NOTIFY carries
+  // the row's id and the listeners read it (server/cluster/postgres_link.ts);
+  // a row is swept a minute later. Unlogged, as the NOTIFY itself is lost
+  // in a crash.
+  `CREATE UNLOGGED TABLE claptrap_notes (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     payload text NOT NULL,
+     at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX claptrap_notes_by_time ON claptrap_notes (at);`,
 ];
 
 /** The schema version this code writes. */
