@@ -19,6 +19,7 @@ import {
   giveTo,
   notePayload,
   NOTIFY_MAX_BYTES,
+  type Received,
   storedNotePrefix,
 } from "./announcements.ts";
 
@@ -27,7 +28,8 @@ const STORED_NOTE_READ_MS = 5_000;
 
 /**
  * Most payloads held while a stored note is read; more are dropped (and
- * logged): messages come again from the store's comparison every second.
+ * logged): their messages come again from the store's comparison every
+ * second, their notes are lost.
  */
 const MAX_HELD = 10_000;
 
@@ -36,8 +38,10 @@ export class PostgresLink implements ClusterLink {
   readonly #sql: Sql;
   readonly #node: string;
   readonly #log: (line: string) => void;
-  /** Payloads heard while a stored note is read, in order; null while none is. */
-  #held: string[] | null = null;
+  /** What other servers sent while a stored note is read, in order; null while none is. */
+  #held: Received[] | null = null;
+  /** How much was dropped because {@link MAX_HELD} was reached. */
+  #dropped = 0;
 
   /** A link for the server `node` through the database at `url`. */
   constructor(url: string, node: string, log: (line: string) => void) {
@@ -56,26 +60,42 @@ export class PostgresLink implements ClusterLink {
   }
 
   #heard(payload: string, receiver: ClusterReceiver): void {
+    const received = fromOthers(this.#node, payload);
+    if (received !== null) this.#take(received, receiver);
+  }
+
+  #take(received: Received, receiver: ClusterReceiver): void {
     if (this.#held !== null) {
-      if (this.#held.length < MAX_HELD) this.#held.push(payload);
-      else this.#log("cluster-bus held-payload-dropped");
+      if (this.#held.length < MAX_HELD) this.#held.push(received);
+      else this.#dropped++;
       return;
     }
-    const received = fromOthers(this.#node, payload);
-    if (received === null) return;
     const id = received.storedNote;
     if (id === null) return giveTo(received, receiver);
     this.#held = [];
     this.#readStored(id).then((text) => {
       const stored = text === null ? null : fromOthers(this.#node, text);
-      if (stored !== null) giveTo(stored, receiver);
-      else this.#log(`cluster-bus stored-note-missing id=${id}`);
+      // the same server's note: ids of an unlogged table may start over after a crash
+      if (stored === null || stored.node !== received.node) {
+        return this.#log(`cluster-bus stored-note-missing id=${id}`);
+      }
+      giveTo(stored, receiver);
     }).catch((error) =>
-      this.#log(`cluster-bus stored-note-unread id=${id} ${(error as Error).message}`)
+      this.#log(`cluster-bus stored-note-failed id=${id} ${(error as Error).message}`)
     ).finally(() => {
       const held = this.#held!;
       this.#held = null;
-      for (const payload of held) this.#heard(payload, receiver);
+      if (this.#dropped > 0) {
+        this.#log(`cluster-bus held-payloads-dropped count=${this.#dropped}`);
+        this.#dropped = 0;
+      }
+      for (const next of held) {
+        try {
+          this.#take(next, receiver);
+        } catch (error) {
+          this.#log(`cluster-bus hand-over-failed ${(error as Error).message}`);
+        }
+      }
     });
   }
 
@@ -101,9 +121,10 @@ export class PostgresLink implements ClusterLink {
 
   send(note: ClusterNote): void {
     const payload = notePayload(this.#node, note);
-    // on the link's one connection, in order with the notes before and after it
+    // on the link's one connection, in order with the notes before and after it: both kinds as
+    // plain queries (the package's notify() starts a microtask later: a large note went first)
     const sent = new TextEncoder().encode(payload).length <= NOTIFY_MAX_BYTES
-      ? this.#sql.notify(CHANNEL, payload)
+      ? this.#sql`SELECT pg_notify(${CHANNEL}, ${payload})`
       : this.#sql`
         WITH kept AS (INSERT INTO claptrap_notes (payload) VALUES (${payload}) RETURNING id),
           swept AS (DELETE FROM claptrap_notes WHERE at < now() - interval '1 minute')
