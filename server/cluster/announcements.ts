@@ -36,6 +36,12 @@ export interface Received {
 
 const encoder = new TextEncoder();
 
+/** Whether `payload` fits in one NOTIFY (a UTF-16 code unit is at most 3 bytes of UTF-8). */
+export function fitsNotify(payload: string): boolean {
+  return payload.length * 3 <= NOTIFY_MAX_BYTES ||
+    encoder.encode(payload).length <= NOTIFY_MAX_BYTES;
+}
+
 /**
  * The payloads announcing `messages`, each at most `maxBytes` long; a
  * message too large for one on its own goes as its room's sequence number

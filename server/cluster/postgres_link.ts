@@ -15,10 +15,10 @@ import type { ClusterLink, ClusterNote, ClusterReceiver } from "../../core/clust
 import { connect, type Sql } from "../../store/postgres/connection.ts";
 import {
   CHANNEL,
+  fitsNotify,
   fromOthers,
   giveTo,
   notePayload,
-  NOTIFY_MAX_BYTES,
   type Received,
   storedNotePrefix,
 } from "./announcements.ts";
@@ -123,7 +123,7 @@ export class PostgresLink implements ClusterLink {
     const payload = notePayload(this.#node, note);
     // on the link's one connection, in order with the notes before and after it: both kinds as
     // plain queries (the package's notify() starts a microtask later: a large note went first)
-    const sent = new TextEncoder().encode(payload).length <= NOTIFY_MAX_BYTES
+    const sent = fitsNotify(payload)
       ? this.#sql`SELECT pg_notify(${CHANNEL}, ${payload})`
       : this.#sql`
         WITH kept AS (INSERT INTO claptrap_notes (payload) VALUES (${payload}) RETURNING id),
