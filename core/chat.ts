@@ -260,6 +260,7 @@ export class Chat {
     const ids = this.#ids = new MessageIds(state.lastMessageId);
     const node: NodeChat = {
       membersOf: (place) => rooms.at(place)?.size ?? 0,
+      isHere: (user) => presence.sessionOf(user) !== undefined,
       apply: (change) => this.#apply(change),
       sawMessage: (id) => ids.observe(id),
       heard: (event) => this.#peerChats.heard(event),

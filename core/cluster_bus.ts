@@ -8,15 +8,25 @@
  * it has delivered, fills a gap from the store after a short wait, and
  * compares each room's last sequence number in the store with what it
  * delivered after every reconnection of the link and every second (every
- * quarter second while the link is down: polling instead). Other events,
- * and the changes of shared state (rooms, bans, operator kicks), go over
- * the link as they are, best effort. No I/O but through the link and the
+ * quarter second while the link is down: polling instead). Direct
+ * messages go over the link as they are, and the same comparison finds
+ * one that did not come (its conversation's sequence went past what was
+ * heard) and gives it to its recipient from the store. Other events, and
+ * the changes of shared state (rooms, bans, operator kicks), go over the
+ * link as they are, best effort. No I/O but through the link and the
  * store.
  * @module
  */
 
 import type { RoomKind, RoomSequence, SequencedMessage } from "../store/records.ts";
-import { type ChatEvent, type MessagePosted, NO_MENTIONS, type Place } from "./events.ts";
+import { directRoomName, directRoomUsers } from "../protocol/direct_room_name.ts";
+import {
+  type ChatEvent,
+  type DirectMessage,
+  type MessagePosted,
+  NO_MENTIONS,
+  type Place,
+} from "./events.ts";
 import type { Audience, FanoutBus, LocalDelivery, NodeChat, SharedChange } from "./fanout_bus.ts";
 import type { PlaceWatcher } from "./presence_claims.ts";
 
@@ -107,6 +117,43 @@ class RoomOrder {
   }
 }
 
+/**
+ * One direct conversation's messages as this server heard of them: those
+ * up to `checked`, and those in `ahead`, were delivered here (or needed
+ * no delivery here).
+ */
+class DirectOrder {
+  checked: number;
+  readonly ahead = new Set<number>();
+  /** The conversation's last sequence number at the comparison before: what is due by now. */
+  due: number;
+  filling = false;
+
+  constructor(checked: number) {
+    this.checked = this.due = checked;
+  }
+
+  /** Takes note of message `seq`; false when it was heard of before. */
+  mark(seq: number): boolean {
+    if (seq <= this.checked || this.ahead.has(seq)) return false;
+    if (seq !== this.checked + 1) {
+      this.ahead.add(seq);
+      return true;
+    }
+    this.checked = seq;
+    while (this.ahead.delete(this.checked + 1)) this.checked++;
+    return true;
+  }
+
+  /** Everything up to `seq` counts as heard of. */
+  passOver(seq: number): void {
+    if (seq <= this.checked) return;
+    this.checked = seq;
+    for (const ahead of this.ahead) if (ahead <= seq) this.ahead.delete(ahead);
+    while (this.ahead.delete(this.checked + 1)) this.checked++;
+  }
+}
+
 /** The bus of one server of a cluster. */
 export class ClusterBus implements FanoutBus, ClusterReceiver {
   readonly #local: LocalDelivery;
@@ -122,6 +169,10 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   readonly #orders = new Map<string, RoomOrder>();
   /** The same, by the place objects of this server's rooms (no key made per post). */
   readonly #byPlace = new WeakMap<Place, RoomOrder>();
+  /** Direct conversations by name. */
+  readonly #directs = new Map<string, DirectOrder>();
+  /** The rooms were compared with the store once: a conversation not known since is new. */
+  #compared = false;
   #linkUp = false;
   /** The link went down since it was last up (or before it ever was). */
   #wentDown = false;
@@ -177,7 +228,9 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
       this.#link.announce(event);
       return;
     }
-    this.#local.deliver(to, event, exceptSession);
+    if (!isFirstCopy(to, event) || this.#directOrder(event).mark(event.seq)) {
+      this.#local.deliver(to, event, exceptSession);
+    }
     if (this.#places !== null) this.#watch(to, event);
     this.#link.send({ kind: "event", to, event });
   }
@@ -223,7 +276,10 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
 
   note(note: ClusterNote): void {
     if (note.kind === "change") return this.#node.apply(note.change);
-    this.#local.deliver(note.to, note.event, 0);
+    const { to, event } = note;
+    // a direct message found in the store before its note came is not given twice
+    if (isFirstCopy(to, event) && !this.#directOrder(event).mark(event.seq)) return;
+    this.#local.deliver(to, event, 0);
     if (note.to.kind === "place" && note.to.place.kind === "group") this.#node.heard(note.event);
   }
 
@@ -357,17 +413,92 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
       const rooms = await this.#log.lastSequences();
       const fills: Promise<void>[] = [];
       for (const room of rooms) {
-        if (room.kind === "direct") continue;
+        if (room.kind === "direct") {
+          const fill = this.#compareDirect(room.name, room.lastSeq);
+          if (fill !== null) fills.push(fill);
+          continue;
+        }
         const order = this.#order(room.kind, room.name);
         this.#heard(order, room.lastSeq);
         if (order.committed > order.delivered) fills.push(this.#fill(order));
       }
+      this.#compared = true;
       await Promise.all(fills);
     } catch (error) {
       this.#say(`cluster-bus reconcile-failed ${error}`);
     } finally {
       this.#reconciling = false;
       this.#schedule();
+    }
+  }
+
+  /** The order of the conversation of a direct message. */
+  #directOrder(event: DirectMessage): DirectOrder {
+    const name = directRoomName(event.from, event.to);
+    let order = this.#directs.get(name);
+    if (order === undefined) {
+      // new since the rooms were compared; before that, what came before it is history
+      order = new DirectOrder(this.#compared ? 0 : event.seq - 1);
+      this.#directs.set(name, order);
+    }
+    return order;
+  }
+
+  /**
+   * Compares a direct conversation's last sequence number in the store
+   * with what was heard of it: what was due at the comparison before and
+   * is still missing (its note did not come) is read from the store. At
+   * the first comparison, everything stored is history.
+   */
+  #compareDirect(name: string, lastSeq: number): Promise<void> | null {
+    let order = this.#directs.get(name);
+    if (order === undefined) {
+      order = new DirectOrder(this.#compared ? 0 : lastSeq);
+      this.#directs.set(name, order);
+    } else if (!this.#compared) order.passOver(lastSeq);
+    const due = order.due;
+    order.due = lastSeq;
+    return order.checked < due ? this.#fillDirect(name, order, due) : null;
+  }
+
+  /** Gives the messages of a direct conversation up to `due` not heard of to their recipients here. */
+  async #fillDirect(name: string, order: DirectOrder, due: number): Promise<void> {
+    const users = directRoomUsers(name);
+    if (users === null || !users.some((user) => this.#node.isHere(user))) {
+      return order.passOver(due); // nobody here to give them to
+    }
+    if (order.filling || this.#closed) return;
+    order.filling = true;
+    try {
+      for (let after = order.checked; after < due && !this.#closed;) {
+        const missing = await this.#log.messagesAfter("direct", name, after, FETCH_LIMIT);
+        // a short page is the last (a message's gap in the sequence may stay: it was deleted)
+        if (missing.length < FETCH_LIMIT) after = due;
+        for (const message of missing) {
+          if (message.seq > due) break;
+          if (message.seq > after) after = message.seq;
+          if (!order.mark(message.seq)) continue;
+          const to = message.sender === users[0] ? users[1] : users[0];
+          if (!this.#node.isHere(to)) continue;
+          const event: DirectMessage = {
+            type: "direct",
+            id: message.id,
+            seq: message.seq,
+            from: message.sender,
+            to,
+            time: message.time,
+            text: message.content,
+            mentions: message.mentions ?? NO_MENTIONS,
+          };
+          this.#local.deliver({ kind: "user", user: to }, event, 0);
+        }
+        if (missing.length > 0 && missing[missing.length - 1].seq > due) after = due;
+      }
+      order.passOver(due); // what the store does not hold was not committed: nothing to wait for
+    } catch (error) {
+      this.#say(`cluster-bus direct-fill-failed ${error}`);
+    } finally {
+      order.filling = false;
     }
   }
 
@@ -379,6 +510,15 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
       this.#reconcile();
     }, this.#linkUp ? this.#reconcileMs : this.#pollMs);
   }
+}
+
+/**
+ * Whether this is a direct message with its sequence number going to its
+ * recipient: the copy that is given once, whichever way it comes (the
+ * copy for its sender's other sessions is not looked for).
+ */
+function isFirstCopy(to: Audience, event: ChatEvent): event is DirectMessage {
+  return event.type === "direct" && event.seq > 0 && to.kind === "user" && to.user === event.to;
 }
 
 /** The event of a message read from the store or the link. */

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { directRoomName } from "../protocol/direct_room_name.ts";
 import type { RoomSequence, SequencedMessage } from "../store/records.ts";
 import {
   ClusterBus,
@@ -7,7 +8,7 @@ import {
   type ClusterReceiver,
   type SequencedLog,
 } from "./cluster_bus.ts";
-import type { ChatEvent, MessagePosted, Place } from "./events.ts";
+import type { ChatEvent, DirectMessage, MessagePosted, Place } from "./events.ts";
 import type { Audience, SharedChange } from "./fanout_bus.ts";
 
 const LOBBY: Place = { kind: "room", name: "lobby" };
@@ -17,7 +18,7 @@ function stored(seq: number, room = "lobby"): SequencedMessage {
 }
 
 /** A bus over a fake link and store; what it delivered here, as `seq/except` strings. */
-function testBus(members: Record<string, number> = { lobby: 1 }) {
+function testBus(members: Record<string, number> = { lobby: 1 }, here = new Set<string>()) {
   const delivered: string[] = [];
   const log: SequencedMessage[] = [];
   const sent: ClusterNote[] = [];
@@ -38,27 +39,35 @@ function testBus(members: Record<string, number> = { lobby: 1 }) {
     close: () => Promise.resolve(),
   };
   const store: SequencedLog = {
-    messagesAfter: (_kind, room, after, limit) => {
+    messagesAfter: (kind, room, after, limit) => {
       reads++;
       return Promise.resolve(
-        log.filter((m) => m.room === room && m.seq > after).slice(0, limit),
+        log.filter((m) => m.kind === kind && m.room === room && m.seq > after).slice(0, limit),
       );
     },
     lastSequences: () => {
-      const last = new Map<string, number>();
-      for (const m of log) last.set(m.room, Math.max(last.get(m.room) ?? 0, m.seq));
-      return Promise.resolve(
-        [...last].map(([name, lastSeq]): RoomSequence => ({ kind: "room", name, lastSeq })),
-      );
+      const last = new Map<string, RoomSequence>();
+      for (const { kind, room: name, seq } of log) {
+        const key = `${kind} ${name}`;
+        last.set(key, { kind, name, lastSeq: Math.max(last.get(key)?.lastSeq ?? 0, seq) });
+      }
+      return Promise.resolve([...last.values()]);
     },
   };
   const bus = new ClusterBus(
     {
-      deliver: (_to: Audience, event: ChatEvent, except: number) =>
-        delivered.push(event.type === "message" ? `${event.seq}/${except}` : event.type),
+      deliver: (to: Audience, event: ChatEvent, except: number) =>
+        delivered.push(
+          event.type === "message"
+            ? `${event.seq}/${except}`
+            : event.type === "direct" && to.kind === "user"
+            ? `${event.text} to ${to.user}`
+            : event.type,
+        ),
     },
     {
       membersOf: (place) => members[place.name] ?? 0,
+      isHere: (user) => here.has(user),
       apply: (change) => applied.push(change),
       sawMessage: () => {},
       heard: (event) => heard.push(event),
@@ -252,5 +261,63 @@ Deno.test("when the link comes back after it was down, the chat is told to catch
   assert.equal(relinks(), 1);
   receiver().up();
   assert.equal(relinks(), 1);
+  await bus.close();
+});
+
+/** A direct message from `from` to `to`, number `seq` of their conversation, as stored. */
+function storedDirect(seq: number, from = "ann", to = "bob"): SequencedMessage {
+  const room = directRoomName(from, to);
+  return { kind: "direct", room, id: 200 + seq, seq, sender: from, time: seq, content: `d${seq}` };
+}
+
+/** The same as its event. */
+function direct(seq: number, from = "ann", to = "bob"): DirectMessage {
+  return {
+    type: "direct",
+    id: 200 + seq,
+    seq,
+    from,
+    to,
+    time: seq,
+    text: `d${seq}`,
+    mentions: [],
+  };
+}
+
+Deno.test("a direct message whose note did not come is given to its recipient from the store, once", async () => {
+  const { bus, delivered, log, receiver } = testBus({}, new Set(["bob"]));
+  log.push(storedDirect(1), storedDirect(2, "bob", "ann"));
+  await bus.start();
+  assert.deepEqual(delivered, [], "what was stored before is history");
+  const to: Audience = { kind: "user", user: "bob" };
+  log.push(storedDirect(3));
+  receiver().note({ kind: "event", to, event: direct(3) });
+  log.push(storedDirect(4), storedDirect(5, "bob", "ann"), storedDirect(6));
+  receiver().note({ kind: "event", to, event: direct(6) });
+  assert.deepEqual(delivered, ["d3 to bob", "d6 to bob"], "notes are given at once");
+  receiver().down(); // polling: the first comparison sees 4 to 6, the next gives what is missing
+  await until(() => delivered.length === 3);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(delivered, ["d3 to bob", "d6 to bob", "d4 to bob"], "bob's own one is not his");
+  receiver().note({ kind: "event", to, event: direct(4) });
+  receiver().note({ kind: "event", to, event: direct(6) });
+  assert.equal(delivered.length, 3, "a note that comes after is not given again");
+  await bus.close();
+});
+
+Deno.test("a direct conversation that began while the link was down is found too, and its copies for the sender's other sessions are not looked for", async () => {
+  const { bus, delivered, log, receiver, sent } = testBus({}, new Set(["bob", "carol"]));
+  await bus.start();
+  receiver().down();
+  log.push(storedDirect(1, "carol", "bob"), storedDirect(2, "bob", "carol"));
+  await until(() => delivered.length === 2);
+  assert.deepEqual(delivered, ["d1 to bob", "d2 to carol"]);
+  // one published here is given here once, whatever the comparison finds after
+  log.push(storedDirect(3, "carol", "bob"));
+  bus.publish({ kind: "user", user: "bob" }, direct(3, "carol", "bob"), 0);
+  bus.publish({ kind: "user", user: "carol" }, direct(3, "carol", "bob"), 9);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(delivered, ["d1 to bob", "d2 to carol", "d3 to bob", "d3 to carol"]);
+  assert.equal(sent.length, 2, "both copies go over the link");
   await bus.close();
 });

@@ -78,7 +78,8 @@ export class DirectMessages {
     ]);
     return stored.then(([, , , appended]) => {
       const id = appended ? appended.id : record.id;
-      const event = { type: "direct", id, from, to, time, text, mentions } as const;
+      const seq = appended ? appended.seq : 0;
+      const event = { type: "direct", id, seq, from, to, time, text, mentions } as const;
       bus.publish({ kind: "user", user: to }, event, 0);
       // the sender's other devices (2.1) see what was sent from this one
       if (session.v21) bus.publish({ kind: "user", user: from }, event, session.id);

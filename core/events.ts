@@ -114,6 +114,11 @@ export interface InvitationAnswered {
 export interface DirectMessage {
   readonly type: "direct";
   readonly id: number;
+  /**
+   * Its number in the conversation, for a cluster's servers to find one
+   * that did not reach them (0 from a store that gives none); no wire shows it.
+   */
+  readonly seq: number;
   readonly from: string;
   readonly to: string;
   readonly time: number;

@@ -119,6 +119,8 @@ export interface LocalDelivery {
 export interface NodeChat {
   /** How many of this server's sessions are in a place (0 when it knows no such place). */
   membersOf(place: Place): number;
+  /** Whether a user has a session on this server. */
+  isHere(user: string): boolean;
   /** Takes over a change another server made. */
   apply(change: SharedChange): void;
   /** Takes note of a message id another server's message got. */

@@ -137,6 +137,42 @@ engineTest(
   },
 );
 
+engineTest(
+  POSTGRES_MISSING ?? REDIS_MISSING,
+  "a direct message sent while the bus is down reaches its recipient on another server, once",
+  async () => {
+    const redis = await startRedis();
+    const { servers: [a, b] } = await startCluster(2, { bus: `redis://127.0.0.1:${redis.port}` });
+    const ann = await ChatClient.connect(tcp({ port: a.addr.port }));
+    const bob = await ChatClient.connect(tcp({ port: b.addr.port }));
+    let down = false;
+    try {
+      await ann.login("ann", ACCOUNTS.get("ann")!, { push: true });
+      await bob.login("bob", ACCOUNTS.get("bob")!, { push: true });
+      const dms: string[] = [];
+      (async () => {
+        for await (const event of bob.events()) if (event.type === "dm") dms.push(event.content);
+      })().catch(() => {});
+      await ann.dm("bob", "before");
+      await until(() => dms.length === 1, 10_000, "the first direct message");
+      await redis.crash();
+      down = true;
+      await ann.dm("bob", "while down");
+      await until(() => dms.length === 2, 10_000, "the one sent while the bus was down");
+      await redis.start();
+      down = false;
+      await ann.dm("bob", "after");
+      await until(() => dms.length === 3, 10_000, "the one sent after");
+      await new Promise((resolve) => setTimeout(resolve, 2_500)); // two comparisons: nothing more
+      assert.deepEqual(dms, ["before", "while down", "after"]);
+    } finally {
+      await Promise.all([ann.close(), bob.close()]);
+      await Promise.all([a.close(), b.close()]);
+      if (down) await redis.start(); // for the tests after this one
+    }
+  },
+);
+
 /** Servers in this process on a new database, with their consoles. */
 async function clusterHere(count: number): Promise<ServerHandle[]> {
   return (await startCluster(count)).servers;

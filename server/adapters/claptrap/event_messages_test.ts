@@ -114,6 +114,7 @@ Deno.test("direct messages, notices, pings and the farewell", () => {
   const direct = {
     type: "direct",
     id: 9,
+    seq: 3,
     from: "ann",
     to: "bob",
     time: 1000,

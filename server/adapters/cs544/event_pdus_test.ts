@@ -93,6 +93,7 @@ Deno.test("what the protocol has no code for is a 100 its client prints, or noth
   const direct: ChatEvent = {
     type: "direct",
     id: 1,
+    seq: 1,
     from: "carol",
     to: "bob",
     time: 0,
