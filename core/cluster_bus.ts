@@ -124,7 +124,8 @@ class RoomOrder {
  */
 class DirectOrder {
   checked: number;
-  readonly ahead = new Set<number>();
+  /** Made when first needed: a server holds one order per direct conversation of the cluster. */
+  ahead: Set<number> | null = null;
   /** The conversation's last sequence number at the comparison before: what is due by now. */
   due: number;
   filling = false;
@@ -135,22 +136,23 @@ class DirectOrder {
 
   /** Takes note of message `seq`; false when it was heard of before. */
   mark(seq: number): boolean {
-    if (seq <= this.checked || this.ahead.has(seq)) return false;
-    if (seq !== this.checked + 1) {
-      this.ahead.add(seq);
-      return true;
-    }
-    this.checked = seq;
-    while (this.ahead.delete(this.checked + 1)) this.checked++;
+    if (seq <= this.checked || this.ahead?.has(seq)) return false;
+    if (seq === this.checked + 1) this.#advance(seq);
+    else (this.ahead ??= new Set()).add(seq);
     return true;
   }
 
   /** Everything up to `seq` counts as heard of. */
   passOver(seq: number): void {
     if (seq <= this.checked) return;
+    for (const ahead of this.ahead ?? []) if (ahead <= seq) this.ahead!.delete(ahead);
+    this.#advance(seq);
+  }
+
+  #advance(seq: number): void {
     this.checked = seq;
-    for (const ahead of this.ahead) if (ahead <= seq) this.ahead.delete(ahead);
-    while (this.ahead.delete(this.checked + 1)) this.checked++;
+    while (this.ahead?.delete(this.checked + 1)) this.checked++;
+    if (this.ahead?.size === 0) this.ahead = null;
   }
 }
 
