@@ -18,7 +18,7 @@
  * @module
  */
 
-import type { RoomKind, RoomSequence, SequencedMessage } from "../store/records.ts";
+import type { LastSequences, RoomKind, RoomSequence, SequencedMessage } from "../store/records.ts";
 import { directRoomName, directRoomUsers } from "../protocol/direct_room_name.ts";
 import {
   type ChatEvent,
@@ -73,8 +73,11 @@ export interface SequencedLog {
     afterSeq: number,
     limit: number,
   ): Promise<SequencedMessage[]>;
-  /** Every room with messages and its last sequence number. */
-  lastSequences(): Promise<RoomSequence[]>;
+  /**
+   * Every room whose latest message has an id above `afterId` (0: every
+   * room with messages), with its last sequence number.
+   */
+  lastSequences(afterId: number): Promise<LastSequences>;
 }
 
 /** Timings of a {@link ClusterBus}, in milliseconds. */
@@ -85,6 +88,13 @@ export interface ClusterTimings {
   reconcileMs?: number;
   /** How often the store is polled while the link is down. Default 250. */
   pollMs?: number;
+  /**
+   * How long before its COMMIT a message may have taken its id, at most (a
+   * batch's life: the store gives one up after 15 s); a comparison asks
+   * about the rooms with messages since the ids known this long before
+   * the comparison before it. Default 60,000.
+   */
+  commitWindowMs?: number;
 }
 
 /** Most messages read from the store at once to fill a gap. */
@@ -175,6 +185,9 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   readonly #directs = new Map<string, DirectOrder>();
   /** The rooms were compared with the store once: a conversation not known since is new. */
   #compared = false;
+  /** Comparisons that succeeded: when each began, and the highest latest-message id known then. */
+  readonly #comparisons: { at: number; lastId: number }[] = [];
+  readonly #commitWindowMs: number;
   #linkUp = false;
   /** The link went down since it was last up (or before it ever was). */
   #wentDown = false;
@@ -200,6 +213,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     this.#gapWaitMs = options.gapWaitMs ?? 20;
     this.#reconcileMs = options.reconcileMs ?? 1000;
     this.#pollMs = options.pollMs ?? 250;
+    this.#commitWindowMs = options.commitWindowMs ?? 60_000;
     this.#say = options.log ?? (() => {});
     this.#places = options.places ?? null;
   }
@@ -407,12 +421,19 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     }
   }
 
-  /** Compares every room's last sequence number in the store with what was delivered. */
+  /**
+   * Compares the last sequence number in the store of every room with
+   * messages since the comparison before with what was delivered, and
+   * reads what is missing. A room stays among them for the commit window
+   * after its latest message: a reading that failed is done again.
+   */
   async #reconcile(): Promise<void> {
     if (this.#reconciling || this.#closed) return;
     this.#reconciling = true;
     try {
-      const rooms = await this.#log.lastSequences();
+      const at = performance.now();
+      const { rooms, lastId } = await this.#log.lastSequences(this.#sinceId());
+      this.#compareDone(at, lastId);
       const fills: Promise<void>[] = [];
       for (const room of rooms) {
         if (room.kind === "direct") {
@@ -431,6 +452,34 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     } finally {
       this.#reconciling = false;
       this.#schedule();
+    }
+  }
+
+  /**
+   * The id above which the rooms are asked about: a message committed
+   * since the last comparison began took its id less than the commit
+   * window before that, after every id known to a comparison that began
+   * earlier still. 0 (every room) until there was one.
+   */
+  #sinceId(): number {
+    const last = this.#comparisons.at(-1);
+    if (last === undefined) return 0;
+    let since = 0;
+    for (const { at, lastId } of this.#comparisons) {
+      if (at > last.at - this.#commitWindowMs) break;
+      since = lastId;
+    }
+    return since;
+  }
+
+  /** Keeps a comparison begun at `at` that knew ids up to `lastId`, and those still needed. */
+  #compareDone(at: number, lastId: number): void {
+    const known = Math.max(lastId, this.#comparisons.at(-1)?.lastId ?? 0);
+    this.#comparisons.push({ at, lastId: known });
+    const cutoff = at - this.#commitWindowMs;
+    // the latest at or before the cutoff stays: it is the one asked about next
+    while (this.#comparisons.length > 1 && this.#comparisons[1].at <= cutoff) {
+      this.#comparisons.shift();
     }
   }
 

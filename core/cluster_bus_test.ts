@@ -25,6 +25,7 @@ function testBus(members: Record<string, number> = { lobby: 1 }, here = new Set<
   const announced: MessagePosted[] = [];
   const applied: SharedChange[] = [];
   const heard: ChatEvent[] = [];
+  const asked: number[] = [];
   let relinks = 0;
   let reads = 0;
   let receiver: ClusterReceiver | null = null;
@@ -45,13 +46,18 @@ function testBus(members: Record<string, number> = { lobby: 1 }, here = new Set<
         log.filter((m) => m.kind === kind && m.room === room && m.seq > after).slice(0, limit),
       );
     },
-    lastSequences: () => {
-      const last = new Map<string, RoomSequence>();
-      for (const { kind, room: name, seq } of log) {
+    lastSequences: (afterId) => {
+      asked.push(afterId);
+      const last = new Map<string, RoomSequence & { id: number }>();
+      for (const { kind, room: name, seq, id } of log) {
         const key = `${kind} ${name}`;
-        last.set(key, { kind, name, lastSeq: Math.max(last.get(key)?.lastSeq ?? 0, seq) });
+        if (seq > (last.get(key)?.lastSeq ?? 0)) last.set(key, { kind, name, lastSeq: seq, id });
       }
-      return Promise.resolve([...last.values()]);
+      const rooms = [...last.values()].filter((room) => room.id > afterId);
+      return Promise.resolve({
+        rooms: rooms.map(({ kind, name, lastSeq }) => ({ kind, name, lastSeq })),
+        lastId: Math.max(afterId, ...rooms.map((room) => room.id)),
+      });
     },
   };
   const bus = new ClusterBus(
@@ -75,7 +81,7 @@ function testBus(members: Record<string, number> = { lobby: 1 }, here = new Set<
     },
     link,
     store,
-    { gapWaitMs: 10, reconcileMs: 60_000, pollMs: 20 },
+    { gapWaitMs: 10, reconcileMs: 60_000, pollMs: 20, commitWindowMs: 50 },
   );
   return {
     bus,
@@ -86,6 +92,7 @@ function testBus(members: Record<string, number> = { lobby: 1 }, here = new Set<
     applied,
     heard,
     reads: () => reads,
+    asked,
     relinks: () => relinks,
     receiver: () => receiver!,
   };
@@ -319,5 +326,22 @@ Deno.test("a direct conversation that began while the link was down is found too
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepEqual(delivered, ["d1 to bob", "d2 to carol", "d3 to bob", "d3 to carol"]);
   assert.equal(sent.length, 2, "both copies go over the link");
+  await bus.close();
+});
+
+Deno.test("comparisons ask only about rooms with messages since the ids known a commit window before", async () => {
+  const { bus, delivered, log, receiver, asked } = testBus({ lobby: 1, quiet: 1 });
+  await bus.start();
+  assert.deepEqual(asked, [0], "the first comparison asks about every room");
+  receiver().down(); // polling every 20 ms
+  log.push(stored(1), stored(2));
+  await until(() => delivered.length === 2);
+  await new Promise((resolve) => setTimeout(resolve, 150));
+  assert.equal(asked.at(-1), 102, "the highest latest-message id known by then");
+  const since = asked.indexOf(102);
+  assert.ok(asked.slice(since - 2, since).every((id) => id === 0), "not before the window passed");
+  log.push(stored(3), { ...stored(1, "quiet"), id: 104 });
+  await until(() => delivered.length === 4);
+  assert.deepEqual(delivered, ["1/0", "2/0", "3/0", "1/0"]);
   await bus.close();
 });

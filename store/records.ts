@@ -108,6 +108,13 @@ export interface RoomSequence {
   readonly lastSeq: number;
 }
 
+/** Rooms whose latest message came after a point, and the highest id of their latest messages. */
+export interface LastSequences {
+  readonly rooms: RoomSequence[];
+  /** The highest id of the rooms' latest messages (the point asked about when there is none). */
+  readonly lastId: number;
+}
+
 /** A search result. */
 export interface SearchHit {
   /** The message's id. */

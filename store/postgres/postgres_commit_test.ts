@@ -53,7 +53,7 @@ engineTest(
       );
     }
     assert.deepEqual(
-      (await store.lastSequences()).sort((a, b) => a.name.localeCompare(b.name)),
+      (await store.lastSequences(0)).rooms.sort((a, b) => a.name.localeCompare(b.name)),
       [
         { kind: "room", name: "lobby", lastSeq: 100 },
         { kind: "room", name: "quiet", lastSeq: 100 },

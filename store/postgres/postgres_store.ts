@@ -40,12 +40,12 @@ import { NAME_KEY_RULES, nameKey, nameSkeleton } from "../../protocol/names.ts";
 import {
   type AccountRecord,
   type BanRecord,
+  type LastSequences,
   MAX_COUNTED,
   type MessageRecord,
   type ReadCount,
   type RoomKind,
   type RoomRecord,
-  type RoomSequence,
   type SearchPage,
   type SequencedMessage,
   type StoredMessage,
@@ -402,19 +402,27 @@ export class PostgresStore implements ChatStore {
   }
 
   /**
-   * For the cluster's fan-out: every room with messages, with the sequence
-   * number of its latest committed one (what a server compares with what
-   * it delivered, after a bus reconnection and every second or so).
+   * For the cluster's fan-out: every room whose latest committed message
+   * has an id above `afterId`, with that message's sequence number (what
+   * a server compares with what it delivered, after a bus reconnection and
+   * every second or so), and the highest of those ids.
    */
-  async lastSequences(): Promise<RoomSequence[]> {
+  async lastSequences(afterId = 0): Promise<LastSequences> {
     if (this.#closed) throw this.#closed;
     try {
-      const rows = await this.#searcher.unsafe<{ kind: RoomKind; name: string; last: number }[]>(
-        "SELECT kind, name, last_seq AS last FROM rooms WHERE last_seq > 0",
-        [],
+      const rows = await this.#searcher.unsafe<
+        { kind: RoomKind; name: string; last: number; last_id: number }[]
+      >(
+        "SELECT kind, name, last_seq AS last, last_id FROM rooms WHERE last_id > $1::int8",
+        [afterId],
         { prepare: true },
       );
-      return rows.map((row) => ({ kind: row.kind, name: row.name, lastSeq: row.last }));
+      let lastId = afterId;
+      const rooms = rows.map((row) => {
+        if (row.last_id > lastId) lastId = row.last_id;
+        return { kind: row.kind, name: row.name, lastSeq: row.last };
+      });
+      return { rooms, lastId };
     } catch (error) {
       throw this.#storeError(error);
     }
@@ -1326,8 +1334,11 @@ const LOCK_ROOMS_TAKE_IDS = `WITH locked AS MATERIALIZED (
  * the CTEs of one statement with {@link INSERT_MESSAGES}.
  */
 const STORE_MESSAGES = `WITH numbered AS (
-    UPDATE rooms SET last_seq = n.last
-    FROM unnest($7::int8[], $8::int8[]) AS n(id, last) WHERE rooms.id = n.id),
+    UPDATE rooms SET last_seq = n.last, last_id = greatest(rooms.last_id, l.id)
+    FROM unnest($7::int8[], $8::int8[]) AS n(id, last)
+      JOIN (SELECT room_id, max(id) AS id FROM unnest($1::int8[], $2::int8[]) AS m(id, room_id)
+        GROUP BY room_id) AS l ON l.room_id = n.id
+    WHERE rooms.id = n.id),
   mentioned AS (
     INSERT INTO mentions ("user", room_id, message_id, nth)
     SELECT * FROM unnest($9::text[], $10::int8[], $11::int8[], $12::int2[])
