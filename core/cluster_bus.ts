@@ -8,7 +8,9 @@
  * it has delivered, fills a gap from the store after a short wait, and
  * compares each room's last sequence number in the store with what it
  * delivered after every reconnection of the link and every second (every
- * quarter second while the link is down: polling instead). Direct
+ * quarter second while the link is down: polling instead), asking only
+ * about the rooms with messages since a point that trails the comparisons
+ * by the longest a message may take from its id to its COMMIT. Direct
  * messages go over the link as they are, and the same comparison finds
  * one that did not come (its conversation's sequence went past what was
  * heard) and gives it to its recipient from the store. Other events, and
