@@ -97,6 +97,12 @@ export interface ClusterTimings {
    * the comparison before it. Default 60,000.
    */
   commitWindowMs?: number;
+  /**
+   * How often a comparison asks about every room all the same (for a
+   * message whose COMMIT took longer still, or a reading that failed).
+   * Default 300,000.
+   */
+  fullComparisonMs?: number;
 }
 
 /** Most messages read from the store at once to fill a gap. */
@@ -187,9 +193,12 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   readonly #directs = new Map<string, DirectOrder>();
   /** The rooms were compared with the store once: a conversation not known since is new. */
   #compared = false;
-  /** Comparisons that succeeded: when each began, and the highest latest-message id known then. */
-  readonly #comparisons: { at: number; lastId: number }[] = [];
+  /** Comparisons that succeeded: when each began and ended, and the highest latest-message id known. */
+  readonly #comparisons: { began: number; ended: number; lastId: number }[] = [];
+  /** When the last comparison that asked about every room began. */
+  #lastFull = -Infinity;
   readonly #commitWindowMs: number;
+  readonly #fullComparisonMs: number;
   #linkUp = false;
   /** The link went down since it was last up (or before it ever was). */
   #wentDown = false;
@@ -216,6 +225,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     this.#reconcileMs = options.reconcileMs ?? 1000;
     this.#pollMs = options.pollMs ?? 250;
     this.#commitWindowMs = options.commitWindowMs ?? 60_000;
+    this.#fullComparisonMs = options.fullComparisonMs ?? 300_000;
     this.#say = options.log ?? (() => {});
     this.#places = options.places ?? null;
   }
@@ -246,7 +256,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
       this.#link.announce(event);
       return;
     }
-    if (!isFirstCopy(to, event) || this.#directOrder(event).mark(event.seq)) {
+    if (!isFirstCopy(to, event) || this.#firstHeard(event)) {
       this.#local.deliver(to, event, exceptSession);
     }
     if (this.#places !== null) this.#watch(to, event);
@@ -296,7 +306,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     if (note.kind === "change") return this.#node.apply(note.change);
     const { to, event } = note;
     // a direct message found in the store before its note came is not given twice
-    if (isFirstCopy(to, event) && !this.#directOrder(event).mark(event.seq)) return;
+    if (isFirstCopy(to, event) && !this.#firstHeard(event)) return;
     this.#local.deliver(to, event, 0);
     if (note.to.kind === "place" && note.to.place.kind === "group") this.#node.heard(note.event);
   }
@@ -433,9 +443,10 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     if (this.#reconciling || this.#closed) return;
     this.#reconciling = true;
     try {
-      const at = performance.now();
-      const { rooms, lastId } = await this.#log.lastSequences(this.#sinceId());
-      this.#compareDone(at, lastId);
+      const began = performance.now();
+      const afterId = this.#sinceId(began);
+      const { rooms, lastId } = await this.#log.lastSequences(afterId);
+      this.#compareDone(began, afterId, lastId);
       const fills: Promise<void>[] = [];
       for (const room of rooms) {
         if (room.kind === "direct") {
@@ -459,42 +470,49 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
 
   /**
    * The id above which the rooms are asked about: a message committed
-   * since the last comparison began took its id less than the commit
-   * window before that, after every id known to a comparison that began
-   * earlier still. 0 (every room) until there was one.
+   * after the last comparison read the store took its id less than the
+   * commit window before, so after every id known to a comparison that had
+   * ended by the time the last one began, less the window. 0 (every room)
+   * until there is one, and every {@link ClusterTimings.fullComparisonMs}.
    */
-  #sinceId(): number {
+  #sinceId(now: number): number {
+    if (now - this.#lastFull >= this.#fullComparisonMs) return 0;
     const last = this.#comparisons.at(-1);
     if (last === undefined) return 0;
     let since = 0;
-    for (const { at, lastId } of this.#comparisons) {
-      if (at > last.at - this.#commitWindowMs) break;
+    for (const { ended, lastId } of this.#comparisons) {
+      if (ended > last.began - this.#commitWindowMs) break;
       since = lastId;
     }
     return since;
   }
 
-  /** Keeps a comparison begun at `at` that knew ids up to `lastId`, and those still needed. */
-  #compareDone(at: number, lastId: number): void {
+  /** Keeps a comparison that succeeded, and of those before it the ones still needed. */
+  #compareDone(began: number, afterId: number, lastId: number): void {
+    if (afterId === 0) this.#lastFull = began;
     const known = Math.max(lastId, this.#comparisons.at(-1)?.lastId ?? 0);
-    this.#comparisons.push({ at, lastId: known });
-    const cutoff = at - this.#commitWindowMs;
-    // the latest at or before the cutoff stays: it is the one asked about next
-    while (this.#comparisons.length > 1 && this.#comparisons[1].at <= cutoff) {
+    this.#comparisons.push({ began, ended: performance.now(), lastId: known });
+    const cutoff = began - this.#commitWindowMs;
+    // the latest that ended by the cutoff stays: later cutoffs are later still
+    while (this.#comparisons.length > 1 && this.#comparisons[1].ended <= cutoff) {
       this.#comparisons.shift();
     }
   }
 
-  /** The order of the conversation of a direct message. */
-  #directOrder(event: DirectMessage): DirectOrder {
+  /**
+   * Takes note of a direct message heard live; false when it was heard of
+   * before (found in the store). Until the rooms were compared once,
+   * nothing is read from the store: every one heard is given.
+   */
+  #firstHeard(event: DirectMessage): boolean {
     const name = directRoomName(event.from, event.to);
     let order = this.#directs.get(name);
     if (order === undefined) {
-      // new since the rooms were compared; before that, what came before it is history
-      order = new DirectOrder(this.#compared ? 0 : event.seq - 1);
+      // new since the rooms were compared (before that, the comparison passes over its history)
+      order = new DirectOrder(0);
       this.#directs.set(name, order);
     }
-    return order;
+    return order.mark(event.seq) || !this.#compared;
   }
 
   /**

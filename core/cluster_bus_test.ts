@@ -6,6 +6,7 @@ import {
   type ClusterLink,
   type ClusterNote,
   type ClusterReceiver,
+  type ClusterTimings,
   type SequencedLog,
 } from "./cluster_bus.ts";
 import type { ChatEvent, DirectMessage, MessagePosted, Place } from "./events.ts";
@@ -18,7 +19,11 @@ function stored(seq: number, room = "lobby"): SequencedMessage {
 }
 
 /** A bus over a fake link and store; what it delivered here, as `seq/except` strings. */
-function testBus(members: Record<string, number> = { lobby: 1 }, here = new Set<string>()) {
+function testBus(
+  members: Record<string, number> = { lobby: 1 },
+  here = new Set<string>(),
+  timings: ClusterTimings = {},
+) {
   const delivered: string[] = [];
   const log: SequencedMessage[] = [];
   const sent: ClusterNote[] = [];
@@ -81,7 +86,7 @@ function testBus(members: Record<string, number> = { lobby: 1 }, here = new Set<
     },
     link,
     store,
-    { gapWaitMs: 10, reconcileMs: 60_000, pollMs: 20, commitWindowMs: 50 },
+    { gapWaitMs: 10, reconcileMs: 60_000, pollMs: 20, commitWindowMs: 50, ...timings },
   );
   return {
     bus,
@@ -336,12 +341,41 @@ Deno.test("comparisons ask only about rooms with messages since the ids known a 
   receiver().down(); // polling every 20 ms
   log.push(stored(1), stored(2));
   await until(() => delivered.length === 2);
-  await new Promise((resolve) => setTimeout(resolve, 150));
-  assert.equal(asked.at(-1), 102, "the highest latest-message id known by then");
-  const since = asked.indexOf(102);
-  assert.ok(asked.slice(since - 2, since).every((id) => id === 0), "not before the window passed");
+  const seen = asked.length;
+  await until(() => asked.at(-1) === 102);
+  assert.ok(asked.length >= seen + 2, "not before the window has passed");
   log.push(stored(3), { ...stored(1, "quiet"), id: 104 });
   await until(() => delivered.length === 4);
   assert.deepEqual(delivered, ["1/0", "2/0", "3/0", "1/0"]);
+  await bus.close();
+});
+
+Deno.test("a message committed after one with a higher id is still found within the commit window", async () => {
+  const { bus, delivered, log, receiver, asked } = testBus({ lobby: 1, quiet: 1 }, new Set(), {
+    commitWindowMs: 60_000,
+  });
+  await bus.start();
+  receiver().down();
+  log.push(stored(1), { ...stored(1, "quiet"), id: 110 });
+  await until(() => delivered.length === 2);
+  // lobby's second message took id 105 before quiet's 110, and commits only now
+  log.push({ ...stored(2), id: 105 });
+  await until(() => delivered.length === 3);
+  assert.deepEqual(delivered, ["1/0", "1/0", "2/0"]);
+  assert.ok(asked.every((id) => id === 0), "within the window, every room is asked about");
+  await bus.close();
+});
+
+Deno.test("every so often a comparison asks about every room all the same", async () => {
+  const { bus, receiver, log, asked } = testBus({ lobby: 1 }, new Set(), {
+    commitWindowMs: 10,
+    fullComparisonMs: 200,
+  });
+  await bus.start();
+  receiver().down();
+  log.push(stored(1));
+  await until(() => asked.at(-1) === 101);
+  const since = asked.length;
+  await until(() => asked.length > since && asked.at(-1) === 0);
   await bus.close();
 });

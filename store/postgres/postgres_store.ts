@@ -415,7 +415,8 @@ export class PostgresStore implements ChatStore {
       >(
         "SELECT kind, name, last_seq AS last, last_id FROM rooms WHERE last_id > $1::int8",
         [afterId],
-        { prepare: true },
+        // planned for its value: a generic plan would scan every room, also for a recent id
+        { prepare: false },
       );
       let lastId = afterId;
       const rooms = rows.map((row) => {
