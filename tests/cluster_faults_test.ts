@@ -171,7 +171,7 @@ engineTest(
     );
     const probe = await member(servers[1].port, "江主席");
     try {
-      const got = [...clients, probe].map(received);
+      const got = [...clients, probe].map((client) => received(client));
       const outcomes: Outcomes = new Map();
       let restarted = false;
       const restart = (async () => {
@@ -230,7 +230,7 @@ engineTest(
     const ann = await member(a.port, "ann");
     const bob = await member(webSocket(`ws://127.0.0.1:${b.httpPort}/ws`), "bob");
     try {
-      const got = [ann, bob].map(received);
+      const got = [ann, bob].map((client) => received(client));
       const outcomes: Outcomes = new Map();
       await Promise.all([post(ann, "ann", 30, outcomes), post(bob, "bob", 30, outcomes)]);
       const stored = await checkStoredAndDelivered(bob, outcomes, [

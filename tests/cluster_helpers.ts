@@ -67,12 +67,16 @@ export async function member(
   return client;
 }
 
-/** The ids of the lobby messages pushed to a client, in arrival order, as they come. */
-export function received(client: ChatClient): number[] {
+/**
+ * The ids of the lobby messages pushed to a client, in arrival order, as
+ * they come; and those of its direct messages into `dms`, when given.
+ */
+export function received(client: ChatClient, dms?: number[]): number[] {
   const ids: number[] = [];
   (async () => {
     for await (const event of client.events()) {
       if (event.type === "message" && event.room === "lobby") ids.push(event.id);
+      else if (event.type === "dm") dms?.push(event.id);
     }
   })();
   return ids;

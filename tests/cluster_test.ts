@@ -51,7 +51,7 @@ engineTest(
     const users = ["ann", "bob", "carol"];
     const members = await Promise.all(users.map((user, i) => member(servers[i].port, user)));
     try {
-      const got = members.map(received);
+      const got = members.map((client) => received(client));
       const sent: number[][] = [[], [], []];
       const posted = await Promise.all(members.map(async (poster, p) => {
         for (let i = 0; i < PER_POSTER; i++) {
@@ -69,18 +69,24 @@ engineTest(
 
 engineTest(
   POSTGRES_MISSING ?? REDIS_MISSING,
-  "with Redis as the bus, killing and restarting Redis loses and repeats no acknowledged message",
+  "with Redis as the bus, killing and restarting Redis loses and repeats no acknowledged message, in rooms or direct",
   async () => {
     const redis = await startRedis();
     const servers = await cluster(3, { bus: `redis://127.0.0.1:${redis.port}` });
     const users = ["ann", "bob", "carol"];
     const members = await Promise.all(users.map((user, i) => member(servers[i].port, user)));
     try {
-      const got = members.map(received);
+      // and each sends every fourth time a direct message to the next user, on the next server
+      const dmsGot: number[][] = [[], [], []];
+      const got = members.map((client, m) => received(client, dmsGot[m]));
       const sent: number[][] = [[], [], []];
+      const dmsSent: number[][] = [[], [], []];
       let killed = false;
       await Promise.all(members.map(async (poster, p) => {
         for (let i = 0; i < PER_POSTER; i++) {
+          if (i % 4 === 1) {
+            dmsSent[(p + 1) % 3].push((await poster.dm(users[(p + 1) % 3], `dm ${i}`)).id);
+          }
           sent[p].push((await poster.send(`message ${i} from ${users[p]}`)).id);
           if (p === 0 && i === PER_POSTER / 2) {
             await redis.crash();
@@ -92,6 +98,10 @@ engineTest(
       }));
       assert.ok(killed);
       await checkDelivery(members, got, sent);
+      for (const [m, ids] of dmsGot.entries()) {
+        await until(() => ids.length >= dmsSent[m].length, 15_000, `${users[m]}'s direct messages`);
+        assert.deepEqual([...ids].sort((a, b) => a - b), dmsSent[m], `${users[m]}: each once`);
+      }
     } finally {
       await Promise.all(members.map((client) => client.close()));
       await stop(servers);
