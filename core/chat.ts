@@ -952,6 +952,16 @@ export class Chat {
   }
 
   /**
+   * In a cluster: whether the link between the servers is down, so that
+   * what this server tells the others now (an operator's KICK or
+   * BROADCAST) may not reach them. Messages, direct messages and shared
+   * changes are caught up from the database; such events are not.
+   */
+  get busDown(): boolean {
+    return this.#bus.linkUp?.() === false;
+  }
+
+  /**
    * Operator: a notice to every push connection; returns how many got it
    * (in a cluster, on every server).
    */

@@ -284,6 +284,10 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     this.#link.send({ kind: "change", change });
   }
 
+  linkUp(): boolean {
+    return this.#linkUp;
+  }
+
   messages(messages: readonly SequencedMessage[]): void {
     for (const message of messages) {
       if (message.kind === "direct") continue;

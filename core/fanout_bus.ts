@@ -102,6 +102,11 @@ export interface FanoutBus {
   /** Tells the other servers of a change this one made (nothing to do for one server). */
   share(change: SharedChange): void;
   /**
+   * False while the other servers may not hear what this one publishes
+   * (the link between them is down); absent for a single server.
+   */
+  linkUp?(): boolean;
+  /**
    * Counts a post of `sender` to `place` in flight here (`change` 1 as it
    * goes to the store, -1 once published or failed), for a bus that may
    * read committed messages before their poster's server publishes them.

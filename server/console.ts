@@ -71,19 +71,28 @@ export function runConsoleCommand(
       if (name === "") return { output: ["usage: KICK name [reason]"] };
       const why = `kicked by the operator${reason ? `: ${reason}` : ""}`;
       return either(chat.kickFromServer(name, why), (kicked) => ({
-        output: [kicked ? `kicked ${name}` : `${name} is not online`],
+        output: [kicked ? `kicked ${name}` : `${name} is not online`, ...busWarning(chat)],
       }));
     }
     case "BROADCAST":
       if (rest === "") return { output: ["usage: BROADCAST text"] };
       return either(chat.broadcast(rest), (reached) => ({
-        output: [`sent to ${reached} connection(s)`],
+        output: [`sent to ${reached} connection(s)`, ...busWarning(chat)],
       }));
     case "EXIT":
       return { output: ["stopping"], exit: true };
     default:
       return { output: [`unknown command ${JSON.stringify(word)}; HELP lists the commands`] };
   }
+}
+
+/** A line more when the other servers of a cluster may not have heard. */
+function busWarning(chat: Chat): string[] {
+  return chat.busDown
+    ? [
+      "warning: the bus between the servers is down; the others may not hear of it: try again once it is back",
+    ]
+    : [];
 }
 
 /** `then` of a value that may be a promise: at once when it is not. */

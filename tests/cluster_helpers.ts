@@ -95,9 +95,13 @@ export async function joinWhenThere(client: ChatClient, room: string): Promise<v
 }
 
 /** Waits until `condition` holds, for up to `ms`. */
-export async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!condition()) {
+  while (!(await condition())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }

@@ -123,6 +123,10 @@ engineTest(
       await bob.login("bob", ACCOUNTS.get("bob")!, { push: true });
       await redis.crash();
       down = true;
+      // the console says when the other servers may not hear a BROADCAST or KICK
+      const warned = async () =>
+        (await a.console("BROADCAST anyone?")).output.some((line) => line.includes("bus"));
+      await until(warned, 10_000, "the console's warning");
       await ann.create("made while down");
       await ann.join("made while down");
       await ann.ban("carol", { reason: "while down" });
@@ -130,6 +134,7 @@ engineTest(
       await assert.rejects(bob.join("made while down"), /NO_SUCH_ROOM/, "no note came");
       await redis.start();
       down = false;
+      await until(async () => !await warned(), 10_000, "the warning to go once the bus is back");
       await joinWhenThere(bob, "made while down");
       // the ban holds on b too: carol may not come in there
       const carol = await ChatClient.connect(tcp({ port: b.addr.port }));
