@@ -109,20 +109,54 @@ engineTest(
   },
 );
 
+/** Two servers in this process with Redis as their bus, ann on the first and bob on the second. */
+interface RedisPair {
+  a: ServerHandle;
+  b: ServerHandle;
+  ann: ChatClient;
+  bob: ChatClient;
+  /** Kills Redis; it is started again at the end, for the tests after, unless `revive` did. */
+  crash(): Promise<void>;
+  revive(): Promise<void>;
+}
+
+/** Runs `body` over a {@link RedisPair}, ann and bob logged in with push on. */
+async function overRedis(body: (pair: RedisPair) => Promise<void>): Promise<void> {
+  const redis = await startRedis();
+  const { servers: [a, b] } = await startCluster(2, { bus: `redis://127.0.0.1:${redis.port}` });
+  const ann = await ChatClient.connect(tcp({ port: a.addr.port }));
+  const bob = await ChatClient.connect(tcp({ port: b.addr.port }));
+  let down = false;
+  try {
+    await ann.login("ann", ACCOUNTS.get("ann")!, { push: true });
+    await bob.login("bob", ACCOUNTS.get("bob")!, { push: true });
+    await body({
+      a,
+      b,
+      ann,
+      bob,
+      crash: async () => {
+        await redis.crash();
+        down = true;
+      },
+      revive: async () => {
+        await redis.start();
+        down = false;
+      },
+    });
+  } finally {
+    await Promise.all([ann.close(), bob.close()]);
+    await Promise.all([a.close(), b.close()]);
+    if (down) await redis.start();
+  }
+}
+
 engineTest(
   POSTGRES_MISSING ?? REDIS_MISSING,
   "a room created and a ban made while the bus was down reach the other servers once it is back",
-  async () => {
-    const redis = await startRedis();
-    const { servers: [a, b] } = await startCluster(2, { bus: `redis://127.0.0.1:${redis.port}` });
-    const ann = await ChatClient.connect(tcp({ port: a.addr.port }));
-    const bob = await ChatClient.connect(tcp({ port: b.addr.port }));
-    let down = false;
-    try {
-      await ann.login("ann", ACCOUNTS.get("ann")!, { push: true });
-      await bob.login("bob", ACCOUNTS.get("bob")!, { push: true });
-      await redis.crash();
-      down = true;
+  () =>
+    overRedis(async ({ a, b, ann, bob, crash, revive }) => {
+      await crash();
       // the console says when the other servers may not hear a BROADCAST or KICK
       const warned = async () =>
         (await a.console("BROADCAST anyone?")).output.some((line) => line.includes("bus"));
@@ -132,8 +166,7 @@ engineTest(
       await ann.ban("carol", { reason: "while down" });
       await new Promise((resolve) => setTimeout(resolve, 300));
       await assert.rejects(bob.join("made while down"), /NO_SUCH_ROOM/, "no note came");
-      await redis.start();
-      down = false;
+      await revive();
       await until(async () => !await warned(), 10_000, "the warning to go once the bus is back");
       await joinWhenThere(bob, "made while down");
       // the ban holds on b too: carol may not come in there
@@ -144,48 +177,29 @@ engineTest(
       } finally {
         await carol.close();
       }
-    } finally {
-      await Promise.all([ann.close(), bob.close()]);
-      await Promise.all([a.close(), b.close()]);
-      if (down) await redis.start(); // for the tests after this one
-    }
-  },
+    }),
 );
 
 engineTest(
   POSTGRES_MISSING ?? REDIS_MISSING,
   "a direct message sent while the bus is down reaches its recipient on another server, once",
-  async () => {
-    const redis = await startRedis();
-    const { servers: [a, b] } = await startCluster(2, { bus: `redis://127.0.0.1:${redis.port}` });
-    const ann = await ChatClient.connect(tcp({ port: a.addr.port }));
-    const bob = await ChatClient.connect(tcp({ port: b.addr.port }));
-    let down = false;
-    try {
-      await ann.login("ann", ACCOUNTS.get("ann")!, { push: true });
-      await bob.login("bob", ACCOUNTS.get("bob")!, { push: true });
+  () =>
+    overRedis(async ({ ann, bob, crash, revive }) => {
       const dms: string[] = [];
       (async () => {
         for await (const event of bob.events()) if (event.type === "dm") dms.push(event.content);
       })().catch(() => {});
       await ann.dm("bob", "before");
       await until(() => dms.length === 1, 10_000, "the first direct message");
-      await redis.crash();
-      down = true;
+      await crash();
       await ann.dm("bob", "while down");
       await until(() => dms.length === 2, 10_000, "the one sent while the bus was down");
-      await redis.start();
-      down = false;
+      await revive();
       await ann.dm("bob", "after");
       await until(() => dms.length === 3, 10_000, "the one sent after");
       await new Promise((resolve) => setTimeout(resolve, 2_500)); // two comparisons: nothing more
       assert.deepEqual(dms, ["before", "while down", "after"]);
-    } finally {
-      await Promise.all([ann.close(), bob.close()]);
-      await Promise.all([a.close(), b.close()]);
-      if (down) await redis.start(); // for the tests after this one
-    }
-  },
+    }),
 );
 
 /** Servers in this process on a new database, with their consoles. */
