@@ -1331,8 +1331,9 @@ const LOCK_ROOMS_TAKE_IDS = `WITH locked AS MATERIALIZED (
 
 /**
  * What storing a batch's messages does besides inserting them (numbering
- * each room on, storing mentions, moving each sender's read position), as
- * the CTEs of one statement with {@link INSERT_MESSAGES}.
+ * each room on and keeping its latest message id, storing mentions, moving
+ * each sender's read position), as the CTEs of one statement with
+ * {@link INSERT_MESSAGES}.
  */
 const STORE_MESSAGES = `WITH numbered AS (
     UPDATE rooms SET last_seq = n.last, last_id = greatest(rooms.last_id, l.id)
