@@ -509,14 +509,19 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
    * nothing is read from the store: every one heard is given.
    */
   #firstHeard(event: DirectMessage): boolean {
-    const name = directRoomName(event.from, event.to);
+    // one not known is new since the rooms were compared (before, the comparison passes over it)
+    const order = this.#directOrder(directRoomName(event.from, event.to), 0);
+    return order.mark(event.seq) || !this.#compared;
+  }
+
+  /** The order of a direct conversation, made with everything up to `checked` heard of if new. */
+  #directOrder(name: string, checked: number): DirectOrder {
     let order = this.#directs.get(name);
     if (order === undefined) {
-      // new since the rooms were compared (before that, the comparison passes over its history)
-      order = new DirectOrder(0);
+      order = new DirectOrder(checked);
       this.#directs.set(name, order);
     }
-    return order.mark(event.seq) || !this.#compared;
+    return order;
   }
 
   /**
@@ -526,11 +531,8 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
    * the first comparison, everything stored is history.
    */
   #compareDirect(name: string, lastSeq: number): Promise<void> | null {
-    let order = this.#directs.get(name);
-    if (order === undefined) {
-      order = new DirectOrder(this.#compared ? 0 : lastSeq);
-      this.#directs.set(name, order);
-    } else if (!this.#compared) order.passOver(lastSeq);
+    const order = this.#directOrder(name, this.#compared ? 0 : lastSeq);
+    if (!this.#compared) order.passOver(lastSeq);
     const due = order.due;
     order.due = lastSeq;
     return order.checked < due ? this.#fillDirect(name, order, due) : null;
@@ -546,28 +548,18 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     order.filling = true;
     try {
       for (let after = order.checked; after < due && !this.#closed;) {
-        const missing = await this.#log.messagesAfter("direct", name, after, FETCH_LIMIT);
-        // a short page is the last (a message's gap in the sequence may stay: it was deleted)
-        if (missing.length < FETCH_LIMIT) after = due;
-        for (const message of missing) {
+        const page = await this.#log.messagesAfter("direct", name, after, FETCH_LIMIT);
+        for (const message of page) {
           if (message.seq > due) break;
-          if (message.seq > after) after = message.seq;
           if (!order.mark(message.seq)) continue;
           const to = message.sender === users[0] ? users[1] : users[0];
-          if (!this.#node.isHere(to)) continue;
-          const event: DirectMessage = {
-            type: "direct",
-            id: message.id,
-            seq: message.seq,
-            from: message.sender,
-            to,
-            time: message.time,
-            text: message.content,
-            mentions: message.mentions ?? NO_MENTIONS,
-          };
-          this.#local.deliver({ kind: "user", user: to }, event, 0);
+          if (this.#node.isHere(to)) {
+            this.#local.deliver({ kind: "user", user: to }, directEventOf(message, to), 0);
+          }
         }
-        if (missing.length > 0 && missing[missing.length - 1].seq > due) after = due;
+        // a short page is the last (a message's gap in the sequence may stay: it was deleted)
+        const last = page.at(-1);
+        after = page.length < FETCH_LIMIT || last!.seq >= due ? due : last!.seq;
       }
       order.passOver(due); // what the store does not hold was not committed: nothing to wait for
     } catch (error) {
@@ -594,6 +586,20 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
  */
 function isFirstCopy(to: Audience, event: ChatEvent): event is DirectMessage {
   return event.type === "direct" && event.seq > 0 && to.kind === "user" && to.user === event.to;
+}
+
+/** The event of a direct message to `to` read from the store. */
+function directEventOf(message: SequencedMessage, to: string): DirectMessage {
+  return {
+    type: "direct",
+    id: message.id,
+    seq: message.seq,
+    from: message.sender,
+    to,
+    time: message.time,
+    text: message.content,
+    mentions: message.mentions ?? NO_MENTIONS,
+  };
 }
 
 /** The event of a message read from the store or the link. */
