@@ -6,7 +6,7 @@
 
 import { StoreError } from "./schema.ts";
 import { SqliteStore } from "./sqlite_store.ts";
-import type { SequencedMessage } from "./records.ts";
+import type { MessageRecord, PendingPayloads } from "./records.ts";
 import type { ChatStore } from "./store.ts";
 import type { SyncMode } from "./sqlite_database.ts";
 
@@ -21,7 +21,7 @@ export interface StoreOptions {
   /** PostgreSQL only: see `PostgresStoreOptions.announce`. */
   announce?: {
     readonly channel: string;
-    payloads(messages: readonly SequencedMessage[]): string[];
+    payloads(messages: readonly Omit<MessageRecord, "id">[]): PendingPayloads;
   };
 }
 

@@ -167,3 +167,21 @@ export interface BanRecord {
   /** Milliseconds since the epoch. */
   readonly time: number;
 }
+
+/**
+ * Payloads of messages that have no id or sequence number yet: the
+ * database gives them as it stores the messages, and ends each payload
+ * with them, `,"s":[[entry, seq, id], …]}`, JSON as PostgreSQL writes it.
+ * An entry the database gives nothing for (its room was not there) is
+ * dropped by the receivers (server/cluster/announcements.ts).
+ */
+export interface PendingPayloads {
+  /** Each payload but its end. */
+  readonly heads: string[];
+  /** For each entry that needs numbers: its payload (an index into `heads`), */
+  readonly payload: number[];
+  /** its place in that payload, */
+  readonly entry: number[];
+  /** and its message's place in the batch. */
+  readonly message: number[];
+}

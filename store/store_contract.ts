@@ -451,6 +451,27 @@ export function storeContract(
     assert.equal((await store.load()).lastMessageId, 3);
   });
 
+  test("in a turn of messages alone, one to a missing room or with an id taken fails alone", async (store) => {
+    await seed(store);
+    const results = await Promise.allSettled([
+      store.appendMessage(message(1, "lobby", "ann", "one")),
+      store.appendMessage(message(2, "no such room", "ann", "two")),
+      store.appendMessage(message(3, "lobby", "ann", "three")),
+    ]);
+    assert.deepEqual(results.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
+    const again = await Promise.allSettled([
+      store.appendMessage(message(4, "lobby", "ann", "four")),
+      store.appendMessage(message(3, "lobby", "ann", "the same id again")),
+      store.appendMessage(message(5, "lobby", "ann", "five")),
+    ]);
+    assert.deepEqual(again.map((r) => r.status), ["fulfilled", "rejected", "fulfilled"]);
+    for (const result of [...results, ...again]) {
+      if (result.status === "rejected") assert.ok(result.reason instanceof StoreError);
+    }
+    const { messages } = await store.history("room", "lobby", { limit: 10 });
+    assert.deepEqual(messages.map((m) => m.content), ["one", "three", "four", "five"]);
+  });
+
   test("operations resolve in the order they were called, and reads see the writes before them", async (store) => {
     const order: string[] = [];
     await Promise.all([

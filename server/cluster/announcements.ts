@@ -9,7 +9,12 @@
 
 import type { ClusterNote, ClusterReceiver } from "../../core/cluster_bus.ts";
 import type { MessagePosted } from "../../core/events.ts";
-import type { RoomSequence, SequencedMessage } from "../../store/records.ts";
+import type {
+  MessageRecord,
+  PendingPayloads,
+  RoomSequence,
+  SequencedMessage,
+} from "../../store/records.ts";
 
 /** The channel every server of a cluster listens on. */
 export const CHANNEL = "claptrap_cluster";
@@ -61,49 +66,125 @@ export function messagePayloads(
   messages: readonly SequencedMessage[],
   maxBytes = NOTIFY_MAX_BYTES,
 ): string[] {
+  return pack(node, messages, maxBytes, null);
+}
+
+/** A message as the store has it before the database numbers it. */
+type Unnumbered = Omit<MessageRecord, "id">;
+
+/** Most bytes the database's end adds to a payload for one entry: `[entry, seq, id], `. */
+const PENDING_ENTRY_BYTES = 52;
+/** And for the payload: `,"s":[]}`. */
+const PENDING_END_BYTES = 8;
+
+/**
+ * The payloads announcing `messages` once the database numbers them (see
+ * `PendingPayloads` in store/records.ts), each at most `maxBytes` long when it is done.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pendingPayloads, readPayload } from "./announcements.ts";
+ * const message = { kind: "room" as const, room: "lobby", sender: "ann", time: 1, content: "hi" };
+ * const pending = pendingPayloads("node1", [message]);
+ * assert.deepEqual([pending.payload, pending.entry, pending.message], [[0], [0], [0]]);
+ * const done = `${pending.heads[0]},"s":[[0, 3, 7]]}`; // as the database ends it
+ * assert.deepEqual(readPayload(done)?.messages, [{ ...message, seq: 3, id: 7 }]);
+ * ```
+ */
+export function pendingPayloads(
+  node: string,
+  messages: readonly Unnumbered[],
+  maxBytes = NOTIFY_MAX_BYTES,
+): PendingPayloads {
+  const pending: PendingPayloads = { heads: [], payload: [], entry: [], message: [] };
+  pending.heads.push(...pack(node, messages, maxBytes, pending));
+  return pending;
+}
+
+/**
+ * Packs `messages` into payloads; with `pending`, each entry's numbers
+ * are left for the database (0 in the entry) and where it went is noted
+ * in `pending`.
+ */
+function pack(
+  node: string,
+  messages: readonly (Unnumbered & { readonly id?: number; readonly seq?: number })[],
+  maxBytes: number,
+  pending: PendingPayloads | null,
+): string[] {
+  const reserve = pending === null ? 0 : PENDING_ENTRY_BYTES;
+  const close = pending === null ? "]}" : "]";
+  const limit = pending === null ? maxBytes : maxBytes - PENDING_END_BYTES;
   const head = `{"n":${JSON.stringify(node)},"m":[`;
-  const payloads = new PayloadPacker(head, maxBytes);
+  const payloads = new PayloadPacker(head, close, limit, reserve);
   // a room's messages come in its order: the last too large for a payload is its highest
-  const tooLarge = new Map<string, string>();
-  for (const m of messages) {
-    const entry: Entry = [m.kind, m.room, m.seq, m.id, m.sender, m.time, m.content];
+  const tooLarge = new Map<string, { index: number; entry: string }>();
+  const note = (packer: PayloadPacker, first: number, index: number) => {
+    if (pending === null) return;
+    pending.payload.push(first + packer.lastPayload);
+    pending.entry.push(packer.lastEntry);
+    pending.message.push(index);
+  };
+  for (const [index, m] of messages.entries()) {
+    const entry: Entry = [m.kind, m.room, m.seq ?? 0, m.id ?? 0, m.sender, m.time, m.content];
     if (m.mentions && m.mentions.length > 0) entry.push([...m.mentions]);
-    const text = JSON.stringify(entry);
-    if (!payloads.add(text)) {
-      tooLarge.set(`${m.kind} ${m.room}`, JSON.stringify([m.kind, m.room, m.seq]));
+    if (payloads.add(JSON.stringify(entry))) note(payloads, 0, index);
+    else {
+      const room = pending === null ? [m.kind, m.room, m.seq] : [m.kind, m.room];
+      tooLarge.set(`${m.kind} ${m.room}`, { index, entry: JSON.stringify(room) });
     }
   }
-  if (tooLarge.size === 0) return payloads.done();
+  const done = payloads.done();
+  if (tooLarge.size === 0) return done;
   // one entry per room, in as many payloads as they need: one entry per message made a batch
   // of hundreds of large messages a payload NOTIFY refused, and the batch was done again one
   // message per savepoint
-  const committed = new PayloadPacker(`{"n":${JSON.stringify(node)},"c":[`, maxBytes);
-  for (const entry of tooLarge.values()) committed.add(entry);
-  return [...payloads.done(), ...committed.done()];
+  const committed = new PayloadPacker(`{"n":${JSON.stringify(node)},"c":[`, close, limit, reserve);
+  for (const { index, entry } of tooLarge.values()) {
+    committed.add(entry);
+    note(committed, done.length, index);
+  }
+  return [...done, ...committed.done()];
 }
 
-/** Packs JSON entries into payloads `head` + entries + `]}` of at most `maxBytes` each. */
+/** Packs JSON entries into payloads `head` + entries + `close` of at most `maxBytes` each. */
 class PayloadPacker {
   readonly #head: string;
+  readonly #close: string;
   readonly #maxBytes: number;
+  /** Bytes kept free per entry. */
+  readonly #reserve: number;
   /** Bytes of a payload with no entry. */
   readonly #empty: number;
   readonly #payloads: string[] = [];
   #entries: string[] = [];
   #bytes = 0;
 
-  constructor(head: string, maxBytes: number) {
+  constructor(head: string, close: string, maxBytes: number, reserve = 0) {
     this.#head = head;
+    this.#close = close;
     this.#maxBytes = maxBytes;
-    this.#empty = this.#bytes = encoder.encode(head).length + 2;
+    this.#reserve = reserve;
+    this.#empty = this.#bytes = encoder.encode(head).length + close.length;
+  }
+
+  /** The payload (counted from 0) the last entry added went to. */
+  get lastPayload(): number {
+    return this.#payloads.length;
+  }
+
+  /** The last entry's place in its payload. */
+  get lastEntry(): number {
+    return this.#entries.length - 1;
   }
 
   /** Adds an entry; false when it is too large for a payload on its own. */
   add(entry: string): boolean {
-    const size = encoder.encode(entry).length + 1;
+    const size = encoder.encode(entry).length + 1 + this.#reserve;
     if (this.#empty + size > this.#maxBytes) return false;
     if (this.#bytes + size > this.#maxBytes) {
-      this.#payloads.push(`${this.#head}${this.#entries.join(",")}]}`);
+      this.#payloads.push(`${this.#head}${this.#entries.join(",")}${this.#close}`);
       this.#entries = [];
       this.#bytes = this.#empty;
     }
@@ -114,7 +195,9 @@ class PayloadPacker {
 
   /** The payloads. */
   done(): string[] {
-    if (this.#entries.length > 0) this.#payloads.push(`${this.#head}${this.#entries.join(",")}]}`);
+    if (this.#entries.length > 0) {
+      this.#payloads.push(`${this.#head}${this.#entries.join(",")}${this.#close}`);
+    }
     this.#entries = [];
     return this.#payloads;
   }
@@ -160,25 +243,35 @@ export function readPayload(text: string): Received | null {
     return null;
   }
   if (typeof value !== "object" || value === null || typeof value.n !== "string") return null;
-  const messages = Array.isArray(value.m)
-    ? (value.m as Entry[]).map(([kind, room, seq, id, sender, time, content, mentions]) => ({
-      kind: kind as SequencedMessage["kind"],
-      room,
-      seq,
-      id,
-      sender,
-      time,
-      content,
-      ...(mentions ? { mentions } : {}),
-    }))
-    : [];
-  const committed = Array.isArray(value.c)
-    ? (value.c as [string, string, number][]).map(([kind, name, lastSeq]) => ({
-      kind: kind as RoomSequence["kind"],
-      name,
-      lastSeq,
-    }))
-    : [];
+  let entries: Entry[] = Array.isArray(value.m) ? value.m : [];
+  let rooms: [string, string, number][] = Array.isArray(value.c) ? value.c : [];
+  if (Array.isArray(value.s)) {
+    // numbered by the database (pendingPayloads): an entry it gave nothing for was not stored
+    const numbered = value.s as [number, number, number][];
+    if (entries.length > 0) {
+      entries = numbered.map(([k, seq, id]) => {
+        const entry = [...entries[k]] as Entry;
+        entry[2] = seq;
+        entry[3] = id;
+        return entry;
+      });
+    } else rooms = numbered.map(([k, seq]) => [rooms[k][0], rooms[k][1], seq]);
+  }
+  const messages = entries.map(([kind, room, seq, id, sender, time, content, mentions]) => ({
+    kind: kind as SequencedMessage["kind"],
+    room,
+    seq,
+    id,
+    sender,
+    time,
+    content,
+    ...(mentions ? { mentions } : {}),
+  }));
+  const committed = rooms.map(([kind, name, lastSeq]) => ({
+    kind: kind as RoomSequence["kind"],
+    name,
+    lastSeq,
+  }));
   const storedNote = Number.isSafeInteger(value.l) ? value.l as number : null;
   return { node: value.n, messages, committed, note: value.e ?? null, storedNote };
 }

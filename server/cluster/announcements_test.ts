@@ -8,6 +8,7 @@ import {
   fromOthers,
   messagePayloads,
   NOTIFY_MAX_BYTES,
+  pendingPayloads,
   readPayload,
   storedNotePrefix,
 } from "./announcements.ts";
@@ -76,7 +77,7 @@ engineTest(
     const url = await (await startPostgres()).createDatabase();
     const store = await PostgresStore.open(url, {
       assignIds: true,
-      announce: { channel: CHANNEL, payloads: (messages) => messagePayloads("node-1", messages) },
+      announce: { channel: CHANNEL, payloads: (messages) => pendingPayloads("node-1", messages) },
     });
     const listener = connect(url, 1);
     try {
@@ -109,3 +110,41 @@ engineTest(
     }
   },
 );
+
+/** A payload of `pendingPayloads` as the database ends it: `numbers` per entry, PostgreSQL's JSON. */
+function ended(head: string, numbers: [number, number, number][]): string {
+  return `${head},"s":[${numbers.map(([k, seq, id]) => `[${k}, ${seq}, ${id}]`).join(", ")}]}`;
+}
+
+Deno.test("payloads the database numbers stay within NOTIFY's bound with the largest numbers", () => {
+  const messages = Array.from({ length: 400 }, (_, i) => message("lobby", i, `m${i}`));
+  const pending = pendingPayloads("node-1", messages);
+  assert.ok(pending.heads.length > 1, "several payloads");
+  assert.deepEqual(pending.message, messages.map((_, i) => i));
+  const largest = Number.MAX_SAFE_INTEGER;
+  const heard = pending.heads.flatMap((head, p) => {
+    const numbers = pending.entry.flatMap((k, e) =>
+      pending.payload[e] === p ? [[k, largest - e, largest - e] as [number, number, number]] : []
+    );
+    const payload = ended(head, numbers);
+    assert.ok(bytes(payload) <= NOTIFY_MAX_BYTES, `a payload of ${bytes(payload)} bytes`);
+    return readPayload(payload)!.messages;
+  });
+  assert.deepEqual(heard.map((m) => m.content), messages.map((m) => m.content));
+  assert.deepEqual(heard.map((m) => m.seq), messages.map((_, e) => largest - e));
+});
+
+Deno.test("an entry the database gave no numbers for (no such room) is not heard; a room's last too-large message is", () => {
+  const large = "x".repeat(NOTIFY_MAX_BYTES);
+  const pending = pendingPayloads("node-1", [
+    message("lobby", 0, "hi"),
+    message("gone", 0, "lost"),
+    message("lobby", 0, large),
+  ]);
+  assert.deepEqual(pending.heads.length, 2);
+  assert.deepEqual(pending.message, [0, 1, 2]);
+  const messages = readPayload(ended(pending.heads[0], [[0, 7, 70]]))!.messages;
+  assert.deepEqual(messages, [{ ...message("lobby", 0, "hi"), seq: 7, id: 70 }]);
+  const committed = readPayload(ended(pending.heads[1], [[0, 8, 71]]))!.committed;
+  assert.deepEqual(committed, [{ kind: "room", name: "lobby", lastSeq: 8 }]);
+});

@@ -18,7 +18,7 @@ import type { ClusterPresence, NodeSessions, PlaceWatcher } from "../../core/pre
 import { StoreError } from "../../store/schema.ts";
 import { openStore } from "../../store/open_store.ts";
 import type { ChatStore } from "../../store/store.ts";
-import { CHANNEL, messagePayloads } from "./announcements.ts";
+import { CHANNEL, pendingPayloads } from "./announcements.ts";
 
 const POSTGRES_LINK = "./postgres_link.ts";
 const REDIS_LINK = "./redis_link.ts";
@@ -92,7 +92,7 @@ export async function openCluster(db: string, options: ClusterOptions): Promise<
     maxBatch: options.maxBatch,
     assignIds: true,
     announce: bus === "postgres"
-      ? { channel: CHANNEL, payloads: (messages) => messagePayloads(node, messages) }
+      ? { channel: CHANNEL, payloads: (messages) => pendingPayloads(node, messages) }
       : undefined,
   }) as ChatStore & SequencedLog;
   try {

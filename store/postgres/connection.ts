@@ -67,3 +67,23 @@ export function isStatementError(error: unknown): boolean {
 export function isLockBusy(error: unknown): boolean {
   return error instanceof PostgresError && error.code === "55P03";
 }
+
+/** Errors of a connection that was never made: whatever waited for it was never sent. */
+const CONNECT_ERRORS = new Set([
+  "CONNECT_TIMEOUT",
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "57P03", // the database system is starting up (or shutting down)
+  "28P01", // password authentication failed
+  "28000",
+  "3D000", // no such database
+]);
+
+/** Whether `error` says the connection could not be made, so that the statement waiting for it was never sent. */
+export function neverSent(error: unknown): boolean {
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" && CONNECT_ERRORS.has(code);
+}

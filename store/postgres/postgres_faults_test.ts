@@ -23,13 +23,20 @@ async function storedIds(store: PostgresStore): Promise<number[]> {
 }
 
 /**
- * Resolves once the next COMMIT through `proxy` is seen, which gets
- * `verdict`; with `refuse`, the proxy refuses new connections from then on.
+ * Resolves once the statement that stores and commits `message` (a batch
+ * of messages alone commits in its one statement) is seen through
+ * `proxy`, which gets `verdict`; with `refuse`, the proxy refuses new
+ * connections from then on.
  */
-function cutAtCommit(proxy: TcpProxy, verdict: ChunkVerdict, refuse = false): Promise<void> {
+function cutAtCommit(
+  proxy: TcpProxy,
+  message: MessageRecord,
+  verdict: ChunkVerdict,
+  refuse = false,
+): Promise<void> {
   return new Promise((resolve) => {
     proxy.watch = (chunk) => {
-      if (!chunkHas(chunk, "COMMIT")) return "pass";
+      if (!chunkHas(chunk, message.content)) return "pass";
       proxy.watch = null;
       if (refuse) proxy.refusing = true;
       resolve();
@@ -73,7 +80,7 @@ engineTest(
 
 engineTest(
   POSTGRES_MISSING,
-  "a write whose COMMIT's answer was lost is settled by what PostgreSQL did: committed, or not",
+  "a write whose commit's answer was lost is settled by what PostgreSQL did: committed, or not",
   async () => {
     const engine = await startPostgres();
     const proxy = TcpProxy.start(engine.port);
@@ -82,8 +89,8 @@ engineTest(
     try {
       await store.appendMessage(message(1));
 
-      // the COMMIT reaches PostgreSQL, its answer never comes back
-      const committing = cutAtCommit(proxy, "pass-then-cut-client", true);
+      // the statement reaches PostgreSQL, its answer never comes back
+      const committing = cutAtCommit(proxy, message(2), "pass-then-cut-client", true);
       const cut = store.appendMessage(message(2));
       const cutOutcome = outcome(cut);
       await committing;
@@ -94,8 +101,8 @@ engineTest(
       await cut;
       assert.deepEqual(await storedIds(store), [1, 2]);
 
-      // the COMMIT never reaches PostgreSQL
-      cutAtCommit(proxy, "drop-and-cut");
+      // the statement never reaches PostgreSQL
+      cutAtCommit(proxy, message(4), "drop-and-cut");
       await assert.rejects(
         store.appendMessage(message(4)),
         (error: Error) =>
@@ -127,7 +134,7 @@ engineTest(
     const store = await lobbyStore(direct.replace(`:${engine.port}/`, `:${proxy.port}/`));
     try {
       await store.appendMessage(message(1));
-      const committing = cutAtCommit(proxy, "drop-and-cut");
+      const committing = cutAtCommit(proxy, message(2), "drop-and-cut");
       const cut = store.appendMessage(message(2));
       // the store may settle the cut write while PostgreSQL is still starting: listen from now on
       const refused = assert.rejects(

@@ -2,37 +2,39 @@
  * The store on PostgreSQL, for servers that share one database (cluster
  * mode) or that want a database server rather than a file.
  *
- * Writes are queued and run in batches on one connection, each batch in
- * one transaction (group commit): while one batch commits, the next one
- * gathers. The messages a batch appends go in as one statement, each
- * room's next sequence numbers taken under the lock of the room's row
- * (locked in id order, so that two servers never deadlock), so that a
- * room's sequence order is its commit order on every server. A write
- * resolves only after its COMMIT.
+ * Writes are queued and run in batches on one connection (group commit):
+ * while one batch commits, the next one gathers. A batch of messages alone
+ * is one statement, which commits by itself; any other batch is one
+ * transaction. The messages go in as one statement either way, each room's
+ * next sequence numbers taken under the lock of the room's row (locked in
+ * id order, so that two servers never deadlock), so that a room's sequence
+ * order is its commit order on every server. A write resolves only after
+ * its commit.
  *
  * What PostgreSQL being away does:
  * - A batch runs on one connection: its statements are sent one after
- *   the other, each once the one before is answered (but for the first
- *   one, sent with the BEGIN: it only locks and reads), and a connection
+ *   the other, each once the one before is answered, and a connection
  *   that fails is never used again (the package would go on with the next
  *   statements on a new connection, outside the transaction, and can leave
  *   a statement sent while its socket was closing unanswered for ever): the
  *   next batch makes a new one. A batch that takes longer than
  *   {@link BATCH_TIMEOUT_MS} loses its connection the same way.
- * - A batch that fails before its COMMIT is sent was not committed: its
- *   operations reject with a {@link StoreError} (the server answers
- *   SERVER_ERROR).
- * - A batch whose connection is lost while its COMMIT is under way may
- *   have committed. Each transaction sets the writer's row of
- *   `claptrap_writers` to its own number; the batch's operations are
- *   neither resolved nor rejected until that row can be read (locked, so
- *   that a transaction still running on the lost connection is waited
- *   for): before the next batch and every second. Its number: committed,
- *   they resolve as if nothing had happened; another: they reject. Until
- *   then later writes are refused. So a write is never reported as failed
- *   when it may be stored, and never as done when it is not. (The
- *   transaction's id cannot tell: after a crash, an id whose WAL was lost
- *   is given to another transaction.)
+ * - A batch that fails before its COMMIT (or its one statement) is sent was
+ *   not committed: its operations reject with a {@link StoreError} (the
+ *   server answers SERVER_ERROR).
+ * - A batch whose connection is lost while its COMMIT (or its one
+ *   statement) is under way may have committed. Each transaction sets the
+ *   writer's row of `claptrap_writers` to its own number (a batch of
+ *   messages alone, with what it stored); the batch's operations are
+ *   neither resolved nor rejected until that row can be read (locked, and
+ *   under the writer's advisory lock, which a batch of messages takes
+ *   first, so that a transaction still running on the lost connection is
+ *   waited for): before the next batch and every second. Its number:
+ *   committed, they resolve as if nothing had happened; another: they
+ *   reject. Until then later writes are refused. So a write is never
+ *   reported as failed when it may be stored, and never as done when it
+ *   is not. (The transaction's id cannot tell: after a crash, an id whose
+ *   WAL was lost is given to another transaction.)
  * @module
  */
 
@@ -43,6 +45,7 @@ import {
   type LastSequences,
   MAX_COUNTED,
   type MessageRecord,
+  type PendingPayloads,
   type ReadCount,
   type RoomKind,
   type RoomRecord,
@@ -62,7 +65,7 @@ import {
   type StoredState,
   StoreFailedError,
 } from "../store.ts";
-import { connect, isLockBusy, isStatementError, type Sql } from "./connection.ts";
+import { connect, isLockBusy, isStatementError, neverSent, type Sql } from "./connection.ts";
 import { migratePostgres } from "./schema.ts";
 import { searchMessages } from "./postgres_search.ts";
 
@@ -86,7 +89,7 @@ export interface PostgresStoreOptions {
    */
   announce?: {
     readonly channel: string;
-    payloads(messages: readonly SequencedMessage[]): string[];
+    payloads(messages: readonly Omit<MessageRecord, "id">[]): PendingPayloads;
   };
 }
 
@@ -155,7 +158,8 @@ interface Unresolved {
   /** The transaction's number, as it set the writer's row of `claptrap_writers`. */
   transaction: number;
   batch: Queued[];
-  values: unknown[];
+  /** What the operations return; null for a batch of messages alone, read from the writer's row. */
+  values: unknown[] | null;
   errors: (Error | undefined)[];
 }
 
@@ -534,7 +538,9 @@ export class PostgresStore implements ChatStore {
             `whether an earlier write to ${this.#where} was committed is not known yet`,
           );
         }
-        const committed = await this.#transaction(batch, values, errors);
+        const committed = batch.every((queued) => queued.op === "appendMessage")
+          ? await this.#appendAlone(batch, values, errors)
+          : await this.#transaction(batch, values, errors);
         if (!committed) return; // left unresolved
       }
     } catch (error) {
@@ -572,12 +578,55 @@ export class PostgresStore implements ChatStore {
   }
 
   /**
+   * Stores a batch of messages alone in one statement, which commits by
+   * itself: one round trip, and the rooms' rows stay locked only while
+   * PostgreSQL runs and commits it. A statement PostgreSQL refused stored
+   * nothing: the batch runs again as a transaction, each message alone.
+   * Returns false when the outcome is not known (the batch is left
+   * unresolved: the statement sets the writer's row, with what it stored).
+   * Throws when nothing was stored.
+   */
+  async #appendAlone(
+    batch: Queued[],
+    values: unknown[],
+    errors: (Error | undefined)[],
+  ): Promise<boolean> {
+    const transaction = ++this.#transactions;
+    const messages = batch.map((queued) => queued.args[0] as MessageRecord);
+    let stored;
+    try {
+      stored = await this.#appendMessages(messages, transaction);
+    } catch (error) {
+      if (isStatementError(error)) return await this.#transaction(batch, values, errors);
+      if (neverSent(error)) throw error;
+      this.#dropWriter();
+      this.#unresolved = { transaction, batch, values: null, errors };
+      this.#scheduleOutcomes();
+      return false;
+    }
+    this.#storedInto(messages, stored, values, errors);
+    return true;
+  }
+
+  /** Puts what a batch of messages alone stored into `values`, and an error for each not stored. */
+  #storedInto(
+    messages: readonly MessageRecord[],
+    stored: readonly (StoredMessage | undefined)[],
+    values: unknown[],
+    errors: (Error | undefined)[],
+  ): void {
+    stored.forEach((one, k) => {
+      if (one === undefined) errors[k] = new OperationError(this.#noRoom(messages[k]));
+      else values[k] = one;
+    });
+  }
+
+  /**
    * Runs the batch's operations in one transaction: all at once, and if
    * one fails, again each in a savepoint of its own, so that it fails
    * alone. Returns false when the COMMIT's outcome is not known (the batch
    * is left unresolved). Throws when nothing was committed. Each statement
-   * is sent once the one before it is answered, but for the room locks sent
-   * with the BEGIN (see the module's notes).
+   * is sent once the one before it is answered (see the module's notes).
    */
   async #transaction(
     batch: Queued[],
@@ -587,7 +636,8 @@ export class PostgresStore implements ChatStore {
     const transaction = ++this.#transactions;
     try {
       try {
-        await this.#performAll(batch, values, this.#begin(transaction));
+        await this.#begin(transaction);
+        await this.#performAll(batch, values);
       } catch (error) {
         if (!(error instanceof OperationError) && !isStatementError(error)) throw error;
         await this.#writer.unsafe("ROLLBACK");
@@ -631,17 +681,10 @@ export class PostgresStore implements ChatStore {
     this.#newRoomIds.clear();
   }
 
-  /**
-   * Every operation of the batch, after `begun` (the BEGIN, sent); consecutive
-   * appended messages in one statement.
-   */
-  async #performAll(batch: Queued[], values: unknown[], begun: Promise<unknown>): Promise<void> {
-    begun.catch(() => {}); // awaited below, unless the batch fails before
-    let unanswered: Promise<unknown> | null = begun;
+  /** Every operation of the batch, in its transaction; consecutive appended messages in one statement. */
+  async #performAll(batch: Queued[], values: unknown[]): Promise<void> {
     for (let i = 0; i < batch.length;) {
       if (batch[i].op !== "appendMessage") {
-        if (unanswered !== null) await unanswered;
-        unanswered = null;
         values[i] = await this.#perform(batch[i]);
         i++;
         continue;
@@ -649,8 +692,7 @@ export class PostgresStore implements ChatStore {
       let end = i;
       while (end < batch.length && batch[end].op === "appendMessage") end++;
       const messages = batch.slice(i, end).map((queued) => queued.args[0] as MessageRecord);
-      const stored = await this.#appendMessages(messages, unanswered);
-      unanswered = null;
+      const stored = await this.#appendMessages(messages, this.#transactions);
       for (let k = 0; k < messages.length; k++) {
         if (stored[k] === undefined) throw new OperationError(this.#noRoom(messages[k]));
         values[i + k] = stored[k];
@@ -718,7 +760,7 @@ export class PostgresStore implements ChatStore {
         return this.#unban(args[0] as string, args[1] as string);
       case "appendMessage": {
         const message = args[0] as MessageRecord;
-        return this.#appendMessages([message]).then(([stored]) => {
+        return this.#appendMessages([message], this.#transactions).then(([stored]) => {
           if (stored === undefined) throw new OperationError(this.#noRoom(message));
           return stored;
         });
@@ -1078,105 +1120,65 @@ export class PostgresStore implements ChatStore {
   }
 
   /**
-   * Inserts messages in one statement, after locking their rooms' rows in
-   * id order and numbering each room's messages on from its `last_seq`
-   * (and with `assignIds`, taking their ids from the sequence then). The
-   * same statement stores whom they mention and moves each sender's read
-   * position up to their latest message and, with `announce`, NOTIFYs them
-   * (in the transaction: heard once committed). Two round trips: the locks
-   * and the ids ({@link LOCK_ROOMS_TAKE_IDS}), sent right after `begun` when
-   * given (the BEGIN, unanswered: were the package to send this statement on
-   * another connection, outside the transaction, it would change nothing),
-   * then the rest. The id and
-   * sequence number of each message, in order;
-   * undefined for a message whose room does not exist.
+   * Stores messages in one statement ({@link APPEND_MESSAGES}): it locks
+   * their rooms' rows in id order, numbers each room's messages on from its
+   * `last_seq` (and with `assignIds` takes their ids from the sequence
+   * then), inserts them, stores whom they mention, moves each sender's read
+   * position up to their latest message, sets the writer's row to
+   * `transaction` with what it stored and, with `announce`, NOTIFYs them
+   * (heard once committed). The id and sequence number of each message, in
+   * order; undefined for a message whose room does not exist.
    */
   async #appendMessages(
     messages: readonly MessageRecord[],
-    begun: Promise<unknown> | null = null,
+    transaction: number,
   ): Promise<(StoredMessage | undefined)[]> {
-    const wanted = new Map<string, { kind: RoomKind; name: string; count: number }>();
-    for (const m of messages) {
-      const key = roomKey(m.kind, m.room);
-      const place = wanted.get(key);
-      if (place === undefined) wanted.set(key, { kind: m.kind, name: m.room, count: 1 });
-      else place.count++;
-    }
-    const places = [...wanted.values()];
-    const locking = this.#query<
-      { id: number; kind: RoomKind | null; name: string; last: number; ids: number[] | null }
-    >(LOCK_ROOMS_TAKE_IDS, [
-      places.map((p) => p.kind),
-      places.map((p) => p.name),
-      places.map((p) => this.#assignIds ? p.count : 0),
-    ]);
-    const rows = begun === null ? await locking : (await Promise.all([begun, locking]))[1];
-    let given: number[] = [];
-    const rooms: { id: number; last: number }[] = [];
-    const found = new Map<string, { id: number; last: number }>();
-    for (const row of rows) {
-      if (row.kind === null) given = row.ids!.sort((a, b) => a - b);
-      else {
-        rooms.push(row);
-        found.set(roomKey(row.kind, row.name), row);
-      }
-    }
-    const stored: (StoredMessage | undefined)[] = new Array(messages.length).fill(undefined);
-    const announced: SequencedMessage[] = [];
-    const ids: number[] = [];
-    const roomIds: number[] = [];
-    const seqs: number[] = [];
-    const senders: string[] = [];
-    const times: number[] = [];
-    const contents: string[] = [];
+    const rooms = new Map<string, number>();
+    const kinds: RoomKind[] = [];
+    const names: string[] = [];
+    const roomOf: number[] = [];
+    const mentionOf: number[] = [];
     const mentioned: string[] = [];
-    const mentionRooms: number[] = [];
-    const mentionIds: number[] = [];
-    const mentionNths: number[] = [];
+    const nths: number[] = [];
     for (const [k, message] of messages.entries()) {
-      const room = found.get(roomKey(message.kind, message.room));
-      if (room === undefined) continue;
-      const seq = ++room.last;
-      const id = this.#assignIds ? given[ids.length] : message.id;
-      stored[k] = { id, seq };
-      if (this.#announce) announced.push({ ...message, id, seq });
-      ids.push(id);
-      roomIds.push(room.id);
-      seqs.push(seq);
-      senders.push(message.sender);
-      times.push(message.time);
-      contents.push(message.content);
-      if (message.mentions === undefined) continue;
-      for (const [nth, user] of message.mentions.entries()) {
+      const key = roomKey(message.kind, message.room);
+      let room = rooms.get(key);
+      if (room === undefined) {
+        rooms.set(key, room = kinds.length);
+        kinds.push(message.kind);
+        names.push(message.room);
+      }
+      roomOf.push(room);
+      for (const [nth, user] of (message.mentions ?? []).entries()) {
+        mentionOf.push(k);
         mentioned.push(user);
-        mentionRooms.push(room.id);
-        mentionIds.push(id);
-        mentionNths.push(nth);
+        nths.push(nth);
       }
     }
-    if (ids.length === 0) return stored;
-    const params: unknown[] = [
-      ids,
-      roomIds,
-      seqs,
-      senders,
-      times,
-      contents,
-      rooms.map((r) => r.id),
-      rooms.map((r) => r.last),
+    const announced = this.#announce?.payloads(messages) ??
+      { heads: [], payload: [], entry: [], message: [] };
+    const rows = await this.#query<{ i: number; id: number; seq: number }>(APPEND_MESSAGES, [
+      kinds,
+      names,
+      roomOf,
+      messages.map((m) => m.sender),
+      messages.map((m) => m.time),
+      messages.map((m) => m.content),
+      messages.map((m) => this.#assignIds ? 0 : m.id),
+      this.#assignIds,
+      mentionOf,
       mentioned,
-      mentionRooms,
-      mentionIds,
-      mentionNths,
-    ];
-    if (this.#announce) {
-      params.push(this.#announce.channel, this.#announce.payloads(announced));
-      await this.#query(
-        `${STORE_MESSAGES}, stored AS (${INSERT_MESSAGES})
-        SELECT count(pg_notify($13, p)) FROM unnest($14::text[]) AS p`,
-        params,
-      );
-    } else await this.#query(`${STORE_MESSAGES} ${INSERT_MESSAGES}`, params);
+      nths,
+      this.#writerId,
+      transaction,
+      this.#announce?.channel ?? "",
+      announced.heads,
+      announced.payload,
+      announced.entry,
+      announced.message,
+    ]);
+    const stored: (StoredMessage | undefined)[] = new Array(messages.length).fill(undefined);
+    for (const { i, id, seq } of rows) stored[i] = { id, seq };
     return stored;
   }
 
@@ -1235,10 +1237,12 @@ export class PostgresStore implements ChatStore {
   }
 
   /**
-   * Asks what became of the transaction whose COMMIT was cut off, and
-   * settles its operations once PostgreSQL knows: the writer's row, read
-   * under its lock (so after the transaction, if it still runs), holds the
-   * transaction's number if and only if it committed (no later one began).
+   * Asks what became of the transaction whose COMMIT (or a batch of
+   * messages alone, whose statement) was cut off, and settles its
+   * operations once PostgreSQL knows: the writer's row, read under its
+   * lock and the writer's advisory lock (so after the transaction, if it
+   * still runs), holds the transaction's number if and only if it
+   * committed (no later one began), and what a batch of messages stored.
    * Returns whether it is settled. Throws when PostgreSQL cannot be asked.
    */
   async #resolveOutcome(): Promise<boolean> {
@@ -1246,22 +1250,38 @@ export class PostgresStore implements ChatStore {
     if (unresolved === null) return true;
     let rows;
     try {
-      rows = await this.#query<{ transaction: number }>(
-        "SELECT transaction FROM claptrap_writers WHERE id = $1 FOR UPDATE NOWAIT",
+      rows = await this.#query<
+        { free: boolean; transaction: number | null; stored: number[] | null }
+      >(
+        `SELECT pg_try_advisory_xact_lock(${WRITER_LOCK_CLASS}, hashtext($1)) AS free,
+           w.transaction, w.stored
+         FROM (SELECT 1) AS one LEFT JOIN (SELECT transaction, stored FROM claptrap_writers
+           WHERE id = $1 FOR UPDATE NOWAIT) AS w ON true`,
         [this.#writerId],
       );
     } catch (error) {
       if (isLockBusy(error)) return false; // still running, on the lost connection
       throw error;
     }
+    if (!rows[0].free) return false;
     this.#unresolved = null;
-    if (rows[0]?.transaction === unresolved.transaction) {
-      settle(unresolved.batch, unresolved.values, unresolved.errors);
+    const { batch, values, errors } = unresolved;
+    if (rows[0].transaction === unresolved.transaction) {
+      if (values !== null) return settle(batch, values, errors), true;
+      const stored: (StoredMessage | undefined)[] = new Array(batch.length).fill(undefined);
+      const triples = rows[0].stored ?? [];
+      for (let t = 0; t + 2 < triples.length; t += 3) {
+        stored[triples[t]] = { id: triples[t + 1], seq: triples[t + 2] };
+      }
+      const found: unknown[] = new Array(batch.length).fill(undefined);
+      const messages = batch.map((queued) => queued.args[0] as MessageRecord);
+      this.#storedInto(messages, stored, found, errors);
+      settle(batch, found, errors);
     } else {
       const error = new StoreError(
         `the connection to ${this.#where} was lost during a commit, which did not happen`,
       );
-      for (const queued of unresolved.batch) queued.reject(error);
+      for (const queued of batch) queued.reject(error);
     }
     return true;
   }
@@ -1311,51 +1331,79 @@ function accountOf(row: AccountRow): AccountRecord {
 }
 
 /**
- * Locks the rows of a batch's rooms ($1 kinds, $2 names), in id order (so
- * that two servers never deadlock), and returns them with their last
- * sequence numbers, then one row more holding the ids of $3 (per room; 0
- * each without `assignIds`) messages from the sequence, taken once every
- * lock is held (the count is a sum over all the locked rows, computed
- * before the first id is taken): so that a room's ids increase in its
- * sequence order whichever server posted. One round trip.
+ * The first key of the advisory lock a writer holds while it stores
+ * messages (the second is its id's hash); any number: "Clap" + 1.
  */
-const LOCK_ROOMS_TAKE_IDS = `WITH locked AS MATERIALIZED (
-    SELECT r.id, r.kind, r.name, r.last_seq AS last, w.count
-    FROM rooms r JOIN unnest($1::text[], $2::text[], $3::int4[]) AS w(kind, name, count)
-      ON r.kind = w.kind AND r.name = w.name
-    ORDER BY r.id FOR NO KEY UPDATE OF r)
-  SELECT id, kind, name, last, NULL::int8[] AS ids FROM locked
-  UNION ALL
-  SELECT NULL, NULL, NULL, NULL, array(SELECT nextval('message_ids')
-    FROM generate_series(1, (SELECT coalesce(sum(count), 0) FROM locked)::int4))`;
+const WRITER_LOCK_CLASS = 0x436c6171;
 
 /**
- * What storing a batch's messages does besides inserting them (numbering
- * each room on and keeping its latest message id, storing mentions, moving
- * each sender's read position), as the CTEs of one statement with
- * {@link INSERT_MESSAGES}.
+ * Stores a batch's messages: see {@link PostgresStore}'s `#appendMessages`.
+ * Parameters: the rooms ($1 kinds, $2 names); each message's room (an
+ * index into those), sender, time, content and given id ($3–$7), and
+ * whether ids come from the sequence instead ($8); mentions ($9 message
+ * index, $10 user, $11 nth); the writer's id and transaction number ($12,
+ * $13); the NOTIFY channel and the payloads ($14, then $15–$18 as in
+ * `PendingPayloads`). Indexes count from 0. Returns each stored message's
+ * index, id and sequence number.
+ *
+ * Order matters, and the CTEs say it: the writer's advisory lock first (so
+ * that a statement whose answer was lost is seen running until it ends:
+ * see `#resolveOutcome`), then every room's row, in id order (two servers
+ * never deadlock), then the ids, so that a room's ids increase in its
+ * sequence order whichever server posted. A room's last sequence number
+ * is read under its lock (the newest version, even though the statement's
+ * snapshot is older).
  */
-const STORE_MESSAGES = `WITH numbered AS (
-    UPDATE rooms SET last_seq = n.last, last_id = greatest(rooms.last_id, l.id)
-    FROM unnest($7::int8[], $8::int8[]) AS n(id, last)
-      JOIN (SELECT room_id, max(id) AS id FROM unnest($1::int8[], $2::int8[]) AS m(id, room_id)
-        GROUP BY room_id) AS l ON l.room_id = n.id
-    WHERE rooms.id = n.id),
+const APPEND_MESSAGES = `WITH writing AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock(${WRITER_LOCK_CLASS}, hashtext($12))),
+  locked AS MATERIALIZED (
+    SELECT r.id, r.last_seq, w.i
+    FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(kind, name, i)
+      JOIN rooms r ON r.kind = w.kind AND r.name = w.name
+    WHERE (SELECT count(*) FROM writing) = 1
+    ORDER BY r.id FOR NO KEY UPDATE OF r),
+  numbered AS MATERIALIZED (
+    SELECT m.i - 1 AS i, l.id AS room_id, m.sender, m.time, m.content, m.given,
+      l.last_seq + row_number() OVER (PARTITION BY l.id ORDER BY m.i) AS seq
+    FROM unnest($3::int4[], $4::text[], $5::int8[], $6::text[], $7::int8[])
+        WITH ORDINALITY AS m(room, sender, time, content, given, i)
+      JOIN locked l ON l.i = m.room + 1
+    WHERE (SELECT count(*) FROM locked) >= 0),
+  identified AS MATERIALIZED (
+    SELECT n.*, CASE WHEN $8::bool THEN nextval('message_ids') ELSE n.given END AS id
+    FROM (SELECT * FROM numbered ORDER BY i) AS n),
+  stored AS (
+    INSERT INTO messages (id, room_id, seq, sender, time, content)
+    SELECT id, room_id, seq, sender, time, content FROM identified),
+  moved_on AS (
+    UPDATE rooms SET last_seq = x.seq, last_id = greatest(rooms.last_id, x.id)
+    FROM (SELECT room_id, max(seq) AS seq, max(id) AS id FROM identified GROUP BY room_id) AS x
+    WHERE rooms.id = x.room_id),
   mentioned AS (
     INSERT INTO mentions ("user", room_id, message_id, nth)
-    SELECT * FROM unnest($9::text[], $10::int8[], $11::int8[], $12::int2[])
+    SELECT u."user", d.room_id, d.id, u.nth
+    FROM unnest($9::int4[], $10::text[], $11::int2[]) AS u(i, "user", nth)
+      JOIN identified d ON d.i = u.i
     ON CONFLICT DO NOTHING),
   read AS (
     UPDATE memberships SET read_up_to = p.id
-    FROM (SELECT sender, room_id, max(id) AS id
-      FROM unnest($4::text[], $2::int8[], $1::int8[]) AS p(sender, room_id, id)
-      GROUP BY sender, room_id) AS p
+    FROM (SELECT sender, room_id, max(id) AS id FROM identified GROUP BY sender, room_id) AS p
     WHERE memberships."user" = p.sender AND memberships.room_id = p.room_id
-      AND memberships.read_up_to < p.id)`;
-
-/** The messages' rows, after {@link STORE_MESSAGES}. */
-const INSERT_MESSAGES = `INSERT INTO messages (id, room_id, seq, sender, time, content)
-  SELECT * FROM unnest($1::int8[], $2::int8[], $3::int8[], $4::text[], $5::int8[], $6::text[])`;
+      AND memberships.read_up_to < p.id),
+  marked AS (
+    INSERT INTO claptrap_writers (id, transaction, at, stored)
+    SELECT $12, $13, now(), coalesce(array_agg(x ORDER BY d.i, k), '{}')
+    FROM identified d, unnest(ARRAY[d.i, d.id, d.seq]) WITH ORDINALITY AS t(x, k)
+    ON CONFLICT (id) DO UPDATE
+      SET transaction = excluded.transaction, at = excluded.at, stored = excluded.stored),
+  notified AS MATERIALIZED (
+    SELECT count(pg_notify($14, h.head || ',"s":' || coalesce((
+        SELECT json_agg(json_build_array(e.k, d.seq, d.id) ORDER BY e.k)
+        FROM unnest($16::int4[], $17::int4[], $18::int4[]) AS e(p, k, i)
+          JOIN identified d ON d.i = e.i
+        WHERE e.p = h.no - 1)::text, '[]') || '}')) AS n
+    FROM unnest($15::text[]) WITH ORDINALITY AS h(head, no))
+  SELECT i, id, seq, (SELECT n FROM notified) AS notified FROM identified`;
 
 function roomKey(kind: RoomKind, name: string): string {
   return `${kind}:${name}`;

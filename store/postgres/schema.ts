@@ -535,6 +535,11 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
      FROM (SELECT room_id, max(id) AS last FROM messages GROUP BY room_id) AS m
      WHERE m.room_id = rooms.id;
    CREATE INDEX rooms_by_last_id ON rooms (last_id);`,
+  // 10: a batch of messages commits in one statement, which also sets the
+  // writer's row; the row keeps what it stored (each message's place in
+  // the batch, id and sequence number), read when that statement's answer
+  // was lost (store/postgres/postgres_store.ts).
+  `ALTER TABLE claptrap_writers ADD COLUMN stored bigint[];`,
 ];
 
 /** The schema version this code writes. */
