@@ -23,20 +23,20 @@ async function storedIds(store: PostgresStore): Promise<number[]> {
 }
 
 /**
- * Resolves once the statement that stores and commits `message` (a batch
- * of messages alone commits in its one statement) is seen through
- * `proxy`, which gets `verdict`; with `refuse`, the proxy refuses new
- * connections from then on.
+ * Resolves once the next chunk through `proxy` holding `marker` is seen
+ * (a batch of messages alone commits in its one statement, which carries
+ * their text; any other batch, at its COMMIT), which gets `verdict`; with
+ * `refuse`, the proxy refuses new connections from then on.
  */
-function cutAtCommit(
+function cutAt(
   proxy: TcpProxy,
-  message: MessageRecord,
+  marker: string,
   verdict: ChunkVerdict,
   refuse = false,
 ): Promise<void> {
   return new Promise((resolve) => {
     proxy.watch = (chunk) => {
-      if (!chunkHas(chunk, message.content)) return "pass";
+      if (!chunkHas(chunk, marker)) return "pass";
       proxy.watch = null;
       if (refuse) proxy.refusing = true;
       resolve();
@@ -90,7 +90,7 @@ engineTest(
       await store.appendMessage(message(1));
 
       // the statement reaches PostgreSQL, its answer never comes back
-      const committing = cutAtCommit(proxy, message(2), "pass-then-cut-client", true);
+      const committing = cutAt(proxy, message(2).content, "pass-then-cut-client", true);
       const cut = store.appendMessage(message(2));
       const cutOutcome = outcome(cut);
       await committing;
@@ -102,7 +102,7 @@ engineTest(
       assert.deepEqual(await storedIds(store), [1, 2]);
 
       // the statement never reaches PostgreSQL
-      cutAtCommit(proxy, message(4), "drop-and-cut");
+      cutAt(proxy, message(4).content, "drop-and-cut");
       await assert.rejects(
         store.appendMessage(message(4)),
         (error: Error) =>
@@ -112,6 +112,37 @@ engineTest(
       assert.deepEqual(await storedIds(store), [1, 2]);
       await store.appendMessage(message(5));
       assert.deepEqual(await storedIds(store), [1, 2, 5]);
+    } finally {
+      await store.close();
+      proxy.close();
+    }
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
+  "a batch of other writes with a message, whose COMMIT's answer was lost, is settled by what PostgreSQL did",
+  async () => {
+    const engine = await startPostgres();
+    const proxy = TcpProxy.start(engine.port);
+    const url = (await engine.createDatabase()).replace(`:${engine.port}/`, `:${proxy.port}/`);
+    const store = await lobbyStore(url);
+    try {
+      await store.appendMessage(message(1));
+      const committing = cutAt(proxy, "COMMIT", "pass-then-cut-client", true);
+      // one batch: a transaction, as it holds more than messages
+      const cut = Promise.all([
+        store.createRoom({ kind: "room", name: "side", createdBy: null, createdAt: 0 }),
+        store.appendMessage(message(2)),
+      ]);
+      const cutOutcome = outcome(cut);
+      await committing;
+      await assert.rejects(store.appendMessage(message(3)), StoreError);
+      assert.equal(cutOutcome.state, "pending", "not answered while nobody knows");
+      proxy.refusing = false;
+      const [, stored] = await cut;
+      assert.equal(stored.id, 2);
+      assert.deepEqual(await storedIds(store), [1, 2]);
     } finally {
       await store.close();
       proxy.close();
@@ -134,7 +165,7 @@ engineTest(
     const store = await lobbyStore(direct.replace(`:${engine.port}/`, `:${proxy.port}/`));
     try {
       await store.appendMessage(message(1));
-      const committing = cutAtCommit(proxy, message(2), "drop-and-cut");
+      const committing = cutAt(proxy, message(2).content, "drop-and-cut");
       const cut = store.appendMessage(message(2));
       // the store may settle the cut write while PostgreSQL is still starting: listen from now on
       const refused = assert.rejects(
