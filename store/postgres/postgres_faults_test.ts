@@ -45,6 +45,26 @@ function cutAt(
   });
 }
 
+/**
+ * Runs `test` on a store that reaches PostgreSQL through a proxy, its lobby
+ * holding message 1.
+ */
+async function throughProxy(
+  test: (store: PostgresStore, proxy: TcpProxy) => Promise<void>,
+): Promise<void> {
+  const engine = await startPostgres();
+  const proxy = TcpProxy.start(engine.port);
+  const url = (await engine.createDatabase()).replace(`:${engine.port}/`, `:${proxy.port}/`);
+  const store = await lobbyStore(url);
+  try {
+    await store.appendMessage(message(1));
+    await test(store, proxy);
+  } finally {
+    await store.close();
+    proxy.close();
+  }
+}
+
 /** How a promise settled, without waiting for it. */
 function outcome(promise: Promise<unknown>): { state: string; error?: unknown } {
   const seen: { state: string; error?: unknown } = { state: "pending" };
@@ -81,14 +101,8 @@ engineTest(
 engineTest(
   POSTGRES_MISSING,
   "a write whose commit's answer was lost is settled by what PostgreSQL did: committed, or not",
-  async () => {
-    const engine = await startPostgres();
-    const proxy = TcpProxy.start(engine.port);
-    const url = (await engine.createDatabase()).replace(`:${engine.port}/`, `:${proxy.port}/`);
-    const store = await lobbyStore(url);
-    try {
-      await store.appendMessage(message(1));
-
+  () =>
+    throughProxy(async (store, proxy) => {
       // the statement reaches PostgreSQL, its answer never comes back
       const committing = cutAt(proxy, message(2).content, "pass-then-cut-client", true);
       const cut = store.appendMessage(message(2));
@@ -112,23 +126,14 @@ engineTest(
       assert.deepEqual(await storedIds(store), [1, 2]);
       await store.appendMessage(message(5));
       assert.deepEqual(await storedIds(store), [1, 2, 5]);
-    } finally {
-      await store.close();
-      proxy.close();
-    }
-  },
+    }),
 );
 
 engineTest(
   POSTGRES_MISSING,
   "a batch of other writes with a message, whose COMMIT's answer was lost, is settled by what PostgreSQL did",
-  async () => {
-    const engine = await startPostgres();
-    const proxy = TcpProxy.start(engine.port);
-    const url = (await engine.createDatabase()).replace(`:${engine.port}/`, `:${proxy.port}/`);
-    const store = await lobbyStore(url);
-    try {
-      await store.appendMessage(message(1));
+  () =>
+    throughProxy(async (store, proxy) => {
       const committing = cutAt(proxy, "COMMIT", "pass-then-cut-client", true);
       // one batch: a transaction, as it holds more than messages
       const cut = Promise.all([
@@ -143,16 +148,12 @@ engineTest(
       const [, stored] = await cut;
       assert.equal(stored.id, 2);
       assert.deepEqual(await storedIds(store), [1, 2]);
-    } finally {
-      await store.close();
-      proxy.close();
-    }
-  },
+    }),
 );
 
 engineTest(
   POSTGRES_MISSING,
-  "a write cut off at its COMMIT as PostgreSQL crashes is refused once it is back, though its transaction id is given out again, and writes go on",
+  "a write cut off at its commit as PostgreSQL crashes is refused once it is back, though its transaction id is given out again, and writes go on",
   async () => {
     const engine = await startPostgres();
     const direct = await engine.createDatabase();
