@@ -250,7 +250,7 @@ export function readPayload(text: string): Received | null {
     const numbered = value.s as [number, number, number][];
     if (entries.length > 0) {
       entries = numbered.map(([k, seq, id]) => {
-        const entry = [...entries[k]] as Entry;
+        const entry = entries[k]; // parsed just now: ours to fill in
         entry[2] = seq;
         entry[3] = id;
         return entry;

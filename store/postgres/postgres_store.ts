@@ -599,10 +599,7 @@ export class PostgresStore implements ChatStore {
     } catch (error) {
       if (isStatementError(error)) return await this.#transaction(batch, values, errors);
       if (neverSent(error)) throw error;
-      this.#dropWriter();
-      this.#unresolved = { transaction, batch, values: null, errors };
-      this.#scheduleOutcomes();
-      return false;
+      return this.#leaveUnresolved({ transaction, batch, values: null, errors });
     }
     this.#storedInto(messages, stored, values, errors);
     return true;
@@ -654,13 +651,21 @@ export class PostgresStore implements ChatStore {
       await this.#writer.unsafe("COMMIT");
     } catch (error) {
       if (isStatementError(error)) throw error; // refused: rolled back
-      this.#dropWriter();
-      this.#unresolved = { transaction, batch, values, errors };
-      this.#scheduleOutcomes();
-      return false;
+      return this.#leaveUnresolved({ transaction, batch, values, errors });
     }
     this.#committed();
     return true;
+  }
+
+  /**
+   * Leaves a batch whose commit's answer was lost to be settled once
+   * PostgreSQL can say what became of it (see `#resolveOutcome`). False.
+   */
+  #leaveUnresolved(unresolved: Unresolved): false {
+    this.#dropWriter();
+    this.#unresolved = unresolved;
+    this.#scheduleOutcomes();
+    return false;
   }
 
   /**
