@@ -97,7 +97,7 @@ export async function openCluster(db: string, options: ClusterOptions): Promise<
   }) as ChatStore & SequencedLog;
   try {
     const link: ClusterLink = bus === "postgres"
-      ? new (await import(POSTGRES_LINK)).PostgresLink(db, node, options.log)
+      ? new (await import(POSTGRES_LINK)).PostgresLink(db, node, store, options.log)
       : new (await import(REDIS_LINK)).RedisLink(bus, node, options.log);
     const presence: NodePresence = await (await import(POSTGRES_PRESENCE)).PostgresPresence.open(
       db,

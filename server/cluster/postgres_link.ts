@@ -3,7 +3,10 @@
  * LISTEN/NOTIFY, the default. Messages are announced by the store, with
  * NOTIFY in the transaction that commits them (see `PostgresStore`'s
  * `announce`): a listener hears of them once they are committed, never
- * before. Notes go with NOTIFY of their own; one too large for a NOTIFY
+ * before. The link hears on the store's writer connection (see
+ * `PostgresStore.listen`), so that a server's own announcements come with
+ * its statements' answers rather than wake it once more each. Notes go
+ * with NOTIFY of their own, on the link's connection; one too large for a NOTIFY
  * payload is kept in the database (schema migration 8) and its NOTIFY
  * carries the row's id: the listeners read it, and hand over what they
  * hear meanwhile after it, so that notes keep their order. Imports the
@@ -13,6 +16,7 @@
 
 import type { ClusterLink, ClusterNote, ClusterReceiver } from "../../core/cluster_bus.ts";
 import { connect, type Sql } from "../../store/postgres/connection.ts";
+import type { AnnouncementListener } from "../../store/postgres/postgres_store.ts";
 import {
   CHANNEL,
   fitsNotify,
@@ -33,9 +37,16 @@ const STORED_NOTE_READ_MS = 5_000;
  */
 const MAX_HELD = 10_000;
 
+/** What the link hears the channel through: the store (see `PostgresStore.listen`). */
+export interface AnnouncementSource {
+  listen(listener: AnnouncementListener): Promise<void>;
+}
+
 /** LISTEN/NOTIFY on the cluster's database. */
 export class PostgresLink implements ClusterLink {
+  /** Sends the notes and reads the stored ones. */
   readonly #sql: Sql;
+  readonly #source: AnnouncementSource;
   readonly #node: string;
   readonly #log: (line: string) => void;
   /** What other servers sent while a stored note is read, in order; null while none is. */
@@ -43,25 +54,30 @@ export class PostgresLink implements ClusterLink {
   /** How much was dropped because {@link MAX_HELD} was reached. */
   #dropped = 0;
 
-  /** A link for the server `node` through the database at `url`. */
-  constructor(url: string, node: string, log: (line: string) => void) {
+  /** A link for the server `node` through the database at `url`, hearing through `source`. */
+  constructor(url: string, node: string, source: AnnouncementSource, log: (line: string) => void) {
     this.#sql = connect(url, 1);
+    this.#source = source;
     this.#node = node;
     this.#log = log;
   }
 
   async start(receiver: ClusterReceiver): Promise<void> {
-    // the package listens again after a lost connection, and says so with onlisten
-    await this.#sql.listen(
-      CHANNEL,
-      (payload) => this.#heard(payload, receiver),
-      () => receiver.up(),
-    );
+    await this.#source.listen({
+      heard: (payload) => this.#heard(payload, receiver),
+      up: () => receiver.up(),
+      down: () => receiver.down(),
+    });
   }
 
   #heard(payload: string, receiver: ClusterReceiver): void {
-    const received = fromOthers(this.#node, payload);
-    if (received !== null) this.#take(received, receiver);
+    try {
+      const received = fromOthers(this.#node, payload);
+      if (received !== null) this.#take(received, receiver);
+    } catch (error) {
+      // heard on the store's writer connection: nothing may be thrown into its reading
+      this.#log(`cluster-bus hand-over-failed ${(error as Error).message}`);
+    }
   }
 
   #take(received: Received, receiver: ClusterReceiver): void {

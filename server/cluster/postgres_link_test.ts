@@ -1,28 +1,66 @@
 import assert from "node:assert/strict";
 import type { ClusterNote, ClusterReceiver } from "../../core/cluster_bus.ts";
+import type { SequencedMessage } from "../../store/records.ts";
 import { connect } from "../../store/postgres/connection.ts";
-import { migratePostgres } from "../../store/postgres/schema.ts";
+import { PostgresStore } from "../../store/postgres/postgres_store.ts";
 import { engineTest, POSTGRES_MISSING, startPostgres } from "../../tests/engines.ts";
-import { NOTIFY_MAX_BYTES } from "./announcements.ts";
+import { CHANNEL, NOTIFY_MAX_BYTES, pendingPayloads } from "./announcements.ts";
 import { PostgresLink } from "./postgres_link.ts";
 
 function notice(text: string): ClusterNote {
   return { kind: "event", to: { kind: "everyone" }, event: { type: "notice", time: 1, text } };
 }
 
-/** A receiver that keeps the texts of the notices it is given. */
-function noticeTexts(): { receiver: ClusterReceiver; texts: string[] } {
+/** A receiver that keeps what it is given: notices' texts, messages, and the link going down and up. */
+function keeper(): {
+  receiver: ClusterReceiver;
+  texts: string[];
+  messages: SequencedMessage[];
+  changes: string[];
+} {
   const texts: string[] = [];
+  const messages: SequencedMessage[] = [];
+  const changes: string[] = [];
   const receiver: ClusterReceiver = {
-    messages() {},
+    messages(heard) {
+      messages.push(...heard);
+    },
     committed() {},
     note(note) {
       if (note.kind === "event" && note.event.type === "notice") texts.push(note.event.text);
     },
-    up() {},
-    down() {},
+    up() {
+      changes.push("up");
+    },
+    down() {
+      changes.push("down");
+    },
   };
-  return { receiver, texts };
+  return { receiver, texts, messages, changes };
+}
+
+/** Server `node`'s store (announcing as a cluster's does) and link, on the database at `url`. */
+async function serverParts(url: string, node: string) {
+  const store = await PostgresStore.open(url, {
+    assignIds: true,
+    announce: { channel: CHANNEL, payloads: (messages) => pendingPayloads(node, messages) },
+  });
+  const link = new PostgresLink(url, node, store, () => {});
+  return {
+    store,
+    link,
+    async close() {
+      await link.close();
+      await store.close();
+    },
+  };
+}
+
+/** Waits (5 s at most) until `done` says so. */
+async function until(done: () => boolean): Promise<void> {
+  for (let tries = 0; !done() && tries < 100; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 engineTest(
@@ -30,25 +68,69 @@ engineTest(
   "notes too large for a NOTIFY reach the other servers whole and in the order they were sent",
   async () => {
     const url = await (await startPostgres()).createDatabase();
-    const sql = connect(url, 1);
-    await migratePostgres(sql, url);
-    await sql.end();
-    const a = new PostgresLink(url, "a", () => {});
-    const b = new PostgresLink(url, "b", () => {});
-    const heardOnA = noticeTexts();
-    const heardOnB = noticeTexts();
+    const a = await serverParts(url, "a");
+    const b = await serverParts(url, "b");
+    const heardOnA = keeper();
+    const heardOnB = keeper();
     try {
-      await a.start(heardOnA.receiver);
-      await b.start(heardOnB.receiver);
+      await a.link.start(heardOnA.receiver);
+      await b.link.start(heardOnB.receiver);
       const large = (n: number) => `${n} ${"x".repeat(NOTIFY_MAX_BYTES)}`;
       const sent = ["small 1", large(2), "small 3", large(4), large(5), "small 6"];
-      for (const text of sent) a.send(notice(text)); // in one turn of the event loop
-      for (let tries = 0; heardOnB.texts.length < sent.length && tries < 100; tries++) {
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      for (const text of sent) a.link.send(notice(text)); // in one turn of the event loop
+      await until(() => heardOnB.texts.length >= sent.length);
       assert.deepEqual(heardOnB.texts, sent);
       assert.deepEqual(heardOnA.texts, [], "a server passes over its own notes");
     } finally {
+      await a.close();
+      await b.close();
+    }
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
+  "a link hears on its store's writer connection, not its own posts, and again once that connection is lost",
+  async () => {
+    const url = await (await startPostgres()).createDatabase();
+    const a = await serverParts(url, "a");
+    const b = await serverParts(url, "b");
+    const admin = connect(url, 1);
+    const heardOnA = keeper();
+    const heardOnB = keeper();
+    const post = (parts: typeof a, content: string) =>
+      parts.store.appendMessage({
+        kind: "room",
+        id: 0,
+        room: "lobby",
+        sender: "ann",
+        time: 1,
+        content,
+      });
+    try {
+      await a.store.createRoom({ kind: "room", name: "lobby", createdBy: null, createdAt: 0 });
+      await a.link.start(heardOnA.receiver);
+      await b.link.start(heardOnB.receiver);
+      await post(b, "from b, 1");
+      await until(() => heardOnA.messages.length >= 1);
+      // a's writer has run nothing since its LISTEN; b's has posted since
+      const ended = await admin<{ pid: number }[]>`
+        SELECT pg_terminate_backend(pid) AS pid FROM pg_stat_activity
+        WHERE datname = current_database() AND query LIKE 'LISTEN%'`;
+      assert.equal(ended.length, 1, "one connection listens and has done nothing since");
+      await until(() => heardOnA.changes.length >= 3);
+      assert.deepEqual(heardOnA.changes, ["up", "down", "up"]);
+      await post(b, "from b, 2");
+      await post(a, "from a");
+      b.link.send(notice("after them"));
+      await until(() => heardOnA.texts.length >= 1);
+      assert.deepEqual(heardOnA.texts, ["after them"]);
+      assert.deepEqual(heardOnA.messages.map((m) => m.content), ["from b, 1", "from b, 2"]);
+      await until(() => heardOnB.messages.length >= 1);
+      assert.deepEqual(heardOnB.messages.map((m) => m.content), ["from a"]);
+      assert.deepEqual(heardOnB.changes, ["up"]);
+    } finally {
+      await admin.end();
       await a.close();
       await b.close();
     }

@@ -27,20 +27,40 @@ const CONNECT_TIMEOUT_S = 5;
  */
 const RECONNECT_DELAY_S = 0.2;
 
+/** What a connection tells as it goes (see {@link connect}). */
+export interface ConnectionWatch {
+  /** A NOTIFY on a channel the session listens on. */
+  notified(channel: string, payload: string): void;
+  /** The connection closed, for whatever reason. */
+  closed(): void;
+}
+
 /**
  * Connections to the database at `url` (a `postgres://` or `postgresql://`
  * URL; what it leaves out comes from PGHOST, PGUSER, PGPASSWORD, …), at
  * most `max` at once. Connections are made when first needed and made
  * again after they are lost. `bigint` columns arrive as numbers (ids and
  * times stay below 2^53). `settings` are PostgreSQL settings for each
- * connection's session.
+ * connection's session. Watched connections (`watch`) are kept for good
+ * rather than replaced now and then, as a session's LISTEN would go with
+ * them.
  */
-export function connect(url: string, max: number, settings: Record<string, string> = {}): Sql {
+export function connect(
+  url: string,
+  max: number,
+  settings: Record<string, string> = {},
+  watch?: ConnectionWatch,
+): Sql {
   return postgres(url, {
     max,
     connect_timeout: CONNECT_TIMEOUT_S,
     backoff: () => RECONNECT_DELAY_S,
     onnotice: () => {},
+    ...(watch && {
+      max_lifetime: null,
+      onnotify: (channel: string, payload: string) => watch.notified(channel, payload),
+      onclose: () => watch.closed(),
+    }),
     types: {
       bigint: {
         to: 20,

@@ -93,6 +93,16 @@ export interface PostgresStoreOptions {
   };
 }
 
+/** Hears the announcements of every server, this one's too (see {@link PostgresStore.listen}). */
+export interface AnnouncementListener {
+  /** A payload NOTIFY carried on the channel. */
+  heard(payload: string): void;
+  /** Listening (again): what was announced meanwhile was not heard. */
+  up(): void;
+  /** Not listening until `up`: the writer's connection was lost. */
+  down(): void;
+}
+
 /** Operations that write nothing: a batch of these alone needs no transaction. */
 const READS = new Set([
   "load",
@@ -109,6 +119,9 @@ const DEFAULT_MAX_BATCH = 1024;
 
 /** How often a batch whose COMMIT's outcome is not known is asked about when idle. */
 const OUTCOME_RETRY_MS = 1000;
+
+/** How soon a lost writer's connection is made again to listen on it, when no batch does it first. */
+const RELISTEN_MS = 200;
 
 /**
  * How long a batch may take before its connection is closed (and the batch
@@ -172,10 +185,15 @@ class OperationError extends StoreError {
 export class PostgresStore implements ChatStore {
   /**
    * One connection: every write, and the reads that keep their order among
-   * them. Made anew for the next batch once it failed (`#writerLost`).
+   * them; it listens to the announcements too (see `listen`). Made anew for
+   * the next batch once it failed or closed (`#writerLost`).
    */
-  #writer: Sql;
+  #writer!: Sql;
   #writerLost = false;
+  #listener: AnnouncementListener | null = null;
+  /** Whether the writer's connection (this one) has run LISTEN. */
+  #listening = false;
+  #listenTimer: ReturnType<typeof setTimeout> | null = null;
   readonly #url: string;
   /** This writer's row in `claptrap_writers`. */
   readonly #writerId = crypto.randomUUID();
@@ -214,15 +232,9 @@ export class PostgresStore implements ChatStore {
   /** Never resolves: this store stops for nothing (see the module's notes). */
   readonly failure: Promise<StoreFailedError> = new Promise(() => {});
 
-  private constructor(
-    url: string,
-    writer: Sql,
-    searcher: Sql,
-    where: string,
-    options: PostgresStoreOptions,
-  ) {
+  private constructor(url: string, searcher: Sql, where: string, options: PostgresStoreOptions) {
     this.#url = url;
-    this.#writer = writer;
+    this.#writer = this.#connectWriter();
     this.#searcher = searcher;
     this.#where = where;
     this.#maxBatch = options.maxBatch ?? DEFAULT_MAX_BATCH;
@@ -238,9 +250,9 @@ export class PostgresStore implements ChatStore {
    */
   static async open(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const where = describe(url);
-    const writer = connect(url, 1, WRITER_SETTINGS);
     const searcher = connect(url, options.searchConnections ?? 4);
-    const store = new PostgresStore(url, writer, searcher, where, options);
+    const store = new PostgresStore(url, searcher, where, options);
+    const writer = store.#writer;
     try {
       await migratePostgres(writer, where);
       // the rows of writers that stopped without closing
@@ -434,12 +446,84 @@ export class PostgresStore implements ChatStore {
   }
 
   /**
+   * Has the writer's connection LISTEN to the announcements' channel, and
+   * `listener` hear them, from then on (a lost connection is made again
+   * and listens again; `listener` is told). A server hears its own
+   * announcements that way with the answers to its own statements, not
+   * as a wake-up of a connection of their own; the others' come between
+   * its statements (PostgreSQL delivers them when a statement ends).
+   * @throws {StoreError} when the store announces nothing, or cannot listen now.
+   */
+  async listen(listener: AnnouncementListener): Promise<void> {
+    if (this.#announce === undefined) throw new StoreError("this store announces nothing");
+    if (this.#closed) throw this.#closed;
+    this.#listener = listener;
+    while (this.#running) await delay(10);
+    this.#running = true;
+    try {
+      this.#renewWriter();
+      await this.#listen();
+    } catch (error) {
+      this.#listener = null;
+      this.#writerFailed(error);
+      throw this.#storeError(error);
+    } finally {
+      this.#running = false;
+      this.#next();
+    }
+  }
+
+  /** A connection for the writer: one that tells of announcements, and of its end. */
+  #connectWriter(): Sql {
+    const writer: Sql = connect(this.#url, 1, WRITER_SETTINGS, {
+      notified: (channel, payload) => {
+        if (channel === this.#announce?.channel) this.#listener?.heard(payload);
+      },
+      closed: () => {
+        if (this.#writer === writer) this.#dropWriter();
+      },
+    });
+    return writer;
+  }
+
+  /** LISTEN on the writer's connection (between batches: it is one connection). */
+  async #listen(): Promise<void> {
+    const channel = this.#announce!.channel.replaceAll('"', '""');
+    const writer = this.#writer;
+    await writer.unsafe(`LISTEN "${channel}"`);
+    if (this.#writerLost || this.#writer !== writer) {
+      throw new StoreError(`the connection to ${this.#where} closed as it began to listen`);
+    }
+    this.#listening = true;
+    this.#listener?.up();
+  }
+
+  /** Listens again soon, unless a batch does it first (each begins with it when needed). */
+  #scheduleListen(): void {
+    if (this.#listenTimer !== null || this.#listener === null || this.#closed) return;
+    this.#listenTimer = setTimeout(() => {
+      this.#listenTimer = null;
+      if (this.#listening || this.#listener === null || this.#closed) return;
+      if (this.#running) return this.#scheduleListen();
+      this.#running = true;
+      this.#renewWriter();
+      this.#listen().catch((error) => this.#writerFailed(error)).finally(() => {
+        this.#running = false;
+        this.#scheduleListen();
+        this.#next();
+      });
+    }, RELISTEN_MS);
+  }
+
+  /**
    * Finishes what is queued, waits (a few seconds at most) to hear what
    * became of batches whose COMMIT was cut off, and closes the connections.
    */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = new StoreError("the store is closed");
+    this.#listener = null;
+    if (this.#listenTimer !== null) clearTimeout(this.#listenTimer);
     while (this.#running || this.#queue.length > 0) {
       await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
     }
@@ -523,6 +607,7 @@ export class PostgresStore implements ChatStore {
     const watchdog = setTimeout(() => this.#dropWriter(), BATCH_TIMEOUT_MS);
     try {
       if (this.#unresolved !== null) await this.#resolveOutcome();
+      if (this.#listener !== null && !this.#listening) await this.#listen();
       if (batch.every((queued) => READS.has(queued.op))) {
         await Promise.all(batch.map(async (queued, i) => {
           try {
@@ -563,17 +648,25 @@ export class PostgresStore implements ChatStore {
     return false;
   }
 
-  /** Closes the writer's connection at once: what was sent on it and is not answered fails. */
+  /**
+   * Closes the writer's connection at once: what was sent on it and is not
+   * answered fails, and its LISTEN ends.
+   */
   #dropWriter(): void {
     if (this.#writerLost) return;
     this.#writerLost = true;
     this.#writer.end({ timeout: 0 }).catch(() => {});
+    if (this.#listening) {
+      this.#listening = false;
+      this.#listener?.down();
+    }
+    this.#scheduleListen();
   }
 
   /** A new writer connection in place of one dropped (connected when first used). */
   #renewWriter(): void {
     if (!this.#writerLost) return;
-    this.#writer = connect(this.#url, 1, WRITER_SETTINGS);
+    this.#writer = this.#connectWriter();
     this.#writerLost = false;
   }
 
