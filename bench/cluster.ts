@@ -43,12 +43,13 @@ and 2 and 3 servers on one PostgreSQL (clients dealt to them in turn), each
 --runs times in a rotating order; prints the medians.
 
 Options:
-  --runs N            runs per setup and rate (default 3)
+  --runs N            runs per setup and rate (default 5)
   --rates A,B         offered messages/s in total (default 300,1500)
   --clients N         members of the room (default 40)
   --setups A,B        setups by server count and store: sqlite,1,2,3 (default all)
   --duration SECONDS  measured sending time of each run (default 5)
-  --warmup SECONDS    sending before the measurement (default 2)
+  --warmup SECONDS    sending before the measurement (default 10, as latency at a
+                      fixed offered load is measured after a 10 s warm-up)
   --calm SECONDS      before each run, wait up to this long for an idle machine (default 10)
   --server-root DIR   Claptrap checkout to run (default this one)
   --baseline-root DIR another checkout, run in the same rotation (before/after)
@@ -63,12 +64,12 @@ async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
     options: {
-      runs: { type: "string", default: "3" },
+      runs: { type: "string", default: "5" },
       rates: { type: "string", default: "300,1500" },
       clients: { type: "string", default: "40" },
       setups: { type: "string", default: "sqlite,1,2,3" },
       duration: { type: "string", default: "5" },
-      warmup: { type: "string", default: "2" },
+      warmup: { type: "string", default: "10" },
       calm: { type: "string", default: "10" },
       "server-root": { type: "string", default: DEFAULT_SERVER_ROOT },
       "baseline-root": { type: "string" },
