@@ -261,6 +261,8 @@ export class Chat {
     const node: NodeChat = {
       membersOf: (place) => rooms.at(place)?.size ?? 0,
       isHere: (user) => presence.sessionOf(user) !== undefined,
+      // a user's 2.1 devices are never beside a session of another version
+      hasDevicesHere: (user) => presence.sessionOf(user)?.v21 ?? false,
       apply: (change) => this.#apply(change),
       sawMessage: (id) => ids.observe(id),
       heard: (event) => this.#peerChats.heard(event),

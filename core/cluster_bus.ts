@@ -553,8 +553,11 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
           if (message.seq > due) break;
           if (!order.mark(message.seq)) continue;
           const to = message.sender === users[0] ? users[1] : users[0];
-          if (this.#node.isHere(to)) {
-            this.#local.deliver({ kind: "user", user: to }, directEventOf(message, to), 0);
+          const event = directEventOf(message, to);
+          if (this.#node.isHere(to)) this.#local.deliver({ kind: "user", user: to }, event, 0);
+          // the copy for the sender's devices here went the same way as the recipient's, and was lost with it
+          if (this.#node.hasDevicesHere(message.sender)) {
+            this.#local.deliver({ kind: "user", user: message.sender }, event, 0);
           }
         }
         // a short page is the last (a message's gap in the sequence may stay: it was deleted)
@@ -582,7 +585,8 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
 /**
  * Whether this is a direct message with its sequence number going to its
  * recipient: the copy that is given once, whichever way it comes (the
- * copy for its sender's other sessions is not looked for).
+ * copy for its sender's other sessions goes by the same: when the
+ * recipient's copy is found in the store, so is the sender's).
  */
 function isFirstCopy(to: Audience, event: ChatEvent): event is DirectMessage {
   return event.type === "direct" && event.seq > 0 && to.kind === "user" && to.user === event.to;

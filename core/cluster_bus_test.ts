@@ -23,6 +23,7 @@ function testBus(
   members: Record<string, number> = { lobby: 1 },
   here = new Set<string>(),
   timings: ClusterTimings = {},
+  devices = new Set<string>(),
 ) {
   const delivered: string[] = [];
   const log: SequencedMessage[] = [];
@@ -78,7 +79,8 @@ function testBus(
     },
     {
       membersOf: (place) => members[place.name] ?? 0,
-      isHere: (user) => here.has(user),
+      isHere: (user) => here.has(user) || devices.has(user),
+      hasDevicesHere: (user) => devices.has(user),
       apply: (change) => applied.push(change),
       sawMessage: () => {},
       heard: (event) => heard.push(event),
@@ -317,7 +319,7 @@ Deno.test("a direct message whose note did not come is given to its recipient fr
   await bus.close();
 });
 
-Deno.test("a direct conversation that began while the link was down is found too, and its copies for the sender's other sessions are not looked for", async () => {
+Deno.test("a direct conversation that began while the link was down is found too", async () => {
   const { bus, delivered, log, receiver, sent } = testBus({}, new Set(["bob", "carol"]));
   await bus.start();
   receiver().down();
@@ -331,6 +333,17 @@ Deno.test("a direct conversation that began while the link was down is found too
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepEqual(delivered, ["d1 to bob", "d2 to carol", "d3 to bob", "d3 to carol"]);
   assert.equal(sent.length, 2, "both copies go over the link");
+  await bus.close();
+});
+
+Deno.test("a direct message found in the store goes to its sender's devices here too, not to a 2.0 session", async () => {
+  const { bus, delivered, log, receiver } = testBus({}, new Set(["bob"]), {}, new Set(["ann"]));
+  await bus.start();
+  receiver().down();
+  log.push(storedDirect(1), storedDirect(2, "bob", "ann"));
+  await until(() => delivered.length === 3);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(delivered, ["d1 to bob", "d1 to ann", "d2 to ann"]);
   await bus.close();
 });
 

@@ -126,6 +126,11 @@ export interface NodeChat {
   membersOf(place: Place): number;
   /** Whether a user has a session on this server. */
   isHere(user: string): boolean;
+  /**
+   * Whether a user's sessions on this server are 2.1 devices, which see
+   * the direct messages the user's other devices send.
+   */
+  hasDevicesHere(user: string): boolean;
   /** Takes over a change another server made. */
   apply(change: SharedChange): void;
   /** Takes note of a message id another server's message got. */

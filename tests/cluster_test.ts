@@ -120,12 +120,21 @@ interface RedisPair {
   revive(): Promise<void>;
 }
 
-/** Runs `body` over a {@link RedisPair}, ann and bob logged in with push on. */
-async function overRedis(body: (pair: RedisPair) => Promise<void>): Promise<void> {
+/**
+ * Runs `body` over a {@link RedisPair}, ann and bob logged in with push on
+ * (over protocol 2.1 when `v21`; two devices each at most).
+ */
+async function overRedis(
+  body: (pair: RedisPair) => Promise<void>,
+  { v21 = false } = {},
+): Promise<void> {
   const redis = await startRedis();
-  const { servers: [a, b] } = await startCluster(2, { bus: `redis://127.0.0.1:${redis.port}` });
-  const ann = await ChatClient.connect(tcp({ port: a.addr.port }));
-  const bob = await ChatClient.connect(tcp({ port: b.addr.port }));
+  const { servers: [a, b] } = await startCluster(2, {
+    bus: `redis://127.0.0.1:${redis.port}`,
+    maxDevices: 2,
+  });
+  const ann = await ChatClient.connect(tcp({ port: a.addr.port }), { v21 });
+  const bob = await ChatClient.connect(tcp({ port: b.addr.port }), { v21 });
   let down = false;
   try {
     await ann.login("ann", ACCOUNTS.get("ann")!, { push: true });
@@ -182,24 +191,40 @@ engineTest(
 
 engineTest(
   POSTGRES_MISSING ?? REDIS_MISSING,
-  "a direct message sent while the bus is down reaches its recipient on another server, once",
+  "a direct message sent while the bus is down reaches its recipient and the sender's other device on another server, once",
   () =>
-    overRedis(async ({ ann, bob, crash, revive }) => {
-      const dms: string[] = [];
-      (async () => {
-        for await (const event of bob.events()) if (event.type === "dm") dms.push(event.content);
-      })().catch(() => {});
-      await ann.dm("bob", "before");
-      await until(() => dms.length === 1, 10_000, "the first direct message");
-      await crash();
-      await ann.dm("bob", "while down");
-      await until(() => dms.length === 2, 10_000, "the one sent while the bus was down");
-      await revive();
-      await ann.dm("bob", "after");
-      await until(() => dms.length === 3, 10_000, "the one sent after");
-      await new Promise((resolve) => setTimeout(resolve, 2_500)); // two comparisons: nothing more
-      assert.deepEqual(dms, ["before", "while down", "after"]);
-    }),
+    overRedis(async ({ b, ann, bob, crash, revive }) => {
+      // ann's other device, on bob's server: it sees what ann sends from the first
+      const annToo = await ChatClient.connect(tcp({ port: b.addr.port }), { v21: true });
+      try {
+        await annToo.login("ann", ACCOUNTS.get("ann")!, { push: true });
+        const dmsOf = (client: ChatClient) => {
+          const dms: string[] = [];
+          (async () => {
+            for await (const event of client.events()) {
+              if (event.type === "dm") dms.push(event.content);
+            }
+          })().catch(() => {});
+          return dms;
+        };
+        const dms = dmsOf(bob);
+        const copies = dmsOf(annToo);
+        const both = (count: number) => () => dms.length >= count && copies.length >= count;
+        await ann.dm("bob", "before");
+        await until(both(1), 10_000, "the first direct message");
+        await crash();
+        await ann.dm("bob", "while down");
+        await until(both(2), 10_000, "the one sent while the bus was down");
+        await revive();
+        await ann.dm("bob", "after");
+        await until(both(3), 10_000, "the one sent after");
+        await new Promise((resolve) => setTimeout(resolve, 2_500)); // two comparisons: nothing more
+        assert.deepEqual(dms, ["before", "while down", "after"]);
+        assert.deepEqual(copies, ["before", "while down", "after"], "the sender's other device");
+      } finally {
+        await annToo.close();
+      }
+    }, { v21: true }),
 );
 
 /** Servers in this process on a new database, with their consoles. */
