@@ -956,8 +956,9 @@ export class Chat {
   /**
    * In a cluster: whether the link between the servers is down, so that
    * what this server tells the others now (an operator's KICK or
-   * BROADCAST) may not reach them. Messages, direct messages and shared
-   * changes are caught up from the database; such events are not.
+   * BROADCAST) reaches them only once it is back (held for a minute at
+   * most). Messages, direct messages and shared changes are caught up
+   * from the database; such events are not.
    */
   get busDown(): boolean {
     return this.#bus.linkUp?.() === false;

@@ -103,10 +103,24 @@ export interface ClusterTimings {
    * Default 300,000.
    */
   fullComparisonMs?: number;
+  /**
+   * How long an operator's KICK or BROADCAST made while the link is down
+   * is held to be sent once it is up, at most. Default 60,000.
+   */
+  holdMs?: number;
+  /**
+   * How long after the link is up again the held ones are sent: the other
+   * servers come back to the bus about when this one does, and hear only
+   * what is sent once they are. Default 1,000.
+   */
+  heldDelayMs?: number;
 }
 
 /** Most messages read from the store at once to fill a gap. */
 const FETCH_LIMIT = 1000;
+
+/** Most operator's notes held while the link is down; the oldest is given up beyond. */
+const MAX_HELD_NOTES = 100;
 
 /** A message waiting for those before it, and the session it leaves out. */
 interface Held {
@@ -199,12 +213,21 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   #lastFull = -Infinity;
   readonly #commitWindowMs: number;
   readonly #fullComparisonMs: number;
+  readonly #holdMs: number;
+  readonly #heldDelayMs: number;
+  #heldTimer: ReturnType<typeof setTimeout> | null = null;
   #linkUp = false;
   /** The link went down since it was last up (or before it ever was). */
   #wentDown = false;
   #reconciling = false;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #closed = false;
+  /**
+   * An operator's notes made while the link was down (a KICK, a BROADCAST),
+   * oldest first: nothing in the store tells the other servers of them, so
+   * they are sent once it is up again.
+   */
+  #heldNotes: { note: ClusterNote; at: number }[] = [];
 
   constructor(
     local: LocalDelivery,
@@ -226,6 +249,8 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     this.#pollMs = options.pollMs ?? 250;
     this.#commitWindowMs = options.commitWindowMs ?? 60_000;
     this.#fullComparisonMs = options.fullComparisonMs ?? 300_000;
+    this.#holdMs = options.holdMs ?? 60_000;
+    this.#heldDelayMs = options.heldDelayMs ?? 1000;
     this.#say = options.log ?? (() => {});
     this.#places = options.places ?? null;
   }
@@ -244,6 +269,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   async close(): Promise<void> {
     this.#closed = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
+    if (this.#heldTimer !== null) clearTimeout(this.#heldTimer);
     for (const order of this.#orders.values()) {
       if (order.timer !== null) clearTimeout(order.timer);
     }
@@ -260,7 +286,27 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
       this.#local.deliver(to, event, exceptSession);
     }
     if (this.#places !== null) this.#watch(to, event);
-    this.#link.send({ kind: "event", to, event });
+    this.#send({ kind: "event", to, event });
+  }
+
+  /** Sends a note, or holds an operator's while the link is down (see `#heldNotes`). */
+  #send(note: ClusterNote): void {
+    if (this.#linkUp || !isOperators(note)) return this.#link.send(note);
+    if (this.#heldNotes.length >= MAX_HELD_NOTES) {
+      this.#heldNotes.shift();
+      this.#say(`cluster-bus held-note-dropped: more than ${MAX_HELD_NOTES} held`);
+    }
+    this.#heldNotes.push({ note, at: performance.now() });
+  }
+
+  /** Sends the operator's notes held while the link was down, but those held too long. */
+  #sendHeld(): void {
+    const held = this.#heldNotes;
+    this.#heldNotes = [];
+    const since = performance.now() - this.#holdMs;
+    const late = held.filter(({ at }) => at < since).length;
+    if (late > 0) this.#say(`cluster-bus held-notes-expired count=${late}`);
+    for (const { note, at } of held) if (at >= since) this.#link.send(note);
   }
 
   posting(place: Place, sender: string, change: 1 | -1): void {
@@ -281,7 +327,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   }
 
   share(change: SharedChange): void {
-    this.#link.send({ kind: "change", change });
+    this.#send({ kind: "change", change });
   }
 
   linkUp(): boolean {
@@ -322,6 +368,12 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     if (this.#wentDown) {
       this.#wentDown = false;
       this.#node.relinked();
+    }
+    if (this.#heldNotes.length > 0 && this.#heldTimer === null) {
+      this.#heldTimer = setTimeout(() => {
+        this.#heldTimer = null;
+        if (this.#linkUp) this.#sendHeld(); // else held on (and given up in time)
+      }, this.#heldDelayMs);
     }
     this.#reconcile();
   }
@@ -580,6 +632,16 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
       this.#reconcile();
     }, this.#linkUp ? this.#reconcileMs : this.#pollMs);
   }
+}
+
+/**
+ * Whether a note is an operator's act the other servers learn of only by
+ * the note: a KICK from the console, or a notice to everyone (BROADCAST).
+ */
+function isOperators(note: ClusterNote): boolean {
+  return note.kind === "change"
+    ? note.change.type === "operator-kick"
+    : note.to.kind === "everyone" && note.event.type === "notice";
 }
 
 /**

@@ -219,6 +219,48 @@ Deno.test("while the link is down the store is polled, and a reconnection compar
   await bus.close();
 });
 
+Deno.test("an operator's KICK and BROADCAST made while the link is down are held, and sent once it is up", async () => {
+  const { bus, delivered, sent, receiver } = testBus({}, new Set(), {
+    holdMs: 300,
+    heldDelayMs: 50,
+  });
+  await bus.start();
+  receiver().down();
+  const notice = (text: string): ChatEvent => ({ type: "notice", time: 1, text });
+  bus.publish({ kind: "everyone" }, notice("first"), 0);
+  bus.share({ type: "operator-kick", user: "bob", reason: "" });
+  bus.share({ type: "unbanned", room: "lobby", user: "bob" });
+  assert.deepEqual(delivered, ["notice"], "delivered here at once");
+  assert.deepEqual(
+    sent.map((note) => note.kind),
+    ["change"],
+    "the rest is caught up from the store",
+  );
+  receiver().up();
+  assert.equal(sent.length, 1, "not at once: the others may not be back yet");
+  await until(() => sent.length === 3);
+  assert.deepEqual(sent.map((note) => note.kind), ["change", "event", "change"]);
+  assert.deepEqual(sent[2], {
+    kind: "change",
+    change: { type: "operator-kick", user: "bob", reason: "" },
+  });
+  receiver().up();
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.equal(sent.length, 3, "sent once");
+  // held too long, or too many: given up
+  receiver().down();
+  bus.publish({ kind: "everyone" }, notice("late"), 0);
+  await new Promise((resolve) => setTimeout(resolve, 400));
+  for (let i = 0; i < 101; i++) bus.publish({ kind: "everyone" }, notice(`n${i}`), 0);
+  receiver().up();
+  await until(() => sent.length > 3);
+  const texts = sent.slice(3).map((note) =>
+    note.kind === "event" && note.event.type === "notice" ? note.event.text : ""
+  );
+  assert.deepEqual(texts, Array.from({ length: 100 }, (_, i) => `n${i + 1}`));
+  await bus.close();
+});
+
 Deno.test("other events and changes go over the link; those that come from it are taken over", async () => {
   const { bus, delivered, sent, applied, receiver } = testBus();
   await bus.start();

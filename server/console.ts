@@ -70,15 +70,20 @@ export function runConsoleCommand(
       const [name, reason] = splitName(rest);
       if (name === "") return { output: ["usage: KICK name [reason]"] };
       const why = `kicked by the operator${reason ? `: ${reason}` : ""}`;
+      const wasDown = chat.busDown;
       return either(chat.kickFromServer(name, why), (kicked) => ({
-        output: [kicked ? `kicked ${name}` : `${name} is not online`, ...busWarning(chat)],
+        output: kicked
+          ? [`kicked ${name}`, ...busWarning(chat, wasDown)]
+          : [`${name} is not online`],
       }));
     }
-    case "BROADCAST":
+    case "BROADCAST": {
       if (rest === "") return { output: ["usage: BROADCAST text"] };
+      const wasDown = chat.busDown;
       return either(chat.broadcast(rest), (reached) => ({
-        output: [`sent to ${reached} connection(s)`, ...busWarning(chat)],
+        output: [`sent to ${reached} connection(s)`, ...busWarning(chat, wasDown)],
       }));
+    }
     case "EXIT":
       return { output: ["stopping"], exit: true };
     default:
@@ -86,14 +91,22 @@ export function runConsoleCommand(
   }
 }
 
-/** A line more when the other servers of a cluster may not have heard. */
-function busWarning(chat: Chat): string[] {
-  return chat.busDown
-    ? [
-      "warning: the bus between the servers is down; the others may not hear of it: try again once it is back",
-    ]
-    : [];
+/**
+ * A line more when the other servers of a cluster have not heard yet: the
+ * bus was down (the act is held until it is back), or went down meanwhile.
+ */
+function busWarning(chat: Chat, wasDown: boolean): string[] {
+  if (wasDown) return [BUS_DOWN_HELD];
+  return chat.busDown ? [BUS_WENT_DOWN] : [];
 }
+
+/** What the console says of an act made while the bus between the servers was down. */
+export const BUS_DOWN_HELD =
+  "the bus between the servers is down: the other servers will hear of it if it is back within a minute";
+
+/** What it says when the bus went down while the act was made. */
+const BUS_WENT_DOWN =
+  "the bus between the servers went down meanwhile: the other servers may not hear of it";
 
 /** `then` of a value that may be a promise: at once when it is not. */
 function either<T>(value: T | Promise<T>, then: (value: T) => ConsoleResult) {

@@ -19,6 +19,7 @@ import {
 } from "./cluster_helpers.ts";
 import { engineTest, POSTGRES_MISSING, REDIS_MISSING, startRedis } from "./engines.ts";
 import { ACCOUNTS } from "./helpers.ts";
+import { BUS_DOWN_HELD } from "../server/console.ts";
 
 /** Each poster's messages. */
 const PER_POSTER = 40;
@@ -186,6 +187,41 @@ engineTest(
       } finally {
         await carol.close();
       }
+    }),
+);
+
+engineTest(
+  POSTGRES_MISSING ?? REDIS_MISSING,
+  "an operator's BROADCAST and KICK made while the bus is down reach the other server once it is back",
+  () =>
+    overRedis(async ({ a, bob, crash, revive }) => {
+      const notices: string[] = [];
+      (async () => {
+        for await (const event of bob.events()) {
+          if (event.type === "notice") notices.push(event.content);
+        }
+      })().catch(() => {});
+      let closedFor: string | null = null;
+      bob.closed.then((reason) => closedFor = reason);
+      const said = async (command: string) => (await a.console(command)).output;
+      const down = BUS_DOWN_HELD;
+      await crash();
+      await until(
+        async () => (await said("BROADCAST while down")).includes(down),
+        10_000,
+        "the console to see the bus down",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(notices, [], "nothing reached bob's server while the bus was down");
+      await revive();
+      await until(() => notices.length > 0, 10_000, "the BROADCAST");
+      assert.ok(notices.every((text) => text === "while down"), `${notices}`);
+      await crash();
+      await until(async () => (await said("KICK bob held")).includes(down), 10_000, "the KICK");
+      assert.equal(closedFor, null, "not before the bus is back");
+      await revive();
+      await until(() => closedFor !== null, 10_000, "bob to be kicked");
+      assert.match(closedFor!, /kicked by the operator: held/);
     }),
 );
 
