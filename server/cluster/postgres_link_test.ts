@@ -56,6 +56,14 @@ async function serverParts(url: string, node: string) {
   };
 }
 
+/** Servers `a` and `b` on a new database, with receivers that keep what they hear; not started. */
+async function twoServers() {
+  const url = await (await startPostgres()).createDatabase();
+  const a = await serverParts(url, "a");
+  const b = await serverParts(url, "b");
+  return { url, a, b, heardOnA: keeper(), heardOnB: keeper() };
+}
+
 /** Waits (5 s at most) until `done` says so. */
 async function until(done: () => boolean): Promise<void> {
   for (let tries = 0; !done() && tries < 100; tries++) {
@@ -67,11 +75,7 @@ engineTest(
   POSTGRES_MISSING,
   "notes too large for a NOTIFY reach the other servers whole and in the order they were sent",
   async () => {
-    const url = await (await startPostgres()).createDatabase();
-    const a = await serverParts(url, "a");
-    const b = await serverParts(url, "b");
-    const heardOnA = keeper();
-    const heardOnB = keeper();
+    const { a, b, heardOnA, heardOnB } = await twoServers();
     try {
       await a.link.start(heardOnA.receiver);
       await b.link.start(heardOnB.receiver);
@@ -92,12 +96,8 @@ engineTest(
   POSTGRES_MISSING,
   "a link hears on its store's writer connection, not its own posts, and again once that connection is lost",
   async () => {
-    const url = await (await startPostgres()).createDatabase();
-    const a = await serverParts(url, "a");
-    const b = await serverParts(url, "b");
+    const { url, a, b, heardOnA, heardOnB } = await twoServers();
     const admin = connect(url, 1);
-    const heardOnA = keeper();
-    const heardOnB = keeper();
     const post = (parts: typeof a, content: string) =>
       parts.store.appendMessage({
         kind: "room",
