@@ -244,6 +244,7 @@ export class Chat {
       replace: (earlier, reason) => this.#close(earlier, reason),
       log,
       claims: cluster ?? undefined,
+      now: () => this.#now(),
     });
     const rooms = this.#rooms = new Rooms({
       store,
@@ -821,24 +822,27 @@ export class Chat {
     const name = user.normalize("NFC");
     if (this.#roster && !this.#presence.sessionOf(name)) {
       return this.#roster.isOnline(name).then((online) => {
-        if (online) this.#bus.share({ type: "operator-kick", user: name, reason });
+        if (online) this.#bus.share({ type: "operator-kick", user: name, reason, at: this.#now() });
         return online;
       });
     }
-    this.#bus.share({ type: "operator-kick", user: name, reason });
+    this.#bus.share({ type: "operator-kick", user: name, reason, at: this.#now() });
     return this.#kickHere(name, reason);
   }
 
-  /** Disconnects the user's sessions on this server; false when there is none. */
-  #kickHere(user: string, reason: string): boolean {
-    if (!this.#closeHere(user, reason)) return false;
+  /**
+   * Disconnects the user's sessions on this server (those logged in by
+   * `before`, when given); false when there is none.
+   */
+  #kickHere(user: string, reason: string, before = Infinity): boolean {
+    if (!this.#closeHere(user, reason, before)) return false;
     this.#log(`kicked-by-operator user=${JSON.stringify(user)}`);
     return true;
   }
 
-  /** Closes the user's sessions on this server, if any. */
-  #closeHere(user: string, reason: string): boolean {
-    const sessions = this.#presence.sessionsOf(user);
+  /** Closes the user's sessions on this server (logged in by `before`), if any. */
+  #closeHere(user: string, reason: string, before = Infinity): boolean {
+    const sessions = this.#presence.sessionsOf(user).filter((s) => s.loggedInAt <= before);
     if (sessions.length === 0) return false;
     for (const session of sessions) this.#close(session, reason);
     return true;
@@ -878,7 +882,7 @@ export class Chat {
         this.#closeHere(change.user, SIGNED_OUT);
         break;
       case "operator-kick":
-        this.#kickHere(change.user, change.reason);
+        this.#kickHere(change.user, change.reason, change.at);
         break;
       case "belonging": {
         const room = this.#rooms.get(change.room);

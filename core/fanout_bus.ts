@@ -78,8 +78,17 @@ export type SharedChange =
   | { readonly type: "replaced"; readonly user: string; readonly node?: string }
   /** The user signed out everywhere (LOGOUT with `Everywhere: yes`): their sessions end. */
   | { readonly type: "signed-out"; readonly user: string }
-  /** The operator disconnects a user (console KICK). */
-  | { readonly type: "operator-kick"; readonly user: string; readonly reason: string }
+  /**
+   * The operator disconnects a user (console KICK) at `at` (ms since the
+   * epoch): sessions signed in since are spared, as the note may come late
+   * (held while the bus was down). Without `at`, every session.
+   */
+  | {
+    readonly type: "operator-kick";
+    readonly user: string;
+    readonly reason: string;
+    readonly at?: number;
+  }
   /** Tokens of a per-user bucket that users spent on the sending server: user, count. */
   | {
     readonly type: "spent";

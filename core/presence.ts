@@ -37,6 +37,8 @@ export interface PresenceOptions {
   log: (line: string) => void;
   /** Claims of names across the servers of a cluster; none for a server alone. */
   claims?: PresenceClaims;
+  /** The clock, ms since the epoch. Default `Date.now`. */
+  now?: () => number;
 }
 
 /** Why a user is not reachable; never repeats an absurd name back at length. */
@@ -162,6 +164,7 @@ export class Presence {
     }
     if (claimed) this.#claimHolders.set(user, session);
     session.user = user;
+    session.loggedInAt = (this.#options.now ?? Date.now)();
     session.push = push;
     session.guest = guest;
     // a literal of one, not a spread: a spread array keeps room for 17 (128 bytes more per user)

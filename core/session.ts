@@ -91,6 +91,8 @@ export class Session {
   readonly sink: SessionSink;
   /** The logged-in user, or null before LOGIN and after LOGOUT. */
   user: string | null = null;
+  /** When the session logged in (the chat's clock, ms since the epoch); 0 before. */
+  loggedInAt = 0;
   /** Whether events are pushed to this connection (`Push: on` at LOGIN). */
   push = false;
   /** Whether the user is a guest: logged in by name alone, the name theirs while connected. */

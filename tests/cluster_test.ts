@@ -192,9 +192,9 @@ engineTest(
 
 engineTest(
   POSTGRES_MISSING ?? REDIS_MISSING,
-  "an operator's BROADCAST and KICK made while the bus is down reach the other server once it is back",
+  "an operator's BROADCAST and KICK made while the bus is down reach the other server once it is back (not a device signed in since)",
   () =>
-    overRedis(async ({ a, bob, crash, revive }) => {
+    overRedis(async ({ a, b, bob, crash, revive }) => {
       const notices: string[] = [];
       (async () => {
         for await (const event of bob.events()) {
@@ -219,10 +219,21 @@ engineTest(
       await crash();
       await until(async () => (await said("KICK bob held")).includes(down), 10_000, "the KICK");
       assert.equal(closedFor, null, "not before the bus is back");
-      await revive();
-      await until(() => closedFor !== null, 10_000, "bob to be kicked");
-      assert.match(closedFor!, /kicked by the operator: held/);
-    }),
+      await new Promise((resolve) => setTimeout(resolve, 5)); // a later millisecond
+      const bobToo = await ChatClient.connect(tcp({ port: b.addr.port }), { v21: true });
+      try {
+        await bobToo.login("bob", ACCOUNTS.get("bob")!, { push: true });
+        let tooClosedFor: string | null = null;
+        bobToo.closed.then((reason) => tooClosedFor = reason);
+        await revive();
+        await until(() => closedFor !== null, 10_000, "bob to be kicked");
+        assert.match(closedFor!, /kicked by the operator: held/);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        assert.equal(tooClosedFor, null, "the device signed in after the KICK stays");
+      } finally {
+        await bobToo.close();
+      }
+    }, { v21: true }),
 );
 
 engineTest(
