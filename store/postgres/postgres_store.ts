@@ -459,14 +459,28 @@ export class PostgresStore implements ChatStore {
     if (this.#closed) throw this.#closed;
     this.#listener = listener;
     while (this.#running) await delay(10);
+    try {
+      await this.#betweenBatches(() => this.#listen());
+    } catch (error) {
+      this.#listener = null;
+      throw this.#storeError(error);
+    }
+  }
+
+  /**
+   * Runs `work` on the writer while no batch runs (it is one connection,
+   * in a transaction while a batch runs), then sends what queued
+   * meanwhile. What `work` throws is thrown, the writer dropped unless
+   * PostgreSQL only refused a statement. Call it when `#running` is false.
+   */
+  async #betweenBatches(work: () => Promise<unknown>): Promise<void> {
     this.#running = true;
     try {
       this.#renewWriter();
-      await this.#listen();
+      await work();
     } catch (error) {
-      this.#listener = null;
       this.#writerFailed(error);
-      throw this.#storeError(error);
+      throw error;
     } finally {
       this.#running = false;
       this.#next();
@@ -505,13 +519,7 @@ export class PostgresStore implements ChatStore {
       this.#listenTimer = null;
       if (this.#listening || this.#listener === null || this.#closed) return;
       if (this.#running) return this.#scheduleListen();
-      this.#running = true;
-      this.#renewWriter();
-      this.#listen().catch((error) => this.#writerFailed(error)).finally(() => {
-        this.#running = false;
-        this.#scheduleListen();
-        this.#next();
-      });
+      this.#betweenBatches(() => this.#listen()).catch(() => {}).then(() => this.#scheduleListen());
     }, RELISTEN_MS);
   }
 
@@ -1390,14 +1398,9 @@ export class PostgresStore implements ChatStore {
     this.#outcomeTimer = setTimeout(() => {
       this.#outcomeTimer = null;
       if (this.#unresolved === null) return;
-      // between batches only: the writer is one connection, in a transaction while a batch runs
       if (this.#running) return this.#scheduleOutcomes();
-      this.#running = true;
-      this.#renewWriter();
-      this.#resolveOutcome().catch((error) => this.#writerFailed(error)).then(() => {
-        this.#running = false;
+      this.#betweenBatches(() => this.#resolveOutcome()).catch(() => {}).then(() => {
         if (this.#unresolved !== null) this.#scheduleOutcomes();
-        this.#next();
       });
     }, OUTCOME_RETRY_MS);
   }
