@@ -128,24 +128,50 @@ interface Held {
   readonly except: number;
 }
 
-/** One room's delivery on this server: what it delivered, what waits. */
+/**
+ * One room's delivery on this server: what it delivered, what waits. A
+ * server holds one per room of the cluster with messages, so what most
+ * rooms never need is made when first needed (an order with its maps made
+ * at once took about 600 bytes).
+ */
 class RoomOrder {
   readonly place: Place;
-  readonly audience: Audience;
+  #audience: Audience | null = null;
   /** The sequence number of the last message delivered (or passed over: nobody here). */
   delivered: number;
   /** The highest sequence number known to be committed. */
   committed: number;
-  readonly held = new Map<number, Held>();
+  /** Messages that came early, by sequence number. */
+  held: Map<number, Held> | null = null;
   /** Posters with posts in flight here, and how many: their server publishes those itself. */
-  readonly posting = new Map<string, number>();
+  posting: Map<string, number> | null = null;
   filling = false;
   timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(place: Place, delivered: number) {
     this.place = place;
-    this.audience = { kind: "place", place };
     this.delivered = this.committed = delivered;
+  }
+
+  get audience(): Audience {
+    return this.#audience ??= { kind: "place", place: this.place };
+  }
+
+  isHeld(seq: number): boolean {
+    return this.held?.has(seq) ?? false;
+  }
+
+  hold(seq: number, held: Held): void {
+    (this.held ??= new Map()).set(seq, held);
+  }
+
+  /** Takes the next message in turn out of those held, if it came. */
+  takeNext(): Held | undefined {
+    const next = this.held?.get(this.delivered + 1);
+    if (next === undefined) return undefined;
+    this.held!.delete(++this.delivered);
+    if (this.held!.size === 0) this.held = null;
+    return next;
   }
 }
 
@@ -310,10 +336,11 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   }
 
   posting(place: Place, sender: string, change: 1 | -1): void {
-    const posting = this.#orderOf(place).posting;
+    const order = this.#orderOf(place);
+    const posting = order.posting ??= new Map();
     const count = (posting.get(sender) ?? 0) + change;
     if (count > 0) posting.set(sender, count);
-    else posting.delete(sender);
+    else if (posting.delete(sender) && posting.size === 0) order.posting = null;
   }
 
   /** Tells the roster of a session coming into or leaving a place. */
@@ -409,10 +436,10 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   /** Delivers a message in its turn, holds it back until then, or drops it when delivered. */
   #offer(order: RoomOrder, event: MessagePosted, except: number): void {
     const seq = event.seq;
-    if (seq <= order.delivered || order.held.has(seq)) return;
+    if (seq <= order.delivered || order.isHeld(seq)) return;
     this.#heard(order, seq);
     if (seq <= order.delivered) return; // nobody here to give it to
-    order.held.set(seq, { event, except });
+    order.hold(seq, { event, except });
     this.#drain(order);
     this.#awaitGap(order);
   }
@@ -425,19 +452,14 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   /** Nobody here is in the room: what was committed counts as delivered. */
   #passOver(order: RoomOrder): void {
     order.delivered = order.committed;
-    order.held.clear();
+    order.held = null;
   }
 
   #drain(order: RoomOrder): void {
-    for (
-      let next = order.held.get(order.delivered + 1);
-      next;
-      next = order.held.get(order.delivered + 1)
-    ) {
-      order.held.delete(++order.delivered);
+    for (let next = order.takeNext(); next; next = order.takeNext()) {
       this.#local.deliver(order.audience, next.event, next.except);
     }
-    if (order.held.size === 0 && order.timer !== null) {
+    if (order.held === null && order.timer !== null) {
       clearTimeout(order.timer);
       order.timer = null;
     }
@@ -468,13 +490,13 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
         let mine = false;
         for (const message of missing) {
           // perhaps posted here and not yet published: its publishing leaves its poster out
-          if (order.posting.has(message.sender) && !order.held.has(message.seq)) {
+          if (order.posting?.has(message.sender) && !order.isHeld(message.seq)) {
             mine = true;
             break;
           }
           this.#node.sawMessage(message.id);
-          if (message.seq > order.delivered && !order.held.has(message.seq)) {
-            order.held.set(message.seq, { event: eventOf(order, message), except: 0 });
+          if (message.seq > order.delivered && !order.isHeld(message.seq)) {
+            order.hold(message.seq, { event: eventOf(order, message), except: 0 });
           }
           if (message.seq > order.committed) order.committed = message.seq;
         }
