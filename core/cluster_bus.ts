@@ -20,7 +20,13 @@
  * @module
  */
 
-import type { LastSequences, RoomKind, RoomSequence, SequencedMessage } from "../store/records.ts";
+import type {
+  LastSequences,
+  RoomKind,
+  RoomLatest,
+  RoomSequence,
+  SequencedMessage,
+} from "../store/records.ts";
 import { directRoomName, directRoomUsers } from "../protocol/direct_room_name.ts";
 import {
   type ChatEvent,
@@ -68,12 +74,13 @@ export interface ClusterLink {
 
 /** Where the bus reads what it missed: the store's sequences (see `PostgresStore`). */
 export interface SequencedLog {
-  /** Up to `limit` messages of a room after `afterSeq`, in sequence order. */
+  /** Up to `limit` messages of a room after `afterSeq` and with ids above `afterId`, in sequence order. */
   messagesAfter(
     kind: RoomKind,
     room: string,
     afterSeq: number,
     limit: number,
+    afterId?: number,
   ): Promise<SequencedMessage[]>;
   /**
    * Every room whose latest message has an id above `afterId` (0: every
@@ -129,10 +136,9 @@ interface Held {
 }
 
 /**
- * One room's delivery on this server: what it delivered, what waits. A
- * server holds one per room of the cluster with messages, so what most
- * rooms never need is made when first needed (an order with its maps made
- * at once took about 600 bytes).
+ * One room's delivery on this server: what it delivered, what waits. What
+ * most rooms never need is made when first needed (an order with its maps
+ * made at once took about 600 bytes).
  */
 class RoomOrder {
   readonly place: Place;
@@ -141,6 +147,18 @@ class RoomOrder {
   delivered: number;
   /** The highest sequence number known to be committed. */
   committed: number;
+  /**
+   * Every message with an id up to this was dealt with before the order
+   * was made (see `ClusterBus.#roomFloor`): until `delivered` is known
+   * (`based`), the first read from the store starts above it.
+   */
+  readonly floor: number;
+  /** Whether `delivered` says where the room is (else, only the floor does). */
+  based: boolean;
+  /** When the bus last looked it up by name (`performance.now()`). */
+  touched: number;
+  /** Let go: the place's lookup finds a new one. */
+  letGo = false;
   /** Messages that came early, by sequence number. */
   held: Map<number, Held> | null = null;
   /** Posters with posts in flight here, and how many: their server publishes those itself. */
@@ -148,9 +166,19 @@ class RoomOrder {
   filling = false;
   timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(place: Place, delivered: number) {
+  constructor(place: Place, floor: number, now: number) {
     this.place = place;
-    this.delivered = this.committed = delivered;
+    this.delivered = this.committed = 0;
+    this.floor = floor;
+    // with no floor, a room heard of only now was created since the start: numbered from 1
+    this.based = floor === 0;
+    this.touched = now;
+  }
+
+  /** Nothing waits in it: it may be let go (when nobody here is in the room). */
+  settled(): boolean {
+    return this.delivered === this.committed && this.held === null && this.posting === null &&
+      this.timer === null && !this.filling;
   }
 
   get audience(): Audience {
@@ -177,19 +205,30 @@ class RoomOrder {
 
 /**
  * One direct conversation's messages as this server heard of them: those
- * up to `checked`, and those in `ahead`, were delivered here (or needed
- * no delivery here).
+ * up to `checked`, those in `ahead`, and those with ids up to `floor` were
+ * delivered here (or needed no delivery here).
  */
 class DirectOrder {
   checked: number;
-  /** Made when first needed: a server holds one order per direct conversation of the cluster. */
+  /** Made when first needed. */
   ahead: Set<number> | null = null;
   /** The conversation's last sequence number at the comparison before: what is due by now. */
   due: number;
   filling = false;
+  /** Every message with an id up to this was dealt with before the order was made (see `#directFloor`). */
+  readonly floor: number;
+  /** When the bus last looked it up (`performance.now()`). */
+  touched: number;
 
-  constructor(checked: number) {
+  constructor(checked: number, floor: number, now: number) {
     this.checked = this.due = checked;
+    this.floor = floor;
+    this.touched = now;
+  }
+
+  /** Nothing heard of is left to check: it may be let go. */
+  settled(): boolean {
+    return this.ahead === null && this.checked >= this.due && !this.filling;
   }
 
   /** Takes note of message `seq`; false when it was heard of before. */
@@ -225,12 +264,23 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   readonly #pollMs: number;
   readonly #say: (line: string) => void;
   readonly #places: PlaceWatcher | null;
-  /** Rooms by kind and name. */
+  /** Rooms by kind and name, while somebody here is in them or they were lately heard of. */
   readonly #orders = new Map<string, RoomOrder>();
+  /** The same as `#directFloor`, for rooms' orders (let go once settled with nobody here). */
+  #roomFloor = 0;
   /** The same, by the place objects of this server's rooms (no key made per post). */
   readonly #byPlace = new WeakMap<Place, RoomOrder>();
-  /** Direct conversations by name. */
+  /** Direct conversations by name, while they are not settled or were lately heard of. */
   readonly #directs = new Map<string, DirectOrder>();
+  /**
+   * Every message of a direct conversation without an order here with an
+   * id up to this was dealt with: its order was let go once settled, at a
+   * comparison that did not find the conversation (so its messages up to
+   * the comparison's point were all committed and found before), and an
+   * order made again passes over them. Without it a server would keep an
+   * order for every direct conversation of the cluster.
+   */
+  #directFloor = 0;
   /** The rooms were compared with the store once: a conversation not known since is new. */
   #compared = false;
   /** Comparisons that succeeded: when each began and ended, and the highest latest-message id known. */
@@ -357,6 +407,11 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     this.#send({ kind: "change", change });
   }
 
+  /** How many rooms and direct conversations the bus keeps a record of (for tests and benchmarks). */
+  heldRecords(): { rooms: number; directs: number } {
+    return { rooms: this.#orders.size, directs: this.#directs.size };
+  }
+
   linkUp(): boolean {
     return this.#linkUp;
   }
@@ -415,7 +470,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   /** The order of a place of this server, found by its object or else by name. */
   #orderOf(place: Place): RoomOrder {
     let order = this.#byPlace.get(place);
-    if (order === undefined) {
+    if (order === undefined || order.letGo) {
       order = this.#order(place.kind, place.name);
       this.#byPlace.set(place, order);
     }
@@ -423,19 +478,20 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   }
 
   #order(kind: Place["kind"], name: string): RoomOrder {
-    const key = `${kind}\u0000${name}`;
+    const key = roomKey(kind, name);
+    const now = performance.now();
     let order = this.#orders.get(key);
     if (order === undefined) {
-      // a room heard of only now: created since the start, its messages numbered from 1
-      order = new RoomOrder({ kind, name }, 0);
+      order = new RoomOrder({ kind, name }, this.#roomFloor, now);
       this.#orders.set(key, order);
-    }
+    } else order.touched = now;
     return order;
   }
 
   /** Delivers a message in its turn, holds it back until then, or drops it when delivered. */
   #offer(order: RoomOrder, event: MessagePosted, except: number): void {
     const seq = event.seq;
+    if (!order.based && event.id <= order.floor) return; // a late copy: dealt with before
     if (seq <= order.delivered || order.isHeld(seq)) return;
     this.#heard(order, seq);
     if (seq <= order.delivered) return; // nobody here to give it to
@@ -452,10 +508,12 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   /** Nobody here is in the room: what was committed counts as delivered. */
   #passOver(order: RoomOrder): void {
     order.delivered = order.committed;
+    order.based = true;
     order.held = null;
   }
 
   #drain(order: RoomOrder): void {
+    if (!order.based) return; // the first read from the store says where the room is
     for (let next = order.takeNext(); next; next = order.takeNext()) {
       this.#local.deliver(order.audience, next.event, next.except);
     }
@@ -468,6 +526,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   /** Fills the room's gap from the store unless the missing messages come within the wait. */
   #awaitGap(order: RoomOrder): void {
     if (order.timer !== null || order.committed <= order.delivered) return;
+    if (!order.based) return void this.#fill(order); // nothing to wait for before that read
     order.timer = setTimeout(() => {
       order.timer = null;
       if (order.committed > order.delivered) this.#fill(order);
@@ -485,7 +544,22 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
           break;
         }
         const { kind, name } = order.place;
-        const missing = await this.#log.messagesAfter(kind, name, order.delivered, FETCH_LIMIT);
+        const missing = await this.#log.messagesAfter(
+          kind,
+          name,
+          order.delivered,
+          FETCH_LIMIT,
+          order.based ? 0 : order.floor,
+        );
+        if (!order.based) {
+          // the room's messages up to the floor were dealt with: what comes after them is new
+          order.based = true;
+          order.delivered = missing.length > 0 ? missing[0].seq - 1 : order.committed;
+          for (const seq of order.held?.keys() ?? []) {
+            if (seq <= order.delivered) order.held!.delete(seq);
+          }
+          if (order.held?.size === 0) order.held = null;
+        }
         if (missing.length === 0) break;
         let mine = false;
         for (const message of missing) {
@@ -528,9 +602,12 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
       const fills: Promise<void>[] = [];
       for (const room of rooms) {
         if (room.kind === "direct") {
-          const fill = this.#compareDirect(room.name, room.lastSeq);
+          const fill = this.#compareDirect(room);
           if (fill !== null) fills.push(fill);
           continue;
+        }
+        if (room.lastId <= this.#roomFloor && !this.#orders.has(roomKey(room.kind, room.name))) {
+          continue; // let go, and nothing since: a comparison of every room finds it
         }
         const order = this.#order(room.kind, room.name);
         this.#heard(order, room.lastSeq);
@@ -538,6 +615,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
       }
       this.#compared = true;
       await Promise.all(fills);
+      this.#letGoSettled(began, afterId);
     } catch (error) {
       this.#say(`cluster-bus reconcile-failed ${error}`);
     } finally {
@@ -585,26 +663,58 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   #firstHeard(event: DirectMessage): boolean {
     // one not known is new since the rooms were compared (before, the comparison passes over it)
     const order = this.#directOrder(directRoomName(event.from, event.to), 0);
+    if (event.id <= order.floor) return false; // a late copy: dealt with before
     return order.mark(event.seq) || !this.#compared;
   }
 
   /** The order of a direct conversation, made with everything up to `checked` heard of if new. */
   #directOrder(name: string, checked: number): DirectOrder {
+    const now = performance.now();
     let order = this.#directs.get(name);
     if (order === undefined) {
-      order = new DirectOrder(checked);
+      order = new DirectOrder(checked, this.#directFloor, now);
       this.#directs.set(name, order);
-    }
+    } else order.touched = now;
     return order;
+  }
+
+  /**
+   * Lets go of the rooms (with nobody here) and direct conversations
+   * settled and not looked up since a comparison began that did not find
+   * them, and raises the floors to its point (see `#directFloor`).
+   */
+  #letGoSettled(began: number, afterId: number): void {
+    let roomsLetGo = false;
+    for (const [key, order] of this.#orders) {
+      if (
+        order.touched < began && order.settled() && this.#node.membersOf(order.place) === 0
+      ) {
+        this.#orders.delete(key);
+        order.letGo = true;
+        roomsLetGo = true;
+      }
+    }
+    if (roomsLetGo && afterId > this.#roomFloor) this.#roomFloor = afterId;
+    let directsLetGo = false;
+    for (const [name, order] of this.#directs) {
+      if (order.touched < began && order.settled()) {
+        this.#directs.delete(name);
+        directsLetGo = true;
+      }
+    }
+    if (directsLetGo && afterId > this.#directFloor) this.#directFloor = afterId;
   }
 
   /**
    * Compares a direct conversation's last sequence number in the store
    * with what was heard of it: what was due at the comparison before and
    * is still missing (its note did not come) is read from the store. At
-   * the first comparison, everything stored is history.
+   * the first comparison, everything stored is history; later, so is a
+   * conversation let go whose latest message is below the floor (a
+   * comparison that asks about every room finds it).
    */
-  #compareDirect(name: string, lastSeq: number): Promise<void> | null {
+  #compareDirect({ name, lastSeq, lastId }: RoomLatest): Promise<void> | null {
+    if (this.#compared && lastId <= this.#directFloor && !this.#directs.has(name)) return null;
     const order = this.#directOrder(name, this.#compared ? 0 : lastSeq);
     if (!this.#compared) order.passOver(lastSeq);
     const due = order.due;
@@ -622,7 +732,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     order.filling = true;
     try {
       for (let after = order.checked; after < due && !this.#closed;) {
-        const page = await this.#log.messagesAfter("direct", name, after, FETCH_LIMIT);
+        const page = await this.#log.messagesAfter("direct", name, after, FETCH_LIMIT, order.floor);
         for (const message of page) {
           if (message.seq > due) break;
           if (!order.mark(message.seq)) continue;
@@ -688,6 +798,10 @@ function directEventOf(message: SequencedMessage, to: string): DirectMessage {
     text: message.content,
     mentions: message.mentions ?? NO_MENTIONS,
   };
+}
+
+function roomKey(kind: RoomKind, name: string): string {
+  return `${kind}\u0000${name}`;
 }
 
 /** The event of a message read from the store or the link. */

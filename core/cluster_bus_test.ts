@@ -46,10 +46,11 @@ function testBus(
     close: () => Promise.resolve(),
   };
   const store: SequencedLog = {
-    messagesAfter: (kind, room, after, limit) => {
+    messagesAfter: (kind, room, after, limit, afterId = 0) => {
       reads++;
       return Promise.resolve(
-        log.filter((m) => m.kind === kind && m.room === room && m.seq > after).slice(0, limit),
+        log.filter((m) => m.kind === kind && m.room === room && m.seq > after && m.id > afterId)
+          .slice(0, limit),
       );
     },
     lastSequences: (afterId) => {
@@ -61,7 +62,7 @@ function testBus(
       }
       const rooms = [...last.values()].filter((room) => room.id > afterId);
       return Promise.resolve({
-        rooms: rooms.map(({ kind, name, lastSeq }) => ({ kind, name, lastSeq })),
+        rooms: rooms.map(({ kind, name, lastSeq, id }) => ({ kind, name, lastSeq, lastId: id })),
         lastId: Math.max(afterId, ...rooms.map((room) => room.id)),
       });
     },
@@ -386,6 +387,58 @@ Deno.test("a direct message found in the store goes to its sender's devices here
   await until(() => delivered.length === 3);
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepEqual(delivered, ["d1 to bob", "d1 to ann", "d2 to ann"]);
+  await bus.close();
+});
+
+Deno.test("a settled direct conversation is let go; made again, it gives only what is new", async () => {
+  const { bus, delivered, log, receiver, asked } = testBus({}, new Set(["bob"]), {
+    commitWindowMs: 10,
+    fullComparisonMs: 300,
+  });
+  log.push(storedDirect(1));
+  await bus.start();
+  receiver().down(); // polling every 20 ms
+  const to: Audience = { kind: "user", user: "bob" };
+  log.push(storedDirect(2));
+  receiver().note({ kind: "event", to, event: direct(2) });
+  await until(() => bus.heldRecords().directs === 1);
+  await until(() => bus.heldRecords().directs === 0);
+  receiver().note({ kind: "event", to, event: direct(2) });
+  assert.deepEqual(delivered, ["d2 to bob"], "a late copy of one dealt with is not given again");
+  await until(() => bus.heldRecords().directs === 0);
+  const since = asked.length;
+  await until(() => asked.length > since && asked.at(-1) === 0);
+  assert.equal(bus.heldRecords().directs, 0, "a comparison of every room makes none again");
+  log.push(storedDirect(3)); // its note never comes
+  await until(() => delivered.length === 2);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(delivered, ["d2 to bob", "d3 to bob"], "what was before is not read again");
+  await bus.close();
+});
+
+Deno.test("a room nobody here is in is let go once settled; made again, it gives only what is new", async () => {
+  const members: Record<string, number> = { lobby: 0 };
+  const { bus, delivered, log, receiver, asked } = testBus(members, new Set(), {
+    commitWindowMs: 10,
+    fullComparisonMs: 300,
+  });
+  log.push(stored(1));
+  await bus.start();
+  receiver().down(); // polling every 20 ms
+  log.push(stored(2));
+  receiver().messages([stored(2)]);
+  assert.equal(bus.heldRecords().rooms, 1);
+  await until(() => bus.heldRecords().rooms === 0);
+  const since = asked.length;
+  await until(() => asked.length > since && asked.at(-1) === 0);
+  assert.equal(bus.heldRecords().rooms, 0, "a comparison of every room makes none again");
+  members.lobby = 1; // somebody here joins
+  receiver().messages([stored(2)]); // a late copy
+  log.push(stored(3), stored(4));
+  receiver().messages([stored(4)]); // 3 comes from the store
+  await until(() => delivered.length === 2);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(delivered, ["3/0", "4/0"], "what was before is neither read nor given again");
   await bus.close();
 });
 

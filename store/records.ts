@@ -108,9 +108,15 @@ export interface RoomSequence {
   readonly lastSeq: number;
 }
 
+/** A room's latest stored message: its sequence number and its id. */
+export interface RoomLatest extends RoomSequence {
+  /** The id of its latest stored message. */
+  readonly lastId: number;
+}
+
 /** Rooms whose latest message came after a point, and the highest id of their latest messages. */
 export interface LastSequences {
-  readonly rooms: RoomSequence[];
+  readonly rooms: RoomLatest[];
   /** The highest id of the rooms' latest messages (the point asked about when there is none). */
   readonly lastId: number;
 }

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import type { ClusterNote, ClusterReceiver } from "../../core/cluster_bus.ts";
+import { ClusterBus, type ClusterNote, type ClusterReceiver } from "../../core/cluster_bus.ts";
+import { directRoomName } from "../../protocol/direct_room_name.ts";
 import type { SequencedMessage } from "../../store/records.ts";
 import { connect } from "../../store/postgres/connection.ts";
 import { PostgresStore } from "../../store/postgres/postgres_store.ts";
@@ -133,6 +134,63 @@ engineTest(
       await admin.end();
       await a.close();
       await b.close();
+    }
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
+  "a server lets go of rooms and conversations nobody there is in, and gives only what is new once somebody is",
+  async () => {
+    const { a, b } = await twoServers();
+    const members: Record<string, number> = {};
+    const here = new Set<string>();
+    const delivered: string[] = [];
+    const bus = new ClusterBus(
+      {
+        deliver: (to, event) => {
+          if (event.type === "message") delivered.push(event.text);
+          if (event.type === "direct" && to.kind === "user") {
+            delivered.push(`${event.text} to ${to.user}`);
+          }
+        },
+      },
+      {
+        membersOf: (place) => members[place.name] ?? 0,
+        isHere: (user) => here.has(user),
+        hasDevicesHere: () => false,
+        apply() {},
+        sawMessage() {},
+        heard() {},
+        relinked() {},
+      },
+      a.link,
+      a.store,
+      { reconcileMs: 50, commitWindowMs: 200, fullComparisonMs: 60_000 },
+    );
+    const dm = directRoomName("ann", "bob");
+    const post = (kind: "room" | "direct", room: string, content: string) =>
+      b.store.appendMessage({ kind, id: 0, room, sender: "ann", time: 1, content });
+    try {
+      await b.store.createRoom({ kind: "room", name: "lobby", createdBy: null, createdAt: 0 });
+      await b.store.createRoom({ kind: "direct", name: dm, createdBy: null, createdAt: 0 });
+      await bus.start();
+      await post("room", "lobby", "before 1");
+      await post("direct", dm, "before d1");
+      await until(() => bus.heldRecords().rooms + bus.heldRecords().directs === 2);
+      await until(() => bus.heldRecords().rooms + bus.heldRecords().directs === 0);
+      assert.deepEqual(bus.heldRecords(), { rooms: 0, directs: 0 }, "both let go");
+      members.lobby = 1;
+      here.add("bob");
+      await post("room", "lobby", "after 2");
+      await post("direct", dm, "after d2"); // no note: the comparisons find it
+      await until(() => delivered.length >= 2);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.deepEqual(delivered.sort(), ["after 2", "after d2 to bob"]);
+    } finally {
+      await bus.close();
+      await b.close();
+      await a.store.close();
     }
   },
 );

@@ -52,12 +52,19 @@ engineTest(
         posted.filter((m) => m.room === room).slice(2).map((m, i) => [i + 3, m.id]),
       );
     }
+    const tenth = posted.filter((m) => m.room === "lobby")[9].id;
+    assert.deepEqual(
+      (await store.messagesAfter("room", "lobby", 2, 5, tenth)).map((m) => m.seq),
+      [11, 12, 13, 14, 15],
+      "and above an id",
+    );
+    const last = (room: string) => posted.findLast((m) => m.room === room)!.id;
     assert.deepEqual(
       (await store.lastSequences(0)).rooms.sort((a, b) => a.name.localeCompare(b.name)),
       [
-        { kind: "room", name: "lobby", lastSeq: 100 },
-        { kind: "room", name: "quiet", lastSeq: 100 },
-        { kind: "room", name: "random", lastSeq: 100 },
+        { kind: "room", name: "lobby", lastSeq: 100, lastId: last("lobby") },
+        { kind: "room", name: "quiet", lastSeq: 100, lastId: last("quiet") },
+        { kind: "room", name: "random", lastSeq: 100, lastId: last("random") },
       ],
       "rooms without messages are left out",
     );

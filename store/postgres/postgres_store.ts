@@ -377,8 +377,9 @@ export class PostgresStore implements ChatStore {
 
   /**
    * For the cluster's fan-out: up to `limit` messages of a room with
-   * sequence numbers above `afterSeq`, in sequence order (what a server
-   * fetches to fill a gap in what it delivered), each with the users it
+   * sequence numbers above `afterSeq` and ids above `afterId`, in sequence
+   * order (what a server fetches to fill a gap in what it delivered; a
+   * room's ids increase with its sequence numbers), each with the users it
    * mentions, as announced. Empty for a room that does not exist. Reads
    * what is committed, beside the writes, and answers once the writes under
    * way by then have been answered: a message this server committed is then
@@ -390,6 +391,7 @@ export class PostgresStore implements ChatStore {
     room: string,
     afterSeq: number,
     limit: number,
+    afterId = 0,
   ): Promise<SequencedMessage[]> {
     if (this.#closed) throw this.#closed;
     let rows;
@@ -408,9 +410,9 @@ export class PostgresStore implements ChatStore {
            array(SELECT n."user" FROM mentions n WHERE n.room_id = m.room_id
              AND n.message_id = m.id ORDER BY n.nth) AS mentions
          FROM rooms r JOIN messages m ON m.room_id = r.id
-         WHERE r.kind = $1 AND r.name = $2 AND m.seq > $3::int8
+         WHERE r.kind = $1 AND r.name = $2 AND m.seq > $3::int8 AND m.id > $5::int8
          ORDER BY m.seq LIMIT $4::int8`,
-        [kind, room, afterSeq, limit],
+        [kind, room, afterSeq, limit, afterId],
         { prepare: true },
       );
     } catch (error) {
@@ -427,7 +429,7 @@ export class PostgresStore implements ChatStore {
 
   /**
    * For the cluster's fan-out: every room whose latest committed message
-   * has an id above `afterId`, with that message's sequence number (what
+   * has an id above `afterId`, with that message's sequence number and id (what
    * a server compares with what it delivered, after a bus reconnection and
    * every second or so), and the highest of those ids.
    */
@@ -445,7 +447,7 @@ export class PostgresStore implements ChatStore {
       let lastId = afterId;
       const rooms = rows.map((row) => {
         if (row.last_id > lastId) lastId = row.last_id;
-        return { kind: row.kind, name: row.name, lastSeq: row.last };
+        return { kind: row.kind, name: row.name, lastSeq: row.last, lastId: row.last_id };
       });
       return { rooms, lastId };
     } catch (error) {
