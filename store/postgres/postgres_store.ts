@@ -410,9 +410,11 @@ export class PostgresStore implements ChatStore {
            array(SELECT n."user" FROM mentions n WHERE n.room_id = m.room_id
              AND n.message_id = m.id ORDER BY n.nth) AS mentions
          FROM rooms r JOIN messages m ON m.room_id = r.id
-         WHERE r.kind = $1 AND r.name = $2 AND m.seq > $3::int8 AND m.id > $5::int8
+         WHERE r.kind = $1 AND r.name = $2 AND m.seq > $3::int8
+           ${afterId > 0 ? "AND m.id > $5::int8" : ""}
          ORDER BY m.seq LIMIT $4::int8`,
-        [kind, room, afterSeq, limit, afterId],
+        // without an id floor, the statement a room's sequence index answers (not its id index)
+        afterId > 0 ? [kind, room, afterSeq, limit, afterId] : [kind, room, afterSeq, limit],
         { prepare: true },
       );
     } catch (error) {
