@@ -87,6 +87,13 @@ export interface SequencedLog {
    * room with messages), with its last sequence number.
    */
   lastSequences(afterId: number): Promise<LastSequences>;
+  /**
+   * Keeps an operator's note (a KICK, a BROADCAST: its JSON) for the
+   * other servers to read for a minute, as the link may lose it.
+   */
+  keepNote?(note: string): Promise<void>;
+  /** The operators' notes kept in the last minute, oldest first. */
+  keptNotes?(): Promise<string[]>;
 }
 
 /** Timings of a {@link ClusterBus}, in milliseconds. */
@@ -128,6 +135,13 @@ const FETCH_LIMIT = 1000;
 
 /** Most operator's notes held while the link is down; the oldest is given up beyond. */
 const MAX_HELD_NOTES = 100;
+
+/**
+ * How long an operator's note acted on here is remembered, so that a copy
+ * from the link or the store is not acted on again: the store keeps one
+ * for a minute, and this is twice that.
+ */
+const OPERATORS_REMEMBERED_MS = 120_000;
 
 /** A message waiting for those before it, and the session it leaves out. */
 interface Held {
@@ -304,6 +318,10 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
    * they are sent once it is up again.
    */
   #heldNotes: { note: ClusterNote; at: number }[] = [];
+  /** Operators' notes sent, heard or read here (their JSON), and when: each is acted on once. */
+  readonly #operatorNotes = new Map<string, number>();
+  /** The kept notes were read once: those there before this server started are history. */
+  #keptNotesRead = false;
 
   constructor(
     local: LocalDelivery,
@@ -332,11 +350,13 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   }
 
   /**
-   * Connects the link, then compares the rooms with the store once (with
-   * nobody here yet, what is stored counts as delivered) and every second
-   * from then on.
+   * Reads the operators' notes kept in the store (history: they came
+   * before this server), connects the link, then compares the rooms with
+   * the store once (with nobody here yet, what is stored counts as
+   * delivered) and every second from then on.
    */
   async start(): Promise<void> {
+    await this.#readKeptNotes();
     await this.#link.start(this);
     await this.#reconcile();
   }
@@ -365,9 +385,18 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     this.#send({ kind: "event", to, event });
   }
 
-  /** Sends a note, or holds an operator's while the link is down (see `#heldNotes`). */
+  /**
+   * Sends a note. An operator's is also kept in the store, and held while
+   * the link is down (see `#heldNotes`).
+   */
   #send(note: ClusterNote): void {
-    if (this.#linkUp || !isOperators(note)) return this.#link.send(note);
+    if (!isOperators(note)) return this.#link.send(note);
+    const text = JSON.stringify(note);
+    this.#operatorNotes.set(text, performance.now());
+    this.#log.keepNote?.(text).catch((error) =>
+      this.#say(`cluster-bus note-keeping-failed ${error}`)
+    );
+    if (this.#linkUp) return this.#link.send(note);
     if (this.#heldNotes.length >= MAX_HELD_NOTES) {
       this.#heldNotes.shift();
       this.#say(`cluster-bus held-note-dropped: more than ${MAX_HELD_NOTES} held`);
@@ -435,6 +464,19 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   }
 
   note(note: ClusterNote): void {
+    if (isOperators(note) && !this.#firstOperators(JSON.stringify(note))) return;
+    this.#take(note);
+  }
+
+  /** Takes an operator's note in; false when it was acted on here before. */
+  #firstOperators(text: string): boolean {
+    if (this.#operatorNotes.has(text)) return false;
+    this.#operatorNotes.set(text, performance.now());
+    return true;
+  }
+
+  /** Acts on a note from another server. */
+  #take(note: ClusterNote): void {
     if (note.kind === "change") return this.#node.apply(note.change);
     const { to, event } = note;
     // a direct message found in the store before its note came is not given twice
@@ -616,11 +658,43 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
       this.#compared = true;
       await Promise.all(fills);
       this.#letGoSettled(began, afterId);
+      await this.#readKeptNotes();
     } catch (error) {
       this.#say(`cluster-bus reconcile-failed ${error}`);
     } finally {
       this.#reconciling = false;
       this.#schedule();
+    }
+  }
+
+  /**
+   * Acts on the operators' notes kept in the store that were not had here:
+   * sent while this server's link was down, or lost on the way. Those kept
+   * before the first reading (at the start) are history.
+   */
+  async #readKeptNotes(): Promise<void> {
+    if (this.#log.keptNotes === undefined) return;
+    let kept: string[];
+    try {
+      kept = await this.#log.keptNotes();
+    } catch (error) {
+      return this.#say(`cluster-bus kept-notes-failed ${error}`);
+    }
+    const history = !this.#keptNotesRead;
+    this.#keptNotesRead = true;
+    for (const text of kept) {
+      if (!this.#firstOperators(text) || history) continue;
+      let note: ClusterNote;
+      try {
+        note = JSON.parse(text);
+      } catch {
+        continue;
+      }
+      if (isOperators(note)) this.#take(note);
+    }
+    const forgotten = performance.now() - OPERATORS_REMEMBERED_MS;
+    for (const [text, at] of this.#operatorNotes) {
+      if (at < forgotten) this.#operatorNotes.delete(text);
     }
   }
 

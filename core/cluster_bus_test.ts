@@ -32,6 +32,7 @@ function testBus(
   const applied: SharedChange[] = [];
   const heard: ChatEvent[] = [];
   const asked: number[] = [];
+  const kept: string[] = [];
   let relinks = 0;
   let reads = 0;
   let receiver: ClusterReceiver | null = null;
@@ -66,6 +67,11 @@ function testBus(
         lastId: Math.max(afterId, ...rooms.map((room) => room.id)),
       });
     },
+    keepNote: (note) => {
+      kept.push(note);
+      return Promise.resolve();
+    },
+    keptNotes: () => Promise.resolve([...kept]),
   };
   const bus = new ClusterBus(
     {
@@ -101,6 +107,7 @@ function testBus(
     heard,
     reads: () => reads,
     asked,
+    kept,
     relinks: () => relinks,
     receiver: () => receiver!,
   };
@@ -262,6 +269,39 @@ Deno.test("an operator's KICK and BROADCAST made while the link is down are held
   await bus.close();
 });
 
+Deno.test("an operator's note is kept in the store: one the link lost is read from there, each acted on once", async () => {
+  const { bus, delivered, applied, receiver, kept } = testBus();
+  const kick = (user: string): ClusterNote => ({
+    kind: "change",
+    change: { type: "operator-kick", user, reason: "", at: 1 },
+  });
+  kept.push(JSON.stringify(kick("before"))); // kept before this server started: history
+  await bus.start();
+  bus.share({ type: "operator-kick", user: "mine", reason: "", at: 1 });
+  assert.deepEqual(kept.slice(1), [JSON.stringify(kick("mine"))], "kept for the others");
+  receiver().down(); // polling every 20 ms
+  kept.push(JSON.stringify(kick("lost on the link")));
+  await until(() => applied.length === 1);
+  receiver().note(kick("lost on the link"));
+  receiver().note(kick("heard first"));
+  kept.push(JSON.stringify(kick("heard first")));
+  const broadcast: ClusterNote = {
+    kind: "event",
+    to: { kind: "everyone" },
+    event: { type: "notice", time: 5, text: "hi" },
+  };
+  kept.push(JSON.stringify(broadcast));
+  await until(() => delivered.length === 1);
+  receiver().note(broadcast);
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(
+    applied.map((change) => change.type === "operator-kick" ? change.user : change.type),
+    ["lost on the link", "heard first"],
+  );
+  assert.deepEqual(delivered, ["notice"]);
+  await bus.close();
+});
+
 Deno.test("other events and changes go over the link; those that come from it are taken over", async () => {
   const { bus, delivered, sent, applied, receiver } = testBus();
   await bus.start();
@@ -270,7 +310,7 @@ Deno.test("other events and changes go over the link; those that come from it ar
   bus.share({ type: "operator-kick", user: "bob", reason: "" });
   assert.deepEqual(sent.map((note) => note.kind), ["event", "change"]);
   assert.deepEqual(delivered, ["notice"], "delivered here too");
-  receiver().note({ kind: "event", to: { kind: "everyone" }, event: notice });
+  receiver().note({ kind: "event", to: { kind: "everyone" }, event: { ...notice, time: 2 } });
   receiver().note({ kind: "change", change: { type: "unbanned", room: "lobby", user: "bob" } });
   assert.deepEqual(delivered, ["notice", "notice"]);
   assert.deepEqual(applied, [{ type: "unbanned", room: "lobby", user: "bob" }]);

@@ -93,7 +93,8 @@ export function runConsoleCommand(
 
 /**
  * A line more when the other servers of a cluster have not heard yet: the
- * bus was down (the act is held until it is back), or went down meanwhile.
+ * bus was down (the act is kept in the database, and held until the bus
+ * is back), or went down meanwhile.
  */
 function busWarning(chat: Chat, wasDown: boolean): string[] {
   if (wasDown) return [BUS_DOWN_HELD];
@@ -102,11 +103,11 @@ function busWarning(chat: Chat, wasDown: boolean): string[] {
 
 /** What the console says of an act made while the bus between the servers was down. */
 export const BUS_DOWN_HELD =
-  "the bus between the servers is down: the other servers will hear of it if it is back within a minute";
+  "the bus between the servers is down: the other servers will read it from the database, or hear of it if the bus is back within a minute";
 
 /** What it says when the bus went down while the act was made. */
 const BUS_WENT_DOWN =
-  "the bus between the servers went down meanwhile: the other servers may not hear of it";
+  "the bus between the servers went down meanwhile: the other servers will read it from the database, if it can be reached";
 
 /** `then` of a value that may be a promise: at once when it is not. */
 function either<T>(value: T | Promise<T>, then: (value: T) => ConsoleResult) {

@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { ClusterBus, type ClusterNote, type ClusterReceiver } from "../../core/cluster_bus.ts";
+import {
+  ClusterBus,
+  type ClusterLink,
+  type ClusterNote,
+  type ClusterReceiver,
+} from "../../core/cluster_bus.ts";
+import type { SharedChange } from "../../core/fanout_bus.ts";
 import { directRoomName } from "../../protocol/direct_room_name.ts";
 import type { SequencedMessage } from "../../store/records.ts";
 import { connect } from "../../store/postgres/connection.ts";
@@ -66,8 +72,8 @@ async function twoServers() {
 }
 
 /** Waits (5 s at most) until `done` says so. */
-async function until(done: () => boolean): Promise<void> {
-  for (let tries = 0; !done() && tries < 100; tries++) {
+async function until(done: () => boolean | Promise<boolean>): Promise<void> {
+  for (let tries = 0; !(await done()) && tries < 100; tries++) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -189,6 +195,49 @@ engineTest(
       assert.deepEqual(delivered.sort(), ["after 2", "after d2 to bob"]);
     } finally {
       await bus.close();
+      await b.close();
+      await a.store.close();
+    }
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
+  "an operator's note reaches a server whose link lost it through the database, once",
+  async () => {
+    const { a, b } = await twoServers();
+    const applied: string[] = [];
+    const node = (server: string) => ({
+      membersOf: () => 0,
+      isHere: () => false,
+      hasDevicesHere: () => false,
+      apply: (change: SharedChange) => {
+        if (change.type === "operator-kick") applied.push(`${change.user} on ${server}`);
+      },
+      sawMessage() {},
+      heard() {},
+      relinked() {},
+    });
+    const deaf: ClusterLink = {
+      start: (receiver) => Promise.resolve(receiver.up()),
+      announce() {},
+      send() {},
+      close: () => Promise.resolve(),
+    };
+    const onA = new ClusterBus({ deliver() {} }, node("a"), a.link, a.store, { reconcileMs: 50 });
+    const onB = new ClusterBus({ deliver() {} }, node("b"), deaf, b.store, { reconcileMs: 50 });
+    try {
+      await onA.start();
+      onA.share({ type: "operator-kick", user: "ann", reason: "", at: 1 });
+      await until(async () => (await a.store.keptNotes()).length === 1);
+      await onB.start(); // ann's KICK came before it: history
+      onA.share({ type: "operator-kick", user: "bob", reason: "", at: 2 });
+      await until(() => applied.length >= 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.deepEqual(applied, ["bob on b"]);
+    } finally {
+      await onA.close();
+      await onB.close();
       await b.close();
       await a.store.close();
     }

@@ -130,6 +130,9 @@ const RELISTEN_MS = 200;
  */
 const BATCH_TIMEOUT_MS = 15_000;
 
+/** Most operators' notes read at once (see `keptNotes`): a console makes a few a minute. */
+const MAX_KEPT_NOTES = 1000;
+
 /**
  * The writer's session settings. A transaction left open by a connection
  * that was lost before its COMMIT arrived ends (rolled back) after 10 s
@@ -452,6 +455,42 @@ export class PostgresStore implements ChatStore {
         return { kind: row.kind, name: row.name, lastSeq: row.last, lastId: row.last_id };
       });
       return { rooms, lastId };
+    } catch (error) {
+      throw this.#storeError(error);
+    }
+  }
+
+  /**
+   * For the cluster's operators' notes (see `ClusterBus`): keeps `note`
+   * for the other servers to read for a minute, and sweeps those older
+   * than two.
+   */
+  async keepNote(note: string): Promise<void> {
+    if (this.#closed) throw this.#closed;
+    try {
+      await this.#searcher.unsafe(
+        `WITH kept AS (INSERT INTO claptrap_operator_notes (note) VALUES ($1)),
+           swept AS (DELETE FROM claptrap_operator_notes WHERE at < now() - interval '2 minutes')
+         SELECT 1`,
+        [note],
+        { prepare: true },
+      );
+    } catch (error) {
+      throw this.#storeError(error);
+    }
+  }
+
+  /** The notes kept in the last minute (see {@link keepNote}), oldest first. */
+  async keptNotes(): Promise<string[]> {
+    if (this.#closed) throw this.#closed;
+    try {
+      const rows = await this.#searcher.unsafe<{ note: string }[]>(
+        `SELECT note FROM claptrap_operator_notes WHERE at > now() - interval '1 minute'
+         ORDER BY id LIMIT ${MAX_KEPT_NOTES}`,
+        [],
+        { prepare: true },
+      );
+      return rows.map((row) => row.note);
     } catch (error) {
       throw this.#storeError(error);
     }

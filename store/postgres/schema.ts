@@ -578,6 +578,15 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
        WHERE rooms.id = x.room_id)
      SELECT d.i, d.room_id, d.seq, d.id FROM identified d;
    END $$;`,
+  // 12: the operators' notes (a KICK, a BROADCAST from the console), kept
+  // for a minute for the servers whose link lost them (core/cluster_bus.ts);
+  // unlogged, as a NOTIFY is lost in a crash too.
+  `CREATE UNLOGGED TABLE claptrap_operator_notes (
+     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+     note text NOT NULL,
+     at timestamptz NOT NULL DEFAULT now()
+   );
+   CREATE INDEX claptrap_operator_notes_by_time ON claptrap_operator_notes (at);`,
 ];
 
 /** The schema version this code writes. */
