@@ -673,6 +673,10 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
    * before the first reading (at the start) are history.
    */
   async #readKeptNotes(): Promise<void> {
+    const forgotten = performance.now() - OPERATORS_REMEMBERED_MS;
+    for (const [text, at] of this.#operatorNotes) {
+      if (at < forgotten) this.#operatorNotes.delete(text);
+    }
     if (this.#log.keptNotes === undefined) return;
     let kept: string[];
     try {
@@ -691,10 +695,6 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
         continue;
       }
       if (isOperators(note)) this.#take(note);
-    }
-    const forgotten = performance.now() - OPERATORS_REMEMBERED_MS;
-    for (const [text, at] of this.#operatorNotes) {
-      if (at < forgotten) this.#operatorNotes.delete(text);
     }
   }
 
