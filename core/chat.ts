@@ -960,9 +960,8 @@ export class Chat {
   /**
    * In a cluster: whether the link between the servers is down, so that
    * what this server tells the others now (an operator's KICK or
-   * BROADCAST) reaches them only once it is back (held for a minute at
-   * most). Messages, direct messages and shared changes are caught up
-   * from the database; such events are not.
+   * BROADCAST) reaches them only from the database, where it is kept for a
+   * minute, or once the link is back (held for a minute at most).
    */
   get busDown(): boolean {
     return this.#bus.linkUp?.() === false;

@@ -169,7 +169,7 @@ class RoomOrder {
   readonly floor: number;
   /** Whether `delivered` says where the room is (else, only the floor does). */
   based: boolean;
-  /** When the bus last looked it up by name (`performance.now()`). */
+  /** The comparison under way when the bus last looked it up by name (see `ClusterBus.#round`). */
   touched: number;
   /** Let go: the place's lookup finds a new one. */
   letGo = false;
@@ -180,13 +180,13 @@ class RoomOrder {
   filling = false;
   timer: ReturnType<typeof setTimeout> | null = null;
 
-  constructor(place: Place, floor: number, now: number) {
+  constructor(place: Place, floor: number, round: number) {
     this.place = place;
     this.delivered = this.committed = 0;
     this.floor = floor;
     // with no floor, a room heard of only now was created since the start: numbered from 1
     this.based = floor === 0;
-    this.touched = now;
+    this.touched = round;
   }
 
   /** Nothing waits in it: it may be let go (when nobody here is in the room). */
@@ -205,6 +205,20 @@ class RoomOrder {
 
   hold(seq: number, held: Held): void {
     (this.held ??= new Map()).set(seq, held);
+  }
+
+  /**
+   * Where the room is, learned from the first read above the floor: the
+   * message before `first` (or, with none above the floor, every one
+   * committed) was dealt with; those held up to it are dropped.
+   */
+  baseAt(first: SequencedMessage | undefined): void {
+    this.based = true;
+    this.delivered = first === undefined ? this.committed : first.seq - 1;
+    for (const seq of this.held?.keys() ?? []) {
+      if (seq <= this.delivered) this.held!.delete(seq);
+    }
+    if (this.held?.size === 0) this.held = null;
   }
 
   /** Takes the next message in turn out of those held, if it came. */
@@ -231,13 +245,13 @@ class DirectOrder {
   filling = false;
   /** Every message with an id up to this was dealt with before the order was made (see `#directFloor`). */
   readonly floor: number;
-  /** When the bus last looked it up (`performance.now()`). */
+  /** The comparison under way when the bus last looked it up (see `ClusterBus.#round`). */
   touched: number;
 
-  constructor(checked: number, floor: number, now: number) {
+  constructor(checked: number, floor: number, round: number) {
     this.checked = this.due = checked;
     this.floor = floor;
-    this.touched = now;
+    this.touched = round;
   }
 
   /** Nothing heard of is left to check: it may be let go. */
@@ -297,6 +311,11 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   #directFloor = 0;
   /** The rooms were compared with the store once: a conversation not known since is new. */
   #compared = false;
+  /**
+   * Comparisons begun: a record looked up since the one under way began
+   * is kept at its end (a number, not a clock read on every message).
+   */
+  #round = 0;
   /** Comparisons that succeeded: when each began and ended, and the highest latest-message id known. */
   readonly #comparisons: { began: number; ended: number; lastId: number }[] = [];
   /** When the last comparison that asked about every room began. */
@@ -521,12 +540,11 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
 
   #order(kind: Place["kind"], name: string): RoomOrder {
     const key = roomKey(kind, name);
-    const now = performance.now();
     let order = this.#orders.get(key);
     if (order === undefined) {
-      order = new RoomOrder({ kind, name }, this.#roomFloor, now);
+      order = new RoomOrder({ kind, name }, this.#roomFloor, this.#round);
       this.#orders.set(key, order);
-    } else order.touched = now;
+    } else order.touched = this.#round;
     return order;
   }
 
@@ -593,15 +611,8 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
           FETCH_LIMIT,
           order.based ? 0 : order.floor,
         );
-        if (!order.based) {
-          // the room's messages up to the floor were dealt with: what comes after them is new
-          order.based = true;
-          order.delivered = missing.length > 0 ? missing[0].seq - 1 : order.committed;
-          for (const seq of order.held?.keys() ?? []) {
-            if (seq <= order.delivered) order.held!.delete(seq);
-          }
-          if (order.held?.size === 0) order.held = null;
-        }
+        // the room's messages up to the floor were dealt with: what comes after them is new
+        if (!order.based) order.baseAt(missing[0]);
         if (missing.length === 0) break;
         let mine = false;
         for (const message of missing) {
@@ -638,6 +649,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     this.#reconciling = true;
     try {
       const began = performance.now();
+      const round = ++this.#round;
       const afterId = this.#sinceId(began);
       const { rooms, lastId } = await this.#log.lastSequences(afterId);
       this.#compareDone(began, afterId, lastId);
@@ -657,7 +669,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
       }
       this.#compared = true;
       await Promise.all(fills);
-      this.#letGoSettled(began, afterId);
+      this.#letGoSettled(round, afterId);
       await this.#readKeptNotes();
     } catch (error) {
       this.#say(`cluster-bus reconcile-failed ${error}`);
@@ -743,40 +755,28 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
 
   /** The order of a direct conversation, made with everything up to `checked` heard of if new. */
   #directOrder(name: string, checked: number): DirectOrder {
-    const now = performance.now();
     let order = this.#directs.get(name);
     if (order === undefined) {
-      order = new DirectOrder(checked, this.#directFloor, now);
+      order = new DirectOrder(checked, this.#directFloor, this.#round);
       this.#directs.set(name, order);
-    } else order.touched = now;
+    } else order.touched = this.#round;
     return order;
   }
 
   /**
    * Lets go of the rooms (with nobody here) and direct conversations
-   * settled and not looked up since a comparison began that did not find
-   * them, and raises the floors to its point (see `#directFloor`).
+   * settled and not looked up since comparison `round` began, which did
+   * not find them, and raises the floors to its point (see `#directFloor`).
    */
-  #letGoSettled(began: number, afterId: number): void {
-    let roomsLetGo = false;
-    for (const [key, order] of this.#orders) {
-      if (
-        order.touched < began && order.settled() && this.#node.membersOf(order.place) === 0
-      ) {
-        this.#orders.delete(key);
-        order.letGo = true;
-        roomsLetGo = true;
-      }
-    }
-    if (roomsLetGo && afterId > this.#roomFloor) this.#roomFloor = afterId;
-    let directsLetGo = false;
-    for (const [name, order] of this.#directs) {
-      if (order.touched < began && order.settled()) {
-        this.#directs.delete(name);
-        directsLetGo = true;
-      }
-    }
-    if (directsLetGo && afterId > this.#directFloor) this.#directFloor = afterId;
+  #letGoSettled(round: number, afterId: number): void {
+    const rooms = letGo(this.#orders, round, (order) => {
+      if (this.#node.membersOf(order.place) > 0) return false;
+      order.letGo = true;
+      return true;
+    });
+    if (rooms && afterId > this.#roomFloor) this.#roomFloor = afterId;
+    const directs = letGo(this.#directs, round, () => true);
+    if (directs && afterId > this.#directFloor) this.#directFloor = afterId;
   }
 
   /**
@@ -872,6 +872,25 @@ function directEventOf(message: SequencedMessage, to: string): DirectMessage {
     text: message.content,
     mentions: message.mentions ?? NO_MENTIONS,
   };
+}
+
+/**
+ * Deletes from `records` those settled and not looked up since comparison
+ * `round` began that `goes` lets go; whether it deleted any.
+ */
+function letGo<T extends { touched: number; settled(): boolean }>(
+  records: Map<string, T>,
+  round: number,
+  goes: (record: T) => boolean,
+): boolean {
+  let any = false;
+  for (const [key, record] of records) {
+    if (record.touched < round && record.settled() && goes(record)) {
+      records.delete(key);
+      any = true;
+    }
+  }
+  return any;
 }
 
 function roomKey(kind: RoomKind, name: string): string {

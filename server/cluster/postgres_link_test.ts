@@ -5,7 +5,7 @@ import {
   type ClusterNote,
   type ClusterReceiver,
 } from "../../core/cluster_bus.ts";
-import type { SharedChange } from "../../core/fanout_bus.ts";
+import type { NodeChat } from "../../core/fanout_bus.ts";
 import { directRoomName } from "../../protocol/direct_room_name.ts";
 import type { SequencedMessage } from "../../store/records.ts";
 import { connect } from "../../store/postgres/connection.ts";
@@ -69,6 +69,20 @@ async function twoServers() {
   const a = await serverParts(url, "a");
   const b = await serverParts(url, "b");
   return { url, a, b, heardOnA: keeper(), heardOnB: keeper() };
+}
+
+/** A server's chat as its bus sees it: nobody there, and nothing done, but what `parts` says. */
+function quietNode(parts: Partial<NodeChat> = {}): NodeChat {
+  return {
+    membersOf: () => 0,
+    isHere: () => false,
+    hasDevicesHere: () => false,
+    apply() {},
+    sawMessage() {},
+    heard() {},
+    relinked() {},
+    ...parts,
+  };
 }
 
 /** Waits (5 s at most) until `done` says so. */
@@ -161,15 +175,10 @@ engineTest(
           }
         },
       },
-      {
+      quietNode({
         membersOf: (place) => members[place.name] ?? 0,
         isHere: (user) => here.has(user),
-        hasDevicesHere: () => false,
-        apply() {},
-        sawMessage() {},
-        heard() {},
-        relinked() {},
-      },
+      }),
       a.link,
       a.store,
       { reconcileMs: 50, commitWindowMs: 200, fullComparisonMs: 60_000 },
@@ -207,17 +216,12 @@ engineTest(
   async () => {
     const { a, b } = await twoServers();
     const applied: string[] = [];
-    const node = (server: string) => ({
-      membersOf: () => 0,
-      isHere: () => false,
-      hasDevicesHere: () => false,
-      apply: (change: SharedChange) => {
-        if (change.type === "operator-kick") applied.push(`${change.user} on ${server}`);
-      },
-      sawMessage() {},
-      heard() {},
-      relinked() {},
-    });
+    const node = (server: string) =>
+      quietNode({
+        apply: (change) => {
+          if (change.type === "operator-kick") applied.push(`${change.user} on ${server}`);
+        },
+      });
     const deaf: ClusterLink = {
       start: (receiver) => Promise.resolve(receiver.up()),
       announce() {},
