@@ -100,6 +100,7 @@ async function main(args: string[]): Promise<void> {
       db: options.db,
       dbSync: options.dbSync,
       dbMaxBatch: options.dbMaxBatch,
+      dbBatchWaitMs: options.dbBatchWaitMs,
       bus: options.bus,
       clusterLeaseMs: options.clusterLeaseMs,
       scryptCost: options.scryptCost,

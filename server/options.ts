@@ -41,6 +41,7 @@ export interface ServerArgs {
   db: string;
   dbSync: "full" | "normal";
   dbMaxBatch: number | undefined;
+  dbBatchWaitMs: number;
   /** Undefined when not given: PostgreSQL's LISTEN/NOTIFY for a postgres:// database. */
   bus: string | undefined;
   clusterLeaseMs: number;
@@ -397,6 +398,16 @@ export const SERVER_OPTIONS: readonly ServerOption[] = [
     read: integer(1),
     shown: "no limit",
     set: (args, value) => args.dbMaxBatch = value,
+  }),
+  option({
+    flag: "db-batch-wait",
+    arg: "MS",
+    help: "with --db postgres://, how long a message waits for others to share its commit when " +
+      "none is under way; 0 commits each at once",
+    read: integer(0, 1000),
+    default: 8,
+    set: (args, value) => args.dbBatchWaitMs = value,
+    field: "dbBatchWaitMs",
   }),
   option({
     flag: "bus",
@@ -812,6 +823,7 @@ export function defaultArgs(): ServerArgs {
     db: "",
     dbSync: "full",
     dbMaxBatch: undefined,
+    dbBatchWaitMs: 0,
     bus: undefined,
     clusterLeaseMs: 0,
     scryptCost: 0,

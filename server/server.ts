@@ -101,6 +101,12 @@ export interface ServerOptions {
    */
   dbMaxBatch?: number;
   /**
+   * With a `postgres://` `db`, how long a message waits, in ms, for others
+   * to share its commit when none is under way (see
+   * `PostgresStoreOptions.batchWaitMs`). Default 8.
+   */
+  dbBatchWaitMs?: number;
+  /**
    * With a `postgres://` `db`, how the servers sharing it hear of each
    * other's messages (cluster mode): `postgres` (LISTEN/NOTIFY, the
    * default) or a `redis://` URL (pub/sub). Not for SQLite.
@@ -298,6 +304,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     ? await openCluster(db, {
       bus: options.bus,
       maxBatch: options.dbMaxBatch,
+      batchWaitMs: options.dbBatchWaitMs ?? serverDefault("dbBatchWaitMs"),
       maxOnline: options.maxOnline ?? serverDefault("maxOnline"),
       duplicateLogin: options.duplicateLogin ?? serverDefault("duplicateLogin"),
       maxDevices: options.maxDevices ?? serverDefault("maxDevices"),
@@ -307,7 +314,11 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     : null;
   let clusterBus = null as ClusterBus | null; // made by the chat, below
   const store = options.store ?? cluster?.store ??
-    await openStore(db, { sync: options.dbSync, maxBatch: options.dbMaxBatch });
+    await openStore(db, {
+      sync: options.dbSync,
+      maxBatch: options.dbMaxBatch,
+      batchWaitMs: options.dbBatchWaitMs ?? serverDefault("dbBatchWaitMs"),
+    });
   const sendQueueBytes = options.sendQueueBytes ?? serverDefault("sendQueueBytes");
   const limits: ConnectionLimits = {
     maxFrameSize: options.maxFrameSize ?? serverDefault("maxFrameSize"),

@@ -16,6 +16,8 @@ export interface StoreOptions {
   sync?: SyncMode;
   /** Most writes per commit (group commit); 1 turns it off. */
   maxBatch?: number;
+  /** PostgreSQL only: see `PostgresStoreOptions.batchWaitMs`. */
+  batchWaitMs?: number;
   /** PostgreSQL only: see `PostgresStoreOptions.assignIds`. */
   assignIds?: boolean;
   /** PostgreSQL only: see `PostgresStoreOptions.announce`. */
@@ -51,8 +53,8 @@ export async function openStore(db: string, options: StoreOptions = {}): Promise
     throw new StoreError(`cannot load the PostgreSQL store: ${(error as Error).message}`);
   }
   try {
-    const { maxBatch, assignIds, announce } = options;
-    return await module.PostgresStore.open(db, { maxBatch, assignIds, announce });
+    const { maxBatch, batchWaitMs, assignIds, announce } = options;
+    return await module.PostgresStore.open(db, { maxBatch, batchWaitMs, assignIds, announce });
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) {
       throw new StoreError(

@@ -27,6 +27,8 @@ export interface PostgresEngine {
    * classes unless `options`, more of CREATE DATABASE, say otherwise).
    */
   createDatabase(options?: string): Promise<string>;
+  /** Runs SQL (one or more statements) in `database` as the superuser `claptrap`; its output. */
+  command(sql: string, database?: string): Promise<string>;
   /** Stops it at once, as a crash would (no checkpoint: it recovers at the next start). */
   crash(): Promise<void>;
   /** Starts it again after {@link PostgresEngine.crash}, on the same port. */
@@ -267,27 +269,22 @@ async function launchPostgres(bin: string): Promise<PostgresEngine> {
     `${user === null ? "" : `runuser -u ${user} -- `}${pgCtl} stop --mode immediate ` +
       `--pgdata '${dataDir}'; rm -rf '${root}'`,
   );
+  const command = (sql: string, database = "postgres") =>
+    run(user, `${bin}/psql`, [
+      ...["--host", socketDir, "--port", String(port), "--username", "claptrap"],
+      ...["--dbname", database, "--quiet", "--no-psqlrc", "--set", "ON_ERROR_STOP=1"],
+      ...["--command", sql],
+    ]);
   let databases = 0;
   return {
     port,
     dataDir,
     async createDatabase(options = "") {
       const name = `claptrap_${++databases}`;
-      await run(user, `${bin}/psql`, [
-        "--host",
-        socketDir,
-        "--port",
-        String(port),
-        "--username",
-        "claptrap",
-        "--dbname",
-        "postgres",
-        "--quiet",
-        "--command",
-        `CREATE DATABASE ${name} ${options}`,
-      ]);
+      await command(`CREATE DATABASE ${name} ${options}`);
       return `postgres://claptrap:claptrap-pw@127.0.0.1:${port}/${name}`;
     },
+    command,
     async crash() {
       const output = await stopNow().output();
       if (!output.success) throw new Error("pg_ctl stop failed");

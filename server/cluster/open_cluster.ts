@@ -61,6 +61,8 @@ export interface ClusterOptions {
   bus?: string;
   /** Most writes per commit. */
   maxBatch?: number;
+  /** How long a message waits for others to share its commit, in ms (see `PostgresStoreOptions`). */
+  batchWaitMs?: number;
   /** Most users online at once on all servers together. */
   maxOnline: number;
   /** What a login of a user online on another server does. */
@@ -90,6 +92,7 @@ export async function openCluster(db: string, options: ClusterOptions): Promise<
   const node = crypto.randomUUID().slice(0, 8);
   const store = await openStore(db, {
     maxBatch: options.maxBatch,
+    batchWaitMs: options.batchWaitMs,
     assignIds: true,
     announce: bus === "postgres"
       ? { channel: CHANNEL, payloads: (messages) => pendingPayloads(node, messages) }

@@ -10,9 +10,12 @@ function message(id: number, room: string): MessageRecord {
 }
 
 /** A store on a new database with the rooms of ROOMS. */
-async function newStore(url?: string): Promise<{ store: PostgresStore; url: string }> {
+async function newStore(
+  url?: string,
+  batchWaitMs = 0,
+): Promise<{ store: PostgresStore; url: string }> {
   url ??= await (await startPostgres()).createDatabase();
-  const store = await PostgresStore.open(url);
+  const store = await PostgresStore.open(url, { batchWaitMs });
   for (const name of ROOMS) {
     await store.createRoom({ kind: "room", name, createdBy: null, createdAt: 0 });
   }
@@ -33,6 +36,57 @@ engineTest(
     const page = await store.history("room", "lobby", { limit: 3 });
     assert.deepEqual(page.messages.map((m) => m.id), [498, 499, 500]);
     await store.close();
+  },
+);
+
+/** The next turn of the event loop: a batch sent in a microtask is under way by then. */
+const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+/** Fails instead of hanging when `promise` takes as long as a batch's wait. */
+function soonerThanTheWait<T>(promise: Promise<T>, what: string): Promise<T> {
+  let timer!: ReturnType<typeof setTimeout>;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} waited for the batch's time`)), 20_000);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+engineTest(
+  POSTGRES_MISSING,
+  "a message waits for others to share its commit when none is under way, unless something else comes",
+  async () => {
+    const { store: alone } = await newStore(undefined, 0);
+    let before = alone.batches;
+    const first = alone.appendMessage(message(1, "lobby"));
+    await nextTurn();
+    await Promise.all([first, alone.appendMessage(message(2, "lobby"))]);
+    assert.equal(
+      alone.batches - before,
+      2,
+      "without a wait, a message posted a turn later goes alone",
+    );
+    await alone.close();
+
+    const { store, url } = await newStore(undefined, 300);
+    before = store.batches;
+    const early = store.appendMessage(message(1, "lobby"));
+    await nextTurn();
+    await Promise.all([early, store.appendMessage(message(2, "lobby"))]);
+    assert.equal(store.batches - before, 1, "a message posted a turn later shares the commit");
+    assert.deepEqual(store.batchSizes.at(-1), 2);
+    await store.close();
+
+    // waits of a minute: anything else, or closing, sends the waiting message at once
+    const patient = await PostgresStore.open(url, { batchWaitMs: 60_000 });
+    before = patient.batches;
+    const waiting = patient.appendMessage(message(3, "lobby"));
+    await nextTurn();
+    const room = patient.createRoom({ kind: "room", name: "later", createdBy: null, createdAt: 0 });
+    await soonerThanTheWait(Promise.all([waiting, room]), "a message followed by a room");
+    assert.equal(patient.batches - before, 1);
+    const last = patient.appendMessage(message(4, "lobby"));
+    await soonerThanTheWait(patient.close(), "closing");
+    assert.equal((await last).seq, 4);
   },
 );
 
