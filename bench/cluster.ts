@@ -152,7 +152,7 @@ async function main(args: string[]): Promise<number> {
   return failed.length === 0 ? 0 : 1;
 }
 
-/** Bytes of WAL written before the runs: about 35 segments of 16 MiB. */
+/** Rows written before the runs: about 560 MiB of WAL, 35 segments of 16 MiB. */
 const PRIMING_ROWS = 2_000_000;
 
 /**
