@@ -53,13 +53,15 @@ function soonerThanTheWait<T>(promise: Promise<T>, what: string): Promise<T> {
 
 engineTest(
   POSTGRES_MISSING,
-  "a message waits for others to share its commit when none is under way, unless something else comes",
+  "a message soon after another waits for more to share its commit when none is under way, unless something else comes",
   async () => {
     const { store: alone } = await newStore(undefined, 0);
+    await alone.appendMessage(message(1, "lobby"));
+    await nextTurn(); // its batch is over
     let before = alone.batches;
-    const first = alone.appendMessage(message(1, "lobby"));
+    const first = alone.appendMessage(message(2, "lobby"));
     await nextTurn();
-    await Promise.all([first, alone.appendMessage(message(2, "lobby"))]);
+    await Promise.all([first, alone.appendMessage(message(3, "lobby"))]);
     assert.equal(
       alone.batches - before,
       2,
@@ -68,25 +70,40 @@ engineTest(
     await alone.close();
 
     const { store, url } = await newStore(undefined, 300);
+    await store.appendMessage(message(1, "lobby"));
+    await nextTurn(); // its batch is over
     before = store.batches;
-    const early = store.appendMessage(message(1, "lobby"));
+    const early = store.appendMessage(message(2, "lobby"));
     await nextTurn();
-    await Promise.all([early, store.appendMessage(message(2, "lobby"))]);
+    await Promise.all([early, store.appendMessage(message(3, "lobby"))]);
     assert.equal(store.batches - before, 1, "a message posted a turn later shares the commit");
     assert.deepEqual(store.batchSizes.at(-1), 2);
     await store.close();
 
+    // after a quiet while (more than 4 waits), a message goes at once
+    const quick = await PostgresStore.open(url, { batchWaitMs: 50 });
+    await quick.appendMessage(message(4, "lobby"));
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    before = quick.batches;
+    const afterQuiet = quick.appendMessage(message(5, "lobby"));
+    await nextTurn();
+    await Promise.all([afterQuiet, quick.appendMessage(message(6, "lobby"))]);
+    assert.equal(quick.batches - before, 2, "a message after a quiet while does not wait");
+    await quick.close();
+
     // waits of a minute: anything else, or closing, sends the waiting message at once
     const patient = await PostgresStore.open(url, { batchWaitMs: 60_000 });
+    await patient.appendMessage(message(7, "lobby"));
     before = patient.batches;
-    const waiting = patient.appendMessage(message(3, "lobby"));
+    await nextTurn(); // its batch is over
+    const waiting = patient.appendMessage(message(8, "lobby"));
     await nextTurn();
     const room = patient.createRoom({ kind: "room", name: "later", createdBy: null, createdAt: 0 });
     await soonerThanTheWait(Promise.all([waiting, room]), "a message followed by a room");
     assert.equal(patient.batches - before, 1);
-    const last = patient.appendMessage(message(4, "lobby"));
+    const last = patient.appendMessage(message(9, "lobby"));
     await soonerThanTheWait(patient.close(), "closing");
-    assert.equal((await last).seq, 4);
+    assert.equal((await last).seq, 9);
   },
 );
 
