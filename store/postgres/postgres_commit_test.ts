@@ -101,9 +101,15 @@ engineTest(
     const room = patient.createRoom({ kind: "room", name: "later", createdBy: null, createdAt: 0 });
     await soonerThanTheWait(Promise.all([waiting, room]), "a message followed by a room");
     assert.equal(patient.batches - before, 1);
-    const last = patient.appendMessage(message(9, "lobby"));
+    await nextTurn();
+    const waits = patient.appendMessage(message(9, "lobby"));
+    await nextTurn();
+    const read = patient.messagesAfter("room", "lobby", 8, 10);
+    const [stored] = await soonerThanTheWait(Promise.all([waits, read]), "reading what came after");
+    assert.equal(stored.seq, 9);
+    const last = patient.appendMessage(message(10, "lobby"));
     await soonerThanTheWait(patient.close(), "closing");
-    assert.equal((await last).seq, 9);
+    assert.equal((await last).seq, 10);
   },
 );
 

@@ -676,8 +676,9 @@ export class PostgresStore implements ChatStore {
     queueMicrotask(this.#sendScheduled);
   }
 
-  /** Resolves once the batches running or queued now have been answered. */
+  /** Resolves once the batches running or queued now have been answered (a waiting one is sent). */
   #writesAnswered(): Promise<void> {
+    if (this.#batchWait !== null) this.#sendWaiting();
     const batch = this.#batches + Math.ceil(this.#queue.length / this.#maxBatch);
     if (this.#answered >= batch) return Promise.resolve();
     return new Promise((wake) => this.#answerWaiters.push({ batch, wake }));
