@@ -191,6 +191,8 @@ Deno.test({
     assert.equal(await page.textContent("#me"), "dora");
     // someone new is in no room: the directory of every room, with who is in each, is open
     assert.equal(await page.locator("#room-list .room").count(), 0);
+    // the directory comes in its own answer after the sign-in: wait for its third room
+    await page.locator("#directory[open] .directory-room").nth(2).waitFor();
     assert.deepEqual(
       await page.locator("#directory[open] .directory-room .room-name").allTextContents(),
       ["lobby", "random", "香港记者招待会"],
