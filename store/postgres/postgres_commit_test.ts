@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { engineTest, POSTGRES_MISSING, startPostgres } from "../../tests/engines.ts";
+import { withTimeout } from "../../tests/helpers.ts";
 import type { MessageRecord } from "../records.ts";
 import { PostgresStore } from "./postgres_store.ts";
 
@@ -41,15 +42,6 @@ engineTest(
 
 /** The next turn of the event loop: a batch sent in a microtask is under way by then. */
 const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
-
-/** Fails instead of hanging when `promise` takes as long as a batch's wait. */
-function soonerThanTheWait<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer!: ReturnType<typeof setTimeout>;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} waited for the batch's time`)), 20_000);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
 
 engineTest(
   POSTGRES_MISSING,
@@ -99,16 +91,20 @@ engineTest(
     const waiting = patient.appendMessage(message(8, "lobby"));
     await nextTurn();
     const room = patient.createRoom({ kind: "room", name: "later", createdBy: null, createdAt: 0 });
-    await soonerThanTheWait(Promise.all([waiting, room]), "a message followed by a room");
+    await withTimeout(Promise.all([waiting, room]), 20_000, "a message followed by a room");
     assert.equal(patient.batches - before, 1);
     await nextTurn();
     const waits = patient.appendMessage(message(9, "lobby"));
     await nextTurn();
     const read = patient.messagesAfter("room", "lobby", 8, 10);
-    const [stored] = await soonerThanTheWait(Promise.all([waits, read]), "reading what came after");
+    const [stored] = await withTimeout(
+      Promise.all([waits, read]),
+      20_000,
+      "reading what came after",
+    );
     assert.equal(stored.seq, 9);
     const last = patient.appendMessage(message(10, "lobby"));
-    await soonerThanTheWait(patient.close(), "closing");
+    await withTimeout(patient.close(), 20_000, "closing");
     assert.equal((await last).seq, 10);
   },
 );
