@@ -1,8 +1,9 @@
 /**
  * `deno task bench:cluster`: what cluster mode costs. One room of
- * `--clients` members posting at fixed rates, against one server on
- * SQLite, one on PostgreSQL, and 2 and 3 servers sharing a PostgreSQL
- * (NOTIFY as the bus) with the clients dealt to the servers in turn, so
+ * `--clients` members posting at fixed rates (at random by default, see
+ * bench/arrivals.ts), against one server on SQLite, one on PostgreSQL,
+ * and 2 and 3 servers sharing a PostgreSQL (NOTIFY as the bus) with the
+ * clients dealt to the servers in turn, so
  * that most deliveries cross servers. Each run is a fresh `bench.ts`
  * process with fresh servers and a fresh database on a private PostgreSQL
  * (tests/engines.ts, fsync on); setups take turns in a rotating order,
@@ -14,6 +15,7 @@
 
 import { parseArgs } from "node:util";
 import { type PostgresEngine, START_POSTGRES_FLAGS, startPostgres } from "../tests/engines.ts";
+import { ARRIVALS } from "./arrivals.ts";
 import { rotation, runOne, waitForCalm } from "./compare.ts";
 import { DEFAULT_SERVER_ROOT } from "./options.ts";
 import type { BenchResult } from "./report.ts";
@@ -50,6 +52,9 @@ Options:
   --duration SECONDS  measured sending time of each run (default 5)
   --warmup SECONDS    sending before the measurement (default 10, as latency at a
                       fixed offered load is measured after a 10 s warm-up)
+  --arrivals KIND     random (default: independent people posting, a Poisson
+                      process) or even (evenly spaced by each load worker, whose
+                      schedules line up differently from run to run)
   --calm SECONDS      before each run, wait up to this long for an idle machine (default 10)
   --server-root DIR   Claptrap checkout to run (default this one)
   --baseline-root DIR another checkout, run in the same rotation (before/after)
@@ -70,6 +75,7 @@ async function main(args: string[]): Promise<number> {
       setups: { type: "string", default: "sqlite,1,2,3" },
       duration: { type: "string", default: "5" },
       warmup: { type: "string", default: "10" },
+      arrivals: { type: "string", default: "random" },
       calm: { type: "string", default: "10" },
       "server-root": { type: "string", default: DEFAULT_SERVER_ROOT },
       "baseline-root": { type: "string" },
@@ -87,9 +93,9 @@ async function main(args: string[]): Promise<number> {
   const setups = values.setups.split(",").map((key) => SETUPS[SETUP_KEYS[key.trim()]]);
   if (
     !Number.isInteger(runs) || runs < 1 || rates.some((r) => !(r > 0)) ||
-    setups.includes(undefined!)
+    setups.includes(undefined!) || !(ARRIVALS as readonly string[]).includes(values.arrivals)
   ) {
-    console.error(`bench:cluster: bad --runs, --rates or --setups\n\n${USAGE}`);
+    console.error(`bench:cluster: bad --runs, --rates, --setups or --arrivals\n\n${USAGE}`);
     return 2;
   }
   const checkouts: Checkout[] = [{ name: "this", root: values["server-root"].replace(/\/$/, "") }];
@@ -112,6 +118,7 @@ async function main(args: string[]): Promise<number> {
         const benchArgs = [
           ...["--clients", values.clients, "--rooms", "1", "--rate", String(rate)],
           ...["--duration", values.duration, "--warmup", values.warmup, "--timeout", "120"],
+          ...["--arrivals", values.arrivals],
           ...["--server-root", checkout.root, "--nodes", String(setup.nodes), "--label", label],
           ...values["deno-flag"].map((flag) => `--deno-flag=${flag}`),
         ];

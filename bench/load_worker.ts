@@ -9,6 +9,7 @@
 
 import { messageToJson, parseJsonMessage } from "../protocol/json_mapping.ts";
 import { encodeMessage, type Message, parseMessage } from "../protocol/message.ts";
+import { type Arrivals, ArrivalSchedule } from "./arrivals.ts";
 import { isErrorNumeric, parseIrcLine, privmsgTextOffset } from "./irc.ts";
 import { account, roomName, type Transport } from "./options.ts";
 import {
@@ -85,6 +86,8 @@ export interface WorkerConfig {
   size: number;
   /** Messages per second this worker sends; 0 for as fast as the window allows. */
   rate: number;
+  /** At a fixed rate: how the messages are spaced. */
+  arrivals: Arrivals;
   /** Messages this worker sends at most; 0 for no limit. */
   messages: number;
   /** Longest sending phase in ms, warm-up included; 0 sends nothing. */
@@ -166,6 +169,8 @@ class Load {
   #blocked = false;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #endTimer: ReturnType<typeof setTimeout> | undefined;
+  /** At a fixed rate: when messages are due. */
+  #schedule: ArrivalSchedule | null = null;
 
   constructor(config: WorkerConfig, shared: SharedArrayBuffer) {
     this.config = config;
@@ -242,8 +247,10 @@ class Load {
         this.#idle.push(client);
       }
     }
-    if (config.rate > 0) this.#tick();
-    else this.#pump();
+    if (config.rate > 0) {
+      this.#schedule = new ArrivalSchedule(config.arrivals, config.rate);
+      this.#tick();
+    } else this.#pump();
   }
 
   /** A client's write completed: it may send again. */
@@ -308,7 +315,7 @@ class Load {
       this.#stopSending();
       return;
     }
-    let due = Math.floor((now - this.#goAt) * config.rate / 1000) - this.#sent;
+    let due = this.#schedule!.dueBy(now - this.#goAt) - this.#sent;
     const nowUs = this.nowUs();
     while (due > 0 && this.#idle.length > 0 && this.#quotaLeft() !== 0) {
       // oldest idle first, so senders take turns

@@ -5,6 +5,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { ARRIVALS, type Arrivals } from "./arrivals.ts";
 import { MAX_STAMP, STAMP_BYTES } from "./payload.ts";
 
 /** This checkout of Claptrap, whose server.ts is started by default. */
@@ -59,6 +60,8 @@ export interface BenchOptions {
   size: number;
   /** Messages per second in total; 0 for as fast as the window allows. */
   rate: number;
+  /** At a fixed rate: messages evenly spaced, or at random (see bench/arrivals.ts). */
+  arrivals: Arrivals;
   /** Longest sending phase, in seconds; 0 sends nothing (memory shapes). */
   duration: number;
   /**
@@ -148,6 +151,9 @@ Load:
   --size BYTES               message text size (default 64, at least 11)
   --rate N                   messages per second in total (default 0: as fast
                              as the window allows)
+  --arrivals even|random     at a --rate: messages evenly spaced (each worker
+                             its own schedule), or at random like independent
+                             people posting (a Poisson process) (default even)
   --messages N               messages in total (default 0: until --duration)
   --duration SECONDS         longest sending phase (default 5)
   --warmup SECONDS           send this long first, at the same rate, and
@@ -212,6 +218,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
       "rooms-each": { type: "string", default: "1" },
       size: { type: "string", default: "64" },
       rate: { type: "string", default: "0" },
+      arrivals: { type: "string", default: "even" },
       messages: { type: "string", default: "0" },
       duration: { type: "string", default: "5" },
       warmup: { type: "string", default: "0" },
@@ -258,6 +265,12 @@ export function parseBenchArgs(args: string[]): BenchOptions {
   const timeout = number("timeout", values.timeout, 1, 86_400);
   const warmup = number("warmup", values.warmup, 0, 3600);
   if (warmup > 0 && duration === 0) throw new TypeError("--warmup needs a sending phase");
+  const arrivals = ARRIVALS.find((kind) => kind === values.arrivals);
+  if (arrivals === undefined) {
+    throw new TypeError(
+      `--arrivals must be even or random, got ${JSON.stringify(values.arrivals)}`,
+    );
+  }
   const options: BenchOptions = {
     protocol,
     transport,
@@ -272,6 +285,7 @@ export function parseBenchArgs(args: string[]): BenchOptions {
     messages: integer("messages", values.messages, 0, 2 ** 31),
     size: integer("size", values.size, STAMP_BYTES, 1 << 20),
     rate: number("rate", values.rate, 0, 1e8),
+    arrivals,
     duration,
     warmup,
     workers: integer("workers", values.workers, 1, 64),
@@ -297,6 +311,9 @@ export function parseBenchArgs(args: string[]): BenchOptions {
   }
   if (options.nodes > 1 && (!options.spawn || protocol !== "claptrap")) {
     throw new TypeError("--nodes needs Claptrap servers started by the bench");
+  }
+  if (arrivals === "random" && options.rate === 0) {
+    throw new TypeError("--arrivals random needs a --rate");
   }
   if (!options.spawn && options.serverArgs.length + options.denoFlags.length > 0) {
     throw new TypeError("--server-arg and --deno-flag need a server started by the bench");

@@ -114,6 +114,16 @@ Deno.test("parseBenchArgs takes a warm-up only with a sending phase", () => {
   assert.throws(() => parseBenchArgs(["--duration", "3000", "--warmup", "3000"]), /too long/);
 });
 
+Deno.test("parseBenchArgs spaces messages evenly unless told random, which needs a rate", () => {
+  assert.equal(parseBenchArgs([]).arrivals, "even");
+  assert.equal(parseBenchArgs(["--rate", "300", "--arrivals", "random"]).arrivals, "random");
+  assert.throws(
+    () => parseBenchArgs(["--rate", "300", "--arrivals", "poisson"]),
+    /--arrivals must be even or random, got "poisson"/,
+  );
+  assert.throws(() => parseBenchArgs(["--arrivals", "random"]), /--arrivals random needs a --rate/);
+});
+
 Deno.test("durableCommits is false for an in-memory database or --db-sync normal", () => {
   assert.equal(durableCommits([]), true);
   assert.equal(durableCommits(["--db", "/tmp/x.db", "--db-sync", "full"]), true);

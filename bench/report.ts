@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { Arrivals } from "./arrivals.ts";
 import type { Transport } from "./options.ts";
 import { median } from "./stats.ts";
 
@@ -31,6 +32,8 @@ export interface BenchResult {
     size: number;
     /** Messages/s in total; 0 for as fast as possible. */
     rate: number;
+    /** How messages at a rate were spaced (absent in results before it was recorded: even). */
+    arrivals?: Arrivals;
     /** Message limit; 0 for none. */
     messages: number;
     durationSeconds: number;
@@ -215,7 +218,11 @@ export function formatSummary(r: BenchResult): string {
   const warmup = r.shape.warmupSeconds;
   const lines = [
     `${r.label}: ${r.shape.clients} clients in ${r.shape.rooms} room(s), ${r.shape.size}-byte messages, ${
-      r.shape.rate > 0 ? `${formatNumber(r.shape.rate)} msg/s offered` : "full speed"
+      r.shape.rate > 0
+        ? `${formatNumber(r.shape.rate)} msg/s offered${
+          r.shape.arrivals === "random" ? " at random" : ""
+        }`
+        : "full speed"
     }, ${r.shape.workers} workers${r.transport === "websocket" ? ", over WebSocket" : ""}${
       (r.shape.nodes ?? 1) > 1 ? `, ${r.shape.nodes} servers` : ""
     }`,

@@ -251,6 +251,7 @@ Deno.test("formatSummary shows the warm-up, CPU per message and durable commits"
       rooms: 1,
       size: 64,
       rate: 5000,
+      arrivals: "random",
       messages: 0,
       durationSeconds: 5,
       warmupSeconds: 10,
@@ -262,7 +263,7 @@ Deno.test("formatSummary shows the warm-up, CPU per message and durable commits"
   } as BenchResult;
   r.serverStats = { ...r.serverStats, settledRssKiB: null, logLines: null };
   const text = formatSummary(r);
-  assert.match(text, /, over WebSocket$/m);
+  assert.match(text, /5,000 msg\/s offered at random, 2 workers, over WebSocket$/m);
   assert.match(text, /store +durable commits \(file database, --db-sync full\)/);
   assert.match(
     text,

@@ -321,6 +321,7 @@ function startWorkers(
       fanouts: rooms.map((room) => sizes[room] - 1),
       size: options.size,
       rate: perWorkerRate,
+      arrivals: options.arrivals,
       messages: options.messages > 0
         ? Math.floor(options.messages / options.workers) +
           (w < options.messages % options.workers ? 1 : 0)
@@ -521,6 +522,7 @@ function emptyResult(options: BenchOptions, startedAt: string): BenchResult {
       rooms: options.rooms,
       size: options.size,
       rate: options.rate,
+      arrivals: options.arrivals,
       messages: options.messages,
       durationSeconds: options.duration,
       warmupSeconds: options.warmup,
