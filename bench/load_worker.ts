@@ -309,7 +309,6 @@ class Load {
   /** At a fixed rate: each millisecond, send what is due. */
   #tick(): void {
     if (!this.#sending) return;
-    const { config } = this;
     const now = performance.now();
     if (now >= this.#endAt || this.#quotaLeft() === 0) {
       this.#stopSending();
