@@ -128,6 +128,14 @@ export interface ClusterTimings {
    * what is sent once they are. Default 1,000.
    */
   heldDelayMs?: number;
+  /**
+   * How long after an operator's note was made keeping it in the store is
+   * tried again, when the store could not keep it: the store shows it for
+   * a minute from then, and a server that heard it on the link remembers
+   * it for two minutes from then (see {@link OPERATORS_REMEMBERED_MS}).
+   * Default 45,000.
+   */
+  keepRetryMs?: number;
 }
 
 /** Most messages read from the store at once to fill a gap. */
@@ -337,6 +345,12 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
    * they are sent once it is up again.
    */
   #heldNotes: { note: ClusterNote; at: number }[] = [];
+  /**
+   * An operator's notes made here that the store could not keep (their
+   * JSON), oldest first: kept after a comparison, once it answers again.
+   */
+  #unkeptNotes: { text: string; at: number }[] = [];
+  readonly #keepRetryMs: number;
   /** Operators' notes sent, heard or read here (their JSON), and when: each is acted on once. */
   readonly #operatorNotes = new Map<string, number>();
   /** The kept notes were read once: those there before this server started are history. */
@@ -364,6 +378,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     this.#fullComparisonMs = options.fullComparisonMs ?? 300_000;
     this.#holdMs = options.holdMs ?? 60_000;
     this.#heldDelayMs = options.heldDelayMs ?? 1000;
+    this.#keepRetryMs = options.keepRetryMs ?? 45_000;
     this.#say = options.log ?? (() => {});
     this.#places = options.places ?? null;
   }
@@ -411,16 +426,45 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   #send(note: ClusterNote): void {
     if (!isOperators(note)) return this.#link.send(note);
     const text = JSON.stringify(note);
-    this.#operatorNotes.set(text, performance.now());
-    this.#log.keepNote?.(text).catch((error) =>
-      this.#say(`cluster-bus note-keeping-failed ${error}`)
-    );
+    const at = performance.now();
+    this.#operatorNotes.set(text, at);
+    this.#log.keepNote?.(text).catch((error) => {
+      this.#say(`cluster-bus note-keeping-failed ${error}`);
+      if (this.#unkeptNotes.length >= MAX_HELD_NOTES) {
+        this.#unkeptNotes.shift();
+        this.#say(`cluster-bus unkept-note-dropped: more than ${MAX_HELD_NOTES} unkept`);
+      }
+      this.#unkeptNotes.push({ text, at });
+    });
     if (this.#linkUp) return this.#link.send(note);
     if (this.#heldNotes.length >= MAX_HELD_NOTES) {
       this.#heldNotes.shift();
       this.#say(`cluster-bus held-note-dropped: more than ${MAX_HELD_NOTES} held`);
     }
     this.#heldNotes.push({ note, at: performance.now() });
+  }
+
+  /**
+   * Keeps the operator's notes the store could not, in order, but those
+   * made too long ago; stops at the first it still cannot keep.
+   */
+  async #keepUnkept(): Promise<void> {
+    const since = performance.now() - this.#keepRetryMs;
+    const late = this.#unkeptNotes.filter(({ at }) => at < since).length;
+    if (late > 0) this.#say(`cluster-bus unkept-notes-expired count=${late}`);
+    const unkept = this.#unkeptNotes.filter(({ at }) => at >= since);
+    this.#unkeptNotes = [];
+    let kept = 0;
+    for (; kept < unkept.length; kept++) {
+      try {
+        await this.#log.keepNote!(unkept[kept].text);
+      } catch {
+        // those that failed meanwhile came after these
+        this.#unkeptNotes = [...unkept.slice(kept), ...this.#unkeptNotes];
+        break;
+      }
+    }
+    if (kept > 0) this.#say(`cluster-bus notes-kept-late count=${kept}`);
   }
 
   /** Sends the operator's notes held while the link was down, but those held too long. */
@@ -670,6 +714,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
       this.#compared = true;
       await Promise.all(fills);
       this.#letGoSettled(round, afterId);
+      if (this.#unkeptNotes.length > 0) await this.#keepUnkept();
       await this.#readKeptNotes();
     } catch (error) {
       this.#say(`cluster-bus reconcile-failed ${error}`);

@@ -33,6 +33,9 @@ function testBus(
   const heard: ChatEvent[] = [];
   const asked: number[] = [];
   const kept: string[] = [];
+  /** While true, the store cannot keep a note. */
+  const keeping = { refused: false };
+  const lines: string[] = [];
   let relinks = 0;
   let reads = 0;
   let receiver: ClusterReceiver | null = null;
@@ -68,6 +71,7 @@ function testBus(
       });
     },
     keepNote: (note) => {
+      if (keeping.refused) return Promise.reject(new Error("the store is down"));
       kept.push(note);
       return Promise.resolve();
     },
@@ -95,7 +99,14 @@ function testBus(
     },
     link,
     store,
-    { gapWaitMs: 10, reconcileMs: 60_000, pollMs: 20, commitWindowMs: 50, ...timings },
+    {
+      gapWaitMs: 10,
+      reconcileMs: 60_000,
+      pollMs: 20,
+      commitWindowMs: 50,
+      ...timings,
+      log: (line) => lines.push(line),
+    },
   );
   return {
     bus,
@@ -108,6 +119,8 @@ function testBus(
     reads: () => reads,
     asked,
     kept,
+    keeping,
+    lines,
     relinks: () => relinks,
     receiver: () => receiver!,
   };
@@ -299,6 +312,34 @@ Deno.test("an operator's note is kept in the store: one the link lost is read fr
     ["lost on the link", "heard first"],
   );
   assert.deepEqual(delivered, ["notice"]);
+  await bus.close();
+});
+
+Deno.test("an operator's note the store could not keep is kept once it answers, in order, if not too late", async () => {
+  const { bus, kept, keeping, lines } = testBus({}, new Set(), {
+    reconcileMs: 20,
+    keepRetryMs: 150,
+  });
+  const kick = (user: string): SharedChange => ({ type: "operator-kick", user, reason: "", at: 1 });
+  await bus.start();
+  keeping.refused = true;
+  bus.share(kick("ann"));
+  bus.share(kick("bob"));
+  await new Promise((resolve) => setTimeout(resolve, 60)); // comparisons meanwhile keep nothing
+  assert.deepEqual(kept, []);
+  keeping.refused = false;
+  await until(() => kept.length === 2);
+  assert.deepEqual(kept.map((text) => JSON.parse(text).change.user), ["ann", "bob"]);
+  assert.ok(lines.includes("cluster-bus notes-kept-late count=2"), lines.join("\n"));
+  assert.equal(lines.filter((line) => line.includes("note-keeping-failed")).length, 2);
+
+  keeping.refused = true;
+  bus.share(kick("cid"));
+  await new Promise((resolve) => setTimeout(resolve, 200)); // past keepRetryMs
+  keeping.refused = false;
+  await until(() => lines.includes("cluster-bus unkept-notes-expired count=1"));
+  await new Promise((resolve) => setTimeout(resolve, 60));
+  assert.equal(kept.length, 2, "made too long ago: never kept");
   await bus.close();
 });
 
