@@ -3,13 +3,12 @@
  * `--clients` members posting at fixed rates (at random by default, see
  * bench/arrivals.ts), against one server on SQLite, one on PostgreSQL,
  * and 2 and 3 servers sharing a PostgreSQL (NOTIFY as the bus) with the
- * clients dealt to the servers in turn, so
- * that most deliveries cross servers. Each run is a fresh `bench.ts`
- * process with fresh servers and a fresh database on a private PostgreSQL
- * (tests/engines.ts, fsync on); setups take turns in a rotating order,
- * `--runs` times each. Reports medians: the servers' CPU per delivery and
- * per message posted (all servers summed), PostgreSQL's own CPU beside it,
- * and delivery latency.
+ * clients dealt to the servers in turn, so that most deliveries cross
+ * servers. Each run is a fresh `bench.ts` process with fresh servers and
+ * a fresh database on a private PostgreSQL (tests/engines.ts, fsync on);
+ * setups take turns in a rotating order, `--runs` times each. Reports
+ * medians: the servers' CPU per delivery and per message posted (all
+ * servers summed), PostgreSQL's own CPU beside it, and delivery latency.
  * @module
  */
 
