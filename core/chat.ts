@@ -227,7 +227,7 @@ export class Chat {
     const shared = this.#shared = options.sharedLimits?.(floodLimits, {
       shareSpent: () => this.#shareSpent(),
     }) ?? null;
-    if (shared) flood.tallySpending();
+    if (shared) flood.tallySpending(() => shared.spendingBegan?.());
     const cluster = this.#roster = options.presence?.({
       close: (user, reason) => this.#closeHere(user, reason),
       closeAll: (reason) => {

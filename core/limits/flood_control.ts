@@ -94,6 +94,10 @@ export class FloodControl {
   #spentMessages: Map<string, number> | null = null;
   /** Room-change tokens spent here, likewise. */
   #spentJoins: Map<string, number> | null = null;
+  /** Told when tokens are spent and none were since the last {@link takeSpending}. */
+  #spendingBegan: (() => void) | null = null;
+  /** Tokens were spent since the last {@link takeSpending}. */
+  #spendingWaits = false;
 
   constructor(limits: FloodLimits = DEFAULT_FLOOD_LIMITS) {
     this.#limits = limits;
@@ -109,29 +113,40 @@ export class FloodControl {
   /** Spends one of `user`'s message tokens: 0, or the ms until one is back. */
   messageWait(user: string, now: number): number {
     const wait = this.#messages.take(user, now);
-    if (wait === 0 && this.#spentMessages !== null) tally(this.#spentMessages, user);
+    if (wait === 0 && this.#spentMessages !== null) this.#tally(this.#spentMessages, user);
     return wait;
   }
 
   /** Spends one of `user`'s room-change tokens: 0, or the ms until one is back. */
   joinWait(user: string, now: number): number {
     const wait = this.#joins.take(user, now);
-    if (wait === 0 && this.#spentJoins !== null) tally(this.#spentJoins, user);
+    if (wait === 0 && this.#spentJoins !== null) this.#tally(this.#spentJoins, user);
     return wait;
   }
 
   /**
    * From now on, counts the message and room-change tokens spent here (of
    * the buckets that are on), for {@link takeSpending} to hand to the other
-   * servers of a cluster.
+   * servers of a cluster; `began` is told when some are spent and none were
+   * since the last {@link takeSpending}, so that a server whose users spend
+   * nothing need not look.
    */
-  tallySpending(): void {
+  tallySpending(began?: () => void): void {
     if (this.#limits.messages.perSecond > 0) this.#spentMessages ??= new Map();
     if (this.#limits.joins.perSecond > 0) this.#spentJoins ??= new Map();
+    this.#spendingBegan = began ?? null;
+  }
+
+  #tally(spent: Map<string, number>, user: string): void {
+    tally(spent, user);
+    if (this.#spendingWaits) return;
+    this.#spendingWaits = true;
+    this.#spendingBegan?.();
   }
 
   /** The tokens spent here since the last call (none when no tally is kept). */
   takeSpending(): Spending {
+    this.#spendingWaits = false;
     const spent = { messages: this.#spentMessages ?? NONE, joins: this.#spentJoins ?? NONE };
     if (this.#spentMessages?.size) this.#spentMessages = new Map();
     if (this.#spentJoins?.size) this.#spentJoins = new Map();

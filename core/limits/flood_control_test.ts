@@ -124,3 +124,24 @@ Deno.test("registrations spend a token of their address and one of the server, g
   );
   assert.equal(flood.registrationWait("b", 1000).perAddress, true, "b's two are spent now");
 });
+
+Deno.test("a tally of spent tokens tells when spending begins, once until it is taken", () => {
+  const flood = new FloodControl({
+    ...NO_FLOOD_LIMITS,
+    messages: { perSecond: 1, burst: 2 },
+    joins: { perSecond: 1, burst: 1 },
+  });
+  let began = 0;
+  flood.tallySpending(() => began++);
+  assert.equal(flood.messageWait("ann", 0), 0);
+  assert.equal(flood.joinWait("bob", 0), 0);
+  assert.equal(flood.messageWait("ann", 0), 0);
+  assert.equal(began, 1, "told once while spending waits to be taken");
+  const spent = flood.takeSpending();
+  assert.equal(spent.messages.get("ann"), 2);
+  assert.equal(spent.joins.get("bob"), 1);
+  assert.ok(flood.messageWait("ann", 0) > 0, "refused: nothing spent");
+  assert.equal(began, 1);
+  assert.equal(flood.messageWait("cid", 0), 0);
+  assert.equal(began, 2, "told again once taken");
+});

@@ -41,6 +41,12 @@ export interface SharedLimits {
   registrationWait(address: string, now: number): Promise<{ wait: number; perAddress: boolean }>;
   /** The registration whose tokens {@link registrationWait} spent created no account. */
   registrationRefused(address: string, now: number): Promise<void>;
+  /**
+   * This server's users began to spend message or room-change tokens (none
+   * were spent since the last {@link LimitsNode.shareSpent}): that is due
+   * within {@link SPENDING_SHARE_MS}.
+   */
+  spendingBegan?(): void;
 }
 
 /** What shared limits may ask of this server's chat. */
@@ -48,12 +54,13 @@ export interface LimitsNode {
   /**
    * Tells the other servers, over the bus, of the message and room-change
    * tokens this server's users spent since the last call (nothing when
-   * none were). Called every {@link SPENDING_SHARE_MS}.
+   * none were). Called {@link SPENDING_SHARE_MS} after
+   * {@link SharedLimits.spendingBegan}, so not while nobody spends.
    */
   shareSpent(): void;
 }
 
-/** How often a server of a cluster tells the others what its users spent, in ms. */
+/** How soon after its users begin to spend a server of a cluster tells the others, in ms. */
 export const SPENDING_SHARE_MS = 100;
 
 /** Most users in one note of spent tokens, so that it fits a NOTIFY payload. */

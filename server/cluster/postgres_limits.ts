@@ -5,9 +5,9 @@
  * under way per address and server, and the registration buckets. A login
  * costs a round trip to begin and one to end; a failure is written before
  * its client hears of it. A write that fails is logged, not answered: the
- * attempt it counts was made. Every {@link SPENDING_SHARE_MS} it has the
- * chat tell the other servers what its users spent (see
- * `core/limits/shared_limits.ts`). Imports the `postgres` package: loaded
+ * attempt it counts was made. {@link SPENDING_SHARE_MS} after the chat's
+ * users begin to spend, it has the chat tell the other servers what they
+ * spent (see `core/limits/shared_limits.ts`); nothing while nobody does. Imports the `postgres` package: loaded
  * only for a cluster (see open_cluster.ts).
  * @module
  */
@@ -52,6 +52,10 @@ export class PostgresLimits implements SharedLimits {
   readonly #options: PostgresLimitsOptions;
   #limits: FloodLimits | null = null;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
+  #node: LimitsNode | null = null;
+  /** Until the chat shares what was spent (see {@link spendingBegan}). */
+  #shareTimer: ReturnType<typeof setTimeout> | null = null;
+  #closed = false;
 
   /** Limits in the database at `url`, on a connection of their own (made when first needed). */
   constructor(url: string, options: PostgresLimitsOptions) {
@@ -62,11 +66,17 @@ export class PostgresLimits implements SharedLimits {
   /** Takes the chat's flood limits, and has it share what its users spend, from now on. */
   attach(limits: FloodLimits, node: LimitsNode): this {
     this.#limits = limits;
-    this.#timers.push(
-      setInterval(() => node.shareSpent(), SPENDING_SHARE_MS),
-      setInterval(() => this.#sweep(), SWEEP_MS),
-    );
+    this.#node = node;
+    this.#timers.push(setInterval(() => this.#sweep(), SWEEP_MS));
     return this;
+  }
+
+  spendingBegan(): void {
+    if (this.#shareTimer !== null || this.#closed) return;
+    this.#shareTimer = setTimeout(() => {
+      this.#shareTimer = null;
+      this.#node?.shareSpent();
+    }, SPENDING_SHARE_MS);
   }
 
   async beginLogin(account: string, address: string, now: number): Promise<number> {
@@ -126,7 +136,9 @@ export class PostgresLimits implements SharedLimits {
 
   /** Stops sharing and sweeping, and disconnects. */
   async close(): Promise<void> {
+    this.#closed = true;
     for (const timer of this.#timers) clearInterval(timer);
+    if (this.#shareTimer !== null) clearTimeout(this.#shareTimer);
     await this.#sql.end({ timeout: 1 });
   }
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { LOGIN_HELD, NO_FLOOD_LIMITS } from "../../core/limits/flood_control.ts";
+import { SPENDING_SHARE_MS } from "../../core/limits/shared_limits.ts";
 import { connect } from "../../store/postgres/connection.ts";
 import { migratePostgres } from "../../store/postgres/schema.ts";
 import { engineTest, POSTGRES_MISSING, startPostgres } from "../../tests/engines.ts";
@@ -50,3 +51,28 @@ engineTest(
     }
   },
 );
+
+Deno.test("what was spent is shared once, soon after spending begins, and not while nobody spends", async () => {
+  // the connection is made when first needed: never here
+  let shares = 0;
+  const limits = new PostgresLimits("postgres://127.0.0.1:1/none", { node: "node0", log: () => {} })
+    .attach(NO_FLOOD_LIMITS, { shareSpent: () => shares++ });
+  const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  try {
+    await wait(3 * SPENDING_SHARE_MS);
+    assert.equal(shares, 0, "nothing spent: nothing to share");
+    limits.spendingBegan();
+    limits.spendingBegan();
+    await wait(SPENDING_SHARE_MS / 2);
+    assert.equal(shares, 0, "not before the share is due");
+    await wait(SPENDING_SHARE_MS);
+    assert.equal(shares, 1);
+    await wait(3 * SPENDING_SHARE_MS);
+    assert.equal(shares, 1, "once for one beginning");
+    limits.spendingBegan();
+  } finally {
+    await limits.close();
+  }
+  await wait(2 * SPENDING_SHARE_MS);
+  assert.equal(shares, 1, "closed: the share due is not made");
+});
