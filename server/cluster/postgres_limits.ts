@@ -7,8 +7,9 @@
  * its client hears of it. A write that fails is logged, not answered: the
  * attempt it counts was made. {@link SPENDING_SHARE_MS} after the chat's
  * users begin to spend, it has the chat tell the other servers what they
- * spent (see `core/limits/shared_limits.ts`); nothing while nobody does. Imports the `postgres` package: loaded
- * only for a cluster (see open_cluster.ts).
+ * spent (see `core/limits/shared_limits.ts`); nothing while nobody does.
+ * Imports the `postgres` package: loaded only for a cluster (see
+ * open_cluster.ts).
  * @module
  */
 
