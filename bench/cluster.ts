@@ -18,7 +18,7 @@ import { ARRIVALS } from "./arrivals.ts";
 import { rotation, runOne, waitForCalm } from "./compare.ts";
 import { DEFAULT_SERVER_ROOT } from "./options.ts";
 import type { BenchResult } from "./report.ts";
-import { median } from "./stats.ts";
+import { median, pairedRatios } from "./stats.ts";
 
 /** A way to run the servers. */
 interface Setup {
@@ -205,7 +205,9 @@ function summary(r: BenchResult): string {
 
 /**
  * The table of medians: one row per rate, setup and checkout; CPU per
- * delivery also as a multiple of the same checkout's SQLite server's.
+ * delivery also as a multiple of the same checkout's SQLite server's, as
+ * the ratio of the medians and as the median (and range) of the ratios of
+ * the runs made in the same round.
  */
 function clusterTable(
   setups: readonly Setup[],
@@ -215,20 +217,26 @@ function clusterTable(
 ): string {
   const lines = [
     `| ${checkouts.length > 1 ? "checkout | " : ""}setup | msg/s | servers' CPU µs/delivery | ` +
-    "vs SQLite | µs/message | PostgreSQL µs/delivery | p50 ms | p99 ms |",
+    "vs SQLite | run by run | µs/message | PostgreSQL µs/delivery | p50 ms | p99 ms |",
     `| ${
       checkouts.length > 1 ? "--- | " : ""
-    }--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
+    }--- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |`,
   ];
   for (const rate of rates) {
     for (const checkout of checkouts) {
       let sqlite = NaN;
+      let sqliteRuns: number[] = [];
       for (const setup of setups) {
         const runs = results.get(runLabel(setup, checkout, rate)) ?? [];
         const pick = (f: (r: BenchResult) => number | null | undefined) =>
           median(runs.filter((r) => r.failure === null).map((r) => f(r) ?? NaN));
         const perDelivery = pick((r) => r.serverStats.cpuMicrosPerDelivery);
-        if (!setup.postgres) sqlite = perDelivery;
+        // run by run, a failed run as NaN, so that each stays paired with its round
+        const eachRun = runs.map((r) =>
+          r.failure === null ? r.serverStats.cpuMicrosPerDelivery ?? NaN : NaN
+        );
+        if (!setup.postgres) [sqlite, sqliteRuns] = [perDelivery, eachRun];
+        const paired = pairedRatios(eachRun, sqliteRuns);
         const engine = pick((r) => r.engine?.cpuMicrosPerDelivery);
         const cells = [
           ...(checkouts.length > 1 ? [checkout.name] : []),
@@ -236,6 +244,11 @@ function clusterTable(
           String(rate),
           perDelivery.toFixed(2),
           Number.isNaN(sqlite) ? "" : `${(perDelivery / sqlite).toFixed(2)}×`,
+          paired.length === 0
+            ? ""
+            : `${median(paired).toFixed(2)}× (${Math.min(...paired).toFixed(2)}–${
+              Math.max(...paired).toFixed(2)
+            })`,
           pick((r) => r.serverStats.cpuMicrosPerMessage).toFixed(1),
           Number.isNaN(engine) ? "" : engine.toFixed(2),
           pick((r) => r.latencyMs.p50).toFixed(2),

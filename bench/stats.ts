@@ -148,3 +148,25 @@ export function median(values: readonly number[]): number {
   const middle = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
+
+/**
+ * The ratios of runs made side by side, `values[i] / baselines[i]` (run i
+ * of each in the same round of a rotation, so on a machine in about the
+ * same state), leaving out pairs with a NaN or a baseline of 0: their
+ * median moves less with the machine than the ratio of the two medians.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { pairedRatios } from "./stats.ts";
+ * assert.deepEqual(pairedRatios([30, 40, NaN], [20, 40, 10]), [1.5, 1]);
+ * ```
+ */
+export function pairedRatios(values: readonly number[], baselines: readonly number[]): number[] {
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(values.length, baselines.length); i++) {
+    const ratio = values[i] / baselines[i];
+    if (Number.isFinite(ratio)) ratios.push(ratio);
+  }
+  return ratios;
+}

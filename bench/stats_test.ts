@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { bucketOf, bucketUpperBound, LatencyHistogram, median } from "./stats.ts";
+import { bucketOf, bucketUpperBound, LatencyHistogram, median, pairedRatios } from "./stats.ts";
 
 Deno.test("bucketOf is exact below 256 µs and within 1/128 above", () => {
   for (let v = 0; v < 256; v++) assert.equal(bucketUpperBound(bucketOf(v)), v);
@@ -56,4 +56,14 @@ Deno.test("median ignores NaN and handles odd, even and empty lists", () => {
   assert.equal(median([5, NaN, 1, 3]), 3);
   assert.equal(median([2, 1]), 1.5);
   assert.ok(Number.isNaN(median([])));
+});
+
+Deno.test("pairedRatios pairs run i with run i, and leaves out pairs that cannot be divided", () => {
+  assert.deepEqual(pairedRatios([33, 44, 30], [30, 22, 30]), [1.1, 2, 1]);
+  assert.deepEqual(pairedRatios([1, NaN, 5, 6], [2, 3, 0, 3]), [0.5, 2]);
+  assert.deepEqual(pairedRatios([1, 2], [1]), [1], "a run without its pair is left out");
+  // the median of the pairs is not the ratio of the medians
+  const values = [33.8, 30.3, 41.9];
+  const baselines = [26.1, 29.1, 31.1];
+  assert.notEqual(median(pairedRatios(values, baselines)), median(values) / median(baselines));
 });
