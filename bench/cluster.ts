@@ -230,11 +230,11 @@ function clusterTable(
         const runs = results.get(runLabel(setup, checkout, rate)) ?? [];
         const pick = (f: (r: BenchResult) => number | null | undefined) =>
           median(runs.filter((r) => r.failure === null).map((r) => f(r) ?? NaN));
-        const perDelivery = pick((r) => r.serverStats.cpuMicrosPerDelivery);
         // run by run, a failed run as NaN, so that each stays paired with its round
         const eachRun = runs.map((r) =>
           r.failure === null ? r.serverStats.cpuMicrosPerDelivery ?? NaN : NaN
         );
+        const perDelivery = median(eachRun);
         if (!setup.postgres) [sqlite, sqliteRuns] = [perDelivery, eachRun];
         const paired = pairedRatios(eachRun, sqliteRuns);
         const engine = pick((r) => r.engine?.cpuMicrosPerDelivery);

@@ -430,18 +430,28 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
     this.#operatorNotes.set(text, at);
     this.#log.keepNote?.(text).catch((error) => {
       this.#say(`cluster-bus note-keeping-failed ${error}`);
-      if (this.#unkeptNotes.length >= MAX_HELD_NOTES) {
-        this.#unkeptNotes.shift();
-        this.#say(`cluster-bus unkept-note-dropped: more than ${MAX_HELD_NOTES} unkept`);
-      }
-      this.#unkeptNotes.push({ text, at });
+      this.#keepFor(this.#unkeptNotes, { text, at }, "unkept");
     });
     if (this.#linkUp) return this.#link.send(note);
-    if (this.#heldNotes.length >= MAX_HELD_NOTES) {
-      this.#heldNotes.shift();
-      this.#say(`cluster-bus held-note-dropped: more than ${MAX_HELD_NOTES} held`);
+    this.#keepFor(this.#heldNotes, { note, at }, "held");
+  }
+
+  /** Adds an operator's note to `notes`, at most {@link MAX_HELD_NOTES}: the oldest is given up. */
+  #keepFor<T>(notes: T[], note: T, what: "held" | "unkept"): void {
+    if (notes.length >= MAX_HELD_NOTES) {
+      notes.shift();
+      this.#say(`cluster-bus ${what}-note-dropped: more than ${MAX_HELD_NOTES} ${what}`);
     }
-    this.#heldNotes.push({ note, at: performance.now() });
+    notes.push(note);
+  }
+
+  /** Those of `notes` made within `maxAgeMs`; the others are given up. */
+  #recent<T extends { at: number }>(notes: readonly T[], maxAgeMs: number, what: string): T[] {
+    const since = performance.now() - maxAgeMs;
+    const recent = notes.filter(({ at }) => at >= since);
+    const late = notes.length - recent.length;
+    if (late > 0) this.#say(`cluster-bus ${what}-notes-expired count=${late}`);
+    return recent;
   }
 
   /**
@@ -449,10 +459,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
    * made too long ago; stops at the first it still cannot keep.
    */
   async #keepUnkept(): Promise<void> {
-    const since = performance.now() - this.#keepRetryMs;
-    const late = this.#unkeptNotes.filter(({ at }) => at < since).length;
-    if (late > 0) this.#say(`cluster-bus unkept-notes-expired count=${late}`);
-    const unkept = this.#unkeptNotes.filter(({ at }) => at >= since);
+    const unkept = this.#recent(this.#unkeptNotes, this.#keepRetryMs, "unkept");
     this.#unkeptNotes = [];
     let kept = 0;
     for (; kept < unkept.length; kept++) {
@@ -469,12 +476,9 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
 
   /** Sends the operator's notes held while the link was down, but those held too long. */
   #sendHeld(): void {
-    const held = this.#heldNotes;
+    const held = this.#recent(this.#heldNotes, this.#holdMs, "held");
     this.#heldNotes = [];
-    const since = performance.now() - this.#holdMs;
-    const late = held.filter(({ at }) => at < since).length;
-    if (late > 0) this.#say(`cluster-bus held-notes-expired count=${late}`);
-    for (const { note, at } of held) if (at >= since) this.#link.send(note);
+    for (const { note } of held) this.#link.send(note);
   }
 
   posting(place: Place, sender: string, change: 1 | -1): void {

@@ -300,11 +300,12 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
   if (options.bus !== undefined && (options.store || !isPostgresUrl(db))) {
     throw new StoreError("--bus needs --db postgres://… (servers sharing a PostgreSQL database)");
   }
+  const batchWaitMs = options.dbBatchWaitMs ?? serverDefault("dbBatchWaitMs");
   const cluster = !options.store && isPostgresUrl(db)
     ? await openCluster(db, {
       bus: options.bus,
       maxBatch: options.dbMaxBatch,
-      batchWaitMs: options.dbBatchWaitMs ?? serverDefault("dbBatchWaitMs"),
+      batchWaitMs,
       maxOnline: options.maxOnline ?? serverDefault("maxOnline"),
       duplicateLogin: options.duplicateLogin ?? serverDefault("duplicateLogin"),
       maxDevices: options.maxDevices ?? serverDefault("maxDevices"),
@@ -314,11 +315,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerHa
     : null;
   let clusterBus = null as ClusterBus | null; // made by the chat, below
   const store = options.store ?? cluster?.store ??
-    await openStore(db, {
-      sync: options.dbSync,
-      maxBatch: options.dbMaxBatch,
-      batchWaitMs: options.dbBatchWaitMs ?? serverDefault("dbBatchWaitMs"),
-    });
+    await openStore(db, { sync: options.dbSync, maxBatch: options.dbMaxBatch, batchWaitMs });
   const sendQueueBytes = options.sendQueueBytes ?? serverDefault("sendQueueBytes");
   const limits: ConnectionLimits = {
     maxFrameSize: options.maxFrameSize ?? serverDefault("maxFrameSize"),

@@ -96,8 +96,6 @@ export class FloodControl {
   #spentJoins: Map<string, number> | null = null;
   /** Told when tokens are spent and none were since the last {@link takeSpending}. */
   #spendingBegan: (() => void) | null = null;
-  /** Tokens were spent since the last {@link takeSpending}. */
-  #spendingWaits = false;
 
   constructor(limits: FloodLimits = DEFAULT_FLOOD_LIMITS) {
     this.#limits = limits;
@@ -138,15 +136,13 @@ export class FloodControl {
   }
 
   #tally(spent: Map<string, number>, user: string): void {
+    const began = !this.#spentMessages?.size && !this.#spentJoins?.size;
     tally(spent, user);
-    if (this.#spendingWaits) return;
-    this.#spendingWaits = true;
-    this.#spendingBegan?.();
+    if (began) this.#spendingBegan?.();
   }
 
   /** The tokens spent here since the last call (none when no tally is kept). */
   takeSpending(): Spending {
-    this.#spendingWaits = false;
     const spent = { messages: this.#spentMessages ?? NONE, joins: this.#spentJoins ?? NONE };
     if (this.#spentMessages?.size) this.#spentMessages = new Map();
     if (this.#spentJoins?.size) this.#spentJoins = new Map();

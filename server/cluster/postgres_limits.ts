@@ -53,10 +53,10 @@ export class PostgresLimits implements SharedLimits {
   readonly #options: PostgresLimitsOptions;
   #limits: FloodLimits | null = null;
   readonly #timers: ReturnType<typeof setInterval>[] = [];
+  /** The chat to tell to share what was spent; null before `attach` and once closed. */
   #node: LimitsNode | null = null;
   /** Until the chat shares what was spent (see {@link spendingBegan}). */
   #shareTimer: ReturnType<typeof setTimeout> | null = null;
-  #closed = false;
 
   /** Limits in the database at `url`, on a connection of their own (made when first needed). */
   constructor(url: string, options: PostgresLimitsOptions) {
@@ -73,7 +73,7 @@ export class PostgresLimits implements SharedLimits {
   }
 
   spendingBegan(): void {
-    if (this.#shareTimer !== null || this.#closed) return;
+    if (this.#shareTimer !== null || this.#node === null) return;
     this.#shareTimer = setTimeout(() => {
       this.#shareTimer = null;
       this.#node?.shareSpent();
@@ -137,7 +137,7 @@ export class PostgresLimits implements SharedLimits {
 
   /** Stops sharing and sweeping, and disconnects. */
   async close(): Promise<void> {
-    this.#closed = true;
+    this.#node = null;
     for (const timer of this.#timers) clearInterval(timer);
     if (this.#shareTimer !== null) clearTimeout(this.#shareTimer);
     await this.#sql.end({ timeout: 1 });
