@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { engineTest, POSTGRES_MISSING, startPostgres } from "../../tests/engines.ts";
 import { withTimeout } from "../../tests/helpers.ts";
 import type { MessageRecord } from "../records.ts";
+import { connect } from "./connection.ts";
 import { PostgresStore } from "./postgres_store.ts";
 
 const ROOMS = ["lobby", "random", "quiet", "busy"];
@@ -142,6 +143,34 @@ engineTest(
       "rooms without messages are left out",
     );
     assert.deepEqual(await store.messagesAfter("room", "no such room", 0, 10), []);
+    await store.close();
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
+  "a room's row, moved on by each of 900 batches, stays on one page; the rooms with messages since an id are still found",
+  async () => {
+    const { store, url } = await newStore();
+    await store.appendMessage(message(500, "quiet"));
+    await store.appendMessage(message(1030, "lobby"));
+    for (let id = 1100; id < 2000; id++) await store.appendMessage(message(id, "busy"));
+    const sql = connect(url, 1);
+    const [{ size }] = await sql.unsafe("SELECT pg_relation_size('rooms') AS size");
+    await sql.end();
+    // a move making a new version with new index entries (not HOT) left 4 pages
+    assert.equal(size, 8192, "the rooms' table takes one page");
+    const since = async (id: number) =>
+      (await store.lastSequences(id)).rooms.map((room) => [room.name, room.lastId]).sort();
+    assert.deepEqual(await since(0), [["busy", 1999], ["lobby", 1030], ["quiet", 500]]);
+    assert.deepEqual(await since(499), [["busy", 1999], ["lobby", 1030], ["quiet", 500]]);
+    assert.deepEqual(await since(1029), [["busy", 1999], ["lobby", 1030]]);
+    assert.deepEqual(
+      await since(1030),
+      [["busy", 1999]],
+      "not a room whose last id is the one given",
+    );
+    assert.deepEqual(await since(1999), []);
     await store.close();
   },
 );

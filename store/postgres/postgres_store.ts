@@ -66,7 +66,7 @@ import {
   StoreFailedError,
 } from "../store.ts";
 import { connect, isLockBusy, isStatementError, neverSent, type Sql } from "./connection.ts";
-import { migratePostgres } from "./schema.ts";
+import { LAST_BLOCK_BITS, migratePostgres } from "./schema.ts";
 import { searchMessages } from "./postgres_search.ts";
 
 /** Options of {@link PostgresStore.open}. */
@@ -470,7 +470,8 @@ export class PostgresStore implements ChatStore {
       const rows = await this.#searcher.unsafe<
         { kind: RoomKind; name: string; last: number; last_id: number }[]
       >(
-        "SELECT kind, name, last_seq AS last, last_id FROM rooms WHERE last_id > $1::int8",
+        `SELECT kind, name, last_seq AS last, last_id FROM rooms
+         WHERE last_block >= ($1::int8 >> ${LAST_BLOCK_BITS}) AND last_id > $1::int8`,
         [afterId],
         // planned for its value: a generic plan would scan every room, also for a recent id
         { prepare: false },
