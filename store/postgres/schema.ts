@@ -572,10 +572,10 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
   // the row with new entries in all three of its indexes, the old one dead
   // until autovacuum: 10,367 moves of one room's row (24 s of posts at
   // 1,500 messages a second on three servers) left its table at 296 KiB
-  // instead of 8, which each numbering then read through. Now the index is on last_block (last_id
-  // with its low 10 bits cut off), which changes once per 1,024 ids, and a
-  // move changes no indexed column otherwise: a HOT update, the old
-  // version pruned on its page.
+  // instead of 8, which each numbering then read through. Now the index is
+  // on last_block (last_id with its low 10 bits cut off), which changes
+  // once per 1,024 ids, and a move changes no indexed column otherwise: a
+  // HOT update, the old version pruned on its page.
   `ALTER TABLE rooms ADD COLUMN last_block bigint NOT NULL DEFAULT 0;
    UPDATE rooms SET last_block = last_id >> ${LAST_BLOCK_BITS};
    DROP INDEX rooms_by_last_id;
