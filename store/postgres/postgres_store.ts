@@ -1553,7 +1553,7 @@ const WRITER_LOCK_CLASS = 0x436c6171;
  * index, id and sequence number.
  *
  * The rooms are locked, the messages numbered and given their ids, and
- * the rooms' rows moved on by `claptrap_number` (schema 11), which says
+ * the rooms' rows moved on by `claptrap_number` (schema 11; 13), which says
  * why it is a function of its own.
  */
 const APPEND_MESSAGES = `WITH identified AS MATERIALIZED (
