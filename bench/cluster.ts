@@ -48,7 +48,8 @@ Options:
   --rates A,B         offered messages/s in total (default 300,1500)
   --clients N         members of the room (default 40)
   --setups A,B        setups by server count and store: sqlite,1,2,3 (default all)
-  --duration SECONDS  measured sending time of each run (default 5)
+  --duration SECONDS  measured sending time of each run (default 5); a run is stopped
+                      after 120 s, or its warm-up and duration and a minute more
   --warmup SECONDS    sending before the measurement (default 10, as latency at a
                       fixed offered load is measured after a 10 s warm-up)
   --arrivals KIND     random (default: independent people posting, a Poisson
@@ -116,7 +117,8 @@ async function main(args: string[]): Promise<number> {
         const label = runLabel(setup, checkout, rate);
         const benchArgs = [
           ...["--clients", values.clients, "--rooms", "1", "--rate", String(rate)],
-          ...["--duration", values.duration, "--warmup", values.warmup, "--timeout", "120"],
+          ...["--duration", values.duration, "--warmup", values.warmup],
+          ...["--timeout", String(runTimeout(Number(values.warmup), Number(values.duration)))],
           ...["--arrivals", values.arrivals],
           ...["--server-root", checkout.root, "--nodes", String(setup.nodes), "--label", label],
           ...values["deno-flag"].map((flag) => `--deno-flag=${flag}`),
@@ -156,6 +158,14 @@ async function main(args: string[]): Promise<number> {
     );
   }
   return failed.length === 0 ? 0 : 1;
+}
+
+/**
+ * The hard limit on one run, in seconds: 120, or more for a longer run
+ * (its sending time and a minute for logins, setup and draining).
+ */
+export function runTimeout(warmupSeconds: number, durationSeconds: number): number {
+  return Math.max(120, Math.ceil(warmupSeconds + durationSeconds) + 60);
 }
 
 /** Rows written before the runs: about 560 MiB of WAL, 35 segments of 16 MiB. */
