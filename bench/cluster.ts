@@ -107,6 +107,7 @@ async function main(args: string[]): Promise<number> {
   const postmaster = Number(
     (await Deno.readTextFile(`${engine.dataDir}/postmaster.pid`)).split("\n")[0],
   );
+  const timeout = String(runTimeout(Number(values.warmup), Number(values.duration)));
   const turns = setups.flatMap((setup) => checkouts.map((checkout) => ({ setup, checkout })));
   const results = new Map<string, BenchResult[]>();
   const total = rates.length * runs * turns.length;
@@ -118,7 +119,7 @@ async function main(args: string[]): Promise<number> {
         const benchArgs = [
           ...["--clients", values.clients, "--rooms", "1", "--rate", String(rate)],
           ...["--duration", values.duration, "--warmup", values.warmup],
-          ...["--timeout", String(runTimeout(Number(values.warmup), Number(values.duration)))],
+          ...["--timeout", timeout],
           ...["--arrivals", values.arrivals],
           ...["--server-root", checkout.root, "--nodes", String(setup.nodes), "--label", label],
           ...values["deno-flag"].map((flag) => `--deno-flag=${flag}`),

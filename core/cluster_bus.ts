@@ -138,6 +138,9 @@ export interface ClusterTimings {
   keepRetryMs?: number;
 }
 
+/** Operators' notes waiting: held while the link is down, or unkept while the store refuses. */
+type NotesWaiting = "held" | "unkept";
+
 /** Most messages read from the store at once to fill a gap. */
 const FETCH_LIMIT = 1000;
 
@@ -437,7 +440,7 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   }
 
   /** Adds an operator's note to `notes`, at most {@link MAX_HELD_NOTES}: the oldest is given up. */
-  #keepFor<T>(notes: T[], note: T, what: "held" | "unkept"): void {
+  #keepFor<T>(notes: T[], note: T, what: NotesWaiting): void {
     if (notes.length >= MAX_HELD_NOTES) {
       notes.shift();
       this.#say(`cluster-bus ${what}-note-dropped: more than ${MAX_HELD_NOTES} ${what}`);
@@ -446,7 +449,11 @@ export class ClusterBus implements FanoutBus, ClusterReceiver {
   }
 
   /** Those of `notes` made within `maxAgeMs`; the others are given up. */
-  #recent<T extends { at: number }>(notes: readonly T[], maxAgeMs: number, what: string): T[] {
+  #recent<T extends { at: number }>(
+    notes: readonly T[],
+    maxAgeMs: number,
+    what: NotesWaiting,
+  ): T[] {
     const since = performance.now() - maxAgeMs;
     const recent = notes.filter(({ at }) => at >= since);
     const late = notes.length - recent.length;
