@@ -149,6 +149,50 @@ engineTest(
 
 engineTest(
   POSTGRES_MISSING,
+  "a batch of one room's messages is numbered in order and moves the room's row on to its largest id, whether ids are given or taken; one for a room that is not there stores nothing",
+  async () => {
+    const url = await (await startPostgres()).createDatabase();
+    const given = (await newStore(url)).store;
+    const ids = Array.from({ length: 40 }, (_, i) => 1000 + 3 * i);
+    let before = given.batches;
+    const stored = await Promise.all(ids.map((id) => given.appendMessage(message(id, "busy"))));
+    assert.equal(given.batches - before, 1, "one batch");
+    assert.deepEqual(stored.map((one) => one.seq), ids.map((_, i) => i + 1));
+    assert.deepEqual(stored.map((one) => one.id), ids);
+    const busyAfter = async (store: PostgresStore) =>
+      (await store.lastSequences(0)).rooms.find((room) => room.name === "busy");
+    assert.deepEqual(await busyAfter(given), {
+      kind: "room",
+      name: "busy",
+      lastSeq: 40,
+      lastId: ids.at(-1),
+    });
+    await assert.rejects(given.appendMessage(message(5000, "nowhere")), /no room "nowhere"/);
+    await given.close();
+
+    const taking = await PostgresStore.open(url, { assignIds: true });
+    before = taking.batches;
+    const taken = await Promise.all(
+      Array.from({ length: 30 }, () => taking.appendMessage(message(0, "busy"))),
+    );
+    assert.equal(taking.batches - before, 1, "one batch");
+    assert.deepEqual(taken.map((one) => one.seq), taken.map((_, i) => 41 + i));
+    const takenIds = taken.map((one) => one.id);
+    assert.deepEqual(takenIds, [...takenIds].sort((a, b) => a - b), "ids in sequence order");
+    assert.ok(takenIds[0] > ids.at(-1)!, "above the ids given before");
+    await assert.rejects(taking.appendMessage(message(0, "nowhere")), /no room "nowhere"/);
+    assert.deepEqual(await busyAfter(taking), {
+      kind: "room",
+      name: "busy",
+      lastSeq: 70,
+      lastId: takenIds.at(-1),
+    });
+    await taking.close();
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
   "a room's row, moved on by each of 900 batches, stays on one page; the rooms with messages since an id are still found",
   async () => {
     const { store, url } = await newStore();

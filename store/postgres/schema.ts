@@ -16,6 +16,36 @@ import type { Sql } from "./connection.ts";
  */
 export const LAST_BLOCK_BITS = 10;
 
+/**
+ * How `claptrap_number` numbers a batch of one room (schema 14): its
+ * variables, and the statements that come after the writer's lock.
+ */
+const ONE_ROOM = {
+  declare: `DECLARE
+     v_room bigint;
+     v_seq bigint;
+     v_count integer;
+     v_top bigint;
+   `,
+  first: `
+     IF cardinality(p_names) = 1 THEN
+       SELECT r.id, r.last_seq INTO v_room, v_seq FROM rooms r
+         WHERE r.kind = p_kinds[1] AND r.name = p_names[1] FOR NO KEY UPDATE;
+       IF NOT FOUND THEN RETURN; END IF;
+       v_count := cardinality(p_rooms);
+       RETURN QUERY SELECT (k - 1)::integer, v_room, v_seq + k,
+           CASE WHEN p_take_ids THEN nextval('message_ids') ELSE p_given[k] END
+         FROM generate_series(1, v_count) AS k;
+       -- the ids taken increase: the last is the largest
+       v_top := CASE WHEN p_take_ids THEN currval('message_ids')
+         ELSE (SELECT max(g) FROM unnest(p_given) AS g) END;
+       UPDATE rooms SET last_seq = v_seq + v_count, last_id = greatest(rooms.last_id, v_top),
+         last_block = greatest(rooms.last_block, v_top >> ${LAST_BLOCK_BITS})
+         WHERE rooms.id = v_room;
+       RETURN;
+     END IF;`,
+};
+
 /** Each entry moves the schema from version i to i + 1. */
 export const POSTGRES_MIGRATIONS: readonly string[] = [
   // 1: everything the SQLite schema holds at its version 9, plus what a
@@ -587,21 +617,36 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
          last_block = greatest(rooms.last_block, x.id >> ${LAST_BLOCK_BITS})`,
     )
   }`,
+  // 14: a batch of one room (nearly every batch) is numbered by three
+  // simple statements: the room's row locked and read as it now is, the
+  // ids taken in order, the row moved on. The statements for any number
+  // of rooms (a window function, two joins, an aggregate) set up larger
+  // plans at every batch. Batches of several rooms are numbered as before.
+  numberingFunction(
+    "CREATE OR REPLACE",
+    `last_id = greatest(rooms.last_id, x.id),
+         last_block = greatest(rooms.last_block, x.id >> ${LAST_BLOCK_BITS})`,
+    ONE_ROOM,
+  ),
 ];
 
 /**
  * The function that numbers a batch's messages (schema 11; 13 made again
- * with `last_block`), moving its rooms' rows on with `lastId` beside
- * `last_seq`.
+ * with `last_block`; 14 with `oneRoom`), moving its rooms' rows on with
+ * `lastId` beside `last_seq`.
  */
-function numberingFunction(create: "CREATE" | "CREATE OR REPLACE", lastId: string): string {
+function numberingFunction(
+  create: "CREATE" | "CREATE OR REPLACE",
+  lastId: string,
+  oneRoom = { declare: "", first: "" },
+): string {
   return `${create} FUNCTION claptrap_number(
      p_lock_class integer, p_writer text, p_kinds text[], p_names text[],
      p_rooms integer[], p_given bigint[], p_take_ids boolean
    ) RETURNS TABLE (i integer, room_id bigint, seq bigint, id bigint)
    LANGUAGE plpgsql AS $$
-   BEGIN
-     PERFORM pg_advisory_xact_lock(p_lock_class, hashtext(p_writer));
+   ${oneRoom.declare}BEGIN
+     PERFORM pg_advisory_xact_lock(p_lock_class, hashtext(p_writer));${oneRoom.first}
      PERFORM FROM rooms r JOIN unnest(p_kinds, p_names) AS w(kind, name)
        ON r.kind = w.kind AND r.name = w.name
        ORDER BY r.id FOR NO KEY UPDATE OF r;
