@@ -6,19 +6,27 @@
  *   SQLite store on a file (sync full) doing the same;
  * - search over `--rows` messages: a 2-character term by a plain scan
  *   (what the store avoids) and through the store's bounded plan, and
- *   3+-character terms through the trigram index.
+ *   3+-character terms through the trigram index;
+ * - PostgreSQL's own CPU per message and per batch, for a store as a
+ *   cluster's server opens it (ids from the database, a NOTIFY in each
+ *   commit, another connection listening) posting to one room with 1 and
+ *   with 4 appends in flight: medians of `--cpu-runs` runs of
+ *   `--cpu-messages` each, on a new database each.
  *
- * `deno task bench:postgres [--messages N] [--window W] [--rows N]`
+ * `deno task bench:postgres [--messages N] [--window W] [--rows N]
+ * [--cpu-messages N] [--cpu-runs N] [--only posting|search|cpu]`
  * @module
  */
 
 import { parseArgs } from "node:util";
-import { startPostgres } from "../tests/engines.ts";
+import { type PostgresEngine, startPostgres } from "../tests/engines.ts";
 import type { MessageRecord } from "../store/records.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
 import { PostgresStore } from "../store/postgres/postgres_store.ts";
 import { connect } from "../store/postgres/connection.ts";
+import { CHANNEL, pendingPayloads } from "../server/cluster/announcements.ts";
+import { sampleTree } from "./proc.ts";
 import { median } from "./stats.ts";
 
 const { values } = parseArgs({
@@ -26,6 +34,9 @@ const { values } = parseArgs({
     messages: { type: "string", default: "20000" },
     window: { type: "string", default: "256" },
     rows: { type: "string", default: "200000" },
+    "cpu-messages": { type: "string", default: "3000" },
+    "cpu-runs": { type: "string", default: "7" },
+    only: { type: "string" },
   },
 });
 const MESSAGES = Number(values.messages);
@@ -137,5 +148,67 @@ async function searchRuns(): Promise<void> {
   await store.close();
 }
 
-await postingRuns();
-await searchRuns();
+/** What {@link cpuRun} measured: µs of PostgreSQL CPU, and messages a batch. */
+interface CpuRun {
+  perMessage: number;
+  perBatch: number;
+  size: number;
+}
+
+/**
+ * PostgreSQL's CPU (every process of the engine) per message and per batch
+ * while one store posts `messages` to one room, `window` at a time.
+ */
+async function cpuRun(engine: PostgresEngine, messages: number, window: number): Promise<CpuRun> {
+  const url = await engine.createDatabase();
+  const store = await PostgresStore.open(url, {
+    assignIds: true,
+    announce: { channel: CHANNEL, payloads: (posted) => pendingPayloads("bench", posted) },
+  });
+  const listener = connect(url, 1);
+  await listener.listen(CHANNEL, () => {});
+  await store.createRoom({ kind: "room", name: "lobby", createdBy: null, createdAt: 0 });
+  const post = (i: number) =>
+    store.appendMessage({ ...message(0, "lobby", `message ${i} of the benchmark`), time: i });
+  for (let i = 0; i < 200; i++) await post(i); // plans made, caches warm
+  const postmaster = Number(
+    (await Deno.readTextFile(`${engine.dataDir}/postmaster.pid`)).split("\n")[0],
+  );
+  const [cpu, batches] = [await sampleTree(postmaster), store.batches];
+  let next = 0;
+  const worker = async () => {
+    while (next < messages) await post(next++);
+  };
+  await Promise.all(Array.from({ length: window }, worker));
+  const seconds = await sampleTree(postmaster) - cpu;
+  const made = store.batches - batches;
+  await store.close();
+  await listener.end();
+  return {
+    perMessage: seconds * 1e6 / messages,
+    perBatch: seconds * 1e6 / made,
+    size: messages / made,
+  };
+}
+
+async function cpuRuns(): Promise<void> {
+  const engine = await startPostgres();
+  const messages = Number(values["cpu-messages"]);
+  for (const window of [1, 4]) {
+    const runs: CpuRun[] = [];
+    for (let r = 0; r < Number(values["cpu-runs"]); r++) {
+      runs.push(await cpuRun(engine, messages, window));
+    }
+    const at = (f: (run: CpuRun) => number) => median(runs.map(f)).toFixed(0);
+    console.log(
+      `PostgreSQL CPU, one room, ${window} in flight (${at((r) => r.size)} a batch): ` +
+        `${at((r) => r.perMessage)} µs a message, ${at((r) => r.perBatch)} µs a batch ` +
+        `(runs: ${runs.map((r) => r.perMessage.toFixed(0)).join(", ")} µs a message)`,
+    );
+  }
+}
+
+const only = values.only;
+if (only === undefined || only === "posting") await postingRuns();
+if (only === undefined || only === "search") await searchRuns();
+if (only === undefined || only === "cpu") await cpuRuns();
