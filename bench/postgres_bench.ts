@@ -209,6 +209,10 @@ async function cpuRuns(): Promise<void> {
 }
 
 const only = values.only;
+if (only !== undefined && !["posting", "search", "cpu"].includes(only)) {
+  console.error(`--only takes posting, search or cpu, not ${JSON.stringify(only)}`);
+  Deno.exit(2);
+}
 if (only === undefined || only === "posting") await postingRuns();
 if (only === undefined || only === "search") await searchRuns();
 if (only === undefined || only === "cpu") await cpuRuns();
