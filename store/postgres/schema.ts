@@ -16,6 +16,10 @@ import type { Sql } from "./connection.ts";
  */
 export const LAST_BLOCK_BITS = 10;
 
+/** How `claptrap_number` moves a room's row on since schema 13 (see {@link numberingFunction}). */
+const LAST_ID_AND_BLOCK = `last_id = greatest(rooms.last_id, x.id),
+         last_block = greatest(rooms.last_block, x.id >> ${LAST_BLOCK_BITS})`;
+
 /**
  * How `claptrap_number` numbers a batch of one room (schema 14): its
  * variables, and the statements that come after the writer's lock.
@@ -610,24 +614,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    UPDATE rooms SET last_block = last_id >> ${LAST_BLOCK_BITS};
    DROP INDEX rooms_by_last_id;
    CREATE INDEX rooms_by_last_block ON rooms (last_block);
-   ${
-    numberingFunction(
-      "CREATE OR REPLACE",
-      `last_id = greatest(rooms.last_id, x.id),
-         last_block = greatest(rooms.last_block, x.id >> ${LAST_BLOCK_BITS})`,
-    )
-  }`,
+   ${numberingFunction("CREATE OR REPLACE", LAST_ID_AND_BLOCK)}`,
   // 14: a batch of one room (nearly every batch) is numbered by three
   // simple statements: the room's row locked and read as it now is, the
   // ids taken in order, the row moved on. The statements for any number
   // of rooms (a window function, two joins, an aggregate) set up larger
   // plans at every batch. Batches of several rooms are numbered as before.
-  numberingFunction(
-    "CREATE OR REPLACE",
-    `last_id = greatest(rooms.last_id, x.id),
-         last_block = greatest(rooms.last_block, x.id >> ${LAST_BLOCK_BITS})`,
-    ONE_ROOM,
-  ),
+  numberingFunction("CREATE OR REPLACE", LAST_ID_AND_BLOCK, ONE_ROOM),
 ];
 
 /**
