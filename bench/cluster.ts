@@ -13,7 +13,12 @@
  */
 
 import { parseArgs } from "node:util";
-import { type PostgresEngine, START_POSTGRES_FLAGS, startPostgres } from "../tests/engines.ts";
+import {
+  type PostgresEngine,
+  postmasterPid,
+  START_POSTGRES_FLAGS,
+  startPostgres,
+} from "../tests/engines.ts";
 import { ARRIVALS } from "./arrivals.ts";
 import { rotation, runOne, waitForCalm } from "./compare.ts";
 import { DEFAULT_SERVER_ROOT } from "./options.ts";
@@ -104,9 +109,7 @@ async function main(args: string[]): Promise<number> {
   }
   const engine = await startPostgres();
   if (setups.some((setup) => setup.postgres)) await steadyWal(engine);
-  const postmaster = Number(
-    (await Deno.readTextFile(`${engine.dataDir}/postmaster.pid`)).split("\n")[0],
-  );
+  const postmaster = await postmasterPid(engine);
   const timeout = String(runTimeout(Number(values.warmup), Number(values.duration)));
   const turns = setups.flatMap((setup) => checkouts.map((checkout) => ({ setup, checkout })));
   const results = new Map<string, BenchResult[]>();

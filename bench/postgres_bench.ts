@@ -19,7 +19,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { type PostgresEngine, startPostgres } from "../tests/engines.ts";
+import { type PostgresEngine, postmasterPid, startPostgres } from "../tests/engines.ts";
 import type { MessageRecord } from "../store/records.ts";
 import { SqliteStore } from "../store/sqlite_store.ts";
 import type { ChatStore } from "../store/store.ts";
@@ -157,9 +157,15 @@ interface CpuRun {
 
 /**
  * PostgreSQL's CPU (every process of the engine) per message and per batch
- * while one store posts `messages` to one room, `window` at a time.
+ * (the children of `postmaster`) while one store posts `messages` to one
+ * room, `window` at a time.
  */
-async function cpuRun(engine: PostgresEngine, messages: number, window: number): Promise<CpuRun> {
+async function cpuRun(
+  engine: PostgresEngine,
+  postmaster: number,
+  messages: number,
+  window: number,
+): Promise<CpuRun> {
   const url = await engine.createDatabase();
   const store = await PostgresStore.open(url, {
     assignIds: true,
@@ -171,9 +177,6 @@ async function cpuRun(engine: PostgresEngine, messages: number, window: number):
   const post = (i: number) =>
     store.appendMessage({ ...message(0, "lobby", `message ${i} of the benchmark`), time: i });
   for (let i = 0; i < 200; i++) await post(i); // plans made, caches warm
-  const postmaster = Number(
-    (await Deno.readTextFile(`${engine.dataDir}/postmaster.pid`)).split("\n")[0],
-  );
   const [cpu, batches] = [await sampleTree(postmaster), store.batches];
   let next = 0;
   const worker = async () => {
@@ -193,11 +196,12 @@ async function cpuRun(engine: PostgresEngine, messages: number, window: number):
 
 async function cpuRuns(): Promise<void> {
   const engine = await startPostgres();
+  const postmaster = await postmasterPid(engine);
   const messages = Number(values["cpu-messages"]);
   for (const window of [1, 4]) {
     const runs: CpuRun[] = [];
     for (let r = 0; r < Number(values["cpu-runs"]); r++) {
-      runs.push(await cpuRun(engine, messages, window));
+      runs.push(await cpuRun(engine, postmaster, messages, window));
     }
     const at = (f: (run: CpuRun) => number) => median(runs.map(f)).toFixed(0);
     console.log(

@@ -35,6 +35,11 @@ export interface PostgresEngine {
   start(): Promise<void>;
 }
 
+/** The pid of an engine's postmaster, whose children are its backends (to count their CPU). */
+export async function postmasterPid(engine: PostgresEngine): Promise<number> {
+  return Number((await Deno.readTextFile(`${engine.dataDir}/postmaster.pid`)).split("\n")[0]);
+}
+
 /** A private Redis server, persisting nothing. */
 export interface RedisEngine {
   /** Its port on 127.0.0.1. */
