@@ -221,9 +221,15 @@ export function postedPayloads(node: string, posted: readonly MessagePosted[]): 
   );
 }
 
-/** The payload of a note. */
-export function notePayload(node: string, note: ClusterNote): string {
-  return JSON.stringify({ n: node, e: note });
+/**
+ * The payload of a note; `number` (its server's count of notes) makes it
+ * unlike any other, where several go in one transaction: PostgreSQL
+ * delivers a NOTIFY once however often the transaction sent its payload.
+ */
+export function notePayload(node: string, note: ClusterNote, number?: number): string {
+  return JSON.stringify(
+    number === undefined ? { n: node, e: note } : { n: node, e: note, i: number },
+  );
 }
 
 /**

@@ -9,8 +9,11 @@
  * with NOTIFY of their own, on the link's connection; one too large for a NOTIFY
  * payload is kept in the database (schema migration 8) and its NOTIFY
  * carries the row's id: the listeners read it, and hand over what they
- * hear meanwhile after it, so that notes keep their order. Imports the
- * `postgres` package: loaded only for a cluster (see open_cluster.ts).
+ * hear meanwhile after it, so that notes keep their order. The link sends
+ * one statement at a time, with every note that waited meanwhile: the
+ * `postgres` package does not keep the order of queries that wait for a
+ * connection (see `send`). Imports the `postgres` package: loaded only for
+ * a cluster (see open_cluster.ts).
  * @module
  */
 
@@ -37,6 +40,15 @@ const STORED_NOTE_READ_MS = 5_000;
  */
 const MAX_HELD = 10_000;
 
+/**
+ * Most notes waiting to be sent (while PostgreSQL does not answer); more
+ * are dropped, and logged: notes are best effort.
+ */
+const MAX_OUTBOX = 10_000;
+
+/** Most notes sent in one statement. */
+const NOTES_PER_STATEMENT = 256;
+
 /** What the link hears the channel through: the store (see `PostgresStore.listen`). */
 export interface AnnouncementSource {
   listen(listener: AnnouncementListener): Promise<void>;
@@ -53,6 +65,16 @@ export class PostgresLink implements ClusterLink {
   #held: Received[] | null = null;
   /** How much was dropped because {@link MAX_HELD} was reached. */
   #dropped = 0;
+  /** Notes' payloads not sent yet, oldest first. */
+  #outbox: string[] = [];
+  /** A statement of notes is under way (or about to be): the others wait in the outbox. */
+  #sending = false;
+  /** Notes sent, numbering their payloads (see `notePayload`). */
+  #noted = 0;
+  /** Notes dropped because {@link MAX_OUTBOX} was reached since that was last logged. */
+  #overflow = 0;
+  /** Woken once the outbox is empty and no statement is under way. */
+  #drained: (() => void)[] = [];
 
   /** A link for the server `node` through the database at `url`, hearing through `source`. */
   constructor(url: string, node: string, source: AnnouncementSource, log: (line: string) => void) {
@@ -135,21 +157,71 @@ export class PostgresLink implements ClusterLink {
     // the store announced it in its transaction
   }
 
+  /**
+   * Sends a note after those before it, in order. The `postgres` package
+   * (3.4.10) does not keep that order by itself: of the queries that wait
+   * for a connection being made it sends part once the connection is
+   * ready, then one made meanwhile, then the rest (a server's joining and
+   * leaving once reached the others reversed). So the link keeps its own
+   * queue, one statement at a time; all that waited meanwhile goes in the
+   * next, as one transaction (each payload numbered: identical ones would
+   * be delivered once).
+   */
   send(note: ClusterNote): void {
-    const payload = notePayload(this.#node, note);
-    // on the link's one connection, in order with the notes before and after it: both kinds as
-    // plain queries (the package's notify() starts a microtask later: a large note went first)
-    const sent = fitsNotify(payload)
-      ? this.#sql`SELECT pg_notify(${CHANNEL}, ${payload})`
-      : this.#sql`
+    if (this.#outbox.length >= MAX_OUTBOX) {
+      if (this.#overflow++ === 0) this.#log("cluster-bus notes-dropped: too many waiting");
+      return;
+    }
+    this.#outbox.push(notePayload(this.#node, note, ++this.#noted));
+    if (this.#sending) return;
+    this.#sending = true;
+    queueMicrotask(() => this.#sendNext()); // with the other notes of this turn
+  }
+
+  /** Sends what waits in the outbox, one statement at a time, until it is empty. */
+  #sendNext(): void {
+    if (this.#overflow > 0 && this.#outbox.length < MAX_OUTBOX) {
+      this.#log(`cluster-bus notes-dropped count=${this.#overflow}`);
+      this.#overflow = 0;
+    }
+    if (this.#outbox.length === 0) {
+      this.#sending = false;
+      for (const wake of this.#drained.splice(0)) wake();
+      return;
+    }
+    let statement: Promise<unknown>;
+    if (!fitsNotify(this.#outbox[0])) {
+      const payload = this.#outbox.shift()!;
+      statement = this.#sql`
         WITH kept AS (INSERT INTO claptrap_notes (payload) VALUES (${payload}) RETURNING id),
           swept AS (DELETE FROM claptrap_notes WHERE at < now() - interval '1 minute')
         SELECT pg_notify(${CHANNEL}, ${storedNotePrefix(this.#node)}::text || id::text || '}')
         FROM kept`;
-    sent.catch((error) => this.#log(`cluster-bus notify-failed ${(error as Error).message}`));
+    } else {
+      let count = 1;
+      while (
+        count < Math.min(this.#outbox.length, NOTES_PER_STATEMENT) &&
+        fitsNotify(this.#outbox[count])
+      ) count++;
+      const payloads = this.#outbox.splice(0, count);
+      // a function scan is read in order: NOTIFYs in the order of the notes
+      statement = this.#sql`
+        SELECT count(pg_notify(${CHANNEL}, p)) FROM unnest(${payloads}::text[]) AS p`;
+    }
+    statement.catch((error) => this.#log(`cluster-bus notify-failed ${(error as Error).message}`))
+      .finally(() => this.#sendNext());
   }
 
+  /** Sends what waits (for a second at most), then disconnects. */
   async close(): Promise<void> {
+    if (this.#sending) {
+      let timer!: ReturnType<typeof setTimeout>;
+      await Promise.race([
+        new Promise<void>((wake) => this.#drained.push(wake)),
+        new Promise((resolve) => timer = setTimeout(resolve, 1000)),
+      ]);
+      clearTimeout(timer);
+    }
     await this.#sql.end({ timeout: 1 });
   }
 }

@@ -115,6 +115,33 @@ engineTest(
 
 engineTest(
   POSTGRES_MISSING,
+  "notes sent while the link's connection opens, and as it becomes ready, keep their order",
+  async () => {
+    // the postgres package sends part of what waited for a new connection, then a query made
+    // meanwhile, then the rest: one server's joining and leaving once came to another reversed
+    const { a, b, heardOnA, heardOnB } = await twoServers();
+    try {
+      await b.link.start(heardOnB.receiver);
+      const sent: string[] = [];
+      for (let turn = 0; turn < 60; turn++) {
+        for (let k = 0; k < 4; k++) {
+          sent.push(`${turn}.${k}`);
+          a.link.send(notice(sent.at(-1)!));
+        }
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      await a.link.start(heardOnA.receiver);
+      await until(() => heardOnB.texts.length >= sent.length);
+      assert.deepEqual(heardOnB.texts, sent);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  },
+);
+
+engineTest(
+  POSTGRES_MISSING,
   "a link hears on its store's writer connection, not its own posts, and again once that connection is lost",
   async () => {
     const { url, a, b, heardOnA, heardOnB } = await twoServers();
