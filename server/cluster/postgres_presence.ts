@@ -77,8 +77,8 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
   }
 
   /**
-   * Connects to the database at `url` (one connection, on which this
-   * server's claims and releases reach it in the order they were made) and
+   * Connects to the database at `url` (one connection; claims, releases and
+   * the roster reach it in the order they were made, see `#ordered`) and
    * takes a lease.
    */
   static async open(url: string, options: PostgresPresenceOptions): Promise<PostgresPresence> {
