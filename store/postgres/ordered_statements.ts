@@ -3,8 +3,8 @@
  * run in the order they were made. The `postgres` package (3.4.10) does
  * not keep that order by itself: of the queries that wait for a connection
  * being made, it sends part once the connection is ready, then one made
- * meanwhile, then the rest (as on its first query, and again after the
- * connection was lost or reached its lifetime).
+ * meanwhile, then the rest (seen on a connection's first queries, and
+ * again once it was lost and made anew).
  * @module
  */
 
