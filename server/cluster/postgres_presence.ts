@@ -128,11 +128,9 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
     replace: boolean,
   ): Promise<string> {
     const { node, maxOnline, maxDevices } = this.#options;
-    return this.#ordered.run(() =>
-      this.#sql<{ answer: string }[]>`
+    return this.#inOrder<{ answer: string }[]>`
       SELECT claptrap_claim(${user}, ${node}, ${session.id}, ${session.sink.address}, ${push},
-        ${maxOnline}, ${replace}, ${devices}, ${maxDevices}) AS answer`
-    ).then(([row]) => row.answer);
+        ${maxOnline}, ${replace}, ${devices}, ${maxDevices}) AS answer`.then(([row]) => row.answer);
   }
 
   release(user: string, session: Session, devices = 0): void {
@@ -144,57 +142,49 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
 
   #release(user: string, session: number, devices = 0): void {
     const { node } = this.#options;
-    this.#ordered.run(() =>
-      this.#sql`SELECT claptrap_release(${user}, ${node}, ${session}, ${devices})`
-    ).catch(() => {
+    this.#inOrder`SELECT claptrap_release(${user}, ${node}, ${session}, ${devices})`.catch(() => {
       if (this.#leased && devices === 0) this.#unreleased.set(user, session);
     });
   }
 
   entered(user: string, place: Place): void {
-    this.#quietly(() =>
-      this.#sql`
+    this.#quietly(this.#inOrder`
       INSERT INTO claptrap_places (name, kind, place)
       SELECT ${user}, ${place.kind}, ${place.name}
       WHERE EXISTS (SELECT 1 FROM claptrap_claims WHERE name = ${user} AND node = ${this.#options.node})
-      ON CONFLICT (name, kind, place) DO UPDATE SET since = excluded.since`
-    );
+      ON CONFLICT (name, kind, place) DO UPDATE SET since = excluded.since`);
   }
 
   arrived(user: string, places: readonly Place[]): void {
     if (places.length === 0) return;
     // a device coming online beside others of the user's keeps their order of coming in
-    this.#quietly(() =>
-      this.#sql`
+    this.#quietly(this.#inOrder`
       INSERT INTO claptrap_places (name, kind, place)
       SELECT ${user}, kind, place
       FROM unnest(${places.map((p) => p.kind)}::text[], ${places.map((p) => p.name)}::text[])
         AS p (kind, place)
       WHERE EXISTS (SELECT 1 FROM claptrap_claims WHERE name = ${user} AND node = ${this.#options.node})
-      ON CONFLICT (name, kind, place) DO NOTHING`
-    );
+      ON CONFLICT (name, kind, place) DO NOTHING`);
   }
 
   left(user: string, place: Place): void {
     // whichever server tells it: a user's devices on others leave without telling the roster
-    this.#quietly(() =>
-      this.#sql`
+    this.#quietly(this.#inOrder`
       DELETE FROM claptrap_places
-      WHERE name = ${user} AND kind = ${place.kind} AND place = ${place.name}`
-    );
+      WHERE name = ${user} AND kind = ${place.kind} AND place = ${place.name}`);
   }
 
   async who(): Promise<Whereabouts[]> {
-    const rows = await this.#ordered.run(() =>
-      this.#sql<{ name: string; kind: string; place: string; address: string }[]>`
+    const rows = await this.#inOrder<
+      { name: string; kind: string; place: string; address: string }[]
+    >`
       SELECT c.name, coalesce(p.kind, 'idle') AS kind, coalesce(p.place, '') AS place, c.address
       FROM claptrap_claims c
       JOIN claptrap_nodes n ON n.node = c.node AND n.lease_until > clock_timestamp()
       LEFT JOIN LATERAL (
         SELECT kind, place FROM claptrap_places WHERE name = c.name ORDER BY since DESC LIMIT 1
       ) p ON true
-      ORDER BY c.since, c.name`
-    );
+      ORDER BY c.since, c.name`;
     return rows.map((row) => ({
       user: row.name,
       place: row.kind as Whereabouts["place"],
@@ -204,57 +194,47 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
   }
 
   async membersOf(place: Place): Promise<string[]> {
-    const rows = await this.#ordered.run(() =>
-      this.#sql<{ name: string }[]>`
+    const rows = await this.#inOrder<{ name: string }[]>`
       SELECT p.name FROM claptrap_places p
       WHERE p.kind = ${place.kind} AND p.place = ${place.name} AND EXISTS (
         SELECT 1 FROM claptrap_claims c
         JOIN claptrap_nodes n ON n.node = c.node AND n.lease_until > clock_timestamp()
         WHERE c.name = p.name)
-      ORDER BY p.since, p.name`
-    );
+      ORDER BY p.since, p.name`;
     return rows.map((row) => row.name);
   }
 
   async isOnline(user: string): Promise<boolean> {
-    const rows = await this.#ordered.run(() =>
-      this.#sql`
+    const rows = await this.#inOrder`
       SELECT 1 FROM claptrap_claims c
       JOIN claptrap_nodes n ON n.node = c.node AND n.lease_until > clock_timestamp()
-      WHERE c.name = ${user}`
-    );
+      WHERE c.name = ${user}`;
     return rows.length > 0;
   }
 
   async serversIn(user: string, place: Place): Promise<string[]> {
-    const rows = await this.#ordered.run(() =>
-      this.#sql<{ node: string }[]>`
+    const rows = await this.#inOrder<{ node: string }[]>`
       SELECT c.node FROM claptrap_places p
       JOIN claptrap_claims c ON c.name = p.name
       JOIN claptrap_nodes n ON n.node = c.node AND n.lease_until > clock_timestamp()
       WHERE p.name = ${user} AND p.kind = ${place.kind} AND p.place = ${place.name}
-      ORDER BY c.node`
-    );
+      ORDER BY c.node`;
     return rows.map((row) => row.node);
   }
 
   async onlineOf(users: readonly string[]): Promise<Set<string>> {
-    const rows = await this.#ordered.run(() =>
-      this.#sql<{ name: string }[]>`
+    const rows = await this.#inOrder<{ name: string }[]>`
       SELECT c.name FROM claptrap_claims c
       JOIN claptrap_nodes n ON n.node = c.node AND n.lease_until > clock_timestamp()
-      WHERE c.name = ANY(${users as string[]}::text[])`
-    );
+      WHERE c.name = ANY(${users as string[]}::text[])`;
     return new Set(rows.map((row) => row.name));
   }
 
   async pushed(): Promise<number> {
-    const [{ count }] = await this.#ordered.run(() =>
-      this.#sql<{ count: number }[]>`
+    const [{ count }] = await this.#inOrder<{ count: number }[]>`
       SELECT count(*)::int AS count FROM claptrap_claims c
       JOIN claptrap_nodes n ON n.node = c.node AND n.lease_until > clock_timestamp()
-      WHERE c.push`
-    );
+      WHERE c.push`;
     return count;
   }
 
@@ -344,9 +324,17 @@ export class PostgresPresence implements ClusterPresence, PlaceWatcher {
     this.#sessions?.closeAll(LEASE_LOST);
   }
 
-  /** Runs a write in order, whose failure only needs logging (this server's lease covers it). */
-  #quietly(statement: () => PromiseLike<unknown>): void {
-    this.#ordered.run(statement).catch((error) =>
+  /** A statement of `#sql`, run in order with the others (see `#ordered`). */
+  #inOrder<T extends readonly object[] = Record<string, unknown>[]>(
+    strings: TemplateStringsArray,
+    ...values: unknown[]
+  ): Promise<T> {
+    return this.#ordered.run(() => this.#sql<T>(strings, ...(values as never[])));
+  }
+
+  /** Runs a write whose failure only needs logging (this server's lease covers it). */
+  #quietly(query: Promise<unknown>): void {
+    query.catch((error) =>
       this.#options.log(`cluster-presence write-failed ${(error as Error).message}`)
     );
   }

@@ -16,9 +16,14 @@ import type { Sql } from "./connection.ts";
  */
 export const LAST_BLOCK_BITS = 10;
 
-/** How `claptrap_number` moves a room's row on since schema 13 (see {@link numberingFunction}). */
-const LAST_ID_AND_BLOCK = `last_id = greatest(rooms.last_id, x.id),
-         last_block = greatest(rooms.last_block, x.id >> ${LAST_BLOCK_BITS})`;
+/**
+ * How `claptrap_number` moves a room's row on to its largest new id `top`
+ * since schema 13 (see {@link numberingFunction}).
+ */
+function lastIdAndBlock(top: string): string {
+  return `last_id = greatest(rooms.last_id, ${top}),
+         last_block = greatest(rooms.last_block, ${top} >> ${LAST_BLOCK_BITS})`;
+}
 
 /**
  * How `claptrap_number` numbers a batch of one room (schema 14): its
@@ -43,8 +48,7 @@ const ONE_ROOM = {
        -- the ids taken increase: the last is the largest
        v_top := CASE WHEN p_take_ids THEN currval('message_ids')
          ELSE (SELECT max(g) FROM unnest(p_given) AS g) END;
-       UPDATE rooms SET last_seq = v_seq + v_count, last_id = greatest(rooms.last_id, v_top),
-         last_block = greatest(rooms.last_block, v_top >> ${LAST_BLOCK_BITS})
+       UPDATE rooms SET last_seq = v_seq + v_count, ${lastIdAndBlock("v_top")}
          WHERE rooms.id = v_room;
        RETURN;
      END IF;`,
@@ -614,13 +618,13 @@ export const POSTGRES_MIGRATIONS: readonly string[] = [
    UPDATE rooms SET last_block = last_id >> ${LAST_BLOCK_BITS};
    DROP INDEX rooms_by_last_id;
    CREATE INDEX rooms_by_last_block ON rooms (last_block);
-   ${numberingFunction("CREATE OR REPLACE", LAST_ID_AND_BLOCK)}`,
+   ${numberingFunction("CREATE OR REPLACE", lastIdAndBlock("x.id"))}`,
   // 14: a batch of one room (nearly every batch) is numbered by three
   // simple statements: the room's row locked and read as it now is, the
   // ids taken in order, the row moved on. The statements for any number
   // of rooms (a window function, two joins, an aggregate) set up larger
   // plans at every batch. Batches of several rooms are numbered as before.
-  numberingFunction("CREATE OR REPLACE", LAST_ID_AND_BLOCK, ONE_ROOM),
+  numberingFunction("CREATE OR REPLACE", lastIdAndBlock("x.id"), ONE_ROOM),
 ];
 
 /**
